@@ -1,0 +1,44 @@
+import { loadConfig, type Config } from './config/load.js';
+import { databaseOptionsFromEnv, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
+import { log } from './log.js';
+import { syncSources } from './store/sources.js';
+import { backfillTopic, syncTopics } from './store/topics.js';
+import { compileTopics, type CompiledTopic } from './topics/topics.js';
+
+export interface App {
+  config: Config;
+  database: DatabaseHandle;
+  topics: CompiledTopic[];
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  configDir: string;
+  database?: DatabaseOptions;
+  /** How far back a new or changed topic is matched against stored items. */
+  backfillDays?: number;
+}
+
+export const DEFAULT_BACKFILL_DAYS = 30;
+
+/**
+ * Loads and validates the config (throwing ConfigError before anything else happens), opens and migrates the
+ * database, syncs sources and topics into it and backfills topics that are new or whose query changed.
+ */
+export async function openApp(options: AppOptions): Promise<App> {
+  const config = loadConfig(options.configDir);
+  const database = await openMigratedDatabase(options.database ?? databaseOptionsFromEnv());
+  try {
+    const topics = compileTopics(config.topics);
+    await syncSources(database.db, config.sources);
+    const changed = await syncTopics(database.db, config.topics);
+    for (const topic of topics.filter((candidate) => changed.includes(candidate.slug))) {
+      const members = await backfillTopic(database.db, topic, options.backfillDays ?? DEFAULT_BACKFILL_DAYS);
+      log.info({ topic: topic.slug, members }, 'topic backfilled');
+    }
+    return { config, database, topics, close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { openApp, type App } from './app.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
+import { log } from './log.js';
+import { createAppServer, listen } from './server/http.js';
+import { formatSummary, ingestSources } from './worker/ingest.js';
+import { startWorker, type Worker } from './worker/scheduler.js';
+
+const CONFIG_OPTION = { config: { type: 'string', short: 'c', default: 'feeds' } } as const;
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>): Promise<number | 'running'>;
+}
+
+const ENVIRONMENT_HELP = `Environment:
+  DATABASE_URL  postgres://… to use PostgreSQL; unset: embedded PGlite under DATA_DIR
+  DATA_DIR      where PGlite keeps its files (default ./data)
+  PORT, HOST    where the feed server listens (default 8080, 0.0.0.0)
+  PUBLIC_URL    base URL used in feed links (default: from the request's Host header)
+  LOG_LEVEL     pino level (default info; "silent" mutes the JSON log on stderr)`;
+
+const serverOptions = () => ({
+  port: Number(process.env.PORT ?? 8080),
+  host: process.env.HOST ?? '0.0.0.0',
+  publicUrl: process.env.PUBLIC_URL,
+});
+
+/** Keeps the process running until SIGINT/SIGTERM, then stops the worker, the server and the database in order. */
+function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<typeof createAppServer> }): 'running' {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await parts.worker?.stop();
+    await new Promise<void>((resolve) => (parts.server ? parts.server.close(() => resolve()) : resolve()));
+    parts.server?.closeAllConnections();
+    await app.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  return 'running';
+}
+
+async function startServer(app: App) {
+  const server = createAppServer(app, serverOptions());
+  const { port, host } = serverOptions();
+  const address = await listen(server, port, host);
+  log.info({ url: `http://${address.address}:${address.port}/` }, 'feed server listening');
+  return server;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'run the worker and the feed server in one process (what npm start does)',
+    usage: 'run [--config DIR]',
+    options: CONFIG_OPTION,
+    async run(values) {
+      const app = await openApp({ configDir: values.config as string });
+      const server = await startServer(app);
+      const worker = startWorker(app);
+      return runUntilSignal(app, { worker, server });
+    },
+  },
+  worker: {
+    summary: 'run only the scheduled fetch worker',
+    usage: 'worker [--config DIR]',
+    options: CONFIG_OPTION,
+    async run(values) {
+      const app = await openApp({ configDir: values.config as string });
+      return runUntilSignal(app, { worker: startWorker(app) });
+    },
+  },
+  serve: {
+    summary: 'run only the feed server',
+    usage: 'serve [--config DIR]',
+    options: CONFIG_OPTION,
+    async run(values) {
+      const app = await openApp({ configDir: values.config as string });
+      return runUntilSignal(app, { server: await startServer(app) });
+    },
+  },
+  ingest: {
+    summary: 'fetch every source (or one) once and print a summary',
+    usage: 'ingest --once [--source ID] [--config DIR]',
+    options: { ...CONFIG_OPTION, once: { type: 'boolean' }, source: { type: 'string', short: 's' } },
+    async run(values) {
+      if (!values.once) throw new UsageError('ingest needs --once (the scheduled loop is "wirefeed worker")');
+      const app = await openApp({ configDir: values.config as string });
+      try {
+        const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
+        if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
+        const summary = await ingestSources({ db: app.database.db, topics: app.topics }, sources);
+        for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed')) {
+          console.log(`failed: ${outcome.sourceId}: ${outcome.error}`);
+        }
+        console.log(formatSummary(summary));
+        return summary.failed > 0 ? 2 : 0;
+      } finally {
+        await app.close();
+      }
+    },
+  },
+  validate: {
+    summary: 'check the YAML config and print what it defines',
+    usage: 'validate [--config DIR]',
+    options: CONFIG_OPTION,
+    async run(values) {
+      const config = loadConfig(values.config as string);
+      console.log(`${values.config}: ok (${config.sources.length} sources, ${config.topics.length} topics)`);
+      return 0;
+    },
+  },
+  migrate: {
+    summary: 'apply database migrations and exit',
+    usage: 'migrate',
+    options: {},
+    async run() {
+      const handle = await openMigratedDatabase(databaseOptionsFromEnv());
+      await handle.close();
+      console.log(`migrations applied (${handle.engine})`);
+      return 0;
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
+  return `Usage: wirefeed <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "wirefeed <command> --help" for a command's options.\n\n${ENVIRONMENT_HELP}\n`;
+}
+
+function commandHelp(command: Command): string {
+  const options = Object.entries(command.options).map(([option, spec]) => {
+    const value = spec.type === 'string' ? ` <${option === 'config' ? 'DIR' : option.toUpperCase()}>` : '';
+    const fallback = 'default' in spec && spec.default !== undefined ? ` (default ${String(spec.default)})` : '';
+    return `  --${option}${value}${fallback}`;
+  });
+  return `Usage: wirefeed ${command.usage}\n\n${command.summary}\n\nOptions:\n${[...options, '  --help'].join('\n')}\n\n${ENVIRONMENT_HELP}\n`;
+}
+
+export async function main(argv: string[]): Promise<number | 'running'> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`wirefeed: unknown command "${name}"\n\n${mainHelp()}`);
+    return 1;
+  }
+  try {
+    const { values } = parseArgs({ args: rest, options: { ...command.options, ...HELP_OPTION }, strict: true, allowPositionals: false });
+    if (values.help) {
+      process.stdout.write(commandHelp(command));
+      return 0;
+    }
+    return await command.run(values as Record<string, string | boolean | undefined>);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nconfig has ${error.problems.length} problem(s); nothing started\n`);
+      return 1;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`wirefeed ${name}: ${(error as Error).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`wirefeed ${name}: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 'running') process.exitCode = code;

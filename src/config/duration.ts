@@ -1,0 +1,20 @@
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses "30s", "15m", "1h30m" or "2d" into seconds; returns undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^(\d+[smhd])+$/.test(trimmed)) return undefined;
+  let seconds = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+)([smhd])/g)) {
+    seconds += Number(amount) * UNIT_SECONDS[unit!]!;
+  }
+  return seconds;
+}
+
+export function formatDuration(seconds: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) {
+    const size = UNIT_SECONDS[unit]!;
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}

@@ -1,0 +1,171 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { configFileSchema, type SourceConfig, type TopicConfig } from './schema.js';
+
+export const DEFAULT_POLL_SECONDS = 15 * 60;
+
+export interface Source {
+  id: string;
+  /** Absolute URL; file: URLs in YAML are resolved against the YAML file's folder. */
+  url: string;
+  title?: string;
+  pollSeconds: number;
+  shortUrlHosts: string[];
+}
+
+export interface Topic extends TopicConfig {
+  limit: number;
+}
+
+export interface Config {
+  dir: string;
+  sources: Source[];
+  topics: Topic[];
+}
+
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.path ? `${problem.path}: ` : '';
+  return `${problem.file}:${problem.line}:${problem.column}: ${where}${problem.message}`;
+}
+
+/** "topics[0].query" from ["topics", 0, "query"]. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+class YamlFile {
+  readonly lineCounter = new LineCounter();
+  readonly document: Document;
+  constructor(
+    readonly path: string,
+    readonly displayPath: string,
+    text: string,
+  ) {
+    this.document = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+  }
+
+  /** Position of the deepest YAML node along `path`; a key that is missing points at its parent. */
+  problemAt(path: ReadonlyArray<PropertyKey>, message: string, extraColumns = 0): ConfigProblem {
+    let offset = 0;
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = this.document.getIn(path.slice(0, depth) as unknown[], true);
+      if (isNode(node) && node.range) {
+        offset = node.range[0];
+        break;
+      }
+    }
+    const { line, col } = this.lineCounter.linePos(offset);
+    return { file: this.displayPath, line, column: col + extraColumns, path: formatPath(path), message };
+  }
+}
+
+function yamlFilesIn(dir: string): string[] {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    names = readdirSync(dir);
+  } catch {
+    throw new ConfigError([{ file: dir, line: 1, column: 1, path: '', message: 'config folder not found' }]);
+  }
+  return names
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((key) => `"${key}"`).join(', ');
+    return file.problemAt([...issue.path, issue.keys[0]!], `unknown key ${keys}`);
+  }
+  // A query error points at its column inside the query string (past the opening quote when quoted).
+  const queryColumn = issue.code === 'custom' ? (issue.params?.queryColumn as number | undefined) : undefined;
+  if (queryColumn !== undefined) {
+    const node = file.document.getIn(issue.path as unknown[], true);
+    const quoted = isNode(node) && 'type' in node && typeof node.type === 'string' && node.type.startsWith('QUOTE');
+    const problem = file.problemAt(issue.path, issue.message, 0);
+    return { ...problem, message: `query: ${issue.message}`, column: problem.column + (quoted ? 1 : 0) + queryColumn - 1 };
+  }
+  return file.problemAt(issue.path, issue.message);
+}
+
+/** Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. */
+export function loadConfig(dir: string): Config {
+  const absoluteDir = resolve(dir);
+  const problems: ConfigProblem[] = [];
+  const sources: Source[] = [];
+  const topics: Topic[] = [];
+  const seenSources = new Map<string, string>();
+  const seenTopics = new Map<string, string>();
+
+  for (const path of yamlFilesIn(absoluteDir)) {
+    const file = new YamlFile(path, relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
+    if (file.document.errors.length > 0) {
+      for (const error of file.document.errors) {
+        const { line, col } = file.lineCounter.linePos(error.pos[0]);
+        problems.push({ file: file.displayPath, line, column: col, path: '', message: error.message.split('\n')[0]! });
+      }
+      continue;
+    }
+    const parsed = configFileSchema.safeParse(file.document.toJS() ?? {});
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((issue) => issueProblem(file, issue)));
+      continue;
+    }
+    const fileUrl = pathToFileURL(path);
+    (parsed.data.sources ?? []).forEach((source, index) => {
+      const previous = seenSources.get(source.id);
+      if (previous) {
+        problems.push(file.problemAt(['sources', index, 'id'], `duplicate source id "${source.id}" (first in ${previous})`));
+        return;
+      }
+      seenSources.set(source.id, file.displayPath);
+      sources.push(toSource(source, fileUrl));
+    });
+    (parsed.data.topics ?? []).forEach((topic, index) => {
+      const previous = seenTopics.get(topic.slug);
+      if (previous) {
+        problems.push(file.problemAt(['topics', index, 'slug'], `duplicate topic slug "${topic.slug}" (first in ${previous})`));
+        return;
+      }
+      seenTopics.set(topic.slug, file.displayPath);
+      topics.push({ ...topic, limit: topic.limit ?? 50 });
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { dir: absoluteDir, sources, topics };
+}
+
+function toSource(source: SourceConfig, configFileUrl: URL): Source {
+  const url = /^file:/i.test(source.url) ? new URL(source.url, configFileUrl).href : source.url;
+  return {
+    id: source.id,
+    url,
+    ...(source.title ? { title: source.title } : {}),
+    pollSeconds: source.every ? parseDuration(source.every)! : DEFAULT_POLL_SECONDS,
+    shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
+  };
+}

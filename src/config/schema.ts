@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseQuery, QueryError } from '../topics/query.js';
+
+const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
+  message: 'expected a duration such as 30s, 15m, 1h or 1d',
+});
+
+const query = z.string().superRefine((text, context) => {
+  try {
+    parseQuery(text);
+  } catch (error) {
+    if (!(error instanceof QueryError)) throw error;
+    context.addIssue({ code: 'custom', message: error.message, params: { queryColumn: error.column } });
+  }
+});
+
+export const sourceSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
+  url: z.string().refine((url) => /^(https?|file):/i.test(url), 'must be an http(s):// or file: URL'),
+  title: z.string().min(1).optional(),
+  every: duration.optional(),
+  /** Hosts whose links are short URLs for this source (for example arab.news). */
+  shortUrlHosts: z.array(z.string().min(1)).optional(),
+});
+
+export const topicSchema = z.strictObject({
+  slug: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  query,
+  limit: z.number().int().min(1).max(500).optional(),
+});
+
+export const configFileSchema = z.strictObject({
+  sources: z.array(sourceSchema).optional(),
+  topics: z.array(topicSchema).optional(),
+});
+
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type TopicConfig = z.infer<typeof topicSchema>;

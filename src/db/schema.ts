@@ -1,0 +1,142 @@
+/** The one place Wirefeed's tables are defined. `npm run db:generate` turns changes into a migration. */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** A feed the operator listed in YAML; config fields are synced at start, the rest is fetch state. */
+export const sources = pgTable(
+  'sources',
+  {
+    id: text('id').primaryKey(),
+    url: text('url').notNull(),
+    title: text('title'),
+    siteUrl: text('site_url'),
+    pollSeconds: integer('poll_seconds').notNull(),
+    etag: text('etag'),
+    lastModified: text('last_modified'),
+    nextCheckAt: timestamptz('next_check_at').notNull().defaultNow(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamptz('lease_until'),
+    lastFetchedAt: timestamptz('last_fetched_at'),
+    lastStatus: text('last_status'),
+    errorCount: integer('error_count').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (table) => [index('sources_next_check_idx').on(table.nextCheckAt)],
+);
+
+/** A cluster of items that report the same story; for now each item starts its own story. */
+export const stories = pgTable(
+  'stories',
+  {
+    id: text('id').primaryKey(),
+    representativeItemId: bigint('representative_item_id', { mode: 'number' }),
+    publishedAt: timestamptz('published_at').notNull(),
+    /** When the story last changed as readers see it (its newest revision), not when a row was written. */
+    updatedAt: timestamptz('updated_at').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (table) => [index('stories_published_idx').on(table.publishedAt)],
+);
+
+/** One version of one story as one outlet published it. (dedup_key, published_at) is its identity. */
+export const items = pgTable(
+  'items',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    storyId: text('story_id')
+      .notNull()
+      .references(() => stories.id),
+    /** Short URL, else canonical URL, else source-scoped guid, else a hash of source and title. */
+    dedupKey: text('dedup_key').notNull(),
+    publishedAt: timestamptz('published_at').notNull(),
+    /** True when the feed gave no usable date and published_at is the time we first saw the item. */
+    dateEstimated: boolean('date_estimated').notNull().default(false),
+    guid: text('guid'),
+    url: text('url'),
+    shortUrl: text('short_url'),
+    title: text('title').notNull(),
+    summary: text('summary'),
+    contentHtml: text('content_html'),
+    contentText: text('content_text'),
+    author: text('author'),
+    categories: text('categories')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    language: text('language'),
+    imageUrl: text('image_url'),
+    firstSeenAt: timestamptz('first_seen_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('items_identity_idx').on(table.dedupKey, table.publishedAt),
+    index('items_story_idx').on(table.storyId),
+    index('items_source_published_idx').on(table.sourceId, table.publishedAt),
+    index('items_first_seen_idx').on(table.firstSeenAt),
+  ],
+);
+
+/** Topic definitions as last synced from config; query_hash tells when membership must be rebuilt. */
+export const topics = pgTable('topics', {
+  slug: text('slug').primaryKey(),
+  title: text('title').notNull(),
+  description: text('description'),
+  query: text('query').notNull(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
+
+/** Materialized membership, decided at ingest: serving a topic is a range scan on (topic, published_at). */
+export const topicStories = pgTable(
+  'topic_stories',
+  {
+    topicSlug: text('topic_slug')
+      .notNull()
+      .references(() => topics.slug, { onDelete: 'cascade' }),
+    storyId: text('story_id')
+      .notNull()
+      .references(() => stories.id, { onDelete: 'cascade' }),
+    publishedAt: timestamptz('published_at').notNull(),
+    matchedAt: timestamptz('matched_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.topicSlug, table.storyId] }),
+    index('topic_stories_feed_idx').on(table.topicSlug, table.publishedAt.desc(), table.storyId),
+  ],
+);
+
+/** One row per fetch attempt of a source. */
+export const fetchLog = pgTable(
+  'fetch_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    startedAt: timestamptz('started_at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    outcome: text('outcome').notNull(),
+    httpStatus: integer('http_status'),
+    bytes: integer('bytes'),
+    itemsNew: integer('items_new').notNull().default(0),
+    itemsDuplicate: integer('items_duplicate').notNull().default(0),
+    error: text('error'),
+  },
+  (table) => [index('fetch_log_source_idx').on(table.sourceId, table.startedAt)],
+);

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { foldText } from '../normalize/fold.js';
+import type { NormalizedItem } from '../normalize/item.js';
+
+function hash(text: string, length = 24): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/**
+ * The identity of an item across refetches and link variants: its short URL if it has one, else its canonical URL,
+ * else its guid (only unique within its source), else its source and normalized title.
+ */
+export function itemKey(item: Pick<NormalizedItem, 'shortUrl' | 'url' | 'guid' | 'title'>, sourceId: string): string {
+  if (item.shortUrl) return `short:${item.shortUrl}`;
+  if (item.url) return `url:${item.url}`;
+  if (item.guid) return `guid:${sourceId}:${item.guid}`;
+  return `title:${sourceId}:${hash(foldText(item.title).replace(/\W+/gu, ' ').trim())}`;
+}
+
+/** A story's id, fixed when its first item arrives and never changed as other outlets join it. */
+export function newStoryId(firstItemKey: string, publishedAt: Date): string {
+  return hash(`${firstItemKey}\n${publishedAt.toISOString()}`, 20);
+}

@@ -1,0 +1,98 @@
+/**
+ * Feed dates as the web writes them: RFC 822/1123 with named, numeric and misspelt zones (the JIJI/Arab News
+ * "02 Jun 2024 08:06:19 GMT9" is +09:00), two-digit years, missing or wrong weekdays, and RFC 3339 / ISO 8601.
+ */
+
+const MONTHS: Record<string, number> = {
+  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, sept: 8, oct: 9, nov: 10, dec: 11,
+};
+
+/** Offsets in minutes east of UTC. */
+const ZONE_OFFSETS: Record<string, number> = {
+  z: 0, ut: 0, utc: 0, gmt: 0, wet: 0, bst: 60, ist: 330, cet: 60, cest: 120, met: 60, mest: 120, eet: 120,
+  eest: 180, msk: 180, jst: 540, kst: 540, hkt: 480, sgt: 480, awst: 480, pht: 480, wib: 420, ict: 420,
+  aest: 600, aedt: 660, nzst: 720, nzdt: 780,
+  est: -300, edt: -240, cst: -360, cdt: -300, mst: -420, mdt: -360, pst: -480, pdt: -420, akst: -540,
+  akdt: -480, hst: -600, ast: -240, adt: -180, nst: -210, ndt: -150,
+};
+
+/** "+0900", "+09:00", "-5", "GMT9", "GMT+9", "UTC+05:30", "JST" -> minutes east of UTC. */
+function parseZone(zone: string | undefined): number | undefined {
+  if (!zone) return 0; // no zone at all: RFC 822 readers assume UTC
+  const text = zone.trim().toLowerCase();
+  if (text in ZONE_OFFSETS) return ZONE_OFFSETS[text];
+  const numeric = /^(?:gmt|utc|ut)?\s*([+-])?(\d{1,2})(?::?(\d{2}))?$/.exec(text);
+  if (!numeric) return undefined;
+  const [, sign, hours, minutes] = numeric;
+  // "+0900" is hours and minutes; "GMT9" or "+9" is hours only.
+  const value = Number(hours) * 60 + Number(minutes ?? 0);
+  if (Number(hours) > 14 || Number(minutes ?? 0) > 59) return undefined;
+  return sign === '-' ? -value : value;
+}
+
+const RFC822 =
+  /^(?:[a-z]{2,9}\.?,?\s*)?(\d{1,2})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{2,4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+
+const ISO8601 =
+  /^(\d{4})-?(\d{2})-?(\d{2})(?:[t\s](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?\s*(z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+function expandYear(year: string): number {
+  const value = Number(year);
+  if (year.length === 4) return value;
+  if (year.length === 2) return value < 50 ? 2000 + value : 1900 + value;
+  return Number.NaN;
+}
+
+function utc(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, offset: number) {
+  if (month < 0 || month > 11 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return undefined;
+  const time = Date.UTC(year, month, day, hour, minute, second, ms) - offset * 60_000;
+  const date = new Date(time);
+  return Number.isNaN(time) ? undefined : date;
+}
+
+/** Parses a feed date; returns undefined when the text is not a date we can trust. */
+export function parseFeedDate(text: string | null | undefined): Date | undefined {
+  if (!text) return undefined;
+  const value = text.trim().replace(/\s+/g, ' ');
+  const iso = ISO8601.exec(value);
+  if (iso) {
+    const [, year, month, day, hour, minute, second, fraction, zone] = iso;
+    const offset = zone ? parseZone(zone) : 0;
+    if (offset === undefined) return undefined;
+    const ms = fraction ? Math.round(Number(`0.${fraction}`) * 1000) : 0;
+    return utc(Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0), ms, offset);
+  }
+  const rfc = RFC822.exec(value);
+  if (rfc) {
+    const [, day, monthName, year, hour, minute, second, zone] = rfc;
+    const month = MONTHS[monthName!.toLowerCase().slice(0, monthName!.toLowerCase().startsWith('sept') ? 4 : 3)];
+    const offset = parseZone(zone);
+    if (month === undefined || offset === undefined) return undefined;
+    return utc(expandYear(year!), month, Number(day), Number(hour), Number(minute), Number(second ?? 0), 0, offset);
+  }
+  return undefined;
+}
+
+export interface ItemDate {
+  date: Date;
+  /** True when the feed's date was missing or unusable and first-seen time stands in for it. */
+  estimated: boolean;
+}
+
+/** Clock skew we accept before calling a date "in the future". */
+const FUTURE_TOLERANCE_MS = 15 * 60_000;
+
+/**
+ * The date an item is filed under: its own date; or the first-seen time, flagged as estimated, when it has none or
+ * claims to be far in the future (a wrong zone or a scheduled post). Estimated dates never take part in identity,
+ * so a dateless item is not stored again on every fetch.
+ */
+export function resolveItemDate(candidates: Array<string | null | undefined>, firstSeen: Date): ItemDate {
+  for (const candidate of candidates) {
+    const date = parseFeedDate(candidate);
+    if (!date) continue;
+    if (date.getTime() > firstSeen.getTime() + FUTURE_TOLERANCE_MS) break;
+    return { date, estimated: false };
+  }
+  return { date: firstSeen, estimated: true };
+}

@@ -1,0 +1,115 @@
+import sanitizeHtml from 'sanitize-html';
+import { Parser } from 'htmlparser2';
+import { resolveHttpUrl } from './url.js';
+
+/** Players we let through as iframes; everything else that embeds a page is dropped. */
+const EMBED_HOSTS = ['www.youtube.com', 'www.youtube-nocookie.com', 'player.vimeo.com'];
+
+const ALLOWED_TAGS = [
+  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'cite', 'code', 'dd', 'del', 'dfn', 'div', 'dl', 'dt', 'em',
+  'figcaption', 'figure', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'iframe', 'img', 'ins', 'kbd', 'li',
+  'mark', 'ol', 'p', 'picture', 'pre', 'q', 'rp', 'rt', 'ruby', 's', 'samp', 'small', 'source', 'span', 'strong',
+  'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'time', 'tr', 'u', 'ul', 'var', 'audio', 'video',
+];
+
+function isTrackingPixel(attribs: Record<string, string>): boolean {
+  return attribs.width === '1' || attribs.height === '1' || attribs.width === '0' || attribs.height === '0';
+}
+
+/**
+ * Allowlist sanitizing of feed HTML: no scripts, styles, handlers or non-http(s) URLs; relative links and images
+ * made absolute against `baseUrl`; tracking pixels and foreign iframes dropped.
+ */
+export function sanitizeContent(html: string, baseUrl?: string): string {
+  const absolute = (href: string | undefined) => (href ? resolveHttpUrl(href, baseUrl) : undefined);
+  const withUrl = (attribute: string) => (tagName: string, attribs: Record<string, string>) => {
+    const url = absolute(attribs[attribute]);
+    const next = { ...attribs };
+    if (url) next[attribute] = url;
+    else delete next[attribute];
+    return { tagName, attribs: next };
+  };
+  return sanitizeHtml(html, {
+    allowedTags: ALLOWED_TAGS,
+    allowedAttributes: {
+      a: ['href', 'title'],
+      img: ['src', 'alt', 'title', 'width', 'height'],
+      iframe: ['src', 'width', 'height', 'allowfullscreen'],
+      source: ['src', 'type'],
+      audio: ['src', 'controls'],
+      video: ['src', 'controls', 'poster', 'width', 'height'],
+      time: ['datetime'],
+      td: ['colspan', 'rowspan'],
+      th: ['colspan', 'rowspan'],
+      abbr: ['title'],
+    },
+    allowedSchemes: ['http', 'https'],
+    allowedSchemesAppliedToAttributes: ['href', 'src', 'poster'],
+    allowProtocolRelative: false,
+    allowedIframeHostnames: EMBED_HOSTS,
+    transformTags: {
+      a: (tagName, attribs) => {
+        const result = withUrl('href')(tagName, attribs);
+        return { ...result, attribs: { ...result.attribs, rel: 'noopener noreferrer' } };
+      },
+      img: withUrl('src'),
+      iframe: withUrl('src'),
+      source: withUrl('src'),
+      audio: withUrl('src'),
+      video: withUrl('src'),
+    },
+    exclusiveFilter: (frame) =>
+      (frame.tag === 'img' && (!frame.attribs.src || isTrackingPixel(frame.attribs))) ||
+      (frame.tag === 'iframe' && !frame.attribs.src),
+  } as sanitizeHtml.IOptions).trim();
+}
+
+const BLOCK_TAGS = new Set([
+  'p', 'div', 'br', 'li', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'tr', 'table',
+  'figure', 'figcaption', 'hr', 'section', 'article', 'header', 'footer', 'dt', 'dd',
+]);
+const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'iframe', 'object']);
+
+/** Plain text of an HTML fragment, entities decoded once, whitespace collapsed, paragraphs kept as blank lines. */
+export function htmlToText(html: string): string {
+  let text = '';
+  let skipping = 0;
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (SKIPPED_TAGS.has(name)) skipping++;
+        else if (BLOCK_TAGS.has(name)) text += '\n';
+      },
+      onclosetag(name) {
+        if (SKIPPED_TAGS.has(name)) skipping = Math.max(0, skipping - 1);
+        else if (BLOCK_TAGS.has(name)) text += '\n';
+      },
+      ontext(chunk) {
+        if (skipping === 0) text += chunk;
+      },
+    },
+    { decodeEntities: true },
+  );
+  parser.write(html);
+  parser.end();
+  return text
+    .split(/\n/)
+    .map((line) => line.replace(/[\s\u00a0]+/g, ' ').trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** One-line plain text, for titles. */
+export function htmlToLine(html: string): string {
+  return htmlToText(html).replace(/\s+/g, ' ').trim();
+}
+
+/** The first `max` characters of text, cut at a word boundary. */
+export function excerpt(text: string, max = 300): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}

@@ -1,0 +1,81 @@
+import type { ParsedFeed, ParsedItem } from '../parse/index.js';
+import { resolveItemDate } from './date.js';
+import { excerpt, htmlToLine, htmlToText, sanitizeContent } from './html.js';
+import { guessLanguage, primaryLanguage } from './language.js';
+import { canonicalizeUrl, isShortUrl, resolveHttpUrl } from './url.js';
+
+/** An item ready for identity, clustering, storage and matching. */
+export interface NormalizedItem {
+  guid?: string;
+  /** Canonical http(s) URL of the item's page. */
+  url?: string;
+  shortUrl?: string;
+  title: string;
+  /** Plain-text summary (an excerpt of the content when the feed gives none). */
+  summary?: string;
+  /** Sanitized HTML with absolute URLs. */
+  contentHtml?: string;
+  contentText?: string;
+  author?: string;
+  categories: string[];
+  language?: string;
+  imageUrl?: string;
+  publishedAt: Date;
+  dateEstimated: boolean;
+}
+
+export interface NormalizeContext {
+  /** URL the document was fetched from. */
+  feedUrl: string;
+  fetchedAt: Date;
+  shortUrlHosts: readonly string[];
+}
+
+const MAX_TITLE_LENGTH = 500;
+
+/** The base that relative links in the document resolve against: xml:base, else the feed URL, else the site URL. */
+export function documentBase(feed: ParsedFeed, feedUrl: string): string | undefined {
+  const httpFeedUrl = resolveHttpUrl(feedUrl);
+  const siteUrl = resolveHttpUrl(feed.siteUrl, httpFeedUrl);
+  const fallback = httpFeedUrl ?? siteUrl;
+  return resolveHttpUrl(feed.baseUrl, fallback) ?? fallback;
+}
+
+export function normalizeItem(item: ParsedItem, feed: ParsedFeed, context: NormalizeContext): NormalizedItem {
+  const base = documentBase(feed, context.feedUrl);
+  const link = resolveHttpUrl(item.link, base);
+  const guidUrl = resolveHttpUrl(item.guid, base);
+  const shortCandidates = [item.shortLink, item.guid, item.link]
+    .map((candidate) => resolveHttpUrl(candidate, base))
+    .filter((candidate): candidate is string => !!candidate && isShortUrl(candidate, context.shortUrlHosts));
+  const shortUrl = shortCandidates[0] ? canonicalizeUrl(shortCandidates[0]) : undefined;
+  // The page URL: the link unless it is itself the short link, else a guid that is a full URL.
+  const pageUrl = [link, guidUrl].find((candidate) => candidate && !isShortUrl(candidate, context.shortUrlHosts));
+  const url = pageUrl ? canonicalizeUrl(pageUrl) : undefined;
+
+  const contentBase = url ?? base;
+  const contentHtml = item.contentHtml ? sanitizeContent(item.contentHtml, contentBase) : undefined;
+  const summaryHtml = item.summaryHtml ? sanitizeContent(item.summaryHtml, contentBase) : undefined;
+  const contentText = contentHtml ? htmlToText(contentHtml) : item.contentText?.trim();
+  const summaryText = summaryHtml ? htmlToText(summaryHtml) : undefined;
+  const summary = summaryText || (contentText ? excerpt(contentText) : undefined);
+  const title =
+    (item.title ? htmlToLine(item.title) : '') || (contentText || summary ? excerpt(contentText || summary!, 80) : '') || '(untitled)';
+  const { date, estimated } = resolveItemDate(item.dates, context.fetchedAt);
+
+  return {
+    guid: item.guid?.trim() || undefined,
+    url,
+    shortUrl,
+    title: title.slice(0, MAX_TITLE_LENGTH),
+    summary: summary || undefined,
+    contentHtml: contentHtml || summaryHtml || undefined,
+    contentText: contentText || summaryText || undefined,
+    author: item.author ? htmlToLine(item.author) || undefined : undefined,
+    categories: [...new Set(item.categories.map((category) => htmlToLine(category)).filter(Boolean))],
+    language: primaryLanguage(item.language) ?? guessLanguage(`${title}\n${contentText ?? summary ?? ''}`),
+    imageUrl: resolveHttpUrl(item.imageUrl, contentBase),
+    publishedAt: date,
+    dateEstimated: estimated,
+  };
+}

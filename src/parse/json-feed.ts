@@ -1,0 +1,46 @@
+import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
+
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+/** JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), parsed by hand: it is small and rss-parser lacks it. */
+export function parseJsonFeed(text: string): ParsedFeed {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new FeedParseError(`not a feed: invalid JSON (${(error as Error).message})`);
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new FeedParseError('not a feed: JSON document is not an object');
+  }
+  const feed = document as Record<string, unknown>;
+  if (!str(feed.version)?.startsWith('https://jsonfeed.org/version/')) {
+    throw new FeedParseError('not a feed: JSON without a jsonfeed.org "version"');
+  }
+  if (!Array.isArray(feed.items)) throw new FeedParseError('JSON Feed has no "items" array');
+  const feedLanguage = str(feed.language);
+  const items = feed.items
+    .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
+    .map((item): ParsedItem => {
+      const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
+      const authorNames = authors
+        .map((author) => (typeof author === 'object' && author ? str((author as Record<string, unknown>).name) : undefined))
+        .filter((name): name is string => name !== undefined);
+      const id = item.id === undefined || item.id === null ? undefined : String(item.id);
+      return {
+        guid: id,
+        link: str(item.url) ?? str(item.external_url),
+        title: str(item.title),
+        contentHtml: str(item.content_html),
+        contentText: str(item.content_text),
+        summaryHtml: str(item.summary),
+        dates: [str(item.date_published), str(item.date_modified)].filter((date): date is string => !!date),
+        author: authorNames.length ? authorNames.join(', ') : undefined,
+        categories: Array.isArray(item.tags) ? item.tags.filter((tag): tag is string => typeof tag === 'string') : [],
+        language: str(item.language) ?? feedLanguage,
+        imageUrl: str(item.image) ?? str(item.banner_image),
+      };
+    });
+  return { format: 'json', title: str(feed.title), siteUrl: str(feed.home_page_url), language: feedLanguage, items };
+}

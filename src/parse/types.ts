@@ -1,0 +1,38 @@
+/** A feed document reduced to what Wirefeed needs, before normalization; every field is as the feed wrote it. */
+export interface ParsedFeed {
+  format: 'rss' | 'rdf' | 'atom' | 'json';
+  title?: string;
+  siteUrl?: string;
+  language?: string;
+  /** Base URL the document declares (xml:base on the root), if any. */
+  baseUrl?: string;
+  items: ParsedItem[];
+}
+
+export interface ParsedItem {
+  guid?: string;
+  /** The item's main (alternate) link. */
+  link?: string;
+  /** A short link the feed declares (atom:link rel="shortlink"). */
+  shortLink?: string;
+  title?: string;
+  /** Full content (content:encoded, Atom content, JSON content_html) as HTML. */
+  contentHtml?: string;
+  /** Description or summary as HTML (plain text is valid HTML here). */
+  summaryHtml?: string;
+  /** Plain text content (JSON Feed content_text). */
+  contentText?: string;
+  /** Date strings in order of preference: published first, then updated. */
+  dates: string[];
+  author?: string;
+  categories: string[];
+  language?: string;
+  imageUrl?: string;
+}
+
+export class FeedParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FeedParseError';
+  }
+}

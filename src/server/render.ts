@@ -1,0 +1,99 @@
+import { Feed, type Item } from 'feed';
+import type { Topic } from '../config/load.js';
+import type { FeedEntry } from '../store/topics.js';
+
+export type FeedFormat = 'rss' | 'atom' | 'json';
+
+export const CONTENT_TYPES: Record<FeedFormat, string> = {
+  rss: 'application/rss+xml; charset=utf-8',
+  atom: 'application/atom+xml; charset=utf-8',
+  json: 'application/feed+json; charset=utf-8',
+};
+
+export interface RenderInput {
+  topic: Topic;
+  entries: FeedEntry[];
+  /** Absolute base URL of this server, without a trailing slash. */
+  baseUrl: string;
+}
+
+// Characters XML 1.0 forbids; one in any field would make the whole document invalid.
+const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+const clean = (text: string) => text.replace(XML_FORBIDDEN, '');
+
+export const storyUrn = (storyId: string) => `urn:wirefeed:story:${storyId}`;
+export const topicPageUrl = (baseUrl: string, slug: string) => `${baseUrl}/topics/${slug}.html`;
+export const feedUrl = (baseUrl: string, slug: string, format: FeedFormat) => `${baseUrl}/topics/${slug}.${format}`;
+
+/** The entry's link: the story's page at its outlet, or its anchor on our topic page when the outlet gave none. */
+function entryLink(entry: FeedEntry, input: RenderInput): string {
+  return entry.url ?? `${topicPageUrl(input.baseUrl, input.topic.slug)}#story-${entry.storyId}`;
+}
+
+/** The time the feed last changed: its newest entry update, fixed so the same content renders the same bytes. */
+function feedUpdated(entries: FeedEntry[]): Date {
+  return entries.reduce((latest, entry) => (entry.updatedAt > latest ? entry.updatedAt : latest), new Date(0));
+}
+
+function buildFeed(input: RenderInput): Feed {
+  const { topic, entries, baseUrl } = input;
+  const feed = new Feed({
+    id: feedUrl(baseUrl, topic.slug, 'atom'),
+    title: clean(topic.title),
+    description: clean(topic.description ?? `Wirefeed topic: ${topic.query}`),
+    link: topicPageUrl(baseUrl, topic.slug),
+    updated: feedUpdated(entries),
+    generator: 'Wirefeed',
+    copyright: 'Each entry belongs to the outlet that published it.',
+    feedLinks: { rss: feedUrl(baseUrl, topic.slug, 'rss'), atom: feedUrl(baseUrl, topic.slug, 'atom'), json: feedUrl(baseUrl, topic.slug, 'json') },
+  });
+  for (const entry of entries) {
+    const item: Item = {
+      id: storyUrn(entry.storyId),
+      guid: storyUrn(entry.storyId),
+      title: clean(entry.title),
+      link: entryLink(entry, input),
+      date: entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt,
+      published: entry.publishedAt,
+      description: entry.summary ? clean(entry.summary) : undefined,
+      content: entry.contentHtml ? clean(entry.contentHtml) : undefined,
+      author: entry.author ? [{ name: clean(entry.author) }] : entry.sourceTitle ? [{ name: clean(entry.sourceTitle) }] : undefined,
+      category: entry.categories.map((name) => ({ name: clean(name) })),
+      image: entry.imageUrl ?? undefined,
+    };
+    feed.addItem(item);
+  }
+  return feed;
+}
+
+/** JSON Feed 1.1, built by hand: the feed package's json1() writes version 1.0. */
+function renderJsonFeed(input: RenderInput): string {
+  const { topic, entries, baseUrl } = input;
+  const document = {
+    version: 'https://jsonfeed.org/version/1.1',
+    title: topic.title,
+    home_page_url: topicPageUrl(baseUrl, topic.slug),
+    feed_url: feedUrl(baseUrl, topic.slug, 'json'),
+    description: topic.description ?? `Wirefeed topic: ${topic.query}`,
+    items: entries.map((entry) => ({
+      id: storyUrn(entry.storyId),
+      url: entryLink(entry, input),
+      title: entry.title,
+      ...(entry.contentHtml ? { content_html: entry.contentHtml } : { content_text: entry.contentText ?? entry.summary ?? entry.title }),
+      ...(entry.summary ? { summary: entry.summary } : {}),
+      ...(entry.imageUrl ? { image: entry.imageUrl } : {}),
+      date_published: entry.publishedAt.toISOString(),
+      date_modified: (entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt).toISOString(),
+      ...(entry.author || entry.sourceTitle ? { authors: [{ name: entry.author ?? entry.sourceTitle }] } : {}),
+      ...(entry.categories.length ? { tags: entry.categories } : {}),
+      ...(entry.language ? { language: entry.language } : {}),
+    })),
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+export function renderFeed(format: FeedFormat, input: RenderInput): string {
+  if (format === 'json') return renderJsonFeed(input);
+  const feed = buildFeed(input);
+  return format === 'rss' ? feed.rss2() : feed.atom1();
+}

@@ -1,0 +1,137 @@
+import { and, asc, desc, eq, gt, gte, notInArray, sql } from 'drizzle-orm';
+import type { Topic } from '../config/load.js';
+import type { Database } from '../db/client.js';
+import { items, sources, stories, topicStories, topics } from '../db/schema.js';
+import { matchingTopics, type CompiledTopic } from '../topics/topics.js';
+
+export interface Membership {
+  topicSlug: string;
+  storyId: string;
+  publishedAt: Date;
+}
+
+/**
+ * Makes the topics table match the config. Returns the slugs that are new or whose query changed: their membership
+ * must be rebuilt by backfillTopic. Topics no longer configured are dropped with their membership.
+ */
+export async function syncTopics(db: Database, configured: readonly Topic[]): Promise<string[]> {
+  const stored = await db.select({ slug: topics.slug, query: topics.query }).from(topics);
+  const storedQuery = new Map(stored.map((row) => [row.slug, row.query]));
+  const changed = configured.filter((topic) => storedQuery.get(topic.slug) !== topic.query).map((topic) => topic.slug);
+  const configuredSlugs = configured.map((topic) => topic.slug);
+  await db.transaction(async (tx) => {
+    if (configuredSlugs.length > 0) await tx.delete(topics).where(notInArray(topics.slug, configuredSlugs));
+    else await tx.delete(topics);
+    for (const topic of configured) {
+      const values = { title: topic.title, description: topic.description ?? null, query: topic.query };
+      await tx
+        .insert(topics)
+        .values({ slug: topic.slug, ...values })
+        .onConflictDoUpdate({ target: topics.slug, set: { ...values, updatedAt: sql`now()` } });
+    }
+  });
+  return changed;
+}
+
+export async function addMemberships(db: Database, memberships: Membership[]): Promise<number> {
+  if (memberships.length === 0) return 0;
+  const inserted = await db
+    .insert(topicStories)
+    .values(memberships)
+    .onConflictDoNothing()
+    .returning({ storyId: topicStories.storyId });
+  return inserted.length;
+}
+
+const BACKFILL_PAGE = 1000;
+
+/**
+ * Rebuilds a topic's membership from the items first seen in the last `days` days, paging by id so memory stays
+ * flat however large the store is. Stories that no longer match are removed.
+ */
+export async function backfillTopic(db: Database, topic: CompiledTopic, days: number): Promise<number> {
+  const since = new Date(Date.now() - days * 86_400_000);
+  const matched = new Map<string, Date>();
+  for (let afterId = 0; ; ) {
+    const page = await db
+      .select({
+        id: items.id,
+        storyId: items.storyId,
+        publishedAt: stories.publishedAt,
+        title: items.title,
+        summary: items.summary,
+        contentText: items.contentText,
+      })
+      .from(items)
+      .innerJoin(stories, eq(stories.id, items.storyId))
+      .where(and(gt(items.id, afterId), gte(items.firstSeenAt, since)))
+      .orderBy(asc(items.id))
+      .limit(BACKFILL_PAGE);
+    for (const row of page) {
+      if (matchingTopics([topic], row).length > 0) matched.set(row.storyId, row.publishedAt);
+    }
+    if (page.length < BACKFILL_PAGE) break;
+    afterId = page[page.length - 1]!.id;
+  }
+  await db.transaction(async (tx) => {
+    await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
+    const rows = [...matched].map(([storyId, publishedAt]) => ({ topicSlug: topic.slug, storyId, publishedAt }));
+    for (let start = 0; start < rows.length; start += BACKFILL_PAGE) {
+      await addMemberships(tx, rows.slice(start, start + BACKFILL_PAGE));
+    }
+  });
+  return matched.size;
+}
+
+export interface FeedEntry {
+  storyId: string;
+  publishedAt: Date;
+  updatedAt: Date;
+  title: string;
+  url: string | null;
+  summary: string | null;
+  contentHtml: string | null;
+  contentText: string | null;
+  author: string | null;
+  categories: string[];
+  language: string | null;
+  imageUrl: string | null;
+  sourceId: string;
+  sourceTitle: string | null;
+}
+
+/** The newest stories of a topic with their representative item: an index range scan on topic_stories. */
+export async function topicEntries(db: Database, slug: string, limit: number): Promise<FeedEntry[]> {
+  return db
+    .select({
+      storyId: stories.id,
+      publishedAt: topicStories.publishedAt,
+      updatedAt: stories.updatedAt,
+      title: items.title,
+      url: items.url,
+      summary: items.summary,
+      contentHtml: items.contentHtml,
+      contentText: items.contentText,
+      author: items.author,
+      categories: items.categories,
+      language: items.language,
+      imageUrl: items.imageUrl,
+      sourceId: items.sourceId,
+      sourceTitle: sources.title,
+    })
+    .from(topicStories)
+    .innerJoin(stories, eq(stories.id, topicStories.storyId))
+    .innerJoin(items, eq(items.id, stories.representativeItemId))
+    .innerJoin(sources, eq(sources.id, items.sourceId))
+    .where(eq(topicStories.topicSlug, slug))
+    .orderBy(desc(topicStories.publishedAt), desc(topicStories.storyId))
+    .limit(limit);
+}
+
+export async function topicMemberCounts(db: Database): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ slug: topicStories.topicSlug, count: sql<number>`count(*)::int` })
+    .from(topicStories)
+    .groupBy(topicStories.topicSlug);
+  return new Map(rows.map((row) => [row.slug, Number(row.count)]));
+}

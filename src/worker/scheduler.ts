@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import cron from 'node-cron';
+import type { App } from '../app.js';
+import { log } from '../log.js';
+import { claimDueSources } from '../store/sources.js';
+import { ingestSources, type IngestContext } from './ingest.js';
+
+export interface WorkerOptions {
+  /** node-cron expression for the claim tick; default every 30 seconds. */
+  schedule?: string;
+  /** Sources claimed per tick. */
+  batchSize?: number;
+  concurrency?: number;
+  onTopicsChanged?: (slugs: string[]) => void;
+}
+
+export interface Worker {
+  /** Claims and ingests due sources once; what every tick does. */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const LEASE_SECONDS = 300;
+
+/** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
+export function startWorker(app: App, options: WorkerOptions = {}): Worker {
+  const owner = `worker-${randomUUID()}`;
+  const context: IngestContext = { db: app.database.db, topics: app.topics, onTopicsChanged: options.onTopicsChanged };
+  const byId = new Map(app.config.sources.map((source) => [source.id, source]));
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const tick = async () => {
+    if (stopped) return;
+    const claimed = await claimDueSources(app.database.db, {
+      owner,
+      sourceIds: [...byId.keys()],
+      limit: options.batchSize ?? 100,
+      leaseSeconds: LEASE_SECONDS,
+    });
+    if (claimed.length === 0) return;
+    const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), options.concurrency ?? 8);
+    log.info({ owner, claimed: claimed.length, ok: summary.ok, notModified: summary.notModified, failed: summary.failed, itemsNew: summary.itemsNew }, 'tick done');
+  };
+  const guardedTick = () => {
+    running = running.then(tick).catch((error: Error) => log.error({ owner, error: error.message }, 'tick failed'));
+    return running;
+  };
+
+  cron.setLogger({
+    info: () => {},
+    warn: (message) => log.warn({ message }, 'cron'),
+    error: (message) => log.error({ message: String(message) }, 'cron'),
+    debug: () => {},
+  });
+  const task = cron.schedule(options.schedule ?? '*/30 * * * * *', () => void guardedTick(), { noOverlap: true, name: 'claim-due-sources' });
+  void guardedTick();
+  log.info({ owner, sources: byId.size }, 'worker started');
+
+  return {
+    tick: guardedTick,
+    async stop() {
+      stopped = true;
+      await task.stop();
+      await running;
+    },
+  };
+}
