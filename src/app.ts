@@ -14,7 +14,8 @@ export interface App {
 
 export interface AppOptions {
   configDir: string;
-  database?: DatabaseOptions;
+  /** Where to connect (default: from DATABASE_URL / DATA_DIR), or an open handle that the caller keeps owning. */
+  database?: DatabaseOptions | DatabaseHandle;
   /** How far back a new or changed topic is matched against stored items. */
   backfillDays?: number;
 }
@@ -27,7 +28,11 @@ export const DEFAULT_BACKFILL_DAYS = 30;
  */
 export async function openApp(options: AppOptions): Promise<App> {
   const config = loadConfig(options.configDir);
-  const database = await openMigratedDatabase(options.database ?? databaseOptionsFromEnv());
+  const given = options.database && 'db' in options.database ? options.database : undefined;
+  const database = given ?? (await openMigratedDatabase((options.database as DatabaseOptions) ?? databaseOptionsFromEnv()));
+  const close = async () => {
+    if (!given) await database.close();
+  };
   try {
     const topics = compileTopics(config.topics);
     await syncSources(database.db, config.sources);
@@ -36,9 +41,9 @@ export async function openApp(options: AppOptions): Promise<App> {
       const members = await backfillTopic(database.db, topic, options.backfillDays ?? DEFAULT_BACKFILL_DAYS);
       log.info({ topic: topic.slug, members }, 'topic backfilled');
     }
-    return { config, database, topics, close: () => database.close() };
+    return { config, database, topics, close };
   } catch (error) {
-    await database.close();
+    await close();
     throw error;
   }
 }

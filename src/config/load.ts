@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { configFileSchema, type SourceConfig, type TopicConfig } from './schema.js';
@@ -69,16 +69,26 @@ class YamlFile {
 
   /** Position of the deepest YAML node along `path`; a key that is missing points at its parent. */
   problemAt(path: ReadonlyArray<PropertyKey>, message: string, extraColumns = 0): ConfigProblem {
-    let offset = 0;
+    const { line, col } = this.lineCounter.linePos(this.offsetOf(path));
+    return { file: this.displayPath, line, column: col + extraColumns, path: formatPath(path), message };
+  }
+
+  /** Position of the key itself (not its value) of the last element of `path`. */
+  keyProblemAt(path: ReadonlyArray<PropertyKey>, message: string): ConfigProblem {
+    const parent = this.document.getIn(path.slice(0, -1) as unknown[], true);
+    const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === path.at(-1)) : undefined;
+    const range = isScalar(pair?.key) ? pair.key.range : undefined;
+    if (!range) return this.problemAt(path, message);
+    const { line, col } = this.lineCounter.linePos(range[0]);
+    return { file: this.displayPath, line, column: col, path: formatPath(path), message };
+  }
+
+  private offsetOf(path: ReadonlyArray<PropertyKey>): number {
     for (let depth = path.length; depth >= 0; depth--) {
       const node = this.document.getIn(path.slice(0, depth) as unknown[], true);
-      if (isNode(node) && node.range) {
-        offset = node.range[0];
-        break;
-      }
+      if (isNode(node) && node.range) return node.range[0];
     }
-    const { line, col } = this.lineCounter.linePos(offset);
-    return { file: this.displayPath, line, column: col + extraColumns, path: formatPath(path), message };
+    return 0;
   }
 }
 
@@ -99,15 +109,14 @@ function yamlFilesIn(dir: string): string[] {
 function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((key) => `"${key}"`).join(', ');
-    return file.problemAt([...issue.path, issue.keys[0]!], `unknown key ${keys}`);
+    return file.keyProblemAt([...issue.path, issue.keys[0]!], `unknown key ${keys}`);
   }
   // A query error points at its column inside the query string (past the opening quote when quoted).
   const queryColumn = issue.code === 'custom' ? (issue.params?.queryColumn as number | undefined) : undefined;
   if (queryColumn !== undefined) {
     const node = file.document.getIn(issue.path as unknown[], true);
     const quoted = isNode(node) && 'type' in node && typeof node.type === 'string' && node.type.startsWith('QUOTE');
-    const problem = file.problemAt(issue.path, issue.message, 0);
-    return { ...problem, message: `query: ${issue.message}`, column: problem.column + (quoted ? 1 : 0) + queryColumn - 1 };
+    return file.problemAt(issue.path, `query: ${issue.message}`, (quoted ? 1 : 0) + queryColumn - 1);
   }
   return file.problemAt(issue.path, issue.message);
 }

@@ -32,7 +32,7 @@ export function sanitizeContent(html: string, baseUrl?: string): string {
   return sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: {
-      a: ['href', 'title'],
+      a: ['href', 'title', 'rel'],
       img: ['src', 'alt', 'title', 'width', 'height'],
       iframe: ['src', 'width', 'height', 'allowfullscreen'],
       source: ['src', 'type'],
@@ -50,7 +50,7 @@ export function sanitizeContent(html: string, baseUrl?: string): string {
     transformTags: {
       a: (tagName, attribs) => {
         const result = withUrl('href')(tagName, attribs);
-        return { ...result, attribs: { ...result.attribs, rel: 'noopener noreferrer' } };
+        return result.attribs.href ? { ...result, attribs: { ...result.attribs, rel: 'noopener noreferrer' } } : result;
       },
       img: withUrl('src'),
       iframe: withUrl('src'),

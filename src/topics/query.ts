@@ -83,7 +83,7 @@ export function parseQuery(query: string): QueryNode {
       position++;
       operands.push(parseAnd());
     }
-    return operands.length === 1 ? operands[0]! : { kind: 'or', operands };
+    return combine('or', operands);
   };
 
   const startsUnary = (token: Token | undefined) =>
@@ -102,7 +102,7 @@ export function parseQuery(query: string): QueryNode {
         break;
       }
     }
-    return operands.length === 1 ? operands[0]! : { kind: 'and', operands };
+    return combine('and', operands);
   };
 
   const parseUnary = (): QueryNode => {
@@ -150,6 +150,12 @@ export function parseQuery(query: string): QueryNode {
   const root = parseOr();
   if (position < tokens.length) unexpected(tokens[position]);
   return root;
+}
+
+/** Joins operands, flattening nested nodes of the same kind: (a OR (b OR c)) is a OR b OR c. */
+function combine(kind: 'and' | 'or', operands: QueryNode[]): QueryNode {
+  const flat = operands.flatMap((operand) => (operand.kind === kind ? operand.operands : [operand]));
+  return flat.length === 1 ? flat[0]! : { kind, operands: flat };
 }
 
 /** Prints an AST back to query text; parseQuery(printQuery(ast)) yields the same AST. */

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/load.js';
+import { parseDuration } from '../src/config/duration.js';
+import { writeConfigDir } from './helpers/config.js';
+
+function problemsOf(files: Record<string, string>): string[] {
+  const dir = writeConfigDir(files);
+  try {
+    loadConfig(dir);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((problem) => `${problem.file.split('/').pop()}:${problem.line}:${problem.column}: ${problem.path}: ${problem.message}`);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const SOURCES = `sources:
+  - id: arabnews-japan
+    url: https://www.arabnews.com/cat/japan/rss.xml
+    title: Arab News Japan
+    every: 15m
+`;
+
+describe('loadConfig', () => {
+  it('merges every *.yml file of the folder', () => {
+    const dir = writeConfigDir({
+      'sources.yml': SOURCES,
+      'topics.yml': `topics:\n  - slug: japan-us-security\n    title: Japan–US security\n    query: 'japan AND (defense OR security)'\n`,
+      'notes.txt': 'not yaml: ignored',
+    });
+    const config = loadConfig(dir);
+    expect(config.sources).toEqual([
+      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, shortUrlHosts: [] },
+    ]);
+    expect(config.topics.map((topic) => [topic.slug, topic.limit])).toEqual([['japan-us-security', 50]]);
+  });
+
+  it('resolves file: URLs against the folder of the YAML file', () => {
+    const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: local\n    url: file:../seeds/a.xml\n' });
+    expect(loadConfig(dir).sources[0]!.url).toBe(new URL('../seeds/a.xml', pathToFileURL(join(dir, 'sources.yml'))).href);
+  });
+
+  it.each([
+    [
+      'a bad query, pointing at the column inside the quoted query',
+      { 'topics.yml': `topics:\n  - slug: t\n    title: T\n    query: 'japan AND (defense OR'\n` },
+      [`topics.yml:4:34: topics[0].query: query: unexpected end of query at column 22`],
+    ],
+    [
+      'an unexpected closing parenthesis',
+      { 'topics.yml': `topics:\n  - slug: t\n    title: T\n    query: japan AND defense)\n` },
+      [`topics.yml:4:29: topics[0].query: query: unexpected ")" at column 18`],
+    ],
+    [
+      'a missing required key, at its parent',
+      { 'topics.yml': `topics:\n  - slug: t\n    query: japan\n` },
+      [`topics.yml:2:5: topics[0].title: Invalid input: expected string, received undefined`],
+    ],
+    [
+      'a bad source id and URL scheme',
+      { 'sources.yml': `sources:\n  - id: Arab News\n    url: ftp://example.org/feed\n` },
+      [
+        `sources.yml:2:9: sources[0].id: must be lower-case letters, digits and "-"`,
+        `sources.yml:3:10: sources[0].url: must be an http(s):// or file: URL`,
+      ],
+    ],
+    [
+      'an unknown key',
+      { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
+      [`sources.yml:4:5: sources[0].intervall: unknown key "intervall"`],
+    ],
+    [
+      'a bad duration',
+      { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    every: often\n` },
+      [`sources.yml:4:12: sources[0].every: expected a duration such as 30s, 15m, 1h or 1d`],
+    ],
+    [
+      'a YAML syntax error',
+      { 'sources.yml': `sources:\n  - id: a\n   url: [unclosed\n` },
+      [`sources.yml:3:1: : Sequence item without - indicator`, expect.stringMatching(/^sources\.yml:4:1: : /)],
+    ],
+  ])('reports %s with file:line:column', (_name, files, expected) => {
+    expect(problemsOf(files)).toEqual(expected);
+  });
+
+  it('reports a duplicate source id across files at the second occurrence', () => {
+    const problems = problemsOf({ 'a.yml': SOURCES, 'b.yml': SOURCES });
+    expect(problems).toEqual([expect.stringMatching(/^b\.yml:2:9: sources\[0\]\.id: duplicate source id "arabnews-japan" \(first in .*a\.yml\)$/)]);
+  });
+
+  it('lists every problem of every file at once', () => {
+    const problems = problemsOf({
+      'a.yml': `sources:\n  - id: ok\n    url: nope\n`,
+      'b.yml': `topics:\n  - slug: x\n    title: X\n    query: '('\n`,
+    });
+    expect(problems).toHaveLength(2);
+  });
+
+  it('formats the message as file:line:column: path: message', () => {
+    const dir = writeConfigDir({ 'topics.yml': `topics:\n  - slug: t\n    title: T\n    query: '"open phrase'\n` });
+    expect(() => loadConfig(dir)).toThrow(/topics\.yml:4:13: topics\[0\]\.query: query: unterminated phrase \(missing closing "\) at column 1$/);
+  });
+
+  it('fails clearly when the folder does not exist', () => {
+    expect(() => loadConfig('/nonexistent/wirefeed')).toThrow(/config folder not found/);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30],
+    ['15m', 900],
+    ['1h30m', 5400],
+    ['2d', 172800],
+    ['15', undefined],
+    ['1w', undefined],
+    ['', undefined],
+  ])('%s -> %s', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
+});

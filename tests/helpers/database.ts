@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { openMigratedDatabase, type DatabaseHandle } from '../../src/db/client.js';
+
+/**
+ * The database a storage test runs on. With WIREFEED_TEST_POSTGRES (an admin URL such as
+ * postgres://postgres@127.0.0.1:5432/postgres) each test file gets a throwaway database on that server;
+ * without it, an in-memory PGlite. `.ci/run` runs the suite both ways.
+ */
+export interface TestDatabase {
+  handle: DatabaseHandle;
+  engine: 'postgres' | 'pglite';
+  /** Empties every table, keeping the schema. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TABLES = ['fetch_log', 'topic_stories', 'items', 'stories', 'topics', 'sources'];
+
+export async function openTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = process.env.WIREFEED_TEST_POSTGRES;
+  let dropDatabase = async () => {};
+  let handle: DatabaseHandle;
+  if (adminUrl) {
+    const name = `wirefeed_test_${randomBytes(6).toString('hex')}`;
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    handle = await openMigratedDatabase({ url: url.href });
+    dropDatabase = async () => {
+      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    };
+  } else {
+    handle = await openMigratedDatabase({ dataDir: 'memory://' });
+  }
+  return {
+    handle,
+    engine: handle.engine,
+    reset: async () => {
+      await handle.db.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
+    },
+    close: async () => {
+      await handle.close();
+      await dropDatabase();
+    },
+  };
+}

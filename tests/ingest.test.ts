@@ -1,0 +1,159 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { count, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openApp, type App } from '../src/app.js';
+import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import { topicEntries } from '../src/store/topics.js';
+import { writeConfigDir } from './helpers/config.js';
+import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { rss2 } from './helpers/feeds.js';
+
+const DEMO = resolve(import.meta.dirname, '../feeds/demo');
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await database.reset();
+});
+
+async function withApp<T>(configDir: string, use: (app: App) => Promise<T>): Promise<T> {
+  const app = await openApp({ configDir, database: database.handle });
+  try {
+    return await use(app);
+  } finally {
+    await app.close();
+  }
+}
+
+const ingestAll = (app: App) => ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
+const countOf = async (table: typeof items | typeof stories | typeof topicStories | typeof fetchLog) =>
+  (await database.handle.db.select({ n: count() }).from(table))[0]!.n;
+
+describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+  it('stores the demo seeds and files the seed story under japan-us-security', async () => {
+    await withApp(DEMO, async (app) => {
+      const summary = await ingestAll(app);
+      expect(summary).toMatchObject({ ok: 4, failed: 0, notModified: 0, itemsNew: 10, itemsDuplicate: 0 });
+      const entries = await topicEntries(app.database.db, 'japan-us-security', 50);
+      const titles = entries.map((entry) => entry.title);
+      expect(titles).toContain('Japan, U.S. defense chiefs reaffirm command coordination');
+      expect(titles).toContain('Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination');
+      expect(titles).not.toContain('Japan, Philippines sign pact allowing troop deployments');
+      expect(titles).not.toContain("Japan's Nikkei ends higher as exporters gain on weaker yen");
+      // Newest first.
+      const times = entries.map((entry) => entry.publishedAt.getTime());
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+
+      const [arab] = await app.database.db.select().from(items).where(eq(items.sourceId, 'arabnews-japan')).orderBy(sql`published_at desc`).limit(1);
+      expect(arab).toMatchObject({
+        shortUrl: 'https://arab.news/p5m3x',
+        dedupKey: 'short:https://arab.news/p5m3x',
+        url: 'https://www.arabnews.com/node/2521156/japan',
+        author: 'JIJI Press',
+        categories: ['Japan', 'Defense'],
+        language: 'en',
+        dateEstimated: false,
+      });
+      expect(arab!.publishedAt.toISOString()).toBe('2024-06-01T23:06:19.000Z'); // "02 Jun 2024 08:06:19 GMT9"
+      expect(arab!.contentHtml).toContain('src="https://www.arabnews.com/sites/default/files/2024/06/kihara-austin.jpg"');
+      expect(arab!.contentHtml).not.toMatch(/script|pixel\.example/);
+
+      const japanese = await topicEntries(app.database.db, 'nichibei', 50);
+      expect(japanese.map((entry) => entry.language)).toEqual(['ja']);
+    });
+  });
+
+  it('re-ingesting the same documents adds nothing', async () => {
+    await withApp(DEMO, async (app) => {
+      await ingestAll(app);
+      const before = { items: await countOf(items), stories: await countOf(stories), members: await countOf(topicStories) };
+      const again = await ingestAll(app);
+      expect(again).toMatchObject({ ok: 4, itemsNew: 0, itemsDuplicate: 10 });
+      expect({ items: await countOf(items), stories: await countOf(stories), members: await countOf(topicStories) }).toEqual(before);
+      expect(await countOf(fetchLog)).toBe(8);
+    });
+  });
+
+  it('treats link variants (tracking parameters, fragment, host case) of the same version as duplicates', async () => {
+    const story = { title: 'Japan, U.S. defense chiefs reaffirm command coordination', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' };
+    const dir = writeConfigDir({
+      'sources.yml': 'sources:\n  - id: outlet-a\n    url: file:a.xml\n  - id: outlet-b\n    url: file:b.xml\n',
+    });
+    writeFileSync(join(dir, 'a.xml'), rss2('A', [{ ...story, link: 'https://news.example/2024/06/02/defense?utm_source=rss&id=9' }]));
+    writeFileSync(join(dir, 'b.xml'), rss2('B', [{ ...story, link: 'HTTPS://NEWS.example/2024/06/02/defense?id=9&fbclid=abc#comments' }]));
+    await withApp(dir, async (app) => {
+      const summary = await ingestAll(app);
+      expect(summary).toMatchObject({ itemsNew: 1, itemsDuplicate: 1 });
+      expect(await countOf(items)).toBe(1);
+    });
+  });
+
+  it('a newer timestamp under the same key is a new version; a dateless item is stored once, flagged', async () => {
+    const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: outlet\n    url: file:feed.xml\n' });
+    const feed = (pubDate: string) =>
+      rss2('Outlet', [
+        { title: 'Defense talks', link: 'https://outlet.example/a', pubDate },
+        { title: 'Undated notice', link: 'https://outlet.example/undated' },
+      ]);
+    writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 08:06:19 +0900'));
+    await withApp(dir, async (app) => {
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 2, itemsDuplicate: 0 });
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 2 });
+      writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 10:30:00 +0900'));
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 1, itemsDuplicate: 1 });
+      const undated = await app.database.db.select().from(items).where(eq(items.url, 'https://outlet.example/undated'));
+      expect(undated).toHaveLength(1);
+      expect(undated[0]!.dateEstimated).toBe(true);
+    });
+  });
+
+  it('a broken source fails alone, named, and never touches what is stored', async () => {
+    const dir = writeConfigDir({
+      'sources.yml': 'sources:\n  - id: good\n    url: file:good.xml\n  - id: flaky\n    url: file:flaky.xml\n  - id: missing\n    url: file:nowhere.xml\n',
+    });
+    writeFileSync(join(dir, 'good.xml'), rss2('Good', [{ title: 'Japan security', link: 'https://good.example/1', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]));
+    writeFileSync(join(dir, 'flaky.xml'), rss2('Flaky', [{ title: 'Flaky story', link: 'https://flaky.example/1', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]));
+    await withApp(dir, async (app) => {
+      const first = await ingestAll(app);
+      expect(first).toMatchObject({ ok: 2, failed: 1, itemsNew: 2 });
+      expect(first.outcomes.find((outcome) => outcome.sourceId === 'missing')?.error).toMatch(/cannot read .*nowhere\.xml: ENOENT/);
+
+      writeFileSync(join(dir, 'flaky.xml'), '<html><body>Please log in</body></html>');
+      const second = await ingestAll(app);
+      expect(second.outcomes.find((outcome) => outcome.sourceId === 'flaky')).toMatchObject({ outcome: 'failed', error: 'not a feed: got an HTML page' });
+      writeFileSync(join(dir, 'flaky.xml'), '<rss version="2.0"><channel><title>cut off</title><item><title>half');
+      const third = await ingestAll(app);
+      expect(third.outcomes.find((outcome) => outcome.sourceId === 'flaky')?.error).toMatch(/^invalid RSS document: /);
+      expect(third.outcomes.find((outcome) => outcome.sourceId === 'good')?.outcome).toBe('ok');
+
+      expect(await countOf(items)).toBe(2);
+      const [flaky] = await app.database.db.select().from(sources).where(eq(sources.id, 'flaky'));
+      expect(flaky).toMatchObject({ errorCount: 2, lastStatus: 'failed' });
+      expect(flaky!.lastError).toMatch(/^invalid RSS document/);
+    });
+  });
+
+  it('backfills a topic whose query changed and removes stories that no longer match', async () => {
+    await withApp(DEMO, async (app) => {
+      await ingestAll(app);
+    });
+    const topicsYml = (query: string) => `topics:\n  - slug: watch\n    title: Watch\n    query: '${query}'\n`;
+    const sourcesYml = `sources:\n  - id: jiji-press\n    url: ${new URL('../../seeds/jiji-press.atom.xml', `file://${DEMO}/x`).href}\n`;
+    const dir = writeConfigDir({ 'sources.yml': sourcesYml, 'topics.yml': topicsYml('okinawa') });
+    const titles = (app: App) => topicEntries(app.database.db, 'watch', 50).then((entries) => entries.map((entry) => entry.title));
+    await withApp(dir, async (app) => {
+      expect(await titles(app)).toEqual(['U.S. Marines to Begin Okinawa-to-Guam Relocation in December']);
+    });
+    writeFileSync(join(dir, 'topics.yml'), topicsYml('"bank of japan" OR nikkei'));
+    await withApp(dir, async (app) => {
+      expect(await titles(app)).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts', "Japan's Nikkei ends higher as exporters gain on weaker yen"]);
+    });
+  });
+});

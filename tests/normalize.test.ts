@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
+import { htmlToText, sanitizeContent } from '../src/normalize/html.js';
+import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
+import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
+
+describe('parseFeedDate', () => {
+  it.each([
+    ['02 Jun 2024 08:06:19 GMT9', '2024-06-01T23:06:19.000Z'],
+    ['Sun, 02 Jun 2024 08:06:19 GMT+9', '2024-06-01T23:06:19.000Z'],
+    ['Sun, 02 Jun 2024 08:06:19 +0900', '2024-06-01T23:06:19.000Z'],
+    ['Sun, 02 Jun 2024 08:06:19 +09:00', '2024-06-01T23:06:19.000Z'],
+    ['Sun, 02 Jun 2024 08:06:19 JST', '2024-06-01T23:06:19.000Z'],
+    ['Sun, 02 Jun 2024 08:06:19 KST', '2024-06-01T23:06:19.000Z'],
+    ['Sat, 01 Jun 2024 19:06:19 EDT', '2024-06-01T23:06:19.000Z'],
+    ['Sat, 01 Jun 2024 23:06:19 GMT', '2024-06-01T23:06:19.000Z'],
+    ['Sat, 01 Jun 2024 23:06:19 Z', '2024-06-01T23:06:19.000Z'],
+    ['Sat, 01 Jun 2024 23:06:19', '2024-06-01T23:06:19.000Z'],
+    ['Mon, 01 Jun 2024 23:06:19 GMT', '2024-06-01T23:06:19.000Z'], // wrong weekday: the date wins
+    ['1 Jun 24 23:06 GMT', '2024-06-01T23:06:00.000Z'], // two-digit year, no seconds, no weekday
+    ['01 June 2024 23:06:19 UT', '2024-06-01T23:06:19.000Z'],
+    ['Sun, 2 Jun 2024 08:06:19 UTC+05:30', '2024-06-02T02:36:19.000Z'],
+    ['2024-06-02T08:06:19+09:00', '2024-06-01T23:06:19.000Z'],
+    ['2024-06-01T23:06:19.250Z', '2024-06-01T23:06:19.250Z'],
+    ['2024-06-01 23:06:19Z', '2024-06-01T23:06:19.000Z'],
+    ['2024-06-01', '2024-06-01T00:00:00.000Z'],
+    ['20240601T230619Z', '2024-06-01T23:06:19.000Z'],
+  ])('%s', (text, iso) => expect(parseFeedDate(text)?.toISOString()).toBe(iso));
+
+  it.each(['', 'yesterday', '32 Jun 2024 08:06:19 GMT', '02 Foo 2024 08:06:19 GMT', '02 Jun 2024 08:06:19 XYZ', '2024-13-01'])(
+    'rejects %j',
+    (text) => expect(parseFeedDate(text)).toBeUndefined(),
+  );
+});
+
+describe('resolveItemDate', () => {
+  const fetchedAt = new Date('2024-06-02T00:00:00Z');
+  it('uses the first parseable candidate', () => {
+    expect(resolveItemDate(['garbage', '2024-06-01T10:00:00Z'], fetchedAt)).toEqual({ date: new Date('2024-06-01T10:00:00Z'), estimated: false });
+  });
+  it('falls back to the first-seen time, flagged, when no date parses', () => {
+    expect(resolveItemDate([], fetchedAt)).toEqual({ date: fetchedAt, estimated: true });
+  });
+  it('clamps a date far in the future to the first-seen time', () => {
+    expect(resolveItemDate(['2030-01-01T00:00:00Z'], fetchedAt)).toEqual({ date: fetchedAt, estimated: true });
+  });
+  it('tolerates a few minutes of clock skew', () => {
+    const skewed = new Date(fetchedAt.getTime() + 5 * 60_000);
+    expect(resolveItemDate([skewed.toISOString()], fetchedAt)).toEqual({ date: skewed, estimated: false });
+  });
+});
+
+describe('canonicalizeUrl', () => {
+  it.each([
+    ['HTTPS://WWW.ArabNews.com:443/node/1?utm_source=rss&utm_medium=feed#top', 'https://www.arabnews.com/node/1'],
+    ['http://example.org:80/a?b=2&a=1&fbclid=x&gclid=y', 'http://example.org/a?a=1&b=2'],
+    ['https://example.org/a?mc_cid=1&mc_eid=2&_ga=3&igshid=4&id=7', 'https://example.org/a?id=7'],
+    ['https://example.org:8443/a', 'https://example.org:8443/a'],
+    ['https://example.org./a', 'https://example.org/a'],
+    ['https://example.org/a?q=a%20b', 'https://example.org/a?q=a+b'],
+  ])('%s -> %s', (input, expected) => expect(canonicalizeUrl(input)).toBe(expected));
+
+  it('resolves relative links against a base', () => {
+    expect(canonicalizeUrl('/jc/eng?k=2&g=eco', 'https://jen.jiji.com/feed.atom')).toBe('https://jen.jiji.com/jc/eng?g=eco&k=2');
+  });
+
+  it.each(['javascript:alert(1)', 'mailto:a@b.c', 'not a url', ''])('rejects %j', (input) => expect(canonicalizeUrl(input)).toBeUndefined());
+});
+
+describe('isShortUrl', () => {
+  it.each([
+    ['https://arab.news/p5m3x', [], true],
+    ['https://bit.ly/3abc', [], true],
+    ['https://www.arabnews.com/node/1', [], false],
+    ['https://s.nikkei.com/x1', ['s.nikkei.com'], true],
+    ['https://s.nikkei.com/x1', [], false],
+  ])('%s with %j -> %s', (url, hosts, expected) => expect(isShortUrl(url, hosts)).toBe(expected));
+});
+
+describe('sanitizeContent', () => {
+  const base = 'https://www.arabnews.com/node/1';
+  it.each([
+    ['<p onclick="x()">Hi<script>alert(1)</script></p>', '<p>Hi</p>'],
+    ['<a href="javascript:alert(1)">x</a>', '<a>x</a>'],
+    ['<a href="JaVaScRiPt:alert(1)">x</a>', '<a>x</a>'],
+    ['<a href="java&#9;script:alert(1)">x</a>', '<a>x</a>'],
+    ['<a href="vbscript:msgbox(1)">x</a>', '<a>x</a>'],
+    ['<a href="data:text/html,<script>alert(1)</script>">x</a>', '<a>x</a>'],
+    ['<a href="/x" onmouseover="y()">x</a>', '<a href="https://www.arabnews.com/x" rel="noopener noreferrer">x</a>'],
+    ['<img src="/a.jpg" alt="A">', '<img src="https://www.arabnews.com/a.jpg" alt="A" />'],
+    ['<img src="https://t.example/p.gif" width="1" height="1">', ''],
+    ['<iframe src="https://evil.example/"></iframe>', ''],
+    ['<style>p{}</style><p style="color:red">x</p>', '<p>x</p>'],
+    ['<p>AT&amp;T</p>', '<p>AT&amp;T</p>'],
+  ])('%s', (html, expected) => expect(sanitizeContent(html, base)).toBe(expected));
+});
+
+describe('htmlToText', () => {
+  it('decodes entities exactly once and keeps paragraphs', () => {
+    expect(htmlToText('<p>AT&amp;amp;T &amp; Co</p><p>Second&nbsp;one</p><script>x</script>')).toBe('AT&amp;T & Co\n\nSecond one');
+  });
+});
+
+describe('language', () => {
+  it.each([
+    ['en-US', 'en'],
+    ['ja', 'ja'],
+    ['EN', 'en'],
+    ['english', undefined],
+  ])('primaryLanguage(%j) = %j', (tag, expected) => expect(primaryLanguage(tag)).toBe(expected));
+  it.each([
+    ['日米防衛相、指揮統制の連携強化を再確認', 'ja'],
+    ['한미 국방장관 회담', 'ko'],
+    ['美日防长在新加坡会谈', 'zh'],
+    ['Japan, U.S. defense chiefs meet', 'und-Latn'],
+  ])('guessLanguage(%j) = %j', (text, expected) => expect(guessLanguage(text)).toBe(expected));
+});
