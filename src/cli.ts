@@ -134,6 +134,8 @@ const COMMANDS: Record<string, Command> = {
 
 class UsageError extends Error {}
 
+const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID' };
+
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
@@ -142,7 +144,7 @@ function mainHelp(): string {
 
 function commandHelp(command: Command): string {
   const options = Object.entries(command.options).map(([option, spec]) => {
-    const value = spec.type === 'string' ? ` <${option === 'config' ? 'DIR' : option.toUpperCase()}>` : '';
+    const value = spec.type === 'string' ? ` <${VALUE_NAMES[option] ?? option.toUpperCase()}>` : '';
     const fallback = 'default' in spec && spec.default !== undefined ? ` (default ${String(spec.default)})` : '';
     return `  --${option}${value}${fallback}`;
   });

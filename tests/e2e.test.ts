@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import Parser from 'rss-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type App } from '../src/app.js';
+import { createAppServer, listen } from '../src/server/http.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import { writeConfigDir } from './helpers/config.js';
+import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { seedDocument, startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
+
+const SEED_TITLE = 'Japan, U.S. defense chiefs reaffirm command coordination';
+const ROOT = resolve(import.meta.dirname, '..');
+
+describe('end to end over HTTP', () => {
+  let database: TestDatabase;
+  let fixtures: FixtureServer;
+  let app: App;
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    fixtures = await startFixtureServer({
+      '/arabnews/japan.rss': seedDocument('arabnews-japan.rss.xml', 'application/rss+xml; charset=utf-8'),
+      '/jiji/feed.atom': seedDocument('jiji-press.atom.xml', 'application/atom+xml'),
+      '/japantoday/feed.rdf': seedDocument('japantoday.rdf.xml', 'application/rdf+xml'),
+      '/nippon/feed.json': seedDocument('nippon-wire.feed.json', 'application/feed+json'),
+    });
+    const configDir = writeConfigDir({
+      'sources.yml': `sources:
+  - id: arabnews-japan
+    url: ${fixtures.url}/arabnews/japan.rss
+    shortUrlHosts: [arab.news]
+  - id: jiji-press
+    url: ${fixtures.url}/jiji/feed.atom
+  - id: japan-today
+    url: ${fixtures.url}/japantoday/feed.rdf
+  - id: nippon-wire
+    url: ${fixtures.url}/nippon/feed.json
+  - id: gone
+    url: ${fixtures.url}/nothing-here.xml
+`,
+      'topics.yml': `topics:
+  - slug: japan-us-security
+    title: Japan–US security
+    query: 'japan AND ("united states" OR u.s. OR pentagon) AND (defense OR security OR military)'
+`,
+    });
+    app = await openApp({ configDir, database: database.handle });
+    server = createAppServer(app, {});
+    const address = await listen(server, 0, '127.0.0.1');
+    base = `http://127.0.0.1:${address.port}`;
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((done) => server?.close(done));
+    await app?.close();
+    await fixtures?.close();
+    await database?.close();
+  });
+
+  it('fetches the fixture feeds, then serves the topic in all three formats', async () => {
+    const first = await ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
+    expect(first).toMatchObject({ ok: 4, failed: 1, itemsNew: 10 });
+    expect(first.outcomes.find((outcome) => outcome.sourceId === 'gone')?.error).toBe('HTTP 404 Not Found');
+    expect(fixtures.requests[0]!.headers['user-agent']).toMatch(/^Wirefeed\//);
+
+    // Second pass: the fixture server answers 304 to our validators.
+    const second = await ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
+    expect(second).toMatchObject({ ok: 0, notModified: 4, failed: 1, itemsNew: 0 });
+    expect(fixtures.requests.at(-2)!.headers['if-none-match']).toMatch(/^"[0-9a-f]{40}"$/);
+
+    for (const format of ['rss', 'atom'] as const) {
+      const response = await fetch(`${base}/topics/japan-us-security.${format}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(`application/${format}+xml; charset=utf-8`);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      const feed = await new Parser().parseString(await response.text());
+      expect(feed.items.map((item) => item.title)).toContain(SEED_TITLE);
+      expect(feed.items.every((item) => /^https?:\/\/[^/]/.test(item.link ?? ''))).toBe(true);
+    }
+    const json = await fetch(`${base}/topics/japan-us-security.json`);
+    expect(json.headers.get('content-type')).toBe('application/feed+json; charset=utf-8');
+    const document = (await json.json()) as { version: string; items: Array<{ title: string }> };
+    expect(document.version).toBe('https://jsonfeed.org/version/1.1');
+    expect(document.items.map((item) => item.title)).toContain(SEED_TITLE);
+  });
+
+  it('serves the index page with subscribe and autodiscovery links, health, and plain 404s', async () => {
+    const page = await (await fetch(`${base}/`)).text();
+    expect(page).toContain('Japan–US security');
+    expect(page).toContain(`<link rel="alternate" type="application/atom+xml" title="Japan–US security" href="${base}/topics/japan-us-security.atom">`);
+    for (const format of ['rss', 'atom', 'json']) expect(page).toContain(`href="${base}/topics/japan-us-security.${format}"`);
+    expect((await fetch(`${base}/topics/japan-us-security.html`)).status).toBe(200);
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+    const missing = await fetch(`${base}/topics/no-such-topic.rss`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('Not found\n');
+  });
+});
+
+/** Runs the real CLI (what `npm start` and `npm run wirefeed` run) in a child process. */
+function runCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('the wirefeed command', () => {
+  it('validate reports a wrong line with file:line:column and exits 1', async () => {
+    const dir = writeConfigDir({ 'topics.yml': 'topics:\n  - slug: t\n    title: T\n    query: japan AND (defense\n' });
+    const cli = runCli(['validate', '--config', dir]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.output().stderr).toMatch(/topics\.yml:4:22: topics\[0\]\.query: query: missing "\)" for "\(" opened at column 11\nconfig has 1 problem\(s\); nothing started/);
+  });
+
+  it('run starts worker and server on PGlite, serves the demo topic, and stops cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
+    try {
+      const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)\/"/.exec(cli.output().stderr)?.[1], cli);
+      await waitFor(() => (cli.output().stderr.match(/"msg":"fetched"/g)?.length ?? 0) >= 4 || undefined, cli);
+      const feed = await new Parser().parseString(await (await fetch(`${url}/topics/japan-us-security.rss`)).text());
+      expect(feed.items.map((item) => item.title)).toContain(SEED_TITLE);
+      const logLine = cli.output().stderr.split('\n').find((line) => line.includes('"source":"arabnews-japan"'))!;
+      expect(JSON.parse(logLine)).toMatchObject({ level: 'info', source: 'arabnews-japan', outcome: 'ok', itemsNew: 3 });
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect(await cli.exited).toBe(0);
+  });
+});
+
+async function waitFor<T>(probe: () => T | undefined, cli: ReturnType<typeof runCli>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline || cli.child.exitCode !== null) throw new Error(`timed out; stderr:\n${cli.output().stderr}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}

@@ -1,0 +1,108 @@
+import Parser from 'rss-parser';
+import { describe, expect, it } from 'vitest';
+import type { Topic } from '../src/config/load.js';
+import { renderFeed, storyUrn } from '../src/server/render.js';
+import type { FeedEntry } from '../src/store/topics.js';
+
+const topic: Topic = {
+  slug: 'japan-us-security',
+  title: 'Japan–US security',
+  description: 'The alliance & its "command and control"',
+  query: 'japan AND (defense OR security)',
+  limit: 50,
+};
+
+const seedEntry: FeedEntry = {
+  storyId: 'b3e11e0c0f8112f37a17',
+  publishedAt: new Date('2024-06-01T23:06:19Z'),
+  updatedAt: new Date('2024-06-01T23:06:19Z'),
+  title: 'Japan, U.S. defense chiefs reaffirm command coordination',
+  url: 'https://www.arabnews.com/node/2521156/japan',
+  summary: 'In light of tensions across the Taiwan Strait, Kihara and Austin agreed to boost the joint presence.',
+  contentHtml: '<p>SINGAPORE: Japanese Defense Minister KIHARA Minoru and U.S. Defense Secretary Lloyd Austin had talks.</p>',
+  contentText: 'SINGAPORE: Japanese Defense Minister KIHARA Minoru and U.S. Defense Secretary Lloyd Austin had talks.',
+  author: 'JIJI Press',
+  categories: ['Japan', 'Defense'],
+  language: 'en',
+  imageUrl: 'https://www.arabnews.com/sites/default/files/2024/06/kihara-austin.jpg',
+  sourceId: 'arabnews-japan',
+  sourceTitle: 'Arab News Japan',
+};
+
+/** Content that breaks naive XML writers: CDATA terminators, bare ampersands, markup, emoji, Japanese, a control char. */
+const hostileEntry: FeedEntry = {
+  ...seedEntry,
+  storyId: 'ffff0000ffff0000ffff',
+  publishedAt: new Date('2024-06-02T00:10:00Z'),
+  updatedAt: new Date('2024-06-02T00:10:00Z'),
+  title: '日米防衛相 <b>会談</b> & "]]>" 🇯🇵\u0007',
+  url: 'https://nippon-wire.example/articles/1?a=1&b=2',
+  summary: 'x ]]> y & z < w',
+  contentHtml: '<p>A ]]&gt; B &amp; C 🇯🇵 日米</p>',
+  categories: ['政治', 'R&D'],
+};
+
+const input = { topic, entries: [hostileEntry, seedEntry], baseUrl: 'http://127.0.0.1:8080' };
+
+describe('renderFeed', () => {
+  it.each(['rss', 'atom'] as const)('%s parses back with rss-parser with every entry intact', async (format) => {
+    const xml = renderFeed(format, input);
+    const feed = await new Parser().parseString(xml);
+    expect(feed.title).toBe('Japan–US security');
+    expect(feed.items).toHaveLength(2);
+    const [hostile, seed] = feed.items;
+    expect(seed!.title).toBe(seedEntry.title);
+    expect(seed!.link).toBe(seedEntry.url);
+    expect(seed!.guid ?? (seed as { id?: string }).id).toBe(storyUrn(seedEntry.storyId));
+    expect(new Date(seed!.isoDate!).toISOString()).toBe('2024-06-01T23:06:19.000Z');
+    // RSS carries the full HTML in content:encoded beside the description; Atom in <content>.
+    const fullContent = format === 'rss' ? (seed as Record<string, unknown>)['content:encoded'] : seed!.content;
+    expect(fullContent).toContain('KIHARA Minoru');
+    expect(hostile!.title).toBe('日米防衛相 <b>会談</b> & "]]>" 🇯🇵');
+    expect(hostile!.link).toBe('https://nippon-wire.example/articles/1?a=1&b=2');
+    expect(xml).not.toContain('\u0007');
+  });
+
+  it('rss carries atom:link rel=self and the feed-level links', () => {
+    const xml = renderFeed('rss', input);
+    expect(xml).toContain('<atom:link href="http://127.0.0.1:8080/topics/japan-us-security.rss" rel="self" type="application/rss+xml"/>');
+    expect(xml).toContain('<link>http://127.0.0.1:8080/topics/japan-us-security.html</link>');
+  });
+
+  it('renders the same bytes for the same content (no build time in the output)', async () => {
+    const first = renderFeed('atom', input);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(renderFeed('atom', input)).toBe(first);
+    expect(renderFeed('rss', input)).toBe(renderFeed('rss', input));
+  });
+
+  it('json is JSON Feed 1.1 with the fields the spec requires', () => {
+    const feed = JSON.parse(renderFeed('json', input));
+    expect(feed.version).toBe('https://jsonfeed.org/version/1.1');
+    expect(feed.title).toBe('Japan–US security');
+    expect(feed.feed_url).toBe('http://127.0.0.1:8080/topics/japan-us-security.json');
+    expect(feed.home_page_url).toBe('http://127.0.0.1:8080/topics/japan-us-security.html');
+    expect(feed.items).toHaveLength(2);
+    for (const item of feed.items) {
+      expect(typeof item.id).toBe('string');
+      expect(item.content_html ?? item.content_text).toBeTruthy();
+      expect(Date.parse(item.date_published)).not.toBeNaN();
+      if (item.authors) expect(Array.isArray(item.authors)).toBe(true);
+      expect(item.author).toBeUndefined(); // 1.0 field, deprecated in 1.1
+    }
+    expect(feed.items[1]).toMatchObject({
+      id: storyUrn(seedEntry.storyId),
+      url: seedEntry.url,
+      title: seedEntry.title,
+      authors: [{ name: 'JIJI Press' }],
+      tags: ['Japan', 'Defense'],
+      image: seedEntry.imageUrl,
+      date_published: '2024-06-01T23:06:19.000Z',
+    });
+  });
+
+  it('links an entry without an outlet URL to its anchor on the topic page', () => {
+    const feed = JSON.parse(renderFeed('json', { ...input, entries: [{ ...seedEntry, url: null }] }));
+    expect(feed.items[0].url).toBe(`http://127.0.0.1:8080/topics/japan-us-security.html#story-${seedEntry.storyId}`);
+  });
+});
