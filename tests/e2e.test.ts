@@ -127,6 +127,17 @@ describe('the wirefeed command', () => {
     expect(cli.output().stderr).toMatch(/topics\.yml:4:22: topics\[0\]\.query: query: missing "\)" for "\(" opened at column 11\nconfig has 1 problem\(s\); nothing started/);
   });
 
+  it('ingest --once --source ingests one source and prints the summary line', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const args = ['ingest', '--once', '--source', 'jiji-press', '--config', 'feeds/demo'];
+    const first = runCli(args, { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' });
+    expect(await first.exited).toBe(0);
+    expect(first.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 3 new, 0 duplicate\n');
+    const again = runCli(args, { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' });
+    expect(await again.exited).toBe(0);
+    expect(again.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 3 duplicate\n');
+  });
+
   it('run starts worker and server on PGlite, serves the demo topic, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
