@@ -59,7 +59,7 @@ async function fetchFile(url: string, maxBytes: number): Promise<FetchResult> {
     const info = await stat(path);
     if (info.size > maxBytes) throw new FetchError(`file of ${info.size} bytes exceeds the ${maxBytes}-byte limit`);
     const bytes = await readFile(path);
-    return { kind: 'ok', status: 200, text: decodeFeedBody(bytes), bytes: bytes.byteLength, finalUrl: url };
+    return { kind: 'ok', status: 200, text: decodeFeedBody(bytes).text, bytes: bytes.byteLength, finalUrl: url };
   } catch (error) {
     if (error instanceof FetchError) throw error;
     throw new FetchError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
@@ -92,7 +92,7 @@ export async function fetchFeed(url: string, options: FetchOptions = {}): Promis
     return {
       kind: 'ok',
       status: response.status,
-      text: decodeFeedBody(body, response.headers.get('content-type') ?? undefined),
+      text: decodeFeedBody(body, response.headers.get('content-type') ?? undefined).text,
       bytes: body.byteLength,
       etag: response.headers.get('etag') ?? undefined,
       lastModified: response.headers.get('last-modified') ?? undefined,

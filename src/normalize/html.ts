@@ -113,3 +113,8 @@ export function excerpt(text: string, max = 300): string {
   const space = cut.lastIndexOf(' ');
   return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
+
+/** A one-line plain-text title from a feed title that is either plain text or HTML. */
+export function plainTitle(title: string, type: 'text' | 'html'): string {
+  return type === 'text' ? title.replace(/\s+/g, ' ').trim() : htmlToLine(title);
+}

@@ -1,6 +1,6 @@
 import type { ParsedFeed, ParsedItem } from '../parse/index.js';
 import { resolveItemDate } from './date.js';
-import { excerpt, htmlToLine, htmlToText, sanitizeContent } from './html.js';
+import { excerpt, htmlToLine, htmlToText, plainTitle, sanitizeContent } from './html.js';
 import { guessLanguage, primaryLanguage } from './language.js';
 import { canonicalizeUrl, isShortUrl, resolveHttpUrl } from './url.js';
 
@@ -60,7 +60,7 @@ export function normalizeItem(item: ParsedItem, feed: ParsedFeed, context: Norma
   const summaryText = summaryHtml ? htmlToText(summaryHtml) : undefined;
   const summary = summaryText || (contentText ? excerpt(contentText) : undefined);
   const title =
-    (item.title ? htmlToLine(item.title) : '') || (contentText || summary ? excerpt(contentText || summary!, 80) : '') || '(untitled)';
+    (item.title ? plainTitle(item.title, item.titleType) : '') || (contentText || summary ? excerpt(contentText || summary!, 80) : '') || '(untitled)';
   const { date, estimated } = resolveItemDate(item.dates, context.fetchedAt);
 
   return {

@@ -32,6 +32,7 @@ export function parseJsonFeed(text: string): ParsedFeed {
         guid: id,
         link: str(item.url) ?? str(item.external_url),
         title: str(item.title),
+        titleType: 'text',
         contentHtml: str(item.content_html),
         contentText: str(item.content_text),
         summaryHtml: str(item.summary),
@@ -42,5 +43,5 @@ export function parseJsonFeed(text: string): ParsedFeed {
         imageUrl: str(item.image) ?? str(item.banner_image),
       };
     });
-  return { format: 'json', title: str(feed.title), siteUrl: str(feed.home_page_url), language: feedLanguage, items };
+  return { format: 'json', title: str(feed.title), titleType: 'text', siteUrl: str(feed.home_page_url), language: feedLanguage, items };
 }

@@ -2,10 +2,13 @@
 export interface ParsedFeed {
   format: 'rss' | 'rdf' | 'atom' | 'json';
   title?: string;
+  titleType?: 'text' | 'html';
   siteUrl?: string;
   language?: string;
   /** Base URL the document declares (xml:base on the root), if any. */
   baseUrl?: string;
+  /** When the feed says it last changed, as written. */
+  updated?: string;
   items: ParsedItem[];
 }
 
@@ -16,6 +19,8 @@ export interface ParsedItem {
   /** A short link the feed declares (atom:link rel="shortlink"). */
   shortLink?: string;
   title?: string;
+  /** Whether the title is plain text (JSON Feed, Atom type="text") or may hold markup and entities (RSS, Atom "html"). */
+  titleType: 'text' | 'html';
   /** Full content (content:encoded, Atom content, JSON content_html) as HTML. */
   contentHtml?: string;
   /** Description or summary as HTML (plain text is valid HTML here). */

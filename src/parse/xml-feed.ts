@@ -3,8 +3,10 @@ import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 
 /** Raw fields rss-parser does not map (or maps lossily), kept as the document wrote them. */
 const CUSTOM_FIELDS = {
-  feed: ['language', 'dc:language'],
+  feed: [['title', 'titleNode', { keepArray: true }], 'language', 'dc:language', 'updated', 'modified', 'dc:date', 'dcterms:modified', 'dcterms:issued', 'dcterms:created', 'pubDate', 'lastBuildDate'],
   item: [
+    // keepArray: rss-parser reduces a single node to its text, dropping the type/mode attributes we need.
+    ['title', 'titleNode', { keepArray: true }],
     ['link', 'links', { keepArray: true }],
     ['category', 'atomCategories', { keepArray: true }],
     ['dc:subject', 'dcSubjects', { keepArray: true }],
@@ -14,6 +16,12 @@ const CUSTOM_FIELDS = {
     'id',
     'published',
     'updated',
+    'issued',
+    'modified',
+    'created',
+    'dcterms:issued',
+    'dcterms:modified',
+    'dcterms:created',
     'summary',
     'author',
     ['media:content', 'mediaContent', { keepArray: true }],
@@ -34,6 +42,38 @@ function textOf(value: unknown): string | undefined {
     if (node.name !== undefined) return textOf(node.name);
   }
   return undefined;
+}
+
+/** All text inside an xml2js node, for inline XHTML (xml2js keeps text and child elements apart). */
+function nodeText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(nodeText).join('');
+  if (value && typeof value === 'object') {
+    return Object.entries(value as Raw)
+      .filter(([key]) => key !== '$')
+      .map(([key, child]) => (key === '_' ? String(child) : nodeText(child)))
+      .join('');
+  }
+  return '';
+}
+
+/**
+ * A title as text or HTML. Atom says which (type="text" by default, "html", "xhtml"; Atom 0.3 also mode="base64"
+ * or "escaped"); RSS titles are treated as HTML since publishers escape markup into them.
+ */
+function titleOf(nodes: unknown, isAtom: boolean): { title?: string; titleType: 'text' | 'html' } {
+  const node = Array.isArray(nodes) ? nodes[0] : nodes;
+  const defaultType = isAtom ? 'text' : 'html';
+  if (typeof node === 'string') return { title: node, titleType: defaultType };
+  if (!node || typeof node !== 'object') return { titleType: defaultType };
+  const { type = '', mode = '' } = attributes(node) as { type?: string; mode?: string };
+  const text = typeof (node as Raw)._ === 'string' ? ((node as Raw)._ as string) : undefined;
+  const hasChildren = Object.keys(node).some((key) => key !== '$' && key !== '_');
+  // Atom 0.3 mode="base64", or an Atom 1.0 type that is neither text nor XML (RFC 4287 3.1.1.3: base64 then).
+  const isBase64 = mode === 'base64' || (/\//.test(type) && !/^text\/|[+/]xml$/.test(type));
+  if (isBase64 && text) return { title: Buffer.from(text, 'base64').toString('utf8'), titleType: /html/.test(type) ? 'html' : 'text' };
+  if (hasChildren || /xhtml/.test(type)) return { title: nodeText(node), titleType: 'text' };
+  return { title: text, titleType: /html/.test(type) || mode === 'escaped' ? 'html' : defaultType };
 }
 
 function attributes(value: unknown): Raw {
@@ -87,15 +127,53 @@ function image(item: Raw): string | undefined {
   return enclosure?.type?.startsWith('image/') ? enclosure.url : undefined;
 }
 
+/**
+ * rss-parser turns an Atom entry's <published> into a Date and calls toISOString(), so one unparseable date throws a
+ * RangeError that rejects the whole feed. Parse such an entry without its dates; we read the raw strings ourselves.
+ */
+function tolerateBadAtomDates(parser: object): void {
+  const target = parser as unknown as { parseItemAtom(entry: Raw): Raw };
+  const parseItemAtom = target.parseItemAtom.bind(parser);
+  target.parseItemAtom = (entry) => {
+    try {
+      return parseItemAtom(entry);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      const { published, updated, ...rest } = entry;
+      return { ...parseItemAtom(rest), published: textOf(published), updated: textOf(updated) };
+    }
+  };
+}
+
+/** Deeper than any real feed; xml2js recurses per level, so a hostile document would blow the stack and the heap. */
+export const MAX_XML_DEPTH = 256;
+
+/** True when elements nest deeper than `limit`; a linear scan that skips comments, CDATA and declarations. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  const tags = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<[?!][^>]*>|<(\/?)[^\s/>]+(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
+  for (let match = tags.exec(text); match; match = tags.exec(text)) {
+    if (match[1] === undefined) continue; // comment, CDATA or declaration
+    if (match[1] === '/') depth--;
+    else if (match[2] !== '/' && ++depth > limit) return true;
+  }
+  return false;
+}
+
 /** RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. */
 export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
   const format = detectFormat(text);
+  if (nestsDeeperThan(text, MAX_XML_DEPTH)) throw new FeedParseError(`invalid ${format.toUpperCase()} document: elements nested deeper than ${MAX_XML_DEPTH} levels`);
   // A fresh Parser per document: a reused instance accepts input it should reject after a parse error.
   const parser = new Parser({ customFields: CUSTOM_FIELDS, defaultRSS: 2 } as ConstructorParameters<typeof Parser>[0]);
+  tolerateBadAtomDates(parser);
   let feed: Raw & { items?: Raw[] };
   try {
     feed = (await parser.parseString(text)) as unknown as Raw & { items?: Raw[] };
   } catch (error) {
+    // A TypeError comes after the XML itself parsed: rss-parser found no <channel>. An RSS document without one is
+    // an empty feed (as feedparser reads it), not a broken one.
+    if (error instanceof TypeError && format !== 'atom' && !/<(?:\w+:)?channel[\s>]/.test(text)) return { format, titleType: 'html', items: [] };
     throw new FeedParseError(`invalid ${format.toUpperCase()} document: ${(error as Error).message.split('\n')[0]}`);
   }
   const rootLanguage = /^[^]*?<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang="([^"]+)"/i.exec(text)?.[1];
@@ -110,10 +188,21 @@ export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
       guid: textOf(item.guid) ?? textOf(item.id) ?? textOf(item['rdf:about']),
       link: alternate,
       shortLink: short,
-      title: textOf(item.title),
+      ...titleOf(item.titleNode ?? item.title, isAtom),
       contentHtml: content,
       summaryHtml: summary,
-      dates: [item.pubDate, item['dc:date'], item.published, item.updated, item.isoDate]
+      dates: [
+        item.pubDate,
+        item['dc:date'],
+        item.published,
+        item.issued,
+        item['dcterms:issued'],
+        item.created,
+        item['dcterms:created'],
+        item.updated,
+        item.modified,
+        item['dcterms:modified'],
+      ]
         .map(textOf)
         .filter((date): date is string => !!date),
       author: textOf(item['dc:creator']) ?? textOf(item.creator) ?? textOf(item.author),
@@ -122,5 +211,9 @@ export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
       imageUrl: image(item),
     };
   });
-  return { format, title: textOf(feed.title), siteUrl: textOf(feed.link), language: feedLanguage, baseUrl, items };
+  const updated = ['lastBuildDate', 'updated', 'modified', 'dc:date', 'dcterms:modified', 'pubDate', 'dcterms:issued', 'dcterms:created']
+    .map((key) => textOf(feed[key]))
+    .find(Boolean);
+  const feedTitle = titleOf(feed.titleNode ?? feed.title, format === 'atom');
+  return { format, title: feedTitle.title, titleType: feedTitle.titleType, siteUrl: textOf(feed.link), language: feedLanguage, baseUrl, updated, items };
 }
