@@ -90,6 +90,7 @@ describe('sanitizeContent', () => {
     ['<img src="/a.jpg" alt="A">', '<img src="https://www.arabnews.com/a.jpg" alt="A" />'],
     ['<img src="https://t.example/p.gif" width="1" height="1">', ''],
     ['<iframe src="https://evil.example/"></iframe>', ''],
+    ['<iframe src="https://www.youtube.com/embed/abc" onload="x()"></iframe>', '<iframe src="https://www.youtube.com/embed/abc"></iframe>'],
     ['<style>p{}</style><p style="color:red">x</p>', '<p>x</p>'],
     ['<p>AT&amp;T</p>', '<p>AT&amp;T</p>'],
   ])('%s', (html, expected) => expect(sanitizeContent(html, base)).toBe(expected));

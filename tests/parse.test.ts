@@ -17,6 +17,14 @@ describe('parseFeed: formats', () => {
     expect(item).toMatchObject({ title: 'Tokyo & Washington agree', url: 'https://w.example/1', language: 'en', dateEstimated: true });
   });
 
+  it('RSS 2.0 with atom:link rel=shortlink', async () => {
+    const feed = await parseFeed(`<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>Arab News</title>
+      <item><title>Japan, U.S. defense chiefs reaffirm command coordination</title><link>https://www.arabnews.com/node/2521156/japan</link>
+      <atom:link rel="shortlink" href="https://arab.news/p5m3x"/><pubDate>02 Jun 2024 08:06:19 GMT9</pubDate></item></channel></rss>`);
+    const [item] = normalizeAll(feed);
+    expect(item).toMatchObject({ shortUrl: 'https://arab.news/p5m3x', url: 'https://www.arabnews.com/node/2521156/japan', publishedAt: new Date('2024-06-01T23:06:19Z') });
+  });
+
   it('RSS 2.0 with content:encoded, dc:creator, categories with domains, media:content and a relative link', async () => {
     const feed = await parseFeed(`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">
       <channel><title>Outlet</title><link>https://outlet.example/</link>
@@ -62,7 +70,7 @@ describe('parseFeed: formats', () => {
         <id>tag:jiji,2024:1</id><published>not a date</published><updated>2024-06-02T08:06:19+09:00</updated>
         <category term="Politics"/><category term="Defense" label="Defense"/><author><name>JIJI Press</name></author>
         <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Body <b>bold</b></p></div></content></entry>
-      <entry><title>Second</title><link rel="alternate" href="https://jen.jiji.com/2"/><id>tag:jiji,2024:2</id><updated>2024-06-02T10:00:00Z</updated></entry></feed>`);
+      <entry xml:lang="ja"><title>Second</title><link rel="alternate" href="https://jen.jiji.com/2"/><id>tag:jiji,2024:2</id><updated>2024-06-02T10:00:00Z</updated></entry></feed>`);
     const [first, second] = normalizeAll(feed);
     expect(first).toMatchObject({
       title: 'Less <than> three',
@@ -75,7 +83,7 @@ describe('parseFeed: formats', () => {
       dateEstimated: false,
     });
     expect(first!.contentText).toBe('Body bold');
-    expect(second!.url).toBe('https://jen.jiji.com/2');
+    expect(second).toMatchObject({ url: 'https://jen.jiji.com/2', language: 'ja' });
   });
 
   it.each([

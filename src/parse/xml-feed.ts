@@ -7,7 +7,9 @@ const CUSTOM_FIELDS = {
   item: [
     // keepArray: rss-parser reduces a single node to its text, dropping the type/mode attributes we need.
     ['title', 'titleNode', { keepArray: true }],
+    ['$', 'attributes', { keepArray: true }],
     ['link', 'links', { keepArray: true }],
+    ['atom:link', 'atomLinks', { keepArray: true }],
     ['category', 'atomCategories', { keepArray: true }],
     ['dc:subject', 'dcSubjects', { keepArray: true }],
     'dc:creator',
@@ -96,7 +98,7 @@ function detectFormat(text: string): ParsedFeed['format'] {
 function links(item: Raw): { alternate?: string; short?: string } {
   let alternate: string | undefined;
   let short: string | undefined;
-  for (const link of asArray(item.links)) {
+  for (const link of [...asArray(item.links), ...asArray(item.atomLinks)]) {
     if (typeof link === 'string') {
       alternate ??= link.trim() || undefined;
       continue;
@@ -207,7 +209,7 @@ export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
         .filter((date): date is string => !!date),
       author: textOf(item['dc:creator']) ?? textOf(item.creator) ?? textOf(item.author),
       categories: categories(item),
-      language: textOf(item['dc:language']) ?? feedLanguage,
+      language: textOf(item['dc:language']) ?? textOf((item.attributes as Raw | undefined)?.['xml:lang']) ?? feedLanguage,
       imageUrl: image(item),
     };
   });
