@@ -3,9 +3,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { openApp, type App } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
+import { closeHttpAgents } from './fetch/index.js';
 import { log } from './log.js';
+import { formatSourceTable, formatSummary } from './report.js';
+import { sourceHealth } from './store/sources.js';
 import { createAppServer, listen } from './server/http.js';
-import { formatSummary, ingestSources } from './worker/ingest.js';
+import { ingestSources } from './worker/ingest.js';
 import { startWorker, type Worker } from './worker/scheduler.js';
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c', default: 'feeds' } } as const;
@@ -41,6 +44,7 @@ function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<
     await parts.worker?.stop();
     await new Promise<void>((resolve) => (parts.server ? parts.server.close(() => resolve()) : resolve()));
     parts.server?.closeAllConnections();
+    await closeHttpAgents();
     await app.close();
     log.info('stopped');
     process.exit(0);
@@ -105,6 +109,27 @@ const COMMANDS: Record<string, Command> = {
         console.log(formatSummary(summary));
         return summary.failed > 0 ? 2 : 0;
       } finally {
+        await closeHttpAgents();
+        await app.close();
+      }
+    },
+  },
+  sources: {
+    summary: 'list sources with their health: last fetch, status, items, errors, next check',
+    usage: 'sources [--json] [--config DIR]',
+    options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
+    async run(values) {
+      const app = await openApp({ configDir: values.config as string });
+      try {
+        const configured = new Set(app.config.sources.map((source) => source.id));
+        const rows = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
+        if (values.json) {
+          console.log(JSON.stringify(rows, null, 2));
+          return 0;
+        }
+        console.log(formatSourceTable(rows, new Date()));
+        return 0;
+      } finally {
         await app.close();
       }
     },
@@ -133,6 +158,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 class UsageError extends Error {}
+
 
 const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID' };
 

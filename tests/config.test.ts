@@ -32,9 +32,25 @@ describe('loadConfig', () => {
     });
     const config = loadConfig(dir);
     expect(config.sources).toEqual([
-      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, shortUrlHosts: [] },
+      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, shortUrlHosts: [], network: { kind: 'public-only' } },
     ]);
     expect(config.topics.map((topic) => [topic.slug, topic.limit])).toEqual([['japan-us-security', 50]]);
+  });
+
+  it.each([
+    ['true', { kind: 'any' }],
+    ['false', { kind: 'public-only' }],
+    ['[127.0.0.2, "10.0.0.0/8", "[fd00::1]"]', { kind: 'allow-list', entries: ['127.0.0.2', '10.0.0.0/8', 'fd00::1'] }],
+  ])('reads allowPrivateNetwork: %s', (value, policy) => {
+    const dir = writeConfigDir({ 'sources.yml': `sources:\n  - id: a\n    url: http://intranet.example/feed\n    allowPrivateNetwork: ${value}\n` });
+    expect(loadConfig(dir).sources[0]!.network).toEqual(policy);
+  });
+
+  it('rejects an allowPrivateNetwork entry that is not an address or range', () => {
+    expect(problemsOf({ 'sources.yml': 'sources:\n  - id: a\n    url: http://x.example/\n    allowPrivateNetwork: [intranet, 10.0.0.0/33]\n' })).toEqual([
+      'sources.yml:4:27: sources[0].allowPrivateNetwork[0]: expected an IP address or CIDR range',
+      'sources.yml:4:37: sources[0].allowPrivateNetwork[1]: expected an IP address or CIDR range',
+    ]);
   });
 
   it('resolves file: URLs against the folder of the YAML file', () => {

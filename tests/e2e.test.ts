@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type App } from '../src/app.js';
+import { closeHttpAgents } from '../src/fetch/index.js';
 import { createAppServer, listen } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
@@ -35,14 +36,19 @@ describe('end to end over HTTP', () => {
   - id: arabnews-japan
     url: ${fixtures.url}/arabnews/japan.rss
     shortUrlHosts: [arab.news]
+    allowPrivateNetwork: true
   - id: jiji-press
     url: ${fixtures.url}/jiji/feed.atom
+    allowPrivateNetwork: true
   - id: japan-today
     url: ${fixtures.url}/japantoday/feed.rdf
+    allowPrivateNetwork: [127.0.0.1]
   - id: nippon-wire
     url: ${fixtures.url}/nippon/feed.json
-  - id: gone
+    allowPrivateNetwork: [127.0.0.0/8]
+  - id: missing
     url: ${fixtures.url}/nothing-here.xml
+    allowPrivateNetwork: true
 `,
       'topics.yml': `topics:
   - slug: japan-us-security
@@ -57,6 +63,7 @@ describe('end to end over HTTP', () => {
   });
 
   afterAll(async () => {
+    await closeHttpAgents();
     server?.closeAllConnections();
     await new Promise((done) => server?.close(done));
     await app?.close();
@@ -67,7 +74,7 @@ describe('end to end over HTTP', () => {
   it('fetches the fixture feeds, then serves the topic in all three formats', async () => {
     const first = await ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
     expect(first).toMatchObject({ ok: 4, failed: 1, itemsNew: 10 });
-    expect(first.outcomes.find((outcome) => outcome.sourceId === 'gone')?.error).toBe('HTTP 404 Not Found');
+    expect(first.outcomes.find((outcome) => outcome.sourceId === 'missing')?.error).toBe('HTTP 404');
     expect(fixtures.requests[0]!.headers['user-agent']).toMatch(/^Wirefeed\//);
 
     // Second pass: the fixture server answers 304 to our validators.

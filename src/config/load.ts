@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import type { NetworkPolicy } from '../fetch/guard.js';
 import { parseDuration } from './duration.js';
 import { configFileSchema, type SourceConfig, type TopicConfig } from './schema.js';
 
@@ -15,6 +16,7 @@ export interface Source {
   title?: string;
   pollSeconds: number;
   shortUrlHosts: string[];
+  network: NetworkPolicy;
 }
 
 export interface Topic extends TopicConfig {
@@ -168,6 +170,12 @@ export function loadConfig(dir: string): Config {
   return { dir: absoluteDir, sources, topics };
 }
 
+function networkPolicy(allow: SourceConfig['allowPrivateNetwork']): NetworkPolicy {
+  if (allow === true) return { kind: 'any' };
+  if (Array.isArray(allow) && allow.length > 0) return { kind: 'allow-list', entries: allow.map((entry) => entry.replace(/^\[|\]$/g, '')) };
+  return { kind: 'public-only' };
+}
+
 function toSource(source: SourceConfig, configFileUrl: URL): Source {
   const url = /^file:/i.test(source.url) ? new URL(source.url, configFileUrl).href : source.url;
   return {
@@ -176,5 +184,6 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     ...(source.title ? { title: source.title } : {}),
     pollSeconds: source.every ? parseDuration(source.every)! : DEFAULT_POLL_SECONDS,
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
+    network: networkPolicy(source.allowPrivateNetwork),
   };
 }

@@ -1,10 +1,18 @@
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
   message: 'expected a duration such as 30s, 15m, 1h or 1d',
 });
+
+function isAddressOrRange(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  const family = isIP(address.replace(/^\[|\]$/g, ''));
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 const query = z.string().superRefine((text, context) => {
   try {
@@ -22,6 +30,8 @@ export const sourceSchema = z.strictObject({
   every: duration.optional(),
   /** Hosts whose links are short URLs for this source (for example arab.news). */
   shortUrlHosts: z.array(z.string().min(1)).optional(),
+  /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */
+  allowPrivateNetwork: z.union([z.boolean(), z.array(z.string().refine(isAddressOrRange, 'expected an IP address or CIDR range'))]).optional(),
 });
 
 export const topicSchema = z.strictObject({

@@ -24,6 +24,13 @@ export const sources = pgTable(
     title: text('title'),
     siteUrl: text('site_url'),
     pollSeconds: integer('poll_seconds').notNull(),
+    /** Where we fetch now: null means `url`; set after a permanent redirect has been seen on several fetches. */
+    fetchUrl: text('fetch_url'),
+    /** Target of the permanent (301/308) redirect chain seen on the last `redirect_count` fetches in a row. */
+    redirectTarget: text('redirect_target'),
+    redirectCount: integer('redirect_count').notNull().default(0),
+    /** Set when the source answered 410 Gone: it is not polled again until its URL changes in the config. */
+    goneAt: timestamptz('gone_at'),
     etag: text('etag'),
     lastModified: text('last_modified'),
     nextCheckAt: timestamptz('next_check_at').notNull().defaultNow(),

@@ -1,108 +1,83 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeFeedBody } from './decode.js';
+import { FetchError, httpFetch, type CacheHints, type Redirect } from './http.js';
+import type { NetworkPolicy } from './guard.js';
 
 export { decodeFeedBody } from './decode.js';
+export { closeHttpAgents, FetchError, setPerHostLimit, USER_AGENT, type CacheHints, type FetchErrorKind, type Redirect } from './http.js';
+export { isPublicAddress, type NetworkPolicy } from './guard.js';
 
-export const USER_AGENT = 'Wirefeed/0.1 (+https://github.com/wirefeed/wirefeed)';
+export interface FetchLimits {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+}
 
-export interface FetchOptions {
+export const DEFAULT_FETCH_LIMITS: FetchLimits = {
+  timeoutMs: 20_000,
+  connectTimeoutMs: 10_000,
+  maxBytes: 15 * 1024 * 1024,
+  maxRedirects: 5,
+};
+
+export interface FetchRequest {
+  url: string;
   etag?: string | null;
   lastModified?: string | null;
-  timeoutMs?: number;
-  maxBytes?: number;
+  network: NetworkPolicy;
+  limits?: Partial<FetchLimits>;
 }
 
 export type FetchResult =
-  | { kind: 'not-modified'; status: 304 }
+  | { kind: 'not-modified'; status: 304; finalUrl: string; redirects: Redirect[]; hints: CacheHints }
   | {
       kind: 'ok';
       status: number;
+      /** The document, decoded to text (see decodeFeedBody). */
       text: string;
       bytes: number;
+      encoding: string;
       etag?: string;
       lastModified?: string;
       finalUrl: string;
+      redirects: Redirect[];
+      hints: CacheHints;
     };
-
-export class FetchError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'FetchError';
-  }
-}
-
-const DEFAULT_TIMEOUT_MS = 20_000;
-const DEFAULT_MAX_BYTES = 15 * 1024 * 1024;
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new FetchError(`body of ${declared} bytes exceeds the ${maxBytes}-byte limit`, response.status);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body) {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      total += chunk.byteLength;
-      if (total > maxBytes) throw new FetchError(`body exceeds the ${maxBytes}-byte limit`, response.status);
-      chunks.push(chunk);
-    }
-  }
-  return Buffer.concat(chunks, total);
-}
 
 async function fetchFile(url: string, maxBytes: number): Promise<FetchResult> {
   const path = fileURLToPath(url);
+  let bytes: Buffer;
   try {
     const info = await stat(path);
-    if (info.size > maxBytes) throw new FetchError(`file of ${info.size} bytes exceeds the ${maxBytes}-byte limit`);
-    const bytes = await readFile(path);
-    return { kind: 'ok', status: 200, text: decodeFeedBody(bytes).text, bytes: bytes.byteLength, finalUrl: url };
+    if (info.size > maxBytes) throw new FetchError(`file of ${info.size} bytes exceeds the ${maxBytes}-byte limit`, 'too-large');
+    bytes = await readFile(path);
   } catch (error) {
     if (error instanceof FetchError) throw error;
-    throw new FetchError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new FetchError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'file');
   }
+  const decoded = decodeFeedBody(bytes);
+  return { kind: 'ok', status: 200, text: decoded.text, bytes: bytes.byteLength, encoding: decoded.encoding, finalUrl: url, redirects: [], hints: {} };
 }
 
-/** Fetches a feed document with conditional GET, a deadline and a body cap, and decodes it to text. */
-export async function fetchFeed(url: string, options: FetchOptions = {}): Promise<FetchResult> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (url.startsWith('file:')) return fetchFile(url, maxBytes);
-  const headers: Record<string, string> = {
-    'user-agent': USER_AGENT,
-    accept: 'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8',
+/** Fetches a feed document (http, https or file:) and decodes it to text. Throws FetchError. */
+export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
+  const limits = { ...DEFAULT_FETCH_LIMITS, ...request.limits };
+  if (/^file:/i.test(request.url)) return fetchFile(request.url, limits.maxBytes);
+  const response = await httpFetch(request.url, { ...limits, etag: request.etag, lastModified: request.lastModified, network: request.network });
+  if (response.kind === 'not-modified') return response;
+  const decoded = decodeFeedBody(response.body, response.contentType);
+  return {
+    kind: 'ok',
+    status: response.status,
+    text: decoded.text,
+    bytes: response.body.byteLength,
+    encoding: decoded.encoding,
+    etag: response.etag,
+    lastModified: response.lastModified,
+    finalUrl: response.finalUrl,
+    redirects: response.redirects,
+    hints: response.hints,
   };
-  if (options.etag) headers['if-none-match'] = options.etag;
-  if (options.lastModified) headers['if-modified-since'] = options.lastModified;
-  const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  let response: Response;
-  try {
-    response = await fetch(url, { headers, signal, redirect: 'follow' });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const reason = signal.aborted ? 'timed out' : (cause?.code ?? cause?.message ?? (error as Error).message);
-    throw new FetchError(`request failed: ${reason}`);
-  }
-  try {
-    if (response.status === 304) return { kind: 'not-modified', status: 304 };
-    if (!response.ok) throw new FetchError(`HTTP ${response.status} ${response.statusText}`.trim(), response.status);
-    const body = await readCapped(response, maxBytes);
-    return {
-      kind: 'ok',
-      status: response.status,
-      text: decodeFeedBody(body, response.headers.get('content-type') ?? undefined).text,
-      bytes: body.byteLength,
-      etag: response.headers.get('etag') ?? undefined,
-      lastModified: response.headers.get('last-modified') ?? undefined,
-      finalUrl: response.url || url,
-    };
-  } catch (error) {
-    if (signal.aborted) throw new FetchError('request timed out while reading the body', response.status);
-    throw error;
-  } finally {
-    // Release the socket whatever happened to the body.
-    await response.body?.cancel().catch(() => {});
-  }
 }

@@ -9,6 +9,10 @@ export interface ParsedFeed {
   baseUrl?: string;
   /** When the feed says it last changed, as written. */
   updated?: string;
+  /** RSS <ttl> in minutes, <skipHours> (GMT hours) and <skipDays> (day names): how the feed asks to be polled. */
+  ttlMinutes?: number;
+  skipHours?: number[];
+  skipDays?: string[];
   items: ParsedItem[];
 }
 

@@ -3,7 +3,7 @@ import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 
 /** Raw fields rss-parser does not map (or maps lossily), kept as the document wrote them. */
 const CUSTOM_FIELDS = {
-  feed: [['title', 'titleNode', { keepArray: true }], 'language', 'dc:language', 'updated', 'modified', 'dc:date', 'dcterms:modified', 'dcterms:issued', 'dcterms:created', 'pubDate', 'lastBuildDate'],
+  feed: [['title', 'titleNode', { keepArray: true }], 'ttl', ['skipHours', 'skipHours', { keepArray: true }], ['skipDays', 'skipDays', { keepArray: true }], 'language', 'dc:language', 'updated', 'modified', 'dc:date', 'dcterms:modified', 'dcterms:issued', 'dcterms:created', 'pubDate', 'lastBuildDate'],
   item: [
     // keepArray: rss-parser reduces a single node to its text, dropping the type/mode attributes we need.
     ['title', 'titleNode', { keepArray: true }],
@@ -217,5 +217,22 @@ export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
     .map((key) => textOf(feed[key]))
     .find(Boolean);
   const feedTitle = titleOf(feed.titleNode ?? feed.title, format === 'atom');
-  return { format, title: feedTitle.title, titleType: feedTitle.titleType, siteUrl: textOf(feed.link), language: feedLanguage, baseUrl, updated, items };
+  const ttl = Number(textOf(feed.ttl));
+  const listed = (container: unknown, child: string) =>
+    asArray(container).flatMap((node) => asArray((node as Raw | undefined)?.[child]).map(textOf)).filter((value): value is string => !!value);
+  const skipHours = listed(feed.skipHours, 'hour').map(Number).filter((hour) => Number.isInteger(hour) && hour >= 0 && hour <= 24).map((hour) => hour % 24);
+  const skipDays = listed(feed.skipDays, 'day');
+  return {
+    format,
+    title: feedTitle.title,
+    titleType: feedTitle.titleType,
+    siteUrl: textOf(feed.link),
+    language: feedLanguage,
+    baseUrl,
+    updated,
+    ...(ttl > 0 ? { ttlMinutes: ttl } : {}),
+    ...(skipHours.length ? { skipHours } : {}),
+    ...(skipDays.length ? { skipDays } : {}),
+    items,
+  };
 }

@@ -3,25 +3,51 @@ import type { Source } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { fetchLog, sources } from '../db/schema.js';
 
-/** Inserts new sources and refreshes the config fields of known ones; fetch state is kept. */
+/**
+ * Inserts new sources and refreshes the config fields of known ones. A source whose URL changed in the config starts
+ * afresh: its validators, moved URL, gone mark and error count belong to the old URL.
+ */
 export async function syncSources(db: Database, configured: readonly Source[]): Promise<void> {
   for (const source of configured) {
     const values = { url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds };
+    const urlChanged = sql`${sources.url} <> excluded.url`;
+    const resetIfMoved = <T>(column: unknown, fresh: T) => sql`case when ${urlChanged} then ${fresh} else ${column} end`;
     await db
       .insert(sources)
       .values({ id: source.id, ...values })
-      .onConflictDoUpdate({ target: sources.id, set: values });
+      .onConflictDoUpdate({
+        target: sources.id,
+        set: {
+          ...values,
+          fetchUrl: resetIfMoved(sources.fetchUrl, sql`null`),
+          etag: resetIfMoved(sources.etag, sql`null`),
+          lastModified: resetIfMoved(sources.lastModified, sql`null`),
+          redirectTarget: resetIfMoved(sources.redirectTarget, sql`null`),
+          redirectCount: resetIfMoved(sources.redirectCount, sql`0`),
+          goneAt: resetIfMoved(sources.goneAt, sql`null`),
+          errorCount: resetIfMoved(sources.errorCount, sql`0`),
+          nextCheckAt: resetIfMoved(sources.nextCheckAt, sql`now()`),
+        },
+      });
   }
 }
 
-export interface SourceState {
-  etag: string | null;
-  lastModified: string | null;
-}
+export type SourceState = Pick<
+  typeof sources.$inferSelect,
+  'etag' | 'lastModified' | 'fetchUrl' | 'redirectTarget' | 'redirectCount' | 'errorCount' | 'goneAt'
+>;
 
 export async function sourceState(db: Database, sourceId: string): Promise<SourceState | undefined> {
   const [row] = await db
-    .select({ etag: sources.etag, lastModified: sources.lastModified })
+    .select({
+      etag: sources.etag,
+      lastModified: sources.lastModified,
+      fetchUrl: sources.fetchUrl,
+      redirectTarget: sources.redirectTarget,
+      redirectCount: sources.redirectCount,
+      errorCount: sources.errorCount,
+      goneAt: sources.goneAt,
+    })
     .from(sources)
     .where(eq(sources.id, sourceId));
   return row;
@@ -30,6 +56,7 @@ export async function sourceState(db: Database, sourceId: string): Promise<Sourc
 /**
  * Leases up to `limit` due sources for `owner`. FOR UPDATE SKIP LOCKED lets any number of workers claim at once
  * without taking the same source; a lease that expires (a crashed worker) makes the source claimable again.
+ * Gone sources are never claimed.
  */
 export async function claimDueSources(
   db: Database,
@@ -42,6 +69,7 @@ export async function claimDueSources(
     .where(
       and(
         inArray(sources.id, options.sourceIds),
+        isNull(sources.goneAt),
         lte(sources.nextCheckAt, sql`now()`),
         or(isNull(sources.leaseUntil), lte(sources.leaseUntil, sql`now()`)),
       ),
@@ -61,21 +89,20 @@ export interface FetchRecord {
   sourceId: string;
   startedAt: Date;
   durationMs: number;
-  outcome: 'ok' | 'not-modified' | 'failed';
+  outcome: 'ok' | 'not-modified' | 'failed' | 'gone';
   httpStatus?: number;
   bytes?: number;
   itemsNew: number;
   itemsDuplicate: number;
   error?: string;
-  /** Validators to remember; only passed after the items of the response are stored. */
-  validators?: SourceState;
-  siteUrl?: string;
   nextCheckAt: Date;
+  /** The source's state after this fetch: validators (only once the items are stored), redirects, errors. */
+  state: Partial<SourceState>;
+  siteUrl?: string;
 }
 
-/** Writes the fetch-log row and the source's new state (validators, health, next check, lease released). */
+/** Writes the fetch-log row and the source's new state, and releases its lease. */
 export async function recordFetch(db: Database, record: FetchRecord): Promise<void> {
-  const failed = record.outcome === 'failed';
   await db.insert(fetchLog).values({
     sourceId: record.sourceId,
     startedAt: record.startedAt,
@@ -90,15 +117,47 @@ export async function recordFetch(db: Database, record: FetchRecord): Promise<vo
   await db
     .update(sources)
     .set({
+      ...record.state,
       lastFetchedAt: record.startedAt,
       lastStatus: record.outcome,
+      lastError: record.error ?? null,
       nextCheckAt: record.nextCheckAt,
       leaseOwner: null,
       leaseUntil: null,
-      errorCount: failed ? sql`${sources.errorCount} + 1` : 0,
-      lastError: failed ? (record.error ?? 'failed') : null,
-      ...(record.validators ?? {}),
       ...(record.siteUrl ? { siteUrl: record.siteUrl } : {}),
     })
     .where(eq(sources.id, record.sourceId));
+}
+
+export interface SourceHealth {
+  id: string;
+  url: string;
+  fetchUrl: string | null;
+  lastFetchedAt: Date | null;
+  lastStatus: string | null;
+  lastError: string | null;
+  errorCount: number;
+  nextCheckAt: Date;
+  goneAt: Date | null;
+  items: number;
+}
+
+/** Every source with its health and item count, for `wirefeed sources`. */
+export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
+  const rows = await db
+    .select({
+      id: sources.id,
+      url: sources.url,
+      fetchUrl: sources.fetchUrl,
+      lastFetchedAt: sources.lastFetchedAt,
+      lastStatus: sources.lastStatus,
+      lastError: sources.lastError,
+      errorCount: sources.errorCount,
+      nextCheckAt: sources.nextCheckAt,
+      goneAt: sources.goneAt,
+      items: sql<number>`(select count(*) from items where items.source_id = sources.id)::int`,
+    })
+    .from(sources)
+    .orderBy(asc(sources.id));
+  return rows.map((row) => ({ ...row, items: Number(row.items) }));
 }

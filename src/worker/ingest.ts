@@ -1,88 +1,114 @@
 import type { Source } from '../config/load.js';
 import type { Database } from '../db/client.js';
-import { fetchFeed } from '../fetch/index.js';
+import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fetch/index.js';
 import { log } from '../log.js';
 import { normalizeItem } from '../normalize/item.js';
 import { parseFeed } from '../parse/index.js';
 import { storeItems } from '../store/items.js';
-import { recordFetch, sourceState } from '../store/sources.js';
+import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
 import { addMemberships, type Membership } from '../store/topics.js';
 import { matchingTopics, type CompiledTopic } from '../topics/topics.js';
+import { nextCheckAt } from './next-check.js';
+import { trackRedirects } from './redirects.js';
 
 export interface IngestContext {
   db: Database;
   topics: readonly CompiledTopic[];
+  fetchLimits?: Partial<FetchLimits>;
   /** Called after a source's items are committed with the topics that gained stories. */
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
 export interface SourceOutcome {
   sourceId: string;
-  outcome: 'ok' | 'not-modified' | 'failed';
+  outcome: 'ok' | 'not-modified' | 'failed' | 'gone';
   itemsNew: number;
   itemsDuplicate: number;
   error?: string;
 }
 
+const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: null, redirectTarget: null, redirectCount: 0, errorCount: 0, goneAt: null };
+
 /**
  * One source through the pipeline: fetch, parse, normalize, store, match topics. Items, memberships and the new
  * validators are committed together, so a failure leaves the store as it was and the next fetch starts over.
- * Never throws: a failure is recorded on the source and returned.
+ * Never throws: a failure is recorded on the source (with a backoff) and returned.
  */
 export async function ingestSource(context: IngestContext, source: Source): Promise<SourceOutcome> {
   const { db } = context;
   const startedAt = new Date();
   const elapsed = () => Date.now() - startedAt.getTime();
-  const nextCheckAt = new Date(startedAt.getTime() + source.pollSeconds * 1000);
-  const state = await sourceState(db, source.id);
+  const state = (await sourceState(db, source.id)) ?? FRESH_STATE;
+  if (state.goneAt) {
+    const error = `gone (HTTP 410) since ${state.goneAt.toISOString()}; change its url in the config to poll it again`;
+    return { sourceId: source.id, outcome: 'gone', itemsNew: 0, itemsDuplicate: 0, error };
+  }
+  const url = state.fetchUrl ?? source.url;
+  const record = (fields: Omit<FetchRecord, 'sourceId' | 'startedAt' | 'durationMs'>) =>
+    ({ sourceId: source.id, startedAt, durationMs: elapsed(), ...fields }) satisfies FetchRecord;
+  const succeeded = (hints: CacheHints, feed?: Parameters<typeof nextCheckAt>[0]['feed']) =>
+    nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0 });
+
   try {
-    const response = await fetchFeed(source.url, { etag: state?.etag, lastModified: state?.lastModified });
+    const response = await fetchFeed({ url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits });
+    const { moved, ...redirectState } = trackRedirects(state, response.redirects, response.finalUrl);
+    if (moved) log.warn({ source: source.id, url, movedTo: redirectState.fetchUrl }, 'source moved permanently; fetching the new URL from now on');
+
     if (response.kind === 'not-modified') {
-      await recordFetch(db, { sourceId: source.id, startedAt, durationMs: elapsed(), outcome: 'not-modified', httpStatus: 304, itemsNew: 0, itemsDuplicate: 0, nextCheckAt });
-      log.info({ source: source.id, url: source.url, outcome: 'not-modified' }, 'fetched');
+      await recordFetch(db, record({ outcome: 'not-modified', httpStatus: 304, itemsNew: 0, itemsDuplicate: 0, nextCheckAt: succeeded(response.hints), state: { ...redirectState, errorCount: 0 } }));
+      log.info({ source: source.id, url, outcome: 'not-modified', ms: elapsed() }, 'fetched');
       return { sourceId: source.id, outcome: 'not-modified', itemsNew: 0, itemsDuplicate: 0 };
     }
+
     const feed = await parseFeed(response.text);
     const normalized = feed.items.map((item) =>
       normalizeItem(item, feed, { feedUrl: response.finalUrl, fetchedAt: startedAt, shortUrlHosts: source.shortUrlHosts }),
     );
     const gained = new Set<string>();
-    const result = await db.transaction(async (tx) => {
-      const stored = await storeItems(tx, source.id, normalized);
-      const memberships: Membership[] = stored.stored.flatMap(({ storyId, item }) =>
+    const stored = await db.transaction(async (tx) => {
+      const result = await storeItems(tx, source.id, normalized);
+      const memberships: Membership[] = result.stored.flatMap(({ storyId, item }) =>
         matchingTopics(context.topics, item).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
       );
       await addMemberships(tx, memberships);
       memberships.forEach((membership) => gained.add(membership.topicSlug));
-      await recordFetch(tx, {
-        sourceId: source.id,
-        startedAt,
-        durationMs: elapsed(),
-        outcome: 'ok',
-        httpStatus: response.status,
-        bytes: response.bytes,
-        itemsNew: stored.stored.length,
-        itemsDuplicate: stored.duplicates,
-        validators: { etag: response.etag ?? null, lastModified: response.lastModified ?? null },
-        siteUrl: feed.siteUrl,
-        nextCheckAt,
-      });
-      return stored;
+      // Validators are written in the same transaction as the items: never remembered for items we did not keep.
+      await recordFetch(
+        tx,
+        record({
+          outcome: 'ok',
+          httpStatus: response.status,
+          bytes: response.bytes,
+          itemsNew: result.stored.length,
+          itemsDuplicate: result.duplicates,
+          nextCheckAt: succeeded(response.hints, feed),
+          state: { ...redirectState, errorCount: 0, etag: response.etag ?? null, lastModified: response.lastModified ?? null },
+          siteUrl: feed.siteUrl,
+        }),
+      );
+      return result;
     });
     if (gained.size > 0) context.onTopicsChanged?.([...gained]);
-    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', itemsNew: result.stored.length, itemsDuplicate: result.duplicates };
-    log.info({ source: source.id, url: source.url, ...outcome, ms: elapsed() }, 'fetched');
+    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates };
+    log.info({ source: source.id, url, ...outcome, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
     return outcome;
   } catch (error) {
     const message = (error as Error).message;
-    const status = (error as { status?: number }).status;
-    log.warn({ source: source.id, url: source.url, outcome: 'failed', error: message }, 'fetch failed');
+    const fetchError = error instanceof FetchError ? error : undefined;
+    const gone = fetchError?.kind === 'gone';
+    const errorCount = state.errorCount + 1;
+    const next = nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints: fetchError?.hints ?? {}, consecutiveErrors: errorCount });
+    const outcome = gone ? 'gone' : 'failed';
+    log.warn({ source: source.id, url, outcome, error: message, errorCount, nextCheckAt: next.toISOString() }, gone ? 'source is gone (410); no more polling until its URL changes' : 'fetch failed');
     try {
-      await recordFetch(db, { sourceId: source.id, startedAt, durationMs: elapsed(), outcome: 'failed', httpStatus: status, itemsNew: 0, itemsDuplicate: 0, error: message, nextCheckAt });
+      await recordFetch(
+        db,
+        record({ outcome, httpStatus: fetchError?.status, itemsNew: 0, itemsDuplicate: 0, error: message, nextCheckAt: next, state: { errorCount, ...(gone ? { goneAt: new Date() } : {}) } }),
+      );
     } catch (recordError) {
       log.error({ source: source.id, error: (recordError as Error).message }, 'could not record failed fetch');
     }
-    return { sourceId: source.id, outcome: 'failed', itemsNew: 0, itemsDuplicate: 0, error: message };
+    return { sourceId: source.id, outcome, itemsNew: 0, itemsDuplicate: 0, error: message };
   }
 }
 
@@ -95,7 +121,7 @@ export interface IngestSummary {
   outcomes: SourceOutcome[];
 }
 
-/** Runs every source through the pipeline, `concurrency` at a time. */
+/** Runs every source through the pipeline, `concurrency` at a time (the fetch layer adds its per-host limit). */
 export async function ingestSources(context: IngestContext, sources: readonly Source[], concurrency = 8): Promise<IngestSummary> {
   const outcomes: SourceOutcome[] = [];
   let next = 0;
@@ -110,19 +136,13 @@ export async function ingestSources(context: IngestContext, sources: readonly So
 }
 
 export function summarize(outcomes: SourceOutcome[]): IngestSummary {
+  const count = (...kinds: SourceOutcome['outcome'][]) => outcomes.filter((outcome) => kinds.includes(outcome.outcome)).length;
   return {
-    ok: outcomes.filter((outcome) => outcome.outcome === 'ok').length,
-    notModified: outcomes.filter((outcome) => outcome.outcome === 'not-modified').length,
-    failed: outcomes.filter((outcome) => outcome.outcome === 'failed').length,
+    ok: count('ok'),
+    notModified: count('not-modified'),
+    failed: count('failed', 'gone'),
     itemsNew: outcomes.reduce((sum, outcome) => sum + outcome.itemsNew, 0),
     itemsDuplicate: outcomes.reduce((sum, outcome) => sum + outcome.itemsDuplicate, 0),
     outcomes,
   };
-}
-
-export function formatSummary(summary: IngestSummary): string {
-  return (
-    `sources: ${summary.ok} ok, ${summary.notModified} not modified, ${summary.failed} failed; ` +
-    `items: ${summary.itemsNew} new, ${summary.itemsDuplicate} duplicate`
-  );
 }

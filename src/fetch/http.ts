@@ -1,0 +1,243 @@
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createUnzip } from 'node:zlib';
+import { Agent, request } from 'undici';
+import { AddressRefusedError, guardedLookup, refusalReason, type NetworkPolicy } from './guard.js';
+import { HostLimiter } from './host-limit.js';
+
+export const USER_AGENT = 'Wirefeed/0.1 (+https://github.com/wirefeed/wirefeed; feed aggregator)';
+
+export interface HttpFetchOptions {
+  etag?: string | null;
+  lastModified?: string | null;
+  network: NetworkPolicy;
+  /** Whole-fetch deadline, redirects and body included. */
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  /** Cap on the body after decompression. */
+  maxBytes: number;
+  maxRedirects: number;
+}
+
+export interface Redirect {
+  status: number;
+  from: string;
+  to: string;
+}
+
+/** Response headers that steer scheduling. */
+export interface CacheHints {
+  date?: string;
+  cacheControl?: string;
+  expires?: string;
+  retryAfter?: string;
+}
+
+export type HttpResult =
+  | { kind: 'not-modified'; status: 304; finalUrl: string; redirects: Redirect[]; hints: CacheHints }
+  | {
+      kind: 'ok';
+      status: number;
+      body: Buffer;
+      contentType?: string;
+      etag?: string;
+      lastModified?: string;
+      finalUrl: string;
+      redirects: Redirect[];
+      hints: CacheHints;
+    };
+
+export type FetchErrorKind = 'http' | 'gone' | 'network' | 'timeout' | 'too-large' | 'refused' | 'redirects' | 'file';
+
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly kind: FetchErrorKind,
+    readonly status?: number,
+    readonly hints: CacheHints = {},
+  ) {
+    super(message);
+    this.name = 'FetchError';
+  }
+}
+
+const agents = new Map<string, Agent>();
+
+/** One connection pool per network policy, each connecting through the address guard. */
+function agentFor(policy: NetworkPolicy, connectTimeoutMs: number): Agent {
+  const key = `${JSON.stringify(policy)}|${connectTimeoutMs}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent({
+      connect: { timeout: connectTimeoutMs, lookup: guardedLookup(policy) as never },
+      headersTimeout: 0, // the whole-fetch deadline governs
+      bodyTimeout: 0,
+      keepAliveTimeout: 4_000,
+    });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** Closes every pooled connection; for shutdown and tests. */
+export async function closeHttpAgents(): Promise<void> {
+  const all = [...agents.values()];
+  agents.clear();
+  await Promise.all(all.map((agent) => agent.close()));
+}
+
+let hostLimiter = new HostLimiter(2);
+
+/** Sets how many requests may run at once against one host (default 2). */
+export function setPerHostLimit(limit: number): void {
+  hostLimiter = new HostLimiter(limit);
+}
+
+const header = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+function hintsOf(headers: Record<string, string | string[] | undefined>): CacheHints {
+  const hints: CacheHints = {};
+  for (const [key, name] of [['date', 'date'], ['cacheControl', 'cache-control'], ['expires', 'expires'], ['retryAfter', 'retry-after']] as const) {
+    const value = header(headers, name);
+    if (value) hints[key] = value;
+  }
+  return hints;
+}
+
+/** Reads a body through its Content-Encoding, stopping as soon as the decoded size passes `maxBytes`. */
+async function readBody(body: Readable, encoding: string | undefined, maxBytes: number, status: number): Promise<Buffer> {
+  const coding = encoding?.trim().toLowerCase();
+  const decoder =
+    coding === 'gzip' || coding === 'x-gzip' || coding === 'deflate' ? createUnzip() : coding === 'br' ? createBrotliDecompress() : undefined;
+  const stream: Readable = decoder ? body.pipe(decoder) : body;
+  if (decoder) body.on('error', (error) => decoder.destroy(error));
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw new FetchError(`body exceeds the ${maxBytes}-byte limit`, 'too-large', status);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof FetchError) throw error;
+    if ((error as { code?: string }).code?.startsWith('Z_')) throw new FetchError(`cannot decode ${coding} body: ${(error as Error).message}`, 'http', status);
+    throw error;
+  } finally {
+    body.destroy();
+    decoder?.destroy();
+  }
+  return Buffer.concat(chunks, total);
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'DNS lookup timed out',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_SOCKET: 'connection closed unexpectedly',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
+};
+
+function describe(error: unknown, signal: AbortSignal): FetchError {
+  if (error instanceof FetchError) return error;
+  if (signal.aborted) return new FetchError('deadline exceeded', 'timeout');
+  const cause = error as { code?: string; message?: string; cause?: unknown };
+  if (error instanceof AddressRefusedError || cause.cause instanceof AddressRefusedError) {
+    return new FetchError((cause.cause instanceof AddressRefusedError ? cause.cause : (error as Error)).message, 'refused');
+  }
+  if (cause.code === 'UND_ERR_CONNECT_TIMEOUT') return new FetchError('connect timeout', 'timeout');
+  const code = cause.code ?? (cause.cause as { code?: string } | undefined)?.code;
+  const meaning = code ? NETWORK_ERRORS[code] : undefined;
+  return new FetchError(`request failed: ${code ?? cause.message ?? String(error)}${meaning ? ` (${meaning})` : ''}`, 'network');
+}
+
+/**
+ * GETs a URL the careful way: conditional headers, the address guard on every hop (literal IPs here, names at
+ * connect time), redirects followed by hand and counted, a deadline over the whole exchange, the per-host limit, and
+ * a cap on the decoded body.
+ */
+export async function httpFetch(startUrl: string, options: HttpFetchOptions): Promise<HttpResult> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const redirects: Redirect[] = [];
+  let url = startUrl;
+  for (;;) {
+    const target = new URL(url);
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      throw new FetchError(`refused to fetch ${target.protocol} URL ${url}`, 'refused');
+    }
+    const literal = target.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal)) {
+      const reason = refusalReason(literal, options.network);
+      if (reason) throw new FetchError(`refused to connect to ${target.host}: ${reason}`, 'refused');
+    }
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      accept: 'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8',
+      'accept-encoding': 'gzip, deflate, br',
+    };
+    if (options.etag) headers['if-none-match'] = options.etag;
+    if (options.lastModified) headers['if-modified-since'] = options.lastModified;
+
+    const release = await hostLimiter.acquire(target.host);
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        headers,
+        signal,
+        dispatcher: agentFor(options.network, options.connectTimeoutMs),
+      }).catch((error: unknown) => {
+        throw describe(error, signal);
+      });
+      const status = response.statusCode;
+      const hints = hintsOf(response.headers);
+      const location = header(response.headers, 'location');
+      if (status >= 300 && status < 400 && status !== 304 && location) {
+        await response.body.dump().catch(() => {});
+        const next = new URL(location, url).href;
+        redirects.push({ status, from: url, to: next });
+        if (redirects.length > options.maxRedirects) {
+          throw new FetchError(`more than ${options.maxRedirects} redirects (last to ${next})`, 'redirects', status);
+        }
+        if (redirects.some((hop) => hop.from === next)) throw new FetchError(`redirect loop at ${next}`, 'redirects', status);
+        url = next;
+        continue;
+      }
+      if (status === 304) {
+        await response.body.dump().catch(() => {});
+        return { kind: 'not-modified', status: 304, finalUrl: url, redirects, hints };
+      }
+      if (status < 200 || status >= 300) {
+        await response.body.dump().catch(() => {});
+        const kind = status === 410 ? 'gone' : 'http';
+        throw new FetchError(`HTTP ${status}${status === 410 ? ' Gone' : ''}`, kind, status, hints);
+      }
+      const body = await readBody(response.body, header(response.headers, 'content-encoding'), options.maxBytes, status).catch(
+        (error: unknown) => {
+          throw describe(error, signal);
+        },
+      );
+      return {
+        kind: 'ok',
+        status,
+        body,
+        contentType: header(response.headers, 'content-type'),
+        etag: header(response.headers, 'etag'),
+        lastModified: header(response.headers, 'last-modified'),
+        finalUrl: url,
+        redirects,
+        hints,
+      };
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import type { CacheHints } from '../fetch/index.js';
+import { parseFeedDate } from '../normalize/date.js';
+
+export const MIN_POLL_SECONDS = 60;
+export const MAX_POLL_SECONDS = 24 * 3600;
+/** Errors back off up to this; a source is never given up on for transient errors. */
+export const MAX_BACKOFF_SECONDS = 4 * 3600;
+
+export interface FeedSchedule {
+  /** RSS <ttl>, minutes. */
+  ttlMinutes?: number;
+  /** RSS <skipHours>: hours (0-23, GMT) in which the feed asks not to be read. */
+  skipHours?: number[];
+  /** RSS <skipDays>: day names in which the feed asks not to be read. */
+  skipDays?: string[];
+}
+
+export interface NextCheckInput {
+  now: Date;
+  pollSeconds: number;
+  hints: CacheHints;
+  feed?: FeedSchedule;
+  /** Consecutive failures including this fetch; 0 after a success. */
+  consecutiveErrors: number;
+  /** Random number in [0, 1) for jitter; injectable for tests. */
+  random?: () => number;
+}
+
+/** Seconds until a Retry-After (seconds or an HTTP date) allows the next request. */
+export function retryAfterSeconds(value: string | undefined, now: Date): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  const date = parseFeedDate(value);
+  return date ? Math.max(0, Math.ceil((date.getTime() - now.getTime()) / 1000)) : undefined;
+}
+
+/** How long the response says it stays fresh: Cache-Control max-age, else Expires relative to Date (or now). */
+export function freshnessSeconds(hints: CacheHints, now: Date): number | undefined {
+  const maxAge = /(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*"?(\d+)"?/i.exec(hints.cacheControl ?? '')?.[1];
+  if (maxAge !== undefined) return Number(maxAge);
+  const expires = parseFeedDate(hints.expires);
+  if (!expires) return undefined;
+  const origin = parseFeedDate(hints.date) ?? now;
+  return Math.max(0, Math.round((expires.getTime() - origin.getTime()) / 1000));
+}
+
+const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+/** Moves `time` forward to the first whole hour the feed does not ask us to skip (skipHours/skipDays are GMT). */
+function afterSkips(time: Date, feed: FeedSchedule | undefined): Date {
+  const hours = new Set(feed?.skipHours ?? []);
+  const days = new Set((feed?.skipDays ?? []).map((day) => day.toLowerCase()));
+  if (hours.size === 0 && days.size === 0) return time;
+  let candidate = time;
+  for (let step = 0; step < 8 * 24; step++) {
+    if (!hours.has(candidate.getUTCHours()) && !days.has(DAY_NAMES[candidate.getUTCDay()]!)) return candidate;
+    candidate = new Date(Date.UTC(candidate.getUTCFullYear(), candidate.getUTCMonth(), candidate.getUTCDate(), candidate.getUTCHours() + 1));
+  }
+  return time; // the feed skips every hour of the week: ignore the request rather than never polling
+}
+
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/**
+ * When to fetch a source next. After a success: the longest of the configured interval, the feed's <ttl>, the
+ * response's freshness and Retry-After, clamped to [MIN_POLL_SECONDS, MAX_POLL_SECONDS], then past skipHours/skipDays.
+ * After a failure: exponential backoff from the configured interval with ±20 % jitter, capped at MAX_BACKOFF_SECONDS,
+ * and never sooner than a Retry-After.
+ */
+export function nextCheckAt(input: NextCheckInput): Date {
+  const { now, pollSeconds, hints } = input;
+  const random = input.random ?? Math.random;
+  const retryAfter = retryAfterSeconds(hints.retryAfter, now) ?? 0;
+  if (input.consecutiveErrors > 0) {
+    const exponential = pollSeconds * 2 ** Math.min(input.consecutiveErrors - 1, 20);
+    const jittered = Math.min(exponential, MAX_BACKOFF_SECONDS) * (0.8 + 0.4 * random());
+    const wait = Math.max(clamp(jittered, MIN_POLL_SECONDS, MAX_BACKOFF_SECONDS), Math.min(retryAfter, MAX_POLL_SECONDS));
+    return new Date(now.getTime() + Math.round(wait) * 1000);
+  }
+  const wanted = Math.max(pollSeconds, (input.feed?.ttlMinutes ?? 0) * 60, freshnessSeconds(hints, now) ?? 0, retryAfter);
+  const next = new Date(now.getTime() + clamp(wanted, MIN_POLL_SECONDS, MAX_POLL_SECONDS) * 1000);
+  return afterSkips(next, input.feed);
+}

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeHttpAgents, fetchFeed, FetchError, setPerHostLimit, type NetworkPolicy } from '../src/fetch/index.js';
+import { isPublicAddress, unmapIpv4 } from '../src/fetch/guard.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
+
+const ANY: NetworkPolicy = { kind: 'any' };
+const PUBLIC_ONLY: NetworkPolicy = { kind: 'public-only' };
+const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Japan, U.S. defense chiefs meet</title><link>https://w.example/1</link></item></channel></rss>';
+
+const servers: TestServer[] = [];
+async function serve(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
+  const server = await startTestServer(...args);
+  servers.push(server);
+  return server;
+}
+afterEach(async () => {
+  await closeHttpAgents();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+  setPerHostLimit(2);
+});
+afterAll(closeHttpAgents);
+
+async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(FetchError);
+    return error as FetchError;
+  }
+  throw new Error('expected the fetch to fail');
+}
+
+describe('address guard', () => {
+  it.each([
+    ['8.8.8.8', true],
+    ['2001:4860:4860::8888', true],
+    ['127.0.0.1', false],
+    ['10.1.2.3', false],
+    ['172.31.255.255', false],
+    ['192.168.0.1', false],
+    ['169.254.169.254', false],
+    ['100.64.0.1', false],
+    ['100.128.0.1', true],
+    ['0.0.0.0', false],
+    ['224.0.0.1', false],
+    ['255.255.255.255', false],
+    ['::1', false],
+    ['::', false],
+    ['::ffff:127.0.0.1', false],
+    ['::ffff:7f00:1', false],
+    ['::ffff:8.8.8.8', true],
+    ['fd00::1', false],
+    ['fe80::1', false],
+    ['ff02::1', false],
+    ['64:ff9b::a00:1', false],
+    ['not an ip', false],
+  ])('isPublicAddress(%s) = %s', (address, expected) => expect(isPublicAddress(address)).toBe(expected));
+
+  it('unmaps IPv4-mapped IPv6 in both spellings', () => {
+    expect(unmapIpv4('[::ffff:7f00:1]')).toBe('127.0.0.1');
+    expect(unmapIpv4('::FFFF:10.0.0.1')).toBe('10.0.0.1');
+  });
+
+  it('refuses loopback, private and tricky spellings without the listener seeing a connection', async () => {
+    const listener = await serve((_request, response) => response.end(RSS));
+    const port = listener.port;
+    const targets = [
+      `http://127.0.0.1:${port}/feed`,
+      `http://[::ffff:127.0.0.1]:${port}/feed`,
+      `http://2130706433:${port}/feed`,
+      `http://0x7f000001:${port}/feed`,
+      `http://0177.0.0.1:${port}/feed`,
+      `http://localhost:${port}/feed`,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://100.64.0.1/feed',
+      'http://[fd00::1]/feed',
+      'http://[::1]/feed',
+      'http://0.0.0.0/feed',
+    ];
+    for (const url of targets) {
+      const error = await fetchError(fetchFeed({ url, network: PUBLIC_ONLY }));
+      expect(error.kind, url).toBe('refused');
+      expect(error.message, url).toMatch(/refused to connect to .*not public/);
+    }
+    expect(listener.connections).toBe(0);
+  });
+
+  it('re-checks every redirect hop: a public-looking first hop cannot bounce us to localhost', async () => {
+    const inside = await serve((_request, response) => response.end(RSS));
+    // 127.0.0.2 stands for "a host this source may reach"; 127.0.0.1 is still off limits.
+    const bouncer = await serve((request, response) => {
+      const to = request.url === '/by-name' ? `http://localhost:${inside.port}/` : `http://127.0.0.1:${inside.port}/`;
+      response.writeHead(302, { location: to }).end();
+    }, '127.0.0.2');
+    const policy: NetworkPolicy = { kind: 'allow-list', entries: ['127.0.0.2'] };
+    for (const path of ['/by-ip', '/by-name']) {
+      const error = await fetchError(fetchFeed({ url: `${bouncer.url}${path}`, network: policy }));
+      expect(error.kind).toBe('refused');
+    }
+    expect(bouncer.requests).toHaveLength(2);
+    expect(inside.connections).toBe(0);
+  });
+
+  it('refuses schemes other than http and https on redirects', async () => {
+    const server = await serve((_request, response) => response.writeHead(301, { location: 'file:///etc/passwd' }).end());
+    const error = await fetchError(fetchFeed({ url: server.url, network: ANY }));
+    expect(error).toMatchObject({ kind: 'refused', message: 'refused to fetch file: URL file:///etc/passwd' });
+  });
+});
+
+describe('limits', () => {
+  it('stops a 20 MiB body at the cap', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/xml' });
+      for (let i = 0; i < 20; i++) response.write(chunk);
+      response.end();
+    });
+    const error = await fetchError(fetchFeed({ url: server.url, network: ANY, limits: { maxBytes: 15 * 1024 * 1024 } }));
+    expect(error).toMatchObject({ kind: 'too-large', message: `body exceeds the ${15 * 1024 * 1024}-byte limit` });
+  });
+
+  it('stops a gzip bomb at the cap counted after decompression', async () => {
+    const bomb = gzipSync(Buffer.alloc(200 * 1024 * 1024)); // 200 MiB of zeros, about 200 KiB on the wire
+    expect(bomb.byteLength).toBeLessThan(1024 * 1024);
+    const server = await serve((_request, response) => response.writeHead(200, { 'content-encoding': 'gzip' }).end(bomb));
+    const before = process.memoryUsage().rss;
+    const error = await fetchError(fetchFeed({ url: server.url, network: ANY, limits: { maxBytes: 15 * 1024 * 1024 } }));
+    expect(error.kind).toBe('too-large');
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('decodes gzip, deflate and br bodies', async () => {
+    const { brotliCompressSync, deflateSync } = await import('node:zlib');
+    const encoders = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+    const server = await serve((request, response) => {
+      const coding = request.url!.slice(1) as keyof typeof encoders;
+      response.writeHead(200, { 'content-encoding': coding, 'content-type': 'application/rss+xml' }).end(encoders[coding](Buffer.from(RSS)));
+    });
+    for (const coding of Object.keys(encoders)) {
+      const result = await fetchFeed({ url: `${server.url}/${coding}`, network: ANY });
+      expect(result.kind === 'ok' && result.text).toBe(RSS);
+    }
+    expect(server.requests[0]!.headers['accept-encoding']).toBe('gzip, deflate, br');
+  });
+
+  it('stops a server that trickles one byte a second at the deadline and leaves no socket open', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/xml' });
+      const timer = setInterval(() => response.write('<'), 1000);
+      timers.add(timer);
+      response.on('close', () => clearInterval(timer));
+    });
+    const started = Date.now();
+    const error = await fetchError(fetchFeed({ url: server.url, network: ANY, limits: { timeoutMs: 2_500 } }));
+    expect(error).toMatchObject({ kind: 'timeout', message: 'deadline exceeded' });
+    expect(Date.now() - started).toBeLessThan(10_000); // generous: a hang would be minutes
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.openSockets.size).toBe(0); // our side closed the connection
+    timers.forEach(clearInterval);
+  });
+
+  it('follows at most 5 redirects and detects loops', async () => {
+    const server = await serve((request, response) => {
+      const step = Number(request.url!.slice(1));
+      if (request.url === '/loop-a') return response.writeHead(302, { location: '/loop-b' }).end();
+      if (request.url === '/loop-b') return response.writeHead(302, { location: '/loop-a' }).end();
+      if (step < 10) return response.writeHead(301, { location: `/${step + 1}` }).end();
+      response.end(RSS);
+    });
+    expect(await fetchError(fetchFeed({ url: `${server.url}/0`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^more than 5 redirects/) });
+    const ok = await fetchFeed({ url: `${server.url}/6`, network: ANY });
+    expect(ok).toMatchObject({ kind: 'ok', finalUrl: `${server.url}/10` });
+    expect(await fetchError(fetchFeed({ url: `${server.url}/loop-a`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^redirect loop/) });
+  });
+
+  it('keeps to the per-host limit however many sources share a host', async () => {
+    setPerHostLimit(2);
+    let active = 0;
+    let peak = 0;
+    const server = await serve((_request, response) => {
+      active++;
+      peak = Math.max(peak, active);
+      setTimeout(() => {
+        active--;
+        response.end(RSS);
+      }, 150);
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, index) => fetchFeed({ url: `${server.url}/feed-${index}`, network: ANY })));
+    expect(server.requests).toHaveLength(12);
+    expect(peak).toBe(2);
+  });
+
+  it('names Wirefeed in the User-Agent and sends validators', async () => {
+    const server = await serve((_request, response) => response.writeHead(304).end());
+    const result = await fetchFeed({ url: server.url, network: ANY, etag: '"v1"', lastModified: 'Sun, 02 Jun 2024 00:00:00 GMT' });
+    expect(result.kind).toBe('not-modified');
+    expect(server.requests[0]!.headers).toMatchObject({
+      'user-agent': expect.stringMatching(/^Wirefeed\/\S+ \(\+https?:\/\/\S+/),
+      'if-none-match': '"v1"',
+      'if-modified-since': 'Sun, 02 Jun 2024 00:00:00 GMT',
+    });
+  });
+});
+
+describe('charsets over HTTP', () => {
+  const fixture = (name: string) => readFileSync(new URL(`./fixtures/encodings/${name}`, import.meta.url));
+  it.each([
+    ['shift_jis-declared.xml', 'application/rss+xml'],
+    ['shift_jis-undeclared.xml', 'application/rss+xml; charset=Shift_JIS'],
+    ['shift_jis-undeclared.xml', 'text/xml'],
+    ['euc-jp-declared.xml', 'application/xml'],
+    ['euc-jp-undeclared.xml', 'application/xml; charset=EUC-JP'],
+    ['euc-jp-undeclared.xml', 'application/xml'],
+  ])('%s served as %s', async (file, contentType) => {
+    const server = await serve((_request, response) => response.writeHead(200, { 'content-type': contentType }).end(fixture(file)));
+    const result = await fetchFeed({ url: server.url, network: ANY });
+    expect(result.kind === 'ok' && result.text).toContain('<title>日米防衛相が会談　指揮統制の連携強化で一致</title>');
+  });
+});

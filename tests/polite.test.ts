@@ -1,0 +1,134 @@
+import { count, eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openApp, type App } from '../src/app.js';
+import { fetchLog, items, sources } from '../src/db/schema.js';
+import { closeHttpAgents } from '../src/fetch/index.js';
+import { ingestSource } from '../src/worker/ingest.js';
+import { writeConfigDir } from './helpers/config.js';
+import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { rss2 } from './helpers/feeds.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
+
+const FEED = rss2('Wire', [{ title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://wire.example/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' }]);
+
+let database: TestDatabase;
+let server: TestServer;
+/** What the fixture server answers next, per path; the default serves FEED with an ETag. */
+let script: Record<string, Array<{ status: number; headers?: Record<string, string>; body?: string }>>;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  server = await startTestServer((request, response) => {
+    const path = new URL(request.url!, 'http://x').pathname;
+    const next = script[path]?.shift();
+    if (next) return response.writeHead(next.status, next.headers).end(next.body ?? '');
+    if (request.headers['if-none-match'] === '"v1"') return response.writeHead(304, { etag: '"v1"' }).end();
+    response.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"v1"' }).end(FEED);
+  });
+});
+afterAll(async () => {
+  await closeHttpAgents();
+  await server?.close();
+  await database?.close();
+});
+beforeEach(async () => {
+  await database.reset();
+  script = {};
+  server.requests.length = 0;
+});
+afterEach(closeHttpAgents);
+
+async function appFor(path: string, every = '1m'): Promise<App> {
+  const dir = writeConfigDir({ 'sources.yml': `sources:\n  - id: wire\n    url: ${server.url}${path}\n    every: ${every}\n    allowPrivateNetwork: true\n` });
+  return openApp({ configDir: dir, database: database.handle });
+}
+const ingest = (app: App) => ingestSource({ db: app.database.db, topics: app.topics }, app.config.sources[0]!);
+const source = async () => (await database.handle.db.select().from(sources).where(eq(sources.id, 'wire')))[0]!;
+const countOf = async (table: typeof items | typeof fetchLog) => (await database.handle.db.select({ n: count() }).from(table))[0]!.n;
+const secondsUntil = (date: Date) => (date.getTime() - Date.now()) / 1000;
+
+describe(`polite fetching (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+  it('a 304 writes nothing but the fetch log and the next check', async () => {
+    const app = await appFor('/feed');
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+    const before = await source();
+    expect(before.etag).toBe('"v1"');
+    expect(await ingest(app)).toMatchObject({ outcome: 'not-modified', itemsNew: 0 });
+    const after = await source();
+    expect(server.requests[1]!.headers['if-none-match']).toBe('"v1"');
+    expect(await countOf(items)).toBe(1);
+    expect(await countOf(fetchLog)).toBe(2);
+    expect(after).toMatchObject({ etag: '"v1"', lastStatus: 'not-modified', errorCount: 0 });
+    expect(after.nextCheckAt.getTime()).toBeGreaterThanOrEqual(before.nextCheckAt.getTime());
+  });
+
+  it('keeps no validators from a response whose items were not stored', async () => {
+    script['/feed'] = [{ status: 200, headers: { etag: '"broken"', 'last-modified': 'Sun, 02 Jun 2024 00:00:00 GMT' }, body: '<rss version="2.0"><channel><item>' }];
+    const app = await appFor('/feed');
+    expect(await ingest(app)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^invalid RSS document/) });
+    expect(await source()).toMatchObject({ etag: null, lastModified: null, errorCount: 1 });
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+    expect(server.requests[1]!.headers['if-none-match']).toBeUndefined();
+  });
+
+  it.each([
+    ['seconds on a 429', 429, () => '1800', 1800],
+    ['an HTTP date on a 503', 503, () => new Date(Date.now() + 3 * 3600_000).toUTCString(), 3 * 3600],
+  ])('honours Retry-After as %s', async (_name, status, retryAfter, wait) => {
+    script['/feed'] = [{ status, headers: { 'retry-after': retryAfter() } }];
+    const app = await appFor('/feed');
+    expect(await ingest(app)).toMatchObject({ outcome: 'failed', error: `HTTP ${status}` });
+    const row = await source();
+    expect(row.errorCount).toBe(1);
+    expect(secondsUntil(row.nextCheckAt)).toBeGreaterThan(wait - 10);
+    expect(secondsUntil(row.nextCheckAt)).toBeLessThan(wait + 10);
+  });
+
+  it('backs off while a source fails and resets on success', async () => {
+    script['/feed'] = [{ status: 500 }, { status: 502 }, { status: 500 }, { status: 500 }];
+    const app = await appFor('/feed', '10m');
+    const waits: number[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      await ingest(app);
+      const row = await source();
+      expect(row.errorCount).toBe(attempt);
+      waits.push(secondsUntil(row.nextCheckAt));
+    }
+    // 10 min doubling with ±20 % jitter: every wait is longer than the last.
+    for (let index = 1; index < waits.length; index++) expect(waits[index]!).toBeGreaterThan(waits[index - 1]!);
+    expect(waits[3]!).toBeGreaterThan(600 * 8 * 0.8 - 5);
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok' });
+    const healed = await source();
+    expect(healed).toMatchObject({ errorCount: 0, lastError: null, lastStatus: 'ok' });
+    expect(secondsUntil(healed.nextCheckAt)).toBeLessThan(601);
+  });
+
+  it('marks a 410 source gone, stops polling it, and starts again when its URL changes', async () => {
+    script['/old'] = [{ status: 410 }];
+    const app = await appFor('/old');
+    expect(await ingest(app)).toMatchObject({ outcome: 'gone', error: 'HTTP 410 Gone' });
+    expect((await source()).goneAt).toBeInstanceOf(Date);
+    expect(await ingest(app)).toMatchObject({ outcome: 'gone', error: expect.stringMatching(/^gone \(HTTP 410\) since/) });
+    expect(server.requests).toHaveLength(1);
+    const moved = await appFor('/feed');
+    expect((await source()).goneAt).toBeNull();
+    expect(await ingest(moved)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+  });
+
+  it('adopts a URL after repeated 301s, never after 302s', async () => {
+    const redirectTo = (status: number) => Array.from({ length: 5 }, () => ({ status, headers: { location: '/feed' } }));
+    script['/moved'] = redirectTo(301);
+    script['/temporary'] = redirectTo(302);
+    const permanent = await appFor('/moved');
+    for (let fetch = 0; fetch < 3; fetch++) await ingest(permanent);
+    expect((await source()).fetchUrl).toBe(`${server.url}/feed`);
+    server.requests.length = 0;
+    await ingest(permanent);
+    expect(server.requests.map((request) => request.url)).toEqual(['/feed']);
+
+    await database.reset();
+    const temporary = await appFor('/temporary');
+    for (let fetch = 0; fetch < 4; fetch++) await ingest(temporary);
+    expect(await source()).toMatchObject({ fetchUrl: null, redirectCount: 0 });
+  });
+});

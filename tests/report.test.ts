@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { formatSourceTable, formatSummary } from '../src/report.js';
+
+describe('command-line reports', () => {
+  it('summarizes an ingest pass in one line', () => {
+    expect(formatSummary({ ok: 3, notModified: 1, failed: 1, itemsNew: 12, itemsDuplicate: 40, outcomes: [] })).toBe(
+      'sources: 3 ok, 1 not modified, 1 failed; items: 12 new, 40 duplicate',
+    );
+  });
+
+  it('tables sources with their health', () => {
+    const now = new Date('2024-06-02T12:00:00Z');
+    const base = { fetchUrl: null, lastError: null, goneAt: null };
+    const table = formatSourceTable(
+      [
+        { ...base, id: 'arabnews-japan', url: 'https://www.arabnews.com/rss.xml', lastFetchedAt: new Date('2024-06-02T11:58:00Z'), lastStatus: 'ok', errorCount: 0, nextCheckAt: new Date('2024-06-02T12:13:00Z'), items: 153 },
+        { ...base, id: 'jiji', url: 'https://jen.jiji.com/feed', lastFetchedAt: new Date('2024-06-02T09:00:00Z'), lastStatus: 'failed', lastError: 'HTTP 503', errorCount: 4, nextCheckAt: new Date('2024-06-02T11:00:00Z'), items: 20 },
+        { ...base, id: 'old', url: 'https://old.example/feed', lastFetchedAt: null, lastStatus: null, errorCount: 1, nextCheckAt: now, items: 0, goneAt: now },
+      ],
+      now,
+    );
+    expect(table.split('\n')).toEqual([
+      'SOURCE          STATUS  LAST FETCH  ITEMS  ERRORS  NEXT CHECK  URL / LAST ERROR',
+      'arabnews-japan  ok      2m ago      153    0       in 13m      https://www.arabnews.com/rss.xml',
+      'jiji            failed  3h ago      20     4       due         HTTP 503',
+      'old             gone    never       0      1       -           https://old.example/feed',
+    ]);
+  });
+});
