@@ -1,15 +1,22 @@
 import { loadConfig, type Config } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
+import { setPerHostLimit } from './fetch/index.js';
 import { log } from './log.js';
 import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
 import { compileTopics, type CompiledTopic } from './topics/topics.js';
+import type { IngestContext } from './worker/ingest.js';
 
 export interface App {
   config: Config;
   database: DatabaseHandle;
   topics: CompiledTopic[];
   close(): Promise<void>;
+}
+
+/** What the ingest pipeline needs from an app: its store, compiled topics and fetch limits. */
+export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => void): IngestContext {
+  return { db: app.database.db, topics: app.topics, fetchLimits: app.config.fetch, onTopicsChanged };
 }
 
 export interface AppOptions {
@@ -28,6 +35,7 @@ export const DEFAULT_BACKFILL_DAYS = 30;
  */
 export async function openApp(options: AppOptions): Promise<App> {
   const config = loadConfig(options.configDir);
+  setPerHostLimit(config.fetch.perHost);
   const given = options.database && 'db' in options.database ? options.database : undefined;
   const database = given ?? (await openMigratedDatabase((options.database as DatabaseOptions) ?? databaseOptionsFromEnv()));
   const close = async () => {

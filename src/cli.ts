@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { openApp, type App } from './app.js';
+import { ingestContext, openApp, type App } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents } from './fetch/index.js';
@@ -102,7 +102,7 @@ const COMMANDS: Record<string, Command> = {
       try {
         const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
         if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
-        const summary = await ingestSources({ db: app.database.db, topics: app.topics }, sources);
+        const summary = await ingestSources(ingestContext(app), sources, app.config.fetch.concurrency);
         for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed')) {
           console.log(`failed: ${outcome.sourceId}: ${outcome.error}`);
         }

@@ -53,6 +53,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads fetch limits, with defaults for what is left out', () => {
+    const dir = writeConfigDir({ 'settings.yml': 'fetch:\n  timeout: 30s\n  maxSize: 2MiB\n  perHost: 4\n', 'sources.yml': SOURCES });
+    expect(loadConfig(dir).fetch).toEqual({ timeoutMs: 30_000, connectTimeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, maxRedirects: 5, perHost: 4, concurrency: 8 });
+  });
+
+  it('reports a bad fetch limit and a second fetch block', () => {
+    expect(problemsOf({ 'a.yml': 'fetch:\n  maxSize: lots\n' })).toEqual(['a.yml:2:12: fetch.maxSize: expected a size such as 15MiB, 512KiB or a number of bytes']);
+    expect(problemsOf({ 'a.yml': 'fetch:\n  perHost: 3\n', 'b.yml': 'fetch:\n  perHost: 4\n' })).toEqual([expect.stringMatching(/^b\.yml:1:1: fetch: a second fetch block \(the first is in .*a\.yml\)$/)]);
+  });
+
   it('resolves file: URLs against the folder of the YAML file', () => {
     const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: local\n    url: file:../seeds/a.xml\n' });
     expect(loadConfig(dir).sources[0]!.url).toBe(new URL('../seeds/a.xml', pathToFileURL(join(dir, 'sources.yml'))).href);

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
+import { ingestContext, openApp, type App } from '../src/app.js';
 import { closeHttpAgents } from '../src/fetch/index.js';
 import { createAppServer, listen } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
@@ -72,13 +72,13 @@ describe('end to end over HTTP', () => {
   });
 
   it('fetches the fixture feeds, then serves the topic in all three formats', async () => {
-    const first = await ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
+    const first = await ingestSources(ingestContext(app), app.config.sources);
     expect(first).toMatchObject({ ok: 4, failed: 1, itemsNew: 10 });
     expect(first.outcomes.find((outcome) => outcome.sourceId === 'missing')?.error).toBe('HTTP 404');
     expect(fixtures.requests[0]!.headers['user-agent']).toMatch(/^Wirefeed\//);
 
     // Second pass: the fixture server answers 304 to our validators.
-    const second = await ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
+    const second = await ingestSources(ingestContext(app), app.config.sources);
     expect(second).toMatchObject({ ok: 0, notModified: 4, failed: 1, itemsNew: 0 });
     expect(fixtures.requests.at(-2)!.headers['if-none-match']).toMatch(/^"[0-9a-f]{40}"$/);
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
+import { ingestContext, openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { topicEntries } from '../src/store/topics.js';
@@ -32,7 +32,7 @@ async function withApp<T>(configDir: string, use: (app: App) => Promise<T>): Pro
   }
 }
 
-const ingestAll = (app: App) => ingestSources({ db: app.database.db, topics: app.topics }, app.config.sources);
+const ingestAll = (app: App) => ingestSources(ingestContext(app), app.config.sources);
 const countOf = async (table: typeof items | typeof stories | typeof topicStories | typeof fetchLog) =>
   (await database.handle.db.select({ n: count() }).from(table))[0]!.n;
 

@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
+import { ingestContext, openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources } from '../src/db/schema.js';
 import { closeHttpAgents } from '../src/fetch/index.js';
 import { ingestSource } from '../src/worker/ingest.js';
@@ -42,7 +42,7 @@ async function appFor(path: string, every = '1m'): Promise<App> {
   const dir = writeConfigDir({ 'sources.yml': `sources:\n  - id: wire\n    url: ${server.url}${path}\n    every: ${every}\n    allowPrivateNetwork: true\n` });
   return openApp({ configDir: dir, database: database.handle });
 }
-const ingest = (app: App) => ingestSource({ db: app.database.db, topics: app.topics }, app.config.sources[0]!);
+const ingest = (app: App) => ingestSource(ingestContext(app), app.config.sources[0]!);
 const source = async () => (await database.handle.db.select().from(sources).where(eq(sources.id, 'wire')))[0]!;
 const countOf = async (table: typeof items | typeof fetchLog) => (await database.handle.db.select({ n: count() }).from(table))[0]!.n;
 const secondsUntil = (date: Date) => (date.getTime() - Date.now()) / 1000;

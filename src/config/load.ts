@@ -3,9 +3,9 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import type { NetworkPolicy } from '../fetch/guard.js';
+import { DEFAULT_FETCH_LIMITS, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
 import { parseDuration } from './duration.js';
-import { configFileSchema, type SourceConfig, type TopicConfig } from './schema.js';
+import { configFileSchema, type FetchSettingsConfig, type SourceConfig, type TopicConfig } from './schema.js';
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;
 
@@ -23,10 +23,18 @@ export interface Topic extends TopicConfig {
   limit: number;
 }
 
+export interface FetchSettings extends FetchLimits {
+  perHost: number;
+  concurrency: number;
+}
+
+export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, perHost: 2, concurrency: 8 };
+
 export interface Config {
   dir: string;
   sources: Source[];
   topics: Topic[];
+  fetch: FetchSettings;
 }
 
 export interface ConfigProblem {
@@ -131,6 +139,8 @@ export function loadConfig(dir: string): Config {
   const topics: Topic[] = [];
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
+  let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
+  let fetchFile: string | undefined;
 
   for (const path of yamlFilesIn(absoluteDir)) {
     const file = new YamlFile(path, relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
@@ -145,6 +155,11 @@ export function loadConfig(dir: string): Config {
     if (!parsed.success) {
       problems.push(...parsed.error.issues.map((issue) => issueProblem(file, issue)));
       continue;
+    }
+    if (parsed.data.fetch) {
+      if (fetchFile) problems.push(file.keyProblemAt(['fetch'], `a second fetch block (the first is in ${fetchFile})`));
+      fetchFile = file.displayPath;
+      fetch = toFetchSettings(parsed.data.fetch);
     }
     const fileUrl = pathToFileURL(path);
     (parsed.data.sources ?? []).forEach((source, index) => {
@@ -167,7 +182,27 @@ export function loadConfig(dir: string): Config {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { dir: absoluteDir, sources, topics };
+  return { dir: absoluteDir, sources, topics, fetch };
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+function toBytes(size: number | string): number {
+  if (typeof size === 'number') return size;
+  const [, amount, unit = 'b'] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(size.trim())!;
+  return Math.round(Number(amount) * SIZE_UNITS[unit.toLowerCase()]!);
+}
+
+function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
+  const seconds = (text: string | undefined) => (text === undefined ? undefined : parseDuration(text)! * 1000);
+  return {
+    timeoutMs: seconds(settings.timeout) ?? DEFAULT_FETCH_SETTINGS.timeoutMs,
+    connectTimeoutMs: seconds(settings.connectTimeout) ?? DEFAULT_FETCH_SETTINGS.connectTimeoutMs,
+    maxBytes: settings.maxSize === undefined ? DEFAULT_FETCH_SETTINGS.maxBytes : toBytes(settings.maxSize),
+    maxRedirects: settings.maxRedirects ?? DEFAULT_FETCH_SETTINGS.maxRedirects,
+    perHost: settings.perHost ?? DEFAULT_FETCH_SETTINGS.perHost,
+    concurrency: settings.concurrency ?? DEFAULT_FETCH_SETTINGS.concurrency,
+  };
 }
 
 function networkPolicy(allow: SourceConfig['allowPrivateNetwork']): NetworkPolicy {

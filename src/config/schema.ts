@@ -42,10 +42,27 @@ export const topicSchema = z.strictObject({
   limit: z.number().int().min(1).max(500).optional(),
 });
 
+const byteSize = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/i, 'expected a size such as 15MiB, 512KiB or a number of bytes'),
+]);
+
+/** Fetch limits for all sources; any YAML file may hold this block, at most one. */
+export const fetchSettingsSchema = z.strictObject({
+  timeout: duration.optional(),
+  connectTimeout: duration.optional(),
+  maxSize: byteSize.optional(),
+  maxRedirects: z.number().int().min(0).max(20).optional(),
+  perHost: z.number().int().min(1).max(64).optional(),
+  concurrency: z.number().int().min(1).max(256).optional(),
+});
+
 export const configFileSchema = z.strictObject({
   sources: z.array(sourceSchema).optional(),
   topics: z.array(topicSchema).optional(),
+  fetch: fetchSettingsSchema.optional(),
 });
 
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type TopicConfig = z.infer<typeof topicSchema>;
+export type FetchSettingsConfig = z.infer<typeof fetchSettingsSchema>;

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
-import type { App } from '../app.js';
+import { ingestContext, type App } from '../app.js';
 import { log } from '../log.js';
 import { claimDueSources } from '../store/sources.js';
-import { ingestSources, type IngestContext } from './ingest.js';
+import { ingestSources } from './ingest.js';
 
 export interface WorkerOptions {
   /** node-cron expression for the claim tick; default every 30 seconds. */
   schedule?: string;
   /** Sources claimed per tick. */
   batchSize?: number;
-  concurrency?: number;
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
@@ -25,7 +24,7 @@ const LEASE_SECONDS = 300;
 /** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
 export function startWorker(app: App, options: WorkerOptions = {}): Worker {
   const owner = `worker-${randomUUID()}`;
-  const context: IngestContext = { db: app.database.db, topics: app.topics, onTopicsChanged: options.onTopicsChanged };
+  const context = ingestContext(app, options.onTopicsChanged);
   const byId = new Map(app.config.sources.map((source) => [source.id, source]));
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -39,7 +38,7 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
       leaseSeconds: LEASE_SECONDS,
     });
     if (claimed.length === 0) return;
-    const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), options.concurrency ?? 8);
+    const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), app.config.fetch.concurrency);
     log.info({ owner, claimed: claimed.length, ok: summary.ok, notModified: summary.notModified, failed: summary.failed, itemsNew: summary.itemsNew }, 'tick done');
   };
   const guardedTick = () => {
