@@ -5,7 +5,7 @@ import type { IngestSummary } from './worker/ingest.js';
 export function formatSummary(summary: IngestSummary): string {
   return (
     `sources: ${summary.ok} ok, ${summary.notModified} not modified, ${summary.failed} failed; ` +
-    `items: ${summary.itemsNew} new, ${summary.itemsDuplicate} duplicate`
+    `items: ${summary.itemsNew} new, ${summary.itemsDuplicate} duplicate${summary.itemsRevised ? `, ${summary.itemsRevised} revised` : ''}`
   );
 }
 

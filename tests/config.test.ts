@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     });
     const config = loadConfig(dir);
     expect(config.sources).toEqual([
-      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, shortUrlHosts: [], network: { kind: 'public-only' } },
+      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, priority: 0, shortUrlHosts: [], network: { kind: 'public-only' } },
     ]);
     expect(config.topics.map((topic) => [topic.slug, topic.limit])).toEqual([['japan-us-security', 50]]);
   });

@@ -42,11 +42,16 @@ describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})
       const summary = await ingestAll(app);
       expect(summary).toMatchObject({ ok: 4, failed: 0, notModified: 0, itemsNew: 10, itemsDuplicate: 0 });
       const entries = await topicEntries(app.database.db, 'japan-us-security', 50);
-      const titles = entries.map((entry) => entry.title);
-      expect(titles).toContain('Japan, U.S. defense chiefs reaffirm command coordination');
-      expect(titles).toContain('Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination');
-      expect(titles).not.toContain('Japan, Philippines sign pact allowing troop deployments');
-      expect(titles).not.toContain("Japan's Nikkei ends higher as exporters gain on weaker yen");
+      // The seed story is one entry: JIJI's own version (the earliest) with the other outlets listed.
+      expect(entries.map((entry) => entry.title)).toEqual([
+        'U.S. Marines to Begin Okinawa-to-Guam Relocation in December',
+        'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination',
+      ]);
+      expect(entries[1]!.alsoReportedBy.map((outlet) => [outlet.sourceId, outlet.title])).toEqual([
+        ['arabnews-japan', 'Japan, U.S. defense chiefs reaffirm command coordination'],
+        ['japan-today', 'Japan, U.S. defense chiefs reaffirm command coordination'],
+      ]);
+      expect(await countOf(stories)).toBe(8);
       // Newest first.
       const times = entries.map((entry) => entry.publishedAt.getTime());
       expect(times).toEqual([...times].sort((a, b) => b - a));
@@ -95,22 +100,47 @@ describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})
     });
   });
 
-  it('a newer timestamp under the same key is a new version; a dateless item is stored once, flagged', async () => {
+  it('a newer timestamp or changed text under the same key revises the item in place; a dateless item is stored once', async () => {
     const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: outlet\n    url: file:feed.xml\n' });
-    const feed = (pubDate: string) =>
+    const feed = (pubDate: string, title = 'Defense talks', description = 'Ministers met.') =>
       rss2('Outlet', [
-        { title: 'Defense talks', link: 'https://outlet.example/a', pubDate },
+        { title, link: 'https://outlet.example/a', pubDate, description },
         { title: 'Undated notice', link: 'https://outlet.example/undated' },
       ]);
     writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 08:06:19 +0900'));
     await withApp(dir, async (app) => {
-      expect(await ingestAll(app)).toMatchObject({ itemsNew: 2, itemsDuplicate: 0 });
-      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 2 });
-      writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 10:30:00 +0900'));
-      expect(await ingestAll(app)).toMatchObject({ itemsNew: 1, itemsDuplicate: 1 });
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 2, itemsDuplicate: 0, itemsRevised: 0 });
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 2, itemsRevised: 0 });
+      writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 10:30:00 +0900', 'Defense talks end with deal'));
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 1, itemsRevised: 1 });
+      writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 10:30:00 +0900', 'Defense talks end with deal', 'Ministers met and agreed.'));
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 1, itemsRevised: 1 });
+      // An older version arriving late changes nothing.
+      writeFileSync(join(dir, 'feed.xml'), feed('Sun, 02 Jun 2024 08:06:19 +0900'));
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 2, itemsRevised: 0 });
+
+      const [revised] = await app.database.db.select().from(items).where(eq(items.url, 'https://outlet.example/a'));
+      expect(revised).toMatchObject({ title: 'Defense talks end with deal', summary: 'Ministers met and agreed.', revision: 2 });
+      expect(revised!.publishedAt.toISOString()).toBe('2024-06-01T23:06:19.000Z');
+      expect(revised!.updatedAt.getTime()).toBeGreaterThanOrEqual(new Date('2024-06-02T01:30:00Z').getTime());
+      const [story] = await app.database.db.select().from(stories).where(eq(stories.id, revised!.storyId));
+      expect(story!.updatedAt.getTime()).toBe(revised!.updatedAt.getTime()); // the entry's <updated>, same id
+      expect(await countOf(items)).toBe(2);
       const undated = await app.database.db.select().from(items).where(eq(items.url, 'https://outlet.example/undated'));
       expect(undated).toHaveLength(1);
       expect(undated[0]!.dateEstimated).toBe(true);
+    });
+  });
+
+  it('an unstable guid (new on every fetch, same link) creates no duplicate', async () => {
+    const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: outlet\n    url: file:feed.xml\n' });
+    const feed = (guid: string) => rss2('Outlet', [{ title: 'Japan security', guid, link: 'https://outlet.example/s?id=1&utm_source=x', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]);
+    writeFileSync(join(dir, 'feed.xml'), feed('urn:uuid:1111'));
+    await withApp(dir, async (app) => {
+      await ingestAll(app);
+      writeFileSync(join(dir, 'feed.xml'), feed('urn:uuid:2222'));
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 0, itemsDuplicate: 1 });
+      expect(await countOf(items)).toBe(1);
     });
   });
 

@@ -27,6 +27,10 @@ const seedEntry: FeedEntry = {
   imageUrl: 'https://www.arabnews.com/sites/default/files/2024/06/kihara-austin.jpg',
   sourceId: 'arabnews-japan',
   sourceTitle: 'Arab News Japan',
+  alsoReportedBy: [
+    { sourceId: 'jiji-press', sourceTitle: 'JIJI Press', title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', url: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200145' },
+    { sourceId: 'japan-today', sourceTitle: 'Japan Today', title: 'Japan, U.S. defense chiefs reaffirm command coordination', url: null },
+  ],
 };
 
 /** Content that breaks naive XML writers: CDATA terminators, bare ampersands, markup, emoji, Japanese, a control char. */
@@ -40,6 +44,7 @@ const hostileEntry: FeedEntry = {
   summary: 'x ]]> y & z < w',
   contentHtml: '<p>A ]]&gt; B &amp; C 🇯🇵 日米</p>',
   categories: ['政治', 'R&D'],
+  alsoReportedBy: [],
 };
 
 const input = { topic, entries: [hostileEntry, seedEntry], baseUrl: 'http://127.0.0.1:8080' };
@@ -58,6 +63,7 @@ describe('renderFeed', () => {
     // RSS carries the full HTML in content:encoded beside the description; Atom in <content>.
     const fullContent = format === 'rss' ? (seed as Record<string, unknown>)['content:encoded'] : seed!.content;
     expect(fullContent).toContain('KIHARA Minoru');
+    expect(fullContent).toContain('<p class="also-reported">Also reported by: <a href="https://jen.jiji.com/jc/eng?g=eco&amp;k=2024060200145">JIJI Press</a>, Japan Today</p>');
     expect(hostile!.title).toBe('日米防衛相 <b>会談</b> & "]]>" 🇯🇵');
     expect(hostile!.link).toBe('https://nippon-wire.example/articles/1?a=1&b=2');
     expect(xml).not.toContain('\u0007');
@@ -98,7 +104,16 @@ describe('renderFeed', () => {
       tags: ['Japan', 'Defense'],
       image: seedEntry.imageUrl,
       date_published: '2024-06-01T23:06:19.000Z',
+      _wirefeed: {
+        story_id: seedEntry.storyId,
+        source: { id: 'arabnews-japan', title: 'Arab News Japan' },
+        also_reported_by: [
+          { source: { id: 'jiji-press', title: 'JIJI Press' }, title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', url: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200145' },
+          { source: { id: 'japan-today', title: 'Japan Today' }, title: 'Japan, U.S. defense chiefs reaffirm command coordination' },
+        ],
+      },
     });
+    expect(feed.items[1].content_html).toContain('Also reported by: <a href="https://jen.jiji.com/jc/eng?g=eco&amp;k=2024060200145">JIJI Press</a>');
   });
 
   it('links an entry without an outlet URL to its anchor on the topic page', () => {

@@ -3,8 +3,11 @@ import { formatSourceTable, formatSummary } from '../src/report.js';
 
 describe('command-line reports', () => {
   it('summarizes an ingest pass in one line', () => {
-    expect(formatSummary({ ok: 3, notModified: 1, failed: 1, itemsNew: 12, itemsDuplicate: 40, outcomes: [] })).toBe(
+    expect(formatSummary({ ok: 3, notModified: 1, failed: 1, itemsNew: 12, itemsDuplicate: 40, itemsRevised: 0, outcomes: [] })).toBe(
       'sources: 3 ok, 1 not modified, 1 failed; items: 12 new, 40 duplicate',
+    );
+    expect(formatSummary({ ok: 1, notModified: 0, failed: 0, itemsNew: 0, itemsDuplicate: 9, itemsRevised: 1, outcomes: [] })).toBe(
+      'sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 9 duplicate, 1 revised',
     );
   });
 

@@ -15,6 +15,7 @@ export interface Source {
   url: string;
   title?: string;
   pollSeconds: number;
+  priority: number;
   shortUrlHosts: string[];
   network: NetworkPolicy;
 }
@@ -218,6 +219,7 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     url,
     ...(source.title ? { title: source.title } : {}),
     pollSeconds: source.every ? parseDuration(source.every)! : DEFAULT_POLL_SECONDS,
+    priority: source.priority ?? 0,
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
     network: networkPolicy(source.allowPrivateNetwork),
   };

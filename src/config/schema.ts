@@ -28,6 +28,8 @@ export const sourceSchema = z.strictObject({
   url: z.string().refine((url) => /^(https?|file):/i.test(url), 'must be an http(s):// or file: URL'),
   title: z.string().min(1).optional(),
   every: duration.optional(),
+  /** Higher wins when several outlets carry one story: its entry shows this outlet's version. Default 0. */
+  priority: z.number().int().min(-100).max(100).optional(),
   /** Hosts whose links are short URLs for this source (for example arab.news). */
   shortUrlHosts: z.array(z.string().min(1)).optional(),
   /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */

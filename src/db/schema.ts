@@ -24,6 +24,8 @@ export const sources = pgTable(
     title: text('title'),
     siteUrl: text('site_url'),
     pollSeconds: integer('poll_seconds').notNull(),
+    /** Config `priority`: a story's representative item comes from the highest-priority outlet carrying it. */
+    priority: integer('priority').notNull().default(0),
     /** Where we fetch now: null means `url`; set after a permanent redirect has been seen on several fetches. */
     fetchUrl: text('fetch_url'),
     /** Target of the permanent (301/308) redirect chain seen on the last `redirect_count` fetches in a row. */
@@ -59,7 +61,10 @@ export const stories = pgTable(
   (table) => [index('stories_published_idx').on(table.publishedAt)],
 );
 
-/** One version of one story as one outlet published it. (dedup_key, published_at) is its identity. */
+/**
+ * One report as one outlet published it, identified by dedup_key. A later version (a newer timestamp or changed
+ * content) updates the row in place and counts a revision.
+ */
 export const items = pgTable(
   'items',
   {
@@ -72,6 +77,11 @@ export const items = pgTable(
       .references(() => stories.id),
     /** Short URL, else canonical URL, else source-scoped guid, else a hash of source and title. */
     dedupKey: text('dedup_key').notNull(),
+    /** Source and normalized title: recognizes an item whose guid changes on every fetch. */
+    titleKey: text('title_key').notNull(),
+    /** Hash of the title and text, to tell a revision from a refetch. */
+    contentHash: text('content_hash').notNull(),
+    revision: integer('revision').notNull().default(0),
     publishedAt: timestamptz('published_at').notNull(),
     /** True when the feed gave no usable date and published_at is the time we first saw the item. */
     dateEstimated: boolean('date_estimated').notNull().default(false),
@@ -89,15 +99,38 @@ export const items = pgTable(
       .default(sql`'{}'::text[]`),
     language: text('language'),
     imageUrl: text('image_url'),
+    /** MinHash signatures of the headline's words and of the text's word 3-grams (see src/dedup/fingerprint.ts). */
+    titleSignature: integer('title_signature').array().notNull(),
+    bodySignature: integer('body_signature').array().notNull(),
+    shingleCount: integer('shingle_count').notNull(),
     firstSeenAt: timestamptz('first_seen_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },
   (table) => [
-    uniqueIndex('items_identity_idx').on(table.dedupKey, table.publishedAt),
+    uniqueIndex('items_identity_idx').on(table.dedupKey),
+    index('items_url_idx').on(table.url),
+    index('items_short_url_idx').on(table.shortUrl),
+    index('items_title_key_idx').on(table.titleKey, table.publishedAt),
     index('items_story_idx').on(table.storyId),
     index('items_source_published_idx').on(table.sourceId, table.publishedAt),
     index('items_first_seen_idx').on(table.firstSeenAt),
   ],
+);
+
+/**
+ * LSH bands of each item's fingerprints: items sharing a band within the clustering window are compared, so finding
+ * a story's other outlets is an index lookup whatever the store's size.
+ */
+export const itemBands = pgTable(
+  'item_bands',
+  {
+    band: text('band').notNull(),
+    itemId: bigint('item_id', { mode: 'number' })
+      .notNull()
+      .references(() => items.id, { onDelete: 'cascade' }),
+    publishedAt: timestamptz('published_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.band, table.itemId] }), index('item_bands_window_idx').on(table.band, table.publishedAt), index('item_bands_item_idx').on(table.itemId)],
 );
 
 /** Topic definitions as last synced from config; query_hash tells when membership must be rebuilt. */

@@ -6,6 +6,8 @@ function hash(text: string, length = 24): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
+const normalizedTitle = (title: string) => foldText(title).replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
 /**
  * The identity of an item across refetches and link variants: its short URL if it has one, else its canonical URL,
  * else its guid (only unique within its source), else its source and normalized title.
@@ -14,7 +16,17 @@ export function itemKey(item: Pick<NormalizedItem, 'shortUrl' | 'url' | 'guid' |
   if (item.shortUrl) return `short:${item.shortUrl}`;
   if (item.url) return `url:${item.url}`;
   if (item.guid) return `guid:${sourceId}:${item.guid}`;
-  return `title:${sourceId}:${hash(foldText(item.title).replace(/\W+/gu, ' ').trim())}`;
+  return titleKey(item, sourceId);
+}
+
+/** Source and normalized title: with the timestamp, it recognizes an item whose guid changes on every fetch. */
+export function titleKey(item: Pick<NormalizedItem, 'title'>, sourceId: string): string {
+  return `title:${sourceId}:${hash(normalizedTitle(item.title))}`;
+}
+
+/** Tells a revision (changed title or text) from a refetch of the same version. */
+export function contentHash(item: Pick<NormalizedItem, 'title' | 'contentText' | 'summary'>): string {
+  return hash(`${item.title}\n${item.contentText ?? item.summary ?? ''}`);
 }
 
 /** A story's id, fixed when its first item arrives and never changed as other outlets join it. */

@@ -1,9 +1,7 @@
 import type { Topic } from '../config/load.js';
 import type { FeedEntry } from '../store/topics.js';
-import { feedUrl, topicPageUrl, type FeedFormat } from './render.js';
+import { alsoReportedHtml, escapeHtml, feedUrl, topicPageUrl, type FeedFormat } from './render.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [
   { format: 'rss', label: 'RSS', type: 'application/rss+xml' },
@@ -90,6 +88,7 @@ export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntr
 <h2>${entry.url ? `<a href="${escapeHtml(entry.url)}">${escapeHtml(entry.title)}</a>` : escapeHtml(entry.title)}</h2>
 <p class="meta">${escapeHtml(entry.sourceTitle ?? entry.sourceId)}${entry.author ? ` · ${escapeHtml(entry.author)}` : ''} · <time datetime="${entry.publishedAt.toISOString()}">${formatDate(entry.publishedAt)}</time></p>
 ${entry.summary ? `<p>${escapeHtml(entry.summary)}</p>` : ''}
+${alsoReportedHtml(entry)}
 </article>`,
     )
     .join('\n');

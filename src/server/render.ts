@@ -30,6 +30,25 @@ function entryLink(entry: FeedEntry, input: RenderInput): string {
   return entry.url ?? `${topicPageUrl(input.baseUrl, input.topic.slug)}#story-${entry.storyId}`;
 }
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+
+/** "Also reported by" links to the story's other outlets, appended to the entry's HTML. */
+export function alsoReportedHtml(entry: FeedEntry): string {
+  if (entry.alsoReportedBy.length === 0) return '';
+  const links = entry.alsoReportedBy.map((outlet) => {
+    const name = escapeHtml(outlet.sourceTitle ?? outlet.sourceId);
+    return outlet.url ? `<a href="${escapeHtml(outlet.url)}">${name}</a>` : name;
+  });
+  return `<p class="also-reported">Also reported by: ${links.join(', ')}</p>`;
+}
+
+function entryHtml(entry: FeedEntry): string | undefined {
+  const body = entry.contentHtml ?? (entry.summary ? `<p>${escapeHtml(entry.summary)}</p>` : '');
+  const html = `${body}${body && entry.alsoReportedBy.length ? '\n' : ''}${alsoReportedHtml(entry)}`;
+  return html || undefined;
+}
+
 /** The time the feed last changed: its newest entry update, fixed so the same content renders the same bytes. */
 function feedUpdated(entries: FeedEntry[]): Date {
   return entries.reduce((latest, entry) => (entry.updatedAt > latest ? entry.updatedAt : latest), new Date(0));
@@ -56,7 +75,7 @@ function buildFeed(input: RenderInput): Feed {
       date: entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt,
       published: entry.publishedAt,
       description: entry.summary ? clean(entry.summary) : undefined,
-      content: entry.contentHtml ? clean(entry.contentHtml) : undefined,
+      content: entryHtml(entry) ? clean(entryHtml(entry)!) : undefined,
       author: entry.author ? [{ name: clean(entry.author) }] : entry.sourceTitle ? [{ name: clean(entry.sourceTitle) }] : undefined,
       category: entry.categories.map((name) => ({ name: clean(name) })),
       image: entry.imageUrl ?? undefined,
@@ -79,7 +98,7 @@ function renderJsonFeed(input: RenderInput): string {
       id: storyUrn(entry.storyId),
       url: entryLink(entry, input),
       title: entry.title,
-      ...(entry.contentHtml ? { content_html: entry.contentHtml } : { content_text: entry.contentText ?? entry.summary ?? entry.title }),
+      ...(entryHtml(entry) ? { content_html: entryHtml(entry) } : { content_text: entry.contentText ?? entry.summary ?? entry.title }),
       ...(entry.summary ? { summary: entry.summary } : {}),
       ...(entry.imageUrl ? { image: entry.imageUrl } : {}),
       date_published: entry.publishedAt.toISOString(),
@@ -87,6 +106,17 @@ function renderJsonFeed(input: RenderInput): string {
       ...(entry.author || entry.sourceTitle ? { authors: [{ name: entry.author ?? entry.sourceTitle }] } : {}),
       ...(entry.categories.length ? { tags: entry.categories } : {}),
       ...(entry.language ? { language: entry.language } : {}),
+      // JSON Feed extensions start with "_" and name their author.
+      _wirefeed: {
+        about: 'https://github.com/wirefeed/wirefeed#json-feed-extension',
+        story_id: entry.storyId,
+        source: { id: entry.sourceId, title: entry.sourceTitle ?? entry.sourceId },
+        also_reported_by: entry.alsoReportedBy.map((outlet) => ({
+          source: { id: outlet.sourceId, title: outlet.sourceTitle ?? outlet.sourceId },
+          title: outlet.title,
+          ...(outlet.url ? { url: outlet.url } : {}),
+        })),
+      },
     })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

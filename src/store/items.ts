@@ -1,7 +1,9 @@
-import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { and, between, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { items, stories } from '../db/schema.js';
-import { itemKey, newStoryId } from '../dedup/key.js';
+import { itemBands, items, stories, topicStories } from '../db/schema.js';
+import { CLUSTER_WINDOW_MS, matchingStories, type ClusterCandidate } from '../dedup/cluster.js';
+import { fingerprint, fingerprintBands, titleTerms, type Fingerprint } from '../dedup/fingerprint.js';
+import { contentHash, itemKey, newStoryId, titleKey } from '../dedup/key.js';
 import type { NormalizedItem } from '../normalize/item.js';
 
 export interface StoredItem {
@@ -11,75 +13,284 @@ export interface StoredItem {
 }
 
 export interface StoreResult {
+  /** Items seen for the first time. */
   stored: StoredItem[];
+  /** Items whose newer version updated their row in place. */
+  revised: StoredItem[];
   duplicates: number;
+  /** Stories that gained, changed or absorbed items: their representative and times need a refresh. */
+  touchedStories: string[];
+}
+
+interface Incoming {
+  item: NormalizedItem;
+  key: string;
+  titleKey: string;
+  hash: string;
+}
+
+type ExistingRow = {
+  id: number;
+  storyId: string;
+  sourceId: string;
+  dedupKey: string;
+  url: string | null;
+  shortUrl: string | null;
+  titleKey: string;
+  publishedAt: Date;
+  updatedAt: Date;
+  contentHash: string;
+};
+
+const textOf = (item: NormalizedItem) => item.contentText ?? item.summary ?? '';
+
+const anyOf = (conditions: Array<SQL | undefined>) => or(...conditions.filter((condition): condition is SQL => condition !== undefined));
+const inList = <T extends string>(column: Parameters<typeof inArray>[0], values: T[]) => (values.length ? inArray(column, values) : undefined);
+
+/** Finds the stored row an incoming item is a version of: same key, same page, same short link, or a guid that moved. */
+async function loadExisting(db: Database, sourceId: string, incoming: Incoming[]): Promise<(row: Incoming) => ExistingRow | undefined> {
+  const urls = incoming.map((entry) => entry.item.url).filter((url): url is string => !!url);
+  const shorts = incoming.map((entry) => entry.item.shortUrl).filter((url): url is string => !!url);
+  const rows: ExistingRow[] = await db
+    .select({
+      id: items.id,
+      storyId: items.storyId,
+      sourceId: items.sourceId,
+      dedupKey: items.dedupKey,
+      url: items.url,
+      shortUrl: items.shortUrl,
+      titleKey: items.titleKey,
+      publishedAt: items.publishedAt,
+      updatedAt: items.updatedAt,
+      contentHash: items.contentHash,
+    })
+    .from(items)
+    .where(
+      anyOf([
+        inList(items.dedupKey, incoming.map((entry) => entry.key)),
+        inList(items.url, urls),
+        inList(items.shortUrl, shorts),
+        inList(items.titleKey, incoming.map((entry) => entry.titleKey)),
+      ]),
+    );
+  const byKey = new Map(rows.map((row) => [row.dedupKey, row]));
+  const byUrl = new Map(rows.filter((row) => row.url).map((row) => [row.url!, row]));
+  const byShort = new Map(rows.filter((row) => row.shortUrl).map((row) => [row.shortUrl!, row]));
+  return ({ key, item, titleKey: movedGuidKey }) =>
+    byKey.get(key) ??
+    (item.url ? byUrl.get(item.url) : undefined) ??
+    (item.shortUrl ? byShort.get(item.shortUrl) : undefined) ??
+    // A guid that changes on every fetch: same source, same title, same timestamp.
+    rows.find(
+      (row) => !item.dateEstimated && row.sourceId === sourceId && row.titleKey === movedGuidKey && row.publishedAt.getTime() === item.publishedAt.getTime(),
+    );
 }
 
 /**
- * Stores the items of one fetch. An item whose key and date are already stored is a duplicate and writes nothing;
- * an item with an estimated date is a duplicate when its key is stored at all, so a dateless item is stored once.
- * Runs inside the caller's transaction; concurrent writers are settled by the unique (dedup_key, published_at) index.
+ * A newer timestamp, or the same one with changed text, is a revision. An undated item (first-seen time) is revised
+ * only when its text changes. Anything else is a refetch.
  */
-export async function storeItems(db: Database, sourceId: string, batch: NormalizedItem[]): Promise<StoreResult> {
-  if (batch.length === 0) return { stored: [], duplicates: 0 };
-  const keyed = batch.map((item) => ({ item, key: itemKey(item, sourceId) }));
-  const existing = await db
-    .select({ key: items.dedupKey, publishedAt: items.publishedAt })
-    .from(items)
-    .where(inArray(items.dedupKey, [...new Set(keyed.map(({ key }) => key))]));
-  const storedVersions = new Set(existing.map((row) => `${row.key}\n${row.publishedAt.getTime()}`));
-  const storedKeys = new Set(existing.map((row) => row.key));
+function revisionTime(entry: Incoming, existing: ExistingRow, now: Date): Date | undefined {
+  const changed = entry.hash !== existing.contentHash;
+  if (entry.item.dateEstimated) return changed ? now : undefined;
+  if (entry.item.publishedAt > existing.updatedAt) return entry.item.publishedAt;
+  if (changed && entry.item.publishedAt.getTime() === existing.updatedAt.getTime()) return now;
+  return undefined;
+}
 
-  const fresh = new Map<string, { item: NormalizedItem; key: string }>();
-  for (const entry of keyed) {
-    const version = `${entry.key}\n${entry.item.publishedAt.getTime()}`;
-    const seen = entry.item.dateEstimated ? storedKeys.has(entry.key) : storedVersions.has(version);
-    // The same version twice in one document counts once.
-    if (!seen && !fresh.has(version)) fresh.set(version, entry);
+function versionColumns(entry: Incoming, print: Fingerprint) {
+  const { item } = entry;
+  return {
+    title: item.title,
+    summary: item.summary ?? null,
+    contentHtml: item.contentHtml ?? null,
+    contentText: item.contentText ?? null,
+    author: item.author ?? null,
+    categories: item.categories,
+    language: item.language ?? null,
+    imageUrl: item.imageUrl ?? null,
+    contentHash: entry.hash,
+    titleSignature: print.titleSignature,
+    bodySignature: print.bodySignature,
+    shingleCount: print.shingleCount,
+  };
+}
+
+/** Stored items sharing an LSH band with any of `bands` inside [from, to]: the only ones worth comparing. */
+async function loadCandidates(db: Database, bands: string[], from: Date, to: Date): Promise<Map<string, ClusterCandidate[]>> {
+  const byBand = new Map<string, ClusterCandidate[]>();
+  if (bands.length === 0) return byBand;
+  const rows = await db
+    .select({
+      band: itemBands.band,
+      storyId: items.storyId,
+      publishedAt: items.publishedAt,
+      language: items.language,
+      title: items.title,
+      titleSignature: items.titleSignature,
+      bodySignature: items.bodySignature,
+      shingleCount: items.shingleCount,
+    })
+    .from(itemBands)
+    .innerJoin(items, eq(items.id, itemBands.itemId))
+    .where(and(inArray(itemBands.band, bands), between(itemBands.publishedAt, from, to)));
+  for (const row of rows) {
+    const candidate: ClusterCandidate = {
+      storyId: row.storyId,
+      publishedAt: row.publishedAt,
+      language: row.language,
+      print: { titleTerms: titleTerms(row.title), titleSignature: row.titleSignature, bodySignature: row.bodySignature, shingleCount: row.shingleCount },
+    };
+    byBand.set(row.band, [...(byBand.get(row.band) ?? []), candidate]);
   }
-  if (fresh.size === 0) return { stored: [], duplicates: batch.length };
+  return byBand;
+}
 
-  const rows = [...fresh.values()].map(({ item, key }) => ({ item, key, storyId: newStoryId(key, item.publishedAt) }));
-  await db
-    .insert(stories)
-    .values(rows.map(({ storyId, item }) => ({ id: storyId, publishedAt: item.publishedAt, updatedAt: item.publishedAt })))
-    .onConflictDoNothing();
+/** Story start times, to choose which of several matching stories survives a merge (the oldest keeps its id). */
+async function storyStarts(db: Database, ids: string[]): Promise<Map<string, Date>> {
+  const rows = await db.select({ id: stories.id, publishedAt: stories.publishedAt }).from(stories).where(inArray(stories.id, ids));
+  return new Map(rows.map((row) => [row.id, row.publishedAt]));
+}
+
+/** Moves the items and topic memberships of `drop` stories into `keep` and deletes them. */
+async function mergeStories(db: Database, keep: string, drop: string[]): Promise<void> {
+  await db.update(items).set({ storyId: keep }).where(inArray(items.storyId, drop));
+  await db.execute(sql`
+    insert into ${topicStories} (topic_slug, story_id, published_at, matched_at)
+    select topic_slug, ${keep}, published_at, matched_at from ${topicStories} where ${inArray(topicStories.storyId, drop)}
+    on conflict do nothing`);
+  await db.delete(stories).where(inArray(stories.id, drop));
+}
+
+/**
+ * Stores the items of one fetch inside the caller's transaction. Each item is a duplicate (nothing written), a
+ * revision of a stored item (updated in place), or new; a new item joins the story of every stored or incoming item
+ * that is the same report (found through LSH bands within the clustering window), merging stories it bridges, or
+ * starts its own. Concurrent writers are settled by the unique dedup_key index.
+ */
+export async function storeItems(db: Database, sourceId: string, batch: NormalizedItem[], now = new Date()): Promise<StoreResult> {
+  const result: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
+  if (batch.length === 0) return result;
+  const touched = new Set<string>();
+
+  // The same key twice in one document: keep its newest version.
+  const newest = new Map<string, Incoming>();
+  for (const item of batch) {
+    const entry = { item, key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) };
+    const seen = newest.get(entry.key);
+    if (!seen || entry.item.publishedAt > seen.item.publishedAt) newest.set(entry.key, entry);
+  }
+  result.duplicates += batch.length - newest.size;
+  const incoming = [...newest.values()];
+  const existingOf = await loadExisting(db, sourceId, incoming);
+
+  const fresh: Incoming[] = [];
+  for (const entry of incoming) {
+    const existing = existingOf(entry);
+    if (!existing) {
+      fresh.push(entry);
+      continue;
+    }
+    const updatedAt = revisionTime(entry, existing, now);
+    if (!updatedAt) {
+      result.duplicates++;
+      continue;
+    }
+    const print = fingerprint(entry.item.title, textOf(entry.item));
+    await db
+      .update(items)
+      .set({ ...versionColumns(entry, print), updatedAt, revision: sql`${items.revision} + 1` })
+      .where(eq(items.id, existing.id));
+    await db.delete(itemBands).where(eq(itemBands.itemId, existing.id));
+    await db.insert(itemBands).values(fingerprintBands(print).map((band) => ({ band, itemId: existing.id, publishedAt: existing.publishedAt }))).onConflictDoNothing();
+    result.revised.push({ id: existing.id, storyId: existing.storyId, item: entry.item });
+    touched.add(existing.storyId);
+  }
+  if (fresh.length === 0) return { ...result, touchedStories: [...touched] };
+
+  // Cluster the new items in time order against stored candidates and against each other.
+  fresh.sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key));
+  const prints = fresh.map((entry) => fingerprint(entry.item.title, textOf(entry.item)));
+  const bands = prints.map(fingerprintBands);
+  const times = fresh.map((entry) => entry.item.publishedAt.getTime());
+  const candidatesByBand = await loadCandidates(
+    db,
+    [...new Set(bands.flat())],
+    new Date(Math.min(...times) - CLUSTER_WINDOW_MS),
+    new Date(Math.max(...times) + CLUSTER_WINDOW_MS),
+  );
+  const newStories = new Map<string, Date>();
+  const merges = new Map<string, string>(); // dropped story -> surviving story
+  const resolve = (storyId: string): string => (merges.has(storyId) ? resolve(merges.get(storyId)!) : storyId);
+  const assigned: string[] = [];
+
+  for (const [index, entry] of fresh.entries()) {
+    const candidates = bands[index]!.flatMap((band) => candidatesByBand.get(band) ?? []).map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
+    const matches = [...new Set(matchingStories({ title: entry.item.title, text: textOf(entry.item), publishedAt: entry.item.publishedAt, language: entry.item.language, print: prints[index] }, candidates))];
+    let storyId: string;
+    if (matches.length === 0) {
+      storyId = newStoryId(entry.key, entry.item.publishedAt);
+      newStories.set(storyId, entry.item.publishedAt);
+    } else {
+      const starts = new Map([...(await storyStarts(db, matches.filter((id) => !newStories.has(id))))]);
+      for (const id of matches) if (newStories.has(id)) starts.set(id, newStories.get(id)!);
+      const [keep, ...drop] = matches.sort((a, b) => (starts.get(a)?.getTime() ?? 0) - (starts.get(b)?.getTime() ?? 0) || a.localeCompare(b));
+      storyId = keep!;
+      for (const dropped of drop) merges.set(dropped, keep!);
+    }
+    assigned.push(storyId);
+    const self: ClusterCandidate = { storyId, publishedAt: entry.item.publishedAt, language: entry.item.language ?? null, print: prints[index]! };
+    for (const band of bands[index]!) candidatesByBand.set(band, [...(candidatesByBand.get(band) ?? []), self]);
+  }
+
+  const storyOf = (index: number) => resolve(assigned[index]!);
+  const survivingNew = [...newStories].filter(([id]) => !merges.has(id));
+  if (survivingNew.length) {
+    await db.insert(stories).values(survivingNew.map(([id, publishedAt]) => ({ id, publishedAt, updatedAt: publishedAt }))).onConflictDoNothing();
+  }
   const inserted = await db
     .insert(items)
     .values(
-      rows.map(({ item, key, storyId }) => ({
+      fresh.map((entry, index) => ({
+        ...versionColumns(entry, prints[index]!),
         sourceId,
-        storyId,
-        dedupKey: key,
-        publishedAt: item.publishedAt,
-        dateEstimated: item.dateEstimated,
-        guid: item.guid ?? null,
-        url: item.url ?? null,
-        shortUrl: item.shortUrl ?? null,
-        title: item.title,
-        summary: item.summary ?? null,
-        contentHtml: item.contentHtml ?? null,
-        contentText: item.contentText ?? null,
-        author: item.author ?? null,
-        categories: item.categories,
-        language: item.language ?? null,
-        imageUrl: item.imageUrl ?? null,
+        storyId: storyOf(index),
+        dedupKey: entry.key,
+        titleKey: entry.titleKey,
+        publishedAt: entry.item.publishedAt,
+        updatedAt: entry.item.publishedAt,
+        dateEstimated: entry.item.dateEstimated,
+        guid: entry.item.guid ?? null,
+        url: entry.item.url ?? null,
+        shortUrl: entry.item.shortUrl ?? null,
       })),
     )
     .onConflictDoNothing()
-    .returning({ id: items.id, storyId: items.storyId, key: items.dedupKey, publishedAt: items.publishedAt });
-  const storyIds = inserted.map((row) => row.storyId);
-  if (storyIds.length > 0) {
-    await db
-      .update(stories)
-      .set({ representativeItemId: sql`(select min(${items.id}) from ${items} where ${items.storyId} = ${stories.id})` })
-      .where(and(inArray(stories.id, storyIds), isNull(stories.representativeItemId)));
+    .returning({ id: items.id, key: items.dedupKey, storyId: items.storyId });
+  const insertedByKey = new Map(inserted.map((row) => [row.key, row]));
+  const bandRows = fresh.flatMap((entry, index) => {
+    const row = insertedByKey.get(entry.key);
+    return row ? bands[index]!.map((band) => ({ band, itemId: row.id, publishedAt: entry.item.publishedAt })) : [];
+  });
+  for (let start = 0; start < bandRows.length; start += 1000) {
+    await db.insert(itemBands).values(bandRows.slice(start, start + 1000)).onConflictDoNothing();
   }
-  const byVersion = new Map(rows.map((row) => [`${row.key}\n${row.item.publishedAt.getTime()}`, row.item]));
-  const stored = inserted.map((row) => ({
-    id: row.id,
-    storyId: row.storyId,
-    item: byVersion.get(`${row.key}\n${row.publishedAt.getTime()}`)!,
-  }));
-  return { stored, duplicates: batch.length - stored.length };
+  const dropsByKeep = new Map<string, string[]>();
+  for (const dropped of merges.keys()) {
+    if (newStories.has(dropped)) continue; // never written
+    const keep = resolve(dropped);
+    dropsByKeep.set(keep, [...(dropsByKeep.get(keep) ?? []), dropped]);
+  }
+  for (const [keep, drop] of dropsByKeep) await mergeStories(db, keep, drop);
+
+  fresh.forEach((entry) => {
+    const row = insertedByKey.get(entry.key);
+    if (!row) {
+      result.duplicates++; // another worker stored it first
+      return;
+    }
+    result.stored.push({ id: row.id, storyId: row.storyId, item: entry.item });
+  });
+  for (const index of fresh.keys()) touched.add(storyOf(index));
+  return { ...result, touchedStories: [...touched] };
 }

@@ -9,7 +9,7 @@ import { fetchLog, sources } from '../db/schema.js';
  */
 export async function syncSources(db: Database, configured: readonly Source[]): Promise<void> {
   for (const source of configured) {
-    const values = { url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds };
+    const values = { url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority };
     const urlChanged = sql`${sources.url} <> excluded.url`;
     const resetIfMoved = <T>(column: unknown, fresh: T) => sql`case when ${urlChanged} then ${fresh} else ${column} end`;
     await db

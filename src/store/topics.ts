@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Topic } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
@@ -83,6 +83,14 @@ export async function backfillTopic(db: Database, topic: CompiledTopic, days: nu
   return matched.size;
 }
 
+/** Another outlet's version of a story. */
+export interface Outlet {
+  sourceId: string;
+  sourceTitle: string | null;
+  title: string;
+  url: string | null;
+}
+
 export interface FeedEntry {
   storyId: string;
   publishedAt: Date;
@@ -98,12 +106,33 @@ export interface FeedEntry {
   imageUrl: string | null;
   sourceId: string;
   sourceTitle: string | null;
+  /** The story's other versions, earliest first ("Also reported by"). */
+  alsoReportedBy: Outlet[];
+}
+
+/** The other versions of each story, one query for all of them. */
+async function otherOutlets(db: Database, entries: Array<{ storyId: string; representativeId: number }>): Promise<Map<string, Outlet[]>> {
+  const byStory = new Map<string, Outlet[]>();
+  if (entries.length === 0) return byStory;
+  const representatives = new Set(entries.map((entry) => entry.representativeId));
+  const rows = await db
+    .select({ id: items.id, storyId: items.storyId, sourceId: items.sourceId, sourceTitle: sources.title, title: items.title, url: items.url })
+    .from(items)
+    .innerJoin(sources, eq(sources.id, items.sourceId))
+    .where(inArray(items.storyId, entries.map((entry) => entry.storyId)))
+    .orderBy(asc(items.publishedAt), asc(items.id));
+  for (const { id, storyId, ...outlet } of rows) {
+    if (representatives.has(id)) continue;
+    byStory.set(storyId, [...(byStory.get(storyId) ?? []), outlet]);
+  }
+  return byStory;
 }
 
 /** The newest stories of a topic with their representative item: an index range scan on topic_stories. */
 export async function topicEntries(db: Database, slug: string, limit: number): Promise<FeedEntry[]> {
-  return db
+  const rows = await db
     .select({
+      representativeId: items.id,
       storyId: stories.id,
       publishedAt: topicStories.publishedAt,
       updatedAt: stories.updatedAt,
@@ -126,6 +155,8 @@ export async function topicEntries(db: Database, slug: string, limit: number): P
     .where(eq(topicStories.topicSlug, slug))
     .orderBy(desc(topicStories.publishedAt), desc(topicStories.storyId))
     .limit(limit);
+  const outlets = await otherOutlets(db, rows);
+  return rows.map(({ representativeId: _representative, ...row }) => ({ ...row, alsoReportedBy: outlets.get(row.storyId) ?? [] }));
 }
 
 export async function topicMemberCounts(db: Database): Promise<Map<string, number>> {

@@ -4,7 +4,8 @@ import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fet
 import { log } from '../log.js';
 import { normalizeItem } from '../normalize/item.js';
 import { parseFeed } from '../parse/index.js';
-import { storeItems } from '../store/items.js';
+import { storeItems, type StoredItem } from '../store/items.js';
+import { refreshStories } from '../store/stories.js';
 import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
 import { addMemberships, type Membership } from '../store/topics.js';
 import { matchingTopics, type CompiledTopic } from '../topics/topics.js';
@@ -19,11 +20,16 @@ export interface IngestContext {
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
+function topicsOf(topics: readonly CompiledTopic[], revised: StoredItem[]): string[] {
+  return [...new Set(revised.flatMap(({ item }) => matchingTopics(topics, item)))];
+}
+
 export interface SourceOutcome {
   sourceId: string;
   outcome: 'ok' | 'not-modified' | 'failed' | 'gone';
   itemsNew: number;
   itemsDuplicate: number;
+  itemsRevised: number;
   error?: string;
 }
 
@@ -41,7 +47,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
   const state = (await sourceState(db, source.id)) ?? FRESH_STATE;
   if (state.goneAt) {
     const error = `gone (HTTP 410) since ${state.goneAt.toISOString()}; change its url in the config to poll it again`;
-    return { sourceId: source.id, outcome: 'gone', itemsNew: 0, itemsDuplicate: 0, error };
+    return { sourceId: source.id, outcome: 'gone', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error };
   }
   const url = state.fetchUrl ?? source.url;
   const record = (fields: Omit<FetchRecord, 'sourceId' | 'startedAt' | 'durationMs'>) =>
@@ -57,7 +63,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     if (response.kind === 'not-modified') {
       await recordFetch(db, record({ outcome: 'not-modified', httpStatus: 304, itemsNew: 0, itemsDuplicate: 0, nextCheckAt: succeeded(response.hints), state: { ...redirectState, errorCount: 0 } }));
       log.info({ source: source.id, url, outcome: 'not-modified', ms: elapsed() }, 'fetched');
-      return { sourceId: source.id, outcome: 'not-modified', itemsNew: 0, itemsDuplicate: 0 };
+      return { sourceId: source.id, outcome: 'not-modified', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
 
     const feed = await parseFeed(response.text);
@@ -67,11 +73,14 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     const gained = new Set<string>();
     const stored = await db.transaction(async (tx) => {
       const result = await storeItems(tx, source.id, normalized);
-      const memberships: Membership[] = result.stored.flatMap(({ storyId, item }) =>
+      const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
         matchingTopics(context.topics, item).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
       );
       await addMemberships(tx, memberships);
+      await refreshStories(tx, result.touchedStories);
       memberships.forEach((membership) => gained.add(membership.topicSlug));
+      // A revision changes its story's entry even when no topic gains a story.
+      if (result.revised.length > 0) topicsOf(context.topics, result.revised).forEach((slug) => gained.add(slug));
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetch(
         tx,
@@ -89,7 +98,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
       return result;
     });
     if (gained.size > 0) context.onTopicsChanged?.([...gained]);
-    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates };
+    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates, itemsRevised: stored.revised.length };
     log.info({ source: source.id, url, ...outcome, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
     return outcome;
   } catch (error) {
@@ -108,7 +117,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     } catch (recordError) {
       log.error({ source: source.id, error: (recordError as Error).message }, 'could not record failed fetch');
     }
-    return { sourceId: source.id, outcome, itemsNew: 0, itemsDuplicate: 0, error: message };
+    return { sourceId: source.id, outcome, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error: message };
   }
 }
 
@@ -118,6 +127,7 @@ export interface IngestSummary {
   failed: number;
   itemsNew: number;
   itemsDuplicate: number;
+  itemsRevised: number;
   outcomes: SourceOutcome[];
 }
 
@@ -143,6 +153,7 @@ export function summarize(outcomes: SourceOutcome[]): IngestSummary {
     failed: count('failed', 'gone'),
     itemsNew: outcomes.reduce((sum, outcome) => sum + outcome.itemsNew, 0),
     itemsDuplicate: outcomes.reduce((sum, outcome) => sum + outcome.itemsDuplicate, 0),
+    itemsRevised: outcomes.reduce((sum, outcome) => sum + outcome.itemsRevised, 0),
     outcomes,
   };
 }

@@ -16,7 +16,7 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-const TABLES = ['fetch_log', 'topic_stories', 'items', 'stories', 'topics', 'sources'];
+const TABLES = ['fetch_log', 'topic_stories', 'item_bands', 'items', 'stories', 'topics', 'sources'];
 
 export async function openTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.WIREFEED_TEST_POSTGRES;

@@ -11,11 +11,21 @@ CREATE TABLE "fetch_log" (
 	"error" text
 );
 --> statement-breakpoint
+CREATE TABLE "item_bands" (
+	"band" text NOT NULL,
+	"item_id" bigint NOT NULL,
+	"published_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "item_bands_band_item_id_pk" PRIMARY KEY("band","item_id")
+);
+--> statement-breakpoint
 CREATE TABLE "items" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"source_id" text NOT NULL,
 	"story_id" text NOT NULL,
 	"dedup_key" text NOT NULL,
+	"title_key" text NOT NULL,
+	"content_hash" text NOT NULL,
+	"revision" integer DEFAULT 0 NOT NULL,
 	"published_at" timestamp with time zone NOT NULL,
 	"date_estimated" boolean DEFAULT false NOT NULL,
 	"guid" text,
@@ -29,6 +39,9 @@ CREATE TABLE "items" (
 	"categories" text[] DEFAULT '{}'::text[] NOT NULL,
 	"language" text,
 	"image_url" text,
+	"title_signature" integer[] NOT NULL,
+	"body_signature" integer[] NOT NULL,
+	"shingle_count" integer NOT NULL,
 	"first_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -39,6 +52,7 @@ CREATE TABLE "sources" (
 	"title" text,
 	"site_url" text,
 	"poll_seconds" integer NOT NULL,
+	"priority" integer DEFAULT 0 NOT NULL,
 	"fetch_url" text,
 	"redirect_target" text,
 	"redirect_count" integer DEFAULT 0 NOT NULL,
@@ -80,12 +94,18 @@ CREATE TABLE "topics" (
 );
 --> statement-breakpoint
 ALTER TABLE "fetch_log" ADD CONSTRAINT "fetch_log_source_id_sources_id_fk" FOREIGN KEY ("source_id") REFERENCES "public"."sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "item_bands" ADD CONSTRAINT "item_bands_item_id_items_id_fk" FOREIGN KEY ("item_id") REFERENCES "public"."items"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "items" ADD CONSTRAINT "items_source_id_sources_id_fk" FOREIGN KEY ("source_id") REFERENCES "public"."sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "items" ADD CONSTRAINT "items_story_id_stories_id_fk" FOREIGN KEY ("story_id") REFERENCES "public"."stories"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "topic_stories" ADD CONSTRAINT "topic_stories_topic_slug_topics_slug_fk" FOREIGN KEY ("topic_slug") REFERENCES "public"."topics"("slug") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "topic_stories" ADD CONSTRAINT "topic_stories_story_id_stories_id_fk" FOREIGN KEY ("story_id") REFERENCES "public"."stories"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "fetch_log_source_idx" ON "fetch_log" USING btree ("source_id","started_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "items_identity_idx" ON "items" USING btree ("dedup_key","published_at");--> statement-breakpoint
+CREATE INDEX "item_bands_window_idx" ON "item_bands" USING btree ("band","published_at");--> statement-breakpoint
+CREATE INDEX "item_bands_item_idx" ON "item_bands" USING btree ("item_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "items_identity_idx" ON "items" USING btree ("dedup_key");--> statement-breakpoint
+CREATE INDEX "items_url_idx" ON "items" USING btree ("url");--> statement-breakpoint
+CREATE INDEX "items_short_url_idx" ON "items" USING btree ("short_url");--> statement-breakpoint
+CREATE INDEX "items_title_key_idx" ON "items" USING btree ("title_key","published_at");--> statement-breakpoint
 CREATE INDEX "items_story_idx" ON "items" USING btree ("story_id");--> statement-breakpoint
 CREATE INDEX "items_source_published_idx" ON "items" USING btree ("source_id","published_at");--> statement-breakpoint
 CREATE INDEX "items_first_seen_idx" ON "items" USING btree ("first_seen_at");--> statement-breakpoint
