@@ -42,6 +42,9 @@ type ExistingRow = {
   contentHash: string;
 };
 
+/** Advisory lock serializing the store step of concurrent ingests (any fixed 64-bit number unique to Wirefeed). */
+const CLUSTER_LOCK_KEY = 0x5769_7265_6665;
+
 const textOf = (item: NormalizedItem) => item.contentText ?? item.summary ?? '';
 
 const anyOf = (conditions: Array<SQL | undefined>) => or(...conditions.filter((condition): condition is SQL => condition !== undefined));
@@ -172,6 +175,9 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   const result: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
   if (batch.length === 0) return result;
   const touched = new Set<string>();
+  // Writers take turns (until their transaction ends): two outlets of one story stored at the same moment by two
+  // workers must see each other, or each would start its own story. Fetching and parsing stay parallel.
+  await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
 
   // The same key twice in one document: keep its newest version.
   const newest = new Map<string, Incoming>();
