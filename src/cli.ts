@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents } from './fetch/index.js';
 import { log } from './log.js';
-import { formatSourceTable, formatSummary } from './report.js';
+import { formatSourceTable, formatStories, formatSummary } from './report.js';
+import { recentStories } from './store/stories.js';
 import { sourceHealth } from './store/sources.js';
 import { createAppServer, listen } from './server/http.js';
 import { ingestSources } from './worker/ingest.js';
@@ -134,6 +135,25 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  stories: {
+    summary: 'list recent stories with every outlet that carried them, to inspect clustering',
+    usage: 'stories [--topic SLUG] [--limit N] [--json] [--config DIR]',
+    options: { ...CONFIG_OPTION, topic: { type: 'string', short: 't' }, limit: { type: 'string', short: 'n', default: '20' }, json: { type: 'boolean' } },
+    async run(values) {
+      const limit = Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${values.limit}"`);
+      const app = await openApp({ configDir: values.config as string });
+      try {
+        const topic = values.topic as string | undefined;
+        if (topic && !app.config.topics.some((candidate) => candidate.slug === topic)) throw new UsageError(`no topic with slug "${topic}"`);
+        const listings = await recentStories(app.database.db, { topic, limit });
+        console.log(values.json ? JSON.stringify(listings, null, 2) : formatStories(listings));
+        return 0;
+      } finally {
+        await app.close();
+      }
+    },
+  },
   validate: {
     summary: 'check the YAML config and print what it defines',
     usage: 'validate [--config DIR]',
@@ -160,7 +180,7 @@ const COMMANDS: Record<string, Command> = {
 class UsageError extends Error {}
 
 
-const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID' };
+const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N' };
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));

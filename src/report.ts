@@ -1,5 +1,6 @@
 /** Text reports for the command line. */
 import type { SourceHealth } from './store/sources.js';
+import type { StoryListing } from './store/stories.js';
 import type { IngestSummary } from './worker/ingest.js';
 
 export function formatSummary(summary: IngestSummary): string {
@@ -31,4 +32,24 @@ export function formatSourceTable(rows: SourceHealth[], now: Date): string {
   ]);
   const widths = header.slice(0, -1).map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   return [header, ...lines].map((line) => line.map((cell, column) => (column < widths.length ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
+}
+
+const minute = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')}Z`;
+
+/** Stories with their outlets, one indented line per version (the representative first). */
+export function formatStories(listings: StoryListing[]): string {
+  if (listings.length === 0) return 'no stories';
+  const width = Math.max(...listings.flatMap((story) => story.versions.map((version) => version.sourceId.length)));
+  return listings
+    .map((story) => {
+      const [lead] = story.versions;
+      const outlets = story.versions.length === 1 ? '1 outlet' : `${story.versions.length} outlets`;
+      const header = `${minute(story.publishedAt)}  ${lead?.title ?? '(no items)'}  [${story.storyId}, ${outlets}]`;
+      const lines = story.versions.map((version) => {
+        const revised = version.revision ? ` (revised ${version.revision}x)` : '';
+        return `    ${version.sourceId.padEnd(width)}  ${minute(version.publishedAt)}  ${version.title}${revised}${version.url ? `  ${version.url}` : ''}`;
+      });
+      return [header, ...lines].join('\n');
+    })
+    .join('\n');
 }

@@ -6,6 +6,8 @@ import { ingestContext, openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { topicEntries } from '../src/store/topics.js';
+import { recentStories } from '../src/store/stories.js';
+import { formatStories } from '../src/report.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
@@ -52,6 +54,11 @@ describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})
         ['japan-today', 'Japan, U.S. defense chiefs reaffirm command coordination'],
       ]);
       expect(await countOf(stories)).toBe(8);
+      const listing = await recentStories(app.database.db, { topic: 'japan-us-security', limit: 10 });
+      expect(listing.map((story) => story.versions.map((version) => version.sourceId))).toEqual([['jiji-press'], ['jiji-press', 'arabnews-japan', 'japan-today']]);
+      expect(formatStories(listing).split('\n')[2]).toBe(
+        '2024-06-01 22:40Z  Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination  [' + listing[1]!.storyId + ', 3 outlets]',
+      );
       // Newest first.
       const times = entries.map((entry) => entry.publishedAt.getTime());
       expect(times).toEqual([...times].sort((a, b) => b - a));
