@@ -4,30 +4,27 @@ import { setPerHostLimit } from './fetch/index.js';
 import { log } from './log.js';
 import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
-import { compileTopics, type CompiledTopic } from './topics/topics.js';
+import { compileTopics, topicMatcher, type CompiledTopic, type TopicMatcher } from './topics/topics.js';
 import type { IngestContext } from './worker/ingest.js';
 
 export interface App {
   config: Config;
   database: DatabaseHandle;
   topics: CompiledTopic[];
+  matcher: TopicMatcher;
   close(): Promise<void>;
 }
 
 /** What the ingest pipeline needs from an app: its store, compiled topics and fetch limits. */
 export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => void): IngestContext {
-  return { db: app.database.db, topics: app.topics, fetchLimits: app.config.fetch, onTopicsChanged };
+  return { db: app.database.db, topics: app.matcher, fetchLimits: app.config.fetch, onTopicsChanged };
 }
 
 export interface AppOptions {
   configDir: string;
   /** Where to connect (default: from DATABASE_URL / DATA_DIR), or an open handle that the caller keeps owning. */
   database?: DatabaseOptions | DatabaseHandle;
-  /** How far back a new or changed topic is matched against stored items. */
-  backfillDays?: number;
 }
-
-export const DEFAULT_BACKFILL_DAYS = 30;
 
 /**
  * Loads and validates the config (throwing ConfigError before anything else happens), opens and migrates the
@@ -42,14 +39,15 @@ export async function openApp(options: AppOptions): Promise<App> {
     if (!given) await database.close();
   };
   try {
-    const topics = compileTopics(config.topics);
+    const topics = compileTopics(config.topics, config.sources);
+    const matcher = topicMatcher(topics, config.sources);
     await syncSources(database.db, config.sources);
     const changed = await syncTopics(database.db, config.topics);
     for (const topic of topics.filter((candidate) => changed.includes(candidate.slug))) {
-      const members = await backfillTopic(database.db, topic, options.backfillDays ?? DEFAULT_BACKFILL_DAYS);
-      log.info({ topic: topic.slug, members }, 'topic backfilled');
+      const members = await backfillTopic(database.db, topic, matcher);
+      log.info({ topic: topic.slug, members, days: topic.backfillDays }, 'topic backfilled');
     }
-    return { config, database, topics, close };
+    return { config, database, topics, matcher, close };
   } catch (error) {
     await close();
     throw error;

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     });
     const config = loadConfig(dir);
     expect(config.sources).toEqual([
-      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, priority: 0, shortUrlHosts: [], network: { kind: 'public-only' } },
+      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, priority: 0, tags: [], shortUrlHosts: [], network: { kind: 'public-only' } },
     ]);
     expect(config.topics.map((topic) => [topic.slug, topic.limit])).toEqual([['japan-us-security', 50]]);
   });
@@ -50,6 +50,28 @@ describe('loadConfig', () => {
     expect(problemsOf({ 'sources.yml': 'sources:\n  - id: a\n    url: http://x.example/\n    allowPrivateNetwork: [intranet, 10.0.0.0/33]\n' })).toEqual([
       'sources.yml:4:27: sources[0].allowPrivateNetwork[0]: expected an IP address or CIDR range',
       'sources.yml:4:37: sources[0].allowPrivateNetwork[1]: expected an IP address or CIDR range',
+    ]);
+  });
+
+  it('reads topic options: exclude, sources, language, limit, backfill', () => {
+    const dir = writeConfigDir({
+      'topics.yml': `topics:
+  - slug: jp
+    title: Japan
+    query: japan
+    exclude: economy
+    sources: [wire, nhk]
+    language: EN
+    limit: 20
+    backfill: 7d
+`,
+    });
+    expect(loadConfig(dir).topics[0]).toEqual({ slug: 'jp', title: 'Japan', query: 'japan', exclude: 'economy', sources: ['wire', 'nhk'], language: ['en'], limit: 20, backfillDays: 7 });
+  });
+
+  it('checks an exclude query like the main one', () => {
+    expect(problemsOf({ 'topics.yml': `topics:\n  - slug: t\n    title: T\n    query: japan\n    exclude: '(economy'\n` })).toEqual([
+      'topics.yml:5:15: topics[0].exclude: query: missing ")" for "(" opened at column 1',
     ]);
   });
 

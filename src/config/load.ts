@@ -16,12 +16,15 @@ export interface Source {
   title?: string;
   pollSeconds: number;
   priority: number;
+  tags: string[];
   shortUrlHosts: string[];
   network: NetworkPolicy;
 }
 
-export interface Topic extends TopicConfig {
+export interface Topic extends Omit<TopicConfig, 'language' | 'backfill'> {
   limit: number;
+  language?: string[];
+  backfillDays?: number;
 }
 
 export interface FetchSettings extends FetchLimits {
@@ -179,7 +182,13 @@ export function loadConfig(dir: string): Config {
         return;
       }
       seenTopics.set(topic.slug, file.displayPath);
-      topics.push({ ...topic, limit: topic.limit ?? 50 });
+      const { language, backfill, ...rest } = topic;
+      topics.push({
+        ...rest,
+        limit: topic.limit ?? 50,
+        ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
+        ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
+      });
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -220,6 +229,7 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     ...(source.title ? { title: source.title } : {}),
     pollSeconds: source.every ? parseDuration(source.every)! : DEFAULT_POLL_SECONDS,
     priority: source.priority ?? 0,
+    tags: source.tags ?? [],
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
     network: networkPolicy(source.allowPrivateNetwork),
   };

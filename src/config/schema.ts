@@ -30,6 +30,8 @@ export const sourceSchema = z.strictObject({
   every: duration.optional(),
   /** Higher wins when several outlets carry one story: its entry shows this outlet's version. Default 0. */
   priority: z.number().int().min(-100).max(100).optional(),
+  /** Labels for grouping sources in topic queries (source:wire) and topic `sources:` lists. */
+  tags: z.array(z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"')).optional(),
   /** Hosts whose links are short URLs for this source (for example arab.news). */
   shortUrlHosts: z.array(z.string().min(1)).optional(),
   /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */
@@ -41,7 +43,15 @@ export const topicSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().optional(),
   query,
+  /** Items matching this query are left out even when they match `query`. */
+  exclude: query.optional(),
+  /** Only items from these sources (ids or tags). */
+  sources: z.array(z.string().min(1)).min(1).optional(),
+  /** Only items in these languages (primary tags such as en, ja). */
+  language: z.union([z.string().regex(/^[a-z]{2,3}$/i, 'expected a language code such as en or ja'), z.array(z.string().regex(/^[a-z]{2,3}$/i, 'expected a language code such as en or ja')).min(1)]).optional(),
   limit: z.number().int().min(1).max(500).optional(),
+  /** How far back a new or changed topic is matched against stored items (default 30d). */
+  backfill: duration.optional(),
 });
 
 const byteSize = z.union([

@@ -133,12 +133,14 @@ export const itemBands = pgTable(
   (table) => [primaryKey({ columns: [table.band, table.itemId] }), index('item_bands_window_idx').on(table.band, table.publishedAt), index('item_bands_item_idx').on(table.itemId)],
 );
 
-/** Topic definitions as last synced from config; query_hash tells when membership must be rebuilt. */
+/** Topic definitions as last synced from config. */
 export const topics = pgTable('topics', {
   slug: text('slug').primaryKey(),
   title: text('title').notNull(),
   description: text('description'),
   query: text('query').notNull(),
+  /** Hash of what decides membership (query, exclude, sources, language): a change triggers a backfill. */
+  definitionHash: text('definition_hash').notNull(),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 });
 

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, gte, inArray, notInArray, sql } from 'drizzle-o
 import type { Topic } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
-import { matchingTopics, type CompiledTopic } from '../topics/topics.js';
+import { topicDefinitionHash, type CompiledTopic, type TopicMatcher } from '../topics/topics.js';
 
 export interface Membership {
   topicSlug: string;
@@ -11,19 +11,20 @@ export interface Membership {
 }
 
 /**
- * Makes the topics table match the config. Returns the slugs that are new or whose query changed: their membership
- * must be rebuilt by backfillTopic. Topics no longer configured are dropped with their membership.
+ * Makes the topics table match the config. Returns the slugs that are new or whose definition (query, exclude,
+ * sources, language) changed: their membership must be rebuilt by backfillTopic. Topics no longer configured are
+ * dropped with their membership.
  */
 export async function syncTopics(db: Database, configured: readonly Topic[]): Promise<string[]> {
-  const stored = await db.select({ slug: topics.slug, query: topics.query }).from(topics);
-  const storedQuery = new Map(stored.map((row) => [row.slug, row.query]));
-  const changed = configured.filter((topic) => storedQuery.get(topic.slug) !== topic.query).map((topic) => topic.slug);
+  const stored = await db.select({ slug: topics.slug, definitionHash: topics.definitionHash }).from(topics);
+  const storedHash = new Map(stored.map((row) => [row.slug, row.definitionHash]));
+  const changed = configured.filter((topic) => storedHash.get(topic.slug) !== topicDefinitionHash(topic)).map((topic) => topic.slug);
   const configuredSlugs = configured.map((topic) => topic.slug);
   await db.transaction(async (tx) => {
     if (configuredSlugs.length > 0) await tx.delete(topics).where(notInArray(topics.slug, configuredSlugs));
     else await tx.delete(topics);
     for (const topic of configured) {
-      const values = { title: topic.title, description: topic.description ?? null, query: topic.query };
+      const values = { title: topic.title, description: topic.description ?? null, query: topic.query, definitionHash: topicDefinitionHash(topic) };
       await tx
         .insert(topics)
         .values({ slug: topic.slug, ...values })
@@ -46,11 +47,13 @@ export async function addMemberships(db: Database, memberships: Membership[]): P
 const BACKFILL_PAGE = 1000;
 
 /**
- * Rebuilds a topic's membership from the items first seen in the last `days` days, paging by id so memory stays
+ * Rebuilds a topic's membership from the items first seen in its backfill window, paging by id so memory stays
  * flat however large the store is. Stories that no longer match are removed.
  */
-export async function backfillTopic(db: Database, topic: CompiledTopic, days: number): Promise<number> {
-  const since = new Date(Date.now() - days * 86_400_000);
+export async function backfillTopic(db: Database, topic: CompiledTopic, matcher: TopicMatcher, onProgress?: (scanned: number) => void): Promise<number> {
+  const since = new Date(Date.now() - topic.backfillDays * 86_400_000);
+  const only = matcher.restrictedTo([topic]);
+  let scanned = 0;
   const matched = new Map<string, Date>();
   for (let afterId = 0; ; ) {
     const page = await db
@@ -58,9 +61,14 @@ export async function backfillTopic(db: Database, topic: CompiledTopic, days: nu
         id: items.id,
         storyId: items.storyId,
         publishedAt: stories.publishedAt,
+        sourceId: items.sourceId,
+        itemPublishedAt: items.publishedAt,
         title: items.title,
         summary: items.summary,
         contentText: items.contentText,
+        author: items.author,
+        categories: items.categories,
+        language: items.language,
       })
       .from(items)
       .innerJoin(stories, eq(stories.id, items.storyId))
@@ -68,8 +76,10 @@ export async function backfillTopic(db: Database, topic: CompiledTopic, days: nu
       .orderBy(asc(items.id))
       .limit(BACKFILL_PAGE);
     for (const row of page) {
-      if (matchingTopics([topic], row).length > 0) matched.set(row.storyId, row.publishedAt);
+      if (only.match({ ...row, publishedAt: row.itemPublishedAt }, row.sourceId).length > 0) matched.set(row.storyId, row.publishedAt);
     }
+    scanned += page.length;
+    onProgress?.(scanned);
     if (page.length < BACKFILL_PAGE) break;
     afterId = page[page.length - 1]!.id;
   }

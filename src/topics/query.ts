@@ -1,17 +1,25 @@
 /**
- * The topic query language: a lexer, a recursive-descent parser producing an AST, a printer (AST back to text)
- * and a compiler from AST to a predicate over an item's searchable text.
+ * The topic query language: a lexer, a recursive-descent parser producing an AST, and a printer (AST back to text).
  *
  *   query   := or
  *   or      := and ("OR" and)*
  *   and     := unary (["AND"] unary)*        adjacent terms are an implicit AND
  *   unary   := "NOT" unary | "-" primary | primary
- *   primary := "(" or ")" | PHRASE | TERM    TERM may end in "*" (prefix wildcard)
+ *   primary := "(" or ")" | FIELD ":" primary | "since:" DURATION | PHRASE | REGEX | TERM
+ *
+ * TERM may end in "*" (prefix wildcard); PHRASE is "…"; REGEX is /…/flags; FIELD is one of FIELDS.
  */
+import { parseDuration } from '../config/duration.js';
+
+export const FIELDS = ['title', 'text', 'author', 'category', 'source', 'lang'] as const;
+export type Field = (typeof FIELDS)[number];
 
 export type QueryNode =
   | { kind: 'term'; value: string; prefix: boolean }
   | { kind: 'phrase'; value: string }
+  | { kind: 'regex'; pattern: string; flags: string }
+  | { kind: 'field'; field: Field; operand: QueryNode }
+  | { kind: 'since'; duration: string; seconds: number }
   | { kind: 'not'; operand: QueryNode }
   | { kind: 'and'; operands: QueryNode[] }
   | { kind: 'or'; operands: QueryNode[] };
@@ -28,9 +36,55 @@ export class QueryError extends Error {
 
 type Token =
   | { type: 'lparen' | 'rparen' | 'minus' | 'and' | 'or' | 'not'; column: number; text: string }
-  | { type: 'term' | 'phrase'; column: number; text: string; value: string };
+  | { type: 'term' | 'phrase'; column: number; text: string; value: string }
+  | { type: 'regex'; column: number; text: string; pattern: string; flags: string }
+  | { type: 'field'; column: number; text: string; field: Field | 'since' };
 
 const OPERATOR_WORDS = { AND: 'and', OR: 'or', NOT: 'not' } as const;
+const FIELD_NAMES = new Set<string>([...FIELDS, 'since']);
+
+/** Levenshtein distance, for "did you mean" on unknown field names. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function suggestField(name: string): string {
+  const [best] = [...FIELD_NAMES].sort((x, y) => editDistance(name, x) - editDistance(name, y));
+  return best && editDistance(name, best) <= 2 ? `; did you mean "${best}:"?` : `; fields are ${[...FIELD_NAMES].map((field) => `${field}:`).join(' ')}`;
+}
+
+function readRegex(query: string, start: number): { end: number; pattern: string; flags: string } {
+  let index = start + 1;
+  let inClass = false;
+  for (; index < query.length; index++) {
+    const ch = query[index];
+    if (ch === '\\') index++;
+    else if (ch === '[') inClass = true;
+    else if (ch === ']') inClass = false;
+    else if (ch === '/' && !inClass) break;
+  }
+  if (index >= query.length) throw new QueryError('unterminated regular expression (missing closing /)', start + 1);
+  const pattern = query.slice(start + 1, index);
+  const flags = /^[a-z]*/.exec(query.slice(index + 1))![0];
+  if (pattern === '') throw new QueryError('empty regular expression //', start + 1);
+  if (/[^imsu]/.test(flags) || new Set(flags).size !== flags.length) throw new QueryError(`invalid regular expression flags "${flags}" (use i, m, s, u)`, index + 2);
+  try {
+    new RegExp(pattern, `${flags}u`);
+  } catch (error) {
+    throw new QueryError(`invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, start + 1);
+  }
+  return { end: index + 1 + flags.length, pattern, flags };
+}
 
 function tokenize(query: string): Token[] {
   const tokens: Token[] = [];
@@ -50,10 +104,22 @@ function tokenize(query: string): Token[] {
       if (value === '') throw new QueryError('empty phrase ""', column);
       tokens.push({ type: 'phrase', column, text: query.slice(i, end + 1), value });
       i = end + 1;
+    } else if (ch === '/') {
+      const { end, pattern, flags } = readRegex(query, i);
+      tokens.push({ type: 'regex', column, text: query.slice(i, end), pattern, flags });
+      i = end;
     } else if (ch === '-' && i + 1 < query.length && !/[\s)]/.test(query[i + 1]!)) {
       tokens.push({ type: 'minus', column, text: ch });
       i++;
     } else {
+      const field = /^([a-z]+):/i.exec(query.slice(i));
+      if (field) {
+        const name = field[1]!.toLowerCase();
+        if (!FIELD_NAMES.has(name)) throw new QueryError(`unknown field "${field[1]}:"${suggestField(name)}`, column);
+        tokens.push({ type: 'field', column, text: field[0], field: name as Field | 'since' });
+        i += field[0].length;
+        continue;
+      }
       let end = i;
       while (end < query.length && !/[\s()"]/.test(query[end]!)) end++;
       const text = query.slice(i, end);
@@ -64,6 +130,12 @@ function tokenize(query: string): Token[] {
     }
   }
   return tokens;
+}
+
+/** Joins operands, flattening nested nodes of the same kind: (a OR (b OR c)) is a OR b OR c. */
+function combine(kind: 'and' | 'or', operands: QueryNode[]): QueryNode {
+  const flat = operands.flatMap((operand) => (operand.kind === kind ? operand.operands : [operand]));
+  return flat.length === 1 ? flat[0]! : { kind, operands: flat };
 }
 
 export function parseQuery(query: string): QueryNode {
@@ -87,7 +159,7 @@ export function parseQuery(query: string): QueryNode {
   };
 
   const startsUnary = (token: Token | undefined) =>
-    token !== undefined && ['lparen', 'minus', 'not', 'term', 'phrase'].includes(token.type);
+    token !== undefined && ['lparen', 'minus', 'not', 'term', 'phrase', 'regex', 'field'].includes(token.type);
 
   const parseAnd = (): QueryNode => {
     const operands = [parseUnary()];
@@ -121,41 +193,55 @@ export function parseQuery(query: string): QueryNode {
   const parsePrimary = (): QueryNode => {
     const token = peek();
     if (!token) return unexpected(token);
-    if (token.type === 'lparen') {
-      position++;
-      if (peek()?.type === 'rparen') throw new QueryError('empty parentheses', token.column);
-      const inner = parseOr();
-      if (peek()?.type !== 'rparen') {
-        if (!peek()) throw new QueryError('missing ")" for "(" opened', token.column);
-        return unexpected(peek());
+    switch (token.type) {
+      case 'lparen': {
+        position++;
+        if (peek()?.type === 'rparen') throw new QueryError('empty parentheses', token.column);
+        const inner = parseOr();
+        if (peek()?.type !== 'rparen') {
+          if (!peek()) throw new QueryError('missing ")" for "(" opened', token.column);
+          return unexpected(peek());
+        }
+        position++;
+        return inner;
       }
-      position++;
-      return inner;
+      case 'phrase':
+        position++;
+        return { kind: 'phrase', value: token.value };
+      case 'regex':
+        position++;
+        return { kind: 'regex', pattern: token.pattern, flags: token.flags };
+      case 'term': {
+        position++;
+        const prefix = token.value.length > 1 && token.value.endsWith('*');
+        const value = prefix ? token.value.slice(0, -1) : token.value;
+        if (value.includes('*')) throw new QueryError('"*" is only allowed at the end of a term', token.column);
+        return { kind: 'term', value, prefix };
+      }
+      case 'field': {
+        position++;
+        const operandToken = peek();
+        const adjacent = operandToken && operandToken.column === token.column + token.text.length;
+        if (!operandToken || !adjacent || !['term', 'phrase', 'regex', 'lparen'].includes(operandToken.type)) {
+          throw new QueryError(`expected a term, "phrase", /regex/ or (…) right after ${token.text}`, token.column);
+        }
+        if (token.field === 'since') {
+          position++;
+          const seconds = operandToken.type === 'term' ? parseDuration(operandToken.value) : undefined;
+          if (seconds === undefined) throw new QueryError('since: needs a duration such as 12h, 7d or 30d', operandToken.column);
+          return { kind: 'since', duration: (operandToken as { value: string }).value, seconds };
+        }
+        return { kind: 'field', field: token.field, operand: parsePrimary() };
+      }
+      default:
+        return unexpected(token);
     }
-    if (token.type === 'phrase') {
-      position++;
-      return { kind: 'phrase', value: token.value };
-    }
-    if (token.type === 'term') {
-      position++;
-      const prefix = token.value.length > 1 && token.value.endsWith('*');
-      const value = prefix ? token.value.slice(0, -1) : token.value;
-      if (value.includes('*')) throw new QueryError('"*" is only allowed at the end of a term', token.column);
-      return { kind: 'term', value, prefix };
-    }
-    return unexpected(token);
   };
 
   if (tokens.length === 0) throw new QueryError('empty query', 1);
   const root = parseOr();
   if (position < tokens.length) unexpected(tokens[position]);
   return root;
-}
-
-/** Joins operands, flattening nested nodes of the same kind: (a OR (b OR c)) is a OR b OR c. */
-function combine(kind: 'and' | 'or', operands: QueryNode[]): QueryNode {
-  const flat = operands.flatMap((operand) => (operand.kind === kind ? operand.operands : [operand]));
-  return flat.length === 1 ? flat[0]! : { kind, operands: flat };
 }
 
 /** Prints an AST back to query text; parseQuery(printQuery(ast)) yields the same AST. */
@@ -165,6 +251,15 @@ export function printQuery(node: QueryNode): string {
       return node.value + (node.prefix ? '*' : '');
     case 'phrase':
       return `"${node.value}"`;
+    case 'regex':
+      return `/${node.pattern}/${node.flags}`;
+    case 'since':
+      return `since:${node.duration}`;
+    case 'field': {
+      const operand = printQuery(node.operand);
+      const simple = ['term', 'phrase', 'regex'].includes(node.operand.kind);
+      return `${node.field}:${simple ? operand : `(${operand})`}`;
+    }
     case 'not':
       return `NOT ${wrap(node.operand, node)}`;
     case 'and':
@@ -175,8 +270,7 @@ export function printQuery(node: QueryNode): string {
 }
 
 function wrap(child: QueryNode, parent: QueryNode): string {
-  const needsParens =
-    (child.kind === 'or' && parent.kind !== 'or') || (child.kind === 'and' && parent.kind === 'not');
+  const needsParens = (child.kind === 'or' && parent.kind !== 'or') || (child.kind === 'and' && parent.kind === 'not');
   const text = printQuery(child);
   return needsParens ? `(${text})` : text;
 }

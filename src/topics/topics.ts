@@ -1,26 +1,99 @@
-import type { Topic } from '../config/load.js';
-import { compileQuery, matchDocument, type Matcher } from './match.js';
+import { createHash } from 'node:crypto';
+import type { Source, Topic } from '../config/load.js';
+import { words } from '../dedup/fingerprint.js';
+import { primaryLanguage } from '../normalize/language.js';
+import { compileQuery, matchDocument, requiredWords, type MatchableItem, type MatchDocument, type Matcher } from './match.js';
+import { parseQuery } from './query.js';
 
 export interface CompiledTopic {
   slug: string;
-  matches: Matcher;
+  /** Changes whenever anything that decides membership changes: then the topic is backfilled. */
+  definitionHash: string;
+  backfillDays: number;
+  matches: (document: MatchDocument, sourceId: string, now?: Date) => boolean;
+  /** Words an item needs one of to possibly match (undefined: always evaluate). */
+  requiredWords?: Set<string>;
 }
 
-/** The text of an item that topic queries search: title, summary and content. */
-export interface MatchableItem {
-  title: string;
-  summary?: string | null;
-  contentText?: string | null;
+export const DEFAULT_BACKFILL_DAYS = 30;
+
+/** What decides a topic's membership, as a stable hash. */
+export function topicDefinitionHash(topic: Topic): string {
+  const definition = { query: topic.query, exclude: topic.exclude ?? null, sources: topic.sources ?? null, language: topic.language ?? null };
+  return createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 16);
 }
 
-/** Compiles every topic's query once, at config load. */
-export function compileTopics(topics: readonly Topic[]): CompiledTopic[] {
-  return topics.map((topic) => ({ slug: topic.slug, matches: compileQuery(topic.query) }));
+/** Compiles every topic once, at config load: its query, exclude query, source and language restrictions. */
+export function compileTopics(topics: readonly Topic[], sources: readonly Source[] = []): CompiledTopic[] {
+  const tagsOf = new Map(sources.map((source) => [source.id, new Set([source.id, ...source.tags])]));
+  return topics.map((topic) => {
+    const ast = parseQuery(topic.query);
+    const query: Matcher = compileQuery(ast);
+    const exclude: Matcher | undefined = topic.exclude ? compileQuery(topic.exclude) : undefined;
+    const allowedSources = topic.sources ? new Set(topic.sources) : undefined;
+    const languages = topic.language?.map((language) => language.toLowerCase());
+    return {
+      slug: topic.slug,
+      definitionHash: topicDefinitionHash(topic),
+      backfillDays: topic.backfillDays ?? DEFAULT_BACKFILL_DAYS,
+      requiredWords: requiredWords(ast, words),
+      matches: (document, sourceId, now) => {
+        if (allowedSources) {
+          const names = tagsOf.get(sourceId) ?? new Set([sourceId]);
+          if (![...names].some((name) => allowedSources.has(name))) return false;
+        }
+        if (languages) {
+          const language = primaryLanguage(document.fields.lang.raw) ?? document.fields.lang.raw.toLowerCase();
+          if (!languages.includes(language)) return false;
+        }
+        return query(document, now) && !(exclude?.(document, now) ?? false);
+      },
+    };
+  });
 }
 
-/** Slugs of the topics an item belongs to. */
-export function matchingTopics(topics: readonly CompiledTopic[], item: MatchableItem): string[] {
-  if (topics.length === 0) return [];
-  const document = matchDocument([item.title, item.summary, item.contentText]);
-  return topics.filter((topic) => topic.matches(document)).map((topic) => topic.slug);
+/**
+ * Matches items against many topics: compiled once, with an index from required words to topics so that an item is
+ * only tested against the topics whose words it contains (plus those that cannot be indexed). Cost per item grows
+ * with the topics an item could match, not with the number of topics.
+ */
+export class TopicMatcher {
+  private readonly byWord = new Map<string, CompiledTopic[]>();
+  private readonly unindexed: CompiledTopic[] = [];
+
+  constructor(
+    readonly topics: readonly CompiledTopic[],
+    private readonly sourceNames: (sourceId: string) => readonly string[] = (sourceId) => [sourceId],
+  ) {
+    for (const topic of topics) {
+      if (!topic.requiredWords) {
+        this.unindexed.push(topic);
+        continue;
+      }
+      for (const word of topic.requiredWords) this.byWord.set(word, [...(this.byWord.get(word) ?? []), topic]);
+    }
+  }
+
+  /** The same matcher over a subset of its topics (for backfilling one topic). */
+  restrictedTo(topics: readonly CompiledTopic[]): TopicMatcher {
+    return new TopicMatcher(topics, this.sourceNames);
+  }
+
+  /** Slugs of the topics an item belongs to. */
+  match(item: MatchableItem, sourceId: string, now = new Date()): string[] {
+    if (this.topics.length === 0) return [];
+    const candidates = new Set(this.unindexed);
+    for (const word of words([item.title, item.summary, item.contentText].filter(Boolean).join('\n'))) {
+      this.byWord.get(word)?.forEach((topic) => candidates.add(topic));
+    }
+    if (candidates.size === 0) return [];
+    const document = matchDocument(item, this.sourceNames(sourceId));
+    return this.topics.filter((topic) => candidates.has(topic) && topic.matches(document, sourceId, now)).map((topic) => topic.slug);
+  }
+}
+
+/** A matcher for the configured topics, resolving a source's tags for source: queries and topic `sources:`. */
+export function topicMatcher(topics: readonly CompiledTopic[], sources: readonly Source[]): TopicMatcher {
+  const names = new Map(sources.map((source) => [source.id, [source.id, ...source.tags]]));
+  return new TopicMatcher(topics, (sourceId) => names.get(sourceId) ?? [sourceId]);
 }

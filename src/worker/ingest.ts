@@ -8,20 +8,20 @@ import { storeItems, type StoredItem } from '../store/items.js';
 import { refreshStories } from '../store/stories.js';
 import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
 import { addMemberships, type Membership } from '../store/topics.js';
-import { matchingTopics, type CompiledTopic } from '../topics/topics.js';
+import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
 
 export interface IngestContext {
   db: Database;
-  topics: readonly CompiledTopic[];
+  topics: TopicMatcher;
   fetchLimits?: Partial<FetchLimits>;
   /** Called after a source's items are committed with the topics that gained stories. */
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
-function topicsOf(topics: readonly CompiledTopic[], revised: StoredItem[]): string[] {
-  return [...new Set(revised.flatMap(({ item }) => matchingTopics(topics, item)))];
+function topicsOf(topics: TopicMatcher, revised: StoredItem[], sourceId: string): string[] {
+  return [...new Set(revised.flatMap(({ item }) => topics.match(item, sourceId)))];
 }
 
 export interface SourceOutcome {
@@ -74,13 +74,13 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     const stored = await db.transaction(async (tx) => {
       const result = await storeItems(tx, source.id, normalized);
       const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
-        matchingTopics(context.topics, item).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
+        context.topics.match(item, source.id).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
       );
       await addMemberships(tx, memberships);
       await refreshStories(tx, result.touchedStories);
       memberships.forEach((membership) => gained.add(membership.topicSlug));
       // A revision changes its story's entry even when no topic gains a story.
-      if (result.revised.length > 0) topicsOf(context.topics, result.revised).forEach((slug) => gained.add(slug));
+      if (result.revised.length > 0) topicsOf(context.topics, result.revised, source.id).forEach((slug) => gained.add(slug));
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetch(
         tx,

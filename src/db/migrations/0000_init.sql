@@ -90,6 +90,7 @@ CREATE TABLE "topics" (
 	"title" text NOT NULL,
 	"description" text,
 	"query" text NOT NULL,
+	"definition_hash" text NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
