@@ -5,7 +5,10 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents } from './fetch/index.js';
 import { log } from './log.js';
-import { formatSourceTable, formatStories, formatSummary } from './report.js';
+import { formatPreview, formatSourceTable, formatStories, formatSummary, formatTopicTable } from './report.js';
+import { topicMemberCounts } from './store/topics.js';
+import { previewTopic } from './topics/preview.js';
+import { QueryError } from './topics/query.js';
 import { recentStories } from './store/stories.js';
 import { sourceHealth } from './store/sources.js';
 import { createAppServer, listen } from './server/http.js';
@@ -19,7 +22,9 @@ interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, string | boolean | undefined>): Promise<number | 'running'>;
+  /** Accepts positional arguments after the command name. */
+  positionals?: boolean;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number | 'running'>;
 }
 
 const ENVIRONMENT_HELP = `Environment:
@@ -154,6 +159,39 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  topics: {
+    summary: 'list topics with their member counts; "topics preview SLUG|QUERY" shows what would match',
+    usage: 'topics [preview SLUG|QUERY [--days N] [--limit N]] [--config DIR]',
+    options: { ...CONFIG_OPTION, days: { type: 'string' }, limit: { type: 'string', short: 'n', default: '20' } },
+    positionals: true,
+    async run(values, positionals) {
+      const [action, ...rest] = positionals;
+      if (action !== undefined && action !== 'preview') throw new UsageError(`unknown topics action "${action}" (try "topics preview SLUG")`);
+      if (action === 'preview' && rest.length === 0) throw new UsageError('topics preview needs a topic slug or a query');
+      const app = await openApp({ configDir: values.config as string });
+      try {
+        if (action === undefined) {
+          console.log(formatTopicTable(app.config.topics, await topicMemberCounts(app.database.db)));
+          return 0;
+        }
+        const days = values.days === undefined ? undefined : Number(values.days);
+        if (days !== undefined && !(days > 0)) throw new UsageError(`--days must be a positive number, not "${values.days}"`);
+        const target = rest.join(' ');
+        const configured = app.config.topics.find((topic) => topic.slug === target);
+        let preview;
+        try {
+          preview = await previewTopic(app, configured ?? { slug: 'preview', title: 'preview', query: target, limit: 50 }, { days, limit: Number(values.limit) });
+        } catch (error) {
+          if (error instanceof QueryError) throw new UsageError(`query: ${error.message}`);
+          throw error;
+        }
+        console.log(formatPreview(preview, process.stdout.isTTY ? (text) => `\x1b[1;33m${text}\x1b[0m` : (text) => `[${text}]`));
+        return 0;
+      } finally {
+        await app.close();
+      }
+    },
+  },
   validate: {
     summary: 'check the YAML config and print what it defines',
     usage: 'validate [--config DIR]',
@@ -180,7 +218,7 @@ const COMMANDS: Record<string, Command> = {
 class UsageError extends Error {}
 
 
-const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N' };
+const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N', days: 'N' };
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
@@ -209,12 +247,12 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     return 1;
   }
   try {
-    const { values } = parseArgs({ args: rest, options: { ...command.options, ...HELP_OPTION }, strict: true, allowPositionals: false });
+    const { values, positionals } = parseArgs({ args: rest, options: { ...command.options, ...HELP_OPTION }, strict: true, allowPositionals: command.positionals ?? false });
     if (values.help) {
       process.stdout.write(commandHelp(command));
       return 0;
     }
-    return await command.run(values as Record<string, string | boolean | undefined>);
+    return await command.run(values as Record<string, string | boolean | undefined>, positionals);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nconfig has ${error.problems.length} problem(s); nothing started\n`);

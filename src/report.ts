@@ -1,6 +1,9 @@
 /** Text reports for the command line. */
 import type { SourceHealth } from './store/sources.js';
 import type { StoryListing } from './store/stories.js';
+import type { Topic } from './config/load.js';
+import { highlight, snippet } from './topics/highlight.js';
+import type { TopicPreview } from './topics/preview.js';
 import type { IngestSummary } from './worker/ingest.js';
 
 export function formatSummary(summary: IngestSummary): string {
@@ -52,4 +55,24 @@ export function formatStories(listings: StoryListing[]): string {
       return [header, ...lines].join('\n');
     })
     .join('\n');
+}
+
+/** Topics with their member counts and queries. */
+export function formatTopicTable(topics: readonly Topic[], counts: Map<string, number>): string {
+  if (topics.length === 0) return 'no topics configured';
+  const rows = topics.map((topic) => [topic.slug, String(counts.get(topic.slug) ?? 0), topic.title, topic.query + (topic.exclude ? `  (exclude: ${topic.exclude})` : '')]);
+  const header = ['TOPIC', 'STORIES', 'TITLE', 'QUERY'];
+  const widths = header.slice(0, -1).map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => (column < widths.length ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
+}
+
+/** A preview's matches with the query's terms marked by `mark`. */
+export function formatPreview(preview: TopicPreview, mark: (text: string) => string): string {
+  const lines = preview.matches.map((item) => {
+    const title = highlight(item.title, preview.patterns, mark);
+    const text = highlight(snippet(item.contentText ?? item.summary ?? '', preview.patterns), preview.patterns, mark);
+    return `${minute(item.publishedAt)}  ${item.sourceId}  ${title}${text ? `\n    ${text}` : ''}`;
+  });
+  const shown = preview.total > preview.matches.length ? ` (showing ${preview.matches.length})` : '';
+  return [...lines, `${preview.total} of ${preview.scanned} items from the last ${preview.days} days match "${preview.topic.query}"${shown}`].join('\n');
 }

@@ -7,7 +7,8 @@ import { fetchLog, items, sources, stories, topicStories } from '../src/db/schem
 import { ingestSources } from '../src/worker/ingest.js';
 import { topicEntries } from '../src/store/topics.js';
 import { recentStories } from '../src/store/stories.js';
-import { formatStories } from '../src/report.js';
+import { formatPreview, formatStories } from '../src/report.js';
+import { previewTopic } from '../src/topics/preview.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
@@ -191,6 +192,18 @@ describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})
     writeFileSync(join(dir, 'topics.yml'), topicsYml('"bank of japan" OR nikkei'));
     await withApp(dir, async (app) => {
       expect(await titles(app)).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts', "Japan's Nikkei ends higher as exporters gain on weaker yen"]);
+    });
+    // Changing only the exclude query (or sources, or language) is a new definition too.
+    writeFileSync(join(dir, 'topics.yml'), `${topicsYml('"bank of japan" OR nikkei')}    exclude: yen\n`);
+    await withApp(dir, async (app) => {
+      expect(await titles(app)).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts']);
+      const preview = await previewTopic(app, app.config.topics[0]!, { limit: 10 });
+      expect(preview).toMatchObject({ total: 1, scanned: 10 });
+      expect(formatPreview(preview, (text) => `<${text}>`).split('\n')).toEqual([
+        '2024-06-14 03:31Z  jiji-press  BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts',
+        '    Tokyo, June 14 (Jiji Press)--The <Bank of Japan> decided Friday to keep its short-term policy interest rate at 0 to 0.1 pct and to reduce its purchases of Japanes…',
+        '1 of 10 items from the last 30 days match "\"bank of japan\" OR nikkei"',
+      ]);
     });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatSourceTable, formatSummary } from '../src/report.js';
+import { formatSourceTable, formatSummary, formatTopicTable } from '../src/report.js';
+import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
+import { parseQuery } from '../src/topics/query.js';
 
 describe('command-line reports', () => {
   it('summarizes an ingest pass in one line', () => {
@@ -28,5 +30,31 @@ describe('command-line reports', () => {
       'jiji            failed  3h ago      20     4       due         HTTP 503',
       'old             gone    never       0      1       -           https://old.example/feed',
     ]);
+  });
+});
+
+describe('topic reports', () => {
+  it('tables topics with member counts', () => {
+    const table = formatTopicTable(
+      [
+        { slug: 'japan-us-security', title: 'Japan–US security', query: 'japan AND u.s.', limit: 50 },
+        { slug: 'boj', title: 'BOJ', query: 'boj', exclude: 'yen', limit: 50 },
+      ],
+      new Map([['japan-us-security', 12]]),
+    );
+    expect(table.split('\n')).toEqual([
+      'TOPIC              STORIES  TITLE              QUERY',
+      'japan-us-security  12       Japan–US security  japan AND u.s.',
+      'boj                0        BOJ                boj  (exclude: yen)',
+    ]);
+  });
+
+  it('highlights what a query looks for, not what it excludes', () => {
+    const patterns = positivePatterns(parseQuery('title:(defense OR marines) u.s. -okinawa /gu?am/i 日米'));
+    const mark = (text: string) => `[${text}]`;
+    expect(highlight('U.S. Marines leave Okinawa for Guam; US defense', patterns, mark)).toBe('[U.S.] [Marines] leave Okinawa for [Guam]; US [defense]');
+    expect(highlight('日米防衛相', patterns, mark)).toBe('[日米]防衛相');
+    expect(snippet(`${'word '.repeat(100)}Marines at the end`, patterns, 40)).toBe('…rd word word Marines at the end');
+    expect(snippet(`Marines ${'word '.repeat(20)}`, patterns, 20)).toBe('Marines word word wo…');
   });
 });

@@ -44,25 +44,35 @@ export async function addMemberships(db: Database, memberships: Membership[]): P
   return inserted.length;
 }
 
-const BACKFILL_PAGE = 1000;
+const PAGE = 1000;
 
-/**
- * Rebuilds a topic's membership from the items first seen in its backfill window, paging by id so memory stays
- * flat however large the store is. Stories that no longer match are removed.
- */
-export async function backfillTopic(db: Database, topic: CompiledTopic, matcher: TopicMatcher, onProgress?: (scanned: number) => void): Promise<number> {
-  const since = new Date(Date.now() - topic.backfillDays * 86_400_000);
-  const only = matcher.restrictedTo([topic]);
-  let scanned = 0;
-  const matched = new Map<string, Date>();
+/** An item as topic matching sees it, with its story. */
+export interface RecentItem {
+  id: number;
+  storyId: string;
+  storyPublishedAt: Date;
+  sourceId: string;
+  url: string | null;
+  publishedAt: Date;
+  title: string;
+  summary: string | null;
+  contentText: string | null;
+  author: string | null;
+  categories: string[];
+  language: string | null;
+}
+
+/** Calls `onPage` with the items first seen since `since`, a page at a time by id, so memory stays flat. */
+export async function forEachRecentItem(db: Database, since: Date, onPage: (page: RecentItem[]) => void): Promise<void> {
   for (let afterId = 0; ; ) {
     const page = await db
       .select({
         id: items.id,
         storyId: items.storyId,
-        publishedAt: stories.publishedAt,
+        storyPublishedAt: stories.publishedAt,
         sourceId: items.sourceId,
-        itemPublishedAt: items.publishedAt,
+        url: items.url,
+        publishedAt: items.publishedAt,
         title: items.title,
         summary: items.summary,
         contentText: items.contentText,
@@ -74,21 +84,30 @@ export async function backfillTopic(db: Database, topic: CompiledTopic, matcher:
       .innerJoin(stories, eq(stories.id, items.storyId))
       .where(and(gt(items.id, afterId), gte(items.firstSeenAt, since)))
       .orderBy(asc(items.id))
-      .limit(BACKFILL_PAGE);
-    for (const row of page) {
-      if (only.match({ ...row, publishedAt: row.itemPublishedAt }, row.sourceId).length > 0) matched.set(row.storyId, row.publishedAt);
-    }
-    scanned += page.length;
-    onProgress?.(scanned);
-    if (page.length < BACKFILL_PAGE) break;
+      .limit(PAGE);
+    onPage(page);
+    if (page.length < PAGE) return;
     afterId = page[page.length - 1]!.id;
   }
+}
+
+/**
+ * Rebuilds a topic's membership from the items first seen in its backfill window. Stories that no longer match are
+ * removed.
+ */
+export async function backfillTopic(db: Database, topic: CompiledTopic, matcher: TopicMatcher, onProgress?: (scanned: number) => void): Promise<number> {
+  const only = matcher.restrictedTo([topic]);
+  const matched = new Map<string, Date>();
+  let scanned = 0;
+  await forEachRecentItem(db, new Date(Date.now() - topic.backfillDays * 86_400_000), (page) => {
+    for (const row of page) if (only.match(row, row.sourceId).length > 0) matched.set(row.storyId, row.storyPublishedAt);
+    scanned += page.length;
+    onProgress?.(scanned);
+  });
   await db.transaction(async (tx) => {
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
     const rows = [...matched].map(([storyId, publishedAt]) => ({ topicSlug: topic.slug, storyId, publishedAt }));
-    for (let start = 0; start < rows.length; start += BACKFILL_PAGE) {
-      await addMemberships(tx, rows.slice(start, start + BACKFILL_PAGE));
-    }
+    for (let start = 0; start < rows.length; start += PAGE) await addMemberships(tx, rows.slice(start, start + PAGE));
   });
   return matched.size;
 }
