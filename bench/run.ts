@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { clusterBench } from './cluster.js';
 import { formatTable, type Figure } from './figures.js';
+import { matchBench } from './match.js';
 
 interface Benchmark {
   name: string;
@@ -16,6 +17,10 @@ interface Benchmark {
 }
 
 const BENCHMARKS: Benchmark[] = [
+  {
+    name: 'match',
+    run: async (_database, quick, progress) => matchBench([10, 100, 1_000], quick ? 500 : 3_000, progress),
+  },
   {
     name: 'cluster',
     run: (database, quick, progress) => clusterBench(database, quick ? [1_000, 5_000] : [10_000, 100_000], quick ? 4 : 20, progress),

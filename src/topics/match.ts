@@ -100,35 +100,46 @@ export function compileQuery(query: string | QueryNode): Matcher {
 }
 
 /**
- * Words any match needs at least one of, as the word index sees text (see `indexWords`), or undefined when the
- * query can match without a literal word (NOT, regex, prefix wildcards, non-text fields, since:).
+ * Word clauses any match needs: for every clause, at least one of its words is in the item's text (as `toWords`
+ * splits it). Undefined when nothing can be required (NOT, regex, prefix wildcards, non-text fields, since:).
+ * An AND needs all its operands' clauses; an OR needs one word from one clause of each alternative; a phrase needs
+ * each of its words.
  */
-export function requiredWords(node: QueryNode, toWords: (text: string) => string[]): Set<string> | undefined {
+export function requiredClauses(node: QueryNode, toWords: (text: string) => string[]): Array<Set<string>> | undefined {
   switch (node.kind) {
     case 'term':
     case 'phrase': {
       if (node.kind === 'term' && node.prefix) return undefined;
-      const words = toWords(node.value);
       // A lone CJK character is not a word the index holds (it keeps CJK as character pairs).
-      if (words.length === 0 || (containsCjk(node.value) && [...node.value.trim()].length < 2)) return undefined;
-      return new Set([words.reduce((longest, word) => (word.length > longest.length ? word : longest))]);
+      if (containsCjk(node.value) && [...node.value.trim()].length < 2) return undefined;
+      const words = [...new Set(toWords(node.value))];
+      return words.length ? words.map((word) => new Set([word])) : undefined;
     }
     case 'field':
-      return node.field === 'title' || node.field === 'text' ? requiredWords(node.operand, toWords) : undefined;
+      return node.field === 'title' || node.field === 'text' ? requiredClauses(node.operand, toWords) : undefined;
     case 'and': {
-      const sets = node.operands.map((operand) => requiredWords(operand, toWords)).filter((set): set is Set<string> => set !== undefined);
-      return sets.length ? sets.reduce((smallest, set) => (set.size < smallest.size ? set : smallest)) : undefined;
+      const clauses = node.operands.flatMap((operand) => requiredClauses(operand, toWords) ?? []);
+      return clauses.length ? clauses : undefined;
     }
     case 'or': {
       const union = new Set<string>();
       for (const operand of node.operands) {
-        const set = requiredWords(operand, toWords);
-        if (!set) return undefined;
-        set.forEach((word) => union.add(word));
+        const clauses = requiredClauses(operand, toWords);
+        if (!clauses) return undefined;
+        bestClause(clauses).forEach((word) => union.add(word));
       }
-      return union;
+      return [union];
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * The clause to look a topic up by: the one whose shortest word is longest (long words are rarer, so fewer items
+ * reach the topic), then the smallest.
+ */
+export function bestClause(clauses: Array<Set<string>>): Set<string> {
+  const rank = (clause: Set<string>) => Math.min(...[...clause].map((word) => word.length));
+  return clauses.reduce((best, clause) => (rank(clause) > rank(best) || (rank(clause) === rank(best) && clause.size < best.size) ? clause : best));
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Source, Topic } from '../config/load.js';
 import { words } from '../dedup/fingerprint.js';
 import { primaryLanguage } from '../normalize/language.js';
-import { compileQuery, matchDocument, requiredWords, type MatchableItem, type MatchDocument, type Matcher } from './match.js';
+import { bestClause, compileQuery, matchDocument, requiredClauses, type MatchableItem, type MatchDocument, type Matcher } from './match.js';
 import { parseQuery } from './query.js';
 
 export interface CompiledTopic {
@@ -11,8 +11,8 @@ export interface CompiledTopic {
   definitionHash: string;
   backfillDays: number;
   matches: (document: MatchDocument, sourceId: string, now?: Date) => boolean;
-  /** Words an item needs one of to possibly match (undefined: always evaluate). */
-  requiredWords?: Set<string>;
+  /** Word clauses an item must satisfy (a word of each) to possibly match (undefined: always evaluate). */
+  requiredClauses?: Array<Set<string>>;
 }
 
 export const DEFAULT_BACKFILL_DAYS = 30;
@@ -36,7 +36,7 @@ export function compileTopics(topics: readonly Topic[], sources: readonly Source
       slug: topic.slug,
       definitionHash: topicDefinitionHash(topic),
       backfillDays: topic.backfillDays ?? DEFAULT_BACKFILL_DAYS,
-      requiredWords: requiredWords(ast, words),
+      requiredClauses: requiredClauses(ast, words),
       matches: (document, sourceId, now) => {
         if (allowedSources) {
           const names = tagsOf.get(sourceId) ?? new Set([sourceId]);
@@ -52,10 +52,14 @@ export function compileTopics(topics: readonly Topic[], sources: readonly Source
   });
 }
 
+/** Below this many topics, splitting the item into words costs more than testing every topic. */
+const INDEX_MIN_TOPICS = 24;
+
 /**
  * Matches items against many topics: compiled once, with an index from required words to topics so that an item is
- * only tested against the topics whose words it contains (plus those that cannot be indexed). Cost per item grows
- * with the topics an item could match, not with the number of topics.
+ * only looked at by the topics whose words it contains (plus those that cannot be indexed), and a check of every
+ * required clause against the item's word set before any pattern runs. Cost per item grows with the topics an item
+ * could match, not with the number of topics.
  */
 export class TopicMatcher {
   private readonly byWord = new Map<string, CompiledTopic[]>();
@@ -66,11 +70,11 @@ export class TopicMatcher {
     private readonly sourceNames: (sourceId: string) => readonly string[] = (sourceId) => [sourceId],
   ) {
     for (const topic of topics) {
-      if (!topic.requiredWords) {
+      if (!topic.requiredClauses) {
         this.unindexed.push(topic);
         continue;
       }
-      for (const word of topic.requiredWords) this.byWord.set(word, [...(this.byWord.get(word) ?? []), topic]);
+      for (const word of bestClause(topic.requiredClauses)) this.byWord.set(word, [...(this.byWord.get(word) ?? []), topic]);
     }
   }
 
@@ -82,9 +86,16 @@ export class TopicMatcher {
   /** Slugs of the topics an item belongs to. */
   match(item: MatchableItem, sourceId: string, now = new Date()): string[] {
     if (this.topics.length === 0) return [];
+    if (this.topics.length < INDEX_MIN_TOPICS) {
+      const document = matchDocument(item, this.sourceNames(sourceId));
+      return this.topics.filter((topic) => topic.matches(document, sourceId, now)).map((topic) => topic.slug);
+    }
+    const present = new Set(words([item.title, item.summary, item.contentText].filter(Boolean).join('\n')));
     const candidates = new Set(this.unindexed);
-    for (const word of words([item.title, item.summary, item.contentText].filter(Boolean).join('\n'))) {
-      this.byWord.get(word)?.forEach((topic) => candidates.add(topic));
+    for (const word of present) {
+      for (const topic of this.byWord.get(word) ?? []) {
+        if (topic.requiredClauses!.every((clause) => [...clause].some((required) => present.has(required)))) candidates.add(topic);
+      }
     }
     if (candidates.size === 0) return [];
     const document = matchDocument(item, this.sourceNames(sourceId));
