@@ -10,6 +10,7 @@ import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { clusterBench } from './cluster.js';
 import { formatTable, type Figure } from './figures.js';
 import { matchBench } from './match.js';
+import { scaleBench } from './scale.js';
 
 interface Benchmark {
   name: string;
@@ -17,6 +18,12 @@ interface Benchmark {
 }
 
 const BENCHMARKS: Benchmark[] = [
+  {
+    name: 'scale',
+    // 1M items only on Postgres: the embedded PGlite is for one person's store.
+    run: (database, quick, progress) =>
+      scaleBench(database, quick ? [2_000, 20_000] : database.engine === 'postgres' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000], quick ? 50 : 200, progress),
+  },
   {
     name: 'match',
     run: async (_database, quick, progress) => matchBench([10, 100, 1_000], quick ? 500 : 3_000, progress),

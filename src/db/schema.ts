@@ -159,7 +159,8 @@ export const topicStories = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.topicSlug, table.storyId] }),
-    index('topic_stories_feed_idx').on(table.topicSlug, table.publishedAt.desc(), table.storyId),
+    // DESC NULLS FIRST is what ORDER BY … DESC means: only an exact match lets the planner read the index in order.
+    index('topic_stories_feed_idx').on(table.topicSlug, table.publishedAt.desc().nullsFirst(), table.storyId.desc().nullsFirst()),
   ],
 );
 

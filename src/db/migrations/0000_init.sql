@@ -112,4 +112,4 @@ CREATE INDEX "items_source_published_idx" ON "items" USING btree ("source_id","p
 CREATE INDEX "items_first_seen_idx" ON "items" USING btree ("first_seen_at");--> statement-breakpoint
 CREATE INDEX "sources_next_check_idx" ON "sources" USING btree ("next_check_at");--> statement-breakpoint
 CREATE INDEX "stories_published_idx" ON "stories" USING btree ("published_at");--> statement-breakpoint
-CREATE INDEX "topic_stories_feed_idx" ON "topic_stories" USING btree ("topic_slug","published_at" DESC NULLS LAST,"story_id");
+CREATE INDEX "topic_stories_feed_idx" ON "topic_stories" USING btree ("topic_slug","published_at" DESC NULLS FIRST,"story_id" DESC NULLS FIRST);
