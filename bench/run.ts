@@ -3,7 +3,7 @@
  * run. Real Postgres when DATABASE_URL is set, else an in-memory PGlite. Writes bench/results/latest.json.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
@@ -34,6 +34,23 @@ const BENCHMARKS: Benchmark[] = [
   },
 ];
 
+interface BenchmarkRun {
+  date: string;
+  commit: string;
+  engine: string;
+  quick: boolean;
+  seconds: number;
+  figures: Figure[];
+}
+
+function gitCommit(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main() {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
   const quick = values.quick ?? false;
@@ -42,35 +59,28 @@ async function main() {
   const url = process.env.DATABASE_URL;
   const database = await openMigratedDatabase(url ? { url } : { dataDir: 'memory://' });
   const progress = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-  const figures: Figure[] = [];
-  const started = Date.now();
+  const runs: Record<string, BenchmarkRun> = {};
   try {
     for (const benchmark of selected) {
       progress(`${benchmark.name}: starting${quick ? ' (quick)' : ''} on ${database.engine}`);
-      figures.push(...(await benchmark.run(database, quick, progress)));
+      const started = Date.now();
+      const figures = await benchmark.run(database, quick, progress);
+      runs[benchmark.name] = { date: new Date().toISOString(), commit: gitCommit(), engine: database.engine, quick, seconds: Math.round((Date.now() - started) / 1000), figures };
     }
   } finally {
     await database.close();
   }
-  console.log(formatTable(figures));
-  const commit = (() => {
-    try {
-      return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    } catch {
-      return 'unknown';
-    }
-  })();
-  const report = {
-    date: new Date().toISOString(),
-    commit,
-    quick,
-    engine: database.engine,
-    seconds: Math.round((Date.now() - started) / 1000),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    figures,
-  };
+  console.log(formatTable(Object.values(runs).flatMap((run) => run.figures)));
+
+  // One file per size; a run of some benchmarks replaces theirs and keeps the others' last results.
+  const file = new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { benchmarks?: Record<string, BenchmarkRun> }) : {};
+  const report = {
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    benchmarks: { ...(previous.benchmarks ?? {}), ...runs },
+  };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
 await main();
