@@ -6,6 +6,7 @@ import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
 import { compileTopics, topicMatcher, type CompiledTopic, type TopicMatcher } from './topics/topics.js';
 import type { IngestContext } from './worker/ingest.js';
+import { announceToHub } from './worker/websub.js';
 
 export interface App {
   config: Config;
@@ -15,9 +16,20 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** What the ingest pipeline needs from an app: its store, compiled topics and fetch limits. */
+/**
+ * What the ingest pipeline needs from an app: its store, compiled topics and fetch limits. Topics that gained or
+ * changed stories are announced to the WebSub hub, if one is configured, and passed to `onTopicsChanged`.
+ */
 export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => void): IngestContext {
-  return { db: app.database.db, topics: app.matcher, fetchLimits: app.config.fetch, onTopicsChanged };
+  return {
+    db: app.database.db,
+    topics: app.matcher,
+    fetchLimits: app.config.fetch,
+    onTopicsChanged: (slugs) => {
+      onTopicsChanged?.(slugs);
+      void announceToHub(app.config.publish, slugs);
+    },
+  };
 }
 
 export interface AppOptions {

@@ -111,7 +111,7 @@ describe('end to end over HTTP', () => {
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
     const missing = await fetch(`${base}/topics/no-such-topic.rss`);
     expect(missing.status).toBe(404);
-    expect(await missing.text()).toBe('Not found\n');
+    expect(await missing.text()).toBe('No topic "no-such-topic"\n');
   });
 });
 

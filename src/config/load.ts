@@ -5,7 +5,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import type { z } from 'zod';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
 import { parseDuration } from './duration.js';
-import { configFileSchema, type FetchSettingsConfig, type SourceConfig, type TopicConfig } from './schema.js';
+import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type TopicConfig } from './schema.js';
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;
 
@@ -34,11 +34,21 @@ export interface FetchSettings extends FetchLimits {
 
 export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, perHost: 2, concurrency: 8 };
 
+export interface PublishSettings {
+  publicUrl?: string;
+  maxAgeSeconds: number;
+  maxLimit: number;
+  hub?: string;
+}
+
+export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200 };
+
 export interface Config {
   dir: string;
   sources: Source[];
   topics: Topic[];
   fetch: FetchSettings;
+  publish: PublishSettings;
 }
 
 export interface ConfigProblem {
@@ -144,7 +154,8 @@ export function loadConfig(dir: string): Config {
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
-  let fetchFile: string | undefined;
+  let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
+  const blockFiles = new Map<string, string>();
 
   for (const path of yamlFilesIn(absoluteDir)) {
     const file = new YamlFile(path, relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
@@ -160,11 +171,14 @@ export function loadConfig(dir: string): Config {
       problems.push(...parsed.error.issues.map((issue) => issueProblem(file, issue)));
       continue;
     }
-    if (parsed.data.fetch) {
-      if (fetchFile) problems.push(file.keyProblemAt(['fetch'], `a second fetch block (the first is in ${fetchFile})`));
-      fetchFile = file.displayPath;
-      fetch = toFetchSettings(parsed.data.fetch);
+    for (const block of ['fetch', 'publish'] as const) {
+      if (!parsed.data[block]) continue;
+      const first = blockFiles.get(block);
+      if (first) problems.push(file.keyProblemAt([block], `a second ${block} block (the first is in ${first})`));
+      blockFiles.set(block, file.displayPath);
     }
+    if (parsed.data.fetch) fetch = toFetchSettings(parsed.data.fetch);
+    if (parsed.data.publish) publish = toPublishSettings(parsed.data.publish);
     const fileUrl = pathToFileURL(path);
     (parsed.data.sources ?? []).forEach((source, index) => {
       const previous = seenSources.get(source.id);
@@ -192,7 +206,7 @@ export function loadConfig(dir: string): Config {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { dir: absoluteDir, sources, topics, fetch };
+  return { dir: absoluteDir, sources, topics, fetch, publish };
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -212,6 +226,15 @@ function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
     maxRedirects: settings.maxRedirects ?? DEFAULT_FETCH_SETTINGS.maxRedirects,
     perHost: settings.perHost ?? DEFAULT_FETCH_SETTINGS.perHost,
     concurrency: settings.concurrency ?? DEFAULT_FETCH_SETTINGS.concurrency,
+  };
+}
+
+function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
+  return {
+    ...(settings.publicUrl ? { publicUrl: settings.publicUrl.replace(/\/+$/, '') } : {}),
+    maxAgeSeconds: settings.maxAge ? parseDuration(settings.maxAge)! : DEFAULT_PUBLISH_SETTINGS.maxAgeSeconds,
+    maxLimit: settings.maxLimit ?? DEFAULT_PUBLISH_SETTINGS.maxLimit,
+    ...(settings.hub ? { hub: settings.hub } : {}),
   };
 }
 

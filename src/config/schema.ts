@@ -69,12 +69,26 @@ export const fetchSettingsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).optional(),
 });
 
+/** How topic feeds are served; any YAML file may hold this block, at most one. */
+export const publishSettingsSchema = z.strictObject({
+  /** Absolute base URL readers reach the server at (https://feeds.example.org); needed for WebSub. */
+  publicUrl: z.string().refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL').optional(),
+  /** Cache-Control max-age of feed responses. */
+  maxAge: duration.optional(),
+  /** Largest ?limit= a reader may ask for. */
+  maxLimit: z.number().int().min(1).max(1000).optional(),
+  /** A WebSub hub to announce and to ping when a topic gains stories. */
+  hub: z.string().refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL').optional(),
+});
+
 export const configFileSchema = z.strictObject({
   sources: z.array(sourceSchema).optional(),
   topics: z.array(topicSchema).optional(),
   fetch: fetchSettingsSchema.optional(),
+  publish: publishSettingsSchema.optional(),
 });
 
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type TopicConfig = z.infer<typeof topicSchema>;
 export type FetchSettingsConfig = z.infer<typeof fetchSettingsSchema>;
+export type PublishSettingsConfig = z.infer<typeof publishSettingsSchema>;

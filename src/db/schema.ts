@@ -142,6 +142,8 @@ export const topics = pgTable('topics', {
   /** Hash of what decides membership (query, exclude, sources, language): a change triggers a backfill. */
   definitionHash: text('definition_hash').notNull(),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  /** Bumped whenever the topic's entries may have changed: feed servers compare it to their cached renders. */
+  changedAt: timestamptz('changed_at').notNull().defaultNow(),
 });
 
 /** Materialized membership, decided at ingest: serving a topic is a range scan on (topic, published_at). */

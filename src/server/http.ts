@@ -1,19 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
+import type { Topic } from '../config/load.js';
 import { log } from '../log.js';
-import { topicEntries } from '../store/topics.js';
+import { topicEntries, topicVersion } from '../store/topics.js';
+import { chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag, type CachedBody } from './feed-cache.js';
+import { renderOpml } from './opml.js';
 import { renderIndexPage, renderTopicPage } from './page.js';
-import { CONTENT_TYPES, renderFeed, type FeedFormat } from './render.js';
+import { CONTENT_TYPES, feedUrl, renderFeed, type FeedFormat } from './render.js';
+import { BadRequest, encodeCursor, negotiateFormat, parsePageRequest, type PageRequest } from './request.js';
 
 export interface ServerOptions {
-  port?: number;
-  host?: string;
-  /** Public base URL (https://feeds.example.org); when unset it is taken from the request's Host header. */
+  /** Public base URL (https://feeds.example.org); when unset, publish.publicUrl, else the request's Host header. */
   publicUrl?: string;
 }
 
 const HEADLINES_ON_INDEX = 5;
+const TEXT = 'text/plain; charset=utf-8';
 const FEED_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; sandbox",
@@ -23,52 +26,133 @@ const PAGE_SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:",
 };
 
-function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}) {
-  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+function sendText(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  response.writeHead(status, { 'content-type': TEXT, 'content-length': Buffer.byteLength(body), ...headers });
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
-function baseUrlOf(request: IncomingMessage, options: ServerOptions): string {
-  if (options.publicUrl) return options.publicUrl.replace(/\/+$/, '');
-  const host = request.headers.host ?? `localhost:${options.port ?? 8080}`;
-  return `http://${host}`;
+/** Sends a cached body with validators, compression and 304s for conditional requests. */
+function sendBody(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: CachedBody,
+  headers: Record<string, string>,
+  lastModified?: Date,
+): void {
+  const encoding = chooseEncoding(request.headers['accept-encoding'], body);
+  const common: Record<string, string> = {
+    ...headers,
+    etag: etagFor(body, encoding),
+    vary: headers.vary ? `${headers.vary}, Accept-Encoding` : 'Accept-Encoding',
+    ...(lastModified ? { 'last-modified': lastModified.toUTCString() } : {}),
+  };
+  const ifNoneMatch = request.headers['if-none-match'];
+  const ifModifiedSince = Date.parse(request.headers['if-modified-since'] ?? '');
+  const notModified = ifNoneMatch
+    ? matchesEtag(ifNoneMatch, body)
+    : lastModified !== undefined && !Number.isNaN(ifModifiedSince) && Math.floor(lastModified.getTime() / 1000) * 1000 <= ifModifiedSince;
+  if (notModified) {
+    delete common['content-type'];
+    response.writeHead(304, common);
+    response.end();
+    return;
+  }
+  const bytes = encoding === 'identity' ? body.identity : body[encoding]!;
+  response.writeHead(200, { ...common, 'content-length': String(bytes.byteLength), ...(encoding === 'identity' ? {} : { 'content-encoding': encoding }) });
+  response.end(request.method === 'HEAD' ? undefined : bytes);
 }
 
-export function createAppServer(app: App, options: ServerOptions = {}): Server {
+export interface AppServer extends Server {
+  /** Rendered feeds, shared by all requests; exposed for tests and metrics. */
+  feedCache: FeedCache;
+}
+
+export function createAppServer(app: App, options: ServerOptions = {}): AppServer {
   const topicsBySlug = new Map(app.config.topics.map((topic) => [topic.slug, topic]));
   const { db } = app.database;
+  const { publish } = app.config;
+  const feedCache = new FeedCache();
+  const cacheControl = `public, max-age=${publish.maxAgeSeconds}`;
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return send(response, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { allow: 'GET, HEAD' });
-    }
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const baseUrl = baseUrlOf(request, options);
-    if (url.pathname === '/healthz') return send(response, 200, 'text/plain; charset=utf-8', 'ok\n');
-    if (url.pathname === '/') {
-      const topics = await Promise.all(
-        app.config.topics.map(async (topic) => ({ topic, latest: await topicEntries(db, topic.slug, HEADLINES_ON_INDEX) })),
-      );
-      return send(response, 200, 'text/html; charset=utf-8', renderIndexPage(baseUrl, topics), PAGE_SECURITY_HEADERS);
-    }
-    const match = /^\/topics\/([a-z0-9-]+)\.(rss|atom|json|html)$/.exec(url.pathname);
-    const topic = match ? topicsBySlug.get(match[1]!) : undefined;
-    if (!match || !topic) return send(response, 404, 'text/plain; charset=utf-8', 'Not found\n');
-    const entries = await topicEntries(db, topic.slug, topic.limit);
-    if (match[2] === 'html') {
-      return send(response, 200, 'text/html; charset=utf-8', renderTopicPage(baseUrl, topic, entries), PAGE_SECURITY_HEADERS);
-    }
-    const format = match[2] as FeedFormat;
-    return send(response, 200, CONTENT_TYPES[format], renderFeed(format, { topic, entries, baseUrl }), FEED_SECURITY_HEADERS);
+  const baseUrlOf = (request: IncomingMessage) => {
+    const configured = options.publicUrl ?? publish.publicUrl;
+    if (configured) return configured.replace(/\/+$/, '');
+    return `http://${request.headers.host ?? 'localhost'}`;
   };
 
-  return createServer((request, response) => {
+  const pageLinks = (baseUrl: string, topic: Topic, format: FeedFormat, page: PageRequest, next?: string) => {
+    const base = feedUrl(baseUrl, topic.slug, format);
+    const limit = page.limit === Math.min(topic.limit, publish.maxLimit) ? undefined : String(page.limit);
+    const url = (before?: string) => {
+      const params = new URLSearchParams();
+      if (limit) params.set('limit', limit);
+      if (before) params.set('before', before);
+      const query = params.toString();
+      return query ? `${base}?${query}` : base;
+    };
+    return { self: url(page.before ? encodeCursor(page.before) : undefined), first: url(), ...(next ? { next: url(next) } : {}) };
+  };
+
+  const serveFeed = async (request: IncomingMessage, response: ServerResponse, topic: Topic, format: FeedFormat | 'html', params: URLSearchParams, negotiated: boolean) => {
+    const page = parsePageRequest(params, topic.limit, publish.maxLimit);
+    const version = (await topicVersion(db, topic.slug)) ?? new Date(0);
+    const baseUrl = baseUrlOf(request);
+    const key = `${topic.slug}|${format}|${page.limit}|${page.before ? encodeCursor(page.before) : ''}|${baseUrl}`;
+    const body = await feedCache.get(key, version.getTime(), async () => {
+      // One extra entry tells whether an older page exists.
+      const entries = await topicEntries(db, topic.slug, page.limit + 1, page.before);
+      const shown = entries.slice(0, page.limit);
+      const last = shown.at(-1);
+      const next = entries.length > page.limit && last ? encodeCursor({ publishedAt: last.publishedAt, storyId: last.storyId }) : undefined;
+      if (format === 'html') return renderTopicPage(baseUrl, topic, shown);
+      return renderFeed(format, { topic, entries: shown, baseUrl, page: pageLinks(baseUrl, topic, format, page, next), hub: publish.hub });
+    });
+    const headers = {
+      'content-type': format === 'html' ? 'text/html; charset=utf-8' : CONTENT_TYPES[format],
+      'cache-control': cacheControl,
+      ...(format === 'html' ? PAGE_SECURITY_HEADERS : FEED_SECURITY_HEADERS),
+      ...(negotiated ? { vary: 'Accept' } : {}),
+      ...(publish.hub && format !== 'html' ? { link: `<${publish.hub}>; rel="hub", <${feedUrl(baseUrl, topic.slug, format)}>; rel="self"` } : {}),
+    };
+    sendBody(request, response, body, headers, version);
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
+    if (url.pathname === '/') {
+      const baseUrl = baseUrlOf(request);
+      const topics = await Promise.all(app.config.topics.map(async (topic) => ({ topic, latest: await topicEntries(db, topic.slug, HEADLINES_ON_INDEX) })));
+      return sendBody(request, response, makeBody(renderIndexPage(baseUrl, topics), 0), { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
+    }
+    if (url.pathname === '/opml') {
+      const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
+      const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));
+      return sendBody(request, response, makeBody(renderOpml(app.config.topics, baseUrlOf(request), newest), 0), {
+        'content-type': 'text/x-opml; charset=utf-8',
+        'content-disposition': 'inline; filename="wirefeed-topics.opml"',
+        'cache-control': cacheControl,
+        'x-content-type-options': 'nosniff',
+      });
+    }
+    const match = /^\/topics\/([a-z0-9-]+)(?:\.(rss|atom|json|html))?$/.exec(url.pathname);
+    const topic = match ? topicsBySlug.get(match[1]!) : undefined;
+    if (!match || !topic) return sendText(response, 404, match ? `No topic "${match[1]}"\n` : 'Not found\n');
+    const format = (match[2] as FeedFormat | 'html' | undefined) ?? negotiateFormat(request.headers.accept);
+    return serveFeed(request, response, topic, format, url.searchParams, match[2] === undefined);
+  };
+
+  const server = createServer((request, response) => {
     handle(request, response).catch((error: Error) => {
+      if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
       log.error({ url: request.url, error: error.message }, 'request failed');
-      if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'Internal server error\n');
+      if (!response.headersSent) sendText(response, 500, 'Internal server error\n');
       else response.destroy();
     });
-  });
+  }) as AppServer;
+  server.feedCache = feedCache;
+  return server;
 }
 
 /** Starts listening and resolves with the bound address (port 0 picks a free port). */

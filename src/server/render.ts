@@ -15,6 +15,10 @@ export interface RenderInput {
   entries: FeedEntry[];
   /** Absolute base URL of this server, without a trailing slash. */
   baseUrl: string;
+  /** RFC 5005 paging: this page, the newest page, and the next (older) page if there is one. */
+  page?: { self: string; first: string; next?: string };
+  /** WebSub hub to announce. */
+  hub?: string;
 }
 
 // Characters XML 1.0 forbids; one in any field would make the whole document invalid.
@@ -54,8 +58,9 @@ function feedUpdated(entries: FeedEntry[]): Date {
   return entries.reduce((latest, entry) => (entry.updatedAt > latest ? entry.updatedAt : latest), new Date(0));
 }
 
-function buildFeed(input: RenderInput): Feed {
+function buildFeed(input: RenderInput, format: 'rss' | 'atom'): Feed {
   const { topic, entries, baseUrl } = input;
+  const self = input.page?.self ?? feedUrl(baseUrl, topic.slug, format);
   const feed = new Feed({
     id: feedUrl(baseUrl, topic.slug, 'atom'),
     title: clean(topic.title),
@@ -64,7 +69,8 @@ function buildFeed(input: RenderInput): Feed {
     updated: feedUpdated(entries),
     generator: 'Wirefeed',
     copyright: 'Each entry belongs to the outlet that published it.',
-    feedLinks: { rss: feedUrl(baseUrl, topic.slug, 'rss'), atom: feedUrl(baseUrl, topic.slug, 'atom'), json: feedUrl(baseUrl, topic.slug, 'json') },
+    feedLinks: { [format]: self },
+    ...(input.hub ? { hub: input.hub } : {}),
   });
   for (const entry of entries) {
     const item: Item = {
@@ -92,8 +98,10 @@ function renderJsonFeed(input: RenderInput): string {
     version: 'https://jsonfeed.org/version/1.1',
     title: topic.title,
     home_page_url: topicPageUrl(baseUrl, topic.slug),
-    feed_url: feedUrl(baseUrl, topic.slug, 'json'),
+    feed_url: input.page?.self ?? feedUrl(baseUrl, topic.slug, 'json'),
     description: topic.description ?? `Wirefeed topic: ${topic.query}`,
+    ...(input.page?.next ? { next_url: input.page.next } : {}),
+    ...(input.hub ? { hubs: [{ type: 'WebSub', url: input.hub }] } : {}),
     items: entries.map((entry) => ({
       id: storyUrn(entry.storyId),
       url: entryLink(entry, input),
@@ -122,8 +130,23 @@ function renderJsonFeed(input: RenderInput): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
+const xmlAttribute = (text: string) => escapeHtml(text);
+
+/**
+ * Adds RFC 5005 paging links next to the self link (the feed package writes self and hub links only): `first` for the
+ * newest page and `next` for older entries.
+ */
+function withPageLinks(xml: string, format: 'rss' | 'atom', page: NonNullable<RenderInput['page']>): string {
+  const link = (rel: string, href: string) =>
+    format === 'atom' ? `<link rel="${rel}" href="${xmlAttribute(href)}"/>` : `<atom:link href="${xmlAttribute(href)}" rel="${rel}"/>`;
+  const extra = [link('first', page.first), ...(page.next ? [link('next', page.next)] : [])];
+  const selfLink = format === 'atom' ? /<link rel="self"[^>]*\/>/ : /<atom:link [^>]*rel="self"[^>]*\/>/;
+  return xml.replace(selfLink, (self) => [self, ...extra].join('\n        '));
+}
+
 export function renderFeed(format: FeedFormat, input: RenderInput): string {
   if (format === 'json') return renderJsonFeed(input);
-  const feed = buildFeed(input);
-  return format === 'rss' ? feed.rss2() : feed.atom1();
+  const feed = buildFeed(input, format);
+  const xml = format === 'rss' ? feed.rss2() : feed.atom1();
+  return input.page ? withPageLinks(xml, format, input.page) : xml;
 }

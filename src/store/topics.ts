@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Topic } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
@@ -28,10 +28,30 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
       await tx
         .insert(topics)
         .values({ slug: topic.slug, ...values })
-        .onConflictDoUpdate({ target: topics.slug, set: { ...values, updatedAt: sql`now()` } });
+        .onConflictDoUpdate({ target: topics.slug, set: { ...values, updatedAt: sql`now()`, changedAt: sql`now()` } });
     }
   });
   return changed;
+}
+
+/**
+ * Marks topics as changed: the given ones, and every topic holding one of the given stories (a story that gained an
+ * outlet or a revision changes its entry). Feed servers re-render a topic when its changed_at moves.
+ */
+export async function touchTopics(db: Database, changes: { slugs?: string[]; storyIds?: string[] }): Promise<void> {
+  const conditions = [];
+  if (changes.slugs?.length) conditions.push(inArray(topics.slug, changes.slugs));
+  if (changes.storyIds?.length) {
+    conditions.push(inArray(topics.slug, db.selectDistinct({ slug: topicStories.topicSlug }).from(topicStories).where(inArray(topicStories.storyId, changes.storyIds))));
+  }
+  if (conditions.length === 0) return;
+  await db.update(topics).set({ changedAt: sql`now()` }).where(or(...conditions));
+}
+
+/** When each topic last changed, for feed caches. */
+export async function topicVersion(db: Database, slug: string): Promise<Date | undefined> {
+  const [row] = await db.select({ changedAt: topics.changedAt }).from(topics).where(eq(topics.slug, slug));
+  return row?.changedAt;
 }
 
 export async function addMemberships(db: Database, memberships: Membership[]): Promise<number> {
@@ -108,6 +128,7 @@ export async function backfillTopic(db: Database, topic: CompiledTopic, matcher:
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
     const rows = [...matched].map(([storyId, publishedAt]) => ({ topicSlug: topic.slug, storyId, publishedAt }));
     for (let start = 0; start < rows.length; start += PAGE) await addMemberships(tx, rows.slice(start, start + PAGE));
+    await touchTopics(tx, { slugs: [topic.slug] });
   });
   return matched.size;
 }
@@ -157,8 +178,17 @@ async function otherOutlets(db: Database, entries: Array<{ storyId: string; repr
   return byStory;
 }
 
-/** The newest stories of a topic with their representative item: an index range scan on topic_stories. */
-export async function topicEntries(db: Database, slug: string, limit: number): Promise<FeedEntry[]> {
+/** Where a page of a topic feed ends: entries are ordered by (published_at, story_id), newest first. */
+export interface FeedCursor {
+  publishedAt: Date;
+  storyId: string;
+}
+
+/**
+ * The newest stories of a topic (older than `before`, for paging) with their representative item: an index range
+ * scan on topic_stories.
+ */
+export async function topicEntries(db: Database, slug: string, limit: number, before?: FeedCursor): Promise<FeedEntry[]> {
   const rows = await db
     .select({
       representativeId: items.id,
@@ -181,7 +211,14 @@ export async function topicEntries(db: Database, slug: string, limit: number): P
     .innerJoin(stories, eq(stories.id, topicStories.storyId))
     .innerJoin(items, eq(items.id, stories.representativeItemId))
     .innerJoin(sources, eq(sources.id, items.sourceId))
-    .where(eq(topicStories.topicSlug, slug))
+    .where(
+      and(
+        eq(topicStories.topicSlug, slug),
+        before
+          ? or(lt(topicStories.publishedAt, before.publishedAt), and(eq(topicStories.publishedAt, before.publishedAt), lt(topicStories.storyId, before.storyId)))
+          : undefined,
+      ),
+    )
     .orderBy(desc(topicStories.publishedAt), desc(topicStories.storyId))
     .limit(limit);
   const outlets = await otherOutlets(db, rows);

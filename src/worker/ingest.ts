@@ -7,7 +7,7 @@ import { parseFeed } from '../parse/index.js';
 import { storeItems, type StoredItem } from '../store/items.js';
 import { refreshStories } from '../store/stories.js';
 import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
-import { addMemberships, type Membership } from '../store/topics.js';
+import { addMemberships, touchTopics, type Membership } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
@@ -78,6 +78,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
       );
       await addMemberships(tx, memberships);
       await refreshStories(tx, result.touchedStories);
+      await touchTopics(tx, { slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: result.touchedStories });
       memberships.forEach((membership) => gained.add(membership.topicSlug));
       // A revision changes its story's entry even when no topic gains a story.
       if (result.revised.length > 0) topicsOf(context.topics, result.revised, source.id).forEach((slug) => gained.add(slug));

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+/** A rendered feed in every encoding we serve, with its strong validator. */
+export interface CachedBody {
+  /** When the topic last changed as of this render (the topics.changed_at it was rendered for). */
+  version: number;
+  identity: Buffer;
+  gzip?: Buffer;
+  br?: Buffer;
+  /** Strong ETag of the identity bytes; encodings get a suffix so each representation has its own. */
+  etag: string;
+}
+
+const COMPRESS_ABOVE = 1024;
+
+export function makeBody(text: string, version: number): CachedBody {
+  const identity = Buffer.from(text);
+  const etag = `"${createHash('sha256').update(identity).digest('base64url').slice(0, 27)}"`;
+  if (identity.byteLength < COMPRESS_ABOVE) return { version, identity, etag };
+  return {
+    version,
+    identity,
+    etag,
+    gzip: gzipSync(identity, { level: 6 }),
+    br: brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 6 } }),
+  };
+}
+
+/** The best encoding the client accepts that we have: br, then gzip, else identity. */
+export function chooseEncoding(acceptEncoding: string | undefined, body: CachedBody): 'br' | 'gzip' | 'identity' {
+  const accepted = new Map(
+    (acceptEncoding ?? '').split(',').map((part) => {
+      const [name = '', ...params] = part.trim().toLowerCase().split(';');
+      return [name.trim(), Number(/q\s*=\s*([\d.]+)/.exec(params.join(';'))?.[1] ?? 1)] as const;
+    }),
+  );
+  const ok = (name: string) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0;
+  if (body.br && ok('br')) return 'br';
+  if (body.gzip && ok('gzip')) return 'gzip';
+  return 'identity';
+}
+
+export function etagFor(body: CachedBody, encoding: 'br' | 'gzip' | 'identity'): string {
+  return encoding === 'identity' ? body.etag : body.etag.replace(/"$/, `-${encoding === 'gzip' ? 'gz' : 'br'}"`);
+}
+
+/** If-None-Match with weak comparison (RFC 9110 13.1.2): any encoding's tag of the same content matches. */
+export function matchesEtag(ifNoneMatch: string | undefined, body: CachedBody): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  const base = body.etag.slice(1, -1);
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').replace(/-(gz|br)$/, '') === base);
+}
+
+/** Rendered feeds by request key, least recently used dropped past `capacity`. */
+export class FeedCache {
+  private readonly entries = new Map<string, CachedBody>();
+  renders = 0;
+
+  constructor(private readonly capacity = 500) {}
+
+  /** The cached body for `key` if it was rendered for `version`, else a fresh render (then cached). */
+  async get(key: string, version: number, render: () => Promise<string>): Promise<CachedBody> {
+    const cached = this.entries.get(key);
+    if (cached && cached.version === version) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      return cached;
+    }
+    const body = makeBody(await render(), version);
+    this.renders++;
+    this.entries.delete(key);
+    this.entries.set(key, body);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return body;
+  }
+}

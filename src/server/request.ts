@@ -1,0 +1,66 @@
+/** Parsing what a feed request asks for: format, page size and position. Pure; errors become 400 responses. */
+import type { FeedCursor } from '../store/topics.js';
+import type { FeedFormat } from './render.js';
+
+export class BadRequest extends Error {}
+
+const ACCEPTED: Array<[string, FeedFormat | 'html']> = [
+  ['application/atom+xml', 'atom'],
+  ['application/rss+xml', 'rss'],
+  ['application/feed+json', 'json'],
+  ['application/json', 'json'],
+  ['text/html', 'html'],
+  ['application/xhtml+xml', 'html'],
+  ['application/xml', 'atom'],
+  ['text/xml', 'rss'],
+];
+
+/** The representation an Accept header prefers for /topics/<slug>: by q-value, then by order; RSS when anything goes. */
+export function negotiateFormat(accept: string | undefined): FeedFormat | 'html' {
+  const ranges = (accept ?? '*/*')
+    .split(',')
+    .map((part, index) => {
+      const [type = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = Number(/q\s*=\s*([\d.]+)/.exec(params.join(';'))?.[1] ?? 1);
+      return { type: type.trim(), q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((range) => range.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const range of ranges) {
+    const match = ACCEPTED.find(([type]) => type === range.type);
+    if (match) return match[1];
+    if (range.type === '*/*' || range.type === 'application/*') return 'rss';
+  }
+  return 'rss';
+}
+
+export function encodeCursor(cursor: FeedCursor): string {
+  return Buffer.from(`${cursor.publishedAt.toISOString()}|${cursor.storyId}`).toString('base64url');
+}
+
+export function decodeCursor(text: string): FeedCursor {
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  const [iso, storyId] = decoded.split('|');
+  const publishedAt = new Date(iso ?? '');
+  if (!storyId || !/^[0-9a-z-]+$/.test(storyId) || Number.isNaN(publishedAt.getTime()) || encodeCursor({ publishedAt, storyId }) !== text) {
+    throw new BadRequest('invalid "before" cursor: use the next link of a feed page');
+  }
+  return { publishedAt, storyId };
+}
+
+export interface PageRequest {
+  limit: number;
+  before?: FeedCursor;
+}
+
+/** ?limit= (1 to maxLimit; default the topic's) and ?before= (a cursor from a next link). Unknown parameters are ignored. */
+export function parsePageRequest(params: URLSearchParams, defaultLimit: number, maxLimit: number): PageRequest {
+  const limitText = params.get('limit');
+  let limit = Math.min(defaultLimit, maxLimit);
+  if (limitText !== null) {
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new BadRequest(`invalid limit "${limitText}": use a whole number from 1 to ${maxLimit}`);
+    limit = Math.min(Number(limitText), maxLimit);
+  }
+  const before = params.get('before');
+  return before === null ? { limit } : { limit, before: decodeCursor(before) };
+}
