@@ -11,6 +11,7 @@ import { clusterBench } from './cluster.js';
 import { formatTable, type Figure } from './figures.js';
 import { matchBench } from './match.js';
 import { scaleBench } from './scale.js';
+import { serveBench } from './serve.js';
 
 interface Benchmark {
   name: string;
@@ -18,6 +19,10 @@ interface Benchmark {
 }
 
 const BENCHMARKS: Benchmark[] = [
+  {
+    name: 'serve',
+    run: (database, quick, progress) => serveBench(database, quick ? 2 : 8, progress),
+  },
   {
     name: 'scale',
     // 1M items only on Postgres: the embedded PGlite is for one person's store.

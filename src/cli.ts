@@ -76,7 +76,8 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       const app = await openApp({ configDir: values.config as string });
       const server = await startServer(app);
-      const worker = startWorker(app);
+      // In one process the server hears of changed topics at once; separate servers notice within a second.
+      const worker = startWorker(app, { onTopicsChanged: (slugs) => server.invalidateTopics(slugs) });
       return runUntilSignal(app, { worker, server });
     },
   },

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { sql } from 'drizzle-orm';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
@@ -52,7 +53,8 @@ beforeAll(async () => {
   app = await openApp({ configDir: dir, database: database.handle });
   // All outlets but NHK now; NHK later, to see feeds change.
   for (const outlet of OUTLET_IDS.filter((id) => id !== 'nhk')) await ingestSource(ingestContext(app), app.config.sources.find((source) => source.id === outlet)!);
-  server = createAppServer(app, { publicUrl: undefined });
+  // Versions are read from the database on every request: what a separate feed server process sees.
+  server = createAppServer(app, { versionTtlMs: 0 });
   base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
 });
 
@@ -152,6 +154,21 @@ describe(`publishing (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglit
     expect(after.status).toBe(200);
     expect(after.headers.get('etag')).not.toBe(etag);
     expect(Date.parse(after.headers.get('last-modified')!)).toBeGreaterThanOrEqual(Date.parse(lastModified));
+  });
+
+  it('within the version delay, a server sees its own process change topics at once through invalidateTopics', async () => {
+    const cached = createAppServer(app, { versionTtlMs: 60_000 });
+    const url = `http://127.0.0.1:${(await listen(cached, 0, '127.0.0.1')).port}/topics/everything.json?limit=2`;
+    try {
+      const before = await fetch(url);
+      await app.database.db.execute(sql`update topics set changed_at = now() + interval '1 second' where slug = 'everything'`);
+      expect((await fetch(url)).headers.get('last-modified')).toBe(before.headers.get('last-modified'));
+      cached.invalidateTopics(['everything']);
+      expect((await fetch(url)).headers.get('last-modified')).not.toBe(before.headers.get('last-modified'));
+    } finally {
+      cached.closeAllConnections();
+      await new Promise((done) => cached.close(done));
+    }
   });
 
   it('compresses with br or gzip, each encoding with its own ETag', async () => {

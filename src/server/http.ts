@@ -13,6 +13,11 @@ import { BadRequest, encodeCursor, negotiateFormat, parsePageRequest, type PageR
 export interface ServerOptions {
   /** Public base URL (https://feeds.example.org); when unset, publish.publicUrl, else the request's Host header. */
   publicUrl?: string;
+  /**
+   * How long a topic's version (topics.changed_at) is trusted before asking the database again. Changes made in
+   * this process are seen at once (`invalidateTopics`); changes by other worker processes within this delay.
+   */
+  versionTtlMs?: number;
 }
 
 const HEADLINES_ON_INDEX = 5;
@@ -65,6 +70,8 @@ function sendBody(
 export interface AppServer extends Server {
   /** Rendered feeds, shared by all requests; exposed for tests and metrics. */
   feedCache: FeedCache;
+  /** Forgets the remembered versions of these topics, so the next request re-reads them (and re-renders if changed). */
+  invalidateTopics(slugs: readonly string[]): void;
 }
 
 export function createAppServer(app: App, options: ServerOptions = {}): AppServer {
@@ -73,6 +80,15 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
   const { publish } = app.config;
   const feedCache = new FeedCache();
   const cacheControl = `public, max-age=${publish.maxAgeSeconds}`;
+  const versionTtlMs = options.versionTtlMs ?? 1000;
+  const versions = new Map<string, { version: Date; checkedAt: number }>();
+  const versionOf = async (slug: string): Promise<Date> => {
+    const known = versions.get(slug);
+    if (known && Date.now() - known.checkedAt < versionTtlMs) return known.version;
+    const version = (await topicVersion(db, slug)) ?? new Date(0);
+    versions.set(slug, { version, checkedAt: Date.now() });
+    return version;
+  };
 
   const baseUrlOf = (request: IncomingMessage) => {
     const configured = options.publicUrl ?? publish.publicUrl;
@@ -95,7 +111,7 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
 
   const serveFeed = async (request: IncomingMessage, response: ServerResponse, topic: Topic, format: FeedFormat | 'html', params: URLSearchParams, negotiated: boolean) => {
     const page = parsePageRequest(params, topic.limit, publish.maxLimit);
-    const version = (await topicVersion(db, topic.slug)) ?? new Date(0);
+    const version = await versionOf(topic.slug);
     const baseUrl = baseUrlOf(request);
     const key = `${topic.slug}|${format}|${page.limit}|${page.before ? encodeCursor(page.before) : ''}|${baseUrl}`;
     const body = await feedCache.get(key, version.getTime(), async () => {
@@ -152,6 +168,7 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
     });
   }) as AppServer;
   server.feedCache = feedCache;
+  server.invalidateTopics = (slugs) => slugs.forEach((slug) => versions.delete(slug));
   return server;
 }
 
