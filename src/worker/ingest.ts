@@ -4,7 +4,8 @@ import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fet
 import { log } from '../log.js';
 import { normalizeItem } from '../normalize/item.js';
 import { parseFeed } from '../parse/index.js';
-import { storeItems, type StoredItem } from '../store/items.js';
+import { storeItems, type StoreResult } from '../store/items.js';
+import type { NormalizedItem } from '../normalize/item.js';
 import { refreshStories } from '../store/stories.js';
 import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
 import { addMemberships, touchTopics, type Membership } from '../store/topics.js';
@@ -20,8 +21,30 @@ export interface IngestContext {
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
-function topicsOf(topics: TopicMatcher, revised: StoredItem[], sourceId: string): string[] {
-  return [...new Set(revised.flatMap(({ item }) => topics.match(item, sourceId)))];
+/**
+ * The store step of the pipeline, inside the caller's transaction: stores (or recognizes, or revises) the items,
+ * files new and revised ones under the topics they match, refreshes the stories they touched and marks changed
+ * topics. Returns the store result and the topics whose feeds changed.
+ */
+export async function storeAndMatch(
+  tx: Database,
+  topics: TopicMatcher,
+  sourceId: string,
+  items: NormalizedItem[],
+): Promise<{ result: StoreResult; changedTopics: string[] }> {
+  const result = await storeItems(tx, sourceId, items);
+  const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
+    topics.match(item, sourceId).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
+  );
+  await addMemberships(tx, memberships);
+  await refreshStories(tx, result.touchedStories);
+  const gained = [...new Set(memberships.map((membership) => membership.topicSlug))];
+  await touchTopics(tx, { slugs: gained, storyIds: result.touchedStories });
+  // A revision or a new outlet changes a story's entry even when no topic gains a story; touchTopics covered the
+  // database, this tells the caller (for caches and WebSub).
+  const changed = new Set(gained);
+  for (const { item } of result.revised) topics.match(item, sourceId).forEach((slug) => changed.add(slug));
+  return { result, changedTopics: [...changed] };
 }
 
 export interface SourceOutcome {
@@ -72,16 +95,8 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     );
     const gained = new Set<string>();
     const stored = await db.transaction(async (tx) => {
-      const result = await storeItems(tx, source.id, normalized);
-      const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
-        context.topics.match(item, source.id).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
-      );
-      await addMemberships(tx, memberships);
-      await refreshStories(tx, result.touchedStories);
-      await touchTopics(tx, { slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: result.touchedStories });
-      memberships.forEach((membership) => gained.add(membership.topicSlug));
-      // A revision changes its story's entry even when no topic gains a story.
-      if (result.revised.length > 0) topicsOf(context.topics, result.revised, source.id).forEach((slug) => gained.add(slug));
+      const { result, changedTopics } = await storeAndMatch(tx, context.topics, source.id, normalized);
+      changedTopics.forEach((slug) => gained.add(slug));
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetch(
         tx,
