@@ -12,6 +12,7 @@ import { formatTable, type Figure } from './figures.js';
 import { matchBench } from './match.js';
 import { scaleBench } from './scale.js';
 import { serveBench } from './serve.js';
+import { ingestBench } from './ingest.js';
 
 interface Benchmark {
   name: string;
@@ -19,6 +20,10 @@ interface Benchmark {
 }
 
 const BENCHMARKS: Benchmark[] = [
+  {
+    name: 'ingest',
+    run: (database, quick, progress) => ingestBench(database, quick ? 20 : 200, 50, progress),
+  },
   {
     name: 'serve',
     run: (database, quick, progress) => serveBench(database, quick ? 2 : 8, progress),

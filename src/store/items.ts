@@ -119,6 +119,24 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
   };
 }
 
+/**
+ * Writes band rows as three array parameters unnested by the server: two dozen rows per item make a row-per-VALUES
+ * insert costly to build and to parse.
+ */
+async function insertBands(db: Database, rows: Array<{ band: string; itemId: number; publishedAt: Date }>): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    insert into ${itemBands} (band, item_id, published_at)
+    select * from unnest(${arrayLiteral(rows.map((row) => row.band))}::text[], ${arrayLiteral(rows.map((row) => row.itemId))}::bigint[],
+                         ${arrayLiteral(rows.map((row) => row.publishedAt.toISOString()))}::timestamptz[])
+    on conflict do nothing`);
+}
+
+/** A Postgres array literal ('{"a","b"}') sent as one text parameter; both drivers pass text through unchanged. */
+function arrayLiteral(values: Array<string | number>): string {
+  return `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
 /** Stored items sharing an LSH band with any of `bands` inside [from, to]: the only ones worth comparing. */
 async function loadCandidates(db: Database, bands: string[], from: Date, to: Date): Promise<Map<string, ClusterCandidate[]>> {
   const byBand = new Map<string, ClusterCandidate[]>();
@@ -144,7 +162,9 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
       language: row.language,
       print: { titleTerms: titleTerms(row.title), titleSignature: row.titleSignature, bodySignature: row.bodySignature, shingleCount: row.shingleCount },
     };
-    byBand.set(row.band, [...(byBand.get(row.band) ?? []), candidate]);
+    const list = byBand.get(row.band);
+    if (list) list.push(candidate);
+    else byBand.set(row.band, [candidate]);
   }
   return byBand;
 }
@@ -208,7 +228,7 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
       .set({ ...versionColumns(entry, print), updatedAt, revision: sql`${items.revision} + 1` })
       .where(eq(items.id, existing.id));
     await db.delete(itemBands).where(eq(itemBands.itemId, existing.id));
-    await db.insert(itemBands).values(fingerprintBands(print).map((band) => ({ band, itemId: existing.id, publishedAt: existing.publishedAt }))).onConflictDoNothing();
+    await insertBands(db, fingerprintBands(print).map((band) => ({ band, itemId: existing.id, publishedAt: existing.publishedAt })));
     result.revised.push({ id: existing.id, storyId: existing.storyId, item: entry.item });
     touched.add(existing.storyId);
   }
@@ -231,7 +251,9 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   const assigned: string[] = [];
 
   for (const [index, entry] of fresh.entries()) {
-    const candidates = bands[index]!.flatMap((band) => candidatesByBand.get(band) ?? []).map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
+    // An item met in several bands is compared once.
+    const met = new Set(bands[index]!.flatMap((band) => candidatesByBand.get(band) ?? []));
+    const candidates = [...met].map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
     const matches = [...new Set(matchingStories({ title: entry.item.title, text: textOf(entry.item), publishedAt: entry.item.publishedAt, language: entry.item.language, print: prints[index] }, candidates))];
     let storyId: string;
     if (matches.length === 0) {
@@ -246,7 +268,11 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
     }
     assigned.push(storyId);
     const self: ClusterCandidate = { storyId, publishedAt: entry.item.publishedAt, language: entry.item.language ?? null, print: prints[index]! };
-    for (const band of bands[index]!) candidatesByBand.set(band, [...(candidatesByBand.get(band) ?? []), self]);
+    for (const band of bands[index]!) {
+      const list = candidatesByBand.get(band);
+      if (list) list.push(self);
+      else candidatesByBand.set(band, [self]);
+    }
   }
 
   const storyOf = (index: number) => resolve(assigned[index]!);
@@ -278,9 +304,7 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
     const row = insertedByKey.get(entry.key);
     return row ? bands[index]!.map((band) => ({ band, itemId: row.id, publishedAt: entry.item.publishedAt })) : [];
   });
-  for (let start = 0; start < bandRows.length; start += 1000) {
-    await db.insert(itemBands).values(bandRows.slice(start, start + 1000)).onConflictDoNothing();
-  }
+  await insertBands(db, bandRows);
   const dropsByKeep = new Map<string, string[]>();
   for (const dropped of merges.keys()) {
     if (newStories.has(dropped)) continue; // never written

@@ -1,0 +1,72 @@
+/**
+ * The whole ingest pipeline (parse, normalize, identity, clustering, topic matching with 50 topics, store) over
+ * documents x items in RSS 2.0, Atom and RSS 1.0, against bare rss-parser parseString of the same documents (the
+ * baseline: parsing alone). Then the same documents again, all duplicates.
+ */
+import Parser from 'rss-parser';
+import { sql } from 'drizzle-orm';
+import type { DatabaseHandle } from '../src/db/client.js';
+import { sources, topics as topicsTable } from '../src/db/schema.js';
+import { normalizeItem } from '../src/normalize/item.js';
+import { parseFeed } from '../src/parse/index.js';
+import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
+import { storeAndMatch } from '../src/worker/ingest.js';
+import { Corpus } from './corpus.js';
+import { feedDocument, type DocumentFormat } from './documents.js';
+import type { Figure } from './figures.js';
+
+const FORMATS: DocumentFormat[] = ['rss', 'atom', 'rdf'];
+
+export async function ingestBench(database: DatabaseHandle, documentCount: number, itemsPerDocument: number, progress: (line: string) => void): Promise<Figure[]> {
+  const { db } = database;
+  await db.execute(sql`truncate topic_stories, item_bands, items, stories, fetch_log, topics, sources cascade`);
+  const corpus = new Corpus(11);
+  const now = Date.now();
+  const documents = Array.from({ length: documentCount }, (_, index) => {
+    const sourceId = `outlet-${index}`;
+    const items = Array.from({ length: itemsPerDocument }, (_, item) =>
+      corpus.story(index * itemsPerDocument + item, new Date(now - (index * itemsPerDocument + item) * 60_000), sourceId),
+    );
+    return { sourceId, text: feedDocument(FORMATS[index % FORMATS.length]!, sourceId, items) };
+  });
+  await db.insert(sources).values(documents.map(({ sourceId }) => ({ id: sourceId, url: `https://bench.example/${sourceId}`, pollSeconds: 900 })));
+  const topicList = Array.from({ length: 50 }, (_, index) => ({ slug: `topic-${index}`, title: `Topic ${index}`, query: `${corpus.sentence(1)} OR "${corpus.sentence(2)}"`, limit: 50 }));
+  await db.insert(topicsTable).values(topicList.map((topic) => ({ slug: topic.slug, title: topic.title, query: topic.query, definitionHash: 'bench' })));
+  const matcher = new TopicMatcher(compileTopics(topicList));
+  const totalItems = documentCount * itemsPerDocument;
+  const megabytes = documents.reduce((sum, document) => sum + document.text.length, 0) / 1e6;
+  progress(`ingest: ${documentCount} documents, ${totalItems} items, ${megabytes.toFixed(1)} MB`);
+
+  const parseOnly = async () => {
+    const started = performance.now();
+    for (const { text } of documents) await new Parser().parseString(text);
+    return performance.now() - started;
+  };
+  const pipeline = async () => {
+    const started = performance.now();
+    let stored = 0;
+    for (const { sourceId, text } of documents) {
+      const fetchedAt = new Date();
+      const feed = await parseFeed(text);
+      const items = feed.items.map((item) => normalizeItem(item, feed, { feedUrl: `https://bench.example/${sourceId}`, fetchedAt, shortUrlHosts: [] }));
+      const { result } = await db.transaction((tx) => storeAndMatch(tx, matcher, sourceId, items));
+      stored += result.stored.length;
+    }
+    return { ms: performance.now() - started, stored };
+  };
+
+  const baselineMs = await parseOnly();
+  const first = await pipeline();
+  if (first.stored !== totalItems) throw new Error(`stored ${first.stored} of ${totalItems} items`);
+  const again = await pipeline();
+  if (again.stored !== 0) throw new Error(`the second pass stored ${again.stored} items; all should be duplicates`);
+  const perSecond = (ms: number) => (totalItems * 1000) / ms;
+  progress(`ingest: pipeline ${perSecond(first.ms).toFixed(0)} items/s, duplicates ${perSecond(again.ms).toFixed(0)} items/s, rss-parser ${perSecond(baselineMs).toFixed(0)} items/s`);
+  return [
+    { benchmark: 'ingest', metric: `bare rss-parser parseString (${documentCount} docs x ${itemsPerDocument})`, value: perSecond(baselineMs), unit: 'items/s', size: totalItems },
+    { benchmark: 'ingest', metric: 'whole pipeline, new items', value: perSecond(first.ms), unit: 'items/s', size: totalItems },
+    { benchmark: 'ingest', metric: 'whole pipeline, all duplicates', value: perSecond(again.ms), unit: 'items/s', size: totalItems },
+    { benchmark: 'ingest', metric: 'pipeline (new items) / parse-only throughput', value: first.ms ? baselineMs / first.ms : 0, unit: 'x', baseline: 'bare rss-parser', headline: true },
+    { benchmark: 'ingest', metric: 'pipeline (duplicates) / parse-only throughput', value: again.ms ? baselineMs / again.ms : 0, unit: 'x', baseline: 'bare rss-parser', headline: true },
+  ];
+}
