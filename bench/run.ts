@@ -13,6 +13,8 @@ import { matchBench } from './match.js';
 import { scaleBench } from './scale.js';
 import { serveBench } from './serve.js';
 import { ingestBench } from './ingest.js';
+import { fetchBench } from './fetch.js';
+import { memoryBench } from './memory.js';
 
 interface Benchmark {
   name: string;
@@ -23,6 +25,14 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'ingest',
     run: (database, quick, progress) => ingestBench(database, quick ? 20 : 200, 50, progress),
+  },
+  {
+    name: 'fetch',
+    run: (database, quick, progress) => fetchBench(database, quick ? 100 : 1_000, progress),
+  },
+  {
+    name: 'memory',
+    run: (_database, quick, progress) => memoryBench(quick ? 100 : 1_000, progress),
   },
   {
     name: 'serve',

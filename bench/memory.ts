@@ -1,0 +1,33 @@
+/**
+ * Peak resident memory of a worker process taking 1,000 sources through one pass, against the same process right
+ * after it opened its store and config (the baseline). Runs in a child process so the benchmark's own memory is not
+ * counted.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
+import type { Figure } from './figures.js';
+
+const run = promisify(execFile);
+
+export async function memoryBench(sourceCount: number, progress: (line: string) => void): Promise<Figure[]> {
+  const hosts = await startFixtureHosts(8, 20);
+  try {
+    const dir = sourcesConfig(hosts, sourceCount, 8);
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./memory-child.ts', import.meta.url).pathname, dir], {
+      env: { ...process.env, LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? {} : { DATABASE_URL: '' }) },
+      maxBuffer: 1024 * 1024,
+    });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { idle: number; peak: number; ok: number; failed: number };
+    if (result.ok !== sourceCount) throw new Error(`${result.failed} of ${sourceCount} sources failed in the memory run`);
+    const mib = (bytes: number) => bytes / 2 ** 20;
+    progress(`memory: idle ${mib(result.idle).toFixed(0)} MiB, peak ${mib(result.peak).toFixed(0)} MiB over ${sourceCount} sources`);
+    return [
+      { benchmark: 'memory', metric: 'worker RSS after start (config and store open)', value: mib(result.idle), unit: 'MiB' },
+      { benchmark: 'memory', metric: `worker peak RSS through one pass of ${sourceCount} sources`, value: mib(result.peak), unit: 'MiB', size: sourceCount },
+      { benchmark: 'memory', metric: 'peak / idle RSS', value: result.peak / result.idle, unit: 'x', baseline: 'idle worker', headline: true },
+    ];
+  } finally {
+    await hosts.close();
+  }
+}
