@@ -5,11 +5,11 @@
  */
 import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../src/db/client.js';
-import { itemBands, items, sources, stories } from '../src/db/schema.js';
+import { items, sources, stories } from '../src/db/schema.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from '../src/dedup/key.js';
 import type { NormalizedItem } from '../src/normalize/item.js';
-import { storeItems } from '../src/store/items.js';
+import { insertBands, storeItems } from '../src/store/items.js';
 import { Corpus } from './corpus.js';
 import type { Figure } from './figures.js';
 
@@ -42,8 +42,7 @@ async function fill(database: DatabaseHandle, corpus: Corpus, count: number, now
           })),
         )
         .returning({ id: items.id });
-      const bandRows = rows.flatMap((row, index) => fingerprintBands(row.print).map((band) => ({ band, itemId: inserted[index]!.id, publishedAt: row.item.publishedAt })));
-      for (let offset = 0; offset < bandRows.length; offset += 5000) await tx.insert(itemBands).values(bandRows.slice(offset, offset + 5000));
+      await insertBands(tx, rows.flatMap((row, index) => fingerprintBands(row.print).map((band) => ({ band, itemId: inserted[index]!.id, publishedAt: row.item.publishedAt }))));
     });
     for (const item of batch) if (item.publishedAt.getTime() > now - 2 * DAY) recent.push(item);
     onProgress(Math.min(start + BATCH, count));

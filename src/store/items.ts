@@ -123,7 +123,7 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
  * Writes band rows as three array parameters unnested by the server: two dozen rows per item make a row-per-VALUES
  * insert costly to build and to parse.
  */
-async function insertBands(db: Database, rows: Array<{ band: string; itemId: number; publishedAt: Date }>): Promise<void> {
+export async function insertBands(db: Database, rows: Array<{ band: string; itemId: number; publishedAt: Date }>): Promise<void> {
   if (rows.length === 0) return;
   await db.execute(sql`
     insert into ${itemBands} (band, item_id, published_at)
@@ -144,6 +144,7 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
   const rows = await db
     .select({
       band: itemBands.band,
+      itemId: items.id,
       storyId: items.storyId,
       publishedAt: items.publishedAt,
       language: items.language,
@@ -155,13 +156,19 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
     .from(itemBands)
     .innerJoin(items, eq(items.id, itemBands.itemId))
     .where(and(inArray(itemBands.band, bands), between(itemBands.publishedAt, from, to)));
+  // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
+  const byItem = new Map<number, ClusterCandidate>();
   for (const row of rows) {
-    const candidate: ClusterCandidate = {
-      storyId: row.storyId,
-      publishedAt: row.publishedAt,
-      language: row.language,
-      print: { titleTerms: titleTerms(row.title), titleSignature: row.titleSignature, bodySignature: row.bodySignature, shingleCount: row.shingleCount },
-    };
+    let candidate = byItem.get(row.itemId);
+    if (!candidate) {
+      candidate = {
+        storyId: row.storyId,
+        publishedAt: row.publishedAt,
+        language: row.language,
+        print: { titleTerms: titleTerms(row.title), titleSignature: row.titleSignature, bodySignature: row.bodySignature, shingleCount: row.shingleCount },
+      };
+      byItem.set(row.itemId, candidate);
+    }
     const list = byBand.get(row.band);
     if (list) list.push(candidate);
     else byBand.set(row.band, [candidate]);
