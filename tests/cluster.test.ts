@@ -2,28 +2,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
 import { fingerprint, isSameReport, similarity } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestSource } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
-import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useTestDatabase } from './helpers/database.js';
 import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
 
 const OUTLET_IDS = Object.keys(OUTLETS) as Outlet[];
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await openTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.reset();
-});
+const testDatabase = useTestDatabase();
 
 /** A config folder with one RSS file per outlet holding its versions of the labelled stories. */
 function fixtureConfig(extra: Partial<Record<Outlet, string>> = {}): string {
@@ -40,7 +31,7 @@ const ingestOutlet = (app: App, outlet: Outlet) => ingestSource(ingestContext(ap
 
 /** Story of every stored item, keyed by its canonical link. */
 async function partition(): Promise<Map<string, string>> {
-  const rows = await database.handle.db.select({ url: items.url, storyId: items.storyId }).from(items);
+  const rows = await testDatabase().handle.db.select({ url: items.url, storyId: items.storyId }).from(items);
   return new Map(rows.map((row) => [row.url!, row.storyId]));
 }
 
@@ -75,7 +66,7 @@ describe(`wire-story clustering (${process.env.WIREFEED_TEST_POSTGRES ? 'postgre
   it('groups the labelled fixture set with pairwise precision and recall of at least 0.95', async () => {
     expect(WIRE_ITEMS.length).toBeGreaterThanOrEqual(60);
     expect(new Set(WIRE_ITEMS.map((item) => item.outlet)).size).toBeGreaterThanOrEqual(5);
-    const app = await openApp({ configDir: fixtureConfig(), database: database.handle });
+    const app = await openApp({ configDir: fixtureConfig(), database: testDatabase().handle });
     for (const outlet of OUTLET_IDS) expect(await ingestOutlet(app, outlet)).toMatchObject({ outcome: 'ok', itemsNew: WIRE_ITEMS.filter((item) => item.outlet === outlet).length });
 
     const storyOf = await partition();
@@ -109,7 +100,7 @@ describe(`wire-story clustering (${process.env.WIREFEED_TEST_POSTGRES ? 'postgre
   it('re-ingesting every feed twice, in any order, leaves the same items and stories', async () => {
     const reference = new Map<string, string>();
     {
-      const app = await openApp({ configDir: fixtureConfig(), database: database.handle });
+      const app = await openApp({ configDir: fixtureConfig(), database: testDatabase().handle });
       for (const outlet of OUTLET_IDS) await ingestOutlet(app, outlet);
       for (const [url, storyId] of await partition()) reference.set(url, storyId);
     }
@@ -122,8 +113,8 @@ describe(`wire-story clustering (${process.env.WIREFEED_TEST_POSTGRES ? 'postgre
     const order = fc.shuffledSubarray([...OUTLET_IDS, ...OUTLET_IDS], { minLength: OUTLET_IDS.length * 2 });
     await fc.assert(
       fc.asyncProperty(order, async (steps) => {
-        await database.reset();
-        const app = await openApp({ configDir: fixtureConfig(), database: database.handle });
+        await testDatabase().reset();
+        const app = await openApp({ configDir: fixtureConfig(), database: testDatabase().handle });
         for (const outlet of steps) await ingestOutlet(app, outlet);
         const storyOf = await partition();
         expect(storyOf.size).toBe(WIRE_ITEMS.length);
@@ -134,7 +125,7 @@ describe(`wire-story clustering (${process.env.WIREFEED_TEST_POSTGRES ? 'postgre
   });
 
   it('keeps a story id as outlets join, and puts the highest-priority outlet first', async () => {
-    const app = await openApp({ configDir: fixtureConfig({ arabnews: '    priority: 10\n' }), database: database.handle });
+    const app = await openApp({ configDir: fixtureConfig({ arabnews: '    priority: 10\n' }), database: testDatabase().handle });
     await ingestOutlet(app, 'jiji');
     const jijiLink = canonical(WIRE_ITEMS.find((item) => item.outlet === 'jiji' && item.story === 'kihara-austin-command')!.link);
     const [first] = await app.database.db.select({ storyId: items.storyId }).from(items).where(eq(items.url, jijiLink));

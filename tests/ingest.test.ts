@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
 import { ingestSources } from '../src/worker/ingest.js';
@@ -10,24 +10,15 @@ import { recentStories } from '../src/store/stories.js';
 import { formatPreview, formatStories } from '../src/report.js';
 import { previewTopic } from '../src/topics/preview.js';
 import { writeConfigDir } from './helpers/config.js';
-import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useTestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 
 const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await openTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.reset();
-});
+const testDatabase = useTestDatabase();
 
 async function withApp<T>(configDir: string, use: (app: App) => Promise<T>): Promise<T> {
-  const app = await openApp({ configDir, database: database.handle });
+  const app = await openApp({ configDir, database: testDatabase().handle });
   try {
     return await use(app);
   } finally {
@@ -37,7 +28,7 @@ async function withApp<T>(configDir: string, use: (app: App) => Promise<T>): Pro
 
 const ingestAll = (app: App) => ingestSources(ingestContext(app), app.config.sources);
 const countOf = async (table: typeof items | typeof stories | typeof topicStories | typeof fetchLog) =>
-  (await database.handle.db.select({ n: count() }).from(table))[0]!.n;
+  (await testDatabase().handle.db.select({ n: count() }).from(table))[0]!.n;
 
 describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
   it('stores the demo seeds and files the seed story under japan-us-security', async () => {

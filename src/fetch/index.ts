@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeFeedBody } from './decode.js';
-import { FetchError, httpFetch, type CacheHints, type Redirect } from './http.js';
+import { FetchError, httpFetch, type HttpResult } from './http.js';
 import type { NetworkPolicy } from './guard.js';
 
 export { decodeFeedBody } from './decode.js';
@@ -30,21 +30,15 @@ export interface FetchRequest {
   limits?: Partial<FetchLimits>;
 }
 
+/** What httpFetch answers, with the body decoded to text. */
 export type FetchResult =
-  | { kind: 'not-modified'; status: 304; finalUrl: string; redirects: Redirect[]; hints: CacheHints }
-  | {
-      kind: 'ok';
-      status: number;
+  | Extract<HttpResult, { kind: 'not-modified' }>
+  | (Omit<Extract<HttpResult, { kind: 'ok' }>, 'body' | 'contentType'> & {
       /** The document, decoded to text (see decodeFeedBody). */
       text: string;
       bytes: number;
       encoding: string;
-      etag?: string;
-      lastModified?: string;
-      finalUrl: string;
-      redirects: Redirect[];
-      hints: CacheHints;
-    };
+    });
 
 async function fetchFile(url: string, maxBytes: number): Promise<FetchResult> {
   const path = fileURLToPath(url);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { openMigratedDatabase, type DatabaseHandle } from '../../src/db/client.js';
 
 /**
@@ -49,4 +50,22 @@ export async function openTestDatabase(): Promise<TestDatabase> {
       await dropDatabase();
     },
   };
+}
+
+/**
+ * One test database for the whole test file, emptied before each test; returns a getter for it. Opening a database
+ * costs seconds (PGlite's initdb, or CREATE DATABASE), emptying it milliseconds.
+ */
+export function useTestDatabase(): () => TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await database!.reset();
+  });
+  return () => database!;
 }
