@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
 import type { Topic } from '../config/load.js';
+import { sql } from 'drizzle-orm';
 import { log } from '../log.js';
+import { feedRequests, registry, renderMetrics } from '../metrics/index.js';
 import { topicEntries, topicVersion } from '../store/topics.js';
 import { chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag, type CachedBody } from './feed-cache.js';
 import { renderOpml } from './opml.js';
@@ -65,6 +67,13 @@ function sendBody(
   const bytes = encoding === 'identity' ? body.identity : body[encoding]!;
   response.writeHead(200, { ...common, 'content-length': String(bytes.byteLength), ...(encoding === 'identity' ? {} : { 'content-encoding': encoding }) });
   response.end(request.method === 'HEAD' ? undefined : bytes);
+}
+
+/** A low-cardinality label for a request path. */
+function routeKind(path: string): string {
+  if (path.startsWith('/topics/')) return /\.html(\?|$)/.test(path) ? 'page' : 'feed';
+  if (path === '/' || path.startsWith('/?')) return 'page';
+  return ['/opml', '/healthz', '/readyz', '/metrics'].find((known) => path.startsWith(known))?.slice(1) ?? 'other';
 }
 
 export interface AppServer extends Server {
@@ -137,6 +146,19 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
+    if (url.pathname === '/readyz') {
+      try {
+        await db.execute(sql`select 1`);
+        return sendText(response, 200, 'ready\n', { 'cache-control': 'no-store' });
+      } catch (error) {
+        return sendText(response, 503, `not ready: database unavailable (${(error as Error).message.split('\n')[0]})\n`, { 'cache-control': 'no-store' });
+      }
+    }
+    if (url.pathname === '/metrics') {
+      const body = await renderMetrics(db);
+      response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+      return response.end(request.method === 'HEAD' ? undefined : body);
+    }
     if (url.pathname === '/') {
       const baseUrl = baseUrlOf(request);
       const topics = await Promise.all(app.config.topics.map(async (topic) => ({ topic, latest: await topicEntries(db, topic.slug, HEADLINES_ON_INDEX) })));
@@ -160,6 +182,7 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
   };
 
   const server = createServer((request, response) => {
+    response.on('finish', () => feedRequests.inc({ route: routeKind(request.url ?? '/'), status: String(response.statusCode) }));
     handle(request, response).catch((error: Error) => {
       if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
       log.error({ url: request.url, error: error.message }, 'request failed');

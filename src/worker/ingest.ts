@@ -2,6 +2,7 @@ import type { Source } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fetch/index.js';
 import { log } from '../log.js';
+import { fetchDuration, fetches, itemsStored, topicMatches } from '../metrics/index.js';
 import { normalizeItem } from '../normalize/item.js';
 import { parseFeed } from '../parse/index.js';
 import { storeItems, type StoreResult } from '../store/items.js';
@@ -31,12 +32,12 @@ export async function storeAndMatch(
   topics: TopicMatcher,
   sourceId: string,
   items: NormalizedItem[],
-): Promise<{ result: StoreResult; changedTopics: string[] }> {
+): Promise<{ result: StoreResult; changedTopics: string[]; matched: number }> {
   const result = await storeItems(tx, sourceId, items);
   const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
     topics.match(item, sourceId).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
   );
-  await addMemberships(tx, memberships);
+  const matched = await addMemberships(tx, memberships);
   await refreshStories(tx, result.touchedStories);
   const gained = [...new Set(memberships.map((membership) => membership.topicSlug))];
   await touchTopics(tx, { slugs: gained, storyIds: result.touchedStories });
@@ -44,12 +45,14 @@ export async function storeAndMatch(
   // database, this tells the caller (for caches and WebSub).
   const changed = new Set(gained);
   for (const { item } of result.revised) topics.match(item, sourceId).forEach((slug) => changed.add(slug));
-  return { result, changedTopics: [...changed] };
+  return { result, changedTopics: [...changed], matched };
 }
 
 export interface SourceOutcome {
   sourceId: string;
   outcome: 'ok' | 'not-modified' | 'failed' | 'gone';
+  /** HTTP status of the response, when there was one. */
+  status?: number;
   itemsNew: number;
   itemsDuplicate: number;
   itemsRevised: number;
@@ -64,6 +67,21 @@ const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: nul
  * Never throws: a failure is recorded on the source (with a backoff) and returned.
  */
 export async function ingestSource(context: IngestContext, source: Source): Promise<SourceOutcome> {
+  const stopTimer = fetchDuration.startTimer();
+  const outcome = await ingestSourceOnce(context, source);
+  // A source already known to be gone is not fetched at all: nothing to count.
+  const fetched = !(outcome.outcome === 'gone' && outcome.status === undefined);
+  if (fetched) {
+    stopTimer();
+    fetches.inc({ outcome: outcome.outcome, status: String(outcome.status ?? 'none') });
+  }
+  itemsStored.inc({ result: 'new' }, outcome.itemsNew);
+  itemsStored.inc({ result: 'duplicate' }, outcome.itemsDuplicate);
+  itemsStored.inc({ result: 'revised' }, outcome.itemsRevised);
+  return outcome;
+}
+
+async function ingestSourceOnce(context: IngestContext, source: Source): Promise<SourceOutcome> {
   const { db } = context;
   const startedAt = new Date();
   const elapsed = () => Date.now() - startedAt.getTime();
@@ -86,7 +104,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     if (response.kind === 'not-modified') {
       await recordFetch(db, record({ outcome: 'not-modified', httpStatus: 304, itemsNew: 0, itemsDuplicate: 0, nextCheckAt: succeeded(response.hints), state: { ...redirectState, errorCount: 0 } }));
       log.info({ source: source.id, url, outcome: 'not-modified', ms: elapsed() }, 'fetched');
-      return { sourceId: source.id, outcome: 'not-modified', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
+      return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
 
     const feed = await parseFeed(response.text);
@@ -95,8 +113,9 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     );
     const gained = new Set<string>();
     const stored = await db.transaction(async (tx) => {
-      const { result, changedTopics } = await storeAndMatch(tx, context.topics, source.id, normalized);
+      const { result, changedTopics, matched } = await storeAndMatch(tx, context.topics, source.id, normalized);
       changedTopics.forEach((slug) => gained.add(slug));
+      topicMatches.inc(matched);
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetch(
         tx,
@@ -114,7 +133,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
       return result;
     });
     if (gained.size > 0) context.onTopicsChanged?.([...gained]);
-    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates, itemsRevised: stored.revised.length };
+    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates, itemsRevised: stored.revised.length };
     log.info({ source: source.id, url, ...outcome, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
     return outcome;
   } catch (error) {
@@ -133,7 +152,7 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
     } catch (recordError) {
       log.error({ source: source.id, error: (recordError as Error).message }, 'could not record failed fetch');
     }
-    return { sourceId: source.id, outcome, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error: message };
+    return { sourceId: source.id, outcome, status: fetchError?.status, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error: message };
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
 import { ingestContext, type App } from '../app.js';
 import { log } from '../log.js';
+import { leaseClaims } from '../metrics/index.js';
 import { claimDueSources } from '../store/sources.js';
 import { ingestSources } from './ingest.js';
 
@@ -37,6 +38,7 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
       limit: options.batchSize ?? 100,
       leaseSeconds: LEASE_SECONDS,
     });
+    leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
     const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), app.config.fetch.concurrency);
     log.info({ owner, claimed: claimed.length, ok: summary.ok, notModified: summary.notModified, failed: summary.failed, itemsNew: summary.itemsNew }, 'tick done');

@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestContext, openApp, type App } from '../src/app.js';
+import { openMigratedDatabase } from '../src/db/client.js';
+import { createAppServer, listen, type AppServer } from '../src/server/http.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+
+/** Parses Prometheus text exposition into "name{labels}" -> value. */
+function parseMetrics(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    expect(match, `not a sample line: ${line}`).not.toBeNull();
+    samples.set(match![1]!, Number(match![2]));
+  }
+  return samples;
+}
+
+const DEMO = resolve(import.meta.dirname, '../feeds/demo');
+
+async function serve(app: App): Promise<{ server: AppServer; base: string }> {
+  const server = createAppServer(app);
+  return { server, base: `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}` };
+}
+
+async function stop(server: AppServer) {
+  server.closeAllConnections();
+  await new Promise((done) => server.close(done));
+}
+
+describe('metrics and readiness', () => {
+  let database: TestDatabase;
+  let app: App;
+  let server: AppServer;
+  let base: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    app = await openApp({ configDir: DEMO, database: database.handle });
+    ({ server, base } = await serve(app));
+  });
+  afterAll(async () => {
+    await stop(server);
+    await app.close();
+    await database.close();
+  });
+
+  it('exposes fetches, items, topic matches, stories, queue lag and feed requests in Prometheus format', async () => {
+    const before = parseMetrics(await (await fetch(`${base}/metrics`)).text());
+    await ingestSources(ingestContext(app), app.config.sources);
+    expect((await fetch(`${base}/topics/japan-us-security.rss`)).status).toBe(200);
+    expect((await fetch(`${base}/topics/nope.rss`)).status).toBe(404);
+    const response = await fetch(`${base}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const after = parseMetrics(await response.text());
+    const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect(delta('wirefeed_fetches_total{outcome="ok",status="200"}')).toBe(4);
+    expect(delta('wirefeed_items_total{result="new"}')).toBe(10);
+    expect(delta('wirefeed_topic_matches_total')).toBeGreaterThanOrEqual(5);
+    expect(delta('wirefeed_fetch_duration_seconds_count')).toBe(4);
+    expect(after.get('wirefeed_stories')).toBe(8);
+    expect(after.get('wirefeed_items')).toBe(10);
+    expect(after.get('wirefeed_queue_lag_seconds')).toBe(0); // every source was just fetched
+    expect(delta('wirefeed_feed_requests_total{route="feed",status="200"}')).toBe(1);
+    expect(delta('wirefeed_feed_requests_total{route="feed",status="404"}')).toBe(1);
+    expect(after.has('wirefeed_process_resident_memory_bytes')).toBe(true);
+  });
+
+  it('answers /readyz with 200 while the database answers, /healthz regardless', async () => {
+    expect(await (await fetch(`${base}/readyz`)).text()).toBe('ready\n');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('answers /readyz with 503 when the database is gone, while /healthz stays up', async () => {
+    const lost = await openMigratedDatabase({ dataDir: 'memory://' });
+    const lonely = await openApp({ configDir: DEMO, database: lost });
+    const { server: other, base: otherBase } = await serve(lonely);
+    try {
+      await lost.close();
+      const ready = await fetch(`${otherBase}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toMatch(/^not ready: database unavailable/);
+      expect((await fetch(`${otherBase}/healthz`)).status).toBe(200);
+    } finally {
+      await stop(other);
+    }
+  });
+});
