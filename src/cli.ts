@@ -32,7 +32,8 @@ const ENVIRONMENT_HELP = `Environment:
   DATA_DIR      where PGlite keeps its files (default ./data)
   PORT, HOST    where the feed server listens (default 8080, 0.0.0.0)
   PUBLIC_URL    base URL used in feed links (default: from the request's Host header)
-  LOG_LEVEL     pino level (default info; "silent" mutes the JSON log on stderr)`;
+  LOG_LEVEL     pino level (default info; "silent" mutes the JSON log on stderr)
+  SHUTDOWN_GRACE_SECONDS  how long in-flight fetches may finish after SIGTERM/SIGINT (default 10)`;
 
 const serverOptions = () => ({
   port: Number(process.env.PORT ?? 8080),
@@ -47,7 +48,7 @@ function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    await parts.worker?.stop();
+    await parts.worker?.stop(Number(process.env.SHUTDOWN_GRACE_SECONDS ?? 10) * 1000);
     await new Promise<void>((resolve) => (parts.server ? parts.server.close(() => resolve()) : resolve()));
     parts.server?.closeAllConnections();
     await closeHttpAgents();

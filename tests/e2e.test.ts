@@ -2,11 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Server } from 'node:http';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
 import { closeHttpAgents } from '../src/fetch/index.js';
+import { openMigratedDatabase } from '../src/db/client.js';
+import { sources } from '../src/db/schema.js';
+import { startTestServer } from './helpers/http-server.js';
 import { createAppServer, listen } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
@@ -163,6 +167,41 @@ describe('the wirefeed command', () => {
       cli.child.kill('SIGTERM');
     }
     expect(await cli.exited).toBe(0);
+  });
+});
+
+describe('shutdown', () => {
+  it('on SIGTERM abandons a fetch still running after the grace period, charges nothing to its source, releases its lease and exits 0', async () => {
+    const slow = await startTestServer(() => {
+      /* never answers */
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const dir = writeConfigDir({
+      'sources.yml': `sources:\n  - id: slow\n    url: ${slow.url}/feed\n    allowPrivateNetwork: true\n  - id: jiji-press\n    url: ${pathToFileURL(join(ROOT, 'seeds/jiji-press.atom.xml')).href}\n`,
+    });
+    const cli = runCli(['run', '--config', dir], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '', SHUTDOWN_GRACE_SECONDS: '1' });
+    try {
+      await waitFor(() => (slow.requests.length > 0 && /"source":"jiji-press"/.test(cli.output().stderr)) || undefined, cli);
+      const signalled = Date.now();
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(8_000);
+      expect(cli.output().stderr).toMatch(/grace period over: abandoning in-flight fetches/);
+      expect(cli.output().stderr).toMatch(/"released":1/);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+      await slow.close();
+    }
+    const database = await openMigratedDatabase({ dataDir });
+    try {
+      const rows = await database.db.select().from(sources).orderBy(sources.id);
+      expect(rows.map((row) => [row.id, row.leaseOwner, row.errorCount, row.lastStatus])).toEqual([
+        ['jiji-press', null, 0, 'ok'],
+        ['slow', null, 0, null],
+      ]);
+    } finally {
+      await database.close();
+    }
   });
 });
 

@@ -14,6 +14,8 @@ export interface HttpFetchOptions {
   /** Whole-fetch deadline, redirects and body included. */
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** Abandons the fetch (shutdown); the FetchError then has kind 'aborted'. */
+  signal?: AbortSignal;
   /** Cap on the body after decompression. */
   maxBytes: number;
   maxRedirects: number;
@@ -47,7 +49,7 @@ export type HttpResult =
       hints: CacheHints;
     };
 
-export type FetchErrorKind = 'http' | 'gone' | 'network' | 'timeout' | 'too-large' | 'refused' | 'redirects' | 'file';
+export type FetchErrorKind = 'http' | 'gone' | 'network' | 'timeout' | 'too-large' | 'refused' | 'redirects' | 'file' | 'aborted';
 
 export class FetchError extends Error {
   constructor(
@@ -147,9 +149,10 @@ const NETWORK_ERRORS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
 };
 
-function describe(error: unknown, signal: AbortSignal): FetchError {
+function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal): FetchError {
+  if (stop?.aborted) return new FetchError('abandoned: shutting down', 'aborted');
   if (error instanceof FetchError) return error;
-  if (signal.aborted) return new FetchError('deadline exceeded', 'timeout');
+  if (deadline.aborted) return new FetchError('deadline exceeded', 'timeout');
   const cause = error as { code?: string; message?: string; cause?: unknown };
   if (error instanceof AddressRefusedError || cause.cause instanceof AddressRefusedError) {
     return new FetchError((cause.cause instanceof AddressRefusedError ? cause.cause : (error as Error)).message, 'refused');
@@ -166,7 +169,8 @@ function describe(error: unknown, signal: AbortSignal): FetchError {
  * a cap on the decoded body.
  */
 export async function httpFetch(startUrl: string, options: HttpFetchOptions): Promise<HttpResult> {
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   const redirects: Redirect[] = [];
   let url = startUrl;
   for (;;) {
@@ -195,7 +199,7 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
         signal,
         dispatcher: agentFor(options.network, options.connectTimeoutMs),
       }).catch((error: unknown) => {
-        throw describe(error, signal);
+        throw describe(error, deadline, options.signal);
       });
       const status = response.statusCode;
       const hints = hintsOf(response.headers);
@@ -222,7 +226,7 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
       }
       const body = await readBody(response.body, header(response.headers, 'content-encoding'), options.maxBytes, status).catch(
         (error: unknown) => {
-          throw describe(error, signal);
+          throw describe(error, deadline, options.signal);
         },
       );
       return {

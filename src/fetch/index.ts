@@ -28,6 +28,8 @@ export interface FetchRequest {
   lastModified?: string | null;
   network: NetworkPolicy;
   limits?: Partial<FetchLimits>;
+  /** Abandons the fetch (shutdown). */
+  signal?: AbortSignal;
 }
 
 /** What httpFetch answers, with the body decoded to text. */
@@ -59,7 +61,7 @@ async function fetchFile(url: string, maxBytes: number): Promise<FetchResult> {
 export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   const limits = { ...DEFAULT_FETCH_LIMITS, ...request.limits };
   if (/^file:/i.test(request.url)) return fetchFile(request.url, limits.maxBytes);
-  const response = await httpFetch(request.url, { ...limits, etag: request.etag, lastModified: request.lastModified, network: request.network });
+  const response = await httpFetch(request.url, { ...limits, etag: request.etag, lastModified: request.lastModified, network: request.network, signal: request.signal });
   if (response.kind === 'not-modified') return response;
   const decoded = decodeFeedBody(response.body, response.contentType);
   return {

@@ -85,6 +85,16 @@ export async function claimDueSources(
   return claimed.map((row) => row.id);
 }
 
+/** Gives up every lease `owner` holds (a worker shutting down), so other workers may claim those sources at once. */
+export async function releaseLeases(db: Database, owner: string): Promise<number> {
+  const released = await db
+    .update(sources)
+    .set({ leaseOwner: null, leaseUntil: null })
+    .where(eq(sources.leaseOwner, owner))
+    .returning({ id: sources.id });
+  return released.length;
+}
+
 export interface FetchRecord {
   sourceId: string;
   startedAt: Date;

@@ -18,6 +18,8 @@ export interface IngestContext {
   db: Database;
   topics: TopicMatcher;
   fetchLimits?: Partial<FetchLimits>;
+  /** Aborted at shutdown: in-flight fetches are abandoned without being recorded as the source's failure. */
+  signal?: AbortSignal;
   /** Called after a source's items are committed with the topics that gained stories. */
   onTopicsChanged?: (slugs: string[]) => void;
 }
@@ -97,7 +99,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0 });
 
   try {
-    const response = await fetchFeed({ url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits });
+    const response = await fetchFeed({ url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits, signal: context.signal });
     const { moved, ...redirectState } = trackRedirects(state, response.redirects, response.finalUrl);
     if (moved) log.warn({ source: source.id, url, movedTo: redirectState.fetchUrl }, 'source moved permanently; fetching the new URL from now on');
 
@@ -139,6 +141,11 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
   } catch (error) {
     const message = (error as Error).message;
     const fetchError = error instanceof FetchError ? error : undefined;
+    if (fetchError?.kind === 'aborted') {
+      // Our shutdown, not the source's fault: nothing is recorded, the source stays due and its lease is released.
+      log.info({ source: source.id, url }, 'fetch abandoned at shutdown');
+      return { sourceId: source.id, outcome: 'failed', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error: message };
+    }
     const gone = fetchError?.kind === 'gone';
     const errorCount = state.errorCount + 1;
     const next = nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints: fetchError?.hints ?? {}, consecutiveErrors: errorCount });

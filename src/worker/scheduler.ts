@@ -3,7 +3,7 @@ import cron from 'node-cron';
 import { ingestContext, type App } from '../app.js';
 import { log } from '../log.js';
 import { leaseClaims } from '../metrics/index.js';
-import { claimDueSources } from '../store/sources.js';
+import { claimDueSources, releaseLeases } from '../store/sources.js';
 import { ingestSources } from './ingest.js';
 
 export interface WorkerOptions {
@@ -17,15 +17,22 @@ export interface WorkerOptions {
 export interface Worker {
   /** Claims and ingests due sources once; what every tick does. */
   tick(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops claiming, lets in-flight fetches finish for up to `graceMs`, abandons the rest (not counted against their
+   * sources) and releases this worker's leases.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 const LEASE_SECONDS = 300;
 
 /** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
 export function startWorker(app: App, options: WorkerOptions = {}): Worker {
   const owner = `worker-${randomUUID()}`;
-  const context = ingestContext(app, options.onTopicsChanged);
+  const abandon = new AbortController();
+  const context = { ...ingestContext(app, options.onTopicsChanged), signal: abandon.signal };
   const byId = new Map(app.config.sources.map((source) => [source.id, source]));
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -60,10 +67,22 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
 
   return {
     tick: guardedTick,
-    async stop() {
+    async stop(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       stopped = true;
       await task.stop();
-      await running;
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+      clearTimeout(timer);
+      if (!finished) {
+        log.warn({ owner, graceMs }, 'grace period over: abandoning in-flight fetches');
+        abandon.abort();
+        await running;
+      }
+      const released = await releaseLeases(app.database.db, owner).catch((error: Error) => {
+        log.error({ owner, error: error.message }, 'could not release leases');
+        return 0;
+      });
+      log.info({ owner, released }, 'worker stopped');
     },
   };
 }
