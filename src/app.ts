@@ -13,6 +13,11 @@ export interface App {
   database: DatabaseHandle;
   topics: CompiledTopic[];
   matcher: TopicMatcher;
+  /**
+   * Reads the config folder again and applies it (sources and topics synced, new or changed topics backfilled). An
+   * invalid config throws ConfigError and changes nothing: the last good config keeps running.
+   */
+  reload(): Promise<Config>;
   close(): Promise<void>;
 }
 
@@ -51,17 +56,35 @@ export async function openApp(options: AppOptions): Promise<App> {
     if (!given) await database.close();
   };
   try {
-    const topics = compileTopics(config.topics, config.sources);
-    const matcher = topicMatcher(topics, config.sources);
-    await syncSources(database.db, config.sources);
-    const changed = await syncTopics(database.db, config.topics);
-    for (const topic of topics.filter((candidate) => changed.includes(candidate.slug))) {
-      const members = await backfillTopic(database.db, topic, matcher);
-      log.info({ topic: topic.slug, members, days: topic.backfillDays }, 'topic backfilled');
-    }
-    return { config, database, topics, matcher, close };
+    const app: App = {
+      config,
+      database,
+      ...(await applyConfig(database, config)),
+      async reload() {
+        const next = loadConfig(options.configDir);
+        setPerHostLimit(next.fetch.perHost);
+        Object.assign(app, { config: next, ...(await applyConfig(database, next)) });
+        log.info({ sources: next.sources.length, topics: next.topics.length }, 'config reloaded');
+        return next;
+      },
+      close,
+    };
+    return app;
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Compiles the topics and brings the database in line with a config: sources, topics, backfills. */
+async function applyConfig(database: DatabaseHandle, config: Config): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
+  const topics = compileTopics(config.topics, config.sources);
+  const matcher = topicMatcher(topics, config.sources);
+  await syncSources(database.db, config.sources);
+  const changed = await syncTopics(database.db, config.topics);
+  for (const topic of topics.filter((candidate) => changed.includes(candidate.slug))) {
+    const members = await backfillTopic(database.db, topic, matcher);
+    log.info({ topic: topic.slug, members, days: topic.backfillDays }, 'topic backfilled');
+  }
+  return { topics, matcher };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ingestContext, openApp, type App } from './app.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { watch } from 'node:fs';
+import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents } from './fetch/index.js';
 import { log } from './log.js';
@@ -41,12 +42,44 @@ const serverOptions = () => ({
   publicUrl: process.env.PUBLIC_URL,
 });
 
+/**
+ * Applies edits to the config folder without a restart: on SIGHUP, and when a YAML file in it changes. An invalid
+ * edit is logged with its file:line:column problems and the last good config keeps running.
+ */
+function reloadOnChange(app: App, onReloaded: () => void): () => void {
+  let pending: NodeJS.Timeout | undefined;
+  let queue = Promise.resolve();
+  const reload = (reason: string) => {
+    queue = queue.then(async () => {
+      try {
+        await app.reload();
+        onReloaded();
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems.map(formatProblem) : [(error as Error).message];
+        log.error({ reason, problems }, 'config reload failed; the last good config keeps running');
+      }
+    });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  const watcher = watch(app.config.dir, (_event, file) => {
+    if (!file || !/\.ya?ml$/.test(file)) return;
+    clearTimeout(pending);
+    pending = setTimeout(() => reload(`${file} changed`), 300); // editors write in several steps
+  });
+  return () => {
+    clearTimeout(pending);
+    watcher.close();
+  };
+}
+
 /** Keeps the process running until SIGINT/SIGTERM, then stops the worker, the server and the database in order. */
 function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<typeof createAppServer> }): 'running' {
   let stopping = false;
+  const stopWatching = reloadOnChange(app, () => parts.server?.invalidateTopics(app.config.topics.map((topic) => topic.slug)));
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopWatching();
     log.info({ signal }, 'shutting down');
     await parts.worker?.stop(Number(process.env.SHUTDOWN_GRACE_SECONDS ?? 10) * 1000);
     await new Promise<void>((resolve) => (parts.server ? parts.server.close(() => resolve()) : resolve()));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -163,6 +163,45 @@ describe('the wirefeed command', () => {
       expect(feed.items.map((item) => item.title)).toContain(SEED_TITLE);
       const logLine = cli.output().stderr.split('\n').find((line) => line.includes('"source":"arabnews-japan"'))!;
       expect(JSON.parse(logLine)).toMatchObject({ level: 'info', source: 'arabnews-japan', outcome: 'ok', itemsNew: 3 });
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect(await cli.exited).toBe(0);
+  });
+});
+
+describe('config reload', () => {
+  it('picks up an edited topics file without a restart, keeps the last good config on a bad edit, and reloads on SIGHUP', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const seeds = (file: string) => pathToFileURL(join(ROOT, 'seeds', file)).href;
+    const topic = (slug: string, query: string) => `  - slug: ${slug}\n    title: ${slug}\n    query: '${query}'\n`;
+    const dir = writeConfigDir({
+      'sources.yml': `sources:\n  - id: jiji-press\n    url: ${seeds('jiji-press.atom.xml')}\n  - id: arabnews-japan\n    url: ${seeds('arabnews-japan.rss.xml')}\n`,
+      'topics.yml': `topics:\n${topic('security', 'defense OR military')}`,
+    });
+    const cli = runCli(['run', '--config', dir], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
+    const reloads = () => cli.output().stderr.match(/"msg":"config reloaded"/g)?.length ?? 0;
+    try {
+      const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)\/"/.exec(cli.output().stderr)?.[1], cli);
+      await waitFor(() => (cli.output().stderr.match(/"msg":"fetched"/g)?.length ?? 0) >= 2 || undefined, cli);
+      expect((await fetch(`${url}/topics/economy.rss`)).status).toBe(404);
+
+      writeFileSync(join(dir, 'topics.yml'), `topics:\n${topic('security', 'defense OR military')}${topic('economy', '"bank of japan" OR boj OR nikkei')}`);
+      await waitFor(() => reloads() >= 1 || undefined, cli);
+      const feed = await new Parser().parseString(await (await fetch(`${url}/topics/economy.rss`)).text());
+      expect(feed.items.map((item) => item.title).sort()).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts', "Japan's Nikkei ends higher as exporters gain on weaker yen"]);
+
+      writeFileSync(join(dir, 'topics.yml'), `topics:\n${topic('security', 'defense OR (')}`);
+      await waitFor(() => /config reload failed/.test(cli.output().stderr) || undefined, cli);
+      expect(cli.output().stderr).toMatch(/topics\.yml:4:\d+: topics\[0\]\.query: query: /);
+      expect((await fetch(`${url}/topics/economy.rss`)).status).toBe(200); // the last good config still runs
+
+      writeFileSync(join(dir, 'topics.yml'), `topics:\n${topic('security', 'defense OR military')}`);
+      await waitFor(() => reloads() >= 2 || undefined, cli);
+      const before = reloads();
+      cli.child.kill('SIGHUP');
+      await waitFor(() => reloads() > before || undefined, cli);
+      expect((await fetch(`${url}/topics/economy.rss`)).status).toBe(404);
     } finally {
       cli.child.kill('SIGTERM');
     }

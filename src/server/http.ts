@@ -84,11 +84,10 @@ export interface AppServer extends Server {
 }
 
 export function createAppServer(app: App, options: ServerOptions = {}): AppServer {
-  const topicsBySlug = new Map(app.config.topics.map((topic) => [topic.slug, topic]));
   const { db } = app.database;
-  const { publish } = app.config;
   const feedCache = new FeedCache();
-  const cacheControl = `public, max-age=${publish.maxAgeSeconds}`;
+  // Read through app.config on every request: a config reload replaces it.
+  const publishSettings = () => app.config.publish;
   const versionTtlMs = options.versionTtlMs ?? 1000;
   const versions = new Map<string, { version: Date; checkedAt: number }>();
   const versionOf = async (slug: string): Promise<Date> => {
@@ -100,12 +99,13 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
   };
 
   const baseUrlOf = (request: IncomingMessage) => {
-    const configured = options.publicUrl ?? publish.publicUrl;
+    const configured = options.publicUrl ?? publishSettings().publicUrl;
     if (configured) return configured.replace(/\/+$/, '');
     return `http://${request.headers.host ?? 'localhost'}`;
   };
 
   const pageLinks = (baseUrl: string, topic: Topic, format: FeedFormat, page: PageRequest, next?: string) => {
+    const publish = publishSettings();
     const base = feedUrl(baseUrl, topic.slug, format);
     const limit = page.limit === Math.min(topic.limit, publish.maxLimit) ? undefined : String(page.limit);
     const url = (before?: string) => {
@@ -119,6 +119,8 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
   };
 
   const serveFeed = async (request: IncomingMessage, response: ServerResponse, topic: Topic, format: FeedFormat | 'html', params: URLSearchParams, negotiated: boolean) => {
+    const publish = publishSettings();
+    const cacheControl = `public, max-age=${publish.maxAgeSeconds}`;
     const page = parsePageRequest(params, topic.limit, publish.maxLimit);
     const version = await versionOf(topic.slug);
     const baseUrl = baseUrlOf(request);
@@ -170,12 +172,12 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
       return sendBody(request, response, makeBody(renderOpml(app.config.topics, baseUrlOf(request), newest), 0), {
         'content-type': 'text/x-opml; charset=utf-8',
         'content-disposition': 'inline; filename="wirefeed-topics.opml"',
-        'cache-control': cacheControl,
+        'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`,
         'x-content-type-options': 'nosniff',
       });
     }
     const match = /^\/topics\/([a-z0-9-]+)(?:\.(rss|atom|json|html))?$/.exec(url.pathname);
-    const topic = match ? topicsBySlug.get(match[1]!) : undefined;
+    const topic = match ? app.config.topics.find((candidate) => candidate.slug === match[1]) : undefined;
     if (!match || !topic) return sendText(response, 404, match ? `No topic "${match[1]}"\n` : 'Not found\n');
     const format = (match[2] as FeedFormat | 'html' | undefined) ?? negotiateFormat(request.headers.accept);
     return serveFeed(request, response, topic, format, url.searchParams, match[2] === undefined);

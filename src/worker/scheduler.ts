@@ -32,13 +32,14 @@ const LEASE_SECONDS = 300;
 export function startWorker(app: App, options: WorkerOptions = {}): Worker {
   const owner = `worker-${randomUUID()}`;
   const abandon = new AbortController();
-  const context = { ...ingestContext(app, options.onTopicsChanged), signal: abandon.signal };
-  const byId = new Map(app.config.sources.map((source) => [source.id, source]));
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
   const tick = async () => {
     if (stopped) return;
+    // Built per tick from app.config and app.matcher: a config reload replaces them.
+    const context = { ...ingestContext(app, options.onTopicsChanged), signal: abandon.signal };
+    const byId = new Map(app.config.sources.map((source) => [source.id, source]));
     const claimed = await claimDueSources(app.database.db, {
       owner,
       sourceIds: [...byId.keys()],
@@ -63,7 +64,7 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
   });
   const task = cron.schedule(options.schedule ?? '*/30 * * * * *', () => void guardedTick(), { noOverlap: true, name: 'claim-due-sources' });
   void guardedTick();
-  log.info({ owner, sources: byId.size }, 'worker started');
+  log.info({ owner, sources: app.config.sources.length }, 'worker started');
 
   return {
     tick: guardedTick,
