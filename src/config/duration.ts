@@ -10,11 +10,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return seconds;
 }
-
-export function formatDuration(seconds: number): string {
-  for (const unit of ['d', 'h', 'm'] as const) {
-    const size = UNIT_SECONDS[unit]!;
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
-}

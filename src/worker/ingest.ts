@@ -187,7 +187,7 @@ export async function ingestSources(context: IngestContext, sources: readonly So
   return summarize(outcomes);
 }
 
-export function summarize(outcomes: SourceOutcome[]): IngestSummary {
+function summarize(outcomes: SourceOutcome[]): IngestSummary {
   const count = (...kinds: SourceOutcome['outcome'][]) => outcomes.filter((outcome) => kinds.includes(outcome.outcome)).length;
   return {
     ok: count('ok'),
