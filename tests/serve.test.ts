@@ -201,7 +201,8 @@ describe(`publishing (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglit
     expect(rss).toContain(`<atom:link href="${hub.url}/hub" rel="hub"/>`);
     const json = (await (await get('/topics/japan-us-security.json')).json()) as { hubs: unknown };
     expect(json.hubs).toEqual([{ type: 'WebSub', url: `${hub.url}/hub` }]);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the ping is sent after the ingest commits
+    // The ping is sent after the ingest commits, without waiting for it: poll for it.
+    for (let waited = 0; hubPings.length === 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     const ping = new URLSearchParams(hubPings.join('&'));
     expect(ping.get('hub.mode')).toBe('publish');
     expect(ping.getAll('hub.url')).toContain('http://feeds.example.test/topics/japan-us-security.atom');
