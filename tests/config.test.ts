@@ -117,7 +117,17 @@ describe('loadConfig', () => {
     [
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
-      [`sources.yml:4:5: sources[0].intervall: unknown key "intervall"`],
+      [`sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork`],
+    ],
+    [
+      'a misspelt key, with a suggestion',
+      { 'topics.yml': `topics:\n  - slug: t\n    titel: T\n    query: japan\n` },
+      [expect.stringMatching(/^topics\.yml:2:5: topics\[0\]\.title: /), `topics.yml:3:5: topics[0].titel: unknown key "titel"; did you mean "title"?`],
+    ],
+    [
+      'a misspelt top-level block',
+      { 'settings.yml': `fetsh:\n  timeout: 10s\n` },
+      [`settings.yml:1:1: fetsh: unknown key "fetsh"; did you mean "fetch"?`],
     ],
     [
       'a bad duration',

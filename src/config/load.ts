@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { editDistance } from '../topics/query.js';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
 import { parseDuration } from './duration.js';
 import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type TopicConfig } from './schema.js';
@@ -130,10 +131,28 @@ function yamlFilesIn(dir: string): string[] {
     .map((name) => join(dir, name));
 }
 
+/** The keys the schema allows at `path` (an object inside the config file). */
+function knownKeys(path: ReadonlyArray<PropertyKey>): string[] {
+  let schema: unknown = configFileSchema;
+  const unwrap = (node: unknown): unknown => (node instanceof z.ZodOptional ? unwrap(node.unwrap()) : node);
+  for (const key of path) {
+    const node = unwrap(schema);
+    schema = typeof key === 'number' ? (node instanceof z.ZodArray ? node.element : undefined) : node instanceof z.ZodObject ? node.shape[key as string] : undefined;
+  }
+  const node = unwrap(schema);
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+function suggestKey(key: string, known: string[]): string {
+  const [best] = [...known].sort((a, b) => editDistance(key.toLowerCase(), a.toLowerCase()) - editDistance(key.toLowerCase(), b.toLowerCase()));
+  if (best && editDistance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3))) return `; did you mean "${best}"?`;
+  return known.length ? `; allowed here: ${known.join(', ')}` : '';
+}
+
 function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((key) => `"${key}"`).join(', ');
-    return file.keyProblemAt([...issue.path, issue.keys[0]!], `unknown key ${keys}`);
+    return file.keyProblemAt([...issue.path, issue.keys[0]!], `unknown key ${keys}${suggestKey(issue.keys[0]!, knownKeys(issue.path))}`);
   }
   // A query error points at its column inside the query string (past the opening quote when quoted).
   const queryColumn = issue.code === 'custom' ? (issue.params?.queryColumn as number | undefined) : undefined;
