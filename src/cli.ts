@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ingestContext, openApp, type App } from './app.js';
-import { watch } from 'node:fs';
+import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { addSourcesToYaml, parseOpml, renderSourcesOpml } from './config/opml.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents } from './fetch/index.js';
@@ -225,6 +227,36 @@ const COMMANDS: Record<string, Command> = {
       } finally {
         await app.close();
       }
+    },
+  },
+  opml: {
+    summary: 'export the sources as OPML 2.0, or import an OPML file (from Miniflux, FreshRSS, any reader) as sources',
+    usage: 'opml export | opml import FILE [--into YAML] [--config DIR]',
+    options: { ...CONFIG_OPTION, into: { type: 'string' } },
+    positionals: true,
+    async run(values, positionals) {
+      const [action, file] = positionals;
+      const config = loadConfig(values.config as string);
+      if (action === 'export') {
+        process.stdout.write(renderSourcesOpml(config.sources, new Date()));
+        return 0;
+      }
+      if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE"');
+      const feeds = parseOpml(readFileSync(file, 'utf8'));
+      const target = (values.into as string | undefined) ?? join(config.dir, 'sources.yml');
+      const before = existsSync(target) ? readFileSync(target, 'utf8') : '';
+      const result = addSourcesToYaml(before, feeds, config.sources);
+      writeFileSync(target, result.text);
+      try {
+        loadConfig(values.config as string);
+      } catch (error) {
+        writeFileSync(target, before); // never leave a config that does not load
+        throw error;
+      }
+      for (const added of result.added) console.log(`added ${added.id}: ${added.url}`);
+      for (const skipped of result.skipped) console.log(`skipped ${skipped.url}: ${skipped.reason}`);
+      console.log(`${result.added.length} added to ${relative(process.cwd(), target) || target}, ${result.skipped.length} skipped, of ${feeds.length} feeds in ${file}`);
+      return 0;
     },
   },
   validate: {
