@@ -17,6 +17,7 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY feeds ./feeds
 COPY seeds ./seeds
+COPY schema ./schema
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080

@@ -4,6 +4,7 @@ import { ingestContext, openApp, type App } from './app.js';
 import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { addSourcesToYaml, parseOpml, renderSourcesOpml } from './config/opml.js';
+import { initConfig } from './config/init.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents } from './fetch/index.js';
@@ -256,6 +257,16 @@ const COMMANDS: Record<string, Command> = {
       for (const added of result.added) console.log(`added ${added.id}: ${added.url}`);
       for (const skipped of result.skipped) console.log(`skipped ${skipped.url}: ${skipped.reason}`);
       console.log(`${result.added.length} added to ${relative(process.cwd(), target) || target}, ${result.skipped.length} skipped, of ${feeds.length} feeds in ${file}`);
+      return 0;
+    },
+  },
+  init: {
+    summary: 'write a starter config folder with commented examples',
+    usage: 'init [--config DIR]',
+    options: CONFIG_OPTION,
+    async run(values) {
+      for (const file of initConfig(values.config as string)) console.log(`wrote ${file}`);
+      console.log(`next: edit them, then "wirefeed validate --config ${values.config}" and "wirefeed run --config ${values.config}"`);
       return 0;
     },
   },

@@ -26,3 +26,22 @@ describe('schema/config.schema.json', () => {
     }
   });
 });
+
+describe('wirefeed init', () => {
+  it('writes a starter config that loads, names the schema, and refuses to overwrite', async () => {
+    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { initConfig } = await import('../src/config/init.js');
+    const { loadConfig } = await import('../src/config/load.js');
+    const dir = join(mkdtempSync(join(tmpdir(), 'wirefeed-init-')), 'feeds');
+    const files = initConfig(dir);
+    expect(files.map((file) => relative(dir, file))).toEqual(['sources.yml', 'topics.yml']);
+    const config = loadConfig(dir);
+    expect(config.sources.map((source) => source.id)).toEqual(['japantoday']);
+    expect(config.topics.map((topic) => topic.slug)).toEqual(['japan-us-security']);
+    const schemaPath = /\$schema=(\S+)/.exec(readFileSync(join(dir, 'sources.yml'), 'utf8'))![1]!;
+    expect(existsSync(resolve(dir, schemaPath))).toBe(true);
+    expect(readFileSync(join(dir, 'sources.yml'), 'utf8')).toContain('# allowPrivateNetwork: true');
+    expect(() => initConfig(dir)).toThrow(/already holds YAML files/);
+  });
+});

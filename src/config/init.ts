@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SCHEMA = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
+
+const SOURCES = `# Wirefeed sources. Every *.yml file in this folder is merged; see README.md and docs/queries.md.
+sources:
+  # One entry per feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+  - id: japantoday                 # lower-case letters, digits and "-"; unique
+    url: https://japantoday.com/feed
+    title: Japan Today             # optional
+    every: 15m                     # optional poll interval (default 15m, at least 1m)
+    # tags: [japan]                # optional labels, for source:japan in queries
+    # priority: 10                 # optional: this outlet's version represents a story it shares with others
+    # shortUrlHosts: [jpt.news]    # optional: the outlet's own short-link host
+    # allowPrivateNetwork: true    # only for feeds on your own network
+
+# Optional settings (defaults shown):
+# fetch:
+#   timeout: 20s
+#   maxSize: 15MiB
+#   perHost: 2
+#   concurrency: 8
+# publish:
+#   publicUrl: https://feeds.example.org
+#   maxAge: 5m
+`;
+
+const TOPICS = `# Topic feeds, served as /topics/<slug>.rss, .atom and .json. Query language: docs/queries.md.
+topics:
+  - slug: japan-us-security
+    title: Japan–US security
+    description: The Japan–US alliance, defense talks and the US military in Japan.
+    query: 'japan AND ("united states" OR u.s. OR pentagon) AND (defen* OR security OR military)'
+    # exclude: 'category:sports'   # optional: leave out what matches this
+    # language: en                 # optional
+    # limit: 50                    # optional: entries per feed
+`;
+
+/** Writes a starter config folder with commented examples; refuses to touch a folder that already has YAML files. */
+export function initConfig(dir: string): string[] {
+  if (existsSync(dir) && readdirSync(dir).some((name) => /\.ya?ml$/.test(name))) {
+    throw new Error(`${dir} already holds YAML files; not overwriting them`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const header = `# yaml-language-server: $schema=${relative(dir, SCHEMA)}\n`;
+  const files = { 'sources.yml': SOURCES, 'topics.yml': TOPICS };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), header + text);
+  return Object.keys(files).map((name) => join(dir, name));
+}
