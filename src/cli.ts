@@ -98,9 +98,9 @@ function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<
 }
 
 async function startServer(app: App) {
-  const server = createAppServer(app, serverOptions());
-  const { port, host } = serverOptions();
-  const address = await listen(server, port, host);
+  const options = serverOptions();
+  const server = createAppServer(app, options);
+  const address = await listen(server, options.port, options.host);
   log.info({ url: `http://${address.address}:${address.port}/` }, 'feed server listening');
   return server;
 }
@@ -142,8 +142,7 @@ const COMMANDS: Record<string, Command> = {
     options: { ...CONFIG_OPTION, once: { type: 'boolean' }, source: { type: 'string', short: 's' } },
     async run(values) {
       if (!values.once) throw new UsageError('ingest needs --once (the scheduled loop is "wirefeed worker")');
-      const app = await openApp({ configDir: values.config as string });
-      try {
+      return withApp(values, async (app) => {
         const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
         if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
         const summary = await ingestSources(ingestContext(app), sources, app.config.fetch.concurrency);
@@ -152,10 +151,7 @@ const COMMANDS: Record<string, Command> = {
         }
         console.log(formatSummary(summary));
         return summary.failed > 0 ? 2 : 0;
-      } finally {
-        await closeHttpAgents();
-        await app.close();
-      }
+      });
     },
   },
   sources: {
@@ -163,8 +159,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'sources [--json] [--config DIR]',
     options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
     async run(values) {
-      const app = await openApp({ configDir: values.config as string });
-      try {
+      return withApp(values, async (app) => {
         const configured = new Set(app.config.sources.map((source) => source.id));
         const rows = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
         if (values.json) {
@@ -173,9 +168,7 @@ const COMMANDS: Record<string, Command> = {
         }
         console.log(formatSourceTable(rows, new Date()));
         return 0;
-      } finally {
-        await app.close();
-      }
+      });
     },
   },
   stories: {
@@ -185,16 +178,13 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${values.limit}"`);
-      const app = await openApp({ configDir: values.config as string });
-      try {
+      return withApp(values, async (app) => {
         const topic = values.topic as string | undefined;
         if (topic && !app.config.topics.some((candidate) => candidate.slug === topic)) throw new UsageError(`no topic with slug "${topic}"`);
         const listings = await recentStories(app.database.db, { topic, limit });
         console.log(values.json ? JSON.stringify(listings, null, 2) : formatStories(listings));
         return 0;
-      } finally {
-        await app.close();
-      }
+      });
     },
   },
   topics: {
@@ -206,8 +196,7 @@ const COMMANDS: Record<string, Command> = {
       const [action, ...rest] = positionals;
       if (action !== undefined && action !== 'preview') throw new UsageError(`unknown topics action "${action}" (try "topics preview SLUG")`);
       if (action === 'preview' && rest.length === 0) throw new UsageError('topics preview needs a topic slug or a query');
-      const app = await openApp({ configDir: values.config as string });
-      try {
+      return withApp(values, async (app) => {
         if (action === undefined) {
           console.log(formatTopicTable(app.config.topics, await topicMemberCounts(app.database.db)));
           return 0;
@@ -225,9 +214,7 @@ const COMMANDS: Record<string, Command> = {
         }
         console.log(formatPreview(preview, process.stdout.isTTY ? (text) => `\x1b[1;33m${text}\x1b[0m` : (text) => `[${text}]`));
         return 0;
-      } finally {
-        await app.close();
-      }
+      });
     },
   },
   opml: {
@@ -294,6 +281,17 @@ const COMMANDS: Record<string, Command> = {
 };
 
 class UsageError extends Error {}
+
+/** Opens the app for a one-shot command and always closes it, with any pooled HTTP connections. */
+async function withApp<T>(values: Record<string, string | boolean | undefined>, use: (app: App) => Promise<T>): Promise<T> {
+  const app = await openApp({ configDir: values.config as string });
+  try {
+    return await use(app);
+  } finally {
+    await closeHttpAgents();
+    await app.close();
+  }
+}
 
 
 const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N', days: 'N' };
