@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from './config/load.js';
-import { databaseOptionsFromEnv, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { databaseOptionsFromEnv, isDatabaseUnavailable, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
 import { setPerHostLimit } from './fetch/index.js';
 import { log } from './log.js';
 import { syncSources } from './store/sources.js';
@@ -30,11 +31,44 @@ export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => v
     db: app.database.db,
     topics: app.matcher,
     fetchLimits: app.config.fetch,
+    minPollSeconds: app.config.worker.minIntervalSeconds,
     onTopicsChanged: (slugs) => {
       onTopicsChanged?.(slugs);
       void announceToHub(app.config.publish, slugs);
     },
   };
+}
+
+/** An app whose database may not be reachable yet (see startApp). */
+export interface StartingApp {
+  ready: Promise<App>;
+  /** What the start is waiting for, for /readyz; undefined before the first failed attempt. */
+  waitingFor(): string | undefined;
+}
+
+const START_RETRY_MAX_MS = 30_000;
+
+/**
+ * Opens the app, retrying with exponential backoff (1 s doubling to 30 s) while the database is unreachable, as when
+ * Postgres starts after us. Config errors and other failures are not retried. `signal` gives up waiting (shutdown).
+ */
+export function startApp(options: AppOptions & { signal?: AbortSignal }): StartingApp {
+  let problem: string | undefined;
+  const ready = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await openApp(options);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || options.signal?.aborted) throw error;
+        const delayMs = Math.min(START_RETRY_MAX_MS, 1000 * 2 ** (attempt - 1));
+        const reason = (error as Error).message.split('\n')[0];
+        problem = `database unavailable (${reason}); attempt ${attempt} failed, next in ${delayMs / 1000}s`;
+        log.warn({ attempt, retryInSeconds: delayMs / 1000, error: reason }, 'database unavailable at start; retrying');
+        await sleep(delayMs, undefined, { signal: options.signal });
+      }
+    }
+  })();
+  return { ready, waitingFor: () => problem };
 }
 
 export interface AppOptions {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ingestContext, openApp, type App } from './app.js';
+import { ingestContext, openApp, startApp, type App, type StartingApp } from './app.js';
 import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { addSourcesToYaml, parseOpml, renderSourcesOpml } from './config/opml.js';
@@ -97,7 +97,7 @@ function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<
   return 'running';
 }
 
-async function startServer(app: App) {
+async function startServer(app: App | StartingApp) {
   const options = serverOptions();
   const server = createAppServer(app, options);
   const address = await listen(server, options.port, options.host);
@@ -105,36 +105,52 @@ async function startServer(app: App) {
   return server;
 }
 
+/**
+ * The long-running commands. A config error stops the start at once; an unreachable database does not: the server
+ * listens (healthy, not ready) while the app retries, and SIGTERM/SIGINT in that wait exits cleanly.
+ */
+async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
+  loadConfig(configDir);
+  const startup = new AbortController();
+  const giveUp = () => startup.abort();
+  process.on('SIGINT', giveUp).on('SIGTERM', giveUp);
+  const starting = startApp({ configDir, signal: startup.signal });
+  const server = parts.server ? await startServer(starting) : undefined;
+  let app: App;
+  try {
+    app = await starting.ready;
+  } catch (error) {
+    server?.close();
+    server?.closeAllConnections();
+    if (!startup.signal.aborted) throw error;
+    log.info('stopped while waiting for the database');
+    return 0;
+  } finally {
+    process.off('SIGINT', giveUp).off('SIGTERM', giveUp);
+  }
+  // In one process the server hears of changed topics at once; separate servers notice within a second.
+  const worker = parts.worker ? startWorker(app, { onTopicsChanged: server ? (slugs) => server.invalidateTopics(slugs) : undefined }) : undefined;
+  return runUntilSignal(app, { worker, server });
+}
+
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'run the worker and the feed server in one process (what npm start does)',
     usage: 'run [--config DIR]',
     options: CONFIG_OPTION,
-    async run(values) {
-      const app = await openApp({ configDir: values.config as string });
-      const server = await startServer(app);
-      // In one process the server hears of changed topics at once; separate servers notice within a second.
-      const worker = startWorker(app, { onTopicsChanged: (slugs) => server.invalidateTopics(slugs) });
-      return runUntilSignal(app, { worker, server });
-    },
+    run: (values) => startService(values.config as string, { worker: true, server: true }),
   },
   worker: {
     summary: 'run only the scheduled fetch worker',
     usage: 'worker [--config DIR]',
     options: CONFIG_OPTION,
-    async run(values) {
-      const app = await openApp({ configDir: values.config as string });
-      return runUntilSignal(app, { worker: startWorker(app) });
-    },
+    run: (values) => startService(values.config as string, { worker: true, server: false }),
   },
   serve: {
     summary: 'run only the feed server',
     usage: 'serve [--config DIR]',
     options: CONFIG_OPTION,
-    async run(values) {
-      const app = await openApp({ configDir: values.config as string });
-      return runUntilSignal(app, { server: await startServer(app) });
-    },
+    run: (values) => startService(values.config as string, { worker: false, server: true }),
   },
   ingest: {
     summary: 'fetch every source (or one) once and print a summary',
@@ -146,11 +162,11 @@ const COMMANDS: Record<string, Command> = {
         const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
         if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
         const summary = await ingestSources(ingestContext(app), sources, app.config.fetch.concurrency);
-        for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed')) {
-          console.log(`failed: ${outcome.sourceId}: ${outcome.error}`);
+        for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'deferred')) {
+          console.log(`${outcome.outcome}: ${outcome.sourceId}: ${outcome.error}`);
         }
         console.log(formatSummary(summary));
-        return summary.failed > 0 ? 2 : 0;
+        return summary.failed + summary.deferred > 0 ? 2 : 0;
       });
     },
   },

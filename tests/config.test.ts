@@ -85,6 +85,19 @@ describe('loadConfig', () => {
     expect(problemsOf({ 'a.yml': 'fetch:\n  perHost: 3\n', 'b.yml': 'fetch:\n  perHost: 4\n' })).toEqual([expect.stringMatching(/^b\.yml:1:1: fetch: a second fetch block \(the first is in .*a\.yml\)$/)]);
   });
 
+  it('reads worker settings, with defaults for what is left out', () => {
+    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({ tick: '*/30 * * * * *', leaseSeconds: 300, batch: 100, minIntervalSeconds: 60 });
+    const dir = writeConfigDir({ 'worker.yml': "worker:\n  tick: '*/5 * * * * *'\n  lease: 1m\n  minInterval: 10s\n", 'sources.yml': SOURCES });
+    expect(loadConfig(dir).worker).toEqual({ tick: '*/5 * * * * *', leaseSeconds: 60, batch: 100, minIntervalSeconds: 10 });
+  });
+
+  it('reports a bad worker setting at its line', () => {
+    expect(problemsOf({ 'a.yml': "worker:\n  tick: every minute\n  lease: 0s\n" })).toEqual([
+      'a.yml:2:9: worker.tick: expected a cron expression such as "*/30 * * * * *"',
+      'a.yml:3:10: worker.lease: must be longer than 0s',
+    ]);
+  });
+
   it('resolves file: URLs against the folder of the YAML file', () => {
     const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: local\n    url: file:../seeds/a.xml\n' });
     expect(loadConfig(dir).sources[0]!.url).toBe(new URL('../seeds/a.xml', pathToFileURL(join(dir, 'sources.yml'))).href);

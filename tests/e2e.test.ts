@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Server } from 'node:http';
 import Parser from 'rss-parser';
@@ -15,11 +14,11 @@ import { createAppServer, listen } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
 import { seedDocument, startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
 
 /** The seed story's entry: JIJI's own version, the earliest of the three outlets carrying it. */
 const SEED_TITLE = 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination';
-const ROOT = resolve(import.meta.dirname, '..');
 
 describe('end to end over HTTP', () => {
   let database: TestDatabase;
@@ -119,21 +118,6 @@ describe('end to end over HTTP', () => {
   });
 });
 
-/** Runs the real CLI (what `npm start` and `npm run wirefeed` run) in a child process. */
-function runCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
-
 describe('the wirefeed command', () => {
   it('validate reports a wrong line with file:line:column and exits 1', async () => {
     const dir = writeConfigDir({ 'topics.yml': 'topics:\n  - slug: t\n    title: T\n    query: japan AND (defense\n' });
@@ -157,7 +141,7 @@ describe('the wirefeed command', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
     try {
-      const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)\/"/.exec(cli.output().stderr)?.[1], cli);
+      const url = await listeningUrl(cli);
       await waitFor(() => (cli.output().stderr.match(/"msg":"fetched"/g)?.length ?? 0) >= 4 || undefined, cli);
       const feed = await new Parser().parseString(await (await fetch(`${url}/topics/japan-us-security.rss`)).text());
       expect(feed.items.map((item) => item.title)).toContain(SEED_TITLE);
@@ -182,7 +166,7 @@ describe('config reload', () => {
     const cli = runCli(['run', '--config', dir], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
     const reloads = () => cli.output().stderr.match(/"msg":"config reloaded"/g)?.length ?? 0;
     try {
-      const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)\/"/.exec(cli.output().stderr)?.[1], cli);
+      const url = await listeningUrl(cli);
       await waitFor(() => (cli.output().stderr.match(/"msg":"fetched"/g)?.length ?? 0) >= 2 || undefined, cli);
       expect((await fetch(`${url}/topics/economy.rss`)).status).toBe(404);
 
@@ -243,13 +227,3 @@ describe('shutdown', () => {
     }
   });
 });
-
-async function waitFor<T>(probe: () => T | undefined, cli: ReturnType<typeof runCli>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline || cli.child.exitCode !== null) throw new Error(`timed out; stderr:\n${cli.output().stderr}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}

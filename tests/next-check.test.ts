@@ -15,6 +15,8 @@ describe('nextCheckAt after a success', () => {
     ['Expires relative to Date', { pollSeconds: 300, hints: { date: 'Sun, 02 Jun 2024 00:00:00 GMT', expires: 'Sun, 02 Jun 2024 02:00:00 GMT' } }, 7200],
     ['Retry-After in seconds', { pollSeconds: 300, hints: { retryAfter: '1200' } }, 1200],
     ['the minimum for a tiny interval', { pollSeconds: 5, hints: {} }, 60],
+    ['a configured minimum (worker.minInterval)', { pollSeconds: 5, hints: {}, minSeconds: 2 }, 5],
+    ['at least a configured minimum', { pollSeconds: 1, hints: {}, minSeconds: 2 }, 2],
     ['the maximum for a huge max-age', { pollSeconds: 900, hints: { cacheControl: 'max-age=31536000' } }, 86400],
   ])('waits %s', (_name, input, expected) => {
     expect(seconds(nextCheckAt({ now, consecutiveErrors: 0, random: half, ...input }))).toBe(expected);
@@ -33,6 +35,10 @@ describe('nextCheckAt after failures', () => {
   it('backs off exponentially up to the cap', () => {
     const waits = [1, 2, 3, 4, 5, 10, 50].map((errors) => seconds(nextCheckAt({ now, pollSeconds: 900, hints: {}, consecutiveErrors: errors, random: half })));
     expect(waits).toEqual([900, 1800, 3600, 7200, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS]);
+  });
+
+  it('backs off from a configured minimum', () => {
+    expect(seconds(nextCheckAt({ now, pollSeconds: 1, hints: {}, consecutiveErrors: 1, random: half, minSeconds: 5 }))).toBe(5);
   });
 
   it('spreads retries with ±20 % jitter', () => {

@@ -1,79 +1,90 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMigratedDatabase } from '../src/db/client.js';
+import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
+import { runCli, waitFor, type CliProcess } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
+import { createThrowawayDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 
 /**
  * Several worker processes sharing one Postgres: due sources are claimed with FOR UPDATE SKIP LOCKED leases, so each
- * source is fetched by exactly one of them. Needs a real Postgres (PGlite is one process by design).
+ * source is fetched by one of them once per period, and a killed worker's sources are taken over when its leases
+ * expire. Needs a real Postgres (PGlite is one process by design).
  */
 const adminUrl = process.env.WIREFEED_TEST_POSTGRES;
-const ROOT = resolve(import.meta.dirname, '..');
 const SOURCES = 300;
+const PERIOD_SECONDS = 10;
+const LEASE_SECONDS = 3;
 
 describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
   let server: TestServer;
-  let databaseUrl: string;
-  let dropDatabase: () => Promise<void>;
+  let target: { url: string; drop(): Promise<void> };
+  let database: DatabaseHandle;
   const hits = new Map<string, number>();
 
   beforeAll(async () => {
     server = await startTestServer((request, response) => {
-      hits.set(request.url!, (hits.get(request.url!) ?? 0) + 1);
-      // Slow enough that the three workers overlap.
-      setTimeout(() => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss2(`Outlet ${request.url}`, [{ title: `Story of ${request.url}`, link: `https://outlets.example${request.url}`, pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }])), 150);
+      const source = /\/feed\/(\d+)$/.exec(request.url!)![1]!;
+      hits.set(source, (hits.get(source) ?? 0) + 1);
+      const item = { title: `Story of outlet ${source}`, link: `https://outlets.example/${source}`, pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' };
+      // Slow enough that the three workers overlap and a killed worker dies with fetches in flight.
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss2(`Outlet ${source}`, [item])), 150);
     });
-    const name = `wirefeed_workers_${randomBytes(5).toString('hex')}`;
-    const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl!);
-    url.pathname = `/${name}`;
-    databaseUrl = url.href;
+    target = await createThrowawayDatabase(adminUrl!, 'wirefeed_workers');
     // Migrations run before the workers start, as `docker compose` runs `wirefeed migrate` first.
-    await (await openMigratedDatabase({ url: databaseUrl })).close();
-    dropDatabase = async () => {
-      const cleanup = postgres(adminUrl!, { max: 1, onnotice: () => {} });
-      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
-    };
+    database = await openMigratedDatabase({ url: target.url });
   });
 
   afterAll(async () => {
     await server?.close();
-    await dropDatabase?.();
+    await database?.close();
+    await target?.drop();
   });
 
-  it('fetch every source exactly once between them', async () => {
-    const sources = Array.from({ length: SOURCES }, (_, index) => `  - id: s${index}\n    url: ${server.url}/feed/${index}\n    allowPrivateNetwork: true\n    every: 1h\n`).join('');
-    const dir = writeConfigDir({ 'sources.yml': `fetch:\n  concurrency: 16\n  perHost: 16\nsources:\n${sources}` });
-    const workers = Array.from({ length: 3 }, () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--config', dir], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      return { child, log: () => stderr, exited: new Promise((done) => child.on('exit', done)) };
+  it(`fetch every source once per ${PERIOD_SECONDS}s period between them, and take over the sources of a worker killed mid-run`, async () => {
+    const sources = Array.from({ length: SOURCES }, (_, index) => `  - id: s${index}\n    url: ${server.url}/feed/${index}\n    allowPrivateNetwork: true\n    every: ${PERIOD_SECONDS}s\n`).join('');
+    const dir = writeConfigDir({
+      'sources.yml': `fetch:\n  concurrency: 16\n  perHost: 16\nworker:\n  tick: '* * * * * *'\n  lease: ${LEASE_SECONDS}s\n  batch: 40\n  minInterval: 1s\nsources:\n${sources}`,
     });
+    const workers: CliProcess[] = Array.from({ length: 3 }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    const owners = await Promise.all(workers.map((worker) => waitFor(() => /"owner":"(worker-[^"]+)","sources"/.exec(worker.output().stderr)?.[1], worker)));
+    const okFetches = async () => {
+      const rows = await database.rows<{ source_id: string; started: number[] }>(sql`
+        select source_id, array_agg(extract(epoch from started_at)::float8 order by started_at) as started
+        from fetch_log where outcome = 'ok' group by source_id`);
+      return new Map(rows.map((row) => [row.source_id, row.started.map(Number)]));
+    };
+    let killedHeld: string[] = [];
     try {
-      const deadline = Date.now() + 60_000;
-      while (hits.size < SOURCES && Date.now() < deadline) await new Promise((done) => setTimeout(done, 200));
-      await new Promise((done) => setTimeout(done, 1500)); // would a second fetch of anything show up?
-      expect(hits.size).toBe(SOURCES);
-      expect([...hits.values()].filter((count) => count !== 1)).toEqual([]);
-      const claimedBy = workers.map((worker) => [...worker.log().matchAll(/"claimed":(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0));
-      expect(claimedBy.reduce((sum, count) => sum + count, 0)).toBe(SOURCES);
-      expect(claimedBy.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2);
+      // Kill one worker with SIGKILL while it holds leases on sources whose fetches are in flight.
+      const killed = workers[0]!;
+      await waitFor(async () => {
+        const [row] = await database.rows<{ held: number }>(sql`select count(*)::int as held from sources where lease_owner = ${owners[0]}`);
+        return row!.held > 0 ? true : undefined;
+      }, killed);
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      killedHeld = (await database.rows<{ id: string }>(sql`select id from sources where lease_owner = ${owners[0]}`)).map((row) => row.id);
+      expect(killedHeld.length).toBeGreaterThan(0);
+
+      // Two periods: every source fetched (and stored) twice, the killed worker's ones by the others.
+      await waitFor(async () => {
+        const fetched = await okFetches();
+        return fetched.size === SOURCES && [...fetched.values()].every((starts) => starts.length >= 2) ? true : undefined;
+      }, workers[1], 60_000);
     } finally {
-      for (const worker of workers) worker.child.kill('SIGTERM');
+      for (const worker of workers.slice(1)) worker.child.kill('SIGTERM');
       await Promise.all(workers.map((worker) => worker.exited));
     }
-  });
+
+    const fetched = await okFetches();
+    const tooSoon = [...fetched.entries()].filter(([, starts]) => starts.some((start, index) => index > 0 && start - starts[index - 1]! < PERIOD_SECONDS - 0.5));
+    expect(tooSoon).toEqual([]);
+    // Every request the feed server saw was a stored fetch, except those the killed worker died with.
+    const wasted = [...hits.entries()].filter(([source, count]) => count !== fetched.get(`s${source}`)!.length).map(([source]) => `s${source}`);
+    expect(wasted.filter((id) => !killedHeld.includes(id))).toEqual([]);
+    const claimedBy = workers.map((worker) => [...worker.output().stderr.matchAll(/"claimed":(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0));
+    expect(claimedBy.slice(1).every((count) => count > 0)).toBe(true);
+  }, 120_000);
 });

@@ -11,6 +11,6 @@ export function configJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(configFileSchema, { io: 'input', unrepresentable: 'any' }),
     $id: 'https://github.com/wirefeed/wirefeed/schema/config.schema.json',
     title: 'Wirefeed configuration file',
-    description: 'One file of a Wirefeed config folder: sources, topics, and optional fetch and publish settings.',
+    description: 'One file of a Wirefeed config folder: sources, topics, and optional fetch, publish and worker settings.',
   };
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { editDistance } from '../topics/query.js';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
 import { parseDuration } from './duration.js';
-import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type TopicConfig } from './schema.js';
+import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type WorkerSettingsConfig, type TopicConfig } from './schema.js';
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;
 
@@ -44,12 +44,22 @@ export interface PublishSettings {
 
 export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200 };
 
+export interface WorkerSettings {
+  tick: string;
+  leaseSeconds: number;
+  batch: number;
+  minIntervalSeconds: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 300, batch: 100, minIntervalSeconds: 60 };
+
 export interface Config {
   dir: string;
   sources: Source[];
   topics: Topic[];
   fetch: FetchSettings;
   publish: PublishSettings;
+  worker: WorkerSettings;
 }
 
 export interface ConfigProblem {
@@ -174,6 +184,7 @@ export function loadConfig(dir: string): Config {
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
+  let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
   const blockFiles = new Map<string, string>();
 
   for (const path of yamlFilesIn(absoluteDir)) {
@@ -190,7 +201,7 @@ export function loadConfig(dir: string): Config {
       problems.push(...parsed.error.issues.map((issue) => issueProblem(file, issue)));
       continue;
     }
-    for (const block of ['fetch', 'publish'] as const) {
+    for (const block of ['fetch', 'publish', 'worker'] as const) {
       if (!parsed.data[block]) continue;
       const first = blockFiles.get(block);
       if (first) problems.push(file.keyProblemAt([block], `a second ${block} block (the first is in ${first})`));
@@ -198,6 +209,7 @@ export function loadConfig(dir: string): Config {
     }
     if (parsed.data.fetch) fetch = toFetchSettings(parsed.data.fetch);
     if (parsed.data.publish) publish = toPublishSettings(parsed.data.publish);
+    if (parsed.data.worker) worker = toWorkerSettings(parsed.data.worker);
     const fileUrl = pathToFileURL(path);
     (parsed.data.sources ?? []).forEach((source, index) => {
       const previous = seenSources.get(source.id);
@@ -225,7 +237,7 @@ export function loadConfig(dir: string): Config {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { dir: absoluteDir, sources, topics, fetch, publish };
+  return { dir: absoluteDir, sources, topics, fetch, publish, worker };
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -254,6 +266,15 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     maxAgeSeconds: settings.maxAge ? parseDuration(settings.maxAge)! : DEFAULT_PUBLISH_SETTINGS.maxAgeSeconds,
     maxLimit: settings.maxLimit ?? DEFAULT_PUBLISH_SETTINGS.maxLimit,
     ...(settings.hub ? { hub: settings.hub } : {}),
+  };
+}
+
+function toWorkerSettings(settings: WorkerSettingsConfig): WorkerSettings {
+  return {
+    tick: settings.tick ?? DEFAULT_WORKER_SETTINGS.tick,
+    leaseSeconds: settings.lease ? parseDuration(settings.lease)! : DEFAULT_WORKER_SETTINGS.leaseSeconds,
+    batch: settings.batch ?? DEFAULT_WORKER_SETTINGS.batch,
+    minIntervalSeconds: settings.minInterval ? parseDuration(settings.minInterval)! : DEFAULT_WORKER_SETTINGS.minIntervalSeconds,
   };
 }
 

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
+import cron from 'node-cron';
+import { parseDuration } from './duration.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
 const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
+const positiveDuration = duration.refine((text) => parseDuration(text)! > 0, 'must be longer than 0s');
 
 function isAddressOrRange(text: string): boolean {
   const [address = '', prefix, ...rest] = text.split('/');
@@ -78,14 +81,28 @@ export const publishSettingsSchema = z.strictObject({
   hub: z.string().refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL').optional(),
 });
 
+/** How workers claim due sources; any YAML file may hold this block, at most one. */
+export const workerSettingsSchema = z.strictObject({
+  /** node-cron expression (with a seconds field) for how often a worker claims due sources. */
+  tick: z.string().refine((expression) => cron.validate(expression), 'expected a cron expression such as "*/30 * * * * *"').optional(),
+  /** How long a claimed source stays leased to its worker; a crashed worker's sources are taken over after this. */
+  lease: positiveDuration.optional(),
+  /** Sources claimed per tick by one worker. */
+  batch: z.number().int().min(1).max(10_000).optional(),
+  /** The shortest time between two fetches of one source, whatever its `every` or the feed's hints say. */
+  minInterval: positiveDuration.optional(),
+});
+
 export const configFileSchema = z.strictObject({
   sources: z.array(sourceSchema).optional(),
   topics: z.array(topicSchema).optional(),
   fetch: fetchSettingsSchema.optional(),
   publish: publishSettingsSchema.optional(),
+  worker: workerSettingsSchema.optional(),
 });
 
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type TopicConfig = z.infer<typeof topicSchema>;
 export type FetchSettingsConfig = z.infer<typeof fetchSettingsSchema>;
 export type PublishSettingsConfig = z.infer<typeof publishSettingsSchema>;
+export type WorkerSettingsConfig = z.infer<typeof workerSettingsSchema>;

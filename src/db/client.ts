@@ -26,7 +26,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (options.url) {
     const { default: postgres } = await import('postgres');
     const { drizzle } = await import('drizzle-orm/postgres-js');
-    const client = postgres(options.url, { max: 10, onnotice: () => {} });
+    // postgres.js waits up to 20 s before reconnecting a pooled connection after a few failures; our ticks and
+    // start-up retries already pace the attempts, so cap its own wait at 2 s to recover soon after an outage.
+    const client = postgres(options.url, { max: 10, onnotice: () => {}, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2) });
     const db = drizzle(client, { schema }) as unknown as Database;
     return {
       db,
@@ -78,4 +80,25 @@ export async function openMigratedDatabase(options: DatabaseOptions): Promise<Da
 
 export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseOptions {
   return env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: env.DATA_DIR ?? './data' };
+}
+
+/** Socket errors and postgres.js connection codes: the server is unreachable or went away. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+]);
+
+/**
+ * True when an error (or anything in its `cause` chain; drizzle wraps driver errors) means the database could not be
+ * reached, rather than that a statement was wrong: connection failures, SQLSTATE class 08 (connection exception),
+ * 57P01-57P03 (shut down, crashed, starting up) and 53300 (too many connections). Such errors are our outage, not
+ * a source's fault, and worth retrying.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300') return true;
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App } from '../app.js';
+import type { App, StartingApp } from '../app.js';
 import type { Topic } from '../config/load.js';
 import { sql } from 'drizzle-orm';
 import { log } from '../log.js';
@@ -83,13 +83,56 @@ export interface AppServer extends Server {
   invalidateTopics(slugs: readonly string[]): void;
 }
 
-export function createAppServer(app: App, options: ServerOptions = {}): AppServer {
-  const { db } = app.database;
+type Versions = Map<string, { version: Date; checkedAt: number }>;
+type Routes = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<unknown>;
+
+/**
+ * The feed server. Given an app still starting (waiting for its database), it listens at once: /healthz answers
+ * 200, /readyz and every feed 503 until the app is open, so an orchestrator neither restarts it nor routes to it.
+ */
+export function createAppServer(app: App | StartingApp, options: ServerOptions = {}): AppServer {
   const feedCache = new FeedCache();
+  const versions: Versions = new Map();
+  let routes: Routes | undefined;
+  if ('ready' in app) {
+    app.ready.then((opened) => (routes = appRoutes(opened, options, feedCache, versions)), () => {});
+  } else {
+    routes = appRoutes(app, options, feedCache, versions);
+  }
+  const waitingFor = 'ready' in app ? app.waitingFor : () => undefined;
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
+    if (routes) return routes(request, response, url);
+    if (url.pathname === '/metrics') {
+      response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+      return response.end(request.method === 'HEAD' ? undefined : await registry.metrics());
+    }
+    return sendText(response, 503, `not ready: starting, ${waitingFor() ?? 'opening the database'}\n`, { 'cache-control': 'no-store', 'retry-after': '5' });
+  };
+
+  const server = createServer((request, response) => {
+    response.on('finish', () => feedRequests.inc({ route: routeKind(request.url ?? '/'), status: String(response.statusCode) }));
+    handle(request, response).catch((error: Error) => {
+      if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
+      log.error({ url: request.url, error: error.message }, 'request failed');
+      if (!response.headersSent) sendText(response, 500, 'Internal server error\n');
+      else response.destroy();
+    });
+  }) as AppServer;
+  server.feedCache = feedCache;
+  server.invalidateTopics = (slugs) => slugs.forEach((slug) => versions.delete(slug));
+  return server;
+}
+
+/** Every route but /healthz, for an open app. */
+function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versions: Versions): Routes {
+  const { db } = app.database;
   // Read through app.config on every request: a config reload replaces it.
   const publishSettings = () => app.config.publish;
   const versionTtlMs = options.versionTtlMs ?? 1000;
-  const versions = new Map<string, { version: Date; checkedAt: number }>();
   const versionOf = async (slug: string): Promise<Date> => {
     const known = versions.get(slug);
     if (known && Date.now() - known.checkedAt < versionTtlMs) return known.version;
@@ -144,10 +187,7 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
     sendBody(request, response, body, headers, version);
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
+  return async (request, response, url) => {
     if (url.pathname === '/readyz') {
       try {
         await db.execute(sql`select 1`);
@@ -182,19 +222,6 @@ export function createAppServer(app: App, options: ServerOptions = {}): AppServe
     const format = (match[2] as FeedFormat | 'html' | undefined) ?? negotiateFormat(request.headers.accept);
     return serveFeed(request, response, topic, format, url.searchParams, match[2] === undefined);
   };
-
-  const server = createServer((request, response) => {
-    response.on('finish', () => feedRequests.inc({ route: routeKind(request.url ?? '/'), status: String(response.statusCode) }));
-    handle(request, response).catch((error: Error) => {
-      if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
-      log.error({ url: request.url, error: error.message }, 'request failed');
-      if (!response.headersSent) sendText(response, 500, 'Internal server error\n');
-      else response.destroy();
-    });
-  }) as AppServer;
-  server.feedCache = feedCache;
-  server.invalidateTopics = (slugs) => slugs.forEach((slug) => versions.delete(slug));
-  return server;
 }
 
 /** Starts listening and resolves with the bound address (port 0 picks a free port). */

@@ -1,5 +1,5 @@
 import type { Source } from '../config/load.js';
-import type { Database } from '../db/client.js';
+import { isDatabaseUnavailable, type Database } from '../db/client.js';
 import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fetch/index.js';
 import { log } from '../log.js';
 import { fetchDuration, fetches, itemsStored, topicMatches } from '../metrics/index.js';
@@ -18,6 +18,8 @@ export interface IngestContext {
   db: Database;
   topics: TopicMatcher;
   fetchLimits?: Partial<FetchLimits>;
+  /** The shortest wait between two fetches of a source (`worker.minInterval`). */
+  minPollSeconds?: number;
   /** Aborted at shutdown: in-flight fetches are abandoned without being recorded as the source's failure. */
   signal?: AbortSignal;
   /** Called after a source's items are committed with the topics that gained stories. */
@@ -52,7 +54,11 @@ export async function storeAndMatch(
 
 export interface SourceOutcome {
   sourceId: string;
-  outcome: 'ok' | 'not-modified' | 'failed' | 'gone';
+  /**
+   * `deferred`: nothing happened that was the source's doing (our database was unreachable, or we shut down
+   * mid-fetch); nothing was recorded or charged to it and it is fetched again later.
+   */
+  outcome: 'ok' | 'not-modified' | 'failed' | 'gone' | 'deferred';
   /** HTTP status of the response, when there was one. */
   status?: number;
   itemsNew: number;
@@ -70,7 +76,10 @@ const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: nul
  */
 export async function ingestSource(context: IngestContext, source: Source): Promise<SourceOutcome> {
   const stopTimer = fetchDuration.startTimer();
-  const outcome = await ingestSourceOnce(context, source);
+  const outcome = await ingestSourceOnce(context, source).catch((error: Error) => {
+    if (!isDatabaseUnavailable(error)) throw error;
+    return deferredByOutage(source, error);
+  });
   // A source already known to be gone is not fetched at all: nothing to count.
   const fetched = !(outcome.outcome === 'gone' && outcome.status === undefined);
   if (fetched) {
@@ -81,6 +90,15 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
   itemsStored.inc({ result: 'duplicate' }, outcome.itemsDuplicate);
   itemsStored.inc({ result: 'revised' }, outcome.itemsRevised);
   return outcome;
+}
+
+const deferred = (sourceId: string, error: string): SourceOutcome => ({ sourceId, outcome: 'deferred', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error });
+
+/** Our database went away: the transaction rolled back, so nothing (items, validators, errors) was kept. */
+function deferredByOutage(source: Source, error: Error): SourceOutcome {
+  const message = `database unavailable: ${error.message.split('\n')[0]}`;
+  log.error({ source: source.id, error: message }, 'nothing stored; the source is not charged and is fetched again when its lease expires');
+  return deferred(source.id, message);
 }
 
 async function ingestSourceOnce(context: IngestContext, source: Source): Promise<SourceOutcome> {
@@ -96,7 +114,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
   const record = (fields: Omit<FetchRecord, 'sourceId' | 'startedAt' | 'durationMs'>) =>
     ({ sourceId: source.id, startedAt, durationMs: elapsed(), ...fields }) satisfies FetchRecord;
   const succeeded = (hints: CacheHints, feed?: Parameters<typeof nextCheckAt>[0]['feed']) =>
-    nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0 });
+    nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0, minSeconds: context.minPollSeconds });
 
   try {
     const response = await fetchFeed({ url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits, signal: context.signal });
@@ -144,11 +162,12 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     if (fetchError?.kind === 'aborted') {
       // Our shutdown, not the source's fault: nothing is recorded, the source stays due and its lease is released.
       log.info({ source: source.id, url }, 'fetch abandoned at shutdown');
-      return { sourceId: source.id, outcome: 'failed', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error: message };
+      return deferred(source.id, message);
     }
+    if (isDatabaseUnavailable(error)) return deferredByOutage(source, error as Error);
     const gone = fetchError?.kind === 'gone';
     const errorCount = state.errorCount + 1;
-    const next = nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints: fetchError?.hints ?? {}, consecutiveErrors: errorCount });
+    const next = nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints: fetchError?.hints ?? {}, consecutiveErrors: errorCount, minSeconds: context.minPollSeconds });
     const outcome = gone ? 'gone' : 'failed';
     log.warn({ source: source.id, url, outcome, error: message, errorCount, nextCheckAt: next.toISOString() }, gone ? 'source is gone (410); no more polling until its URL changes' : 'fetch failed');
     try {
@@ -167,6 +186,8 @@ export interface IngestSummary {
   ok: number;
   notModified: number;
   failed: number;
+  /** Not the sources' doing (database outage, shutdown): not charged, fetched again later. */
+  deferred: number;
   itemsNew: number;
   itemsDuplicate: number;
   itemsRevised: number;
@@ -193,6 +214,7 @@ function summarize(outcomes: SourceOutcome[]): IngestSummary {
     ok: count('ok'),
     notModified: count('not-modified'),
     failed: count('failed', 'gone'),
+    deferred: count('deferred'),
     itemsNew: outcomes.reduce((sum, outcome) => sum + outcome.itemsNew, 0),
     itemsDuplicate: outcomes.reduce((sum, outcome) => sum + outcome.itemsDuplicate, 0),
     itemsRevised: outcomes.reduce((sum, outcome) => sum + outcome.itemsRevised, 0),

@@ -22,6 +22,8 @@ export interface NextCheckInput {
   feed?: FeedSchedule;
   /** Consecutive failures including this fetch; 0 after a success. */
   consecutiveErrors: number;
+  /** The shortest wait between two fetches (the `worker.minInterval` setting); default MIN_POLL_SECONDS. */
+  minSeconds?: number;
   /** Random number in [0, 1) for jitter; injectable for tests. */
   random?: () => number;
 }
@@ -63,21 +65,22 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
 
 /**
  * When to fetch a source next. After a success: the longest of the configured interval, the feed's <ttl>, the
- * response's freshness and Retry-After, clamped to [MIN_POLL_SECONDS, MAX_POLL_SECONDS], then past skipHours/skipDays.
+ * response's freshness and Retry-After, clamped to [minSeconds, MAX_POLL_SECONDS], then past skipHours/skipDays.
  * After a failure: exponential backoff from the configured interval with ±20 % jitter, capped at MAX_BACKOFF_SECONDS,
  * and never sooner than a Retry-After.
  */
 export function nextCheckAt(input: NextCheckInput): Date {
   const { now, pollSeconds, hints } = input;
+  const minSeconds = input.minSeconds ?? MIN_POLL_SECONDS;
   const random = input.random ?? Math.random;
   const retryAfter = retryAfterSeconds(hints.retryAfter, now) ?? 0;
   if (input.consecutiveErrors > 0) {
     const exponential = pollSeconds * 2 ** Math.min(input.consecutiveErrors - 1, 20);
     const jittered = Math.min(exponential, MAX_BACKOFF_SECONDS) * (0.8 + 0.4 * random());
-    const wait = Math.max(clamp(jittered, MIN_POLL_SECONDS, MAX_BACKOFF_SECONDS), Math.min(retryAfter, MAX_POLL_SECONDS));
+    const wait = Math.max(clamp(jittered, minSeconds, MAX_BACKOFF_SECONDS), Math.min(retryAfter, MAX_POLL_SECONDS));
     return new Date(now.getTime() + Math.round(wait) * 1000);
   }
   const wanted = Math.max(pollSeconds, (input.feed?.ttlMinutes ?? 0) * 60, freshnessSeconds(hints, now) ?? 0, retryAfter);
-  const next = new Date(now.getTime() + clamp(wanted, MIN_POLL_SECONDS, MAX_POLL_SECONDS) * 1000);
+  const next = new Date(now.getTime() + clamp(wanted, minSeconds, MAX_POLL_SECONDS) * 1000);
   return afterSkips(next, input.feed);
 }

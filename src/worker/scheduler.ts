@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
 import { ingestContext, type App } from '../app.js';
+import { isDatabaseUnavailable } from '../db/client.js';
 import { log } from '../log.js';
 import { leaseClaims } from '../metrics/index.js';
 import { claimDueSources, releaseLeases } from '../store/sources.js';
 import { ingestSources } from './ingest.js';
 
 export interface WorkerOptions {
-  /** node-cron expression for the claim tick; default every 30 seconds. */
-  schedule?: string;
-  /** Sources claimed per tick. */
-  batchSize?: number;
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
@@ -25,8 +22,6 @@ export interface Worker {
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
-
-const LEASE_SECONDS = 300;
 
 /** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
 export function startWorker(app: App, options: WorkerOptions = {}): Worker {
@@ -43,16 +38,20 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
     const claimed = await claimDueSources(app.database.db, {
       owner,
       sourceIds: [...byId.keys()],
-      limit: options.batchSize ?? 100,
-      leaseSeconds: LEASE_SECONDS,
+      limit: app.config.worker.batch,
+      leaseSeconds: app.config.worker.leaseSeconds,
     });
     leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
     const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), app.config.fetch.concurrency);
-    log.info({ owner, claimed: claimed.length, ok: summary.ok, notModified: summary.notModified, failed: summary.failed, itemsNew: summary.itemsNew }, 'tick done');
+    const { ok, notModified, failed, deferred, itemsNew } = summary;
+    log.info({ owner, claimed: claimed.length, ok, notModified, failed, deferred, itemsNew }, 'tick done');
   };
   const guardedTick = () => {
-    running = running.then(tick).catch((error: Error) => log.error({ owner, error: error.message }, 'tick failed'));
+    running = running.then(tick).catch((error: Error) => {
+      if (isDatabaseUnavailable(error)) log.warn({ owner, error: error.message }, 'database unavailable; claiming again at the next tick');
+      else log.error({ owner, error: error.message }, 'tick failed');
+    });
     return running;
   };
 
@@ -62,7 +61,8 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
     error: (message) => log.error({ message: String(message) }, 'cron'),
     debug: () => {},
   });
-  const task = cron.schedule(options.schedule ?? '*/30 * * * * *', () => void guardedTick(), { noOverlap: true, name: 'claim-due-sources' });
+  // The tick is read once: a changed worker.tick takes effect at the next start.
+  const task = cron.schedule(app.config.worker.tick, () => void guardedTick(), { noOverlap: true, name: 'claim-due-sources' });
   void guardedTick();
   log.info({ owner, sources: app.config.sources.length }, 'worker started');
 

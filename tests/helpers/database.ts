@@ -19,23 +19,32 @@ export interface TestDatabase {
 
 const TABLES = ['fetch_log', 'topic_stories', 'item_bands', 'items', 'stories', 'topics', 'sources'];
 
+/** A new, empty database on the Postgres server at `adminUrl`; `drop` removes it (and ends its connections). */
+export async function createThrowawayDatabase(adminUrl: string, prefix = 'wirefeed_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    drop: async () => {
+      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+}
+
 export async function openTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.WIREFEED_TEST_POSTGRES;
   let dropDatabase = async () => {};
   let handle: DatabaseHandle;
   if (adminUrl) {
-    const name = `wirefeed_test_${randomBytes(6).toString('hex')}`;
-    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    handle = await openMigratedDatabase({ url: url.href });
-    dropDatabase = async () => {
-      const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
-    };
+    const throwaway = await createThrowawayDatabase(adminUrl);
+    handle = await openMigratedDatabase({ url: throwaway.url });
+    dropDatabase = throwaway.drop;
   } else {
     handle = await openMigratedDatabase({ dataDir: 'memory://' });
   }
