@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ingestContext, openApp, startApp, type App, type StartingApp } from './app.js';
-import { existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { addSourcesToYaml, parseOpml, renderSourcesOpml } from './config/opml.js';
+import { readFileSync, watch } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
+import { addSourcesToConfig } from './config/edit.js';
+import { parseOpml, renderSourcesOpml } from './config/opml.js';
 import { initConfig } from './config/init.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
-import { closeHttpAgents } from './fetch/index.js';
+import { closeHttpAgents, FetchError } from './fetch/index.js';
+import { discoverFeeds, type Discovery } from './discover/index.js';
 import { log } from './log.js';
-import { formatPreview, formatSourceTable, formatStories, formatSummary, formatTopicTable } from './report.js';
+import { formatDiscovery, formatPreview, formatSourceTable, formatStories, formatSummary, formatTopicTable } from './report.js';
 import { topicMemberCounts } from './store/topics.js';
 import { previewTopic } from './topics/preview.js';
 import { QueryError } from './topics/query.js';
@@ -171,18 +173,27 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   sources: {
-    summary: 'list sources with their health: last fetch, status, items, errors, next check',
-    usage: 'sources [--json] [--config DIR]',
-    options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
-    async run(values) {
+    summary: 'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source',
+    usage: 'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--dry-run] [--json] [--config DIR]',
+    options: {
+      ...CONFIG_OPTION,
+      json: { type: 'boolean' },
+      pick: { type: 'string', default: '1' },
+      id: { type: 'string' },
+      title: { type: 'string' },
+      into: { type: 'string' },
+      'allow-private-network': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+    positionals: true,
+    async run(values, positionals) {
+      const [action, url, ...extra] = positionals;
+      if (action === 'add' && url && extra.length === 0) return addDiscoveredSource(values, url);
+      if (action !== undefined) throw new UsageError('use "sources" to list them or "sources add URL" to add one');
       return withApp(values, async (app) => {
         const configured = new Set(app.config.sources.map((source) => source.id));
         const rows = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
-        if (values.json) {
-          console.log(JSON.stringify(rows, null, 2));
-          return 0;
-        }
-        console.log(formatSourceTable(rows, new Date()));
+        console.log(values.json ? JSON.stringify(rows, null, 2) : formatSourceTable(rows, new Date()));
         return 0;
       });
     },
@@ -247,19 +258,11 @@ const COMMANDS: Record<string, Command> = {
       }
       if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE"');
       const feeds = parseOpml(readFileSync(file, 'utf8'));
-      const target = (values.into as string | undefined) ?? join(config.dir, 'sources.yml');
-      const before = existsSync(target) ? readFileSync(target, 'utf8') : '';
-      const result = addSourcesToYaml(before, feeds, config.sources);
-      writeFileSync(target, result.text);
-      try {
-        loadConfig(values.config as string);
-      } catch (error) {
-        writeFileSync(target, before); // never leave a config that does not load
-        throw error;
-      }
+      const result = addSourcesToConfig(values.config as string, feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title })), values.into as string | undefined);
+      const target = result.file;
       for (const added of result.added) console.log(`added ${added.id}: ${added.url}`);
       for (const skipped of result.skipped) console.log(`skipped ${skipped.url}: ${skipped.reason}`);
-      console.log(`${result.added.length} added to ${relative(process.cwd(), target) || target}, ${result.skipped.length} skipped, of ${feeds.length} feeds in ${file}`);
+      console.log(`${result.added.length} added to ${displayPath(target)}, ${result.skipped.length} skipped, of ${feeds.length} feeds in ${file}`);
       return 0;
     },
   },
@@ -298,6 +301,48 @@ const COMMANDS: Record<string, Command> = {
 
 class UsageError extends Error {}
 
+/** A file as the user would type it: relative to the working directory when inside it, else absolute. */
+function displayPath(file: string): string {
+  const inside = relative(process.cwd(), file);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : file;
+}
+
+/**
+ * `sources add URL`: finds the feed (the URL itself, the page's <link rel="alternate">, or a common path), shows
+ * what it found, and appends the chosen one to the config. Exit 1 when nothing is found or nothing could be added.
+ */
+async function addDiscoveredSource(values: Record<string, string | boolean | undefined>, url: string): Promise<number> {
+  const configDir = values.config as string;
+  const config = loadConfig(configDir);
+  if (!/^https?:\/\//i.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
+  const pick = Number(values.pick);
+  const allowPrivateNetwork = values['allow-private-network'] === true;
+  let discovery: Discovery;
+  try {
+    discovery = await discoverFeeds(url, { network: allowPrivateNetwork ? { kind: 'any' } : { kind: 'public-only' }, limits: config.fetch });
+  } catch (error) {
+    if (error instanceof FetchError) throw new UsageError(`cannot fetch ${url}: ${error.message}`);
+    throw error;
+  } finally {
+    await closeHttpAgents();
+  }
+  const chosen = discovery.feeds[pick - 1];
+  if (discovery.feeds.length > 0 && !chosen) throw new UsageError(`--pick must be between 1 and ${discovery.feeds.length}, not "${values.pick}"`);
+  const added =
+    chosen && !values['dry-run']
+      ? addSourcesToConfig(configDir, [{ url: chosen.url, title: (values.title as string | undefined) ?? chosen.title, id: values.id as string | undefined, allowPrivateNetwork }], values.into as string | undefined)
+      : undefined;
+  if (values.json) {
+    console.log(JSON.stringify({ ...discovery, added: added?.added ?? [], skipped: added?.skipped ?? [] }, null, 2));
+  } else {
+    console.log(formatDiscovery(url, discovery));
+    for (const entry of added?.added ?? []) console.log(`added ${entry.id}: ${entry.url} to ${displayPath(added!.file)}`);
+    for (const entry of added?.skipped ?? []) console.log(`not added: ${entry.url}: ${entry.reason}`);
+  }
+  if (!chosen || (added && added.added.length === 0)) return 1;
+  return 0;
+}
+
 /** Opens the app for a one-shot command and always closes it, with any pooled HTTP connections. */
 async function withApp<T>(values: Record<string, string | boolean | undefined>, use: (app: App) => Promise<T>): Promise<T> {
   const app = await openApp({ configDir: values.config as string });
@@ -310,7 +355,7 @@ async function withApp<T>(values: Record<string, string | boolean | undefined>, 
 }
 
 
-const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N', days: 'N' };
+const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N', days: 'N', pick: 'N', id: 'ID', title: 'TEXT', into: 'YAML' };
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));

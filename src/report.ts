@@ -1,4 +1,5 @@
 /** Text reports for the command line. */
+import type { Discovery, DiscoveredFeed } from './discover/index.js';
 import type { SourceHealth } from './store/sources.js';
 import type { StoryListing } from './store/stories.js';
 import type { Topic } from './config/load.js';
@@ -75,4 +76,17 @@ export function formatPreview(preview: TopicPreview, mark: (text: string) => str
   });
   const shown = preview.total > preview.matches.length ? ` (showing ${preview.matches.length})` : '';
   return [...lines, `${preview.total} of ${preview.scanned} items from the last ${preview.days} days match "${preview.topic.query}"${shown}`].join('\n');
+}
+
+const VIA: Record<DiscoveredFeed['via'], string> = { given: 'the URL is a feed', link: 'announced by the page', 'common-path': 'found at a common feed path' };
+
+/** What `sources add` found: the feeds, numbered for --pick, and what was tried in vain. */
+export function formatDiscovery(url: string, discovery: Discovery): string {
+  const lines = discovery.feeds.map((feed, index) => {
+    const title = feed.title ? ` "${feed.title}"` : '';
+    return `  ${index + 1}. ${feed.url}${title} (${feed.format}, ${feed.items} item${feed.items === 1 ? '' : 's'}; ${VIA[feed.via]})`;
+  });
+  const rejected = discovery.rejected.map((entry) => `  not a feed: ${entry.url}: ${entry.reason}`);
+  const head = discovery.feeds.length === 0 ? `no feed found at ${url}` : `found ${discovery.feeds.length} feed${discovery.feeds.length === 1 ? '' : 's'} at ${url}:`;
+  return [head, ...lines, ...(discovery.feeds.length === 0 ? rejected : [])].join('\n');
 }

@@ -2,7 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { addSourcesToYaml, parseOpml, renderSourcesOpml } from '../src/config/opml.js';
+import { addSourcesToYaml } from '../src/config/edit.js';
+import { parseOpml, renderSourcesOpml, type OpmlFeed } from '../src/config/opml.js';
+
+const asSources = (feeds: OpmlFeed[]) => feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title }));
 import { writeConfigDir } from './helpers/config.js';
 
 const MINIFLUX_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
@@ -32,7 +35,7 @@ describe('OPML', () => {
   it('imports into a YAML file keeping its comments, skipping sources already there and non-http feeds', () => {
     const yaml = `# My sources\nsources:\n  # the first one\n  - id: japantoday\n    url: https://japantoday.com/feed/\n`;
     const dir = writeConfigDir({ 'sources.yml': yaml });
-    const result = addSourcesToYaml(yaml, parseOpml(MINIFLUX_EXPORT), loadConfig(dir).sources);
+    const result = addSourcesToYaml(yaml, asSources(parseOpml(MINIFLUX_EXPORT)), loadConfig(dir).sources);
     expect(result.added).toEqual([
       { id: 'nhk-friends', url: 'https://www3.nhk.or.jp/rss/news/cat0.xml' },
       { id: 'the-diplomat', url: 'https://thediplomat.com/feed/' },
@@ -52,7 +55,7 @@ describe('OPML', () => {
     });
     const exported = renderSourcesOpml(loadConfig(from).sources, new Date('2024-06-02T00:00:00Z'));
     const to = writeConfigDir({ 'sources.yml': '' });
-    const result = addSourcesToYaml('', parseOpml(exported), []);
+    const result = addSourcesToYaml('', asSources(parseOpml(exported)), []);
     writeFileSync(join(to, 'sources.yml'), result.text);
     const strip = (dir: string) => loadConfig(dir).sources.map(({ url, title }) => ({ url, title }));
     expect(strip(to)).toEqual(strip(from));

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { COMMON_FEED_PATHS, discoverFeeds, feedLinksInHtml } from '../src/discover/index.js';
+import { closeHttpAgents } from '../src/fetch/index.js';
+import { runCli } from './helpers/cli.js';
+import { writeConfigDir } from './helpers/config.js';
+import { atom, rss2 } from './helpers/feeds.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
+
+describe('feedLinksInHtml', () => {
+  const page = 'https://www.japantoday.example/national/story';
+  it.each([
+    ['an RSS link, absolute', '<link rel="alternate" type="application/rss+xml" title="Japan Today" href="https://japantoday.example/feed">', [{ url: 'https://japantoday.example/feed', type: 'application/rss+xml', title: 'Japan Today' }]],
+    ['an Atom link, relative to the page', '<link rel="alternate" type="application/atom+xml" href="feed.atom">', [{ url: 'https://www.japantoday.example/national/feed.atom', type: 'application/atom+xml' }]],
+    ['a link relative to <base href>', '<base href="/news/"><link rel="alternate" type="application/feed+json" href="feed.json">', [{ url: 'https://www.japantoday.example/news/feed.json', type: 'application/feed+json' }]],
+    ['upper case, extra rel words, a charset in the type', '<LINK REL="Alternate Home" TYPE="application/RSS+xml; charset=utf-8" HREF="/rss">', [{ url: 'https://www.japantoday.example/rss', type: 'application/rss+xml' }]],
+    ['an entity in the URL', '<link rel="alternate" type="application/rss+xml" href="/feed?cat=japan&amp;lang=en">', [{ url: 'https://www.japantoday.example/feed?cat=japan&lang=en', type: 'application/rss+xml' }]],
+    ['no stylesheets, translations or canonical links', '<link rel="alternate stylesheet" type="text/css" href="/a.css"><link rel="alternate" hreflang="ja" href="/ja/"><link rel="canonical" href="/x">', []],
+    ['no script URLs', '<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">', []],
+    ['each URL once', '<link rel="alternate" type="application/rss+xml" href="/feed"><link rel="alternate" type="application/rss+xml" href="https://www.japantoday.example/feed">', [{ url: 'https://www.japantoday.example/feed', type: 'application/rss+xml' }]],
+  ])('%s', (_name, head, expected) => {
+    expect(feedLinksInHtml(`<!doctype html><html><head>${head}</head><body></body></html>`, page)).toEqual(expected);
+  });
+});
+
+const HTML = { 'content-type': 'text/html; charset=utf-8' };
+const RSS = { 'content-type': 'application/rss+xml' };
+const story = { title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', link: 'https://jen.jiji.example/news/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' };
+
+describe('discovering a site\'s feed over HTTP', () => {
+  let site: TestServer;
+  beforeAll(async () => {
+    const pages: Record<string, [Record<string, string>, string]> = {
+      '/': [HTML, '<html><head><base href="/news/"><title>Wire</title><link rel="alternate" type="application/rss+xml" title="Wire (RSS)" href="rss.xml"><link rel="alternate" type="application/atom+xml" href="/news/atom.xml"></head><body>Latest</body></html>'],
+      '/news/rss.xml': [RSS, rss2('JIJI Wire', [story])],
+      '/news/atom.xml': [{ 'content-type': 'application/atom+xml' }, atom('JIJI Wire (Atom)', [{ title: story.title, link: story.link, id: 'tag:jiji.example,2024:1', updated: '2024-06-01T23:06:19Z' }])],
+      '/plain/': [HTML, '<html><head><title>No links here</title></head><body>Hello</body></html>'],
+    };
+    site = await startTestServer((request, response) => {
+      const path = request.url!;
+      // The /plain/ page announces nothing; its site keeps a feed at a common path.
+      if (path === '/feed.xml') return void response.writeHead(200, RSS).end(rss2('Common path wire', [story]));
+      const page = pages[path];
+      if (!page) return void response.writeHead(404, HTML).end('<html><body>not found</body></html>');
+      response.writeHead(200, page[0]).end(page[1]);
+    });
+  });
+  /** A site without a feed: its page announces a "feed" that is a login page, and no common path has one. */
+  let bare: TestServer;
+  beforeAll(async () => {
+    bare = await startTestServer((request, response) => {
+      if (request.url === '/') return void response.writeHead(200, HTML).end('<html><head><link rel="alternate" type="application/rss+xml" href="/members/feed"></head></html>');
+      if (request.url === '/members/feed') return void response.writeHead(200, HTML).end('<html><body>Sign in to continue</body></html>');
+      response.writeHead(404, HTML).end('<html><body>not found</body></html>');
+    });
+  });
+  afterAll(async () => {
+    await closeHttpAgents();
+    await site.close();
+    await bare.close();
+  });
+
+  const network = { kind: 'any' } as const;
+
+  it('takes the URL itself when it is a feed', async () => {
+    const found = await discoverFeeds(`${site.url}/news/rss.xml`, { network });
+    expect(found.feeds).toEqual([{ url: `${site.url}/news/rss.xml`, title: 'JIJI Wire', format: 'RSS', items: 1, via: 'given' }]);
+  });
+
+  it('follows the links a page announces, in its order', async () => {
+    const found = await discoverFeeds(`${site.url}/`, { network });
+    expect(found.feeds.map((feed) => [feed.url, feed.format, feed.via])).toEqual([
+      [`${site.url}/news/rss.xml`, 'RSS', 'link'],
+      [`${site.url}/news/atom.xml`, 'Atom', 'link'],
+    ]);
+  });
+
+  it('tries common feed paths when the page announces none', async () => {
+    const found = await discoverFeeds(`${site.url}/plain/`, { network });
+    expect(found.feeds).toEqual([{ url: `${site.url}/feed.xml`, title: 'Common path wire', format: 'RSS', items: 1, via: 'common-path' }]);
+    expect(found.rejected.map((entry) => entry.url)).toEqual(['/feed', '/feed/', '/rss', '/rss/'].map((path) => `${site.url}${path}`));
+  });
+
+  it('refuses private addresses unless allowed', async () => {
+    await expect(discoverFeeds(`${site.url}/`, { network: { kind: 'public-only' } })).rejects.toThrow(/127\.0\.0\.1/);
+  });
+
+  describe('wirefeed sources add', () => {
+    const configWith = () => writeConfigDir({ 'sources.yml': '# yaml-language-server: $schema=../schema/config.schema.json\n# Wire services first.\nsources:\n  - id: kyodo\n    url: https://english.kyodonews.example/rss/all.xml\n' });
+
+    it('shows what it found and appends the first feed, keeping the file\'s comments', async () => {
+      const dir = configWith();
+      const cli = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
+      expect(await cli.exited).toBe(0);
+      expect(cli.output().stdout).toBe(
+        `found 2 feeds at ${site.url}/:\n` +
+          `  1. ${site.url}/news/rss.xml "JIJI Wire" (RSS, 1 item; announced by the page)\n` +
+          `  2. ${site.url}/news/atom.xml "JIJI Wire (Atom)" (Atom, 1 item; announced by the page)\n` +
+          `added jiji-wire: ${site.url}/news/rss.xml to ${join(dir, 'sources.yml')}\n`,
+      );
+      const text = readFileSync(join(dir, 'sources.yml'), 'utf8');
+      expect(text).toMatch(/^# yaml-language-server: .*\n# Wire services first\.\n/);
+      expect(loadConfig(dir).sources.map((source) => [source.id, source.url, source.title, source.network.kind])).toEqual([
+        ['kyodo', 'https://english.kyodonews.example/rss/all.xml', undefined, 'public-only'],
+        ['jiji-wire', `${site.url}/news/rss.xml`, 'JIJI Wire', 'any'],
+      ]);
+
+      const again = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--pick', '2', '--id', 'jiji-atom', '--config', dir], { LOG_LEVEL: 'silent' });
+      expect(await again.exited).toBe(0);
+      expect(loadConfig(dir).sources.map((source) => source.id)).toEqual(['kyodo', 'jiji-wire', 'jiji-atom']);
+
+      const twice = runCli(['sources', 'add', `${site.url}/news/rss.xml`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
+      expect(await twice.exited).toBe(1);
+      expect(twice.output().stdout).toMatch(/not added: .*\/news\/rss\.xml: already a source\n$/);
+    });
+
+    it('changes nothing with --dry-run, and reports in JSON with --json', async () => {
+      const dir = configWith();
+      const before = readFileSync(join(dir, 'sources.yml'), 'utf8');
+      const cli = runCli(['sources', 'add', `${site.url}/plain/`, '--allow-private-network', '--dry-run', '--json', '--config', dir], { LOG_LEVEL: 'silent' });
+      expect(await cli.exited).toBe(0);
+      expect(JSON.parse(cli.output().stdout)).toMatchObject({ feeds: [{ url: `${site.url}/feed.xml`, via: 'common-path' }], added: [], skipped: [] });
+      expect(readFileSync(join(dir, 'sources.yml'), 'utf8')).toBe(before);
+    });
+
+    it('says what it tried when there is no feed, and exits 1', async () => {
+      const dir = configWith();
+      const cli = runCli(['sources', 'add', `${bare.url}/`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
+      expect(await cli.exited).toBe(1);
+      expect(cli.output().stdout).toBe(
+        [`no feed found at ${bare.url}/`, `  not a feed: ${bare.url}/members/feed: not a feed: got an HTML page`]
+          .concat(COMMON_FEED_PATHS.map((path) => `  not a feed: ${bare.url}${path}: HTTP 404`))
+          .join('\n') + '\n',
+      );
+    });
+
+    it('names the address it refused without --allow-private-network', async () => {
+      const cli = runCli(['sources', 'add', `${site.url}/`, '--config', configWith()], { LOG_LEVEL: 'silent' });
+      expect(await cli.exited).toBe(1);
+      expect(cli.output().stderr).toMatch(new RegExp(`^wirefeed sources: cannot fetch ${site.url}/: .*127\\.0\\.0\\.1`));
+    });
+  });
+});
