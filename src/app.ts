@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseOptionsFromEnv, isDatabaseUnavailable, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
 import { setPerHostLimit } from './fetch/index.js';
 import { log } from './log.js';
+import type { ProgressFactory } from './progress.js';
 import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
 import { compileTopics, topicMatcher, type CompiledTopic, type TopicMatcher } from './topics/topics.js';
@@ -75,6 +76,8 @@ export interface AppOptions {
   configDir: string;
   /** Where to connect (default: from DATABASE_URL / DATA_DIR), or an open handle that the caller keeps owning. */
   database?: DatabaseOptions | DatabaseHandle;
+  /** Progress of topic backfills (the command line shows it; services log each backfill instead). */
+  progress?: ProgressFactory;
 }
 
 /**
@@ -93,11 +96,11 @@ export async function openApp(options: AppOptions): Promise<App> {
     const app: App = {
       config,
       database,
-      ...(await applyConfig(database, config)),
+      ...(await applyConfig(database, config, options.progress)),
       async reload() {
         const next = loadConfig(options.configDir);
         setPerHostLimit(next.fetch.perHost);
-        Object.assign(app, { config: next, ...(await applyConfig(database, next)) });
+        Object.assign(app, { config: next, ...(await applyConfig(database, next, options.progress)) });
         log.info({ sources: next.sources.length, topics: next.topics.length }, 'config reloaded');
         return next;
       },
@@ -111,13 +114,13 @@ export async function openApp(options: AppOptions): Promise<App> {
 }
 
 /** Compiles the topics and brings the database in line with a config: sources, topics, backfills. */
-async function applyConfig(database: DatabaseHandle, config: Config): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
+async function applyConfig(database: DatabaseHandle, config: Config, progress?: ProgressFactory): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
   const topics = compileTopics(config.topics, config.sources);
   const matcher = topicMatcher(topics, config.sources);
   await syncSources(database.db, config.sources);
   const changed = await syncTopics(database.db, config.topics);
   for (const topic of topics.filter((candidate) => changed.includes(candidate.slug))) {
-    const members = await backfillTopic(database.db, topic, matcher);
+    const members = await backfillTopic(database.db, topic, matcher, progress);
     log.info({ topic: topic.slug, members, days: topic.backfillDays }, 'topic backfilled');
   }
   return { topics, matcher };

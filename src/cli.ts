@@ -10,7 +10,8 @@ import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
 import { closeHttpAgents, FetchError } from './fetch/index.js';
 import { discoverFeeds, type Discovery } from './discover/index.js';
-import { log } from './log.js';
+import { log, logLevelChosen } from './log.js';
+import { startProgress, type ProgressFactory } from './progress.js';
 import { formatDiscovery, formatPreview, formatSourceTable, formatStories, formatSummary, formatTopicTable } from './report.js';
 import { topicMemberCounts } from './store/topics.js';
 import { previewTopic } from './topics/preview.js';
@@ -30,6 +31,8 @@ interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   /** Accepts positional arguments after the command name. */
   positionals?: boolean;
+  /** A long-running service: logs at info by default; one-shot commands log only warnings unless LOG_LEVEL says. */
+  service?: boolean;
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number | 'running'>;
 }
 
@@ -140,34 +143,41 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run the worker and the feed server in one process (what npm start does)',
     usage: 'run [--config DIR]',
     options: CONFIG_OPTION,
+    service: true,
     run: (values) => startService(values.config as string, { worker: true, server: true }),
   },
   worker: {
     summary: 'run only the scheduled fetch worker',
     usage: 'worker [--config DIR]',
     options: CONFIG_OPTION,
+    service: true,
     run: (values) => startService(values.config as string, { worker: true, server: false }),
   },
   serve: {
     summary: 'run only the feed server',
     usage: 'serve [--config DIR]',
     options: CONFIG_OPTION,
+    service: true,
     run: (values) => startService(values.config as string, { worker: false, server: true }),
   },
   ingest: {
     summary: 'fetch every source (or one) once and print a summary',
-    usage: 'ingest --once [--source ID] [--config DIR]',
-    options: { ...CONFIG_OPTION, once: { type: 'boolean' }, source: { type: 'string', short: 's' } },
+    usage: 'ingest --once [--source ID] [--json] [--config DIR]',
+    options: { ...CONFIG_OPTION, once: { type: 'boolean' }, source: { type: 'string', short: 's' }, json: { type: 'boolean' } },
     async run(values) {
       if (!values.once) throw new UsageError('ingest needs --once (the scheduled loop is "wirefeed worker")');
       return withApp(values, async (app) => {
         const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
         if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
-        const summary = await ingestSources(ingestContext(app), sources, app.config.fetch.concurrency);
-        for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'deferred')) {
-          console.log(`${outcome.outcome}: ${outcome.sourceId}: ${outcome.error}`);
+        const summary = await ingestSources(ingestContext(app), sources, app.config.fetch.concurrency, cliProgress);
+        if (values.json) {
+          console.log(JSON.stringify(summary, null, 2));
+        } else {
+          for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'deferred')) {
+            console.log(`${outcome.outcome}: ${outcome.sourceId}: ${outcome.error}`);
+          }
+          console.log(formatSummary(summary));
         }
-        console.log(formatSummary(summary));
         return summary.failed + summary.deferred > 0 ? 2 : 0;
       });
     },
@@ -216,8 +226,8 @@ const COMMANDS: Record<string, Command> = {
   },
   topics: {
     summary: 'list topics with their member counts; "topics preview SLUG|QUERY" shows what would match',
-    usage: 'topics [preview SLUG|QUERY [--days N] [--limit N]] [--config DIR]',
-    options: { ...CONFIG_OPTION, days: { type: 'string' }, limit: { type: 'string', short: 'n', default: '20' } },
+    usage: 'topics [--json] | topics preview SLUG|QUERY [--days N] [--limit N] [--config DIR]',
+    options: { ...CONFIG_OPTION, days: { type: 'string' }, limit: { type: 'string', short: 'n', default: '20' }, json: { type: 'boolean' } },
     positionals: true,
     async run(values, positionals) {
       const [action, ...rest] = positionals;
@@ -225,7 +235,9 @@ const COMMANDS: Record<string, Command> = {
       if (action === 'preview' && rest.length === 0) throw new UsageError('topics preview needs a topic slug or a query');
       return withApp(values, async (app) => {
         if (action === undefined) {
-          console.log(formatTopicTable(app.config.topics, await topicMemberCounts(app.database.db)));
+          const counts = await topicMemberCounts(app.database.db);
+          const listed = app.config.topics.map((topic) => ({ slug: topic.slug, title: topic.title, query: topic.query, stories: counts.get(topic.slug) ?? 0 }));
+          console.log(values.json ? JSON.stringify(listed, null, 2) : formatTopicTable(app.config.topics, counts));
           return 0;
         }
         const days = values.days === undefined ? undefined : Number(values.days);
@@ -246,8 +258,8 @@ const COMMANDS: Record<string, Command> = {
   },
   opml: {
     summary: 'export the sources as OPML 2.0, or import an OPML file (from Miniflux, FreshRSS, any reader) as sources',
-    usage: 'opml export | opml import FILE [--into YAML] [--config DIR]',
-    options: { ...CONFIG_OPTION, into: { type: 'string' } },
+    usage: 'opml export | opml import FILE [--into YAML] [--json] [--config DIR]',
+    options: { ...CONFIG_OPTION, into: { type: 'string' }, json: { type: 'boolean' } },
     positionals: true,
     async run(values, positionals) {
       const [action, file] = positionals;
@@ -260,6 +272,10 @@ const COMMANDS: Record<string, Command> = {
       const feeds = parseOpml(readFileSync(file, 'utf8'));
       const result = addSourcesToConfig(values.config as string, feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title })), values.into as string | undefined);
       const target = result.file;
+      if (values.json) {
+        console.log(JSON.stringify({ file: target, feeds: feeds.length, added: result.added, skipped: result.skipped }, null, 2));
+        return 0;
+      }
       for (const added of result.added) console.log(`added ${added.id}: ${added.url}`);
       for (const skipped of result.skipped) console.log(`skipped ${skipped.url}: ${skipped.reason}`);
       console.log(`${result.added.length} added to ${displayPath(target)}, ${result.skipped.length} skipped, of ${feeds.length} feeds in ${file}`);
@@ -300,6 +316,9 @@ const COMMANDS: Record<string, Command> = {
 };
 
 class UsageError extends Error {}
+
+/** Progress of the one-shot commands' long steps, on stderr: stdout stays for results (and --json). */
+const cliProgress: ProgressFactory = (label, total, unit) => startProgress(label, total, unit);
 
 /** A file as the user would type it: relative to the working directory when inside it, else absolute. */
 function displayPath(file: string): string {
@@ -345,7 +364,7 @@ async function addDiscoveredSource(values: Record<string, string | boolean | und
 
 /** Opens the app for a one-shot command and always closes it, with any pooled HTTP connections. */
 async function withApp<T>(values: Record<string, string | boolean | undefined>, use: (app: App) => Promise<T>): Promise<T> {
-  const app = await openApp({ configDir: values.config as string });
+  const app = await openApp({ configDir: values.config as string, progress: cliProgress });
   try {
     return await use(app);
   } finally {
@@ -389,6 +408,7 @@ export async function main(argv: string[]): Promise<number | 'running'> {
       process.stdout.write(commandHelp(command));
       return 0;
     }
+    if (!command.service && !logLevelChosen) log.level = 'warn';
     return await command.run(values as Record<string, string | boolean | undefined>, positionals);
   } catch (error) {
     if (error instanceof ConfigError) {

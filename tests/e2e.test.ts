@@ -137,6 +137,18 @@ describe('the wirefeed command', () => {
     expect(again.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 3 duplicate\n');
   });
 
+  it('ingest --once shows progress on stderr when not on a terminal, and --json prints the outcomes for scripts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const cli = runCli(['ingest', '--once', '--json', '--config', 'feeds/demo'], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: '' });
+    expect(await cli.exited).toBe(0);
+    const { stdout, stderr } = cli.output();
+    expect(stderr).toMatch(/^backfill japan-us-security: 0\/0 items\nbackfill japan-us-security: 0\/0 items done in \d+\.\ds\n/);
+    expect(stderr).toMatch(/\ningest: 0\/4 sources\ningest: 4\/4 sources done in \d+\.\ds\n$/);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ ok: 4, failed: 0, deferred: 0, itemsNew: 10 });
+    expect(summary.outcomes.map((outcome: { sourceId: string }) => outcome.sourceId).sort()).toEqual(['arabnews-japan', 'japan-today', 'jiji-press', 'nippon-wire']);
+  });
+
   it('run starts worker and server on PGlite, serves the demo topic, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Topic } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
+import { silentProgress, type ProgressFactory } from '../progress.js';
 import { topicDefinitionHash, type CompiledTopic, type TopicMatcher } from '../topics/topics.js';
 
 export interface Membership {
@@ -115,15 +116,17 @@ export async function forEachRecentItem(db: Database, since: Date, onPage: (page
  * Rebuilds a topic's membership from the items first seen in its backfill window. Stories that no longer match are
  * removed.
  */
-export async function backfillTopic(db: Database, topic: CompiledTopic, matcher: TopicMatcher, onProgress?: (scanned: number) => void): Promise<number> {
+export async function backfillTopic(db: Database, topic: CompiledTopic, matcher: TopicMatcher, progress: ProgressFactory = silentProgress): Promise<number> {
   const only = matcher.restrictedTo([topic]);
   const matched = new Map<string, Date>();
-  let scanned = 0;
-  await forEachRecentItem(db, new Date(Date.now() - topic.backfillDays * 86_400_000), (page) => {
+  const since = new Date(Date.now() - topic.backfillDays * 86_400_000);
+  const [counted] = await db.select({ items: count() }).from(items).where(gte(items.firstSeenAt, since));
+  const bar = progress(`backfill ${topic.slug}`, Number(counted?.items ?? 0), 'items');
+  await forEachRecentItem(db, since, (page) => {
     for (const row of page) if (only.match(row, row.sourceId).length > 0) matched.set(row.storyId, row.storyPublishedAt);
-    scanned += page.length;
-    onProgress?.(scanned);
+    bar.advance(page.length);
   });
+  bar.finish();
   await db.transaction(async (tx) => {
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
     const rows = [...matched].map(([storyId, publishedAt]) => ({ topicSlug: topic.slug, storyId, publishedAt }));

@@ -2,6 +2,7 @@ import type { Source } from '../config/load.js';
 import { isDatabaseUnavailable, type Database } from '../db/client.js';
 import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fetch/index.js';
 import { log } from '../log.js';
+import { silentProgress, type ProgressFactory } from '../progress.js';
 import { fetchDuration, fetches, itemsStored, topicMatches } from '../metrics/index.js';
 import { normalizeItem } from '../normalize/item.js';
 import { parseFeed } from '../parse/index.js';
@@ -195,16 +196,19 @@ export interface IngestSummary {
 }
 
 /** Runs every source through the pipeline, `concurrency` at a time (the fetch layer adds its per-host limit). */
-export async function ingestSources(context: IngestContext, sources: readonly Source[], concurrency = 8): Promise<IngestSummary> {
+export async function ingestSources(context: IngestContext, sources: readonly Source[], concurrency = 8, progress: ProgressFactory = silentProgress): Promise<IngestSummary> {
   const outcomes: SourceOutcome[] = [];
+  const bar = progress('ingest', sources.length, 'sources');
   let next = 0;
   const runners = Array.from({ length: Math.min(concurrency, sources.length) }, async () => {
     while (next < sources.length) {
       const source = sources[next++]!;
       outcomes.push(await ingestSource(context, source));
+      bar.advance(1, source.id);
     }
   });
   await Promise.all(runners);
+  bar.finish();
   return summarize(outcomes);
 }
 
