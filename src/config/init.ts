@@ -10,7 +10,7 @@ sources:
   - id: japantoday                 # lower-case letters, digits and "-"; unique
     url: https://japantoday.com/feed
     title: Japan Today             # optional
-    every: 15m                     # optional poll interval (default 15m, at least 1m)
+    every: 15m                     # optional poll interval (default 15m, at least worker.minInterval: 1m)
     # tags: [japan]                # optional labels, for source:japan in queries
     # priority: 10                 # optional: this outlet's version represents a story it shares with others
     # shortUrlHosts: [jpt.news]    # optional: the outlet's own short-link host

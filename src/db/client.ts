@@ -56,21 +56,37 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   };
 }
 
-/** Applies the committed drizzle-kit migrations; safe to call on every start. */
-export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
-  if (handle.engine === 'postgres') {
-    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-    await migrate(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
-  } else {
-    const { migrate } = await import('drizzle-orm/pglite/migrator');
-    await migrate(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+/** Any number that no other application uses with pg_advisory_lock on the same database. */
+const MIGRATION_LOCK = 0x77697265; // "wire"
+
+/**
+ * Applies the migrations of a Postgres database while holding a session advisory lock on a connection of its own,
+ * so processes starting together (several workers, a rolling upgrade) take turns instead of racing to create the
+ * same tables; the later ones find nothing left to do.
+ */
+async function migratePostgresExclusively(url: string): Promise<void> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const connection = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await connection`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(drizzle(connection), { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await connection.end({ timeout: 5 }); // ending the session releases the lock
   }
 }
 
+/** Opens the database after applying the committed drizzle-kit migrations; safe on every start. */
 export async function openMigratedDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    await migratePostgresExclusively(options.url);
+    return openDatabase(options);
+  }
   const handle = await openDatabase(options);
   try {
-    await migrateDatabase(handle);
+    const { migrate } = await import('drizzle-orm/pglite/migrator');
+    await migrate(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
   } catch (error) {
     await handle.close();
     throw error;

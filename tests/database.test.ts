@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../src/db/client.js';
+import { isDatabaseUnavailable, openMigratedDatabase } from '../src/db/client.js';
+import { createThrowawayDatabase } from './helpers/database.js';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -22,5 +23,18 @@ describe('isDatabaseUnavailable', () => {
     ['not an error at all', 'boom', false],
   ])('%s: %s', (_name, error, expected) => {
     expect(isDatabaseUnavailable(error)).toBe(expected);
+  });
+});
+
+describe.skipIf(!process.env.WIREFEED_TEST_POSTGRES)('migrations on Postgres', () => {
+  it('let processes that start together on a new database take turns instead of racing', async () => {
+    const target = await createThrowawayDatabase(process.env.WIREFEED_TEST_POSTGRES!, 'wirefeed_migrate');
+    try {
+      const opened = await Promise.allSettled(Array.from({ length: 4 }, () => openMigratedDatabase({ url: target.url })));
+      await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
+      expect(opened.map((result) => (result.status === 'rejected' ? String(result.reason) : 'opened'))).toEqual(['opened', 'opened', 'opened', 'opened']);
+    } finally {
+      await target.drop();
+    }
   });
 });
