@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +7,12 @@ import { configJsonSchema } from '../src/config/json-schema.js';
 import { loadConfig } from '../src/config/load.js';
 import { compileQuery, matchDocument } from '../src/topics/match.js';
 import { compileTopics } from '../src/topics/topics.js';
+import { openApp } from '../src/app.js';
+import { openMigratedDatabase } from '../src/db/client.js';
+import { registry } from '../src/metrics/index.js';
+import { createAppServer, listen } from '../src/server/http.js';
+import { sourceHealth, syncSources } from '../src/store/sources.js';
+import { createThrowawayDatabase } from './helpers/database.js';
 import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 
@@ -119,5 +126,138 @@ describe('docs/configuration.md', () => {
       for (const match of text.matchAll(/(?:process\.)?env\.([A-Z_]+)/g)) read.add(match[1]!);
     }
     expect(documented.sort()).toEqual([...read].sort());
+  });
+});
+
+const operationsDoc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+
+/** Every log call in src/: its level and the message(s) it can log (a ternary gives two). */
+function logEventsInCode(): Array<[string, string]> {
+  const events: Array<[string, string]> = [];
+  for (const file of readdirSync(new URL('../src', import.meta.url), { recursive: true }) as string[]) {
+    if (!file.endsWith('.ts')) continue;
+    const text = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
+    for (const [, level, args] of text.matchAll(/\blog\.(trace|debug|info|warn|error|fatal)\(([\s\S]*?)\)[;,]?\n/g)) {
+      const tail = args!.slice(args!.lastIndexOf('}') + 1);
+      for (const [, message] of tail.matchAll(/'([^']+)'/g)) events.push([message!, level!]);
+    }
+  }
+  return events;
+}
+
+describe('docs/operations.md', () => {
+  it('shows what /healthz and /readyz answer', async () => {
+    const examples = [...operationsDoc.matchAll(/^\$ curl -s localhost:8080(\/\S+)\n(.+)$/gm)].map((match) => [match[1]!, match[2]!] as const);
+    expect(examples.map(([path]) => path)).toEqual(['/healthz', '/readyz']);
+    const app = await openApp({ configDir: writeConfigDir({ 'sources.yml': 'sources: []\n' }), database: { dataDir: 'memory://' } });
+    const server = createAppServer(app);
+    const { port } = await listen(server, 0, '127.0.0.1');
+    try {
+      for (const [path, body] of examples) expect((await (await fetch(`http://127.0.0.1:${port}${path}`)).text()).trim()).toBe(body);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+      await app.close();
+    }
+  });
+
+  it('lists every wirefeed metric, and only those', async () => {
+    const documented = [...operationsDoc.matchAll(/^\| `(wirefeed_[a-z_]+)` \| (\w+) \|/gm)].map((match) => [match[1]!, match[2]!]);
+    const all = await registry.getMetricsAsJSON();
+    expect(all.some((metric) => metric.name.startsWith('wirefeed_process_')) && all.some((metric) => metric.name.startsWith('wirefeed_nodejs_'))).toBe(true);
+    const registered = all.filter((metric) => !/^wirefeed_(process|nodejs)_/.test(metric.name)).map((metric) => [metric.name, metric.type]);
+    expect(documented.sort()).toEqual(registered.sort());
+  });
+
+  it('lists every log event with its level, and only those', () => {
+    const documented = [...section(operationsDoc, 'Logs').matchAll(/^\| `([^`]+)` \| (\w+) \|/gm)].map((match) => [match[1]!, match[2]!]);
+    const inCode = [...new Map(logEventsInCode().map(([message, level]) => [`${message}|${level}`, [message, level]])).values()];
+    expect(inCode.length).toBeGreaterThan(20);
+    expect(documented.sort()).toEqual(inCode.sort());
+  });
+
+  it('shows a fetch log line with the fields a real one has', async () => {
+    const example = JSON.parse(fencedBlocks(operationsDoc, 'json')[0]!) as Record<string, unknown>;
+    const cli = runCli(['ingest', '--once', '--source', 'jiji-press', '--config', 'feeds/demo'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')), DATABASE_URL: '', LOG_LEVEL: 'info' });
+    expect(await cli.exited).toBe(0);
+    const real = cli.output().stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'fetched')!;
+    expect(Object.keys(example)).toEqual(Object.keys(real));
+    expect(example).toMatchObject({ level: real.level, service: real.service, source: real.source, outcome: real.outcome, msg: real.msg });
+  });
+
+  /** The shell commands of a "### heading" section, run with bash in `cwd`. */
+  const runSection = (heading: string, cwd: string, env: Record<string, string> = {}) => {
+    const script = fencedBlocks(operationsDoc.split(`\n### ${heading}\n`)[1]!, 'sh')[0]!;
+    execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+  };
+
+  it('backs up and restores PGlite as it says', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'wirefeed-backup-'));
+    const sources = loadConfig('feeds/demo').sources;
+    const original = await openMigratedDatabase({ dataDir: join(folder, 'data') });
+    await syncSources(original.db, sources);
+    await original.close();
+    runSection('Backing up PGlite', folder);
+    rmSync(join(folder, 'data'), { recursive: true });
+    runSection('Restoring PGlite', folder);
+    const restored = await openMigratedDatabase({ dataDir: join(folder, 'data') });
+    try {
+      expect((await sourceHealth(restored.db)).map((source) => source.id)).toEqual(sources.map((source) => source.id).sort());
+    } finally {
+      await restored.close();
+    }
+  });
+
+  it.skipIf(!process.env.WIREFEED_TEST_POSTGRES)('backs up and restores Postgres as it says', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'wirefeed-backup-'));
+    const from = await createThrowawayDatabase(process.env.WIREFEED_TEST_POSTGRES!, 'wirefeed_backup');
+    const to = await createThrowawayDatabase(process.env.WIREFEED_TEST_POSTGRES!, 'wirefeed_restore');
+    try {
+      const sources = loadConfig('feeds/demo').sources;
+      const original = await openMigratedDatabase({ url: from.url });
+      await syncSources(original.db, sources);
+      await original.close();
+      runSection('Backing up Postgres', folder, { DATABASE_URL: from.url });
+      runSection('Restoring Postgres', folder, { DATABASE_URL: to.url });
+      const restored = await openMigratedDatabase({ url: to.url });
+      try {
+        expect((await sourceHealth(restored.db)).map((source) => source.id)).toEqual(sources.map((source) => source.id).sort());
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await from.drop();
+      await to.drop();
+    }
+  });
+});
+
+describe('README.md', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+  it('its config example loads', () => {
+    const examples = fencedBlocks(readme, 'yaml');
+    expect(examples.length).toBe(1);
+    expect(loadConfig(writeConfigDir({ 'example.yml': examples[0]! })).topics.map((topic) => topic.slug)).toEqual(['japan-us-security']);
+  });
+
+  it('the demo ingest prints what it shows, twice', async () => {
+    const demo = section(readme, 'The offline demo');
+    const shown = [...demo.matchAll(/^# (sources: .*)$/gm)].map((match) => match[1]!);
+    expect(shown).toHaveLength(2);
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    for (const expected of shown) {
+      const cli = runCli(['ingest', '--once', '--config', 'feeds/demo'], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' });
+      expect(await cli.exited).toBe(0);
+      expect(cli.output().stdout).toBe(`${expected}\n`);
+    }
+  });
+
+  it('lists the commands there are, and every one of them', async () => {
+    const listed = [...section(readme, 'Commands').matchAll(/^\| `(\w+)/gm)].map((match) => match[1]!);
+    const cli = runCli(['--help'], { LOG_LEVEL: 'silent' });
+    await cli.exited;
+    const commands = [...cli.output().stdout.split('Commands:\n')[1]!.split('\n\n')[0]!.matchAll(/^ {2}(\w+) {2,}/gm)].map((match) => match[1]!);
+    expect([...new Set(listed)].sort()).toEqual(commands.sort());
   });
 });

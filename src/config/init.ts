@@ -25,6 +25,10 @@ sources:
 # publish:
 #   publicUrl: https://feeds.example.org
 #   maxAge: 5m
+# worker:
+#   lease: 5m
+#   minInterval: 1m
+# Every key and its default: docs/configuration.md
 `;
 
 const TOPICS = `# Topic feeds, served as /topics/<slug>.rss, .atom and .json. Query language: docs/queries.md.

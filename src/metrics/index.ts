@@ -11,7 +11,7 @@ collectDefaultMetrics({ register: registry, prefix: 'wirefeed_' });
 
 export const fetches = new Counter({
   name: 'wirefeed_fetches_total',
-  help: 'Source fetches by outcome (ok, not-modified, failed, gone) and HTTP status.',
+  help: 'Source fetches by outcome (ok, not-modified, failed, gone, deferred) and HTTP status.',
   labelNames: ['outcome', 'status'] as const,
   registers: [registry],
 });

@@ -155,7 +155,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     });
     if (gained.size > 0) context.onTopicsChanged?.([...gained]);
     const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates, itemsRevised: stored.revised.length };
-    log.info({ source: source.id, url, ...outcome, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
+    const { sourceId: _, ...counts } = outcome;
+    log.info({ source: source.id, url, ...counts, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
     return outcome;
   } catch (error) {
     const message = (error as Error).message;
