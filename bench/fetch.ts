@@ -23,7 +23,7 @@ export async function fetchBench(database: DatabaseHandle, sourceCount: number, 
     const ideal = (sourceCount * DELAY_MS) / CONCURRENCY;
     const pass = async () => {
       const started = performance.now();
-      const summary = await ingestSources(ingestContext(app), app.config.sources, CONCURRENCY);
+      const summary = await ingestSources(ingestContext(app), app.config.sources, { concurrency: CONCURRENCY });
       return { ms: performance.now() - started, summary };
     };
     const first = await pass();

@@ -7,7 +7,7 @@ const [configDir] = process.argv.slice(2);
 const app = await openApp({ configDir: configDir!, database: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { dataDir: 'memory://' } });
 global.gc?.();
 const idle = process.memoryUsage().rss;
-const summary = await ingestSources(ingestContext(app), app.config.sources, app.config.fetch.concurrency);
+const summary = await ingestSources(ingestContext(app), app.config.sources, { concurrency: app.config.fetch.concurrency });
 const peak = process.resourceUsage().maxRSS * 1024;
 await closeHttpAgents();
 await app.close();

@@ -169,7 +169,7 @@ const COMMANDS: Record<string, Command> = {
       return withApp(values, async (app) => {
         const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
         if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
-        const summary = await ingestSources(ingestContext(app), sources, app.config.fetch.concurrency, cliProgress);
+        const summary = await ingestSources(ingestContext(app), sources, { concurrency: app.config.fetch.concurrency, progress: cliProgress });
         if (values.json) {
           console.log(JSON.stringify(summary, null, 2));
         } else {

@@ -87,7 +87,12 @@ describe.skipIf(!adminUrl)('database outages', () => {
         const [row] = await direct.rows<{ ok: number }>(sql`select count(*)::int as ok from sources where last_status = 'ok'`);
         return row!.ok === SOURCES ? true : undefined;
       };
-      await waitFor(settled, undefined, 30_000);
+      // A connection attempt caught by the cut can hang until postgres.js's connect timeout (10 s) before its source
+      // is deferred; the worker's next claim after that lease expires stores it.
+      await waitFor(settled, undefined, 45_000).catch(async (error: Error) => {
+        const unsettled = await direct.rows(sql`select id, last_status, last_error, error_count, next_check_at, lease_until from sources where last_status is distinct from 'ok'`);
+        throw new Error(`${error.message}\nsources not yet stored: ${JSON.stringify(unsettled)}`);
+      });
     } finally {
       await worker?.stop(1000);
       await app?.close();
@@ -111,7 +116,7 @@ describe.skipIf(!adminUrl)('database outages', () => {
     expect(charged).toEqual([]);
     const failures = await direct.rows<{ n: number }>(sql`select count(*)::int as n from fetch_log where outcome <> 'ok'`);
     expect(failures[0]!.n).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   it('started while the database is down, the server is healthy but not ready, then ready once it is back', async () => {
     proxy.cut();

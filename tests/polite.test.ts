@@ -1,9 +1,10 @@
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources } from '../src/db/schema.js';
 import { closeHttpAgents } from '../src/fetch/index.js';
-import { ingestSource } from '../src/worker/ingest.js';
+import { claimDueSources, renewLease } from '../src/store/sources.js';
+import { ingestSource, ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
@@ -130,5 +131,27 @@ describe(`polite fetching (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : '
     const temporary = await appFor('/temporary');
     for (let fetch = 0; fetch < 4; fetch++) await ingest(temporary);
     expect(await source()).toMatchObject({ fetchUrl: null, redirectCount: 0 });
+  });
+});
+
+describe(`leases (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+  it('a source whose lease ran out while it waited is not fetched by its first worker once another has claimed it', async () => {
+    const app = await appFor('/feed');
+    const { db } = app.database;
+    const claim = (owner: string) => claimDueSources(db, { owner, sourceIds: ['wire'], limit: 10, leaseSeconds: 60 });
+    expect(await claim('first')).toEqual(['wire']);
+    expect(await claim('second')).toEqual([]); // leased
+    await db.update(sources).set({ leaseUntil: sql`now() - interval '1 second'` }); // the first worker was too slow
+    expect(await claim('second')).toEqual(['wire']);
+
+    const renew = (owner: string) => (source: { id: string }) => renewLease(db, { sourceId: source.id, owner, leaseSeconds: 60 });
+    const late = await ingestSources(ingestContext(app), app.config.sources, { shouldStart: renew('first') });
+    expect(late).toMatchObject({ ok: 0, skipped: 1 });
+    expect(server.requests).toHaveLength(0);
+    const owner = await ingestSources(ingestContext(app), app.config.sources, { shouldStart: renew('second') });
+    expect(owner).toMatchObject({ ok: 1, skipped: 0 });
+    expect(server.requests).toHaveLength(1);
+    const [row] = await db.select({ leaseOwner: sources.leaseOwner }).from(sources);
+    expect(row!.leaseOwner).toBeNull(); // released with the fetch's record
   });
 });

@@ -15,7 +15,7 @@ import { startTestServer, type TestServer } from './helpers/http-server.js';
 const adminUrl = process.env.WIREFEED_TEST_POSTGRES;
 const SOURCES = 300;
 const PERIOD_SECONDS = 10;
-const LEASE_SECONDS = 3;
+const LEASE_SECONDS = 5;
 
 describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
   let server: TestServer;

@@ -85,6 +85,19 @@ export async function claimDueSources(
   return claimed.map((row) => row.id);
 }
 
+/**
+ * Extends `owner`'s lease on a source it is about to fetch. False when the lease is no longer its own: it ran out
+ * while the source waited, and another worker claimed the source (or it was released).
+ */
+export async function renewLease(db: Database, lease: { sourceId: string; owner: string; leaseSeconds: number }): Promise<boolean> {
+  const renewed = await db
+    .update(sources)
+    .set({ leaseUntil: sql`now() + make_interval(secs => ${lease.leaseSeconds})` })
+    .where(and(eq(sources.id, lease.sourceId), eq(sources.leaseOwner, lease.owner)))
+    .returning({ id: sources.id });
+  return renewed.length === 1;
+}
+
 /** Gives up every lease `owner` holds (a worker shutting down), so other workers may claim those sources at once. */
 export async function releaseLeases(db: Database, owner: string): Promise<number> {
   const released = await db

@@ -190,30 +190,45 @@ export interface IngestSummary {
   failed: number;
   /** Not the sources' doing (database outage, shutdown): not charged, fetched again later. */
   deferred: number;
+  /** Not started: `shouldStart` said no (the source's lease had passed to another worker). */
+  skipped: number;
   itemsNew: number;
   itemsDuplicate: number;
   itemsRevised: number;
   outcomes: SourceOutcome[];
 }
 
-/** Runs every source through the pipeline, `concurrency` at a time (the fetch layer adds its per-host limit). */
-export async function ingestSources(context: IngestContext, sources: readonly Source[], concurrency = 8, progress: ProgressFactory = silentProgress): Promise<IngestSummary> {
+export interface IngestOptions {
+  /** Sources in flight at once (the fetch layer adds its per-host limit). */
+  concurrency?: number;
+  progress?: ProgressFactory;
+  /**
+   * Asked just before a source starts; false skips it. The scheduler renews the source's lease here, so a source
+   * whose lease ran out while it waited in this queue (and that another worker may have claimed) is not fetched twice.
+   */
+  shouldStart?: (source: Source) => Promise<boolean>;
+}
+
+/** Runs every source through the pipeline, `concurrency` at a time. Skipped sources are counted, not ingested. */
+export async function ingestSources(context: IngestContext, sources: readonly Source[], options: IngestOptions = {}): Promise<IngestSummary> {
   const outcomes: SourceOutcome[] = [];
-  const bar = progress('ingest', sources.length, 'sources');
+  let skipped = 0;
+  const bar = (options.progress ?? silentProgress)('ingest', sources.length, 'sources');
   let next = 0;
-  const runners = Array.from({ length: Math.min(concurrency, sources.length) }, async () => {
+  const runners = Array.from({ length: Math.min(options.concurrency ?? 8, sources.length) }, async () => {
     while (next < sources.length) {
       const source = sources[next++]!;
-      outcomes.push(await ingestSource(context, source));
+      if (options.shouldStart && !(await options.shouldStart(source))) skipped++;
+      else outcomes.push(await ingestSource(context, source));
       bar.advance(1, source.id);
     }
   });
   await Promise.all(runners);
   bar.finish();
-  return summarize(outcomes);
+  return { ...summarize(outcomes), skipped };
 }
 
-function summarize(outcomes: SourceOutcome[]): IngestSummary {
+function summarize(outcomes: SourceOutcome[]): Omit<IngestSummary, 'skipped'> {
   const count = (...kinds: SourceOutcome['outcome'][]) => outcomes.filter((outcome) => kinds.includes(outcome.outcome)).length;
   return {
     ok: count('ok'),

@@ -4,7 +4,7 @@ import { ingestContext, type App } from '../app.js';
 import { isDatabaseUnavailable } from '../db/client.js';
 import { log } from '../log.js';
 import { leaseClaims } from '../metrics/index.js';
-import { claimDueSources, releaseLeases } from '../store/sources.js';
+import { claimDueSources, releaseLeases, renewLease } from '../store/sources.js';
 import { ingestSources } from './ingest.js';
 
 export interface WorkerOptions {
@@ -22,6 +22,7 @@ export interface Worker {
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+const ABANDON_WAIT_MS = 5_000;
 
 /** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
 export function startWorker(app: App, options: WorkerOptions = {}): Worker {
@@ -43,9 +44,14 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
     });
     leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
-    const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), app.config.fetch.concurrency);
-    const { ok, notModified, failed, deferred, itemsNew } = summary;
-    log.info({ owner, claimed: claimed.length, ok, notModified, failed, deferred, itemsNew }, 'tick done');
+    const { leaseSeconds } = app.config.worker;
+    const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), {
+      concurrency: app.config.fetch.concurrency,
+      // Unreachable database: skip; the lease stays and runs out, and the source is claimed again after it.
+      shouldStart: (source) => renewLease(app.database.db, { sourceId: source.id, owner, leaseSeconds }).catch(() => false),
+    });
+    const { ok, notModified, failed, deferred, skipped, itemsNew } = summary;
+    log.info({ owner, claimed: claimed.length, ok, notModified, failed, deferred, skipped, itemsNew }, 'tick done');
   };
   const guardedTick = () => {
     running = running.then(tick).catch((error: Error) => {
@@ -77,7 +83,10 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
       if (!finished) {
         log.warn({ owner, graceMs }, 'grace period over: abandoning in-flight fetches');
         abandon.abort();
-        await running;
+        // Aborting ends fetches at once; a database call that hangs is not waited for beyond this.
+        const settled = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ABANDON_WAIT_MS)))]);
+        clearTimeout(timer);
+        if (!settled) log.error({ owner, waitedMs: ABANDON_WAIT_MS }, 'in-flight work did not end after being abandoned; stopping anyway');
       }
       const released = await releaseLeases(app.database.db, owner).catch((error: Error) => {
         log.error({ owner, error: error.message }, 'could not release leases');
