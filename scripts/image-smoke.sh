@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# What the container image runs, without Docker: the Dockerfile's runtime stage rebuilt in a temporary folder
+# (production dependencies only, the compiled dist/, feeds, seeds, schema; NODE_ENV=production), then the commands
+# docker-compose.yml gives its services: migrate, run on PGlite with the image's HEALTHCHECK, and with DATABASE_URL
+# set, worker and serve on Postgres. Needs `npm run build` first. Fails loudly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+image=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$image"' EXIT
+
+step() { printf '\n--> %s\n' "$*"; }
+
+step "runtime stage in $image"
+cp package.json package-lock.json "$image/"
+(cd "$image" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null)
+cp -r dist feeds seeds schema "$image/"
+cd "$image"
+export NODE_ENV=production HOST=127.0.0.1 LOG_LEVEL=warn
+
+# Waits for the server on $1 to answer /healthz, running the image's HEALTHCHECK command as Docker would.
+healthy() {
+  local healthcheck
+  healthcheck=$(sed -n 's/^HEALTHCHECK .* CMD node -e "\(.*\)"$/\1/p' "$root/Dockerfile" | sed 's/\\"/"/g')
+  for _ in $(seq 1 60); do
+    PORT=$1 node -e "$healthcheck" && return 0
+    sleep 0.5
+  done
+  echo "no healthy answer on port $1" >&2
+  return 1
+}
+
+step "migrate, then run --config feeds/demo on PGlite"
+export DATA_DIR="$image/data"
+node dist/cli.js migrate
+PORT=18480 node dist/cli.js run --config feeds/demo &
+run_pid=$!
+healthy 18480
+for _ in $(seq 1 60); do
+  curl -sf http://127.0.0.1:18480/topics/japan-us-security.json | grep -q 'Command and Control' && break
+  sleep 0.5
+done
+curl -sf http://127.0.0.1:18480/topics/japan-us-security.json | grep -q 'Command and Control'
+kill -TERM $run_pid
+wait $run_pid
+echo "run: served the demo topic and stopped with exit 0"
+
+if [ -n "${WIREFEED_TEST_POSTGRES:-}" ]; then
+  step "migrate, worker and serve on Postgres, as docker-compose.yml runs them"
+  database="wirefeed_image_$$"
+  psql -q "$WIREFEED_TEST_POSTGRES" -c "create database $database"
+  export DATABASE_URL="${WIREFEED_TEST_POSTGRES%/*}/$database"
+  node dist/cli.js migrate
+  node dist/cli.js worker --config feeds/demo &
+  worker_pid=$!
+  PORT=18481 node dist/cli.js serve --config feeds/demo &
+  serve_pid=$!
+  healthy 18481
+  for _ in $(seq 1 60); do
+    curl -sf http://127.0.0.1:18481/topics/japan-us-security.json | grep -q 'Command and Control' && break
+    sleep 0.5
+  done
+  curl -sf http://127.0.0.1:18481/topics/japan-us-security.json | grep -q 'Command and Control'
+  curl -sf http://127.0.0.1:18481/readyz | grep -q '^ready$'
+  kill -TERM $worker_pid $serve_pid
+  wait $worker_pid
+  wait $serve_pid
+  psql -q "$WIREFEED_TEST_POSTGRES" -c "drop database $database with (force)"
+  echo "worker + serve: the worker's stories served by the separate server; both stopped with exit 0"
+fi
