@@ -1,4 +1,4 @@
-import { and, between, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { itemBands, items, stories, topicStories } from '../db/schema.js';
 import { CLUSTER_WINDOW_MS, matchingStories, type ClusterCandidate } from '../dedup/cluster.js';
@@ -137,13 +137,32 @@ function arrayLiteral(values: Array<string | number>): string {
   return `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
+/**
+ * The most candidates one band contributes. A band shared by hundreds of items in the window (a headline of common
+ * words) says little about any of them, and loading all their fingerprints was the largest single cost of storing
+ * a feed; the versions of one story share several bands, so the nearest ones in time of a crowded band suffice.
+ */
+export const MAX_CANDIDATES_PER_BAND = 64;
+
 /** Stored items sharing an LSH band with any of `bands` inside [from, to]: the only ones worth comparing. */
 async function loadCandidates(db: Database, bands: string[], from: Date, to: Date): Promise<Map<string, ClusterCandidate[]>> {
   const byBand = new Map<string, ClusterCandidate[]>();
   if (bands.length === 0) return byBand;
+  const middle = new Date((from.getTime() + to.getTime()) / 2).toISOString();
+  const shared = db.$with('shared').as(
+    db
+      .select({
+        band: itemBands.band,
+        itemId: itemBands.itemId,
+        rank: sql<number>`row_number() over (partition by ${itemBands.band} order by abs(extract(epoch from ${itemBands.publishedAt} - ${middle}::timestamptz)))`.as('rank'),
+      })
+      .from(itemBands)
+      .where(and(sql`${itemBands.band} = any(${arrayLiteral(bands)}::text[])`, between(itemBands.publishedAt, from, to))),
+  );
   const rows = await db
+    .with(shared)
     .select({
-      band: itemBands.band,
+      band: shared.band,
       itemId: items.id,
       storyId: items.storyId,
       publishedAt: items.publishedAt,
@@ -153,9 +172,9 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
       bodySignature: items.bodySignature,
       shingleCount: items.shingleCount,
     })
-    .from(itemBands)
-    .innerJoin(items, eq(items.id, itemBands.itemId))
-    .where(and(inArray(itemBands.band, bands), between(itemBands.publishedAt, from, to)));
+    .from(shared)
+    .innerJoin(items, eq(items.id, shared.itemId))
+    .where(lte(shared.rank, MAX_CANDIDATES_PER_BAND));
   // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
   const byItem = new Map<number, ClusterCandidate>();
   for (const row of rows) {
