@@ -30,17 +30,23 @@ healthy() {
   return 1
 }
 
+# Waits until the server on $1 serves the seed story in the demo topic (the worker has fetched and stored it).
+serves_demo_story() {
+  for _ in $(seq 1 60); do
+    curl -sf "http://127.0.0.1:$1/topics/japan-us-security.json" | grep -q 'Command and Control' && return 0
+    sleep 0.5
+  done
+  echo "the demo topic on port $1 never showed the seed story" >&2
+  return 1
+}
+
 step "migrate, then run --config feeds/demo on PGlite"
 export DATA_DIR="$image/data"
 node dist/cli.js migrate
 PORT=18480 node dist/cli.js run --config feeds/demo &
 run_pid=$!
 healthy 18480
-for _ in $(seq 1 60); do
-  curl -sf http://127.0.0.1:18480/topics/japan-us-security.json | grep -q 'Command and Control' && break
-  sleep 0.5
-done
-curl -sf http://127.0.0.1:18480/topics/japan-us-security.json | grep -q 'Command and Control'
+serves_demo_story 18480
 kill -TERM $run_pid
 wait $run_pid
 echo "run: served the demo topic and stopped with exit 0"
@@ -56,11 +62,7 @@ if [ -n "${WIREFEED_TEST_POSTGRES:-}" ]; then
   PORT=18481 node dist/cli.js serve --config feeds/demo &
   serve_pid=$!
   healthy 18481
-  for _ in $(seq 1 60); do
-    curl -sf http://127.0.0.1:18481/topics/japan-us-security.json | grep -q 'Command and Control' && break
-    sleep 0.5
-  done
-  curl -sf http://127.0.0.1:18481/topics/japan-us-security.json | grep -q 'Command and Control'
+  serves_demo_story 18481
   curl -sf http://127.0.0.1:18481/readyz | grep -q '^ready$'
   kill -TERM $worker_pid $serve_pid
   wait $worker_pid
