@@ -149,6 +149,26 @@ describe('the wirefeed command', () => {
     expect(summary.outcomes.map((outcome: { sourceId: string }) => outcome.sourceId).sort()).toEqual(['arabnews-japan', 'japan-today', 'jiji-press', 'nippon-wire']);
   });
 
+  it('opml export and opml import round-trip through the CLI, with --json reports; topics --json lists the topics', async () => {
+    const from = writeConfigDir({ 'sources.yml': 'sources:\n  - id: jiji\n    url: https://jen.jiji.com/rss\n    title: JIJI Press\n  - id: kyodo\n    url: https://english.kyodonews.net/rss/all.xml\n' });
+    const exported = runCli(['opml', 'export', '--config', from], { LOG_LEVEL: 'silent' });
+    expect(await exported.exited).toBe(0);
+    const opmlFile = join(mkdtempSync(join(tmpdir(), 'wirefeed-opml-')), 'feeds.opml');
+    writeFileSync(opmlFile, exported.output().stdout);
+    const to = writeConfigDir({ 'sources.yml': '# imported\nsources:\n  - id: kyodo\n    url: https://english.kyodonews.net/rss/all.xml\n' });
+    const imported = runCli(['opml', 'import', opmlFile, '--json', '--config', to], { LOG_LEVEL: 'silent' });
+    expect(await imported.exited).toBe(0);
+    expect(JSON.parse(imported.output().stdout)).toEqual({
+      file: join(to, 'sources.yml'),
+      feeds: 2,
+      added: [{ id: 'jiji-press', url: 'https://jen.jiji.com/rss' }],
+      skipped: [{ url: 'https://english.kyodonews.net/rss/all.xml', reason: 'already a source' }],
+    });
+    const topics = runCli(['topics', '--json', '--config', 'feeds/demo'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')), DATABASE_URL: '', LOG_LEVEL: 'silent' });
+    expect(await topics.exited).toBe(0);
+    expect(JSON.parse(topics.output().stdout).map((topic: { slug: string; stories: number }) => [topic.slug, topic.stories])).toEqual([['japan-us-security', 0], ['nichibei', 0], ['japan-economy', 0]]);
+  });
+
   it('run starts worker and server on PGlite, serves the demo topic, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
