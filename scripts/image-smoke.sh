@@ -57,12 +57,14 @@ if [ -n "${WIREFEED_TEST_POSTGRES:-}" ]; then
   psql -q "$WIREFEED_TEST_POSTGRES" -c "create database $database"
   export DATABASE_URL="${WIREFEED_TEST_POSTGRES%/*}/$database"
   node dist/cli.js migrate
-  node dist/cli.js worker --config feeds/demo &
+  METRICS_PORT=18482 node dist/cli.js worker --config feeds/demo &
   worker_pid=$!
   PORT=18481 node dist/cli.js serve --config feeds/demo &
   serve_pid=$!
   healthy 18481
+  healthy 18482 # the worker, as its container's HEALTHCHECK sees it with METRICS_PORT
   serves_demo_story 18481
+  curl -sf http://127.0.0.1:18482/metrics | grep -q '^wirefeed_fetches_total{outcome="ok",status="200"} [1-4]$'
   curl -sf http://127.0.0.1:18481/readyz | grep -q '^ready$'
   kill -TERM $worker_pid $serve_pid
   wait $worker_pid

@@ -42,7 +42,8 @@ const ENVIRONMENT_HELP = `Environment:
   PORT, HOST    where the feed server listens (default 8080, 0.0.0.0)
   PUBLIC_URL    base URL used in feed links (default: from the request's Host header)
   LOG_LEVEL     pino level (default info; "silent" mutes the JSON log on stderr)
-  SHUTDOWN_GRACE_SECONDS  how long in-flight fetches may finish after SIGTERM/SIGINT (default 10)`;
+  SHUTDOWN_GRACE_SECONDS  how long in-flight fetches may finish after SIGTERM/SIGINT (default 10)
+  METRICS_PORT  makes "worker" listen there for /healthz, /readyz and /metrics (default: a worker does not listen)`;
 
 const serverOptions = () => ({
   port: Number(process.env.PORT ?? 8080),
@@ -102,11 +103,12 @@ function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<
   return 'running';
 }
 
-async function startServer(app: App | StartingApp) {
-  const options = serverOptions();
+async function startServer(app: App | StartingApp, operationsOnly = false) {
+  const options = { ...serverOptions(), operationsOnly };
+  const port = operationsOnly ? Number(process.env.METRICS_PORT) : options.port;
   const server = createAppServer(app, options);
-  const address = await listen(server, options.port, options.host);
-  log.info({ url: `http://${address.address}:${address.port}/` }, 'feed server listening');
+  const address = await listen(server, port, options.host);
+  log.info({ url: `http://${address.address}:${address.port}/` }, operationsOnly ? 'worker health and metrics listening' : 'feed server listening');
   return server;
 }
 
@@ -120,7 +122,8 @@ async function startService(configDir: string, parts: { worker: boolean; server:
   const giveUp = () => startup.abort();
   process.on('SIGINT', giveUp).on('SIGTERM', giveUp);
   const starting = startApp({ configDir, signal: startup.signal });
-  const server = parts.server ? await startServer(starting) : undefined;
+  // A worker alone listens only when asked to (METRICS_PORT), for its health checks and its fetch metrics.
+  const server = parts.server || process.env.METRICS_PORT ? await startServer(starting, !parts.server) : undefined;
   let app: App;
   try {
     app = await starting.ready;

@@ -169,6 +169,24 @@ describe('the wirefeed command', () => {
     expect(JSON.parse(topics.output().stdout).map((topic: { slug: string; stories: number }) => [topic.slug, topic.stories])).toEqual([['japan-us-security', 0], ['nichibei', 0], ['japan-economy', 0]]);
   });
 
+  it('worker with METRICS_PORT serves its health and its own fetch metrics, and no feeds', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const cli = runCli(['worker', '--config', 'feeds/demo'], { DATA_DIR: dataDir, METRICS_PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
+    try {
+      const url = await listeningUrl(cli);
+      expect(cli.output().stderr).toMatch(/"msg":"worker health and metrics listening"/);
+      await waitFor(() => (cli.output().stderr.match(/"msg":"fetched"/g)?.length ?? 0) >= 4 || undefined, cli);
+      expect(await (await fetch(`${url}/healthz`)).text()).toBe('ok\n');
+      expect(await (await fetch(`${url}/readyz`)).text()).toBe('ready\n');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^wirefeed_fetches_total\{outcome="ok",status="200"\} 4$/m);
+      expect((await fetch(`${url}/topics/japan-us-security.rss`)).status).toBe(404);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect(await cli.exited).toBe(0);
+  });
+
   it('run starts worker and server on PGlite, serves the demo topic, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });

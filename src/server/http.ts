@@ -12,7 +12,12 @@ import { renderIndexPage, renderTopicPage } from './page.js';
 import { CONTENT_TYPES, feedUrl, renderFeed, type FeedFormat } from './render.js';
 import { BadRequest, encodeCursor, negotiateFormat, parsePageRequest, type PageRequest } from './request.js';
 
+/** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
+const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export interface ServerOptions {
+  /** Serve only /healthz, /readyz and /metrics (a worker process); everything else is 404. */
+  operationsOnly?: boolean;
   /** Public base URL (https://feeds.example.org); when unset, publish.publicUrl, else the request's Host header. */
   publicUrl?: string;
   /**
@@ -104,6 +109,7 @@ export function createAppServer(app: App | StartingApp, options: ServerOptions =
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname)) return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url);
     if (url.pathname === '/metrics') {
