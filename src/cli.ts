@@ -113,11 +113,28 @@ async function startServer(app: App | StartingApp, operationsOnly = false) {
 }
 
 /**
+ * postgres.js can throw from inside a timer when a connection drops with writes pending ("Cannot read properties of
+ * null (reading 'write')" in its connection.js, seen in the outage test): that connection is gone and the pool opens
+ * another, so a service logs it and keeps running. Any other uncaught exception still ends the process.
+ */
+function surviveDriverCrashes(): void {
+  process.on('uncaughtException', (error) => {
+    if (/node_modules[\\/]postgres[\\/]/.test(error.stack ?? '')) {
+      log.error({ error: error.message }, 'database driver failed after a lost connection; continuing');
+      return;
+    }
+    log.fatal({ error: error.stack ?? String(error) }, 'uncaught exception');
+    process.exit(1);
+  });
+}
+
+/**
  * The long-running commands. A config error stops the start at once; an unreachable database does not: the server
  * listens (healthy, not ready) while the app retries, and SIGTERM/SIGINT in that wait exits cleanly.
  */
 async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
   loadConfig(configDir);
+  surviveDriverCrashes();
   const startup = new AbortController();
   const giveUp = () => startup.abort();
   process.on('SIGINT', giveUp).on('SIGTERM', giveUp);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, openMigratedDatabase } from '../src/db/client.js';
+import { isDatabaseUnavailable, openMigratedDatabase, withinDeadline } from '../src/db/client.js';
 import { createThrowawayDatabase } from './helpers/database.js';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
@@ -23,6 +23,29 @@ describe('isDatabaseUnavailable', () => {
     ['not an error at all', 'boom', false],
   ])('%s: %s', (_name, error, expected) => {
     expect(isDatabaseUnavailable(error)).toBe(expected);
+  });
+});
+
+describe('withinDeadline', () => {
+  it('passes on what finishes in time, and fails as an outage what does not', async () => {
+    expect(await withinDeadline(Promise.resolve(7), 50, 'quick work')).toBe(7);
+    await expect(withinDeadline(Promise.reject(withCode('23505')), 50, 'failing work')).rejects.toMatchObject({ code: '23505' });
+    const wedged = withinDeadline(new Promise(() => {}), 20, 'storing the items');
+    await expect(wedged).rejects.toThrow('storing the items did not finish within 0.02s');
+    expect(isDatabaseUnavailable(await wedged.catch((error: unknown) => error))).toBe(true);
+  });
+
+  it('swallows a failure that comes after the deadline', async () => {
+    let fail: (error: Error) => void = () => {};
+    const late = new Promise((_, reject) => (fail = reject));
+    await expect(withinDeadline(late, 10, 'slow work')).rejects.toThrow('did not finish');
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    fail(new Error('too late'));
+    await new Promise((done) => setTimeout(done, 20));
+    process.off('unhandledRejection', listener);
+    expect(unhandled).toEqual([]);
   });
 });
 

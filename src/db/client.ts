@@ -99,10 +99,32 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
   return env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: env.DATA_DIR ?? './data' };
 }
 
+const DEADLINE_CODE = 'DATABASE_DEADLINE';
+
+/**
+ * Stops waiting for database work after `ms`, failing as an outage. postgres.js can leave a transaction's next query
+ * pending forever when the transaction's connection closes (porsager/postgres#1186; seen here when the fault test
+ * cut the connection mid-ingest), which would otherwise wedge a worker. The work itself is not cancelled: if it was
+ * only slow and commits later, the next fetch finds its items stored.
+ */
+export async function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  work.catch(() => {}); // a failure after the deadline has no one left to hear it
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`${what} did not finish within ${ms / 1000}s`), { code: DEADLINE_CODE })), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Socket errors and postgres.js connection codes: the server is unreachable or went away. */
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  DEADLINE_CODE,
 ]);
 
 /**

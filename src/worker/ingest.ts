@@ -1,5 +1,5 @@
 import type { Source } from '../config/load.js';
-import { isDatabaseUnavailable, type Database } from '../db/client.js';
+import { isDatabaseUnavailable, withinDeadline, type Database } from '../db/client.js';
 import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fetch/index.js';
 import { log } from '../log.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
@@ -68,6 +68,9 @@ export interface SourceOutcome {
   error?: string;
 }
 
+/** A feed's store step takes well under a second; far longer means its transaction is wedged (see withinDeadline). */
+const STORE_DEADLINE_MS = 30_000;
+
 const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: null, redirectTarget: null, redirectCount: 0, errorCount: 0, goneAt: null };
 
 /**
@@ -133,7 +136,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
       normalizeItem(item, feed, { feedUrl: response.finalUrl, fetchedAt: startedAt, shortUrlHosts: source.shortUrlHosts }),
     );
     const gained = new Set<string>();
-    const stored = await db.transaction(async (tx) => {
+    const storing = db.transaction(async (tx) => {
       const { result, changedTopics, matched } = await storeAndMatch(tx, context.topics, source.id, normalized);
       changedTopics.forEach((slug) => gained.add(slug));
       topicMatches.inc(matched);
@@ -153,6 +156,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
       );
       return result;
     });
+    const stored = await withinDeadline(storing, STORE_DEADLINE_MS, 'storing the items');
     if (gained.size > 0) context.onTopicsChanged?.([...gained]);
     const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates, itemsRevised: stored.revised.length };
     const { sourceId: _, ...counts } = outcome;

@@ -24,6 +24,15 @@ export interface Worker {
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 const ABANDON_WAIT_MS = 5_000;
 
+/** Whether `work` settles within `ms` (it keeps running either way). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = await Promise.race([work.then(() => true, () => true), timeout]);
+  clearTimeout(timer);
+  return settled;
+}
+
 /** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
 export function startWorker(app: App, options: WorkerOptions = {}): Worker {
   const owner = `worker-${randomUUID()}`;
@@ -36,15 +45,10 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
     // Built per tick from app.config and app.matcher: a config reload replaces them.
     const context = { ...ingestContext(app, options.onTopicsChanged), signal: abandon.signal };
     const byId = new Map(app.config.sources.map((source) => [source.id, source]));
-    const claimed = await claimDueSources(app.database.db, {
-      owner,
-      sourceIds: [...byId.keys()],
-      limit: app.config.worker.batch,
-      leaseSeconds: app.config.worker.leaseSeconds,
-    });
+    const { batch, leaseSeconds } = app.config.worker;
+    const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });
     leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
-    const { leaseSeconds } = app.config.worker;
     const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), {
       concurrency: app.config.fetch.concurrency,
       // Unreachable database: skip; the lease stays and runs out, and the source is claimed again after it.
@@ -77,16 +81,11 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
     async stop(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       stopped = true;
       await task.stop();
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
-      clearTimeout(timer);
-      if (!finished) {
+      if (!(await settlesWithin(running, graceMs))) {
         log.warn({ owner, graceMs }, 'grace period over: abandoning in-flight fetches');
         abandon.abort();
         // Aborting ends fetches at once; a database call that hangs is not waited for beyond this.
-        const settled = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ABANDON_WAIT_MS)))]);
-        clearTimeout(timer);
-        if (!settled) log.error({ owner, waitedMs: ABANDON_WAIT_MS }, 'in-flight work did not end after being abandoned; stopping anyway');
+        if (!(await settlesWithin(running, ABANDON_WAIT_MS))) log.error({ owner, waitedMs: ABANDON_WAIT_MS }, 'in-flight work did not end after being abandoned; stopping anyway');
       }
       const released = await releaseLeases(app.database.db, owner).catch((error: Error) => {
         log.error({ owner, error: error.message }, 'could not release leases');
