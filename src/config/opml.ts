@@ -1,5 +1,6 @@
 /** OPML 2.0 in and out for sources: what readers such as Miniflux and FreshRSS export and import. Pure functions. */
 import { Parser } from 'htmlparser2';
+import { escapeXmlAttribute } from '../model/escape.js';
 import type { Source } from './load.js';
 
 export interface OpmlFeed {
@@ -7,8 +8,6 @@ export interface OpmlFeed {
   xmlUrl: string;
   htmlUrl?: string;
 }
-
-const escapeXml = (text: string) => text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[char]!);
 
 /** Every outline with an xmlUrl, at any depth (readers nest feeds in category outlines). */
 export function parseOpml(text: string): OpmlFeed[] {
@@ -34,7 +33,7 @@ export function parseOpml(text: string): OpmlFeed[] {
 
 export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date): string {
   const outlines = sources
-    .map((source) => `    <outline type="rss" text="${escapeXml(source.title ?? source.id)}" title="${escapeXml(source.title ?? source.id)}" xmlUrl="${escapeXml(source.url)}"/>`)
+    .map((source) => `    <outline type="rss" text="${escapeXmlAttribute(source.title ?? source.id)}" title="${escapeXmlAttribute(source.title ?? source.id)}" xmlUrl="${escapeXmlAttribute(source.url)}"/>`)
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n  <head>\n    <title>Wirefeed sources</title>\n    <dateCreated>${dateCreated.toUTCString()}</dateCreated>\n  </head>\n  <body>\n${outlines}\n  </body>\n</opml>\n`;
 }

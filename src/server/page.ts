@@ -1,6 +1,7 @@
 import type { Topic } from '../config/load.js';
 import type { FeedEntry } from '../store/topics.js';
-import { alsoReportedHtml, escapeHtml, feedUrl, topicPageUrl, type FeedFormat } from './render.js';
+import { escapeHtml } from '../model/escape.js';
+import { alsoReportedHtml, feedUrl, topicPageUrl, type FeedFormat } from './render.js';
 
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [

@@ -1,6 +1,8 @@
-import { Feed, type Item } from 'feed';
+import { escapeHtml, escapeHtmlAmbiguous } from '../model/escape.js';
+import { excerpt } from '../normalize/html.js';
 import type { Topic } from '../config/load.js';
 import type { FeedEntry } from '../store/topics.js';
+import { el, serializeXml } from './xml.js';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
 
@@ -21,10 +23,6 @@ export interface RenderInput {
   hub?: string;
 }
 
-// Characters XML 1.0 forbids; one in any field would make the whole document invalid.
-const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-const clean = (text: string) => text.replace(XML_FORBIDDEN, '');
-
 export const storyUrn = (storyId: string) => `urn:wirefeed:story:${storyId}`;
 export const topicPageUrl = (baseUrl: string, slug: string) => `${baseUrl}/topics/${slug}.html`;
 export const feedUrl = (baseUrl: string, slug: string, format: FeedFormat) => `${baseUrl}/topics/${slug}.${format}`;
@@ -33,9 +31,6 @@ export const feedUrl = (baseUrl: string, slug: string, format: FeedFormat) => `$
 function entryLink(entry: FeedEntry, input: RenderInput): string {
   return entry.url ?? `${topicPageUrl(input.baseUrl, input.topic.slug)}#story-${entry.storyId}`;
 }
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 
 /** "Also reported by" links to the story's other outlets, appended to the entry's HTML. */
 export function alsoReportedHtml(entry: FeedEntry): string {
@@ -47,8 +42,18 @@ export function alsoReportedHtml(entry: FeedEntry): string {
   return `<p class="also-reported">Also reported by: ${links.join(', ')}</p>`;
 }
 
+/** A summary in a feed is an excerpt, whatever the outlet sent: a feed entry stays small. */
+const MAX_SUMMARY_CHARS = 1_000;
+/** Stored content is capped at ingest; older or oversized content is replaced by the summary, never cut mid-markup. */
+const MAX_CONTENT_CHARS = 256 * 1024;
+
+const summaryOf = (entry: FeedEntry) => (entry.summary ? excerpt(entry.summary, MAX_SUMMARY_CHARS) : undefined);
+
+/** The entry's HTML: its sanitized content (or its summary as a paragraph) and the "Also reported by" line. */
 function entryHtml(entry: FeedEntry): string | undefined {
-  const body = entry.contentHtml ?? (entry.summary ? `<p>${escapeHtml(entry.summary)}</p>` : '');
+  const summary = summaryOf(entry);
+  const content = entry.contentHtml && entry.contentHtml.length <= MAX_CONTENT_CHARS ? entry.contentHtml : undefined;
+  const body = content ?? (summary ? `<p>${escapeHtml(summary)}</p>` : '');
   const html = `${body}${body && entry.alsoReportedBy.length ? '\n' : ''}${alsoReportedHtml(entry)}`;
   return html || undefined;
 }
@@ -58,37 +63,99 @@ function feedUpdated(entries: FeedEntry[]): Date {
   return entries.reduce((latest, entry) => (entry.updatedAt > latest ? entry.updatedAt : latest), new Date(0));
 }
 
-function buildFeed(input: RenderInput, format: 'rss' | 'atom'): Feed {
+const entryUpdated = (entry: FeedEntry) => (entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt);
+
+const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
+
+/** The media type of an image URL, from its extension (JPEG when it has none we know). */
+function imageType(url: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase();
+  return (extension && IMAGE_TYPES[extension]) || 'image/jpeg';
+}
+
+const ATOM_NS = 'http://www.w3.org/2005/Atom';
+const description = (topic: Topic) => topic.description ?? `Wirefeed topic: ${topic.query}`;
+const pageLinks = (page: RenderInput['page']) => (page ? [['first', page.first], ...(page.next ? [['next', page.next]] : [])] : []);
+
+/**
+ * RSS 2.0. Titles, authors and categories are plain text that some readers parse as HTML, so they are written so
+ * both readings agree (escapeHtmlAmbiguous); descriptions are HTML by convention, so the summary is escaped as HTML.
+ */
+function renderRss(input: RenderInput): string {
   const { topic, entries, baseUrl } = input;
-  const self = input.page?.self ?? feedUrl(baseUrl, topic.slug, format);
-  const feed = new Feed({
-    id: feedUrl(baseUrl, topic.slug, 'atom'),
-    title: clean(topic.title),
-    description: clean(topic.description ?? `Wirefeed topic: ${topic.query}`),
-    link: topicPageUrl(baseUrl, topic.slug),
-    updated: feedUpdated(entries),
-    generator: 'Wirefeed',
-    copyright: 'Each entry belongs to the outlet that published it.',
-    feedLinks: { [format]: self },
-    ...(input.hub ? { hub: input.hub } : {}),
+  const self = input.page?.self ?? feedUrl(baseUrl, topic.slug, 'rss');
+  const items = entries.map((entry) => {
+    const summary = summaryOf(entry);
+    return el(
+      'item',
+      {},
+      el('title', {}, escapeHtmlAmbiguous(entry.title)),
+      el('link', {}, entryLink(entry, input)),
+      el('guid', { isPermaLink: 'false' }, storyUrn(entry.storyId)),
+      el('pubDate', {}, entry.publishedAt.toUTCString()),
+      summary && el('description', {}, escapeHtml(summary)),
+      el('content:encoded', {}, entryHtml(entry)),
+      el('dc:creator', {}, escapeHtmlAmbiguous(entry.author ?? entry.sourceTitle ?? entry.sourceId)),
+      entry.categories.map((name) => el('category', {}, escapeHtmlAmbiguous(name))),
+      entry.imageUrl && el('enclosure', { url: entry.imageUrl, length: 0, type: imageType(entry.imageUrl) }),
+    );
   });
-  for (const entry of entries) {
-    const item: Item = {
-      id: storyUrn(entry.storyId),
-      guid: storyUrn(entry.storyId),
-      title: clean(entry.title),
-      link: entryLink(entry, input),
-      date: entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt,
-      published: entry.publishedAt,
-      description: entry.summary ? clean(entry.summary) : undefined,
-      content: entryHtml(entry) ? clean(entryHtml(entry)!) : undefined,
-      author: entry.author ? [{ name: clean(entry.author) }] : entry.sourceTitle ? [{ name: clean(entry.sourceTitle) }] : undefined,
-      category: entry.categories.map((name) => ({ name: clean(name) })),
-      image: entry.imageUrl ?? undefined,
-    };
-    feed.addItem(item);
-  }
-  return feed;
+  const channel = el(
+    'channel',
+    {},
+    el('title', {}, escapeHtmlAmbiguous(topic.title)),
+    el('link', {}, topicPageUrl(baseUrl, topic.slug)),
+    el('description', {}, escapeHtml(description(topic))),
+    el('lastBuildDate', {}, feedUpdated(entries).toUTCString()),
+    el('docs', {}, 'https://www.rssboard.org/rss-specification'),
+    el('generator', {}, 'Wirefeed'),
+    el('copyright', {}, 'Each entry belongs to the outlet that published it.'),
+    el('atom:link', { href: self, rel: 'self', type: 'application/rss+xml' }),
+    pageLinks(input.page).map(([rel, href]) => el('atom:link', { href, rel })),
+    input.hub && el('atom:link', { href: input.hub, rel: 'hub' }),
+    items,
+  );
+  const namespaces = { 'xmlns:atom': ATOM_NS, 'xmlns:content': 'http://purl.org/rss/1.0/modules/content/', 'xmlns:dc': 'http://purl.org/dc/elements/1.1/' };
+  return serializeXml(el('rss', { version: '2.0', ...namespaces }, channel));
+}
+
+/** Atom 1.0: titles and summaries as type="text", content as type="html" (sanitized at ingest). */
+function renderAtom(input: RenderInput): string {
+  const { topic, entries, baseUrl } = input;
+  const self = input.page?.self ?? feedUrl(baseUrl, topic.slug, 'atom');
+  const text = (name: string, value: string | undefined) => value && el(name, { type: 'text' }, value);
+  const atomEntries = entries.map((entry) =>
+    el(
+      'entry',
+      {},
+      text('title', entry.title),
+      el('id', {}, storyUrn(entry.storyId)),
+      el('link', { rel: 'alternate', type: 'text/html', href: entryLink(entry, input) }),
+      entry.imageUrl && el('link', { rel: 'enclosure', type: imageType(entry.imageUrl), href: entry.imageUrl }),
+      el('published', {}, entry.publishedAt.toISOString()),
+      el('updated', {}, entryUpdated(entry).toISOString()),
+      el('author', {}, el('name', {}, entry.author ?? entry.sourceTitle ?? entry.sourceId)),
+      entry.categories.map((name) => el('category', { term: name, label: name })),
+      text('summary', summaryOf(entry)),
+      entryHtml(entry) && el('content', { type: 'html' }, entryHtml(entry)),
+    ),
+  );
+  const feed = el(
+    'feed',
+    { xmlns: ATOM_NS },
+    el('id', {}, feedUrl(baseUrl, topic.slug, 'atom')),
+    text('title', topic.title),
+    text('subtitle', description(topic)),
+    el('updated', {}, feedUpdated(entries).toISOString()),
+    el('generator', {}, 'Wirefeed'),
+    text('rights', 'Each entry belongs to the outlet that published it.'),
+    el('link', { rel: 'alternate', type: 'text/html', href: topicPageUrl(baseUrl, topic.slug) }),
+    el('link', { rel: 'self', type: 'application/atom+xml', href: self }),
+    pageLinks(input.page).map(([rel, href]) => el('link', { rel, href })),
+    input.hub && el('link', { rel: 'hub', href: input.hub }),
+    atomEntries,
+  );
+  return serializeXml(feed);
 }
 
 /** JSON Feed 1.1, built by hand: the feed package's json1() writes version 1.0. */
@@ -106,8 +173,8 @@ function renderJsonFeed(input: RenderInput): string {
       id: storyUrn(entry.storyId),
       url: entryLink(entry, input),
       title: entry.title,
-      ...(entryHtml(entry) ? { content_html: entryHtml(entry) } : { content_text: entry.contentText ?? entry.summary ?? entry.title }),
-      ...(entry.summary ? { summary: entry.summary } : {}),
+      ...(entryHtml(entry) ? { content_html: entryHtml(entry) } : { content_text: summaryOf(entry) ?? entry.title }),
+      ...(summaryOf(entry) ? { summary: summaryOf(entry) } : {}),
       ...(entry.imageUrl ? { image: entry.imageUrl } : {}),
       date_published: entry.publishedAt.toISOString(),
       date_modified: (entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt).toISOString(),
@@ -130,23 +197,7 @@ function renderJsonFeed(input: RenderInput): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-const xmlAttribute = (text: string) => escapeHtml(text);
-
-/**
- * Adds RFC 5005 paging links next to the self link (the feed package writes self and hub links only): `first` for the
- * newest page and `next` for older entries.
- */
-function withPageLinks(xml: string, format: 'rss' | 'atom', page: NonNullable<RenderInput['page']>): string {
-  const link = (rel: string, href: string) =>
-    format === 'atom' ? `<link rel="${rel}" href="${xmlAttribute(href)}"/>` : `<atom:link href="${xmlAttribute(href)}" rel="${rel}"/>`;
-  const extra = [link('first', page.first), ...(page.next ? [link('next', page.next)] : [])];
-  const selfLink = format === 'atom' ? /<link rel="self"[^>]*\/>/ : /<atom:link [^>]*rel="self"[^>]*\/>/;
-  return xml.replace(selfLink, (self) => [self, ...extra].join('\n        '));
-}
-
 export function renderFeed(format: FeedFormat, input: RenderInput): string {
   if (format === 'json') return renderJsonFeed(input);
-  const feed = buildFeed(input, format);
-  const xml = format === 'rss' ? feed.rss2() : feed.atom1();
-  return input.page ? withPageLinks(xml, format, input.page) : xml;
+  return format === 'rss' ? renderRss(input) : renderAtom(input);
 }
