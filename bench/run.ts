@@ -15,6 +15,7 @@ import { serveBench } from './serve.js';
 import { ingestBench } from './ingest.js';
 import { fetchBench } from './fetch.js';
 import { memoryBench } from './memory.js';
+import { hostileBench } from './hostile.js';
 
 interface Benchmark {
   name: string;
@@ -47,6 +48,10 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'match',
     run: async (_database, quick, progress) => matchBench([10, 100, 1_000], quick ? 500 : 3_000, progress),
+  },
+  {
+    name: 'hostile',
+    run: async (_database, quick, progress) => hostileBench([48_000, 1_000_000], quick ? 2 : 5, progress),
   },
   {
     name: 'cluster',

@@ -1,5 +1,6 @@
 import Parser from 'rss-parser';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
+import { scanXml, type XmlOutline } from './xml-scan.js';
 
 /** Raw fields rss-parser does not map (or maps lossily), kept as the document wrote them. */
 const CUSTOM_FIELDS = {
@@ -86,13 +87,13 @@ function asArray(value: unknown): unknown[] {
   return value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
 }
 
-function detectFormat(text: string): ParsedFeed['format'] {
-  const root = /<(?!\?|!)([\w:-]+)/.exec(text.replace(/<!--[\s\S]*?-->/g, ''))?.[1]?.toLowerCase();
-  if (root === 'rss') return 'rss';
-  if (root === 'rdf:rdf' || root === 'rdf') return 'rdf';
-  if (root === 'feed') return 'atom';
-  if (root === 'html') throw new FeedParseError('not a feed: got an HTML page');
-  throw new FeedParseError(root ? `not a feed: unexpected root element <${root}>` : 'not a feed: no XML root element');
+function detectFormat(root: XmlOutline['root']): ParsedFeed['format'] {
+  const name = root?.name.toLowerCase();
+  if (name === 'rss') return 'rss';
+  if (name === 'rdf:rdf' || name === 'rdf') return 'rdf';
+  if (name === 'feed') return 'atom';
+  if (name === 'html') throw new FeedParseError('not a feed: got an HTML page');
+  throw new FeedParseError(name ? `not a feed: unexpected root element <${name}>` : 'not a feed: no XML root element');
 }
 
 function links(item: Raw): { alternate?: string; short?: string } {
@@ -150,36 +151,74 @@ function tolerateBadAtomDates(parser: object): void {
 /** Deeper than any real feed; xml2js recurses per level, so a hostile document would blow the stack and the heap. */
 export const MAX_XML_DEPTH = 256;
 
-/** True when elements nest deeper than `limit`; a linear scan that skips comments, CDATA and declarations. */
-function nestsDeeperThan(text: string, limit: number): boolean {
-  let depth = 0;
-  const tags = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<[?!][^>]*>|<(\/?)[^\s/>]+(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
-  for (let match = tags.exec(text); match; match = tags.exec(text)) {
-    if (match[1] === undefined) continue; // comment, CDATA or declaration
-    if (match[1] === '/') depth--;
-    else if (match[2] !== '/' && ++depth > limit) return true;
-  }
-  return false;
+/** How much of the document sax is given at a time; between slices the event loop runs (the server answers). */
+const SLICE_CHARS = 64 * 1024;
+/** A parse still running after this long is given up: no real feed within the size cap takes a tenth of it. */
+export const PARSE_DEADLINE_MS = 20_000;
+
+interface Xml2jsParser {
+  saxParser: { write(chunk: string): unknown; close(): unknown; errThrown?: boolean };
+  reset(): void;
+  on(event: 'end', listener: (result: unknown) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+  parseString(text: string, callback: (error: Error | null, result?: unknown) => void): void;
+}
+
+/**
+ * xml2js hands the whole document to sax in one synchronous call (a 15 MiB feed held the event loop for half a
+ * second), and its own `async` option loses exceptions thrown by rss-parser's callback, so the parse never settles.
+ * This feeds sax slice by slice instead, yielding to the event loop between slices, under a deadline.
+ */
+function parseInSlices(parser: object): void {
+  const xml = (parser as unknown as { xmlParser: Xml2jsParser }).xmlParser;
+  xml.parseString = (text, callback) => {
+    let settled = false;
+    const settle = (error: Error | null, result?: unknown) => {
+      if (settled) return;
+      settled = true;
+      xml.reset();
+      try {
+        callback(error, result);
+      } catch (thrown) {
+        callback(thrown as Error); // rss-parser throws from its callback (no <channel>): reject instead of hanging
+      }
+    };
+    xml.on('end', (result) => settle(null, result));
+    xml.on('error', (error) => settle(error));
+    const sax = xml.saxParser;
+    const started = Date.now();
+    void (async () => {
+      for (let offset = 0; offset < text.length && !settled; offset += SLICE_CHARS) {
+        sax.write(text.slice(offset, offset + SLICE_CHARS));
+        if (settled || sax.errThrown) return;
+        if (Date.now() - started > PARSE_DEADLINE_MS) return settle(new Error(`gave up after ${PARSE_DEADLINE_MS / 1000} s`));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (!settled) sax.close();
+    })().catch((error: Error) => settle(error));
+  };
 }
 
 /** RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. */
 export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
-  const format = detectFormat(text);
-  if (nestsDeeperThan(text, MAX_XML_DEPTH)) throw new FeedParseError(`invalid ${format.toUpperCase()} document: elements nested deeper than ${MAX_XML_DEPTH} levels`);
+  const outline = scanXml(text, MAX_XML_DEPTH);
+  const format = detectFormat(outline.root);
+  if (outline.tooDeep) throw new FeedParseError(`invalid ${format.toUpperCase()} document: elements nested deeper than ${MAX_XML_DEPTH} levels`);
   // A fresh Parser per document: a reused instance accepts input it should reject after a parse error.
   const parser = new Parser({ customFields: CUSTOM_FIELDS, defaultRSS: 2 } as ConstructorParameters<typeof Parser>[0]);
   tolerateBadAtomDates(parser);
+  parseInSlices(parser);
   let feed: Raw & { items?: Raw[] };
   try {
     feed = (await parser.parseString(text)) as unknown as Raw & { items?: Raw[] };
   } catch (error) {
     // A TypeError comes after the XML itself parsed: rss-parser found no <channel>. An RSS document without one is
     // an empty feed (as feedparser reads it), not a broken one.
-    if (error instanceof TypeError && format !== 'atom' && !/<(?:\w+:)?channel[\s>]/.test(text)) return { format, titleType: 'html', items: [] };
+    if (error instanceof TypeError && format !== 'atom' && !outline.hasChannel) return { format, titleType: 'html', items: [] };
     throw new FeedParseError(`invalid ${format.toUpperCase()} document: ${(error as Error).message.split('\n')[0]}`);
   }
-  const rootLanguage = /^[^]*?<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:lang="([^"]+)"/i.exec(text)?.[1];
-  const baseUrl = /^[^]*?<(?:feed|rss|rdf:RDF)\b[^>]*\bxml:base="([^"]+)"/i.exec(text)?.[1];
+  const rootLanguage = outline.root?.attributes['xml:lang'] || undefined;
+  const baseUrl = outline.root?.attributes['xml:base'] || undefined;
   const feedLanguage = textOf(feed.language) ?? textOf(feed['dc:language']) ?? rootLanguage;
   const items = (feed.items ?? []).map((item): ParsedItem => {
     const { alternate, short } = links(item);

@@ -1,0 +1,49 @@
+/**
+ * Hostile input costs what its size costs: each pathological document is parsed next to a plain feed of the same
+ * size, and the ratio of their times is the figure (near 1, and not growing from 48 KB to 1 MB, means linear).
+ */
+import { parseFeed } from '../src/parse/index.js';
+import type { Figure } from './figures.js';
+
+/** Shapes that made the old regular-expression pre-scans backtrack, each repeated to `size` characters. */
+const PATHOLOGICAL: Record<string, (size: number) => string> = {
+  'unclosed tags': (size) => `<rss version="2.0"><channel>${'<a '.repeat(size / 3)}`,
+  'unclosed comments': (size) => `<rss version="2.0"><channel>${'<!--'.repeat(size / 4)}`,
+  'unclosed CDATA': (size) => `<rss version="2.0"><channel><title>${'<![CDATA['.repeat(size / 9)}`,
+  'root attributes': (size) => `${'<rss '.repeat(size / 5)}`,
+  'word run': (size) => `<rss version="2.0"><channel><title>${'a'.repeat(size)}`,
+};
+
+function plainFeed(size: number): string {
+  const item = (index: number) =>
+    `<item><title>Japan, U.S. defense chiefs meet ${index}</title><link>https://outlet.example/${index}</link>` +
+    `<description>Kihara and Austin agreed to boost the joint presence of Japan and the United States.</description>` +
+    `<pubDate>Sun, 02 Jun 2024 08:06:19 GMT</pubDate></item>`;
+  const items: string[] = [];
+  let length = 0;
+  for (let index = 0; length < size; index++) {
+    items.push(item(index));
+    length += items.at(-1)!.length;
+  }
+  return `<?xml version="1.0"?><rss version="2.0"><channel><title>Plain</title>${items.join('')}</channel></rss>`;
+}
+
+async function timeParse(document: string, rounds: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (let round = 0; round < rounds; round++) await parseFeed(document).catch(() => undefined);
+  return Number(process.hrtime.bigint() - started) / 1e6 / rounds;
+}
+
+export async function hostileBench(sizes: number[], rounds: number, progress: (line: string) => void): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const size of sizes) {
+    const plainMs = await timeParse(plainFeed(size), rounds);
+    figures.push({ benchmark: 'hostile', metric: 'plain feed parse', value: plainMs, unit: 'ms', size });
+    for (const [name, build] of Object.entries(PATHOLOGICAL)) {
+      const ms = await timeParse(build(size), rounds);
+      progress(`hostile: ${name} at ${size} chars: ${ms.toFixed(1)} ms (plain ${plainMs.toFixed(1)} ms)`);
+      figures.push({ benchmark: 'hostile', metric: `${name} / plain parse time`, value: ms / plainMs, unit: 'ratio', size, baseline: 'plain feed of the same size', headline: size === sizes.at(-1) });
+    }
+  }
+  return figures;
+}
