@@ -45,7 +45,9 @@ describe('parseQuery', () => {
     ['japan title:', 'expected a term, "phrase", /regex/ or (…) right after title: at column 7'],
     ['since:soon', 'since: needs a duration such as 12h, 7d or 30d at column 7'],
     ['/open', 'unterminated regular expression (missing closing /) at column 1'],
-    ['x /(unclosed/', 'invalid regular expression: /(unclosed/u: Unterminated group at column 3'],
+    ['x /(unclosed/', 'invalid regular expression: missing closing ): `(unclosed` at column 3'],
+    ['/(?<=kishida )fumio/', 'invalid regular expression: lookbehind (?<= is not supported (patterns run in linear time, without lookaround or backreferences) at column 1'],
+    ['title:/(ab)\\1/', 'invalid regular expression: backreference \\1 is not supported (patterns run in linear time, without lookaround or backreferences) at column 7'],
     ['/ok/g', 'invalid regular expression flags "g" (use i, m, s, u) at column 5'],
     ['//', 'empty regular expression // at column 1'],
   ])('%j fails with %s', (query, message) => {
@@ -82,6 +84,14 @@ const item = (overrides: Partial<MatchableItem> & { title: string }): MatchableI
 
 describe('compiled queries', () => {
   const matches = (query: string, text: string) => compileQuery(query)(matchDocument(item({ title: text })), NOW);
+
+  it('runs a catastrophic-backtracking pattern in linear time (RE2): /(a+)+$/ against forty a and "!"', () => {
+    // JavaScript's RegExp takes minutes here; RE2 answers at once, and for a text a thousand times longer too.
+    expect(matches('/(a+)+$/', `${'a'.repeat(40)}!`)).toBe(false);
+    expect(matches('/(a+)+$/', `${'a'.repeat(40_000)}!`)).toBe(false);
+    expect(matches('/(a+)+$/', 'a'.repeat(40))).toBe(true);
+    expect(matches('/(x+x+)+y/', 'x'.repeat(5_000))).toBe(false);
+  });
 
   it.each([
     [SEED_QUERY, 'Japan, U.S. defense chiefs reaffirm command coordination', true],

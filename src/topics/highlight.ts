@@ -1,14 +1,15 @@
 import { termPattern } from './match.js';
 import type { QueryNode } from './query.js';
+import { compileRegex, trustedPattern, type TextPattern } from './regex.js';
 
 /** Patterns of the terms a query looks for (those under NOT excluded), for showing why an item matched. */
-export function positivePatterns(node: QueryNode): RegExp[] {
+export function positivePatterns(node: QueryNode): TextPattern[] {
   switch (node.kind) {
     case 'term':
     case 'phrase':
-      return [new RegExp(termPattern(node.value, node.kind === 'term' && node.prefix).source, 'giu')];
+      return [trustedPattern(new RegExp(termPattern(node.value, node.kind === 'term' && node.prefix).source, 'iu'))];
     case 'regex':
-      return [new RegExp(node.pattern, `${node.flags}gu`)];
+      return [compileRegex(node.pattern, node.flags)];
     case 'field':
       return positivePatterns(node.operand);
     case 'and':
@@ -20,14 +21,8 @@ export function positivePatterns(node: QueryNode): RegExp[] {
 }
 
 /** Wraps every match of `patterns` in `text` with `mark`, merging overlaps. */
-export function highlight(text: string, patterns: RegExp[], mark: (match: string) => string): string {
-  const ranges: Array<[number, number]> = [];
-  for (const pattern of patterns) {
-    pattern.lastIndex = 0;
-    for (const match of text.matchAll(pattern)) {
-      if (match[0].length > 0) ranges.push([match.index!, match.index! + match[0].length]);
-    }
-  }
+export function highlight(text: string, patterns: TextPattern[], mark: (match: string) => string): string {
+  const ranges = patterns.flatMap((pattern) => pattern.ranges(text));
   if (ranges.length === 0) return text;
   ranges.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number]> = [];
@@ -46,14 +41,10 @@ export function highlight(text: string, patterns: RegExp[], mark: (match: string
 }
 
 /** A window of `width` characters of `text` around its first highlighted match (or its start). */
-export function snippet(text: string, patterns: RegExp[], width = 160): string {
+export function snippet(text: string, patterns: TextPattern[], width = 160): string {
   const line = text.replace(/\s+/g, ' ').trim();
-  let first = -1;
-  for (const pattern of patterns) {
-    pattern.lastIndex = 0;
-    const match = pattern.exec(line);
-    if (match && (first < 0 || match.index < first)) first = match.index;
-  }
+  const starts = patterns.map((pattern) => pattern.ranges(line)[0]?.[0] ?? -1).filter((start) => start >= 0);
+  const first = starts.length ? Math.min(...starts) : -1;
   const start = Math.max(0, first - Math.floor(width / 3));
   const cut = line.slice(start, start + width);
   return `${start > 0 ? '…' : ''}${cut}${start + width < line.length ? '…' : ''}`;

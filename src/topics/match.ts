@@ -1,5 +1,6 @@
 import { containsCjk, foldText } from '../normalize/fold.js';
 import { parseQuery, type Field, type QueryNode } from './query.js';
+import { compileRegex } from './regex.js';
 
 /** Text of one field: as written (for /regex/) and folded (for terms and phrases). */
 export interface FieldText {
@@ -72,7 +73,7 @@ function compileNode(node: QueryNode, field: Field): Matcher {
       return (document) => pattern.test(document.fields[field].folded);
     }
     case 'regex': {
-      const pattern = new RegExp(node.pattern, `${node.flags}u`);
+      const pattern = compileRegex(node.pattern, node.flags);
       return (document) => pattern.test(document.fields[field].raw);
     }
     case 'field':

@@ -3,6 +3,7 @@ import type { Topic } from '../config/load.js';
 import { forEachRecentItem, type RecentItem } from '../store/topics.js';
 import { positivePatterns } from './highlight.js';
 import { parseQuery } from './query.js';
+import type { TextPattern } from './regex.js';
 import { compileTopics, topicMatcher } from './topics.js';
 
 export interface TopicPreview {
@@ -12,7 +13,7 @@ export interface TopicPreview {
   /** Matching items, newest first (at most `limit`). */
   matches: RecentItem[];
   total: number;
-  patterns: RegExp[];
+  patterns: TextPattern[];
 }
 
 /** What a topic (configured, or a query being tried out) would hold among the items stored in the last `days`. */

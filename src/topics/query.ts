@@ -10,6 +10,7 @@
  * TERM may end in "*" (prefix wildcard); PHRASE is "…"; REGEX is /…/flags; FIELD is one of FIELDS.
  */
 import { parseDuration } from '../config/duration.js';
+import { compileRegex, RegexSyntaxError } from './regex.js';
 
 export const FIELDS = ['title', 'text', 'author', 'category', 'source', 'lang'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -79,9 +80,10 @@ function readRegex(query: string, start: number): { end: number; pattern: string
   if (pattern === '') throw new QueryError('empty regular expression //', start + 1);
   if (/[^imsu]/.test(flags) || new Set(flags).size !== flags.length) throw new QueryError(`invalid regular expression flags "${flags}" (use i, m, s, u)`, index + 2);
   try {
-    new RegExp(pattern, `${flags}u`);
+    compileRegex(pattern, flags);
   } catch (error) {
-    throw new QueryError(`invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, start + 1);
+    if (!(error instanceof RegexSyntaxError)) throw error;
+    throw new QueryError(`invalid regular expression: ${error.message}`, start + 1);
   }
   return { end: index + 1 + flags.length, pattern, flags };
 }
