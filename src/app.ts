@@ -32,6 +32,7 @@ export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => v
     db: app.database.db,
     topics: app.matcher,
     fetchLimits: app.config.fetch,
+    documentLimits: app.config.fetch,
     minPollSeconds: app.config.worker.minIntervalSeconds,
     onTopicsChanged: (slugs) => {
       onTopicsChanged?.(slugs);

@@ -5,6 +5,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import { z } from 'zod';
 import { editDistance } from '../topics/query.js';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../normalize/limits.js';
 import { parseDuration } from './duration.js';
 import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type WorkerSettingsConfig, type TopicConfig } from './schema.js';
 
@@ -28,12 +29,12 @@ export interface Topic extends Omit<TopicConfig, 'language' | 'backfill'> {
   backfillDays?: number;
 }
 
-export interface FetchSettings extends FetchLimits {
+export interface FetchSettings extends FetchLimits, DocumentLimits {
   perHost: number;
   concurrency: number;
 }
 
-export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, perHost: 2, concurrency: 8 };
+export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, ...DEFAULT_DOCUMENT_LIMITS, perHost: 2, concurrency: 8 };
 
 export interface PublishSettings {
   publicUrl?: string;
@@ -257,6 +258,8 @@ function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
     maxRedirects: settings.maxRedirects ?? DEFAULT_FETCH_SETTINGS.maxRedirects,
     perHost: settings.perHost ?? DEFAULT_FETCH_SETTINGS.perHost,
     concurrency: settings.concurrency ?? DEFAULT_FETCH_SETTINGS.concurrency,
+    maxItems: settings.maxItems ?? DEFAULT_FETCH_SETTINGS.maxItems,
+    maxItemChars: settings.maxItemSize === undefined ? DEFAULT_FETCH_SETTINGS.maxItemChars : toBytes(settings.maxItemSize),
   };
 }
 

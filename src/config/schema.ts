@@ -67,6 +67,10 @@ export const fetchSettingsSchema = z.strictObject({
   maxRedirects: z.number().int().min(0).max(20).optional(),
   perHost: z.number().int().min(1).max(64).optional(),
   concurrency: z.number().int().min(1).max(256).optional(),
+  /** Items kept from one document; the rest are left out (logged). */
+  maxItems: z.number().int().min(1).max(100_000).optional(),
+  /** Characters kept of each text of an item (content, summary, title); longer text is cut (logged). */
+  maxItemSize: byteSize.optional(),
 });
 
 /** How topic feeds are served; any YAML file may hold this block, at most one. */

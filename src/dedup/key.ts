@@ -15,9 +15,13 @@ const normalizedTitle = (title: string) => foldText(title).replace(/[^\p{L}\p{N}
 export function itemKey(item: Pick<NormalizedItem, 'shortUrl' | 'url' | 'guid' | 'title'>, sourceId: string): string {
   if (item.shortUrl) return `short:${item.shortUrl}`;
   if (item.url) return `url:${item.url}`;
-  if (item.guid) return `guid:${sourceId}:${item.guid}`;
+  if (item.guid) return boundedKey(`guid:${sourceId}:`, item.guid);
   return titleKey(item, sourceId);
 }
+
+/** Keys are indexed, and an index entry holds about 2.7 kB: a longer guid is stored by its hash. */
+const MAX_KEY_VALUE = 1_000;
+const boundedKey = (prefix: string, value: string) => (value.length > MAX_KEY_VALUE ? `${prefix}#sha256:${hash(value, 64)}` : `${prefix}${value}`);
 
 /** Source and normalized title: with the timestamp, it recognizes an item whose guid changes on every fetch. */
 export function titleKey(item: Pick<NormalizedItem, 'title'>, sourceId: string): string {

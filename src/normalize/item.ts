@@ -1,3 +1,4 @@
+import { stripXmlForbidden } from '../model/escape.js';
 import type { ParsedFeed, ParsedItem } from '../parse/index.js';
 import { resolveItemDate } from './date.js';
 import { excerpt, htmlToLine, htmlToText, plainTitle, sanitizeContent } from './html.js';
@@ -32,6 +33,36 @@ export interface NormalizeContext {
 }
 
 const MAX_TITLE_LENGTH = 500;
+/** Longer links are not kept as an item's identity: index entries cannot hold them, and no real article needs one. */
+export const MAX_URL_LENGTH = 2_000;
+/** Bidirectional overrides, embeddings and isolates: in a title they reorder what readers see (visual spoofing). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+const withoutBidi = (text: string) => text.replace(BIDI_CONTROLS, '');
+const keptUrl = (url: string | undefined) => (url && url.length <= MAX_URL_LENGTH ? url : undefined);
+
+/**
+ * The item with every text made storable: no NUL (Postgres text cannot hold it), no other control characters or lone
+ * surrogates (XML cannot carry them, so they could never be published).
+ */
+function storableItem(item: ParsedItem): ParsedItem {
+  const clean = (text: string | undefined) => (text === undefined ? undefined : stripXmlForbidden(text));
+  return {
+    ...item,
+    guid: clean(item.guid),
+    link: clean(item.link),
+    shortLink: clean(item.shortLink),
+    title: clean(item.title),
+    contentHtml: clean(item.contentHtml),
+    summaryHtml: clean(item.summaryHtml),
+    contentText: clean(item.contentText),
+    dates: item.dates.map((date) => stripXmlForbidden(date)),
+    author: clean(item.author),
+    categories: item.categories.map((category) => stripXmlForbidden(category)),
+    language: clean(item.language),
+    imageUrl: clean(item.imageUrl),
+  };
+}
 
 /** The base that relative links in the document resolve against: xml:base, else the feed URL, else the site URL. */
 export function documentBase(feed: ParsedFeed, feedUrl: string): string | undefined {
@@ -41,17 +72,18 @@ export function documentBase(feed: ParsedFeed, feedUrl: string): string | undefi
   return resolveHttpUrl(feed.baseUrl, fallback) ?? fallback;
 }
 
-export function normalizeItem(item: ParsedItem, feed: ParsedFeed, context: NormalizeContext): NormalizedItem {
+export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: NormalizeContext): NormalizedItem {
+  const item = storableItem(parsed);
   const base = documentBase(feed, context.feedUrl);
   const link = resolveHttpUrl(item.link, base);
   const guidUrl = resolveHttpUrl(item.guid, base);
   const shortCandidates = [item.shortLink, item.guid, item.link]
     .map((candidate) => resolveHttpUrl(candidate, base))
     .filter((candidate): candidate is string => !!candidate && isShortUrl(candidate, context.shortUrlHosts));
-  const shortUrl = shortCandidates[0] ? canonicalizeUrl(shortCandidates[0]) : undefined;
+  const shortUrl = keptUrl(shortCandidates[0] ? canonicalizeUrl(shortCandidates[0]) : undefined);
   // The page URL: the link unless it is itself the short link, else a guid that is a full URL.
   const pageUrl = [link, guidUrl].find((candidate) => candidate && !isShortUrl(candidate, context.shortUrlHosts));
-  const url = pageUrl ? canonicalizeUrl(pageUrl) : undefined;
+  const url = keptUrl(pageUrl ? canonicalizeUrl(pageUrl) : undefined);
 
   const contentBase = url ?? base;
   const contentHtml = item.contentHtml ? sanitizeContent(item.contentHtml, contentBase) : undefined;
@@ -67,12 +99,12 @@ export function normalizeItem(item: ParsedItem, feed: ParsedFeed, context: Norma
     guid: item.guid?.trim() || undefined,
     url,
     shortUrl,
-    title: title.slice(0, MAX_TITLE_LENGTH),
+    title: withoutBidi(title).slice(0, MAX_TITLE_LENGTH),
     summary: summary || undefined,
     contentHtml: contentHtml || summaryHtml || undefined,
     contentText: contentText || summaryText || undefined,
-    author: item.author ? htmlToLine(item.author) || undefined : undefined,
-    categories: [...new Set(item.categories.map((category) => htmlToLine(category)).filter(Boolean))],
+    author: item.author ? withoutBidi(htmlToLine(item.author)) || undefined : undefined,
+    categories: [...new Set(item.categories.map((category) => withoutBidi(htmlToLine(category))).filter(Boolean))],
     language: primaryLanguage(item.language) ?? guessLanguage(`${title}\n${contentText ?? summary ?? ''}`),
     imageUrl: resolveHttpUrl(item.imageUrl, contentBase),
     publishedAt: date,

@@ -268,8 +268,8 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   const candidatesByBand = await loadCandidates(
     db,
     [...new Set(bands.flat())],
-    new Date(Math.min(...times) - CLUSTER_WINDOW_MS),
-    new Date(Math.max(...times) + CLUSTER_WINDOW_MS),
+    new Date(times.reduce((min, time) => Math.min(min, time)) - CLUSTER_WINDOW_MS),
+    new Date(times.reduce((max, time) => Math.max(max, time)) + CLUSTER_WINDOW_MS),
   );
   const newStories = new Map<string, Date>();
   const merges = new Map<string, string>(); // dropped story -> surviving story

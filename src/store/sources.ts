@@ -1,3 +1,4 @@
+import { stripXmlForbidden } from '../model/escape.js';
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Source } from '../config/load.js';
 import type { Database } from '../db/client.js';
@@ -125,7 +126,13 @@ export interface FetchRecord {
 }
 
 /** Writes the fetch-log row and the source's new state, and releases its lease. */
+/** Error messages quote what a source sent: kept storable (no NUL) and short, so recording a failure cannot fail. */
+const MAX_ERROR_CHARS = 2_000;
+const storableMessage = (text: string | undefined) => (text === undefined ? null : stripXmlForbidden(text).slice(0, MAX_ERROR_CHARS));
+
 export async function recordFetch(db: Database, record: FetchRecord): Promise<void> {
+  const error = storableMessage(record.error);
+  const siteUrl = record.siteUrl ? stripXmlForbidden(record.siteUrl).slice(0, MAX_ERROR_CHARS) : undefined;
   await db.insert(fetchLog).values({
     sourceId: record.sourceId,
     startedAt: record.startedAt,
@@ -135,7 +142,7 @@ export async function recordFetch(db: Database, record: FetchRecord): Promise<vo
     bytes: record.bytes ?? null,
     itemsNew: record.itemsNew,
     itemsDuplicate: record.itemsDuplicate,
-    error: record.error ?? null,
+    error,
   });
   await db
     .update(sources)
@@ -143,11 +150,11 @@ export async function recordFetch(db: Database, record: FetchRecord): Promise<vo
       ...record.state,
       lastFetchedAt: record.startedAt,
       lastStatus: record.outcome,
-      lastError: record.error ?? null,
+      lastError: error,
       nextCheckAt: record.nextCheckAt,
       leaseOwner: null,
       leaseUntil: null,
-      ...(record.siteUrl ? { siteUrl: record.siteUrl } : {}),
+      ...(siteUrl ? { siteUrl } : {}),
     })
     .where(eq(sources.id, record.sourceId));
 }

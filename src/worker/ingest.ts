@@ -4,8 +4,9 @@ import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fet
 import { log } from '../log.js';
 import { silentProgress, type ProgressFactory } from '../progress.js';
 import { fetchDuration, fetches, itemsStored, topicMatches } from '../metrics/index.js';
-import { normalizeItem } from '../normalize/item.js';
-import { parseFeed } from '../parse/index.js';
+import { normalizeItem, type NormalizeContext } from '../normalize/item.js';
+import { DEFAULT_DOCUMENT_LIMITS, limitDocument, type DocumentLimits } from '../normalize/limits.js';
+import { parseFeed, type ParsedFeed } from '../parse/index.js';
 import { storeItems, type StoreResult } from '../store/items.js';
 import type { NormalizedItem } from '../normalize/item.js';
 import { refreshStories } from '../store/stories.js';
@@ -23,14 +24,20 @@ export interface IngestContext {
   minPollSeconds?: number;
   /** Aborted at shutdown: in-flight fetches are abandoned without being recorded as the source's failure. */
   signal?: AbortSignal;
+  /** Items per document and characters per item text (fetch.maxItems, fetch.maxItemSize). */
+  documentLimits?: DocumentLimits;
   /** Called after a source's items are committed with the topics that gained stories. */
   onTopicsChanged?: (slugs: string[]) => void;
 }
 
+/** Items stored per round of statements: keeps every statement far below Postgres's 65,535 bind parameters. */
+export const STORE_CHUNK = 500;
+
 /**
  * The store step of the pipeline, inside the caller's transaction: stores (or recognizes, or revises) the items,
  * files new and revised ones under the topics they match, refreshes the stories they touched and marks changed
- * topics. Returns the store result and the topics whose feeds changed.
+ * topics. Returns the store result and the topics whose feeds changed. A large document is stored in chunks; a
+ * later chunk sees what the earlier ones stored, as a later document would.
  */
 export async function storeAndMatch(
   tx: Database,
@@ -38,6 +45,22 @@ export async function storeAndMatch(
   sourceId: string,
   items: NormalizedItem[],
 ): Promise<{ result: StoreResult; changedTopics: string[]; matched: number }> {
+  const total: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
+  const changed = new Set<string>();
+  let matched = 0;
+  for (let start = 0; start === 0 || start < items.length; start += STORE_CHUNK) {
+    const chunk = await storeChunk(tx, topics, sourceId, items.slice(start, start + STORE_CHUNK));
+    total.stored.push(...chunk.result.stored);
+    total.revised.push(...chunk.result.revised);
+    total.duplicates += chunk.result.duplicates;
+    total.touchedStories = [...new Set([...total.touchedStories, ...chunk.result.touchedStories])];
+    chunk.changedTopics.forEach((slug) => changed.add(slug));
+    matched += chunk.matched;
+  }
+  return { result: total, changedTopics: [...changed], matched };
+}
+
+async function storeChunk(tx: Database, topics: TopicMatcher, sourceId: string, items: NormalizedItem[]) {
   const result = await storeItems(tx, sourceId, items);
   const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
     topics.match(item, sourceId).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
@@ -66,6 +89,29 @@ export interface SourceOutcome {
   itemsDuplicate: number;
   itemsRevised: number;
   error?: string;
+}
+
+/** Items normalized between two turns of the event loop. */
+const NORMALIZE_SLICE = 50;
+
+/**
+ * The document's items cut to the limits (logged when cut) and normalized one by one: an item that cannot be
+ * normalized is skipped and logged, never costing the others, and the event loop turns between slices.
+ */
+async function normalizeDocument(feed: ParsedFeed, limits: DocumentLimits, source: Source, context: NormalizeContext): Promise<NormalizedItem[]> {
+  const { items, droppedItems, cutTexts } = limitDocument(feed.items, limits);
+  if (droppedItems > 0) log.warn({ source: source.id, items: feed.items.length, kept: items.length }, 'document cut to fetch.maxItems items');
+  if (cutTexts > 0) log.warn({ source: source.id, texts: cutTexts, chars: limits.maxItemChars }, 'item texts cut to fetch.maxItemSize');
+  const normalized: NormalizedItem[] = [];
+  for (const [index, item] of items.entries()) {
+    try {
+      normalized.push(normalizeItem(item, feed, context));
+    } catch (error) {
+      log.warn({ source: source.id, item: index, guid: item.guid?.slice(0, 200), error: (error as Error).message }, 'item skipped: it could not be read');
+    }
+    if (index % NORMALIZE_SLICE === NORMALIZE_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return normalized;
 }
 
 /** A feed's store step takes well under a second; far longer means its transaction is wedged (see withinDeadline). */
@@ -132,9 +178,11 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     }
 
     const feed = await parseFeed(response.text);
-    const normalized = feed.items.map((item) =>
-      normalizeItem(item, feed, { feedUrl: response.finalUrl, fetchedAt: startedAt, shortUrlHosts: source.shortUrlHosts }),
-    );
+    const normalized = await normalizeDocument(feed, context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS, source, {
+      feedUrl: response.finalUrl,
+      fetchedAt: startedAt,
+      shortUrlHosts: source.shortUrlHosts,
+    });
     const gained = new Set<string>();
     const storing = db.transaction(async (tx) => {
       const { result, changedTopics, matched } = await storeAndMatch(tx, context.topics, source.id, normalized);
