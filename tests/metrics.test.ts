@@ -20,8 +20,8 @@ function parseMetrics(text: string): Map<string, number> {
 
 const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
-async function serve(app: App): Promise<{ server: AppServer; base: string }> {
-  const server = createAppServer(app);
+async function serve(app: App, storeGaugesTtlMs = 0): Promise<{ server: AppServer; base: string }> {
+  const server = createAppServer(app, { storeGaugesTtlMs });
   return { server, base: `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}` };
 }
 
@@ -66,6 +66,19 @@ describe('metrics and readiness', () => {
     expect(delta('wirefeed_feed_requests_total{route="feed",status="200"}')).toBe(1);
     expect(delta('wirefeed_feed_requests_total{route="feed",status="404"}')).toBe(1);
     expect(after.has('wirefeed_process_resident_memory_bytes')).toBe(true);
+  });
+
+  it('reads the store-wide gauges at most once per storeGaugesTtlMs, however often it is scraped', async () => {
+    const cached = await serve(app, 60_000);
+    try {
+      const first = parseMetrics(await (await fetch(`${cached.base}/metrics`)).text());
+      await database.reset();
+      const second = parseMetrics(await (await fetch(`${cached.base}/metrics`)).text());
+      expect(second.get('wirefeed_items')).toBe(first.get('wirefeed_items'));
+      expect(first.get('wirefeed_items')).toBeGreaterThan(0);
+    } finally {
+      await stop(cached.server);
+    }
   });
 
   it('answers /readyz with 200 while the database answers, /healthz regardless', async () => {

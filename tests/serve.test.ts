@@ -137,7 +137,7 @@ describe(`publishing (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglit
     expect(await second.text()).toBe(await first.text());
     expect(server.feedCache.renders - rendersBefore).toBe(1);
     expect(first.headers.get('cache-control')).toBe('public, max-age=120');
-    expect(first.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(first.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox; frame-ancestors 'none'");
     expect(first.headers.get('x-content-type-options')).toBe('nosniff');
 
     const byEtag = await get('/topics/japan-us-security.atom?limit=7', { 'if-none-match': etag });

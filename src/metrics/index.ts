@@ -57,8 +57,8 @@ const queueLag = new Gauge({
   registers: [registry],
 });
 
-/** Renders every metric, after reading the store-wide gauges from the database. */
-export async function renderMetrics(db: Database): Promise<string> {
+/** Reads the store-wide gauges (story and item counts, queue lag) from the database. */
+export async function updateStoreGauges(db: Database): Promise<void> {
   const rows = (await db.execute(sql`
     select (select count(*) from stories)::float8 as stories,
            (select count(*) from items)::float8 as items,
@@ -67,5 +67,4 @@ export async function renderMetrics(db: Database): Promise<string> {
   stories.set(Number(row?.stories ?? 0));
   items.set(Number(row?.items ?? 0));
   queueLag.set(Number(row?.lag ?? 0));
-  return registry.metrics();
 }

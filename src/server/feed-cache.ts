@@ -53,12 +53,27 @@ export function matchesEtag(ifNoneMatch: string | undefined, body: CachedBody): 
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').replace(/-(gz|br)$/, '') === base);
 }
 
-/** Rendered feeds by request key, least recently used dropped past `capacity`. */
+const bodyBytes = (body: CachedBody) => body.identity.byteLength + (body.gzip?.byteLength ?? 0) + (body.br?.byteLength ?? 0);
+
+/**
+ * Rendered feeds by request key, least recently used dropped past `maxEntries` or `maxBytes` (every encoding
+ * counted): however many distinct keys clients make up, the cache stays within its bytes. A body larger than the
+ * whole budget is served but not kept.
+ */
 export class FeedCache {
   private readonly entries = new Map<string, CachedBody>();
+  private bytes = 0;
   renders = 0;
 
-  constructor(private readonly capacity = 500) {}
+  constructor(
+    private readonly maxEntries = 500,
+    readonly maxBytes = 64 * 1024 * 1024,
+  ) {}
+
+  /** Bytes held now, all encodings. */
+  get size(): number {
+    return this.bytes;
+  }
 
   /** The cached body for `key` if it was rendered for `version`, else a fresh render (then cached). */
   async get(key: string, version: number, render: () => Promise<string>): Promise<CachedBody> {
@@ -70,9 +85,18 @@ export class FeedCache {
     }
     const body = makeBody(await render(), version);
     this.renders++;
-    this.entries.delete(key);
+    this.forget(key);
+    if (bodyBytes(body) > this.maxBytes) return body;
     this.entries.set(key, body);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.bytes += bodyBytes(body);
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) this.forget(this.entries.keys().next().value!);
     return body;
+  }
+
+  private forget(key: string): void {
+    const body = this.entries.get(key);
+    if (!body) return;
+    this.entries.delete(key);
+    this.bytes -= bodyBytes(body);
   }
 }

@@ -1,16 +1,17 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, StartingApp } from '../app.js';
 import type { Topic } from '../config/load.js';
 import { sql } from 'drizzle-orm';
 import { log } from '../log.js';
-import { feedRequests, registry, renderMetrics } from '../metrics/index.js';
-import { topicEntries, topicVersion } from '../store/topics.js';
+import { feedRequests, registry, updateStoreGauges } from '../metrics/index.js';
+import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag, type CachedBody } from './feed-cache.js';
 import { renderOpml } from './opml.js';
 import { renderIndexPage, renderTopicPage } from './page.js';
 import { CONTENT_TYPES, feedUrl, renderFeed, type FeedFormat } from './render.js';
-import { BadRequest, encodeCursor, negotiateFormat, parsePageRequest, type PageRequest } from './request.js';
+import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, parsePageRequest, requestUrl, type PageRequest } from './request.js';
 
 /** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
 const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -25,21 +26,26 @@ export interface ServerOptions {
    * this process are seen at once (`invalidateTopics`); changes by other worker processes within this delay.
    */
   versionTtlMs?: number;
+  /** How long /metrics reuses the store-wide gauges (story and item counts, queue lag) it read from the database. */
+  storeGaugesTtlMs?: number;
 }
 
 const HEADLINES_ON_INDEX = 5;
 const TEXT = 'text/plain; charset=utf-8';
 const FEED_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; sandbox",
+  'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
 };
 const PAGE_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:",
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; frame-ancestors 'none'",
 };
+/** How long the store-wide gauges of /metrics (counts, queue lag) are reused: a scrape must not cost a table scan. */
+const STORE_GAUGES_TTL_MS = 15_000;
 
+/** Plain-text answers (errors echo what the request sent): never sniffed as HTML. */
 function sendText(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-  response.writeHead(status, { 'content-type': TEXT, 'content-length': Buffer.byteLength(body), ...headers });
+  response.writeHead(status, { 'content-type': TEXT, 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff', ...headers });
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
@@ -89,6 +95,8 @@ export interface AppServer extends Server {
 }
 
 type Versions = Map<string, { version: Date; checkedAt: number }>;
+/** The key in Versions of the newest version of all topics (no slug is empty). */
+const INDEX_VERSION = '';
 type Routes = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<unknown>;
 
 /**
@@ -108,7 +116,7 @@ export function createAppServer(app: App | StartingApp, options: ServerOptions =
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request.url);
     if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname)) return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url);
@@ -129,7 +137,7 @@ export function createAppServer(app: App | StartingApp, options: ServerOptions =
     });
   }) as AppServer;
   server.feedCache = feedCache;
-  server.invalidateTopics = (slugs) => slugs.forEach((slug) => versions.delete(slug));
+  server.invalidateTopics = (slugs) => [INDEX_VERSION, ...slugs].forEach((slug) => versions.delete(slug));
   return server;
 }
 
@@ -139,18 +147,26 @@ function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versi
   // Read through app.config on every request: a config reload replaces it.
   const publishSettings = () => app.config.publish;
   const versionTtlMs = options.versionTtlMs ?? 1000;
+  /** A topic's version (INDEX_VERSION: the newest of all), trusted for versionTtlMs. */
   const versionOf = async (slug: string): Promise<Date> => {
     const known = versions.get(slug);
     if (known && Date.now() - known.checkedAt < versionTtlMs) return known.version;
-    const version = (await topicVersion(db, slug)) ?? new Date(0);
+    const version = (slug === INDEX_VERSION ? await topicsVersion(db) : await topicVersion(db, slug)) ?? new Date(0);
     versions.set(slug, { version, checkedAt: Date.now() });
     return version;
   };
 
   const baseUrlOf = (request: IncomingMessage) => {
     const configured = options.publicUrl ?? publishSettings().publicUrl;
-    if (configured) return configured.replace(/\/+$/, '');
-    return `http://${request.headers.host ?? 'localhost'}`;
+    return configured ? configured.replace(/\/+$/, '') : baseUrlFromHost(request.headers.host);
+  };
+  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => updateStoreGauges(db));
+  // The index changes with the topics' content (their versions) and with the configured list of topics.
+  const topicListKey = new WeakMap<readonly Topic[], string>();
+  const listKeyOf = (topics: readonly Topic[]) => {
+    let key = topicListKey.get(topics);
+    if (!key) topicListKey.set(topics, (key = createHash('sha256').update(JSON.stringify(topics.map((topic) => [topic.slug, topic.title, topic.description]))).digest('base64url')));
+    return key;
   };
 
   const pageLinks = (baseUrl: string, topic: Topic, format: FeedFormat, page: PageRequest, next?: string) => {
@@ -203,14 +219,20 @@ function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versi
       }
     }
     if (url.pathname === '/metrics') {
-      const body = await renderMetrics(db);
+      await readStoreGauges();
+      const body = await registry.metrics();
       response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
       return response.end(request.method === 'HEAD' ? undefined : body);
     }
     if (url.pathname === '/') {
       const baseUrl = baseUrlOf(request);
-      const topics = await Promise.all(app.config.topics.map(async (topic) => ({ topic, latest: await topicEntries(db, topic.slug, HEADLINES_ON_INDEX) })));
-      return sendBody(request, response, makeBody(renderIndexPage(baseUrl, topics), 0), { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
+      const topics = app.config.topics;
+      const version = await versionOf(INDEX_VERSION);
+      const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}`, version.getTime(), async () => {
+        const headlines = await topicHeadlines(db, topics.map((topic) => topic.slug), HEADLINES_ON_INDEX);
+        return renderIndexPage(baseUrl, topics.map((topic) => ({ topic, latest: headlines.get(topic.slug) ?? [] })));
+      });
+      return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
     }
     if (url.pathname === '/opml') {
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
@@ -240,4 +262,22 @@ export async function listen(server: Server, port: number, host: string): Promis
     });
   });
   return server.address() as AddressInfo;
+}
+
+/**
+ * `load` at most once per `ttlMs`: callers within that time share the last answer (or the one in flight). A failed
+ * load is not kept.
+ */
+function reuseFor<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
+  let last: { value: Promise<T>; at: number } | undefined;
+  return () => {
+    if (last && Date.now() - last.at < ttlMs) return last.value;
+    const value = load();
+    const entry = { value, at: Date.now() };
+    last = entry;
+    value.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return value;
+  };
 }

@@ -1,5 +1,5 @@
 import type { Topic } from '../config/load.js';
-import type { FeedEntry } from '../store/topics.js';
+import type { FeedEntry, Headline } from '../store/topics.js';
 import { escapeHtml } from '../model/escape.js';
 import { alsoReportedHtml, feedUrl, topicPageUrl, type FeedFormat } from './render.js';
 
@@ -60,7 +60,7 @@ function subscribeLinks(baseUrl: string, topic: Topic): string {
 
 const formatDate = (date: Date) => date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
-export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: FeedEntry[] }>): string {
+export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: Headline[] }>): string {
   const sections = topics
     .map(({ topic, latest }) => {
       const headlines = latest.length

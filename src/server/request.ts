@@ -42,7 +42,9 @@ export function decodeCursor(text: string): FeedCursor {
   const decoded = Buffer.from(text, 'base64url').toString('utf8');
   const [iso, storyId] = decoded.split('|');
   const publishedAt = new Date(iso ?? '');
-  if (!storyId || !/^[0-9a-z-]+$/.test(storyId) || Number.isNaN(publishedAt.getTime()) || encodeCursor({ publishedAt, storyId }) !== text) {
+  const year = publishedAt.getUTCFullYear();
+  // Years outside 1-9999 parse in JavaScript but not as a database timestamp.
+  if (!storyId || !/^[0-9a-z-]+$/.test(storyId) || Number.isNaN(year) || year < 1 || year > 9999 || encodeCursor({ publishedAt, storyId }) !== text) {
     throw new BadRequest('invalid "before" cursor: use the next link of a feed page');
   }
   return { publishedAt, storyId };
@@ -63,4 +65,23 @@ export function parsePageRequest(params: URLSearchParams, defaultLimit: number, 
   }
   const before = params.get('before');
   return before === null ? { limit } : { limit, before: decodeCursor(before) };
+}
+
+/** A Host header as a browser or feed reader sends it: a DNS name or IP literal, with an optional port. */
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/** The server's base URL from the request's Host header, when no public URL is configured; BadRequest if malformed. */
+export function baseUrlFromHost(host: string | undefined): string {
+  if (host === undefined) return 'http://localhost';
+  if (host.length > 255 || !HOST.test(host)) throw new BadRequest('invalid Host header');
+  return `http://${host.toLowerCase()}`;
+}
+
+/** The request target as a URL; BadRequest for one that does not parse (GET http://[bad/…). */
+export function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new BadRequest('invalid request target');
+  }
 }

@@ -228,6 +228,54 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
   return rows.map(({ representativeId: _representative, ...row }) => ({ ...row, alsoReportedBy: outlets.get(row.storyId) ?? [] }));
 }
 
+/** What the index page shows of a story. */
+export type Headline = Pick<FeedEntry, 'storyId' | 'title' | 'url' | 'sourceId' | 'sourceTitle' | 'publishedAt'>;
+
+/**
+ * The newest `perTopic` stories of every topic in one statement (one short index range scan per topic through a
+ * lateral join): the index page costs one round trip whether there are 5 topics or 5,000.
+ */
+export async function topicHeadlines(db: Database, slugs: readonly string[], perTopic: number): Promise<Map<string, Headline[]>> {
+  const byTopic = new Map<string, Headline[]>(slugs.map((slug) => [slug, []]));
+  if (slugs.length === 0) return byTopic;
+  const wanted = db
+    .select({ slug: topics.slug })
+    .from(topics)
+    .where(inArray(topics.slug, [...slugs]))
+    .as('wanted');
+  const newest = db
+    .select({ storyId: topicStories.storyId, publishedAt: topicStories.publishedAt })
+    .from(topicStories)
+    .where(eq(topicStories.topicSlug, wanted.slug))
+    .orderBy(desc(topicStories.publishedAt), desc(topicStories.storyId))
+    .limit(perTopic)
+    .as('newest');
+  const rows = await db
+    .select({
+      slug: wanted.slug,
+      storyId: newest.storyId,
+      publishedAt: newest.publishedAt,
+      title: items.title,
+      url: items.url,
+      sourceId: items.sourceId,
+      sourceTitle: sources.title,
+    })
+    .from(wanted)
+    .innerJoinLateral(newest, sql`true`)
+    .innerJoin(stories, eq(stories.id, newest.storyId))
+    .innerJoin(items, eq(items.id, stories.representativeItemId))
+    .innerJoin(sources, eq(sources.id, items.sourceId))
+    .orderBy(wanted.slug, desc(newest.publishedAt), desc(newest.storyId));
+  for (const { slug, ...headline } of rows) byTopic.get(slug)?.push(headline);
+  return byTopic;
+}
+
+/** When any topic last changed: the version of pages that show them all. */
+export async function topicsVersion(db: Database): Promise<Date> {
+  const [row] = await db.select({ changedAt: sql<Date | string | null>`max(${topics.changedAt})` }).from(topics);
+  return row?.changedAt ? new Date(row.changedAt) : new Date(0);
+}
+
 export async function topicMemberCounts(db: Database): Promise<Map<string, number>> {
   const rows = await db
     .select({ slug: topicStories.topicSlug, count: sql<number>`count(*)::int` })
