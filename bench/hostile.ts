@@ -2,6 +2,8 @@
  * Hostile input costs what its size costs: each pathological document is parsed next to a plain feed of the same
  * size, and the ratio of their times is the figure (near 1, and not growing from 48 KB to 1 MB, means linear).
  */
+import { addSourcesToYaml } from '../src/config/edit.js';
+import { parseOpml } from '../src/config/opml.js';
 import { parseFeed } from '../src/parse/index.js';
 import type { Figure } from './figures.js';
 
@@ -45,5 +47,18 @@ export async function hostileBench(sizes: number[], rounds: number, progress: (l
       figures.push({ benchmark: 'hostile', metric: `${name} / plain parse time`, value: ms / plainMs, unit: 'ratio', size, baseline: 'plain feed of the same size', headline: size === sizes.at(-1) });
     }
   }
+  figures.push(opmlImportFigure(2_000, 20_000));
   return figures;
+}
+
+/** OPML import: the cost per outline of a large file against a small one (1 when the import is linear). */
+export function opmlImportFigure(small: number, large: number): Figure {
+  const perOutline = (count: number) => {
+    const opml = `<opml version="2.0"><body>${Array.from({ length: count }, (_, index) => `<outline text="Wire ${index % 50}" xmlUrl="https://feeds${index}.example/rss"/>`).join('\n')}</body></opml>`;
+    const started = process.hrtime.bigint();
+    addSourcesToYaml('sources: []\n', parseOpml(opml).map((feed) => ({ url: feed.xmlUrl, title: feed.title })), []);
+    return Number(process.hrtime.bigint() - started) / count;
+  };
+  perOutline(small); // warm up
+  return { benchmark: 'hostile', metric: `OPML import cost per outline, ${large} / ${small} outlines`, value: perOutline(large) / perOutline(small), unit: 'ratio', size: large, baseline: `${small} outlines`, headline: true };
 }

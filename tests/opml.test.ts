@@ -49,6 +49,15 @@ describe('OPML', () => {
     expect(loadConfig(dir).sources.map((source) => source.id)).toEqual(['japantoday', 'nhk-friends', 'the-diplomat']);
   });
 
+  it('gives thousands of feeds of one title distinct ids, each URL once', () => {
+    const feeds = Array.from({ length: 3_000 }, (_, index) => ({ url: `https://wire${index % 2_500}.example/rss`, title: 'Kyodo News' }));
+    const result = addSourcesToYaml('sources: []\n', feeds, []);
+    expect(result.added).toHaveLength(2_500);
+    expect(result.skipped).toHaveLength(500);
+    expect(new Set(result.added.map((added) => added.id)).size).toBe(2_500);
+    expect(result.added.slice(0, 3).map((added) => added.id)).toEqual(['kyodo-news', 'kyodo-news-2', 'kyodo-news-3']);
+  });
+
   it('round-trips: importing what export wrote gives the same sources', () => {
     const from = writeConfigDir({
       'sources.yml': `sources:\n  - id: jiji\n    url: https://jen.jiji.com/rss\n    title: JIJI Press\n  - id: arab-news-japan\n    url: https://www.arabnews.com/cat/japan/rss.xml?x=1&y=2\n    title: Arab News "Japan"\n`,

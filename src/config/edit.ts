@@ -26,7 +26,8 @@ export function sourceIdFor(feed: NewSource): string {
   return base || 'feed';
 }
 
-const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+/** Two feed URLs are the same source when they differ only in case or trailing slashes. */
+const urlIdentity = (url: string) => url.replace(/\/+$/, '').toLowerCase();
 
 export interface AddResult {
   text: string;
@@ -50,14 +51,16 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
   }
   const sequence = list as YAMLSeq;
   const ids = new Set(existing.map((source) => source.id));
-  const urls = existing.map((source) => source.url);
+  const urls = new Set(existing.map((source) => urlIdentity(source.url)));
+  // The next number to try per id base: 20,000 feeds of one title must not each count up from 2.
+  const nextNumber = new Map<string, number>();
   const result: AddResult = { text: '', added: [], skipped: [] };
   for (const feed of feeds) {
     if (!/^https?:\/\//i.test(feed.url)) {
       result.skipped.push({ url: feed.url, reason: 'not an http(s) URL' });
       continue;
     }
-    if (urls.some((url) => sameUrl(url, feed.url))) {
+    if (urls.has(urlIdentity(feed.url))) {
       result.skipped.push({ url: feed.url, reason: 'already a source' });
       continue;
     }
@@ -66,9 +69,15 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
       continue;
     }
     let id = feed.id ?? sourceIdFor(feed);
-    for (let n = 2; ids.has(id); n++) id = `${sourceIdFor(feed).slice(0, 36)}-${n}`;
+    if (ids.has(id)) {
+      const base = sourceIdFor(feed).slice(0, 36);
+      let n = nextNumber.get(base) ?? 2;
+      while (ids.has(`${base}-${n}`)) n++;
+      id = `${base}-${n}`;
+      nextNumber.set(base, n + 1);
+    }
     ids.add(id);
-    urls.push(feed.url);
+    urls.add(urlIdentity(feed.url));
     sequence.add(document.createNode({ id, url: feed.url, ...(feed.title ? { title: feed.title } : {}), ...(feed.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}) }));
     result.added.push({ id, url: feed.url });
   }
