@@ -77,7 +77,7 @@ describe('loadConfig', () => {
 
   it('reads fetch limits, with defaults for what is left out', () => {
     const dir = writeConfigDir({ 'settings.yml': 'fetch:\n  timeout: 30s\n  maxSize: 2MiB\n  perHost: 4\n', 'sources.yml': SOURCES });
-    expect(loadConfig(dir).fetch).toEqual({ timeoutMs: 30_000, connectTimeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, maxRedirects: 5, perHost: 4, concurrency: 8 });
+    expect(loadConfig(dir).fetch).toEqual({ timeoutMs: 30_000, connectTimeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, maxRedirects: 5, perHost: 4, concurrency: 8, maxItems: 1000, maxItemChars: 256 * 1024 });
   });
 
   it('reports a bad fetch limit and a second fetch block', () => {

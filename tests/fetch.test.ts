@@ -50,6 +50,8 @@ describe('address guard', () => {
     ['::', false],
     ['::ffff:127.0.0.1', false],
     ['::ffff:7f00:1', false],
+    ['::ffff:0:7f00:1', false],
+    ['::ffff:0:10.0.0.1', false],
     ['::ffff:8.8.8.8', true],
     ['fd00::1', false],
     ['fe80::1', false],
@@ -192,6 +194,29 @@ describe('limits', () => {
     await Promise.all(Array.from({ length: 12 }, (_, index) => fetchFeed({ url: `${server.url}/feed-${index}`, network: ANY })));
     expect(server.requests).toHaveLength(12);
     expect(peak).toBe(2);
+  });
+
+  it('starts the deadline when the request goes, not while it waits behind others on its host', async () => {
+    setPerHostLimit(1);
+    // Four slow feeds ahead on the same host hold the only slot for about 2.4 s; each takes 0.6 s of a 2 s deadline.
+    const server = await serve((request, response) => setTimeout(() => response.end(RSS), request.url === '/small' ? 0 : 600));
+    const slow = Array.from({ length: 4 }, (_, index) => fetchFeed({ url: `${server.url}/slow-${index}`, network: ANY, limits: { timeoutMs: 2_000 } }));
+    const small = fetchFeed({ url: `${server.url}/small`, network: ANY, limits: { timeoutMs: 2_000 } });
+    const results = await Promise.allSettled([...slow, small]);
+    expect(results.map((result) => result.status)).toEqual(Array(5).fill('fulfilled'));
+    expect(server.requests.at(-1)!.url).toBe('/small');
+  });
+
+  it('a fetch waiting for its host is abandoned at once by shutdown', async () => {
+    setPerHostLimit(1);
+    const server = await serve((_request, response) => setTimeout(() => response.end(RSS), 300));
+    const stop = new AbortController();
+    const first = fetchFeed({ url: `${server.url}/a`, network: ANY });
+    const queued = fetchError(fetchFeed({ url: `${server.url}/b`, network: ANY, signal: stop.signal }));
+    stop.abort();
+    expect(await queued).toMatchObject({ kind: 'aborted' });
+    await first;
+    expect(server.requests.map((request) => request.url)).toEqual(['/a']);
   });
 
   it('names Wirefeed in the User-Agent and sends validators', async () => {

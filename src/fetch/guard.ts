@@ -45,12 +45,15 @@ for (const [network, prefix] of [
   NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 }
 
-/** "::ffff:127.0.0.1" and "::ffff:7f00:1" -> "127.0.0.1"; other addresses unchanged. */
+/**
+ * IPv4-mapped ("::ffff:127.0.0.1", "::ffff:7f00:1") and IPv4-translated (RFC 2765, "::ffff:0:7f00:1") addresses ->
+ * "127.0.0.1"; other addresses unchanged.
+ */
 export function unmapIpv4(address: string): string {
   const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  const dotted = /^::ffff:(?:0:)?(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
   if (dotted) return dotted[1]!;
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(bare);
+  const hex = /^::ffff:(?:0:)?([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(bare);
   if (hex) {
     const high = parseInt(hex[1]!, 16);
     const low = parseInt(hex[2]!, 16);

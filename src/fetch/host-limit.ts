@@ -5,14 +5,27 @@ export class HostLimiter {
 
   constructor(private readonly perHost: number) {}
 
-  async acquire(host: string): Promise<() => void> {
+  /** Waits for a slot on `host`; rejects with the signal's reason if it is aborted while waiting. */
+  async acquire(host: string, signal?: AbortSignal): Promise<() => void> {
     const running = this.active.get(host) ?? 0;
     if (running < this.perHost) {
       this.active.set(host, running + 1);
     } else {
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         const queue = this.waiting.get(host) ?? [];
-        queue.push(resolve);
+        const abandon = () => {
+          const index = queue.indexOf(granted);
+          if (index >= 0) queue.splice(index, 1);
+          if (queue.length === 0 && this.waiting.get(host) === queue) this.waiting.delete(host);
+          reject(signal!.reason);
+        };
+        const granted = () => {
+          signal?.removeEventListener('abort', abandon);
+          resolve();
+        };
+        if (signal?.aborted) return reject(signal.reason);
+        signal?.addEventListener('abort', abandon, { once: true });
+        queue.push(granted);
         this.waiting.set(host, queue);
       });
     }

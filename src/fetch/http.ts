@@ -11,7 +11,7 @@ export interface HttpFetchOptions {
   etag?: string | null;
   lastModified?: string | null;
   network: NetworkPolicy;
-  /** Whole-fetch deadline, redirects and body included. */
+  /** Whole-fetch deadline, redirects and body included; it starts once the per-host limit lets the request go. */
   timeoutMs: number;
   connectTimeoutMs: number;
   /** Abandons the fetch (shutdown); the FetchError then has kind 'aborted'. */
@@ -169,8 +169,9 @@ function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal): Fe
  * a cap on the decoded body.
  */
 export async function httpFetch(startUrl: string, options: HttpFetchOptions): Promise<HttpResult> {
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+  // Started at the first slot: a small feed queued behind heavy ones on its host is not charged for their time.
+  let deadline: AbortSignal | undefined;
+  let signal: AbortSignal | undefined;
   const redirects: Redirect[] = [];
   let url = startUrl;
   for (;;) {
@@ -191,7 +192,12 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
     if (options.etag) headers['if-none-match'] = options.etag;
     if (options.lastModified) headers['if-modified-since'] = options.lastModified;
 
-    const release = await hostLimiter.acquire(target.host);
+    const release = await hostLimiter.acquire(target.host, options.signal).catch(() => {
+      throw new FetchError('abandoned: shutting down', 'aborted');
+    });
+    deadline ??= AbortSignal.timeout(options.timeoutMs);
+    signal ??= options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+    const hopDeadline = deadline;
     try {
       const response = await request(url, {
         method: 'GET',
@@ -199,7 +205,7 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
         signal,
         dispatcher: agentFor(options.network, options.connectTimeoutMs),
       }).catch((error: unknown) => {
-        throw describe(error, deadline, options.signal);
+        throw describe(error, hopDeadline, options.signal);
       });
       const status = response.statusCode;
       const hints = hintsOf(response.headers);
@@ -226,7 +232,7 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
       }
       const body = await readBody(response.body, header(response.headers, 'content-encoding'), options.maxBytes, status).catch(
         (error: unknown) => {
-          throw describe(error, deadline, options.signal);
+          throw describe(error, hopDeadline, options.signal);
         },
       );
       return {
