@@ -8,7 +8,7 @@ import { parseOpml, renderSourcesOpml } from './config/opml.js';
 import { initConfig } from './config/init.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
-import { closeHttpAgents, FetchError } from './fetch/index.js';
+import { closeHttpAgents, FetchError, nonPublicRangesFor } from './fetch/index.js';
 import { discoverFeeds, type Discovery } from './discover/index.js';
 import { log, logLevelChosen } from './log.js';
 import { startProgress, type ProgressFactory } from './progress.js';
@@ -367,9 +367,15 @@ async function addDiscoveredSource(values: Record<string, string | boolean | und
   }
   const chosen = discovery.feeds[pick - 1];
   if (discovery.feeds.length > 0 && !chosen) throw new UsageError(`--pick must be between 1 and ${discovery.feeds.length}, not "${values.pick}"`);
+  // Only the ranges this feed's host is in, not every private address.
+  const privateRanges = chosen && allowPrivateNetwork ? await nonPublicRangesFor(chosen.url) : [];
   const added =
     chosen && !values['dry-run']
-      ? addSourcesToConfig(configDir, [{ url: chosen.url, title: (values.title as string | undefined) ?? chosen.title, id: values.id as string | undefined, allowPrivateNetwork }], values.into as string | undefined)
+      ? addSourcesToConfig(
+          configDir,
+          [{ url: chosen.url, title: (values.title as string | undefined) ?? chosen.title, id: values.id as string | undefined, allowPrivateNetwork: privateRanges }],
+          values.into as string | undefined,
+        )
       : undefined;
   if (values.json) {
     console.log(JSON.stringify({ ...discovery, added: added?.added ?? [], skipped: added?.skipped ?? [] }, null, 2));

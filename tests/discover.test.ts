@@ -102,9 +102,10 @@ describe('discovering a site\'s feed over HTTP', () => {
       );
       const text = readFileSync(join(dir, 'sources.yml'), 'utf8');
       expect(text).toMatch(/^# yaml-language-server: .*\n# Wire services first\.\n/);
-      expect(loadConfig(dir).sources.map((source) => [source.id, source.url, source.title, source.network.kind])).toEqual([
-        ['kyodo', 'https://english.kyodonews.example/rss/all.xml', undefined, 'public-only'],
-        ['jiji-wire', `${site.url}/news/rss.xml`, 'JIJI Wire', 'any'],
+      // --allow-private-network lets the source reach the range its host is in, not every private address.
+      expect(loadConfig(dir).sources.map((source) => [source.id, source.url, source.title, source.network])).toEqual([
+        ['kyodo', 'https://english.kyodonews.example/rss/all.xml', undefined, { kind: 'public-only' }],
+        ['jiji-wire', `${site.url}/news/rss.xml`, 'JIJI Wire', { kind: 'allow-list', entries: ['127.0.0.0/8'] }],
       ]);
 
       const again = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--pick', '2', '--id', 'jiji-atom', '--config', dir], { LOG_LEVEL: 'silent' });

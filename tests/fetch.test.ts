@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { closeHttpAgents, fetchFeed, FetchError, setPerHostLimit, type NetworkPolicy } from '../src/fetch/index.js';
-import { isPublicAddress, unmapIpv4 } from '../src/fetch/guard.js';
+import { isPublicAddress, nonPublicRangeOf, nonPublicRangesFor, unmapIpv4 } from '../src/fetch/guard.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 
 const ANY: NetworkPolicy = { kind: 'any' };
@@ -59,6 +59,22 @@ describe('address guard', () => {
     ['64:ff9b::a00:1', false],
     ['not an ip', false],
   ])('isPublicAddress(%s) = %s', (address, expected) => expect(isPublicAddress(address)).toBe(expected));
+
+  it.each([
+    ['127.0.0.1', '127.0.0.0/8'],
+    ['192.168.1.20', '192.168.0.0/16'],
+    ['172.20.0.5', '172.16.0.0/12'],
+    ['::ffff:10.1.2.3', '10.0.0.0/8'],
+    ['::1', '::1/128'],
+    ['fd12::1', 'fc00::/7'],
+    ['8.8.8.8', undefined],
+  ])('nonPublicRangeOf(%s) = %s: the narrowest range to allow', (address, range) => expect(nonPublicRangeOf(address)).toBe(range));
+
+  it('finds the ranges a URL needs, by literal or by name', async () => {
+    expect(await nonPublicRangesFor('http://127.0.0.2:8080/feed')).toEqual(['127.0.0.0/8']);
+    expect(await nonPublicRangesFor('http://[::1]/feed')).toEqual(['::1/128']);
+    expect((await nonPublicRangesFor('http://localhost/feed')).every((range) => ['127.0.0.0/8', '::1/128'].includes(range))).toBe(true);
+  });
 
   it('unmaps IPv4-mapped IPv6 in both spellings', () => {
     expect(unmapIpv4('[::ffff:7f00:1]')).toBe('127.0.0.1');

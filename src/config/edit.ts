@@ -10,8 +10,8 @@ export interface NewSource {
   /** The source id; default: made from the title or host. */
   id?: string;
   title?: string;
-  /** Written as `allowPrivateNetwork: true` (a feed on the local network, added on purpose). */
-  allowPrivateNetwork?: boolean;
+  /** The non-public ranges the feed needs (a feed on the local network, added on purpose), as `allowPrivateNetwork`. */
+  allowPrivateNetwork?: string[];
 }
 
 /** A source id from a feed's title or host: lower-case letters, digits and "-". */
@@ -78,7 +78,7 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
     }
     ids.add(id);
     urls.add(urlIdentity(feed.url));
-    sequence.add(document.createNode({ id, url: feed.url, ...(feed.title ? { title: feed.title } : {}), ...(feed.allowPrivateNetwork ? { allowPrivateNetwork: true } : {}) }));
+    sequence.add(document.createNode({ id, url: feed.url, ...(feed.title ? { title: feed.title } : {}), ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}) }));
     result.added.push({ id, url: feed.url });
   }
   // Block style for the list even when the file started as "sources: []".

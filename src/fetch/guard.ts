@@ -7,8 +7,8 @@ import { BlockList, isIP } from 'node:net';
  */
 export type NetworkPolicy = { kind: 'public-only' } | { kind: 'any' } | { kind: 'allow-list'; entries: string[] };
 
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
+/** Ranges no source may reach unless allowed: loopback, private, link-local, shared and reserved addresses. */
+const NON_PUBLIC_IPV4 = [
   ['0.0.0.0', 8], // "this" network, unspecified
   ['10.0.0.0', 8],
   ['100.64.0.0', 10], // carrier-grade NAT
@@ -24,10 +24,8 @@ for (const [network, prefix] of [
   ['203.0.113.0', 24],
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
+] as const;
+const NON_PUBLIC_IPV6 = [
   ['::', 128], // unspecified
   ['::1', 128],
   ['::', 96], // IPv4-compatible (deprecated)
@@ -41,9 +39,11 @@ for (const [network, prefix] of [
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8], // multicast
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
+] as const;
+
+const NON_PUBLIC = new BlockList();
+for (const [network, prefix] of NON_PUBLIC_IPV4) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of NON_PUBLIC_IPV6) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 
 /**
  * IPv4-mapped ("::ffff:127.0.0.1", "::ffff:7f00:1") and IPv4-translated (RFC 2765, "::ffff:0:7f00:1") addresses ->
@@ -123,3 +123,32 @@ export function guardedLookup(policy: NetworkPolicy) {
     });
   };
 }
+
+/** The narrowest non-public range an address is in, as CIDR ("127.0.0.0/8"), or undefined for a public address. */
+export function nonPublicRangeOf(address: string): string | undefined {
+  const ip = unmapIpv4(address);
+  const family = isIP(ip);
+  if (family === 0 || isPublicAddress(ip)) return undefined;
+  const ranges = family === 4 ? NON_PUBLIC_IPV4 : NON_PUBLIC_IPV6;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const containing = ranges.filter(([network, prefix]) => {
+    const one = new BlockList();
+    one.addSubnet(network, prefix, type);
+    return one.check(ip, type);
+  });
+  const [network, prefix] = containing.sort((a, b) => b[1] - a[1])[0] ?? [ip, family === 4 ? 32 : 128];
+  return `${network}/${prefix}`;
+}
+
+/**
+ * The non-public ranges a URL's host resolves into: what a source needs in `allowPrivateNetwork` to reach it, and
+ * nothing wider. Empty when every address is public.
+ */
+export async function nonPublicRangesFor(url: string): Promise<string[]> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await dnsLookupAll(host)).map((entry) => entry.address);
+  return [...new Set(addresses.map(nonPublicRangeOf).filter((range): range is string => range !== undefined))];
+}
+
+const dnsLookupAll = (host: string) =>
+  new Promise<LookupAddress[]>((resolve, reject) => dnsLookup(host, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));

@@ -6,7 +6,7 @@ import type { NetworkPolicy } from './guard.js';
 
 export { decodeFeedBody } from './decode.js';
 export { closeHttpAgents, FetchError, setPerHostLimit, USER_AGENT, type CacheHints, type FetchErrorKind, type Redirect } from './http.js';
-export { isPublicAddress, type NetworkPolicy } from './guard.js';
+export { isPublicAddress, nonPublicRangesFor, type NetworkPolicy } from './guard.js';
 
 export interface FetchLimits {
   timeoutMs: number;
