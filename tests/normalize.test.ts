@@ -7,6 +7,8 @@ import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
 describe('parseFeedDate', () => {
   it.each([
     ['02 Jun 2024 08:06:19 GMT9', '2024-06-01T23:06:19.000Z'],
+    ['2024-02-29T12:00:00+09:00', '2024-02-29T03:00:00.000Z'],
+    ['1970-01-01T00:00:00Z', '1970-01-01T00:00:00.000Z'],
     ['Sun, 02 Jun 2024 08:06:19 GMT+9', '2024-06-01T23:06:19.000Z'],
     ['Sun, 02 Jun 2024 08:06:19 +0900', '2024-06-01T23:06:19.000Z'],
     ['Sun, 02 Jun 2024 08:06:19 +09:00', '2024-06-01T23:06:19.000Z'],
@@ -27,7 +29,13 @@ describe('parseFeedDate', () => {
     ['20240601T230619Z', '2024-06-01T23:06:19.000Z'],
   ])('%s', (text, iso) => expect(parseFeedDate(text)?.toISOString()).toBe(iso));
 
-  it.each(['', 'yesterday', '32 Jun 2024 08:06:19 GMT', '02 Foo 2024 08:06:19 GMT', '02 Jun 2024 08:06:19 XYZ', '2024-13-01'])(
+  it.each([
+    '', 'yesterday', '32 Jun 2024 08:06:19 GMT', '02 Foo 2024 08:06:19 GMT', '02 Jun 2024 08:06:19 XYZ', '2024-13-01',
+    // Impossible days do not roll over into the next month.
+    '2024-02-30', '2023-02-29T10:00:00Z', 'Wed, 31 Apr 2024 10:00:00 GMT', '2024-06-31',
+    // Placeholders, not dates: .NET's DateTime.MinValue, year 0, anything before 1970.
+    '0001-01-01T00:00:00', '0000-01-01T00:00:00Z', 'Mon, 01 Jan 0001 00:00:00 GMT', '1969-12-31T23:59:59Z',
+  ])(
     'rejects %j',
     (text) => expect(parseFeedDate(text)).toBeUndefined(),
   );

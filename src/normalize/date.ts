@@ -43,11 +43,21 @@ function expandYear(year: string): number {
   return Number.NaN;
 }
 
+/**
+ * No feed item was published before this: earlier dates are placeholders (.NET writes DateTime.MinValue as
+ * 0001-01-01, others write year 0) and are treated as missing.
+ */
+const EARLIEST_YEAR = 1970;
+
+/** Days in a month; years before 100 never get here (Date.UTC would read them as 1900 + year). */
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+
 function utc(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, offset: number) {
-  if (month < 0 || month > 11 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return undefined;
+  if (!(year >= EARLIEST_YEAR && year <= 9999) || month < 0 || month > 11 || hour > 24 || minute > 59 || second > 60) return undefined;
+  // An impossible day (30 February) is an error, not a day in March.
+  if (day < 1 || day > daysIn(year, month)) return undefined;
   const time = Date.UTC(year, month, day, hour, minute, second, ms) - offset * 60_000;
-  const date = new Date(time);
-  return Number.isNaN(time) ? undefined : date;
+  return Number.isNaN(time) ? undefined : new Date(time);
 }
 
 /** Parses a feed date; returns undefined when the text is not a date we can trust. */
