@@ -86,6 +86,18 @@ describe('isShortUrl', () => {
 });
 
 describe('sanitizeContent', () => {
+  it('reads markup nested deeper than any article as its text, so the HTML parsers stay linear', () => {
+    const deep = `${'<b>x'.repeat(2_000)}<script>alert(1)</script> & more`;
+    const clean = sanitizeContent(deep);
+    expect(clean).not.toMatch(/<(?!\/?p>)/);
+    expect(clean.match(/x/g)).toHaveLength(2_000);
+    expect(clean).toContain('alert(1)');
+    expect(htmlToText(deep).match(/x/g)).toHaveLength(2_000);
+    // Real nesting, however deep real pages go, is kept.
+    const nested = `${'<div>'.repeat(100)}<p>Kihara <b>and</b> Austin</p>${'</div>'.repeat(100)}`;
+    expect(sanitizeContent(nested)).toContain('<p>Kihara <b>and</b> Austin</p>');
+  });
+
   const base = 'https://www.arabnews.com/node/1';
   it.each([
     ['<p onclick="x()">Hi<script>alert(1)</script></p>', '<p>Hi</p>'],

@@ -16,6 +16,30 @@ function isTrackingPixel(attribs: Record<string, string>): boolean {
   return attribs.width === '1' || attribs.height === '1' || attribs.width === '0' || attribs.height === '0';
 }
 
+/** Deeper than any real article; htmlparser2 keeps its open elements with Array#unshift, quadratic in the depth. */
+export const MAX_HTML_DEPTH = 256;
+const VOID_TAGS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+/** A start or end tag; [^<>]* stops at the next "<", so a failed match never rescans what a later one reads. */
+const TAG = /<(\/?)([a-z][a-z0-9-]*)[^<>]*>/gi;
+
+/** True when elements are left open deeper than `limit` (a linear scan; end tags close, void elements do not open). */
+function nestsDeeperThan(html: string, limit: number): boolean {
+  let depth = 0;
+  for (const [tag, closing, name] of html.matchAll(TAG)) {
+    if (closing) depth = Math.max(0, depth - 1);
+    else if (!VOID_TAGS.has(name!.toLowerCase()) && !tag.endsWith('/>') && ++depth > limit) return true;
+  }
+  return false;
+}
+
+/**
+ * HTML the parsers can take in linear time: as it is, or, when it nests deeper than any real article (hostile or
+ * broken markup such as thousands of unclosed <b>), its text with every tag dropped.
+ */
+function shallowHtml(html: string): string {
+  return nestsDeeperThan(html, MAX_HTML_DEPTH) ? html.replace(TAG, ' ').replace(/</g, '&lt;') : html;
+}
+
 /**
  * Allowlist sanitizing of feed HTML: no scripts, styles, handlers or non-http(s) URLs; relative links and images
  * made absolute against `baseUrl`; tracking pixels and foreign iframes dropped.
@@ -29,7 +53,7 @@ export function sanitizeContent(html: string, baseUrl?: string): string {
     else delete next[attribute];
     return { tagName, attribs: next };
   };
-  return sanitizeHtml(html, {
+  return sanitizeHtml(shallowHtml(html), {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: {
       a: ['href', 'title', 'rel'],
@@ -90,7 +114,7 @@ export function htmlToText(html: string): string {
     },
     { decodeEntities: true },
   );
-  parser.write(html);
+  parser.write(shallowHtml(html));
   parser.end();
   return text
     .split(/\n/)

@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 import { scanXml, type XmlOutline } from './xml-scan.js';
+
+/**
+ * rss-parser makes a contentSnippet of every description and content by stripping HTML with lazy regular
+ * expressions that backtrack quadratically (120 KB of "a<p" in one description took 11 s). Wirefeed never reads
+ * snippets (normalize/ makes its own text), so the library's snippet maker is replaced, once, for every parser.
+ */
+const rssParserUtils = createRequire(import.meta.url)('rss-parser/lib/utils.js') as { getSnippet(html: string): string };
+rssParserUtils.getSnippet = () => '';
 
 /** Raw fields rss-parser does not map (or maps lossily), kept as the document wrote them. */
 const CUSTOM_FIELDS = {
