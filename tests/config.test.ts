@@ -75,6 +75,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a regex RE2 cannot run in linear time, at the file, line and column of the pattern', () => {
+    expect(problemsOf({ 'topics.yml': `topics:\n  - slug: t\n    title: T\n    query: 'japan /(?<=kishida )fumio/'\n` })).toEqual([
+      'topics.yml:4:19: topics[0].query: query: invalid regular expression: lookbehind (?<= is not supported (patterns run in linear time, without lookaround or backreferences) at column 7',
+    ]);
+  });
+
   it('reads fetch limits, with defaults for what is left out', () => {
     const dir = writeConfigDir({ 'settings.yml': 'fetch:\n  timeout: 30s\n  maxSize: 2MiB\n  perHost: 4\n', 'sources.yml': SOURCES });
     expect(loadConfig(dir).fetch).toEqual({ timeoutMs: 30_000, connectTimeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, maxRedirects: 5, perHost: 4, concurrency: 8, maxItems: 1000, maxItemChars: 256 * 1024 });
