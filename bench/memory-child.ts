@@ -1,14 +1,17 @@
 /** Child process of the memory benchmark: opens the app, reports resident memory, runs one pass, reports the peak. */
 import { ingestContext, openApp } from '../src/app.js';
+import { openMigratedDatabase, openScratchDatabase } from '../src/db/client.js';
 import { closeHttpAgents } from '../src/fetch/index.js';
 import { ingestSources } from '../src/worker/ingest.js';
 
 const [configDir] = process.argv.slice(2);
-const app = await openApp({ configDir: configDir!, database: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { dataDir: 'memory://' } });
+const database = process.env.DATABASE_URL ? await openMigratedDatabase({ url: process.env.DATABASE_URL }) : await openScratchDatabase();
+const app = await openApp({ configDir: configDir!, database });
 global.gc?.();
 const idle = process.memoryUsage().rss;
 const summary = await ingestSources(ingestContext(app), app.config.sources, { concurrency: app.config.fetch.concurrency });
 const peak = process.resourceUsage().maxRSS * 1024;
 await closeHttpAgents();
 await app.close();
+await database.close();
 process.stdout.write(`${JSON.stringify({ idle, peak, ok: summary.ok, failed: summary.failed })}\n`);

@@ -1,12 +1,12 @@
 /**
  * npm run bench [-- --quick] [-- --only NAME]: the numbers we steer by, each next to a baseline measured in the same
- * run. Real Postgres when DATABASE_URL is set, else an in-memory PGlite. Writes bench/results/latest.json.
+ * run. Real Postgres when DATABASE_URL is set, else the embedded one in a scratch folder. Writes bench/results/latest.json.
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
+import { openMigratedDatabase, openScratchDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { clusterBench } from './cluster.js';
 import { formatTable, type Figure } from './figures.js';
 import { matchBench } from './match.js';
@@ -41,7 +41,7 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'scale',
-    // 1M items only on Postgres: the embedded PGlite is for one person's store.
+    // 1M items only on a Postgres server: the embedded store is for one person's.
     run: (database, quick, progress) =>
       scaleBench(database, quick ? [2_000, 20_000] : database.engine === 'postgres' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000], quick ? 50 : 200, progress),
   },
@@ -82,7 +82,7 @@ async function main() {
   const selected = BENCHMARKS.filter((benchmark) => !values.only || benchmark.name === values.only);
   if (selected.length === 0) throw new Error(`no benchmark named "${values.only}" (have: ${BENCHMARKS.map((benchmark) => benchmark.name).join(', ')})`);
   const url = process.env.DATABASE_URL;
-  const database = await openMigratedDatabase(url ? { url } : { dataDir: 'memory://' });
+  const database = url ? await openMigratedDatabase({ url }) : await openScratchDatabase();
   const progress = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const runs: Record<string, BenchmarkRun> = {};
   try {

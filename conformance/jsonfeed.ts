@@ -1,6 +1,6 @@
 /**
  * Validates Wirefeed's JSON Feed output against the JSON Feed 1.1 JSON Schema (../shared/schemas, or
- * WIREFEED_JSONFEED_SCHEMA): the demo seeds are ingested into an in-memory store and every topic is rendered, plus a
+ * WIREFEED_JSONFEED_SCHEMA): the demo seeds are ingested into a scratch store and every topic is rendered, plus a
  * feed of hostile content (CDATA terminators, markup, emoji, Japanese, control characters).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,13 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import AjvModule from 'ajv-draft-04';
 import formatsModule from 'ajv-formats';
 import { ingestContext, openApp } from '../src/app.js';
-import { openMigratedDatabase } from '../src/db/client.js';
+import { openScratchDatabase } from '../src/db/client.js';
 import { renderFeed } from '../src/server/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestSources } from '../src/worker/ingest.js';
 
 export async function jsonFeedDocuments(): Promise<Array<{ name: string; document: unknown }>> {
-  const database = await openMigratedDatabase({ dataDir: 'memory://' });
+  const database = await openScratchDatabase();
   try {
     const app = await openApp({ configDir: join(import.meta.dirname, '../feeds/demo'), database });
     await ingestSources(ingestContext(app), app.config.sources);

@@ -37,8 +37,8 @@ interface Command {
 }
 
 const ENVIRONMENT_HELP = `Environment:
-  DATABASE_URL  postgres://… to use PostgreSQL; unset: embedded PGlite under DATA_DIR
-  DATA_DIR      where PGlite keeps its files (default ./data)
+  DATABASE_URL  postgres://… to use a PostgreSQL server; unset: the embedded PostgreSQL in DATA_DIR
+  DATA_DIR      where the embedded PostgreSQL keeps its files and socket (default ./data)
   PORT, HOST    where the feed server listens (default 8080, 0.0.0.0)
   PUBLIC_URL    base URL used in feed links (default: from the request's Host header)
   LOG_LEVEL     pino level (default info; "silent" mutes the JSON log on stderr)

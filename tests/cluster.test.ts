@@ -9,7 +9,7 @@ import { fingerprint, isSameReport, similarity } from '../src/dedup/fingerprint.
 import { topicEntries } from '../src/store/topics.js';
 import { ingestSource } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
-import { useTestDatabase } from './helpers/database.js';
+import { testEngine, useTestDatabase } from './helpers/database.js';
 import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
 
 const OUTLET_IDS = Object.keys(OUTLETS) as Outlet[];
@@ -62,7 +62,7 @@ describe('fingerprints', () => {
   });
 });
 
-describe(`wire-story clustering (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+describe(`wire-story clustering (${testEngine()})`, () => {
   it('groups the labelled fixture set with pairwise precision and recall of at least 0.95', async () => {
     expect(WIRE_ITEMS.length).toBeGreaterThanOrEqual(60);
     expect(new Set(WIRE_ITEMS.map((item) => item.outlet)).size).toBeGreaterThanOrEqual(5);

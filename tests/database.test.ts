@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable, openMigratedDatabase, withinDeadline } from '../src/db/client.js';
-import { createThrowawayDatabase } from './helpers/database.js';
+import { createThrowawayDatabase, testServerUrl } from './helpers/database.js';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -49,9 +49,9 @@ describe('withinDeadline', () => {
   });
 });
 
-describe.skipIf(!process.env.WIREFEED_TEST_POSTGRES)('migrations on Postgres', () => {
+describe('migrations', () => {
   it('let processes that start together on a new database take turns instead of racing', async () => {
-    const target = await createThrowawayDatabase(process.env.WIREFEED_TEST_POSTGRES!, 'wirefeed_migrate');
+    const target = await createThrowawayDatabase(testServerUrl(), 'wirefeed_migrate');
     try {
       const opened = await Promise.allSettled(Array.from({ length: 4 }, () => openMigratedDatabase({ url: target.url })));
       await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));

@@ -187,7 +187,7 @@ describe('the wirefeed command', () => {
     expect(await cli.exited).toBe(0);
   });
 
-  it('run starts worker and server on PGlite, serves the demo topic, and stops cleanly on SIGTERM', async () => {
+  it('run starts worker and server on the embedded store, serves the demo topic, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['run', '--config', 'feeds/demo'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });
     try {

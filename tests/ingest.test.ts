@@ -10,7 +10,7 @@ import { recentStories } from '../src/store/stories.js';
 import { formatPreview, formatStories } from '../src/report.js';
 import { previewTopic } from '../src/topics/preview.js';
 import { writeConfigDir } from './helpers/config.js';
-import { useTestDatabase } from './helpers/database.js';
+import { testEngine, useTestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 
 const DEMO = resolve(import.meta.dirname, '../feeds/demo');
@@ -30,7 +30,7 @@ const ingestAll = (app: App) => ingestSources(ingestContext(app), app.config.sou
 const countOf = async (table: typeof items | typeof stories | typeof topicStories | typeof fetchLog) =>
   (await testDatabase().handle.db.select({ n: count() }).from(table))[0]!.n;
 
-describe(`ingest (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+describe(`ingest (${testEngine()})`, () => {
   it('stores the demo seeds and files the seed story under japan-us-security', async () => {
     await withApp(DEMO, async (app) => {
       const summary = await ingestAll(app);

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
-import { openMigratedDatabase } from '../src/db/client.js';
 import { createAppServer, listen, type AppServer } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
@@ -87,7 +86,8 @@ describe('metrics and readiness', () => {
   });
 
   it('answers /readyz with 503 when the database is gone, while /healthz stays up', async () => {
-    const lost = await openMigratedDatabase({ dataDir: 'memory://' });
+    const lostDatabase = await openTestDatabase();
+    const lost = lostDatabase.handle;
     const lonely = await openApp({ configDir: DEMO, database: lost });
     const { server: other, base: otherBase } = await serve(lonely);
     try {
@@ -98,6 +98,7 @@ describe('metrics and readiness', () => {
       expect((await fetch(`${otherBase}/healthz`)).status).toBe(200);
     } finally {
       await stop(other);
+      await lostDatabase.close();
     }
   });
 });

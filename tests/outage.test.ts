@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { listeningUrl, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
-import { createThrowawayDatabase } from './helpers/database.js';
+import { createThrowawayDatabase, testEngine, testServerUrl } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
@@ -13,7 +13,7 @@ import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
  * Our own database going away: at start, and in the middle of an ingest pass. The app reaches Postgres through a
  * TCP proxy the test cuts and restores. Needs a real Postgres.
  */
-const adminUrl = process.env.WIREFEED_TEST_POSTGRES;
+const adminUrl = testEngine() === 'postgres' ? testServerUrl() : undefined;
 const SOURCES = 30;
 const ITEMS_PER_SOURCE = 4;
 

@@ -6,7 +6,7 @@ import { closeHttpAgents } from '../src/fetch/index.js';
 import { claimDueSources, renewLease } from '../src/store/sources.js';
 import { ingestSource, ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
-import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, testEngine, type TestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 
@@ -48,7 +48,7 @@ const source = async () => (await database.handle.db.select().from(sources).wher
 const countOf = async (table: typeof items | typeof fetchLog) => (await database.handle.db.select({ n: count() }).from(table))[0]!.n;
 const secondsUntil = (date: Date) => (date.getTime() - Date.now()) / 1000;
 
-describe(`polite fetching (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+describe(`polite fetching (${testEngine()})`, () => {
   it('a 304 writes nothing but the fetch log and the next check', async () => {
     const app = await appFor('/feed');
     expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
@@ -134,7 +134,7 @@ describe(`polite fetching (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : '
   });
 });
 
-describe(`leases (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+describe(`leases (${testEngine()})`, () => {
   it('a source whose lease ran out while it waited is not fetched by its first worker once another has claimed it', async () => {
     const app = await appFor('/feed');
     const { db } = app.database;

@@ -10,7 +10,7 @@ import { closeHttpAgents } from '../src/fetch/index.js';
 import { createAppServer, listen, type AppServer } from '../src/server/http.js';
 import { ingestSource } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
-import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, testEngine, type TestDatabase } from './helpers/database.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
 
@@ -71,7 +71,7 @@ const get = (path: string, headers: Record<string, string> = {}) => fetch(`${bas
 const atomLinks = (xml: string, rel: string) => [...xml.matchAll(new RegExp(`<link rel="${rel}" href="([^"]+)"/>`, 'g'))].map((match) => match[1]!.replace(/&amp;/g, '&'));
 const local = (url: string) => url.replace('http://feeds.example.test', base);
 
-describe(`publishing (${process.env.WIREFEED_TEST_POSTGRES ? 'postgres' : 'pglite'})`, () => {
+describe(`publishing (${testEngine()})`, () => {
   it('negotiates the format of /topics/<slug> from Accept', async () => {
     for (const [accept, type] of [
       ['application/atom+xml', 'application/atom+xml; charset=utf-8'],

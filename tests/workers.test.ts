@@ -3,16 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
 import { runCli, waitFor, type CliProcess } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
-import { createThrowawayDatabase } from './helpers/database.js';
+import { createThrowawayDatabase, testEngine, testServerUrl } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 
 /**
  * Several worker processes sharing one Postgres: due sources are claimed with FOR UPDATE SKIP LOCKED leases, so each
  * source is fetched by one of them once per period, and a killed worker's sources are taken over when its leases
- * expire. Needs a real Postgres (PGlite is one process by design).
+ * expire. Runs on a real Postgres server (the embedded one is shared the same way; tests/embedded.test.ts covers it).
  */
-const adminUrl = process.env.WIREFEED_TEST_POSTGRES;
+const adminUrl = testEngine() === 'postgres' ? testServerUrl() : undefined;
 const SOURCES = 300;
 const PERIOD_SECONDS = 10;
 const LEASE_SECONDS = 5;

@@ -1,59 +1,93 @@
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
+import type { Options, PostgresType } from 'postgres';
+import { log } from '../log.js';
+import { embeddedServer, type EmbeddedServer } from './embedded.js';
+import { importPgliteFolder } from './pglite-import.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface DatabaseHandle {
   db: Database;
-  engine: 'postgres' | 'pglite';
-  /** Runs raw SQL and returns its rows on either driver (PGlite answers {rows}, postgres.js an array). */
+  /** `embedded`: the PostgreSQL server Wirefeed keeps in its data folder; `postgres`: a server at DATABASE_URL. */
+  engine: 'postgres' | 'embedded';
+  /** Runs raw SQL and returns its rows. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
-  /** postgres:// URL; when absent the embedded PGlite database under dataDir is used. */
+  /** postgres:// URL; when absent the embedded PostgreSQL in dataDir is used. */
   url?: string;
   dataDir?: string;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
+/** Where postgres.js connects: a URL, or the embedded server's socket (starting the server when none runs). */
+type Target = { url: string } | { server: EmbeddedServer };
+
+const targetOf = (options: DatabaseOptions): Target => (options.url ? { url: options.url } : { server: embeddedServer(options.dataDir ?? './data') });
+
+/**
+ * A postgres.js client for a URL. A Unix-socket folder in `?host=` (libpq's way: postgres://user@/db?host=/run/pg)
+ * is passed as postgres.js's `host` option, which it would otherwise send to the server as a setting.
+ */
+export async function connectUrl(url: string, options: Options<Record<string, PostgresType>> = {}) {
+  const { default: postgres } = await import('postgres');
+  const parsed = new URL(url);
+  const socketDir = parsed.searchParams.get('host');
+  parsed.searchParams.delete('host');
+  return postgres(parsed.href, { onnotice: () => {}, ...(socketDir ? { host: socketDir } : {}), ...options });
+}
+
+async function client(target: Target, options: Options<Record<string, PostgresType>>) {
+  const { default: postgres } = await import('postgres');
+  const common = { onnotice: () => {}, ...options };
+  if ('url' in target) return connectUrl(target.url, common);
+  const { server } = target;
+  // postgres.js's `socket` option (a connected socket per connection) is missing from its type declarations.
+  const viaServer = { socket: () => server.connect() } as Options<Record<string, PostgresType>>;
+  return postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', ...viaServer, ...common });
+}
+
+/** Client connections to the embedded server other than the asking one: whether the server is still in use. */
+async function otherClients(server: EmbeddedServer): Promise<number> {
+  const { default: postgres } = await import('postgres');
+  // A plain socket connection, not server.connect(): asking must never start the server again.
+  const probe = postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    const [row] = await probe<Array<{ others: number }>>`select count(*)::int as others from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
+    return row?.others ?? 0;
+  } catch {
+    return 1; // not reachable: stopping or stopped by someone else
+  } finally {
+    await probe.end({ timeout: 5 });
+  }
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) {
-    const { default: postgres } = await import('postgres');
-    const { drizzle } = await import('drizzle-orm/postgres-js');
-    // postgres.js waits up to 20 s before reconnecting a pooled connection after a few failures; our ticks and
-    // start-up retries already pace the attempts, so cap its own wait at 2 s to recover soon after an outage. A
-    // connection attempt that hangs (a half-open network) gives up after 10 s instead of 30 s.
-    const client = postgres(options.url, { max: 10, onnotice: () => {}, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2) });
-    const db = drizzle(client, { schema }) as unknown as Database;
-    return {
-      db,
-      engine: 'postgres',
-      rows: async (query) => (await db.execute(query)) as unknown as never,
-      close: () => client.end({ timeout: 5 }),
-    };
-  }
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const dataDir = options.dataDir ?? './data';
-  let client: InstanceType<typeof PGlite>;
-  if (dataDir === 'memory://') {
-    client = new PGlite();
-  } else {
-    mkdirSync(dataDir, { recursive: true });
-    client = new PGlite(`${dataDir}/pglite`);
-  }
-  const db = drizzle(client, { schema }) as unknown as Database;
+  const target = targetOf(options);
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  // postgres.js waits up to 20 s before reconnecting a pooled connection after a few failures; our ticks and
+  // start-up retries already pace the attempts, so cap its own wait at 2 s to recover soon after an outage. A
+  // connection attempt that hangs (a half-open network) gives up after 10 s instead of 30 s.
+  const pool = await client(target, { max: 10, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2) });
+  const db = drizzle(pool, { schema }) as unknown as Database;
   return {
     db,
-    engine: 'pglite',
-    rows: async (query) => ((await db.execute(query)) as unknown as { rows: never }).rows,
-    close: () => client.close(),
+    engine: 'url' in target ? 'postgres' : 'embedded',
+    rows: async (query) => (await db.execute(query)) as unknown as never,
+    close: async () => {
+      await pool.end({ timeout: 5 });
+      // The last process to leave stops the embedded server; the next to come starts it again.
+      if ('server' in target) await target.server.stopIfUnused(() => otherClients(target.server));
+    },
   };
 }
 
@@ -61,18 +95,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 const MIGRATION_LOCK = 0x77697265; // "wire"
 
 /**
- * Applies the migrations of a Postgres database while holding a session advisory lock on a connection of its own,
- * so processes starting together (several workers, a rolling upgrade) take turns instead of racing to create the
- * same tables; the later ones find nothing left to do.
+ * Applies the migrations while holding a session advisory lock on a connection of its own, so processes starting
+ * together (several workers, a rolling upgrade, two commands on one data folder) take turns instead of racing to
+ * create the same tables; the later ones find nothing left to do.
  */
-async function migratePostgresExclusively(url: string): Promise<void> {
-  const { default: postgres } = await import('postgres');
+async function migrateExclusively(target: Target): Promise<void> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const connection = postgres(url, { max: 1, onnotice: () => {} });
+  const connection = await client(target, { max: 1 });
   try {
     await connection`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migrate(drizzle(connection), { migrationsFolder: MIGRATIONS_FOLDER });
+    if ('server' in target) {
+      const copied = await importPgliteFolder(target.server.dataDir, connection);
+      if (copied) log.info({ dataDir: target.server.dataDir, ...copied }, 'imported the PGlite store of an earlier Wirefeed');
+    }
   } finally {
     await connection.end({ timeout: 5 }); // ending the session releases the lock
   }
@@ -80,19 +117,24 @@ async function migratePostgresExclusively(url: string): Promise<void> {
 
 /** Opens the database after applying the committed drizzle-kit migrations; safe on every start. */
 export async function openMigratedDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) {
-    await migratePostgresExclusively(options.url);
-    return openDatabase(options);
-  }
-  const handle = await openDatabase(options);
-  try {
-    const { migrate } = await import('drizzle-orm/pglite/migrator');
-    await migrate(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-  return handle;
+  await migrateExclusively(targetOf(options));
+  return openDatabase(options);
+}
+
+/**
+ * A migrated embedded database in a fresh temporary folder, removed again on close: for benchmarks and checks that
+ * need a store of their own and no DATABASE_URL.
+ */
+export async function openScratchDatabase(): Promise<DatabaseHandle> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-scratch-'));
+  const handle = await openMigratedDatabase({ dataDir });
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseOptions {
@@ -124,6 +166,8 @@ export async function withinDeadline<T>(work: Promise<T>, ms: number, what: stri
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ENOENT', // the embedded server's socket is gone (it is stopping, or stopped)
+  'EMBEDDED_STORE', // the embedded server could not be started
   DEADLINE_CODE,
 ]);
 

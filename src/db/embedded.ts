@@ -7,9 +7,10 @@
  * and recovers from its write-ahead log.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** The port only names the socket file (.s.PGSQL.5432); the server listens on no TCP address. */
 const PORT = 5432;
@@ -47,24 +48,46 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
+interface ServerUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
 /** Postgres refuses to run as root: as root, the server runs as the `postgres` system user, else as `nobody`. */
-function serverUser(): { uid: number; gid: number } | undefined {
+function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const users = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':'));
   const entry = users.find((fields) => fields[0] === 'postgres') ?? users.find((fields) => fields[0] === 'nobody');
   if (!entry) throw new EmbeddedStoreError('running as root, and no "postgres" or "nobody" user to run the embedded PostgreSQL as; set DATABASE_URL or run Wirefeed as another user');
-  return { uid: Number(entry[2]), gid: Number(entry[3]) };
+  return { name: entry[0]!, uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-function run(command: string, args: string[], options: { user?: { uid: number; gid: number }; log: string }): Promise<void> {
+/** Fails clearly when the server's user could not reach the data folder through its parents. */
+function assertReachable(dataDir: string, user: ServerUser): void {
+  for (let folder = dirname(dataDir); ; folder = dirname(folder)) {
+    const { uid, gid, mode } = statSync(folder);
+    const enter = uid === user.uid ? mode & 0o100 : gid === user.gid ? mode & 0o010 : mode & 0o001;
+    if (!enter) {
+      throw new EmbeddedStoreError(
+        `the embedded PostgreSQL runs as "${user.name}" (Wirefeed runs as root), which cannot enter ${folder}; choose a DATA_DIR it can reach, or run Wirefeed as another user`,
+      );
+    }
+    if (folder === dirname(folder)) return;
+  }
+}
+
+function run(command: string, args: string[], options: { user?: ServerUser; log: string }): Promise<void> {
   return new Promise((done, fail) => {
     const log = openSync(options.log, 'a');
-    const child = spawn(command, args, { stdio: ['ignore', log, log], ...options.user });
+    const child = spawn(command, args, { stdio: ['ignore', log, log], ...asIds(options.user) });
     closeSync(log);
     child.on('error', fail);
     child.on('exit', (code) => (code === 0 ? done() : fail(new EmbeddedStoreError(`${command.split('/').at(-1)} failed (exit ${code}); see ${options.log}`))));
   });
 }
+
+const asIds = (user: ServerUser | undefined) => (user ? { uid: user.uid, gid: user.gid } : {});
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -79,12 +102,13 @@ function tryConnect(path: string): Promise<Socket> {
   });
 }
 
-/** The server's PID from postmaster.pid, if one is running on the cluster. */
-function serverPid(clusterDir: string): number | undefined {
+/** The running server's PID and status ("starting", "ready", "stopping") from its postmaster.pid, if one runs. */
+function serverState(clusterDir: string): { pid: number; status: string } | undefined {
   try {
-    const pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const lines = readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(lines[0]);
     process.kill(pid, 0);
-    return pid;
+    return { pid, status: lines[7]?.trim() ?? '' };
   } catch {
     return undefined;
   }
@@ -101,9 +125,9 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
   let starting: Promise<void> | undefined;
 
   /** Creates the cluster once; two processes racing each initialise their own copy and the first rename wins. */
-  async function initialise(tools: Binaries, user?: { uid: number; gid: number }): Promise<void> {
+  async function initialise(tools: Binaries, user?: ServerUser): Promise<void> {
     if (existsSync(join(clusterDir, 'PG_VERSION'))) return;
-    const scratch = `${clusterDir}.init-${process.pid}`;
+    const scratch = `${clusterDir}.init-${process.pid}-${randomBytes(4).toString('hex')}`;
     rmSync(scratch, { recursive: true, force: true });
     await run(tools.initdb, ['-D', scratch, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-instructions'], { user, log: logFile });
     try {
@@ -119,31 +143,40 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
     const tools = await binaries();
     const user = serverUser();
     // The server writes its socket and lock file here; the cluster itself it keeps 0700.
-    if (user) chownSync(dataDir, user.uid, user.gid);
+    if (user) {
+      assertReachable(dataDir, user);
+      chownSync(dataDir, user.uid, user.gid);
+    }
     await initialise(tools, user);
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      // If another process's server is already up (or starting), this one stops at Postgres's postmaster.pid lock.
+      if (serverState(clusterDir)) {
+        await sleep(50); // another process's server is starting or stopping
+        if (serverState(clusterDir)?.status === 'ready') return;
+        continue;
+      }
+      // Two processes may get here at once: the second server stops at Postgres's postmaster.pid lock.
       const log = openSync(logFile, 'a');
       const server = spawn(
         tools.postgres,
         ['-D', clusterDir, '-p', String(PORT), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${dataDir}`, '-c', 'unix_socket_permissions=0700'],
         // Its own process group: the server outlives the process that started it and ignores its terminal's signals.
-        { stdio: ['ignore', log, log], detached: true, ...user },
+        { stdio: ['ignore', log, log], detached: true, ...asIds(user) },
       );
       closeSync(log);
       server.on('error', () => {});
       server.unref();
       for (let waited = 0; waited < 2_000 && Date.now() < deadline; waited += 50) {
-        try {
-          (await tryConnect(socketPath)).destroy();
-          return;
-        } catch {
-          await sleep(50);
-        }
+        if (serverState(clusterDir)?.status === 'ready') return;
+        await sleep(50);
       }
     }
-    throw new EmbeddedStoreError(`the embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`);
+    const holder = serverState(clusterDir);
+    throw new EmbeddedStoreError(
+      holder
+        ? `the embedded PostgreSQL in ${dataDir} (pid ${holder.pid}, ${holder.status || 'unknown state'}) did not become ready within ${START_TIMEOUT_MS / 1000}s; see ${logFile}, or stop that process`
+        : `the embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`,
+    );
   }
 
   return {
@@ -151,21 +184,18 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
     socketDir: dataDir,
     port: PORT,
     async connect() {
-      try {
-        return await tryConnect(socketPath);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
+      // A server another process is starting accepts connections before it can serve them: wait until it is ready.
+      if (serverState(clusterDir)?.status !== 'ready') {
+        starting ??= start().finally(() => (starting = undefined));
+        await starting;
       }
-      starting ??= start().finally(() => (starting = undefined));
-      await starting;
       return tryConnect(socketPath);
     },
     async stopIfUnused(otherClients) {
-      const pid = serverPid(clusterDir);
+      const pid = serverState(clusterDir)?.pid;
       if (!pid || (await otherClients()) > 0) return false;
       process.kill(pid, 'SIGINT'); // fast shutdown: disconnect and stop cleanly
-      for (const stopBy = Date.now() + STOP_TIMEOUT_MS; Date.now() < stopBy && serverPid(clusterDir) === pid; ) await sleep(25);
+      for (const stopBy = Date.now() + STOP_TIMEOUT_MS; Date.now() < stopBy && serverState(clusterDir)?.pid === pid; ) await sleep(25);
       return true;
     },
   };

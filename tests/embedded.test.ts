@@ -1,0 +1,161 @@
+/**
+ * The embedded store shared by several processes on one data folder: `run` serving while another process ingests,
+ * each seeing the other's writes; the server that holds the data surviving its starter's SIGKILL; and the last
+ * process to leave stopping it.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import Parser from 'rss-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { openMigratedDatabase, type Database } from '../src/db/client.js';
+import * as schema from '../src/db/schema.js';
+import { sources } from '../src/db/schema.js';
+import { syncSources } from '../src/store/sources.js';
+import { storeItems } from '../src/store/items.js';
+import { writeConfigDir } from './helpers/config.js';
+import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
+import { rss2 } from './helpers/feeds.js';
+import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
+
+const WIRE_ITEMS = [
+  { title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://jen.jiji.example/1', pubDate: '02 Jun 2024 08:06:19 GMT9', description: 'Kihara and Austin met in Singapore.' },
+  { title: 'Japan, Philippines defense ministers hold talks', link: 'https://jen.jiji.example/2', pubDate: '02 Jun 2024 09:10:00 GMT9', description: 'The ministers agreed on drills.' },
+];
+const NEW_ITEM = { title: 'Japan, Australia defense chiefs agree on joint exercises', link: 'https://jen.jiji.example/3', pubDate: '02 Jun 2024 10:00:00 GMT9', description: 'Marles and Kihara met.' };
+
+/** The PID of the embedded server running on a data folder, if any. */
+function serverPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('the embedded store across processes', () => {
+  let fixtures: FixtureServer;
+  let configDir: string;
+
+  beforeAll(async () => {
+    fixtures = await startFixtureServer();
+    configDir = writeConfigDir({
+      'sources.yml': `sources:\n  - id: jiji\n    url: ${fixtures.url}/jiji.rss\n    allowPrivateNetwork: [127.0.0.1]\n`,
+      'topics.yml': `topics:\n  - slug: defense\n    title: Defense\n    query: 'japan defense'\n`,
+      // One tick a minute: within a test, only the first tick fetches, so the second process brings what is new.
+      'worker.yml': "worker:\n  tick: '0 * * * * *'\n",
+    });
+  });
+  afterAll(async () => fixtures?.close());
+
+  /** The topic's titles as the server serves them; none while it is not ready yet (503). */
+  const titlesServedBy = async (url: string) => {
+    const response = await fetch(`${url}/topics/defense.rss`);
+    if (response.status !== 200) return [];
+    return (await new Parser().parseString(await response.text())).items.map((item) => item.title);
+  };
+
+  it.each([
+    ['while run keeps serving', false],
+    ['after the process that started the server was killed with SIGKILL', true],
+  ])('ingest --once from another process stores what run serves, %s; the last process out stops the server', async (_name, killFirst) => {
+    fixtures.set('/jiji.rss', rss2('JIJI Press', WIRE_ITEMS));
+    const dataDir = mkdtempSync(join(tmpdir(), 'wf-shared-'));
+    const env = { DATA_DIR: dataDir, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    let run = runCli(['run', '--config', configDir], env);
+    try {
+      let url = await listeningUrl(run);
+      await waitFor(() => /"msg":"fetched"/.test(run.output().stderr) || undefined, run);
+      expect(await titlesServedBy(url)).toHaveLength(2);
+      const server = serverPid(dataDir);
+      expect(server).toBeDefined();
+      if (killFirst) {
+        run.child.kill('SIGKILL');
+        await run.exited;
+        expect(serverPid(dataDir)).toBe(server); // the server outlives the process that started it
+      }
+
+      fixtures.set('/jiji.rss', rss2('JIJI Press', [NEW_ITEM, ...WIRE_ITEMS]));
+      const ingest = runCli(['ingest', '--once', '--source', 'jiji', '--config', configDir], { ...env, LOG_LEVEL: 'silent' });
+      expect(await ingest.exited, ingest.output().stderr).toBe(0);
+      expect(ingest.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 1 new, 2 duplicate\n');
+      if (killFirst) {
+        expect(serverPid(dataDir)).toBeUndefined(); // ingest --once was its last client, and stopped it
+        run = runCli(['run', '--config', configDir], env);
+        url = await listeningUrl(run);
+      } else {
+        expect(serverPid(dataDir)).toBe(server); // run still uses it: ingest --once left it running
+      }
+      await waitFor(async () => (await titlesServedBy(url)).includes(NEW_ITEM.title) || undefined, run);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect(await run.exited).toBe(0);
+    expect(serverPid(dataDir)).toBeUndefined(); // the last one out stopped it
+
+    const stories = runCli(['stories', '--json', '--config', configDir], { ...env, LOG_LEVEL: 'silent' });
+    expect(await stories.exited, stories.output().stderr).toBe(0);
+    const titles = (JSON.parse(stories.output().stdout) as Array<{ versions: Array<{ title: string }> }>).flatMap((story) => story.versions.map((version) => version.title));
+    expect(titles.sort()).toEqual([NEW_ITEM.title, ...WIRE_ITEMS.map((item) => item.title)].sort());
+    expect(serverPid(dataDir)).toBeUndefined();
+  });
+
+  it('four processes opening a new data folder at once share one server, and all migrate it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wf-race-'));
+    const migrations = Array.from({ length: 4 }, () => runCli(['migrate'], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }));
+    const codes = await Promise.all(migrations.map((cli) => cli.exited));
+    expect(codes, migrations.map((cli) => cli.output().stderr).join('\n')).toEqual([0, 0, 0, 0]);
+    expect(migrations.map((cli) => cli.output().stdout)).toEqual(Array(4).fill('migrations applied (embedded)\n'));
+    expect(serverPid(dataDir)).toBeUndefined();
+  });
+
+  it('a server killed with SIGKILL is started again by the next query, and recovers what was committed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wf-crash-'));
+    const handle = await openMigratedDatabase({ dataDir });
+    try {
+      await handle.db.insert(sources).values({ id: 'jiji', url: 'https://jen.jiji.example/rss', pollSeconds: 900, nextCheckAt: new Date() });
+      const killed = serverPid(dataDir)!;
+      process.kill(-killed, 'SIGKILL'); // the server and its backends (they share a process group), as in a crash
+      await waitFor(() => (serverPid(dataDir) === killed ? undefined : true));
+      // Each pooled connection fails once (its backend died), as after any outage; then the new server answers.
+      const ids = await waitFor(async () => (await handle.rows<{ id: string }>(sql`select id from sources`).catch(() => undefined))?.map((row) => row.id));
+      expect(ids).toEqual(['jiji']);
+      expect(serverPid(dataDir)).not.toBe(killed);
+    } finally {
+      await handle.close();
+    }
+    expect(serverPid(dataDir)).toBeUndefined();
+  });
+
+  it('imports the PGlite store of an earlier Wirefeed on the first start, once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wf-pglite-'));
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { drizzle } = await import('drizzle-orm/pglite');
+    const { migrate } = await import('drizzle-orm/pglite/migrator');
+    const old = new PGlite(join(dataDir, 'pglite'));
+    const oldDb = drizzle(old, { schema }) as unknown as Database;
+    await migrate(oldDb as never, { migrationsFolder: join(ROOT, 'src/db/migrations') });
+    const wire = loadConfig(join(ROOT, 'feeds/demo')).sources.find((source) => source.id === 'jiji-press')!;
+    await syncSources(oldDb, [wire]);
+    const item = { title: 'Japan, U.S. defense chiefs reaffirm command coordination', url: 'https://jen.jiji.example/1', categories: [], publishedAt: new Date('2024-06-01T23:06:19Z'), dateEstimated: false };
+    await oldDb.transaction((tx) => storeItems(tx, 'jiji-press', [item]));
+    await old.close();
+
+    const handle = await openMigratedDatabase({ dataDir });
+    try {
+      expect(await handle.rows(sql`select title, story_id is not null as in_story from items`)).toEqual([{ title: item.title, in_story: true }]);
+      expect(await handle.rows(sql`select id from sources`)).toEqual([{ id: 'jiji-press' }]);
+      // New rows get new ids after the imported ones.
+      await handle.db.transaction((tx) => storeItems(tx, 'jiji-press', [{ ...item, title: 'Japan, Philippines hold talks', url: 'https://jen.jiji.example/2' }]));
+      expect((await handle.rows<{ id: number }>(sql`select id from items order by id`)).map((row) => Number(row.id))).toEqual([1, 2]);
+    } finally {
+      await handle.close();
+    }
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+    expect(existsSync(join(dataDir, 'pglite.imported', 'PG_VERSION'))).toBe(true);
+  });
+});
