@@ -41,6 +41,14 @@ export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => v
   };
 }
 
+/** A stop (SIGTERM, SIGINT) was asked for while the app was starting; what was done so far is committed whole. */
+export class StartAborted extends Error {
+  constructor() {
+    super('stopped while starting');
+    this.name = 'StartAborted';
+  }
+}
+
 /** An app whose database may not be reachable yet (see startApp). */
 export interface StartingApp {
   ready: Promise<App>;
@@ -79,6 +87,8 @@ export interface AppOptions {
   database?: DatabaseOptions | DatabaseHandle;
   /** Progress of topic backfills (the command line shows it; services log each backfill instead). */
   progress?: ProgressFactory;
+  /** A stop asked for while starting: the start gives up between steps (each step commits whole, or not at all). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -90,14 +100,21 @@ export async function openApp(options: AppOptions): Promise<App> {
   setPerHostLimit(config.fetch.perHost);
   const given = options.database && 'db' in options.database ? options.database : undefined;
   const database = given ?? (await openMigratedDatabase((options.database as DatabaseOptions) ?? databaseOptionsFromEnv()));
+  const stopAsked = () => {
+    if (options.signal?.aborted) throw new StartAborted();
+  };
   const close = async () => {
     if (!given) await database.close();
   };
   try {
+    stopAsked();
     const app: App = {
       config,
       database,
-      ...(await applyConfig(database, config, options.progress)),
+      ...(await applyConfig(database, config, options.progress, options.signal).catch((error: unknown) => {
+        if (options.signal?.aborted) throw new StartAborted();
+        throw error;
+      })),
       async reload() {
         const next = loadConfig(options.configDir);
         setPerHostLimit(next.fetch.perHost);
@@ -115,13 +132,13 @@ export async function openApp(options: AppOptions): Promise<App> {
 }
 
 /** Compiles the topics and brings the database in line with a config: sources, topics, backfills. */
-async function applyConfig(database: DatabaseHandle, config: Config, progress?: ProgressFactory): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
+async function applyConfig(database: DatabaseHandle, config: Config, progress?: ProgressFactory, signal?: AbortSignal): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
   const topics = compileTopics(config.topics, config.sources);
   const matcher = topicMatcher(topics, config.sources);
   await syncSources(database.db, config.sources);
   const changed = await syncTopics(database.db, config.topics);
   for (const topic of topics.filter((candidate) => changed.includes(candidate.slug))) {
-    const members = await backfillTopic(database.db, topic, matcher, progress);
+    const members = await backfillTopic(database.db, topic, matcher, progress, signal);
     log.info({ topic: topic.slug, members, days: topic.backfillDays }, 'topic backfilled');
   }
   return { topics, matcher };

@@ -148,10 +148,18 @@ async function startService(configDir: string, parts: { worker: boolean; server:
     server?.close();
     server?.closeAllConnections();
     if (!startup.signal.aborted) throw error;
-    log.info('stopped while waiting for the database');
+    log.info('stopped while starting');
     return 0;
   } finally {
     process.off('SIGINT', giveUp).off('SIGTERM', giveUp);
+  }
+  if (startup.signal.aborted) {
+    // The stop came in the last step of the start (after its last check): nothing is running yet but the app.
+    server?.close();
+    server?.closeAllConnections();
+    await app.close();
+    log.info('stopped while starting');
+    return 0;
   }
   // In one process the server hears of changed topics at once; separate servers notice within a second.
   const worker = parts.worker ? startWorker(app, { onTopicsChanged: server ? (slugs) => server.invalidateTopics(slugs) : undefined }) : undefined;

@@ -154,7 +154,7 @@ describe.skipIf(!adminUrl)('database outages', () => {
       await waitFor(() => (/database unavailable at start; retrying/.test(cli.output().stderr) ? true : undefined), cli);
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
-      expect(cli.output().stderr).toMatch(/stopped while waiting for the database/);
+      expect(cli.output().stderr).toMatch(/stopped while starting/);
     } finally {
       proxy.restore();
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');

@@ -25,10 +25,12 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
     if (configuredSlugs.length > 0) await tx.delete(topics).where(notInArray(topics.slug, configuredSlugs));
     else await tx.delete(topics);
     for (const topic of configured) {
-      const values = { title: topic.title, description: topic.description ?? null, query: topic.query, definitionHash: topicDefinitionHash(topic) };
+      // A changed topic keeps its old definition hash until its backfill commits (backfillTopic writes it): a start
+      // stopped before then backfills it again next time instead of leaving it half-filled.
+      const values = { title: topic.title, description: topic.description ?? null, query: topic.query };
       await tx
         .insert(topics)
-        .values({ slug: topic.slug, ...values })
+        .values({ slug: topic.slug, ...values, definitionHash: '' })
         .onConflictDoUpdate({ target: topics.slug, set: { ...values, updatedAt: sql`now()`, changedAt: sql`now()` } });
     }
   });
@@ -116,22 +118,31 @@ export async function forEachRecentItem(db: Database, since: Date, onPage: (page
  * Rebuilds a topic's membership from the items first seen in its backfill window. Stories that no longer match are
  * removed.
  */
-export async function backfillTopic(db: Database, topic: CompiledTopic, matcher: TopicMatcher, progress: ProgressFactory = silentProgress): Promise<number> {
+export async function backfillTopic(
+  db: Database,
+  topic: CompiledTopic,
+  matcher: TopicMatcher,
+  progress: ProgressFactory = silentProgress,
+  signal?: AbortSignal,
+): Promise<number> {
   const only = matcher.restrictedTo([topic]);
   const matched = new Map<string, Date>();
   const since = new Date(Date.now() - topic.backfillDays * 86_400_000);
   const [counted] = await db.select({ items: count() }).from(items).where(gte(items.firstSeenAt, since));
   const bar = progress(`backfill ${topic.slug}`, Number(counted?.items ?? 0), 'items');
   await forEachRecentItem(db, since, (page) => {
+    signal?.throwIfAborted();
     for (const row of page) if (only.match(row, row.sourceId).length > 0) matched.set(row.storyId, row.storyPublishedAt);
     bar.advance(page.length);
   });
   bar.finish();
+  signal?.throwIfAborted();
   await db.transaction(async (tx) => {
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
     const rows = [...matched].map(([storyId, publishedAt]) => ({ topicSlug: topic.slug, storyId, publishedAt }));
     for (let start = 0; start < rows.length; start += PAGE) await addMemberships(tx, rows.slice(start, start + PAGE));
     await touchTopics(tx, { slugs: [topic.slug] });
+    await tx.update(topics).set({ definitionHash: topic.definitionHash }).where(eq(topics.slug, topic.slug));
   });
   return matched.size;
 }
