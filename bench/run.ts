@@ -16,6 +16,7 @@ import { ingestBench } from './ingest.js';
 import { fetchBench } from './fetch.js';
 import { memoryBench } from './memory.js';
 import { hostileBench } from './hostile.js';
+import { embeddedBench } from './embedded.js';
 
 interface Benchmark {
   name: string;
@@ -48,6 +49,11 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'match',
     run: async (_database, quick, progress) => matchBench([10, 100, 1_000], quick ? 500 : 3_000, progress),
+  },
+  {
+    // The embedded default as a user meets it; it brings its own data folders, whatever DATABASE_URL says.
+    name: 'embedded',
+    run: (_database, _quick, progress) => embeddedBench(progress),
   },
   {
     name: 'hostile',

