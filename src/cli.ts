@@ -2,12 +2,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ingestContext, openApp, startApp, type App, type StartingApp } from './app.js';
 import { readFileSync, watch } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { addSourcesToConfig } from './config/edit.js';
 import { parseOpml, renderSourcesOpml } from './config/opml.js';
 import { initConfig } from './config/init.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { backupEmbeddedStore } from './db/backup.js';
 import { databaseOptionsFromEnv, openMigratedDatabase } from './db/client.js';
+import { EmbeddedStoreError } from './db/embedded.js';
 import { closeHttpAgents, FetchError, nonPublicRangesFor } from './fetch/index.js';
 import { discoverFeeds, type Discovery } from './discover/index.js';
 import { log, logLevelChosen } from './log.js';
@@ -330,6 +332,21 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  backup: {
+    summary: 'copy the embedded store into a new folder while Wirefeed runs',
+    usage: 'backup FOLDER',
+    options: {},
+    positionals: true,
+    async run(_values, positionals) {
+      const [folder] = positionals;
+      if (!folder || positionals.length > 1) throw new UsageError('backup needs one folder to copy the store into');
+      const options = databaseOptionsFromEnv();
+      if (options.url) throw new UsageError('backup copies the embedded store; for a PostgreSQL server (DATABASE_URL) use pg_dump');
+      const copy = await backupEmbeddedStore(options.dataDir!, folder);
+      console.log(`backed up ${resolve(options.dataDir!)} to ${copy}`);
+      return 0;
+    },
+  },
   migrate: {
     summary: 'apply database migrations and exit',
     usage: 'migrate',
@@ -449,7 +466,7 @@ export async function main(argv: string[]): Promise<number | 'running'> {
       process.stderr.write(`${error.message}\nconfig has ${error.problems.length} problem(s); nothing started\n`);
       return 1;
     }
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || error instanceof EmbeddedStoreError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wirefeed ${name}: ${(error as Error).message}\n`);
       return 1;
     }

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../src/config/json-schema.js';
 import { loadConfig } from '../src/config/load.js';
@@ -9,11 +10,12 @@ import { compileQuery, matchDocument } from '../src/topics/match.js';
 import { compileTopics } from '../src/topics/topics.js';
 import { openApp } from '../src/app.js';
 import { openMigratedDatabase } from '../src/db/client.js';
+import { sources as sourcesTable } from '../src/db/schema.js';
 import { registry } from '../src/metrics/index.js';
 import { createAppServer, listen } from '../src/server/http.js';
 import { sourceHealth, syncSources } from '../src/store/sources.js';
 import { createThrowawayDatabase, openTestDatabase, testEngine, testServerUrl } from './helpers/database.js';
-import { runCli } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 
 const queriesDoc = readFileSync(new URL('../docs/queries.md', import.meta.url), 'utf8');
@@ -193,16 +195,20 @@ describe('docs/operations.md', () => {
     execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
   };
 
-  it('backs up and restores the embedded store as it says', async () => {
+  it('backs up the embedded store while it is in use, and restores it, as it says', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'wirefeed-backup-'));
     chmodSync(folder, 0o755); // as root, the embedded server runs as another user, who must reach data/
+    // `wirefeed` on the PATH, as an installed package puts it.
+    const bin = mkdtempSync(join(tmpdir(), 'wirefeed-bin-'));
+    writeFileSync(join(bin, 'wirefeed'), `#!/bin/sh\nexec "${process.execPath}" --import ${pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href} ${join(ROOT, 'src/cli.ts')} "$@"\n`, { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH}`, DATA_DIR: join(folder, 'data'), DATABASE_URL: '', LOG_LEVEL: 'silent' };
     const sources = loadConfig('feeds/demo').sources;
     const original = await openMigratedDatabase({ dataDir: join(folder, 'data') });
     await syncSources(original.db, sources);
+    runSection('Backing up the embedded store', folder, env); // while `original` holds the store open
+    await original.db.delete(sourcesTable); // after the backup: the restore must bring the sources back
     await original.close();
-    runSection('Backing up the embedded store', folder);
-    rmSync(join(folder, 'data'), { recursive: true });
-    runSection('Restoring the embedded store', folder);
+    runSection('Restoring the embedded store', folder, env);
     const restored = await openMigratedDatabase({ dataDir: join(folder, 'data') });
     try {
       expect((await sourceHealth(restored.db)).map((source) => source.id)).toEqual(sources.map((source) => source.id).sort());

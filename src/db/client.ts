@@ -57,7 +57,7 @@ async function client(target: Target, options: Options<Record<string, PostgresTy
 }
 
 /** Client connections to the embedded server other than the asking one: whether the server is still in use. */
-async function otherClients(server: EmbeddedServer): Promise<number> {
+export async function otherClients(server: EmbeddedServer): Promise<number> {
   const { default: postgres } = await import('postgres');
   // A plain socket connection, not server.connect(): asking must never start the server again.
   const probe = postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 5 });
@@ -167,7 +167,7 @@ const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
   'ENOENT', // the embedded server's socket is gone (it is stopping, or stopped)
-  'EMBEDDED_STORE', // the embedded server could not be started
+  'EMBEDDED_STORE_START', // the embedded server did not come up in time
   DEADLINE_CODE,
 ]);
 

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
@@ -30,8 +30,14 @@ export interface EmbeddedServer {
   stopIfUnused(otherClients: () => Promise<number>): Promise<boolean>;
 }
 
+/** The embedded store cannot be used as things are (a setting or the machine must change); one line for the user. */
 export class EmbeddedStoreError extends Error {
-  readonly code = 'EMBEDDED_STORE';
+  readonly code: string = 'EMBEDDED_STORE';
+}
+
+/** The server did not come up in time: an outage, retried like an unreachable database. */
+class EmbeddedStartTimeout extends EmbeddedStoreError {
+  override readonly code = 'EMBEDDED_STORE_START';
 }
 
 interface Binaries {
@@ -85,6 +91,11 @@ function run(command: string, args: string[], options: { user?: ServerUser; log:
     child.on('error', fail);
     child.on('exit', (code) => (code === 0 ? done() : fail(new EmbeddedStoreError(`${command.split('/').at(-1)} failed (exit ${code}); see ${options.log}`))));
   });
+}
+
+function chownTree(path: string, user: ServerUser): void {
+  chownSync(path, user.uid, user.gid);
+  if (lstatSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), user);
 }
 
 const asIds = (user: ServerUser | undefined) => (user ? { uid: user.uid, gid: user.gid } : {});
@@ -146,6 +157,8 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
     if (user) {
       assertReachable(dataDir, user);
       chownSync(dataDir, user.uid, user.gid);
+      // A cluster restored from a backup by root belongs to root: hand it back to the server's user, once.
+      if (existsSync(clusterDir) && statSync(clusterDir).uid !== user.uid) chownTree(clusterDir, user);
     }
     await initialise(tools, user);
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -172,7 +185,7 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
       }
     }
     const holder = serverState(clusterDir);
-    throw new EmbeddedStoreError(
+    throw new EmbeddedStartTimeout(
       holder
         ? `the embedded PostgreSQL in ${dataDir} (pid ${holder.pid}, ${holder.status || 'unknown state'}) did not become ready within ${START_TIMEOUT_MS / 1000}s; see ${logFile}, or stop that process`
         : `the embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`,
