@@ -3,14 +3,13 @@
  * one bad item never costs the others, a failure can always be recorded, big documents are cut and stored in
  * chunks, a pathological document does not stop the server from answering, and no item breaks a published feed.
  */
-import type { Server } from 'node:http';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
 import { closeHttpAgents } from '../src/fetch/index.js';
-import { createAppServer, listen } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { serveApp, type ServedApp } from './helpers/app-server.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { assertSafeFeed } from './helpers/feed-safety.js';
@@ -49,7 +48,7 @@ describe('hostile sources through ingest, store and publish', () => {
   let database: TestDatabase;
   let fixtures: FixtureServer;
   let app: App;
-  let server: Server;
+  let served: ServedApp;
   let base: string;
 
   beforeAll(async () => {
@@ -62,14 +61,13 @@ describe('hostile sources through ingest, store and publish', () => {
       'fetch.yml': 'fetch:\n  maxItems: 6000\n  maxSize: 40MiB\n  timeout: 60s\n',
     });
     app = await openApp({ configDir, database: database.handle });
-    server = createAppServer(app, {});
-    base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
+    served = await serveApp(app);
+    base = served.base;
   });
 
   afterAll(async () => {
     await closeHttpAgents();
-    server?.closeAllConnections();
-    await new Promise((done) => server?.close(done));
+    await served?.stop();
     await app?.close();
     await fixtures?.close();
     await database?.close();

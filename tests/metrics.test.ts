@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
-import { createAppServer, listen, type AppServer } from '../src/server/http.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { serveApp, type ServedApp } from './helpers/app-server.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
@@ -19,29 +19,22 @@ function parseMetrics(text: string): Map<string, number> {
 
 const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
-async function serve(app: App, storeGaugesTtlMs = 0): Promise<{ server: AppServer; base: string }> {
-  const server = createAppServer(app, { storeGaugesTtlMs });
-  return { server, base: `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}` };
-}
-
-async function stop(server: AppServer) {
-  server.closeAllConnections();
-  await new Promise((done) => server.close(done));
-}
+const serve = (app: App, storeGaugesTtlMs = 0) => serveApp(app, { storeGaugesTtlMs });
 
 describe('metrics and readiness', () => {
   let database: TestDatabase;
   let app: App;
-  let server: AppServer;
+  let served: ServedApp;
   let base: string;
 
   beforeAll(async () => {
     database = await openTestDatabase();
     app = await openApp({ configDir: DEMO, database: database.handle });
-    ({ server, base } = await serve(app));
+    served = await serve(app);
+    base = served.base;
   });
   afterAll(async () => {
-    await stop(server);
+    await served.stop();
     await app.close();
     await database.close();
   });
@@ -76,7 +69,7 @@ describe('metrics and readiness', () => {
       expect(second.get('wirefeed_items')).toBe(first.get('wirefeed_items'));
       expect(first.get('wirefeed_items')).toBeGreaterThan(0);
     } finally {
-      await stop(cached.server);
+      await cached.stop();
     }
   });
 
@@ -89,7 +82,8 @@ describe('metrics and readiness', () => {
     const lostDatabase = await openTestDatabase();
     const lost = lostDatabase.handle;
     const lonely = await openApp({ configDir: DEMO, database: lost });
-    const { server: other, base: otherBase } = await serve(lonely);
+    const other = await serve(lonely);
+    const otherBase = other.base;
     try {
       await lost.close();
       const ready = await fetch(`${otherBase}/readyz`);
@@ -97,7 +91,7 @@ describe('metrics and readiness', () => {
       expect(await ready.text()).toMatch(/^not ready: database unavailable/);
       expect((await fetch(`${otherBase}/healthz`)).status).toBe(200);
     } finally {
-      await stop(other);
+      await other.stop();
       await lostDatabase.close();
     }
   });

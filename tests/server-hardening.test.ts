@@ -7,10 +7,11 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
-import { createAppServer, listen, type AppServer } from '../src/server/http.js';
+import type { AppServer } from '../src/server/http.js';
 import { FeedCache } from '../src/server/feed-cache.js';
 import { encodeCursor } from '../src/server/request.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { serveApp, type ServedApp } from './helpers/app-server.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 
@@ -41,6 +42,7 @@ function rawRequestLine(port: number, line: string): Promise<string> {
 describe('hostile requests', () => {
   let database: TestDatabase;
   let app: App;
+  let served: ServedApp;
   let server: AppServer;
   let port: number;
 
@@ -48,12 +50,11 @@ describe('hostile requests', () => {
     database = await openTestDatabase();
     app = await openApp({ configDir: DEMO, database: database.handle });
     await ingestSources(ingestContext(app), app.config.sources);
-    server = createAppServer(app);
-    port = (await listen(server, 0, '127.0.0.1')).port;
+    served = await serveApp(app);
+    ({ server, port } = served);
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((done) => server.close(done));
+    await served.stop();
     await app.close();
     await database.close();
   });
@@ -128,8 +129,7 @@ describe('pages over many topics', () => {
     const topics = Array.from({ length: 300 }, (_, index) => `  - { slug: topic-${index}, title: "Topic ${index}", query: 'japan${index % 2 ? '' : ' AND defense'}' }`).join('\n');
     const configDir = writeConfigDir({ 'sources.yml': `sources:\n  - { id: jiji-press, url: "file://${DEMO}/../../seeds/jiji-press.atom.xml" }\n`, 'topics.yml': `topics:\n${topics}\n` });
     const app = await openApp({ configDir, database: database.handle });
-    const server = createAppServer(app);
-    const base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
+    const { server, base, stop } = await serveApp(app);
     try {
       await ingestSources(ingestContext(app, (slugs) => server.invalidateTopics(slugs)), app.config.sources);
       const first = await (await fetch(`${base}/`)).text();
@@ -139,8 +139,7 @@ describe('pages over many topics', () => {
       expect(await (await fetch(`${base}/`)).text()).toBe(first);
       expect(server.feedCache.renders).toBe(renders);
     } finally {
-      server.closeAllConnections();
-      await new Promise((done) => server.close(done));
+      await stop();
       await app.close();
       await database.close();
     }
