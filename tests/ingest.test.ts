@@ -157,15 +157,15 @@ describe(`ingest (${testEngine()})`, () => {
       writeFileSync(join(dir, 'flaky.xml'), '<html><body>Please log in</body></html>');
       const second = await ingestAll(app);
       expect(second.outcomes.find((outcome) => outcome.sourceId === 'flaky')).toMatchObject({ outcome: 'failed', error: 'not a feed: got an HTML page' });
-      writeFileSync(join(dir, 'flaky.xml'), '<rss version="2.0"><channel><title>cut off</title><item><title>half');
+      writeFileSync(join(dir, 'flaky.xml'), '{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "half');
       const third = await ingestAll(app);
-      expect(third.outcomes.find((outcome) => outcome.sourceId === 'flaky')?.error).toMatch(/^invalid RSS document: /);
+      expect(third.outcomes.find((outcome) => outcome.sourceId === 'flaky')?.error).toMatch(/^not a feed: invalid JSON/);
       expect(third.outcomes.find((outcome) => outcome.sourceId === 'good')?.outcome).toBe('ok');
 
       expect(await countOf(items)).toBe(2);
       const [flaky] = await app.database.db.select().from(sources).where(eq(sources.id, 'flaky'));
       expect(flaky).toMatchObject({ errorCount: 2, lastStatus: 'failed' });
-      expect(flaky!.lastError).toMatch(/^invalid RSS document/);
+      expect(flaky!.lastError).toMatch(/^not a feed: invalid JSON/);
     });
   });
 

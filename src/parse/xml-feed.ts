@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
-import { scanXml, type XmlOutline } from './xml-scan.js';
+import { reviseXml } from './xml-revise.js';
+import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
 
 /**
  * rss-parser makes a contentSnippet of every description and content by stripping HTML with lazy regular
@@ -24,6 +25,10 @@ const CUSTOM_FIELDS = {
     ['dc:subject', 'dcSubjects', { keepArray: true }],
     'dc:creator',
     'dc:date',
+    // Atom elements inside RSS items (.NET's SyndicationFeed writes a10:updated and a10:author), by namespace URI.
+    'atom:published',
+    'atom:updated',
+    ['atom:author', 'atomAuthor', { keepArray: true }],
     'dc:language',
     'id',
     'published',
@@ -84,7 +89,8 @@ function titleOf(nodes: unknown, isAtom: boolean): { title?: string; titleType: 
   // Atom 0.3 mode="base64", or an Atom 1.0 type that is neither text nor XML (RFC 4287 3.1.1.3: base64 then).
   const isBase64 = mode === 'base64' || (/\//.test(type) && !/^text\/|[+/]xml$/.test(type));
   if (isBase64 && text) return { title: Buffer.from(text, 'base64').toString('utf8'), titleType: /html/.test(type) ? 'html' : 'text' };
-  if (hasChildren || /xhtml/.test(type)) return { title: nodeText(node), titleType: 'text' };
+  // XHTML arrives as escaped markup (see xml-revise): HTML to read as such.
+  if (hasChildren || /xhtml/.test(type)) return { title: nodeText(node), titleType: 'html' };
   return { title: text, titleType: /html/.test(type) || mode === 'escaped' ? 'html' : defaultType };
 }
 
@@ -157,8 +163,6 @@ function tolerateBadAtomDates(parser: object): void {
   };
 }
 
-/** Deeper than any real feed; xml2js recurses per level, so a hostile document would blow the stack and the heap. */
-export const MAX_XML_DEPTH = 256;
 
 /** How much of the document sax is given at a time; between slices the event loop runs (the server answers). */
 const SLICE_CHARS = 64 * 1024;
@@ -209,7 +213,8 @@ function parseInSlices(parser: object): void {
 }
 
 /** RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. */
-export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
+export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
+  const text = reviseXml(original);
   const outline = scanXml(text, MAX_XML_DEPTH);
   const format = detectFormat(outline.root);
   if (outline.tooDeep) throw new FeedParseError(`invalid ${format.toUpperCase()} document: elements nested deeper than ${MAX_XML_DEPTH} levels`);
@@ -244,6 +249,8 @@ export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
       dates: [
         item.pubDate,
         item['dc:date'],
+        item['atom:published'],
+        item['atom:updated'],
         item.published,
         item.issued,
         item['dcterms:issued'],
@@ -255,7 +262,7 @@ export async function parseXmlFeed(text: string): Promise<ParsedFeed> {
       ]
         .map(textOf)
         .filter((date): date is string => !!date),
-      author: textOf(item['dc:creator']) ?? textOf(item.creator) ?? textOf(item.author),
+      author: textOf(item['dc:creator']) ?? textOf(item.creator) ?? textOf(item.author) ?? textOf((asArray(item.atomAuthor)[0] as Raw | undefined)?.['atom:name']),
       categories: categories(item),
       language: textOf(item['dc:language']) ?? textOf((item.attributes as Raw | undefined)?.['xml:lang']) ?? feedLanguage,
       imageUrl: image(item),

@@ -5,6 +5,9 @@
  * it replaces backtracked quadratically on inputs such as 48 KB of "<a ".
  */
 
+/** Deeper than any real feed; xml2js recurses per level, so a hostile document would blow the stack and the heap. */
+export const MAX_XML_DEPTH = 256;
+
 export interface XmlOutline {
   /** The first element's qualified name, as written ("rss", "rdf:RDF", "feed"), and its attributes. */
   root?: { name: string; attributes: Record<string, string> };

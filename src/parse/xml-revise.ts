@@ -1,0 +1,284 @@
+/**
+ * The namespace-aware, order-keeping layer between a feed document and rss-parser. rss-parser (through xml2js) knows
+ * element prefixes, not namespace URIs, reads an element's text apart from its child elements, and rejects a whole
+ * document for one bare "&". One linear pass over the document rewrites it into what rss-parser reads right:
+ *
+ * - every element and attribute is renamed by its namespace URI to the prefix rss-parser expects (a10:link bound
+ *   to Atom is atom:link in RSS and link in Atom; <r:rss> is rss; a default namespace re-declared on an element
+ *   counts like a prefix);
+ * - markup inside an element whose content is text (title, description, summary, content, …) becomes escaped text,
+ *   so "Rates <b>rise</b> again" reaches the HTML reader whole and in order;
+ * - a bare "&" becomes "&amp;", an HTML entity (&nbsp;, &eacute;) its character reference;
+ * - a stray end tag is dropped, an element left open is closed where its parent closes, and a document cut off
+ *   keeps the items that were complete.
+ *
+ * What stays strict: a document with a DTD is passed through untouched (so declared entities, billion laughs and
+ * XXE, are refused by the parser as before), and nothing is ever fetched or expanded.
+ */
+import { decodeHTML } from 'entities';
+import { MAX_XML_DEPTH } from './xml-scan.js';
+
+export const NAMESPACES = {
+  atom: 'http://www.w3.org/2005/Atom',
+  atom03: 'http://purl.org/atom/ns#',
+  rss10: 'http://purl.org/rss/1.0/',
+  rss09: 'http://my.netscape.com/rdf/simple/0.9/',
+  rdf: 'http://www.w3.org/1999/02/22-rdf-syntax-ns#',
+  dc: 'http://purl.org/dc/elements/1.1/',
+  dcterms: 'http://purl.org/dc/terms/',
+  content: 'http://purl.org/rss/1.0/modules/content/',
+  media: 'http://search.yahoo.com/mrss/',
+  itunes: 'http://www.itunes.com/dtds/podcast-1.0.dtd',
+  xml: 'http://www.w3.org/XML/1998/namespace',
+} as const;
+
+/** The prefix rss-parser's field names use for each namespace we read ('' for none). */
+const PREFIX_OF_URI = new Map<string, string>([
+  [NAMESPACES.dc, 'dc'],
+  [NAMESPACES.dcterms, 'dcterms'],
+  [NAMESPACES.content, 'content'],
+  [NAMESPACES.media, 'media'],
+  [NAMESPACES.itunes, 'itunes'],
+  [NAMESPACES.rdf, 'rdf'],
+  [NAMESPACES.rss10, ''],
+  [NAMESPACES.rss09, ''],
+  [NAMESPACES.xml, 'xml'],
+  // Other spellings publishers use for the same namespaces.
+  ['http://purl.org/dc/elements/1.0/', 'dc'],
+  ['http://www.itunes.com/DTDs/Podcast-1.0.dtd', 'itunes'],
+  ['http://search.yahoo.com/mrss', 'media'],
+]);
+
+/** Elements whose content Wirefeed reads as text or HTML, by "prefix:local" after renaming ("title" for none). */
+const TEXT_ELEMENTS = new Set([
+  'title', 'description', 'author', 'category', 'comments', 'subtitle', 'summary', 'content', 'rights', 'name', 'tagline',
+  'atom:title', 'atom:summary', 'atom:content', 'atom:subtitle', 'atom:rights', 'atom:name',
+  'content:encoded', 'dc:title', 'dc:description', 'dc:creator', 'dc:subject', 'dc:rights', 'dcterms:abstract',
+  'media:title', 'media:description', 'media:text', 'media:credit', 'media:keywords',
+  'itunes:summary', 'itunes:subtitle', 'itunes:author', 'itunes:keywords',
+]);
+
+/** What an item or entry is called after renaming: the units a truncated document is cut back to. */
+const ITEM_ELEMENTS = new Set(['item', 'entry']);
+
+const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
+
+interface Open {
+  /** The name written to the output. */
+  name: string;
+  /** Prefix -> URI in effect inside this element ('' is the default namespace); shared with the parent when the
+   *  element declares none, so deep nesting costs no copying. */
+  bindings: ReadonlyMap<string, string>;
+}
+
+const NO_BINDINGS: ReadonlyMap<string, string> = new Map();
+
+const isSpace = (char: string | undefined) => char === ' ' || char === '\t' || char === '\n' || char === '\r';
+
+/** Text with every "&" made valid XML: kept when it starts an XML reference, an HTML entity as its number, else escaped. */
+function repairAmpersands(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#[0-9]{1,7};|#x[0-9a-f]{1,6};|[a-z][a-z0-9]{1,31};)?/gi, (match, reference: string | undefined) => {
+    if (!reference) return '&amp;';
+    if (reference.startsWith('#') || XML_ENTITIES.has(reference.slice(0, -1))) return match;
+    const decoded = decodeHTML(match);
+    return decoded === match ? `&amp;${reference}` : [...decoded].map((char) => `&#${char.codePointAt(0)};`).join('');
+  });
+}
+
+/**
+ * Markup (and the text around it) inside a text element, as XML text whose value is that markup as HTML: what was
+ * escaped once in the XML is escaped once more, so "&lt;blink&gt;" stays the text "<blink>" in the HTML.
+ */
+const asHtmlText = (xml: string) => repairAmpersands(xml).replace(/[&<>]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : '&gt;'));
+
+/** A CDATA section inside mixed content: its literal text, as HTML text written as XML text. */
+const cdataAsHtmlText = (section: string) => asHtmlText(section.slice(9, section.endsWith(']]>') ? -3 : undefined).replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+
+/** name="value" pairs of a start tag's attribute text, or undefined when it does not read as attributes. */
+function readAttributes(text: string): Array<{ name: string; quote: string; value: string }> | undefined {
+  const attributes: Array<{ name: string; quote: string; value: string }> = [];
+  let i = 0;
+  for (;;) {
+    while (isSpace(text[i])) i++;
+    if (i >= text.length) return attributes;
+    const equals = text.indexOf('=', i);
+    if (equals < 0) return undefined;
+    const name = text.slice(i, equals).trim();
+    let open = equals + 1;
+    while (isSpace(text[open])) open++;
+    const quote = text[open];
+    if (!name || /[\s"'<>]/.test(name) || (quote !== '"' && quote !== "'")) return undefined;
+    const close = text.indexOf(quote, open + 1);
+    if (close < 0) return undefined;
+    attributes.push({ name, quote, value: text.slice(open + 1, close) });
+    i = close + 1;
+  }
+}
+
+/** The end of a start tag beginning at `start` ("<name"), honouring quoted values; -1 when it is not a tag. */
+function tagEnd(text: string, start: number): number {
+  for (let i = start; i < text.length; i++) {
+    const char = text[i];
+    if (char === '>') return i;
+    if (char === '<') return -1;
+    if (char === '"' || char === "'") {
+      const close = text.indexOf(char, i + 1);
+      if (close < 0) return -1;
+      i = close;
+    }
+  }
+  return -1;
+}
+
+const isNameStart = (char: string | undefined) => char !== undefined && /[A-Za-z_:\u00C0-\uFFFF]/.test(char);
+
+/**
+ * Rewrites a feed document as described above; returns it unchanged when it has a DTD or no root element. Linear in
+ * the document's size: each character is copied or looked at a bounded number of times.
+ */
+export function reviseXml(text: string): string {
+  if (/<!DOCTYPE[^>]*\[/i.test(text.slice(0, 4096)) || /<!ENTITY/i.test(text.slice(0, 65_536))) return text;
+  const out: string[] = [];
+  const stack: Open[] = [];
+  const prefixOfUri = new Map(PREFIX_OF_URI);
+  let isAtom = false;
+  let textDepth = -1; // stack depth of the text element being read, -1 when outside one
+  let textStart = -1; // out.length when that element's content began
+  let mixed = false; // whether markup has been met inside it: its text is then written as HTML text
+  let openItem: { start: number; depth: number } | undefined; // where the item being read began, in out and stack
+  let i = 0;
+
+  const bindingsNow = () => stack.at(-1)?.bindings ?? NO_BINDINGS;
+  const resolve = (qualified: string, bindings: ReadonlyMap<string, string>, isAttribute: boolean): string => {
+    const colon = qualified.indexOf(':');
+    const prefix = colon < 0 ? '' : qualified.slice(0, colon);
+    const local = colon < 0 ? qualified : qualified.slice(colon + 1);
+    if (prefix === 'xmlns' || qualified === 'xmlns') return qualified;
+    if (isAttribute && colon < 0) return qualified; // unprefixed attributes have no namespace
+    let uri = bindings.get(prefix);
+    if (prefix === 'xml') uri = NAMESPACES.xml;
+    if (uri === undefined) return qualified; // undeclared: as written
+    if (uri === NAMESPACES.atom || uri === NAMESPACES.atom03) return isAtom ? local : `atom:${local}`;
+    const canonical = prefixOfUri.get(uri);
+    if (canonical === undefined) return qualified;
+    return canonical ? `${canonical}:${local}` : local;
+  };
+
+  /** A tag inside a text element: from the first one on, the element's content is HTML written as text. */
+  const markupInText = (tag: string) => {
+    if (!mixed) {
+      mixed = true;
+      // What was written of this element so far was its text: write it again as HTML text.
+      for (let index = textStart; index < out.length; index++) {
+        const piece = out[index]!;
+        out[index] = piece.startsWith('<![CDATA[') ? cdataAsHtmlText(piece) : piece.startsWith('<!--') ? piece : asHtmlText(piece);
+      }
+    }
+    out.push(asHtmlText(tag));
+  };
+
+  while (i < text.length) {
+    const lt = text.indexOf('<', i);
+    const chunk = text.slice(i, lt < 0 ? text.length : lt);
+    if (chunk) out.push(mixed ? asHtmlText(chunk) : repairAmpersands(chunk));
+    if (lt < 0) break;
+    const next = text[lt + 1];
+    const copyUntil = (marker: string, from: number) => {
+      const end = text.indexOf(marker, from);
+      const stop = end < 0 ? text.length : end + marker.length;
+      out.push(text.slice(lt, stop));
+      i = stop;
+    };
+    if (text.startsWith('<!--', lt)) copyUntil('-->', lt + 4);
+    else if (text.startsWith('<![CDATA[', lt)) {
+      copyUntil(']]>', lt + 9);
+      if (mixed) out.push(cdataAsHtmlText(out.pop()!));
+    }
+    else if (next === '?') copyUntil('?>', lt + 2);
+    else if (next === '!') copyUntil('>', lt + 2);
+    else if (next === '/') {
+      const end = text.indexOf('>', lt);
+      if (end < 0) break; // a cut-off end tag: the rest is dropped below
+      const name = resolve(text.slice(lt + 2, end).trim(), bindingsNow(), false);
+      i = end + 1;
+      if (textDepth >= 0 && name !== stack[textDepth]!.name) {
+        markupInText(text.slice(lt, end + 1));
+        continue;
+      }
+      // Close up to the matching open element (closing what was left open inside it); a stray end tag is dropped.
+      const match = stack.findLastIndex((open) => open.name === name);
+      if (match < 0) continue;
+      while (stack.length > match) {
+        const closing = stack.pop()!;
+        out.push(`</${closing.name}>`);
+        if (stack.length === textDepth) {
+          textDepth = -1;
+          mixed = false;
+        }
+        if (ITEM_ELEMENTS.has(closing.name)) openItem = undefined;
+      }
+    } else if (isNameStart(next)) {
+      const end = tagEnd(text, lt + 1);
+      if (end < 0) {
+        out.push('&lt;'); // a "<" that starts no tag is text
+        i = lt + 1;
+        continue;
+      }
+      i = end + 1;
+      const selfClosing = text[end - 1] === '/';
+      const body = text.slice(lt + 1, selfClosing ? end - 1 : end);
+      let nameEnd = 0;
+      while (nameEnd < body.length && !isSpace(body[nameEnd])) nameEnd++;
+      const written = body.slice(0, nameEnd);
+      if (textDepth >= 0) {
+        markupInText(text.slice(lt, end + 1));
+        continue;
+      }
+      const attributes = readAttributes(body.slice(nameEnd));
+      const declared = (attributes ?? []).filter((attribute) => attribute.name === 'xmlns' || attribute.name.startsWith('xmlns:'));
+      let bindings = bindingsNow();
+      if (declared.length > 0) {
+        const own = new Map(bindings);
+        for (const attribute of declared) own.set(attribute.name === 'xmlns' ? '' : attribute.name.slice(6), attribute.value);
+        bindings = own;
+      }
+      if (stack.length === 0) {
+        const colon = written.indexOf(':');
+        const own = bindings.get(colon < 0 ? '' : written.slice(0, colon));
+        const local = written.slice(colon + 1);
+        isAtom = own === NAMESPACES.atom || own === NAMESPACES.atom03 || written === 'feed';
+        // An <rss> root in a namespace of its own (<r:rss xmlns:r="…">): that namespace is plain RSS.
+        if (local === 'rss' && own !== undefined) prefixOfUri.set(own, '');
+      }
+      const name = resolve(written, bindings, false);
+      const attributeText = attributes
+        ? attributes.map((attribute) => ` ${resolve(attribute.name, bindings, true)}=${attribute.quote}${repairAmpersands(attribute.value)}${attribute.quote}`).join('')
+        : body.slice(nameEnd);
+      if (!selfClosing && ITEM_ELEMENTS.has(name) && !openItem) openItem = { start: out.length, depth: stack.length };
+      out.push(`<${name}${attributeText}${selfClosing ? '/' : ''}>`);
+      if (!selfClosing) {
+        stack.push({ name, bindings });
+        if (stack.length > MAX_XML_DEPTH) return text; // refused as too deep by the parse that follows
+        if (TEXT_ELEMENTS.has(name) && !(isAtom && name === 'content' && attributes?.some((attribute) => attribute.name === 'src'))) {
+          textDepth = stack.length - 1;
+          textStart = out.length;
+        }
+      }
+    } else {
+      out.push('&lt;');
+      i = lt + 1;
+    }
+  }
+  if (stack.length > 0) {
+    // Cut off: an item left open is dropped whole (the complete ones before it stay); then what was open is closed.
+    if (openItem) {
+      out.length = openItem.start;
+      stack.length = openItem.depth;
+    } else if (textDepth >= 0) {
+      stack.length = textDepth + 1;
+    }
+    for (let level = stack.length - 1; level >= 0; level--) out.push(`</${stack[level]!.name}>`);
+  }
+  return out.join('');
+}

@@ -1,0 +1,115 @@
+/**
+ * Feeds as publishers really write them (tests/fixtures/feeds, written for these tests in the style of .NET's
+ * SyndicationFeed, a WordPress theme that prints HTML into RSS, an Atom feed with XHTML, RSS 1.0 under prefixes):
+ * text in document order, namespaces by URI rather than prefix, and leniency where it is safe.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normalizeItem, type NormalizedItem } from '../src/normalize/item.js';
+import { FeedParseError, parseFeed } from '../src/parse/index.js';
+import { reviseXml } from '../src/parse/xml-revise.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/feeds/${name}`, import.meta.url), 'utf8');
+
+async function read(document: string): Promise<{ title?: string; items: NormalizedItem[] }> {
+  const feed = await parseFeed(document);
+  const items = feed.items.map((item) => normalizeItem(item, feed, { feedUrl: 'https://feeds.example/feed', fetchedAt: new Date('2030-01-01T00:00:00Z'), shortUrlHosts: [] }));
+  return { title: feed.title, items };
+}
+
+describe('text in document order', () => {
+  it('reads unescaped inline HTML in an RSS description whole and in order', async () => {
+    const { items } = await read(fixture('wordpress-inline-html.rss.xml'));
+    expect(items[0]!.summary).toBe('Rates rise again in Japan today & the yen <firms>');
+    expect(items[0]!.contentHtml).toBe('<p>Rates <b>rise</b> again.</p>');
+  });
+
+  it('reads Atom XHTML titles and content in order, without a script\'s text, keeping escaped text as text', async () => {
+    const { title, items } = await read(fixture('atom-xhtml.atom.xml'));
+    expect(title).toContain('Japan');
+    expect(items[0]!.title).toBe('endbold');
+    expect(items[0]!.contentText).toBe('submitted by /u/x to /r/japan\n\nHistory of the <blink> tag');
+    expect(items[0]!.contentHtml).toContain('<a href="https://wire.example/u/x" rel="noopener noreferrer">/u/x</a>');
+  });
+
+  it('property: the text of a generated mixed-content element is its text nodes in document order', async () => {
+    const word = fc.stringMatching(/^[A-Za-z0-9]{1,8}$/);
+    const node = fc.tuple(fc.constantFrom('', 'b', 'i', 'em', 'span', 'a'), word);
+    await fc.assert(
+      fc.asyncProperty(fc.array(node, { minLength: 1, maxLength: 8 }), async (nodes) => {
+        const inner = nodes.map(([tag, text]) => (tag ? `<${tag}>${text}</${tag}>` : text)).join(' ');
+        const document = `<rss version="2.0"><channel><title>t</title><item><title>x</title><link>https://a.example/1</link><description>${inner}</description></item></channel></rss>`;
+        const { items } = await read(document);
+        expect(items[0]!.summary).toBe(nodes.map(([, text]) => text).join(' '));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('namespaces by URI', () => {
+  it('reads Atom bound to a10: inside RSS (.NET SyndicationFeed): the link, the author and the date', async () => {
+    const { items } = await read(fixture('dotnet-syndication.rss.xml'));
+    expect(items[0]).toMatchObject({
+      url: 'https://asia.nikkei.example/Politics/International-relations/Japan-US-defense-chiefs-reaffirm-command-coordination',
+      author: 'Kyodo',
+      publishedAt: new Date('2024-06-01T23:06:19Z'),
+      dateEstimated: false,
+    });
+  });
+
+  it('reads dc and content under other prefixes', async () => {
+    const { items } = await read(fixture('wordpress-inline-html.rss.xml'));
+    expect(items[0]!.author).toBe('Aiko Tanaka');
+  });
+
+  it('reads RSS 1.0 under a prefix with RDF as the default namespace, and an <rss> root in a namespace of its own', async () => {
+    const { items } = await read(fixture('namespaced-roots.rdf.xml'));
+    expect(items.map((item) => [item.title, item.url])).toEqual([['Japan, U.S. defense chiefs reaffirm command coordination', 'https://japantoday.example/category/politics/japan-us-defense']]);
+    const prefixed = `<r:rss xmlns:r="http://backend.userland.com/rss2" version="2.0"><r:channel><r:title>T</r:title><r:item><r:title>One</r:title><r:link>https://a.example/1</r:link></r:item></r:channel></r:rss>`;
+    expect((await read(prefixed)).items.map((item) => item.title)).toEqual(['One']);
+  });
+
+  it('reads an Atom link re-declaring the default namespace inside an RSS item', async () => {
+    const document = `<rss version="2.0"><channel><title>t</title><item><title>One</title><link xmlns="http://www.w3.org/2005/Atom" rel="alternate" href="https://a.example/one"/></item></channel></rss>`;
+    expect((await read(document)).items[0]!.url).toBe('https://a.example/one');
+  });
+});
+
+describe('lenient where it is safe', () => {
+  it('keeps a bare "&", and reads HTML entities without a DTD', async () => {
+    const { items } = await read(fixture('wordpress-inline-html.rss.xml'));
+    expect(items[0]!.title).toBe('Marks & Spencer results lift retail shares in Tokyo édition');
+  });
+
+  it('drops a stray end tag and keeps the items around it', async () => {
+    const { items } = await read(fixture('wordpress-inline-html.rss.xml'));
+    expect(items.map((item) => item.title)).toEqual(['Marks & Spencer results lift retail shares in Tokyo édition', 'BOJ keeps rates steady']);
+  });
+
+  it('keeps the complete items of a document cut off in its eleventh', async () => {
+    const item = (index: number) => `<item><title>Story ${index}</title><link>https://a.example/${index}</link><description>Body ${index}</description></item>`;
+    const whole = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>${Array.from({ length: 12 }, (_, index) => item(index + 1)).join('\n')}</channel></rss>`;
+    const cut = whole.slice(0, whole.indexOf('<title>Story 11</title>') + 20);
+    const { items } = await read(cut);
+    expect(items.map((entry) => entry.title)).toEqual(Array.from({ length: 10 }, (_, index) => `Story ${index + 1}`));
+    // Cut inside the first item: nothing half-read is kept.
+    expect((await read('<rss version="2.0"><channel><title>cut off</title><item><title>half')).items).toEqual([]);
+    expect((await read('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id><title>whole</title></entry><entry><title>ha')).items.map((entry) => entry.title)).toEqual(['whole']);
+  });
+
+  it('stays strict where safety needs it: declared entities (billion laughs, XXE) are refused', async () => {
+    const laughs = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><rss version="2.0"><channel><title>&b;</title></channel></rss>`;
+    const xxe = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>&x;</title></channel></rss>`;
+    for (const document of [laughs, xxe]) {
+      await expect(parseFeed(document)).rejects.toBeInstanceOf(FeedParseError);
+      expect(reviseXml(document)).toBe(document);
+    }
+  });
+
+  it('keeps every character of a well-formed document that needs no repair', () => {
+    const document = fixture('namespaced-roots.rdf.xml').replace(/<RDF xmlns="[^"]+"/, '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"').replace('</RDF>', '</rdf:RDF>').replace(/rss:/g, '').replace('xmlns:=', 'xmlns:rss=');
+    expect(reviseXml(document)).toBe(document);
+  });
+});
