@@ -113,3 +113,51 @@ describe('lenient where it is safe', () => {
     expect(reviseXml(document)).toBe(document);
   });
 });
+
+describe('the right link, guid and text', () => {
+  it('takes only an alternate link as the article, the HTML one of several; never self or enclosure', async () => {
+    const { items } = await read(fixture('github-releases.atom.xml'));
+    expect(items.map((item) => item.url)).toEqual(['https://github.example/wirefeed/wirefeed/releases/tag/v1.0.0', undefined]);
+  });
+
+  it.each([
+    ['<guid isPermaLink="false">207073</guid>', undefined],
+    ['<guid>207073</guid>', undefined],
+    ['<guid><p>abc123</p></guid>', undefined],
+    ['<guid isPermaLink="false">https://outlet.example/a/1</guid>', undefined],
+    ['<guid>https://outlet.example/a/1</guid>', 'https://outlet.example/a/1'],
+    ['<guid isPermaLink="true">https://outlet.example/a/1</guid>', 'https://outlet.example/a/1'],
+  ])('an item with only %s links to %s', async (guid, url) => {
+    const { items } = await read(`<rss version="2.0"><channel><title>t</title><item><title>x</title>${guid}</item></channel></rss>`);
+    expect(items[0]!.url).toBe(url);
+  });
+
+  it('decodes base64 text constructs that are text, and drops the ones that are not', async () => {
+    const { items } = await read(fixture('github-releases.atom.xml'));
+    expect(items[1]!.summary).toBe('Entry Content');
+    // The binary content (a JPEG's bytes) is dropped, never shown; the decoded summary stands in for it.
+    expect(items[1]!.contentHtml).toBe('Entry Content');
+    expect(items[1]!.contentText).toBe('Entry Content');
+  });
+
+  it('finds dates, authors, text and categories where podcast and Media RSS feeds put them', async () => {
+    const { items } = await read(fixture('podcast-itunes.rss.xml'));
+    expect(items.map((item) => ({ author: item.author, summary: item.summary, categories: item.categories, publishedAt: item.publishedAt.toISOString(), url: item.url }))).toEqual([
+      {
+        author: 'Yuki Sato',
+        summary: "Japan's defense minister and the U.S. secretary of defense met on the sidelines of the Shangri-La Dialogue.",
+        categories: ['japan', 'defense', 'alliance', 'singapore'],
+        publishedAt: '2024-06-02T01:00:00.000Z',
+        url: undefined,
+      },
+      { author: 'Kenji Ito', summary: 'Bank of Japan policy, explained.', categories: [], publishedAt: '2024-05-26T01:00:00.000Z', url: 'https://podcast.example/episodes/41' },
+    ]);
+  });
+
+  it('reads a JSON Feed whose version is "1.1", with author and authors both', async () => {
+    const feed = await parseFeed(JSON.stringify({ version: '1.1', title: 'Nippon Wire', items: [{ id: '1', title: 'x', authors: [{ name: 'A' }], author: { name: 'B' } }] }));
+    expect(feed.warnings).toEqual(['JSON Feed "version" is "1.1", not a https://jsonfeed.org/version/ URL; read as JSON Feed 1.1']);
+    expect(feed.items[0]!.author).toBe('A, B');
+    await expect(parseFeed(JSON.stringify({ version: '2', items: [] }))).rejects.toBeInstanceOf(FeedParseError);
+  });
+});

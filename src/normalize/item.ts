@@ -76,7 +76,8 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
   const item = storableItem(parsed);
   const base = documentBase(feed, context.feedUrl);
   const link = resolveHttpUrl(item.link, base);
-  const guidUrl = resolveHttpUrl(item.guid, base);
+  // A guid is a link only when it says so and is absolute: "207073" is not a page of the feed's site.
+  const guidUrl = item.guidIsLink ? resolveHttpUrl(item.guid) : undefined;
   const shortCandidates = [item.shortLink, item.guid, item.link]
     .map((candidate) => resolveHttpUrl(candidate, base))
     .filter((candidate): candidate is string => !!candidate && isShortUrl(candidate, context.shortUrlHosts));

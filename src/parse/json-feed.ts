@@ -15,21 +15,31 @@ export function parseJsonFeed(text: string): ParsedFeed {
     throw new FeedParseError('not a feed: JSON document is not an object');
   }
   const feed = document as Record<string, unknown>;
-  if (!str(feed.version)?.startsWith('https://jsonfeed.org/version/')) {
-    throw new FeedParseError('not a feed: JSON without a jsonfeed.org "version"');
+  const version = str(feed.version);
+  const warnings: string[] = [];
+  if (!version?.startsWith('https://jsonfeed.org/version/')) {
+    // "1.1" or "1" for the version URL: a publisher's slip, read as JSON Feed when the rest is one.
+    if (!/^1(\.\d+)?$/.test(version ?? '') || !Array.isArray(feed.items)) throw new FeedParseError('not a feed: JSON without a jsonfeed.org "version"');
+    warnings.push(`JSON Feed "version" is "${version}", not a https://jsonfeed.org/version/ URL; read as JSON Feed ${version}`);
   }
   if (!Array.isArray(feed.items)) throw new FeedParseError('JSON Feed has no "items" array');
   const feedLanguage = str(feed.language);
   const items = feed.items
     .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
     .map((item): ParsedItem => {
-      const authors = Array.isArray(item.authors) ? item.authors : item.author ? [item.author] : [];
-      const authorNames = authors
-        .map((author) => (typeof author === 'object' && author ? str((author as Record<string, unknown>).name) : undefined))
-        .filter((name): name is string => name !== undefined);
+      // 1.1's "authors" and 1.0's "author", both read (publishers write either, or both).
+      const authors = [...(Array.isArray(item.authors) ? item.authors : []), ...(item.author ? [item.author] : [])];
+      const authorNames = [
+        ...new Set(
+          authors
+            .map((author) => (typeof author === 'object' && author ? str((author as Record<string, unknown>).name) : undefined))
+            .filter((name): name is string => name !== undefined),
+        ),
+      ];
       const id = item.id === undefined || item.id === null ? undefined : String(item.id);
       return {
         guid: id,
+        guidIsLink: /^https?:\/\/\S+$/i.test(id ?? ''),
         link: str(item.url) ?? str(item.external_url),
         title: str(item.title),
         titleType: 'text',
@@ -43,5 +53,5 @@ export function parseJsonFeed(text: string): ParsedFeed {
         imageUrl: str(item.image) ?? str(item.banner_image),
       };
     });
-  return { format: 'json', title: str(feed.title), titleType: 'text', siteUrl: str(feed.home_page_url), language: feedLanguage, items };
+  return { format: 'json', title: str(feed.title), titleType: 'text', siteUrl: str(feed.home_page_url), language: feedLanguage, items, ...(warnings.length ? { warnings } : {}) };
 }

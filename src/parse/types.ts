@@ -14,10 +14,14 @@ export interface ParsedFeed {
   skipHours?: number[];
   skipDays?: string[];
   items: ParsedItem[];
+  /** What was read leniently (a document that bent a rule), for the log. */
+  warnings?: string[];
 }
 
 export interface ParsedItem {
   guid?: string;
+  /** The guid is the article's permanent link (RSS isPermaLink absent or true, and an absolute http(s) URL). */
+  guidIsLink?: boolean;
   /** The item's main (alternate) link. */
   link?: string;
   /** A short link the feed declares (atom:link rel="shortlink"). */

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
+import { escapeHtml } from '../model/escape.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 import { reviseXml } from './xml-revise.js';
 import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
@@ -18,6 +19,16 @@ const CUSTOM_FIELDS = {
   item: [
     // keepArray: rss-parser reduces a single node to its text, dropping the type/mode attributes we need.
     ['title', 'titleNode', { keepArray: true }],
+    ['guid', 'guidNode', { keepArray: true }],
+    ['content', 'contentNode', { keepArray: true }],
+    ['summary', 'summaryNode', { keepArray: true }],
+    'dc:description',
+    'media:description',
+    'itunes:summary',
+    'itunes:author',
+    'media:credit',
+    'itunes:keywords',
+    'media:keywords',
     ['$', 'attributes', { keepArray: true }],
     ['link', 'links', { keepArray: true }],
     ['atom:link', 'atomLinks', { keepArray: true }],
@@ -32,10 +43,11 @@ const CUSTOM_FIELDS = {
     'dc:language',
     'id',
     'published',
-    'updated',
+    // An entry that repeats these means its latest (feedparser reads the last one too).
+    ['updated', 'updatedNodes', { keepArray: true }],
     'issued',
-    'modified',
-    'created',
+    ['modified', 'modifiedNodes', { keepArray: true }],
+    ['created', 'createdNodes', { keepArray: true }],
     'dcterms:issued',
     'dcterms:modified',
     'dcterms:created',
@@ -111,27 +123,68 @@ function detectFormat(root: XmlOutline['root']): ParsedFeed['format'] {
   throw new FeedParseError(name ? `not a feed: unexpected root element <${name}>` : 'not a feed: no XML root element');
 }
 
+/**
+ * The article link: an RSS <link>, or an Atom link whose rel is alternate (or absent), the HTML one first when there
+ * are several. self, edit, replies, enclosure, related and via links never are the article.
+ */
 function links(item: Raw): { alternate?: string; short?: string } {
   let alternate: string | undefined;
+  let html: string | undefined;
   let short: string | undefined;
   for (const link of [...asArray(item.links), ...asArray(item.atomLinks)]) {
     if (typeof link === 'string') {
       alternate ??= link.trim() || undefined;
       continue;
     }
-    const { rel, href } = attributes(link) as { rel?: string; href?: string };
-    if (!href) continue;
-    if (rel === 'shortlink') short ??= href;
-    else if (!rel || rel === 'alternate') alternate ??= href;
+    const { rel = 'alternate', href, type } = attributes(link) as { rel?: string; href?: string; type?: string };
+    if (!href?.trim()) continue;
+    if (rel === 'shortlink') short ??= href.trim();
+    else if (rel === 'alternate') {
+      alternate ??= href.trim();
+      if (!type || /html/i.test(type)) html ??= href.trim();
+    }
   }
-  return { alternate: alternate ?? textOf(item.link), short };
+  return { alternate: html ?? alternate, short };
+}
+
+/** A guid is the article's link only when it says so (isPermaLink absent or true) and is an absolute http(s) URL. */
+function guidOf(item: Raw): { guid?: string; guidIsLink: boolean } {
+  const node = asArray(item.guidNode)[0];
+  const guid = textOf(node) ?? textOf(item.id) ?? textOf(item['rdf:about']);
+  const permaLink = String(attributes(node).isPermaLink ?? 'true').trim().toLowerCase() !== 'false';
+  return { guid, guidIsLink: node !== undefined && permaLink && /^https?:\/\/[^\s]+$/i.test(guid ?? '') };
+}
+
+/** The first text of these fields, in order of preference. */
+const firstText = (item: Raw, ...fields: string[]) => fields.map((field) => textOf(item[field])).find((text) => text !== undefined);
+
+const isBinaryType = (type: string) => /\//.test(type) && !/^text\/|[+/]xml$/i.test(type);
+
+/**
+ * An Atom text construct (content, summary): as the document wrote it, or, when Atom 0.3's mode="base64" or a
+ * type that is neither text nor XML says it is base64, decoded if it is text, dropped if not; never garbage.
+ */
+function textConstruct(node: unknown): { text?: string; isHtml: boolean } {
+  if (node === undefined) return { isHtml: false };
+  const { type = 'text', mode = '' } = attributes(node) as { type?: string; mode?: string };
+  const text = typeof node === 'string' ? node : textOf(node);
+  if (mode === 'base64' || isBinaryType(type)) {
+    const bytes = Buffer.from(text ?? '', 'base64');
+    const decoded = bytes.toString('utf8');
+    const readable = bytes.length > 0 && !decoded.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(decoded);
+    return readable ? { text: decoded, isHtml: /html/i.test(type) } : { isHtml: false };
+  }
+  return { text, isHtml: /html/i.test(type) || mode === 'escaped' };
 }
 
 function categories(item: Raw): string[] {
+  const keywords = (field: string) => (textOf(item[field]) ?? '').split(',').map((keyword) => keyword.trim());
   const names = [
     ...asArray(item.categories).map(textOf),
     ...asArray(item.atomCategories).map((category) => textOf(category) ?? (attributes(category).term as string | undefined)),
     ...asArray(item.dcSubjects).map(textOf),
+    ...keywords('itunes:keywords'),
+    ...keywords('media:keywords'),
   ];
   return [...new Set(names.filter((name): name is string => !!name))];
 }
@@ -158,7 +211,7 @@ function tolerateBadAtomDates(parser: object): void {
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       const { published, updated, ...rest } = entry;
-      return { ...parseItemAtom(rest), published: textOf(published), updated: textOf(updated) };
+      return { ...parseItemAtom(rest), published: textOf(published), updatedNodes: asArray(updated) };
     }
   };
 }
@@ -237,14 +290,22 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
   const items = (feed.items ?? []).map((item): ParsedItem => {
     const { alternate, short } = links(item);
     const isAtom = format === 'atom';
-    const content = textOf(item['content:encoded']) ?? (isAtom ? textOf(item.content) : undefined);
-    const summary = isAtom ? textOf(item.summary) : textOf(item.content);
+    const atomContent = isAtom ? textConstruct(asArray(item.contentNode)[0]) : undefined;
+    const atomSummary = isAtom ? textConstruct(asArray(item.summaryNode)[0]) : undefined;
+    const content = textOf(item['content:encoded']) ?? (atomContent?.isHtml ? atomContent.text : undefined);
+    // Plain-text Atom content is text; escaped for the HTML the rest of the pipeline reads.
+    const plainContent = atomContent && !atomContent.isHtml ? atomContent.text : undefined;
+    const summary = isAtom
+      ? (atomSummary?.text !== undefined && !atomSummary.isHtml ? escapeHtml(atomSummary.text) : atomSummary?.text)
+      : (textOf(item.content) ?? firstText(item, 'dc:description', 'media:description', 'itunes:summary'));
+    const { guid, guidIsLink } = guidOf(item);
     return {
-      guid: textOf(item.guid) ?? textOf(item.id) ?? textOf(item['rdf:about']),
+      guid,
+      guidIsLink,
       link: alternate,
       shortLink: short,
       ...titleOf(item.titleNode ?? item.title, isAtom),
-      contentHtml: content,
+      contentHtml: content ?? (plainContent !== undefined ? escapeHtml(plainContent) : undefined),
       summaryHtml: summary,
       dates: [
         item.pubDate,
@@ -254,15 +315,18 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
         item.published,
         item.issued,
         item['dcterms:issued'],
-        item.created,
+        asArray(item.createdNodes).at(-1),
         item['dcterms:created'],
-        item.updated,
-        item.modified,
+        asArray(item.updatedNodes).at(-1),
+        asArray(item.modifiedNodes).at(-1),
         item['dcterms:modified'],
       ]
         .map(textOf)
         .filter((date): date is string => !!date),
-      author: textOf(item['dc:creator']) ?? textOf(item.creator) ?? textOf(item.author) ?? textOf((asArray(item.atomAuthor)[0] as Raw | undefined)?.['atom:name']),
+      author:
+        firstText(item, 'dc:creator', 'creator', 'author') ??
+        textOf((asArray(item.atomAuthor)[0] as Raw | undefined)?.['atom:name']) ??
+        firstText(item, 'itunes:author', 'media:credit'),
       categories: categories(item),
       language: textOf(item['dc:language']) ?? textOf((item.attributes as Raw | undefined)?.['xml:lang']) ?? feedLanguage,
       imageUrl: image(item),

@@ -99,6 +99,7 @@ const NORMALIZE_SLICE = 50;
  * normalized is skipped and logged, never costing the others, and the event loop turns between slices.
  */
 async function normalizeDocument(feed: ParsedFeed, limits: DocumentLimits, source: Source, context: NormalizeContext): Promise<NormalizedItem[]> {
+  for (const warning of feed.warnings ?? []) log.warn({ source: source.id, warning }, 'feed read leniently');
   const { items, droppedItems, cutTexts } = limitDocument(feed.items, limits);
   if (droppedItems > 0) log.warn({ source: source.id, items: feed.items.length, kept: items.length }, 'document cut to fetch.maxItems items');
   if (cutTexts > 0) log.warn({ source: source.id, texts: cutTexts, chars: limits.maxItemChars }, 'item texts cut to fetch.maxItemSize');
