@@ -33,6 +33,7 @@ async function entriesOf(document: string): Promise<FeedEntry[]> {
       categories: normalized.categories,
       language: normalized.language ?? null,
       imageUrl: normalized.imageUrl ?? null,
+      enclosures: normalized.enclosures ?? [],
       sourceId: 'hostile',
       sourceTitle: 'Hostile <Wire>',
       alsoReportedBy: [{ sourceId: 'other', sourceTitle: '"><script>alert(1)</script>', title: normalized.title, url: 'https://other.example/a?x="><b>' }],

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ingestContext, openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { renderFeed } from '../src/server/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { recentStories } from '../src/store/stories.js';
 import { formatPreview, formatStories } from '../src/report.js';
@@ -71,6 +72,24 @@ describe(`ingest (${testEngine()})`, () => {
 
       const japanese = await topicEntries(app.database.db, 'nichibei', 50);
       expect(japanese.map((entry) => entry.language)).toEqual(['ja']);
+    });
+  });
+
+  it('stores a podcast\'s audio enclosure and republishes it in RSS, Atom and JSON Feed', async () => {
+    const podcast = resolve(import.meta.dirname, 'fixtures/feeds/podcast-itunes.rss.xml');
+    const dir = writeConfigDir({
+      'sources.yml': `sources:\n  - id: briefing\n    url: file://${podcast}\n`,
+      'topics.yml': "topics:\n  - { slug: briefing, title: Briefing, query: 'episode' }\n",
+    });
+    await withApp(dir, async (app) => {
+      expect(await ingestSources(ingestContext(app), app.config.sources)).toMatchObject({ ok: 1, itemsNew: 2 });
+      const entries = await topicEntries(app.database.db, 'briefing', 10);
+      const audio = { url: 'https://podcast.example/audio/42.mp3', type: 'audio/mpeg', length: 24986239 };
+      expect(entries.map((entry) => entry.enclosures)).toEqual([[audio], []]);
+      const input = { topic: app.config.topics[0]!, entries, baseUrl: 'https://feeds.example' };
+      expect(renderFeed('rss', input)).toContain('<enclosure url="https://podcast.example/audio/42.mp3" length="24986239" type="audio/mpeg"/>');
+      expect(renderFeed('atom', input)).toContain('<link rel="enclosure" type="audio/mpeg" length="24986239" href="https://podcast.example/audio/42.mp3"/>');
+      expect(JSON.parse(renderFeed('json', input)).items[0].attachments).toEqual([{ url: audio.url, mime_type: 'audio/mpeg', size_in_bytes: 24986239 }]);
     });
   });
 

@@ -26,6 +26,7 @@ const seedEntry: FeedEntry = {
   categories: ['Japan', 'Defense'],
   language: 'en',
   imageUrl: 'https://www.arabnews.com/sites/default/files/2024/06/kihara-austin.jpg',
+  enclosures: [],
   sourceId: 'arabnews-japan',
   sourceTitle: 'Arab News Japan',
   alsoReportedBy: [

@@ -29,11 +29,14 @@ export async function importPgliteFolder(dataDir: string, target: Sql): Promise<
       await tx`set local session_replication_role = replica`;
       for (const table of TABLES) {
         copied[table] = 0;
+        // The columns both stores have: columns added since take their defaults.
+        const { rows: oldColumns } = await old.query<{ name: string }>(`select column_name as name from information_schema.columns where table_name = '${table}'`);
+        const columns = oldColumns.map((column) => `"${column.name}"`).join(', ');
         for (let offset = 0; ; offset += PAGE) {
           const { rows } = await old.query<{ row: string }>(`select row_to_json(t)::text as row from ${table} t order by ctid limit ${PAGE} offset ${offset}`);
           if (rows.length === 0) break;
           const page = `[${rows.map((row) => row.row).join(',')}]`;
-          await tx.unsafe(`insert into ${table} select * from json_populate_recordset(null::${table}, $1::json)`, [page]);
+          await tx.unsafe(`insert into ${table} (${columns}) select ${columns} from json_populate_recordset(null::${table}, $1::json)`, [page]);
           copied[table] += rows.length;
         }
       }

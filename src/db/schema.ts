@@ -6,6 +6,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -99,6 +100,8 @@ export const items = pgTable(
       .default(sql`'{}'::text[]`),
     language: text('language'),
     imageUrl: text('image_url'),
+    /** Media attached to the item (podcast audio, video, documents): [{ url, type?, length? }]. */
+    enclosures: jsonb('enclosures').$type<Array<{ url: string; type?: string; length?: number }>>().notNull().default(sql`'[]'::jsonb`),
     /** MinHash signatures of the headline's words and of the text's word 3-grams (see src/dedup/fingerprint.ts). */
     titleSignature: integer('title_signature').array().notNull(),
     bodySignature: integer('body_signature').array().notNull(),

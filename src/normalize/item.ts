@@ -1,5 +1,5 @@
 import { stripXmlForbidden } from '../model/escape.js';
-import type { ParsedFeed, ParsedItem } from '../parse/index.js';
+import type { Enclosure, ParsedFeed, ParsedItem } from '../parse/index.js';
 import { resolveItemDate } from './date.js';
 import { excerpt, htmlToLine, htmlToText, plainTitle, sanitizeContent } from './html.js';
 import { guessLanguage, primaryLanguage } from './language.js';
@@ -21,9 +21,14 @@ export interface NormalizedItem {
   categories: string[];
   language?: string;
   imageUrl?: string;
+  /** Attached media with absolute http(s) URLs (none when absent). */
+  enclosures?: Enclosure[];
   publishedAt: Date;
   dateEstimated: boolean;
 }
+
+/** More than any real item carries; a feed listing hundreds per item is cut here. */
+const MAX_ENCLOSURES = 20;
 
 export interface NormalizeContext {
   /** URL the document was fetched from. */
@@ -61,6 +66,7 @@ function storableItem(item: ParsedItem): ParsedItem {
     categories: item.categories.map((category) => stripXmlForbidden(category)),
     language: clean(item.language),
     imageUrl: clean(item.imageUrl),
+    enclosures: item.enclosures?.map((enclosure) => ({ ...enclosure, url: stripXmlForbidden(enclosure.url), ...(enclosure.type ? { type: stripXmlForbidden(enclosure.type) } : {}) })),
   };
 }
 
@@ -108,6 +114,10 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
     categories: [...new Set(item.categories.map((category) => withoutBidi(htmlToLine(category))).filter(Boolean))],
     language: primaryLanguage(item.language) ?? guessLanguage(`${title}\n${contentText ?? summary ?? ''}`),
     imageUrl: resolveHttpUrl(item.imageUrl, contentBase),
+    enclosures: (item.enclosures ?? [])
+      .map((enclosure) => ({ ...enclosure, url: keptUrl(resolveHttpUrl(enclosure.url, contentBase)) }))
+      .filter((enclosure): enclosure is Enclosure => enclosure.url !== undefined)
+      .slice(0, MAX_ENCLOSURES),
     publishedAt: date,
     dateEstimated: estimated,
   };

@@ -51,6 +51,13 @@ export function parseJsonFeed(text: string): ParsedFeed {
         categories: Array.isArray(item.tags) ? item.tags.filter((tag): tag is string => typeof tag === 'string') : [],
         language: str(item.language) ?? feedLanguage,
         imageUrl: str(item.image) ?? str(item.banner_image),
+        enclosures: (Array.isArray(item.attachments) ? item.attachments : [])
+          .filter((attachment): attachment is Record<string, unknown> => typeof attachment === 'object' && attachment !== null && !!str(attachment.url))
+          .map((attachment) => ({
+            url: str(attachment.url)!,
+            ...(str(attachment.mime_type) ? { type: str(attachment.mime_type) } : {}),
+            ...(Number.isSafeInteger(attachment.size_in_bytes) && (attachment.size_in_bytes as number) > 0 ? { length: attachment.size_in_bytes as number } : {}),
+          })),
       };
     });
   return { format: 'json', title: str(feed.title), titleType: 'text', siteUrl: str(feed.home_page_url), language: feedLanguage, items, ...(warnings.length ? { warnings } : {}) };

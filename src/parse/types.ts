@@ -41,6 +41,15 @@ export interface ParsedItem {
   categories: string[];
   language?: string;
   imageUrl?: string;
+  /** Attached media as written: RSS <enclosure>, Atom rel="enclosure" links, Media RSS audio and video, JSON attachments. */
+  enclosures?: Enclosure[];
+}
+
+export interface Enclosure {
+  url: string;
+  type?: string;
+  /** Size in bytes, when the feed says. */
+  length?: number;
 }
 
 export class FeedParseError extends Error {

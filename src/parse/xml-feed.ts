@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
 import { escapeHtml } from '../model/escape.js';
-import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
+import { FeedParseError, type Enclosure, type ParsedFeed, type ParsedItem } from './types.js';
 import { reviseXml } from './xml-revise.js';
 import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
 
@@ -56,6 +56,7 @@ const CUSTOM_FIELDS = {
     ['media:content', 'mediaContent', { keepArray: true }],
     ['media:thumbnail', 'mediaThumbnail', { keepArray: true }],
     'enclosure',
+    ['enclosure', 'enclosureNodes', { keepArray: true }],
   ],
 };
 
@@ -187,6 +188,30 @@ function categories(item: Raw): string[] {
     ...keywords('media:keywords'),
   ];
   return [...new Set(names.filter((name): name is string => !!name))];
+}
+
+/** Every attached medium: RSS enclosures, Atom enclosure links (also inside RSS), Media RSS audio and video. */
+function enclosures(item: Raw): Enclosure[] {
+  const found = new Map<string, Enclosure>();
+  const add = (url: unknown, type: unknown, length: unknown) => {
+    const href = typeof url === 'string' ? url.trim() : '';
+    if (!href || found.has(href)) return;
+    const size = Number(length);
+    found.set(href, { url: href, ...(typeof type === 'string' && type.trim() ? { type: type.trim() } : {}), ...(Number.isSafeInteger(size) && size > 0 ? { length: size } : {}) });
+  };
+  for (const node of asArray(item.enclosureNodes)) {
+    const { url, type, length } = attributes(node);
+    add(url, type, length);
+  }
+  for (const link of [...asArray(item.links), ...asArray(item.atomLinks)]) {
+    const { rel, href, type, length } = attributes(link);
+    if (rel === 'enclosure') add(href, type, length);
+  }
+  for (const media of asArray(item.mediaContent)) {
+    const { url, medium, type, fileSize } = attributes(media) as Record<string, string | undefined>;
+    if (medium === 'audio' || medium === 'video' || /^(audio|video)\//.test(type ?? '')) add(url, type, fileSize);
+  }
+  return [...found.values()];
 }
 
 function image(item: Raw): string | undefined {
@@ -330,6 +355,7 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
       categories: categories(item),
       language: textOf(item['dc:language']) ?? textOf((item.attributes as Raw | undefined)?.['xml:lang']) ?? feedLanguage,
       imageUrl: image(item),
+      enclosures: enclosures(item),
     };
   });
   const updated = ['lastBuildDate', 'updated', 'modified', 'dc:date', 'dcterms:modified', 'pubDate', 'dcterms:issued', 'dcterms:created']

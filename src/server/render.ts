@@ -73,6 +73,16 @@ function imageType(url: string): string {
   return (extension && IMAGE_TYPES[extension]) || 'image/jpeg';
 }
 
+/**
+ * RSS 2.0 allows one enclosure per item: the first medium that is not an image (a podcast's audio), else the first
+ * image. Atom and JSON Feed carry them all.
+ */
+function rssEnclosure(entry: FeedEntry) {
+  const chosen = entry.enclosures.find((enclosure) => !enclosure.type?.startsWith('image/')) ?? entry.enclosures[0];
+  if (chosen) return el('enclosure', { url: chosen.url, length: chosen.length ?? 0, type: chosen.type ?? 'application/octet-stream' });
+  return entry.imageUrl ? el('enclosure', { url: entry.imageUrl, length: 0, type: imageType(entry.imageUrl) }) : undefined;
+}
+
 const ATOM_NS = 'http://www.w3.org/2005/Atom';
 const description = (topic: Topic) => topic.description ?? `Wirefeed topic: ${topic.query}`;
 const pageLinks = (page: RenderInput['page']) => (page ? [['first', page.first], ...(page.next ? [['next', page.next]] : [])] : []);
@@ -97,7 +107,7 @@ function renderRss(input: RenderInput): string {
       el('content:encoded', {}, entryHtml(entry)),
       el('dc:creator', {}, escapeHtmlAmbiguous(entry.author ?? entry.sourceTitle ?? entry.sourceId)),
       entry.categories.map((name) => el('category', {}, escapeHtmlAmbiguous(name))),
-      entry.imageUrl && el('enclosure', { url: entry.imageUrl, length: 0, type: imageType(entry.imageUrl) }),
+      rssEnclosure(entry),
     );
   });
   const channel = el(
@@ -131,7 +141,8 @@ function renderAtom(input: RenderInput): string {
       text('title', entry.title),
       el('id', {}, storyUrn(entry.storyId)),
       el('link', { rel: 'alternate', type: 'text/html', href: entryLink(entry, input) }),
-      entry.imageUrl && el('link', { rel: 'enclosure', type: imageType(entry.imageUrl), href: entry.imageUrl }),
+      entry.enclosures.map((enclosure) => el('link', { rel: 'enclosure', type: enclosure.type, length: enclosure.length, href: enclosure.url })),
+      entry.imageUrl && !entry.enclosures.some((enclosure) => enclosure.url === entry.imageUrl) && el('link', { rel: 'enclosure', type: imageType(entry.imageUrl), href: entry.imageUrl }),
       el('published', {}, entry.publishedAt.toISOString()),
       el('updated', {}, entryUpdated(entry).toISOString()),
       el('author', {}, el('name', {}, entry.author ?? entry.sourceTitle ?? entry.sourceId)),
@@ -176,6 +187,9 @@ function renderJsonFeed(input: RenderInput): string {
       ...(entryHtml(entry) ? { content_html: entryHtml(entry) } : { content_text: summaryOf(entry) ?? entry.title }),
       ...(summaryOf(entry) ? { summary: summaryOf(entry) } : {}),
       ...(entry.imageUrl ? { image: entry.imageUrl } : {}),
+      ...(entry.enclosures.length
+        ? { attachments: entry.enclosures.map((enclosure) => ({ url: enclosure.url, mime_type: enclosure.type ?? 'application/octet-stream', ...(enclosure.length ? { size_in_bytes: enclosure.length } : {}) })) }
+        : {}),
       date_published: entry.publishedAt.toISOString(),
       date_modified: (entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt).toISOString(),
       ...(entry.author || entry.sourceTitle ? { authors: [{ name: entry.author ?? entry.sourceTitle }] } : {}),

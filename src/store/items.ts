@@ -112,6 +112,7 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
     categories: item.categories,
     language: item.language ?? null,
     imageUrl: item.imageUrl ?? null,
+    enclosures: item.enclosures ?? [],
     contentHash: entry.hash,
     titleSignature: print.titleSignature,
     bodySignature: print.bodySignature,

@@ -168,6 +168,7 @@ export interface FeedEntry {
   categories: string[];
   language: string | null;
   imageUrl: string | null;
+  enclosures: Array<{ url: string; type?: string; length?: number }>;
   sourceId: string;
   sourceTitle: string | null;
   /** The story's other versions, earliest first ("Also reported by"). */
@@ -218,6 +219,7 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
       categories: items.categories,
       language: items.language,
       imageUrl: items.imageUrl,
+      enclosures: items.enclosures,
       sourceId: items.sourceId,
       sourceTitle: sources.title,
     })

@@ -50,7 +50,7 @@ const RSS_SCHEMA: Record<string, string[]> = {
 };
 const ATOM_SCHEMA: Record<string, string[]> = {
   feed: ['xmlns'], id: [], title: ['type'], subtitle: ['type'], updated: [], generator: [], rights: ['type'],
-  link: ['rel', 'type', 'href'], entry: [], published: [], author: [], name: [], category: ['term', 'label'],
+  link: ['rel', 'type', 'href', 'length'], entry: [], published: [], author: [], name: [], category: ['term', 'label'],
   summary: ['type'], content: ['type'],
 };
 

@@ -1,0 +1,1 @@
+ALTER TABLE "items" ADD COLUMN "enclosures" jsonb DEFAULT '[]'::jsonb NOT NULL;
