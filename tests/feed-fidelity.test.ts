@@ -154,6 +154,13 @@ describe('the right link, guid and text', () => {
     ]);
   });
 
+  it('resolves relative links against an entry\'s own xml:base, inside the document\'s', async () => {
+    const document = `<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/"><title>t</title>
+      <entry xml:base="/2024/06/"><id>1</id><title>One</title><link href="kihara-austin.html"/><updated>2024-06-02T00:00:00Z</updated></entry>
+      <entry><id>2</id><title>Two</title><link href="about.html"/><updated>2024-06-02T00:00:00Z</updated></entry></feed>`;
+    expect((await read(document)).items.map((item) => item.url)).toEqual(['https://blog.example/2024/06/kihara-austin.html', 'https://blog.example/about.html']);
+  });
+
   it('reads a JSON Feed whose version is "1.1", with author and authors both', async () => {
     const feed = await parseFeed(JSON.stringify({ version: '1.1', title: 'Nippon Wire', items: [{ id: '1', title: 'x', authors: [{ name: 'A' }], author: { name: 'B' } }] }));
     expect(feed.warnings).toEqual(['JSON Feed "version" is "1.1", not a https://jsonfeed.org/version/ URL; read as JSON Feed 1.1']);

@@ -80,7 +80,8 @@ export function documentBase(feed: ParsedFeed, feedUrl: string): string | undefi
 
 export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: NormalizeContext): NormalizedItem {
   const item = storableItem(parsed);
-  const base = documentBase(feed, context.feedUrl);
+  const documentUrl = documentBase(feed, context.feedUrl);
+  const base = resolveHttpUrl(item.baseUrl, documentUrl) ?? documentUrl;
   const link = resolveHttpUrl(item.link, base);
   // A guid is a link only when it says so and is absolute: "207073" is not a page of the feed's site.
   const guidUrl = item.guidIsLink ? resolveHttpUrl(item.guid) : undefined;

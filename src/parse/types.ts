@@ -41,6 +41,8 @@ export interface ParsedItem {
   categories: string[];
   language?: string;
   imageUrl?: string;
+  /** The entry's own xml:base, resolved against the document's. */
+  baseUrl?: string;
   /** Attached media as written: RSS <enclosure>, Atom rel="enclosure" links, Media RSS audio and video, JSON attachments. */
   enclosures?: Enclosure[];
 }

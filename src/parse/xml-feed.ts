@@ -354,6 +354,7 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
         firstText(item, 'itunes:author', 'media:credit'),
       categories: categories(item),
       language: textOf(item['dc:language']) ?? textOf((item.attributes as Raw | undefined)?.['xml:lang']) ?? feedLanguage,
+      baseUrl: textOf((item.attributes as Raw | undefined)?.['xml:base']),
       imageUrl: image(item),
       enclosures: enclosures(item),
     };
