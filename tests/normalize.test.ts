@@ -3,6 +3,7 @@ import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
 import { htmlToText, sanitizeContent } from '../src/normalize/html.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
 import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
+import { authorName } from '../src/normalize/item.js';
 
 describe('parseFeedDate', () => {
   it.each([
@@ -135,4 +136,14 @@ describe('language', () => {
     ['美日防长在新加坡会谈', 'zh'],
     ['Japan, U.S. defense chiefs meet', 'und-Latn'],
   ])('guessLanguage(%j) = %j', (text, expected) => expect(guessLanguage(text)).toBe(expected));
+});
+
+describe('authorName', () => {
+  it.each([
+    ['jiji@example.com (JIJI Press)', 'JIJI Press'],
+    ['JIJI Press <jiji@example.com>', 'JIJI Press'],
+    ['JIJI Press', 'JIJI Press'],
+    ['Reporting by Kaori Kaneko (Reuters)', 'Reporting by Kaori Kaneko (Reuters)'],
+    ['editor@example.com', 'editor@example.com'],
+  ])('%s -> %s', (written, name) => expect(authorName(written)).toBe(name));
 });

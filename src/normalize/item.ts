@@ -44,6 +44,14 @@ export const MAX_URL_LENGTH = 2_000;
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 
 const withoutBidi = (text: string) => text.replace(BIDI_CONTROLS, '');
+/** A person's name from the forms RSS puts in <author>: "jiji@example.com (JIJI Press)", "JIJI Press <jiji@example.com>". */
+export function authorName(author: string): string {
+  const parenthesized = /^\S+@\S+\s*\(([^()]+)\)$/.exec(author);
+  if (parenthesized) return parenthesized[1]!.trim();
+  const angled = /^([^<>]+?)\s*<\S+@\S+>$/.exec(author);
+  return angled ? angled[1]!.trim() : author;
+}
+
 const keptUrl = (url: string | undefined) => (url && url.length <= MAX_URL_LENGTH ? url : undefined);
 
 /**
@@ -111,7 +119,7 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
     summary: summary || undefined,
     contentHtml: contentHtml || summaryHtml || undefined,
     contentText: contentText || summaryText || undefined,
-    author: item.author ? withoutBidi(htmlToLine(item.author)) || undefined : undefined,
+    author: item.author ? authorName(withoutBidi(htmlToLine(item.author))) || undefined : undefined,
     categories: [...new Set(item.categories.map((category) => withoutBidi(htmlToLine(category))).filter(Boolean))],
     language: primaryLanguage(item.language) ?? guessLanguage(`${title}\n${contentText ?? summary ?? ''}`),
     imageUrl: resolveHttpUrl(item.imageUrl, contentBase),

@@ -23,6 +23,9 @@ const CUSTOM_FIELDS = {
     ['content', 'contentNode', { keepArray: true }],
     ['summary', 'summaryNode', { keepArray: true }],
     'dc:description',
+    'xhtml:body',
+    'body',
+    'fullitem',
     'media:description',
     'itunes:summary',
     'itunes:author',
@@ -317,7 +320,7 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
     const isAtom = format === 'atom';
     const atomContent = isAtom ? textConstruct(asArray(item.contentNode)[0]) : undefined;
     const atomSummary = isAtom ? textConstruct(asArray(item.summaryNode)[0]) : undefined;
-    const content = textOf(item['content:encoded']) ?? (atomContent?.isHtml ? atomContent.text : undefined);
+    const content = firstText(item, 'content:encoded', 'xhtml:body', 'body', 'fullitem') ?? (atomContent?.isHtml ? atomContent.text : undefined);
     // Plain-text Atom content is text; escaped for the HTML the rest of the pipeline reads.
     const plainContent = atomContent && !atomContent.isHtml ? atomContent.text : undefined;
     const summary = isAtom

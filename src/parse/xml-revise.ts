@@ -29,6 +29,7 @@ export const NAMESPACES = {
   content: 'http://purl.org/rss/1.0/modules/content/',
   media: 'http://search.yahoo.com/mrss/',
   itunes: 'http://www.itunes.com/dtds/podcast-1.0.dtd',
+  xhtml: 'http://www.w3.org/1999/xhtml',
   xml: 'http://www.w3.org/XML/1998/namespace',
 } as const;
 
@@ -43,20 +44,26 @@ const PREFIX_OF_URI = new Map<string, string>([
   [NAMESPACES.rss10, ''],
   [NAMESPACES.rss09, ''],
   [NAMESPACES.xml, 'xml'],
+  [NAMESPACES.xhtml, 'xhtml'],
   // Other spellings publishers use for the same namespaces.
   ['http://purl.org/dc/elements/1.0/', 'dc'],
   ['http://www.itunes.com/DTDs/Podcast-1.0.dtd', 'itunes'],
   ['http://search.yahoo.com/mrss', 'media'],
 ]);
 
-/** Elements whose content Wirefeed reads as text or HTML, by "prefix:local" after renaming ("title" for none). */
-const TEXT_ELEMENTS = new Set([
-  'title', 'description', 'author', 'category', 'comments', 'subtitle', 'summary', 'content', 'rights', 'name', 'tagline',
-  'atom:title', 'atom:summary', 'atom:content', 'atom:subtitle', 'atom:rights', 'atom:name',
+/** Elements whose content Wirefeed reads as text or HTML, by "prefix:local" after renaming, in any document. */
+const NAMESPACED_TEXT_ELEMENTS = [
   'content:encoded', 'dc:title', 'dc:description', 'dc:creator', 'dc:subject', 'dc:rights', 'dcterms:abstract',
   'media:title', 'media:description', 'media:text', 'media:credit', 'media:keywords',
-  'itunes:summary', 'itunes:subtitle', 'itunes:author', 'itunes:keywords',
+  'itunes:summary', 'itunes:subtitle', 'itunes:author', 'itunes:keywords', 'xhtml:body',
+];
+/** RSS and RDF text elements (Atom's inside RSS are atom:…); an XHTML <body> or Netscape's <fullitem> is full text. */
+const RSS_TEXT_ELEMENTS = new Set([
+  ...NAMESPACED_TEXT_ELEMENTS, 'title', 'description', 'author', 'category', 'comments', 'body', 'fullitem',
+  'atom:title', 'atom:summary', 'atom:content', 'atom:subtitle', 'atom:rights', 'atom:name',
 ]);
+/** Atom text constructs (an Atom <author> holds elements, its <name> text). */
+const ATOM_TEXT_ELEMENTS = new Set([...NAMESPACED_TEXT_ELEMENTS, 'title', 'subtitle', 'summary', 'content', 'rights', 'name', 'tagline', 'info', 'copyright']);
 
 /** What an item or entry is called after renaming: the units a truncated document is cut back to. */
 const ITEM_ELEMENTS = new Set(['item', 'entry']);
@@ -260,7 +267,7 @@ export function reviseXml(text: string): string {
       if (!selfClosing) {
         stack.push({ name, bindings });
         if (stack.length > MAX_XML_DEPTH) return text; // refused as too deep by the parse that follows
-        if (TEXT_ELEMENTS.has(name) && !(isAtom && name === 'content' && attributes?.some((attribute) => attribute.name === 'src'))) {
+        if ((isAtom ? ATOM_TEXT_ELEMENTS : RSS_TEXT_ELEMENTS).has(name) && !(isAtom && name === 'content' && attributes?.some((attribute) => attribute.name === 'src'))) {
           textDepth = stack.length - 1;
           textStart = out.length;
         }
