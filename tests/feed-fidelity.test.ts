@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeFeedBody } from '../src/fetch/decode.js';
 import { normalizeItem, type NormalizedItem } from '../src/normalize/item.js';
 import { FeedParseError, parseFeed } from '../src/parse/index.js';
 import { reviseXml } from '../src/parse/xml-revise.js';
@@ -166,5 +167,24 @@ describe('the right link, guid and text', () => {
     expect(feed.warnings).toEqual(['JSON Feed "version" is "1.1", not a https://jsonfeed.org/version/ URL; read as JSON Feed 1.1']);
     expect(feed.items[0]!.author).toBe('A, B');
     await expect(parseFeed(JSON.stringify({ version: '2', items: [] }))).rejects.toBeInstanceOf(FeedParseError);
+  });
+});
+
+describe('publishers as they write', () => {
+  it.each([
+    ['youtube-channel.atom.xml', { title: 'Japan, U.S. defense chiefs meet in Singapore', url: 'https://www.youtube.example/watch?v=kihara-austin', author: 'Nippon Wire TV', summary: 'Kihara and Austin agreed to boost the joint presence of Japan and the United States.', imageUrl: 'https://i.ytimg.example/vi/kihara-austin/hqdefault.jpg' }],
+    ['google-news.rss.xml', { title: 'Japan, U.S. defense chiefs reaffirm command coordination - Arab News', summary: 'Japan, U.S. defense chiefs reaffirm command coordination Arab News\n\nKihara, Austin agree to strengthen command and control The Japan Times' }],
+    ['blogger.atom.xml', { title: 'Marines & the Guam move: what changes in Okinawa', url: 'https://okinawa-notes.blogspot.example/2024/06/marines-guam.html', author: 'Mika', categories: ['defense', 'Okinawa'] }],
+    ['medium.rss.xml', { url: 'https://medium.example/indo-pacific-desk/kihara-austin-command-and-control-9f1c2a?source=rss----abc123---4', author: 'Hiro Nakamura', categories: ['japan', 'us-military'], contentHtml: '<h3>Command and control</h3><p>Japan plans a joint operations command by the end of fiscal 2024.</p>' }],
+  ])('%s', async (file, expected) => {
+    const { items } = await read(fixture(file));
+    expect(items[0]).toMatchObject(expected);
+  });
+
+  it('a Japanese outlet in Shift_JIS: decoded, then read in order', async () => {
+    const bytes = readFileSync(new URL('./fixtures/encodings/shift_jis-declared.xml', import.meta.url));
+    const { items } = await read(decodeFeedBody(bytes).text);
+    // Whitespace in a title, the ideographic space included, is one space.
+    expect(items[0]).toMatchObject({ title: '日米防衛相が会談 指揮統制の連携強化で一致', summary: '木原稔防衛相とオースティン米国防長官は２日、シンガポールで会談した。', language: 'ja' });
   });
 });

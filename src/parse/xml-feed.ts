@@ -57,6 +57,8 @@ const CUSTOM_FIELDS = {
     'summary',
     'author',
     ['media:content', 'mediaContent', { keepArray: true }],
+    // YouTube and others put the media, its thumbnail and its description in a <media:group>.
+    ['media:group', 'mediaGroup', { keepArray: true }],
     ['media:thumbnail', 'mediaThumbnail', { keepArray: true }],
     'enclosure',
     ['enclosure', 'enclosureNodes', { keepArray: true }],
@@ -220,7 +222,7 @@ function enclosures(item: Raw): Enclosure[] {
 function image(item: Raw): string | undefined {
   for (const media of [...asArray(item.mediaContent), ...asArray(item.mediaThumbnail)]) {
     const { url, medium, type } = attributes(media) as { url?: string; medium?: string; type?: string };
-    if (url && (medium === 'image' || type?.startsWith('image/') || !medium)) return url;
+    if (url && (medium === 'image' || type?.startsWith('image/') || (!medium && !type))) return url;
   }
   const enclosure = item.enclosure as { url?: string; type?: string } | undefined;
   return enclosure?.type?.startsWith('image/') ? enclosure.url : undefined;
@@ -326,6 +328,7 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
     const summary = isAtom
       ? (atomSummary?.text !== undefined && !atomSummary.isHtml ? escapeHtml(atomSummary.text) : atomSummary?.text)
       : (textOf(item.content) ?? firstText(item, 'dc:description', 'media:description', 'itunes:summary'));
+    const group = (asArray(item.mediaGroup)[0] ?? {}) as Raw;
     const { guid, guidIsLink } = guidOf(item);
     return {
       guid,
@@ -334,7 +337,7 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
       shortLink: short,
       ...titleOf(item.titleNode ?? item.title, isAtom),
       contentHtml: content ?? (plainContent !== undefined ? escapeHtml(plainContent) : undefined),
-      summaryHtml: summary,
+      summaryHtml: summary ?? (firstText(group, 'media:description') !== undefined ? escapeHtml(firstText(group, 'media:description')!) : undefined),
       dates: [
         item.pubDate,
         item['dc:date'],
@@ -358,7 +361,7 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
       categories: categories(item),
       language: textOf(item['dc:language']) ?? textOf((item.attributes as Raw | undefined)?.['xml:lang']) ?? feedLanguage,
       baseUrl: textOf((item.attributes as Raw | undefined)?.['xml:base']),
-      imageUrl: image(item),
+      imageUrl: image(item) ?? image({ mediaContent: group['media:content'], mediaThumbnail: group['media:thumbnail'] }),
       enclosures: enclosures(item),
     };
   });

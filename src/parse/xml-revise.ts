@@ -65,6 +65,12 @@ const RSS_TEXT_ELEMENTS = new Set([
 /** Atom text constructs (an Atom <author> holds elements, its <name> text). */
 const ATOM_TEXT_ELEMENTS = new Set([...NAMESPACED_TEXT_ELEMENTS, 'title', 'subtitle', 'summary', 'content', 'rights', 'name', 'tagline', 'info', 'copyright']);
 
+/**
+ * Microsoft's Channel Definition Format (1997), which feedparser still reads: <CHANNEL> and <ITEM> with HREF and
+ * LASTMOD attributes and an <ABSTRACT>. It is read as the RSS it maps to.
+ */
+const CDF_NAMES: Record<string, string> = { channel: 'channel', item: 'item', title: 'title', abstract: 'description' };
+
 /** What an item or entry is called after renaming: the units a truncated document is cut back to. */
 const ITEM_ELEMENTS = new Set(['item', 'entry']);
 
@@ -150,6 +156,8 @@ export function reviseXml(text: string): string {
   const stack: Open[] = [];
   const prefixOfUri = new Map(PREFIX_OF_URI);
   let isAtom = false;
+  let isCdf = false;
+  const cdfName = (written: string) => CDF_NAMES[written.toLowerCase()] ?? written.toLowerCase();
   let textDepth = -1; // stack depth of the text element being read, -1 when outside one
   let textStart = -1; // out.length when that element's content began
   let mixed = false; // whether markup has been met inside it: its text is then written as HTML text
@@ -207,7 +215,8 @@ export function reviseXml(text: string): string {
     else if (next === '/') {
       const end = text.indexOf('>', lt);
       if (end < 0) break; // a cut-off end tag: the rest is dropped below
-      const name = resolve(text.slice(lt + 2, end).trim(), bindingsNow(), false);
+      const writtenEnd = text.slice(lt + 2, end).trim();
+      const name = isCdf ? cdfName(writtenEnd) : resolve(writtenEnd, bindingsNow(), false);
       i = end + 1;
       if (textDepth >= 0 && name !== stack[textDepth]!.name) {
         markupInText(text.slice(lt, end + 1));
@@ -257,12 +266,24 @@ export function reviseXml(text: string): string {
         isAtom = own === NAMESPACES.atom || own === NAMESPACES.atom03 || written === 'feed';
         // An <rss> root in a namespace of its own (<r:rss xmlns:r="…">): that namespace is plain RSS.
         if (local === 'rss' && own !== undefined) prefixOfUri.set(own, '');
+        isCdf = written.toLowerCase() === 'channel' && own === undefined;
+        if (isCdf) out.push('<rss version="2.0">');
       }
-      const name = resolve(written, bindings, false);
+      const name = isCdf ? cdfName(written) : resolve(written, bindings, false);
       const attributeText = attributes
         ? attributes.map((attribute) => ` ${resolve(attribute.name, bindings, true)}=${attribute.quote}${repairAmpersands(attribute.value)}${attribute.quote}`).join('')
         : body.slice(nameEnd);
       if (!selfClosing && ITEM_ELEMENTS.has(name) && !openItem) openItem = { start: out.length, depth: stack.length };
+      if (isCdf && (name === 'channel' || name === 'item')) {
+        // CDF keeps the link and the date in attributes; RSS has elements for them.
+        const attribute = (wanted: string) => attributes?.find((candidate) => candidate.name.toLowerCase() === wanted)?.value;
+        const href = attribute('href');
+        const lastmod = attribute('lastmod');
+        const children = `${href ? `<link>${repairAmpersands(href)}</link>` : ''}${lastmod ? `<${name === 'item' ? 'pubDate' : 'lastBuildDate'}>${repairAmpersands(lastmod)}</${name === 'item' ? 'pubDate' : 'lastBuildDate'}>` : ''}`;
+        out.push(selfClosing ? `<${name}>${children}</${name}>` : `<${name}>${children}`);
+        if (!selfClosing) stack.push({ name, bindings });
+        continue;
+      }
       out.push(`<${name}${attributeText}${selfClosing ? '/' : ''}>`);
       if (!selfClosing) {
         stack.push({ name, bindings });
@@ -287,5 +308,6 @@ export function reviseXml(text: string): string {
     }
     for (let level = stack.length - 1; level >= 0; level--) out.push(`</${stack[level]!.name}>`);
   }
+  if (isCdf) out.push('</rss>');
   return out.join('');
 }
