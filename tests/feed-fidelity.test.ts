@@ -181,8 +181,8 @@ describe('publishers as they write', () => {
     expect(items[0]).toMatchObject(expected);
   });
 
-  it('a Japanese outlet in Shift_JIS: decoded, then read in order', async () => {
-    const bytes = readFileSync(new URL('./fixtures/encodings/shift_jis-declared.xml', import.meta.url));
+  it.each(['shift_jis-declared.xml', 'euc-jp-declared.xml', 'euc-jp-undeclared.xml'])('a Japanese outlet (%s): decoded, then read in order', async (file) => {
+    const bytes = readFileSync(new URL(`./fixtures/encodings/${file}`, import.meta.url));
     const { items } = await read(decodeFeedBody(bytes).text);
     // Whitespace in a title, the ideographic space included, is one space.
     expect(items[0]).toMatchObject({ title: '日米防衛相が会談 指揮統制の連携強化で一致', summary: '木原稔防衛相とオースティン米国防長官は２日、シンガポールで会談した。', language: 'ja' });
