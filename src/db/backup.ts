@@ -16,6 +16,7 @@ export async function backupEmbeddedStore(dataDir: string, target: string): Prom
   const destination = join(resolve(target), 'postgres');
   if (existsSync(destination)) throw new EmbeddedStoreError(`${destination} exists already: back up into a new folder`);
   const server = embeddedServer(dataDir);
+  const release = server.claim();
   const cluster = join(server.dataDir, 'postgres');
   const sql = await connectUrl(`postgres://postgres@localhost/postgres?host=${encodeURIComponent(server.socketDir)}`, { max: 1 });
   try {
@@ -44,6 +45,7 @@ export async function backupEmbeddedStore(dataDir: string, target: string): Prom
     }
   } finally {
     await sql.end({ timeout: 5 });
+    release();
     await server.stopIfUnused(() => otherClients(server));
   }
 }

@@ -77,6 +77,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   // postgres.js waits up to 20 s before reconnecting a pooled connection after a few failures; our ticks and
   // start-up retries already pace the attempts, so cap its own wait at 2 s to recover soon after an outage. A
   // connection attempt that hangs (a half-open network) gives up after 10 s instead of 30 s.
+  const release = 'server' in target ? target.server.claim() : () => {};
   const pool = await client(target, { max: 10, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2) });
   const db = drizzle(pool, { schema }) as unknown as Database;
   return {
@@ -85,6 +86,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     rows: async (query) => (await db.execute(query)) as unknown as never,
     close: async () => {
       await pool.end({ timeout: 5 });
+      release();
       // The last process to leave stops the embedded server; the next to come starts it again.
       if ('server' in target) await target.server.stopIfUnused(() => otherClients(target.server));
     },
@@ -102,6 +104,7 @@ const MIGRATION_LOCK = 0x77697265; // "wire"
 async function migrateExclusively(target: Target): Promise<void> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const release = 'server' in target ? target.server.claim() : () => {};
   const connection = await client(target, { max: 1 });
   try {
     await connection`select pg_advisory_lock(${MIGRATION_LOCK})`;
@@ -112,6 +115,7 @@ async function migrateExclusively(target: Target): Promise<void> {
     }
   } finally {
     await connection.end({ timeout: 5 }); // ending the session releases the lock
+    release();
   }
 }
 

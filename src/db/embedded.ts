@@ -26,7 +26,15 @@ export interface EmbeddedServer {
   port: number;
   /** A connected socket to the server; starts the server first when none runs (postgres.js's `socket` option). */
   connect(): Promise<Socket>;
-  /** Stops the server when no other client is connected; call after closing this process's own connections. */
+  /**
+   * Says this process uses the server, before it connects, until the returned function is called: a process
+   * leaving never stops a server another is about to connect to (a registration file per user in data/clients).
+   */
+  claim(): () => void;
+  /**
+   * Stops the server when no live process has claimed it and no other client is connected; call after closing
+   * this process's own connections and releasing its claim.
+   */
   stopIfUnused(otherClients: () => Promise<number>): Promise<boolean>;
 }
 
@@ -133,7 +141,28 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
     throw new EmbeddedStoreError(`the data folder ${dataDir} is too deep for the embedded database's socket (${Buffer.byteLength(socketPath)} bytes, at most ${MAX_SOCKET_PATH}); use a shorter DATA_DIR`);
   }
+  const claimsDir = join(dataDir, 'clients');
   let starting: Promise<void> | undefined;
+
+  /** Whether a live process other than these claims holds a claim; claims of dead processes are removed. */
+  function claimedByOthers(): boolean {
+    let entries: string[];
+    try {
+      entries = readdirSync(claimsDir);
+    } catch {
+      return false;
+    }
+    return entries.some((entry) => {
+      const pid = Number(entry.split('.')[0]);
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        rmSync(join(claimsDir, entry), { force: true });
+        return false;
+      }
+    });
+  }
 
   /** Creates the cluster once; two processes racing each initialise their own copy and the first rename wins. */
   async function initialise(tools: Binaries, user?: ServerUser): Promise<void> {
@@ -204,9 +233,15 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
       }
       return tryConnect(socketPath);
     },
+    claim() {
+      mkdirSync(claimsDir, { recursive: true });
+      const file = join(claimsDir, `${process.pid}.${randomBytes(4).toString('hex')}`);
+      closeSync(openSync(file, 'w'));
+      return () => rmSync(file, { force: true });
+    },
     async stopIfUnused(otherClients) {
       const pid = serverState(clusterDir)?.pid;
-      if (!pid || (await otherClients()) > 0) return false;
+      if (!pid || claimedByOthers() || (await otherClients()) > 0) return false;
       process.kill(pid, 'SIGINT'); // fast shutdown: disconnect and stop cleanly
       for (const stopBy = Date.now() + STOP_TIMEOUT_MS; Date.now() < stopBy && serverState(clusterDir)?.pid === pid; ) await sleep(25);
       return true;
