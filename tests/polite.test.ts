@@ -64,10 +64,24 @@ describe(`polite fetching (${testEngine()})`, () => {
   });
 
   it('keeps no validators from a response whose items were not stored', async () => {
-    script['/feed'] = [{ status: 200, headers: { etag: '"broken"', 'last-modified': 'Sun, 02 Jun 2024 00:00:00 GMT' }, body: '<rss version="2.0"><channel><item>' }];
+    script['/feed'] = [{ status: 200, headers: { etag: '"broken"', 'last-modified': 'Sun, 02 Jun 2024 00:00:00 GMT' }, body: '<html><body>Please log in</body></html>' }];
     const app = await appFor('/feed');
-    expect(await ingest(app)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^invalid RSS document/) });
+    expect(await ingest(app)).toMatchObject({ outcome: 'failed', error: 'not a feed: got an HTML page' });
     expect(await source()).toMatchObject({ etag: null, lastModified: null, errorCount: 1 });
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+    expect(server.requests[1]!.headers['if-none-match']).toBeUndefined();
+  });
+
+  it('stores the complete items of a cut-off response, but keeps no validators, so the next fetch gets it all', async () => {
+    const two = rss2('Wire', [
+      { title: 'Japan, Philippines defense ministers hold talks', link: 'https://wire.example/0', pubDate: 'Sun, 02 Jun 2024 07:00:00 +0900' },
+      { title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://wire.example/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' },
+    ]);
+    const cut = two.slice(0, two.indexOf('https://wire.example/1'));
+    script['/feed'] = [{ status: 200, headers: { etag: '"cut"', 'last-modified': 'Sun, 02 Jun 2024 00:00:00 GMT' }, body: cut }];
+    const app = await appFor('/feed');
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+    expect(await source()).toMatchObject({ etag: null, lastModified: null, errorCount: 0 });
     expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
     expect(server.requests[1]!.headers['if-none-match']).toBeUndefined();
   });

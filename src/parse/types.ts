@@ -16,6 +16,8 @@ export interface ParsedFeed {
   items: ParsedItem[];
   /** What was read leniently (a document that bent a rule), for the log. */
   warnings?: string[];
+  /** The document was cut off (a transfer that broke): only its complete items were read. */
+  truncated?: boolean;
 }
 
 export interface ParsedItem {

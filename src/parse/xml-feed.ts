@@ -297,7 +297,7 @@ function parseInSlices(parser: object): void {
 
 /** RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. */
 export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
-  const text = reviseXml(original);
+  const { text, truncated } = reviseXml(original);
   const outline = scanXml(text, MAX_XML_DEPTH);
   const format = detectFormat(outline.root);
   if (outline.tooDeep) throw new FeedParseError(`invalid ${format.toUpperCase()} document: elements nested deeper than ${MAX_XML_DEPTH} levels`);
@@ -386,5 +386,6 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
     ...(skipHours.length ? { skipHours } : {}),
     ...(skipDays.length ? { skipDays } : {}),
     items,
+    ...(truncated ? { truncated, warnings: [`the document is cut off: its ${items.length} complete items were read`] } : {}),
   };
 }

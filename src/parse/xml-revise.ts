@@ -108,6 +108,14 @@ const asHtmlText = (xml: string) => repairAmpersands(xml).replace(/[&<>]/g, (cha
 /** A CDATA section inside mixed content: its literal text, as HTML text written as XML text. */
 const cdataAsHtmlText = (section: string) => asHtmlText(section.slice(9, section.endsWith(']]>') ? -3 : undefined).replace(/&/g, '&amp;').replace(/</g, '&lt;'));
 
+/** Copies from `start` to the end of `marker` (searched from `from`), or to the end; returns where copying stopped. */
+function copyUntil(text: string, start: number, marker: string, from: number, out: string[]): number {
+  const end = text.indexOf(marker, from);
+  const stop = end < 0 ? text.length : end + marker.length;
+  out.push(text.slice(start, stop));
+  return stop;
+}
+
 /** name="value" pairs of a start tag's attribute text, or undefined when it does not read as attributes. */
 function readAttributes(text: string): Array<{ name: string; quote: string; value: string }> | undefined {
   const attributes: Array<{ name: string; quote: string; value: string }> = [];
@@ -144,14 +152,25 @@ function tagEnd(text: string, start: number): number {
   return -1;
 }
 
-const isNameStart = (char: string | undefined) => char !== undefined && /[A-Za-z_:\u00C0-\uFFFF]/.test(char);
+function isNameStart(char: string | undefined): boolean {
+  if (char === undefined) return false;
+  const code = char.charCodeAt(0);
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || code === 0x5f || code === 0x3a || code >= 0xc0;
+}
+
+export interface Revised {
+  text: string;
+  /** The document was cut off: what is read of it is its complete items, not all it would have had. */
+  truncated: boolean;
+}
 
 /**
  * Rewrites a feed document as described above; returns it unchanged when it has a DTD or no root element. Linear in
  * the document's size: each character is copied or looked at a bounded number of times.
  */
-export function reviseXml(text: string): string {
-  if (/<!DOCTYPE[^>]*\[/i.test(text.slice(0, 4096)) || /<!ENTITY/i.test(text.slice(0, 65_536))) return text;
+export function reviseXml(text: string): Revised {
+  const unchanged = { text, truncated: false };
+  if (/<!DOCTYPE[^>]*\[/i.test(text.slice(0, 4096)) || /<!ENTITY/i.test(text.slice(0, 65_536))) return unchanged;
   const out: string[] = [];
   const stack: Open[] = [];
   const prefixOfUri = new Map(PREFIX_OF_URI);
@@ -199,19 +218,12 @@ export function reviseXml(text: string): string {
     if (chunk) out.push(mixed ? asHtmlText(chunk) : repairAmpersands(chunk));
     if (lt < 0) break;
     const next = text[lt + 1];
-    const copyUntil = (marker: string, from: number) => {
-      const end = text.indexOf(marker, from);
-      const stop = end < 0 ? text.length : end + marker.length;
-      out.push(text.slice(lt, stop));
-      i = stop;
-    };
-    if (text.startsWith('<!--', lt)) copyUntil('-->', lt + 4);
+    if (text.startsWith('<!--', lt)) i = copyUntil(text, lt, '-->', lt + 4, out);
     else if (text.startsWith('<![CDATA[', lt)) {
-      copyUntil(']]>', lt + 9);
+      i = copyUntil(text, lt, ']]>', lt + 9, out);
       if (mixed) out.push(cdataAsHtmlText(out.pop()!));
-    }
-    else if (next === '?') copyUntil('?>', lt + 2);
-    else if (next === '!') copyUntil('>', lt + 2);
+    } else if (next === '?') i = copyUntil(text, lt, '?>', lt + 2, out);
+    else if (next === '!') i = copyUntil(text, lt, '>', lt + 2, out);
     else if (next === '/') {
       const end = text.indexOf('>', lt);
       if (end < 0) break; // a cut-off end tag: the rest is dropped below
@@ -251,8 +263,8 @@ export function reviseXml(text: string): string {
         markupInText(text.slice(lt, end + 1));
         continue;
       }
-      const attributes = readAttributes(body.slice(nameEnd));
-      const declared = (attributes ?? []).filter((attribute) => attribute.name === 'xmlns' || attribute.name.startsWith('xmlns:'));
+      const attributes = nameEnd === body.length ? [] : readAttributes(body.slice(nameEnd));
+      const declared = attributes?.length ? attributes.filter((attribute) => attribute.name === 'xmlns' || attribute.name.startsWith('xmlns:')) : [];
       let bindings = bindingsNow();
       if (declared.length > 0) {
         const own = new Map(bindings);
@@ -270,7 +282,9 @@ export function reviseXml(text: string): string {
         if (isCdf) out.push('<rss version="2.0">');
       }
       const name = isCdf ? cdfName(written) : resolve(written, bindings, false);
-      const attributeText = attributes
+      const attributeText = attributes?.length === 0
+        ? ''
+        : attributes
         ? attributes.map((attribute) => ` ${resolve(attribute.name, bindings, true)}=${attribute.quote}${repairAmpersands(attribute.value)}${attribute.quote}`).join('')
         : body.slice(nameEnd);
       if (!selfClosing && ITEM_ELEMENTS.has(name) && !openItem) openItem = { start: out.length, depth: stack.length };
@@ -287,7 +301,7 @@ export function reviseXml(text: string): string {
       out.push(`<${name}${attributeText}${selfClosing ? '/' : ''}>`);
       if (!selfClosing) {
         stack.push({ name, bindings });
-        if (stack.length > MAX_XML_DEPTH) return text; // refused as too deep by the parse that follows
+        if (stack.length > MAX_XML_DEPTH) return unchanged; // refused as too deep by the parse that follows
         if ((isAtom ? ATOM_TEXT_ELEMENTS : RSS_TEXT_ELEMENTS).has(name) && !(isAtom && name === 'content' && attributes?.some((attribute) => attribute.name === 'src'))) {
           textDepth = stack.length - 1;
           textStart = out.length;
@@ -298,7 +312,8 @@ export function reviseXml(text: string): string {
       i = lt + 1;
     }
   }
-  if (stack.length > 0) {
+  const truncated = stack.length > 0;
+  if (truncated) {
     // Cut off: an item left open is dropped whole (the complete ones before it stay); then what was open is closed.
     if (openItem) {
       out.length = openItem.start;
@@ -309,5 +324,5 @@ export function reviseXml(text: string): string {
     for (let level = stack.length - 1; level >= 0; level--) out.push(`</${stack[level]!.name}>`);
   }
   if (isCdf) out.push('</rss>');
-  return out.join('');
+  return { text: out.join(''), truncated };
 }

@@ -199,7 +199,9 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
           itemsNew: result.stored.length,
           itemsDuplicate: result.duplicates,
           nextCheckAt: succeeded(response.hints, feed),
-          state: { ...redirectState, errorCount: 0, etag: response.etag ?? null, lastModified: response.lastModified ?? null },
+          // A cut-off document's validators would make the server answer 304 to the next fetch, and the items after
+          // the cut would never arrive: keep none, so the next fetch asks for the whole document.
+          state: { ...redirectState, errorCount: 0, etag: feed.truncated ? null : (response.etag ?? null), lastModified: feed.truncated ? null : (response.lastModified ?? null) },
           siteUrl: feed.siteUrl,
         }),
       );
