@@ -89,6 +89,13 @@ describe('lenient where it is safe', () => {
     expect(items.map((item) => item.title)).toEqual(['Marks & Spencer results lift retail shares in Tokyo édition', 'BOJ keeps rates steady']);
   });
 
+  it('closes a title left open at its item\'s end, instead of reading the rest of the feed into it', async () => {
+    const document = `<rss version="2.0"><channel><title>t</title><item><title>One<link>https://a.example/1</link></item><item><title>Two</title><link>https://a.example/2</link></item></channel></rss>`;
+    const { items } = await read(document);
+    // The unclosed title holds what followed it in its item (the link, as text); the next item is whole.
+    expect(items.map((item) => item.title)).toEqual(['Onehttps://a.example/1', 'Two']);
+  });
+
   it('keeps the complete items of a document cut off in its eleventh', async () => {
     const item = (index: number) => `<item><title>Story ${index}</title><link>https://a.example/${index}</link><description>Body ${index}</description></item>`;
     const whole = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>${Array.from({ length: 12 }, (_, index) => item(index + 1)).join('\n')}</channel></rss>`;

@@ -230,12 +230,14 @@ export function reviseXml(text: string): Revised {
       const writtenEnd = text.slice(lt + 2, end).trim();
       const name = isCdf ? cdfName(writtenEnd) : resolve(writtenEnd, bindingsNow(), false);
       i = end + 1;
-      if (textDepth >= 0 && name !== stack[textDepth]!.name) {
+      // Close up to the matching open element (closing what was left open inside it). Inside a text element, an
+      // end tag of no open element is markup (</b>); one of an ancestor (</item> after an unclosed <title>) ends
+      // the text element too. Elsewhere a stray end tag is dropped.
+      const match = stack.findLastIndex((open) => open.name === name);
+      if (textDepth >= 0 && match < 0) {
         markupInText(text.slice(lt, end + 1));
         continue;
       }
-      // Close up to the matching open element (closing what was left open inside it); a stray end tag is dropped.
-      const match = stack.findLastIndex((open) => open.name === name);
       if (match < 0) continue;
       while (stack.length > match) {
         const closing = stack.pop()!;
