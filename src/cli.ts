@@ -349,8 +349,9 @@ const COMMANDS: Record<string, Command> = {
   },
   migrate: {
     summary: 'apply database migrations and exit',
-    usage: 'migrate',
-    options: {},
+    usage: 'migrate [--config DIR]',
+    // The config is not read (the database comes from DATABASE_URL / DATA_DIR), but every command takes --config.
+    options: CONFIG_OPTION,
     async run() {
       const handle = await openMigratedDatabase(databaseOptionsFromEnv());
       await handle.close();

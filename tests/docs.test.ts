@@ -243,6 +243,19 @@ describe('docs/operations.md', () => {
 });
 
 describe('README.md', () => {
+  it('documents the JSON Feed extension where the feeds point, with every key they write', async () => {
+    const { renderFeed } = await import('../src/server/render.js');
+    const topic = { slug: 't', title: 'T', query: 'japan', limit: 5 };
+    const entry = { storyId: 's1', publishedAt: new Date(0), updatedAt: new Date(0), title: 'x', url: null, summary: null, contentHtml: null, contentText: null, author: null, categories: [], language: null, imageUrl: null, enclosures: [], sourceId: 'a', sourceTitle: 'A', alsoReportedBy: [] };
+    const extension = JSON.parse(renderFeed('json', { topic, entries: [entry], baseUrl: 'http://x' })).items[0]._wirefeed as Record<string, unknown>;
+    const anchor = String(extension.about).split('#')[1]!;
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const heading = readme.split('\n').find((line) => line.startsWith('## ') && line.slice(3).toLowerCase().replace(/[^a-z0-9]+/g, '-') === anchor);
+    expect(heading, `README heading for #${anchor}`).toBeDefined();
+    const documented = [...readme.split(heading!)[1]!.split('\n## ')[0]!.matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]);
+    expect(documented.sort()).toEqual(Object.keys(extension).sort());
+  });
+
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
   it('its config example loads', () => {

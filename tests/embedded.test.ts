@@ -106,7 +106,8 @@ describe('the embedded store across processes', () => {
 
   it('four processes opening a new data folder at once share one server, and all migrate it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wf-race-'));
-    const migrations = Array.from({ length: 4 }, () => runCli(['migrate'], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }));
+    // migrate takes --config like every command (two of the four give it).
+    const migrations = Array.from({ length: 4 }, (_, index) => runCli(['migrate', ...(index % 2 ? ['--config', 'feeds/demo'] : [])], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }));
     const codes = await Promise.all(migrations.map((cli) => cli.exited));
     expect(codes, migrations.map((cli) => cli.output().stderr).join('\n')).toEqual([0, 0, 0, 0]);
     expect(migrations.map((cli) => cli.output().stdout)).toEqual(Array(4).fill('migrations applied (embedded)\n'));
