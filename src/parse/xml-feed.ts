@@ -92,6 +92,9 @@ function nodeText(value: unknown): string {
   return '';
 }
 
+/** An Atom text construct's type that is neither text nor XML: its content is base64 (RFC 4287 3.1.1.3). */
+const isBinaryType = (type: string) => /\//.test(type) && !/^text\/|[+/]xml$/i.test(type);
+
 /**
  * A title as text or HTML. Atom says which (type="text" by default, "html", "xhtml"; Atom 0.3 also mode="base64"
  * or "escaped"); RSS titles are treated as HTML since publishers escape markup into them.
@@ -105,7 +108,7 @@ function titleOf(nodes: unknown, isAtom: boolean): { title?: string; titleType: 
   const text = typeof (node as Raw)._ === 'string' ? ((node as Raw)._ as string) : undefined;
   const hasChildren = Object.keys(node).some((key) => key !== '$' && key !== '_');
   // Atom 0.3 mode="base64", or an Atom 1.0 type that is neither text nor XML (RFC 4287 3.1.1.3: base64 then).
-  const isBase64 = mode === 'base64' || (/\//.test(type) && !/^text\/|[+/]xml$/.test(type));
+  const isBase64 = mode === 'base64' || isBinaryType(type);
   if (isBase64 && text) return { title: Buffer.from(text, 'base64').toString('utf8'), titleType: /html/.test(type) ? 'html' : 'text' };
   // XHTML arrives as escaped markup (see xml-revise): HTML to read as such.
   if (hasChildren || /xhtml/.test(type)) return { title: nodeText(node), titleType: 'html' };
@@ -164,7 +167,6 @@ function guidOf(item: Raw): { guid?: string; guidIsLink: boolean } {
 /** The first text of these fields, in order of preference. */
 const firstText = (item: Raw, ...fields: string[]) => fields.map((field) => textOf(item[field])).find((text) => text !== undefined);
 
-const isBinaryType = (type: string) => /\//.test(type) && !/^text\/|[+/]xml$/i.test(type);
 
 /**
  * An Atom text construct (content, summary): as the document wrote it, or, when Atom 0.3's mode="base64" or a
