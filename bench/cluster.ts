@@ -8,10 +8,10 @@ import type { DatabaseHandle } from '../src/db/client.js';
 import { items, sources, stories } from '../src/db/schema.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from '../src/dedup/key.js';
-import type { NormalizedItem } from '../src/normalize/item.js';
 import { insertBands, storeItems } from '../src/store/items.js';
 import { Corpus } from './corpus.js';
 import type { Figure } from './figures.js';
+import type { NormalizedItem } from '../src/model/item.js';
 
 const DAY = 86_400_000;
 const SPAN_DAYS = 30;

@@ -1,5 +1,5 @@
 /** Deterministic synthetic wire copy for benchmarks: stories of random words, and edited copies of them. */
-import type { NormalizedItem } from '../src/normalize/item.js';
+import type { NormalizedItem } from '../src/model/item.js';
 
 export function prng(seed: number): () => number {
   let state = seed >>> 0;

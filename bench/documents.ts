@@ -1,5 +1,5 @@
 /** Synthetic feed documents of realistic size in RSS 2.0, Atom 1.0 and RSS 1.0, built from the bench corpus. */
-import type { NormalizedItem } from '../src/normalize/item.js';
+import type { NormalizedItem } from '../src/model/item.js';
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

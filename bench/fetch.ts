@@ -4,12 +4,12 @@
  * Then the same pass answered with 304s.
  */
 import { sql } from 'drizzle-orm';
-import { ingestContext, openApp } from '../src/app.js';
+import { openApp } from '../src/app.js';
 import type { DatabaseHandle } from '../src/db/client.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
 import type { Figure } from './figures.js';
+import { ingestContext } from '../src/worker/context.js';
 
 const DELAY_MS = 100;
 const HOSTS = 8;
@@ -18,8 +18,8 @@ const CONCURRENCY = 8;
 export async function fetchBench(database: DatabaseHandle, sourceCount: number, progress: (line: string) => void): Promise<Figure[]> {
   await database.db.execute(sql`truncate topic_stories, item_bands, items, stories, fetch_log, topics, sources cascade`);
   const hosts = await startFixtureHosts(HOSTS, DELAY_MS);
+  const app = await openApp({ configDir: sourcesConfig(hosts, sourceCount, CONCURRENCY), database });
   try {
-    const app = await openApp({ configDir: sourcesConfig(hosts, sourceCount, CONCURRENCY), database });
     const ideal = (sourceCount * DELAY_MS) / CONCURRENCY;
     const pass = async () => {
       const started = performance.now();
@@ -31,7 +31,6 @@ export async function fetchBench(database: DatabaseHandle, sourceCount: number, 
     const second = await pass();
     if (second.summary.notModified !== sourceCount) throw new Error(`expected ${sourceCount} not-modified answers, got ${second.summary.notModified}`);
     progress(`fetch: ${sourceCount} sources: ${first.ms.toFixed(0)} ms (200s), ${second.ms.toFixed(0)} ms (304s), ideal ${ideal.toFixed(0)} ms`);
-    await app.close();
     return [
       { benchmark: 'fetch', metric: `ideal pass: ${sourceCount} sources x ${DELAY_MS} ms / ${CONCURRENCY}`, value: ideal, unit: 'ms', size: sourceCount },
       { benchmark: 'fetch', metric: 'full pass, 200s (fetch, parse, store)', value: first.ms, unit: 'ms', size: sourceCount },
@@ -40,7 +39,7 @@ export async function fetchBench(database: DatabaseHandle, sourceCount: number, 
       { benchmark: 'fetch', metric: 'ideal / actual, 304s', value: ideal / second.ms, unit: 'x', baseline: 'ideal pass', headline: true },
     ];
   } finally {
-    await closeHttpAgents();
+    await app.close();
     await hosts.close();
   }
 }

@@ -3,12 +3,12 @@
  * evaluating every compiled topic on every item (the baseline). The headline is how much the cost per item grows
  * from 10 to 1,000 topics: far less than 100x when the index does its job.
  */
-import type { Topic } from '../src/config/load.js';
-import type { NormalizedItem } from '../src/normalize/item.js';
 import { matchDocument } from '../src/topics/match.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { Corpus } from './corpus.js';
 import type { Figure } from './figures.js';
+import type { Topic } from '../src/model/topic.js';
+import type { NormalizedItem } from '../src/model/item.js';
 
 /** Desk-style queries: a couple of anchor words, alternatives, an exclusion, now and then a field or a phrase. */
 function topicsFor(corpus: Corpus, count: number): Topic[] {

@@ -1,8 +1,8 @@
 /** Child process of the memory benchmark: opens the app, reports resident memory, runs one pass, reports the peak. */
-import { ingestContext, openApp } from '../src/app.js';
+import { openApp } from '../src/app.js';
 import { openMigratedDatabase, openScratchDatabase } from '../src/db/client.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { ingestContext } from '../src/worker/context.js';
 
 const [configDir] = process.argv.slice(2);
 const database = process.env.DATABASE_URL ? await openMigratedDatabase({ url: process.env.DATABASE_URL }) : await openScratchDatabase();
@@ -11,7 +11,6 @@ global.gc?.();
 const idle = process.memoryUsage().rss;
 const summary = await ingestSources(ingestContext(app), app.config.sources, { concurrency: app.config.fetch.concurrency });
 const peak = process.resourceUsage().maxRSS * 1024;
-await closeHttpAgents();
 await app.close();
 await database.close();
 process.stdout.write(`${JSON.stringify({ idle, peak, ok: summary.ok, failed: summary.failed })}\n`);

@@ -7,11 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import AjvModule from 'ajv-draft-04';
 import formatsModule from 'ajv-formats';
-import { ingestContext, openApp } from '../src/app.js';
+import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
 import { renderFeed } from '../src/server/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { ingestContext } from '../src/worker/context.js';
 
 export async function jsonFeedDocuments(): Promise<Array<{ name: string; document: unknown }>> {
   const database = await openScratchDatabase();

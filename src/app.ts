@@ -1,44 +1,29 @@
-import { loadConfig, type Config } from './config/load.js';
+import { loadConfig } from './config/load.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseOptionsFromEnv, isDatabaseUnavailable, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
-import { setPerHostLimit } from './fetch/index.js';
+import { HttpClient } from './fetch/index.js';
 import { log } from './log.js';
-import type { ProgressFactory } from './progress.js';
 import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
 import { compileTopics, topicMatcher, type CompiledTopic, type TopicMatcher } from './topics/topics.js';
-import type { IngestContext } from './worker/ingest.js';
-import { announceToHub } from './worker/websub.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
+import type { Config } from './model/settings.js';
+import type { ProgressFactory } from './model/progress.js';
 
 export interface App {
   config: Config;
   database: DatabaseHandle;
   topics: CompiledTopic[];
   matcher: TopicMatcher;
+  /** The process's HTTP client (connection pools, per-host limit); closed with the app. */
+  http: HttpClient;
+  metrics: Metrics;
   /**
    * Reads the config folder again and applies it (sources and topics synced, new or changed topics backfilled). An
    * invalid config throws ConfigError and changes nothing: the last good config keeps running.
    */
   reload(): Promise<Config>;
   close(): Promise<void>;
-}
-
-/**
- * What the ingest pipeline needs from an app: its store, compiled topics and fetch limits. Topics that gained or
- * changed stories are announced to the WebSub hub, if one is configured, and passed to `onTopicsChanged`.
- */
-export function ingestContext(app: App, onTopicsChanged?: (slugs: string[]) => void): IngestContext {
-  return {
-    db: app.database.db,
-    topics: app.matcher,
-    fetchLimits: app.config.fetch,
-    documentLimits: app.config.fetch,
-    minPollSeconds: app.config.worker.minIntervalSeconds,
-    onTopicsChanged: (slugs) => {
-      onTopicsChanged?.(slugs);
-      void announceToHub(app.config.publish, slugs);
-    },
-  };
 }
 
 /** A stop (SIGTERM, SIGINT) was asked for while the app was starting; what was done so far is committed whole. */
@@ -54,6 +39,8 @@ export interface StartingApp {
   ready: Promise<App>;
   /** What the start is waiting for, for /readyz; undefined before the first failed attempt. */
   waitingFor(): string | undefined;
+  /** The registry the app will count into, already served while it starts. */
+  metrics: Metrics;
 }
 
 const START_RETRY_MAX_MS = 30_000;
@@ -64,10 +51,11 @@ const START_RETRY_MAX_MS = 30_000;
  */
 export function startApp(options: AppOptions & { signal?: AbortSignal }): StartingApp {
   let problem: string | undefined;
+  const metrics = options.metrics ?? createMetrics();
   const ready = (async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await openApp(options);
+        return await openApp({ ...options, metrics });
       } catch (error) {
         if (!isDatabaseUnavailable(error) || options.signal?.aborted) throw error;
         const delayMs = Math.min(START_RETRY_MAX_MS, 1000 * 2 ** (attempt - 1));
@@ -78,7 +66,7 @@ export function startApp(options: AppOptions & { signal?: AbortSignal }): Starti
       }
     }
   })();
-  return { ready, waitingFor: () => problem };
+  return { ready, waitingFor: () => problem, metrics };
 }
 
 export interface AppOptions {
@@ -89,6 +77,8 @@ export interface AppOptions {
   progress?: ProgressFactory;
   /** A stop asked for while starting: the start gives up between steps (each step commits whole, or not at all). */
   signal?: AbortSignal;
+  /** The metrics registry to count into (default: a new one). */
+  metrics?: Metrics;
 }
 
 /**
@@ -97,13 +87,14 @@ export interface AppOptions {
  */
 export async function openApp(options: AppOptions): Promise<App> {
   const config = loadConfig(options.configDir);
-  setPerHostLimit(config.fetch.perHost);
   const given = options.database && 'db' in options.database ? options.database : undefined;
   const database = given ?? (await openMigratedDatabase((options.database as DatabaseOptions) ?? databaseOptionsFromEnv()));
   const stopAsked = () => {
     if (options.signal?.aborted) throw new StartAborted();
   };
+  const http = new HttpClient({ perHost: config.fetch.perHost });
   const close = async () => {
+    await http.close();
     if (!given) await database.close();
   };
   try {
@@ -111,13 +102,15 @@ export async function openApp(options: AppOptions): Promise<App> {
     const app: App = {
       config,
       database,
+      http,
+      metrics: options.metrics ?? createMetrics(),
       ...(await applyConfig(database, config, options.progress, options.signal).catch((error: unknown) => {
         if (options.signal?.aborted) throw new StartAborted();
         throw error;
       })),
       async reload() {
         const next = loadConfig(options.configDir);
-        setPerHostLimit(next.fetch.perHost);
+        http.setPerHostLimit(next.fetch.perHost);
         Object.assign(app, { config: next, ...(await applyConfig(database, next, options.progress)) });
         log.info({ sources: next.sources.length, topics: next.topics.length }, 'config reloaded');
         return next;

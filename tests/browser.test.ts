@@ -1,11 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
-import { createAppServer, listen } from '../src/server/http.js';
-import { ingestSources } from '../src/worker/ingest.js';
+import type { App } from '../src/app.js';
+import { openTestApp, serveApp, type ServedApp } from './helpers/app.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 /**
@@ -20,16 +18,15 @@ const OUTPUT = resolve(import.meta.dirname, '../test-results');
 describe.skipIf(!available)('the web page in Chromium', () => {
   let database: TestDatabase;
   let app: App;
-  let server: Server;
+  let served: ServedApp;
   let base: string;
   let browser: Browser;
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    app = await openApp({ configDir: resolve(import.meta.dirname, '../feeds/demo'), database: database.handle });
-    await ingestSources(ingestContext(app), app.config.sources);
-    server = createAppServer(app);
-    base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
+    app = await openTestApp(database.handle, { ingest: true });
+    served = await serveApp(app);
+    base = served.base;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -38,8 +35,7 @@ describe.skipIf(!available)('the web page in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((done) => server?.close(done) ?? done(undefined));
+    await served?.stop();
     await app?.close();
     await database?.close();
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
+import { openApp, type App } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
 import { fingerprint, isSameReport, similarity } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
@@ -11,6 +11,7 @@ import { ingestSource } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
 import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
+import { ingestContext } from '../src/worker/context.js';
 
 const OUTLET_IDS = Object.keys(OUTLETS) as Outlet[];
 

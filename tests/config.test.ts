@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
-import { parseDuration } from '../src/config/duration.js';
 import { writeConfigDir } from './helpers/config.js';
+import { parseDuration } from '../src/model/duration.js';
 
 function problemsOf(files: Record<string, string>): string[] {
   const dir = writeConfigDir(files);

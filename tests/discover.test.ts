@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { COMMON_FEED_PATHS, discoverFeeds, feedLinksInHtml } from '../src/discover/index.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
+import { HttpClient } from '../src/fetch/index.js';
 import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { atom, rss2 } from './helpers/feeds.js';
@@ -30,6 +30,7 @@ const RSS = { 'content-type': 'application/rss+xml' };
 const story = { title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', link: 'https://jen.jiji.example/news/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' };
 
 describe('discovering a site\'s feed over HTTP', () => {
+  const http = new HttpClient();
   let site: TestServer;
   beforeAll(async () => {
     const pages: Record<string, [Record<string, string>, string]> = {
@@ -57,7 +58,7 @@ describe('discovering a site\'s feed over HTTP', () => {
     });
   });
   afterAll(async () => {
-    await closeHttpAgents();
+    await http.close();
     await site.close();
     await bare.close();
   });
@@ -65,12 +66,12 @@ describe('discovering a site\'s feed over HTTP', () => {
   const network = { kind: 'any' } as const;
 
   it('takes the URL itself when it is a feed', async () => {
-    const found = await discoverFeeds(`${site.url}/news/rss.xml`, { network });
+    const found = await discoverFeeds(`${site.url}/news/rss.xml`, { http, network });
     expect(found.feeds).toEqual([{ url: `${site.url}/news/rss.xml`, title: 'JIJI Wire', format: 'RSS', items: 1, via: 'given' }]);
   });
 
   it('follows the links a page announces, in its order', async () => {
-    const found = await discoverFeeds(`${site.url}/`, { network });
+    const found = await discoverFeeds(`${site.url}/`, { http, network });
     expect(found.feeds.map((feed) => [feed.url, feed.format, feed.via])).toEqual([
       [`${site.url}/news/rss.xml`, 'RSS', 'link'],
       [`${site.url}/news/atom.xml`, 'Atom', 'link'],
@@ -78,13 +79,13 @@ describe('discovering a site\'s feed over HTTP', () => {
   });
 
   it('tries common feed paths when the page announces none', async () => {
-    const found = await discoverFeeds(`${site.url}/plain/`, { network });
+    const found = await discoverFeeds(`${site.url}/plain/`, { http, network });
     expect(found.feeds).toEqual([{ url: `${site.url}/feed.xml`, title: 'Common path wire', format: 'RSS', items: 1, via: 'common-path' }]);
     expect(found.rejected.map((entry) => entry.url)).toEqual(['/feed', '/feed/', '/rss', '/rss/'].map((path) => `${site.url}${path}`));
   });
 
   it('refuses private addresses unless allowed', async () => {
-    await expect(discoverFeeds(`${site.url}/`, { network: { kind: 'public-only' } })).rejects.toThrow(/127\.0\.0\.1/);
+    await expect(discoverFeeds(`${site.url}/`, { http, network: { kind: 'public-only' } })).rejects.toThrow(/127\.0\.0\.1/);
   });
 
   describe('wirefeed sources add', () => {

@@ -8,11 +8,10 @@ import { configJsonSchema } from '../src/config/json-schema.js';
 import { loadConfig } from '../src/config/load.js';
 import { compileQuery, matchDocument } from '../src/topics/match.js';
 import { compileTopics } from '../src/topics/topics.js';
-import { openApp } from '../src/app.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
-import { registry } from '../src/metrics/index.js';
-import { createAppServer, listen } from '../src/server/http.js';
+import { createMetrics } from '../src/metrics/index.js';
+import { openTestApp, serveApp } from './helpers/app.js';
 import { sourceHealth, syncSources } from '../src/store/sources.js';
 import { createThrowawayDatabase, openTestDatabase, testEngine, testServerUrl } from './helpers/database.js';
 import { ROOT, runCli } from './helpers/cli.js';
@@ -152,14 +151,12 @@ describe('docs/operations.md', () => {
     const examples = [...operationsDoc.matchAll(/^\$ curl -s localhost:8080(\/\S+)\n(.+)$/gm)].map((match) => [match[1]!, match[2]!] as const);
     expect(examples.map(([path]) => path)).toEqual(['/healthz', '/readyz']);
     const database = await openTestDatabase();
-    const app = await openApp({ configDir: writeConfigDir({ 'sources.yml': 'sources: []\n' }), database: database.handle });
-    const server = createAppServer(app);
-    const { port } = await listen(server, 0, '127.0.0.1');
+    const app = await openTestApp(database.handle, { configDir: writeConfigDir({ 'sources.yml': 'sources: []\n' }) });
+    const served = await serveApp(app);
     try {
-      for (const [path, body] of examples) expect((await (await fetch(`http://127.0.0.1:${port}${path}`)).text()).trim()).toBe(body);
+      for (const [path, body] of examples) expect((await (await fetch(`${served.base}${path}`)).text()).trim()).toBe(body);
     } finally {
-      server.closeAllConnections();
-      await new Promise((done) => server.close(done));
+      await served.stop();
       await app.close();
       await database.close();
     }
@@ -167,7 +164,7 @@ describe('docs/operations.md', () => {
 
   it('lists every wirefeed metric, and only those', async () => {
     const documented = [...operationsDoc.matchAll(/^\| `(wirefeed_[a-z_]+)` \| (\w+) \|/gm)].map((match) => [match[1]!, match[2]!]);
-    const all = await registry.getMetricsAsJSON();
+    const all = await createMetrics().registry.getMetricsAsJSON();
     expect(all.some((metric) => metric.name.startsWith('wirefeed_process_')) && all.some((metric) => metric.name.startsWith('wirefeed_nodejs_'))).toBe(true);
     const registered = all.filter((metric) => !/^wirefeed_(process|nodejs)_/.test(metric.name)).map((metric) => [metric.name, metric.type]);
     expect(documented.sort()).toEqual(registered.sort());

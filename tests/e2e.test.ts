@@ -2,20 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Server } from 'node:http';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
+import type { App } from '../src/app.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources } from '../src/db/schema.js';
 import { startTestServer } from './helpers/http-server.js';
-import { createAppServer, listen } from '../src/server/http.js';
+import { openTestApp, serveApp, type ServedApp } from './helpers/app.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
 import { seedDocument, startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
+import { ingestContext } from '../src/worker/context.js';
 
 /** The seed story's entry: JIJI's own version, the earliest of the three outlets carrying it. */
 const SEED_TITLE = 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination';
@@ -24,7 +23,7 @@ describe('end to end over HTTP', () => {
   let database: TestDatabase;
   let fixtures: FixtureServer;
   let app: App;
-  let server: Server;
+  let served: ServedApp;
   let base: string;
 
   beforeAll(async () => {
@@ -60,16 +59,13 @@ describe('end to end over HTTP', () => {
     query: 'japan AND ("united states" OR u.s. OR pentagon) AND (defense OR security OR military)'
 `,
     });
-    app = await openApp({ configDir, database: database.handle });
-    server = createAppServer(app, {});
-    const address = await listen(server, 0, '127.0.0.1');
-    base = `http://127.0.0.1:${address.port}`;
+    app = await openTestApp(database.handle, { configDir });
+    served = await serveApp(app);
+    base = served.base;
   });
 
   afterAll(async () => {
-    await closeHttpAgents();
-    server?.closeAllConnections();
-    await new Promise((done) => server?.close(done));
+    await served?.stop();
     await app?.close();
     await fixtures?.close();
     await database?.close();

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFeedBody } from '../src/fetch/decode.js';
-import { normalizeItem, type NormalizedItem } from '../src/normalize/item.js';
+import { normalizeItem } from '../src/normalize/item.js';
 import { FeedParseError, parseFeed } from '../src/parse/index.js';
 import { reviseXml } from '../src/parse/xml-revise.js';
+import type { NormalizedItem } from '../src/model/item.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/feeds/${name}`, import.meta.url), 'utf8');
 

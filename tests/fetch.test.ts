@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeHttpAgents, fetchFeed, FetchError, setPerHostLimit, type NetworkPolicy } from '../src/fetch/index.js';
+import { fetchFeed, FetchError, HttpClient } from '../src/fetch/index.js';
 import { isPublicAddress, nonPublicRangeOf, nonPublicRangesFor, unmapIpv4 } from '../src/fetch/guard.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
+import type { NetworkPolicy } from '../src/model/source.js';
 
 const ANY: NetworkPolicy = { kind: 'any' };
 const PUBLIC_ONLY: NetworkPolicy = { kind: 'public-only' };
@@ -15,12 +16,14 @@ async function serve(...args: Parameters<typeof startTestServer>): Promise<TestS
   servers.push(server);
   return server;
 }
+/** A fresh client per test: its pooled connections and per-host limit are the test's own. */
+let http = new HttpClient();
 afterEach(async () => {
-  await closeHttpAgents();
+  await http.close();
   await Promise.all(servers.splice(0).map((server) => server.close()));
-  setPerHostLimit(2);
+  http = new HttpClient();
 });
-afterAll(closeHttpAgents);
+afterAll(() => http.close());
 
 async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
   try {
@@ -98,7 +101,7 @@ describe('address guard', () => {
       'http://0.0.0.0/feed',
     ];
     for (const url of targets) {
-      const error = await fetchError(fetchFeed({ url, network: PUBLIC_ONLY }));
+      const error = await fetchError(fetchFeed(http, { url, network: PUBLIC_ONLY }));
       expect(error.kind, url).toBe('refused');
       expect(error.message, url).toMatch(/refused to connect to .*not public/);
     }
@@ -114,7 +117,7 @@ describe('address guard', () => {
     }, '127.0.0.2');
     const policy: NetworkPolicy = { kind: 'allow-list', entries: ['127.0.0.2'] };
     for (const path of ['/by-ip', '/by-name']) {
-      const error = await fetchError(fetchFeed({ url: `${bouncer.url}${path}`, network: policy }));
+      const error = await fetchError(fetchFeed(http, { url: `${bouncer.url}${path}`, network: policy }));
       expect(error.kind).toBe('refused');
     }
     expect(bouncer.requests).toHaveLength(2);
@@ -123,7 +126,7 @@ describe('address guard', () => {
 
   it('refuses schemes other than http and https on redirects', async () => {
     const server = await serve((_request, response) => response.writeHead(301, { location: 'file:///etc/passwd' }).end());
-    const error = await fetchError(fetchFeed({ url: server.url, network: ANY }));
+    const error = await fetchError(fetchFeed(http, { url: server.url, network: ANY }));
     expect(error).toMatchObject({ kind: 'refused', message: 'refused to fetch file: URL file:///etc/passwd' });
   });
 });
@@ -136,7 +139,7 @@ describe('limits', () => {
       for (let i = 0; i < 20; i++) response.write(chunk);
       response.end();
     });
-    const error = await fetchError(fetchFeed({ url: server.url, network: ANY, limits: { maxBytes: 15 * 1024 * 1024 } }));
+    const error = await fetchError(fetchFeed(http, { url: server.url, network: ANY, limits: { maxBytes: 15 * 1024 * 1024 } }));
     expect(error).toMatchObject({ kind: 'too-large', message: `body exceeds the ${15 * 1024 * 1024}-byte limit` });
   });
 
@@ -145,7 +148,7 @@ describe('limits', () => {
     expect(bomb.byteLength).toBeLessThan(1024 * 1024);
     const server = await serve((_request, response) => response.writeHead(200, { 'content-encoding': 'gzip' }).end(bomb));
     const before = process.memoryUsage().rss;
-    const error = await fetchError(fetchFeed({ url: server.url, network: ANY, limits: { maxBytes: 15 * 1024 * 1024 } }));
+    const error = await fetchError(fetchFeed(http, { url: server.url, network: ANY, limits: { maxBytes: 15 * 1024 * 1024 } }));
     expect(error.kind).toBe('too-large');
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
   });
@@ -158,7 +161,7 @@ describe('limits', () => {
       response.writeHead(200, { 'content-encoding': coding, 'content-type': 'application/rss+xml' }).end(encoders[coding](Buffer.from(RSS)));
     });
     for (const coding of Object.keys(encoders)) {
-      const result = await fetchFeed({ url: `${server.url}/${coding}`, network: ANY });
+      const result = await fetchFeed(http, { url: `${server.url}/${coding}`, network: ANY });
       expect(result.kind === 'ok' && result.text).toBe(RSS);
     }
     expect(server.requests[0]!.headers['accept-encoding']).toBe('gzip, deflate, br');
@@ -173,7 +176,7 @@ describe('limits', () => {
       response.on('close', () => clearInterval(timer));
     });
     const started = Date.now();
-    const error = await fetchError(fetchFeed({ url: server.url, network: ANY, limits: { timeoutMs: 2_500 } }));
+    const error = await fetchError(fetchFeed(http, { url: server.url, network: ANY, limits: { timeoutMs: 2_500 } }));
     expect(error).toMatchObject({ kind: 'timeout', message: 'deadline exceeded' });
     expect(Date.now() - started).toBeLessThan(10_000); // generous: a hang would be minutes
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -189,14 +192,14 @@ describe('limits', () => {
       if (step < 10) return response.writeHead(301, { location: `/${step + 1}` }).end();
       response.end(RSS);
     });
-    expect(await fetchError(fetchFeed({ url: `${server.url}/0`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^more than 5 redirects/) });
-    const ok = await fetchFeed({ url: `${server.url}/6`, network: ANY });
+    expect(await fetchError(fetchFeed(http, { url: `${server.url}/0`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^more than 5 redirects/) });
+    const ok = await fetchFeed(http, { url: `${server.url}/6`, network: ANY });
     expect(ok).toMatchObject({ kind: 'ok', finalUrl: `${server.url}/10` });
-    expect(await fetchError(fetchFeed({ url: `${server.url}/loop-a`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^redirect loop/) });
+    expect(await fetchError(fetchFeed(http, { url: `${server.url}/loop-a`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^redirect loop/) });
   });
 
   it('keeps to the per-host limit however many sources share a host', async () => {
-    setPerHostLimit(2);
+    http.setPerHostLimit(2);
     let active = 0;
     let peak = 0;
     const server = await serve((_request, response) => {
@@ -207,28 +210,28 @@ describe('limits', () => {
         response.end(RSS);
       }, 150);
     });
-    await Promise.all(Array.from({ length: 12 }, (_, index) => fetchFeed({ url: `${server.url}/feed-${index}`, network: ANY })));
+    await Promise.all(Array.from({ length: 12 }, (_, index) => fetchFeed(http, { url: `${server.url}/feed-${index}`, network: ANY })));
     expect(server.requests).toHaveLength(12);
     expect(peak).toBe(2);
   });
 
   it('starts the deadline when the request goes, not while it waits behind others on its host', async () => {
-    setPerHostLimit(1);
+    http.setPerHostLimit(1);
     // Four slow feeds ahead on the same host hold the only slot for about 2.4 s; each takes 0.6 s of a 2 s deadline.
     const server = await serve((request, response) => setTimeout(() => response.end(RSS), request.url === '/small' ? 0 : 600));
-    const slow = Array.from({ length: 4 }, (_, index) => fetchFeed({ url: `${server.url}/slow-${index}`, network: ANY, limits: { timeoutMs: 2_000 } }));
-    const small = fetchFeed({ url: `${server.url}/small`, network: ANY, limits: { timeoutMs: 2_000 } });
+    const slow = Array.from({ length: 4 }, (_, index) => fetchFeed(http, { url: `${server.url}/slow-${index}`, network: ANY, limits: { timeoutMs: 2_000 } }));
+    const small = fetchFeed(http, { url: `${server.url}/small`, network: ANY, limits: { timeoutMs: 2_000 } });
     const results = await Promise.allSettled([...slow, small]);
     expect(results.map((result) => result.status)).toEqual(Array(5).fill('fulfilled'));
     expect(server.requests.at(-1)!.url).toBe('/small');
   });
 
   it('a fetch waiting for its host is abandoned at once by shutdown', async () => {
-    setPerHostLimit(1);
+    http.setPerHostLimit(1);
     const server = await serve((_request, response) => setTimeout(() => response.end(RSS), 300));
     const stop = new AbortController();
-    const first = fetchFeed({ url: `${server.url}/a`, network: ANY });
-    const queued = fetchError(fetchFeed({ url: `${server.url}/b`, network: ANY, signal: stop.signal }));
+    const first = fetchFeed(http, { url: `${server.url}/a`, network: ANY });
+    const queued = fetchError(fetchFeed(http, { url: `${server.url}/b`, network: ANY, signal: stop.signal }));
     stop.abort();
     expect(await queued).toMatchObject({ kind: 'aborted' });
     await first;
@@ -237,7 +240,7 @@ describe('limits', () => {
 
   it('names Wirefeed in the User-Agent and sends validators', async () => {
     const server = await serve((_request, response) => response.writeHead(304).end());
-    const result = await fetchFeed({ url: server.url, network: ANY, etag: '"v1"', lastModified: 'Sun, 02 Jun 2024 00:00:00 GMT' });
+    const result = await fetchFeed(http, { url: server.url, network: ANY, etag: '"v1"', lastModified: 'Sun, 02 Jun 2024 00:00:00 GMT' });
     expect(result.kind).toBe('not-modified');
     expect(server.requests[0]!.headers).toMatchObject({
       'user-agent': expect.stringMatching(/^Wirefeed\/\S+ \(\+https?:\/\/\S+/),
@@ -258,7 +261,7 @@ describe('charsets over HTTP', () => {
     ['euc-jp-undeclared.xml', 'application/xml'],
   ])('%s served as %s', async (file, contentType) => {
     const server = await serve((_request, response) => response.writeHead(200, { 'content-type': contentType }).end(fixture(file)));
-    const result = await fetchFeed({ url: server.url, network: ANY });
+    const result = await fetchFeed(http, { url: server.url, network: ANY });
     expect(result.kind === 'ok' && result.text).toContain('<title>日米防衛相が会談　指揮統制の連携強化で一致</title>');
   });
 });

@@ -5,15 +5,15 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
+import { openApp, type App } from '../src/app.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { serveApp, type ServedApp } from './helpers/app-server.js';
+import { serveApp, type ServedApp } from './helpers/app.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { assertSafeFeed } from './helpers/feed-safety.js';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
+import { ingestContext } from '../src/worker/context.js';
 
 const rssItems = (count: number, prefix: string, description = (index: number) => `Japan defense item ${index}`) =>
   Array.from(
@@ -66,7 +66,6 @@ describe('hostile sources through ingest, store and publish', () => {
   });
 
   afterAll(async () => {
-    await closeHttpAgents();
     await served?.stop();
     await app?.close();
     await fixtures?.close();

@@ -5,13 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Topic } from '../src/config/load.js';
 import { normalizeItem } from '../src/normalize/item.js';
 import { plainTitle } from '../src/normalize/html.js';
 import { parseFeed } from '../src/parse/index.js';
 import { renderFeed } from '../src/server/render.js';
-import type { FeedEntry } from '../src/store/topics.js';
 import { assertSafeFeed, childrenNamed, feedparserAvailable, type FeedparserValue, readWithFeedparser, scriptIn, strictXml, textOf } from './helpers/feed-safety.js';
+import type { Topic } from '../src/model/topic.js';
+import type { FeedEntry } from '../src/model/story.js';
 
 const topic: Topic = { slug: 'japan-defense', title: 'Japan <defense> & "security"', query: 'japan', limit: 50 };
 

@@ -2,30 +2,25 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
+import type { App } from '../src/app.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { renderFeed } from '../src/server/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { recentStories } from '../src/store/stories.js';
-import { formatPreview, formatStories } from '../src/report.js';
-import { previewTopic } from '../src/topics/preview.js';
 import { writeConfigDir } from './helpers/config.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
+import { withTestApp } from './helpers/app.js';
+import { ingestContext } from '../src/worker/context.js';
+import { formatPreview, formatStories } from '../src/commands/report.js';
+import { previewTopic } from '../src/store/preview.js';
 
 const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
 const testDatabase = useTestDatabase();
 
-async function withApp<T>(configDir: string, use: (app: App) => Promise<T>): Promise<T> {
-  const app = await openApp({ configDir, database: testDatabase().handle });
-  try {
-    return await use(app);
-  } finally {
-    await app.close();
-  }
-}
+const withApp = <T>(configDir: string, use: (app: App) => Promise<T>) => withTestApp(testDatabase().handle, configDir, use);
 
 const ingestAll = (app: App) => ingestSources(ingestContext(app), app.config.sources);
 const countOf = async (table: typeof items | typeof stories | typeof topicStories | typeof fetchLog) =>
@@ -207,7 +202,7 @@ describe(`ingest (${testEngine()})`, () => {
     writeFileSync(join(dir, 'topics.yml'), `${topicsYml('"bank of japan" OR nikkei')}    exclude: yen\n`);
     await withApp(dir, async (app) => {
       expect(await titles(app)).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts']);
-      const preview = await previewTopic(app, app.config.topics[0]!, { limit: 10 });
+      const preview = await previewTopic(app.database.db, app.config.sources, app.config.topics[0]!, { limit: 10 });
       expect(preview).toMatchObject({ total: 1, scanned: 10 });
       expect(formatPreview(preview, (text) => `<${text}>`).split('\n')).toEqual([
         '2024-06-14 03:31Z  jiji-press  BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts',

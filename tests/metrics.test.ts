@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
+import { openApp, type App } from '../src/app.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { serveApp, type ServedApp } from './helpers/app-server.js';
+import { DEMO_CONFIG as DEMO, openTestApp, serveApp, type ServedApp } from './helpers/app.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { ingestContext } from '../src/worker/context.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
 function parseMetrics(text: string): Map<string, number> {
@@ -17,7 +17,6 @@ function parseMetrics(text: string): Map<string, number> {
   return samples;
 }
 
-const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
 const serve = (app: App, storeGaugesTtlMs = 0) => serveApp(app, { storeGaugesTtlMs });
 
@@ -29,7 +28,7 @@ describe('metrics and readiness', () => {
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    app = await openApp({ configDir: DEMO, database: database.handle });
+    app = await openTestApp(database.handle);
     served = await serve(app);
     base = served.base;
   });

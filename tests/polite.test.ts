@@ -1,14 +1,14 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
+import { openApp, type App } from '../src/app.js';
 import { fetchLog, items, sources } from '../src/db/schema.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
 import { claimDueSources, renewLease } from '../src/store/sources.js';
 import { ingestSource, ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, testEngine, type TestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
+import { ingestContext } from '../src/worker/context.js';
 
 const FEED = rss2('Wire', [{ title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://wire.example/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' }]);
 
@@ -28,7 +28,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await closeHttpAgents();
   await server?.close();
   await database?.close();
 });
@@ -37,11 +36,17 @@ beforeEach(async () => {
   script = {};
   server.requests.length = 0;
 });
-afterEach(closeHttpAgents);
+/** Apps opened by a test, closed after it (their HTTP clients' pooled connections with them). */
+const opened: App[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((app) => app.close()));
+});
 
 async function appFor(path: string, every = '1m'): Promise<App> {
   const dir = writeConfigDir({ 'sources.yml': `sources:\n  - id: wire\n    url: ${server.url}${path}\n    every: ${every}\n    allowPrivateNetwork: true\n` });
-  return openApp({ configDir: dir, database: database.handle });
+  const app = await openApp({ configDir: dir, database: database.handle });
+  opened.push(app);
+  return app;
 }
 const ingest = (app: App) => ingestSource(ingestContext(app), app.config.sources[0]!);
 const source = async () => (await database.handle.db.select().from(sources).where(eq(sources.id, 'wire')))[0]!;

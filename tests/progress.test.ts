@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startProgress } from '../src/progress.js';
+import { startProgress } from '../src/commands/progress.js';
 
 function fakeOutput(isTTY: boolean) {
   const writes: string[] = [];

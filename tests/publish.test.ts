@@ -1,9 +1,10 @@
 import Parser from 'rss-parser';
 import { describe, expect, it } from 'vitest';
-import type { Topic } from '../src/config/load.js';
 import { plainTitle } from '../src/normalize/html.js';
-import { renderFeed, storyUrn } from '../src/server/render.js';
-import type { FeedEntry } from '../src/store/topics.js';
+import { renderFeed } from '../src/server/render.js';
+import type { Topic } from '../src/model/topic.js';
+import { storyUrn } from '../src/model/urls.js';
+import type { FeedEntry } from '../src/model/story.js';
 
 const topic: Topic = {
   slug: 'japan-us-security',

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Source, Topic } from '../src/config/load.js';
 import { words } from '../src/dedup/fingerprint.js';
 import { bestClause, compileQuery, matchDocument, requiredClauses, type MatchableItem } from '../src/topics/match.js';
 import { parseQuery, printQuery, QueryError } from '../src/topics/query.js';
 import { compileTopics, topicMatcher, TopicMatcher } from '../src/topics/topics.js';
+import type { Source } from '../src/model/source.js';
+import type { Topic } from '../src/model/topic.js';
 
 const SEED_QUERY = 'japan AND ("united states" OR u.s. OR pentagon) AND (defense OR security OR military)';
 const NOW = new Date('2024-06-02T12:00:00Z');

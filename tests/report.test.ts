@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatSourceTable, formatSummary, formatTopicTable } from '../src/report.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';
+import { formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
 
 describe('command-line reports', () => {
   it('summarizes an ingest pass in one line', () => {

@@ -1,25 +1,24 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
-import { closeHttpAgents } from '../src/fetch/index.js';
-import { createAppServer, listen, type AppServer } from '../src/server/http.js';
+import { openApp, type App } from '../src/app.js';
+import { serveApp, type ServedApp } from './helpers/app.js';
 import { ingestSource } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, testEngine, type TestDatabase } from './helpers/database.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
+import { ingestContext } from '../src/worker/context.js';
 
 const OUTLET_IDS = Object.keys(OUTLETS) as Outlet[];
 const STORY_COUNT = new Set(WIRE_ITEMS.map((item) => item.story)).size;
 
 let database: TestDatabase;
 let app: App;
-let server: AppServer;
+let served: ServedApp;
 let base: string;
 let hub: TestServer;
 const hubPings: string[] = [];
@@ -54,16 +53,14 @@ beforeAll(async () => {
   // All outlets but NHK now; NHK later, to see feeds change.
   for (const outlet of OUTLET_IDS.filter((id) => id !== 'nhk')) await ingestSource(ingestContext(app), app.config.sources.find((source) => source.id === outlet)!);
   // Versions are read from the database on every request: what a separate feed server process sees.
-  server = createAppServer(app, { versionTtlMs: 0 });
-  base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
+  served = await serveApp(app, { versionTtlMs: 0 });
+  base = served.base;
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((done) => (server as Server | undefined)?.close(done) ?? done(undefined));
+  await served?.stop();
   await app?.close();
   await hub?.close();
-  await closeHttpAgents();
   await database?.close();
 });
 
@@ -128,14 +125,14 @@ describe(`publishing (${testEngine()})`, () => {
   });
 
   it('caches renders, validates with ETag and Last-Modified, and changes both when the topic gains a story', async () => {
-    const rendersBefore = server.feedCache.renders;
+    const rendersBefore = served.server.feedCache.renders;
     const first = await get('/topics/japan-us-security.atom?limit=7'); // a page nobody asked for yet
     const second = await get('/topics/japan-us-security.atom?limit=7');
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^"[\w-]{27}(-br|-gz)?"$/);
     expect(second.headers.get('etag')).toBe(etag);
     expect(await second.text()).toBe(await first.text());
-    expect(server.feedCache.renders - rendersBefore).toBe(1);
+    expect(served.server.feedCache.renders - rendersBefore).toBe(1);
     expect(first.headers.get('cache-control')).toBe('public, max-age=120');
     expect(first.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox; frame-ancestors 'none'");
     expect(first.headers.get('x-content-type-options')).toBe('nosniff');
@@ -157,17 +154,16 @@ describe(`publishing (${testEngine()})`, () => {
   });
 
   it('within the version delay, a server sees its own process change topics at once through invalidateTopics', async () => {
-    const cached = createAppServer(app, { versionTtlMs: 60_000 });
-    const url = `http://127.0.0.1:${(await listen(cached, 0, '127.0.0.1')).port}/topics/everything.json?limit=2`;
+    const cached = await serveApp(app, { versionTtlMs: 60_000 });
+    const url = `${cached.base}/topics/everything.json?limit=2`;
     try {
       const before = await fetch(url);
       await app.database.db.execute(sql`update topics set changed_at = now() + interval '1 second' where slug = 'everything'`);
       expect((await fetch(url)).headers.get('last-modified')).toBe(before.headers.get('last-modified'));
-      cached.invalidateTopics(['everything']);
+      cached.server.invalidateTopics(['everything']);
       expect((await fetch(url)).headers.get('last-modified')).not.toBe(before.headers.get('last-modified'));
     } finally {
-      cached.closeAllConnections();
-      await new Promise((done) => cached.close(done));
+      await cached.stop();
     }
   });
 
@@ -212,7 +208,7 @@ describe(`publishing (${testEngine()})`, () => {
     const response = await get('/opml');
     expect(response.headers.get('content-type')).toBe('text/x-opml; charset=utf-8');
     const opml = await response.text();
-    expect(opml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<opml version="2.0">/);
+    expect(opml).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<opml version="2.0">/);
     expect([...opml.matchAll(/xmlUrl="([^"]+)"/g)].map((match) => match[1])).toEqual([
       'http://feeds.example.test/topics/everything.atom',
       'http://feeds.example.test/topics/japan-us-security.atom',

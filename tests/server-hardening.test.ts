@@ -4,18 +4,17 @@
  */
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestContext, openApp, type App } from '../src/app.js';
+import { openApp, type App } from '../src/app.js';
 import type { AppServer } from '../src/server/http.js';
 import { FeedCache } from '../src/server/feed-cache.js';
 import { encodeCursor } from '../src/server/request.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { serveApp, type ServedApp } from './helpers/app-server.js';
+import { DEMO_CONFIG as DEMO, openTestApp, serveApp, type ServedApp } from './helpers/app.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { ingestContext } from '../src/worker/context.js';
 
-const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
 /** A GET with headers fetch() would refuse to send. */
 function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
@@ -48,8 +47,7 @@ describe('hostile requests', () => {
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    app = await openApp({ configDir: DEMO, database: database.handle });
-    await ingestSources(ingestContext(app), app.config.sources);
+    app = await openTestApp(database.handle, { ingest: true });
     served = await serveApp(app);
     ({ server, port } = served);
   });

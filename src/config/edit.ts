@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, YAMLSeq } from 'yaml';
-import { loadConfig, type Source } from './load.js';
+import { loadConfig } from './load.js';
+import type { Source } from '../model/source.js';
 
 /** A feed to add as a source. */
 export interface NewSource {

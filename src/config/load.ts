@@ -3,65 +3,20 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { editDistance } from '../topics/query.js';
-import { DEFAULT_FETCH_LIMITS, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
-import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../normalize/limits.js';
-import { parseDuration } from './duration.js';
-import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type WorkerSettingsConfig, type TopicConfig } from './schema.js';
-
-export const DEFAULT_POLL_SECONDS = 15 * 60;
-
-export interface Source {
-  id: string;
-  /** Absolute URL; file: URLs in YAML are resolved against the YAML file's folder. */
-  url: string;
-  title?: string;
-  pollSeconds: number;
-  priority: number;
-  tags: string[];
-  shortUrlHosts: string[];
-  network: NetworkPolicy;
-}
-
-export interface Topic extends Omit<TopicConfig, 'language' | 'backfill'> {
-  limit: number;
-  language?: string[];
-  backfillDays?: number;
-}
-
-export interface FetchSettings extends FetchLimits, DocumentLimits {
-  perHost: number;
-  concurrency: number;
-}
-
-export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, ...DEFAULT_DOCUMENT_LIMITS, perHost: 2, concurrency: 8 };
-
-export interface PublishSettings {
-  publicUrl?: string;
-  maxAgeSeconds: number;
-  maxLimit: number;
-  hub?: string;
-}
-
-export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200 };
-
-export interface WorkerSettings {
-  tick: string;
-  leaseSeconds: number;
-  batch: number;
-  minIntervalSeconds: number;
-}
-
-export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 300, batch: 100, minIntervalSeconds: 60 };
-
-export interface Config {
-  dir: string;
-  sources: Source[];
-  topics: Topic[];
-  fetch: FetchSettings;
-  publish: PublishSettings;
-  worker: WorkerSettings;
-}
+import { parseDuration } from '../model/duration.js';
+import {
+  DEFAULT_FETCH_SETTINGS,
+  DEFAULT_PUBLISH_SETTINGS,
+  DEFAULT_WORKER_SETTINGS,
+  type Config,
+  type FetchSettings,
+  type PublishSettings,
+  type WorkerSettings,
+} from '../model/settings.js';
+import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type Source } from '../model/source.js';
+import { editDistance } from '../model/text.js';
+import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
+import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type WorkerSettingsConfig } from './schema.js';
 
 export interface ConfigProblem {
   file: string;
@@ -231,7 +186,7 @@ export function loadConfig(dir: string): Config {
       const { language, backfill, ...rest } = topic;
       topics.push({
         ...rest,
-        limit: topic.limit ?? 50,
+        limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
         ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
       });

@@ -1,7 +1,7 @@
-/** OPML 2.0 in and out for sources: what readers such as Miniflux and FreshRSS export and import. Pure functions. */
+/** OPML 2.0 in and out: what readers such as Miniflux and FreshRSS export and import. Pure functions. */
 import { Parser } from 'htmlparser2';
-import { escapeXmlAttribute } from '../model/escape.js';
-import type { Source } from './load.js';
+import type { Source } from '../model/source.js';
+import { el, serializeXml } from '../model/xml.js';
 
 export interface OpmlFeed {
   title?: string;
@@ -31,9 +31,39 @@ export function parseOpml(text: string): OpmlFeed[] {
   return feeds;
 }
 
+/** One feed in an OPML document we write. */
+export interface OpmlOutline {
+  title: string;
+  xmlUrl: string;
+  htmlUrl?: string;
+  description?: string;
+}
+
+/** An OPML 2.0 document listing feeds: the one writer for our sources (opml export) and our topics (/opml). */
+export function renderOpml(head: { title: string; dateCreated?: Date; dateModified?: Date }, outlines: readonly OpmlOutline[]): string {
+  return serializeXml(
+    el(
+      'opml',
+      { version: '2.0' },
+      el(
+        'head',
+        {},
+        el('title', {}, head.title),
+        head.dateCreated && el('dateCreated', {}, head.dateCreated.toUTCString()),
+        head.dateModified && el('dateModified', {}, head.dateModified.toUTCString()),
+        el('docs', {}, 'http://opml.org/spec2.opml'),
+      ),
+      el(
+        'body',
+        {},
+        outlines.map((outline) =>
+          el('outline', { type: 'rss', text: outline.title, title: outline.title, xmlUrl: outline.xmlUrl, htmlUrl: outline.htmlUrl, description: outline.description }),
+        ),
+      ),
+    ),
+  );
+}
+
 export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date): string {
-  const outlines = sources
-    .map((source) => `    <outline type="rss" text="${escapeXmlAttribute(source.title ?? source.id)}" title="${escapeXmlAttribute(source.title ?? source.id)}" xmlUrl="${escapeXmlAttribute(source.url)}"/>`)
-    .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n  <head>\n    <title>Wirefeed sources</title>\n    <dateCreated>${dateCreated.toUTCString()}</dateCreated>\n  </head>\n  <body>\n${outlines}\n  </body>\n</opml>\n`;
+  return renderOpml({ title: 'Wirefeed sources', dateCreated }, sources.map((source) => ({ title: source.title ?? source.id, xmlUrl: source.url })));
 }

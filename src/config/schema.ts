@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import cron from 'node-cron';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../model/duration.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
 const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');

@@ -12,6 +12,11 @@ import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** Runs raw SQL and returns its rows (postgres.js answers a statement with the array of its rows). */
+export async function rowsOf<T extends Record<string, unknown>>(db: Database, query: SQL): Promise<T[]> {
+  return (await db.execute(query)) as unknown as T[];
+}
+
 export interface DatabaseHandle {
   db: Database;
   /** `embedded`: the PostgreSQL server Wirefeed keeps in its data folder; `postgres`: a server at DATABASE_URL. */
@@ -83,7 +88,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     db,
     engine: 'url' in target ? 'postgres' : 'embedded',
-    rows: async (query) => (await db.execute(query)) as unknown as never,
+    rows: (query) => rowsOf(db, query),
     close: async () => {
       await pool.end({ timeout: 5 });
       release();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { foldText } from '../normalize/fold.js';
-import type { NormalizedItem } from '../normalize/item.js';
+import type { NormalizedItem } from '../model/item.js';
 
 function hash(text: string, length = 24): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);

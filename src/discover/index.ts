@@ -4,8 +4,10 @@
  * Every candidate is fetched and parsed before it is offered.
  */
 import { Parser } from 'htmlparser2';
-import { fetchFeed, type FetchLimits, type NetworkPolicy } from '../fetch/index.js';
+import { fetchFeed, type HttpClient } from '../fetch/index.js';
 import { parseFeed } from '../parse/index.js';
+import type { FetchLimits } from '../model/settings.js';
+import type { NetworkPolicy } from '../model/source.js';
 
 const FEED_TYPES = new Set(['application/rss+xml', 'application/atom+xml', 'application/rdf+xml', 'application/feed+json', 'application/json', 'text/xml', 'application/xml']);
 
@@ -76,10 +78,10 @@ export interface Discovery {
 const FORMAT_NAMES: Record<string, string> = { rss: 'RSS', rdf: 'RSS 1.0', atom: 'Atom', json: 'JSON Feed' };
 
 /** Fetches `url` and finds the feeds it is or leads to. Throws FetchError when the URL itself cannot be fetched. */
-export async function discoverFeeds(url: string, options: { network: NetworkPolicy; limits?: Partial<FetchLimits> }): Promise<Discovery> {
+export async function discoverFeeds(url: string, options: { http: HttpClient; network: NetworkPolicy; limits?: Partial<FetchLimits> }): Promise<Discovery> {
   const discovery: Discovery = { feeds: [], rejected: [] };
   const fetchText = async (target: string) => {
-    const response = await fetchFeed({ url: target, network: options.network, limits: options.limits });
+    const response = await fetchFeed(options.http, { url: target, network: options.network, limits: options.limits });
     if (response.kind !== 'ok') throw new Error('not modified');
     return response;
   };

@@ -1,11 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-
-/**
- * Which addresses a source may connect to. By default only public unicast addresses; a source can opt in to all
- * private ranges (`allowPrivateNetwork: true`) or to a list of addresses and CIDR ranges.
- */
-export type NetworkPolicy = { kind: 'public-only' } | { kind: 'any' } | { kind: 'allow-list'; entries: string[] };
+import type { NetworkPolicy } from '../model/source.js';
 
 /** Ranges no source may reach unless allowed: loopback, private, link-local, shared and reserved addresses. */
 const NON_PUBLIC_IPV4 = [

@@ -2,8 +2,11 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import { Agent, request } from 'undici';
-import { AddressRefusedError, guardedLookup, refusalReason, type NetworkPolicy } from './guard.js';
+import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
+import type { NetworkPolicy } from '../model/source.js';
+
+const DEFAULT_PER_HOST = 2;
 
 export const USER_AGENT = 'Wirefeed/0.1 (+https://github.com/wirefeed/wirefeed; feed aggregator)';
 
@@ -63,36 +66,49 @@ export class FetchError extends Error {
   }
 }
 
-const agents = new Map<string, Agent>();
+/**
+ * The HTTP side of fetching: one connection pool per network policy (each connecting through the address guard) and
+ * the per-host limit. Created once per process by the app and passed down; `close()` ends its pooled connections.
+ */
+export class HttpClient {
+  private readonly agents = new Map<string, Agent>();
+  private hostLimiter: HostLimiter;
 
-/** One connection pool per network policy, each connecting through the address guard. */
-function agentFor(policy: NetworkPolicy, connectTimeoutMs: number): Agent {
-  const key = `${JSON.stringify(policy)}|${connectTimeoutMs}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    agent = new Agent({
-      connect: { timeout: connectTimeoutMs, lookup: guardedLookup(policy) as never },
-      headersTimeout: 0, // the whole-fetch deadline governs
-      bodyTimeout: 0,
-      keepAliveTimeout: 4_000,
-    });
-    agents.set(key, agent);
+  constructor(options: { perHost?: number } = {}) {
+    this.hostLimiter = new HostLimiter(options.perHost ?? DEFAULT_PER_HOST);
   }
-  return agent;
-}
 
-/** Closes every pooled connection; for shutdown and tests. */
-export async function closeHttpAgents(): Promise<void> {
-  const all = [...agents.values()];
-  agents.clear();
-  await Promise.all(all.map((agent) => agent.close()));
-}
+  /** How many requests may run at once against one host; a config reload may change it. */
+  setPerHostLimit(limit: number): void {
+    this.hostLimiter = new HostLimiter(limit);
+  }
 
-let hostLimiter = new HostLimiter(2);
+  /** Waits for a slot on `host` (see HostLimiter). */
+  acquireHost(host: string, signal?: AbortSignal): Promise<() => void> {
+    return this.hostLimiter.acquire(host, signal);
+  }
 
-/** Sets how many requests may run at once against one host (default 2). */
-export function setPerHostLimit(limit: number): void {
-  hostLimiter = new HostLimiter(limit);
+  agentFor(policy: NetworkPolicy, connectTimeoutMs: number): Agent {
+    const key = `${JSON.stringify(policy)}|${connectTimeoutMs}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new Agent({
+        connect: { timeout: connectTimeoutMs, lookup: guardedLookup(policy) as never },
+        headersTimeout: 0, // the whole-fetch deadline governs
+        bodyTimeout: 0,
+        keepAliveTimeout: 4_000,
+      });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  /** Closes every pooled connection. */
+  async close(): Promise<void> {
+    const all = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(all.map((agent) => agent.close()));
+  }
 }
 
 const header = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
@@ -168,7 +184,7 @@ function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal): Fe
  * connect time), redirects followed by hand and counted, a deadline over the whole exchange, the per-host limit, and
  * a cap on the decoded body.
  */
-export async function httpFetch(startUrl: string, options: HttpFetchOptions): Promise<HttpResult> {
+export async function httpFetch(client: HttpClient, startUrl: string, options: HttpFetchOptions): Promise<HttpResult> {
   // Started at the first slot: a small feed queued behind heavy ones on its host is not charged for their time.
   let deadline: AbortSignal | undefined;
   let signal: AbortSignal | undefined;
@@ -192,7 +208,7 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
     if (options.etag) headers['if-none-match'] = options.etag;
     if (options.lastModified) headers['if-modified-since'] = options.lastModified;
 
-    const release = await hostLimiter.acquire(target.host, options.signal).catch(() => {
+    const release = await client.acquireHost(target.host, options.signal).catch(() => {
       throw new FetchError('abandoned: shutting down', 'aborted');
     });
     deadline ??= AbortSignal.timeout(options.timeoutMs);
@@ -203,7 +219,7 @@ export async function httpFetch(startUrl: string, options: HttpFetchOptions): Pr
         method: 'GET',
         headers,
         signal,
-        dispatcher: agentFor(options.network, options.connectTimeoutMs),
+        dispatcher: client.agentFor(options.network, options.connectTimeoutMs),
       }).catch((error: unknown) => {
         throw describe(error, hopDeadline, options.signal);
       });

@@ -1,26 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeFeedBody } from './decode.js';
-import { FetchError, httpFetch, type HttpResult } from './http.js';
-import type { NetworkPolicy } from './guard.js';
+import { FetchError, httpFetch, type HttpClient, type HttpResult } from './http.js';
+import type { NetworkPolicy } from '../model/source.js';
+import { DEFAULT_FETCH_LIMITS, type FetchLimits } from '../model/settings.js';
 
 export { decodeFeedBody } from './decode.js';
-export { closeHttpAgents, FetchError, setPerHostLimit, USER_AGENT, type CacheHints, type FetchErrorKind, type Redirect } from './http.js';
-export { isPublicAddress, nonPublicRangesFor, type NetworkPolicy } from './guard.js';
+export { FetchError, HttpClient, USER_AGENT, type CacheHints, type FetchErrorKind, type Redirect } from './http.js';
+export { isPublicAddress, nonPublicRangesFor } from './guard.js';
 
-export interface FetchLimits {
-  timeoutMs: number;
-  connectTimeoutMs: number;
-  maxBytes: number;
-  maxRedirects: number;
-}
-
-export const DEFAULT_FETCH_LIMITS: FetchLimits = {
-  timeoutMs: 20_000,
-  connectTimeoutMs: 10_000,
-  maxBytes: 15 * 1024 * 1024,
-  maxRedirects: 5,
-};
 
 export interface FetchRequest {
   url: string;
@@ -58,10 +46,10 @@ async function fetchFile(url: string, maxBytes: number): Promise<FetchResult> {
 }
 
 /** Fetches a feed document (http, https or file:) and decodes it to text. Throws FetchError. */
-export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
+export async function fetchFeed(client: HttpClient, request: FetchRequest): Promise<FetchResult> {
   const limits = { ...DEFAULT_FETCH_LIMITS, ...request.limits };
   if (/^file:/i.test(request.url)) return fetchFile(request.url, limits.maxBytes);
-  const response = await httpFetch(request.url, { ...limits, etag: request.etag, lastModified: request.lastModified, network: request.network, signal: request.signal });
+  const response = await httpFetch(client, request.url, { ...limits, etag: request.etag, lastModified: request.lastModified, network: request.network, signal: request.signal });
   if (response.kind === 'not-modified') return response;
   const decoded = decodeFeedBody(response.body, response.contentType);
   return {

@@ -1,70 +1,65 @@
 /**
- * Prometheus metrics (prom-client), one registry per process. The worker counts fetches and items, the server counts
- * feed requests; queue lag and story counts are read from the database when /metrics is scraped.
+ * Prometheus metrics (prom-client): one registry per app, created by it and passed down. The worker counts fetches
+ * and items, the server counts feed requests; queue lag and story counts are read from the database when /metrics
+ * is scraped.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import { rowsOf, type Database } from '../db/client.js';
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'wirefeed_' });
+export type Metrics = ReturnType<typeof createMetrics>;
 
-export const fetches = new Counter({
-  name: 'wirefeed_fetches_total',
-  help: 'Source fetches by outcome (ok, not-modified, failed, gone, deferred) and HTTP status.',
-  labelNames: ['outcome', 'status'] as const,
-  registers: [registry],
-});
-
-export const fetchDuration = new Histogram({
-  name: 'wirefeed_fetch_duration_seconds',
-  help: 'Time from request to stored items (or failure), per source fetch.',
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40],
-  registers: [registry],
-});
-
-export const itemsStored = new Counter({
-  name: 'wirefeed_items_total',
-  help: 'Items seen in fetched feeds by result: new, duplicate or revised.',
-  labelNames: ['result'] as const,
-  registers: [registry],
-});
-
-export const topicMatches = new Counter({
-  name: 'wirefeed_topic_matches_total',
-  help: 'Stories filed under topics at ingest.',
-  registers: [registry],
-});
-
-export const leaseClaims = new Counter({
-  name: 'wirefeed_lease_claims_total',
-  help: 'Sources claimed by this worker for fetching.',
-  registers: [registry],
-});
-
-export const feedRequests = new Counter({
-  name: 'wirefeed_feed_requests_total',
-  help: 'HTTP requests served, by route kind and status.',
-  labelNames: ['route', 'status'] as const,
-  registers: [registry],
-});
-
-const stories = new Gauge({ name: 'wirefeed_stories', help: 'Stories in the store.', registers: [registry] });
-const items = new Gauge({ name: 'wirefeed_items', help: 'Items in the store.', registers: [registry] });
-const queueLag = new Gauge({
-  name: 'wirefeed_queue_lag_seconds',
-  help: 'How long the most overdue source has been waiting (now - oldest due next_check_at); 0 when none is due.',
-  registers: [registry],
-});
-
-/** Reads the store-wide gauges (story and item counts, queue lag) from the database. */
-export async function updateStoreGauges(db: Database): Promise<void> {
-  const rows = (await db.execute(sql`
-    select (select count(*) from stories)::float8 as stories,
-           (select count(*) from items)::float8 as items,
-           coalesce(extract(epoch from now() - (select min(next_check_at) from sources where gone_at is null and next_check_at <= now())), 0)::float8 as lag`)) as unknown;
-  const [row] = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as Array<{ stories: number; items: number; lag: number }>;
-  stories.set(Number(row?.stories ?? 0));
-  items.set(Number(row?.items ?? 0));
-  queueLag.set(Number(row?.lag ?? 0));
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'wirefeed_' });
+  const registers = [registry];
+  const stories = new Gauge({ name: 'wirefeed_stories', help: 'Stories in the store.', registers });
+  const items = new Gauge({ name: 'wirefeed_items', help: 'Items in the store.', registers });
+  const queueLag = new Gauge({
+    name: 'wirefeed_queue_lag_seconds',
+    help: 'How long the most overdue source has been waiting (now - oldest due next_check_at); 0 when none is due.',
+    registers,
+  });
+  return {
+    registry,
+    fetches: new Counter({
+      name: 'wirefeed_fetches_total',
+      help: 'Source fetches by outcome (ok, not-modified, failed, gone, deferred) and HTTP status.',
+      labelNames: ['outcome', 'status'] as const,
+      registers,
+    }),
+    fetchDuration: new Histogram({
+      name: 'wirefeed_fetch_duration_seconds',
+      help: 'Time from request to stored items (or failure), per source fetch.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40],
+      registers,
+    }),
+    itemsStored: new Counter({
+      name: 'wirefeed_items_total',
+      help: 'Items seen in fetched feeds by result: new, duplicate or revised.',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    topicMatches: new Counter({ name: 'wirefeed_topic_matches_total', help: 'Stories filed under topics at ingest.', registers }),
+    leaseClaims: new Counter({ name: 'wirefeed_lease_claims_total', help: 'Sources claimed by this worker for fetching.', registers }),
+    feedRequests: new Counter({
+      name: 'wirefeed_feed_requests_total',
+      help: 'HTTP requests served, by route kind and status.',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    }),
+    /** Reads the store-wide gauges (story and item counts, queue lag) from the database. */
+    async updateStoreGauges(db: Database): Promise<void> {
+      const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
+        db,
+        sql`
+        select (select count(*) from stories)::float8 as stories,
+               (select count(*) from items)::float8 as items,
+               coalesce(extract(epoch from now() - (select min(next_check_at) from sources where gone_at is null and next_check_at <= now())), 0)::float8 as lag`,
+      );
+      stories.set(Number(row?.stories ?? 0));
+      items.set(Number(row?.items ?? 0));
+      queueLag.set(Number(row?.lag ?? 0));
+    },
+  };
 }

@@ -1,31 +1,10 @@
 import { stripXmlForbidden } from '../model/escape.js';
-import type { Enclosure, ParsedFeed, ParsedItem } from '../parse/index.js';
+import type { Enclosure, NormalizedItem } from '../model/item.js';
+import type { ParsedFeed, ParsedItem } from '../parse/index.js';
 import { resolveItemDate } from './date.js';
 import { excerpt, htmlToLine, htmlToText, plainTitle, sanitizeContent } from './html.js';
 import { guessLanguage, primaryLanguage } from './language.js';
 import { canonicalizeUrl, isShortUrl, resolveHttpUrl } from './url.js';
-
-/** An item ready for identity, clustering, storage and matching. */
-export interface NormalizedItem {
-  guid?: string;
-  /** Canonical http(s) URL of the item's page. */
-  url?: string;
-  shortUrl?: string;
-  title: string;
-  /** Plain-text summary (an excerpt of the content when the feed gives none). */
-  summary?: string;
-  /** Sanitized HTML with absolute URLs. */
-  contentHtml?: string;
-  contentText?: string;
-  author?: string;
-  categories: string[];
-  language?: string;
-  imageUrl?: string;
-  /** Attached media with absolute http(s) URLs (none when absent). */
-  enclosures?: Enclosure[];
-  publishedAt: Date;
-  dateEstimated: boolean;
-}
 
 /** More than any real item carries; a feed listing hundreds per item is cut here. */
 const MAX_ENCLOSURES = 20;

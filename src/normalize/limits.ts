@@ -1,14 +1,7 @@
 /** Bounds on what one document may bring in: a feed of 100,000 items or a 10 MB description is cut, not stored whole. */
+import type { DocumentLimits } from '../model/settings.js';
 import type { ParsedItem } from '../parse/index.js';
 
-export interface DocumentLimits {
-  /** Items kept from one document, in document order (feeds list their newest first). */
-  maxItems: number;
-  /** Characters kept of each text of an item (content, summary, plain text, title). */
-  maxItemChars: number;
-}
-
-export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxItems: 1_000, maxItemChars: 256 * 1024 };
 
 export interface LimitedDocument {
   items: ParsedItem[];

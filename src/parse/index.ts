@@ -2,7 +2,7 @@ import { parseJsonFeed } from './json-feed.js';
 import { parseXmlFeed } from './xml-feed.js';
 import { FeedParseError, type ParsedFeed } from './types.js';
 
-export { FeedParseError, type Enclosure, type ParsedFeed, type ParsedItem } from './types.js';
+export { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 
 /** Turns a decoded feed document (RSS, RDF, Atom or JSON Feed) into a ParsedFeed. */
 export async function parseFeed(text: string): Promise<ParsedFeed> {

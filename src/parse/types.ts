@@ -1,4 +1,6 @@
 /** A feed document reduced to what Wirefeed needs, before normalization; every field is as the feed wrote it. */
+import type { Enclosure } from '../model/item.js';
+
 export interface ParsedFeed {
   format: 'rss' | 'rdf' | 'atom' | 'json';
   title?: string;
@@ -49,12 +51,6 @@ export interface ParsedItem {
   enclosures?: Enclosure[];
 }
 
-export interface Enclosure {
-  url: string;
-  type?: string;
-  /** Size in bytes, when the feed says. */
-  length?: number;
-}
 
 export class FeedParseError extends Error {
   constructor(message: string) {

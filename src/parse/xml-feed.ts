@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
 import { escapeHtml } from '../model/escape.js';
-import { FeedParseError, type Enclosure, type ParsedFeed, type ParsedItem } from './types.js';
+import type { Enclosure } from '../model/item.js';
+import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 import { reviseXml } from './xml-revise.js';
 import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
 

@@ -1,3 +1,4 @@
+import { acceptedValues } from './request.js';
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
@@ -29,12 +30,9 @@ export function makeBody(text: string, version: number): CachedBody {
 
 /** The best encoding the client accepts that we have: br, then gzip, else identity. */
 export function chooseEncoding(acceptEncoding: string | undefined, body: CachedBody): 'br' | 'gzip' | 'identity' {
-  const accepted = new Map(
-    (acceptEncoding ?? '').split(',').map((part) => {
-      const [name = '', ...params] = part.trim().toLowerCase().split(';');
-      return [name.trim(), Number(/q\s*=\s*([\d.]+)/.exec(params.join(';'))?.[1] ?? 1)] as const;
-    }),
-  );
+  // The first mention of a coding counts (the list is sorted by q-value, so that is its highest).
+  const accepted = new Map<string, number>();
+  for (const { value, q } of acceptedValues(acceptEncoding ?? '')) if (!accepted.has(value)) accepted.set(value, q);
   const ok = (name: string) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0;
   if (body.br && ok('br')) return 'br';
   if (body.gzip && ok('gzip')) return 'gzip';

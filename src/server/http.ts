@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App, StartingApp } from '../app.js';
-import type { Topic } from '../config/load.js';
 import { sql } from 'drizzle-orm';
 import { log } from '../log.js';
-import { feedRequests, registry, updateStoreGauges } from '../metrics/index.js';
+import type { Metrics } from '../metrics/index.js';
+import type { Config } from '../model/settings.js';
+import type { Database } from '../db/client.js';
 import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag, type CachedBody } from './feed-cache.js';
-import { renderOpml } from './opml.js';
+import { renderTopicsOpml } from './opml.js';
 import { renderIndexPage, renderTopicPage } from './page.js';
-import { CONTENT_TYPES, feedUrl, renderFeed, type FeedFormat } from './render.js';
+import { CONTENT_TYPES, renderFeed } from './render.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, parsePageRequest, requestUrl, type PageRequest } from './request.js';
+import type { Topic } from '../model/topic.js';
+import { type FeedFormat, feedUrl } from '../model/urls.js';
 
 /** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
 const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -94,6 +96,20 @@ export interface AppServer extends Server {
   invalidateTopics(slugs: readonly string[]): void;
 }
 
+/** What the server needs of an app; config is read on every request, since a config reload replaces it. */
+export interface ServedApp {
+  config: Pick<Config, 'topics' | 'publish'>;
+  database: { db: Database };
+  metrics: Metrics;
+}
+
+/** An app whose database may not be reachable yet: the server answers health and metrics meanwhile. */
+export interface StartingServedApp {
+  ready: Promise<ServedApp>;
+  waitingFor(): string | undefined;
+  metrics: Metrics;
+}
+
 type Versions = Map<string, { version: Date; checkedAt: number }>;
 /** The key in Versions of the newest version of all topics (no slug is empty). */
 const INDEX_VERSION = '';
@@ -103,7 +119,7 @@ type Routes = (request: IncomingMessage, response: ServerResponse, url: URL) => 
  * The feed server. Given an app still starting (waiting for its database), it listens at once: /healthz answers
  * 200, /readyz and every feed 503 until the app is open, so an orchestrator neither restarts it nor routes to it.
  */
-export function createAppServer(app: App | StartingApp, options: ServerOptions = {}): AppServer {
+export function createAppServer(app: ServedApp | StartingServedApp, options: ServerOptions = {}): AppServer {
   const feedCache = new FeedCache();
   const versions: Versions = new Map();
   let routes: Routes | undefined;
@@ -120,15 +136,12 @@ export function createAppServer(app: App | StartingApp, options: ServerOptions =
     if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname)) return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url);
-    if (url.pathname === '/metrics') {
-      response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-      return response.end(request.method === 'HEAD' ? undefined : await registry.metrics());
-    }
+    if (url.pathname === '/metrics') return sendMetrics(request, response, app.metrics);
     return sendText(response, 503, `not ready: starting, ${waitingFor() ?? 'opening the database'}\n`, { 'cache-control': 'no-store', 'retry-after': '5' });
   };
 
   const server = createServer((request, response) => {
-    response.on('finish', () => feedRequests.inc({ route: routeKind(request.url ?? '/'), status: String(response.statusCode) }));
+    response.on('finish', () => app.metrics.feedRequests.inc({ route: routeKind(request.url ?? '/'), status: String(response.statusCode) }));
     handle(request, response).catch((error: Error) => {
       if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
       log.error({ url: request.url, error: error.message }, 'request failed');
@@ -142,7 +155,7 @@ export function createAppServer(app: App | StartingApp, options: ServerOptions =
 }
 
 /** Every route but /healthz, for an open app. */
-function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versions: Versions): Routes {
+function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache, versions: Versions): Routes {
   const { db } = app.database;
   // Read through app.config on every request: a config reload replaces it.
   const publishSettings = () => app.config.publish;
@@ -160,7 +173,7 @@ function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versi
     const configured = options.publicUrl ?? publishSettings().publicUrl;
     return configured ? configured.replace(/\/+$/, '') : baseUrlFromHost(request.headers.host);
   };
-  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => updateStoreGauges(db));
+  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => app.metrics.updateStoreGauges(db));
   // The index changes with the topics' content (their versions) and with the configured list of topics.
   const topicListKey = new WeakMap<readonly Topic[], string>();
   const listKeyOf = (topics: readonly Topic[]) => {
@@ -220,9 +233,7 @@ function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versi
     }
     if (url.pathname === '/metrics') {
       await readStoreGauges();
-      const body = await registry.metrics();
-      response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-      return response.end(request.method === 'HEAD' ? undefined : body);
+      return sendMetrics(request, response, app.metrics);
     }
     if (url.pathname === '/') {
       const baseUrl = baseUrlOf(request);
@@ -237,7 +248,7 @@ function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versi
     if (url.pathname === '/opml') {
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
       const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));
-      return sendBody(request, response, makeBody(renderOpml(app.config.topics, baseUrlOf(request), newest), 0), {
+      return sendBody(request, response, makeBody(renderTopicsOpml(app.config.topics, baseUrlOf(request), newest), 0), {
         'content-type': 'text/x-opml; charset=utf-8',
         'content-disposition': 'inline; filename="wirefeed-topics.opml"',
         'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`,
@@ -250,6 +261,12 @@ function appRoutes(app: App, options: ServerOptions, feedCache: FeedCache, versi
     const format = (match[2] as FeedFormat | 'html' | undefined) ?? negotiateFormat(request.headers.accept);
     return serveFeed(request, response, topic, format, url.searchParams, match[2] === undefined);
   };
+}
+
+async function sendMetrics(request: IncomingMessage, response: ServerResponse, metrics: Metrics): Promise<void> {
+  const body = await metrics.registry.metrics();
+  response.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+  response.end(request.method === 'HEAD' ? undefined : body);
 }
 
 /** Starts listening and resolves with the bound address (port 0 picks a free port). */

@@ -1,7 +1,8 @@
-import type { Topic } from '../config/load.js';
-import type { FeedEntry, Headline } from '../store/topics.js';
 import { escapeHtml } from '../model/escape.js';
-import { alsoReportedHtml, feedUrl, topicPageUrl, type FeedFormat } from './render.js';
+import { alsoReportedHtml } from './render.js';
+import type { Topic } from '../model/topic.js';
+import type { FeedEntry, Headline } from '../model/story.js';
+import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
 
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [

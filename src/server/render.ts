@@ -1,8 +1,8 @@
 import { escapeHtml, escapeHtmlAmbiguous } from '../model/escape.js';
 import { excerpt } from '../normalize/html.js';
-import type { Topic } from '../config/load.js';
-import type { FeedEntry } from '../store/topics.js';
-import { el, serializeXml } from './xml.js';
+import { el, serializeXml } from '../model/xml.js';
+import type { Topic } from '../model/topic.js';
+import type { FeedEntry } from '../model/story.js';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
 

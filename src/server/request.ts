@@ -1,6 +1,6 @@
 /** Parsing what a feed request asks for: format, page size and position. Pure; errors become 400 responses. */
-import type { FeedCursor } from '../store/topics.js';
-import type { FeedFormat } from './render.js';
+import type { FeedCursor } from '../model/story.js';
+import type { FeedFormat } from '../model/urls.js';
 
 export class BadRequest extends Error {}
 
@@ -15,21 +15,30 @@ const ACCEPTED: Array<[string, FeedFormat | 'html']> = [
   ['text/xml', 'rss'],
 ];
 
-/** The representation an Accept header prefers for /topics/<slug>: by q-value, then by order; RSS when anything goes. */
-export function negotiateFormat(accept: string | undefined): FeedFormat | 'html' {
-  const ranges = (accept ?? '*/*')
+/**
+ * The values of an Accept or Accept-Encoding header with their q-values (1 when absent, 0 when unreadable), most
+ * wanted first and, among equals, in the order given. Values are lower-cased; parameters other than q are dropped.
+ */
+export function acceptedValues(header: string): Array<{ value: string; q: number }> {
+  return header
     .split(',')
     .map((part, index) => {
-      const [type = '', ...params] = part.trim().toLowerCase().split(';');
+      const [value = '', ...params] = part.trim().toLowerCase().split(';');
       const q = Number(/q\s*=\s*([\d.]+)/.exec(params.join(';'))?.[1] ?? 1);
-      return { type: type.trim(), q: Number.isFinite(q) ? q : 0, index };
+      return { value: value.trim(), q: Number.isFinite(q) ? q : 0, index };
     })
-    .filter((range) => range.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const range of ranges) {
-    const match = ACCEPTED.find(([type]) => type === range.type);
+    .filter((entry) => entry.value !== '')
+    .sort((a, b) => b.q - a.q || a.index - b.index)
+    .map(({ value, q }) => ({ value, q }));
+}
+
+/** The representation an Accept header prefers for /topics/<slug>: by q-value, then by order; RSS when anything goes. */
+export function negotiateFormat(accept: string | undefined): FeedFormat | 'html' {
+  for (const range of acceptedValues(accept ?? '*/*')) {
+    if (range.q <= 0) continue;
+    const match = ACCEPTED.find(([type]) => type === range.value);
     if (match) return match[1];
-    if (range.type === '*/*' || range.type === 'application/*') return 'rss';
+    if (range.value === '*/*' || range.value === 'application/*') return 'rss';
   }
   return 'rss';
 }

@@ -4,7 +4,7 @@ import { itemBands, items, stories, topicStories } from '../db/schema.js';
 import { CLUSTER_WINDOW_MS, matchingStories, type ClusterCandidate } from '../dedup/cluster.js';
 import { fingerprint, fingerprintBands, titleTerms, type Fingerprint } from '../dedup/fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from '../dedup/key.js';
-import type { NormalizedItem } from '../normalize/item.js';
+import type { NormalizedItem } from '../model/item.js';
 
 export interface StoredItem {
   id: number;

@@ -1,8 +1,8 @@
 import { stripXmlForbidden } from '../model/escape.js';
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import type { Source } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { fetchLog, sources } from '../db/schema.js';
+import type { Source } from '../model/source.js';
 
 /**
  * Inserts new sources and refreshes the config fields of known ones. A source whose URL changed in the config starts

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import { rowsOf, type Database } from '../db/client.js';
+import type { StoryListing } from '../model/story.js';
 
 /**
  * Recomputes what depends on a story's items after they changed: its representative (the highest-priority outlet,
@@ -31,18 +32,10 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
     delete from stories where id in (${ids}) and not exists (select 1 from items where items.story_id = stories.id)`);
 }
 
-export interface StoryListing {
-  storyId: string;
-  publishedAt: Date;
-  updatedAt: Date;
-  /** Every version, the representative first, then by time. */
-  versions: Array<{ sourceId: string; title: string; url: string | null; publishedAt: Date; revision: number }>;
-}
-
 /** The newest stories (of one topic, or of all) with every outlet's version: for `wirefeed stories`. */
 export async function recentStories(db: Database, options: { topic?: string; limit: number }): Promise<StoryListing[]> {
   const topicFilter = options.topic ? sql`where s.id in (select story_id from topic_stories where topic_slug = ${options.topic})` : sql``;
-  const rows = await db.execute(sql`
+  const list = await rowsOf(db, sql`
     with recent as (
       select s.id, s.published_at, s.updated_at, s.representative_item_id from stories s ${topicFilter}
       order by s.published_at desc, s.id desc limit ${options.limit})
@@ -50,7 +43,6 @@ export async function recentStories(db: Database, options: { topic?: string; lim
            i.source_id, i.title, i.url, i.published_at, i.revision, (i.id = r.representative_item_id) as representative
     from recent r join items i on i.story_id = r.id
     order by r.published_at desc, r.id desc, representative desc, i.published_at asc, i.id asc`);
-  const list = (Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
   const byStory = new Map<string, StoryListing>();
   for (const row of list) {
     const id = String(row.story_id);

@@ -1,9 +1,10 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
-import type { Topic } from '../config/load.js';
+import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
+import type { Topic } from '../model/topic.js';
 import type { Database } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
-import { silentProgress, type ProgressFactory } from '../progress.js';
 import { topicDefinitionHash, type CompiledTopic, type TopicMatcher } from '../topics/topics.js';
+import { type ProgressFactory, silentProgress } from '../model/progress.js';
 
 export interface Membership {
   topicSlug: string;
@@ -147,34 +148,6 @@ export async function backfillTopic(
   return matched.size;
 }
 
-/** Another outlet's version of a story. */
-export interface Outlet {
-  sourceId: string;
-  sourceTitle: string | null;
-  title: string;
-  url: string | null;
-}
-
-export interface FeedEntry {
-  storyId: string;
-  publishedAt: Date;
-  updatedAt: Date;
-  title: string;
-  url: string | null;
-  summary: string | null;
-  contentHtml: string | null;
-  contentText: string | null;
-  author: string | null;
-  categories: string[];
-  language: string | null;
-  imageUrl: string | null;
-  enclosures: Array<{ url: string; type?: string; length?: number }>;
-  sourceId: string;
-  sourceTitle: string | null;
-  /** The story's other versions, earliest first ("Also reported by"). */
-  alsoReportedBy: Outlet[];
-}
-
 /** The other versions of each story, one query for all of them. */
 async function otherOutlets(db: Database, entries: Array<{ storyId: string; representativeId: number }>): Promise<Map<string, Outlet[]>> {
   const byStory = new Map<string, Outlet[]>();
@@ -191,12 +164,6 @@ async function otherOutlets(db: Database, entries: Array<{ storyId: string; repr
     byStory.set(storyId, [...(byStory.get(storyId) ?? []), outlet]);
   }
   return byStory;
-}
-
-/** Where a page of a topic feed ends: entries are ordered by (published_at, story_id), newest first. */
-export interface FeedCursor {
-  publishedAt: Date;
-  storyId: string;
 }
 
 /**
@@ -242,7 +209,6 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
 }
 
 /** What the index page shows of a story. */
-export type Headline = Pick<FeedEntry, 'storyId' | 'title' | 'url' | 'sourceId' | 'sourceTitle' | 'publishedAt'>;
 
 /**
  * The newest `perTopic` stories of every topic in one statement (one short index range scan per topic through a

@@ -9,7 +9,8 @@
  *
  * TERM may end in "*" (prefix wildcard); PHRASE is "…"; REGEX is /…/flags; FIELD is one of FIELDS.
  */
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../model/duration.js';
+import { editDistance } from '../model/text.js';
 import { compileRegex, RegexSyntaxError } from './regex.js';
 
 export const FIELDS = ['title', 'text', 'author', 'category', 'source', 'lang'] as const;
@@ -43,21 +44,6 @@ type Token =
 
 const OPERATOR_WORDS = { AND: 'and', OR: 'or', NOT: 'not' } as const;
 const FIELD_NAMES = new Set<string>([...FIELDS, 'since']);
-
-/** Levenshtein distance, for "did you mean" on unknown field names. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
 
 function suggestField(name: string): string {
   const [best] = [...FIELD_NAMES].sort((x, y) => editDistance(name, x) - editDistance(name, y));

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Source, Topic } from '../config/load.js';
 import { words } from '../dedup/fingerprint.js';
 import { primaryLanguage } from '../normalize/language.js';
 import { bestClause, compileQuery, matchDocument, requiredClauses, type MatchableItem, type MatchDocument, type Matcher } from './match.js';
 import { parseQuery } from './query.js';
+import type { Source } from '../model/source.js';
+import type { Topic } from '../model/topic.js';
 
 export interface CompiledTopic {
   slug: string;

@@ -1,24 +1,27 @@
-import type { Source } from '../config/load.js';
 import { isDatabaseUnavailable, withinDeadline, type Database } from '../db/client.js';
-import { FetchError, fetchFeed, type CacheHints, type FetchLimits } from '../fetch/index.js';
+import { FetchError, fetchFeed, type CacheHints, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
-import { silentProgress, type ProgressFactory } from '../progress.js';
-import { fetchDuration, fetches, itemsStored, topicMatches } from '../metrics/index.js';
+import type { Metrics } from '../metrics/index.js';
 import { normalizeItem, type NormalizeContext } from '../normalize/item.js';
-import { DEFAULT_DOCUMENT_LIMITS, limitDocument, type DocumentLimits } from '../normalize/limits.js';
+import { limitDocument } from '../normalize/limits.js';
 import { parseFeed, type ParsedFeed } from '../parse/index.js';
 import { storeItems, type StoreResult } from '../store/items.js';
-import type { NormalizedItem } from '../normalize/item.js';
 import { refreshStories } from '../store/stories.js';
 import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
 import { addMemberships, touchTopics, type Membership } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
+import type { Source } from '../model/source.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
+import { type ProgressFactory, silentProgress } from '../model/progress.js';
+import type { NormalizedItem } from '../model/item.js';
 
 export interface IngestContext {
   db: Database;
   topics: TopicMatcher;
+  http: HttpClient;
+  metrics: Metrics;
   fetchLimits?: Partial<FetchLimits>;
   /** The shortest wait between two fetches of a source (`worker.minInterval`). */
   minPollSeconds?: number;
@@ -126,6 +129,7 @@ const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: nul
  * Never throws: a failure is recorded on the source (with a backoff) and returned.
  */
 export async function ingestSource(context: IngestContext, source: Source): Promise<SourceOutcome> {
+  const { fetches, fetchDuration, itemsStored } = context.metrics;
   const stopTimer = fetchDuration.startTimer();
   const outcome = await ingestSourceOnce(context, source).catch((error: Error) => {
     if (!isDatabaseUnavailable(error)) throw error;
@@ -168,7 +172,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0, minSeconds: context.minPollSeconds });
 
   try {
-    const response = await fetchFeed({ url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits, signal: context.signal });
+    const response = await fetchFeed(context.http, { url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits, signal: context.signal });
     const { moved, ...redirectState } = trackRedirects(state, response.redirects, response.finalUrl);
     if (moved) log.warn({ source: source.id, url, movedTo: redirectState.fetchUrl }, 'source moved permanently; fetching the new URL from now on');
 
@@ -188,7 +192,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     const storing = db.transaction(async (tx) => {
       const { result, changedTopics, matched } = await storeAndMatch(tx, context.topics, source.id, normalized);
       changedTopics.forEach((slug) => gained.add(slug));
-      topicMatches.inc(matched);
+      context.metrics.topicMatches.inc(matched);
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetch(
         tx,

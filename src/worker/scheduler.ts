@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
-import { ingestContext, type App } from '../app.js';
 import { isDatabaseUnavailable } from '../db/client.js';
 import { log } from '../log.js';
-import { leaseClaims } from '../metrics/index.js';
 import { claimDueSources, releaseLeases, renewLease } from '../store/sources.js';
+import { ingestContext, type WorkerApp } from './context.js';
 import { ingestSources } from './ingest.js';
 
 export interface WorkerOptions {
@@ -34,7 +33,7 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 }
 
 /** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
-export function startWorker(app: App, options: WorkerOptions = {}): Worker {
+export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker {
   const owner = `worker-${randomUUID()}`;
   const abandon = new AbortController();
   let running: Promise<void> = Promise.resolve();
@@ -47,7 +46,7 @@ export function startWorker(app: App, options: WorkerOptions = {}): Worker {
     const byId = new Map(app.config.sources.map((source) => [source.id, source]));
     const { batch, leaseSeconds } = app.config.worker;
     const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });
-    leaseClaims.inc(claimed.length);
+    app.metrics.leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
     const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), {
       concurrency: app.config.fetch.concurrency,

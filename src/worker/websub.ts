@@ -1,6 +1,6 @@
-import type { PublishSettings } from '../config/load.js';
 import { log } from '../log.js';
-import { feedUrl } from '../server/render.js';
+import type { PublishSettings } from '../model/settings.js';
+import { feedUrl } from '../model/urls.js';
 
 /**
  * Tells a WebSub hub that topic feeds changed (POST hub.mode=publish, one hub.url per feed), so subscribers hear of

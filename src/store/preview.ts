@@ -1,10 +1,11 @@
-import type { App } from '../app.js';
-import type { Topic } from '../config/load.js';
-import { forEachRecentItem, type RecentItem } from '../store/topics.js';
-import { positivePatterns } from './highlight.js';
-import { parseQuery } from './query.js';
-import type { TextPattern } from './regex.js';
-import { compileTopics, topicMatcher } from './topics.js';
+import type { Database } from '../db/client.js';
+import type { Source } from '../model/source.js';
+import { positivePatterns } from '../topics/highlight.js';
+import { parseQuery } from '../topics/query.js';
+import type { TextPattern } from '../topics/regex.js';
+import { compileTopics, topicMatcher } from '../topics/topics.js';
+import { forEachRecentItem, type RecentItem } from './topics.js';
+import type { Topic } from '../model/topic.js';
 
 export interface TopicPreview {
   topic: Topic;
@@ -17,13 +18,13 @@ export interface TopicPreview {
 }
 
 /** What a topic (configured, or a query being tried out) would hold among the items stored in the last `days`. */
-export async function previewTopic(app: App, topic: Topic, options: { days?: number; limit: number }): Promise<TopicPreview> {
-  const [compiled] = compileTopics([topic], app.config.sources);
-  const matcher = topicMatcher([compiled!], app.config.sources);
+export async function previewTopic(db: Database, sources: readonly Source[], topic: Topic, options: { days?: number; limit: number }): Promise<TopicPreview> {
+  const [compiled] = compileTopics([topic], sources);
+  const matcher = topicMatcher([compiled!], sources);
   const days = options.days ?? compiled!.backfillDays;
   const matches: RecentItem[] = [];
   let scanned = 0;
-  await forEachRecentItem(app.database.db, new Date(Date.now() - days * 86_400_000), (page) => {
+  await forEachRecentItem(db, new Date(Date.now() - days * 86_400_000), (page) => {
     scanned += page.length;
     for (const row of page) if (matcher.match(row, row.sourceId).length > 0) matches.push(row);
   });

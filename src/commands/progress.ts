@@ -1,13 +1,4 @@
-/**
- * Progress of long command-line work (an ingest pass, a topic backfill) on stderr: a redrawn bar on a terminal,
- * plain lines at most every few seconds otherwise (logs, CI, cron mail), so the output stays readable either way.
- */
-export interface Progress {
-  /** `by` more of the total are done; `detail` names the latest (a source id). */
-  advance(by?: number, detail?: string): void;
-  /** Clears the bar (on a terminal) or prints the final line. */
-  finish(): void;
-}
+import type { Progress } from '../model/progress.js';
 
 export interface ProgressOutput {
   write(text: string): unknown;
@@ -22,14 +13,13 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-/** How a caller that may run unattended asks for progress; `silentProgress` for none. */
-export type ProgressFactory = (label: string, total: number, unit: string) => Progress;
-
-export const silentProgress: ProgressFactory = () => ({ advance() {}, finish() {} });
-
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;
 
+/**
+ * Progress of long command-line work (an ingest pass, a topic backfill) on stderr: a redrawn bar on a terminal,
+ * plain lines at most every few seconds otherwise (logs, CI, cron mail), so the output stays readable either way.
+ */
 export function startProgress(label: string, total: number, unit: string, options: ProgressOptions = {}): Progress {
   const output = options.output ?? process.stderr;
   const now = options.now ?? Date.now;

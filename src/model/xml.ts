@@ -1,8 +1,8 @@
 /**
- * A small XML writer for the feeds we publish. Every string child is escaped as text and every attribute value as
+ * A small XML writer for what we publish (feeds, OPML). Every string child is escaped as text and every attribute value as
  * an attribute, so no input can end an element, open one, or close a CDATA section: there is no CDATA at all.
  */
-import { escapeXmlAttribute, escapeXmlText } from '../model/escape.js';
+import { escapeXmlAttribute, escapeXmlText } from './escape.js';
 
 export interface XmlElement {
   name: string;

@@ -1,11 +1,11 @@
 /** Text reports for the command line. */
-import type { Discovery, DiscoveredFeed } from './discover/index.js';
-import type { SourceHealth } from './store/sources.js';
-import type { StoryListing } from './store/stories.js';
-import type { Topic } from './config/load.js';
-import { highlight, snippet } from './topics/highlight.js';
-import type { TopicPreview } from './topics/preview.js';
-import type { IngestSummary } from './worker/ingest.js';
+import type { Discovery, DiscoveredFeed } from '../discover/index.js';
+import type { SourceHealth } from '../store/sources.js';
+import { highlight, snippet } from '../topics/highlight.js';
+import type { TopicPreview } from '../store/preview.js';
+import type { IngestSummary } from '../worker/ingest.js';
+import type { StoryListing } from '../model/story.js';
+import type { Topic } from '../model/topic.js';
 
 export function formatSummary(summary: IngestSummary): string {
   return (

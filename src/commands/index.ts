@@ -1,0 +1,19 @@
+/** Every command, in the order `wirefeed --help` lists them. */
+import { backup } from './backup.js';
+import type { Command } from './command.js';
+import { ingest } from './ingest.js';
+import { init } from './init.js';
+import { migrate } from './migrate.js';
+import { opml } from './opml.js';
+import { run } from './run.js';
+import { serve } from './serve.js';
+import { sources } from './sources.js';
+import { stories } from './stories.js';
+import { topics } from './topics.js';
+import { validate } from './validate.js';
+import { worker } from './worker.js';
+
+// Each command's option types are checked where it is defined; the table holds them alike.
+export const COMMANDS = { run, worker, serve, ingest, sources, stories, topics, opml, init, validate, backup, migrate } as unknown as Record<string, Command>;
+
+export { UsageError } from './command.js';

@@ -1,0 +1,27 @@
+import { ingestContext } from '../worker/context.js';
+import { ingestSources } from '../worker/ingest.js';
+import { cliProgress, CONFIG_OPTION, defineCommand, UsageError, withApp } from './command.js';
+import { formatSummary } from './report.js';
+
+export const ingest = defineCommand({
+  summary: 'fetch every source (or one) once and print a summary',
+  usage: 'ingest --once [--source ID] [--json] [--config DIR]',
+  options: { ...CONFIG_OPTION, once: { type: 'boolean' }, source: { type: 'string', short: 's' }, json: { type: 'boolean' } },
+  async run(values) {
+    if (!values.once) throw new UsageError('ingest needs --once (the scheduled loop is "wirefeed worker")');
+    return withApp(values.config, async (app) => {
+      const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
+      if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
+      const summary = await ingestSources(ingestContext(app), sources, { concurrency: app.config.fetch.concurrency, progress: cliProgress });
+      if (values.json) {
+        console.log(JSON.stringify(summary, null, 2));
+      } else {
+        for (const outcome of summary.outcomes.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'deferred')) {
+          console.log(`${outcome.outcome}: ${outcome.sourceId}: ${outcome.error}`);
+        }
+        console.log(formatSummary(summary));
+      }
+      return summary.failed + summary.deferred > 0 ? 2 : 0;
+    });
+  },
+});

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { addSourcesToConfig } from '../config/edit.js';
+import { loadConfig } from '../config/load.js';
+import { parseOpml, renderSourcesOpml } from '../config/opml.js';
+import { CONFIG_OPTION, defineCommand, displayPath, UsageError } from './command.js';
+
+export const opml = defineCommand({
+  summary: 'export the sources as OPML 2.0, or import an OPML file (from Miniflux, FreshRSS, any reader) as sources',
+  usage: 'opml export | opml import FILE [--into YAML] [--json] [--config DIR]',
+  options: { ...CONFIG_OPTION, into: { type: 'string' }, json: { type: 'boolean' } },
+  positionals: true,
+  async run(values, positionals) {
+    const [action, file] = positionals;
+    const config = loadConfig(values.config);
+    if (action === 'export') {
+      process.stdout.write(renderSourcesOpml(config.sources, new Date()));
+      return 0;
+    }
+    if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE"');
+    const feeds = parseOpml(readFileSync(file, 'utf8'));
+    const result = addSourcesToConfig(values.config, feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title })), values.into);
+    if (values.json) {
+      console.log(JSON.stringify({ file: result.file, feeds: feeds.length, added: result.added, skipped: result.skipped }, null, 2));
+      return 0;
+    }
+    for (const added of result.added) console.log(`added ${added.id}: ${added.url}`);
+    for (const skipped of result.skipped) console.log(`skipped ${skipped.url}: ${skipped.reason}`);
+    console.log(`${result.added.length} added to ${displayPath(result.file)}, ${result.skipped.length} skipped, of ${feeds.length} feeds in ${file}`);
+    return 0;
+  },
+});

@@ -1,0 +1,127 @@
+/** The long-running commands (run, worker, serve): start, reload on config edits, stop on a signal. */
+import { watch } from 'node:fs';
+import { startApp, type App, type StartingApp } from '../app.js';
+import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
+import { log } from '../log.js';
+import { createAppServer, listen } from '../server/http.js';
+import { startWorker, type Worker } from '../worker/scheduler.js';
+
+const serverOptions = () => ({
+  port: Number(process.env.PORT ?? 8080),
+  host: process.env.HOST ?? '0.0.0.0',
+  publicUrl: process.env.PUBLIC_URL,
+});
+
+/**
+ * Applies edits to the config folder without a restart: on SIGHUP, and when a YAML file in it changes. An invalid
+ * edit is logged with its file:line:column problems and the last good config keeps running.
+ */
+function reloadOnChange(app: App, onReloaded: () => void): () => void {
+  let pending: NodeJS.Timeout | undefined;
+  let queue = Promise.resolve();
+  const reload = (reason: string) => {
+    queue = queue.then(async () => {
+      try {
+        await app.reload();
+        onReloaded();
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems.map(formatProblem) : [(error as Error).message];
+        log.error({ reason, problems }, 'config reload failed; the last good config keeps running');
+      }
+    });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  const watcher = watch(app.config.dir, (_event, file) => {
+    if (!file || !/\.ya?ml$/.test(file)) return;
+    clearTimeout(pending);
+    pending = setTimeout(() => reload(`${file} changed`), 300); // editors write in several steps
+  });
+  return () => {
+    clearTimeout(pending);
+    watcher.close();
+  };
+}
+
+/** Keeps the process running until SIGINT/SIGTERM, then stops the worker, the server and the app in order. */
+function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<typeof createAppServer> }): 'running' {
+  let stopping = false;
+  const stopWatching = reloadOnChange(app, () => parts.server?.invalidateTopics(app.config.topics.map((topic) => topic.slug)));
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    stopWatching();
+    log.info({ signal }, 'shutting down');
+    await parts.worker?.stop(Number(process.env.SHUTDOWN_GRACE_SECONDS ?? 10) * 1000);
+    await new Promise<void>((resolve) => (parts.server ? parts.server.close(() => resolve()) : resolve()));
+    parts.server?.closeAllConnections();
+    await app.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  return 'running';
+}
+
+async function startServer(app: App | StartingApp, operationsOnly = false) {
+  const options = { ...serverOptions(), operationsOnly };
+  const port = operationsOnly ? Number(process.env.METRICS_PORT) : options.port;
+  const server = createAppServer(app, options);
+  const address = await listen(server, port, options.host);
+  log.info({ url: `http://${address.address}:${address.port}/` }, operationsOnly ? 'worker health and metrics listening' : 'feed server listening');
+  return server;
+}
+
+/**
+ * postgres.js can throw from inside a timer when a connection drops with writes pending ("Cannot read properties of
+ * null (reading 'write')" in its connection.js, seen in the outage test): that connection is gone and the pool opens
+ * another, so a service logs it and keeps running. Any other uncaught exception still ends the process.
+ */
+function surviveDriverCrashes(): void {
+  process.on('uncaughtException', (error) => {
+    if (/node_modules[\\/]postgres[\\/]/.test(error.stack ?? '')) {
+      log.error({ error: error.message }, 'database driver failed after a lost connection; continuing');
+      return;
+    }
+    log.fatal({ error: error.stack ?? String(error) }, 'uncaught exception');
+    process.exit(1);
+  });
+}
+
+/**
+ * Starts a service. A config error stops the start at once; an unreachable database does not: the server listens
+ * (healthy, not ready) while the app retries, and SIGTERM/SIGINT in that wait exits cleanly.
+ */
+export async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
+  loadConfig(configDir);
+  surviveDriverCrashes();
+  const startup = new AbortController();
+  const giveUp = () => startup.abort();
+  process.on('SIGINT', giveUp).on('SIGTERM', giveUp);
+  const starting = startApp({ configDir, signal: startup.signal });
+  // A worker alone listens only when asked to (METRICS_PORT), for its health checks and its fetch metrics.
+  const server = parts.server || process.env.METRICS_PORT ? await startServer(starting, !parts.server) : undefined;
+  let app: App;
+  try {
+    app = await starting.ready;
+  } catch (error) {
+    server?.close();
+    server?.closeAllConnections();
+    if (!startup.signal.aborted) throw error;
+    log.info('stopped while starting');
+    return 0;
+  } finally {
+    process.off('SIGINT', giveUp).off('SIGTERM', giveUp);
+  }
+  if (startup.signal.aborted) {
+    // The stop came in the last step of the start (after its last check): nothing is running yet but the app.
+    server?.close();
+    server?.closeAllConnections();
+    await app.close();
+    log.info('stopped while starting');
+    return 0;
+  }
+  // In one process the server hears of changed topics at once; separate servers notice within a second.
+  const worker = parts.worker ? startWorker(app, { onTopicsChanged: server ? (slugs) => server.invalidateTopics(slugs) : undefined }) : undefined;
+  return runUntilSignal(app, { worker, server });
+}

@@ -1,0 +1,74 @@
+import { addSourcesToConfig } from '../config/edit.js';
+import { loadConfig } from '../config/load.js';
+import { discoverFeeds, type Discovery } from '../discover/index.js';
+import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
+import { sourceHealth } from '../store/sources.js';
+import { CONFIG_OPTION, defineCommand, displayPath, positiveInteger, UsageError, withApp, type OptionValues } from './command.js';
+import { formatDiscovery, formatSourceTable } from './report.js';
+
+const options = {
+  ...CONFIG_OPTION,
+  json: { type: 'boolean' },
+  pick: { type: 'string', default: '1' },
+  id: { type: 'string' },
+  title: { type: 'string' },
+  into: { type: 'string' },
+  'allow-private-network': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+export const sources = defineCommand({
+  summary: 'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source',
+  usage: 'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--dry-run] [--json] [--config DIR]',
+  options,
+  positionals: true,
+  async run(values, positionals) {
+    const [action, url, ...extra] = positionals;
+    if (action === 'add' && url && extra.length === 0) return addDiscoveredSource(values, url);
+    if (action !== undefined) throw new UsageError('use "sources" to list them or "sources add URL" to add one');
+    return withApp(values.config, async (app) => {
+      const configured = new Set(app.config.sources.map((source) => source.id));
+      const rows = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
+      console.log(values.json ? JSON.stringify(rows, null, 2) : formatSourceTable(rows, new Date()));
+      return 0;
+    });
+  },
+});
+
+/**
+ * `sources add URL`: finds the feed (the URL itself, the page's <link rel="alternate">, or a common path), shows
+ * what it found, and appends the chosen one to the config. Exit 1 when nothing is found or nothing could be added.
+ */
+async function addDiscoveredSource(values: OptionValues<typeof options>, url: string): Promise<number> {
+  const config = loadConfig(values.config);
+  if (!/^https?:\/\//i.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
+  const pick = positiveInteger('pick', values.pick);
+  const allowPrivateNetwork = values['allow-private-network'] === true;
+  const http = new HttpClient({ perHost: config.fetch.perHost });
+  let discovery: Discovery;
+  try {
+    discovery = await discoverFeeds(url, { http, network: allowPrivateNetwork ? { kind: 'any' } : { kind: 'public-only' }, limits: config.fetch });
+  } catch (error) {
+    if (error instanceof FetchError) throw new UsageError(`cannot fetch ${url}: ${error.message}`);
+    throw error;
+  } finally {
+    await http.close();
+  }
+  const chosen = discovery.feeds[pick - 1];
+  if (discovery.feeds.length > 0 && !chosen) throw new UsageError(`--pick must be between 1 and ${discovery.feeds.length}, not "${values.pick}"`);
+  // Only the ranges this feed's host is in, not every private address.
+  const privateRanges = chosen && allowPrivateNetwork ? await nonPublicRangesFor(chosen.url) : [];
+  const added =
+    chosen && !values['dry-run']
+      ? addSourcesToConfig(values.config, [{ url: chosen.url, title: values.title ?? chosen.title, id: values.id, allowPrivateNetwork: privateRanges }], values.into)
+      : undefined;
+  if (values.json) {
+    console.log(JSON.stringify({ ...discovery, added: added?.added ?? [], skipped: added?.skipped ?? [] }, null, 2));
+  } else {
+    console.log(formatDiscovery(url, discovery));
+    for (const entry of added?.added ?? []) console.log(`added ${entry.id}: ${entry.url} to ${displayPath(added!.file)}`);
+    for (const entry of added?.skipped ?? []) console.log(`not added: ${entry.url}: ${entry.reason}`);
+  }
+  if (!chosen || (added && added.added.length === 0)) return 1;
+  return 0;
+}

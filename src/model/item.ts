@@ -1,0 +1,29 @@
+/** Attached media: RSS <enclosure>, Atom rel="enclosure", Media RSS, JSON Feed attachments. */
+export interface Enclosure {
+  url: string;
+  type?: string;
+  /** Size in bytes, when the feed says. */
+  length?: number;
+}
+
+/** An item ready for identity, clustering, storage and matching. */
+export interface NormalizedItem {
+  guid?: string;
+  /** Canonical http(s) URL of the item's page. */
+  url?: string;
+  shortUrl?: string;
+  title: string;
+  /** Plain-text summary (an excerpt of the content when the feed gives none). */
+  summary?: string;
+  /** Sanitized HTML with absolute URLs. */
+  contentHtml?: string;
+  contentText?: string;
+  author?: string;
+  categories: string[];
+  language?: string;
+  imageUrl?: string;
+  /** Attached media with absolute http(s) URLs (none when absent). */
+  enclosures?: Enclosure[];
+  publishedAt: Date;
+  dateEstimated: boolean;
+}

@@ -1,0 +1,63 @@
+import type { Source } from './source.js';
+import type { Topic } from './topic.js';
+
+/** Limits on one fetch. */
+export interface FetchLimits {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+}
+
+export const DEFAULT_FETCH_LIMITS: FetchLimits = {
+  timeoutMs: 20_000,
+  connectTimeoutMs: 10_000,
+  maxBytes: 15 * 1024 * 1024,
+  maxRedirects: 5,
+};
+
+/** Limits on what is kept of one document. */
+export interface DocumentLimits {
+  /** Items kept from one document, in document order. */
+  maxItems: number;
+  /** Characters kept of each text of an item (content, summary, title). */
+  maxItemChars: number;
+}
+
+export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxItems: 1_000, maxItemChars: 256 * 1024 };
+
+export interface FetchSettings extends FetchLimits, DocumentLimits {
+  perHost: number;
+  concurrency: number;
+}
+
+export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, ...DEFAULT_DOCUMENT_LIMITS, perHost: 2, concurrency: 8 };
+
+export interface PublishSettings {
+  publicUrl?: string;
+  maxAgeSeconds: number;
+  maxLimit: number;
+  hub?: string;
+}
+
+export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200 };
+
+export interface WorkerSettings {
+  tick: string;
+  leaseSeconds: number;
+  batch: number;
+  minIntervalSeconds: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 300, batch: 100, minIntervalSeconds: 60 };
+
+/** Everything the config folder defines. */
+export interface Config {
+  /** The config folder, absolute. */
+  dir: string;
+  sources: Source[];
+  topics: Topic[];
+  fetch: FetchSettings;
+  publish: PublishSettings;
+  worker: WorkerSettings;
+}

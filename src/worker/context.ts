@@ -1,0 +1,37 @@
+import type { Database } from '../db/client.js';
+import type { HttpClient } from '../fetch/index.js';
+import type { Metrics } from '../metrics/index.js';
+import type { Config } from '../model/settings.js';
+import type { TopicMatcher } from '../topics/topics.js';
+import type { IngestContext } from './ingest.js';
+import { announceToHub } from './websub.js';
+
+/** What the worker needs of an app; read on every tick, since a config reload replaces config and matcher. */
+export interface WorkerApp {
+  config: Config;
+  database: { db: Database };
+  matcher: TopicMatcher;
+  http: HttpClient;
+  metrics: Metrics;
+}
+
+/**
+ * What the ingest pipeline needs from an app: its store, compiled topics, HTTP client, metrics and limits. Topics
+ * that gained or changed stories are announced to the WebSub hub, if one is configured, and passed to
+ * `onTopicsChanged`.
+ */
+export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]) => void): IngestContext {
+  return {
+    db: app.database.db,
+    topics: app.matcher,
+    http: app.http,
+    metrics: app.metrics,
+    fetchLimits: app.config.fetch,
+    documentLimits: app.config.fetch,
+    minPollSeconds: app.config.worker.minIntervalSeconds,
+    onTopicsChanged: (slugs) => {
+      onTopicsChanged?.(slugs);
+      void announceToHub(app.config.publish, slugs);
+    },
+  };
+}
