@@ -1,12 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that need neither a database, a server nor a child process: `npm run test:unit` runs them alone in seconds.
+ * Everything else is `integration`, which starts one embedded PostgreSQL for the run (tests/global-setup.ts).
+ * `npm test` runs both.
+ */
+const UNIT = [
+  'architecture',
+  'config',
+  'decode',
+  'feed-fidelity',
+  'hostile-output',
+  'json-schema',
+  'next-check',
+  'normalize',
+  'opml',
+  'parse',
+  'progress',
+  'publish',
+  'query',
+  'report',
+  'xml-scan',
+].map((name) => `tests/${name}.test.ts`);
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'integration', include: ['tests/**/*.test.ts'], exclude: UNIT, globalSetup: ['tests/global-setup.ts'] } },
+    ],
   },
 });

@@ -245,7 +245,8 @@ export async function runConformance(corpusDir: string, onProgress?: (done: numb
         const field = keptField(assert[0]);
         const verdict = !field ? undefined : feed ? checkWide(assert, feed, url) : { field, passed: false };
         if (verdict) {
-          const tally = (report.wide.byField[verdict.field] ??= { passed: 0, total: 0 });
+          const tally = report.wide.byField[verdict.field] ?? { passed: 0, total: 0 };
+          report.wide.byField[verdict.field] = tally;
           tally.total++;
           report.wide.total++;
           if (verdict.passed) {

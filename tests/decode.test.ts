@@ -51,7 +51,7 @@ describe('decodeFeedBody', () => {
     const utf16be = Buffer.from(text, 'utf16le').swap16();
     expect(decodeFeedBody(utf16be)).toMatchObject({ text, encoding: 'utf-16be', by: 'xml-declaration' });
     const utf32le = Buffer.alloc(text.length * 4);
-    [...text].forEach((char, index) => utf32le.writeUInt32LE(char.codePointAt(0)!, index * 4));
+    for (const [index, char] of [...text].entries()) utf32le.writeUInt32LE(char.codePointAt(0)!, index * 4);
     expect(decodeFeedBody(utf32le)).toMatchObject({ text, encoding: 'utf-32le' });
   });
 

@@ -32,6 +32,7 @@ const story = { title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control 
 describe('discovering a site\'s feed over HTTP', () => {
   const http = new HttpClient();
   let site: TestServer;
+  let bare: TestServer;
   beforeAll(async () => {
     const pages: Record<string, [Record<string, string>, string]> = {
       '/': [HTML, '<html><head><base href="/news/"><title>Wire</title><link rel="alternate" type="application/rss+xml" title="Wire (RSS)" href="rss.xml"><link rel="alternate" type="application/atom+xml" href="/news/atom.xml"></head><body>Latest</body></html>'],
@@ -47,10 +48,7 @@ describe('discovering a site\'s feed over HTTP', () => {
       if (!page) return void response.writeHead(404, HTML).end('<html><body>not found</body></html>');
       response.writeHead(200, page[0]).end(page[1]);
     });
-  });
-  /** A site without a feed: its page announces a "feed" that is a login page, and no common path has one. */
-  let bare: TestServer;
-  beforeAll(async () => {
+    // A site without a feed: its page announces a "feed" that is a login page, and no common path has one.
     bare = await startTestServer((request, response) => {
       if (request.url === '/') return void response.writeHead(200, HTML).end('<html><head><link rel="alternate" type="application/rss+xml" href="/members/feed"></head></html>');
       if (request.url === '/members/feed') return void response.writeHead(200, HTML).end('<html><body>Sign in to continue</body></html>');
@@ -132,9 +130,9 @@ describe('discovering a site\'s feed over HTTP', () => {
       const cli = runCli(['sources', 'add', `${bare.url}/`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
       expect(await cli.exited).toBe(1);
       expect(cli.output().stdout).toBe(
-        [`no feed found at ${bare.url}/`, `  not a feed: ${bare.url}/members/feed: not a feed: got an HTML page`]
+        `${[`no feed found at ${bare.url}/`, `  not a feed: ${bare.url}/members/feed: not a feed: got an HTML page`]
           .concat(COMMON_FEED_PATHS.map((path) => `  not a feed: ${bare.url}${path}: HTTP 404`))
-          .join('\n') + '\n',
+          .join('\n')}\n`,
       );
     });
 

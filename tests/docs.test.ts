@@ -69,7 +69,7 @@ function keyRows(markdown: string, heading: string): Array<{ key: string; litera
     });
 }
 
-const fencedBlocks = (markdown: string, language: string) => [...markdown.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1]!);
+const fencedBlocks = (markdown: string, language: string) => [...markdown.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1]!);
 
 /** A YAML scalar for a documented value: numbers and booleans as they are, anything else quoted. */
 const yamlValue = (text: string) => (/^(-?\d+|true|false)$/.test(text) ? text : JSON.stringify(text));

@@ -45,7 +45,7 @@ describe(`ingest (${testEngine()})`, () => {
       const listing = await recentStories(app.database.db, { topic: 'japan-us-security', limit: 10 });
       expect(listing.map((story) => story.versions.map((version) => version.sourceId))).toEqual([['jiji-press'], ['jiji-press', 'arabnews-japan', 'japan-today']]);
       expect(formatStories(listing).split('\n')[2]).toBe(
-        '2024-06-01 22:40Z  Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination  [' + listing[1]!.storyId + ', 3 outlets]',
+        `2024-06-01 22:40Z  Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination  [${listing[1]!.storyId}, 3 outlets]`,
       );
       // Newest first.
       const times = entries.map((entry) => entry.publishedAt.getTime());
@@ -207,7 +207,7 @@ describe(`ingest (${testEngine()})`, () => {
       expect(formatPreview(preview, (text) => `<${text}>`).split('\n')).toEqual([
         '2024-06-14 03:31Z  jiji-press  BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts',
         '    Tokyo, June 14 (Jiji Press)--The <Bank of Japan> decided Friday to keep its short-term policy interest rate at 0 to 0.1 pct and to reduce its purchases of Japanes…',
-        '1 of 10 items from the last 30 days match "\"bank of japan\" OR nikkei"',
+        '1 of 10 items from the last 30 days match ""bank of japan" OR nikkei"',
       ]);
     });
   });

@@ -44,7 +44,7 @@ describe('OPML', () => {
       { url: 'https://japantoday.com/feed', reason: 'already a source' },
       { url: 'gopher://example.org/feed', reason: 'not an http(s) URL' },
     ]);
-    expect(result.text).toMatch(/^# My sources\nsources:\n  # the first one\n  - id: japantoday\n/);
+    expect(result.text).toMatch(/^# My sources\nsources:\n {2}# the first one\n {2}- id: japantoday\n/);
     writeFileSync(join(dir, 'sources.yml'), result.text);
     expect(loadConfig(dir).sources.map((source) => source.id)).toEqual(['japantoday', 'nhk-friends', 'the-diplomat']);
   });

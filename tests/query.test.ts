@@ -222,7 +222,11 @@ describe('topics', () => {
   it('only tests the topics whose words an item contains', () => {
     const topics = compileTopics(Array.from({ length: 1000 }, (_, index) => topic({ slug: `t${index}`, query: `word${index} AND japan` })), SOURCES);
     let evaluated = 0;
-    const counted = topics.map((entry) => ({ ...entry, matches: (...args: Parameters<typeof entry.matches>) => (evaluated++, entry.matches(...args)) }));
+    const counted = topics.map((entry) => ({ ...entry, matches: (...args: Parameters<typeof entry.matches>) => {
+        evaluated++;
+        return entry.matches(...args);
+      },
+    }));
     const matcher = new TopicMatcher(counted);
     expect(matcher.match(item({ title: 'word7 and word42 near Japan' }), 'jiji')).toEqual(['t7', 't42']);
     expect(evaluated).toBe(2);

@@ -35,7 +35,7 @@ describe('scanXml: one linear pass before parsing', () => {
   });
 
   it('stops cleanly on what never ends: a comment, CDATA, a tag or a quote', () => {
-    for (const text of ['<rss><!-- open', '<rss><![CDATA[ open', '<rss><item a="open', '<rss><item', '<rss>' + '<a '.repeat(1000)]) {
+    for (const text of ['<rss><!-- open', '<rss><![CDATA[ open', '<rss><item a="open', '<rss><item', `<rss>${'<a '.repeat(1000)}`]) {
       expect(scanXml(text, 256).root?.name).toBe('rss');
     }
   });

@@ -84,7 +84,10 @@ export function refusalReason(address: string, policy: NetworkPolicy): string | 
   if (policy.kind === 'any' || isPublicAddress(ip)) return undefined;
   if (policy.kind === 'allow-list') {
     let list = allowLists.get(policy.entries);
-    if (!list) allowLists.set(policy.entries, (list = allowListOf(policy.entries)));
+    if (!list) {
+      list = allowListOf(policy.entries);
+      allowLists.set(policy.entries, list);
+    }
     if (list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')) return undefined;
   }
   return `address ${ip} is not public (loopback, private, link-local, shared or reserved); set allowPrivateNetwork on the source to allow it`;

@@ -180,6 +180,7 @@ function textConstruct(node: unknown): { text?: string; isHtml: boolean } {
   if (mode === 'base64' || isBinaryType(type)) {
     const bytes = Buffer.from(text ?? '', 'base64');
     const decoded = bytes.toString('utf8');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what tells binary from text here
     const readable = bytes.length > 0 && !decoded.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(decoded);
     return readable ? { text: decoded, isHtml: /html/i.test(type) } : { isHtml: false };
   }

@@ -150,7 +150,9 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
     });
   }) as AppServer;
   server.feedCache = feedCache;
-  server.invalidateTopics = (slugs) => [INDEX_VERSION, ...slugs].forEach((slug) => versions.delete(slug));
+  server.invalidateTopics = (slugs) => {
+    for (const slug of [INDEX_VERSION, ...slugs]) versions.delete(slug);
+  };
   return server;
 }
 
@@ -178,7 +180,10 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const topicListKey = new WeakMap<readonly Topic[], string>();
   const listKeyOf = (topics: readonly Topic[]) => {
     let key = topicListKey.get(topics);
-    if (!key) topicListKey.set(topics, (key = createHash('sha256').update(JSON.stringify(topics.map((topic) => [topic.slug, topic.title, topic.description]))).digest('base64url')));
+    if (!key) {
+      key = createHash('sha256').update(JSON.stringify(topics.map((topic) => [topic.slug, topic.title, topic.description]))).digest('base64url');
+      topicListKey.set(topics, key);
+    }
     return key;
   };
 

@@ -59,7 +59,7 @@ function subscribeLinks(baseUrl: string, topic: Topic): string {
   return `<ul class="subscribe" aria-label="Subscribe">${links}</ul>`;
 }
 
-const formatDate = (date: Date) => date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+const formatDate = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: Headline[] }>): string {
   const sections = topics

@@ -60,10 +60,11 @@ function entryHtml(entry: FeedEntry): string | undefined {
 
 /** The time the feed last changed: its newest entry update, fixed so the same content renders the same bytes. */
 function feedUpdated(entries: FeedEntry[]): Date {
-  return entries.reduce((latest, entry) => (entry.updatedAt > latest ? entry.updatedAt : latest), new Date(0));
+  return entries.reduce((latest, entry) => later(entry.updatedAt, latest), new Date(0));
 }
 
-const entryUpdated = (entry: FeedEntry) => (entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt);
+const later = (a: Date, b: Date) => new Date(Math.max(a.getTime(), b.getTime()));
+const entryUpdated = (entry: FeedEntry) => later(entry.updatedAt, entry.publishedAt);
 
 const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
 
@@ -191,7 +192,7 @@ function renderJsonFeed(input: RenderInput): string {
         ? { attachments: entry.enclosures.map((enclosure) => ({ url: enclosure.url, mime_type: enclosure.type ?? 'application/octet-stream', ...(enclosure.length ? { size_in_bytes: enclosure.length } : {}) })) }
         : {}),
       date_published: entry.publishedAt.toISOString(),
-      date_modified: (entry.updatedAt > entry.publishedAt ? entry.updatedAt : entry.publishedAt).toISOString(),
+      date_modified: entryUpdated(entry).toISOString(),
       ...(entry.author || entry.sourceTitle ? { authors: [{ name: entry.author ?? entry.sourceTitle }] } : {}),
       ...(entry.categories.length ? { tags: entry.categories } : {}),
       ...(entry.language ? { language: entry.language } : {}),

@@ -127,7 +127,7 @@ export function requiredClauses(node: QueryNode, toWords: (text: string) => stri
       for (const operand of node.operands) {
         const clauses = requiredClauses(operand, toWords);
         if (!clauses) return undefined;
-        bestClause(clauses).forEach((word) => union.add(word));
+        for (const word of bestClause(clauses)) union.add(word);
       }
       return [union];
     }

@@ -57,7 +57,7 @@ export async function storeAndMatch(
     total.revised.push(...chunk.result.revised);
     total.duplicates += chunk.result.duplicates;
     total.touchedStories = [...new Set([...total.touchedStories, ...chunk.result.touchedStories])];
-    chunk.changedTopics.forEach((slug) => changed.add(slug));
+    for (const slug of chunk.changedTopics) changed.add(slug);
     matched += chunk.matched;
   }
   return { result: total, changedTopics: [...changed], matched };
@@ -75,7 +75,7 @@ async function storeChunk(tx: Database, topics: TopicMatcher, sourceId: string, 
   // A revision or a new outlet changes a story's entry even when no topic gains a story; touchTopics covered the
   // database, this tells the caller (for caches and WebSub).
   const changed = new Set(gained);
-  for (const { item } of result.revised) topics.match(item, sourceId).forEach((slug) => changed.add(slug));
+  for (const { item } of result.revised) for (const slug of topics.match(item, sourceId)) changed.add(slug);
   return { result, changedTopics: [...changed], matched };
 }
 
@@ -191,7 +191,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     const gained = new Set<string>();
     const storing = db.transaction(async (tx) => {
       const { result, changedTopics, matched } = await storeAndMatch(tx, context.topics, source.id, normalized);
-      changedTopics.forEach((slug) => gained.add(slug));
+      for (const slug of changedTopics) gained.add(slug);
       context.metrics.topicMatches.inc(matched);
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetch(
