@@ -8,10 +8,10 @@ import type { DatabaseHandle } from '../src/db/client.js';
 import { items, sources, stories } from '../src/db/schema.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from '../src/dedup/key.js';
+import type { NormalizedItem } from '../src/model/item.js';
 import { insertBands, storeItems } from '../src/store/items.js';
 import { Corpus } from './corpus.js';
 import type { Figure } from './figures.js';
-import type { NormalizedItem } from '../src/model/item.js';
 
 const DAY = 86_400_000;
 const SPAN_DAYS = 30;
@@ -19,11 +19,19 @@ const SPAN_DAYS = 30;
 /** Fills the store with `count` items spread over the last 30 days, written in bulk (setup, not measured). */
 async function fill(database: DatabaseHandle, corpus: Corpus, count: number, now: number, onProgress: (done: number) => void): Promise<NormalizedItem[]> {
   const { db } = database;
-  await db.insert(sources).values([{ id: 'bench', url: 'https://bench.example/feed', pollSeconds: 900 }, { id: 'bench-copy', url: 'https://bench.example/copy', pollSeconds: 900 }]).onConflictDoNothing();
+  await db
+    .insert(sources)
+    .values([
+      { id: 'bench', url: 'https://bench.example/feed', pollSeconds: 900 },
+      { id: 'bench-copy', url: 'https://bench.example/copy', pollSeconds: 900 },
+    ])
+    .onConflictDoNothing();
   const recent: NormalizedItem[] = [];
   const BATCH = 500;
   for (let start = 0; start < count; start += BATCH) {
-    const batch = Array.from({ length: Math.min(BATCH, count - start) }, (_, index) => corpus.story(start + index, new Date(now - SPAN_DAYS * DAY * ((start + index) / count))));
+    const batch = Array.from({ length: Math.min(BATCH, count - start) }, (_, index) =>
+      corpus.story(start + index, new Date(now - SPAN_DAYS * DAY * ((start + index) / count))),
+    );
     const rows = batch.map((item) => {
       const key = itemKey(item, 'bench');
       const print = fingerprint(item.title, item.contentText ?? '');
@@ -35,14 +43,30 @@ async function fill(database: DatabaseHandle, corpus: Corpus, count: number, now
         .insert(items)
         .values(
           rows.map(({ item, key, print, storyId }) => ({
-            sourceId: 'bench', storyId, dedupKey: key, titleKey: titleKey(item, 'bench'), contentHash: contentHash(item),
-            publishedAt: item.publishedAt, updatedAt: item.publishedAt, url: item.url ?? null, title: item.title,
-            summary: item.summary ?? null, contentText: item.contentText ?? null, contentHtml: item.contentHtml ?? null,
-            categories: [], language: 'en', titleSignature: print.titleSignature, bodySignature: print.bodySignature, shingleCount: print.shingleCount,
+            sourceId: 'bench',
+            storyId,
+            dedupKey: key,
+            titleKey: titleKey(item, 'bench'),
+            contentHash: contentHash(item),
+            publishedAt: item.publishedAt,
+            updatedAt: item.publishedAt,
+            url: item.url ?? null,
+            title: item.title,
+            summary: item.summary ?? null,
+            contentText: item.contentText ?? null,
+            contentHtml: item.contentHtml ?? null,
+            categories: [],
+            language: 'en',
+            titleSignature: print.titleSignature,
+            bodySignature: print.bodySignature,
+            shingleCount: print.shingleCount,
           })),
         )
         .returning({ id: items.id });
-      await insertBands(tx, rows.flatMap((row, index) => fingerprintBands(row.print).map((band) => ({ band, itemId: inserted[index]!.id, publishedAt: row.item.publishedAt }))));
+      await insertBands(
+        tx,
+        rows.flatMap((row, index) => fingerprintBands(row.print).map((band) => ({ band, itemId: inserted[index]!.id, publishedAt: row.item.publishedAt }))),
+      );
     });
     for (const item of batch) if (item.publishedAt.getTime() > now - 2 * DAY) recent.push(item);
     onProgress(Math.min(start + BATCH, count));
@@ -65,7 +89,9 @@ export async function clusterBench(database: DatabaseHandle, sizes: number[], ba
     let stored = 0;
     for (let batch = 0; batch < batches; batch++) {
       const items = Array.from({ length: BATCH }, (_, index) =>
-        index % 3 === 0 && recent.length ? corpus.copy(corpus.pick(recent), nextId++, 'bench-copy') : corpus.story(nextId++, new Date(now - Math.random() * DAY), 'bench-copy'),
+        index % 3 === 0 && recent.length
+          ? corpus.copy(corpus.pick(recent), nextId++, 'bench-copy')
+          : corpus.story(nextId++, new Date(now - Math.random() * DAY), 'bench-copy'),
       );
       const started = performance.now();
       const result = await database.db.transaction((tx) => storeItems(tx, 'bench-copy', items));

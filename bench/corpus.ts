@@ -13,7 +13,28 @@ export function prng(seed: number): () => number {
 }
 
 const SYLLABLES = ['ka', 'to', 'mi', 'ra', 'sen', 'do', 'ku', 'ni', 'ya', 'shi', 'ma', 'no', 'ri', 'ta', 'ho', 'be', 'lu', 'gar', 'vin', 'pel'];
-const COMMON = ['japan', 'u.s.', 'defense', 'minister', 'tokyo', 'government', 'security', 'china', 'military', 'talks', 'said', 'the', 'of', 'and', 'to', 'in', 'on', 'a', 'for', 'with'];
+const COMMON = [
+  'japan',
+  'u.s.',
+  'defense',
+  'minister',
+  'tokyo',
+  'government',
+  'security',
+  'china',
+  'military',
+  'talks',
+  'said',
+  'the',
+  'of',
+  'and',
+  'to',
+  'in',
+  'on',
+  'a',
+  'for',
+  'with',
+];
 
 export class Corpus {
   private readonly random: () => number;

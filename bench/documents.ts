@@ -9,7 +9,8 @@ export function feedDocument(format: DocumentFormat, title: string, items: Norma
   if (format === 'atom') {
     const entries = items
       .map(
-        (item) => `<entry><title>${escapeXml(item.title)}</title><link rel="alternate" href="${escapeXml(item.url!)}"/><id>${escapeXml(item.url!)}</id>` +
+        (item) =>
+          `<entry><title>${escapeXml(item.title)}</title><link rel="alternate" href="${escapeXml(item.url!)}"/><id>${escapeXml(item.url!)}</id>` +
           `<published>${item.publishedAt.toISOString()}</published><updated>${item.publishedAt.toISOString()}</updated><author><name>Bench Wire</name></author>` +
           `<category term="Politics"/><summary>${escapeXml(item.summary ?? '')}</summary><content type="html">${escapeXml(item.contentHtml ?? '')}</content></entry>`,
       )
@@ -19,7 +20,8 @@ export function feedDocument(format: DocumentFormat, title: string, items: Norma
   if (format === 'rdf') {
     const entries = items
       .map(
-        (item) => `<item rdf:about="${escapeXml(item.url!)}"><title>${escapeXml(item.title)}</title><link>${escapeXml(item.url!)}</link>` +
+        (item) =>
+          `<item rdf:about="${escapeXml(item.url!)}"><title>${escapeXml(item.title)}</title><link>${escapeXml(item.url!)}</link>` +
           `<dc:date>${item.publishedAt.toISOString()}</dc:date><dc:creator>Bench Wire</dc:creator><dc:subject>Politics</dc:subject><description>${escapeXml(item.contentText ?? '')}</description></item>`,
       )
       .join('\n');
@@ -27,7 +29,8 @@ export function feedDocument(format: DocumentFormat, title: string, items: Norma
   }
   const entries = items
     .map(
-      (item) => `<item><title>${escapeXml(item.title)}</title><link>${escapeXml(item.url!)}?utm_source=rss</link><guid isPermaLink="true">${escapeXml(item.url!)}</guid>` +
+      (item) =>
+        `<item><title>${escapeXml(item.title)}</title><link>${escapeXml(item.url!)}?utm_source=rss</link><guid isPermaLink="true">${escapeXml(item.url!)}</guid>` +
         `<pubDate>${item.publishedAt.toUTCString()}</pubDate><dc:creator>Bench Wire</dc:creator><category>Politics</category><description>${escapeXml(item.summary ?? '')}</description>` +
         `<content:encoded><![CDATA[${item.contentHtml ?? ''}]]></content:encoded></item>`,
     )

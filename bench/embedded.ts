@@ -19,13 +19,17 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Resident memory of a process in MiB, from /proc. */
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('VmRSS:'));
   return Number(/\d+/.exec(line ?? '')?.[0] ?? 0) / 1024;
 }
 
 /** Proportional memory (shared pages split between sharers) of a process in MiB, from /proc. */
 function pssMiB(pid: number): number {
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').find((entry) => entry.startsWith('Pss:'));
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('Pss:'));
   return Number(/\d+/.exec(rollup ?? '')?.[0] ?? 0) / 1024;
 }
 
@@ -54,7 +58,10 @@ async function startRun(dataDir: string, port: number): Promise<{ child: ReturnT
   });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`run exited with ${child.exitCode} before it was ready`);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.status === 200, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
     if (ready) return { child, readySeconds: Number(process.hrtime.bigint() - started) / 1e9 };
     await sleep(25);
   }
@@ -97,7 +104,9 @@ export async function embeddedBench(progress: (line: string) => void): Promise<F
     await stopRun(warm.child);
     const topics = await seconds([CLI, 'topics', '--config', CONFIG], env);
     const stories = await seconds([CLI, 'stories', '--config', CONFIG], env);
-    progress(`embedded: warm start ${warm.readySeconds.toFixed(2)} s, topics ${topics.toFixed(2)} s, stories ${stories.toFixed(2)} s, idle ${nodeRss.toFixed(0)} MiB + server ${serverPss.toFixed(0)} MiB PSS`);
+    progress(
+      `embedded: warm start ${warm.readySeconds.toFixed(2)} s, topics ${topics.toFixed(2)} s, stories ${stories.toFixed(2)} s, idle ${nodeRss.toFixed(0)} MiB + server ${serverPss.toFixed(0)} MiB PSS`,
+    );
     return [
       { benchmark: 'embedded', metric: 'bare node -e start', value: bareStart, unit: 's' },
       { benchmark: 'embedded', metric: 'run ready on a new data folder (initdb, migrate, first start)', value: first.readySeconds, unit: 's', headline: true },

@@ -6,10 +6,10 @@
 import { sql } from 'drizzle-orm';
 import { openApp } from '../src/app.js';
 import type { DatabaseHandle } from '../src/db/client.js';
-import { ingestSources } from '../src/worker/ingest.js';
-import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
-import type { Figure } from './figures.js';
 import { ingestContext } from '../src/worker/context.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import type { Figure } from './figures.js';
+import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
 
 const DELAY_MS = 100;
 const HOSTS = 8;
@@ -27,7 +27,8 @@ export async function fetchBench(database: DatabaseHandle, sourceCount: number, 
       return { ms: performance.now() - started, summary };
     };
     const first = await pass();
-    if (first.summary.ok !== sourceCount) throw new Error(`${first.summary.failed} of ${sourceCount} sources failed: ${first.summary.outcomes.find((outcome) => outcome.error)?.error}`);
+    if (first.summary.ok !== sourceCount)
+      throw new Error(`${first.summary.failed} of ${sourceCount} sources failed: ${first.summary.outcomes.find((outcome) => outcome.error)?.error}`);
     const second = await pass();
     if (second.summary.notModified !== sourceCount) throw new Error(`expected ${sourceCount} not-modified answers, got ${second.summary.notModified}`);
     progress(`fetch: ${sourceCount} sources: ${first.ms.toFixed(0)} ms (200s), ${second.ms.toFixed(0)} ms (304s), ideal ${ideal.toFixed(0)} ms`);

@@ -1,7 +1,8 @@
 /** Feed servers on several loopback addresses (each a "host" for the per-host limit), answering after a delay. */
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Corpus } from './corpus.js';
@@ -18,7 +19,11 @@ export interface FixtureHosts {
 const FEED = (id: number) => {
   const corpus = new Corpus(1000 + id);
   const now = Date.now();
-  return feedDocument('rss', `Outlet ${id}`, Array.from({ length: 5 }, (_, item) => corpus.story(item, new Date(now - item * 3_600_000), `outlet-${id}`)));
+  return feedDocument(
+    'rss',
+    `Outlet ${id}`,
+    Array.from({ length: 5 }, (_, item) => corpus.story(item, new Date(now - item * 3_600_000), `outlet-${id}`)),
+  );
 };
 
 export async function startFixtureHosts(hostCount: number, delayMs: number): Promise<FixtureHosts> {
@@ -53,10 +58,15 @@ export async function startFixtureHosts(hostCount: number, delayMs: number): Pro
       return state.notModified;
     },
     close: async () => {
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      })));
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.closeAllConnections();
+              server.close(() => resolve());
+            }),
+        ),
+      );
     },
   };
 }
@@ -64,7 +74,10 @@ export async function startFixtureHosts(hostCount: number, delayMs: number): Pro
 /** A config folder with `count` sources spread over the hosts, fetched `concurrency` at a time. */
 export function sourcesConfig(hosts: FixtureHosts, count: number, concurrency: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'wirefeed-bench-'));
-  const sources = Array.from({ length: count }, (_, index) => `  - id: outlet-${index}\n    url: ${hosts.urls[index % hosts.urls.length]}/feed/${index}\n    allowPrivateNetwork: true\n`).join('');
+  const sources = Array.from(
+    { length: count },
+    (_, index) => `  - id: outlet-${index}\n    url: ${hosts.urls[index % hosts.urls.length]}/feed/${index}\n    allowPrivateNetwork: true\n`,
+  ).join('');
   writeFileSync(join(dir, 'sources.yml'), `fetch:\n  concurrency: ${concurrency}\n  perHost: 2\nsources:\n${sources}`);
   return dir;
 }

@@ -16,8 +16,10 @@ const PATHOLOGICAL: Record<string, (size: number) => string> = {
   'unclosed CDATA': (size) => `<rss version="2.0"><channel><title>${'<![CDATA['.repeat(size / 9)}`,
   'root attributes': (size) => `${'<rss '.repeat(size / 5)}`,
   'word run': (size) => `<rss version="2.0"><channel><title>${'a'.repeat(size)}`,
-  'markup in a description': (size) => `<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[${'a<p'.repeat(size / 3)}]]></description></item></channel></rss>`,
-  'unclosed HTML elements': (size) => `<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[${'<b>x'.repeat(size / 4)}]]></description></item></channel></rss>`,
+  'markup in a description': (size) =>
+    `<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[${'a<p'.repeat(size / 3)}]]></description></item></channel></rss>`,
+  'unclosed HTML elements': (size) =>
+    `<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[${'<b>x'.repeat(size / 4)}]]></description></item></channel></rss>`,
 };
 
 function plainFeed(size: number): string {
@@ -53,7 +55,15 @@ export async function hostileBench(sizes: number[], rounds: number, progress: (l
     for (const [name, build] of Object.entries(PATHOLOGICAL)) {
       const ms = await timeParse(build(size), rounds);
       progress(`hostile: ${name} at ${size} chars: ${ms.toFixed(1)} ms (plain ${plainMs.toFixed(1)} ms)`);
-      figures.push({ benchmark: 'hostile', metric: `${name} / plain feed time`, value: ms / plainMs, unit: 'ratio', size, baseline: 'plain feed of the same size', headline: size === sizes.at(-1) });
+      figures.push({
+        benchmark: 'hostile',
+        metric: `${name} / plain feed time`,
+        value: ms / plainMs,
+        unit: 'ratio',
+        size,
+        baseline: 'plain feed of the same size',
+        headline: size === sizes.at(-1),
+      });
     }
   }
   figures.push(opmlImportFigure(2_000, 20_000));
@@ -65,9 +75,21 @@ export function opmlImportFigure(small: number, large: number): Figure {
   const perOutline = (count: number) => {
     const opml = `<opml version="2.0"><body>${Array.from({ length: count }, (_, index) => `<outline text="Wire ${index % 50}" xmlUrl="https://feeds${index}.example/rss"/>`).join('\n')}</body></opml>`;
     const started = process.hrtime.bigint();
-    addSourcesToYaml('sources: []\n', parseOpml(opml).map((feed) => ({ url: feed.xmlUrl, title: feed.title })), []);
+    addSourcesToYaml(
+      'sources: []\n',
+      parseOpml(opml).map((feed) => ({ url: feed.xmlUrl, title: feed.title })),
+      [],
+    );
     return Number(process.hrtime.bigint() - started) / count;
   };
   perOutline(small); // warm up
-  return { benchmark: 'hostile', metric: `OPML import cost per outline, ${large} / ${small} outlines`, value: perOutline(large) / perOutline(small), unit: 'ratio', size: large, baseline: `${small} outlines`, headline: true };
+  return {
+    benchmark: 'hostile',
+    metric: `OPML import cost per outline, ${large} / ${small} outlines`,
+    value: perOutline(large) / perOutline(small),
+    unit: 'ratio',
+    size: large,
+    baseline: `${small} outlines`,
+    headline: true,
+  };
 }

@@ -3,8 +3,9 @@
  * documents x items in RSS 2.0, Atom and RSS 1.0, against bare rss-parser parseString of the same documents (the
  * baseline: parsing alone). Then the same documents again, all duplicates.
  */
-import Parser from 'rss-parser';
+
 import { sql } from 'drizzle-orm';
+import Parser from 'rss-parser';
 import type { DatabaseHandle } from '../src/db/client.js';
 import { sources, topics as topicsTable } from '../src/db/schema.js';
 import { normalizeItem } from '../src/normalize/item.js';
@@ -12,12 +13,17 @@ import { parseFeed } from '../src/parse/index.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { storeAndMatch } from '../src/worker/ingest.js';
 import { Corpus } from './corpus.js';
-import { feedDocument, type DocumentFormat } from './documents.js';
+import { type DocumentFormat, feedDocument } from './documents.js';
 import type { Figure } from './figures.js';
 
 const FORMATS: DocumentFormat[] = ['rss', 'atom', 'rdf'];
 
-export async function ingestBench(database: DatabaseHandle, documentCount: number, itemsPerDocument: number, progress: (line: string) => void): Promise<Figure[]> {
+export async function ingestBench(
+  database: DatabaseHandle,
+  documentCount: number,
+  itemsPerDocument: number,
+  progress: (line: string) => void,
+): Promise<Figure[]> {
   const { db } = database;
   await db.execute(sql`truncate topic_stories, item_bands, items, stories, fetch_log, topics, sources cascade`);
   const corpus = new Corpus(11);
@@ -30,7 +36,12 @@ export async function ingestBench(database: DatabaseHandle, documentCount: numbe
     return { sourceId, text: feedDocument(FORMATS[index % FORMATS.length]!, sourceId, items) };
   });
   await db.insert(sources).values(documents.map(({ sourceId }) => ({ id: sourceId, url: `https://bench.example/${sourceId}`, pollSeconds: 900 })));
-  const topicList = Array.from({ length: 50 }, (_, index) => ({ slug: `topic-${index}`, title: `Topic ${index}`, query: `${corpus.sentence(1)} OR "${corpus.sentence(2)}"`, limit: 50 }));
+  const topicList = Array.from({ length: 50 }, (_, index) => ({
+    slug: `topic-${index}`,
+    title: `Topic ${index}`,
+    query: `${corpus.sentence(1)} OR "${corpus.sentence(2)}"`,
+    limit: 50,
+  }));
   await db.insert(topicsTable).values(topicList.map((topic) => ({ slug: topic.slug, title: topic.title, query: topic.query, definitionHash: 'bench' })));
   const matcher = new TopicMatcher(compileTopics(topicList));
   const totalItems = documentCount * itemsPerDocument;
@@ -61,12 +72,34 @@ export async function ingestBench(database: DatabaseHandle, documentCount: numbe
   const again = await pipeline();
   if (again.stored !== 0) throw new Error(`the second pass stored ${again.stored} items; all should be duplicates`);
   const perSecond = (ms: number) => (totalItems * 1000) / ms;
-  progress(`ingest: pipeline ${perSecond(first.ms).toFixed(0)} items/s, duplicates ${perSecond(again.ms).toFixed(0)} items/s, rss-parser ${perSecond(baselineMs).toFixed(0)} items/s`);
+  progress(
+    `ingest: pipeline ${perSecond(first.ms).toFixed(0)} items/s, duplicates ${perSecond(again.ms).toFixed(0)} items/s, rss-parser ${perSecond(baselineMs).toFixed(0)} items/s`,
+  );
   return [
-    { benchmark: 'ingest', metric: `bare rss-parser parseString (${documentCount} docs x ${itemsPerDocument})`, value: perSecond(baselineMs), unit: 'items/s', size: totalItems },
+    {
+      benchmark: 'ingest',
+      metric: `bare rss-parser parseString (${documentCount} docs x ${itemsPerDocument})`,
+      value: perSecond(baselineMs),
+      unit: 'items/s',
+      size: totalItems,
+    },
     { benchmark: 'ingest', metric: 'whole pipeline, new items', value: perSecond(first.ms), unit: 'items/s', size: totalItems },
     { benchmark: 'ingest', metric: 'whole pipeline, all duplicates', value: perSecond(again.ms), unit: 'items/s', size: totalItems },
-    { benchmark: 'ingest', metric: 'pipeline (new items) / parse-only throughput', value: first.ms ? baselineMs / first.ms : 0, unit: 'x', baseline: 'bare rss-parser', headline: true },
-    { benchmark: 'ingest', metric: 'pipeline (duplicates) / parse-only throughput', value: again.ms ? baselineMs / again.ms : 0, unit: 'x', baseline: 'bare rss-parser', headline: true },
+    {
+      benchmark: 'ingest',
+      metric: 'pipeline (new items) / parse-only throughput',
+      value: first.ms ? baselineMs / first.ms : 0,
+      unit: 'x',
+      baseline: 'bare rss-parser',
+      headline: true,
+    },
+    {
+      benchmark: 'ingest',
+      metric: 'pipeline (duplicates) / parse-only throughput',
+      value: again.ms ? baselineMs / again.ms : 0,
+      unit: 'x',
+      baseline: 'bare rss-parser',
+      headline: true,
+    },
   ];
 }

@@ -3,12 +3,13 @@
  * evaluating every compiled topic on every item (the baseline). The headline is how much the cost per item grows
  * from 10 to 1,000 topics: far less than 100x when the index does its job.
  */
+
+import type { NormalizedItem } from '../src/model/item.js';
+import type { Topic } from '../src/model/topic.js';
 import { matchDocument } from '../src/topics/match.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { Corpus } from './corpus.js';
 import type { Figure } from './figures.js';
-import type { Topic } from '../src/model/topic.js';
-import type { NormalizedItem } from '../src/model/item.js';
 
 /** Desk-style queries: a couple of anchor words, alternatives, an exclusion, now and then a field or a phrase. */
 function topicsFor(corpus: Corpus, count: number): Topic[] {
@@ -51,7 +52,14 @@ export function matchBench(topicCounts: number[], itemCount: number, progress: (
     figures.push(
       { benchmark: 'match', metric: `per item, ${count} topics, word index`, value: indexed, unit: 'µs', size: count },
       { benchmark: 'match', metric: `per item, ${count} topics, every topic`, value: everyTopic, unit: 'µs', size: count },
-      { benchmark: 'match', metric: `index speed-up, ${count} topics`, value: everyTopic / indexed, unit: 'x', baseline: 'every topic', headline: count === topicCounts.at(-1) },
+      {
+        benchmark: 'match',
+        metric: `index speed-up, ${count} topics`,
+        value: everyTopic / indexed,
+        unit: 'x',
+        baseline: 'every topic',
+        headline: count === topicCounts.at(-1),
+      },
     );
   }
   figures.push({

@@ -1,8 +1,8 @@
 /** Child process of the memory benchmark: opens the app, reports resident memory, runs one pass, reports the peak. */
 import { openApp } from '../src/app.js';
 import { openMigratedDatabase, openScratchDatabase } from '../src/db/client.js';
-import { ingestSources } from '../src/worker/ingest.js';
 import { ingestContext } from '../src/worker/context.js';
+import { ingestSources } from '../src/worker/ingest.js';
 
 const [configDir] = process.argv.slice(2);
 const database = process.env.DATABASE_URL ? await openMigratedDatabase({ url: process.env.DATABASE_URL }) : await openScratchDatabase();

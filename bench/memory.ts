@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
 import type { Figure } from './figures.js';
+import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
 
 const run = promisify(execFile);
 

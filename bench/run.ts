@@ -6,17 +6,17 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { openMigratedDatabase, openScratchDatabase, type DatabaseHandle } from '../src/db/client.js';
+import { type DatabaseHandle, openMigratedDatabase, openScratchDatabase } from '../src/db/client.js';
 import { clusterBench } from './cluster.js';
-import { formatTable, type Figure } from './figures.js';
+import { embeddedBench } from './embedded.js';
+import { fetchBench } from './fetch.js';
+import { type Figure, formatTable } from './figures.js';
+import { hostileBench } from './hostile.js';
+import { ingestBench } from './ingest.js';
 import { matchBench } from './match.js';
+import { memoryBench } from './memory.js';
 import { scaleBench } from './scale.js';
 import { serveBench } from './serve.js';
-import { ingestBench } from './ingest.js';
-import { fetchBench } from './fetch.js';
-import { memoryBench } from './memory.js';
-import { hostileBench } from './hostile.js';
-import { embeddedBench } from './embedded.js';
 
 interface Benchmark {
   name: string;
@@ -44,7 +44,12 @@ const BENCHMARKS: Benchmark[] = [
     name: 'scale',
     // 1M items only on a Postgres server: the embedded store is for one person's.
     run: (database, quick, progress) =>
-      scaleBench(database, quick ? [2_000, 20_000] : database.engine === 'postgres' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000], quick ? 50 : 200, progress),
+      scaleBench(
+        database,
+        quick ? [2_000, 20_000] : database.engine === 'postgres' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000],
+        quick ? 50 : 200,
+        progress,
+      ),
   },
   {
     name: 'match',
@@ -96,7 +101,14 @@ async function main() {
       progress(`${benchmark.name}: starting${quick ? ' (quick)' : ''} on ${database.engine}`);
       const started = Date.now();
       const figures = await benchmark.run(database, quick, progress);
-      runs[benchmark.name] = { date: new Date().toISOString(), commit: gitCommit(), engine: database.engine, quick, seconds: Math.round((Date.now() - started) / 1000), figures };
+      runs[benchmark.name] = {
+        date: new Date().toISOString(),
+        commit: gitCommit(),
+        engine: database.engine,
+        quick,
+        seconds: Math.round((Date.now() - started) / 1000),
+        figures,
+      };
     }
   } finally {
     await database.close();

@@ -41,10 +41,11 @@ async function load(url: string, seconds: number, headers: Record<string, string
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-const close = (server: Server) => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-});
+const close = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 
 export async function serveBench(database: DatabaseHandle, seconds: number, progress: (line: string) => void): Promise<Figure[]> {
   const app = await seed(database);
@@ -73,7 +74,14 @@ export async function serveBench(database: DatabaseHandle, seconds: number, prog
         { benchmark: 'serve', metric: `${path} path req/s (${bytes.byteLength} B feed, 50 entries)`, value: wirefeed.rps, unit: 'req/s' },
         { benchmark: 'serve', metric: `${path} path req/s, bare Node server, same bytes`, value: node.rps, unit: 'req/s' },
         { benchmark: 'serve', metric: `${path} path latency p50 / p99`, value: wirefeed.p50, unit: `ms (p99 ${wirefeed.p99} ms)` },
-        { benchmark: 'serve', metric: `${path} path throughput vs bare server`, value: wirefeed.rps / node.rps, unit: 'x', baseline: 'bare Node server', headline: true },
+        {
+          benchmark: 'serve',
+          metric: `${path} path throughput vs bare server`,
+          value: wirefeed.rps / node.rps,
+          unit: 'x',
+          baseline: 'bare Node server',
+          headline: true,
+        },
       );
     }
   } finally {

@@ -16,7 +16,7 @@ import { parseFeedDate } from '../src/normalize/date.js';
 import { htmlToLine, htmlToText, plainTitle } from '../src/normalize/html.js';
 import { documentBase, normalizeItem } from '../src/normalize/item.js';
 import { canonicalizeUrl, resolveHttpUrl } from '../src/normalize/url.js';
-import { FeedParseError, parseFeed, type ParsedFeed } from '../src/parse/index.js';
+import { FeedParseError, type ParsedFeed, parseFeed } from '../src/parse/index.js';
 
 export const PLAIN_FLOOR = 0.95;
 export const WIDE_FLOOR = 0.95;
@@ -125,7 +125,8 @@ function checkWide(assert: Case['asserts'][number], feed: ParsedFeed, url: strin
   if (path[0] === 'feed') {
     const plain = checkPlain([[path[0], path[1] === 'title_detail' ? 'title' : path[1]!], op, expected], feed, url);
     if (plain !== undefined) return { field, passed: plain };
-    if (field === 'language') return { field, passed: (feed.language ?? '').toLowerCase().split(/[-_]/)[0] === String(expected).toLowerCase().split(/[-_]/)[0] };
+    if (field === 'language')
+      return { field, passed: (feed.language ?? '').toLowerCase().split(/[-_]/)[0] === String(expected).toLowerCase().split(/[-_]/)[0] };
     return undefined;
   }
   const item = feed.items[path[1] as number];
@@ -286,11 +287,19 @@ async function main() {
   const corpusDir = resolve(process.env.WIREFEED_CORPUS ?? join(import.meta.dirname, '../../shared/corpus/feedparser'));
   const verbose = process.argv.includes('--verbose');
   const report = await runConformance(corpusDir, (done, total) => process.stderr.write(`conformance: ${done}/${total} cases\n`));
-  console.log(`feedparser corpus: ${report.cases} cases: ${report.outcomes.parsed} parsed, ${report.outcomes.rejected} rejected cleanly, ${report.outcomes.crashed} crashed, ${report.hangs.length} hung`);
+  console.log(
+    `feedparser corpus: ${report.cases} cases: ${report.outcomes.parsed} parsed, ${report.outcomes.rejected} rejected cleanly, ${report.outcomes.crashed} crashed, ${report.hangs.length} hung`,
+  );
   console.log(`well-formed documents (feedparser: not bozo) we rejected: ${report.wellformedRejected.length}`);
-  console.log(`encoding group: ${report.encoding.passed}/${report.encoding.total} asserts (${percent(report.encoding.passed, report.encoding.total)} %, floor ${ENCODING_FLOOR * 100} %)`);
-  console.log(`plain title/link/date asserts (rss, atom, atom10, rdf): ${report.plain.passed}/${report.plain.total} (${percent(report.plain.passed, report.plain.total)} %, floor ${PLAIN_FLOOR * 100} %)`);
-  console.log(`every assert on a field Wirefeed keeps (wellformed ${[...WIDE_GROUPS].join(', ')}; entities): ${report.wide.passed}/${report.wide.total} (${percent(report.wide.passed, report.wide.total)} %, floor ${WIDE_FLOOR * 100} %)`);
+  console.log(
+    `encoding group: ${report.encoding.passed}/${report.encoding.total} asserts (${percent(report.encoding.passed, report.encoding.total)} %, floor ${ENCODING_FLOOR * 100} %)`,
+  );
+  console.log(
+    `plain title/link/date asserts (rss, atom, atom10, rdf): ${report.plain.passed}/${report.plain.total} (${percent(report.plain.passed, report.plain.total)} %, floor ${PLAIN_FLOOR * 100} %)`,
+  );
+  console.log(
+    `every assert on a field Wirefeed keeps (wellformed ${[...WIDE_GROUPS].join(', ')}; entities): ${report.wide.passed}/${report.wide.total} (${percent(report.wide.passed, report.wide.total)} %, floor ${WIDE_FLOOR * 100} %)`,
+  );
   for (const [field, tally] of Object.entries(report.wide.byField)) {
     console.log(`  ${field}: ${tally.passed}/${tally.total} (${percent(tally.passed, tally.total)} %): ${CONVENTIONS[field]}`);
   }
@@ -304,7 +313,8 @@ async function main() {
   if (report.encoding.passed < ENCODING_FLOOR * report.encoding.total) problems.push('encoding pass rate below its floor');
   if (report.plain.passed < PLAIN_FLOOR * report.plain.total) problems.push('plain assert pass rate below its floor');
   if (report.wide.passed < WIDE_FLOOR * report.wide.total) problems.push('kept-field assert pass rate below its floor');
-  if (report.wellformedRejected.length > MAX_WELLFORMED_REJECTED) problems.push(`${report.wellformedRejected.length} well-formed documents rejected (at most ${MAX_WELLFORMED_REJECTED})`);
+  if (report.wellformedRejected.length > MAX_WELLFORMED_REJECTED)
+    problems.push(`${report.wellformedRejected.length} well-formed documents rejected (at most ${MAX_WELLFORMED_REJECTED})`);
   if (problems.length) {
     console.error(`conformance FAILED:\n${problems.join('\n')}`);
     process.exitCode = 1;

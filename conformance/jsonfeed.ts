@@ -11,8 +11,8 @@ import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
 import { renderFeed } from '../src/server/render.js';
 import { topicEntries } from '../src/store/topics.js';
-import { ingestSources } from '../src/worker/ingest.js';
 import { ingestContext } from '../src/worker/context.js';
+import { ingestSources } from '../src/worker/ingest.js';
 
 export async function jsonFeedDocuments(): Promise<Array<{ name: string; document: unknown }>> {
   const database = await openScratchDatabase();
@@ -22,10 +22,29 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
     const documents = [];
     for (const topic of app.config.topics) {
       const entries = await topicEntries(database.db, topic.slug, topic.limit);
-      const page = { self: `http://127.0.0.1/topics/${topic.slug}.json`, first: `http://127.0.0.1/topics/${topic.slug}.json`, next: `http://127.0.0.1/topics/${topic.slug}.json?before=x` };
-      documents.push({ name: topic.slug, document: JSON.parse(renderFeed('json', { topic, entries, baseUrl: 'http://127.0.0.1', page, hub: 'https://hub.example/' })) });
-      const hostile = entries.map((entry) => ({ ...entry, title: `${entry.title} ]]> & <b>x</b> 🇯🇵 日米\u0007`, summary: null, contentHtml: null, contentText: 'only text', author: null, imageUrl: null, categories: [] }));
-      documents.push({ name: `${topic.slug} (hostile, text only)`, document: JSON.parse(renderFeed('json', { topic, entries: hostile, baseUrl: 'http://127.0.0.1' })) });
+      const page = {
+        self: `http://127.0.0.1/topics/${topic.slug}.json`,
+        first: `http://127.0.0.1/topics/${topic.slug}.json`,
+        next: `http://127.0.0.1/topics/${topic.slug}.json?before=x`,
+      };
+      documents.push({
+        name: topic.slug,
+        document: JSON.parse(renderFeed('json', { topic, entries, baseUrl: 'http://127.0.0.1', page, hub: 'https://hub.example/' })),
+      });
+      const hostile = entries.map((entry) => ({
+        ...entry,
+        title: `${entry.title} ]]> & <b>x</b> 🇯🇵 日米\u0007`,
+        summary: null,
+        contentHtml: null,
+        contentText: 'only text',
+        author: null,
+        imageUrl: null,
+        categories: [],
+      }));
+      documents.push({
+        name: `${topic.slug} (hostile, text only)`,
+        document: JSON.parse(renderFeed('json', { topic, entries: hostile, baseUrl: 'http://127.0.0.1' })),
+      });
     }
     return documents;
   } finally {

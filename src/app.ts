@@ -1,14 +1,14 @@
-import { loadConfig } from './config/load.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseOptionsFromEnv, isDatabaseUnavailable, openMigratedDatabase, type DatabaseHandle, type DatabaseOptions } from './db/client.js';
+import { loadConfig } from './config/load.js';
+import { type DatabaseHandle, type DatabaseOptions, databaseOptionsFromEnv, isDatabaseUnavailable, openMigratedDatabase } from './db/client.js';
 import { HttpClient } from './fetch/index.js';
 import { log } from './log.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
+import type { ProgressFactory } from './model/progress.js';
+import type { Config } from './model/settings.js';
 import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
-import { compileTopics, topicMatcher, type CompiledTopic, type TopicMatcher } from './topics/topics.js';
-import { createMetrics, type Metrics } from './metrics/index.js';
-import type { Config } from './model/settings.js';
-import type { ProgressFactory } from './model/progress.js';
+import { type CompiledTopic, compileTopics, type TopicMatcher, topicMatcher } from './topics/topics.js';
 
 export interface App {
   config: Config;
@@ -125,7 +125,12 @@ export async function openApp(options: AppOptions): Promise<App> {
 }
 
 /** Compiles the topics and brings the database in line with a config: sources, topics, backfills. */
-async function applyConfig(database: DatabaseHandle, config: Config, progress?: ProgressFactory, signal?: AbortSignal): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
+async function applyConfig(
+  database: DatabaseHandle,
+  config: Config,
+  progress?: ProgressFactory,
+  signal?: AbortSignal,
+): Promise<{ topics: CompiledTopic[]; matcher: TopicMatcher }> {
   const topics = compileTopics(config.topics, config.sources);
   const matcher = topicMatcher(topics, config.sources);
   await syncSources(database.db, config.sources);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** The command line: finds the command, parses its options, prints help, and turns errors into messages and exit codes. */
 import { parseArgs } from 'node:util';
-import { COMMANDS, UsageError } from './commands/index.js';
 import type { Command } from './commands/command.js';
+import { COMMANDS, UsageError } from './commands/index.js';
 import { ConfigError } from './config/load.js';
 import { EmbeddedStoreError } from './db/embedded.js';
 import { log, logLevelChosen } from './log.js';
@@ -18,7 +18,17 @@ const ENVIRONMENT_HELP = `Environment:
   SHUTDOWN_GRACE_SECONDS  how long in-flight fetches may finish after SIGTERM/SIGINT (default 10)
   METRICS_PORT  makes "worker" listen there for /healthz, /readyz and /metrics (default: a worker does not listen)`;
 
-const VALUE_NAMES: Record<string, string> = { config: 'DIR', source: 'ID', topic: 'SLUG', limit: 'N', days: 'N', pick: 'N', id: 'ID', title: 'TEXT', into: 'YAML' };
+const VALUE_NAMES: Record<string, string> = {
+  config: 'DIR',
+  source: 'ID',
+  topic: 'SLUG',
+  limit: 'N',
+  days: 'N',
+  pick: 'N',
+  id: 'ID',
+  title: 'TEXT',
+  into: 'YAML',
+};
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
@@ -47,7 +57,12 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     return 1;
   }
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: { ...command.options, ...HELP_OPTION }, strict: true, allowPositionals: command.positionals ?? false });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, ...HELP_OPTION },
+      strict: true,
+      allowPositionals: command.positionals ?? false,
+    });
     if (values.help) {
       process.stdout.write(commandHelp(command));
       return 0;

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { openTestApp, serveApp, type ServedApp } from './helpers/app.js';
+import { openTestApp, type ServedApp, serveApp } from './helpers/app.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 /**
@@ -29,7 +29,15 @@ describe.skipIf(!available)('the web page in Chromium', () => {
     base = served.base;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -54,11 +62,11 @@ describe.skipIf(!available)('the web page in Chromium', () => {
     expect(await security.locator('h2').innerText()).toBe('Japan–US security');
     const subscribe = security.getByRole('list', { name: 'Subscribe' }).getByRole('link');
     expect(await subscribe.allInnerTexts()).toEqual(['RSS', 'Atom', 'JSON Feed']);
-    expect(await subscribe.evaluateAll((links) => links.map((link) => link.getAttribute("href")))).toEqual(
+    expect(await subscribe.evaluateAll((links) => links.map((link) => link.getAttribute('href')))).toEqual(
       ['rss', 'atom', 'json'].map((format) => `${base}/topics/japan-us-security.${format}`),
     );
     expect(await security.locator('ol.headlines li').first().innerText()).toContain('U.S. Marines to Begin Okinawa-to-Guam Relocation in December');
-    const alternates = await page.locator('head link[rel="alternate"]').evaluateAll((links) => links.map((link) => link.getAttribute("type")));
+    const alternates = await page.locator('head link[rel="alternate"]').evaluateAll((links) => links.map((link) => link.getAttribute('type')));
     expect(alternates).toHaveLength(app.config.topics.length * 3);
 
     mkdirSync(OUTPUT, { recursive: true });

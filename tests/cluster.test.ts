@@ -1,17 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import fc from 'fast-check';
 import { eq } from 'drizzle-orm';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
+import { type App, openApp } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
 import { fingerprint, isSameReport, similarity } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
+import { ingestContext } from '../src/worker/context.js';
 import { ingestSource } from '../src/worker/ingest.js';
+import { OUTLETS, type Outlet, outletFeed, WIRE_ITEMS } from './fixtures/wire-stories.js';
 import { writeConfigDir } from './helpers/config.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
-import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
-import { ingestContext } from '../src/worker/context.js';
 
 const OUTLET_IDS = Object.keys(OUTLETS) as Outlet[];
 
@@ -19,7 +19,9 @@ const testDatabase = useTestDatabase();
 
 /** A config folder with one RSS file per outlet holding its versions of the labelled stories. */
 function fixtureConfig(extra: Partial<Record<Outlet, string>> = {}): string {
-  const sources = OUTLET_IDS.map((outlet) => `  - id: ${outlet}\n    title: ${OUTLETS[outlet].title}\n    url: file:${outlet}.xml\n${extra[outlet] ?? ''}`).join('');
+  const sources = OUTLET_IDS.map(
+    (outlet) => `  - id: ${outlet}\n    title: ${OUTLETS[outlet].title}\n    url: file:${outlet}.xml\n${extra[outlet] ?? ''}`,
+  ).join('');
   const dir = writeConfigDir({
     'sources.yml': `sources:\n${sources}`,
     'topics.yml': `topics:\n  - slug: japan-us-security\n    title: Japan–US security\n    query: 'japan AND ("united states" OR u.s. OR us OR pentagon) AND (defense OR security OR military)'\n`,
@@ -68,7 +70,8 @@ describe(`wire-story clustering (${testEngine()})`, () => {
     expect(WIRE_ITEMS.length).toBeGreaterThanOrEqual(60);
     expect(new Set(WIRE_ITEMS.map((item) => item.outlet)).size).toBeGreaterThanOrEqual(5);
     const app = await openApp({ configDir: fixtureConfig(), database: testDatabase().handle });
-    for (const outlet of OUTLET_IDS) expect(await ingestOutlet(app, outlet)).toMatchObject({ outcome: 'ok', itemsNew: WIRE_ITEMS.filter((item) => item.outlet === outlet).length });
+    for (const outlet of OUTLET_IDS)
+      expect(await ingestOutlet(app, outlet)).toMatchObject({ outcome: 'ok', itemsNew: WIRE_ITEMS.filter((item) => item.outlet === outlet).length });
 
     const storyOf = await partition();
     let truePositives = 0;
@@ -93,7 +96,9 @@ describe(`wire-story clustering (${testEngine()})`, () => {
     }
     const precision = truePositives / (truePositives + falsePositives);
     const recall = truePositives / (truePositives + falseNegatives);
-    console.log(`clustering: ${WIRE_ITEMS.length} items, pairwise precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}${mistakes.length ? `\n  ${mistakes.join('\n  ')}` : ''}`);
+    console.log(
+      `clustering: ${WIRE_ITEMS.length} items, pairwise precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}${mistakes.length ? `\n  ${mistakes.join('\n  ')}` : ''}`,
+    );
     expect(precision).toBeGreaterThanOrEqual(0.95);
     expect(recall).toBeGreaterThanOrEqual(0.95);
   });

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
-import { writeConfigDir } from './helpers/config.js';
 import { parseDuration } from '../src/model/duration.js';
+import { writeConfigDir } from './helpers/config.js';
 
 function problemsOf(files: Record<string, string>): string[] {
   const dir = writeConfigDir(files);
@@ -11,7 +11,9 @@ function problemsOf(files: Record<string, string>): string[] {
     loadConfig(dir);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems.map((problem) => `${problem.file.split('/').pop()}:${problem.line}:${problem.column}: ${problem.path}: ${problem.message}`);
+    return (error as ConfigError).problems.map(
+      (problem) => `${problem.file.split('/').pop()}:${problem.line}:${problem.column}: ${problem.path}: ${problem.message}`,
+    );
   }
   throw new Error('expected a ConfigError');
 }
@@ -32,7 +34,16 @@ describe('loadConfig', () => {
     });
     const config = loadConfig(dir);
     expect(config.sources).toEqual([
-      { id: 'arabnews-japan', url: 'https://www.arabnews.com/cat/japan/rss.xml', title: 'Arab News Japan', pollSeconds: 900, priority: 0, tags: [], shortUrlHosts: [], network: { kind: 'public-only' } },
+      {
+        id: 'arabnews-japan',
+        url: 'https://www.arabnews.com/cat/japan/rss.xml',
+        title: 'Arab News Japan',
+        pollSeconds: 900,
+        priority: 0,
+        tags: [],
+        shortUrlHosts: [],
+        network: { kind: 'public-only' },
+      },
     ]);
     expect(config.topics.map((topic) => [topic.slug, topic.limit])).toEqual([['japan-us-security', 50]]);
   });
@@ -66,7 +77,16 @@ describe('loadConfig', () => {
     backfill: 7d
 `,
     });
-    expect(loadConfig(dir).topics[0]).toEqual({ slug: 'jp', title: 'Japan', query: 'japan', exclude: 'economy', sources: ['wire', 'nhk'], language: ['en'], limit: 20, backfillDays: 7 });
+    expect(loadConfig(dir).topics[0]).toEqual({
+      slug: 'jp',
+      title: 'Japan',
+      query: 'japan',
+      exclude: 'economy',
+      sources: ['wire', 'nhk'],
+      language: ['en'],
+      limit: 20,
+      backfillDays: 7,
+    });
   });
 
   it('checks an exclude query like the main one', () => {
@@ -83,22 +103,40 @@ describe('loadConfig', () => {
 
   it('reads fetch limits, with defaults for what is left out', () => {
     const dir = writeConfigDir({ 'settings.yml': 'fetch:\n  timeout: 30s\n  maxSize: 2MiB\n  perHost: 4\n', 'sources.yml': SOURCES });
-    expect(loadConfig(dir).fetch).toEqual({ timeoutMs: 30_000, connectTimeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, maxRedirects: 5, perHost: 4, concurrency: 8, maxItems: 1000, maxItemChars: 256 * 1024 });
+    expect(loadConfig(dir).fetch).toEqual({
+      timeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+      maxBytes: 2 * 1024 * 1024,
+      maxRedirects: 5,
+      perHost: 4,
+      concurrency: 8,
+      maxItems: 1000,
+      maxItemChars: 256 * 1024,
+    });
   });
 
   it('reports a bad fetch limit and a second fetch block', () => {
-    expect(problemsOf({ 'a.yml': 'fetch:\n  maxSize: lots\n' })).toEqual(['a.yml:2:12: fetch.maxSize: expected a size such as 15MiB, 512KiB or a number of bytes']);
-    expect(problemsOf({ 'a.yml': 'fetch:\n  perHost: 3\n', 'b.yml': 'fetch:\n  perHost: 4\n' })).toEqual([expect.stringMatching(/^b\.yml:1:1: fetch: a second fetch block \(the first is in .*a\.yml\)$/)]);
+    expect(problemsOf({ 'a.yml': 'fetch:\n  maxSize: lots\n' })).toEqual([
+      'a.yml:2:12: fetch.maxSize: expected a size such as 15MiB, 512KiB or a number of bytes',
+    ]);
+    expect(problemsOf({ 'a.yml': 'fetch:\n  perHost: 3\n', 'b.yml': 'fetch:\n  perHost: 4\n' })).toEqual([
+      expect.stringMatching(/^b\.yml:1:1: fetch: a second fetch block \(the first is in .*a\.yml\)$/),
+    ]);
   });
 
   it('reads worker settings, with defaults for what is left out', () => {
-    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({ tick: '*/30 * * * * *', leaseSeconds: 300, batch: 100, minIntervalSeconds: 60 });
+    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({
+      tick: '*/30 * * * * *',
+      leaseSeconds: 300,
+      batch: 100,
+      minIntervalSeconds: 60,
+    });
     const dir = writeConfigDir({ 'worker.yml': "worker:\n  tick: '*/5 * * * * *'\n  lease: 1m\n  minInterval: 10s\n", 'sources.yml': SOURCES });
     expect(loadConfig(dir).worker).toEqual({ tick: '*/5 * * * * *', leaseSeconds: 60, batch: 100, minIntervalSeconds: 10 });
   });
 
   it('reports a bad worker setting at its line', () => {
-    expect(problemsOf({ 'a.yml': "worker:\n  tick: every minute\n  lease: 0s\n" })).toEqual([
+    expect(problemsOf({ 'a.yml': 'worker:\n  tick: every minute\n  lease: 0s\n' })).toEqual([
       'a.yml:2:9: worker.tick: expected a cron expression such as "*/30 * * * * *"',
       'a.yml:3:10: worker.lease: must be longer than 0s',
     ]);
@@ -128,26 +166,21 @@ describe('loadConfig', () => {
     [
       'a bad source id and URL scheme',
       { 'sources.yml': `sources:\n  - id: Arab News\n    url: ftp://example.org/feed\n` },
-      [
-        `sources.yml:2:9: sources[0].id: must be lower-case letters, digits and "-"`,
-        `sources.yml:3:10: sources[0].url: must be an http(s):// or file: URL`,
-      ],
+      [`sources.yml:2:9: sources[0].id: must be lower-case letters, digits and "-"`, `sources.yml:3:10: sources[0].url: must be an http(s):// or file: URL`],
     ],
     [
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
-      [`sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork`],
+      [
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork`,
+      ],
     ],
     [
       'a misspelt key, with a suggestion',
       { 'topics.yml': `topics:\n  - slug: t\n    titel: T\n    query: japan\n` },
       [expect.stringMatching(/^topics\.yml:2:5: topics\[0\]\.title: /), `topics.yml:3:5: topics[0].titel: unknown key "titel"; did you mean "title"?`],
     ],
-    [
-      'a misspelt top-level block',
-      { 'settings.yml': `fetsh:\n  timeout: 10s\n` },
-      [`settings.yml:1:1: fetsh: unknown key "fetsh"; did you mean "fetch"?`],
-    ],
+    ['a misspelt top-level block', { 'settings.yml': `fetsh:\n  timeout: 10s\n` }, [`settings.yml:1:1: fetsh: unknown key "fetsh"; did you mean "fetch"?`]],
     [
       'a bad duration',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    every: often\n` },

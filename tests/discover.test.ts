@@ -12,14 +12,42 @@ import { startTestServer, type TestServer } from './helpers/http-server.js';
 describe('feedLinksInHtml', () => {
   const page = 'https://www.japantoday.example/national/story';
   it.each([
-    ['an RSS link, absolute', '<link rel="alternate" type="application/rss+xml" title="Japan Today" href="https://japantoday.example/feed">', [{ url: 'https://japantoday.example/feed', type: 'application/rss+xml', title: 'Japan Today' }]],
-    ['an Atom link, relative to the page', '<link rel="alternate" type="application/atom+xml" href="feed.atom">', [{ url: 'https://www.japantoday.example/national/feed.atom', type: 'application/atom+xml' }]],
-    ['a link relative to <base href>', '<base href="/news/"><link rel="alternate" type="application/feed+json" href="feed.json">', [{ url: 'https://www.japantoday.example/news/feed.json', type: 'application/feed+json' }]],
-    ['upper case, extra rel words, a charset in the type', '<LINK REL="Alternate Home" TYPE="application/RSS+xml; charset=utf-8" HREF="/rss">', [{ url: 'https://www.japantoday.example/rss', type: 'application/rss+xml' }]],
-    ['an entity in the URL', '<link rel="alternate" type="application/rss+xml" href="/feed?cat=japan&amp;lang=en">', [{ url: 'https://www.japantoday.example/feed?cat=japan&lang=en', type: 'application/rss+xml' }]],
-    ['no stylesheets, translations or canonical links', '<link rel="alternate stylesheet" type="text/css" href="/a.css"><link rel="alternate" hreflang="ja" href="/ja/"><link rel="canonical" href="/x">', []],
+    [
+      'an RSS link, absolute',
+      '<link rel="alternate" type="application/rss+xml" title="Japan Today" href="https://japantoday.example/feed">',
+      [{ url: 'https://japantoday.example/feed', type: 'application/rss+xml', title: 'Japan Today' }],
+    ],
+    [
+      'an Atom link, relative to the page',
+      '<link rel="alternate" type="application/atom+xml" href="feed.atom">',
+      [{ url: 'https://www.japantoday.example/national/feed.atom', type: 'application/atom+xml' }],
+    ],
+    [
+      'a link relative to <base href>',
+      '<base href="/news/"><link rel="alternate" type="application/feed+json" href="feed.json">',
+      [{ url: 'https://www.japantoday.example/news/feed.json', type: 'application/feed+json' }],
+    ],
+    [
+      'upper case, extra rel words, a charset in the type',
+      '<LINK REL="Alternate Home" TYPE="application/RSS+xml; charset=utf-8" HREF="/rss">',
+      [{ url: 'https://www.japantoday.example/rss', type: 'application/rss+xml' }],
+    ],
+    [
+      'an entity in the URL',
+      '<link rel="alternate" type="application/rss+xml" href="/feed?cat=japan&amp;lang=en">',
+      [{ url: 'https://www.japantoday.example/feed?cat=japan&lang=en', type: 'application/rss+xml' }],
+    ],
+    [
+      'no stylesheets, translations or canonical links',
+      '<link rel="alternate stylesheet" type="text/css" href="/a.css"><link rel="alternate" hreflang="ja" href="/ja/"><link rel="canonical" href="/x">',
+      [],
+    ],
     ['no script URLs', '<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">', []],
-    ['each URL once', '<link rel="alternate" type="application/rss+xml" href="/feed"><link rel="alternate" type="application/rss+xml" href="https://www.japantoday.example/feed">', [{ url: 'https://www.japantoday.example/feed', type: 'application/rss+xml' }]],
+    [
+      'each URL once',
+      '<link rel="alternate" type="application/rss+xml" href="/feed"><link rel="alternate" type="application/rss+xml" href="https://www.japantoday.example/feed">',
+      [{ url: 'https://www.japantoday.example/feed', type: 'application/rss+xml' }],
+    ],
   ])('%s', (_name, head, expected) => {
     expect(feedLinksInHtml(`<!doctype html><html><head>${head}</head><body></body></html>`, page)).toEqual(expected);
   });
@@ -27,17 +55,27 @@ describe('feedLinksInHtml', () => {
 
 const HTML = { 'content-type': 'text/html; charset=utf-8' };
 const RSS = { 'content-type': 'application/rss+xml' };
-const story = { title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', link: 'https://jen.jiji.example/news/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' };
+const story = {
+  title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination',
+  link: 'https://jen.jiji.example/news/1',
+  pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900',
+};
 
-describe('discovering a site\'s feed over HTTP', () => {
+describe("discovering a site's feed over HTTP", () => {
   const http = new HttpClient();
   let site: TestServer;
   let bare: TestServer;
   beforeAll(async () => {
     const pages: Record<string, [Record<string, string>, string]> = {
-      '/': [HTML, '<html><head><base href="/news/"><title>Wire</title><link rel="alternate" type="application/rss+xml" title="Wire (RSS)" href="rss.xml"><link rel="alternate" type="application/atom+xml" href="/news/atom.xml"></head><body>Latest</body></html>'],
+      '/': [
+        HTML,
+        '<html><head><base href="/news/"><title>Wire</title><link rel="alternate" type="application/rss+xml" title="Wire (RSS)" href="rss.xml"><link rel="alternate" type="application/atom+xml" href="/news/atom.xml"></head><body>Latest</body></html>',
+      ],
       '/news/rss.xml': [RSS, rss2('JIJI Wire', [story])],
-      '/news/atom.xml': [{ 'content-type': 'application/atom+xml' }, atom('JIJI Wire (Atom)', [{ title: story.title, link: story.link, id: 'tag:jiji.example,2024:1', updated: '2024-06-01T23:06:19Z' }])],
+      '/news/atom.xml': [
+        { 'content-type': 'application/atom+xml' },
+        atom('JIJI Wire (Atom)', [{ title: story.title, link: story.link, id: 'tag:jiji.example,2024:1', updated: '2024-06-01T23:06:19Z' }]),
+      ],
       '/plain/': [HTML, '<html><head><title>No links here</title></head><body>Hello</body></html>'],
     };
     site = await startTestServer((request, response) => {
@@ -50,7 +88,8 @@ describe('discovering a site\'s feed over HTTP', () => {
     });
     // A site without a feed: its page announces a "feed" that is a login page, and no common path has one.
     bare = await startTestServer((request, response) => {
-      if (request.url === '/') return void response.writeHead(200, HTML).end('<html><head><link rel="alternate" type="application/rss+xml" href="/members/feed"></head></html>');
+      if (request.url === '/')
+        return void response.writeHead(200, HTML).end('<html><head><link rel="alternate" type="application/rss+xml" href="/members/feed"></head></html>');
       if (request.url === '/members/feed') return void response.writeHead(200, HTML).end('<html><body>Sign in to continue</body></html>');
       response.writeHead(404, HTML).end('<html><body>not found</body></html>');
     });
@@ -87,9 +126,13 @@ describe('discovering a site\'s feed over HTTP', () => {
   });
 
   describe('wirefeed sources add', () => {
-    const configWith = () => writeConfigDir({ 'sources.yml': '# yaml-language-server: $schema=../schema/config.schema.json\n# Wire services first.\nsources:\n  - id: kyodo\n    url: https://english.kyodonews.example/rss/all.xml\n' });
+    const configWith = () =>
+      writeConfigDir({
+        'sources.yml':
+          '# yaml-language-server: $schema=../schema/config.schema.json\n# Wire services first.\nsources:\n  - id: kyodo\n    url: https://english.kyodonews.example/rss/all.xml\n',
+      });
 
-    it('shows what it found and appends the first feed, keeping the file\'s comments', async () => {
+    it("shows what it found and appends the first feed, keeping the file's comments", async () => {
       const dir = configWith();
       const cli = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
       expect(await cli.exited).toBe(0);
@@ -107,7 +150,9 @@ describe('discovering a site\'s feed over HTTP', () => {
         ['jiji-wire', `${site.url}/news/rss.xml`, 'JIJI Wire', { kind: 'allow-list', entries: ['127.0.0.0/8'] }],
       ]);
 
-      const again = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--pick', '2', '--id', 'jiji-atom', '--config', dir], { LOG_LEVEL: 'silent' });
+      const again = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--pick', '2', '--id', 'jiji-atom', '--config', dir], {
+        LOG_LEVEL: 'silent',
+      });
       expect(await again.exited).toBe(0);
       expect(loadConfig(dir).sources.map((source) => source.id)).toEqual(['kyodo', 'jiji-wire', 'jiji-atom']);
 

@@ -6,16 +6,16 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../src/config/json-schema.js';
 import { loadConfig } from '../src/config/load.js';
-import { compileQuery, matchDocument } from '../src/topics/match.js';
-import { compileTopics } from '../src/topics/topics.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
 import { createMetrics } from '../src/metrics/index.js';
-import { openTestApp, serveApp } from './helpers/app.js';
 import { sourceHealth, syncSources } from '../src/store/sources.js';
-import { createThrowawayDatabase, openTestDatabase, testEngine, testServerUrl } from './helpers/database.js';
+import { compileQuery, matchDocument } from '../src/topics/match.js';
+import { compileTopics } from '../src/topics/topics.js';
+import { openTestApp, serveApp } from './helpers/app.js';
 import { ROOT, runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
+import { createThrowawayDatabase, openTestDatabase, testEngine, testServerUrl } from './helpers/database.js';
 
 const queriesDoc = readFileSync(new URL('../docs/queries.md', import.meta.url), 'utf8');
 
@@ -69,18 +69,25 @@ function keyRows(markdown: string, heading: string): Array<{ key: string; litera
     });
 }
 
-const fencedBlocks = (markdown: string, language: string) => [...markdown.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1]!);
+const fencedBlocks = (markdown: string, language: string) =>
+  [...markdown.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1]!);
 
 /** A YAML scalar for a documented value: numbers and booleans as they are, anything else quoted. */
 const yamlValue = (text: string) => (/^(-?\d+|true|false)$/.test(text) ? text : JSON.stringify(text));
 
 describe('docs/configuration.md', () => {
-  const schema = configJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown>; items?: { properties: Record<string, unknown> } }> };
+  const schema = configJsonSchema() as {
+    properties: Record<string, { properties?: Record<string, unknown>; items?: { properties: Record<string, unknown> } }>;
+  };
   const blocks = ['sources', 'topics', 'fetch', 'publish', 'worker'] as const;
 
   it.each(blocks)('documents every key of %s, and only those', (block) => {
     const keys = Object.keys(schema.properties[block]!.properties ?? schema.properties[block]!.items!.properties);
-    expect(keyRows(configurationDoc, block).map((row) => row.key).sort()).toEqual(keys.sort());
+    expect(
+      keyRows(configurationDoc, block)
+        .map((row) => row.key)
+        .sort(),
+    ).toEqual(keys.sort());
   });
 
   const SOURCE = '  - id: kyodo\n    url: https://english.kyodonews.net/rss/all.xml\n';
@@ -89,15 +96,30 @@ describe('docs/configuration.md', () => {
     const config = loadConfig(writeConfigDir({ 'config.yml': yaml }));
     return block === 'topics' ? JSON.parse(JSON.stringify(compileTopics(config.topics, config.sources))) : config[block];
   };
-  const documentedDefaults = blocks.flatMap((block) => keyRows(configurationDoc, block).filter((row) => row.literal !== undefined).map((row) => [block, row.key, row.literal!] as const));
+  const documentedDefaults = blocks.flatMap((block) =>
+    keyRows(configurationDoc, block)
+      .filter((row) => row.literal !== undefined)
+      .map((row) => [block, row.key, row.literal!] as const),
+  );
 
   it('states a literal default for most keys', () => expect(documentedDefaults.length).toBeGreaterThanOrEqual(15));
 
   it.each(documentedDefaults)('%s.%s defaults to %s, as documented', (block, key, literal) => {
-    const setting = block === 'sources' ? `${SOURCE}    ${key}: ${yamlValue(literal)}\n` : block === 'topics' ? `${TOPIC}    ${key}: ${yamlValue(literal)}\n` : `  ${key}: ${yamlValue(literal)}\n`;
+    const setting =
+      block === 'sources'
+        ? `${SOURCE}    ${key}: ${yamlValue(literal)}\n`
+        : block === 'topics'
+          ? `${TOPIC}    ${key}: ${yamlValue(literal)}\n`
+          : `  ${key}: ${yamlValue(literal)}\n`;
     const base = `sources:\n${block === 'sources' ? '' : SOURCE}topics:\n${block === 'topics' ? '' : TOPIC}`;
-    const without = block === 'sources' ? `sources:\n${SOURCE}topics:\n${TOPIC}` : block === 'topics' ? `sources:\n${SOURCE}topics:\n${TOPIC}` : `${base}${block}: {}\n`;
-    const withDefault = block === 'sources' ? `sources:\n${setting}topics:\n${TOPIC}` : block === 'topics' ? `sources:\n${SOURCE}topics:\n${setting}` : `${base}${block}:\n${setting}`;
+    const without =
+      block === 'sources' ? `sources:\n${SOURCE}topics:\n${TOPIC}` : block === 'topics' ? `sources:\n${SOURCE}topics:\n${TOPIC}` : `${base}${block}: {}\n`;
+    const withDefault =
+      block === 'sources'
+        ? `sources:\n${setting}topics:\n${TOPIC}`
+        : block === 'topics'
+          ? `sources:\n${SOURCE}topics:\n${setting}`
+          : `${base}${block}:\n${setting}`;
     expect(effective(block, withDefault)).toEqual(effective(block, without));
   });
 
@@ -179,9 +201,18 @@ describe('docs/operations.md', () => {
 
   it('shows a fetch log line with the fields a real one has', async () => {
     const example = JSON.parse(fencedBlocks(operationsDoc, 'json')[0]!) as Record<string, unknown>;
-    const cli = runCli(['ingest', '--once', '--source', 'jiji-press', '--config', 'feeds/demo'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')), DATABASE_URL: '', LOG_LEVEL: 'info' });
+    const cli = runCli(['ingest', '--once', '--source', 'jiji-press', '--config', 'feeds/demo'], {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')),
+      DATABASE_URL: '',
+      LOG_LEVEL: 'info',
+    });
     expect(await cli.exited).toBe(0);
-    const real = cli.output().stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'fetched')!;
+    const real = cli
+      .output()
+      .stderr.split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === 'fetched')!;
     expect(Object.keys(example)).toEqual(Object.keys(real));
     expect(example).toMatchObject({ level: real.level, service: real.service, source: real.source, outcome: real.outcome, msg: real.msg });
   });
@@ -197,7 +228,11 @@ describe('docs/operations.md', () => {
     chmodSync(folder, 0o755); // as root, the embedded server runs as another user, who must reach data/
     // `wirefeed` on the PATH, as an installed package puts it.
     const bin = mkdtempSync(join(tmpdir(), 'wirefeed-bin-'));
-    writeFileSync(join(bin, 'wirefeed'), `#!/bin/sh\nexec "${process.execPath}" --import ${pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href} ${join(ROOT, 'src/cli.ts')} "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'wirefeed'),
+      `#!/bin/sh\nexec "${process.execPath}" --import ${pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href} ${join(ROOT, 'src/cli.ts')} "$@"\n`,
+      { mode: 0o755 },
+    );
     const env = { PATH: `${bin}:${process.env.PATH}`, DATA_DIR: join(folder, 'data'), DATABASE_URL: '', LOG_LEVEL: 'silent' };
     const sources = loadConfig('feeds/demo').sources;
     const original = await openMigratedDatabase({ dataDir: join(folder, 'data') });
@@ -243,13 +278,42 @@ describe('README.md', () => {
   it('documents the JSON Feed extension where the feeds point, with every key they write', async () => {
     const { renderFeed } = await import('../src/server/render.js');
     const topic = { slug: 't', title: 'T', query: 'japan', limit: 5 };
-    const entry = { storyId: 's1', publishedAt: new Date(0), updatedAt: new Date(0), title: 'x', url: null, summary: null, contentHtml: null, contentText: null, author: null, categories: [], language: null, imageUrl: null, enclosures: [], sourceId: 'a', sourceTitle: 'A', alsoReportedBy: [] };
+    const entry = {
+      storyId: 's1',
+      publishedAt: new Date(0),
+      updatedAt: new Date(0),
+      title: 'x',
+      url: null,
+      summary: null,
+      contentHtml: null,
+      contentText: null,
+      author: null,
+      categories: [],
+      language: null,
+      imageUrl: null,
+      enclosures: [],
+      sourceId: 'a',
+      sourceTitle: 'A',
+      alsoReportedBy: [],
+    };
     const extension = JSON.parse(renderFeed('json', { topic, entries: [entry], baseUrl: 'http://x' })).items[0]._wirefeed as Record<string, unknown>;
     const anchor = String(extension.about).split('#')[1]!;
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const heading = readme.split('\n').find((line) => line.startsWith('## ') && line.slice(3).toLowerCase().replace(/[^a-z0-9]+/g, '-') === anchor);
+    const heading = readme.split('\n').find(
+      (line) =>
+        line.startsWith('## ') &&
+        line
+          .slice(3)
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-') === anchor,
+    );
     expect(heading, `README heading for #${anchor}`).toBeDefined();
-    const documented = [...readme.split(heading!)[1]!.split('\n## ')[0]!.matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]);
+    const documented = [
+      ...readme
+        .split(heading!)[1]!
+        .split('\n## ')[0]!
+        .matchAll(/^\| `([a-z_]+)` \|/gm),
+    ].map((match) => match[1]);
     expect(documented.sort()).toEqual(Object.keys(extension).sort());
   });
 
@@ -277,7 +341,13 @@ describe('README.md', () => {
     const listed = [...section(readme, 'Commands').matchAll(/^\| `(\w+)/gm)].map((match) => match[1]!);
     const cli = runCli(['--help'], { LOG_LEVEL: 'silent' });
     await cli.exited;
-    const commands = [...cli.output().stdout.split('Commands:\n')[1]!.split('\n\n')[0]!.matchAll(/^ {2}(\w+) {2,}/gm)].map((match) => match[1]!);
+    const commands = [
+      ...cli
+        .output()
+        .stdout.split('Commands:\n')[1]!
+        .split('\n\n')[0]!
+        .matchAll(/^ {2}(\w+) {2,}/gm),
+    ].map((match) => match[1]!);
     expect([...new Set(listed)].sort()).toEqual(commands.sort());
   });
 });

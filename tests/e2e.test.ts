@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources } from '../src/db/schema.js';
-import { startTestServer } from './helpers/http-server.js';
-import { openTestApp, serveApp, type ServedApp } from './helpers/app.js';
+import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { openTestApp, type ServedApp, serveApp } from './helpers/app.js';
+import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
-import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
-import { seedDocument, startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
-import { ingestContext } from '../src/worker/context.js';
+import { type FixtureServer, seedDocument, startFixtureServer } from './helpers/fixture-server.js';
+import { startTestServer } from './helpers/http-server.js';
 
 /** The seed story's entry: JIJI's own version, the earliest of the three outlets carrying it. */
 const SEED_TITLE = 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination';
@@ -119,7 +119,9 @@ describe('the wirefeed command', () => {
     const dir = writeConfigDir({ 'topics.yml': 'topics:\n  - slug: t\n    title: T\n    query: japan AND (defense\n' });
     const cli = runCli(['validate', '--config', dir]);
     expect(await cli.exited).toBe(1);
-    expect(cli.output().stderr).toMatch(/topics\.yml:4:22: topics\[0\]\.query: query: missing "\)" for "\(" opened at column 11\nconfig has 1 problem\(s\); nothing started/);
+    expect(cli.output().stderr).toMatch(
+      /topics\.yml:4:22: topics\[0\]\.query: query: missing "\)" for "\(" opened at column 11\nconfig has 1 problem\(s\); nothing started/,
+    );
   });
 
   it('ingest --once --source ingests one source and prints the summary line', async () => {
@@ -142,11 +144,19 @@ describe('the wirefeed command', () => {
     expect(stderr).toMatch(/\ningest: 0\/4 sources\ningest: 4\/4 sources done in \d+\.\ds\n$/);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ ok: 4, failed: 0, deferred: 0, itemsNew: 10 });
-    expect(summary.outcomes.map((outcome: { sourceId: string }) => outcome.sourceId).sort()).toEqual(['arabnews-japan', 'japan-today', 'jiji-press', 'nippon-wire']);
+    expect(summary.outcomes.map((outcome: { sourceId: string }) => outcome.sourceId).sort()).toEqual([
+      'arabnews-japan',
+      'japan-today',
+      'jiji-press',
+      'nippon-wire',
+    ]);
   });
 
   it('opml export and opml import round-trip through the CLI, with --json reports; topics --json lists the topics', async () => {
-    const from = writeConfigDir({ 'sources.yml': 'sources:\n  - id: jiji\n    url: https://jen.jiji.com/rss\n    title: JIJI Press\n  - id: kyodo\n    url: https://english.kyodonews.net/rss/all.xml\n' });
+    const from = writeConfigDir({
+      'sources.yml':
+        'sources:\n  - id: jiji\n    url: https://jen.jiji.com/rss\n    title: JIJI Press\n  - id: kyodo\n    url: https://english.kyodonews.net/rss/all.xml\n',
+    });
     const exported = runCli(['opml', 'export', '--config', from], { LOG_LEVEL: 'silent' });
     expect(await exported.exited).toBe(0);
     const opmlFile = join(mkdtempSync(join(tmpdir(), 'wirefeed-opml-')), 'feeds.opml');
@@ -160,9 +170,17 @@ describe('the wirefeed command', () => {
       added: [{ id: 'jiji-press', url: 'https://jen.jiji.com/rss' }],
       skipped: [{ url: 'https://english.kyodonews.net/rss/all.xml', reason: 'already a source' }],
     });
-    const topics = runCli(['topics', '--json', '--config', 'feeds/demo'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')), DATABASE_URL: '', LOG_LEVEL: 'silent' });
+    const topics = runCli(['topics', '--json', '--config', 'feeds/demo'], {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')),
+      DATABASE_URL: '',
+      LOG_LEVEL: 'silent',
+    });
     expect(await topics.exited).toBe(0);
-    expect(JSON.parse(topics.output().stdout).map((topic: { slug: string; stories: number }) => [topic.slug, topic.stories])).toEqual([['japan-us-security', 0], ['nichibei', 0], ['japan-economy', 0]]);
+    expect(JSON.parse(topics.output().stdout).map((topic: { slug: string; stories: number }) => [topic.slug, topic.stories])).toEqual([
+      ['japan-us-security', 0],
+      ['nichibei', 0],
+      ['japan-economy', 0],
+    ]);
   });
 
   it('worker with METRICS_PORT serves its health and its own fetch metrics, and no feeds', async () => {
@@ -191,7 +209,10 @@ describe('the wirefeed command', () => {
       await waitFor(() => (cli.output().stderr.match(/"msg":"fetched"/g)?.length ?? 0) >= 4 || undefined, cli);
       const feed = await new Parser().parseString(await (await fetch(`${url}/topics/japan-us-security.rss`)).text());
       expect(feed.items.map((item) => item.title)).toContain(SEED_TITLE);
-      const logLine = cli.output().stderr.split('\n').find((line) => line.includes('"source":"arabnews-japan"'))!;
+      const logLine = cli
+        .output()
+        .stderr.split('\n')
+        .find((line) => line.includes('"source":"arabnews-japan"'))!;
       expect(JSON.parse(logLine)).toMatchObject({ level: 'info', source: 'arabnews-japan', outcome: 'ok', itemsNew: 3 });
     } finally {
       cli.child.kill('SIGTERM');
@@ -219,7 +240,10 @@ describe('config reload', () => {
       writeFileSync(join(dir, 'topics.yml'), `topics:\n${topic('security', 'defense OR military')}${topic('economy', '"bank of japan" OR boj OR nikkei')}`);
       await waitFor(() => reloads() >= 1 || undefined, cli);
       const feed = await new Parser().parseString(await (await fetch(`${url}/topics/economy.rss`)).text());
-      expect(feed.items.map((item) => item.title).sort()).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts', "Japan's Nikkei ends higher as exporters gain on weaker yen"]);
+      expect(feed.items.map((item) => item.title).sort()).toEqual([
+        'BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts',
+        "Japan's Nikkei ends higher as exporters gain on weaker yen",
+      ]);
 
       writeFileSync(join(dir, 'topics.yml'), `topics:\n${topic('security', 'defense OR (')}`);
       await waitFor(() => /config reload failed/.test(cli.output().stderr) || undefined, cli);

@@ -10,21 +10,36 @@ import { sql } from 'drizzle-orm';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { openMigratedDatabase, type Database } from '../src/db/client.js';
+import { type Database, openMigratedDatabase } from '../src/db/client.js';
 import * as schema from '../src/db/schema.js';
 import { sources } from '../src/db/schema.js';
-import { syncSources } from '../src/store/sources.js';
 import { storeItems } from '../src/store/items.js';
-import { writeConfigDir } from './helpers/config.js';
+import { syncSources } from '../src/store/sources.js';
 import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
+import { writeConfigDir } from './helpers/config.js';
 import { rss2 } from './helpers/feeds.js';
-import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
+import { type FixtureServer, startFixtureServer } from './helpers/fixture-server.js';
 
 const WIRE_ITEMS = [
-  { title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://jen.jiji.example/1', pubDate: '02 Jun 2024 08:06:19 GMT9', description: 'Kihara and Austin met in Singapore.' },
-  { title: 'Japan, Philippines defense ministers hold talks', link: 'https://jen.jiji.example/2', pubDate: '02 Jun 2024 09:10:00 GMT9', description: 'The ministers agreed on drills.' },
+  {
+    title: 'Japan, U.S. defense chiefs reaffirm command coordination',
+    link: 'https://jen.jiji.example/1',
+    pubDate: '02 Jun 2024 08:06:19 GMT9',
+    description: 'Kihara and Austin met in Singapore.',
+  },
+  {
+    title: 'Japan, Philippines defense ministers hold talks',
+    link: 'https://jen.jiji.example/2',
+    pubDate: '02 Jun 2024 09:10:00 GMT9',
+    description: 'The ministers agreed on drills.',
+  },
 ];
-const NEW_ITEM = { title: 'Japan, Australia defense chiefs agree on joint exercises', link: 'https://jen.jiji.example/3', pubDate: '02 Jun 2024 10:00:00 GMT9', description: 'Marles and Kihara met.' };
+const NEW_ITEM = {
+  title: 'Japan, Australia defense chiefs agree on joint exercises',
+  link: 'https://jen.jiji.example/3',
+  pubDate: '02 Jun 2024 10:00:00 GMT9',
+  description: 'Marles and Kihara met.',
+};
 
 /** The PID of the embedded server running on a data folder, if any. */
 function serverPid(dataDir: string): number | undefined {
@@ -99,7 +114,9 @@ describe('the embedded store across processes', () => {
 
     const stories = runCli(['stories', '--json', '--config', configDir], { ...env, LOG_LEVEL: 'silent' });
     expect(await stories.exited, stories.output().stderr).toBe(0);
-    const titles = (JSON.parse(stories.output().stdout) as Array<{ versions: Array<{ title: string }> }>).flatMap((story) => story.versions.map((version) => version.title));
+    const titles = (JSON.parse(stories.output().stdout) as Array<{ versions: Array<{ title: string }> }>).flatMap((story) =>
+      story.versions.map((version) => version.title),
+    );
     expect(titles.sort()).toEqual([NEW_ITEM.title, ...WIRE_ITEMS.map((item) => item.title)].sort());
     expect(serverPid(dataDir)).toBeUndefined();
   });
@@ -107,7 +124,9 @@ describe('the embedded store across processes', () => {
   it('four processes opening a new data folder at once share one server, and all migrate it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wf-race-'));
     // migrate takes --config like every command (two of the four give it).
-    const migrations = Array.from({ length: 4 }, (_, index) => runCli(['migrate', ...(index % 2 ? ['--config', 'feeds/demo'] : [])], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }));
+    const migrations = Array.from({ length: 4 }, (_, index) =>
+      runCli(['migrate', ...(index % 2 ? ['--config', 'feeds/demo'] : [])], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }),
+    );
     const codes = await Promise.all(migrations.map((cli) => cli.exited));
     expect(codes, migrations.map((cli) => cli.output().stderr).join('\n')).toEqual([0, 0, 0, 0]);
     expect(migrations.map((cli) => cli.output().stdout)).toEqual(Array(4).fill('migrations applied (embedded)\n'));
@@ -142,7 +161,13 @@ describe('the embedded store across processes', () => {
     await migrate(oldDb as never, { migrationsFolder: join(ROOT, 'src/db/migrations') });
     const wire = loadConfig(join(ROOT, 'feeds/demo')).sources.find((source) => source.id === 'jiji-press')!;
     await syncSources(oldDb, [wire]);
-    const item = { title: 'Japan, U.S. defense chiefs reaffirm command coordination', url: 'https://jen.jiji.example/1', categories: [], publishedAt: new Date('2024-06-01T23:06:19Z'), dateEstimated: false };
+    const item = {
+      title: 'Japan, U.S. defense chiefs reaffirm command coordination',
+      url: 'https://jen.jiji.example/1',
+      categories: [],
+      publishedAt: new Date('2024-06-01T23:06:19Z'),
+      dateEstimated: false,
+    };
     await oldDb.transaction((tx) => storeItems(tx, 'jiji-press', [item]));
     await old.close();
 
@@ -151,7 +176,9 @@ describe('the embedded store across processes', () => {
       expect(await handle.rows(sql`select title, story_id is not null as in_story from items`)).toEqual([{ title: item.title, in_story: true }]);
       expect(await handle.rows(sql`select id from sources`)).toEqual([{ id: 'jiji-press' }]);
       // New rows get new ids after the imported ones.
-      await handle.db.transaction((tx) => storeItems(tx, 'jiji-press', [{ ...item, title: 'Japan, Philippines hold talks', url: 'https://jen.jiji.example/2' }]));
+      await handle.db.transaction((tx) =>
+        storeItems(tx, 'jiji-press', [{ ...item, title: 'Japan, Philippines hold talks', url: 'https://jen.jiji.example/2' }]),
+      );
       expect((await handle.rows<{ id: number }>(sql`select id from items order by id`)).map((row) => Number(row.id))).toEqual([1, 2]);
     } finally {
       await handle.close();

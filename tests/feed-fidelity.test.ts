@@ -7,16 +7,18 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFeedBody } from '../src/fetch/decode.js';
+import type { NormalizedItem } from '../src/model/item.js';
 import { normalizeItem } from '../src/normalize/item.js';
 import { FeedParseError, parseFeed } from '../src/parse/index.js';
 import { reviseXml } from '../src/parse/xml-revise.js';
-import type { NormalizedItem } from '../src/model/item.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/feeds/${name}`, import.meta.url), 'utf8');
 
 async function read(document: string): Promise<{ title?: string; items: NormalizedItem[] }> {
   const feed = await parseFeed(document);
-  const items = feed.items.map((item) => normalizeItem(item, feed, { feedUrl: 'https://feeds.example/feed', fetchedAt: new Date('2030-01-01T00:00:00Z'), shortUrlHosts: [] }));
+  const items = feed.items.map((item) =>
+    normalizeItem(item, feed, { feedUrl: 'https://feeds.example/feed', fetchedAt: new Date('2030-01-01T00:00:00Z'), shortUrlHosts: [] }),
+  );
   return { title: feed.title, items };
 }
 
@@ -27,7 +29,7 @@ describe('text in document order', () => {
     expect(items[0]!.contentHtml).toBe('<p>Rates <b>rise</b> again.</p>');
   });
 
-  it('reads Atom XHTML titles and content in order, without a script\'s text, keeping escaped text as text', async () => {
+  it("reads Atom XHTML titles and content in order, without a script's text, keeping escaped text as text", async () => {
     const { title, items } = await read(fixture('atom-xhtml.atom.xml'));
     expect(title).toContain('Japan');
     expect(items[0]!.title).toBe('endbold');
@@ -68,7 +70,9 @@ describe('namespaces by URI', () => {
 
   it('reads RSS 1.0 under a prefix with RDF as the default namespace, and an <rss> root in a namespace of its own', async () => {
     const { items } = await read(fixture('namespaced-roots.rdf.xml'));
-    expect(items.map((item) => [item.title, item.url])).toEqual([['Japan, U.S. defense chiefs reaffirm command coordination', 'https://japantoday.example/category/politics/japan-us-defense']]);
+    expect(items.map((item) => [item.title, item.url])).toEqual([
+      ['Japan, U.S. defense chiefs reaffirm command coordination', 'https://japantoday.example/category/politics/japan-us-defense'],
+    ]);
     const prefixed = `<r:rss xmlns:r="http://backend.userland.com/rss2" version="2.0"><r:channel><r:title>T</r:title><r:item><r:title>One</r:title><r:link>https://a.example/1</r:link></r:item></r:channel></r:rss>`;
     expect((await read(prefixed)).items.map((item) => item.title)).toEqual(['One']);
   });
@@ -90,7 +94,7 @@ describe('lenient where it is safe', () => {
     expect(items.map((item) => item.title)).toEqual(['Marks & Spencer results lift retail shares in Tokyo édition', 'BOJ keeps rates steady']);
   });
 
-  it('closes a title left open at its item\'s end, instead of reading the rest of the feed into it', async () => {
+  it("closes a title left open at its item's end, instead of reading the rest of the feed into it", async () => {
     const document = `<rss version="2.0"><channel><title>t</title><item><title>One<link>https://a.example/1</link></item><item><title>Two</title><link>https://a.example/2</link></item></channel></rss>`;
     const { items } = await read(document);
     // The unclosed title holds what followed it in its item (the link, as text); the next item is whole.
@@ -105,7 +109,11 @@ describe('lenient where it is safe', () => {
     expect(items.map((entry) => entry.title)).toEqual(Array.from({ length: 10 }, (_, index) => `Story ${index + 1}`));
     // Cut inside the first item: nothing half-read is kept.
     expect((await read('<rss version="2.0"><channel><title>cut off</title><item><title>half')).items).toEqual([]);
-    expect((await read('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id><title>whole</title></entry><entry><title>ha')).items.map((entry) => entry.title)).toEqual(['whole']);
+    expect(
+      (await read('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id><title>whole</title></entry><entry><title>ha')).items.map(
+        (entry) => entry.title,
+      ),
+    ).toEqual(['whole']);
   });
 
   it('stays strict where safety needs it: declared entities (billion laughs, XXE) are refused', async () => {
@@ -118,7 +126,11 @@ describe('lenient where it is safe', () => {
   });
 
   it('keeps every character of a well-formed document that needs no repair', () => {
-    const document = fixture('namespaced-roots.rdf.xml').replace(/<RDF xmlns="[^"]+"/, '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"').replace('</RDF>', '</rdf:RDF>').replace(/rss:/g, '').replace('xmlns:=', 'xmlns:rss=');
+    const document = fixture('namespaced-roots.rdf.xml')
+      .replace(/<RDF xmlns="[^"]+"/, '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"')
+      .replace('</RDF>', '</rdf:RDF>')
+      .replace(/rss:/g, '')
+      .replace('xmlns:=', 'xmlns:rss=');
     expect(reviseXml(document)).toEqual({ text: document, truncated: false });
   });
 });
@@ -151,7 +163,15 @@ describe('the right link, guid and text', () => {
 
   it('finds dates, authors, text and categories where podcast and Media RSS feeds put them', async () => {
     const { items } = await read(fixture('podcast-itunes.rss.xml'));
-    expect(items.map((item) => ({ author: item.author, summary: item.summary, categories: item.categories, publishedAt: item.publishedAt.toISOString(), url: item.url }))).toEqual([
+    expect(
+      items.map((item) => ({
+        author: item.author,
+        summary: item.summary,
+        categories: item.categories,
+        publishedAt: item.publishedAt.toISOString(),
+        url: item.url,
+      })),
+    ).toEqual([
       {
         author: 'Yuki Sato',
         summary: "Japan's defense minister and the U.S. secretary of defense met on the sidelines of the Shangri-La Dialogue.",
@@ -159,19 +179,30 @@ describe('the right link, guid and text', () => {
         publishedAt: '2024-06-02T01:00:00.000Z',
         url: undefined,
       },
-      { author: 'Kenji Ito', summary: 'Bank of Japan policy, explained.', categories: [], publishedAt: '2024-05-26T01:00:00.000Z', url: 'https://podcast.example/episodes/41' },
+      {
+        author: 'Kenji Ito',
+        summary: 'Bank of Japan policy, explained.',
+        categories: [],
+        publishedAt: '2024-05-26T01:00:00.000Z',
+        url: 'https://podcast.example/episodes/41',
+      },
     ]);
   });
 
-  it('resolves relative links against an entry\'s own xml:base, inside the document\'s', async () => {
+  it("resolves relative links against an entry's own xml:base, inside the document's", async () => {
     const document = `<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/"><title>t</title>
       <entry xml:base="/2024/06/"><id>1</id><title>One</title><link href="kihara-austin.html"/><updated>2024-06-02T00:00:00Z</updated></entry>
       <entry><id>2</id><title>Two</title><link href="about.html"/><updated>2024-06-02T00:00:00Z</updated></entry></feed>`;
-    expect((await read(document)).items.map((item) => item.url)).toEqual(['https://blog.example/2024/06/kihara-austin.html', 'https://blog.example/about.html']);
+    expect((await read(document)).items.map((item) => item.url)).toEqual([
+      'https://blog.example/2024/06/kihara-austin.html',
+      'https://blog.example/about.html',
+    ]);
   });
 
   it('reads a JSON Feed whose version is "1.1", with author and authors both', async () => {
-    const feed = await parseFeed(JSON.stringify({ version: '1.1', title: 'Nippon Wire', items: [{ id: '1', title: 'x', authors: [{ name: 'A' }], author: { name: 'B' } }] }));
+    const feed = await parseFeed(
+      JSON.stringify({ version: '1.1', title: 'Nippon Wire', items: [{ id: '1', title: 'x', authors: [{ name: 'A' }], author: { name: 'B' } }] }),
+    );
     expect(feed.warnings).toEqual(['JSON Feed "version" is "1.1", not a https://jsonfeed.org/version/ URL; read as JSON Feed 1.1']);
     expect(feed.items[0]!.author).toBe('A, B');
     await expect(parseFeed(JSON.stringify({ version: '2', items: [] }))).rejects.toBeInstanceOf(FeedParseError);
@@ -180,10 +211,41 @@ describe('the right link, guid and text', () => {
 
 describe('publishers as they write', () => {
   it.each([
-    ['youtube-channel.atom.xml', { title: 'Japan, U.S. defense chiefs meet in Singapore', url: 'https://www.youtube.example/watch?v=kihara-austin', author: 'Nippon Wire TV', summary: 'Kihara and Austin agreed to boost the joint presence of Japan and the United States.', imageUrl: 'https://i.ytimg.example/vi/kihara-austin/hqdefault.jpg' }],
-    ['google-news.rss.xml', { title: 'Japan, U.S. defense chiefs reaffirm command coordination - Arab News', summary: 'Japan, U.S. defense chiefs reaffirm command coordination Arab News\n\nKihara, Austin agree to strengthen command and control The Japan Times' }],
-    ['blogger.atom.xml', { title: 'Marines & the Guam move: what changes in Okinawa', url: 'https://okinawa-notes.blogspot.example/2024/06/marines-guam.html', author: 'Mika', categories: ['defense', 'Okinawa'] }],
-    ['medium.rss.xml', { url: 'https://medium.example/indo-pacific-desk/kihara-austin-command-and-control-9f1c2a?source=rss----abc123---4', author: 'Hiro Nakamura', categories: ['japan', 'us-military'], contentHtml: '<h3>Command and control</h3><p>Japan plans a joint operations command by the end of fiscal 2024.</p>' }],
+    [
+      'youtube-channel.atom.xml',
+      {
+        title: 'Japan, U.S. defense chiefs meet in Singapore',
+        url: 'https://www.youtube.example/watch?v=kihara-austin',
+        author: 'Nippon Wire TV',
+        summary: 'Kihara and Austin agreed to boost the joint presence of Japan and the United States.',
+        imageUrl: 'https://i.ytimg.example/vi/kihara-austin/hqdefault.jpg',
+      },
+    ],
+    [
+      'google-news.rss.xml',
+      {
+        title: 'Japan, U.S. defense chiefs reaffirm command coordination - Arab News',
+        summary: 'Japan, U.S. defense chiefs reaffirm command coordination Arab News\n\nKihara, Austin agree to strengthen command and control The Japan Times',
+      },
+    ],
+    [
+      'blogger.atom.xml',
+      {
+        title: 'Marines & the Guam move: what changes in Okinawa',
+        url: 'https://okinawa-notes.blogspot.example/2024/06/marines-guam.html',
+        author: 'Mika',
+        categories: ['defense', 'Okinawa'],
+      },
+    ],
+    [
+      'medium.rss.xml',
+      {
+        url: 'https://medium.example/indo-pacific-desk/kihara-austin-command-and-control-9f1c2a?source=rss----abc123---4',
+        author: 'Hiro Nakamura',
+        categories: ['japan', 'us-military'],
+        contentHtml: '<h3>Command and control</h3><p>Japan plans a joint operations command by the end of fiscal 2024.</p>',
+      },
+    ],
   ])('%s', async (file, expected) => {
     const { items } = await read(fixture(file));
     expect(items[0]).toMatchObject(expected);
@@ -193,6 +255,10 @@ describe('publishers as they write', () => {
     const bytes = readFileSync(new URL(`./fixtures/encodings/${file}`, import.meta.url));
     const { items } = await read(decodeFeedBody(bytes).text);
     // Whitespace in a title, the ideographic space included, is one space.
-    expect(items[0]).toMatchObject({ title: '日米防衛相が会談 指揮統制の連携強化で一致', summary: '木原稔防衛相とオースティン米国防長官は２日、シンガポールで会談した。', language: 'ja' });
+    expect(items[0]).toMatchObject({
+      title: '日米防衛相が会談 指揮統制の連携強化で一致',
+      summary: '木原稔防衛相とオースティン米国防長官は２日、シンガポールで会談した。',
+      language: 'ja',
+    });
   });
 });

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fetchFeed, FetchError, HttpClient } from '../src/fetch/index.js';
 import { isPublicAddress, nonPublicRangeOf, nonPublicRangesFor, unmapIpv4 } from '../src/fetch/guard.js';
-import { startTestServer, type TestServer } from './helpers/http-server.js';
+import { FetchError, fetchFeed, HttpClient } from '../src/fetch/index.js';
 import type { NetworkPolicy } from '../src/model/source.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
 
 const ANY: NetworkPolicy = { kind: 'any' };
 const PUBLIC_ONLY: NetworkPolicy = { kind: 'public-only' };
-const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Japan, U.S. defense chiefs meet</title><link>https://w.example/1</link></item></channel></rss>';
+const RSS =
+  '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Japan, U.S. defense chiefs meet</title><link>https://w.example/1</link></item></channel></rss>';
 
 const servers: TestServer[] = [];
 async function serve(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
@@ -192,10 +193,16 @@ describe('limits', () => {
       if (step < 10) return response.writeHead(301, { location: `/${step + 1}` }).end();
       response.end(RSS);
     });
-    expect(await fetchError(fetchFeed(http, { url: `${server.url}/0`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^more than 5 redirects/) });
+    expect(await fetchError(fetchFeed(http, { url: `${server.url}/0`, network: ANY }))).toMatchObject({
+      kind: 'redirects',
+      message: expect.stringMatching(/^more than 5 redirects/),
+    });
     const ok = await fetchFeed(http, { url: `${server.url}/6`, network: ANY });
     expect(ok).toMatchObject({ kind: 'ok', finalUrl: `${server.url}/10` });
-    expect(await fetchError(fetchFeed(http, { url: `${server.url}/loop-a`, network: ANY }))).toMatchObject({ kind: 'redirects', message: expect.stringMatching(/^redirect loop/) });
+    expect(await fetchError(fetchFeed(http, { url: `${server.url}/loop-a`, network: ANY }))).toMatchObject({
+      kind: 'redirects',
+      message: expect.stringMatching(/^redirect loop/),
+    });
   });
 
   it('keeps to the per-host limit however many sources share a host', async () => {

@@ -5,15 +5,15 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
+import { type App, openApp } from '../src/app.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
+import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { serveApp, type ServedApp } from './helpers/app.js';
+import { type ServedApp, serveApp } from './helpers/app.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { assertSafeFeed } from './helpers/feed-safety.js';
-import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.js';
-import { ingestContext } from '../src/worker/context.js';
+import { type FixtureServer, startFixtureServer } from './helpers/fixture-server.js';
 
 const rssItems = (count: number, prefix: string, description = (index: number) => `Japan defense item ${index}`) =>
   Array.from(
@@ -21,7 +21,8 @@ const rssItems = (count: number, prefix: string, description = (index: number) =
     (_, index) =>
       `<item><title>${prefix} ${index}</title><link>https://outlet.example/${prefix}/${index}</link><pubDate>Sun, 02 Jun 2024 08:06:19 GMT9</pubDate><description>${description(index)}</description></item>`,
   ).join('');
-const rss = (items: string) => `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://outlet.example/</link><description>x</description>${items}</channel></rss>`;
+const rss = (items: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://outlet.example/</link><description>x</description>${items}</channel></rss>`;
 
 const DOCUMENTS: Record<string, string> = {
   '/nul.json': JSON.stringify({
@@ -41,7 +42,9 @@ const DOCUMENTS: Record<string, string> = {
 <item><title>Japan defense ]]&gt; one ]]&gt; two</title><link>https://outlet.example/p1</link><pubDate>Sun, 02 Jun 2024 08:06:19 GMT9</pubDate></item>
 <item><title>Japan ]]&amp;gt;&amp;lt;/title&amp;gt;&amp;lt;description&amp;gt;&amp;lt;img src=x onerror=alert(1)&amp;gt;</title>
   <link>https://outlet.example/p2</link><pubDate>Sun, 02 Jun 2024 09:00:00 +0900</pubDate><category>a&amp;lt;b</category></item>`),
-  '/long-guid.rss': rss(`<item><title>Japan defense long guid</title><guid isPermaLink="false">${'g'.repeat(5_000)}</guid><link>https://outlet.example/${'p'.repeat(3_000)}</link></item>`),
+  '/long-guid.rss': rss(
+    `<item><title>Japan defense long guid</title><guid isPermaLink="false">${'g'.repeat(5_000)}</guid><link>https://outlet.example/${'p'.repeat(3_000)}</link></item>`,
+  ),
 };
 
 describe('hostile sources through ingest, store and publish', () => {
@@ -56,7 +59,9 @@ describe('hostile sources through ingest, store and publish', () => {
     fixtures = await startFixtureServer(Object.fromEntries(Object.entries(DOCUMENTS).map(([path, body]) => [path, { body, contentType: 'application/xml' }])));
     const source = (id: string, path: string) => `  - { id: ${id}, url: "${fixtures.url}${path}", allowPrivateNetwork: true }\n`;
     const configDir = writeConfigDir({
-      'sources.yml': `sources:\n${Object.keys(DOCUMENTS).map((path) => source(path.slice(1).replace(/\..*$/, ''), path)).join('')}`,
+      'sources.yml': `sources:\n${Object.keys(DOCUMENTS)
+        .map((path) => source(path.slice(1).replace(/\..*$/, ''), path))
+        .join('')}`,
       'topics.yml': `topics:\n  - { slug: japan-defense, title: Japan defense, query: 'japan defense', limit: 500 }\n`,
       'fetch.yml': 'fetch:\n  maxItems: 6000\n  maxSize: 40MiB\n  timeout: 60s\n',
     });
@@ -72,9 +77,16 @@ describe('hostile sources through ingest, store and publish', () => {
     await database?.close();
   });
 
-  const ingest = (...ids: string[]) => ingestSources(ingestContext(app), app.config.sources.filter((source) => ids.includes(source.id)));
+  const ingest = (...ids: string[]) =>
+    ingestSources(
+      ingestContext(app),
+      app.config.sources.filter((source) => ids.includes(source.id)),
+    );
   const itemCount = async (prefix: string) =>
-    Number((await database.handle.rows<{ count: string }>(sql`select count(*) as count from items where url like ${`https://outlet.example/${prefix}/%`}`))[0]!.count);
+    Number(
+      (await database.handle.rows<{ count: string }>(sql`select count(*) as count from items where url like ${`https://outlet.example/${prefix}/%`}`))[0]!
+        .count,
+    );
 
   it('a NUL in one JSON Feed item costs nothing: both items stored, cleaned; bidi overrides leave titles', async () => {
     const summary = await ingest('nul');
@@ -107,7 +119,9 @@ describe('hostile sources through ingest, store and publish', () => {
   it('cuts a 100,000-item document to fetch.maxItems, and a 10 MB description to fetch.maxItemSize', async () => {
     expect(await ingest('hundred-thousand', 'huge-description')).toMatchObject({ ok: 2, failed: 0, itemsNew: 6_002 });
     expect(await itemCount('many')).toBe(6_000);
-    const [huge] = await database.handle.rows<{ length: number }>(sql`select length(content_text) as length from items where url = 'https://outlet.example/huge/0'`);
+    const [huge] = await database.handle.rows<{ length: number }>(
+      sql`select length(content_text) as length from items where url = 'https://outlet.example/huge/0'`,
+    );
     expect(Number(huge!.length)).toBeLessThanOrEqual(256 * 1024);
     expect(Number(huge!.length)).toBeGreaterThan(200_000);
   });

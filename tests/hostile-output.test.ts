@@ -5,13 +5,22 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalizeItem } from '../src/normalize/item.js';
+import type { FeedEntry } from '../src/model/story.js';
+import type { Topic } from '../src/model/topic.js';
 import { plainTitle } from '../src/normalize/html.js';
+import { normalizeItem } from '../src/normalize/item.js';
 import { parseFeed } from '../src/parse/index.js';
 import { renderFeed } from '../src/server/render.js';
-import { assertSafeFeed, childrenNamed, feedparserAvailable, type FeedparserValue, readWithFeedparser, scriptIn, strictXml, textOf } from './helpers/feed-safety.js';
-import type { Topic } from '../src/model/topic.js';
-import type { FeedEntry } from '../src/model/story.js';
+import {
+  assertSafeFeed,
+  childrenNamed,
+  type FeedparserValue,
+  feedparserAvailable,
+  readWithFeedparser,
+  scriptIn,
+  strictXml,
+  textOf,
+} from './helpers/feed-safety.js';
 
 const topic: Topic = { slug: 'japan-defense', title: 'Japan <defense> & "security"', query: 'japan', limit: 50 };
 
@@ -85,54 +94,102 @@ describe('hostile items in published feeds', () => {
       // No description was injected next to the title, and the category stayed one attribute or text.
       expect(items.map((item) => childrenNamed(item, 'description').length + childrenNamed(item, 'summary').length)).toEqual([1, 1, 1]);
       const categories = childrenNamed(items[1]!, 'category');
-      const names = format === 'rss' ? categories.map((category) => plainTitle(textOf(category), 'html')) : categories.map((category) => category.attributes.label);
+      const names =
+        format === 'rss' ? categories.map((category) => plainTitle(textOf(category), 'html')) : categories.map((category) => category.attributes.label);
       expect(names).toEqual(['a<b', 'x" onmouseover="alert(3)']);
     }
   });
 
-  it.skipIf(!feedparserAvailable() && !process.env.WIREFEED_REQUIRE_FEEDPARSER)('reads the same to Python feedparser: no bozo, titles as text, no script', async () => {
-    const entries = [...(await entriesOf(PAYLOADS)), ...(await entriesOf(ATOM_SCRIPT_TITLE))];
-    for (const format of ['rss', 'atom'] as const) {
-      const read = readWithFeedparser(renderFeed(format, { topic, entries, baseUrl: 'https://feeds.example.org' }));
-      expect(read.bozo, read.error).toBe(false);
-      // Atom says the titles are text, and feedparser reads them exactly. RSS cannot say; feedparser takes them as
-      // text, where the markup shows escaped, and a reader that takes them as HTML gets exactly our words.
-      const asText = (title: FeedparserValue) => (format === 'rss' || title.type !== 'text/plain' ? plainTitle(title.value, 'html') : title.value);
-      expect(read.titles.map(asText)).toEqual(entries.map((entry) => entry.title));
-      if (format === 'atom') expect(read.titles.map((title) => title.type)).toEqual(['text/plain', 'text/plain', 'text/plain']);
-      // Whatever a reader takes as HTML (and, in RSS, whatever it might) holds no script and no element of the payloads.
-      for (const { value, type } of read.values) {
-        if (type === 'text/plain' && format === 'atom') continue;
-        expect(scriptIn(value), value).toBeUndefined();
-        expect(value).not.toMatch(/<(img|description|title)\b/);
+  it.skipIf(!feedparserAvailable() && !process.env.WIREFEED_REQUIRE_FEEDPARSER)(
+    'reads the same to Python feedparser: no bozo, titles as text, no script',
+    async () => {
+      const entries = [...(await entriesOf(PAYLOADS)), ...(await entriesOf(ATOM_SCRIPT_TITLE))];
+      for (const format of ['rss', 'atom'] as const) {
+        const read = readWithFeedparser(renderFeed(format, { topic, entries, baseUrl: 'https://feeds.example.org' }));
+        expect(read.bozo, read.error).toBe(false);
+        // Atom says the titles are text, and feedparser reads them exactly. RSS cannot say; feedparser takes them as
+        // text, where the markup shows escaped, and a reader that takes them as HTML gets exactly our words.
+        const asText = (title: FeedparserValue) => (format === 'rss' || title.type !== 'text/plain' ? plainTitle(title.value, 'html') : title.value);
+        expect(read.titles.map(asText)).toEqual(entries.map((entry) => entry.title));
+        if (format === 'atom') expect(read.titles.map((title) => title.type)).toEqual(['text/plain', 'text/plain', 'text/plain']);
+        // Whatever a reader takes as HTML (and, in RSS, whatever it might) holds no script and no element of the payloads.
+        for (const { value, type } of read.values) {
+          if (type === 'text/plain' && format === 'atom') continue;
+          expect(scriptIn(value), value).toBeUndefined();
+          expect(value).not.toMatch(/<(img|description|title)\b/);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('property: documents built from hostile fragments always publish well-formed, script-free feeds', async () => {
     const fragment = fc.constantFrom(
-      ']]>', ']]&gt;', '<![CDATA[', '<!--', '-->', '<b>', '</title>', '<script>alert(1)</script>', '&amp;lt;script&amp;gt;',
-      '&', '&amp;', '&lt;', '&#0;', '&#x202E;', '\u202E', '\u0000', '\u0007', '\uFFFE', '\uD800', '"', "'", '<img src=x onerror=alert(1)>',
-      'javascript:alert(1)', '日米', '🇯🇵', ' ', 'Japan', `x${'A'.repeat(5000)}`,
+      ']]>',
+      ']]&gt;',
+      '<![CDATA[',
+      '<!--',
+      '-->',
+      '<b>',
+      '</title>',
+      '<script>alert(1)</script>',
+      '&amp;lt;script&amp;gt;',
+      '&',
+      '&amp;',
+      '&lt;',
+      '&#0;',
+      '&#x202E;',
+      '\u202E',
+      '\u0000',
+      '\u0007',
+      '\uFFFE',
+      '\uD800',
+      '"',
+      "'",
+      '<img src=x onerror=alert(1)>',
+      'javascript:alert(1)',
+      '日米',
+      '🇯🇵',
+      ' ',
+      'Japan',
+      `x${'A'.repeat(5000)}`,
     );
     const text = fc.array(fc.oneof(fragment, fc.string({ maxLength: 8 })), { maxLength: 12 }).map((parts) => parts.join(''));
     // What a broken publisher sends: the text escaped once, or not at all, or inside CDATA.
-    const written = fc.tuple(text, fc.constantFrom('escaped', 'raw', 'cdata')).map(([value, style]) =>
-      style === 'escaped' ? value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : style === 'cdata' ? `<![CDATA[${value.replace(/]]>/g, '')}]]>` : value,
-    );
-    const item = fc.record({ title: written, description: written, category: written, link: fc.constantFrom('https://outlet.example/a', 'javascript:alert(1)', '/relative?a=1&amp;b=<2>') });
+    const written = fc
+      .tuple(text, fc.constantFrom('escaped', 'raw', 'cdata'))
+      .map(([value, style]) =>
+        style === 'escaped'
+          ? value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+          : style === 'cdata'
+            ? `<![CDATA[${value.replace(/]]>/g, '')}]]>`
+            : value,
+      );
+    const item = fc.record({
+      title: written,
+      description: written,
+      category: written,
+      link: fc.constantFrom('https://outlet.example/a', 'javascript:alert(1)', '/relative?a=1&amp;b=<2>'),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(item, { minLength: 1, maxLength: 4 }), fc.boolean(), async (items, atom) => {
         const document = atom
           ? `<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>${items.map((entry, index) => `<entry><id>urn:${index}</id><title type="html">${entry.title}</title><link href="${entry.link.replace(/"/g, '')}"/><category term="${entry.category.replace(/["<]/g, '')}"/><content type="html">${entry.description}</content><updated>2024-06-02T00:00:00Z</updated></entry>`).join('')}</feed>`
-          : rss(items.map((entry) => `<item><title>${entry.title}</title><link>${entry.link}</link><description>${entry.description}</description><category>${entry.category}</category></item>`).join(''));
+          : rss(
+              items
+                .map(
+                  (entry) =>
+                    `<item><title>${entry.title}</title><link>${entry.link}</link><description>${entry.description}</description><category>${entry.category}</category></item>`,
+                )
+                .join(''),
+            );
         let entries: FeedEntry[];
         try {
           entries = await entriesOf(document);
         } catch {
           return; // a document the parser refuses publishes nothing
         }
-        for (const format of ['rss', 'atom', 'json'] as const) assertSafeFeed(format, renderFeed(format, { topic, entries, baseUrl: 'https://feeds.example.org' }));
+        for (const format of ['rss', 'atom', 'json'] as const)
+          assertSafeFeed(format, renderFeed(format, { topic, entries, baseUrl: 'https://feeds.example.org' }));
       }),
       { numRuns: 300 },
     );

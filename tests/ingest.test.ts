@@ -3,18 +3,18 @@ import { join, resolve } from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
+import { formatPreview, formatStories } from '../src/commands/report.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
-import { ingestSources } from '../src/worker/ingest.js';
 import { renderFeed } from '../src/server/render.js';
-import { topicEntries } from '../src/store/topics.js';
+import { previewTopic } from '../src/store/preview.js';
 import { recentStories } from '../src/store/stories.js';
+import { topicEntries } from '../src/store/topics.js';
+import { ingestContext } from '../src/worker/context.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import { withTestApp } from './helpers/app.js';
 import { writeConfigDir } from './helpers/config.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
-import { withTestApp } from './helpers/app.js';
-import { ingestContext } from '../src/worker/context.js';
-import { formatPreview, formatStories } from '../src/commands/report.js';
-import { previewTopic } from '../src/store/preview.js';
 
 const DEMO = resolve(import.meta.dirname, '../feeds/demo');
 
@@ -43,7 +43,10 @@ describe(`ingest (${testEngine()})`, () => {
       ]);
       expect(await countOf(stories)).toBe(8);
       const listing = await recentStories(app.database.db, { topic: 'japan-us-security', limit: 10 });
-      expect(listing.map((story) => story.versions.map((version) => version.sourceId))).toEqual([['jiji-press'], ['jiji-press', 'arabnews-japan', 'japan-today']]);
+      expect(listing.map((story) => story.versions.map((version) => version.sourceId))).toEqual([
+        ['jiji-press'],
+        ['jiji-press', 'arabnews-japan', 'japan-today'],
+      ]);
       expect(formatStories(listing).split('\n')[2]).toBe(
         `2024-06-01 22:40Z  Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination  [${listing[1]!.storyId}, 3 outlets]`,
       );
@@ -70,7 +73,7 @@ describe(`ingest (${testEngine()})`, () => {
     });
   });
 
-  it('stores a podcast\'s audio enclosure and republishes it in RSS, Atom and JSON Feed', async () => {
+  it("stores a podcast's audio enclosure and republishes it in RSS, Atom and JSON Feed", async () => {
     const podcast = resolve(import.meta.dirname, 'fixtures/feeds/podcast-itunes.rss.xml');
     const dir = writeConfigDir({
       'sources.yml': `sources:\n  - id: briefing\n    url: file://${podcast}\n`,
@@ -147,7 +150,8 @@ describe(`ingest (${testEngine()})`, () => {
 
   it('an unstable guid (new on every fetch, same link) creates no duplicate', async () => {
     const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: outlet\n    url: file:feed.xml\n' });
-    const feed = (guid: string) => rss2('Outlet', [{ title: 'Japan security', guid, link: 'https://outlet.example/s?id=1&utm_source=x', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]);
+    const feed = (guid: string) =>
+      rss2('Outlet', [{ title: 'Japan security', guid, link: 'https://outlet.example/s?id=1&utm_source=x', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]);
     writeFileSync(join(dir, 'feed.xml'), feed('urn:uuid:1111'));
     await withApp(dir, async (app) => {
       await ingestAll(app);
@@ -161,8 +165,14 @@ describe(`ingest (${testEngine()})`, () => {
     const dir = writeConfigDir({
       'sources.yml': 'sources:\n  - id: good\n    url: file:good.xml\n  - id: flaky\n    url: file:flaky.xml\n  - id: missing\n    url: file:nowhere.xml\n',
     });
-    writeFileSync(join(dir, 'good.xml'), rss2('Good', [{ title: 'Japan security', link: 'https://good.example/1', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]));
-    writeFileSync(join(dir, 'flaky.xml'), rss2('Flaky', [{ title: 'Flaky story', link: 'https://flaky.example/1', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]));
+    writeFileSync(
+      join(dir, 'good.xml'),
+      rss2('Good', [{ title: 'Japan security', link: 'https://good.example/1', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]),
+    );
+    writeFileSync(
+      join(dir, 'flaky.xml'),
+      rss2('Flaky', [{ title: 'Flaky story', link: 'https://flaky.example/1', pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' }]),
+    );
     await withApp(dir, async (app) => {
       const first = await ingestAll(app);
       expect(first).toMatchObject({ ok: 2, failed: 1, itemsNew: 2 });
@@ -196,7 +206,10 @@ describe(`ingest (${testEngine()})`, () => {
     });
     writeFileSync(join(dir, 'topics.yml'), topicsYml('"bank of japan" OR nikkei'));
     await withApp(dir, async (app) => {
-      expect(await titles(app)).toEqual(['BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts', "Japan's Nikkei ends higher as exporters gain on weaker yen"]);
+      expect(await titles(app)).toEqual([
+        'BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts',
+        "Japan's Nikkei ends higher as exporters gain on weaker yen",
+      ]);
     });
     // Changing only the exclude query (or sources, or language) is a new definition too.
     writeFileSync(join(dir, 'topics.yml'), `${topicsYml('"bank of japan" OR nikkei')}    exclude: yen\n`);

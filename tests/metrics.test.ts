@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
-import { ingestSources } from '../src/worker/ingest.js';
-import { DEMO_CONFIG as DEMO, openTestApp, serveApp, type ServedApp } from './helpers/app.js';
-import { openTestDatabase, type TestDatabase } from './helpers/database.js';
+import { type App, openApp } from '../src/app.js';
 import { ingestContext } from '../src/worker/context.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import { DEMO_CONFIG as DEMO, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
+import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
 function parseMetrics(text: string): Map<string, number> {
@@ -16,7 +16,6 @@ function parseMetrics(text: string): Map<string, number> {
   }
   return samples;
 }
-
 
 const serve = (app: App, storeGaugesTtlMs = 0) => serveApp(app, { storeGaugesTtlMs });
 

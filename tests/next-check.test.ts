@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freshnessSeconds, MAX_BACKOFF_SECONDS, nextCheckAt, retryAfterSeconds } from '../src/worker/next-check.js';
-import { PERMANENT_REDIRECT_CONFIRMATIONS, trackRedirects, type RedirectState } from '../src/worker/redirects.js';
+import { PERMANENT_REDIRECT_CONFIRMATIONS, type RedirectState, trackRedirects } from '../src/worker/redirects.js';
 
 const now = new Date('2024-06-02T00:00:00Z');
 const seconds = (date: Date) => (date.getTime() - now.getTime()) / 1000;
@@ -50,7 +50,9 @@ describe('nextCheckAt after failures', () => {
 
   it('never retries before a Retry-After on 429/503', () => {
     expect(seconds(nextCheckAt({ now, pollSeconds: 60, hints: { retryAfter: '3600' }, consecutiveErrors: 1, random: half }))).toBe(3600);
-    expect(seconds(nextCheckAt({ now, pollSeconds: 60, hints: { retryAfter: 'Sun, 02 Jun 2024 05:00:00 GMT' }, consecutiveErrors: 1, random: half }))).toBe(18000);
+    expect(seconds(nextCheckAt({ now, pollSeconds: 60, hints: { retryAfter: 'Sun, 02 Jun 2024 05:00:00 GMT' }, consecutiveErrors: 1, random: half }))).toBe(
+      18000,
+    );
   });
 });
 
@@ -101,6 +103,10 @@ describe('trackRedirects', () => {
 
   it('restarts the count when the permanent target changes', () => {
     const state = { fetchUrl: null, redirectTarget: 'https://a.example/feed', redirectCount: 2 };
-    expect(trackRedirects(state, [hop(301, 'https://b.example/feed')], 'https://b.example/feed')).toMatchObject({ redirectTarget: 'https://b.example/feed', redirectCount: 1, moved: false });
+    expect(trackRedirects(state, [hop(301, 'https://b.example/feed')], 'https://b.example/feed')).toMatchObject({
+      redirectTarget: 'https://b.example/feed',
+      redirectCount: 1,
+      moved: false,
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
 import { htmlToText, sanitizeContent } from '../src/normalize/html.js';
+import { authorName } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
 import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
-import { authorName } from '../src/normalize/item.js';
 
 describe('parseFeedDate', () => {
   it.each([
@@ -31,15 +31,23 @@ describe('parseFeedDate', () => {
   ])('%s', (text, iso) => expect(parseFeedDate(text)?.toISOString()).toBe(iso));
 
   it.each([
-    '', 'yesterday', '32 Jun 2024 08:06:19 GMT', '02 Foo 2024 08:06:19 GMT', '02 Jun 2024 08:06:19 XYZ', '2024-13-01',
+    '',
+    'yesterday',
+    '32 Jun 2024 08:06:19 GMT',
+    '02 Foo 2024 08:06:19 GMT',
+    '02 Jun 2024 08:06:19 XYZ',
+    '2024-13-01',
     // Impossible days do not roll over into the next month.
-    '2024-02-30', '2023-02-29T10:00:00Z', 'Wed, 31 Apr 2024 10:00:00 GMT', '2024-06-31',
+    '2024-02-30',
+    '2023-02-29T10:00:00Z',
+    'Wed, 31 Apr 2024 10:00:00 GMT',
+    '2024-06-31',
     // Placeholders, not dates: .NET's DateTime.MinValue, year 0, anything before 1970.
-    '0001-01-01T00:00:00', '0000-01-01T00:00:00Z', 'Mon, 01 Jan 0001 00:00:00 GMT', '1969-12-31T23:59:59Z',
-  ])(
-    'rejects %j',
-    (text) => expect(parseFeedDate(text)).toBeUndefined(),
-  );
+    '0001-01-01T00:00:00',
+    '0000-01-01T00:00:00Z',
+    'Mon, 01 Jan 0001 00:00:00 GMT',
+    '1969-12-31T23:59:59Z',
+  ])('rejects %j', (text) => expect(parseFeedDate(text)).toBeUndefined());
 });
 
 describe('resolveItemDate', () => {

@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
 import { addSourcesToYaml } from '../src/config/edit.js';
-import { parseOpml, renderSourcesOpml, type OpmlFeed } from '../src/config/opml.js';
+import { loadConfig } from '../src/config/load.js';
+import { type OpmlFeed, parseOpml, renderSourcesOpml } from '../src/config/opml.js';
 
 const asSources = (feeds: OpmlFeed[]) => feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title }));
+
 import { writeConfigDir } from './helpers/config.js';
 
 const MINIFLUX_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>

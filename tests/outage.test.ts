@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
+import { type DatabaseHandle, openMigratedDatabase } from '../src/db/client.js';
 import { listeningUrl, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { createThrowawayDatabase, testEngine, testServerUrl } from './helpers/database.js';
@@ -20,7 +20,10 @@ const ITEMS_PER_SOURCE = 4;
 /** Headline words no other fixture story shares, so clustering keeps every story apart. */
 function uniqueWords(seed: string): string {
   const hex = createHash('sha256').update(seed).digest('hex');
-  return hex.match(/.{6}/g)!.map((chunk) => chunk.replace(/\d/g, (digit) => 'aeiouybcdf'[Number(digit)]!)).join(' ');
+  return hex
+    .match(/.{6}/g)!
+    .map((chunk) => chunk.replace(/\d/g, (digit) => 'aeiouybcdf'[Number(digit)]!))
+    .join(' ');
 }
 
 function feedOf(source: number): string {
@@ -70,7 +73,10 @@ describe.skipIf(!adminUrl)('database outages', () => {
       if (request.headers['if-none-match'] === `"v-${source}"`) return void response.writeHead(304).end();
       setTimeout(() => response.writeHead(200, { 'content-type': 'application/rss+xml', etag: `"v-${source}"` }).end(feedOf(Number(source))), 100);
     });
-    const sources = Array.from({ length: SOURCES }, (_, index) => `  - id: s${index}\n    url: ${fixtures!.url}/feed/${index}\n    allowPrivateNetwork: true\n    every: 1h\n`).join('');
+    const sources = Array.from(
+      { length: SOURCES },
+      (_, index) => `  - id: s${index}\n    url: ${fixtures!.url}/feed/${index}\n    allowPrivateNetwork: true\n    every: 1h\n`,
+    ).join('');
     const dir = writeConfigDir({
       'sources.yml': `fetch:\n  concurrency: 4\n  perHost: 4\nworker:\n  tick: '* * * * * *'\n  lease: 2s\nsources:\n${sources}`,
       'topics.yml': `topics:\n  - slug: wire\n    title: Wire\n    query: wire\n`,
@@ -86,7 +92,9 @@ describe.skipIf(!adminUrl)('database outages', () => {
       // A transaction caught by the cut can wedge in postgres.js (porsager/postgres#1186) until the store deadline
       // (30 s) defers its source; the worker's next claim after that stores it.
       await waitFor(settled, worker, 60_000).catch(async (error: Error) => {
-        const unsettled = await direct.rows(sql`select id, last_status, last_error, error_count, next_check_at, lease_until from sources where last_status is distinct from 'ok'`);
+        const unsettled = await direct.rows(
+          sql`select id, last_status, last_error, error_count, next_check_at, lease_until from sources where last_status is distinct from 'ok'`,
+        );
         throw new Error(`${error.message}\nsources not yet stored: ${JSON.stringify(unsettled)}`);
       });
       expect(worker.output().stderr).toMatch(/"msg":"nothing stored; the source is not charged/);
@@ -98,7 +106,9 @@ describe.skipIf(!adminUrl)('database outages', () => {
 
     // Fetches whose store step died with the connection were made again, and without the validators of the lost
     // attempt: the ETag is only kept in the transaction that keeps the items.
-    const refetched = new Set(requests.filter((request, index) => requests.findIndex((other) => other.source === request.source) < index).map((request) => request.source));
+    const refetched = new Set(
+      requests.filter((request, index) => requests.findIndex((other) => other.source === request.source) < index).map((request) => request.source),
+    );
     expect(refetched.size).toBeGreaterThan(0);
     expect(requests.filter((request) => refetched.has(request.source) && request.conditional)).toEqual([]);
 
@@ -107,7 +117,12 @@ describe.skipIf(!adminUrl)('database outages', () => {
              (select count(distinct (source_id, url))::int from items) as keys,
              (select count(*)::int from stories) as stories,
              (select count(*)::int from topic_stories where topic_slug = 'wire') as members`);
-    expect(counts).toEqual({ items: SOURCES * ITEMS_PER_SOURCE, keys: SOURCES * ITEMS_PER_SOURCE, stories: SOURCES * ITEMS_PER_SOURCE, members: SOURCES * ITEMS_PER_SOURCE });
+    expect(counts).toEqual({
+      items: SOURCES * ITEMS_PER_SOURCE,
+      keys: SOURCES * ITEMS_PER_SOURCE,
+      stories: SOURCES * ITEMS_PER_SOURCE,
+      members: SOURCES * ITEMS_PER_SOURCE,
+    });
     const charged = await direct.rows<{ id: string }>(sql`select id from sources where error_count > 0 or last_error is not null`);
     expect(charged).toEqual([]);
     const failures = await direct.rows<{ n: number }>(sql`select count(*)::int as n from fetch_log where outcome <> 'ok'`);

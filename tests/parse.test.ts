@@ -3,14 +3,15 @@ import { Parser as HtmlParser } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
 import { sanitizeContent } from '../src/normalize/html.js';
 import { normalizeItem } from '../src/normalize/item.js';
-import { FeedParseError, parseFeed, type ParsedFeed } from '../src/parse/index.js';
+import { FeedParseError, type ParsedFeed, parseFeed } from '../src/parse/index.js';
 
 const normalizeAll = (feed: ParsedFeed, feedUrl = 'https://outlet.example/feed.xml') =>
   feed.items.map((item) => normalizeItem(item, feed, { feedUrl, fetchedAt: new Date('2024-06-03T00:00:00Z'), shortUrlHosts: ['arab.news'] }));
 
 describe('parseFeed: formats', () => {
   it('RSS 0.91', async () => {
-    const feed = await parseFeed(`<?xml version="1.0"?><rss version="0.91"><channel><title>Wire 0.91</title><link>https://w.example/</link><language>en-us</language>
+    const feed =
+      await parseFeed(`<?xml version="1.0"?><rss version="0.91"><channel><title>Wire 0.91</title><link>https://w.example/</link><language>en-us</language>
       <item><title>Tokyo &amp; Washington agree</title><link>https://w.example/1</link><description>Text</description></item></channel></rss>`);
     expect(feed.format).toBe('rss');
     const [item] = normalizeAll(feed);
@@ -22,11 +23,16 @@ describe('parseFeed: formats', () => {
       <item><title>Japan, U.S. defense chiefs reaffirm command coordination</title><link>https://www.arabnews.com/node/2521156/japan</link>
       <atom:link rel="shortlink" href="https://arab.news/p5m3x"/><pubDate>02 Jun 2024 08:06:19 GMT9</pubDate></item></channel></rss>`);
     const [item] = normalizeAll(feed);
-    expect(item).toMatchObject({ shortUrl: 'https://arab.news/p5m3x', url: 'https://www.arabnews.com/node/2521156/japan', publishedAt: new Date('2024-06-01T23:06:19Z') });
+    expect(item).toMatchObject({
+      shortUrl: 'https://arab.news/p5m3x',
+      url: 'https://www.arabnews.com/node/2521156/japan',
+      publishedAt: new Date('2024-06-01T23:06:19Z'),
+    });
   });
 
   it('RSS 2.0 with content:encoded, dc:creator, categories with domains, media:content and a relative link', async () => {
-    const feed = await parseFeed(`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">
+    const feed =
+      await parseFeed(`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">
       <channel><title>Outlet</title><link>https://outlet.example/</link>
       <item><title>AT&amp;amp;T story</title><link>/news/1?utm_source=rss</link><guid isPermaLink="false">abc-1</guid>
         <pubDate>Sun, 02 Jun 2024 08:06:19 JST</pubDate><dc:creator>Kyodo</dc:creator>
@@ -48,7 +54,8 @@ describe('parseFeed: formats', () => {
   });
 
   it('RSS 1.0 (RDF) with dc:date, dc:subject and rdf:about', async () => {
-    const feed = await parseFeed(`<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+    const feed =
+      await parseFeed(`<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
       <channel rdf:about="https://r.example/"><title>RDF</title><link>https://r.example/</link><dc:language>ja</dc:language></channel>
       <item rdf:about="https://r.example/1"><title>日米</title><link>https://r.example/1</link><dc:date>2024-06-02T08:06:19+09:00</dc:date><dc:subject>政治</dc:subject></item></rdf:RDF>`);
     expect(feed.format).toBe('rdf');
@@ -65,7 +72,8 @@ describe('parseFeed: formats', () => {
   });
 
   it('Atom 1.0: xml:base, link without rel, shortlink, categories, text titles, and a bad date that does not sink the feed', async () => {
-    const feed = await parseFeed(`<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://jen.jiji.com/news/" xml:lang="en-GB"><title type="text">JIJI</title>
+    const feed =
+      await parseFeed(`<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://jen.jiji.com/news/" xml:lang="en-GB"><title type="text">JIJI</title>
       <entry><title type="text">Less &lt;than&gt; three</title><link href="article?k=1"/><link rel="shortlink" href="https://arab.news/abc"/>
         <id>tag:jiji,2024:1</id><published>not a date</published><updated>2024-06-02T08:06:19+09:00</updated>
         <category term="Politics"/><category term="Defense" label="Defense"/><author><name>JIJI Press</name></author>
@@ -95,7 +103,17 @@ describe('parseFeed: formats', () => {
         ...header,
         title: 'Nippon Wire',
         language: 'ja',
-        items: [{ id: 1, url: 'https://nw.example/1', title: '<日米>', content_text: '会談', date_published: '2024-06-02T08:06:19+09:00', tags: ['政治'], ...('authors' in header ? { authors: header.authors } : { author: header.author }) }],
+        items: [
+          {
+            id: 1,
+            url: 'https://nw.example/1',
+            title: '<日米>',
+            content_text: '会談',
+            date_published: '2024-06-02T08:06:19+09:00',
+            tags: ['政治'],
+            ...('authors' in header ? { authors: header.authors } : { author: header.author }),
+          },
+        ],
       }),
     );
     expect(feed.format).toBe('json');
@@ -158,10 +176,42 @@ describe('parseFeed: hostile XML', () => {
 
 describe('sanitizeContent: property', () => {
   const pieces = [
-    '<a href="', '<img src="', '<iframe src="', '<svg onload="', '<p ', 'onclick=', 'onerror="x()"', 'javascript:', 'JaVaScRiPt:',
-    'java&#9;script:', 'java\tscript:', '&#106;avascript:', 'vbscript:', 'data:text/html,', 'data:image/svg+xml,', '<script>', '</script>',
-    '<style>', 'alert(1)', '">', "'", '"', '>', '<', '/', ' ', 'https://ok.example/', '&#x6A;', '<math><mi xlink:href="', '<form action="',
-    '<object data="', '<embed src="', '<base href="', '<meta http-equiv="refresh" content="0;url=', '<body background="', 'expression(',
+    '<a href="',
+    '<img src="',
+    '<iframe src="',
+    '<svg onload="',
+    '<p ',
+    'onclick=',
+    'onerror="x()"',
+    'javascript:',
+    'JaVaScRiPt:',
+    'java&#9;script:',
+    'java\tscript:',
+    '&#106;avascript:',
+    'vbscript:',
+    'data:text/html,',
+    'data:image/svg+xml,',
+    '<script>',
+    '</script>',
+    '<style>',
+    'alert(1)',
+    '">',
+    "'",
+    '"',
+    '>',
+    '<',
+    '/',
+    ' ',
+    'https://ok.example/',
+    '&#x6A;',
+    '<math><mi xlink:href="',
+    '<form action="',
+    '<object data="',
+    '<embed src="',
+    '<base href="',
+    '<meta http-equiv="refresh" content="0;url=',
+    '<body background="',
+    'expression(',
   ];
   const payload = fc.array(fc.constantFrom(...pieces), { maxLength: 24 }).map((parts) => parts.join(''));
 

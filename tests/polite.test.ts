@@ -1,16 +1,18 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
+import { type App, openApp } from '../src/app.js';
 import { fetchLog, items, sources } from '../src/db/schema.js';
 import { claimDueSources, renewLease } from '../src/store/sources.js';
+import { ingestContext } from '../src/worker/context.js';
 import { ingestSource, ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
-import { openTestDatabase, testEngine, type TestDatabase } from './helpers/database.js';
+import { openTestDatabase, type TestDatabase, testEngine } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
-import { ingestContext } from '../src/worker/context.js';
 
-const FEED = rss2('Wire', [{ title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://wire.example/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' }]);
+const FEED = rss2('Wire', [
+  { title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://wire.example/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' },
+]);
 
 let database: TestDatabase;
 let server: TestServer;
@@ -69,7 +71,9 @@ describe(`polite fetching (${testEngine()})`, () => {
   });
 
   it('keeps no validators from a response whose items were not stored', async () => {
-    script['/feed'] = [{ status: 200, headers: { etag: '"broken"', 'last-modified': 'Sun, 02 Jun 2024 00:00:00 GMT' }, body: '<html><body>Please log in</body></html>' }];
+    script['/feed'] = [
+      { status: 200, headers: { etag: '"broken"', 'last-modified': 'Sun, 02 Jun 2024 00:00:00 GMT' }, body: '<html><body>Please log in</body></html>' },
+    ];
     const app = await appFor('/feed');
     expect(await ingest(app)).toMatchObject({ outcome: 'failed', error: 'not a feed: got an HTML page' });
     expect(await source()).toMatchObject({ etag: null, lastModified: null, errorCount: 1 });

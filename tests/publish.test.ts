@@ -1,10 +1,10 @@
 import Parser from 'rss-parser';
 import { describe, expect, it } from 'vitest';
-import { plainTitle } from '../src/normalize/html.js';
-import { renderFeed } from '../src/server/render.js';
+import type { FeedEntry } from '../src/model/story.js';
 import type { Topic } from '../src/model/topic.js';
 import { storyUrn } from '../src/model/urls.js';
-import type { FeedEntry } from '../src/model/story.js';
+import { plainTitle } from '../src/normalize/html.js';
+import { renderFeed } from '../src/server/render.js';
 
 const topic: Topic = {
   slug: 'japan-us-security',
@@ -31,7 +31,12 @@ const seedEntry: FeedEntry = {
   sourceId: 'arabnews-japan',
   sourceTitle: 'Arab News Japan',
   alsoReportedBy: [
-    { sourceId: 'jiji-press', sourceTitle: 'JIJI Press', title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', url: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200145' },
+    {
+      sourceId: 'jiji-press',
+      sourceTitle: 'JIJI Press',
+      title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination',
+      url: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200145',
+    },
     { sourceId: 'japan-today', sourceTitle: 'Japan Today', title: 'Japan, U.S. defense chiefs reaffirm command coordination', url: null },
   ],
 };
@@ -66,7 +71,9 @@ describe('renderFeed', () => {
     // RSS carries the full HTML in content:encoded beside the description; Atom in <content>.
     const fullContent = format === 'rss' ? (seed as Record<string, unknown>)['content:encoded'] : seed!.content;
     expect(fullContent).toContain('KIHARA Minoru');
-    expect(fullContent).toContain('<p class="also-reported">Also reported by: <a href="https://jen.jiji.com/jc/eng?g=eco&amp;k=2024060200145">JIJI Press</a>, Japan Today</p>');
+    expect(fullContent).toContain(
+      '<p class="also-reported">Also reported by: <a href="https://jen.jiji.com/jc/eng?g=eco&amp;k=2024060200145">JIJI Press</a>, Japan Today</p>',
+    );
     // RSS titles are read as HTML by many readers (and by Wirefeed), so markup in them is escaped as HTML.
     expect(format === 'rss' ? plainTitle(hostile!.title!, 'html') : hostile!.title).toBe('日米防衛相 <b>会談</b> & "]]>" 🇯🇵');
     expect(hostile!.link).toBe('https://nippon-wire.example/articles/1?a=1&b=2');
@@ -113,7 +120,11 @@ describe('renderFeed', () => {
         story_id: seedEntry.storyId,
         source: { id: 'arabnews-japan', title: 'Arab News Japan' },
         also_reported_by: [
-          { source: { id: 'jiji-press', title: 'JIJI Press' }, title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', url: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200145' },
+          {
+            source: { id: 'jiji-press', title: 'JIJI Press' },
+            title: 'Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination',
+            url: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200145',
+          },
           { source: { id: 'japan-today', title: 'Japan Today' }, title: 'Japan, U.S. defense chiefs reaffirm command coordination' },
         ],
       },

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { words } from '../src/dedup/fingerprint.js';
-import { bestClause, compileQuery, matchDocument, requiredClauses, type MatchableItem } from '../src/topics/match.js';
-import { parseQuery, printQuery, QueryError } from '../src/topics/query.js';
-import { compileTopics, topicMatcher, TopicMatcher } from '../src/topics/topics.js';
 import type { Source } from '../src/model/source.js';
 import type { Topic } from '../src/model/topic.js';
+import { bestClause, compileQuery, type MatchableItem, matchDocument, requiredClauses } from '../src/topics/match.js';
+import { parseQuery, printQuery, QueryError } from '../src/topics/query.js';
+import { compileTopics, TopicMatcher, topicMatcher } from '../src/topics/topics.js';
 
 const SEED_QUERY = 'japan AND ("united states" OR u.s. OR pentagon) AND (defense OR security OR military)';
 const NOW = new Date('2024-06-02T12:00:00Z');
@@ -47,8 +47,14 @@ describe('parseQuery', () => {
     ['since:soon', 'since: needs a duration such as 12h, 7d or 30d at column 7'],
     ['/open', 'unterminated regular expression (missing closing /) at column 1'],
     ['x /(unclosed/', 'invalid regular expression: missing closing ): `(unclosed` at column 3'],
-    ['/(?<=kishida )fumio/', 'invalid regular expression: lookbehind (?<= is not supported (patterns run in linear time, without lookaround or backreferences) at column 1'],
-    ['title:/(ab)\\1/', 'invalid regular expression: backreference \\1 is not supported (patterns run in linear time, without lookaround or backreferences) at column 7'],
+    [
+      '/(?<=kishida )fumio/',
+      'invalid regular expression: lookbehind (?<= is not supported (patterns run in linear time, without lookaround or backreferences) at column 1',
+    ],
+    [
+      'title:/(ab)\\1/',
+      'invalid regular expression: backreference \\1 is not supported (patterns run in linear time, without lookaround or backreferences) at column 7',
+    ],
     ['/ok/g', 'invalid regular expression flags "g" (use i, m, s, u) at column 5'],
     ['//', 'empty regular expression // at column 1'],
   ])('%j fails with %s', (query, message) => {
@@ -123,7 +129,14 @@ describe('compiled queries', () => {
 
   it('scopes terms to fields', () => {
     const document = matchDocument(
-      { title: 'BOJ keeps rates steady', summary: 'Japan central bank decision', author: 'Kyodo News', categories: ['Business & Economy'], language: 'en-GB', publishedAt: new Date('2024-06-01T00:00:00Z') },
+      {
+        title: 'BOJ keeps rates steady',
+        summary: 'Japan central bank decision',
+        author: 'Kyodo News',
+        categories: ['Business & Economy'],
+        language: 'en-GB',
+        publishedAt: new Date('2024-06-01T00:00:00Z'),
+      },
       ['kyodo', 'wire'],
     );
     const check = (query: string) => compileQuery(query)(document, NOW);
@@ -145,7 +158,15 @@ describe('compiled queries', () => {
 });
 
 describe('topics', () => {
-  const source = (id: string, tags: string[] = []): Source => ({ id, url: `https://${id}.example/feed`, pollSeconds: 900, priority: 0, tags, shortUrlHosts: [], network: { kind: 'public-only' } });
+  const source = (id: string, tags: string[] = []): Source => ({
+    id,
+    url: `https://${id}.example/feed`,
+    pollSeconds: 900,
+    priority: 0,
+    tags,
+    shortUrlHosts: [],
+    network: { kind: 'public-only' },
+  });
   const SOURCES = [source('jiji', ['wire', 'japan']), source('arabnews', ['mideast']), source('nhk', ['japan'])];
   const topic = (fields: Partial<Topic> & { query: string }): Topic => ({ slug: 't', title: 'T', limit: 50, ...fields });
 
@@ -206,7 +227,10 @@ describe('topics', () => {
     });
     fc.assert(
       fc.property(fc.array(queryArb, { minLength: 24, maxLength: 40 }), fc.array(itemArb, { minLength: 1, maxLength: 8 }), (queries, items) => {
-        const compiled = compileTopics(queries.map((query, index) => topic({ slug: `t${index}`, query })), SOURCES);
+        const compiled = compileTopics(
+          queries.map((query, index) => topic({ slug: `t${index}`, query })),
+          SOURCES,
+        );
         const indexed = topicMatcher(compiled, SOURCES);
         for (const candidate of items) {
           const full = item(candidate);
@@ -220,9 +244,14 @@ describe('topics', () => {
   });
 
   it('only tests the topics whose words an item contains', () => {
-    const topics = compileTopics(Array.from({ length: 1000 }, (_, index) => topic({ slug: `t${index}`, query: `word${index} AND japan` })), SOURCES);
+    const topics = compileTopics(
+      Array.from({ length: 1000 }, (_, index) => topic({ slug: `t${index}`, query: `word${index} AND japan` })),
+      SOURCES,
+    );
     let evaluated = 0;
-    const counted = topics.map((entry) => ({ ...entry, matches: (...args: Parameters<typeof entry.matches>) => {
+    const counted = topics.map((entry) => ({
+      ...entry,
+      matches: (...args: Parameters<typeof entry.matches>) => {
         evaluated++;
         return entry.matches(...args);
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';
-import { formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
 
 describe('command-line reports', () => {
   it('summarizes an ingest pass in one line', () => {
@@ -21,8 +21,27 @@ describe('command-line reports', () => {
     const base = { fetchUrl: null, lastError: null, goneAt: null };
     const table = formatSourceTable(
       [
-        { ...base, id: 'arabnews-japan', url: 'https://www.arabnews.com/rss.xml', lastFetchedAt: new Date('2024-06-02T11:58:00Z'), lastStatus: 'ok', errorCount: 0, nextCheckAt: new Date('2024-06-02T12:13:00Z'), items: 153 },
-        { ...base, id: 'jiji', url: 'https://jen.jiji.com/feed', lastFetchedAt: new Date('2024-06-02T09:00:00Z'), lastStatus: 'failed', lastError: 'HTTP 503', errorCount: 4, nextCheckAt: new Date('2024-06-02T11:00:00Z'), items: 20 },
+        {
+          ...base,
+          id: 'arabnews-japan',
+          url: 'https://www.arabnews.com/rss.xml',
+          lastFetchedAt: new Date('2024-06-02T11:58:00Z'),
+          lastStatus: 'ok',
+          errorCount: 0,
+          nextCheckAt: new Date('2024-06-02T12:13:00Z'),
+          items: 153,
+        },
+        {
+          ...base,
+          id: 'jiji',
+          url: 'https://jen.jiji.com/feed',
+          lastFetchedAt: new Date('2024-06-02T09:00:00Z'),
+          lastStatus: 'failed',
+          lastError: 'HTTP 503',
+          errorCount: 4,
+          nextCheckAt: new Date('2024-06-02T11:00:00Z'),
+          items: 20,
+        },
         { ...base, id: 'old', url: 'https://old.example/feed', lastFetchedAt: null, lastStatus: null, errorCount: 1, nextCheckAt: now, items: 0, goneAt: now },
       ],
       now,

@@ -4,14 +4,14 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
-import { serveApp, type ServedApp } from './helpers/app.js';
-import { ingestSource } from '../src/worker/ingest.js';
-import { writeConfigDir } from './helpers/config.js';
-import { openTestDatabase, testEngine, type TestDatabase } from './helpers/database.js';
-import { startTestServer, type TestServer } from './helpers/http-server.js';
-import { OUTLETS, outletFeed, WIRE_ITEMS, type Outlet } from './fixtures/wire-stories.js';
+import { type App, openApp } from '../src/app.js';
 import { ingestContext } from '../src/worker/context.js';
+import { ingestSource } from '../src/worker/ingest.js';
+import { OUTLETS, type Outlet, outletFeed, WIRE_ITEMS } from './fixtures/wire-stories.js';
+import { type ServedApp, serveApp } from './helpers/app.js';
+import { writeConfigDir } from './helpers/config.js';
+import { openTestDatabase, type TestDatabase, testEngine } from './helpers/database.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
 
 const OUTLET_IDS = Object.keys(OUTLETS) as Outlet[];
 const STORY_COUNT = new Set(WIRE_ITEMS.map((item) => item.story)).size;
@@ -51,7 +51,8 @@ beforeAll(async () => {
   for (const outlet of OUTLET_IDS) writeFileSync(join(dir, `${outlet}.xml`), outletFeed(outlet));
   app = await openApp({ configDir: dir, database: database.handle });
   // All outlets but NHK now; NHK later, to see feeds change.
-  for (const outlet of OUTLET_IDS.filter((id) => id !== 'nhk')) await ingestSource(ingestContext(app), app.config.sources.find((source) => source.id === outlet)!);
+  for (const outlet of OUTLET_IDS.filter((id) => id !== 'nhk'))
+    await ingestSource(ingestContext(app), app.config.sources.find((source) => source.id === outlet)!);
   // Versions are read from the database on every request: what a separate feed server process sees.
   served = await serveApp(app, { versionTtlMs: 0 });
   base = served.base;
@@ -65,7 +66,8 @@ afterAll(async () => {
 });
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers });
-const atomLinks = (xml: string, rel: string) => [...xml.matchAll(new RegExp(`<link rel="${rel}" href="([^"]+)"/>`, 'g'))].map((match) => match[1]!.replace(/&amp;/g, '&'));
+const atomLinks = (xml: string, rel: string) =>
+  [...xml.matchAll(new RegExp(`<link rel="${rel}" href="([^"]+)"/>`, 'g'))].map((match) => match[1]!.replace(/&amp;/g, '&'));
 const local = (url: string) => url.replace('http://feeds.example.test', base);
 
 describe(`publishing (${testEngine()})`, () => {

@@ -5,19 +5,22 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type App } from '../src/app.js';
-import type { AppServer } from '../src/server/http.js';
+import { type App, openApp } from '../src/app.js';
 import { FeedCache } from '../src/server/feed-cache.js';
+import type { AppServer } from '../src/server/http.js';
 import { encodeCursor } from '../src/server/request.js';
+import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { DEMO_CONFIG as DEMO, openTestApp, serveApp, type ServedApp } from './helpers/app.js';
+import { DEMO_CONFIG as DEMO, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
-import { ingestContext } from '../src/worker/context.js';
-
 
 /** A GET with headers fetch() would refuse to send. */
-function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((done, fail) => {
     const request = httpRequest({ host: '127.0.0.1', port, path, headers }, (response) => {
       let body = '';
@@ -68,16 +71,18 @@ describe('hostile requests', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
-  it.each([['with a space', 'a b'], ['with a bad escape', 'feeds%zz.example'], ['with a path', 'evil.example/x'], ['too long', `${'a'.repeat(300)}.example`]])(
-    'a Host header %s is a 400 on every page that builds links',
-    async (_name, host) => {
-      for (const path of ['/', '/topics/japan-us-security.rss', '/topics/japan-us-security.html', '/opml']) {
-        const response = await rawGet(port, path, { host });
-        expect(response.status, path).toBe(400);
-        expect(response.body).toBe('invalid Host header\n');
-      }
-    },
-  );
+  it.each([
+    ['with a space', 'a b'],
+    ['with a bad escape', 'feeds%zz.example'],
+    ['with a path', 'evil.example/x'],
+    ['too long', `${'a'.repeat(300)}.example`],
+  ])('a Host header %s is a 400 on every page that builds links', async (_name, host) => {
+    for (const path of ['/', '/topics/japan-us-security.rss', '/topics/japan-us-security.html', '/opml']) {
+      const response = await rawGet(port, path, { host });
+      expect(response.status, path).toBe(400);
+      expect(response.body).toBe('invalid Host header\n');
+    }
+  });
 
   it('an absolute request target that does not parse is a 400', async () => {
     expect(await rawRequestLine(port, 'GET http://[bad/topics/x.rss HTTP/1.1')).toMatch(/^HTTP\/1\.1 400 /);
@@ -124,12 +129,21 @@ describe('FeedCache', () => {
 describe('pages over many topics', () => {
   it('renders the index of 300 topics (their headlines read in one statement), then serves it from the cache', async () => {
     const database = await openTestDatabase();
-    const topics = Array.from({ length: 300 }, (_, index) => `  - { slug: topic-${index}, title: "Topic ${index}", query: 'japan${index % 2 ? '' : ' AND defense'}' }`).join('\n');
-    const configDir = writeConfigDir({ 'sources.yml': `sources:\n  - { id: jiji-press, url: "file://${DEMO}/../../seeds/jiji-press.atom.xml" }\n`, 'topics.yml': `topics:\n${topics}\n` });
+    const topics = Array.from(
+      { length: 300 },
+      (_, index) => `  - { slug: topic-${index}, title: "Topic ${index}", query: 'japan${index % 2 ? '' : ' AND defense'}' }`,
+    ).join('\n');
+    const configDir = writeConfigDir({
+      'sources.yml': `sources:\n  - { id: jiji-press, url: "file://${DEMO}/../../seeds/jiji-press.atom.xml" }\n`,
+      'topics.yml': `topics:\n${topics}\n`,
+    });
     const app = await openApp({ configDir, database: database.handle });
     const { server, base, stop } = await serveApp(app);
     try {
-      await ingestSources(ingestContext(app, (slugs) => server.invalidateTopics(slugs)), app.config.sources);
+      await ingestSources(
+        ingestContext(app, (slugs) => server.invalidateTopics(slugs)),
+        app.config.sources,
+      );
       const first = await (await fetch(`${base}/`)).text();
       expect(first.match(/<section class="topic"/g)).toHaveLength(300);
       expect(first).toContain('Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination');

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type CliProcess, ROOT, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
-import { ROOT, runCli, waitFor, type CliProcess } from './helpers/cli.js';
 import { createThrowawayDatabase, testServerUrl } from './helpers/database.js';
 
 const GRACE_SECONDS = 1;

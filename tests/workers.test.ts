@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMigratedDatabase, type DatabaseHandle } from '../src/db/client.js';
-import { runCli, waitFor, type CliProcess } from './helpers/cli.js';
+import { type DatabaseHandle, openMigratedDatabase } from '../src/db/client.js';
+import { type CliProcess, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { createThrowawayDatabase, testEngine, testServerUrl } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
@@ -43,7 +43,10 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
   });
 
   it(`fetch every source once per ${PERIOD_SECONDS}s period between them, and take over the sources of a worker killed mid-run`, async () => {
-    const sources = Array.from({ length: SOURCES }, (_, index) => `  - id: s${index}\n    url: ${server.url}/feed/${index}\n    allowPrivateNetwork: true\n    every: ${PERIOD_SECONDS}s\n`).join('');
+    const sources = Array.from(
+      { length: SOURCES },
+      (_, index) => `  - id: s${index}\n    url: ${server.url}/feed/${index}\n    allowPrivateNetwork: true\n    every: ${PERIOD_SECONDS}s\n`,
+    ).join('');
     const dir = writeConfigDir({
       'sources.yml': `fetch:\n  concurrency: 16\n  perHost: 16\nworker:\n  tick: '* * * * * *'\n  lease: ${LEASE_SECONDS}s\n  batch: 40\n  minInterval: 1s\nsources:\n${sources}`,
     });
@@ -69,17 +72,23 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
       expect(killedHeld.length).toBeGreaterThan(0);
 
       // Two periods: every source fetched (and stored) twice, the killed worker's ones by the others.
-      await waitFor(async () => {
-        const fetched = await okFetches();
-        return fetched.size === SOURCES && [...fetched.values()].every((starts) => starts.length >= 2) ? true : undefined;
-      }, workers[1], 60_000);
+      await waitFor(
+        async () => {
+          const fetched = await okFetches();
+          return fetched.size === SOURCES && [...fetched.values()].every((starts) => starts.length >= 2) ? true : undefined;
+        },
+        workers[1],
+        60_000,
+      );
     } finally {
       for (const worker of workers.slice(1)) worker.child.kill('SIGTERM');
       await Promise.all(workers.map((worker) => worker.exited));
     }
 
     const fetched = await okFetches();
-    const tooSoon = [...fetched.entries()].filter(([, starts]) => starts.some((start, index) => index > 0 && start - starts[index - 1]! < PERIOD_SECONDS - 0.5));
+    const tooSoon = [...fetched.entries()].filter(([, starts]) =>
+      starts.some((start, index) => index > 0 && start - starts[index - 1]! < PERIOD_SECONDS - 0.5),
+    );
     expect(tooSoon).toEqual([]);
     // Every request the feed server saw was a stored fetch, except those the killed worker died with.
     const wasted = [...hits.entries()].filter(([source, count]) => count !== fetched.get(`s${source}`)!.length).map(([source]) => `s${source}`);

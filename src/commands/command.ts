@@ -1,7 +1,7 @@
 /** What every command is made of, and the helpers the one-shot commands share. */
 import { isAbsolute, relative } from 'node:path';
-import type { parseArgs, ParseArgsConfig } from 'node:util';
-import { openApp, type App } from '../app.js';
+import type { ParseArgsConfig, parseArgs } from 'node:util';
+import { type App, openApp } from '../app.js';
 import type { ProgressFactory } from '../model/progress.js';
 import { startProgress } from './progress.js';
 

@@ -1,6 +1,6 @@
 import { ingestContext } from '../worker/context.js';
 import { ingestSources } from '../worker/ingest.js';
-import { cliProgress, CONFIG_OPTION, defineCommand, UsageError, withApp } from './command.js';
+import { CONFIG_OPTION, cliProgress, defineCommand, UsageError, withApp } from './command.js';
 import { formatSummary } from './report.js';
 
 export const ingest = defineCommand({

@@ -18,7 +18,11 @@ export const opml = defineCommand({
     }
     if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE"');
     const feeds = parseOpml(readFileSync(file, 'utf8'));
-    const result = addSourcesToConfig(values.config, feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title })), values.into);
+    const result = addSourcesToConfig(
+      values.config,
+      feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title })),
+      values.into,
+    );
     if (values.json) {
       console.log(JSON.stringify({ file: result.file, feeds: feeds.length, added: result.added, skipped: result.skipped }, null, 2));
       return 0;

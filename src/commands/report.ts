@@ -1,11 +1,11 @@
 /** Text reports for the command line. */
-import type { Discovery, DiscoveredFeed } from '../discover/index.js';
-import type { SourceHealth } from '../store/sources.js';
-import { highlight, snippet } from '../topics/highlight.js';
-import type { TopicPreview } from '../store/preview.js';
-import type { IngestSummary } from '../worker/ingest.js';
+import type { DiscoveredFeed, Discovery } from '../discover/index.js';
 import type { StoryListing } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
+import type { TopicPreview } from '../store/preview.js';
+import type { SourceHealth } from '../store/sources.js';
+import { highlight, snippet } from '../topics/highlight.js';
+import type { IngestSummary } from '../worker/ingest.js';
 
 export function formatSummary(summary: IngestSummary): string {
   return (
@@ -18,7 +18,14 @@ const ago = (date: Date | null, now: Date) => {
   if (!date) return 'never';
   const seconds = Math.round((now.getTime() - date.getTime()) / 1000);
   const magnitude = Math.abs(seconds);
-  const text = magnitude < 90 ? `${magnitude}s` : magnitude < 5400 ? `${Math.round(magnitude / 60)}m` : magnitude < 172800 ? `${Math.round(magnitude / 3600)}h` : `${Math.round(magnitude / 86400)}d`;
+  const text =
+    magnitude < 90
+      ? `${magnitude}s`
+      : magnitude < 5400
+        ? `${Math.round(magnitude / 60)}m`
+        : magnitude < 172800
+          ? `${Math.round(magnitude / 3600)}h`
+          : `${Math.round(magnitude / 86400)}d`;
   return seconds >= 0 ? `${text} ago` : `in ${text}`;
 };
 
@@ -61,7 +68,12 @@ export function formatStories(listings: StoryListing[]): string {
 /** Topics with their member counts and queries. */
 export function formatTopicTable(topics: readonly Topic[], counts: Map<string, number>): string {
   if (topics.length === 0) return 'no topics configured';
-  const rows = topics.map((topic) => [topic.slug, String(counts.get(topic.slug) ?? 0), topic.title, topic.query + (topic.exclude ? `  (exclude: ${topic.exclude})` : '')]);
+  const rows = topics.map((topic) => [
+    topic.slug,
+    String(counts.get(topic.slug) ?? 0),
+    topic.title,
+    topic.query + (topic.exclude ? `  (exclude: ${topic.exclude})` : ''),
+  ]);
   const header = ['TOPIC', 'STORIES', 'TITLE', 'QUERY'];
   const widths = header.slice(0, -1).map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   return [header, ...rows].map((row) => row.map((cell, column) => (column < widths.length ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
@@ -87,6 +99,7 @@ export function formatDiscovery(url: string, discovery: Discovery): string {
     return `  ${index + 1}. ${feed.url}${title} (${feed.format}, ${feed.items} item${feed.items === 1 ? '' : 's'}; ${VIA[feed.via]})`;
   });
   const rejected = discovery.rejected.map((entry) => `  not a feed: ${entry.url}: ${entry.reason}`);
-  const head = discovery.feeds.length === 0 ? `no feed found at ${url}` : `found ${discovery.feeds.length} feed${discovery.feeds.length === 1 ? '' : 's'} at ${url}:`;
+  const head =
+    discovery.feeds.length === 0 ? `no feed found at ${url}` : `found ${discovery.feeds.length} feed${discovery.feeds.length === 1 ? '' : 's'} at ${url}:`;
   return [head, ...lines, ...(discovery.feeds.length === 0 ? rejected : [])].join('\n');
 }

@@ -1,6 +1,6 @@
 /** The long-running commands (run, worker, serve): start, reload on config edits, stop on a signal. */
 import { watch } from 'node:fs';
-import { startApp, type App, type StartingApp } from '../app.js';
+import { type App, type StartingApp, startApp } from '../app.js';
 import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
 import { log } from '../log.js';
 import { createAppServer, listen } from '../server/http.js';

@@ -1,9 +1,9 @@
 import { addSourcesToConfig } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
-import { discoverFeeds, type Discovery } from '../discover/index.js';
+import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { sourceHealth } from '../store/sources.js';
-import { CONFIG_OPTION, defineCommand, displayPath, positiveInteger, UsageError, withApp, type OptionValues } from './command.js';
+import { CONFIG_OPTION, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
 import { formatDiscovery, formatSourceTable } from './report.js';
 
 const options = {
@@ -60,7 +60,11 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
   const privateRanges = chosen && allowPrivateNetwork ? await nonPublicRangesFor(chosen.url) : [];
   const added =
     chosen && !values['dry-run']
-      ? addSourcesToConfig(values.config, [{ url: chosen.url, title: values.title ?? chosen.title, id: values.id, allowPrivateNetwork: privateRanges }], values.into)
+      ? addSourcesToConfig(
+          values.config,
+          [{ url: chosen.url, title: values.title ?? chosen.title, id: values.id, allowPrivateNetwork: privateRanges }],
+          values.into,
+        )
       : undefined;
   if (values.json) {
     console.log(JSON.stringify({ ...discovery, added: added?.added ?? [], skipped: added?.skipped ?? [] }, null, 2));

@@ -25,7 +25,12 @@ export const topics = defineCommand({
         return 0;
       }
       const target = rest.join(' ');
-      const topic = app.config.topics.find((candidate) => candidate.slug === target) ?? { slug: 'preview', title: 'preview', query: target, limit: DEFAULT_TOPIC_LIMIT };
+      const topic = app.config.topics.find((candidate) => candidate.slug === target) ?? {
+        slug: 'preview',
+        title: 'preview',
+        query: target,
+        limit: DEFAULT_TOPIC_LIMIT,
+      };
       let preview: TopicPreview;
       try {
         preview = await previewTopic(app.database.db, app.config.sources, topic, { days, limit });

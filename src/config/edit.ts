@@ -2,8 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, YAMLSeq } from 'yaml';
-import { loadConfig } from './load.js';
 import type { Source } from '../model/source.js';
+import { loadConfig } from './load.js';
 
 /** A feed to add as a source. */
 export interface NewSource {
@@ -79,7 +79,14 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
     }
     ids.add(id);
     urls.add(urlIdentity(feed.url));
-    sequence.add(document.createNode({ id, url: feed.url, ...(feed.title ? { title: feed.title } : {}), ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}) }));
+    sequence.add(
+      document.createNode({
+        id,
+        url: feed.url,
+        ...(feed.title ? { title: feed.title } : {}),
+        ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
+      }),
+    );
     result.added.push({ id, url: feed.url });
   }
   // Block style for the list even when the file started as "sources: []".

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../model/duration.js';
 import {
+  type Config,
   DEFAULT_FETCH_SETTINGS,
   DEFAULT_PUBLISH_SETTINGS,
   DEFAULT_WORKER_SETTINGS,
-  type Config,
   type FetchSettings,
   type PublishSettings,
   type WorkerSettings,
@@ -42,9 +42,7 @@ export function formatProblem(problem: ConfigProblem): string {
 
 /** "topics[0].query" from ["topics", 0, "query"]. */
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
-    .join('');
+  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
 }
 
 class YamlFile {
@@ -103,7 +101,8 @@ function knownKeys(path: ReadonlyArray<PropertyKey>): string[] {
   const unwrap = (node: unknown): unknown => (node instanceof z.ZodOptional ? unwrap(node.unwrap()) : node);
   for (const key of path) {
     const node = unwrap(schema);
-    schema = typeof key === 'number' ? (node instanceof z.ZodArray ? node.element : undefined) : node instanceof z.ZodObject ? node.shape[key as string] : undefined;
+    schema =
+      typeof key === 'number' ? (node instanceof z.ZodArray ? node.element : undefined) : node instanceof z.ZodObject ? node.shape[key as string] : undefined;
   }
   const node = unwrap(schema);
   return node instanceof z.ZodObject ? Object.keys(node.shape) : [];

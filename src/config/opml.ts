@@ -57,7 +57,14 @@ export function renderOpml(head: { title: string; dateCreated?: Date; dateModifi
         'body',
         {},
         outlines.map((outline) =>
-          el('outline', { type: 'rss', text: outline.title, title: outline.title, xmlUrl: outline.xmlUrl, htmlUrl: outline.htmlUrl, description: outline.description }),
+          el('outline', {
+            type: 'rss',
+            text: outline.title,
+            title: outline.title,
+            xmlUrl: outline.xmlUrl,
+            htmlUrl: outline.htmlUrl,
+            description: outline.description,
+          }),
         ),
       ),
     ),
@@ -65,5 +72,8 @@ export function renderOpml(head: { title: string; dateCreated?: Date; dateModifi
 }
 
 export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date): string {
-  return renderOpml({ title: 'Wirefeed sources', dateCreated }, sources.map((source) => ({ title: source.title ?? source.id, xmlUrl: source.url })));
+  return renderOpml(
+    { title: 'Wirefeed sources', dateCreated },
+    sources.map((source) => ({ title: source.title ?? source.id, xmlUrl: source.url })),
+  );
 }

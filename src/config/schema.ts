@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { isIP } from 'node:net';
 import cron from 'node-cron';
+import { z } from 'zod';
 import { parseDuration } from '../model/duration.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
@@ -48,7 +48,12 @@ export const topicSchema = z.strictObject({
   /** Only items from these sources (ids or tags). */
   sources: z.array(z.string().min(1)).min(1).optional(),
   /** Only items in these languages (primary tags such as en, ja). */
-  language: z.union([z.string().regex(/^[a-z]{2,3}$/i, 'expected a language code such as en or ja'), z.array(z.string().regex(/^[a-z]{2,3}$/i, 'expected a language code such as en or ja')).min(1)]).optional(),
+  language: z
+    .union([
+      z.string().regex(/^[a-z]{2,3}$/i, 'expected a language code such as en or ja'),
+      z.array(z.string().regex(/^[a-z]{2,3}$/i, 'expected a language code such as en or ja')).min(1),
+    ])
+    .optional(),
   limit: z.number().int().min(1).max(500).optional(),
   /** How far back a new or changed topic is matched against stored items (default 30d). */
   backfill: duration.optional(),
@@ -76,19 +81,28 @@ export const fetchSettingsSchema = z.strictObject({
 /** How topic feeds are served; any YAML file may hold this block, at most one. */
 export const publishSettingsSchema = z.strictObject({
   /** Absolute base URL readers reach the server at (https://feeds.example.org); needed for WebSub. */
-  publicUrl: z.string().refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL').optional(),
+  publicUrl: z
+    .string()
+    .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
+    .optional(),
   /** Cache-Control max-age of feed responses. */
   maxAge: duration.optional(),
   /** Largest ?limit= a reader may ask for. */
   maxLimit: z.number().int().min(1).max(1000).optional(),
   /** A WebSub hub to announce and to ping when a topic gains stories. */
-  hub: z.string().refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL').optional(),
+  hub: z
+    .string()
+    .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
+    .optional(),
 });
 
 /** How workers claim due sources; any YAML file may hold this block, at most one. */
 export const workerSettingsSchema = z.strictObject({
   /** node-cron expression (with a seconds field) for how often a worker claims due sources. */
-  tick: z.string().refine((expression) => cron.validate(expression), 'expected a cron expression such as "*/30 * * * * *"').optional(),
+  tick: z
+    .string()
+    .refine((expression) => cron.validate(expression), 'expected a cron expression such as "*/30 * * * * *"')
+    .optional(),
   /** How long a claimed source stays leased to its worker; a crashed worker's sources are taken over after this. */
   lease: positiveDuration.optional(),
   /** Sources claimed per tick by one worker. */

@@ -6,10 +6,21 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { connectUrl, otherClients } from './client.js';
-import { embeddedServer, EmbeddedStoreError } from './embedded.js';
+import { EmbeddedStoreError, embeddedServer } from './embedded.js';
 
 /** Files and folders a base backup leaves out (the server recreates them); pg_wal is copied after the stop. */
-const SKIPPED = new Set(['postmaster.pid', 'postmaster.opts', 'pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+const SKIPPED = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'pg_wal',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_stat_tmp',
+  'pg_subtrans',
+]);
 
 /** Copies the running (or stopped: it is started, then stopped again) embedded store of `dataDir` into `target`/postgres. */
 export async function backupEmbeddedStore(dataDir: string, target: string): Promise<string> {
@@ -30,7 +41,8 @@ export async function backupEmbeddedStore(dataDir: string, target: string): Prom
           const from = join(cluster, entry);
           if (SKIPPED.has(entry)) {
             if (statSync(from).isDirectory()) mkdirSync(join(destination, entry), { mode: 0o700 }); // kept, empty
-          } else cpSync(from, join(destination, entry), { recursive: true, preserveTimestamps: true, filter: (path) => !basename(path).startsWith('pgsql_tmp') });
+          } else
+            cpSync(from, join(destination, entry), { recursive: true, preserveTimestamps: true, filter: (path) => !basename(path).startsWith('pgsql_tmp') });
         }
       } finally {
         const [stop] = await session<Array<{ labelfile: string; spcmapfile: string | null }>>`select labelfile, spcmapfile from pg_backup_stop(false)`;

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Options, PostgresType } from 'postgres';
 import { log } from '../log.js';
-import { embeddedServer, type EmbeddedServer } from './embedded.js';
+import { type EmbeddedServer, embeddedServer } from './embedded.js';
 import { importPgliteFolder } from './pglite-import.js';
 import * as schema from './schema.js';
 
@@ -67,7 +67,9 @@ export async function otherClients(server: EmbeddedServer): Promise<number> {
   // A plain socket connection, not server.connect(): asking must never start the server again.
   const probe = postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
-    const [row] = await probe<Array<{ others: number }>>`select count(*)::int as others from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
+    const [row] = await probe<
+      Array<{ others: number }>
+    >`select count(*)::int as others from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
     return row?.others ?? 0;
   } catch {
     return 1; // not reachable: stopping or stopped by someone else
@@ -173,8 +175,18 @@ export async function withinDeadline<T>(work: Promise<T>, ms: number, what: stri
 
 /** Socket errors and postgres.js connection codes: the server is unreachable or went away. */
 const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
   'ENOENT', // the embedded server's socket is gone (it is stopping, or stopped)
   'EMBEDDED_STORE_START', // the embedded server did not come up in time
   DEADLINE_CODE,

@@ -58,7 +58,9 @@ async function binaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch {
-    throw new EmbeddedStoreError(`no embedded PostgreSQL for ${process.platform}-${process.arch} (npm package ${name}); set DATABASE_URL to use a PostgreSQL server`);
+    throw new EmbeddedStoreError(
+      `no embedded PostgreSQL for ${process.platform}-${process.arch} (npm package ${name}); set DATABASE_URL to use a PostgreSQL server`,
+    );
   }
 }
 
@@ -71,9 +73,14 @@ interface ServerUser {
 /** Postgres refuses to run as root: as root, the server runs as the `postgres` system user, else as `nobody`. */
 function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const users = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':'));
+  const users = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'));
   const entry = users.find((fields) => fields[0] === 'postgres') ?? users.find((fields) => fields[0] === 'nobody');
-  if (!entry) throw new EmbeddedStoreError('running as root, and no "postgres" or "nobody" user to run the embedded PostgreSQL as; set DATABASE_URL or run Wirefeed as another user');
+  if (!entry)
+    throw new EmbeddedStoreError(
+      'running as root, and no "postgres" or "nobody" user to run the embedded PostgreSQL as; set DATABASE_URL or run Wirefeed as another user',
+    );
   return { name: entry[0]!, uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
@@ -139,7 +146,9 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
   const socketPath = join(dataDir, `.s.PGSQL.${PORT}`);
   const logFile = join(dataDir, 'postgres.log');
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    throw new EmbeddedStoreError(`the data folder ${dataDir} is too deep for the embedded database's socket (${Buffer.byteLength(socketPath)} bytes, at most ${MAX_SOCKET_PATH}); use a shorter DATA_DIR`);
+    throw new EmbeddedStoreError(
+      `the data folder ${dataDir} is too deep for the embedded database's socket (${Buffer.byteLength(socketPath)} bytes, at most ${MAX_SOCKET_PATH}); use a shorter DATA_DIR`,
+    );
   }
   const claimsDir = join(dataDir, 'clients');
   let starting: Promise<void> | undefined;

@@ -30,7 +30,9 @@ export async function importPgliteFolder(dataDir: string, target: Sql): Promise<
       for (const table of TABLES) {
         copied[table] = 0;
         // The columns both stores have: columns added since take their defaults.
-        const { rows: oldColumns } = await old.query<{ name: string }>(`select column_name as name from information_schema.columns where table_name = '${table}'`);
+        const { rows: oldColumns } = await old.query<{ name: string }>(
+          `select column_name as name from information_schema.columns where table_name = '${table}'`,
+        );
         const columns = oldColumns.map((column) => `"${column.name}"`).join(', ');
         for (let offset = 0; ; offset += PAGE) {
           const { rows } = await old.query<{ row: string }>(`select row_to_json(t)::text as row from ${table} t order by ctid limit ${PAGE} offset ${offset}`);
@@ -40,7 +42,8 @@ export async function importPgliteFolder(dataDir: string, target: Sql): Promise<
           copied[table] += rows.length;
         }
       }
-      for (const table of SERIAL_TABLES) await tx.unsafe(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`);
+      for (const table of SERIAL_TABLES)
+        await tx.unsafe(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`);
     });
   } finally {
     await old.close();

@@ -1,18 +1,6 @@
 /** The one place Wirefeed's tables are defined. `npm run db:generate` turns changes into a migration. */
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  bigserial,
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -94,10 +82,7 @@ export const items = pgTable(
     contentHtml: text('content_html'),
     contentText: text('content_text'),
     author: text('author'),
-    categories: text('categories')
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    categories: text('categories').array().notNull().default(sql`'{}'::text[]`),
     language: text('language'),
     imageUrl: text('image_url'),
     /** Media attached to the item (podcast audio, video, documents): [{ url, type?, length? }]. */
@@ -133,7 +118,11 @@ export const itemBands = pgTable(
       .references(() => items.id, { onDelete: 'cascade' }),
     publishedAt: timestamptz('published_at').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.band, table.itemId] }), index('item_bands_window_idx').on(table.band, table.publishedAt), index('item_bands_item_idx').on(table.itemId)],
+  (table) => [
+    primaryKey({ columns: [table.band, table.itemId] }),
+    index('item_bands_window_idx').on(table.band, table.publishedAt),
+    index('item_bands_item_idx').on(table.itemId),
+  ],
 );
 
 /** Topic definitions as last synced from config. */

@@ -1,4 +1,4 @@
-import { fingerprint, isSameReport, similarity, type Fingerprint } from './fingerprint.js';
+import { type Fingerprint, fingerprint, isSameReport, similarity } from './fingerprint.js';
 
 /** Items further apart than this are never the same report. */
 export const CLUSTER_WINDOW_MS = 48 * 3600_000;

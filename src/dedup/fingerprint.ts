@@ -13,14 +13,18 @@ const BODY_WORDS = 250;
 const SHINGLE_WORDS = 3;
 
 const STOPWORDS = new Set(
-  ('a an the and or but of to in on at by for with from as is are was were be been being it its this that these those ' +
-   'has have had will would can could may might says said say than then there their they he she his her we our you your ' +
-   'not no after before over about into up out new also more who which what when where how all two one').split(' '),
+  (
+    'a an the and or but of to in on at by for with from as is are was were be been being it its this that these those ' +
+    'has have had will would can could may might says said say than then there their they he she his her we our you your ' +
+    'not no after before over about into up out new also more who which what when where how all two one'
+  ).split(' '),
 );
 
 /** Words of a text for comparison: folded, punctuation dropped ("u.s." -> "us"), CJK as character bigrams. */
 export function words(text: string): string[] {
-  const folded = foldText(text).replace(/(\p{L})\.(?=\p{L}\.)/gu, '$1').replace(/[’']s\b/g, '');
+  const folded = foldText(text)
+    .replace(/(\p{L})\.(?=\p{L}\.)/gu, '$1')
+    .replace(/[’']s\b/g, '');
   const tokens: string[] = [];
   for (const token of folded.match(/[\p{L}\p{N}]+/gu) ?? []) {
     if (!containsCjk(token)) {

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { foldText } from '../normalize/fold.js';
 import type { NormalizedItem } from '../model/item.js';
+import { foldText } from '../normalize/fold.js';
 
 function hash(text: string, length = 24): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
-const normalizedTitle = (title: string) => foldText(title).replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const normalizedTitle = (title: string) =>
+  foldText(title)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 /**
  * The identity of an item across refetches and link variants: its short URL if it has one, else its canonical URL,

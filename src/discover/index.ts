@@ -5,11 +5,19 @@
  */
 import { Parser } from 'htmlparser2';
 import { fetchFeed, type HttpClient } from '../fetch/index.js';
-import { parseFeed } from '../parse/index.js';
 import type { FetchLimits } from '../model/settings.js';
 import type { NetworkPolicy } from '../model/source.js';
+import { parseFeed } from '../parse/index.js';
 
-const FEED_TYPES = new Set(['application/rss+xml', 'application/atom+xml', 'application/rdf+xml', 'application/feed+json', 'application/json', 'text/xml', 'application/xml']);
+const FEED_TYPES = new Set([
+  'application/rss+xml',
+  'application/atom+xml',
+  'application/rdf+xml',
+  'application/feed+json',
+  'application/json',
+  'text/xml',
+  'application/xml',
+]);
 
 /** Where sites commonly keep their feed, relative to the site's root; tried when the page announces none. */
 export const COMMON_FEED_PATHS = ['/feed', '/feed/', '/rss', '/rss/', '/feed.xml', '/rss.xml', '/atom.xml', '/index.xml', '/index.rss', '/feed.json'];
@@ -85,8 +93,13 @@ export async function discoverFeeds(url: string, options: { http: HttpClient; ne
     if (response.kind !== 'ok') throw new Error('not modified');
     return response;
   };
-  const describe = (finalUrl: string, feed: Awaited<ReturnType<typeof parseFeed>>, via: DiscoveredFeed['via']): DiscoveredFeed =>
-    ({ url: finalUrl, format: FORMAT_NAMES[feed.format] ?? feed.format, items: feed.items.length, via, ...(feed.title ? { title: feed.title } : {}) });
+  const describe = (finalUrl: string, feed: Awaited<ReturnType<typeof parseFeed>>, via: DiscoveredFeed['via']): DiscoveredFeed => ({
+    url: finalUrl,
+    format: FORMAT_NAMES[feed.format] ?? feed.format,
+    items: feed.items.length,
+    via,
+    ...(feed.title ? { title: feed.title } : {}),
+  });
   const tryFeed = async (target: string, via: DiscoveredFeed['via']) => {
     try {
       const response = await fetchText(target);

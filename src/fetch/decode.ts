@@ -28,7 +28,10 @@ const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((byte, 
 
 function canonicalLabel(label: string | undefined): string | undefined {
   if (!label) return undefined;
-  const cleaned = label.trim().replace(/^['"]|['"]$/g, '').toLowerCase();
+  const cleaned = label
+    .trim()
+    .replace(/^['"]|['"]$/g, '')
+    .toLowerCase();
   if (/^(utf-?32|ucs-?4)(be)?$/.test(cleaned)) return 'utf-32be';
   if (/^(utf-?32|ucs-?4)le$/.test(cleaned)) return 'utf-32le';
   if (/^(utf-?16|ucs-?2)$/.test(cleaned)) return 'utf-16be';

@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import { Agent, request } from 'undici';
+import type { NetworkPolicy } from '../model/source.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
-import type { NetworkPolicy } from '../model/source.js';
 
 const DEFAULT_PER_HOST = 2;
 
@@ -118,7 +118,12 @@ const header = (headers: Record<string, string | string[] | undefined>, name: st
 
 function hintsOf(headers: Record<string, string | string[] | undefined>): CacheHints {
   const hints: CacheHints = {};
-  for (const [key, name] of [['date', 'date'], ['cacheControl', 'cache-control'], ['expires', 'expires'], ['retryAfter', 'retry-after']] as const) {
+  for (const [key, name] of [
+    ['date', 'date'],
+    ['cacheControl', 'cache-control'],
+    ['expires', 'expires'],
+    ['retryAfter', 'retry-after'],
+  ] as const) {
     const value = header(headers, name);
     if (value) hints[key] = value;
   }
@@ -128,8 +133,7 @@ function hintsOf(headers: Record<string, string | string[] | undefined>): CacheH
 /** Reads a body through its Content-Encoding, stopping as soon as the decoded size passes `maxBytes`. */
 async function readBody(body: Readable, encoding: string | undefined, maxBytes: number, status: number): Promise<Buffer> {
   const coding = encoding?.trim().toLowerCase();
-  const decoder =
-    coding === 'gzip' || coding === 'x-gzip' || coding === 'deflate' ? createUnzip() : coding === 'br' ? createBrotliDecompress() : undefined;
+  const decoder = coding === 'gzip' || coding === 'x-gzip' || coding === 'deflate' ? createUnzip() : coding === 'br' ? createBrotliDecompress() : undefined;
   const stream: Readable = decoder ? body.pipe(decoder) : body;
   if (decoder) body.on('error', (error) => decoder.destroy(error));
   const chunks: Buffer[] = [];
@@ -246,11 +250,9 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
         const kind = status === 410 ? 'gone' : 'http';
         throw new FetchError(`HTTP ${status}${status === 410 ? ' Gone' : ''}`, kind, status, hints);
       }
-      const body = await readBody(response.body, header(response.headers, 'content-encoding'), options.maxBytes, status).catch(
-        (error: unknown) => {
-          throw describe(error, hopDeadline, options.signal);
-        },
-      );
+      const body = await readBody(response.body, header(response.headers, 'content-encoding'), options.maxBytes, status).catch((error: unknown) => {
+        throw describe(error, hopDeadline, options.signal);
+      });
       return {
         kind: 'ok',
         status,

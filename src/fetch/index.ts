@@ -1,14 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { decodeFeedBody } from './decode.js';
-import { FetchError, httpFetch, type HttpClient, type HttpResult } from './http.js';
-import type { NetworkPolicy } from '../model/source.js';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits } from '../model/settings.js';
+import type { NetworkPolicy } from '../model/source.js';
+import { decodeFeedBody } from './decode.js';
+import { FetchError, type HttpClient, type HttpResult, httpFetch } from './http.js';
 
 export { decodeFeedBody } from './decode.js';
-export { FetchError, HttpClient, USER_AGENT, type CacheHints, type FetchErrorKind, type Redirect } from './http.js';
 export { isPublicAddress, nonPublicRangesFor } from './guard.js';
-
+export { type CacheHints, FetchError, type FetchErrorKind, HttpClient, type Redirect, USER_AGENT } from './http.js';
 
 export interface FetchRequest {
   url: string;
@@ -49,7 +48,13 @@ async function fetchFile(url: string, maxBytes: number): Promise<FetchResult> {
 export async function fetchFeed(client: HttpClient, request: FetchRequest): Promise<FetchResult> {
   const limits = { ...DEFAULT_FETCH_LIMITS, ...request.limits };
   if (/^file:/i.test(request.url)) return fetchFile(request.url, limits.maxBytes);
-  const response = await httpFetch(client, request.url, { ...limits, etag: request.etag, lastModified: request.lastModified, network: request.network, signal: request.signal });
+  const response = await httpFetch(client, request.url, {
+    ...limits,
+    etag: request.etag,
+    lastModified: request.lastModified,
+    network: request.network,
+    signal: request.signal,
+  });
   if (response.kind === 'not-modified') return response;
   const decoded = decodeFeedBody(response.body, response.contentType);
   return {

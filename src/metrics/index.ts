@@ -3,9 +3,10 @@
  * and items, the server counts feed requests; queue lag and story counts are read from the database when /metrics
  * is scraped.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../db/client.js';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type Database, rowsOf } from '../db/client.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 

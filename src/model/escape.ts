@@ -25,8 +25,7 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 export const escapeXmlText = (text: string): string => stripXmlForbidden(text).replace(/[&<>]/g, (char) => TEXT_ESCAPES[char]!);
 
 /** A double- or single-quoted XML attribute value. */
-export const escapeXmlAttribute = (text: string): string =>
-  stripXmlForbidden(text).replace(/[&<>"'\t\n\r]/g, (char) => ATTRIBUTE_ESCAPES[char]!);
+export const escapeXmlAttribute = (text: string): string => stripXmlForbidden(text).replace(/[&<>"'\t\n\r]/g, (char) => ATTRIBUTE_ESCAPES[char]!);
 
 /** HTML text or a quoted HTML attribute value. */
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
@@ -39,6 +38,4 @@ const ENTITY_LIKE = /<|>|&(?=#|[a-z][a-z0-9]*;|amp|lt|gt|quot|nbsp|copy|reg)/gi;
  * category). Angle brackets and anything that reads as an entity are escaped as HTML, a lone `&` is left alone:
  * both kinds of reader then show the same words, and neither can find markup in them.
  */
-export const escapeHtmlAmbiguous = (text: string): string =>
-  text.replace(ENTITY_LIKE, (char) => (char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&amp;'));
-
+export const escapeHtmlAmbiguous = (text: string): string => text.replace(ENTITY_LIKE, (char) => (char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&amp;'));

@@ -17,7 +17,9 @@ export function el(name: string, attributes: Record<string, string | number | un
   return {
     name,
     attributes: Object.entries(attributes).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)] as const])),
-    children: children.flat().filter((child): child is XmlElement | string => typeof child === 'object' ? child !== null : typeof child === 'string' && child !== ''),
+    children: children
+      .flat()
+      .filter((child): child is XmlElement | string => (typeof child === 'object' ? child !== null : typeof child === 'string' && child !== '')),
   };
 }
 

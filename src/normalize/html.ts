@@ -1,15 +1,71 @@
-import sanitizeHtml from 'sanitize-html';
 import { Parser } from 'htmlparser2';
+import sanitizeHtml from 'sanitize-html';
 import { resolveHttpUrl } from './url.js';
 
 /** Players we let through as iframes; everything else that embeds a page is dropped. */
 const EMBED_HOSTS = ['www.youtube.com', 'www.youtube-nocookie.com', 'player.vimeo.com'];
 
 const ALLOWED_TAGS = [
-  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'cite', 'code', 'dd', 'del', 'dfn', 'div', 'dl', 'dt', 'em',
-  'figcaption', 'figure', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'iframe', 'img', 'ins', 'kbd', 'li',
-  'mark', 'ol', 'p', 'picture', 'pre', 'q', 'rp', 'rt', 'ruby', 's', 'samp', 'small', 'source', 'span', 'strong',
-  'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'time', 'tr', 'u', 'ul', 'var', 'audio', 'video',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'br',
+  'caption',
+  'cite',
+  'code',
+  'dd',
+  'del',
+  'dfn',
+  'div',
+  'dl',
+  'dt',
+  'em',
+  'figcaption',
+  'figure',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'i',
+  'iframe',
+  'img',
+  'ins',
+  'kbd',
+  'li',
+  'mark',
+  'ol',
+  'p',
+  'picture',
+  'pre',
+  'q',
+  'rp',
+  'rt',
+  'ruby',
+  's',
+  'samp',
+  'small',
+  'source',
+  'span',
+  'strong',
+  'sub',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'time',
+  'tr',
+  'u',
+  'ul',
+  'var',
+  'audio',
+  'video',
 ];
 
 function isTrackingPixel(attribs: Record<string, string>): boolean {
@@ -83,14 +139,36 @@ export function sanitizeContent(html: string, baseUrl?: string): string {
       video: withUrl('src'),
     },
     exclusiveFilter: (frame) =>
-      (frame.tag === 'img' && (!frame.attribs.src || isTrackingPixel(frame.attribs))) ||
-      (frame.tag === 'iframe' && !frame.attribs.src),
+      (frame.tag === 'img' && (!frame.attribs.src || isTrackingPixel(frame.attribs))) || (frame.tag === 'iframe' && !frame.attribs.src),
   } as sanitizeHtml.IOptions).trim();
 }
 
 const BLOCK_TAGS = new Set([
-  'p', 'div', 'br', 'li', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'tr', 'table',
-  'figure', 'figcaption', 'hr', 'section', 'article', 'header', 'footer', 'dt', 'dd',
+  'p',
+  'div',
+  'br',
+  'li',
+  'ul',
+  'ol',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'pre',
+  'tr',
+  'table',
+  'figure',
+  'figcaption',
+  'hr',
+  'section',
+  'article',
+  'header',
+  'footer',
+  'dt',
+  'dd',
 ]);
 const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'iframe', 'object']);
 

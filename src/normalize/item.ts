@@ -53,7 +53,11 @@ function storableItem(item: ParsedItem): ParsedItem {
     categories: item.categories.map((category) => stripXmlForbidden(category)),
     language: clean(item.language),
     imageUrl: clean(item.imageUrl),
-    enclosures: item.enclosures?.map((enclosure) => ({ ...enclosure, url: stripXmlForbidden(enclosure.url), ...(enclosure.type ? { type: stripXmlForbidden(enclosure.type) } : {}) })),
+    enclosures: item.enclosures?.map((enclosure) => ({
+      ...enclosure,
+      url: stripXmlForbidden(enclosure.url),
+      ...(enclosure.type ? { type: stripXmlForbidden(enclosure.type) } : {}),
+    })),
   };
 }
 

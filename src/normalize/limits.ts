@@ -2,7 +2,6 @@
 import type { DocumentLimits } from '../model/settings.js';
 import type { ParsedItem } from '../parse/index.js';
 
-
 export interface LimitedDocument {
   items: ParsedItem[];
   /** Items left out past maxItems. */

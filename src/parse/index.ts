@@ -1,6 +1,6 @@
 import { parseJsonFeed } from './json-feed.js';
-import { parseXmlFeed } from './xml-feed.js';
 import { FeedParseError, type ParsedFeed } from './types.js';
+import { parseXmlFeed } from './xml-feed.js';
 
 export { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 

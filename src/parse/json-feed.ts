@@ -1,7 +1,6 @@
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 
-const str = (value: unknown): string | undefined =>
-  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
 
 /** JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), parsed by hand: it is small and rss-parser lacks it. */
 export function parseJsonFeed(text: string): ParsedFeed {
@@ -56,9 +55,19 @@ export function parseJsonFeed(text: string): ParsedFeed {
           .map((attachment) => ({
             url: str(attachment.url)!,
             ...(str(attachment.mime_type) ? { type: str(attachment.mime_type) } : {}),
-            ...(Number.isSafeInteger(attachment.size_in_bytes) && (attachment.size_in_bytes as number) > 0 ? { length: attachment.size_in_bytes as number } : {}),
+            ...(Number.isSafeInteger(attachment.size_in_bytes) && (attachment.size_in_bytes as number) > 0
+              ? { length: attachment.size_in_bytes as number }
+              : {}),
           })),
       };
     });
-  return { format: 'json', title: str(feed.title), titleType: 'text', siteUrl: str(feed.home_page_url), language: feedLanguage, items, ...(warnings.length ? { warnings } : {}) };
+  return {
+    format: 'json',
+    title: str(feed.title),
+    titleType: 'text',
+    siteUrl: str(feed.home_page_url),
+    language: feedLanguage,
+    items,
+    ...(warnings.length ? { warnings } : {}),
+  };
 }

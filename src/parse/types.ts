@@ -51,7 +51,6 @@ export interface ParsedItem {
   enclosures?: Enclosure[];
 }
 
-
 export class FeedParseError extends Error {
   constructor(message: string) {
     super(message);

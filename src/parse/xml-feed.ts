@@ -16,7 +16,22 @@ rssParserUtils.getSnippet = () => '';
 
 /** Raw fields rss-parser does not map (or maps lossily), kept as the document wrote them. */
 const CUSTOM_FIELDS = {
-  feed: [['title', 'titleNode', { keepArray: true }], 'ttl', ['skipHours', 'skipHours', { keepArray: true }], ['skipDays', 'skipDays', { keepArray: true }], 'language', 'dc:language', 'updated', 'modified', 'dc:date', 'dcterms:modified', 'dcterms:issued', 'dcterms:created', 'pubDate', 'lastBuildDate'],
+  feed: [
+    ['title', 'titleNode', { keepArray: true }],
+    'ttl',
+    ['skipHours', 'skipHours', { keepArray: true }],
+    ['skipDays', 'skipDays', { keepArray: true }],
+    'language',
+    'dc:language',
+    'updated',
+    'modified',
+    'dc:date',
+    'dcterms:modified',
+    'dcterms:issued',
+    'dcterms:created',
+    'pubDate',
+    'lastBuildDate',
+  ],
   item: [
     // keepArray: rss-parser reduces a single node to its text, dropping the type/mode attributes we need.
     ['title', 'titleNode', { keepArray: true }],
@@ -161,13 +176,15 @@ function links(item: Raw): { alternate?: string; short?: string } {
 function guidOf(item: Raw): { guid?: string; guidIsLink: boolean } {
   const node = asArray(item.guidNode)[0];
   const guid = textOf(node) ?? textOf(item.id) ?? textOf(item['rdf:about']);
-  const permaLink = String(attributes(node).isPermaLink ?? 'true').trim().toLowerCase() !== 'false';
+  const permaLink =
+    String(attributes(node).isPermaLink ?? 'true')
+      .trim()
+      .toLowerCase() !== 'false';
   return { guid, guidIsLink: node !== undefined && permaLink && /^https?:\/\/[^\s]+$/i.test(guid ?? '') };
 }
 
 /** The first text of these fields, in order of preference. */
 const firstText = (item: Raw, ...fields: string[]) => fields.map((field) => textOf(item[field])).find((text) => text !== undefined);
-
 
 /**
  * An Atom text construct (content, summary): as the document wrote it, or, when Atom 0.3's mode="base64" or a
@@ -206,7 +223,11 @@ function enclosures(item: Raw): Enclosure[] {
     const href = typeof url === 'string' ? url.trim() : '';
     if (!href || found.has(href)) return;
     const size = Number(length);
-    found.set(href, { url: href, ...(typeof type === 'string' && type.trim() ? { type: type.trim() } : {}), ...(Number.isSafeInteger(size) && size > 0 ? { length: size } : {}) });
+    found.set(href, {
+      url: href,
+      ...(typeof type === 'string' && type.trim() ? { type: type.trim() } : {}),
+      ...(Number.isSafeInteger(size) && size > 0 ? { length: size } : {}),
+    });
   };
   for (const node of asArray(item.enclosureNodes)) {
     const { url, type, length } = attributes(node);
@@ -249,7 +270,6 @@ function tolerateBadAtomDates(parser: object): void {
     }
   };
 }
-
 
 /** How much of the document sax is given at a time; between slices the event loop runs (the server answers). */
 const SLICE_CHARS = 64 * 1024;
@@ -330,7 +350,9 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
     // Plain-text Atom content is text; escaped for the HTML the rest of the pipeline reads.
     const plainContent = atomContent && !atomContent.isHtml ? atomContent.text : undefined;
     const summary = isAtom
-      ? (atomSummary?.text !== undefined && !atomSummary.isHtml ? escapeHtml(atomSummary.text) : atomSummary?.text)
+      ? atomSummary?.text !== undefined && !atomSummary.isHtml
+        ? escapeHtml(atomSummary.text)
+        : atomSummary?.text
       : (textOf(item.content) ?? firstText(item, 'dc:description', 'media:description', 'itunes:summary'));
     const group = (asArray(item.mediaGroup)[0] ?? {}) as Raw;
     const { guid, guidIsLink } = guidOf(item);
@@ -375,8 +397,13 @@ export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
   const feedTitle = titleOf(feed.titleNode ?? feed.title, format === 'atom');
   const ttl = Number(textOf(feed.ttl));
   const listed = (container: unknown, child: string) =>
-    asArray(container).flatMap((node) => asArray((node as Raw | undefined)?.[child]).map(textOf)).filter((value): value is string => !!value);
-  const skipHours = listed(feed.skipHours, 'hour').map(Number).filter((hour) => Number.isInteger(hour) && hour >= 0 && hour <= 24).map((hour) => hour % 24);
+    asArray(container)
+      .flatMap((node) => asArray((node as Raw | undefined)?.[child]).map(textOf))
+      .filter((value): value is string => !!value);
+  const skipHours = listed(feed.skipHours, 'hour')
+    .map(Number)
+    .filter((hour) => Number.isInteger(hour) && hour >= 0 && hour <= 24)
+    .map((hour) => hour % 24);
   const skipDays = listed(feed.skipDays, 'day');
   return {
     format,

@@ -53,14 +53,40 @@ const PREFIX_OF_URI = new Map<string, string>([
 
 /** Elements whose content Wirefeed reads as text or HTML, by "prefix:local" after renaming, in any document. */
 const NAMESPACED_TEXT_ELEMENTS = [
-  'content:encoded', 'dc:title', 'dc:description', 'dc:creator', 'dc:subject', 'dc:rights', 'dcterms:abstract',
-  'media:title', 'media:description', 'media:text', 'media:credit', 'media:keywords',
-  'itunes:summary', 'itunes:subtitle', 'itunes:author', 'itunes:keywords', 'xhtml:body',
+  'content:encoded',
+  'dc:title',
+  'dc:description',
+  'dc:creator',
+  'dc:subject',
+  'dc:rights',
+  'dcterms:abstract',
+  'media:title',
+  'media:description',
+  'media:text',
+  'media:credit',
+  'media:keywords',
+  'itunes:summary',
+  'itunes:subtitle',
+  'itunes:author',
+  'itunes:keywords',
+  'xhtml:body',
 ];
 /** RSS and RDF text elements (Atom's inside RSS are atom:…); an XHTML <body> or Netscape's <fullitem> is full text. */
 const RSS_TEXT_ELEMENTS = new Set([
-  ...NAMESPACED_TEXT_ELEMENTS, 'title', 'description', 'author', 'category', 'comments', 'body', 'fullitem',
-  'atom:title', 'atom:summary', 'atom:content', 'atom:subtitle', 'atom:rights', 'atom:name',
+  ...NAMESPACED_TEXT_ELEMENTS,
+  'title',
+  'description',
+  'author',
+  'category',
+  'comments',
+  'body',
+  'fullitem',
+  'atom:title',
+  'atom:summary',
+  'atom:content',
+  'atom:subtitle',
+  'atom:rights',
+  'atom:name',
 ]);
 /** Atom text constructs (an Atom <author> holds elements, its <name> text). */
 const ATOM_TEXT_ELEMENTS = new Set([...NAMESPACED_TEXT_ELEMENTS, 'title', 'subtitle', 'summary', 'content', 'rights', 'name', 'tagline', 'info', 'copyright']);
@@ -106,7 +132,13 @@ function repairAmpersands(text: string): string {
 const asHtmlText = (xml: string) => repairAmpersands(xml).replace(/[&<>]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : '&gt;'));
 
 /** A CDATA section inside mixed content: its literal text, as HTML text written as XML text. */
-const cdataAsHtmlText = (section: string) => asHtmlText(section.slice(9, section.endsWith(']]>') ? -3 : undefined).replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+const cdataAsHtmlText = (section: string) =>
+  asHtmlText(
+    section
+      .slice(9, section.endsWith(']]>') ? -3 : undefined)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;'),
+  );
 
 /** Copies from `start` to the end of `marker` (searched from `from`), or to the end; returns where copying stopped. */
 function copyUntil(text: string, start: number, marker: string, from: number, out: string[]): number {
@@ -284,11 +316,14 @@ export function reviseXml(text: string): Revised {
         if (isCdf) out.push('<rss version="2.0">');
       }
       const name = isCdf ? cdfName(written) : resolve(written, bindings, false);
-      const attributeText = attributes?.length === 0
-        ? ''
-        : attributes
-        ? attributes.map((attribute) => ` ${resolve(attribute.name, bindings, true)}=${attribute.quote}${repairAmpersands(attribute.value)}${attribute.quote}`).join('')
-        : body.slice(nameEnd);
+      const attributeText =
+        attributes?.length === 0
+          ? ''
+          : attributes
+            ? attributes
+                .map((attribute) => ` ${resolve(attribute.name, bindings, true)}=${attribute.quote}${repairAmpersands(attribute.value)}${attribute.quote}`)
+                .join('')
+            : body.slice(nameEnd);
       if (!selfClosing && ITEM_ELEMENTS.has(name) && !openItem) openItem = { start: out.length, depth: stack.length };
       if (isCdf && (name === 'channel' || name === 'item')) {
         // CDF keeps the link and the date in attributes; RSS has elements for them.
@@ -304,7 +339,10 @@ export function reviseXml(text: string): Revised {
       if (!selfClosing) {
         stack.push({ name, bindings });
         if (stack.length > MAX_XML_DEPTH) return unchanged; // refused as too deep by the parse that follows
-        if ((isAtom ? ATOM_TEXT_ELEMENTS : RSS_TEXT_ELEMENTS).has(name) && !(isAtom && name === 'content' && attributes?.some((attribute) => attribute.name === 'src'))) {
+        if (
+          (isAtom ? ATOM_TEXT_ELEMENTS : RSS_TEXT_ELEMENTS).has(name) &&
+          !(isAtom && name === 'content' && attributes?.some((attribute) => attribute.name === 'src'))
+        ) {
           textDepth = stack.length - 1;
           textStart = out.length;
         }

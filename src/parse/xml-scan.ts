@@ -17,8 +17,7 @@ export interface XmlOutline {
   hasChannel: boolean;
 }
 
-const isNameStart = (code: number) =>
-  (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f || code === 0x3a || code >= 0xc0;
+const isNameStart = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f || code === 0x3a || code >= 0xc0;
 const isSpace = (char: string | undefined) => char === ' ' || char === '\t' || char === '\n' || char === '\r';
 
 /** name="value" pairs of one start tag's text (bounded by the tag), entities in values left as written. */

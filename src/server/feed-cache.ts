@@ -1,6 +1,6 @@
-import { acceptedValues } from './request.js';
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { acceptedValues } from './request.js';
 
 /** A rendered feed in every encoding we serve, with its strong validator. */
 export interface CachedBody {
@@ -48,7 +48,14 @@ export function matchesEtag(ifNoneMatch: string | undefined, body: CachedBody): 
   if (!ifNoneMatch) return false;
   if (ifNoneMatch.trim() === '*') return true;
   const base = body.etag.slice(1, -1);
-  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').replace(/-(gz|br)$/, '') === base);
+  return ifNoneMatch.split(',').some(
+    (tag) =>
+      tag
+        .trim()
+        .replace(/^W\//, '')
+        .replace(/^"|"$/g, '')
+        .replace(/-(gz|br)$/, '') === base,
+  );
 }
 
 const bodyBytes = (body: CachedBody) => body.identity.byteLength + (body.gzip?.byteLength ?? 0) + (body.br?.byteLength ?? 0);

@@ -2,18 +2,18 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
-import type { Database } from '../db/client.js';
+import type { Topic } from '../model/topic.js';
+import { type FeedFormat, feedUrl } from '../model/urls.js';
 import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
-import { chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag, type CachedBody } from './feed-cache.js';
+import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { renderIndexPage, renderTopicPage } from './page.js';
 import { CONTENT_TYPES, renderFeed } from './render.js';
-import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, parsePageRequest, requestUrl, type PageRequest } from './request.js';
-import type { Topic } from '../model/topic.js';
-import { type FeedFormat, feedUrl } from '../model/urls.js';
+import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
 
 /** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
 const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -52,13 +52,7 @@ function sendText(response: ServerResponse, status: number, body: string, header
 }
 
 /** Sends a cached body with validators, compression and 304s for conditional requests. */
-function sendBody(
-  request: IncomingMessage,
-  response: ServerResponse,
-  body: CachedBody,
-  headers: Record<string, string>,
-  lastModified?: Date,
-): void {
+function sendBody(request: IncomingMessage, response: ServerResponse, body: CachedBody, headers: Record<string, string>, lastModified?: Date): void {
   const encoding = chooseEncoding(request.headers['accept-encoding'], body);
   const common: Record<string, string> = {
     ...headers,
@@ -124,7 +118,10 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
   const versions: Versions = new Map();
   let routes: Routes | undefined;
   if ('ready' in app) {
-    app.ready.then((opened) => (routes = appRoutes(opened, options, feedCache, versions)), () => {});
+    app.ready.then(
+      (opened) => (routes = appRoutes(opened, options, feedCache, versions)),
+      () => {},
+    );
   } else {
     routes = appRoutes(app, options, feedCache, versions);
   }
@@ -133,7 +130,8 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
     const url = requestUrl(request.url);
-    if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname)) return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
+    if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname))
+      return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url);
     if (url.pathname === '/metrics') return sendMetrics(request, response, app.metrics);
@@ -181,7 +179,9 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const listKeyOf = (topics: readonly Topic[]) => {
     let key = topicListKey.get(topics);
     if (!key) {
-      key = createHash('sha256').update(JSON.stringify(topics.map((topic) => [topic.slug, topic.title, topic.description]))).digest('base64url');
+      key = createHash('sha256')
+        .update(JSON.stringify(topics.map((topic) => [topic.slug, topic.title, topic.description])))
+        .digest('base64url');
       topicListKey.set(topics, key);
     }
     return key;
@@ -201,7 +201,14 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     return { self: url(page.before ? encodeCursor(page.before) : undefined), first: url(), ...(next ? { next: url(next) } : {}) };
   };
 
-  const serveFeed = async (request: IncomingMessage, response: ServerResponse, topic: Topic, format: FeedFormat | 'html', params: URLSearchParams, negotiated: boolean) => {
+  const serveFeed = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    topic: Topic,
+    format: FeedFormat | 'html',
+    params: URLSearchParams,
+    negotiated: boolean,
+  ) => {
     const publish = publishSettings();
     const cacheControl = `public, max-age=${publish.maxAgeSeconds}`;
     const page = parsePageRequest(params, topic.limit, publish.maxLimit);
@@ -245,8 +252,15 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       const topics = app.config.topics;
       const version = await versionOf(INDEX_VERSION);
       const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}`, version.getTime(), async () => {
-        const headlines = await topicHeadlines(db, topics.map((topic) => topic.slug), HEADLINES_ON_INDEX);
-        return renderIndexPage(baseUrl, topics.map((topic) => ({ topic, latest: headlines.get(topic.slug) ?? [] })));
+        const headlines = await topicHeadlines(
+          db,
+          topics.map((topic) => topic.slug),
+          HEADLINES_ON_INDEX,
+        );
+        return renderIndexPage(
+          baseUrl,
+          topics.map((topic) => ({ topic, latest: headlines.get(topic.slug) ?? [] })),
+        );
       });
       return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
     }

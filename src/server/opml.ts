@@ -6,6 +6,11 @@ import { feedUrl, topicPageUrl } from '../model/urls.js';
 export function renderTopicsOpml(topics: readonly Topic[], baseUrl: string, dateModified: Date): string {
   return renderOpml(
     { title: 'Wirefeed topics', dateModified },
-    topics.map((topic) => ({ title: topic.title, xmlUrl: feedUrl(baseUrl, topic.slug, 'atom'), htmlUrl: topicPageUrl(baseUrl, topic.slug), description: topic.description })),
+    topics.map((topic) => ({
+      title: topic.title,
+      xmlUrl: feedUrl(baseUrl, topic.slug, 'atom'),
+      htmlUrl: topicPageUrl(baseUrl, topic.slug),
+      description: topic.description,
+    })),
   );
 }

@@ -1,9 +1,8 @@
 import { escapeHtml } from '../model/escape.js';
-import { alsoReportedHtml } from './render.js';
-import type { Topic } from '../model/topic.js';
 import type { FeedEntry, Headline } from '../model/story.js';
+import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
-
+import { alsoReportedHtml } from './render.js';
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [
   { format: 'rss', label: 'RSS', type: 'application/rss+xml' },
@@ -46,8 +45,7 @@ ${body}
 
 function alternateLinks(baseUrl: string, topic: Topic): string {
   return FORMATS.map(
-    ({ format, type }) =>
-      `<link rel="alternate" type="${type}" title="${escapeHtml(topic.title)}" href="${escapeHtml(feedUrl(baseUrl, topic.slug, format))}">`,
+    ({ format, type }) => `<link rel="alternate" type="${type}" title="${escapeHtml(topic.title)}" href="${escapeHtml(feedUrl(baseUrl, topic.slug, format))}">`,
   ).join('\n');
 }
 
@@ -66,7 +64,10 @@ export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; l
     .map(({ topic, latest }) => {
       const headlines = latest.length
         ? `<ol class="headlines">${latest
-            .map((entry) => `<li><a href="${escapeHtml(entry.url ?? topicPageUrl(baseUrl, topic.slug))}">${escapeHtml(entry.title)}</a> <span class="meta">${escapeHtml(entry.sourceTitle ?? entry.sourceId)}, ${formatDate(entry.publishedAt)}</span></li>`)
+            .map(
+              (entry) =>
+                `<li><a href="${escapeHtml(entry.url ?? topicPageUrl(baseUrl, topic.slug))}">${escapeHtml(entry.title)}</a> <span class="meta">${escapeHtml(entry.sourceTitle ?? entry.sourceId)}, ${formatDate(entry.publishedAt)}</span></li>`,
+            )
             .join('')}</ol>`
         : '<p class="meta">No stories yet.</p>';
       return `<section class="topic" id="topic-${escapeHtml(topic.slug)}" aria-labelledby="title-${escapeHtml(topic.slug)}">

@@ -1,8 +1,8 @@
 import { escapeHtml, escapeHtmlAmbiguous } from '../model/escape.js';
-import { excerpt } from '../normalize/html.js';
-import { el, serializeXml } from '../model/xml.js';
-import type { Topic } from '../model/topic.js';
 import type { FeedEntry } from '../model/story.js';
+import type { Topic } from '../model/topic.js';
+import { el, serializeXml } from '../model/xml.js';
+import { excerpt } from '../normalize/html.js';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
 
@@ -66,7 +66,15 @@ function feedUpdated(entries: FeedEntry[]): Date {
 const later = (a: Date, b: Date) => new Date(Math.max(a.getTime(), b.getTime()));
 const entryUpdated = (entry: FeedEntry) => later(entry.updatedAt, entry.publishedAt);
 
-const IMAGE_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', svg: 'image/svg+xml' };
+const IMAGE_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  svg: 'image/svg+xml',
+};
 
 /** The media type of an image URL, from its extension (JPEG when it has none we know). */
 function imageType(url: string): string {
@@ -143,7 +151,9 @@ function renderAtom(input: RenderInput): string {
       el('id', {}, storyUrn(entry.storyId)),
       el('link', { rel: 'alternate', type: 'text/html', href: entryLink(entry, input) }),
       entry.enclosures.map((enclosure) => el('link', { rel: 'enclosure', type: enclosure.type, length: enclosure.length, href: enclosure.url })),
-      entry.imageUrl && !entry.enclosures.some((enclosure) => enclosure.url === entry.imageUrl) && el('link', { rel: 'enclosure', type: imageType(entry.imageUrl), href: entry.imageUrl }),
+      entry.imageUrl &&
+        !entry.enclosures.some((enclosure) => enclosure.url === entry.imageUrl) &&
+        el('link', { rel: 'enclosure', type: imageType(entry.imageUrl), href: entry.imageUrl }),
       el('published', {}, entry.publishedAt.toISOString()),
       el('updated', {}, entryUpdated(entry).toISOString()),
       el('author', {}, el('name', {}, entry.author ?? entry.sourceTitle ?? entry.sourceId)),
@@ -189,7 +199,13 @@ function renderJsonFeed(input: RenderInput): string {
       ...(summaryOf(entry) ? { summary: summaryOf(entry) } : {}),
       ...(entry.imageUrl ? { image: entry.imageUrl } : {}),
       ...(entry.enclosures.length
-        ? { attachments: entry.enclosures.map((enclosure) => ({ url: enclosure.url, mime_type: enclosure.type ?? 'application/octet-stream', ...(enclosure.length ? { size_in_bytes: enclosure.length } : {}) })) }
+        ? {
+            attachments: entry.enclosures.map((enclosure) => ({
+              url: enclosure.url,
+              mime_type: enclosure.type ?? 'application/octet-stream',
+              ...(enclosure.length ? { size_in_bytes: enclosure.length } : {}),
+            })),
+          }
         : {}),
       date_published: entry.publishedAt.toISOString(),
       date_modified: entryUpdated(entry).toISOString(),

@@ -1,8 +1,8 @@
-import { and, between, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { itemBands, items, stories, topicStories } from '../db/schema.js';
-import { CLUSTER_WINDOW_MS, matchingStories, type ClusterCandidate } from '../dedup/cluster.js';
-import { fingerprint, fingerprintBands, titleTerms, type Fingerprint } from '../dedup/fingerprint.js';
+import { CLUSTER_WINDOW_MS, type ClusterCandidate, matchingStories } from '../dedup/cluster.js';
+import { type Fingerprint, fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from '../dedup/key.js';
 import type { NormalizedItem } from '../model/item.js';
 
@@ -70,10 +70,16 @@ async function loadExisting(db: Database, sourceId: string, incoming: Incoming[]
     .from(items)
     .where(
       anyOf([
-        inList(items.dedupKey, incoming.map((entry) => entry.key)),
+        inList(
+          items.dedupKey,
+          incoming.map((entry) => entry.key),
+        ),
         inList(items.url, urls),
         inList(items.shortUrl, shorts),
-        inList(items.titleKey, incoming.map((entry) => entry.titleKey)),
+        inList(
+          items.titleKey,
+          incoming.map((entry) => entry.titleKey),
+        ),
       ]),
     );
   const byKey = new Map(rows.map((row) => [row.dedupKey, row]));
@@ -155,7 +161,9 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
       .select({
         band: itemBands.band,
         itemId: itemBands.itemId,
-        rank: sql<number>`row_number() over (partition by ${itemBands.band} order by abs(extract(epoch from ${itemBands.publishedAt} - ${middle}::timestamptz)))`.as('rank'),
+        rank: sql<number>`row_number() over (partition by ${itemBands.band} order by abs(extract(epoch from ${itemBands.publishedAt} - ${middle}::timestamptz)))`.as(
+          'rank',
+        ),
       })
       .from(itemBands)
       .where(and(sql`${itemBands.band} = any(${arrayLiteral(bands)}::text[])`, between(itemBands.publishedAt, from, to))),
@@ -255,7 +263,10 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
       .set({ ...versionColumns(entry, print), updatedAt, revision: sql`${items.revision} + 1` })
       .where(eq(items.id, existing.id));
     await db.delete(itemBands).where(eq(itemBands.itemId, existing.id));
-    await insertBands(db, fingerprintBands(print).map((band) => ({ band, itemId: existing.id, publishedAt: existing.publishedAt })));
+    await insertBands(
+      db,
+      fingerprintBands(print).map((band) => ({ band, itemId: existing.id, publishedAt: existing.publishedAt })),
+    );
     result.revised.push({ id: existing.id, storyId: existing.storyId, item: entry.item });
     touched.add(existing.storyId);
   }
@@ -281,13 +292,25 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
     // An item met in several bands is compared once.
     const met = new Set(bands[index]!.flatMap((band) => candidatesByBand.get(band) ?? []));
     const candidates = [...met].map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
-    const matches = [...new Set(matchingStories({ title: entry.item.title, text: textOf(entry.item), publishedAt: entry.item.publishedAt, language: entry.item.language, print: prints[index] }, candidates))];
+    const matches = [
+      ...new Set(
+        matchingStories(
+          { title: entry.item.title, text: textOf(entry.item), publishedAt: entry.item.publishedAt, language: entry.item.language, print: prints[index] },
+          candidates,
+        ),
+      ),
+    ];
     let storyId: string;
     if (matches.length === 0) {
       storyId = newStoryId(entry.key, entry.item.publishedAt);
       newStories.set(storyId, entry.item.publishedAt);
     } else {
-      const starts = new Map([...(await storyStarts(db, matches.filter((id) => !newStories.has(id))))]);
+      const starts = new Map([
+        ...(await storyStarts(
+          db,
+          matches.filter((id) => !newStories.has(id)),
+        )),
+      ]);
       for (const id of matches) if (newStories.has(id)) starts.set(id, newStories.get(id)!);
       const [keep, ...drop] = matches.sort((a, b) => (starts.get(a)?.getTime() ?? 0) - (starts.get(b)?.getTime() ?? 0) || a.localeCompare(b));
       storyId = keep!;
@@ -305,7 +328,10 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   const storyOf = (index: number) => resolve(assigned[index]!);
   const survivingNew = [...newStories].filter(([id]) => !merges.has(id));
   if (survivingNew.length) {
-    await db.insert(stories).values(survivingNew.map(([id, publishedAt]) => ({ id, publishedAt, updatedAt: publishedAt }))).onConflictDoNothing();
+    await db
+      .insert(stories)
+      .values(survivingNew.map(([id, publishedAt]) => ({ id, publishedAt, updatedAt: publishedAt })))
+      .onConflictDoNothing();
   }
   const inserted = await db
     .insert(items)

@@ -1,11 +1,11 @@
 import type { Database } from '../db/client.js';
 import type { Source } from '../model/source.js';
+import type { Topic } from '../model/topic.js';
 import { positivePatterns } from '../topics/highlight.js';
 import { parseQuery } from '../topics/query.js';
 import type { TextPattern } from '../topics/regex.js';
 import { compileTopics, topicMatcher } from '../topics/topics.js';
 import { forEachRecentItem, type RecentItem } from './topics.js';
-import type { Topic } from '../model/topic.js';
 
 export interface TopicPreview {
   topic: Topic;

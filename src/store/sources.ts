@@ -1,7 +1,7 @@
-import { stripXmlForbidden } from '../model/escape.js';
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { fetchLog, sources } from '../db/schema.js';
+import { stripXmlForbidden } from '../model/escape.js';
 import type { Source } from '../model/source.js';
 
 /**
@@ -59,10 +59,7 @@ export async function sourceState(db: Database, sourceId: string): Promise<Sourc
  * without taking the same source; a lease that expires (a crashed worker) makes the source claimable again.
  * Gone sources are never claimed.
  */
-export async function claimDueSources(
-  db: Database,
-  options: { owner: string; sourceIds: string[]; limit: number; leaseSeconds: number },
-): Promise<string[]> {
+export async function claimDueSources(db: Database, options: { owner: string; sourceIds: string[]; limit: number; leaseSeconds: number }): Promise<string[]> {
   if (options.sourceIds.length === 0) return [];
   const due = db
     .select({ id: sources.id })
@@ -101,11 +98,7 @@ export async function renewLease(db: Database, lease: { sourceId: string; owner:
 
 /** Gives up every lease `owner` holds (a worker shutting down), so other workers may claim those sources at once. */
 export async function releaseLeases(db: Database, owner: string): Promise<number> {
-  const released = await db
-    .update(sources)
-    .set({ leaseOwner: null, leaseUntil: null })
-    .where(eq(sources.leaseOwner, owner))
-    .returning({ id: sources.id });
+  const released = await db.update(sources).set({ leaseOwner: null, leaseUntil: null }).where(eq(sources.leaseOwner, owner)).returning({ id: sources.id });
   return released.length;
 }
 

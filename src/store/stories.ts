@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../db/client.js';
+import { type Database, rowsOf } from '../db/client.js';
 import type { StoryListing } from '../model/story.js';
 
 /**
@@ -9,7 +9,10 @@ import type { StoryListing } from '../model/story.js';
  */
 export async function refreshStories(db: Database, storyIds: string[]): Promise<void> {
   if (storyIds.length === 0) return;
-  const ids = sql.join(storyIds.map((id) => sql`${id}`), sql`, `);
+  const ids = sql.join(
+    storyIds.map((id) => sql`${id}`),
+    sql`, `,
+  );
   await db.execute(sql`
     update stories set
       published_at = agg.first_published,
@@ -35,14 +38,17 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
 /** The newest stories (of one topic, or of all) with every outlet's version: for `wirefeed stories`. */
 export async function recentStories(db: Database, options: { topic?: string; limit: number }): Promise<StoryListing[]> {
   const topicFilter = options.topic ? sql`where s.id in (select story_id from topic_stories where topic_slug = ${options.topic})` : sql``;
-  const list = await rowsOf(db, sql`
+  const list = await rowsOf(
+    db,
+    sql`
     with recent as (
       select s.id, s.published_at, s.updated_at, s.representative_item_id from stories s ${topicFilter}
       order by s.published_at desc, s.id desc limit ${options.limit})
     select r.id as story_id, r.published_at as story_published, r.updated_at as story_updated,
            i.source_id, i.title, i.url, i.published_at, i.revision, (i.id = r.representative_item_id) as representative
     from recent r join items i on i.story_id = r.id
-    order by r.published_at desc, r.id desc, representative desc, i.published_at asc, i.id asc`);
+    order by r.published_at desc, r.id desc, representative desc, i.published_at asc, i.id asc`,
+  );
   const byStory = new Map<string, StoryListing>();
   for (const row of list) {
     const id = String(row.story_id);

@@ -1,10 +1,10 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
-import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
-import type { Topic } from '../model/topic.js';
 import type { Database } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
-import { topicDefinitionHash, type CompiledTopic, type TopicMatcher } from '../topics/topics.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
+import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
+import type { Topic } from '../model/topic.js';
+import { type CompiledTopic, type TopicMatcher, topicDefinitionHash } from '../topics/topics.js';
 
 export interface Membership {
   topicSlug: string;
@@ -46,10 +46,15 @@ export async function touchTopics(db: Database, changes: { slugs?: string[]; sto
   const conditions = [];
   if (changes.slugs?.length) conditions.push(inArray(topics.slug, changes.slugs));
   if (changes.storyIds?.length) {
-    conditions.push(inArray(topics.slug, db.selectDistinct({ slug: topicStories.topicSlug }).from(topicStories).where(inArray(topicStories.storyId, changes.storyIds))));
+    conditions.push(
+      inArray(topics.slug, db.selectDistinct({ slug: topicStories.topicSlug }).from(topicStories).where(inArray(topicStories.storyId, changes.storyIds))),
+    );
   }
   if (conditions.length === 0) return;
-  await db.update(topics).set({ changedAt: sql`now()` }).where(or(...conditions));
+  await db
+    .update(topics)
+    .set({ changedAt: sql`now()` })
+    .where(or(...conditions));
 }
 
 /** When each topic last changed, for feed caches. */
@@ -60,11 +65,7 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
 
 export async function addMemberships(db: Database, memberships: Membership[]): Promise<number> {
   if (memberships.length === 0) return 0;
-  const inserted = await db
-    .insert(topicStories)
-    .values(memberships)
-    .onConflictDoNothing()
-    .returning({ storyId: topicStories.storyId });
+  const inserted = await db.insert(topicStories).values(memberships).onConflictDoNothing().returning({ storyId: topicStories.storyId });
   return inserted.length;
 }
 
@@ -157,7 +158,12 @@ async function otherOutlets(db: Database, entries: Array<{ storyId: string; repr
     .select({ id: items.id, storyId: items.storyId, sourceId: items.sourceId, sourceTitle: sources.title, title: items.title, url: items.url })
     .from(items)
     .innerJoin(sources, eq(sources.id, items.sourceId))
-    .where(inArray(items.storyId, entries.map((entry) => entry.storyId)))
+    .where(
+      inArray(
+        items.storyId,
+        entries.map((entry) => entry.storyId),
+      ),
+    )
     .orderBy(asc(items.publishedAt), asc(items.id));
   for (const { id, storyId, ...outlet } of rows) {
     if (representatives.has(id)) continue;
@@ -198,7 +204,10 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
       and(
         eq(topicStories.topicSlug, slug),
         before
-          ? or(lt(topicStories.publishedAt, before.publishedAt), and(eq(topicStories.publishedAt, before.publishedAt), lt(topicStories.storyId, before.storyId)))
+          ? or(
+              lt(topicStories.publishedAt, before.publishedAt),
+              and(eq(topicStories.publishedAt, before.publishedAt), lt(topicStories.storyId, before.storyId)),
+            )
           : undefined,
       ),
     )
@@ -256,9 +265,6 @@ export async function topicsVersion(db: Database): Promise<Date> {
 }
 
 export async function topicMemberCounts(db: Database): Promise<Map<string, number>> {
-  const rows = await db
-    .select({ slug: topicStories.topicSlug, count: sql<number>`count(*)::int` })
-    .from(topicStories)
-    .groupBy(topicStories.topicSlug);
+  const rows = await db.select({ slug: topicStories.topicSlug, count: sql<number>`count(*)::int` }).from(topicStories).groupBy(topicStories.topicSlug);
   return new Map(rows.map((row) => [row.slug, Number(row.count)]));
 }

@@ -1,6 +1,6 @@
 import { termPattern } from './match.js';
 import type { QueryNode } from './query.js';
-import { compileRegex, trustedPattern, type TextPattern } from './regex.js';
+import { compileRegex, type TextPattern, trustedPattern } from './regex.js';
 
 /** Patterns of the terms a query looks for (those under NOT excluded), for showing why an item matched. */
 export function positivePatterns(node: QueryNode): TextPattern[] {

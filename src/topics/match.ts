@@ -1,5 +1,5 @@
 import { containsCjk, foldText } from '../normalize/fold.js';
-import { parseQuery, type Field, type QueryNode } from './query.js';
+import { type Field, parseQuery, type QueryNode } from './query.js';
 import { compileRegex } from './regex.js';
 
 /** Text of one field: as written (for /regex/) and folded (for terms and phrases). */

@@ -64,7 +64,8 @@ function readRegex(query: string, start: number): { end: number; pattern: string
   const pattern = query.slice(start + 1, index);
   const flags = /^[a-z]*/.exec(query.slice(index + 1))![0];
   if (pattern === '') throw new QueryError('empty regular expression //', start + 1);
-  if (/[^imsu]/.test(flags) || new Set(flags).size !== flags.length) throw new QueryError(`invalid regular expression flags "${flags}" (use i, m, s, u)`, index + 2);
+  if (/[^imsu]/.test(flags) || new Set(flags).size !== flags.length)
+    throw new QueryError(`invalid regular expression flags "${flags}" (use i, m, s, u)`, index + 2);
   try {
     compileRegex(pattern, flags);
   } catch (error) {
@@ -146,8 +147,7 @@ export function parseQuery(query: string): QueryNode {
     return combine('or', operands);
   };
 
-  const startsUnary = (token: Token | undefined) =>
-    token !== undefined && ['lparen', 'minus', 'not', 'term', 'phrase', 'regex', 'field'].includes(token.type);
+  const startsUnary = (token: Token | undefined) => token !== undefined && ['lparen', 'minus', 'not', 'term', 'phrase', 'regex', 'field'].includes(token.type);
 
   const parseAnd = (): QueryNode => {
     const operands = [parseUnary()];

@@ -19,7 +19,10 @@ const FLAG_BITS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.
 export function compileRegex(pattern: string, flags: string): TextPattern {
   let compiled: RE2JS;
   try {
-    compiled = RE2JS.compile(pattern, [...flags].reduce((bits, flag) => bits | (FLAG_BITS[flag] ?? 0), 0));
+    compiled = RE2JS.compile(
+      pattern,
+      [...flags].reduce((bits, flag) => bits | (FLAG_BITS[flag] ?? 0), 0),
+    );
   } catch (error) {
     // RE2 words a lookbehind as "invalid named capture"; say what is really missing.
     const unsupported = /\(\?<?[=!]|\\[1-9]/.exec(pattern)?.[0];

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { words } from '../dedup/fingerprint.js';
-import { primaryLanguage } from '../normalize/language.js';
-import { bestClause, compileQuery, matchDocument, requiredClauses, type MatchableItem, type MatchDocument, type Matcher } from './match.js';
-import { parseQuery } from './query.js';
 import type { Source } from '../model/source.js';
 import type { Topic } from '../model/topic.js';
+import { primaryLanguage } from '../normalize/language.js';
+import { bestClause, compileQuery, type MatchableItem, type MatchDocument, type Matcher, matchDocument, requiredClauses } from './match.js';
+import { parseQuery } from './query.js';
 
 export interface CompiledTopic {
   slug: string;

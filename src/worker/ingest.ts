@@ -1,21 +1,21 @@
-import { isDatabaseUnavailable, withinDeadline, type Database } from '../db/client.js';
-import { FetchError, fetchFeed, type CacheHints, type HttpClient } from '../fetch/index.js';
+import { type Database, isDatabaseUnavailable, withinDeadline } from '../db/client.js';
+import { type CacheHints, FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
-import { normalizeItem, type NormalizeContext } from '../normalize/item.js';
+import type { NormalizedItem } from '../model/item.js';
+import { type ProgressFactory, silentProgress } from '../model/progress.js';
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
+import type { Source } from '../model/source.js';
+import { type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
-import { parseFeed, type ParsedFeed } from '../parse/index.js';
-import { storeItems, type StoreResult } from '../store/items.js';
+import { type ParsedFeed, parseFeed } from '../parse/index.js';
+import { type StoreResult, storeItems } from '../store/items.js';
+import { type FetchRecord, recordFetch, type SourceState, sourceState } from '../store/sources.js';
 import { refreshStories } from '../store/stories.js';
-import { recordFetch, sourceState, type FetchRecord, type SourceState } from '../store/sources.js';
-import { addMemberships, touchTopics, type Membership } from '../store/topics.js';
+import { addMemberships, type Membership, touchTopics } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
-import type { Source } from '../model/source.js';
-import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
-import { type ProgressFactory, silentProgress } from '../model/progress.js';
-import type { NormalizedItem } from '../model/item.js';
 
 export interface IngestContext {
   db: Database;
@@ -147,7 +147,14 @@ export async function ingestSource(context: IngestContext, source: Source): Prom
   return outcome;
 }
 
-const deferred = (sourceId: string, error: string): SourceOutcome => ({ sourceId, outcome: 'deferred', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error });
+const deferred = (sourceId: string, error: string): SourceOutcome => ({
+  sourceId,
+  outcome: 'deferred',
+  itemsNew: 0,
+  itemsDuplicate: 0,
+  itemsRevised: 0,
+  error,
+});
 
 /** Our database went away: the transaction rolled back, so nothing (items, validators, errors) was kept. */
 function deferredByOutage(source: Source, error: Error): SourceOutcome {
@@ -172,12 +179,29 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0, minSeconds: context.minPollSeconds });
 
   try {
-    const response = await fetchFeed(context.http, { url, etag: state.etag, lastModified: state.lastModified, network: source.network, limits: context.fetchLimits, signal: context.signal });
+    const response = await fetchFeed(context.http, {
+      url,
+      etag: state.etag,
+      lastModified: state.lastModified,
+      network: source.network,
+      limits: context.fetchLimits,
+      signal: context.signal,
+    });
     const { moved, ...redirectState } = trackRedirects(state, response.redirects, response.finalUrl);
     if (moved) log.warn({ source: source.id, url, movedTo: redirectState.fetchUrl }, 'source moved permanently; fetching the new URL from now on');
 
     if (response.kind === 'not-modified') {
-      await recordFetch(db, record({ outcome: 'not-modified', httpStatus: 304, itemsNew: 0, itemsDuplicate: 0, nextCheckAt: succeeded(response.hints), state: { ...redirectState, errorCount: 0 } }));
+      await recordFetch(
+        db,
+        record({
+          outcome: 'not-modified',
+          httpStatus: 304,
+          itemsNew: 0,
+          itemsDuplicate: 0,
+          nextCheckAt: succeeded(response.hints),
+          state: { ...redirectState, errorCount: 0 },
+        }),
+      );
       log.info({ source: source.id, url, outcome: 'not-modified', ms: elapsed() }, 'fetched');
       return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
@@ -205,7 +229,12 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
           nextCheckAt: succeeded(response.hints, feed),
           // A cut-off document's validators would make the server answer 304 to the next fetch, and the items after
           // the cut would never arrive: keep none, so the next fetch asks for the whole document.
-          state: { ...redirectState, errorCount: 0, etag: feed.truncated ? null : (response.etag ?? null), lastModified: feed.truncated ? null : (response.lastModified ?? null) },
+          state: {
+            ...redirectState,
+            errorCount: 0,
+            etag: feed.truncated ? null : (response.etag ?? null),
+            lastModified: feed.truncated ? null : (response.lastModified ?? null),
+          },
           siteUrl: feed.siteUrl,
         }),
       );
@@ -213,7 +242,14 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     });
     const stored = await withinDeadline(storing, STORE_DEADLINE_MS, 'storing the items');
     if (gained.size > 0) context.onTopicsChanged?.([...gained]);
-    const outcome: SourceOutcome = { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: stored.stored.length, itemsDuplicate: stored.duplicates, itemsRevised: stored.revised.length };
+    const outcome: SourceOutcome = {
+      sourceId: source.id,
+      outcome: 'ok',
+      status: response.status,
+      itemsNew: stored.stored.length,
+      itemsDuplicate: stored.duplicates,
+      itemsRevised: stored.revised.length,
+    };
     const { sourceId: _, ...counts } = outcome;
     log.info({ source: source.id, url, ...counts, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
     return outcome;
@@ -228,13 +264,30 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     if (isDatabaseUnavailable(error)) return deferredByOutage(source, error as Error);
     const gone = fetchError?.kind === 'gone';
     const errorCount = state.errorCount + 1;
-    const next = nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints: fetchError?.hints ?? {}, consecutiveErrors: errorCount, minSeconds: context.minPollSeconds });
+    const next = nextCheckAt({
+      now: new Date(),
+      pollSeconds: source.pollSeconds,
+      hints: fetchError?.hints ?? {},
+      consecutiveErrors: errorCount,
+      minSeconds: context.minPollSeconds,
+    });
     const outcome = gone ? 'gone' : 'failed';
-    log.warn({ source: source.id, url, outcome, error: message, errorCount, nextCheckAt: next.toISOString() }, gone ? 'source is gone (410); no more polling until its URL changes' : 'fetch failed');
+    log.warn(
+      { source: source.id, url, outcome, error: message, errorCount, nextCheckAt: next.toISOString() },
+      gone ? 'source is gone (410); no more polling until its URL changes' : 'fetch failed',
+    );
     try {
       await recordFetch(
         db,
-        record({ outcome, httpStatus: fetchError?.status, itemsNew: 0, itemsDuplicate: 0, error: message, nextCheckAt: next, state: { errorCount, ...(gone ? { goneAt: new Date() } : {}) } }),
+        record({
+          outcome,
+          httpStatus: fetchError?.status,
+          itemsNew: 0,
+          itemsDuplicate: 0,
+          error: message,
+          nextCheckAt: next,
+          state: { errorCount, ...(gone ? { goneAt: new Date() } : {}) },
+        }),
       );
     } catch (recordError) {
       log.error({ source: source.id, error: (recordError as Error).message }, 'could not record failed fetch');

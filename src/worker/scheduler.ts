@@ -27,7 +27,13 @@ const ABANDON_WAIT_MS = 5_000;
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = await Promise.race([work.then(() => true, () => true), timeout]);
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
   return settled;
 }
@@ -48,11 +54,15 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
     const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });
     app.metrics.leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
-    const summary = await ingestSources(context, claimed.map((id) => byId.get(id)!), {
-      concurrency: app.config.fetch.concurrency,
-      // Unreachable database: skip; the lease stays and runs out, and the source is claimed again after it.
-      shouldStart: (source) => renewLease(app.database.db, { sourceId: source.id, owner, leaseSeconds }).catch(() => false),
-    });
+    const summary = await ingestSources(
+      context,
+      claimed.map((id) => byId.get(id)!),
+      {
+        concurrency: app.config.fetch.concurrency,
+        // Unreachable database: skip; the lease stays and runs out, and the source is claimed again after it.
+        shouldStart: (source) => renewLease(app.database.db, { sourceId: source.id, owner, leaseSeconds }).catch(() => false),
+      },
+    );
     const { ok, notModified, failed, deferred, skipped, itemsNew } = summary;
     log.info({ owner, claimed: claimed.length, ok, notModified, failed, deferred, skipped, itemsNew }, 'tick done');
   };
@@ -84,7 +94,8 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
         log.warn({ owner, graceMs }, 'grace period over: abandoning in-flight fetches');
         abandon.abort();
         // Aborting ends fetches at once; a database call that hangs is not waited for beyond this.
-        if (!(await settlesWithin(running, ABANDON_WAIT_MS))) log.error({ owner, waitedMs: ABANDON_WAIT_MS }, 'in-flight work did not end after being abandoned; stopping anyway');
+        if (!(await settlesWithin(running, ABANDON_WAIT_MS)))
+          log.error({ owner, waitedMs: ABANDON_WAIT_MS }, 'in-flight work did not end after being abandoned; stopping anyway');
       }
       const released = await releaseLeases(app.database.db, owner).catch((error: Error) => {
         log.error({ owner, error: error.message }, 'could not release leases');

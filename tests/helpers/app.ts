@@ -1,8 +1,8 @@
 /** Opening and serving apps in tests: one way for every test file. */
 import { resolve } from 'node:path';
-import { openApp, type App } from '../../src/app.js';
+import { type App, openApp } from '../../src/app.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
-import { createAppServer, listen, type AppServer, type ServerOptions } from '../../src/server/http.js';
+import { type AppServer, createAppServer, listen, type ServerOptions } from '../../src/server/http.js';
 import { ingestContext } from '../../src/worker/context.js';
 import { ingestSources } from '../../src/worker/ingest.js';
 

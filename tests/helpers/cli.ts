@@ -13,11 +13,15 @@ export interface CliProcess {
 /** Runs the real CLI (what `npm start` and `npm run wirefeed` run) in a child process, collecting its output. */
 export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT): CliProcess {
   // tsx's loader by path, so that the command may run in any folder.
-  const child = spawn(process.execPath, ['--import', pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, resolve(ROOT, 'src/cli.ts'), ...args], {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, resolve(ROOT, 'src/cli.ts'), ...args],
+    {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

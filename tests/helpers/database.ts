@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { connectUrl, openMigratedDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { connectUrl, type DatabaseHandle, openMigratedDatabase } from '../../src/db/client.js';
 
 /**
  * The database a storage test runs on: a throwaway database per test file on the server at WIREFEED_TEST_POSTGRES

@@ -38,20 +38,45 @@ export function strictXml(xml: string): XmlNode {
 }
 
 export const textOf = (node: XmlNode): string => node.children.map((child) => (typeof child === 'string' ? child : textOf(child))).join('');
-export const childrenNamed = (node: XmlNode, name: string) => node.children.filter((child): child is XmlNode => typeof child !== 'string' && child.name === name);
+export const childrenNamed = (node: XmlNode, name: string) =>
+  node.children.filter((child): child is XmlNode => typeof child !== 'string' && child.name === name);
 
 /** Every element we write, with the attributes it may carry. */
 const RSS_SCHEMA: Record<string, string[]> = {
   rss: ['version', 'xmlns:atom', 'xmlns:content', 'xmlns:dc'],
-  channel: [], title: [], link: [], description: [], lastBuildDate: [], docs: [], generator: [], copyright: [],
+  channel: [],
+  title: [],
+  link: [],
+  description: [],
+  lastBuildDate: [],
+  docs: [],
+  generator: [],
+  copyright: [],
   'atom:link': ['href', 'rel', 'type'],
-  item: [], guid: ['isPermaLink'], pubDate: [], 'content:encoded': [], 'dc:creator': [], category: [],
+  item: [],
+  guid: ['isPermaLink'],
+  pubDate: [],
+  'content:encoded': [],
+  'dc:creator': [],
+  category: [],
   enclosure: ['url', 'length', 'type'],
 };
 const ATOM_SCHEMA: Record<string, string[]> = {
-  feed: ['xmlns'], id: [], title: ['type'], subtitle: ['type'], updated: [], generator: [], rights: ['type'],
-  link: ['rel', 'type', 'href', 'length'], entry: [], published: [], author: [], name: [], category: ['term', 'label'],
-  summary: ['type'], content: ['type'],
+  feed: ['xmlns'],
+  id: [],
+  title: ['type'],
+  subtitle: ['type'],
+  updated: [],
+  generator: [],
+  rights: ['type'],
+  link: ['rel', 'type', 'href', 'length'],
+  entry: [],
+  published: [],
+  author: [],
+  name: [],
+  category: ['term', 'label'],
+  summary: ['type'],
+  content: ['type'],
 };
 
 /** Elements whose text a reader may render as HTML. */

@@ -31,7 +31,10 @@ ${entries}
 
 export function atom(title: string, entries: Array<{ title: string; link: string; id: string; updated: string }>): string {
   const body = entries
-    .map((entry) => `  <entry>\n    <title>${escapeXml(entry.title)}</title>\n    <link href="${escapeXml(entry.link)}"/>\n    <id>${escapeXml(entry.id)}</id>\n    <updated>${entry.updated}</updated>\n  </entry>`)
+    .map(
+      (entry) =>
+        `  <entry>\n    <title>${escapeXml(entry.title)}</title>\n    <link href="${escapeXml(entry.link)}"/>\n    <id>${escapeXml(entry.id)}</id>\n    <updated>${entry.updated}</updated>\n  </entry>`,
+    )
     .join('\n');
   return `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">

@@ -13,10 +13,7 @@ export interface TestServer {
 }
 
 /** A real HTTP server on a loopback address that counts connections and requests. */
-export async function startTestServer(
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-  host = '127.0.0.1',
-): Promise<TestServer> {
+export async function startTestServer(handler: (request: IncomingMessage, response: ServerResponse) => void, host = '127.0.0.1'): Promise<TestServer> {
   const server: Server = createServer((request, response) => {
     state.requests.push(request);
     handler(request, response);
