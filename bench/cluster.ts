@@ -60,6 +60,7 @@ async function fill(database: DatabaseHandle, corpus: Corpus, count: number, now
             titleSignature: print.titleSignature,
             bodySignature: print.bodySignature,
             shingleCount: print.shingleCount,
+            shingles: print.shingles ?? null,
           })),
         )
         .returning({ id: items.id });

@@ -47,6 +47,11 @@ describe(`ingest (${testEngine()})`, () => {
         ['jiji-press'],
         ['jiji-press', 'arabnews-japan', 'japan-today'],
       ]);
+      // Each version's guid beside its URL, so a story can be checked item by item (wirefeed stories --json).
+      expect(listing[1]!.versions.find((version) => version.sourceId === 'arabnews-japan')).toMatchObject({
+        guid: 'https://arab.news/p5m3x',
+        url: expect.stringContaining('arabnews.com'),
+      });
       expect(formatStories(listing).split('\n')[2]).toBe(
         `2024-06-01 22:40Z  Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination  [${listing[1]!.storyId}, 3 outlets]`,
       );

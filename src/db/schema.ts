@@ -1,8 +1,22 @@
 /** The one place Wirefeed's tables are defined. `npm run db:generate` turns changes into a migration. */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Sorted 32-bit hashes as bytea (little-endian int32s): read back as a Buffer with no per-element parsing, where an
+ * int4[] is parsed from text one number at a time.
+ */
+const hashes = customType<{ data: Int32Array; driverData: Buffer }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+  fromDriver: (value) => {
+    const out = new Int32Array(value.byteLength >> 2);
+    new Uint8Array(out.buffer).set(value.subarray(0, out.byteLength)); // a copy, aligned and our own
+    return out;
+  },
+});
 
 /** A feed the operator listed in YAML; config fields are synced at start, the rest is fetch state. */
 export const sources = pgTable(
@@ -91,6 +105,8 @@ export const items = pgTable(
     titleSignature: integer('title_signature').array().notNull(),
     bodySignature: integer('body_signature').array().notNull(),
     shingleCount: integer('shingle_count').notNull(),
+    /** The text's 3-grams as sorted 32-bit hashes, for exact overlap with candidates; null for items stored before. */
+    shingles: hashes('shingles'),
     firstSeenAt: timestamptz('first_seen_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },

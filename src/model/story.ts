@@ -44,5 +44,5 @@ export interface StoryListing {
   publishedAt: Date;
   updatedAt: Date;
   /** Every version, the representative first, then by time. */
-  versions: Array<{ sourceId: string; title: string; url: string | null; publishedAt: Date; revision: number }>;
+  versions: Array<{ sourceId: string; title: string; url: string | null; guid: string | null; publishedAt: Date; revision: number }>;
 }

@@ -123,6 +123,7 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
     titleSignature: print.titleSignature,
     bodySignature: print.bodySignature,
     shingleCount: print.shingleCount,
+    shingles: print.shingles ?? null,
   };
 }
 
@@ -168,11 +169,18 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
       .from(itemBands)
       .where(and(sql`${itemBands.band} = any(${arrayLiteral(bands)}::text[])`, between(itemBands.publishedAt, from, to))),
   );
+  // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
+  const near = db.$with('near').as(
+    db
+      .select({ itemId: shared.itemId, bands: sql<string[]>`array_agg(${shared.band})`.as('bands') })
+      .from(shared)
+      .where(lte(shared.rank, MAX_CANDIDATES_PER_BAND))
+      .groupBy(shared.itemId),
+  );
   const rows = await db
-    .with(shared)
+    .with(shared, near)
     .select({
-      band: shared.band,
-      itemId: items.id,
+      bands: near.bands,
       storyId: items.storyId,
       publishedAt: items.publishedAt,
       language: items.language,
@@ -180,26 +188,29 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
       titleSignature: items.titleSignature,
       bodySignature: items.bodySignature,
       shingleCount: items.shingleCount,
+      shingles: items.shingles,
     })
-    .from(shared)
-    .innerJoin(items, eq(items.id, shared.itemId))
-    .where(lte(shared.rank, MAX_CANDIDATES_PER_BAND));
-  // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
-  const byItem = new Map<number, ClusterCandidate>();
+    .from(near)
+    .innerJoin(items, eq(items.id, near.itemId));
   for (const row of rows) {
-    let candidate = byItem.get(row.itemId);
-    if (!candidate) {
-      candidate = {
-        storyId: row.storyId,
-        publishedAt: row.publishedAt,
-        language: row.language,
-        print: { titleTerms: titleTerms(row.title), titleSignature: row.titleSignature, bodySignature: row.bodySignature, shingleCount: row.shingleCount },
-      };
-      byItem.set(row.itemId, candidate);
+    // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
+    const candidate: ClusterCandidate = {
+      storyId: row.storyId,
+      publishedAt: row.publishedAt,
+      language: row.language,
+      print: {
+        titleTerms: titleTerms(row.title),
+        titleSignature: row.titleSignature,
+        bodySignature: row.bodySignature,
+        shingleCount: row.shingleCount,
+        ...(row.shingles ? { shingles: row.shingles } : {}),
+      },
+    };
+    for (const band of row.bands) {
+      const list = byBand.get(band);
+      if (list) list.push(candidate);
+      else byBand.set(band, [candidate]);
     }
-    const list = byBand.get(row.band);
-    if (list) list.push(candidate);
-    else byBand.set(row.band, [candidate]);
   }
   return byBand;
 }

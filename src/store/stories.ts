@@ -45,7 +45,7 @@ export async function recentStories(db: Database, options: { topic?: string; lim
       select s.id, s.published_at, s.updated_at, s.representative_item_id from stories s ${topicFilter}
       order by s.published_at desc, s.id desc limit ${options.limit})
     select r.id as story_id, r.published_at as story_published, r.updated_at as story_updated,
-           i.source_id, i.title, i.url, i.published_at, i.revision, (i.id = r.representative_item_id) as representative
+           i.source_id, i.title, i.url, i.guid, i.published_at, i.revision, (i.id = r.representative_item_id) as representative
     from recent r join items i on i.story_id = r.id
     order by r.published_at desc, r.id desc, representative desc, i.published_at asc, i.id asc`,
   );
@@ -61,6 +61,7 @@ export async function recentStories(db: Database, options: { topic?: string; lim
       sourceId: String(row.source_id),
       title: String(row.title),
       url: (row.url as string | null) ?? null,
+      guid: (row.guid as string | null) ?? null,
       publishedAt: new Date(row.published_at as string),
       revision: Number(row.revision),
     });
