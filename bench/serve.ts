@@ -6,10 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
-import type { App } from '../src/app.js';
 import type { DatabaseHandle } from '../src/db/client.js';
 import { sources, topicStories, topics } from '../src/db/schema.js';
-import { createAppServer, listen } from '../src/server/http.js';
+import { createMetrics } from '../src/metrics/index.js';
+import { createAppServer, listen, type ServedApp } from '../src/server/http.js';
 import { storeItems } from '../src/store/items.js';
 import { refreshStories } from '../src/store/stories.js';
 import { Corpus } from './corpus.js';
@@ -17,7 +17,7 @@ import type { Figure } from './figures.js';
 
 const SLUG = 'bench-topic';
 
-async function seed(database: DatabaseHandle): Promise<App> {
+async function seed(database: DatabaseHandle): Promise<ServedApp> {
   const { db } = database;
   await db.execute(sql`truncate topic_stories, item_bands, items, stories, fetch_log, topics, sources cascade`);
   await db.insert(sources).values({ id: 'bench', url: 'https://bench.example/feed', pollSeconds: 900 });
@@ -31,8 +31,7 @@ async function seed(database: DatabaseHandle): Promise<App> {
     await refreshStories(tx, result.touchedStories);
   });
   const topic = { slug: SLUG, title: 'Bench topic', query: 'bench', limit: 50 };
-  const config = { dir: '.', sources: [], topics: [topic], fetch: {} as never, publish: { maxAgeSeconds: 300, maxLimit: 200 } };
-  return { config, database, topics: [], matcher: undefined as never, close: async () => {} } as unknown as App;
+  return { config: { topics: [topic], publish: { maxAgeSeconds: 300, maxLimit: 200 } }, database, metrics: createMetrics() };
 }
 
 async function load(url: string, seconds: number, headers: Record<string, string> = {}) {
