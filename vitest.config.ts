@@ -7,11 +7,13 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'architecture',
+  'compose',
   'config',
   'decode',
   'feed-fidelity',
   'hostile-output',
   'json-schema',
+  'log',
   'next-check',
   'normalize',
   'opml',
@@ -20,6 +22,7 @@ const UNIT = [
   'publish',
   'query',
   'report',
+  'sources-page',
   'xml-scan',
 ].map((name) => `tests/${name}.test.ts`);
 

@@ -2,19 +2,21 @@
 /** The command line: finds the command, parses its options, prints help, and turns errors into messages and exit codes. */
 import { parseArgs } from 'node:util';
 import type { Command } from './commands/command.js';
-import { COMMANDS, UsageError } from './commands/index.js';
+import { userMessage } from './commands/errors.js';
+import { COMMANDS } from './commands/index.js';
 import { ConfigError } from './config/load.js';
-import { EmbeddedStoreError } from './db/embedded.js';
 import { log, logLevelChosen } from './log.js';
 
-const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+/** Options every command takes besides its own. */
+const COMMON_OPTIONS = { help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } } as const;
 
 const ENVIRONMENT_HELP = `Environment:
   DATABASE_URL  postgres://… to use a PostgreSQL server; unset: the embedded PostgreSQL in DATA_DIR
   DATA_DIR      where the embedded PostgreSQL keeps its files and socket (default ./data)
   PORT, HOST    where the feed server listens (default 8080, 0.0.0.0)
   PUBLIC_URL    base URL used in feed links (default: from the request's Host header)
-  LOG_LEVEL     pino level (default info; "silent" mutes the JSON log on stderr)
+  LOG_LEVEL     pino level (default info; "silent" mutes the log on stderr)
+  LOG_FORMAT    json or pretty (default: pretty on a terminal, else one JSON object per line)
   SHUTDOWN_GRACE_SECONDS  how long in-flight fetches may finish after SIGTERM/SIGINT (default 10)
   METRICS_PORT  makes "worker" listen there for /healthz, /readyz and /metrics (default: a worker does not listen)`;
 
@@ -42,7 +44,8 @@ function commandHelp(command: Command): string {
     const fallback = 'default' in spec && spec.default !== undefined ? ` (default ${String(spec.default)})` : '';
     return `  --${option}${value}${fallback}`;
   });
-  return `Usage: wirefeed ${command.usage}\n\n${command.summary}\n\nOptions:\n${[...options, '  --help'].join('\n')}\n\n${ENVIRONMENT_HELP}\n`;
+  const common = ['  --debug  print the stack trace of an unexpected error', '  --help'];
+  return `Usage: wirefeed ${command.usage}\n\n${command.summary}\n\nOptions:\n${[...options, ...common].join('\n')}\n\n${ENVIRONMENT_HELP}\n`;
 }
 
 export async function main(argv: string[]): Promise<number | 'running'> {
@@ -56,10 +59,11 @@ export async function main(argv: string[]): Promise<number | 'running'> {
     process.stderr.write(`wirefeed: unknown command "${name}"\n\n${mainHelp()}`);
     return 1;
   }
+  const debug = rest.includes('--debug') || log.level === 'debug' || log.level === 'trace';
   try {
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { ...command.options, ...HELP_OPTION },
+      options: { ...command.options, ...COMMON_OPTIONS },
       strict: true,
       allowPositionals: command.positionals ?? false,
     });
@@ -67,18 +71,15 @@ export async function main(argv: string[]): Promise<number | 'running'> {
       process.stdout.write(commandHelp(command));
       return 0;
     }
-    if (!command.service && !logLevelChosen) log.level = 'warn';
-    return await command.run(values, positionals);
+    if (!command.service && !logLevelChosen) log.level = command.reportsWarnings ? 'error' : 'warn';
+    const { debug: _debug, help: _help, ...own } = values;
+    return await command.run(own, positionals);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nconfig has ${error.problems.length} problem(s); nothing started\n`);
       return 1;
     }
-    if (error instanceof UsageError || error instanceof EmbeddedStoreError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`wirefeed ${name}: ${(error as Error).message}\n`);
-      return 1;
-    }
-    process.stderr.write(`wirefeed ${name}: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`wirefeed ${name}: ${userMessage(error, debug)}\n`);
     return 1;
   }
 }

@@ -161,7 +161,7 @@ describe('loadConfig', () => {
     [
       'a missing required key, at its parent',
       { 'topics.yml': `topics:\n  - slug: t\n    query: japan\n` },
-      [`topics.yml:2:5: topics[0].title: Invalid input: expected string, received undefined`],
+      [`topics.yml:2:5: topics[0].title: "title" is missing (string required)`],
     ],
     [
       'a bad source id and URL scheme',
@@ -178,7 +178,15 @@ describe('loadConfig', () => {
     [
       'a misspelt key, with a suggestion',
       { 'topics.yml': `topics:\n  - slug: t\n    titel: T\n    query: japan\n` },
-      [expect.stringMatching(/^topics\.yml:2:5: topics\[0\]\.title: /), `topics.yml:3:5: topics[0].titel: unknown key "titel"; did you mean "title"?`],
+      [`topics.yml:2:5: topics[0].title: "title" is missing (string required)`, `topics.yml:3:5: topics[0].titel: unknown key "titel"; did you mean "title"?`],
+    ],
+    [
+      'two misspelt keys, each with its suggestion',
+      { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    evry: 5m\n    tilte: A\n` },
+      [
+        `sources.yml:4:5: sources[0].evry: unknown key "evry"; did you mean "every"?`,
+        `sources.yml:5:5: sources[0].tilte: unknown key "tilte"; did you mean "title"?`,
+      ],
     ],
     ['a misspelt top-level block', { 'settings.yml': `fetsh:\n  timeout: 10s\n` }, [`settings.yml:1:1: fetsh: unknown key "fetsh"; did you mean "fetch"?`]],
     [

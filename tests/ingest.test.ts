@@ -198,6 +198,16 @@ describe(`ingest (${testEngine()})`, () => {
     });
   });
 
+  it("says how to allow a source on a private address: the source's allowPrivateNetwork", async () => {
+    const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: lan\n    url: http://127.0.0.1:9/feed.xml\n' });
+    await withApp(dir, async (app) => {
+      const summary = await ingestAll(app);
+      expect(summary.outcomes[0]!.error).toMatch(
+        /^refused to connect to 127\.0\.0\.1:9: address 127\.0\.0\.1 is not public .*; set allowPrivateNetwork on the source to allow it$/,
+      );
+    });
+  });
+
   it('backfills a topic whose query changed and removes stories that no longer match', async () => {
     await withApp(DEMO, async (app) => {
       await ingestAll(app);
@@ -225,7 +235,7 @@ describe(`ingest (${testEngine()})`, () => {
       expect(formatPreview(preview, (text) => `<${text}>`).split('\n')).toEqual([
         '2024-06-14 03:31Z  jiji-press  BOJ Keeps Policy Rate Unchanged, Eyes Bond Purchase Cuts',
         '    Tokyo, June 14 (Jiji Press)--The <Bank of Japan> decided Friday to keep its short-term policy interest rate at 0 to 0.1 pct and to reduce its purchases of Japanes…',
-        '1 of 10 items from the last 30 days match ""bank of japan" OR nikkei"',
+        '1 of 10 items stored in the last 30 days match ""bank of japan" OR nikkei"',
       ]);
     });
   });

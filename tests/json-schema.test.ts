@@ -42,6 +42,6 @@ describe('wirefeed init', () => {
     const schemaPath = /\$schema=(\S+)/.exec(readFileSync(join(dir, 'sources.yml'), 'utf8'))![1]!;
     expect(existsSync(resolve(dir, schemaPath))).toBe(true);
     expect(readFileSync(join(dir, 'sources.yml'), 'utf8')).toContain('# allowPrivateNetwork: true');
-    expect(() => initConfig(dir)).toThrow(/already holds YAML files/);
+    expect(() => initConfig(dir)).toThrow(/already holds sources.yml, topics.yml; not overwriting/);
   });
 });

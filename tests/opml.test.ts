@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addSourcesToYaml } from '../src/config/edit.js';
+import { addSourcesToYaml, sourceIdFor, tagsFor } from '../src/config/edit.js';
+import { initConfig } from '../src/config/init.js';
 import { loadConfig } from '../src/config/load.js';
 import { type OpmlFeed, parseOpml, renderSourcesOpml } from '../src/config/opml.js';
 
-const asSources = (feeds: OpmlFeed[]) => feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title }));
-
 import { writeConfigDir } from './helpers/config.js';
+
+const asSources = (feeds: OpmlFeed[]) => feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title, tags: tagsFor(feed.categories) }));
 
 const MINIFLUX_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -25,10 +26,10 @@ const MINIFLUX_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
 describe('OPML', () => {
   it('reads nested outlines with their titles', () => {
     expect(parseOpml(MINIFLUX_EXPORT)).toEqual([
-      { title: 'Japan Today', xmlUrl: 'https://japantoday.com/feed', htmlUrl: 'https://japantoday.com/' },
-      { title: 'NHK & friends', xmlUrl: 'https://www3.nhk.or.jp/rss/news/cat0.xml' },
-      { title: 'The Diplomat', xmlUrl: 'https://thediplomat.com/feed/' },
-      { title: 'Gopher', xmlUrl: 'gopher://example.org/feed' },
+      { title: 'Japan Today', xmlUrl: 'https://japantoday.com/feed', htmlUrl: 'https://japantoday.com/', categories: ['Japan'] },
+      { title: 'NHK & friends', xmlUrl: 'https://www3.nhk.or.jp/rss/news/cat0.xml', categories: ['Japan'] },
+      { title: 'The Diplomat', xmlUrl: 'https://thediplomat.com/feed/', categories: [] },
+      { title: 'Gopher', xmlUrl: 'gopher://example.org/feed', categories: [] },
     ]);
     expect(() => parseOpml('<rss></rss>')).toThrow('not an OPML document');
   });
@@ -70,5 +71,123 @@ describe('OPML', () => {
     const strip = (dir: string) => loadConfig(dir).sources.map(({ url, title }) => ({ url, title }));
     expect(strip(to)).toEqual(strip(from));
     expect(readFileSync(join(to, 'sources.yml'), 'utf8')).toContain('title: Arab News "Japan"');
+  });
+
+  /** The shapes readers export: folders (Miniflux, Feedly, Inoreader nest outlines) and category= (FreshRSS, OPML 2.0). */
+  const FRESHRSS_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+	<head><title>FreshRSS</title><dateCreated>Sun, 02 Jun 2024 00:00:00 +0000</dateCreated></head>
+	<body>
+		<outline text="World News">
+			<outline text="Kyodo News" type="rss" xmlUrl="https://english.kyodonews.example/rss/news.xml" htmlUrl="https://english.kyodonews.example/" category="/World News,/Wire"/>
+		</outline>
+		<outline text="日本経済新聞" type="rss" xmlUrl="https://www.nikkei.example/rss/news.xml" category="/経済"/>
+	</body>
+</opml>`;
+  const FEEDLY_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
+<opml version="1.0">
+  <head><title>Feedly subscriptions</title></head>
+  <body>
+    <outline text="Security" title="Security">
+      <outline type="rss" text="The Diplomat" title="The Diplomat" xmlUrl="https://thediplomat.example/feed/" htmlUrl="https://thediplomat.example"/>
+      <outline text="Asia desk" title="Asia desk">
+        <outline type="rss" text="JIJI Press" title="JIJI Press" xmlUrl="https://jen.jiji.example/rss"/>
+      </outline>
+    </outline>
+  </body>
+</opml>`;
+
+  it('takes categories as tags from folders and category attributes, in the shapes Miniflux, FreshRSS and Feedly export', () => {
+    const tags = (opml: string) => parseOpml(opml).map((feed) => [feed.xmlUrl, tagsFor(feed.categories)]);
+    expect(tags(MINIFLUX_EXPORT).slice(0, 3)).toEqual([
+      ['https://japantoday.com/feed', ['japan']],
+      ['https://www3.nhk.or.jp/rss/news/cat0.xml', ['japan']],
+      ['https://thediplomat.com/feed/', []],
+    ]);
+    expect(tags(FRESHRSS_EXPORT)).toEqual([
+      ['https://english.kyodonews.example/rss/news.xml', ['world-news', 'wire']],
+      ['https://www.nikkei.example/rss/news.xml', []], // a name without Latin letters makes no tag
+    ]);
+    expect(tags(FEEDLY_EXPORT)).toEqual([
+      ['https://thediplomat.example/feed/', ['security']],
+      ['https://jen.jiji.example/rss', ['security', 'asia-desk']],
+    ]);
+    const dir = writeConfigDir({ 'sources.yml': 'sources: []\n' });
+    const result = addSourcesToYaml('sources: []\n', asSources(parseOpml(FRESHRSS_EXPORT)), []);
+    writeFileSync(join(dir, 'sources.yml'), result.text);
+    expect(loadConfig(dir).sources.map((source) => [source.id, source.tags])).toEqual([
+      ['kyodo-news', ['world-news', 'wire']],
+      ['nikkei-example-rss-news', []],
+    ]);
+  });
+
+  it.each([
+    [{ url: 'https://www.nikkei.com/rss', title: '日本経済新聞' }, 'nikkei-com-rss'],
+    [{ url: 'https://www.lemonde.example/economie/rss_full.xml', title: 'Le Monde — Économie' }, 'le-monde-economie'],
+    [{ url: 'https://english.kyodonews.example/rss/news.xml' }, 'english-kyodonews-example-rss-news'],
+    [{ url: 'https://x.example/', title: 'X' }, 'x-example'],
+    [{ url: 'https://www.yna.example/rss/news.xml', title: '연합뉴스 (Yonhap)' }, 'yonhap'],
+  ])('makes a source id for %j: %s', (feed, id) => {
+    expect(sourceIdFor(feed)).toBe(id);
+  });
+
+  /** The lines of `after` are those of `before` with one block inserted: every old line kept, byte for byte. */
+  function insertedBlock(before: string, after: string): string[] {
+    const old = before.split('\n');
+    const now = after.split('\n');
+    let head = 0;
+    while (head < old.length && old[head] === now[head]) head++;
+    let tail = 0;
+    while (tail < old.length - head && old[old.length - 1 - tail] === now[now.length - 1 - tail]) tail++;
+    expect(head + tail, `old lines changed:\n${after}`).toBe(old.length);
+    return now.slice(head, now.length - tail);
+  }
+
+  it('adds sources to the starter file and to a hand-edited one changing no line that was there', () => {
+    const dir = writeConfigDir({});
+    initConfig(`${dir}/starter`);
+    const starter = readFileSync(`${dir}/starter/sources.yml`, 'utf8');
+    const handEdited = `# Wire services first.
+sources:
+  - id: arab-news        # Arab News Japan
+    url: https://www.arabnews.example/cat/japan/rss.xml
+    shortUrlHosts: [arab.news]   # its short links
+    every: 10m                   # a busy feed
+
+  - {id: jiji, url: "https://jen.jiji.example/rss"}   # flow style, kept
+# Topics live in topics.yml.
+# (closing comment block)
+`;
+    const feeds = [
+      { url: 'https://www.nikkei.example/rss', title: '日本経済新聞', tags: ['business'] },
+      { url: 'https://thediplomat.example/feed/', title: 'The Diplomat' },
+    ];
+    for (const before of [starter, handEdited]) {
+      const result = addSourcesToYaml(before, feeds, []);
+      const block = insertedBlock(before, result.text);
+      expect(block).toEqual([
+        '  - id: nikkei-example-rss',
+        '    url: https://www.nikkei.example/rss',
+        '    title: 日本経済新聞',
+        '    tags: [business]',
+        '  - id: the-diplomat',
+        '    url: https://thediplomat.example/feed/',
+        '    title: The Diplomat',
+      ]);
+      const check = writeConfigDir({ 'sources.yml': result.text });
+      expect(loadConfig(check).sources.map((source) => source.id)).toContain('the-diplomat');
+    }
+    // The entries go after the list's last entry, before the comments that close the file.
+    expect(addSourcesToYaml(handEdited, feeds, []).text).toMatch(/title: The Diplomat\n# Topics live in topics.yml.\n# \(closing comment block\)\n$/);
+  });
+
+  it.each([
+    ['', 'sources:\n  - id: b-example-feed\n    url: https://b.example/feed\n'],
+    ['sources:\n', 'sources:\n  - id: b-example-feed\n    url: https://b.example/feed\n'],
+    ['sources: []  # none yet\n', 'sources:  # none yet\n  - id: b-example-feed\n    url: https://b.example/feed\n'],
+    ['topics: []\n', 'topics: []\nsources:\n  - id: b-example-feed\n    url: https://b.example/feed\n'],
+    ['worker:\n  batch: 10', 'worker:\n  batch: 10\nsources:\n  - id: b-example-feed\n    url: https://b.example/feed\n'],
+  ])('adds a source to %j', (before, after) => {
+    expect(addSourcesToYaml(before, [{ url: 'https://b.example/feed' }], []).text).toBe(after);
   });
 });

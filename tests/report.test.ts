@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
+import { displayWidth } from '../src/model/text.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';
 
@@ -18,7 +19,7 @@ describe('command-line reports', () => {
 
   it('tables sources with their health', () => {
     const now = new Date('2024-06-02T12:00:00Z');
-    const base = { fetchUrl: null, lastError: null, goneAt: null };
+    const base = { title: null, fetchUrl: null, lastError: null, goneAt: null };
     const table = formatSourceTable(
       [
         {
@@ -69,6 +70,32 @@ describe('topic reports', () => {
       'japan-us-security  12       Japan–US security  japan AND u.s.',
       'boj                0        BOJ                boj  (exclude: yen)',
     ]);
+  });
+
+  it('aligns columns after a Japanese title, which takes two terminal columns a character', () => {
+    const table = formatTopicTable(
+      [
+        { slug: 'nikkei', title: '日本経済', query: 'nikkei', limit: 50 },
+        { slug: 'boj', title: 'Bank of Japan', query: 'boj', limit: 50 },
+      ],
+      new Map(),
+    );
+    expect(table.split('\n')).toEqual([
+      'TOPIC   STORIES  TITLE          QUERY',
+      'nikkei  0        日本経済       nikkei',
+      'boj     0        Bank of Japan  boj',
+    ]);
+  });
+
+  it.each([
+    ['Japan', 5],
+    ['日本経済新聞', 12],
+    ['ｶﾅ', 2], // halfwidth katakana: one column each
+    ['Ｗｉｒｅ', 8], // fullwidth Latin: two each
+    ['cafe\u0301', 4], // e + combining acute
+    ['한국', 4],
+  ])('measures %j as %i columns', (text, width) => {
+    expect(displayWidth(text)).toBe(width);
   });
 
   it('highlights what a query looks for, not what it excludes', () => {

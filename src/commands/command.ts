@@ -1,7 +1,9 @@
 /** What every command is made of, and the helpers the one-shot commands share. */
+import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import type { ParseArgsConfig, parseArgs } from 'node:util';
 import { type App, openApp } from '../app.js';
+import { UserError } from '../model/errors.js';
 import type { ProgressFactory } from '../model/progress.js';
 import { startProgress } from './progress.js';
 
@@ -18,6 +20,8 @@ export interface Command<O extends OptionSpecs = OptionSpecs> {
   positionals?: boolean;
   /** A long-running service: logs at info by default; one-shot commands log only warnings unless LOG_LEVEL says. */
   service?: boolean;
+  /** A one-shot command whose own output reports what the log would (ingest lists every failure): logs only errors. */
+  reportsWarnings?: boolean;
   run(values: OptionValues<O>, positionals: string[]): Promise<number | 'running'>;
 }
 
@@ -25,7 +29,7 @@ export interface Command<O extends OptionSpecs = OptionSpecs> {
 export const defineCommand = <const O extends OptionSpecs>(command: Command<O>): Command<O> => command;
 
 /** A mistake on the command line: printed as one line, exit code 1. */
-export class UsageError extends Error {}
+export class UsageError extends UserError {}
 
 export const CONFIG_OPTION = { config: { type: 'string', short: 'c', default: 'feeds' } } as const;
 
@@ -53,4 +57,13 @@ export function positiveInteger(option: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${option} must be a positive whole number, not "${text}"`);
   return value;
+}
+
+/** Reads a file the user named; a failure carries the path, so the one-line message names it (EISDIR has none). */
+export function readUserFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw Object.assign(error as NodeJS.ErrnoException, { path });
+  }
 }

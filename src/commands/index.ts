@@ -15,5 +15,3 @@ import { worker } from './worker.js';
 
 // Each command's option types are checked where it is defined; the table holds them alike.
 export const COMMANDS = { run, worker, serve, ingest, sources, stories, topics, opml, init, validate, backup, migrate } as unknown as Record<string, Command>;
-
-export { UsageError } from './command.js';

@@ -6,6 +6,8 @@ import { formatSummary } from './report.js';
 export const ingest = defineCommand({
   summary: 'fetch every source (or one) once and print a summary',
   usage: 'ingest --once [--source ID] [--json] [--config DIR]',
+  // Its summary lists every failed source: the log would say each a second time.
+  reportsWarnings: true,
   options: { ...CONFIG_OPTION, once: { type: 'boolean' }, source: { type: 'string', short: 's' }, json: { type: 'boolean' } },
   async run(values) {
     if (!values.once) throw new UsageError('ingest needs --once (the scheduled loop is "wirefeed worker")');

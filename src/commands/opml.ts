@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { addSourcesToConfig } from '../config/edit.js';
+import { addSourcesToConfig, tagsFor } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
-import { parseOpml, renderSourcesOpml } from '../config/opml.js';
-import { CONFIG_OPTION, defineCommand, displayPath, UsageError } from './command.js';
+import { type OpmlFeed, parseOpml, renderSourcesOpml } from '../config/opml.js';
+import { UserError } from '../model/errors.js';
+import { CONFIG_OPTION, defineCommand, displayPath, readUserFile, UsageError } from './command.js';
 
 export const opml = defineCommand({
   summary: 'export the sources as OPML 2.0, or import an OPML file (from Miniflux, FreshRSS, any reader) as sources',
@@ -17,10 +17,16 @@ export const opml = defineCommand({
       return 0;
     }
     if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE"');
-    const feeds = parseOpml(readFileSync(file, 'utf8'));
+    let feeds: OpmlFeed[];
+    try {
+      feeds = parseOpml(readUserFile(file));
+    } catch (error) {
+      if (error instanceof UserError) throw new UsageError(`${file}: ${error.message}`);
+      throw error;
+    }
     const result = addSourcesToConfig(
       values.config,
-      feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title })),
+      feeds.map((feed) => ({ url: feed.xmlUrl, title: feed.title, tags: tagsFor(feed.categories) })),
       values.into,
     );
     if (values.json) {

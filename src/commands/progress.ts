@@ -1,4 +1,4 @@
-import type { Progress } from '../model/progress.js';
+import { type Progress, silentProgress } from '../model/progress.js';
 
 export interface ProgressOutput {
   write(text: string): unknown;
@@ -21,6 +21,8 @@ const REDRAW_MS = 100;
  * plain lines at most every few seconds otherwise (logs, CI, cron mail), so the output stays readable either way.
  */
 export function startProgress(label: string, total: number, unit: string, options: ProgressOptions = {}): Progress {
+  // Nothing to do (a new topic on an empty store): nothing to report.
+  if (total === 0) return silentProgress('', 0, unit);
   const output = options.output ?? process.stderr;
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 5000;

@@ -1,6 +1,7 @@
 /** Text reports for the command line. */
 import type { DiscoveredFeed, Discovery } from '../discover/index.js';
 import type { StoryListing } from '../model/story.js';
+import { displayWidth, padToWidth } from '../model/text.js';
 import type { Topic } from '../model/topic.js';
 import type { TopicPreview } from '../store/preview.js';
 import type { SourceHealth } from '../store/sources.js';
@@ -29,6 +30,12 @@ const ago = (date: Date | null, now: Date) => {
   return seconds >= 0 ? `${text} ago` : `in ${text}`;
 };
 
+/** Columns aligned by terminal width (a Japanese title takes two columns a character), the last one free-width. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.slice(0, -1).map((title, column) => Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[column]!))));
+  return [header, ...rows].map((row) => row.map((cell, column) => (column < widths.length ? padToWidth(cell, widths[column]!) : cell)).join('  ')).join('\n');
+}
+
 /** A plain-text table, one source a line, the last column free-width (URL, or the last error). */
 export function formatSourceTable(rows: SourceHealth[], now: Date): string {
   const header = ['SOURCE', 'STATUS', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT CHECK', 'URL / LAST ERROR'];
@@ -41,8 +48,7 @@ export function formatSourceTable(rows: SourceHealth[], now: Date): string {
     row.goneAt ? '-' : row.nextCheckAt <= now ? 'due' : ago(row.nextCheckAt, now),
     row.lastError ?? row.fetchUrl ?? row.url,
   ]);
-  const widths = header.slice(0, -1).map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
-  return [header, ...lines].map((line) => line.map((cell, column) => (column < widths.length ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
+  return table(header, lines);
 }
 
 const minute = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')}Z`;
@@ -75,8 +81,7 @@ export function formatTopicTable(topics: readonly Topic[], counts: Map<string, n
     topic.query + (topic.exclude ? `  (exclude: ${topic.exclude})` : ''),
   ]);
   const header = ['TOPIC', 'STORIES', 'TITLE', 'QUERY'];
-  const widths = header.slice(0, -1).map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => (column < widths.length ? cell.padEnd(widths[column]!) : cell)).join('  ')).join('\n');
+  return table(header, rows);
 }
 
 /** A preview's matches with the query's terms marked by `mark`. */
@@ -87,7 +92,7 @@ export function formatPreview(preview: TopicPreview, mark: (text: string) => str
     return `${minute(item.publishedAt)}  ${item.sourceId}  ${title}${text ? `\n    ${text}` : ''}`;
   });
   const shown = preview.total > preview.matches.length ? ` (showing ${preview.matches.length})` : '';
-  return [...lines, `${preview.total} of ${preview.scanned} items from the last ${preview.days} days match "${preview.topic.query}"${shown}`].join('\n');
+  return [...lines, `${preview.total} of ${preview.scanned} items stored in the last ${preview.days} days match "${preview.topic.query}"${shown}`].join('\n');
 }
 
 const VIA: Record<DiscoveredFeed['via'], string> = { given: 'the URL is a feed', link: 'announced by the page', 'common-path': 'found at a common feed path' };

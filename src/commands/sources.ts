@@ -49,7 +49,10 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
   try {
     discovery = await discoverFeeds(url, { http, network: allowPrivateNetwork ? { kind: 'any' } : { kind: 'public-only' }, limits: config.fetch });
   } catch (error) {
-    if (error instanceof FetchError) throw new UsageError(`cannot fetch ${url}: ${error.message}`);
+    if (error instanceof FetchError) {
+      const hint = error.kind === 'refused' && !allowPrivateNetwork ? '; add --allow-private-network to allow it' : '';
+      throw new UsageError(`cannot fetch ${url}: ${error.message}${hint}`);
+    }
     throw error;
   } finally {
     await http.close();

@@ -1,7 +1,8 @@
 /** Adding sources to the YAML config (OPML import, `sources add`), keeping the files' comments and layout. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, parseDocument, YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLSeq } from 'yaml';
+import { UserError } from '../model/errors.js';
 import type { Source } from '../model/source.js';
 import { loadConfig } from './load.js';
 
@@ -11,20 +12,39 @@ export interface NewSource {
   /** The source id; default: made from the title or host. */
   id?: string;
   title?: string;
+  /** Labels for topic queries (source:TAG): an OPML import's categories. */
+  tags?: string[];
   /** The non-public ranges the feed needs (a feed on the local network, added on purpose), as `allowPrivateNetwork`. */
   allowPrivateNetwork?: string[];
 }
 
-/** A source id from a feed's title or host: lower-case letters, digits and "-". */
-export function sourceIdFor(feed: NewSource): string {
-  const base = (feed.title ?? new URL(feed.url).hostname.replace(/^www\./, ''))
+/** Lower-case letters, digits and "-" of a text, accents dropped ("Le Monde — Économie" -> "le-monde-economie"). */
+function idPart(text: string): string {
+  return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  return base || 'feed';
+    .slice(0, 40)
+    .replace(/-+$/, '');
+}
+
+/** Tags from a reader's category names ("World News" -> "world-news"); names without Latin letters or digits drop out. */
+export function tagsFor(categories: readonly string[]): string[] {
+  return [...new Set(categories.map(idPart).filter(Boolean))];
+}
+
+/**
+ * A source id from a feed's title; when the title has too few Latin letters to name it (日本経済新聞), from its host
+ * and path without "www." and the file extension (https://www.nikkei.com/rss/news.xml -> "nikkei-com-rss-news").
+ */
+export function sourceIdFor(feed: NewSource): string {
+  const fromTitle = feed.title ? idPart(feed.title) : '';
+  if (fromTitle.replace(/[^a-z]/g, '').length >= 3) return fromTitle;
+  const url = new URL(feed.url);
+  const path = url.pathname.replace(/\.[a-z0-9]+$/i, '');
+  return idPart(`${url.hostname.replace(/^www\./, '')} ${path}`) || 'feed';
 }
 
 /** Two feed URLs are the same source when they differ only in case or trailing slashes. */
@@ -37,25 +57,21 @@ export interface AddResult {
 }
 
 /**
- * Appends feeds as sources to a YAML file's `sources:` list, keeping its comments and layout. Feeds whose URL is
- * already configured (in any file: `existing`) are skipped, as are feeds that are not http(s).
+ * Appends feeds as sources to a YAML file's `sources:` list. The file's own text is kept byte for byte: the new
+ * entries are inserted as text after the list's last entry (or a `sources:` block is appended), so comments, aligned
+ * inline comments and flow lists elsewhere stay as the operator wrote them. Feeds whose URL is already configured
+ * (in any file: `existing`) are skipped, as are feeds that are not http(s).
  */
 export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], existing: readonly Source[]): AddResult {
-  const text = yamlText.trim() ? yamlText : 'sources: []\n';
-  const document = parseDocument(text);
-  if (document.errors.length) throw new Error(`cannot edit the YAML file: ${document.errors[0]!.message.split('\n')[0]}`);
-  if (document.contents !== null && !isMap(document.contents)) throw new Error('cannot edit the YAML file: its top level is not a mapping');
-  let list = document.get('sources', true);
-  if (!isSeq(list)) {
-    list = new YAMLSeq();
-    document.set('sources', list);
-  }
-  const sequence = list as YAMLSeq;
+  const document = parseDocument(yamlText);
+  if (document.errors.length) throw new UserError(`cannot edit the YAML file: ${document.errors[0]!.message.split('\n')[0]}`);
+  if (document.contents !== null && !isMap(document.contents)) throw new UserError('cannot edit the YAML file: its top level is not a mapping');
   const ids = new Set(existing.map((source) => source.id));
   const urls = new Set(existing.map((source) => urlIdentity(source.url)));
   // The next number to try per id base: 20,000 feeds of one title must not each count up from 2.
   const nextNumber = new Map<string, number>();
-  const result: AddResult = { text: '', added: [], skipped: [] };
+  const result: AddResult = { text: yamlText, added: [], skipped: [] };
+  const entries: Array<Record<string, unknown>> = [];
   for (const feed of feeds) {
     if (!/^https?:\/\//i.test(feed.url)) {
       result.skipped.push({ url: feed.url, reason: 'not an http(s) URL' });
@@ -79,20 +95,69 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
     }
     ids.add(id);
     urls.add(urlIdentity(feed.url));
-    sequence.add(
-      document.createNode({
-        id,
-        url: feed.url,
-        ...(feed.title ? { title: feed.title } : {}),
-        ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
-      }),
-    );
+    entries.push({
+      id,
+      url: feed.url,
+      ...(feed.title ? { title: feed.title } : {}),
+      ...(feed.tags?.length ? { tags: feed.tags } : {}),
+      ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
+    });
     result.added.push({ id, url: feed.url });
   }
-  // Block style for the list even when the file started as "sources: []".
-  sequence.flow = false;
-  result.text = document.toString({ lineWidth: 0 });
+  if (entries.length > 0) result.text = insertSources(yamlText, document, entries);
   return result;
+}
+
+/** The entries as block-sequence lines, each indented by `indent`; short lists (tags, ranges) on one line. */
+function entryLines(entries: ReadonlyArray<Record<string, unknown>>, indent: string): string {
+  const document = new Document(entries);
+  visit(document, {
+    Seq(_key, node, path) {
+      if (path.length > 1) node.flow = true;
+    },
+  });
+  const lines = document.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd().split('\n');
+  return `${lines.map((line) => indent + line).join('\n')}\n`;
+}
+
+/** Where the line holding `offset` ends (after its newline), or the text's end. */
+function endOfLine(text: string, offset: number): number {
+  const newline = text.indexOf('\n', offset);
+  return newline === -1 ? text.length : newline + 1;
+}
+
+/** Inserts the entries' text into the file's `sources:` list, or appends a `sources:` block; nothing else changes. */
+function insertSources(text: string, document: ReturnType<typeof parseDocument>, entries: ReadonlyArray<Record<string, unknown>>): string {
+  const withNewline = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  const pair = isMap(document.contents) ? document.contents.items.find((item) => isScalar(item.key) && item.key.value === 'sources') : undefined;
+  if (!pair) return `${withNewline}sources:\n${entryLines(entries, '  ')}`;
+  const list = pair.value;
+  const keyEnd = isScalar(pair.key) && pair.key.range ? pair.key.range[1] : 0;
+  if (isSeq(list) && !list.flow && list.items.length > 0) {
+    const last = list.items.at(-1) as { range?: [number, number, number] };
+    const first = list.items[0] as { range?: [number, number, number] };
+    const firstLineStart = text.lastIndexOf('\n', (first.range?.[0] ?? 1) - 1) + 1;
+    const dash = text.indexOf('-', firstLineStart);
+    const indent = dash > firstLineStart ? text.slice(firstLineStart, dash) : '';
+    const at = endOfLine(withNewline, Math.max(0, (last.range?.[1] ?? withNewline.length) - 1));
+    return withNewline.slice(0, at) + entryLines(entries, indent) + withNewline.slice(at);
+  }
+  if (list === null || list === undefined || (isScalar(list) && list.value === null)) {
+    // "sources:" with nothing under it: the entries go after the key's line.
+    const at = endOfLine(withNewline, keyEnd);
+    return withNewline.slice(0, at) + entryLines(entries, '  ') + withNewline.slice(at);
+  }
+  if (isSeq(list) && list.items.length === 0 && list.range) {
+    // "sources: []": the one change to an existing line is that its brackets go.
+    const [from, to] = list.range;
+    const without = withNewline.slice(0, from).replace(/[ \t]+$/, '') + withNewline.slice(to);
+    const at = endOfLine(without, keyEnd);
+    return without.slice(0, at) + entryLines(entries, '  ') + without.slice(at);
+  }
+  // A non-empty flow list ("sources: [{…}]"): rewritten as a block list, the rest of the file kept.
+  const items = (list as YAMLSeq).toJSON() as Array<Record<string, unknown>>;
+  const lineEnd = endOfLine(withNewline, (list as YAMLSeq).range?.[1] ?? keyEnd);
+  return `${withNewline.slice(0, keyEnd)}:\n${entryLines([...items, ...entries], '  ')}${withNewline.slice(lineEnd)}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../model/errors.js';
 
 const SCHEMA = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
 
@@ -44,8 +45,9 @@ topics:
 
 /** Writes a starter config folder with commented examples; refuses to touch a folder that already has YAML files. */
 export function initConfig(dir: string): string[] {
-  if (existsSync(dir) && readdirSync(dir).some((name) => /\.ya?ml$/.test(name))) {
-    throw new Error(`${dir} already holds YAML files; not overwriting them`);
+  const present = existsSync(dir) ? readdirSync(dir).filter((name) => /\.ya?ml$/.test(name)) : [];
+  if (present.length > 0) {
+    throw new UserError(`${dir} already holds ${present.join(', ')}; not overwriting: edit those files, or choose a new folder with --config`);
   }
   mkdirSync(dir, { recursive: true });
   const header = `# yaml-language-server: $schema=${relative(dir, SCHEMA)}\n`;

@@ -114,10 +114,18 @@ function suggestKey(key: string, known: string[]): string {
   return known.length ? `; allowed here: ${known.join(', ')}` : '';
 }
 
-function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
+/** The problems of one zod issue: one per unknown key (each with its own suggestion), else one. */
+function issueProblems(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((key) => `"${key}"`).join(', ');
-    return file.keyProblemAt([...issue.path, issue.keys[0]!], `unknown key ${keys}${suggestKey(issue.keys[0]!, knownKeys(issue.path))}`);
+    return issue.keys.map((key) => file.keyProblemAt([...issue.path, key], `unknown key "${key}"${suggestKey(key, knownKeys(issue.path))}`));
+  }
+  return [issueProblem(file, issue)];
+}
+
+function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+    // A required key that is not there: say which, at its parent.
+    return file.problemAt(issue.path, `"${String(issue.path.at(-1))}" is missing (${issue.expected} required)`);
   }
   // A query error points at its column inside the query string (past the opening quote when quoted).
   const queryColumn = issue.code === 'custom' ? (issue.params?.queryColumn as number | undefined) : undefined;
@@ -153,7 +161,7 @@ export function loadConfig(dir: string): Config {
     }
     const parsed = configFileSchema.safeParse(file.document.toJS() ?? {});
     if (!parsed.success) {
-      problems.push(...parsed.error.issues.map((issue) => issueProblem(file, issue)));
+      problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(file, issue)));
       continue;
     }
     for (const block of ['fetch', 'publish', 'worker'] as const) {
@@ -223,6 +231,7 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     maxAgeSeconds: settings.maxAge ? parseDuration(settings.maxAge)! : DEFAULT_PUBLISH_SETTINGS.maxAgeSeconds,
     maxLimit: settings.maxLimit ?? DEFAULT_PUBLISH_SETTINGS.maxLimit,
     ...(settings.hub ? { hub: settings.hub } : {}),
+    ...(settings.showSources !== undefined ? { showSources: settings.showSources } : {}),
   };
 }
 

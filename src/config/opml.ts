@@ -1,5 +1,6 @@
 /** OPML 2.0 in and out: what readers such as Miniflux and FreshRSS export and import. Pure functions. */
 import { Parser } from 'htmlparser2';
+import { UserError } from '../model/errors.js';
 import type { Source } from '../model/source.js';
 import { el, serializeXml } from '../model/xml.js';
 
@@ -7,27 +8,53 @@ export interface OpmlFeed {
   title?: string;
   xmlUrl: string;
   htmlUrl?: string;
+  /** The folders it sits in and its category= paths, as the reader named them ("News", "Tech"). */
+  categories: string[];
 }
 
-/** Every outline with an xmlUrl, at any depth (readers nest feeds in category outlines). */
+/** The names in an OPML 2.0 category attribute: comma-separated, slash-delimited paths ("/News/World,/Tech"). */
+function categoryNames(attribute: string | undefined): string[] {
+  return (attribute ?? '')
+    .split(',')
+    .flatMap((path) => path.split('/'))
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Every outline with an xmlUrl, at any depth, with the folders it is nested in (Miniflux, Feedly and Inoreader
+ * export categories as folder outlines; FreshRSS and others also as category= attributes).
+ */
 export function parseOpml(text: string): OpmlFeed[] {
   const feeds: OpmlFeed[] = [];
   let sawOpml = false;
+  // One entry per open outline: the folder's name, or undefined for a feed (or an unnamed outline).
+  const open: Array<string | undefined> = [];
   const parser = new Parser(
     {
       onopentag(name, attributes) {
         if (name.toLowerCase() === 'opml') sawOpml = true;
         if (name.toLowerCase() !== 'outline') return;
         const lower = Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key.toLowerCase(), value]));
-        if (!lower.xmlurl) return;
-        feeds.push({ xmlUrl: lower.xmlurl.trim(), title: (lower.title || lower.text)?.trim() || undefined, htmlUrl: lower.htmlurl?.trim() || undefined });
+        const title = (lower.title || lower.text)?.trim() || undefined;
+        if (!lower.xmlurl) {
+          open.push(title);
+          return;
+        }
+        open.push(undefined);
+        const folders = open.filter((folder): folder is string => folder !== undefined);
+        const categories = [...new Set([...folders, ...categoryNames(lower.category)])];
+        feeds.push({ xmlUrl: lower.xmlurl.trim(), title, htmlUrl: lower.htmlurl?.trim() || undefined, categories });
+      },
+      onclosetag(name) {
+        if (name.toLowerCase() === 'outline') open.pop();
       },
     },
     { xmlMode: true, decodeEntities: true },
   );
   parser.write(text);
   parser.end();
-  if (!sawOpml) throw new Error('not an OPML document (no <opml> element)');
+  if (!sawOpml) throw new UserError('not an OPML document (no <opml> element): export the subscriptions from your reader as OPML');
   return feeds;
 }
 

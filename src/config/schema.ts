@@ -94,6 +94,8 @@ export const publishSettingsSchema = z.strictObject({
     .string()
     .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
     .optional(),
+  /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store, off with DATABASE_URL. */
+  showSources: z.boolean().optional(),
 });
 
 /** How workers claim due sources; any YAML file may hold this block, at most one. */

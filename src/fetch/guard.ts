@@ -90,7 +90,8 @@ export function refusalReason(address: string, policy: NetworkPolicy): string | 
     }
     if (list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')) return undefined;
   }
-  return `address ${ip} is not public (loopback, private, link-local, shared or reserved); set allowPrivateNetwork on the source to allow it`;
+  // Who may allow it (a source's allowPrivateNetwork, the --allow-private-network flag) is for the caller to say.
+  return `address ${ip} is not public (loopback, private, link-local, shared or reserved)`;
 }
 
 export class AddressRefusedError extends Error {

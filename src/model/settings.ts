@@ -38,6 +38,8 @@ export interface PublishSettings {
   maxAgeSeconds: number;
   maxLimit: number;
   hub?: string;
+  /** Serve /sources and /sources.json (they list every source); unset: on with the embedded store, off with DATABASE_URL. */
+  showSources?: boolean;
 }
 
 export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200 };

@@ -7,13 +7,15 @@ import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import type { Topic } from '../model/topic.js';
-import { type FeedFormat, feedUrl } from '../model/urls.js';
+import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
+import { itemsPerDay, sourceHealth } from '../store/sources.js';
 import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
-import { renderIndexPage, renderTopicPage } from './page.js';
+import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderTopicPage } from './page.js';
 import { CONTENT_TYPES, renderFeed } from './render.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
+import { renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';
 
 /** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
 const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -30,9 +32,12 @@ export interface ServerOptions {
   versionTtlMs?: number;
   /** How long /metrics reuses the store-wide gauges (story and item counts, queue lag) it read from the database. */
   storeGaugesTtlMs?: number;
+  /** How long the source health shown by the index and /sources is reused. */
+  sourcesTtlMs?: number;
 }
 
 const HEADLINES_ON_INDEX = 5;
+const SOURCES_TTL_MS = 5_000;
 const TEXT = 'text/plain; charset=utf-8';
 const FEED_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -40,7 +45,8 @@ const FEED_SECURITY_HEADERS = {
 };
 const PAGE_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; frame-ancestors 'none'",
+  // The one script allowed is the local-time one, by its hash.
+  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; script-src ${LOCAL_TIME_SCRIPT_HASH}; frame-ancestors 'none'`,
 };
 /** How long the store-wide gauges of /metrics (counts, queue lag) are reused: a scrape must not cost a table scan. */
 const STORE_GAUGES_TTL_MS = 15_000;
@@ -80,6 +86,7 @@ function sendBody(request: IncomingMessage, response: ServerResponse, body: Cach
 function routeKind(path: string): string {
   if (path.startsWith('/topics/')) return /\.html(\?|$)/.test(path) ? 'page' : 'feed';
   if (path === '/' || path.startsWith('/?')) return 'page';
+  if (path.startsWith('/sources')) return 'sources';
   return ['/opml', '/healthz', '/readyz', '/metrics'].find((known) => path.startsWith(known))?.slice(1) ?? 'other';
 }
 
@@ -93,7 +100,8 @@ export interface AppServer extends Server {
 /** What the server needs of an app; config is read on every request, since a config reload replaces it. */
 export interface ServedApp {
   config: Pick<Config, 'topics' | 'publish'>;
-  database: { db: Database };
+  /** Which store: the sources page is served by default on the embedded one (one person's own instance). */
+  database: { db: Database; engine?: 'postgres' | 'embedded' };
   metrics: Metrics;
 }
 
@@ -187,9 +195,17 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     return key;
   };
 
-  const pageLinks = (baseUrl: string, topic: Topic, format: FeedFormat, page: PageRequest, next?: string) => {
+  // Source health for the index note and the sources page: fetch results change it, not topic versions.
+  const readSources = reuseFor(options.sourcesTtlMs ?? SOURCES_TTL_MS, async (): Promise<SourceStatus[]> => {
+    const now = new Date();
+    const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
+    return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
+  });
+  const showSources = () => publishSettings().showSources ?? app.database.engine === 'embedded';
+
+  const pageLinks = (baseUrl: string, topic: Topic, format: FeedFormat | 'html', page: PageRequest, next?: string) => {
     const publish = publishSettings();
-    const base = feedUrl(baseUrl, topic.slug, format);
+    const base = format === 'html' ? topicPageUrl(baseUrl, topic.slug) : feedUrl(baseUrl, topic.slug, format);
     const limit = page.limit === Math.min(topic.limit, publish.maxLimit) ? undefined : String(page.limit);
     const url = (before?: string) => {
       const params = new URLSearchParams();
@@ -221,8 +237,8 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       const shown = entries.slice(0, page.limit);
       const last = shown.at(-1);
       const next = entries.length > page.limit && last ? encodeCursor({ publishedAt: last.publishedAt, storyId: last.storyId }) : undefined;
-      if (format === 'html') return renderTopicPage(baseUrl, topic, shown);
-      return renderFeed(format, { topic, entries: shown, baseUrl, page: pageLinks(baseUrl, topic, format, page, next), hub: publish.hub });
+      if (format === 'html') return renderTopicPage(baseUrl, topic, shown, next ? pageLinks(baseUrl, topic, format, page, next).next : undefined);
+      return renderFeed(format, { topic, entries: shown, baseUrl, page: pageLinks(baseUrl, topic, format, page, next), hub: publish.hub, changedAt: version });
     });
     const headers = {
       'content-type': format === 'html' ? 'text/html; charset=utf-8' : CONTENT_TYPES[format],
@@ -251,7 +267,10 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       const baseUrl = baseUrlOf(request);
       const topics = app.config.topics;
       const version = await versionOf(INDEX_VERSION);
-      const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}`, version.getTime(), async () => {
+      const summary = sourcesSummary(await readSources());
+      const note = summary ? { summary, ...(showSources() ? { href: `${baseUrl}/sources` } : {}) } : undefined;
+      const noteKey = note ? createHash('sha256').update(JSON.stringify(note)).digest('base64url') : '';
+      const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}|${noteKey}`, version.getTime(), async () => {
         const headlines = await topicHeadlines(
           db,
           topics.map((topic) => topic.slug),
@@ -260,9 +279,21 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
         return renderIndexPage(
           baseUrl,
           topics.map((topic) => ({ topic, latest: headlines.get(topic.slug) ?? [] })),
+          note,
         );
       });
       return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
+    }
+    if (url.pathname === '/sources' || url.pathname === '/sources.json') {
+      if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
+      const sources = await readSources();
+      const json = url.pathname === '/sources.json';
+      const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
+      return sendBody(request, response, makeBody(body, 0), {
+        'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+        ...(json ? { 'x-content-type-options': 'nosniff' } : PAGE_SECURITY_HEADERS),
+      });
     }
     if (url.pathname === '/opml') {
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { escapeHtml } from '../model/escape.js';
 import type { FeedEntry, Headline } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
@@ -10,22 +11,71 @@ const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [
   { format: 'json', label: 'JSON Feed', type: 'application/feed+json' },
 ];
 
+/**
+ * Explicit colours for both schemes, each pair at least 4.5:1 (WCAG AA; the browser test measures them): text on the
+ * page, muted text and links in light (#1b1b1f, #595966, #0b5cad on #fff) and dark (#e8e8ec, #a9abb8, #8cbcff on
+ * #15161a).
+ */
 const STYLE = `
-  :root { color-scheme: light dark; --muted: #667; --accent: #0b5cad; }
-  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 0 auto; padding: 1.5rem 1rem 4rem; }
+  :root { color-scheme: light dark; --text: #1b1b1f; --bg: #fff; --muted: #595966; --accent: #0b5cad; --rule: #d5d5dc; }
+  @media (prefers-color-scheme: dark) {
+    :root { --text: #e8e8ec; --bg: #15161a; --muted: #a9abb8; --accent: #8cbcff; --rule: #3a3b44; }
+  }
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 0 auto; padding: 1.5rem 1rem 4rem;
+    color: var(--text); background: var(--bg); overflow-wrap: anywhere; }
+  a { color: var(--accent); }
+  time { white-space: nowrap; }
+  .status { border-left: 3px solid var(--accent); padding-left: .75rem; }
+  .scroll { overflow-x: auto; }
+  table.sources { border-collapse: collapse; font-size: .9rem; }
+  table.sources th, table.sources td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
+  table.sources td.number { text-align: right; }
+  table.sources td.error { color: var(--muted); min-width: 12rem; }
+  .state-failing, .state-gone { font-weight: 600; }
+  nav.pages { margin-top: 1.5rem; }
   header p, .meta, footer { color: var(--muted); }
   h1 { margin-bottom: .25rem; } h2 { margin: 0 0 .25rem; font-size: 1.25rem; }
-  section.topic { border-top: 1px solid #8884; padding: 1.25rem 0; }
+  section.topic { border-top: 1px solid var(--rule); padding: 1.25rem 0; }
   ul.subscribe { list-style: none; padding: 0; display: flex; gap: .5rem; flex-wrap: wrap; }
   ul.subscribe a { display: inline-block; padding: .2rem .7rem; border: 1px solid currentColor; border-radius: 1rem;
     color: var(--accent); text-decoration: none; }
   ul.subscribe a:focus-visible, a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
   ol.headlines { padding-left: 1.2rem; } ol.headlines li { margin: .35rem 0; }
-  article.story { border-top: 1px solid #8884; padding: 1rem 0; }
+  article.story { border-top: 1px solid var(--rule); padding: 1rem 0; }
   article.story img { max-width: 100%; height: auto; }
 `;
 
-function layout(title: string, head: string, body: string): string {
+/**
+ * Shows every <time> in the reader's own zone with a relative time ("3 h ago"). Without scripts the server's UTC text
+ * stays, which is why the script only rewrites text and never builds the page.
+ */
+export const LOCAL_TIME_SCRIPT = `(() => {
+  const now = Date.now();
+  const ago = (ms) => {
+    const minutes = Math.round(Math.abs(ms) / 60000);
+    const text = minutes < 60 ? minutes + ' min' : minutes < 2880 ? Math.round(minutes / 60) + ' h' : Math.round(minutes / 1440) + ' d';
+    return ms >= 0 ? text + ' ago' : 'in ' + text;
+  };
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  for (const element of document.querySelectorAll('time[datetime]')) {
+    const date = new Date(element.getAttribute('datetime'));
+    if (Number.isNaN(date.getTime())) continue;
+    element.title = element.textContent;
+    element.textContent = format.format(date) + ' (' + ago(now - date.getTime()) + ')';
+  }
+})();`;
+
+/** The CSP source that lets exactly that script run, and nothing else. */
+export const LOCAL_TIME_SCRIPT_HASH = `'sha256-${createHash('sha256').update(LOCAL_TIME_SCRIPT).digest('base64')}'`;
+
+const formatDate = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** A time as UTC text in <time datetime>: readable without scripts, localized by LOCAL_TIME_SCRIPT with them. */
+export function timeHtml(date: Date): string {
+  return `<time datetime="${date.toISOString()}">${formatDate(date)}</time>`;
+}
+
+export function layout(title: string, head: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,6 +88,7 @@ ${head}
 <body>
 ${body}
 <footer><p>Served by Wirefeed.</p></footer>
+<script>${LOCAL_TIME_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -57,16 +108,27 @@ function subscribeLinks(baseUrl: string, topic: Topic): string {
   return `<ul class="subscribe" aria-label="Subscribe">${links}</ul>`;
 }
 
-const formatDate = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** "JIJI Press" once when the outlet is its own author, else "Arab News Japan · Kyodo". */
+function byline(outlet: string, author: string | null | undefined): string {
+  const same = !author || author.trim().toLowerCase() === outlet.trim().toLowerCase();
+  return same ? escapeHtml(outlet) : `${escapeHtml(outlet)} · ${escapeHtml(author)}`;
+}
 
-export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: Headline[] }>): string {
+/** What the index says about the sources, linking to /sources when that page is served. */
+export interface SourcesNote {
+  summary: string;
+  /** The sources page, when publish.showSources serves it. */
+  href?: string;
+}
+
+export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: Headline[] }>, sources?: SourcesNote): string {
   const sections = topics
     .map(({ topic, latest }) => {
       const headlines = latest.length
         ? `<ol class="headlines">${latest
             .map(
               (entry) =>
-                `<li><a href="${escapeHtml(entry.url ?? topicPageUrl(baseUrl, topic.slug))}">${escapeHtml(entry.title)}</a> <span class="meta">${escapeHtml(entry.sourceTitle ?? entry.sourceId)}, ${formatDate(entry.publishedAt)}</span></li>`,
+                `<li><a href="${escapeHtml(entry.url ?? topicPageUrl(baseUrl, topic.slug))}">${escapeHtml(entry.title)}</a> <span class="meta">${escapeHtml(entry.sourceTitle ?? entry.sourceId)}, ${timeHtml(entry.publishedAt)}</span></li>`,
             )
             .join('')}</ol>`
         : '<p class="meta">No stories yet.</p>';
@@ -79,17 +141,20 @@ ${headlines}
     })
     .join('\n');
   const head = topics.map(({ topic }) => alternateLinks(baseUrl, topic)).join('\n');
-  const body = `<header><h1>Wirefeed</h1><p>Topic feeds from the news wires. Subscribe in any feed reader.</p></header>
+  const note = sources
+    ? `<p class="status">${escapeHtml(sources.summary)}${sources.href ? ` — see <a href="${escapeHtml(sources.href)}">sources</a>` : ''}.</p>`
+    : '';
+  const body = `<header><h1>Wirefeed</h1><p>Topic feeds from the news wires. Subscribe in any feed reader.</p>${note}</header>
 <main>${sections || '<p>No topics are configured.</p>'}</main>`;
   return layout('Wirefeed topics', head, body);
 }
 
-export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[]): string {
+export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[], older?: string): string {
   const stories = entries
     .map(
       (entry) => `<article class="story" id="story-${escapeHtml(entry.storyId)}">
 <h2>${entry.url ? `<a href="${escapeHtml(entry.url)}">${escapeHtml(entry.title)}</a>` : escapeHtml(entry.title)}</h2>
-<p class="meta">${escapeHtml(entry.sourceTitle ?? entry.sourceId)}${entry.author ? ` · ${escapeHtml(entry.author)}` : ''} · <time datetime="${entry.publishedAt.toISOString()}">${formatDate(entry.publishedAt)}</time></p>
+<p class="meta">${byline(entry.sourceTitle ?? entry.sourceId, entry.author)} · ${timeHtml(entry.publishedAt)}</p>
 ${entry.summary ? `<p>${escapeHtml(entry.summary)}</p>` : ''}
 ${alsoReportedHtml(entry)}
 </article>`,
@@ -98,6 +163,7 @@ ${alsoReportedHtml(entry)}
   const body = `<header><p><a href="${escapeHtml(baseUrl)}/">All topics</a></p><h1>${escapeHtml(topic.title)}</h1>
 ${topic.description ? `<p>${escapeHtml(topic.description)}</p>` : ''}
 ${subscribeLinks(baseUrl, topic)}</header>
-<main>${stories || '<p class="meta">No stories yet.</p>'}</main>`;
+<main>${stories || '<p class="meta">No stories yet.</p>'}
+${older ? `<nav class="pages" aria-label="Pages"><a href="${escapeHtml(older)}" rel="next">Older stories</a></nav>` : ''}</main>`;
   return layout(`${topic.title} · Wirefeed`, alternateLinks(baseUrl, topic), body);
 }

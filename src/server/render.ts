@@ -1,10 +1,9 @@
 import { escapeHtml, escapeHtmlAmbiguous } from '../model/escape.js';
 import type { FeedEntry } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
+import { type FeedFormat, feedUrl, storyUrn, topicPageUrl } from '../model/urls.js';
 import { el, serializeXml } from '../model/xml.js';
 import { excerpt } from '../normalize/html.js';
-
-export type FeedFormat = 'rss' | 'atom' | 'json';
 
 export const CONTENT_TYPES: Record<FeedFormat, string> = {
   rss: 'application/rss+xml; charset=utf-8',
@@ -21,11 +20,9 @@ export interface RenderInput {
   page?: { self: string; first: string; next?: string };
   /** WebSub hub to announce. */
   hub?: string;
+  /** When the topic last changed: the feed's date when it has no entries yet (not 1 January 1970). */
+  changedAt?: Date;
 }
-
-export const storyUrn = (storyId: string) => `urn:wirefeed:story:${storyId}`;
-export const topicPageUrl = (baseUrl: string, slug: string) => `${baseUrl}/topics/${slug}.html`;
-export const feedUrl = (baseUrl: string, slug: string, format: FeedFormat) => `${baseUrl}/topics/${slug}.${format}`;
 
 /** The entry's link: the story's page at its outlet, or its anchor on our topic page when the outlet gave none. */
 function entryLink(entry: FeedEntry, input: RenderInput): string {
@@ -59,7 +56,8 @@ function entryHtml(entry: FeedEntry): string | undefined {
 }
 
 /** The time the feed last changed: its newest entry update, fixed so the same content renders the same bytes. */
-function feedUpdated(entries: FeedEntry[]): Date {
+function feedUpdated(entries: FeedEntry[], changedAt = new Date()): Date {
+  if (entries.length === 0) return changedAt;
   return entries.reduce((latest, entry) => later(entry.updatedAt, latest), new Date(0));
 }
 
@@ -125,7 +123,7 @@ function renderRss(input: RenderInput): string {
     el('title', {}, escapeHtmlAmbiguous(topic.title)),
     el('link', {}, topicPageUrl(baseUrl, topic.slug)),
     el('description', {}, escapeHtml(description(topic))),
-    el('lastBuildDate', {}, feedUpdated(entries).toUTCString()),
+    el('lastBuildDate', {}, feedUpdated(entries, input.changedAt).toUTCString()),
     el('docs', {}, 'https://www.rssboard.org/rss-specification'),
     el('generator', {}, 'Wirefeed'),
     el('copyright', {}, 'Each entry belongs to the outlet that published it.'),
@@ -168,7 +166,7 @@ function renderAtom(input: RenderInput): string {
     el('id', {}, feedUrl(baseUrl, topic.slug, 'atom')),
     text('title', topic.title),
     text('subtitle', description(topic)),
-    el('updated', {}, feedUpdated(entries).toISOString()),
+    el('updated', {}, feedUpdated(entries, input.changedAt).toISOString()),
     el('generator', {}, 'Wirefeed'),
     text('rights', 'Each entry belongs to the outlet that published it.'),
     el('link', { rel: 'alternate', type: 'text/html', href: topicPageUrl(baseUrl, topic.slug) }),

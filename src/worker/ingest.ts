@@ -254,8 +254,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     log.info({ source: source.id, url, ...counts, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
     return outcome;
   } catch (error) {
-    const message = (error as Error).message;
     const fetchError = error instanceof FetchError ? error : undefined;
+    const message = fetchError?.kind === 'refused' ? `${fetchError.message}; set allowPrivateNetwork on the source to allow it` : (error as Error).message;
     if (fetchError?.kind === 'aborted') {
       // Our shutdown, not the source's fault: nothing is recorded, the source stays due and its lease is released.
       log.info({ source: source.id, url }, 'fetch abandoned at shutdown');

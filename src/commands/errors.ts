@@ -1,0 +1,29 @@
+import { isDatabaseUnavailable } from '../db/client.js';
+import { EmbeddedStoreError } from '../db/embedded.js';
+import { UserError } from '../model/errors.js';
+
+/**
+ * One line for a mistake the user can fix (a wrong option, a missing or unreadable file, a database that cannot be
+ * reached), naming what is wrong; the stack trace only with --debug (or LOG_LEVEL=debug) for anything else.
+ */
+export function userMessage(error: unknown, debug: boolean): string {
+  const failure = error as NodeJS.ErrnoException;
+  if (error instanceof UserError || error instanceof EmbeddedStoreError || failure.code?.startsWith('ERR_PARSE_ARGS')) return failure.message;
+  const fileProblem = failure.path && failure.code ? FILE_PROBLEMS[failure.code] : undefined;
+  if (fileProblem) return `${failure.path}: ${fileProblem}`;
+  if (isDatabaseUnavailable(error)) {
+    return `cannot reach the database (${failure.message.split('\n')[0]}); check DATABASE_URL, or unset it to use the embedded store`;
+  }
+  if (debug) return (error as Error).stack ?? String(error);
+  return `${(error as Error).message ?? String(error)} (an unexpected error: run again with --debug for the stack trace)`;
+}
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of this path is not a folder',
+  EROFS: 'on a read-only file system',
+  ENOSPC: 'no space left on the device',
+};

@@ -1,0 +1,108 @@
+/** The sources status page (/sources, /sources.json) and the one-line summary the index shows. Pure renderers. */
+import { escapeHtml } from '../model/escape.js';
+import type { SourceHealth } from '../store/sources.js';
+import { layout, timeHtml } from './page.js';
+
+/** Days the sparkline covers. */
+export const SPARKLINE_DAYS = 14;
+
+export type SourceState = 'ok' | 'failing' | 'gone' | 'new';
+
+export interface SourceStatus extends SourceHealth {
+  /** Items per day, oldest first, SPARKLINE_DAYS of them. */
+  itemsPerDay: number[];
+}
+
+export function stateOf(source: SourceHealth): SourceState {
+  if (source.goneAt) return 'gone';
+  if (!source.lastFetchedAt) return 'new';
+  return source.errorCount > 0 ? 'failing' : 'ok';
+}
+
+/** "host name not found" from "request failed: ENOTFOUND (host name not found)": what a reader can act on. */
+function shortError(error: string): string {
+  return /\(([^()]+)\)$/.exec(error)?.[1] ?? error;
+}
+
+/** What the index says about the sources: "7 sources, 7 failing: host name not found". Undefined when none. */
+export function sourcesSummary(sources: readonly SourceHealth[]): string | undefined {
+  if (sources.length === 0) return undefined;
+  const count = (state: SourceState) => sources.filter((source) => stateOf(source) === state).length;
+  const failing = sources.filter((source) => stateOf(source) === 'failing' && source.lastError);
+  const total = `${sources.length} source${sources.length === 1 ? '' : 's'}`;
+  if (failing.length > 0) {
+    const tally = new Map<string, number>();
+    for (const source of failing) tally.set(shortError(source.lastError!), (tally.get(shortError(source.lastError!)) ?? 0) + 1);
+    const [common] = [...tally].sort((a, b) => b[1] - a[1]);
+    return `${total}, ${failing.length} failing: ${common![0]}`;
+  }
+  const fresh = count('new');
+  if (fresh === sources.length) return `${total}, not fetched yet`;
+  if (fresh > 0) return `${total}, ${fresh} not fetched yet`;
+  const gone = count('gone');
+  return `${total}, all fetched${gone ? ` (${gone} gone)` : ''}`;
+}
+
+/** Items per day as a small inline SVG line, with the numbers as its text for screen readers and no-SVG readers. */
+export function sparkline(counts: readonly number[]): string {
+  const width = 84;
+  const height = 18;
+  const top = Math.max(1, ...counts);
+  const step = counts.length > 1 ? width / (counts.length - 1) : width;
+  const points = counts.map((count, index) => `${(index * step).toFixed(1)},${(height - 1 - (count / top) * (height - 2)).toFixed(1)}`).join(' ');
+  const label = `items per day over ${counts.length} days: ${counts.join(', ')}`;
+  return `<svg class="spark" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${label}"><title>${label}</title><polyline fill="none" stroke="currentColor" stroke-width="1.5" points="${points}"/></svg>`;
+}
+
+export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatus[]): string {
+  const rows = sources
+    .map((source) => {
+      const state = stateOf(source);
+      const name = source.title ? `${escapeHtml(source.title)} <span class="meta">${escapeHtml(source.id)}</span>` : escapeHtml(source.id);
+      return `<tr id="source-${escapeHtml(source.id)}">
+<th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a></th>
+<td><span class="state state-${state}">${state}</span></td>
+<td>${source.lastFetchedAt ? timeHtml(source.lastFetchedAt) : 'never'}</td>
+<td class="number">${source.items}</td>
+<td class="number">${source.errorCount}</td>
+<td>${state === 'gone' ? '–' : timeHtml(source.nextCheckAt)}</td>
+<td>${sparkline(source.itemsPerDay)}</td>
+<td class="error">${source.lastError ? escapeHtml(source.lastError) : ''}</td>
+</tr>`;
+    })
+    .join('\n');
+  const summary = sourcesSummary(sources);
+  const body = `<header><p><a href="${escapeHtml(baseUrl)}/">All topics</a></p><h1>Sources</h1>
+<p>${summary ? `${escapeHtml(summary)}. ` : ''}Also as <a href="${escapeHtml(baseUrl)}/sources.json">JSON</a>.</p></header>
+<main><div class="scroll"><table class="sources">
+<thead><tr><th scope="col">Source</th><th scope="col">Status</th><th scope="col">Last fetch</th><th scope="col">Items</th><th scope="col">Errors</th><th scope="col">Next check</th><th scope="col">Last ${SPARKLINE_DAYS} days</th><th scope="col">Last error</th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div></main>`;
+  return layout('Sources · Wirefeed', '', body);
+}
+
+/** The same as JSON, for scripts and monitoring. */
+export function renderSourcesJson(sources: readonly SourceStatus[], now: Date): string {
+  return `${JSON.stringify(
+    {
+      generatedAt: now.toISOString(),
+      summary: sourcesSummary(sources) ?? null,
+      sources: sources.map((source) => ({
+        id: source.id,
+        title: source.title,
+        url: source.url,
+        fetchUrl: source.fetchUrl,
+        state: stateOf(source),
+        lastStatus: source.lastStatus,
+        lastFetchedAt: source.lastFetchedAt?.toISOString() ?? null,
+        nextCheckAt: source.goneAt ? null : source.nextCheckAt.toISOString(),
+        items: source.items,
+        errorCount: source.errorCount,
+        lastError: source.lastError,
+        itemsPerDay: source.itemsPerDay,
+      })),
+    },
+    null,
+    2,
+  )}\n`;
+}

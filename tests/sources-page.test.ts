@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { sourcesSummary, sparkline, stateOf } from '../src/server/sources-page.js';
+import type { SourceHealth } from '../src/store/sources.js';
+
+const NOW = new Date('2024-06-02T12:00:00Z');
+const source = (fields: Partial<SourceHealth>): SourceHealth => ({
+  id: 'jiji',
+  title: null,
+  url: 'https://jen.jiji.example/rss',
+  fetchUrl: null,
+  lastFetchedAt: NOW,
+  lastStatus: '200',
+  lastError: null,
+  errorCount: 0,
+  nextCheckAt: NOW,
+  goneAt: null,
+  items: 3,
+  ...fields,
+});
+const failing = (error: string) => source({ errorCount: 2, lastError: error });
+
+describe('what the index says about the sources', () => {
+  it.each([
+    [[], undefined],
+    [[source({ lastFetchedAt: null }), source({ lastFetchedAt: null })], '2 sources, not fetched yet'],
+    [[source({}), source({ lastFetchedAt: null })], '2 sources, 1 not fetched yet'],
+    [[source({}), source({ goneAt: NOW })], '2 sources, all fetched (1 gone)'],
+    [[source({})], '1 source, all fetched'],
+    [
+      [failing('request failed: ENOTFOUND (host name not found)'), failing('request failed: ENOTFOUND (host name not found)'), failing('HTTP 500'), source({})],
+      '4 sources, 3 failing: host name not found',
+    ],
+  ])('%#: %s', (sources, expected) => {
+    expect(sourcesSummary(sources)).toBe(expected);
+  });
+
+  it('tells the states apart', () => {
+    expect([source({}), failing('HTTP 500'), source({ goneAt: NOW, errorCount: 1 }), source({ lastFetchedAt: null })].map(stateOf)).toEqual([
+      'ok',
+      'failing',
+      'gone',
+      'new',
+    ]);
+  });
+
+  it('draws items per day as a line scaled to the busiest day, with the numbers as its text', () => {
+    const svg = sparkline([0, 0, 4, 2]);
+    expect(svg).toContain('aria-label="items per day over 4 days: 0, 0, 4, 2"');
+    expect(/points="([^"]+)"/.exec(svg)![1]).toBe('0.0,17.0 28.0,17.0 56.0,1.0 84.0,9.0');
+    expect(sparkline([0, 0])).toContain('points="0.0,17.0 84.0,17.0"'); // an idle source is a flat line, not NaN
+  });
+});
