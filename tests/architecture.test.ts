@@ -97,6 +97,33 @@ describe('the layers of src/', () => {
     expect(outside).toEqual([]);
   });
 
+  it('keeps functions under 60 lines, or says why in their doc comment ("Why it is long: …")', () => {
+    const MAX_LINES = 60;
+    const unexplained = sourceFiles(SRC).flatMap((file) => {
+      const text = readFileSync(file, 'utf8');
+      const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+      const found: string[] = [];
+      const visit = (node: ts.Node) => {
+        if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+          const lines = source.getLineAndCharacterOfPosition(node.getEnd()).line - source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+          // The comment before the function, or before the statement that holds it (const f = () => …).
+          const holder = ts.isVariableDeclaration(node.parent) ? node.parent.parent.parent : node;
+          const comments = ts.getLeadingCommentRanges(text, holder.getFullStart()) ?? [];
+          const why = comments.some((range) => /why it is long:/i.test(text.slice(range.pos, range.end).replace(/\s*\n\s*\*?\s*/g, ' ')));
+          if (lines > MAX_LINES && !why) found.push(`${relative(SRC, file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1} (${lines} lines)`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+      return found;
+    });
+    expect(unexplained).toEqual([]);
+  });
+
+  it('keeps cli.ts a dispatcher', () => {
+    expect(readFileSync(join(SRC, 'cli.ts'), 'utf8').split('\n').length).toBeLessThan(80);
+  });
+
   it('the check itself tells an upward arrow from a downward one', () => {
     const at = (path: string) => join(SRC, path);
     expect(violation({ from: at('store/items.ts'), to: at('db/client.ts') })).toBeUndefined();

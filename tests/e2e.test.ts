@@ -140,8 +140,8 @@ describe('the wirefeed command', () => {
     const cli = runCli(['ingest', '--once', '--json', '--config', 'feeds/demo'], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: '' });
     expect(await cli.exited).toBe(0);
     const { stdout, stderr } = cli.output();
-    expect(stderr).toMatch(/^backfill japan-us-security: 0\/0 items\nbackfill japan-us-security: 0\/0 items done in \d+\.\ds\n/);
-    expect(stderr).toMatch(/\ningest: 0\/4 sources\ningest: 4\/4 sources done in \d+\.\ds\n$/);
+    // A backfill of an empty store has nothing to report; the ingest pass reports its start and end.
+    expect(stderr).toMatch(/^ingest: 0\/4 sources\ningest: 4\/4 sources done in \d+\.\ds\n$/);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ ok: 4, failed: 0, deferred: 0, itemsNew: 10 });
     expect(summary.outcomes.map((outcome: { sourceId: string }) => outcome.sourceId).sort()).toEqual([

@@ -137,7 +137,10 @@ function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
   return file.problemAt(issue.path, issue.message);
 }
 
-/** Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. */
+/**
+ * Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. Why it
+ * is long: one pass over the files that collects every problem, with their positions, before anything is returned.
+ */
 export function loadConfig(dir: string): Config {
   const absoluteDir = resolve(dir);
   const problems: ConfigProblem[] = [];

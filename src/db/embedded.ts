@@ -140,6 +140,11 @@ function serverState(clusterDir: string): { pid: number; status: string } | unde
   }
 }
 
+/**
+ * The embedded server of one data folder, shared by every process on it. Why it is long: the returned object's
+ * methods (connect, claim, stop) share one closure of the server's state, and the start protocol reads best in one
+ * place.
+ */
 export function embeddedServer(dataDirOption: string): EmbeddedServer {
   const dataDir = resolve(dataDirOption);
   const clusterDir = join(dataDir, 'postgres');

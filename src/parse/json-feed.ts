@@ -2,7 +2,10 @@ import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
 
-/** JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), parsed by hand: it is small and rss-parser lacks it. */
+/**
+ * JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), parsed by hand: it is small and rss-parser lacks it. Why it
+ * is long: every field of the format is checked and mapped here, in the order of the specification.
+ */
 export function parseJsonFeed(text: string): ParsedFeed {
   let document: unknown;
   try {

@@ -319,7 +319,10 @@ function parseInSlices(parser: object): void {
   };
 }
 
-/** RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. */
+/**
+ * RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. Why it is long:
+ * it maps every field of rss-parser's output to ours in one place, where a reader checks them against each other.
+ */
 export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
   const { text, truncated } = reviseXml(original);
   const outline = scanXml(text, MAX_XML_DEPTH);

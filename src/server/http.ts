@@ -162,7 +162,10 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
   return server;
 }
 
-/** Every route but /healthz, for an open app. */
+/**
+ * Every route but /healthz, for an open app. Why it is long: the handlers share this app's caches (topic versions,
+ * source health, store gauges) through one closure, built once per server.
+ */
 function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache, versions: Versions): Routes {
   const { db } = app.database;
   // Read through app.config on every request: a config reload replaces it.
@@ -250,6 +253,17 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     sendBody(request, response, body, headers, version);
   };
 
+  const serveSources = async (request: IncomingMessage, response: ServerResponse, json: boolean) => {
+    if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
+    const sources = await readSources();
+    const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
+    return sendBody(request, response, makeBody(body, 0), {
+      'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...(json ? { 'x-content-type-options': 'nosniff' } : PAGE_SECURITY_HEADERS),
+    });
+  };
+
   return async (request, response, url) => {
     if (url.pathname === '/readyz') {
       try {
@@ -284,17 +298,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       });
       return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
     }
-    if (url.pathname === '/sources' || url.pathname === '/sources.json') {
-      if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
-      const sources = await readSources();
-      const json = url.pathname === '/sources.json';
-      const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
-      return sendBody(request, response, makeBody(body, 0), {
-        'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
-        'cache-control': 'no-cache',
-        ...(json ? { 'x-content-type-options': 'nosniff' } : PAGE_SECURITY_HEADERS),
-      });
-    }
+    if (url.pathname === '/sources' || url.pathname === '/sources.json') return serveSources(request, response, url.pathname === '/sources.json');
     if (url.pathname === '/opml') {
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
       const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));

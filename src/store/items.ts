@@ -152,6 +152,25 @@ function arrayLiteral(values: Array<string | number>): string {
  */
 export const MAX_CANDIDATES_PER_BAND = 64;
 
+function candidateOf(row: {
+  storyId: string;
+  publishedAt: Date;
+  language: string | null;
+  title: string;
+  titleSignature: number[];
+  bodySignature: number[];
+  shingleCount: number;
+  shingles: Int32Array | null;
+}): ClusterCandidate {
+  const { titleSignature, bodySignature, shingleCount, shingles } = row;
+  return {
+    storyId: row.storyId,
+    publishedAt: row.publishedAt,
+    language: row.language,
+    print: { titleTerms: titleTerms(row.title), titleSignature, bodySignature, shingleCount, ...(shingles ? { shingles } : {}) },
+  };
+}
+
 /** Stored items sharing an LSH band with any of `bands` inside [from, to]: the only ones worth comparing. */
 async function loadCandidates(db: Database, bands: string[], from: Date, to: Date): Promise<Map<string, ClusterCandidate[]>> {
   const byBand = new Map<string, ClusterCandidate[]>();
@@ -192,21 +211,10 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
     })
     .from(near)
     .innerJoin(items, eq(items.id, near.itemId));
-  for (const row of rows) {
+  for (const { bands: shared, ...row } of rows) {
     // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
-    const candidate: ClusterCandidate = {
-      storyId: row.storyId,
-      publishedAt: row.publishedAt,
-      language: row.language,
-      print: {
-        titleTerms: titleTerms(row.title),
-        titleSignature: row.titleSignature,
-        bodySignature: row.bodySignature,
-        shingleCount: row.shingleCount,
-        ...(row.shingles ? { shingles: row.shingles } : {}),
-      },
-    };
-    for (const band of row.bands) {
+    const candidate = candidateOf(row);
+    for (const band of shared) {
       const list = byBand.get(band);
       if (list) list.push(candidate);
       else byBand.set(band, [candidate]);
@@ -235,7 +243,8 @@ async function mergeStories(db: Database, keep: string, drop: string[]): Promise
  * Stores the items of one fetch inside the caller's transaction. Each item is a duplicate (nothing written), a
  * revision of a stored item (updated in place), or new; a new item joins the story of every stored or incoming item
  * that is the same report (found through LSH bands within the clustering window), merging stories it bridges, or
- * starts its own. Concurrent writers are settled by the unique dedup_key index.
+ * starts its own. Concurrent writers are settled by the unique dedup_key index. Why it is long: issue #19 splits it
+ * into a pure plan and a step that applies it; until then its steps stay in one place, in order.
  */
 export async function storeItems(db: Database, sourceId: string, batch: NormalizedItem[], now = new Date()): Promise<StoreResult> {
   const result: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };

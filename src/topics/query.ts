@@ -127,6 +127,10 @@ function combine(kind: 'and' | 'or', operands: QueryNode[]): QueryNode {
   return flat.length === 1 ? flat[0]! : { kind, operands: flat };
 }
 
+/**
+ * The query language's recursive-descent parser. Why it is long: the grammar's rules are nested functions sharing one
+ * cursor over the query, read top to bottom as the grammar in the module comment.
+ */
 export function parseQuery(query: string): QueryNode {
   const tokens = tokenize(query);
   let position = 0;

@@ -163,6 +163,11 @@ function deferredByOutage(source: Source, error: Error): SourceOutcome {
   return deferred(source.id, message);
 }
 
+/**
+ * One fetch of one source, recorded whatever happens. Why it is long: the pipeline's steps (fetch, parse, normalize,
+ * store, record) in order, sharing the fetch's state and one error path; the store issue (#19) moves the store step
+ * to a queue of its own.
+ */
 async function ingestSourceOnce(context: IngestContext, source: Source): Promise<SourceOutcome> {
   const { db } = context;
   const startedAt = new Date();

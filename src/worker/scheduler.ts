@@ -38,7 +38,10 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   return settled;
 }
 
-/** Starts the polling loop: every tick claims due sources with a lease and ingests them. */
+/**
+ * Starts the polling loop: every tick claims due sources with a lease and ingests them. Why it is long: the tick and
+ * the stop share the worker's state (what runs, its abort signal) in one closure.
+ */
 export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker {
   const owner = `worker-${randomUUID()}`;
   const abandon = new AbortController();
