@@ -110,7 +110,8 @@ describe('the layers of src/', () => {
           const holder = ts.isVariableDeclaration(node.parent) ? node.parent.parent.parent : node;
           const comments = ts.getLeadingCommentRanges(text, holder.getFullStart()) ?? [];
           const why = comments.some((range) => /why it is long:/i.test(text.slice(range.pos, range.end).replace(/\s*\n\s*\*?\s*/g, ' ')));
-          if (lines > MAX_LINES && !why) found.push(`${relative(SRC, file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1} (${lines} lines)`);
+          if (lines > MAX_LINES && !why)
+            found.push(`${relative(SRC, file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1} (${lines} lines)`);
         }
         ts.forEachChild(node, visit);
       };
