@@ -96,4 +96,55 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
     const claimedBy = workers.map((worker) => [...worker.output().stderr.matchAll(/"claimed":(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0));
     expect(claimedBy.slice(1).every((count) => count > 0)).toBe(true);
   }, 120_000);
+
+  it("with the default lease, a SIGKILLed worker's claimed sources are fetched by another within 60 s, each once", async () => {
+    await database.db.execute(sql`truncate fetch_log, topic_stories, item_bands, items, stories, topics, sources cascade`);
+    const COUNT = 60;
+    const sources = Array.from(
+      { length: COUNT },
+      (_, index) => `  - id: t${index}\n    url: ${server.url}/feed/${1000 + index}\n    allowPrivateNetwork: true\n    every: 10m\n`,
+    ).join('');
+    // The default worker.lease; a claimed batch mostly waits in its worker's queue (2 at a time, 150 ms each).
+    const dir = writeConfigDir({
+      'sources.yml': `fetch:\n  concurrency: 2\n  perHost: 2\nworker:\n  tick: '* * * * * *'\n  batch: 30\nsources:\n${sources}`,
+    });
+    const workers = Array.from({ length: 2 }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    const owners = await Promise.all(workers.map((worker) => waitFor(() => /"owner":"(worker-[^"]+)","sources"/.exec(worker.output().stderr)?.[1], worker)));
+    try {
+      const killed = workers[0]!;
+      const held = async () =>
+        (
+          await database.rows<{ id: string }>(sql`
+          select id from sources where lease_owner = ${owners[0]} and not exists (select 1 from fetch_log where source_id = sources.id and outcome = 'ok')`)
+        ).map((row) => row.id);
+      await waitFor(async () => ((await held()).length >= 10 ? true : undefined), killed);
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      const killedAt = Date.now();
+      const orphans = await held();
+      expect(orphans.length).toBeGreaterThanOrEqual(10);
+
+      const fetchedAt = async () => {
+        const rows = await database.rows<{ source_id: string; fetches: number; first: number }>(sql`
+          select source_id, count(*)::int as fetches, min(extract(epoch from started_at))::float8 as first
+          from fetch_log where outcome = 'ok' group by source_id`);
+        return new Map(rows.map((row) => [row.source_id, { fetches: Number(row.fetches), first: Number(row.first) * 1000 }]));
+      };
+      const all = await waitFor(
+        async () => {
+          const fetched = await fetchedAt();
+          return fetched.size === COUNT ? fetched : undefined;
+        },
+        workers[1],
+        90_000,
+      );
+      const takeover = Math.max(...orphans.map((id) => all.get(id)!.first)) - killedAt;
+      console.log(`takeover: ${orphans.length} sources of the killed worker fetched by the other within ${(takeover / 1000).toFixed(1)} s`);
+      expect(takeover).toBeLessThan(60_000);
+      expect([...all.values()].filter((entry) => entry.fetches !== 1)).toEqual([]);
+    } finally {
+      workers[1]!.child.kill('SIGTERM');
+      await Promise.all(workers.map((worker) => worker.exited));
+    }
+  }, 120_000);
 });

@@ -27,7 +27,7 @@ sources:
 #   publicUrl: https://feeds.example.org
 #   maxAge: 5m
 # worker:
-#   lease: 5m
+#   lease: 20s
 #   minInterval: 1m
 # Every key and its default: docs/configuration.md
 `;

@@ -51,7 +51,7 @@ export interface WorkerSettings {
   minIntervalSeconds: number;
 }
 
-export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 300, batch: 100, minIntervalSeconds: 60 };
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 20, batch: 100, minIntervalSeconds: 60 };
 
 /** Everything the config folder defines. */
 export interface Config {

@@ -96,6 +96,19 @@ export async function renewLease(db: Database, lease: { sourceId: string; owner:
   return renewed.length === 1;
 }
 
+/**
+ * The worker's heartbeat: extends every lease `owner` still holds (sources claimed and not yet recorded, waiting or
+ * in flight). Returns how many. A worker that dies stops renewing, and its sources are free a lease later.
+ */
+export async function renewLeases(db: Database, lease: { owner: string; leaseSeconds: number }): Promise<number> {
+  const renewed = await db
+    .update(sources)
+    .set({ leaseUntil: sql`now() + make_interval(secs => ${lease.leaseSeconds})` })
+    .where(eq(sources.leaseOwner, lease.owner))
+    .returning({ id: sources.id });
+  return renewed.length;
+}
+
 /** Gives up every lease `owner` holds (a worker shutting down), so other workers may claim those sources at once. */
 export async function releaseLeases(db: Database, owner: string): Promise<number> {
   const released = await db.update(sources).set({ leaseOwner: null, leaseUntil: null }).where(eq(sources.leaseOwner, owner)).returning({ id: sources.id });

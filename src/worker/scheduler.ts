@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
 import { isDatabaseUnavailable } from '../db/client.js';
 import { log } from '../log.js';
-import { claimDueSources, releaseLeases, renewLease } from '../store/sources.js';
+import { claimDueSources, releaseLeases, renewLease, renewLeases } from '../store/sources.js';
 import { ingestContext, type WorkerApp } from './context.js';
 import { ingestSources } from './ingest.js';
 
@@ -57,6 +57,14 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
     const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });
     app.metrics.leaseClaims.inc(claimed.length);
     if (claimed.length === 0) return;
+    // Short leases, renewed while this worker lives: a killed worker's sources are free a lease later.
+    const heartbeat = setInterval(
+      () => {
+        renewLeases(app.database.db, { owner, leaseSeconds }).catch((error: Error) => log.warn({ owner, error: error.message }, 'lease renewal failed'));
+      },
+      (leaseSeconds * 1000) / 3,
+    );
+    heartbeat.unref();
     const summary = await ingestSources(
       context,
       claimed.map((id) => byId.get(id)!),
@@ -65,7 +73,7 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
         // Unreachable database: skip; the lease stays and runs out, and the source is claimed again after it.
         shouldStart: (source) => renewLease(app.database.db, { sourceId: source.id, owner, leaseSeconds }).catch(() => false),
       },
-    );
+    ).finally(() => clearInterval(heartbeat));
     const { ok, notModified, failed, deferred, skipped, itemsNew } = summary;
     log.info({ owner, claimed: claimed.length, ok, notModified, failed, deferred, skipped, itemsNew }, 'tick done');
   };
