@@ -6,6 +6,7 @@ import type { App } from '../src/app.js';
 import { formatPreview, formatStories } from '../src/commands/report.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
 import { renderFeed } from '../src/server/render.js';
+import { CLUSTER_LOCK_KEY } from '../src/store/items.js';
 import { previewTopic } from '../src/store/preview.js';
 import { recentStories } from '../src/store/stories.js';
 import { topicEntries } from '../src/store/topics.js';
@@ -195,6 +196,39 @@ describe(`ingest (${testEngine()})`, () => {
       const [flaky] = await app.database.db.select().from(sources).where(eq(sources.id, 'flaky'));
       expect(flaky).toMatchObject({ errorCount: 2, lastStatus: 'failed' });
       expect(flaky!.lastError).toMatch(/^not a feed: invalid JSON/);
+    });
+  });
+
+  it('stores a refetch of stored items without waiting for another writer; new items wait their turn', async () => {
+    const dir = writeConfigDir({ 'sources.yml': 'sources:\n  - id: wire\n    url: file:wire.xml\n' });
+    const story = (n: number) => ({ title: `Japan story ${n}`, link: `https://wire.example/${n}`, pubDate: 'Sun, 02 Jun 2024 08:00:00 +0900' });
+    writeFileSync(join(dir, 'wire.xml'), rss2('Wire', [story(1), story(2)]));
+    await withApp(dir, async (app) => {
+      expect(await ingestAll(app)).toMatchObject({ itemsNew: 2 });
+      // Another writer holds the cluster lock (a worker storing a big document) until released.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+      const holder = app.database.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      const within = <T>(work: Promise<T>, ms: number) =>
+        Promise.race([work.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), ms))]);
+      try {
+        expect(await within(ingestAll(app), 5_000)).toBe('done'); // all duplicates: no lock taken
+        writeFileSync(join(dir, 'wire.xml'), rss2('Wire', [story(1), story(2), story(3)]));
+        const storing = ingestAll(app);
+        expect(await within(storing, 500)).toBe('waiting');
+        release();
+        expect(await storing).toMatchObject({ itemsNew: 1, itemsDuplicate: 2 });
+      } finally {
+        release();
+        await holder;
+      }
     });
   });
 

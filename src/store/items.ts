@@ -43,7 +43,7 @@ type ExistingRow = {
 };
 
 /** Advisory lock serializing the store step of concurrent ingests (any fixed 64-bit number unique to Wirefeed). */
-const CLUSTER_LOCK_KEY = 0x5769_7265_6665;
+export const CLUSTER_LOCK_KEY = 0x5769_7265_6665;
 
 const textOf = (item: NormalizedItem) => item.contentText ?? item.summary ?? '';
 
@@ -239,6 +239,11 @@ async function mergeStories(db: Database, keep: string, drop: string[]): Promise
   await db.delete(stories).where(inArray(stories.id, drop));
 }
 
+/** Whether an incoming item is new, or a revision of the stored one it matches (not a duplicate). */
+function needsWriting(entry: Incoming, existing: ExistingRow | undefined, now: Date): boolean {
+  return existing === undefined || revisionTime(entry, existing, now) !== undefined;
+}
+
 /**
  * Stores the items of one fetch inside the caller's transaction. Each item is a duplicate (nothing written), a
  * revision of a stored item (updated in place), or new; a new item joins the story of every stored or incoming item
@@ -250,9 +255,6 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   const result: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
   if (batch.length === 0) return result;
   const touched = new Set<string>();
-  // Writers take turns (until their transaction ends): two outlets of one story stored at the same moment by two
-  // workers must see each other, or each would start its own story. Fetching and parsing stay parallel.
-  await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
 
   // The same key twice in one document: keep its newest version.
   const newest = new Map<string, Incoming>();
@@ -263,7 +265,18 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   }
   result.duplicates += batch.length - newest.size;
   const incoming = [...newest.values()];
-  const existingOf = await loadExisting(db, sourceId, incoming);
+  // Identity first, without the cluster lock: a refetch whose items are all stored unchanged (the common case)
+  // writes nothing and waits on no other writer.
+  let existingOf = await loadExisting(db, sourceId, incoming);
+  if (!incoming.some((entry) => needsWriting(entry, existingOf(entry), now))) {
+    result.duplicates += incoming.length;
+    return result;
+  }
+  // Writers of new items and revisions take turns (until their transaction ends): two outlets of one story stored at
+  // the same moment by two workers must see each other, or each would start its own story. Under the lock the
+  // identities are read again, for what another writer stored meanwhile. Fetching and parsing stay parallel.
+  await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
+  existingOf = await loadExisting(db, sourceId, incoming);
 
   const fresh: Incoming[] = [];
   for (const entry of incoming) {
