@@ -18,6 +18,7 @@ const UNIT = [
   'normalize',
   'opml',
   'parse',
+  'plan',
   'progress',
   'publish',
   'query',

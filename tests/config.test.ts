@@ -127,7 +127,7 @@ describe('loadConfig', () => {
   it('reads worker settings, with defaults for what is left out', () => {
     expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({
       tick: '*/30 * * * * *',
-      leaseSeconds: 300,
+      leaseSeconds: 20,
       batch: 100,
       minIntervalSeconds: 60,
     });

@@ -1,9 +1,9 @@
 import { and, between, eq, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { itemBands, items, stories, topicStories } from '../db/schema.js';
-import { CLUSTER_WINDOW_MS, type ClusterCandidate, matchingStories } from '../dedup/cluster.js';
+import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
-import { contentHash, itemKey, newStoryId, titleKey } from '../dedup/key.js';
+import { type Incoming, incomingOf, needsWriting, type Prepared, planClusters, planIdentities, prepare, textOf } from '../dedup/plan.js';
 import type { NormalizedItem } from '../model/item.js';
 
 export interface StoredItem {
@@ -22,13 +22,6 @@ export interface StoreResult {
   touchedStories: string[];
 }
 
-interface Incoming {
-  item: NormalizedItem;
-  key: string;
-  titleKey: string;
-  hash: string;
-}
-
 type ExistingRow = {
   id: number;
   storyId: string;
@@ -44,8 +37,6 @@ type ExistingRow = {
 
 /** Advisory lock serializing the store step of concurrent ingests (any fixed 64-bit number unique to Wirefeed). */
 export const CLUSTER_LOCK_KEY = 0x5769_7265_6665;
-
-const textOf = (item: NormalizedItem) => item.contentText ?? item.summary ?? '';
 
 const anyOf = (conditions: Array<SQL | undefined>) => or(...conditions.filter((condition): condition is SQL => condition !== undefined));
 const inList = <T extends string>(column: Parameters<typeof inArray>[0], values: T[]) => (values.length ? inArray(column, values) : undefined);
@@ -93,18 +84,6 @@ async function loadExisting(db: Database, sourceId: string, incoming: Incoming[]
     rows.find(
       (row) => !item.dateEstimated && row.sourceId === sourceId && row.titleKey === movedGuidKey && row.publishedAt.getTime() === item.publishedAt.getTime(),
     );
-}
-
-/**
- * A newer timestamp, or the same one with changed text, is a revision. An undated item (first-seen time) is revised
- * only when its text changes. Anything else is a refetch.
- */
-function revisionTime(entry: Incoming, existing: ExistingRow, now: Date): Date | undefined {
-  const changed = entry.hash !== existing.contentHash;
-  if (entry.item.dateEstimated) return changed ? now : undefined;
-  if (entry.item.publishedAt > existing.updatedAt) return entry.item.publishedAt;
-  if (changed && entry.item.publishedAt.getTime() === existing.updatedAt.getTime()) return now;
-  return undefined;
 }
 
 function versionColumns(entry: Incoming, print: Fingerprint) {
@@ -239,36 +218,21 @@ async function mergeStories(db: Database, keep: string, drop: string[]): Promise
   await db.delete(stories).where(inArray(stories.id, drop));
 }
 
-/** Whether an incoming item is new, or a revision of the stored one it matches (not a duplicate). */
-function needsWriting(entry: Incoming, existing: ExistingRow | undefined, now: Date): boolean {
-  return existing === undefined || revisionTime(entry, existing, now) !== undefined;
-}
-
 /**
- * Stores the items of one fetch inside the caller's transaction. Each item is a duplicate (nothing written), a
- * revision of a stored item (updated in place), or new; a new item joins the story of every stored or incoming item
- * that is the same report (found through LSH bands within the clustering window), merging stories it bridges, or
- * starts its own. Concurrent writers are settled by the unique dedup_key index. Why it is long: issue #19 splits it
- * into a pure plan and a step that applies it; until then its steps stay in one place, in order.
+ * Stores the items of one fetch inside the caller's transaction, as dedup/plan.ts decides: duplicates write
+ * nothing, revisions update their row in place, new items join the story of every stored or incoming item that is
+ * the same report (found through LSH bands within the clustering window), merging stories they bridge, or start
+ * their own. Concurrent writers are settled by the unique dedup_key index.
  */
 export async function storeItems(db: Database, sourceId: string, batch: NormalizedItem[], now = new Date()): Promise<StoreResult> {
   const result: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
   if (batch.length === 0) return result;
-  const touched = new Set<string>();
-
-  // The same key twice in one document: keep its newest version.
-  const newest = new Map<string, Incoming>();
-  for (const item of batch) {
-    const entry = { item, key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) };
-    const seen = newest.get(entry.key);
-    if (!seen || entry.item.publishedAt > seen.item.publishedAt) newest.set(entry.key, entry);
-  }
-  result.duplicates += batch.length - newest.size;
-  const incoming = [...newest.values()];
+  const { incoming, repeats } = incomingOf(batch, sourceId);
+  result.duplicates += repeats;
   // Identity first, without the cluster lock: a refetch whose items are all stored unchanged (the common case)
   // writes nothing and waits on no other writer.
-  let existingOf = await loadExisting(db, sourceId, incoming);
-  if (!incoming.some((entry) => needsWriting(entry, existingOf(entry), now))) {
+  let storedOf = await loadExisting(db, sourceId, incoming);
+  if (!incoming.some((entry) => needsWriting(entry, storedOf(entry), now))) {
     result.duplicates += incoming.length;
     return result;
   }
@@ -276,103 +240,65 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
   // the same moment by two workers must see each other, or each would start its own story. Under the lock the
   // identities are read again, for what another writer stored meanwhile. Fetching and parsing stay parallel.
   await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
-  existingOf = await loadExisting(db, sourceId, incoming);
-
-  const fresh: Incoming[] = [];
-  for (const entry of incoming) {
-    const existing = existingOf(entry);
-    if (!existing) {
-      fresh.push(entry);
-      continue;
-    }
-    const updatedAt = revisionTime(entry, existing, now);
-    if (!updatedAt) {
-      result.duplicates++;
-      continue;
-    }
-    const print = fingerprint(entry.item.title, textOf(entry.item));
-    await db
-      .update(items)
-      .set({ ...versionColumns(entry, print), updatedAt, revision: sql`${items.revision} + 1` })
-      .where(eq(items.id, existing.id));
-    await db.delete(itemBands).where(eq(itemBands.itemId, existing.id));
-    await insertBands(
-      db,
-      fingerprintBands(print).map((band) => ({ band, itemId: existing.id, publishedAt: existing.publishedAt })),
-    );
-    result.revised.push({ id: existing.id, storyId: existing.storyId, item: entry.item });
-    touched.add(existing.storyId);
+  storedOf = await loadExisting(db, sourceId, incoming);
+  const identities = planIdentities(incoming, storedOf, now);
+  result.duplicates += identities.duplicates;
+  const touched = new Set<string>();
+  for (const { entry, stored, updatedAt } of identities.revisions) {
+    await reviseItem(db, entry, stored, updatedAt);
+    result.revised.push({ id: stored.id, storyId: stored.storyId, item: entry.item });
+    touched.add(stored.storyId);
   }
-  if (fresh.length === 0) return { ...result, touchedStories: [...touched] };
+  if (identities.fresh.length > 0) {
+    const stored = await storeNewItems(db, sourceId, prepare(identities.fresh));
+    result.duplicates += stored.raced;
+    result.stored.push(...stored.items);
+    for (const storyId of stored.touched) touched.add(storyId);
+  }
+  return { ...result, touchedStories: [...touched] };
+}
 
-  // Cluster the new items in time order against stored candidates and against each other.
-  fresh.sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key));
-  const prints = fresh.map((entry) => fingerprint(entry.item.title, textOf(entry.item)));
-  const bands = prints.map(fingerprintBands);
-  const times = fresh.map((entry) => entry.item.publishedAt.getTime());
+/** A newer version of a stored item: its row updated in place, its bands replaced. */
+async function reviseItem(db: Database, entry: Incoming, stored: ExistingRow, updatedAt: Date): Promise<void> {
+  const print = fingerprint(entry.item.title, textOf(entry.item));
+  await db
+    .update(items)
+    .set({ ...versionColumns(entry, print), updatedAt, revision: sql`${items.revision} + 1` })
+    .where(eq(items.id, stored.id));
+  await db.delete(itemBands).where(eq(itemBands.itemId, stored.id));
+  await insertBands(
+    db,
+    fingerprintBands(print).map((band) => ({ band, itemId: stored.id, publishedAt: stored.publishedAt })),
+  );
+}
+
+/**
+ * New items: candidates and their stories' start times read in two statements, the stories decided by the plan,
+ * then stories, items and bands written in one statement each and merged stories folded.
+ */
+async function storeNewItems(db: Database, sourceId: string, prepared: Prepared[]): Promise<{ items: StoredItem[]; touched: string[]; raced: number }> {
+  const times = prepared.map(({ entry }) => entry.item.publishedAt.getTime());
   const candidatesByBand = await loadCandidates(
     db,
-    [...new Set(bands.flat())],
+    [...new Set(prepared.flatMap(({ bands }) => bands))],
     new Date(times.reduce((min, time) => Math.min(min, time)) - CLUSTER_WINDOW_MS),
     new Date(times.reduce((max, time) => Math.max(max, time)) + CLUSTER_WINDOW_MS),
   );
-  const newStories = new Map<string, Date>();
-  const merges = new Map<string, string>(); // dropped story -> surviving story
-  const resolve = (storyId: string): string => (merges.has(storyId) ? resolve(merges.get(storyId)!) : storyId);
-  const assigned: string[] = [];
-
-  for (const [index, entry] of fresh.entries()) {
-    // An item met in several bands is compared once.
-    const met = new Set(bands[index]!.flatMap((band) => candidatesByBand.get(band) ?? []));
-    const candidates = [...met].map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
-    const matches = [
-      ...new Set(
-        matchingStories(
-          { title: entry.item.title, text: textOf(entry.item), publishedAt: entry.item.publishedAt, language: entry.item.language, print: prints[index] },
-          candidates,
-        ),
-      ),
-    ];
-    let storyId: string;
-    if (matches.length === 0) {
-      storyId = newStoryId(entry.key, entry.item.publishedAt);
-      newStories.set(storyId, entry.item.publishedAt);
-    } else {
-      const starts = new Map([
-        ...(await storyStarts(
-          db,
-          matches.filter((id) => !newStories.has(id)),
-        )),
-      ]);
-      for (const id of matches) if (newStories.has(id)) starts.set(id, newStories.get(id)!);
-      const [keep, ...drop] = matches.sort((a, b) => (starts.get(a)?.getTime() ?? 0) - (starts.get(b)?.getTime() ?? 0) || a.localeCompare(b));
-      storyId = keep!;
-      for (const dropped of drop) merges.set(dropped, keep!);
-    }
-    assigned.push(storyId);
-    const self: ClusterCandidate = { storyId, publishedAt: entry.item.publishedAt, language: entry.item.language ?? null, print: prints[index]! };
-    for (const band of bands[index]!) {
-      const list = candidatesByBand.get(band);
-      if (list) list.push(self);
-      else candidatesByBand.set(band, [self]);
-    }
-  }
-
-  const storyOf = (index: number) => resolve(assigned[index]!);
-  const survivingNew = [...newStories].filter(([id]) => !merges.has(id));
-  if (survivingNew.length) {
+  const candidateStories = new Set([...candidatesByBand.values()].flatMap((list) => list.map((candidate) => candidate.storyId)));
+  const plan = planClusters(prepared, candidatesByBand, await storyStarts(db, [...candidateStories]));
+  if (plan.newStories.length) {
     await db
       .insert(stories)
-      .values(survivingNew.map(([id, publishedAt]) => ({ id, publishedAt, updatedAt: publishedAt })))
+      .values(plan.newStories.map(({ id, publishedAt }) => ({ id, publishedAt, updatedAt: publishedAt })))
       .onConflictDoNothing();
   }
   const inserted = await db
     .insert(items)
     .values(
-      fresh.map((entry, index) => ({
-        ...versionColumns(entry, prints[index]!),
+      prepared.map(({ entry, print }, index) => ({
+        ...versionColumns(entry, print),
         sourceId,
-        storyId: storyOf(index),
+        storyId: plan.storyOf[index]!,
         dedupKey: entry.key,
         titleKey: entry.titleKey,
         publishedAt: entry.item.publishedAt,
@@ -386,27 +312,17 @@ export async function storeItems(db: Database, sourceId: string, batch: Normaliz
     .onConflictDoNothing()
     .returning({ id: items.id, key: items.dedupKey, storyId: items.storyId });
   const insertedByKey = new Map(inserted.map((row) => [row.key, row]));
-  const bandRows = fresh.flatMap((entry, index) => {
+  await insertBands(
+    db,
+    prepared.flatMap(({ entry, bands }) => {
+      const row = insertedByKey.get(entry.key);
+      return row ? bands.map((band) => ({ band, itemId: row.id, publishedAt: entry.item.publishedAt })) : [];
+    }),
+  );
+  for (const [keep, absorbed] of plan.merges) await mergeStories(db, keep, absorbed);
+  const stored = prepared.flatMap(({ entry }) => {
     const row = insertedByKey.get(entry.key);
-    return row ? bands[index]!.map((band) => ({ band, itemId: row.id, publishedAt: entry.item.publishedAt })) : [];
+    return row ? [{ id: row.id, storyId: row.storyId, item: entry.item }] : []; // none: another worker stored it first
   });
-  await insertBands(db, bandRows);
-  const dropsByKeep = new Map<string, string[]>();
-  for (const dropped of merges.keys()) {
-    if (newStories.has(dropped)) continue; // never written
-    const keep = resolve(dropped);
-    dropsByKeep.set(keep, [...(dropsByKeep.get(keep) ?? []), dropped]);
-  }
-  for (const [keep, drop] of dropsByKeep) await mergeStories(db, keep, drop);
-
-  fresh.forEach((entry) => {
-    const row = insertedByKey.get(entry.key);
-    if (!row) {
-      result.duplicates++; // another worker stored it first
-      return;
-    }
-    result.stored.push({ id: row.id, storyId: row.storyId, item: entry.item });
-  });
-  for (const index of fresh.keys()) touched.add(storyOf(index));
-  return { ...result, touchedStories: [...touched] };
+  return { items: stored, touched: [...new Set(plan.storyOf)], raced: prepared.length - stored.length };
 }

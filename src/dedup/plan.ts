@@ -1,0 +1,161 @@
+/**
+ * The store step's decisions, without I/O: which incoming items are duplicates, revisions or new, which story each
+ * new item joins, and which stories merge. `store/items.ts` reads what the plan needs and writes what it decides.
+ */
+import type { NormalizedItem } from '../model/item.js';
+import { type ClusterCandidate, matchingStories } from './cluster.js';
+import { type Fingerprint, fingerprint, fingerprintBands } from './fingerprint.js';
+import { contentHash, itemKey, newStoryId, titleKey } from './key.js';
+
+/** An item of a document with its identities. */
+export interface Incoming {
+  item: NormalizedItem;
+  key: string;
+  titleKey: string;
+  hash: string;
+}
+
+/** The stored version an incoming item is one of. */
+export interface StoredVersion {
+  id: number;
+  storyId: string;
+  publishedAt: Date;
+  updatedAt: Date;
+  contentHash: string;
+}
+
+export const textOf = (item: NormalizedItem) => item.contentText ?? item.summary ?? '';
+
+/** The document's items by identity; the same key twice keeps its newest version. `repeats` counts the others. */
+export function incomingOf(batch: readonly NormalizedItem[], sourceId: string): { incoming: Incoming[]; repeats: number } {
+  const newest = new Map<string, Incoming>();
+  for (const item of batch) {
+    const entry = { item, key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) };
+    const seen = newest.get(entry.key);
+    if (!seen || entry.item.publishedAt > seen.item.publishedAt) newest.set(entry.key, entry);
+  }
+  return { incoming: [...newest.values()], repeats: batch.length - newest.size };
+}
+
+/**
+ * A newer timestamp, or the same one with changed text, is a revision. An undated item (first-seen time) is revised
+ * only when its text changes. Anything else is a refetch.
+ */
+export function revisionTime(entry: Incoming, stored: StoredVersion, now: Date): Date | undefined {
+  const changed = entry.hash !== stored.contentHash;
+  if (entry.item.dateEstimated) return changed ? now : undefined;
+  if (entry.item.publishedAt > stored.updatedAt) return entry.item.publishedAt;
+  if (changed && entry.item.publishedAt.getTime() === stored.updatedAt.getTime()) return now;
+  return undefined;
+}
+
+/** Whether an incoming item is new or a revision (something to write), not a refetch. */
+export function needsWriting(entry: Incoming, stored: StoredVersion | undefined, now: Date): boolean {
+  return stored === undefined || revisionTime(entry, stored, now) !== undefined;
+}
+
+export interface IdentityPlan<S extends StoredVersion> {
+  fresh: Incoming[];
+  revisions: Array<{ entry: Incoming; stored: S; updatedAt: Date }>;
+  duplicates: number;
+}
+
+/** Sorts a document's items into new ones, revisions of stored ones and refetches. */
+export function planIdentities<S extends StoredVersion>(
+  incoming: readonly Incoming[],
+  storedOf: (entry: Incoming) => S | undefined,
+  now: Date,
+): IdentityPlan<S> {
+  const plan: IdentityPlan<S> = { fresh: [], revisions: [], duplicates: 0 };
+  for (const entry of incoming) {
+    const stored = storedOf(entry);
+    if (!stored) plan.fresh.push(entry);
+    else {
+      const updatedAt = revisionTime(entry, stored, now);
+      if (updatedAt) plan.revisions.push({ entry, stored, updatedAt });
+      else plan.duplicates++;
+    }
+  }
+  return plan;
+}
+
+/** A new item ready for clustering: in time order, with its fingerprint and band keys. */
+export interface Prepared {
+  entry: Incoming;
+  print: Fingerprint;
+  bands: string[];
+}
+
+export function prepare(fresh: readonly Incoming[]): Prepared[] {
+  return [...fresh]
+    .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key))
+    .map((entry) => {
+      const print = fingerprint(entry.item.title, textOf(entry.item));
+      return { entry, print, bands: fingerprintBands(print) };
+    });
+}
+
+export interface ClusterPlan {
+  /** The story each prepared item joins, by its index, after the merges below. */
+  storyOf: string[];
+  /** Stories this document starts (and that no merge absorbed): to create. */
+  newStories: Array<{ id: string; publishedAt: Date }>;
+  /** Stored stories to fold into another: surviving id -> absorbed ids. */
+  merges: Map<string, string[]>;
+}
+
+/**
+ * Decides which story each new item joins, in time order: every story of a candidate (a stored item sharing a band,
+ * or an earlier item of this document) that is the same report; none, and it starts its own; several, and they merge
+ * into the oldest (`starts` holds the stored candidates' story start times; the id sorts ties).
+ */
+export function planClusters(
+  prepared: readonly Prepared[],
+  candidatesByBand: ReadonlyMap<string, readonly ClusterCandidate[]>,
+  starts: ReadonlyMap<string, Date>,
+): ClusterPlan {
+  const byBand = new Map([...candidatesByBand].map(([band, list]) => [band, [...list]]));
+  const started = new Map<string, Date>();
+  const merged = new Map<string, string>(); // absorbed story -> the one that absorbed it
+  const resolve = (storyId: string): string => (merged.has(storyId) ? resolve(merged.get(storyId)!) : storyId);
+  const startOf = (storyId: string) => (started.get(storyId) ?? starts.get(storyId))?.getTime() ?? 0;
+  const assigned: string[] = [];
+
+  for (const { entry, print, bands } of prepared) {
+    // An item met in several bands is compared once.
+    const met = new Set(bands.flatMap((band) => byBand.get(band) ?? []));
+    const candidates = [...met].map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
+    const { item } = entry;
+    const matches = [
+      ...new Set(matchingStories({ title: item.title, text: textOf(item), publishedAt: item.publishedAt, language: item.language, print }, candidates)),
+    ];
+    let storyId: string;
+    if (matches.length === 0) {
+      storyId = newStoryId(entry.key, item.publishedAt);
+      started.set(storyId, item.publishedAt);
+    } else {
+      const [keep, ...absorbed] = matches.sort((a, b) => startOf(a) - startOf(b) || a.localeCompare(b));
+      storyId = keep!;
+      for (const id of absorbed) merged.set(id, storyId);
+    }
+    assigned.push(storyId);
+    const self: ClusterCandidate = { storyId, publishedAt: item.publishedAt, language: item.language ?? null, print };
+    for (const band of bands) {
+      const list = byBand.get(band);
+      if (list) list.push(self);
+      else byBand.set(band, [self]);
+    }
+  }
+
+  const merges = new Map<string, string[]>();
+  for (const absorbed of merged.keys()) {
+    if (started.has(absorbed)) continue; // started and absorbed in this document: never written
+    const keep = resolve(absorbed);
+    merges.set(keep, [...(merges.get(keep) ?? []), absorbed]);
+  }
+  return {
+    storyOf: assigned.map(resolve),
+    newStories: [...started].filter(([id]) => !merged.has(id)).map(([id, publishedAt]) => ({ id, publishedAt })),
+    merges,
+  };
+}
