@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openMigratedDatabase } from '../src/db/client.js';
+import { REWRITE_ITEMS, REWRITE_OUTLETS, type RewriteOutlet, rewriteOutletFeed } from './fixtures/wire-rewrites.js';
 import { type CliProcess, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { createThrowawayDatabase, testEngine, testServerUrl } from './helpers/database.js';
@@ -146,5 +147,57 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
       workers[1]!.child.kill('SIGTERM');
       await Promise.all(workers.map((worker) => worker.exited));
     }
+  }, 120_000);
+
+  it('two workers storing outlets of the same stories at the same moment still put each story in one', async () => {
+    await database.db.execute(sql`truncate fetch_log, topic_stories, item_bands, items, stories, topics, sources cascade`);
+    const outlets = Object.keys(REWRITE_OUTLETS) as RewriteOutlet[];
+    const feeds = await startTestServer((request, response) => {
+      const outlet = /\/outlet\/([a-z]+)$/.exec(request.url!)![1] as RewriteOutlet;
+      // Every outlet answers after the same delay: the two workers' store steps meet, and a worker busy with its
+      // batch skips its next ticks, leaving the other outlets to the other worker.
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rewriteOutletFeed(outlet)), 1_500);
+    });
+    const sources = outlets.map((outlet) => `  - id: ${outlet}\n    url: ${feeds.url}/outlet/${outlet}\n    allowPrivateNetwork: true\n`).join('');
+    const dir = writeConfigDir({
+      'sources.yml': `fetch:\n  concurrency: 4\n  perHost: 8\nworker:\n  tick: '* * * * * *'\n  batch: 4\nsources:\n${sources}`,
+    });
+    const workers = Array.from({ length: 2 }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    try {
+      await waitFor(
+        async () => {
+          const [row] = await database.rows<{ fetched: number }>(sql`select count(distinct source_id)::int as fetched from fetch_log where outcome = 'ok'`);
+          return row!.fetched === outlets.length ? true : undefined;
+        },
+        workers[0],
+        60_000,
+      );
+    } finally {
+      for (const worker of workers) worker.child.kill('SIGTERM');
+      await Promise.all(workers.map((worker) => worker.exited));
+      await feeds.close();
+    }
+    const rows = await database.rows<{ source_id: string; guid: string; story_id: string }>(sql`select source_id, guid, story_id from items`);
+    expect(rows).toHaveLength(REWRITE_ITEMS.length);
+    const storyOf = new Map(rows.map((row) => [`${row.source_id}|${row.guid}`, row.story_id]));
+    let together = 0;
+    let apart = 0;
+    let wronglyTogether = 0;
+    for (const [i, a] of REWRITE_ITEMS.entries()) {
+      for (const b of REWRITE_ITEMS.slice(i + 1)) {
+        const same = storyOf.get(`${a.outlet}|${a.guid}`) === storyOf.get(`${b.outlet}|${b.guid}`);
+        if (a.event === b.event) same ? together++ : apart++;
+        else if (same) wronglyTogether++;
+      }
+    }
+    // What one process achieves on this set (tests/cluster.test.ts): every outlet of an event in one story.
+    expect({ apart, wronglyTogether }).toEqual({ apart: 0, wronglyTogether: 0 });
+    expect(together).toBeGreaterThan(100);
+    // Both workers stored some of the outlets: the store steps did run side by side.
+    const claimed = workers.map((worker) => [...worker.output().stderr.matchAll(/"claimed":(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0));
+    expect(
+      claimed.every((count) => count > 0),
+      `claimed per worker: ${claimed.join(', ')}`,
+    ).toBe(true);
   }, 120_000);
 });
