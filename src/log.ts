@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { pino } from 'pino';
+import { terminalJson } from './model/escape.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const wanted = process.env.LOG_LEVEL?.trim().toLowerCase();
@@ -7,14 +8,10 @@ const wanted = process.env.LOG_LEVEL?.trim().toLowerCase();
 const PLAIN = /^[\p{L}\p{N}_.:/@+-]+$/u;
 const COLORS: Record<string, string> = { fatal: '\x1b[1;31m', error: '\x1b[31m', warn: '\x1b[33m', info: '\x1b[36m', debug: '\x1b[2m', trace: '\x1b[2m' };
 
-/** Characters JSON leaves as they are but a terminal acts on: C1 controls, bidirectional and zero-width marks. */
-const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
-const escapeInvisible = (text: string) => text.replace(INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
 /** A value as a terminal shows it: plain words as they are, anything else as JSON (quotes, control characters escaped). */
 function shown(value: unknown): string {
   if (typeof value === 'string' && PLAIN.test(value)) return value;
-  return escapeInvisible(JSON.stringify(value) ?? String(value));
+  return terminalJson(value);
 }
 
 /**
@@ -34,7 +31,7 @@ export function formatLogLine(line: string, color = false): string {
     .toUpperCase()
     .padEnd(5);
   const levelText = color && COLORS[String(level)] ? `${COLORS[String(level)]}${label}\x1b[0m` : label;
-  const message = typeof msg === 'string' ? escapeInvisible(JSON.stringify(msg).slice(1, -1)) : '';
+  const message = typeof msg === 'string' ? terminalJson(msg).slice(1, -1) : '';
   const rest = Object.entries(fields).map(([key, value]) => `${key}=${shown(value)}`);
   return `${clock} ${levelText} ${message}${rest.length ? `  ${rest.join(' ')}` : ''}\n`;
 }

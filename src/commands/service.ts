@@ -5,6 +5,7 @@ import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
 import { log } from '../log.js';
 import { createAppServer, listen } from '../server/http.js';
 import { startWorker, type Worker } from '../worker/scheduler.js';
+import { CONFIG_OPTION, defineCommand } from './command.js';
 
 const serverOptions = () => ({
   port: Number(process.env.PORT ?? 8080),
@@ -92,7 +93,7 @@ function surviveDriverCrashes(): void {
  * Starts a service. A config error stops the start at once; an unreachable database does not: the server listens
  * (healthy, not ready) while the app retries, and SIGTERM/SIGINT in that wait exits cleanly.
  */
-export async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
+async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
   loadConfig(configDir);
   surviveDriverCrashes();
   const startup = new AbortController();
@@ -125,3 +126,7 @@ export async function startService(configDir: string, parts: { worker: boolean; 
   const worker = parts.worker ? startWorker(app, { onTopicsChanged: server ? (slugs) => server.invalidateTopics(slugs) : undefined }) : undefined;
   return runUntilSignal(app, { worker, server });
 }
+
+/** A command that runs as a service: the worker, the feed server, or both in one process. */
+export const serviceCommand = (summary: string, usage: string, parts: { worker: boolean; server: boolean }) =>
+  defineCommand({ summary, usage, options: CONFIG_OPTION, service: true, run: (values) => startService(values.config, parts) });

@@ -1,6 +1,6 @@
 /**
- * Escaping for every place an outside string can land: XML text, XML attributes, HTML. One module, so the rules
- * cannot drift apart between the feeds, the pages and the OPML writers.
+ * Escaping for every place an outside string can land: XML text, XML attributes, HTML, a terminal. One module, so the
+ * rules cannot drift apart between the feeds, the pages, the OPML writers and the log.
  */
 
 /** Characters XML 1.0 cannot carry at all (C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates). */
@@ -39,3 +39,13 @@ const ENTITY_LIKE = /<|>|&(?=#|[a-z][a-z0-9]*;|amp|lt|gt|quot|nbsp|copy|reg)/gi;
  * both kinds of reader then show the same words, and neither can find markup in them.
  */
 export const escapeHtmlAmbiguous = (text: string): string => text.replace(ENTITY_LIKE, (char) => (char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&amp;'));
+
+/** Characters JSON leaves as they are but a terminal acts on: C1 controls, bidirectional and zero-width marks. */
+const TERMINAL_INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * A value as JSON for a terminal: control characters escaped by JSON, and those JSON leaves alone but a terminal
+ * acts on written as \uXXXX too, so no outside string can move the cursor, recolour or reorder what is shown.
+ */
+export const terminalJson = (value: unknown): string =>
+  (JSON.stringify(value) ?? String(value)).replace(TERMINAL_INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);

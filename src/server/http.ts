@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
-import { itemsPerDay, sourceHealth } from '../store/sources.js';
+import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
@@ -198,8 +198,11 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     return key;
   };
 
-  // Source health for the index note and the sources page: fetch results change it, not topic versions.
-  const readSources = reuseFor(options.sourcesTtlMs ?? SOURCES_TTL_MS, async (): Promise<SourceStatus[]> => {
+  // Source health changes with fetch results, not topic versions: the index's note reads the sources' state only,
+  // the sources page also their item counts and items per day.
+  const sourcesTtlMs = options.sourcesTtlMs ?? SOURCES_TTL_MS;
+  const readConditions = reuseFor(sourcesTtlMs, () => sourceConditions(db));
+  const readSources = reuseFor(sourcesTtlMs, async (): Promise<SourceStatus[]> => {
     const now = new Date();
     const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
     return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
@@ -281,10 +284,9 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       const baseUrl = baseUrlOf(request);
       const topics = app.config.topics;
       const version = await versionOf(INDEX_VERSION);
-      const summary = sourcesSummary(await readSources());
+      const summary = sourcesSummary(await readConditions());
       const note = summary ? { summary, ...(showSources() ? { href: `${baseUrl}/sources` } : {}) } : undefined;
-      const noteKey = note ? createHash('sha256').update(JSON.stringify(note)).digest('base64url') : '';
-      const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}|${noteKey}`, version.getTime(), async () => {
+      const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}|${note?.summary ?? ''}|${note?.href ?? ''}`, version.getTime(), async () => {
         const headlines = await topicHeadlines(
           db,
           topics.map((topic) => topic.slug),

@@ -1,6 +1,6 @@
 /** The sources status page (/sources, /sources.json) and the one-line summary the index shows. Pure renderers. */
 import { escapeHtml } from '../model/escape.js';
-import type { SourceHealth } from '../store/sources.js';
+import type { SourceCondition, SourceHealth } from '../store/sources.js';
 import { layout, timeHtml } from './page.js';
 
 /** Days the sparkline covers. */
@@ -13,7 +13,7 @@ export interface SourceStatus extends SourceHealth {
   itemsPerDay: number[];
 }
 
-export function stateOf(source: SourceHealth): SourceState {
+export function stateOf(source: SourceCondition): SourceState {
   if (source.goneAt) return 'gone';
   if (!source.lastFetchedAt) return 'new';
   return source.errorCount > 0 ? 'failing' : 'ok';
@@ -25,7 +25,7 @@ function shortError(error: string): string {
 }
 
 /** What the index says about the sources: "7 sources, 7 failing: host name not found". Undefined when none. */
-export function sourcesSummary(sources: readonly SourceHealth[]): string | undefined {
+export function sourcesSummary(sources: readonly SourceCondition[]): string | undefined {
   if (sources.length === 0) return undefined;
   const count = (state: SourceState) => sources.filter((source) => stateOf(source) === state).length;
   const failing = sources.filter((source) => stateOf(source) === 'failing' && source.lastError);

@@ -165,7 +165,8 @@ export async function recordFetch(db: Database, record: FetchRecord): Promise<vo
     .where(eq(sources.id, record.sourceId));
 }
 
-export interface SourceHealth {
+/** A source's fetch state as the index summarizes it: no counting of its items. */
+export interface SourceCondition {
   id: string;
   title: string | null;
   url: string;
@@ -176,25 +177,34 @@ export interface SourceHealth {
   errorCount: number;
   nextCheckAt: Date;
   goneAt: Date | null;
+}
+
+export interface SourceHealth extends SourceCondition {
   items: number;
 }
 
-/** Every source with its health and item count, for `wirefeed sources`. */
+const CONDITION_COLUMNS = {
+  id: sources.id,
+  title: sources.title,
+  url: sources.url,
+  fetchUrl: sources.fetchUrl,
+  lastFetchedAt: sources.lastFetchedAt,
+  lastStatus: sources.lastStatus,
+  lastError: sources.lastError,
+  errorCount: sources.errorCount,
+  nextCheckAt: sources.nextCheckAt,
+  goneAt: sources.goneAt,
+};
+
+/** Every source's fetch state, one row each from the sources table: cheap enough for every index page. */
+export async function sourceConditions(db: Database): Promise<SourceCondition[]> {
+  return db.select(CONDITION_COLUMNS).from(sources).orderBy(asc(sources.id));
+}
+
+/** Every source with its health and item count, for `wirefeed sources` and the sources page. */
 export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
   const rows = await db
-    .select({
-      id: sources.id,
-      title: sources.title,
-      url: sources.url,
-      fetchUrl: sources.fetchUrl,
-      lastFetchedAt: sources.lastFetchedAt,
-      lastStatus: sources.lastStatus,
-      lastError: sources.lastError,
-      errorCount: sources.errorCount,
-      nextCheckAt: sources.nextCheckAt,
-      goneAt: sources.goneAt,
-      items: sql<number>`(select count(*) from items where items.source_id = sources.id)::int`,
-    })
+    .select({ ...CONDITION_COLUMNS, items: sql<number>`(select count(*) from items where items.source_id = sources.id)::int` })
     .from(sources)
     .orderBy(asc(sources.id));
   return rows.map((row) => ({ ...row, items: Number(row.items) }));
