@@ -168,7 +168,11 @@ describe('the embedded store across processes', () => {
       publishedAt: new Date('2024-06-01T23:06:19Z'),
       dateEstimated: false,
     };
-    await oldDb.transaction((tx) => storeItems(tx, 'jiji-press', [item]));
+    // Written as the PGlite-era Wirefeed stored it (the store step's statements now speak postgres.js).
+    await old.exec(`
+      insert into stories (id, published_at, updated_at) values ('s1', '2024-06-01T23:06:19Z', '2024-06-01T23:06:19Z');
+      insert into items (source_id, story_id, dedup_key, title_key, content_hash, published_at, title, url, title_signature, body_signature, shingle_count)
+      values ('jiji-press', 's1', 'url:${item.url}', 'title:jiji-press:x', 'h', '2024-06-01T23:06:19Z', '${item.title}', '${item.url}', '{}', '{}', 0);`);
     await old.close();
 
     const handle = await openMigratedDatabase({ dataDir });

@@ -53,7 +53,7 @@ describe('identities', () => {
     ['an undated item whose text is unchanged', 'same', { dateEstimated: true, publishedAt: now }, 'duplicate'],
     ['an undated item whose text changed', 'other', { dateEstimated: true, publishedAt: now }, 'revision'],
   ] as const)('%s is %s', (_name, hash, fields, expected) => {
-    const [entry] = incomingOf([item('https://w.example/1', 'Japan story', 'text', 0, fields)], 'wire').incoming;
+    const [entry] = incomingOf([{ sourceId: 'wire', items: [item('https://w.example/1', 'Japan story', 'text', 0, fields)] }]).incoming;
     const storedVersion = hash === undefined ? undefined : stored({ contentHash: hash === 'same' ? entry!.hash : 'different' });
     const plan = planIdentities([entry!], () => storedVersion, now);
     const kind = plan.fresh.length ? 'fresh' : plan.revisions.length ? 'revision' : 'duplicate';
@@ -61,16 +61,31 @@ describe('identities', () => {
   });
 
   it('keeps the newest of one key twice in a document, and counts the other', () => {
-    const { incoming, repeats } = incomingOf([item('https://w.example/1', 'Old', 'a', 0), item('https://w.example/1', 'New', 'b', 1)], 'wire');
-    expect(repeats).toBe(1);
+    const { incoming, repeats } = incomingOf([
+      { sourceId: 'wire', items: [item('https://w.example/1', 'Old', 'a', 0), item('https://w.example/1', 'New', 'b', 1)] },
+    ]);
+    expect(repeats).toEqual([1]);
     expect(incoming.map((entry) => entry.item.title)).toEqual(['New']);
+  });
+
+  it('keeps one version of a page two documents of a batch link, and counts the other against its document', () => {
+    const { incoming, repeats } = incomingOf([
+      { sourceId: 'wire', items: [item('https://w.example/1', 'Old', 'a', 0), item('https://w.example/2', 'Other', 'c', 0)] },
+      { sourceId: 'aggregator', items: [item('https://w.example/1', 'New', 'b', 1)] },
+      { sourceId: 'late', items: [item('https://w.example/1', 'Older', 'b', -1)] },
+    ]);
+    expect(repeats).toEqual([1, 0, 1]);
+    expect(incoming.map((entry) => [entry.item.title, entry.sourceId, entry.document])).toEqual([
+      ['New', 'aggregator', 1],
+      ['Other', 'wire', 0],
+    ]);
   });
 });
 
 describe('clusters', () => {
   const plan = (items: NormalizedItem[], candidates: ClusterCandidate[], starts: Record<string, number> = {}) =>
     planClusters(
-      prepare(incomingOf(items, 'wire').incoming),
+      prepare(incomingOf([{ sourceId: 'wire', items }]).incoming),
       indexed(...candidates),
       new Map(Object.entries(starts).map(([id, hours]) => [id, new Date(T0 + hours * HOUR)])),
     );

@@ -17,6 +17,18 @@ export async function rowsOf<T extends Record<string, unknown>>(db: Database, qu
   return (await db.execute(query)) as unknown as T[];
 }
 
+/**
+ * A Postgres array literal ('{"a","b"}') sent as one text parameter and cast by the statement: a whole column of
+ * values in one bind parameter, for unnest() and = any().
+ */
+export function arrayLiteral(values: ReadonlyArray<string | number>): string {
+  const quoted = (value: string | number) => {
+    const text = String(value);
+    return text.includes('"') || text.includes('\\') ? `"${text.replace(/[\\"]/g, '\\$&')}"` : `"${text}"`;
+  };
+  return `{${values.map(quoted).join(',')}}`;
+}
+
 export interface DatabaseHandle {
   db: Database;
   /** `embedded`: the PostgreSQL server Wirefeed keeps in its data folder; `postgres`: a server at DATABASE_URL. */
@@ -198,6 +210,16 @@ const CONNECTION_ERROR_CODES = new Set([
  * 57P01-57P03 (shut down, crashed, starting up) and 53300 (too many connections). Such errors are our outage, not
  * a source's fault, and worth retrying.
  */
+/**
+ * The server's own error behind drizzle's "Failed query: <statement> params: <every parameter>" wrapper: what a log
+ * line or a source's last error should say (a batch's parameters run to megabytes).
+ */
+export function serverError(error: unknown): Error {
+  const cause = (error as { cause?: unknown })?.cause;
+  if (error instanceof Error && error.message.startsWith('Failed query:') && cause instanceof Error) return cause;
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
     const code = (current as { code?: unknown }).code;

@@ -84,6 +84,11 @@ export const items = pgTable(
     titleKey: text('title_key').notNull(),
     /** Hash of the title and text, to tell a revision from a refetch. */
     contentHash: text('content_hash').notNull(),
+    /**
+     * Hash of the item as parsed (and its source): a refetch carrying the same bytes is known as a duplicate before it
+     * is normalized. Null for items stored before it existed.
+     */
+    rawHash: text('raw_hash'),
     revision: integer('revision').notNull().default(0),
     publishedAt: timestamptz('published_at').notNull(),
     /** True when the feed gave no usable date and published_at is the time we first saw the item. */
@@ -118,6 +123,7 @@ export const items = pgTable(
     index('items_story_idx').on(table.storyId),
     index('items_source_published_idx').on(table.sourceId, table.publishedAt),
     index('items_first_seen_idx').on(table.firstSeenAt),
+    index('items_raw_hash_idx').on(table.rawHash),
   ],
 );
 
@@ -128,17 +134,14 @@ export const items = pgTable(
 export const itemBands = pgTable(
   'item_bands',
   {
-    band: text('band').notNull(),
-    itemId: bigint('item_id', { mode: 'number' })
-      .notNull()
-      .references(() => items.id, { onDelete: 'cascade' }),
+    /** hashtextextended() of the band key, computed by the server on insert and probe. */
+    band: bigint('band', { mode: 'bigint' }).notNull(),
+    // No foreign key (items are never deleted; a revision replaces its item's bands): its check would lock the item's
+    // row once per band.
+    itemId: bigint('item_id', { mode: 'number' }).notNull(),
     publishedAt: timestamptz('published_at').notNull(),
   },
-  (table) => [
-    primaryKey({ columns: [table.band, table.itemId] }),
-    index('item_bands_window_idx').on(table.band, table.publishedAt),
-    index('item_bands_item_idx').on(table.itemId),
-  ],
+  (table) => [index('item_bands_window_idx').on(table.band, table.publishedAt), index('item_bands_item_idx').on(table.itemId)],
 );
 
 /** Topic definitions as last synced from config. */
@@ -158,12 +161,11 @@ export const topics = pgTable('topics', {
 export const topicStories = pgTable(
   'topic_stories',
   {
-    topicSlug: text('topic_slug')
-      .notNull()
-      .references(() => topics.slug, { onDelete: 'cascade' }),
-    storyId: text('story_id')
-      .notNull()
-      .references(() => stories.id, { onDelete: 'cascade' }),
+    // No foreign keys: each would cost every membership a lookup and a row lock of its topic and its story (the
+    // largest share of storing an item that matches many topics). The code that deletes topics or stories
+    // (syncTopics, mergeStories, refreshStories) deletes their memberships in the same transaction.
+    topicSlug: text('topic_slug').notNull(),
+    storyId: text('story_id').notNull(),
     publishedAt: timestamptz('published_at').notNull(),
     matchedAt: timestamptz('matched_at').notNull().defaultNow(),
   },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NormalizedItem } from '../model/item.js';
 import { foldText } from '../normalize/fold.js';
+import type { ParsedItem } from '../parse/types.js';
 
 function hash(text: string, length = 24): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -39,4 +40,19 @@ export function contentHash(item: Pick<NormalizedItem, 'title' | 'contentText' |
 /** A story's id, fixed when its first item arrives and never changed as other outlets join it. */
 export function newStoryId(firstItemKey: string, publishedAt: Date): string {
   return hash(`${firstItemKey}\n${publishedAt.toISOString()}`, 20);
+}
+
+/**
+ * Raised when normalization changes what it makes of the same input (sanitizing, link or date rules): items stored
+ * before are then normalized again on their next fetch, and revised if their text changed.
+ */
+const NORMALIZATION_REVISION = 1;
+
+/**
+ * The item as parsed, within what else its normalization reads (its source, the document's base URL, the source's
+ * short-link hosts): the same hash always normalizes to the same item, so a refetch that finds it stored is a
+ * duplicate without being normalized.
+ */
+export function parsedItemHash(item: ParsedItem, context: { sourceId: string; base?: string; shortUrlHosts?: readonly string[] }): string {
+  return hash(`${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n${JSON.stringify(item)}`, 32);
 }

@@ -10,9 +10,18 @@ import { contentHash, itemKey, newStoryId, titleKey } from './key.js';
 /** An item of a document with its identities. */
 export interface Incoming {
   item: NormalizedItem;
+  sourceId: string;
+  /** Which document of the batch it came in. */
+  document: number;
   key: string;
   titleKey: string;
   hash: string;
+}
+
+/** One fetched document's items, as the store step receives them. */
+export interface DocumentItems {
+  sourceId: string;
+  items: readonly NormalizedItem[];
 }
 
 /** The stored version an incoming item is one of. */
@@ -26,15 +35,26 @@ export interface StoredVersion {
 
 export const textOf = (item: NormalizedItem) => item.contentText ?? item.summary ?? '';
 
-/** The document's items by identity; the same key twice keeps its newest version. `repeats` counts the others. */
-export function incomingOf(batch: readonly NormalizedItem[], sourceId: string): { incoming: Incoming[]; repeats: number } {
+/**
+ * The documents' items by identity; the same key twice (in one document, or in two documents of one batch that
+ * link the same page) keeps its newest version, the earlier document's on a tie. `repeats` counts the others per
+ * document, as duplicates of that document.
+ */
+export function incomingOf(documents: readonly DocumentItems[]): { incoming: Incoming[]; repeats: number[] } {
   const newest = new Map<string, Incoming>();
-  for (const item of batch) {
-    const entry = { item, key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) };
-    const seen = newest.get(entry.key);
-    if (!seen || entry.item.publishedAt > seen.item.publishedAt) newest.set(entry.key, entry);
+  const repeats = documents.map(() => 0);
+  for (const [document, { sourceId, items }] of documents.entries()) {
+    for (const item of items) {
+      const entry = { item, sourceId, document, key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) };
+      const seen = newest.get(entry.key);
+      if (!seen) newest.set(entry.key, entry);
+      else if (entry.item.publishedAt > seen.item.publishedAt) {
+        repeats[seen.document]!++;
+        newest.set(entry.key, entry);
+      } else repeats[document]!++;
+    }
   }
-  return { incoming: [...newest.values()], repeats: batch.length - newest.size };
+  return { incoming: [...newest.values()], repeats };
 }
 
 /**

@@ -1,9 +1,19 @@
-import { and, between, eq, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
-import { itemBands, items, stories, topicStories } from '../db/schema.js';
+import { sql } from 'drizzle-orm';
+import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
-import { type Incoming, incomingOf, needsWriting, type Prepared, planClusters, planIdentities, prepare, textOf } from '../dedup/plan.js';
+import {
+  type DocumentItems,
+  type Incoming,
+  incomingOf,
+  needsWriting,
+  type Prepared,
+  planClusters,
+  planIdentities,
+  prepare,
+  type StoredVersion,
+  textOf,
+} from '../dedup/plan.js';
 import type { NormalizedItem } from '../model/item.js';
 
 export interface StoredItem {
@@ -22,89 +32,129 @@ export interface StoreResult {
   touchedStories: string[];
 }
 
-type ExistingRow = {
-  id: number;
-  storyId: string;
+interface ExistingRow extends StoredVersion {
   sourceId: string;
   dedupKey: string;
   url: string | null;
   shortUrl: string | null;
   titleKey: string;
-  publishedAt: Date;
-  updatedAt: Date;
-  contentHash: string;
-};
+}
 
-/** Advisory lock serializing the store step of concurrent ingests (any fixed 64-bit number unique to Wirefeed). */
+/**
+ * Advisory lock key (the bigint form) of clustering as a whole: store steps hold it shared while they hold the
+ * locks of their bands, and exclusively when they have too many bands to lock one by one.
+ */
 export const CLUSTER_LOCK_KEY = 0x5769_7265_6665;
+/** First key of the two-int advisory locks on single bands (a space apart from CLUSTER_LOCK_KEY's). */
+export const BAND_LOCK_SPACE = 0x5769_7265;
+/**
+ * Band locks one store step may take before it locks clustering as a whole instead. Advisory locks live in the
+ * server's shared lock table (max_locks_per_transaction x max_connections entries, 6,400 by default); the store
+ * queue sizes this from the server's settings.
+ */
+export const DEFAULT_BAND_LOCK_BUDGET = 400;
 
-const anyOf = (conditions: Array<SQL | undefined>) => or(...conditions.filter((condition): condition is SQL => condition !== undefined));
-const inList = <T extends string>(column: Parameters<typeof inArray>[0], values: T[]) => (values.length ? inArray(column, values) : undefined);
+const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
+/** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
+const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::jsonb`;
 
-/** Finds the stored row an incoming item is a version of: same key, same page, same short link, or a guid that moved. */
-async function loadExisting(db: Database, sourceId: string, incoming: Incoming[]): Promise<(row: Incoming) => ExistingRow | undefined> {
-  const urls = incoming.map((entry) => entry.item.url).filter((url): url is string => !!url);
-  const shorts = incoming.map((entry) => entry.item.shortUrl).filter((url): url is string => !!url);
-  const rows: ExistingRow[] = await db
-    .select({
-      id: items.id,
-      storyId: items.storyId,
-      sourceId: items.sourceId,
-      dedupKey: items.dedupKey,
-      url: items.url,
-      shortUrl: items.shortUrl,
-      titleKey: items.titleKey,
-      publishedAt: items.publishedAt,
-      updatedAt: items.updatedAt,
-      contentHash: items.contentHash,
-    })
-    .from(items)
-    .where(
-      anyOf([
-        inList(
-          items.dedupKey,
-          incoming.map((entry) => entry.key),
-        ),
-        inList(items.url, urls),
-        inList(items.shortUrl, shorts),
-        inList(
-          items.titleKey,
-          incoming.map((entry) => entry.titleKey),
-        ),
-      ]),
-    );
-  const byKey = new Map(rows.map((row) => [row.dedupKey, row]));
-  const byUrl = new Map(rows.filter((row) => row.url).map((row) => [row.url!, row]));
-  const byShort = new Map(rows.filter((row) => row.shortUrl).map((row) => [row.shortUrl!, row]));
-  return ({ key, item, titleKey: movedGuidKey }) =>
+/** Which of these parsed-item hashes (parsedItemHash) a stored item carries: those items are stored as they are. */
+export async function knownParsedHashes(db: Database, hashes: readonly string[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const rows = await rowsOf<{ raw_hash: string }>(db, sql`select raw_hash from items where raw_hash = any(${textArray(hashes)})`);
+  return new Set(rows.map((row) => row.raw_hash));
+}
+
+/** Finds the stored row each incoming item is a version of: same key, same page, same short link, or a guid that moved. */
+async function loadExisting(db: Database, incoming: readonly Incoming[]): Promise<(entry: Incoming) => ExistingRow | undefined> {
+  const present = (values: Array<string | undefined>) => values.filter((value): value is string => !!value);
+  const rows = await rowsOf<{
+    id: string;
+    story_id: string;
+    source_id: string;
+    dedup_key: string;
+    url: string | null;
+    short_url: string | null;
+    title_key: string;
+    published_at: string;
+    updated_at: string;
+    content_hash: string;
+  }>(
+    db,
+    sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash from items
+        where dedup_key = any(${textArray(incoming.map((entry) => entry.key))})
+           or url = any(${textArray(present(incoming.map((entry) => entry.item.url)))})
+           or short_url = any(${textArray(present(incoming.map((entry) => entry.item.shortUrl)))})
+           or title_key = any(${textArray(incoming.map((entry) => entry.titleKey))})`,
+  );
+  const existing: ExistingRow[] = rows.map((row) => ({
+    id: Number(row.id),
+    storyId: row.story_id,
+    sourceId: row.source_id,
+    dedupKey: row.dedup_key,
+    url: row.url,
+    shortUrl: row.short_url,
+    titleKey: row.title_key,
+    publishedAt: new Date(row.published_at),
+    updatedAt: new Date(row.updated_at),
+    contentHash: row.content_hash,
+  }));
+  const byKey = new Map(existing.map((row) => [row.dedupKey, row]));
+  const byUrl = new Map(existing.filter((row) => row.url).map((row) => [row.url!, row]));
+  const byShort = new Map(existing.filter((row) => row.shortUrl).map((row) => [row.shortUrl!, row]));
+  const byTitle = new Map<string, ExistingRow[]>();
+  for (const row of existing) byTitle.set(row.titleKey, [...(byTitle.get(row.titleKey) ?? []), row]);
+  return ({ key, item, titleKey: movedGuidKey, sourceId }) =>
     byKey.get(key) ??
     (item.url ? byUrl.get(item.url) : undefined) ??
     (item.shortUrl ? byShort.get(item.shortUrl) : undefined) ??
     // A guid that changes on every fetch: same source, same title, same timestamp.
-    rows.find(
-      (row) => !item.dateEstimated && row.sourceId === sourceId && row.titleKey === movedGuidKey && row.publishedAt.getTime() === item.publishedAt.getTime(),
-    );
+    byTitle.get(movedGuidKey)?.find((row) => !item.dateEstimated && row.sourceId === sourceId && row.publishedAt.getTime() === item.publishedAt.getTime());
 }
 
+/** The columns a version of an item sets, as jsonb_to_recordset reads them (bytea as hex). */
 function versionColumns(entry: Incoming, print: Fingerprint) {
   const { item } = entry;
+  const shingles = print.shingles ? Buffer.from(print.shingles.buffer, print.shingles.byteOffset, print.shingles.byteLength).toString('hex') : null;
   return {
     title: item.title,
     summary: item.summary ?? null,
-    contentHtml: item.contentHtml ?? null,
-    contentText: item.contentText ?? null,
+    content_html: item.contentHtml ?? null,
+    content_text: item.contentText ?? null,
     author: item.author ?? null,
     categories: item.categories,
     language: item.language ?? null,
-    imageUrl: item.imageUrl ?? null,
+    image_url: item.imageUrl ?? null,
     enclosures: item.enclosures ?? [],
-    contentHash: entry.hash,
-    titleSignature: print.titleSignature,
-    bodySignature: print.bodySignature,
-    shingleCount: print.shingleCount,
-    shingles: print.shingles ?? null,
+    content_hash: entry.hash,
+    title_signature: print.titleSignature,
+    body_signature: print.bodySignature,
+    shingle_count: print.shingleCount,
+    raw_hash: item.parsedHash ?? null,
+    shingles,
   };
 }
+
+/** The record type of versionColumns for jsonb_to_recordset, and the same columns read from it. */
+const VERSION_TYPES = sql.raw(`title text, summary text, content_html text, content_text text, author text, categories text[], language text,
+  image_url text, enclosures jsonb, content_hash text, title_signature int[], body_signature int[], shingle_count int, raw_hash text, shingles text`);
+const VERSION_COLUMNS = [
+  'title',
+  'summary',
+  'content_html',
+  'content_text',
+  'author',
+  'categories',
+  'language',
+  'image_url',
+  'enclosures',
+  'content_hash',
+  'title_signature',
+  'body_signature',
+  'shingle_count',
+  'raw_hash',
+];
+const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'hex')` : `r.${column}`);
 
 /**
  * Writes band rows as three array parameters unnested by the server: two dozen rows per item make a row-per-VALUES
@@ -113,87 +163,82 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
 export async function insertBands(db: Database, rows: Array<{ band: string; itemId: number; publishedAt: Date }>): Promise<void> {
   if (rows.length === 0) return;
   await db.execute(sql`
-    insert into ${itemBands} (band, item_id, published_at)
-    select * from unnest(${arrayLiteral(rows.map((row) => row.band))}::text[], ${arrayLiteral(rows.map((row) => row.itemId))}::bigint[],
-                         ${arrayLiteral(rows.map((row) => row.publishedAt.toISOString()))}::timestamptz[])
-    on conflict do nothing`);
-}
-
-/** A Postgres array literal ('{"a","b"}') sent as one text parameter; both drivers pass text through unchanged. */
-function arrayLiteral(values: Array<string | number>): string {
-  return `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+    insert into item_bands (band, item_id, published_at)
+    select hashtextextended(band, 0), item_id, published_at from unnest(${textArray(rows.map((row) => row.band))}, ${arrayLiteral(rows.map((row) => row.itemId))}::bigint[],
+                         ${arrayLiteral(rows.map((row) => row.publishedAt.toISOString()))}::timestamptz[]) as r(band, item_id, published_at)`);
 }
 
 /**
- * The most candidates one band contributes. A band shared by hundreds of items in the window (a headline of common
- * words) says little about any of them, and loading all their fingerprints was the largest single cost of storing
- * a feed; the versions of one story share several bands, so the nearest ones in time of a crowded band suffice.
+ * The most candidates one band contributes to one item. A band shared by hundreds of items in the window (a headline
+ * of common words) says little about any of them, and loading all their fingerprints was the largest single cost of
+ * storing a feed; the versions of one story share several bands, so the nearest ones in time of a crowded band
+ * suffice.
  */
 export const MAX_CANDIDATES_PER_BAND = 64;
 
-function candidateOf(row: {
-  storyId: string;
-  publishedAt: Date;
+interface CandidateRow {
+  bands: string[];
+  story_id: string;
+  published_at: string;
   language: string | null;
   title: string;
-  titleSignature: number[];
-  bodySignature: number[];
-  shingleCount: number;
-  shingles: Int32Array | null;
-}): ClusterCandidate {
-  const { titleSignature, bodySignature, shingleCount, shingles } = row;
+  title_signature: number[];
+  body_signature: number[];
+  shingle_count: number;
+  shingles: Buffer | null;
+}
+
+function candidateOf(row: CandidateRow): ClusterCandidate {
+  let shingles: Int32Array | undefined;
+  if (row.shingles) {
+    shingles = new Int32Array(row.shingles.byteLength >> 2);
+    new Uint8Array(shingles.buffer).set(row.shingles.subarray(0, shingles.byteLength)); // aligned and our own
+  }
   return {
-    storyId: row.storyId,
-    publishedAt: row.publishedAt,
+    storyId: row.story_id,
+    publishedAt: new Date(row.published_at),
     language: row.language,
-    print: { titleTerms: titleTerms(row.title), titleSignature, bodySignature, shingleCount, ...(shingles ? { shingles } : {}) },
+    print: {
+      titleTerms: titleTerms(row.title),
+      titleSignature: row.title_signature,
+      bodySignature: row.body_signature,
+      shingleCount: row.shingle_count,
+      ...(shingles ? { shingles } : {}),
+    },
   };
 }
 
-/** Stored items sharing an LSH band with any of `bands` inside [from, to]: the only ones worth comparing. */
-async function loadCandidates(db: Database, bands: string[], from: Date, to: Date): Promise<Map<string, ClusterCandidate[]>> {
+/**
+ * Stored items sharing an LSH band with a new item within the clustering window around that item: the only ones
+ * worth comparing. One statement for the whole batch: each (band, time) probe keeps its nearest candidates in time.
+ */
+async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<Map<string, ClusterCandidate[]>> {
   const byBand = new Map<string, ClusterCandidate[]>();
-  if (bands.length === 0) return byBand;
-  const middle = new Date((from.getTime() + to.getTime()) / 2).toISOString();
-  const shared = db.$with('shared').as(
-    db
-      .select({
-        band: itemBands.band,
-        itemId: itemBands.itemId,
-        rank: sql<number>`row_number() over (partition by ${itemBands.band} order by abs(extract(epoch from ${itemBands.publishedAt} - ${middle}::timestamptz)))`.as(
-          'rank',
-        ),
-      })
-      .from(itemBands)
-      .where(and(sql`${itemBands.band} = any(${arrayLiteral(bands)}::text[])`, between(itemBands.publishedAt, from, to))),
-  );
+  const probes = prepared.flatMap(({ entry, bands }) => bands.map((band) => ({ band, at: entry.item.publishedAt.toISOString() })));
+  if (probes.length === 0) return byBand;
+  const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
-  const near = db.$with('near').as(
-    db
-      .select({ itemId: shared.itemId, bands: sql<string[]>`array_agg(${shared.band})`.as('bands') })
-      .from(shared)
-      .where(lte(shared.rank, MAX_CANDIDATES_PER_BAND))
-      .groupBy(shared.itemId),
+  const rows = await rowsOf<CandidateRow & Record<string, unknown>>(
+    db,
+    sql`
+    with probe as (
+      select distinct band, hashtextextended(band, 0) as key, at
+      from unnest(${textArray(probes.map((probe) => probe.band))}, ${arrayLiteral(probes.map((probe) => probe.at))}::timestamptz[]) as p(band, at)),
+    near as (
+      select n.item_id, probe.band from probe
+      cross join lateral (
+        select b.item_id from item_bands b
+        where b.band = probe.key and b.published_at between probe.at - make_interval(secs => ${windowSeconds}) and probe.at + make_interval(secs => ${windowSeconds})
+        order by abs(extract(epoch from b.published_at - probe.at))
+        limit ${MAX_CANDIDATES_PER_BAND}) n),
+    shared as (select item_id, array_agg(distinct band) as bands from near group by item_id)
+    select shared.bands, i.story_id, i.published_at, i.language, i.title, i.title_signature, i.body_signature, i.shingle_count, i.shingles
+    from shared join items i on i.id = shared.item_id`,
   );
-  const rows = await db
-    .with(shared, near)
-    .select({
-      bands: near.bands,
-      storyId: items.storyId,
-      publishedAt: items.publishedAt,
-      language: items.language,
-      title: items.title,
-      titleSignature: items.titleSignature,
-      bodySignature: items.bodySignature,
-      shingleCount: items.shingleCount,
-      shingles: items.shingles,
-    })
-    .from(near)
-    .innerJoin(items, eq(items.id, near.itemId));
-  for (const { bands: shared, ...row } of rows) {
+  for (const { bands, ...row } of rows) {
     // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
-    const candidate = candidateOf(row);
-    for (const band of shared) {
+    const candidate = candidateOf({ bands, ...row });
+    for (const band of bands) {
       const list = byBand.get(band);
       if (list) list.push(candidate);
       else byBand.set(band, [candidate]);
@@ -204,114 +249,185 @@ async function loadCandidates(db: Database, bands: string[], from: Date, to: Dat
 
 /** Story start times, to choose which of several matching stories survives a merge (the oldest keeps its id). */
 async function storyStarts(db: Database, ids: string[]): Promise<Map<string, Date>> {
-  const rows = await db.select({ id: stories.id, publishedAt: stories.publishedAt }).from(stories).where(inArray(stories.id, ids));
-  return new Map(rows.map((row) => [row.id, row.publishedAt]));
+  if (ids.length === 0) return new Map();
+  const rows = await rowsOf<{ id: string; published_at: string }>(db, sql`select id, published_at from stories where id = any(${textArray(ids)})`);
+  return new Map(rows.map((row) => [row.id, new Date(row.published_at)]));
 }
 
-/** Moves the items and topic memberships of `drop` stories into `keep` and deletes them. */
-async function mergeStories(db: Database, keep: string, drop: string[]): Promise<void> {
-  await db.update(items).set({ storyId: keep }).where(inArray(items.storyId, drop));
+/** Moves the items and topic memberships of absorbed stories into the ones that absorb them, and deletes them. */
+async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>): Promise<void> {
+  const pairs = [...merges].flatMap(([keep, absorbed]) => absorbed.map((drop) => ({ keep, drop })));
+  if (pairs.length === 0) return;
+  const moves = sql`unnest(${textArray(pairs.map((pair) => pair.drop))}, ${textArray(pairs.map((pair) => pair.keep))}) as m(drop_id, keep_id)`;
+  await db.execute(sql`update items set story_id = m.keep_id from ${moves} where items.story_id = m.drop_id`);
   await db.execute(sql`
-    insert into ${topicStories} (topic_slug, story_id, published_at, matched_at)
-    select topic_slug, ${keep}, published_at, matched_at from ${topicStories} where ${inArray(topicStories.storyId, drop)}
+    insert into topic_stories (topic_slug, story_id, published_at, matched_at)
+    select t.topic_slug, m.keep_id, t.published_at, t.matched_at from topic_stories t join ${moves} on t.story_id = m.drop_id
     on conflict do nothing`);
-  await db.delete(stories).where(inArray(stories.id, drop));
+  const dropped = textArray(pairs.map((pair) => pair.drop));
+  await db.execute(sql`delete from topic_stories where story_id = any(${dropped})`);
+  await db.execute(sql`delete from stories where id = any(${dropped})`);
 }
 
 /**
- * Stores the items of one fetch inside the caller's transaction, as dedup/plan.ts decides: duplicates write
- * nothing, revisions update their row in place, new items join the story of every stored or incoming item that is
- * the same report (found through LSH bands within the clustering window), merging stories they bridge, or start
- * their own. Concurrent writers are settled by the unique dedup_key index.
+ * Makes the new items of this store step wait only for other store steps that may cluster with them: those holding a
+ * lock on one of the same bands (two items can only join one story through a shared band). Locks are taken in one
+ * order, so two steps never wait on each other. A step with more bands than `budget` locks clustering as a whole.
  */
-export async function storeItems(db: Database, sourceId: string, batch: NormalizedItem[], now = new Date()): Promise<StoreResult> {
-  const result: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
-  if (batch.length === 0) return result;
-  const { incoming, repeats } = incomingOf(batch, sourceId);
-  result.duplicates += repeats;
-  // Identity first, without the cluster lock: a refetch whose items are all stored unchanged (the common case)
-  // writes nothing and waits on no other writer.
-  let storedOf = await loadExisting(db, sourceId, incoming);
-  if (!incoming.some((entry) => needsWriting(entry, storedOf(entry), now))) {
-    result.duplicates += incoming.length;
-    return result;
+async function lockClustering(db: Database, bands: readonly string[], budget: number): Promise<void> {
+  const distinct = [...new Set(bands)];
+  if (distinct.length > budget) {
+    await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
+    return;
   }
-  // Writers of new items and revisions take turns (until their transaction ends): two outlets of one story stored at
-  // the same moment by two workers must see each other, or each would start its own story. Under the lock the
-  // identities are read again, for what another writer stored meanwhile. Fetching and parsing stay parallel.
-  await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
-  storedOf = await loadExisting(db, sourceId, incoming);
-  const identities = planIdentities(incoming, storedOf, now);
-  result.duplicates += identities.duplicates;
-  const touched = new Set<string>();
-  for (const { entry, stored, updatedAt } of identities.revisions) {
-    await reviseItem(db, entry, stored, updatedAt);
-    result.revised.push({ id: stored.id, storyId: stored.storyId, item: entry.item });
-    touched.add(stored.storyId);
-  }
-  if (identities.fresh.length > 0) {
-    const stored = await storeNewItems(db, sourceId, prepare(identities.fresh));
-    result.duplicates += stored.raced;
-    result.stored.push(...stored.items);
-    for (const storyId of stored.touched) touched.add(storyId);
-  }
-  return { ...result, touchedStories: [...touched] };
+  await db.execute(sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`);
+  await db.execute(sql`
+    select count(pg_advisory_xact_lock(${BAND_LOCK_SPACE}, key))
+    from (select distinct hashtext(band) as key from unnest(${textArray(distinct)}) as band order by key) as keys`);
 }
 
-/** A newer version of a stored item: its row updated in place, its bands replaced. */
-async function reviseItem(db: Database, entry: Incoming, stored: ExistingRow, updatedAt: Date): Promise<void> {
-  const print = fingerprint(entry.item.title, textOf(entry.item));
-  await db
-    .update(items)
-    .set({ ...versionColumns(entry, print), updatedAt, revision: sql`${items.revision} + 1` })
-    .where(eq(items.id, stored.id));
-  await db.delete(itemBands).where(eq(itemBands.itemId, stored.id));
+/**
+ * Band locks one store step may take on this server: a sixteenth of its shared lock table, so that many workers'
+ * steps and the server's other locks fit at once.
+ */
+export async function bandLockBudget(db: Database): Promise<number> {
+  const [row] = await rowsOf<{ slots: number }>(
+    db,
+    sql`select current_setting('max_locks_per_transaction')::int * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) as slots`,
+  );
+  return Math.floor(Number(row?.slots ?? 0) / 16);
+}
+
+export interface StoreOptions {
+  now?: Date;
+  /** Band locks a store step may take (see DEFAULT_BAND_LOCK_BUDGET). */
+  bandLockBudget?: number;
+}
+
+const emptyResult = (): StoreResult => ({ stored: [], revised: [], duplicates: 0, touchedStories: [] });
+
+/**
+ * Stores the items of one or more fetched documents inside the caller's transaction, as dedup/plan.ts decides:
+ * duplicates write nothing, revisions update their row in place, new items join the story of every stored or incoming
+ * item that is the same report (found through LSH bands within the clustering window), merging stories they bridge,
+ * or start their own. A fixed number of statements whatever the number of items; concurrent writers are settled by
+ * the unique dedup_key index and by band locks. Returns one result per document.
+ */
+export async function storeDocuments(db: Database, documents: readonly DocumentItems[], options: StoreOptions = {}): Promise<StoreResult[]> {
+  const now = options.now ?? new Date();
+  const results = documents.map(emptyResult);
+  const { incoming, repeats } = incomingOf(documents);
+  for (const [index, count] of repeats.entries()) results[index]!.duplicates += count;
+  if (incoming.length === 0) return results;
+  // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
+  // and waits on no other writer.
+  let storedOf = await loadExisting(db, incoming);
+  if (!incoming.some((entry) => needsWriting(entry, storedOf(entry), now))) {
+    for (const entry of incoming) results[entry.document]!.duplicates++;
+    return results;
+  }
+  const fresh = prepare(planIdentities(incoming, storedOf, now).fresh);
+  if (fresh.length > 0) {
+    // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
+    // stored at the same moment by two workers must see each other, or each would start its own story. Under the
+    // locks the identities are read again, for what another writer stored meanwhile.
+    await lockClustering(
+      db,
+      fresh.flatMap(({ bands }) => bands),
+      options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,
+    );
+    storedOf = await loadExisting(db, incoming);
+  }
+  const identities = planIdentities(incoming, storedOf, now);
+  const touched = documents.map(() => new Set<string>());
+  for (const entry of incoming) if (storedOf(entry) && !needsWriting(entry, storedOf(entry), now)) results[entry.document]!.duplicates++;
+  for (const revision of await reviseItems(db, identities.revisions)) {
+    results[revision.document]!.revised.push(revision.stored);
+    touched[revision.document]!.add(revision.stored.storyId);
+  }
+  // Identities read again under the locks: what was fresh before may have been stored since, so prepare again.
+  const stillFresh = new Set(identities.fresh);
+  const toStore = fresh.length === identities.fresh.length ? fresh : fresh.filter(({ entry }) => stillFresh.has(entry));
+  for (const outcome of await storeNewItems(db, toStore)) {
+    if (outcome.stored) {
+      results[outcome.document]!.stored.push(outcome.stored);
+      touched[outcome.document]!.add(outcome.stored.storyId);
+    } else results[outcome.document]!.duplicates++; // another writer stored it first
+  }
+  return results.map((result, index) => ({ ...result, touchedStories: [...touched[index]!] }));
+}
+
+/** Stores one document's items: storeDocuments for a batch of one. */
+export async function storeItems(db: Database, sourceId: string, items: readonly NormalizedItem[], options: StoreOptions = {}): Promise<StoreResult> {
+  const [result] = await storeDocuments(db, [{ sourceId, items }], options);
+  return result!;
+}
+
+/** Newer versions of stored items: their rows updated in place and their bands replaced, in three statements. */
+async function reviseItems(
+  db: Database,
+  revisions: ReadonlyArray<{ entry: Incoming; stored: ExistingRow; updatedAt: Date }>,
+): Promise<Array<{ document: number; stored: StoredItem }>> {
+  if (revisions.length === 0) return [];
+  const printed = revisions.map((revision) => ({ ...revision, print: fingerprint(revision.entry.item.title, textOf(revision.entry.item)) }));
+  const rows = printed.map(({ entry, stored, updatedAt, print }) => ({ id: stored.id, updated_at: updatedAt.toISOString(), ...versionColumns(entry, print) }));
+  const assignments = sql.raw([...VERSION_COLUMNS, 'shingles'].map((column) => `${column} = ${versionValue(column)}`).join(', '));
+  await db.execute(sql`
+    update items set ${assignments}, updated_at = r.updated_at, revision = items.revision + 1
+    from jsonb_to_recordset(${jsonRows(rows)}) as r(id bigint, updated_at timestamptz, ${VERSION_TYPES})
+    where items.id = r.id`);
+  await db.execute(sql`delete from item_bands where item_id = any(${arrayLiteral(rows.map((row) => row.id))}::bigint[])`);
   await insertBands(
     db,
-    fingerprintBands(print).map((band) => ({ band, itemId: stored.id, publishedAt: stored.publishedAt })),
+    printed.flatMap(({ stored, print }) => fingerprintBands(print).map((band) => ({ band, itemId: stored.id, publishedAt: stored.publishedAt }))),
   );
+  return printed.map(({ entry, stored }) => ({ document: entry.document, stored: { id: stored.id, storyId: stored.storyId, item: entry.item } }));
 }
 
 /**
  * New items: candidates and their stories' start times read in two statements, the stories decided by the plan,
  * then stories, items and bands written in one statement each and merged stories folded.
  */
-async function storeNewItems(db: Database, sourceId: string, prepared: Prepared[]): Promise<{ items: StoredItem[]; touched: string[]; raced: number }> {
-  const times = prepared.map(({ entry }) => entry.item.publishedAt.getTime());
-  const candidatesByBand = await loadCandidates(
-    db,
-    [...new Set(prepared.flatMap(({ bands }) => bands))],
-    new Date(times.reduce((min, time) => Math.min(min, time)) - CLUSTER_WINDOW_MS),
-    new Date(times.reduce((max, time) => Math.max(max, time)) + CLUSTER_WINDOW_MS),
-  );
+async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promise<Array<{ document: number; stored?: StoredItem }>> {
+  if (prepared.length === 0) return [];
+  const candidatesByBand = await loadCandidates(db, prepared);
   const candidateStories = new Set([...candidatesByBand.values()].flatMap((list) => list.map((candidate) => candidate.storyId)));
   const plan = planClusters(prepared, candidatesByBand, await storyStarts(db, [...candidateStories]));
   if (plan.newStories.length) {
-    await db
-      .insert(stories)
-      .values(plan.newStories.map(({ id, publishedAt }) => ({ id, publishedAt, updatedAt: publishedAt })))
-      .onConflictDoNothing();
+    await db.execute(sql`
+      insert into stories (id, published_at, updated_at)
+      select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))},
+                                     ${arrayLiteral(plan.newStories.map((story) => story.publishedAt.toISOString()))}::timestamptz[]) as s(id, at)
+      on conflict do nothing`);
   }
-  const inserted = await db
-    .insert(items)
-    .values(
-      prepared.map(({ entry, print }, index) => ({
-        ...versionColumns(entry, print),
-        sourceId,
-        storyId: plan.storyOf[index]!,
-        dedupKey: entry.key,
-        titleKey: entry.titleKey,
-        publishedAt: entry.item.publishedAt,
-        updatedAt: entry.item.publishedAt,
-        dateEstimated: entry.item.dateEstimated,
-        guid: entry.item.guid ?? null,
-        url: entry.item.url ?? null,
-        shortUrl: entry.item.shortUrl ?? null,
-      })),
-    )
-    .onConflictDoNothing()
-    .returning({ id: items.id, key: items.dedupKey, storyId: items.storyId });
-  const insertedByKey = new Map(inserted.map((row) => [row.key, row]));
+  // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
+  const rows = prepared
+    .map(({ entry, print }, index) => ({
+      ...versionColumns(entry, print),
+      source_id: entry.sourceId,
+      story_id: plan.storyOf[index]!,
+      dedup_key: entry.key,
+      title_key: entry.titleKey,
+      published_at: entry.item.publishedAt.toISOString(),
+      date_estimated: entry.item.dateEstimated,
+      guid: entry.item.guid ?? null,
+      url: entry.item.url ?? null,
+      short_url: entry.item.shortUrl ?? null,
+    }))
+    .sort((a, b) => (a.dedup_key < b.dedup_key ? -1 : a.dedup_key > b.dedup_key ? 1 : 0));
+  const identityColumns = ['source_id', 'story_id', 'dedup_key', 'title_key', 'published_at', 'date_estimated', 'guid', 'url', 'short_url'];
+  const columns = [...identityColumns, ...VERSION_COLUMNS, 'shingles'];
+  const inserted = await rowsOf<{ id: string; dedup_key: string; story_id: string }>(
+    db,
+    sql`
+    insert into items (${sql.raw(columns.join(', '))}, updated_at)
+    select ${sql.raw(columns.map(versionValue).join(', '))}, r.published_at
+    from jsonb_to_recordset(${jsonRows(rows)}) as r(source_id text, story_id text, dedup_key text, title_key text, published_at timestamptz,
+      date_estimated boolean, guid text, url text, short_url text, ${VERSION_TYPES})
+    on conflict do nothing
+    returning id, dedup_key, story_id`,
+  );
+  const insertedByKey = new Map(inserted.map((row) => [row.dedup_key, { id: Number(row.id), storyId: row.story_id }]));
   await insertBands(
     db,
     prepared.flatMap(({ entry, bands }) => {
@@ -319,10 +435,9 @@ async function storeNewItems(db: Database, sourceId: string, prepared: Prepared[
       return row ? bands.map((band) => ({ band, itemId: row.id, publishedAt: entry.item.publishedAt })) : [];
     }),
   );
-  for (const [keep, absorbed] of plan.merges) await mergeStories(db, keep, absorbed);
-  const stored = prepared.flatMap(({ entry }) => {
+  await mergeStories(db, plan.merges);
+  return prepared.map(({ entry }) => {
     const row = insertedByKey.get(entry.key);
-    return row ? [{ id: row.id, storyId: row.storyId, item: entry.item }] : []; // none: another worker stored it first
+    return { document: entry.document, ...(row ? { stored: { id: row.id, storyId: row.storyId, item: entry.item } } : {}) };
   });
-  return { items: stored, touched: [...new Set(plan.storyOf)], raced: prepared.length - stored.length };
 }

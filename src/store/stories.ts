@@ -32,7 +32,8 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
     from stories
     where topic_stories.story_id = stories.id and stories.id in (${ids}) and topic_stories.published_at <> stories.published_at`);
   await db.execute(sql`
-    delete from stories where id in (${ids}) and not exists (select 1 from items where items.story_id = stories.id)`);
+    with gone as (delete from stories where id in (${ids}) and not exists (select 1 from items where items.story_id = stories.id) returning id)
+    delete from topic_stories where story_id in (select id from gone)`);
 }
 
 /** The newest stories (of one topic, or of all) with every outlet's version: for `wirefeed stories`. */

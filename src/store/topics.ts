@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
@@ -23,8 +23,14 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
   const changed = configured.filter((topic) => storedHash.get(topic.slug) !== topicDefinitionHash(topic)).map((topic) => topic.slug);
   const configuredSlugs = configured.map((topic) => topic.slug);
   await db.transaction(async (tx) => {
-    if (configuredSlugs.length > 0) await tx.delete(topics).where(notInArray(topics.slug, configuredSlugs));
-    else await tx.delete(topics);
+    // Memberships first: they have no foreign key to cascade from their topic (see the schema).
+    if (configuredSlugs.length > 0) {
+      await tx.delete(topicStories).where(notInArray(topicStories.topicSlug, configuredSlugs));
+      await tx.delete(topics).where(notInArray(topics.slug, configuredSlugs));
+    } else {
+      await tx.delete(topicStories);
+      await tx.delete(topics);
+    }
     for (const topic of configured) {
       // A changed topic keeps its old definition hash until its backfill commits (backfillTopic writes it): a start
       // stopped before then backfills it again next time instead of leaving it half-filled.
@@ -63,10 +69,28 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
   return row?.changedAt;
 }
 
-export async function addMemberships(db: Database, memberships: Membership[]): Promise<number> {
-  if (memberships.length === 0) return 0;
-  const inserted = await db.insert(topicStories).values(memberships).onConflictDoNothing().returning({ storyId: topicStories.storyId });
-  return inserted.length;
+/** Files stories under topics (one statement, any number of rows); returns the memberships that were new. */
+export async function addMemberships(db: Database, memberships: readonly Membership[]): Promise<Array<{ topicSlug: string; storyId: string }>> {
+  if (memberships.length === 0) return [];
+  const column = (values: string[], type: string) => sql`${arrayLiteral(values)}::${sql.raw(type)}`;
+  const rows = await rowsOf<{ topic_slug: string; story_id: string }>(
+    db,
+    sql`
+    insert into topic_stories (topic_slug, story_id, published_at)
+    select * from unnest(${column(
+      memberships.map((membership) => membership.topicSlug),
+      'text[]',
+    )}, ${column(
+      memberships.map((membership) => membership.storyId),
+      'text[]',
+    )}, ${column(
+      memberships.map((membership) => membership.publishedAt.toISOString()),
+      'timestamptz[]',
+    )})
+    on conflict do nothing
+    returning topic_slug, story_id`,
+  );
+  return rows.map((row) => ({ topicSlug: row.topic_slug, storyId: row.story_id }));
 }
 
 const PAGE = 1000;

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import type { IngestContext } from './ingest.js';
+import { StoreQueue } from './store-queue.js';
 import { announceToHub } from './websub.js';
 
 /** What the worker needs of an app; read on every tick, since a config reload replaces config and matcher. */
@@ -26,6 +27,7 @@ export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]
     topics: app.matcher,
     http: app.http,
     metrics: app.metrics,
+    store: new StoreQueue(app.database.db),
     fetchLimits: app.config.fetch,
     documentLimits: app.config.fetch,
     minPollSeconds: app.config.worker.minIntervalSeconds,

@@ -1,4 +1,5 @@
-import { type Database, isDatabaseUnavailable, withinDeadline } from '../db/client.js';
+import { type Database, isDatabaseUnavailable } from '../db/client.js';
+import { parsedItemHash } from '../dedup/key.js';
 import { type CacheHints, FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
@@ -6,16 +7,15 @@ import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
 import type { Source } from '../model/source.js';
-import { type NormalizeContext, normalizeItem } from '../normalize/item.js';
+import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
-import { type StoreResult, storeItems } from '../store/items.js';
+import { knownParsedHashes } from '../store/items.js';
 import { type FetchRecord, recordFetch, type SourceState, sourceState } from '../store/sources.js';
-import { refreshStories } from '../store/stories.js';
-import { addMemberships, type Membership, touchTopics } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
+import type { StoreQueue } from './store-queue.js';
 
 export interface IngestContext {
   db: Database;
@@ -29,54 +29,10 @@ export interface IngestContext {
   signal?: AbortSignal;
   /** Items per document and characters per item text (fetch.maxItems, fetch.maxItemSize). */
   documentLimits?: DocumentLimits;
+  /** The process's store step: documents parsed at about the same time are stored in one transaction. */
+  store: StoreQueue;
   /** Called after a source's items are committed with the topics that gained stories. */
   onTopicsChanged?: (slugs: string[]) => void;
-}
-
-/** Items stored per round of statements: keeps every statement far below Postgres's 65,535 bind parameters. */
-export const STORE_CHUNK = 500;
-
-/**
- * The store step of the pipeline, inside the caller's transaction: stores (or recognizes, or revises) the items,
- * files new and revised ones under the topics they match, refreshes the stories they touched and marks changed
- * topics. Returns the store result and the topics whose feeds changed. A large document is stored in chunks; a
- * later chunk sees what the earlier ones stored, as a later document would.
- */
-export async function storeAndMatch(
-  tx: Database,
-  topics: TopicMatcher,
-  sourceId: string,
-  items: NormalizedItem[],
-): Promise<{ result: StoreResult; changedTopics: string[]; matched: number }> {
-  const total: StoreResult = { stored: [], revised: [], duplicates: 0, touchedStories: [] };
-  const changed = new Set<string>();
-  let matched = 0;
-  for (let start = 0; start === 0 || start < items.length; start += STORE_CHUNK) {
-    const chunk = await storeChunk(tx, topics, sourceId, items.slice(start, start + STORE_CHUNK));
-    total.stored.push(...chunk.result.stored);
-    total.revised.push(...chunk.result.revised);
-    total.duplicates += chunk.result.duplicates;
-    total.touchedStories = [...new Set([...total.touchedStories, ...chunk.result.touchedStories])];
-    for (const slug of chunk.changedTopics) changed.add(slug);
-    matched += chunk.matched;
-  }
-  return { result: total, changedTopics: [...changed], matched };
-}
-
-async function storeChunk(tx: Database, topics: TopicMatcher, sourceId: string, items: NormalizedItem[]) {
-  const result = await storeItems(tx, sourceId, items);
-  const memberships: Membership[] = [...result.stored, ...result.revised].flatMap(({ storyId, item }) =>
-    topics.match(item, sourceId).map((topicSlug) => ({ topicSlug, storyId, publishedAt: item.publishedAt })),
-  );
-  const matched = await addMemberships(tx, memberships);
-  await refreshStories(tx, result.touchedStories);
-  const gained = [...new Set(memberships.map((membership) => membership.topicSlug))];
-  await touchTopics(tx, { slugs: gained, storyIds: result.touchedStories });
-  // A revision or a new outlet changes a story's entry even when no topic gains a story; touchTopics covered the
-  // database, this tells the caller (for caches and WebSub).
-  const changed = new Set(gained);
-  for (const { item } of result.revised) for (const slug of topics.match(item, sourceId)) changed.add(slug);
-  return { result, changedTopics: [...changed], matched };
 }
 
 export interface SourceOutcome {
@@ -97,29 +53,43 @@ export interface SourceOutcome {
 /** Items normalized between two turns of the event loop. */
 const NORMALIZE_SLICE = 50;
 
+export interface NormalizedDocument {
+  items: NormalizedItem[];
+  /** Items known as stored from their parsed form alone: duplicates, not normalized. */
+  knownDuplicates: number;
+}
+
 /**
- * The document's items cut to the limits (logged when cut) and normalized one by one: an item that cannot be
+ * The document's items cut to the limits (logged when cut) and normalized one by one, but for those whose parsed form
+ * is already stored (a refetch: the common case, recognized by one query and a hash). An item that cannot be
  * normalized is skipped and logged, never costing the others, and the event loop turns between slices.
  */
-async function normalizeDocument(feed: ParsedFeed, limits: DocumentLimits, source: Source, context: NormalizeContext): Promise<NormalizedItem[]> {
-  for (const warning of feed.warnings ?? []) log.warn({ source: source.id, warning }, 'feed read leniently');
+export async function normalizeDocument(
+  db: Database,
+  feed: ParsedFeed,
+  limits: DocumentLimits,
+  sourceId: string,
+  context: NormalizeContext,
+): Promise<NormalizedDocument> {
+  for (const warning of feed.warnings ?? []) log.warn({ source: sourceId, warning }, 'feed read leniently');
   const { items, droppedItems, cutTexts } = limitDocument(feed.items, limits);
-  if (droppedItems > 0) log.warn({ source: source.id, items: feed.items.length, kept: items.length }, 'document cut to fetch.maxItems items');
-  if (cutTexts > 0) log.warn({ source: source.id, texts: cutTexts, chars: limits.maxItemChars }, 'item texts cut to fetch.maxItemSize');
+  if (droppedItems > 0) log.warn({ source: sourceId, items: feed.items.length, kept: items.length }, 'document cut to fetch.maxItems items');
+  if (cutTexts > 0) log.warn({ source: sourceId, texts: cutTexts, chars: limits.maxItemChars }, 'item texts cut to fetch.maxItemSize');
+  const scope = { sourceId, base: documentBase(feed, context.feedUrl), shortUrlHosts: context.shortUrlHosts };
+  const hashes = items.map((item) => parsedItemHash(item, scope));
+  const known = await knownParsedHashes(db, hashes);
   const normalized: NormalizedItem[] = [];
   for (const [index, item] of items.entries()) {
+    if (known.has(hashes[index]!)) continue;
     try {
-      normalized.push(normalizeItem(item, feed, context));
+      normalized.push({ ...normalizeItem(item, feed, context), parsedHash: hashes[index]! });
     } catch (error) {
-      log.warn({ source: source.id, item: index, guid: item.guid?.slice(0, 200), error: (error as Error).message }, 'item skipped: it could not be read');
+      log.warn({ source: sourceId, item: index, guid: item.guid?.slice(0, 200), error: (error as Error).message }, 'item skipped: it could not be read');
     }
     if (index % NORMALIZE_SLICE === NORMALIZE_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
   }
-  return normalized;
+  return { items: normalized, knownDuplicates: items.filter((_, index) => known.has(hashes[index]!)).length };
 }
-
-/** A feed's store step takes well under a second; far longer means its transaction is wedged (see withinDeadline). */
-const STORE_DEADLINE_MS = 30_000;
 
 const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: null, redirectTarget: null, redirectCount: 0, errorCount: 0, goneAt: null };
 
@@ -212,19 +182,21 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     }
 
     const feed = await parseFeed(response.text);
-    const normalized = await normalizeDocument(feed, context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS, source, {
+    const { items: normalized, knownDuplicates } = await normalizeDocument(db, feed, context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS, source.id, {
       feedUrl: response.finalUrl,
       fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
     });
-    const gained = new Set<string>();
-    const storing = db.transaction(async (tx) => {
-      const { result, changedTopics, matched } = await storeAndMatch(tx, context.topics, source.id, normalized);
-      for (const slug of changedTopics) gained.add(slug);
-      context.metrics.topicMatches.inc(matched);
-      // Validators are written in the same transaction as the items: never remembered for items we did not keep.
-      await recordFetch(
-        tx,
+    const {
+      result: stored,
+      changedTopics,
+      matched,
+    } = await context.store.store({
+      sourceId: source.id,
+      items: normalized,
+      knownDuplicates,
+      topics: context.topics,
+      record: ({ result }) =>
         record({
           outcome: 'ok',
           httpStatus: response.status,
@@ -242,11 +214,9 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
           },
           siteUrl: feed.siteUrl,
         }),
-      );
-      return result;
     });
-    const stored = await withinDeadline(storing, STORE_DEADLINE_MS, 'storing the items');
-    if (gained.size > 0) context.onTopicsChanged?.([...gained]);
+    context.metrics.topicMatches.inc(matched);
+    if (changedTopics.length > 0) context.onTopicsChanged?.(changedTopics);
     const outcome: SourceOutcome = {
       sourceId: source.id,
       outcome: 'ok',

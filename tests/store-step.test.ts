@@ -1,0 +1,214 @@
+/**
+ * The store step under concurrency and in batches: band locks serialize only writers whose items may join one story,
+ * the store queue stores the documents of several sources in one transaction (and one bad document alone fails),
+ * and a refetch is known from its parsed form before it is normalized.
+ */
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { fetchLog, sources, topics } from '../src/db/schema.js';
+import type { NormalizedItem } from '../src/model/item.js';
+import { parseFeed } from '../src/parse/index.js';
+import { storeItems } from '../src/store/items.js';
+import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
+import { normalizeDocument } from '../src/worker/ingest.js';
+import { type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
+import type { StoredDocument } from '../src/worker/store-step.js';
+import { REWRITE_ITEMS, type RewriteItem, rewriteOutletFeed } from './fixtures/wire-rewrites.js';
+import { testEngine, useTestDatabase } from './helpers/database.js';
+
+const testDatabase = useTestDatabase();
+
+const normalized = (item: RewriteItem): NormalizedItem => {
+  const text = item.html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return {
+    guid: item.guid,
+    url: item.link,
+    title: item.title,
+    summary: text.slice(0, 300),
+    contentText: text,
+    categories: [],
+    language: 'en',
+    publishedAt: item.published,
+    dateEstimated: false,
+  };
+};
+
+const versionsOf = (event: string) => REWRITE_ITEMS.filter((item) => item.event === event);
+/** Two events with several outlets each, that share no story. */
+const [first, second] = [...new Set(REWRITE_ITEMS.map((item) => item.event))].filter((event) => versionsOf(event).length >= 2);
+
+async function addSources(ids: string[]) {
+  await testDatabase()
+    .handle.db.insert(sources)
+    .values(ids.map((id) => ({ id, url: `https://${id}.example/feed.xml`, pollSeconds: 900 })));
+}
+
+const within = <T>(work: Promise<T>, ms: number) => Promise.race([work.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), ms))]);
+
+describe(`the store step (${testEngine()})`, () => {
+  it('lets writers of unrelated stories store at once; an outlet of a story being stored waits and joins it', async () => {
+    const { db } = testDatabase().handle;
+    const [wire, copy] = versionsOf(first!);
+    const [unrelated] = versionsOf(second!);
+    await addSources([wire!.outlet, copy!.outlet, unrelated!.outlet].filter((id, index, all) => all.indexOf(id) === index));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let stored!: (storyId: string) => void;
+    const storedFirst = new Promise<string>((resolve) => (stored = resolve));
+    // A writer storing the wire copy holds its bands' locks until it commits.
+    const holder = db.transaction(async (tx) => {
+      const result = await storeItems(tx, wire!.outlet, [normalized(wire!)]);
+      stored(result.stored[0]!.storyId);
+      await released;
+    });
+    const storyId = await storedFirst;
+    try {
+      expect(
+        await within(
+          db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalized(unrelated!)])),
+          5_000,
+        ),
+      ).toBe('done');
+      const joining = db.transaction((tx) => storeItems(tx, copy!.outlet, [normalized(copy!)]));
+      expect(await within(joining, 700)).toBe('waiting');
+      release();
+      await holder;
+      const result = await joining;
+      expect(result.stored.map((item) => item.storyId)).toEqual([storyId]);
+    } finally {
+      release();
+      await holder;
+    }
+  });
+
+  it('locks clustering as a whole when a step has more bands than its budget', async () => {
+    const { db } = testDatabase().handle;
+    const [wire] = versionsOf(first!);
+    const [unrelated] = versionsOf(second!);
+    await addSources([wire!.outlet, unrelated!.outlet].filter((id, index, all) => all.indexOf(id) === index));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.transaction(async (tx) => {
+      await storeItems(tx, wire!.outlet, [normalized(wire!)], { bandLockBudget: 0 });
+      locked();
+      await released;
+    });
+    await lockTaken;
+    try {
+      const other = db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalized(unrelated!)]));
+      expect(await within(other, 700)).toBe('waiting');
+      release();
+      expect((await other).stored).toHaveLength(1);
+    } finally {
+      release();
+      await holder;
+    }
+  });
+
+  it('stores the documents of several sources in one transaction, each with its fetch record', async () => {
+    const { db } = testDatabase().handle;
+    const outlets = ['kyodo', 'jiji', 'reuters', 'japantoday'] as const;
+    await addSources([...outlets]);
+    await db.insert(topics).values({ slug: 'all', title: 'All', query: 'japan OR tokyo OR the', definitionHash: 'x' });
+    const matcher = new TopicMatcher(compileTopics([{ slug: 'all', title: 'All', query: 'japan OR tokyo OR the', limit: 50 }]));
+    const queue = new StoreQueue(db, { gatherMs: 50 });
+    const startedAt = new Date();
+    const document = (outlet: string, items: NormalizedItem[]): QueuedDocument => ({
+      sourceId: outlet,
+      items,
+      topics: matcher,
+      record: ({ result }: StoredDocument) => ({
+        sourceId: outlet,
+        startedAt,
+        durationMs: 1,
+        outcome: 'ok',
+        httpStatus: 200,
+        itemsNew: result.stored.length,
+        itemsDuplicate: result.duplicates,
+        nextCheckAt: new Date(startedAt.getTime() + 900_000),
+        state: { errorCount: 0 },
+      }),
+    });
+    const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalized);
+    const results = await Promise.all(outlets.map((outlet) => queue.store(document(outlet, itemsOf(outlet)))));
+    expect(results.map(({ result }) => result.stored.length)).toEqual(outlets.map((outlet) => itemsOf(outlet).length));
+    // One transaction: every row it wrote carries its id.
+    const writers = await testDatabase().handle.rows<{ xmin: string }>(
+      sql`select distinct xmin::text from items union select distinct xmin::text from fetch_log`,
+    );
+    expect(writers).toHaveLength(1);
+    expect((await db.select().from(fetchLog)).map((row) => [row.sourceId, row.itemsNew]).sort()).toEqual(
+      outlets.map((outlet) => [outlet, itemsOf(outlet).length]).sort(),
+    );
+    // Each membership counted once, for the document that proposed it first.
+    const [{ n } = { n: 0 }] = await testDatabase().handle.rows<{ n: number }>(sql`select count(*)::int as n from topic_stories`);
+    expect(results.reduce((sum, { matched }) => sum + matched, 0)).toBe(n);
+    expect(n).toBeGreaterThan(0);
+    // Stories span the documents: every event the four outlets carried is one story.
+    const stories = await testDatabase().handle.rows<{ guid: string; story_id: string }>(sql`select guid, story_id from items`);
+    const storyOf = new Map(stories.map((row) => [row.guid, row.story_id]));
+    for (const event of new Set(REWRITE_ITEMS.filter((item) => (outlets as readonly string[]).includes(item.outlet)).map((item) => item.event))) {
+      const ids = new Set(versionsOf(event).flatMap((item) => (storyOf.has(item.guid) ? [storyOf.get(item.guid)] : [])));
+      expect(ids.size, event).toBe(1);
+    }
+  });
+
+  it('stores the other documents of a batch when one fails, and fails that one alone', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo', 'jiji']);
+    const matcher = new TopicMatcher([]);
+    const queue = new StoreQueue(db, { gatherMs: 50 });
+    const record = (sourceId: string) => () => ({
+      sourceId,
+      startedAt: new Date(),
+      durationMs: 1,
+      outcome: 'ok' as const,
+      itemsNew: 0,
+      itemsDuplicate: 0,
+      nextCheckAt: new Date(),
+      state: {},
+    });
+    const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalized);
+    // A source removed from the database while its fetch was in flight: its items cannot be stored.
+    const outcomes = await Promise.allSettled(
+      ['kyodo', 'removed', 'jiji'].map((sourceId) =>
+        queue.store({ sourceId, items: itemsOf(sourceId === 'removed' ? 'reuters' : sourceId), topics: matcher, record: record(sourceId) }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason).slice(0, 200)).toMatch(
+      /^PostgresError: insert or update on table "items" violates foreign key constraint/,
+    );
+    const bySource = await testDatabase().handle.rows<{ source_id: string; n: number }>(
+      sql`select source_id, count(*)::int as n from items group by source_id order by source_id`,
+    );
+    expect(bySource).toEqual([
+      { source_id: 'jiji', n: itemsOf('jiji').length },
+      { source_id: 'kyodo', n: itemsOf('kyodo').length },
+    ]);
+  });
+
+  it('knows a refetch from its parsed form: its items are counted as duplicates without being normalized', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo']);
+    const feed = await parseFeed(rewriteOutletFeed('kyodo'));
+    const context = { feedUrl: 'https://english.kyodonews.example/rss', fetchedAt: new Date(), shortUrlHosts: [] };
+    const limits = { maxItems: 1_000, maxItemChars: 100_000 };
+    const first = await normalizeDocument(db, feed, limits, 'kyodo', context);
+    expect(first.knownDuplicates).toBe(0);
+    await db.transaction((tx) => storeItems(tx, 'kyodo', first.items));
+    const again = await normalizeDocument(db, feed, limits, 'kyodo', context);
+    expect(again).toEqual({ items: [], knownDuplicates: feed.items.length });
+    // Another source's identical document is not its refetch; a changed item is normalized again.
+    expect((await normalizeDocument(db, feed, limits, 'jiji', context)).items).toHaveLength(feed.items.length);
+    const changed = { ...feed, items: feed.items.map((item, index) => (index === 0 ? { ...item, title: `${item.title} (update)` } : item)) };
+    const revised = await normalizeDocument(db, changed, limits, 'kyodo', context);
+    expect(revised.items.map((item) => item.title)).toEqual([`${feed.items[0]!.title} (update)`]);
+    expect(revised.knownDuplicates).toBe(feed.items.length - 1);
+  });
+});
