@@ -72,12 +72,12 @@ export async function startFixtureHosts(hostCount: number, delayMs: number): Pro
 }
 
 /** A config folder with `count` sources spread over the hosts, fetched `concurrency` at a time. */
-export function sourcesConfig(hosts: FixtureHosts, count: number, concurrency: number): string {
+export function sourcesConfig(hosts: FixtureHosts, count: number, concurrency: number, extraYaml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'wirefeed-bench-'));
   const sources = Array.from(
     { length: count },
     (_, index) => `  - id: outlet-${index}\n    url: ${hosts.urls[index % hosts.urls.length]}/feed/${index}\n    allowPrivateNetwork: true\n`,
   ).join('');
-  writeFileSync(join(dir, 'sources.yml'), `fetch:\n  concurrency: ${concurrency}\n  perHost: 2\nsources:\n${sources}`);
+  writeFileSync(join(dir, 'sources.yml'), `${extraYaml}fetch:\n  concurrency: ${concurrency}\n  perHost: 2\nsources:\n${sources}`);
   return dir;
 }

@@ -15,8 +15,10 @@ import { hostileBench } from './hostile.js';
 import { ingestBench } from './ingest.js';
 import { matchBench } from './match.js';
 import { memoryBench } from './memory.js';
+import { peerBench } from './peer.js';
 import { scaleBench } from './scale.js';
 import { serveBench } from './serve.js';
+import { workersBench } from './workers.js';
 
 interface Benchmark {
   name: string;
@@ -31,6 +33,16 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'fetch',
     run: (database, quick, progress) => fetchBench(database, quick ? 100 : 1_000, progress),
+  },
+  {
+    // Worker processes of their own on the same store (DATABASE_URL, or an embedded one in a scratch folder).
+    name: 'workers',
+    run: (_database, quick, progress) => workersBench(quick ? 100 : 1_000, progress),
+  },
+  {
+    // The compiled CLI on a database of its own (on DATABASE_URL's server, else embedded in a scratch folder).
+    name: 'peer',
+    run: (_database, quick, progress) => peerBench(quick ? 20 : 200, 50, progress),
   },
   {
     name: 'memory',

@@ -173,6 +173,8 @@ export const topicStories = pgTable(
     primaryKey({ columns: [table.topicSlug, table.storyId] }),
     // DESC NULLS FIRST is what ORDER BY … DESC means: only an exact match lets the planner read the index in order.
     index('topic_stories_feed_idx').on(table.topicSlug, table.publishedAt.desc().nullsFirst(), table.storyId.desc().nullsFirst()),
+    // A story's memberships (refreshing its time, merging, marking its topics changed) without scanning them all.
+    index('topic_stories_story_idx').on(table.storyId),
   ],
 );
 

@@ -106,11 +106,16 @@ export interface Prepared {
   bands: string[];
 }
 
-export function prepare(fresh: readonly Incoming[]): Prepared[] {
+/** How the store step gets an item's fingerprint: computed ahead (outside the transaction) or now. */
+export type FingerprintOf = (item: NormalizedItem) => Fingerprint;
+
+export const fingerprintNow: FingerprintOf = (item) => fingerprint(item.title, textOf(item));
+
+export function prepare(fresh: readonly Incoming[], fingerprintOf: FingerprintOf = fingerprintNow): Prepared[] {
   return [...fresh]
     .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key))
     .map((entry) => {
-      const print = fingerprint(entry.item.title, textOf(entry.item));
+      const print = fingerprintOf(entry.item);
       return { entry, print, bands: fingerprintBands(print) };
     });
 }

@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
-import { type Fingerprint, fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
+import { type Fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
 import {
   type DocumentItems,
+  type FingerprintOf,
+  fingerprintNow,
   type Incoming,
   incomingOf,
   needsWriting,
@@ -12,7 +14,6 @@ import {
   planIdentities,
   prepare,
   type StoredVersion,
-  textOf,
 } from '../dedup/plan.js';
 import type { NormalizedItem } from '../model/item.js';
 
@@ -57,6 +58,14 @@ export const DEFAULT_BAND_LOCK_BUDGET = 400;
 const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
 /** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
 const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::jsonb`;
+
+/**
+ * Fresh planner statistics for the tables the store step reads: a new store grows from nothing faster than
+ * autovacuum looks (once a minute), and plans made for empty tables scan them whole.
+ */
+export async function analyzeStore(db: Database): Promise<void> {
+  await db.execute(sql`analyze items, item_bands, stories, topic_stories`);
+}
 
 /** Which of these parsed-item hashes (parsedItemHash) a stored item carries: those items are stored as they are. */
 export async function knownParsedHashes(db: Database, hashes: readonly string[]): Promise<Set<string>> {
@@ -300,6 +309,8 @@ export async function bandLockBudget(db: Database): Promise<number> {
 
 export interface StoreOptions {
   now?: Date;
+  /** Fingerprints computed before the transaction (see StoreQueue); by default computed here. */
+  fingerprintOf?: FingerprintOf;
   /** Band locks a store step may take (see DEFAULT_BAND_LOCK_BUDGET). */
   bandLockBudget?: number;
 }
@@ -326,7 +337,8 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     for (const entry of incoming) results[entry.document]!.duplicates++;
     return results;
   }
-  const fresh = prepare(planIdentities(incoming, storedOf, now).fresh);
+  const fingerprintOf = options.fingerprintOf ?? fingerprintNow;
+  const fresh = prepare(planIdentities(incoming, storedOf, now).fresh, fingerprintOf);
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
     // stored at the same moment by two workers must see each other, or each would start its own story. Under the
@@ -341,7 +353,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   const identities = planIdentities(incoming, storedOf, now);
   const touched = documents.map(() => new Set<string>());
   for (const entry of incoming) if (storedOf(entry) && !needsWriting(entry, storedOf(entry), now)) results[entry.document]!.duplicates++;
-  for (const revision of await reviseItems(db, identities.revisions)) {
+  for (const revision of await reviseItems(db, identities.revisions, fingerprintOf)) {
     results[revision.document]!.revised.push(revision.stored);
     touched[revision.document]!.add(revision.stored.storyId);
   }
@@ -367,9 +379,10 @@ export async function storeItems(db: Database, sourceId: string, items: readonly
 async function reviseItems(
   db: Database,
   revisions: ReadonlyArray<{ entry: Incoming; stored: ExistingRow; updatedAt: Date }>,
+  fingerprintOf: FingerprintOf,
 ): Promise<Array<{ document: number; stored: StoredItem }>> {
   if (revisions.length === 0) return [];
-  const printed = revisions.map((revision) => ({ ...revision, print: fingerprint(revision.entry.item.title, textOf(revision.entry.item)) }));
+  const printed = revisions.map((revision) => ({ ...revision, print: fingerprintOf(revision.entry.item) }));
   const rows = printed.map(({ entry, stored, updatedAt, print }) => ({ id: stored.id, updated_at: updatedAt.toISOString(), ...versionColumns(entry, print) }));
   const assignments = sql.raw([...VERSION_COLUMNS, 'shingles'].map((column) => `${column} = ${versionValue(column)}`).join(', '));
   await db.execute(sql`

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
 import { fetchLog, sources } from '../db/schema.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import type { Source } from '../model/source.js';
@@ -38,9 +38,12 @@ export type SourceState = Pick<
   'etag' | 'lastModified' | 'fetchUrl' | 'redirectTarget' | 'redirectCount' | 'errorCount' | 'goneAt'
 >;
 
-export async function sourceState(db: Database, sourceId: string): Promise<SourceState | undefined> {
-  const [row] = await db
+/** The fetch state of sources about to be fetched, read in one query. */
+export async function sourceStates(db: Database, sourceIds: readonly string[]): Promise<Map<string, SourceState>> {
+  if (sourceIds.length === 0) return new Map();
+  const rows = await db
     .select({
+      id: sources.id,
       etag: sources.etag,
       lastModified: sources.lastModified,
       fetchUrl: sources.fetchUrl,
@@ -50,8 +53,12 @@ export async function sourceState(db: Database, sourceId: string): Promise<Sourc
       goneAt: sources.goneAt,
     })
     .from(sources)
-    .where(eq(sources.id, sourceId));
-  return row;
+    .where(sql`${sources.id} = any(${arrayLiteral(sourceIds)}::text[])`);
+  return new Map(rows.map(({ id, ...state }) => [id, state]));
+}
+
+export async function sourceState(db: Database, sourceId: string): Promise<SourceState | undefined> {
+  return (await sourceStates(db, [sourceId])).get(sourceId);
 }
 
 /**

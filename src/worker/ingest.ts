@@ -1,5 +1,6 @@
 import { type Database, isDatabaseUnavailable } from '../db/client.js';
 import { parsedItemHash } from '../dedup/key.js';
+import { HostLimiter } from '../fetch/host-limit.js';
 import { type CacheHints, FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
@@ -11,7 +12,7 @@ import { documentBase, type NormalizeContext, normalizeItem } from '../normalize
 import { limitDocument } from '../normalize/limits.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
 import { knownParsedHashes } from '../store/items.js';
-import { type FetchRecord, recordFetch, type SourceState, sourceState } from '../store/sources.js';
+import { type FetchRecord, recordFetch, type SourceState, sourceState, sourceStates } from '../store/sources.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
@@ -48,6 +49,14 @@ export interface SourceOutcome {
   itemsDuplicate: number;
   itemsRevised: number;
   error?: string;
+}
+
+/** What a pass knows of one source's run: its state read ahead, and a call as it passes to the store step. */
+export interface SourceRun {
+  /** Its fetch state, read with the other sources of the pass (else read when it starts). */
+  state?: SourceState;
+  /** Its document is parsed and normalized: what is left is the store step. */
+  parsed?: () => Promise<void>;
 }
 
 /** Items normalized between two turns of the event loop. */
@@ -98,10 +107,10 @@ const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: nul
  * validators are committed together, so a failure leaves the store as it was and the next fetch starts over.
  * Never throws: a failure is recorded on the source (with a backoff) and returned.
  */
-export async function ingestSource(context: IngestContext, source: Source): Promise<SourceOutcome> {
+export async function ingestSource(context: IngestContext, source: Source, run: SourceRun = {}): Promise<SourceOutcome> {
   const { fetches, fetchDuration, itemsStored } = context.metrics;
   const stopTimer = fetchDuration.startTimer();
-  const outcome = await ingestSourceOnce(context, source).catch((error: Error) => {
+  const outcome = await ingestSourceOnce(context, source, run).catch((error: Error) => {
     if (!isDatabaseUnavailable(error)) throw error;
     return deferredByOutage(source, error);
   });
@@ -135,14 +144,13 @@ function deferredByOutage(source: Source, error: Error): SourceOutcome {
 
 /**
  * One fetch of one source, recorded whatever happens. Why it is long: the pipeline's steps (fetch, parse, normalize,
- * store, record) in order, sharing the fetch's state and one error path; the store issue (#19) moves the store step
- * to a queue of its own.
+ * store, record) in order, sharing the fetch's state and one error path.
  */
-async function ingestSourceOnce(context: IngestContext, source: Source): Promise<SourceOutcome> {
+async function ingestSourceOnce(context: IngestContext, source: Source, run: SourceRun): Promise<SourceOutcome> {
   const { db } = context;
   const startedAt = new Date();
   const elapsed = () => Date.now() - startedAt.getTime();
-  const state = (await sourceState(db, source.id)) ?? FRESH_STATE;
+  const state = run.state ?? (await sourceState(db, source.id)) ?? FRESH_STATE;
   if (state.goneAt) {
     const error = `gone (HTTP 410) since ${state.goneAt.toISOString()}; change its url in the config to poll it again`;
     return { sourceId: source.id, outcome: 'gone', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error };
@@ -166,17 +174,17 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
     if (moved) log.warn({ source: source.id, url, movedTo: redirectState.fetchUrl }, 'source moved permanently; fetching the new URL from now on');
 
     if (response.kind === 'not-modified') {
-      await recordFetch(
-        db,
-        record({
-          outcome: 'not-modified',
-          httpStatus: 304,
-          itemsNew: 0,
-          itemsDuplicate: 0,
-          nextCheckAt: succeeded(response.hints),
-          state: { ...redirectState, errorCount: 0 },
-        }),
-      );
+      // Through the store queue too: the records of many 304s share one transaction (and one commit).
+      await run.parsed?.();
+      const notModified = record({
+        outcome: 'not-modified',
+        httpStatus: 304,
+        itemsNew: 0,
+        itemsDuplicate: 0,
+        nextCheckAt: succeeded(response.hints),
+        state: { ...redirectState, errorCount: 0 },
+      });
+      await context.store.store({ sourceId: source.id, items: [], topics: context.topics, record: () => notModified });
       log.info({ source: source.id, url, outcome: 'not-modified', ms: elapsed() }, 'fetched');
       return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
@@ -187,6 +195,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source): Promise
       fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
     });
+    await run.parsed?.();
     const {
       result: stored,
       changedTopics,
@@ -296,21 +305,50 @@ export interface IngestOptions {
   shouldStart?: (source: Source) => Promise<boolean>;
 }
 
-/** Runs every source through the pipeline, `concurrency` at a time. Skipped sources are counted, not ingested. */
+/**
+ * Runs `work` on every input, `concurrency` at a time in input order. Work that calls `parsed` (its document is read
+ * and only the store step is left) gives its slot to the next input while it waits on the store queue; up to twice
+ * `concurrency` may wait so, which bounds the parsed documents held in memory. Fetching and parsing go on while the
+ * queue writes.
+ */
+export async function pipelined<T>(inputs: readonly T[], concurrency: number, work: (input: T, parsed: () => Promise<void>) => Promise<void>): Promise<void> {
+  const fetching = new HostLimiter(concurrency);
+  const storing = new HostLimiter(concurrency * 2);
+  await Promise.all(
+    inputs.map(async (input) => {
+      const releaseFetching = await fetching.acquire('');
+      let releaseStoring: (() => void) | undefined;
+      try {
+        await work(input, async () => {
+          releaseStoring ??= await storing.acquire('');
+          releaseFetching();
+        });
+      } finally {
+        releaseFetching();
+        releaseStoring?.();
+      }
+    }),
+  );
+}
+
+/** Runs every source through the pipeline (see pipelined). Skipped sources are counted, not ingested. */
 export async function ingestSources(context: IngestContext, sources: readonly Source[], options: IngestOptions = {}): Promise<IngestSummary> {
   const outcomes: SourceOutcome[] = [];
   let skipped = 0;
   const bar = (options.progress ?? silentProgress)('ingest', sources.length, 'sources');
-  let next = 0;
-  const runners = Array.from({ length: Math.min(options.concurrency ?? 8, sources.length) }, async () => {
-    while (next < sources.length) {
-      const source = sources[next++]!;
-      if (options.shouldStart && !(await options.shouldStart(source))) skipped++;
-      else outcomes.push(await ingestSource(context, source));
-      bar.advance(1, source.id);
-    }
+  // Unreachable database: each source then reads its own state, fails and is deferred, as it would have anyway.
+  const states = await sourceStates(
+    context.db,
+    sources.map((source) => source.id),
+  ).catch((error: Error) => {
+    if (isDatabaseUnavailable(error)) return new Map<string, SourceState>();
+    throw error;
   });
-  await Promise.all(runners);
+  await pipelined(sources, options.concurrency ?? 8, async (source, parsed) => {
+    if (options.shouldStart && !(await options.shouldStart(source))) skipped++;
+    else outcomes.push(await ingestSource(context, source, { parsed, state: states.get(source.id) }));
+    bar.advance(1, source.id);
+  });
   bar.finish();
   return { ...summarize(outcomes), skipped };
 }

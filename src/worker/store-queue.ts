@@ -1,6 +1,9 @@
 import { type Database, isDatabaseUnavailable, serverError, withinDeadline } from '../db/client.js';
+import type { Fingerprint } from '../dedup/fingerprint.js';
+import { fingerprintNow } from '../dedup/plan.js';
 import { log } from '../log.js';
-import { bandLockBudget } from '../store/items.js';
+import type { NormalizedItem } from '../model/item.js';
+import { analyzeStore, bandLockBudget } from '../store/items.js';
 import { type FetchRecord, recordFetch } from '../store/sources.js';
 import { type StoredDocument, type StoreJob, storeAndMatch } from './store-step.js';
 
@@ -20,6 +23,7 @@ export interface StoreQueueOptions {
 
 interface Waiting {
   document: QueuedDocument;
+  prints: Map<NormalizedItem, Fingerprint>;
   resolve: (stored: StoredDocument) => void;
   reject: (error: Error) => void;
 }
@@ -35,6 +39,8 @@ export class StoreQueue {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private budget: Promise<number> | undefined;
+  private storedItems = 0;
+  private nextAnalyzeAt = 1_000;
   private readonly gatherMs: number;
   private readonly maxItems: number;
   private readonly deadlineMs: number;
@@ -48,10 +54,17 @@ export class StoreQueue {
     this.deadlineMs = options.deadlineMs ?? 60_000;
   }
 
-  /** Stores a document's items and its fetch record together; resolves once they are committed. */
+  /**
+   * Stores a document's items and its fetch record together; resolves once they are committed. The items'
+   * fingerprints and topics are worked out now, in the caller's time, while an earlier batch may be writing: the
+   * transaction holds its locks only for the database's work and the clustering plan.
+   */
   store(document: QueuedDocument): Promise<StoredDocument> {
+    const prints = new Map(document.items.map((item) => [item, fingerprintNow(item)]));
+    const matches = new Map(document.items.map((item) => [item, document.topics.match(item, document.sourceId)]));
+    const topics = { match: (item: NormalizedItem, sourceId: string) => matches.get(item) ?? document.topics.match(item, sourceId) };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ document, resolve, reject });
+      this.waiting.push({ document: { ...document, topics }, prints, resolve, reject });
       this.schedule();
     });
   }
@@ -87,6 +100,7 @@ export class StoreQueue {
     try {
       const results = await this.commit(batch);
       for (const [index, waiting] of batch.entries()) waiting.resolve(results[index]!);
+      await this.analyzeWhenGrown(results.reduce((sum, { result }) => sum + result.stored.length, 0));
     } catch (failure) {
       const error = serverError(failure);
       if (batch.length === 1 || isDatabaseUnavailable(error)) for (const waiting of batch) waiting.reject(error);
@@ -107,6 +121,22 @@ export class StoreQueue {
     }
   }
 
+  /**
+   * Refreshes the planner's statistics each time this process has stored four times as many items as the last time
+   * (from 1,000): a new store's first fetches would otherwise be planned as if its tables were empty. A failure is
+   * logged and left to autovacuum.
+   */
+  private async analyzeWhenGrown(stored: number): Promise<void> {
+    this.storedItems += stored;
+    if (this.storedItems < this.nextAnalyzeAt) return;
+    this.nextAnalyzeAt = this.storedItems * 4;
+    try {
+      await analyzeStore(this.db);
+    } catch (error) {
+      log.warn({ error: serverError(error).message }, 'could not refresh planner statistics');
+    }
+  }
+
   /** The server's lock table decides how many band locks a transaction may take: asked once, again after a failure. */
   private async bandLockBudget(): Promise<number> {
     this.budget ??= bandLockBudget(this.db);
@@ -119,7 +149,8 @@ export class StoreQueue {
   }
 
   private async commit(batch: readonly Waiting[]): Promise<StoredDocument[]> {
-    const options = { bandLockBudget: await this.bandLockBudget() };
+    const prints = new Map(batch.flatMap((waiting) => [...waiting.prints]));
+    const options = { bandLockBudget: await this.bandLockBudget(), fingerprintOf: (item: NormalizedItem) => prints.get(item) ?? fingerprintNow(item) };
     const work = this.db.transaction(async (tx) => {
       const stored = await storeAndMatch(
         tx,

@@ -14,7 +14,7 @@ export interface StoreJob {
   items: readonly NormalizedItem[];
   /** Items of the document already known as duplicates (counted, not stored again). */
   knownDuplicates?: number;
-  topics: TopicMatcher;
+  topics: Pick<TopicMatcher, 'match'>;
 }
 
 export interface StoredDocument {

@@ -7,4 +7,5 @@ ALTER TABLE "topic_stories" DROP CONSTRAINT "topic_stories_story_id_stories_id_f
 ALTER TABLE "item_bands" DROP CONSTRAINT "item_bands_band_item_id_pk";--> statement-breakpoint
 ALTER TABLE "item_bands" ALTER COLUMN "band" SET DATA TYPE bigint USING hashtextextended("band", 0);--> statement-breakpoint
 ALTER TABLE "items" ADD COLUMN "raw_hash" text;--> statement-breakpoint
-CREATE INDEX "items_raw_hash_idx" ON "items" USING btree ("raw_hash");
+CREATE INDEX "items_raw_hash_idx" ON "items" USING btree ("raw_hash");--> statement-breakpoint
+CREATE INDEX "topic_stories_story_idx" ON "topic_stories" USING btree ("story_id");
