@@ -1,9 +1,10 @@
 /**
  * Peak resident memory of a worker process taking 1,000 sources through one pass, against the same process right
  * after it opened its store and config (the baseline). Runs in a child process so the benchmark's own memory is not
- * counted.
+ * counted, from the compiled code (dist/) as `npm start` runs it.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Figure } from './figures.js';
 import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
@@ -11,10 +12,11 @@ import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
 const run = promisify(execFile);
 
 export async function memoryBench(sourceCount: number, progress: (line: string) => void): Promise<Figure[]> {
+  if (!existsSync(new URL('../dist/app.js', import.meta.url))) throw new Error('dist/ is missing: run npm run build first');
   const hosts = await startFixtureHosts(8, 20);
   try {
     const dir = sourcesConfig(hosts, sourceCount, 8);
-    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./memory-child.ts', import.meta.url).pathname, dir], {
+    const { stdout } = await run(process.execPath, ['--expose-gc', new URL('./memory-child.mjs', import.meta.url).pathname, dir], {
       env: { ...process.env, LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? {} : { DATABASE_URL: '' }) },
       maxBuffer: 1024 * 1024,
     });

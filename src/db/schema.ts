@@ -141,7 +141,11 @@ export const itemBands = pgTable(
     itemId: bigint('item_id', { mode: 'number' }).notNull(),
     publishedAt: timestamptz('published_at').notNull(),
   },
-  (table) => [index('item_bands_window_idx').on(table.band, table.publishedAt), index('item_bands_item_idx').on(table.itemId)],
+  (table) => [
+    // With the item id, a candidate lookup reads the index alone (no heap page per band probe).
+    index('item_bands_window_idx').on(table.band, table.publishedAt, table.itemId),
+    index('item_bands_item_idx').on(table.itemId),
+  ],
 );
 
 /** Topic definitions as last synced from config. */

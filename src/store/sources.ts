@@ -9,17 +9,23 @@ import type { Source } from '../model/source.js';
  * afresh: its validators, moved URL, gone mark and error count belong to the old URL.
  */
 export async function syncSources(db: Database, configured: readonly Source[]): Promise<void> {
-  for (const source of configured) {
-    const values = { url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority };
+  // One statement per 2,000 sources: a config of a thousand sources was a thousand round trips at every start.
+  for (let start = 0; start < configured.length; start += SYNC_CHUNK) {
+    const chunk = configured.slice(start, start + SYNC_CHUNK);
     const urlChanged = sql`${sources.url} <> excluded.url`;
     const resetIfMoved = <T>(column: unknown, fresh: T) => sql`case when ${urlChanged} then ${fresh} else ${column} end`;
     await db
       .insert(sources)
-      .values({ id: source.id, ...values })
+      .values(
+        chunk.map((source) => ({ id: source.id, url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority })),
+      )
       .onConflictDoUpdate({
         target: sources.id,
         set: {
-          ...values,
+          url: sql`excluded.url`,
+          title: sql`excluded.title`,
+          pollSeconds: sql`excluded.poll_seconds`,
+          priority: sql`excluded.priority`,
           fetchUrl: resetIfMoved(sources.fetchUrl, sql`null`),
           etag: resetIfMoved(sources.etag, sql`null`),
           lastModified: resetIfMoved(sources.lastModified, sql`null`),
@@ -32,6 +38,9 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
       });
   }
 }
+
+/** Sources per upsert statement: five parameters each, far below Postgres's 65,535. */
+const SYNC_CHUNK = 2_000;
 
 export type SourceState = Pick<
   typeof sources.$inferSelect,

@@ -307,13 +307,13 @@ export interface IngestOptions {
 
 /**
  * Runs `work` on every input, `concurrency` at a time in input order. Work that calls `parsed` (its document is read
- * and only the store step is left) gives its slot to the next input while it waits on the store queue; up to twice
+ * and only the store step is left) gives its slot to the next input while it waits on the store queue; up to
  * `concurrency` may wait so, which bounds the parsed documents held in memory. Fetching and parsing go on while the
  * queue writes.
  */
 export async function pipelined<T>(inputs: readonly T[], concurrency: number, work: (input: T, parsed: () => Promise<void>) => Promise<void>): Promise<void> {
   const fetching = new HostLimiter(concurrency);
-  const storing = new HostLimiter(concurrency * 2);
+  const storing = new HostLimiter(concurrency);
   await Promise.all(
     inputs.map(async (input) => {
       const releaseFetching = await fetching.acquire('');

@@ -50,7 +50,7 @@ export class StoreQueue {
     options: StoreQueueOptions = {},
   ) {
     this.gatherMs = options.gatherMs ?? 15;
-    this.maxItems = options.maxItems ?? 2_000;
+    this.maxItems = options.maxItems ?? 1_000;
     this.deadlineMs = options.deadlineMs ?? 60_000;
   }
 

@@ -1,12 +1,15 @@
-/** Child process of the memory benchmark: opens the app, reports resident memory, runs one pass, reports the peak. */
-import { openApp } from '../src/app.js';
-import { openMigratedDatabase, openScratchDatabase } from '../src/db/client.js';
-import { ingestContext } from '../src/worker/context.js';
-import { ingestSources } from '../src/worker/ingest.js';
+/**
+ * Child process of the memory benchmark, run from the compiled code (dist/, as `npm start` runs it; tsx's loader would
+ * add its own compiler to the figure): opens the app, reports resident memory, runs one pass, reports the peak.
+ */
+import { openApp } from '../dist/app.js';
+import { openMigratedDatabase, openScratchDatabase } from '../dist/db/client.js';
+import { ingestContext } from '../dist/worker/context.js';
+import { ingestSources } from '../dist/worker/ingest.js';
 
 const [configDir] = process.argv.slice(2);
 const database = process.env.DATABASE_URL ? await openMigratedDatabase({ url: process.env.DATABASE_URL }) : await openScratchDatabase();
-const app = await openApp({ configDir: configDir!, database });
+const app = await openApp({ configDir, database });
 global.gc?.();
 const idle = process.memoryUsage().rss;
 const summary = await ingestSources(ingestContext(app), app.config.sources, { concurrency: app.config.fetch.concurrency });
