@@ -47,13 +47,13 @@ interface ExistingRow extends StoredVersion {
  */
 export const CLUSTER_LOCK_KEY = 0x5769_7265_6665;
 /** First key of the two-int advisory locks on single bands (a space apart from CLUSTER_LOCK_KEY's). */
-export const BAND_LOCK_SPACE = 0x5769_7265;
+const BAND_LOCK_SPACE = 0x5769_7265;
 /**
  * Band locks one store step may take before it locks clustering as a whole instead. Advisory locks live in the
  * server's shared lock table (max_locks_per_transaction x max_connections entries, 6,400 by default); the store
  * queue sizes this from the server's settings.
  */
-export const DEFAULT_BAND_LOCK_BUDGET = 400;
+const DEFAULT_BAND_LOCK_BUDGET = 400;
 
 const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
 /** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
@@ -183,7 +183,7 @@ export async function insertBands(db: Database, rows: Array<{ band: string; item
  * storing a feed; the versions of one story share several bands, so the nearest ones in time of a crowded band
  * suffice.
  */
-export const MAX_CANDIDATES_PER_BAND = 64;
+const MAX_CANDIDATES_PER_BAND = 64;
 
 interface CandidateRow {
   bands: string[];
@@ -357,7 +357,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     results[revision.document]!.revised.push(revision.stored);
     touched[revision.document]!.add(revision.stored.storyId);
   }
-  // Identities read again under the locks: what was fresh before may have been stored since, so prepare again.
+  // Identities read again under the locks: what another writer stored meanwhile is left out.
   const stillFresh = new Set(identities.fresh);
   const toStore = fresh.length === identities.fresh.length ? fresh : fresh.filter(({ entry }) => stillFresh.has(entry));
   for (const outcome of await storeNewItems(db, toStore)) {

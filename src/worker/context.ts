@@ -19,15 +19,15 @@ export interface WorkerApp {
 /**
  * What the ingest pipeline needs from an app: its store, compiled topics, HTTP client, metrics and limits. Topics
  * that gained or changed stories are announced to the WebSub hub, if one is configured, and passed to
- * `onTopicsChanged`.
+ * `onTopicsChanged`. A long-running worker passes its one store queue; a one-shot pass gets a queue of its own.
  */
-export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]) => void): IngestContext {
+export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]) => void, store = new StoreQueue(app.database.db)): IngestContext {
   return {
     db: app.database.db,
     topics: app.matcher,
     http: app.http,
     metrics: app.metrics,
-    store: new StoreQueue(app.database.db),
+    store,
     fetchLimits: app.config.fetch,
     documentLimits: app.config.fetch,
     minPollSeconds: app.config.worker.minIntervalSeconds,

@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { claimDueSources, releaseLeases, renewLease, renewLeases } from '../store/sources.js';
 import { ingestContext, type WorkerApp } from './context.js';
 import { ingestSources } from './ingest.js';
+import { StoreQueue } from './store-queue.js';
 
 export interface WorkerOptions {
   onTopicsChanged?: (slugs: string[]) => void;
@@ -47,11 +48,13 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
   const abandon = new AbortController();
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
+  // One store queue for the worker's life: it learns the server's lock budget once and counts what it stored.
+  const store = new StoreQueue(app.database.db);
 
   const tick = async () => {
     if (stopped) return;
     // Built per tick from app.config and app.matcher: a config reload replaces them.
-    const context = { ...ingestContext(app, options.onTopicsChanged), signal: abandon.signal };
+    const context = { ...ingestContext(app, options.onTopicsChanged, store), signal: abandon.signal };
     const byId = new Map(app.config.sources.map((source) => [source.id, source]));
     const { batch, leaseSeconds } = app.config.worker;
     const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });

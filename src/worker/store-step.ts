@@ -6,7 +6,7 @@ import { addMemberships, type Membership, touchTopics } from '../store/topics.js
 import type { TopicMatcher } from '../topics/topics.js';
 
 /** Items stored per round of statements: bounds one statement's size whatever a batch holds. */
-export const STORE_CHUNK = 500;
+const STORE_CHUNK = 500;
 
 /** One fetched document for the store step, with the topics its items are matched against. */
 export interface StoreJob {
