@@ -3,7 +3,7 @@
  * each seeing the other's writes; the server that holds the data surviving its starter's SIGKILL; and the last
  * process to leave stopping it.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -158,7 +158,14 @@ describe('the embedded store across processes', () => {
     const { migrate } = await import('drizzle-orm/pglite/migrator');
     const old = new PGlite(join(dataDir, 'pglite'));
     const oldDb = drizzle(old, { schema }) as unknown as Database;
-    await migrate(oldDb as never, { migrationsFolder: join(ROOT, 'src/db/migrations') });
+    // The schema as the PGlite era left it: the migrations before 0003 (band keys were text then).
+    const eraMigrations = mkdtempSync(join(tmpdir(), 'wf-pglite-migrations-'));
+    const journal = JSON.parse(readFileSync(join(ROOT, 'src/db/migrations/meta/_journal.json'), 'utf8')) as { entries: Array<{ idx: number; tag: string }> };
+    journal.entries = journal.entries.filter((entry) => entry.idx < 3);
+    mkdirSync(join(eraMigrations, 'meta'));
+    writeFileSync(join(eraMigrations, 'meta/_journal.json'), JSON.stringify(journal));
+    for (const { tag } of journal.entries) copyFileSync(join(ROOT, 'src/db/migrations', `${tag}.sql`), join(eraMigrations, `${tag}.sql`));
+    await migrate(oldDb as never, { migrationsFolder: eraMigrations });
     const wire = loadConfig(join(ROOT, 'feeds/demo')).sources.find((source) => source.id === 'jiji-press')!;
     await syncSources(oldDb, [wire]);
     const item = {
@@ -172,13 +179,18 @@ describe('the embedded store across processes', () => {
     await old.exec(`
       insert into stories (id, published_at, updated_at) values ('s1', '2024-06-01T23:06:19Z', '2024-06-01T23:06:19Z');
       insert into items (source_id, story_id, dedup_key, title_key, content_hash, published_at, title, url, title_signature, body_signature, shingle_count)
-      values ('jiji-press', 's1', 'url:${item.url}', 'title:jiji-press:x', 'h', '2024-06-01T23:06:19Z', '${item.title}', '${item.url}', '{}', '{}', 0);`);
+      values ('jiji-press', 's1', 'url:${item.url}', 'title:jiji-press:x', 'h', '2024-06-01T23:06:19Z', '${item.title}', '${item.url}', '{}', '{}', 0);
+      insert into item_bands (band, item_id, published_at) values ('t0:11,22,33,44', 1, '2024-06-01T23:06:19Z');`);
     await old.close();
 
     const handle = await openMigratedDatabase({ dataDir });
     try {
       expect(await handle.rows(sql`select title, story_id is not null as in_story from items`)).toEqual([{ title: item.title, in_story: true }]);
       expect(await handle.rows(sql`select id from sources`)).toEqual([{ id: 'jiji-press' }]);
+      // A text band key becomes the hash the store now keys bands by.
+      expect(await handle.rows(sql`select band = hashtextextended('t0:11,22,33,44', 0) as converted, item_id::int from item_bands`)).toEqual([
+        { converted: true, item_id: 1 },
+      ]);
       // New rows get new ids after the imported ones.
       await handle.db.transaction((tx) =>
         storeItems(tx, 'jiji-press', [{ ...item, title: 'Japan, Philippines hold talks', url: 'https://jen.jiji.example/2' }]),
@@ -189,5 +201,5 @@ describe('the embedded store across processes', () => {
     }
     expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
     expect(existsSync(join(dataDir, 'pglite.imported', 'PG_VERSION'))).toBe(true);
-  });
+  }, 180_000); // PGlite (WebAssembly) alone takes half a minute to create and migrate the old store on this machine
 });

@@ -9,23 +9,19 @@ import type { Source } from '../model/source.js';
  * afresh: its validators, moved URL, gone mark and error count belong to the old URL.
  */
 export async function syncSources(db: Database, configured: readonly Source[]): Promise<void> {
-  // One statement per 2,000 sources: a config of a thousand sources was a thousand round trips at every start.
-  for (let start = 0; start < configured.length; start += SYNC_CHUNK) {
-    const chunk = configured.slice(start, start + SYNC_CHUNK);
+  // One row per statement: a worker renewing its leases meanwhile locks rows in its own order, and a statement that
+  // locked many sources at once could deadlock with it when several processes start together.
+  for (const source of configured) {
+    const values = { url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority };
     const urlChanged = sql`${sources.url} <> excluded.url`;
     const resetIfMoved = <T>(column: unknown, fresh: T) => sql`case when ${urlChanged} then ${fresh} else ${column} end`;
     await db
       .insert(sources)
-      .values(
-        chunk.map((source) => ({ id: source.id, url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority })),
-      )
+      .values({ id: source.id, ...values })
       .onConflictDoUpdate({
         target: sources.id,
         set: {
-          url: sql`excluded.url`,
-          title: sql`excluded.title`,
-          pollSeconds: sql`excluded.poll_seconds`,
-          priority: sql`excluded.priority`,
+          ...values,
           fetchUrl: resetIfMoved(sources.fetchUrl, sql`null`),
           etag: resetIfMoved(sources.etag, sql`null`),
           lastModified: resetIfMoved(sources.lastModified, sql`null`),
@@ -38,9 +34,6 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
       });
   }
 }
-
-/** Sources per upsert statement: five parameters each, far below Postgres's 65,535. */
-const SYNC_CHUNK = 2_000;
 
 export type SourceState = Pick<
   typeof sources.$inferSelect,
@@ -117,11 +110,14 @@ export async function renewLease(db: Database, lease: { sourceId: string; owner:
  * in flight). Returns how many. A worker that dies stops renewing, and its sources are free a lease later.
  */
 export async function renewLeases(db: Database, lease: { owner: string; leaseSeconds: number }): Promise<number> {
-  const renewed = await db
-    .update(sources)
-    .set({ leaseUntil: sql`now() + make_interval(secs => ${lease.leaseSeconds})` })
-    .where(eq(sources.leaseOwner, lease.owner))
-    .returning({ id: sources.id });
+  // Rows a store transaction holds are skipped, never waited for: it is recording their fetch (which ends the lease),
+  // and waiting while it waits on a row this statement locked would deadlock.
+  const renewed = await rowsOf<{ id: string }>(
+    db,
+    sql`update sources set lease_until = now() + make_interval(secs => ${lease.leaseSeconds})
+        where id in (select id from sources where lease_owner = ${lease.owner} for update skip locked)
+        returning id`,
+  );
   return renewed.length;
 }
 
