@@ -27,5 +27,5 @@ USER node
 EXPOSE 8080
 # A worker answers on METRICS_PORT when set; the feed server (and `run`) on PORT.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "dist/cli.js"]
 CMD ["run", "--config", "feeds"]

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Figure } from './figures.js';
+import { productNodeFlags } from './node-flags.js';
 
 const execute = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -52,7 +53,7 @@ function serverProcesses(dataDir: string): number[] {
 /** Starts `run` on a data folder and resolves with the process and the seconds until /readyz answered 200. */
 async function startRun(dataDir: string, port: number): Promise<{ child: ReturnType<typeof spawn>; readySeconds: number }> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [CLI, 'run', '--config', CONFIG], {
+  const child = spawn(process.execPath, [...productNodeFlags(), CLI, 'run', '--config', CONFIG], {
     env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
     stdio: 'ignore',
   });
@@ -74,7 +75,7 @@ async function stopRun(child: ReturnType<typeof spawn>): Promise<void> {
 
 async function seconds(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = process.hrtime.bigint();
-  await execute(process.execPath, args, { env: { ...process.env, ...env, LOG_LEVEL: 'silent' } });
+  await execute(process.execPath, [...productNodeFlags(), ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'silent' } });
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Figure } from './figures.js';
 import { sourcesConfig, startFixtureHosts } from './fixture-hosts.js';
+import { productNodeFlags } from './node-flags.js';
 
 const run = promisify(execFile);
 
@@ -16,7 +17,7 @@ export async function memoryBench(sourceCount: number, progress: (line: string) 
   const hosts = await startFixtureHosts(8, 20);
   try {
     const dir = sourcesConfig(hosts, sourceCount, 8);
-    const { stdout } = await run(process.execPath, ['--expose-gc', new URL('./memory-child.mjs', import.meta.url).pathname, dir], {
+    const { stdout } = await run(process.execPath, [...productNodeFlags(), '--expose-gc', new URL('./memory-child.mjs', import.meta.url).pathname, dir], {
       env: { ...process.env, LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? {} : { DATABASE_URL: '' }) },
       maxBuffer: 1024 * 1024,
     });

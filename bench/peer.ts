@@ -17,6 +17,7 @@ import { connectUrl } from '../src/db/client.js';
 import { Corpus } from './corpus.js';
 import { feedDocument } from './documents.js';
 import type { Figure } from './figures.js';
+import { productNodeFlags } from './node-flags.js';
 
 const execute = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -49,10 +50,14 @@ async function ingestOnce(
   env: Record<string, string>,
 ): Promise<{ ms: number; peakMiB: number; summary: { itemsNew: number; itemsDuplicate: number } }> {
   const started = performance.now();
-  const { stdout, stderr } = await execute('/usr/bin/time', ['-f', 'peak-kb %M', process.execPath, CLI, 'ingest', '--once', '--json', '--config', configDir], {
-    env: { ...process.env, LOG_LEVEL: 'error', ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout, stderr } = await execute(
+    '/usr/bin/time',
+    ['-f', 'peak-kb %M', process.execPath, ...productNodeFlags(), CLI, 'ingest', '--once', '--json', '--config', configDir],
+    {
+      env: { ...process.env, LOG_LEVEL: 'error', ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const ms = performance.now() - started;
   const peakKb = Number(/peak-kb (\d+)/.exec(stderr)?.[1] ?? 0);
   return { ms, peakMiB: peakKb / 1024, summary: JSON.parse(stdout) };

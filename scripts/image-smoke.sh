@@ -19,6 +19,8 @@ cp package.json package-lock.json "$image/"
 if [ -e "$image/node_modules/tsx" ]; then echo "tsx is in the runtime dependencies" >&2; exit 1; fi
 cp -r dist feeds seeds schema "$image/"
 cd "$image"
+# The image's ENTRYPOINT (node, its V8 flags, dist/cli.js), run as Docker would run it.
+read -r -a wirefeed <<<"$(node -e 'const m = /^ENTRYPOINT (\[.*\])$/m.exec(require("fs").readFileSync(process.argv[1], "utf8")); console.log(JSON.parse(m[1]).join(" "))' "$root/Dockerfile")"
 export NODE_ENV=production HOST=127.0.0.1 LOG_LEVEL=warn
 
 # Waits for the server on $1 to answer /healthz, running the image's HEALTHCHECK command as Docker would.
@@ -45,8 +47,8 @@ serves_demo_story() {
 
 step "migrate, then run --config feeds/demo on the embedded store"
 export DATA_DIR="$image/data"
-node dist/cli.js migrate
-PORT=18480 node dist/cli.js run --config feeds/demo &
+"${wirefeed[@]}" migrate
+PORT=18480 "${wirefeed[@]}" run --config feeds/demo &
 run_pid=$!
 healthy 18480
 serves_demo_story 18480
@@ -59,10 +61,10 @@ if [ -n "${WIREFEED_TEST_POSTGRES:-}" ]; then
   database="wirefeed_image_$$"
   psql -q "$WIREFEED_TEST_POSTGRES" -c "create database $database"
   export DATABASE_URL="${WIREFEED_TEST_POSTGRES%/*}/$database"
-  node dist/cli.js migrate
-  METRICS_PORT=18482 node dist/cli.js worker --config feeds/demo &
+  "${wirefeed[@]}" migrate
+  METRICS_PORT=18482 "${wirefeed[@]}" worker --config feeds/demo &
   worker_pid=$!
-  PORT=18481 node dist/cli.js serve --config feeds/demo &
+  PORT=18481 "${wirefeed[@]}" serve --config feeds/demo &
   serve_pid=$!
   healthy 18481
   healthy 18482 # the worker, as its container's HEALTHCHECK sees it with METRICS_PORT

@@ -76,6 +76,19 @@ describe('Dockerfile', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('typescript');
   });
 
+  it('starts node with the V8 memory flags of npm start, as do the wirefeed script and the CLI shebang', () => {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const flags = pkg.scripts.start!.split(' ').filter((word) => word.startsWith('--'));
+    expect(flags).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/), expect.stringMatching(/^--heap-growing-percent=\d+$/)]),
+    );
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(runtime)?.[1];
+    expect(JSON.parse(entrypoint!)).toEqual(['node', ...flags, 'dist/cli.js']);
+    expect(pkg.scripts.start).toBe(['node', ...flags, 'dist/cli.js run'].join(' '));
+    expect(pkg.scripts.wirefeed).toBe(['node', ...flags, 'dist/cli.js'].join(' '));
+    expect(readFileSync(resolve(ROOT, 'src/cli.ts'), 'utf8').split('\n')[0]).toBe(['#!/usr/bin/env -S node', ...flags].join(' '));
+  });
+
   it('checks health on the worker METRICS_PORT when set, else on PORT, after a start period, as an unprivileged user', () => {
     expect(runtime).toMatch(/HEALTHCHECK [^\n]*--start-period=\d+s[^\n]*process\.env\.METRICS_PORT\|\|process\.env\.PORT/);
     expect(runtime).toMatch(/\nUSER node\n/);
