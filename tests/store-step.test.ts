@@ -9,6 +9,7 @@ import { fetchLog, sources, topics } from '../src/db/schema.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import { parseFeed } from '../src/parse/index.js';
 import { storeItems } from '../src/store/items.js';
+import { recordFetches } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
@@ -190,6 +191,57 @@ describe(`the store step (${testEngine()})`, () => {
     expect(bySource).toEqual([
       { source_id: 'jiji', n: itemsOf('jiji').length },
       { source_id: 'kyodo', n: itemsOf('kyodo').length },
+    ]);
+  });
+
+  it('records the fetches of a batch in two statements: a state sets only the fields it names, a later record wins', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo', 'jiji']);
+    const lastModified = 'Sun, 02 Jun 2024 08:06:19 GMT';
+    await db.update(sources).set({ etag: '"v1"', lastModified, errorCount: 3, siteUrl: 'https://www.kyodo.example/', leaseOwner: 'w1', leaseUntil: new Date() });
+    const startedAt = new Date('2024-06-02T08:10:00Z');
+    const nextCheckAt = new Date('2024-06-02T08:25:00Z');
+    const base = { startedAt, durationMs: 12.6, itemsNew: 0, itemsDuplicate: 0, nextCheckAt };
+    await recordFetches(db, [
+      { ...base, sourceId: 'kyodo', outcome: 'not-modified', httpStatus: 304, state: { errorCount: 0 } },
+      { ...base, sourceId: 'jiji', outcome: 'failed', httpStatus: 503, error: 'HTTP 503 from \u0000jiji', state: { errorCount: 4 } },
+      {
+        ...base,
+        sourceId: 'jiji',
+        outcome: 'ok',
+        httpStatus: 200,
+        itemsNew: 2,
+        state: { errorCount: 0, etag: null, redirectCount: 1, fetchUrl: 'https://jiji.example/feed2.xml', goneAt: null },
+        siteUrl: 'https://www.jiji.example/',
+      },
+    ]);
+    const rows = await db.select().from(sources).orderBy(sources.id);
+    const common = { lastFetchedAt: startedAt, nextCheckAt, leaseOwner: null, leaseUntil: null, lastModified };
+    expect(rows.find((row) => row.id === 'kyodo')).toMatchObject({
+      ...common,
+      etag: '"v1"',
+      errorCount: 0,
+      lastStatus: 'not-modified',
+      lastError: null,
+      siteUrl: 'https://www.kyodo.example/',
+      fetchUrl: null,
+    });
+    expect(rows.find((row) => row.id === 'jiji')).toMatchObject({
+      ...common,
+      etag: null,
+      errorCount: 0,
+      redirectCount: 1,
+      fetchUrl: 'https://jiji.example/feed2.xml',
+      goneAt: null,
+      lastStatus: 'ok',
+      lastError: null,
+      siteUrl: 'https://www.jiji.example/',
+    });
+    const log = await db.select().from(fetchLog).orderBy(fetchLog.id);
+    expect(log.map((row) => [row.sourceId, row.outcome, row.httpStatus, row.itemsNew, row.durationMs, row.error])).toEqual([
+      ['kyodo', 'not-modified', 304, 0, 13, null],
+      ['jiji', 'failed', 503, 0, 13, 'HTTP 503 from jiji'],
+      ['jiji', 'ok', 200, 2, 13, null],
     ]);
   });
 

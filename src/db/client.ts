@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Options, PostgresType } from 'postgres';
 import { log } from '../log.js';
@@ -21,6 +21,9 @@ export async function rowsOf<T extends Record<string, unknown>>(db: Database, qu
  * A Postgres array literal ('{"a","b"}') sent as one text parameter and cast by the statement: a whole column of
  * values in one bind parameter, for unnest() and = any().
  */
+/** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
+export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::jsonb`;
+
 export function arrayLiteral(values: ReadonlyArray<string | number>): string {
   const quoted = (value: string | number) => {
     const text = String(value);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, jsonRows, rowsOf } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
 import {
@@ -56,8 +56,6 @@ const BAND_LOCK_SPACE = 0x5769_7265;
 const DEFAULT_BAND_LOCK_BUDGET = 400;
 
 const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
-/** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
-const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::jsonb`;
 
 /**
  * Fresh planner statistics for the tables the store step reads: a new store grows from nothing faster than

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
-import { fetchLog, sources } from '../db/schema.js';
+import { arrayLiteral, type Database, jsonRows, rowsOf } from '../db/client.js';
+import { sources } from '../db/schema.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import type { Source } from '../model/source.js';
 
@@ -143,38 +143,58 @@ export interface FetchRecord {
   siteUrl?: string;
 }
 
-/** Writes the fetch-log row and the source's new state, and releases its lease. */
 /** Error messages quote what a source sent: kept storable (no NUL) and short, so recording a failure cannot fail. */
 const MAX_ERROR_CHARS = 2_000;
 const storableMessage = (text: string | undefined) => (text === undefined ? null : stripXmlForbidden(text).slice(0, MAX_ERROR_CHARS));
 
-export async function recordFetch(db: Database, record: FetchRecord): Promise<void> {
-  const error = storableMessage(record.error);
-  const siteUrl = record.siteUrl ? stripXmlForbidden(record.siteUrl).slice(0, MAX_ERROR_CHARS) : undefined;
-  await db.insert(fetchLog).values({
-    sourceId: record.sourceId,
-    startedAt: record.startedAt,
-    durationMs: record.durationMs,
+/** Where each field of SourceState lives, and its type: a record's state sets only the fields it names. */
+const STATE_COLUMNS: Record<keyof SourceState, [column: string, type: 'text' | 'int' | 'timestamptz']> = {
+  etag: ['etag', 'text'],
+  lastModified: ['last_modified', 'text'],
+  fetchUrl: ['fetch_url', 'text'],
+  redirectTarget: ['redirect_target', 'text'],
+  redirectCount: ['redirect_count', 'int'],
+  errorCount: ['error_count', 'int'],
+  goneAt: ['gone_at', 'timestamptz'],
+};
+const SET_STATE = sql.raw(
+  Object.entries(STATE_COLUMNS)
+    .map(([key, [column, type]]) => `${column} = case when r.state ? '${key}' then (r.state->>'${key}')::${type} else s.${column} end`)
+    .join(', '),
+);
+
+/**
+ * Writes the fetch-log rows and the sources' new states, and releases their leases: two statements for any number
+ * of records. Of two records of one source, the later one sets its state.
+ */
+export async function recordFetches(db: Database, records: readonly FetchRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map((record) => ({
+    source_id: record.sourceId,
+    started_at: record.startedAt,
+    duration_ms: Math.round(record.durationMs),
     outcome: record.outcome,
-    httpStatus: record.httpStatus ?? null,
+    http_status: record.httpStatus ?? null,
     bytes: record.bytes ?? null,
-    itemsNew: record.itemsNew,
-    itemsDuplicate: record.itemsDuplicate,
-    error,
-  });
-  await db
-    .update(sources)
-    .set({
-      ...record.state,
-      lastFetchedAt: record.startedAt,
-      lastStatus: record.outcome,
-      lastError: error,
-      nextCheckAt: record.nextCheckAt,
-      leaseOwner: null,
-      leaseUntil: null,
-      ...(siteUrl ? { siteUrl } : {}),
-    })
-    .where(eq(sources.id, record.sourceId));
+    items_new: record.itemsNew,
+    items_duplicate: record.itemsDuplicate,
+    error: storableMessage(record.error),
+    next_check_at: record.nextCheckAt,
+    site_url: record.siteUrl ? stripXmlForbidden(record.siteUrl).slice(0, MAX_ERROR_CHARS) : null,
+    state: record.state,
+  }));
+  await db.execute(sql`
+    insert into fetch_log (source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error)
+    select source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error
+    from jsonb_to_recordset(${jsonRows(rows)}) as r(source_id text, started_at timestamptz, duration_ms int, outcome text,
+      http_status int, bytes int, items_new int, items_duplicate int, error text)`);
+  const latest = [...new Map(rows.map((row) => [row.source_id, row])).values()];
+  await db.execute(sql`
+    update sources s set ${SET_STATE}, last_fetched_at = r.started_at, last_status = r.outcome, last_error = r.error,
+      next_check_at = r.next_check_at, lease_owner = null, lease_until = null, site_url = coalesce(r.site_url, s.site_url)
+    from jsonb_to_recordset(${jsonRows(latest)}) as r(source_id text, started_at timestamptz, outcome text, error text,
+      next_check_at timestamptz, site_url text, state jsonb)
+    where s.id = r.source_id`);
 }
 
 /** A source's fetch state as the index summarizes it: no counting of its items. */

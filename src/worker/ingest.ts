@@ -12,7 +12,7 @@ import { documentBase, type NormalizeContext, normalizeItem } from '../normalize
 import { limitDocument } from '../normalize/limits.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
 import { knownParsedHashes } from '../store/items.js';
-import { type FetchRecord, recordFetch, type SourceState, sourceState, sourceStates } from '../store/sources.js';
+import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceStates } from '../store/sources.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
@@ -261,8 +261,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       gone ? 'source is gone (410); no more polling until its URL changes' : 'fetch failed',
     );
     try {
-      await recordFetch(
-        db,
+      await recordFetches(db, [
         record({
           outcome,
           httpStatus: fetchError?.status,
@@ -272,7 +271,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
           nextCheckAt: next,
           state: { errorCount, ...(gone ? { goneAt: new Date() } : {}) },
         }),
-      );
+      ]);
     } catch (recordError) {
       log.error({ source: source.id, error: (recordError as Error).message }, 'could not record failed fetch');
     }

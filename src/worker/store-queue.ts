@@ -3,8 +3,9 @@ import type { Fingerprint } from '../dedup/fingerprint.js';
 import { fingerprintNow } from '../dedup/plan.js';
 import { log } from '../log.js';
 import type { NormalizedItem } from '../model/item.js';
+import { DEFAULT_FETCH_SETTINGS } from '../model/settings.js';
 import { analyzeStore, bandLockBudget } from '../store/items.js';
-import { type FetchRecord, recordFetch } from '../store/sources.js';
+import { type FetchRecord, recordFetches } from '../store/sources.js';
 import { type StoredDocument, type StoreJob, storeAndMatch } from './store-step.js';
 
 /** A document for the queue: its items, and the fetch record written with them once their outcome is known. */
@@ -17,6 +18,8 @@ export interface StoreQueueOptions {
   gatherMs?: number;
   /** Items one transaction takes at most; more wait for the next. */
   maxItems?: number;
+  /** Documents that start a transaction without waiting out the gathering time (fetchers rarely have more in hand). */
+  maxDocuments?: number;
   /** A transaction taking longer than this is given up on (its documents fail and are fetched again). */
   deadlineMs?: number;
 }
@@ -43,6 +46,7 @@ export class StoreQueue {
   private nextAnalyzeAt = 1_000;
   private readonly gatherMs: number;
   private readonly maxItems: number;
+  private readonly maxDocuments: number;
   private readonly deadlineMs: number;
 
   constructor(
@@ -51,6 +55,7 @@ export class StoreQueue {
   ) {
     this.gatherMs = options.gatherMs ?? 15;
     this.maxItems = options.maxItems ?? 1_000;
+    this.maxDocuments = options.maxDocuments ?? DEFAULT_FETCH_SETTINGS.concurrency;
     this.deadlineMs = options.deadlineMs ?? 60_000;
   }
 
@@ -75,7 +80,7 @@ export class StoreQueue {
 
   private schedule(): void {
     if (this.running || this.waiting.length === 0) return;
-    if (this.pendingItems() >= this.maxItems) {
+    if (this.pendingItems() >= this.maxItems || this.waiting.length >= this.maxDocuments) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -158,7 +163,10 @@ export class StoreQueue {
         options,
       );
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
-      for (const [index, { document }] of batch.entries()) await recordFetch(tx, document.record(stored[index]!));
+      await recordFetches(
+        tx,
+        batch.map(({ document }, index) => document.record(stored[index]!)),
+      );
       return stored;
     });
     return withinDeadline(work, this.deadlineMs, 'storing the items');
