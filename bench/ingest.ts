@@ -93,6 +93,8 @@ export async function ingestBench(
     return { ms: performance.now() - started, stored };
   };
 
+  // Warmed up first: a cold run's JIT compilation made the baseline vary by a third between runs.
+  await parseOnly();
   const baselineMs = await parseOnly();
   const first = await pipeline();
   if (first.stored !== totalItems) throw new Error(`stored ${first.stored} of ${totalItems} items`);

@@ -23,6 +23,13 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
   let target: { url: string; drop(): Promise<void> };
   let database: DatabaseHandle;
   const hits = new Map<string, number>();
+  /** Every worker started, so that a failed test leaves none polling a dropped database. */
+  const started: CliProcess[] = [];
+  const startWorkers = (count: number, dir: string) => {
+    const workers = Array.from({ length: count }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    started.push(...workers);
+    return workers;
+  };
 
   beforeAll(async () => {
     server = await startTestServer((request, response) => {
@@ -38,6 +45,8 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
   });
 
   afterAll(async () => {
+    for (const worker of started) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+    await Promise.all(started.map((worker) => worker.exited));
     await server?.close();
     await database?.close();
     await target?.drop();
@@ -51,7 +60,7 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
     const dir = writeConfigDir({
       'sources.yml': `fetch:\n  concurrency: 16\n  perHost: 16\nworker:\n  tick: '* * * * * *'\n  lease: ${LEASE_SECONDS}s\n  batch: 40\n  minInterval: 1s\nsources:\n${sources}`,
     });
-    const workers: CliProcess[] = Array.from({ length: 3 }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    const workers = startWorkers(3, dir);
     const owners = await Promise.all(workers.map((worker) => waitFor(() => /"owner":"(worker-[^"]+)","sources"/.exec(worker.output().stderr)?.[1], worker)));
     const okFetches = async () => {
       const rows = await database.rows<{ source_id: string; started: number[] }>(sql`
@@ -109,7 +118,7 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
     const dir = writeConfigDir({
       'sources.yml': `fetch:\n  concurrency: 2\n  perHost: 2\nworker:\n  tick: '* * * * * *'\n  batch: 30\nsources:\n${sources}`,
     });
-    const workers = Array.from({ length: 2 }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    const workers = startWorkers(2, dir);
     const owners = await Promise.all(workers.map((worker) => waitFor(() => /"owner":"(worker-[^"]+)","sources"/.exec(worker.output().stderr)?.[1], worker)));
     try {
       const killed = workers[0]!;
@@ -162,7 +171,7 @@ describe.skipIf(!adminUrl)('three worker processes on one Postgres', () => {
     const dir = writeConfigDir({
       'sources.yml': `fetch:\n  concurrency: 4\n  perHost: 8\nworker:\n  tick: '* * * * * *'\n  batch: 4\nsources:\n${sources}`,
     });
-    const workers = Array.from({ length: 2 }, () => runCli(['worker', '--config', dir], { DATABASE_URL: target.url }));
+    const workers = startWorkers(2, dir);
     try {
       await waitFor(
         async () => {
