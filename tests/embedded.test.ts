@@ -14,7 +14,6 @@ import { type Database, openMigratedDatabase } from '../src/db/client.js';
 import * as schema from '../src/db/schema.js';
 import { sources } from '../src/db/schema.js';
 import { storeItems } from '../src/store/items.js';
-import { syncSources } from '../src/store/sources.js';
 import { listeningUrl, ROOT, runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { rss2 } from './helpers/feeds.js';
@@ -167,7 +166,6 @@ describe('the embedded store across processes', () => {
     for (const { tag } of journal.entries) copyFileSync(join(ROOT, 'src/db/migrations', `${tag}.sql`), join(eraMigrations, `${tag}.sql`));
     await migrate(oldDb as never, { migrationsFolder: eraMigrations });
     const wire = loadConfig(join(ROOT, 'feeds/demo')).sources.find((source) => source.id === 'jiji-press')!;
-    await syncSources(oldDb, [wire]);
     const item = {
       title: 'Japan, U.S. defense chiefs reaffirm command coordination',
       url: 'https://jen.jiji.example/1',
@@ -177,6 +175,7 @@ describe('the embedded store across processes', () => {
     };
     // Written as the PGlite-era Wirefeed stored it (the store step's statements now speak postgres.js).
     await old.exec(`
+      insert into sources (id, url, title, poll_seconds) values ('jiji-press', '${wire.url}', 'JIJI Press', ${wire.pollSeconds});
       insert into stories (id, published_at, updated_at) values ('s1', '2024-06-01T23:06:19Z', '2024-06-01T23:06:19Z');
       insert into items (source_id, story_id, dedup_key, title_key, content_hash, published_at, title, url, title_signature, body_signature, shingle_count)
       values ('jiji-press', 's1', 'url:${item.url}', 'title:jiji-press:x', 'h', '2024-06-01T23:06:19Z', '${item.title}', '${item.url}', '{}', '{}', 0);

@@ -95,6 +95,38 @@ describe(`polite fetching (${testEngine()})`, () => {
     expect(server.requests[1]!.headers['if-none-match']).toBeUndefined();
   });
 
+  it('does not parse the same bytes again when a server sends no validators; new bytes or a new reading are parsed', async () => {
+    const plain = (body: string) => ({ status: 200, headers: { 'content-type': 'application/rss+xml' }, body });
+    const asked = FEED.replace('<channel>', '<channel>\n    <ttl>120</ttl>');
+    const longer = rss2('Wire', [
+      { title: 'Japan, Philippines defense ministers hold talks', link: 'https://wire.example/0', pubDate: 'Sun, 02 Jun 2024 07:00:00 +0900' },
+      { title: 'Japan, U.S. defense chiefs reaffirm command coordination', link: 'https://wire.example/1', pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900' },
+    ]);
+    script['/feed'] = [plain(asked), plain(asked), plain(asked), plain(longer)];
+    const app = await appFor('/feed');
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+    expect(await source()).toMatchObject({ etag: null, documentItems: 1, documentSchedule: { ttlMinutes: 120 } });
+    // Proof that it is not parsed: an item removed meanwhile is not stored again, as a parse would store it.
+    await database.handle.db.delete(items);
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 0, itemsDuplicate: 1 });
+    expect(await countOf(items)).toBe(0);
+    const skipped = await source();
+    expect(skipped).toMatchObject({ lastStatus: 'ok', errorCount: 0 });
+    // The feed's <ttl> still spaces the fetches, from the stored schedule.
+    expect(secondsUntil(skipped.nextCheckAt)).toBeGreaterThan(7_100);
+    expect((await database.handle.db.select().from(fetchLog).orderBy(fetchLog.id)).map((row) => row.itemsDuplicate)).toEqual([0, 1]);
+    // The same bytes read another way (the source's short-link hosts changed) are parsed again.
+    const dir = writeConfigDir({
+      'sources.yml': `sources:\n  - id: wire\n    url: ${server.url}/feed\n    every: 1m\n    allowPrivateNetwork: true\n    shortUrlHosts: [wire.example]\n`,
+    });
+    const rereading = await openApp({ configDir: dir, database: database.handle });
+    opened.push(rereading);
+    expect(await ingest(rereading)).toMatchObject({ outcome: 'ok', itemsNew: 1 });
+    // Changed bytes are parsed.
+    expect(await ingest(rereading)).toMatchObject({ outcome: 'ok', itemsNew: 1, itemsDuplicate: 1 });
+    expect(await source()).toMatchObject({ documentItems: 2 });
+  });
+
   it.each([
     ['seconds on a 429', 429, () => '1800', 1800],
     ['an HTTP date on a 503', 503, () => new Date(Date.now() + 3 * 3600_000).toUTCString(), 3 * 3600],

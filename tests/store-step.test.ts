@@ -198,7 +198,9 @@ describe(`the store step (${testEngine()})`, () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo', 'jiji']);
     const lastModified = 'Sun, 02 Jun 2024 08:06:19 GMT';
-    await db.update(sources).set({ etag: '"v1"', lastModified, errorCount: 3, siteUrl: 'https://www.kyodo.example/', leaseOwner: 'w1', leaseUntil: new Date() });
+    await db
+      .update(sources)
+      .set({ etag: '"v1"', lastModified, errorCount: 3, siteUrl: 'https://www.kyodo.example/', leaseOwner: 'w1', leaseUntil: new Date() });
     const startedAt = new Date('2024-06-02T08:10:00Z');
     const nextCheckAt = new Date('2024-06-02T08:25:00Z');
     const base = { startedAt, durationMs: 12.6, itemsNew: 0, itemsDuplicate: 0, nextCheckAt };
@@ -211,7 +213,16 @@ describe(`the store step (${testEngine()})`, () => {
         outcome: 'ok',
         httpStatus: 200,
         itemsNew: 2,
-        state: { errorCount: 0, etag: null, redirectCount: 1, fetchUrl: 'https://jiji.example/feed2.xml', goneAt: null },
+        state: {
+          errorCount: 0,
+          etag: null,
+          redirectCount: 1,
+          fetchUrl: 'https://jiji.example/feed2.xml',
+          goneAt: null,
+          documentHash: 'c0ffee',
+          documentItems: 2,
+          documentSchedule: { ttlMinutes: 30, skipDays: ['Sunday'] },
+        },
         siteUrl: 'https://www.jiji.example/',
       },
     ]);
@@ -225,6 +236,8 @@ describe(`the store step (${testEngine()})`, () => {
       lastError: null,
       siteUrl: 'https://www.kyodo.example/',
       fetchUrl: null,
+      documentHash: null,
+      documentSchedule: null,
     });
     expect(rows.find((row) => row.id === 'jiji')).toMatchObject({
       ...common,
@@ -236,6 +249,9 @@ describe(`the store step (${testEngine()})`, () => {
       lastStatus: 'ok',
       lastError: null,
       siteUrl: 'https://www.jiji.example/',
+      documentHash: 'c0ffee',
+      documentItems: 2,
+      documentSchedule: { ttlMinutes: 30, skipDays: ['Sunday'] },
     });
     const log = await db.select().from(fetchLog).orderBy(fetchLog.id);
     expect(log.map((row) => [row.sourceId, row.outcome, row.httpStatus, row.itemsNew, row.durationMs, row.error])).toEqual([

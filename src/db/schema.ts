@@ -1,6 +1,7 @@
 /** The one place Wirefeed's tables are defined. `npm run db:generate` turns changes into a migration. */
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { FeedSchedule } from '../model/source.js';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -45,6 +46,13 @@ export const sources = pgTable(
     lastStatus: text('last_status'),
     errorCount: integer('error_count').notNull().default(0),
     lastError: text('last_error'),
+    /**
+     * Hash of the last document stored whole, with what its reading depended on: the same bytes again are not parsed
+     * (most news sites send no validators). Its item count and schedule hints stand in for the parse.
+     */
+    documentHash: text('document_hash'),
+    documentItems: integer('document_items').notNull().default(0),
+    documentSchedule: jsonb('document_schedule').$type<FeedSchedule>(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (table) => [index('sources_next_check_idx').on(table.nextCheckAt)],

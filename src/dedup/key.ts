@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { NormalizedItem } from '../model/item.js';
 import { foldText } from '../normalize/fold.js';
 import type { ParsedItem } from '../parse/types.js';
 
 function hash(text: string, length = 24): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, length);
+  return digest('sha256', text, 'hex').slice(0, length);
 }
 
 const normalizedTitle = (title: string) =>
@@ -49,10 +49,19 @@ export function newStoryId(firstItemKey: string, publishedAt: Date): string {
 const NORMALIZATION_REVISION = 1;
 
 /**
- * The item as parsed, within what else its normalization reads (its source, the document's base URL, the source's
+ * Hashes an item as parsed, within what else its normalization reads (its source, the document's base URL, the source's
  * short-link hosts): the same hash always normalizes to the same item, so a refetch that finds it stored is a
  * duplicate without being normalized.
  */
-export function parsedItemHash(item: ParsedItem, context: { sourceId: string; base?: string; shortUrlHosts?: readonly string[] }): string {
-  return hash(`${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n${JSON.stringify(item)}`, 32);
+export function parsedItemHasher(context: { sourceId: string; base?: string; shortUrlHosts?: readonly string[] }): (item: ParsedItem) => string {
+  const scope = `${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n`;
+  return (item) => hash(scope + JSON.stringify(item), 32);
+}
+
+/**
+ * Hashes a fetched document with what reading it depends on (the source's normalization context, the document
+ * limits): a document with the same hash as the last one stored whole reads to the same items, all stored.
+ */
+export function documentHash(text: string, context: object): string {
+  return hash(`${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n${text}`, 32);
 }

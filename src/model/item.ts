@@ -26,6 +26,6 @@ export interface NormalizedItem {
   enclosures?: Enclosure[];
   publishedAt: Date;
   dateEstimated: boolean;
-  /** parsedItemHash of the item it was normalized from, when the pipeline computed one. */
+  /** parsedItemHasher's hash of the item it was normalized from, when the pipeline computed one. */
   parsedHash?: string;
 }

@@ -18,3 +18,10 @@ export interface Source {
 }
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;
+
+/** How a feed asks to be polled: RSS <ttl> (minutes), <skipHours> (GMT hours) and <skipDays> (day names). */
+export interface FeedSchedule {
+  ttlMinutes?: number;
+  skipHours?: number[];
+  skipDays?: string[];
+}

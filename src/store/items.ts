@@ -65,7 +65,7 @@ export async function analyzeStore(db: Database): Promise<void> {
   await db.execute(sql`analyze items, item_bands, stories, topic_stories`);
 }
 
-/** Which of these parsed-item hashes (parsedItemHash) a stored item carries: those items are stored as they are. */
+/** Which of these parsed-item hashes (parsedItemHasher) a stored item carries: those items are stored as they are. */
 export async function knownParsedHashes(db: Database, hashes: readonly string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
   const rows = await rowsOf<{ raw_hash: string }>(db, sql`select raw_hash from items where raw_hash = any(${textArray(hashes)})`);

@@ -29,6 +29,7 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
           redirectCount: resetIfMoved(sources.redirectCount, sql`0`),
           goneAt: resetIfMoved(sources.goneAt, sql`null`),
           errorCount: resetIfMoved(sources.errorCount, sql`0`),
+          documentHash: resetIfMoved(sources.documentHash, sql`null`),
           nextCheckAt: resetIfMoved(sources.nextCheckAt, sql`now()`),
         },
       });
@@ -37,7 +38,7 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
 
 export type SourceState = Pick<
   typeof sources.$inferSelect,
-  'etag' | 'lastModified' | 'fetchUrl' | 'redirectTarget' | 'redirectCount' | 'errorCount' | 'goneAt'
+  'etag' | 'lastModified' | 'fetchUrl' | 'redirectTarget' | 'redirectCount' | 'errorCount' | 'goneAt' | 'documentHash' | 'documentItems' | 'documentSchedule'
 >;
 
 /** The fetch state of sources about to be fetched, read in one query. */
@@ -53,6 +54,9 @@ export async function sourceStates(db: Database, sourceIds: readonly string[]): 
       redirectCount: sources.redirectCount,
       errorCount: sources.errorCount,
       goneAt: sources.goneAt,
+      documentHash: sources.documentHash,
+      documentItems: sources.documentItems,
+      documentSchedule: sources.documentSchedule,
     })
     .from(sources)
     .where(sql`${sources.id} = any(${arrayLiteral(sourceIds)}::text[])`);
@@ -148,7 +152,7 @@ const MAX_ERROR_CHARS = 2_000;
 const storableMessage = (text: string | undefined) => (text === undefined ? null : stripXmlForbidden(text).slice(0, MAX_ERROR_CHARS));
 
 /** Where each field of SourceState lives, and its type: a record's state sets only the fields it names. */
-const STATE_COLUMNS: Record<keyof SourceState, [column: string, type: 'text' | 'int' | 'timestamptz']> = {
+const STATE_COLUMNS: Record<keyof SourceState, [column: string, type: 'text' | 'int' | 'timestamptz' | 'jsonb']> = {
   etag: ['etag', 'text'],
   lastModified: ['last_modified', 'text'],
   fetchUrl: ['fetch_url', 'text'],
@@ -156,10 +160,16 @@ const STATE_COLUMNS: Record<keyof SourceState, [column: string, type: 'text' | '
   redirectCount: ['redirect_count', 'int'],
   errorCount: ['error_count', 'int'],
   goneAt: ['gone_at', 'timestamptz'],
+  documentHash: ['document_hash', 'text'],
+  documentItems: ['document_items', 'int'],
+  documentSchedule: ['document_schedule', 'jsonb'],
 };
 const SET_STATE = sql.raw(
   Object.entries(STATE_COLUMNS)
-    .map(([key, [column, type]]) => `${column} = case when r.state ? '${key}' then (r.state->>'${key}')::${type} else s.${column} end`)
+    .map(([key, [column, type]]) => {
+      const value = type === 'jsonb' ? `nullif(r.state->'${key}', 'null')` : `(r.state->>'${key}')::${type}`;
+      return `${column} = case when r.state ? '${key}' then ${value} else s.${column} end`;
+    })
     .join(', '),
 );
 

@@ -1,5 +1,5 @@
 import { type Database, isDatabaseUnavailable } from '../db/client.js';
-import { parsedItemHash } from '../dedup/key.js';
+import { documentHash, parsedItemHasher } from '../dedup/key.js';
 import { HostLimiter } from '../fetch/host-limit.js';
 import { type CacheHints, FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
@@ -85,7 +85,7 @@ export async function normalizeDocument(
   if (droppedItems > 0) log.warn({ source: sourceId, items: feed.items.length, kept: items.length }, 'document cut to fetch.maxItems items');
   if (cutTexts > 0) log.warn({ source: sourceId, texts: cutTexts, chars: limits.maxItemChars }, 'item texts cut to fetch.maxItemSize');
   const scope = { sourceId, base: documentBase(feed, context.feedUrl), shortUrlHosts: context.shortUrlHosts };
-  const hashes = items.map((item) => parsedItemHash(item, scope));
+  const hashes = items.map(parsedItemHasher(scope));
   const known = await knownParsedHashes(db, hashes);
   const normalized: NormalizedItem[] = [];
   for (const [index, item] of items.entries()) {
@@ -100,7 +100,18 @@ export async function normalizeDocument(
   return { items: normalized, knownDuplicates: items.filter((_, index) => known.has(hashes[index]!)).length };
 }
 
-const FRESH_STATE: SourceState = { etag: null, lastModified: null, fetchUrl: null, redirectTarget: null, redirectCount: 0, errorCount: 0, goneAt: null };
+const FRESH_STATE: SourceState = {
+  etag: null,
+  lastModified: null,
+  fetchUrl: null,
+  redirectTarget: null,
+  redirectCount: 0,
+  errorCount: 0,
+  goneAt: null,
+  documentHash: null,
+  documentItems: 0,
+  documentSchedule: null,
+};
 
 /**
  * One source through the pipeline: fetch, parse, normalize, store, match topics. Items, memberships and the new
@@ -189,8 +200,35 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
 
+    const limits = context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS;
+    const hash = documentHash(response.text, {
+      sourceId: source.id,
+      feedUrl: response.finalUrl,
+      shortUrlHosts: source.shortUrlHosts,
+      limits: [limits.maxItems, limits.maxItemChars],
+    });
+    if (hash === state.documentHash) {
+      // The same bytes as the last document stored whole: the same items, all stored. Not parsed again.
+      await run.parsed?.();
+      const unchanged = record({
+        outcome: 'ok',
+        httpStatus: response.status,
+        bytes: response.bytes,
+        itemsNew: 0,
+        itemsDuplicate: state.documentItems,
+        nextCheckAt: succeeded(response.hints, state.documentSchedule ?? undefined),
+        state: { ...redirectState, errorCount: 0, etag: response.etag ?? null, lastModified: response.lastModified ?? null },
+      });
+      await context.store.store({ sourceId: source.id, items: [], topics: context.topics, record: () => unchanged });
+      log.info(
+        { source: source.id, url, outcome: 'ok', status: response.status, unchanged: true, itemsDuplicate: state.documentItems, ms: elapsed() },
+        'fetched',
+      );
+      return { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: 0, itemsDuplicate: state.documentItems, itemsRevised: 0 };
+    }
+
     const feed = await parseFeed(response.text);
-    const { items: normalized, knownDuplicates } = await normalizeDocument(db, feed, context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS, source.id, {
+    const { items: normalized, knownDuplicates } = await normalizeDocument(db, feed, limits, source.id, {
       feedUrl: response.finalUrl,
       fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
@@ -220,6 +258,9 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
             errorCount: 0,
             etag: feed.truncated ? null : (response.etag ?? null),
             lastModified: feed.truncated ? null : (response.lastModified ?? null),
+            documentHash: feed.truncated ? null : hash,
+            documentItems: Math.min(feed.items.length, limits.maxItems),
+            documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
           },
           siteUrl: feed.siteUrl,
         }),

@@ -1,19 +1,11 @@
 import type { CacheHints } from '../fetch/index.js';
+import type { FeedSchedule } from '../model/source.js';
 import { parseFeedDate } from '../normalize/date.js';
 
 export const MIN_POLL_SECONDS = 60;
 export const MAX_POLL_SECONDS = 24 * 3600;
 /** Errors back off up to this; a source is never given up on for transient errors. */
 export const MAX_BACKOFF_SECONDS = 4 * 3600;
-
-export interface FeedSchedule {
-  /** RSS <ttl>, minutes. */
-  ttlMinutes?: number;
-  /** RSS <skipHours>: hours (0-23, GMT) in which the feed asks not to be read. */
-  skipHours?: number[];
-  /** RSS <skipDays>: day names in which the feed asks not to be read. */
-  skipDays?: string[];
-}
 
 export interface NextCheckInput {
   now: Date;
