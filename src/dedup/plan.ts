@@ -69,15 +69,11 @@ export function revisionTime(entry: Incoming, stored: StoredVersion, now: Date):
   return undefined;
 }
 
-/** Whether an incoming item is new or a revision (something to write), not a refetch. */
-export function needsWriting(entry: Incoming, stored: StoredVersion | undefined, now: Date): boolean {
-  return stored === undefined || revisionTime(entry, stored, now) !== undefined;
-}
-
 export interface IdentityPlan<S extends StoredVersion> {
   fresh: Incoming[];
   revisions: Array<{ entry: Incoming; stored: S; updatedAt: Date }>;
-  duplicates: number;
+  /** Refetches of stored versions: nothing to write. */
+  duplicates: Incoming[];
 }
 
 /** Sorts a document's items into new ones, revisions of stored ones and refetches. */
@@ -86,14 +82,14 @@ export function planIdentities<S extends StoredVersion>(
   storedOf: (entry: Incoming) => S | undefined,
   now: Date,
 ): IdentityPlan<S> {
-  const plan: IdentityPlan<S> = { fresh: [], revisions: [], duplicates: 0 };
+  const plan: IdentityPlan<S> = { fresh: [], revisions: [], duplicates: [] };
   for (const entry of incoming) {
     const stored = storedOf(entry);
     if (!stored) plan.fresh.push(entry);
     else {
       const updatedAt = revisionTime(entry, stored, now);
       if (updatedAt) plan.revisions.push({ entry, stored, updatedAt });
-      else plan.duplicates++;
+      else plan.duplicates.push(entry);
     }
   }
   return plan;

@@ -8,7 +8,6 @@ import {
   fingerprintNow,
   type Incoming,
   incomingOf,
-  needsWriting,
   type Prepared,
   planClusters,
   planIdentities,
@@ -331,12 +330,16 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
   // and waits on no other writer.
   let storedOf = await loadExisting(db, incoming);
-  if (!incoming.some((entry) => needsWriting(entry, storedOf(entry), now))) {
-    for (const entry of incoming) results[entry.document]!.duplicates++;
+  let identities = planIdentities(incoming, storedOf, now);
+  const countDuplicates = () => {
+    for (const entry of identities.duplicates) results[entry.document]!.duplicates++;
+  };
+  if (identities.duplicates.length === incoming.length) {
+    countDuplicates();
     return results;
   }
   const fingerprintOf = options.fingerprintOf ?? fingerprintNow;
-  const fresh = prepare(planIdentities(incoming, storedOf, now).fresh, fingerprintOf);
+  const fresh = prepare(identities.fresh, fingerprintOf);
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
     // stored at the same moment by two workers must see each other, or each would start its own story. Under the
@@ -347,10 +350,10 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
       options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,
     );
     storedOf = await loadExisting(db, incoming);
+    identities = planIdentities(incoming, storedOf, now);
   }
-  const identities = planIdentities(incoming, storedOf, now);
+  countDuplicates();
   const touched = documents.map(() => new Set<string>());
-  for (const entry of incoming) if (storedOf(entry) && !needsWriting(entry, storedOf(entry), now)) results[entry.document]!.duplicates++;
   for (const revision of await reviseItems(db, identities.revisions, fingerprintOf)) {
     results[revision.document]!.revised.push(revision.stored);
     touched[revision.document]!.add(revision.stored.storyId);
