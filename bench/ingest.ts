@@ -93,16 +93,17 @@ export async function ingestBench(
     return { ms: performance.now() - started, stored };
   };
 
-  // Warmed up first: a cold run's JIT compilation made the baseline vary by a third between runs.
-  await parseOnly();
+  // The baseline is the first, cold pass, as issue #19 measured it; the second pass (the parser's code optimized, as
+  // the pipeline's duplicate pass runs) is reported beside it.
   const baselineMs = await parseOnly();
+  const warmMs = await parseOnly();
   const first = await pipeline();
   if (first.stored !== totalItems) throw new Error(`stored ${first.stored} of ${totalItems} items`);
   const again = await pipeline();
   if (again.stored !== 0) throw new Error(`the second pass stored ${again.stored} items; all should be duplicates`);
   const perSecond = (ms: number) => (totalItems * 1000) / ms;
   progress(
-    `ingest: pipeline ${perSecond(first.ms).toFixed(0)} items/s, duplicates ${perSecond(again.ms).toFixed(0)} items/s, rss-parser ${perSecond(baselineMs).toFixed(0)} items/s`,
+    `ingest: pipeline ${perSecond(first.ms).toFixed(0)} items/s, duplicates ${perSecond(again.ms).toFixed(0)} items/s, rss-parser ${perSecond(baselineMs).toFixed(0)} items/s (warm ${perSecond(warmMs).toFixed(0)})`,
   );
   return [
     {
@@ -112,6 +113,7 @@ export async function ingestBench(
       unit: 'items/s',
       size: totalItems,
     },
+    { benchmark: 'ingest', metric: 'bare rss-parser parseString, second (warm) pass', value: perSecond(warmMs), unit: 'items/s', size: totalItems },
     { benchmark: 'ingest', metric: 'whole pipeline, new items', value: perSecond(first.ms), unit: 'items/s', size: totalItems },
     { benchmark: 'ingest', metric: 'whole pipeline, all duplicates', value: perSecond(again.ms), unit: 'items/s', size: totalItems },
     {
