@@ -279,4 +279,27 @@ describe(`the store step (${testEngine()})`, () => {
     expect(revised.items.map((item) => item.title)).toEqual([`${feed.items[0]!.title} (update)`]);
     expect(revised.knownDuplicates).toBe(feed.items.length - 1);
   });
+
+  it("gives items stored without a parsed-item hash their own source's hash on a refetch, so the next is known early", async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo', 'jiji']);
+    const feed = await parseFeed(rewriteOutletFeed('kyodo'));
+    const context = { feedUrl: 'https://english.kyodonews.example/rss', fetchedAt: new Date(), shortUrlHosts: [] };
+    const limits = { maxItems: 1_000, maxItemChars: 100_000 };
+    const store = async (sourceId: string) => {
+      const { items } = await normalizeDocument(db, feed, limits, sourceId, context);
+      return db.transaction((tx) => storeItems(tx, sourceId, items));
+    };
+    const unhashed = async () => (await testDatabase().handle.rows<{ n: number }>(sql`select count(*)::int as n from items where raw_hash is null`))[0]!.n;
+    await store('kyodo');
+    // As items stored before migration 0003 are.
+    await db.execute(sql`update items set raw_hash = null`);
+    // Another outlet's copy of the same pages is a duplicate by key, and leaves kyodo's rows as they are.
+    expect((await store('jiji')).duplicates).toBe(feed.items.length);
+    expect(await unhashed()).toBe(feed.items.length);
+    const refetch = await store('kyodo');
+    expect(refetch).toMatchObject({ stored: [], revised: [], duplicates: feed.items.length });
+    expect(await unhashed()).toBe(0);
+    expect(await normalizeDocument(db, feed, limits, 'kyodo', context)).toEqual({ items: [], knownDuplicates: feed.items.length });
+  });
 });

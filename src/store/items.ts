@@ -38,6 +38,7 @@ interface ExistingRow extends StoredVersion {
   url: string | null;
   shortUrl: string | null;
   titleKey: string;
+  rawHash: string | null;
 }
 
 /**
@@ -85,9 +86,10 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
     published_at: string;
     updated_at: string;
     content_hash: string;
+    raw_hash: string | null;
   }>(
     db,
-    sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash from items
+    sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash, raw_hash from items
         where dedup_key = any(${textArray(incoming.map((entry) => entry.key))})
            or url = any(${textArray(present(incoming.map((entry) => entry.item.url)))})
            or short_url = any(${textArray(present(incoming.map((entry) => entry.item.shortUrl)))})
@@ -104,6 +106,7 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
     publishedAt: new Date(row.published_at),
     updatedAt: new Date(row.updated_at),
     contentHash: row.content_hash,
+    rawHash: row.raw_hash,
   }));
   const byKey = new Map(existing.map((row) => [row.dedupKey, row]));
   const byUrl = new Map(existing.filter((row) => row.url).map((row) => [row.url!, row]));
@@ -315,8 +318,29 @@ export interface StoreOptions {
 const emptyResult = (): StoreResult => ({ stored: [], revised: [], duplicates: 0, touchedStories: [] });
 
 /**
+ * Gives refetched items stored without a parsed-item hash (before migration 0003) the hash of their parsed form, so
+ * their next refetch is known before normalizing. Only where none is kept: an item whose parsed form changes on every
+ * fetch is not rewritten each time. Rows another writer holds are skipped, never waited on.
+ */
+async function recordParsedHashes(db: Database, duplicates: readonly Incoming[], storedOf: (entry: Incoming) => ExistingRow | undefined): Promise<void> {
+  const missing = duplicates.flatMap((entry) => {
+    const stored = storedOf(entry);
+    // A hash is scoped by source: another outlet's copy of the page says nothing about this row's own refetches.
+    const own = stored && stored.sourceId === entry.sourceId && stored.rawHash === null;
+    return own && entry.item.parsedHash ? [{ id: stored.id, hash: entry.item.parsedHash }] : [];
+  });
+  if (missing.length === 0) return;
+  const ids = sql`${arrayLiteral(missing.map((row) => row.id))}::bigint[]`;
+  await db.execute(sql`
+    update items set raw_hash = r.hash
+    from unnest(${ids}, ${textArray(missing.map((row) => row.hash))}) as r(id, hash)
+    where items.id = r.id
+      and items.id in (select id from items where id = any(${ids}) and raw_hash is null for update skip locked)`);
+}
+
+/**
  * Stores the items of one or more fetched documents inside the caller's transaction, as dedup/plan.ts decides:
- * duplicates write nothing, revisions update their row in place, new items join the story of every stored or incoming
+ * duplicates write nothing (but a missing parsed-item hash), revisions update their row in place, new items join the story of every stored or incoming
  * item that is the same report (found through LSH bands within the clustering window), merging stories they bridge,
  * or start their own. A fixed number of statements whatever the number of items; concurrent writers are settled by
  * the unique dedup_key index and by band locks. Returns one result per document.
@@ -328,14 +352,15 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   for (const [index, count] of repeats.entries()) results[index]!.duplicates += count;
   if (incoming.length === 0) return results;
   // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
-  // and waits on no other writer.
+  // (but parsed-item hashes its items lack) and waits on no other writer.
   let storedOf = await loadExisting(db, incoming);
   let identities = planIdentities(incoming, storedOf, now);
-  const countDuplicates = () => {
+  const countDuplicates = async () => {
     for (const entry of identities.duplicates) results[entry.document]!.duplicates++;
+    await recordParsedHashes(db, identities.duplicates, storedOf);
   };
   if (identities.duplicates.length === incoming.length) {
-    countDuplicates();
+    await countDuplicates();
     return results;
   }
   const fingerprintOf = options.fingerprintOf ?? fingerprintNow;
@@ -352,7 +377,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     storedOf = await loadExisting(db, incoming);
     identities = planIdentities(incoming, storedOf, now);
   }
-  countDuplicates();
+  await countDuplicates();
   const touched = documents.map(() => new Set<string>());
   for (const revision of await reviseItems(db, identities.revisions, fingerprintOf)) {
     results[revision.document]!.revised.push(revision.stored);
