@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The V8 flags the product runs with, read from package.json's `start` script (their one source; the Dockerfile, the
- * `wirefeed` script and dist/cli.js's shebang carry the same, which tests/compose.test.ts checks), so a benchmark's
+ * The V8 flags the product runs with, read from package.json's `start` script (their one source; the Dockerfile and the
+ * `wirefeed` script carry the same, which tests/compose.test.ts checks), so a benchmark's
  * child process is the process users run.
  */
 export function productNodeFlags(): string[] {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=20
+#!/usr/bin/env node
 /** The command line: finds the command, parses its options, prints help, and turns errors into messages and exit codes. */
 import { parseArgs } from 'node:util';
 import { userMessage } from './commands/errors.js';

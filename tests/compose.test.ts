@@ -76,7 +76,7 @@ describe('Dockerfile', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('typescript');
   });
 
-  it('starts node with the V8 memory flags of npm start, as do the wirefeed script and the CLI shebang', () => {
+  it('starts node with the V8 memory flags of npm start, as does the wirefeed script', () => {
     const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     const flags = pkg.scripts.start!.split(' ').filter((word) => word.startsWith('--'));
     expect(flags).toEqual(
@@ -86,7 +86,8 @@ describe('Dockerfile', () => {
     expect(JSON.parse(entrypoint!)).toEqual(['node', ...flags, 'dist/cli.js']);
     expect(pkg.scripts.start).toBe(['node', ...flags, 'dist/cli.js run'].join(' '));
     expect(pkg.scripts.wirefeed).toBe(['node', ...flags, 'dist/cli.js'].join(' '));
-    expect(readFileSync(resolve(ROOT, 'src/cli.ts'), 'utf8').split('\n')[0]).toBe(['#!/usr/bin/env -S node', ...flags].join(' '));
+    // The shebang stays plain: `env -S` is missing from busybox and from some npm bin shims.
+    expect(readFileSync(resolve(ROOT, 'src/cli.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
   it('checks health on the worker METRICS_PORT when set, else on PORT, after a start period, as an unprivileged user', () => {
