@@ -48,13 +48,16 @@ export function newStoryId(firstItemKey: string, publishedAt: Date): string {
  */
 const NORMALIZATION_REVISION = 1;
 
+/** What an input is read with, ahead of the input itself in the hashes below. */
+const readingScope = (context: object) => `${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n`;
+
 /**
  * Hashes an item as parsed, within what else its normalization reads (its source, the document's base URL, the source's
  * short-link hosts): the same hash always normalizes to the same item, so a refetch that finds it stored is a
  * duplicate without being normalized.
  */
 export function parsedItemHasher(context: { sourceId: string; base?: string; shortUrlHosts?: readonly string[] }): (item: ParsedItem) => string {
-  const scope = `${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n`;
+  const scope = readingScope(context);
   return (item) => hash(scope + JSON.stringify(item), 32);
 }
 
@@ -63,5 +66,5 @@ export function parsedItemHasher(context: { sourceId: string; base?: string; sho
  * limits): a document with the same hash as the last one stored whole reads to the same items, all stored.
  */
 export function documentHash(text: string, context: object): string {
-  return hash(`${NORMALIZATION_REVISION}\n${JSON.stringify(context)}\n${text}`, 32);
+  return hash(readingScope(context) + text, 32);
 }

@@ -355,12 +355,12 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   // (but parsed-item hashes its items lack) and waits on no other writer.
   let storedOf = await loadExisting(db, incoming);
   let identities = planIdentities(incoming, storedOf, now);
-  const countDuplicates = async () => {
+  const settleDuplicates = async () => {
     for (const entry of identities.duplicates) results[entry.document]!.duplicates++;
     await recordParsedHashes(db, identities.duplicates, storedOf);
   };
   if (identities.duplicates.length === incoming.length) {
-    await countDuplicates();
+    await settleDuplicates();
     return results;
   }
   const fingerprintOf = options.fingerprintOf ?? fingerprintNow;
@@ -377,7 +377,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     storedOf = await loadExisting(db, incoming);
     identities = planIdentities(incoming, storedOf, now);
   }
-  await countDuplicates();
+  await settleDuplicates();
   const touched = documents.map(() => new Set<string>());
   for (const revision of await reviseItems(db, identities.revisions, fingerprintOf)) {
     results[revision.document]!.revised.push(revision.stored);
