@@ -17,7 +17,7 @@ const CONCURRENCY = 8;
 
 export async function fetchBench(database: DatabaseHandle, sourceCount: number, progress: (line: string) => void): Promise<Figure[]> {
   await database.db.execute(sql`truncate topic_stories, item_bands, items, stories, fetch_log, topics, sources cascade`);
-  const hosts = await startFixtureHosts(HOSTS, DELAY_MS);
+  const hosts = await startFixtureHosts(HOSTS, DELAY_MS, sourceCount);
   const app = await openApp({ configDir: sourcesConfig(hosts, sourceCount, CONCURRENCY), database });
   try {
     const ideal = (sourceCount * DELAY_MS) / CONCURRENCY;

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 
 export async function memoryBench(sourceCount: number, progress: (line: string) => void): Promise<Figure[]> {
   if (!existsSync(new URL('../dist/app.js', import.meta.url))) throw new Error('dist/ is missing: run npm run build first');
-  const hosts = await startFixtureHosts(8, 20);
+  const hosts = await startFixtureHosts(8, 20, sourceCount);
   try {
     const dir = sourcesConfig(hosts, sourceCount, 8);
     const { stdout } = await run(process.execPath, [...productNodeFlags(), '--expose-gc', new URL('./memory-child.mjs', import.meta.url).pathname, dir], {

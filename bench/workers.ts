@@ -50,7 +50,7 @@ async function pass(workerCount: number, kind: '200' | '304', configDir: string,
 }
 
 export async function workersBench(sourceCount: number, progress: (line: string) => void): Promise<Figure[]> {
-  const hosts = await startFixtureHosts(8, DELAY_MS);
+  const hosts = await startFixtureHosts(8, DELAY_MS, sourceCount);
   const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-workers-'));
   try {
     // Each tick claims a few seconds' work, so the second worker finds sources left to claim.
