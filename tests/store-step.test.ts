@@ -3,6 +3,8 @@
  * the store queue stores the documents of several sources in one transaction (and one bad document alone fails),
  * and a refetch is known from its parsed form before it is normalized.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { fetchLog, sources, topics } from '../src/db/schema.js';
@@ -45,6 +47,16 @@ async function addSources(ids: string[]) {
   await testDatabase()
     .handle.db.insert(sources)
     .values(ids.map((id) => ({ id, url: `https://${id}.example/feed.xml`, pollSeconds: 900 })));
+}
+
+/** A full collection, after the current job (WeakRefs it created stay alive until it ends). */
+async function collectGarbage() {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let round = 0; round < 3; round++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
 }
 
 const within = <T>(work: Promise<T>, ms: number) => Promise.race([work.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), ms))]);
@@ -192,6 +204,33 @@ describe(`the store step (${testEngine()})`, () => {
       { source_id: 'jiji', n: itemsOf('jiji').length },
       { source_id: 'kyodo', n: itemsOf('kyodo').length },
     ]);
+  });
+
+  it('keeps nothing of a committed batch: its items are garbage once its callers are done with them', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo']);
+    const queue = new StoreQueue(db);
+    const record = () => ({
+      sourceId: 'kyodo',
+      startedAt: new Date(),
+      durationMs: 1,
+      outcome: 'ok' as const,
+      itemsNew: 0,
+      itemsDuplicate: 0,
+      nextCheckAt: new Date(),
+      state: {},
+    });
+    // A caller that stores a document and is done with it, leaving only a weak reference to what was stored.
+    const storeAndForget = async () => {
+      const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
+      const { result } = await queue.store({ sourceId: 'kyodo', items, topics: new TopicMatcher([]), record });
+      expect(result.stored).toHaveLength(items.length);
+      return new WeakRef(result.stored);
+    };
+    const held = await storeAndForget();
+    await collectGarbage();
+    // The database client once kept what a transaction returned until its connection began the next one.
+    expect(held.deref()).toBeUndefined();
   });
 
   it('records the fetches of a batch in two statements: a state sets only the fields it names, a later record wins', async () => {

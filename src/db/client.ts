@@ -17,13 +17,13 @@ export async function rowsOf<T extends Record<string, unknown>>(db: Database, qu
   return (await db.execute(query)) as unknown as T[];
 }
 
+/** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
+export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::jsonb`;
+
 /**
  * A Postgres array literal ('{"a","b"}') sent as one text parameter and cast by the statement: a whole column of
  * values in one bind parameter, for unnest() and = any().
  */
-/** Rows as one JSON parameter, expanded by jsonb_to_recordset: one short statement for any number of rows. */
-export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::jsonb`;
-
 export function arrayLiteral(values: ReadonlyArray<string | number>): string {
   const quoted = (value: string | number) => {
     const text = String(value);

@@ -156,8 +156,11 @@ export class StoreQueue {
   private async commit(batch: readonly Waiting[]): Promise<StoredDocument[]> {
     const prints = new Map(batch.flatMap((waiting) => [...waiting.prints]));
     const options = { bandLockBudget: await this.bandLockBudget(), fingerprintOf: (item: NormalizedItem) => prints.get(item) ?? fingerprintNow(item) };
+    let stored: StoredDocument[] = [];
+    // The transaction returns nothing: postgres.js keeps what a transaction returned until its connection begins
+    // another, and a batch's items (with the documents their strings were sliced from) are megabytes.
     const work = this.db.transaction(async (tx) => {
-      const stored = await storeAndMatch(
+      stored = await storeAndMatch(
         tx,
         batch.map(({ document }) => document),
         options,
@@ -167,8 +170,8 @@ export class StoreQueue {
         tx,
         batch.map(({ document }, index) => document.record(stored[index]!)),
       );
-      return stored;
     });
-    return withinDeadline(work, this.deadlineMs, 'storing the items');
+    await withinDeadline(work, this.deadlineMs, 'storing the items');
+    return stored;
   }
 }
