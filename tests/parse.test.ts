@@ -122,6 +122,51 @@ describe('parseFeed: formats', () => {
   });
 });
 
+describe('parseFeed: items left out by the reader', () => {
+  const documents = {
+    rss: `<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Kyodo</title>
+      <lastBuildDate>Sun, 02 Jun 2024 09:00:00 +0900</lastBuildDate>
+      <item><title>Defense chiefs meet</title><link>https://k.example/1</link><dc:creator>Kyodo</dc:creator></item>
+      <item><title>Yen &amp; rates</title><link>https://k.example/2</link><description>Rates <b>rise</b></description></item>
+      <item><title>Typhoon nears Okinawa</title><link>https://k.example/3</link></item></channel></rss>`,
+    atom: `<feed xmlns="http://www.w3.org/2005/Atom"><title>JIJI</title><updated>2024-06-02T00:00:00Z</updated>
+      <entry><title>Defense chiefs meet</title><link href="https://j.example/1"/><id>j1</id><updated>2024-06-01T23:06:19Z</updated></entry>
+      <entry><title>Yen &amp; rates</title><link href="https://j.example/2"/><id>j2</id><updated>2024-06-01T23:10:00Z</updated></entry>
+      <entry><title>Typhoon nears Okinawa</title><link href="https://j.example/3"/><id>j3</id><updated>2024-06-01T23:20:00Z</updated></entry></feed>`,
+    rdf: `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+      <channel rdf:about="https://n.example/"><title>NHK</title><link>https://n.example/</link></channel>
+      <item rdf:about="https://n.example/1"><title>Defense chiefs meet</title><link>https://n.example/1</link></item>
+      <item rdf:about="https://n.example/2"><title>Yen &amp; rates</title><link>https://n.example/2</link></item>
+      <item rdf:about="https://n.example/3"><title>Typhoon nears Okinawa</title><link>https://n.example/3</link></item></rdf:RDF>`,
+  };
+
+  it.each(Object.entries(documents))('%s: sees each complete item once, in order, and parses only those it keeps', async (_format, text) => {
+    const seen: string[] = [];
+    const feed = await parseFeed(text, {
+      keepItem: (xml) => {
+        seen.push(xml);
+        return !xml.includes('Yen');
+      },
+    });
+    expect(seen).toHaveLength(3);
+    expect(seen.map((xml) => /<title>([^<]*)<\/title>/.exec(xml)?.[1])).toEqual(['Defense chiefs meet', 'Yen &amp; rates', 'Typhoon nears Okinawa']);
+    expect(feed.items.map((item) => item.title)).toEqual(['Defense chiefs meet', 'Typhoon nears Okinawa']);
+    // What is kept reads as it would in the whole document.
+    const whole = await parseFeed(text);
+    expect(feed.items).toEqual([whole.items[0], whole.items[2]]);
+    expect({ ...feed, items: [] }).toEqual({ ...whole, items: [] });
+  });
+
+  it('is not asked about an item a cut-off document leaves incomplete', async () => {
+    const seen: string[] = [];
+    const cut = documents.rss.slice(0, documents.rss.indexOf('Typhoon'));
+    const feed = await parseFeed(cut, { keepItem: (xml) => seen.push(xml) > 0 });
+    expect(seen).toHaveLength(2);
+    expect(feed.items).toHaveLength(2);
+    expect(feed.truncated).toBe(true);
+  });
+});
+
 describe('parseFeed: input that is not a feed', () => {
   it.each([
     ['an HTML login page', '<!DOCTYPE html><html><head><title>Log in</title></head><body><form></form></body></html>', 'not a feed: got an HTML page'],

@@ -127,6 +127,56 @@ describe(`polite fetching (${testEngine()})`, () => {
     expect(await source()).toMatchObject({ documentItems: 2 });
   });
 
+  it('reads only the items a changed document changed: the rest are known from their XML without being parsed', async () => {
+    const plain = (body: string) => ({ status: 200, headers: { 'content-type': 'application/rss+xml' }, body });
+    // As most publishers do: a new <lastBuildDate> on every request, so the document's bytes always differ.
+    const built = (minute: number, entries: Parameters<typeof rss2>[1], channel = '') =>
+      rss2('Wire', entries).replace('<channel>', `<channel>${channel}\n    <lastBuildDate>Sun, 02 Jun 2024 10:${minute}:00 +0900</lastBuildDate>`);
+    const chiefs = {
+      title: 'Japan, U.S. defense chiefs reaffirm command coordination',
+      link: 'https://wire.example/1',
+      pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900',
+    };
+    const talks = { title: 'Japan, Philippines defense ministers hold talks', link: 'https://wire.example/2', pubDate: 'Sun, 02 Jun 2024 07:00:00 +0900' };
+    const updated = { ...chiefs, pubDate: 'Sun, 02 Jun 2024 09:30:00 +0900', description: 'The ministers agreed to set up a joint headquarters by 2025.' };
+    const typhoon = { title: 'Typhoon nears Okinawa', link: 'https://wire.example/3', pubDate: 'Sun, 02 Jun 2024 09:45:00 +0900' };
+    script['/feed'] = [
+      plain(built(10, [chiefs, talks])),
+      plain(built(11, [chiefs, talks])),
+      plain(built(12, [updated, talks, typhoon])),
+      plain(built(13, [updated, talks, typhoon], '\n    <language>ja</language>')),
+    ];
+    const app = await appFor('/feed');
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 2 });
+    expect((await source()).documentItemHashes?.hashes).toHaveLength(2);
+    // Proof that unchanged items are not parsed: one removed meanwhile is not stored again, as a parse would store it.
+    await database.handle.db.delete(items).where(eq(items.url, talks.link));
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 0, itemsDuplicate: 2, itemsRevised: 0 });
+    expect(await countOf(items)).toBe(1);
+    // A changed item is read (and revised), a new one stored; the unchanged one still is not read.
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1, itemsRevised: 1, itemsDuplicate: 1 });
+    expect(await source()).toMatchObject({ documentItems: 3 });
+    // What items take from their feed changed (its language): every item is read again, the removed one with them.
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1, itemsDuplicate: 2 });
+    expect((await database.handle.db.select({ url: items.url }).from(items).where(eq(items.url, talks.link))).length).toBe(1);
+  });
+
+  it('keeps fetch.maxItems counting from the top of the document when it leaves known items out', async () => {
+    const plain = (body: string) => ({ status: 200, headers: { 'content-type': 'application/rss+xml' }, body });
+    const entry = (n: number) => ({ title: `Wire report number ${n}`, link: `https://wire.example/${n}`, pubDate: `Sun, 02 Jun 2024 0${n}:00:00 +0900` });
+    script['/feed'] = [plain(rss2('Wire', [entry(3), entry(2), entry(1)])), plain(rss2('Wire', [entry(4), entry(3), entry(1)]))];
+    const dir = writeConfigDir({
+      'sources.yml': `fetch:\n  maxItems: 2\nsources:\n  - id: wire\n    url: ${server.url}/feed\n    every: 1m\n    allowPrivateNetwork: true\n`,
+    });
+    const app = await openApp({ configDir: dir, database: database.handle });
+    opened.push(app);
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 2 });
+    // Report 3 is known and left out; report 1, third in the document, stays past the cut as it was the first time.
+    expect(await ingest(app)).toMatchObject({ outcome: 'ok', itemsNew: 1, itemsDuplicate: 1 });
+    const stored = await database.handle.db.select({ url: items.url }).from(items);
+    expect(stored.map((row) => row.url).sort()).toEqual(['https://wire.example/2', 'https://wire.example/3', 'https://wire.example/4']);
+  });
+
   it.each([
     ['seconds on a 429', 429, () => '1800', 1800],
     ['an HTTP date on a 503', 503, () => new Date(Date.now() + 3 * 3600_000).toUTCString(), 3 * 3600],

@@ -1,7 +1,7 @@
 /** The one place Wirefeed's tables are defined. `npm run db:generate` turns changes into a migration. */
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { FeedSchedule } from '../model/source.js';
+import type { DocumentItemHashes, FeedSchedule } from '../model/source.js';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -53,6 +53,7 @@ export const sources = pgTable(
     documentHash: text('document_hash'),
     documentItems: integer('document_items').notNull().default(0),
     documentSchedule: jsonb('document_schedule').$type<FeedSchedule>(),
+    documentItemHashes: jsonb('document_item_hashes').$type<DocumentItemHashes>(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (table) => [index('sources_next_check_idx').on(table.nextCheckAt)],

@@ -62,9 +62,11 @@ export function parsedItemHasher(context: { sourceId: string; base?: string; sho
 }
 
 /**
- * Hashes a fetched document with what reading it depends on (the source's normalization context, the document
- * limits): a document with the same hash as the last one stored whole reads to the same items, all stored.
+ * Hashes fetched text (a whole document, or one item's XML) with what reading it depends on (the source's
+ * normalization context, the document limits): a document with the same hash as the last one stored whole reads to
+ * the same items, all stored; an item with the same hash as one of that document's is that stored item.
  */
-export function documentHash(text: string, context: object): string {
-  return hash(readingScope(context) + text, 32);
+export function readingHasher(context: object): (text: string) => string {
+  const scope = readingScope(context);
+  return (text) => hash(scope + text, 32);
 }

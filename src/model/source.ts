@@ -25,3 +25,13 @@ export interface FeedSchedule {
   skipHours?: number[];
   skipDays?: string[];
 }
+
+/**
+ * The items of the last document stored whole, by the hash of each one's XML: an item the next document carries
+ * unchanged is known without being parsed, as long as what items take from their feed (`inherited`: the base URL
+ * and language) is the same.
+ */
+export interface DocumentItemHashes {
+  inherited: string;
+  hashes: string[];
+}

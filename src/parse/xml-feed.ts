@@ -3,7 +3,7 @@ import Parser from 'rss-parser';
 import { escapeHtml } from '../model/escape.js';
 import type { Enclosure } from '../model/item.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
-import { reviseXml } from './xml-revise.js';
+import { type KeepItem, reviseXml } from './xml-revise.js';
 import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
 
 /**
@@ -323,8 +323,8 @@ function parseInSlices(parser: object): void {
  * RSS 0.9x/1.0/2.0 and Atom through rss-parser; throws FeedParseError for anything that is not a feed. Why it is long:
  * it maps every field of rss-parser's output to ours in one place, where a reader checks them against each other.
  */
-export async function parseXmlFeed(original: string): Promise<ParsedFeed> {
-  const { text, truncated } = reviseXml(original);
+export async function parseXmlFeed(original: string, keepItem?: KeepItem): Promise<ParsedFeed> {
+  const { text, truncated } = reviseXml(original, keepItem);
   const outline = scanXml(text, MAX_XML_DEPTH);
   const format = detectFormat(outline.root);
   if (outline.tooDeep) throw new FeedParseError(`invalid ${format.toUpperCase()} document: elements nested deeper than ${MAX_XML_DEPTH} levels`);

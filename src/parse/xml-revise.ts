@@ -197,11 +197,17 @@ export interface Revised {
 }
 
 /**
+ * Decides, from an item's revised XML, whether the parse reads it; called for each complete item in document order.
+ * An item left out is not in the revised text at all: rss-parser never builds it.
+ */
+export type KeepItem = (itemXml: string) => boolean;
+
+/**
  * Rewrites a feed document as described above; returns it unchanged when it has a DTD or no root element. Linear in
  * the document's size: each character is copied or looked at a bounded number of times. Why it is long: one scanner
  * whose cursor and open-element stack all the steps share; split, they would pass that state around.
  */
-export function reviseXml(text: string): Revised {
+export function reviseXml(text: string, keepItem?: KeepItem): Revised {
   const unchanged = { text, truncated: false };
   if (/<!DOCTYPE[^>]*\[/i.test(text.slice(0, 4096)) || /<!ENTITY/i.test(text.slice(0, 65_536))) return unchanged;
   const out: string[] = [];
@@ -279,7 +285,10 @@ export function reviseXml(text: string): Revised {
           textDepth = -1;
           mixed = false;
         }
-        if (ITEM_ELEMENTS.has(closing.name)) openItem = undefined;
+        if (openItem && stack.length === openItem.depth) {
+          if (keepItem && !keepItem(out.slice(openItem.start).join(''))) out.length = openItem.start;
+          openItem = undefined;
+        }
       }
     } else if (isNameStart(next)) {
       const end = tagEnd(text, lt + 1);

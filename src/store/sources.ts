@@ -30,6 +30,7 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
           goneAt: resetIfMoved(sources.goneAt, sql`null`),
           errorCount: resetIfMoved(sources.errorCount, sql`0`),
           documentHash: resetIfMoved(sources.documentHash, sql`null`),
+          documentItemHashes: resetIfMoved(sources.documentItemHashes, sql`null`),
           nextCheckAt: resetIfMoved(sources.nextCheckAt, sql`now()`),
         },
       });
@@ -38,7 +39,17 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
 
 export type SourceState = Pick<
   typeof sources.$inferSelect,
-  'etag' | 'lastModified' | 'fetchUrl' | 'redirectTarget' | 'redirectCount' | 'errorCount' | 'goneAt' | 'documentHash' | 'documentItems' | 'documentSchedule'
+  | 'etag'
+  | 'lastModified'
+  | 'fetchUrl'
+  | 'redirectTarget'
+  | 'redirectCount'
+  | 'errorCount'
+  | 'goneAt'
+  | 'documentHash'
+  | 'documentItems'
+  | 'documentSchedule'
+  | 'documentItemHashes'
 >;
 
 /** The fetch state of sources about to be fetched, read in one query. */
@@ -57,6 +68,7 @@ export async function sourceStates(db: Database, sourceIds: readonly string[]): 
       documentHash: sources.documentHash,
       documentItems: sources.documentItems,
       documentSchedule: sources.documentSchedule,
+      documentItemHashes: sources.documentItemHashes,
     })
     .from(sources)
     .where(sql`${sources.id} = any(${arrayLiteral(sourceIds)}::text[])`);
@@ -163,6 +175,7 @@ const STATE_COLUMNS: Record<keyof SourceState, [column: string, type: 'text' | '
   documentHash: ['document_hash', 'text'],
   documentItems: ['document_items', 'int'],
   documentSchedule: ['document_schedule', 'jsonb'],
+  documentItemHashes: ['document_item_hashes', 'jsonb'],
 };
 const SET_STATE = sql.raw(
   Object.entries(STATE_COLUMNS)

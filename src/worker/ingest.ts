@@ -1,5 +1,5 @@
 import { type Database, isDatabaseUnavailable } from '../db/client.js';
-import { documentHash, parsedItemHasher } from '../dedup/key.js';
+import { parsedItemHasher, readingHasher } from '../dedup/key.js';
 import { HostLimiter } from '../fetch/host-limit.js';
 import { type CacheHints, FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
-import type { Source } from '../model/source.js';
+import type { DocumentItemHashes, Source } from '../model/source.js';
 import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
@@ -71,7 +71,8 @@ export interface NormalizedDocument {
 /**
  * The document's items cut to the limits (logged when cut) and normalized one by one, but for those whose parsed form
  * is already stored (a refetch: the common case, recognized by one query and a hash). An item that cannot be
- * normalized is skipped and logged, never costing the others, and the event loop turns between slices.
+ * normalized is skipped and logged, never costing the others, and the event loop turns between slices. `unread`:
+ * items ahead of the cut that the parse left out as known (see readDocument), counted as duplicates.
  */
 export async function normalizeDocument(
   db: Database,
@@ -79,10 +80,11 @@ export async function normalizeDocument(
   limits: DocumentLimits,
   sourceId: string,
   context: NormalizeContext,
+  unread = 0,
 ): Promise<NormalizedDocument> {
   for (const warning of feed.warnings ?? []) log.warn({ source: sourceId, warning }, 'feed read leniently');
-  const { items, droppedItems, cutTexts } = limitDocument(feed.items, limits);
-  if (droppedItems > 0) log.warn({ source: sourceId, items: feed.items.length, kept: items.length }, 'document cut to fetch.maxItems items');
+  const { items, droppedItems, cutTexts } = limitDocument(feed.items, { ...limits, maxItems: limits.maxItems - unread });
+  if (droppedItems > 0) log.warn({ source: sourceId, items: feed.items.length + unread, kept: items.length + unread }, 'document cut to fetch.maxItems items');
   if (cutTexts > 0) log.warn({ source: sourceId, texts: cutTexts, chars: limits.maxItemChars }, 'item texts cut to fetch.maxItemSize');
   const scope = { sourceId, base: documentBase(feed, context.feedUrl), shortUrlHosts: context.shortUrlHosts };
   const hashes = items.map(parsedItemHasher(scope));
@@ -97,7 +99,57 @@ export async function normalizeDocument(
     }
     if (index % NORMALIZE_SLICE === NORMALIZE_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
   }
-  return { items: normalized, knownDuplicates: items.filter((_, index) => known.has(hashes[index]!)).length };
+  return { items: normalized, knownDuplicates: unread + items.filter((_, index) => known.has(hashes[index]!)).length };
+}
+
+/** What a fetched document is read with: its source, where it came from, and the limits it is cut to. */
+export interface DocumentReading extends NormalizeContext {
+  sourceId: string;
+  limits: DocumentLimits;
+}
+
+export interface ReadDocument extends NormalizedDocument {
+  feed: ParsedFeed;
+  /** Complete items within fetch.maxItems, read or known unchanged. */
+  itemCount: number;
+  /** The hash of each of those items' XML, for the next fetch; null for a document cut off. */
+  itemHashes: DocumentItemHashes | null;
+}
+
+/** Hashes a document, or one item's XML, within what reading it depends on. */
+export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: DocumentReading) =>
+  readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars] });
+
+/**
+ * Parses and normalizes a fetched document. An item whose XML is the same as in the last document stored whole
+ * (`previous`) is left out of the parse: a duplicate known without rss-parser building it, which most of a feed's
+ * items are on each fetch (feeds rewrite their <lastBuildDate> and add an item or two). What items take from their
+ * feed (base URL, language) is checked after the parse; if it changed, the document is parsed again whole.
+ */
+export async function readDocument(db: Database, text: string, reading: DocumentReading, previous: DocumentItemHashes | null): Promise<ReadDocument> {
+  const { sourceId, limits } = reading;
+  const hashOf = documentHasher(reading);
+  const known = new Set(previous?.hashes);
+  const hashes: string[] = [];
+  let unread = 0;
+  const keepItem = (xml: string) => {
+    if (hashes.length >= limits.maxItems) return true; // past the cut: read, then cut and logged as before
+    const hash = hashOf(xml);
+    hashes.push(hash);
+    if (!known.has(hash)) return true;
+    unread++;
+    return false;
+  };
+  let feed = await parseFeed(text, { keepItem });
+  const inherited = JSON.stringify([documentBase(feed, reading.feedUrl) ?? null, feed.language ?? null]);
+  if (unread > 0 && inherited !== previous?.inherited) {
+    log.info({ source: sourceId }, 'feed-level base URL or language changed; reading every item again');
+    feed = await parseFeed(text);
+    unread = 0;
+  }
+  const normalized = await normalizeDocument(db, feed, limits, sourceId, reading, unread);
+  const itemCount = Math.min(feed.items.length + unread, limits.maxItems);
+  return { ...normalized, feed, itemCount, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
 }
 
 const FRESH_STATE: SourceState = {
@@ -111,6 +163,7 @@ const FRESH_STATE: SourceState = {
   documentHash: null,
   documentItems: 0,
   documentSchedule: null,
+  documentItemHashes: null,
 };
 
 /**
@@ -200,13 +253,14 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
 
-    const limits = context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS;
-    const hash = documentHash(response.text, {
+    const reading: DocumentReading = {
       sourceId: source.id,
       feedUrl: response.finalUrl,
+      fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
-      limits: [limits.maxItems, limits.maxItemChars],
-    });
+      limits: context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS,
+    };
+    const hash = documentHasher(reading)(response.text);
     if (hash === state.documentHash) {
       // The same bytes as the last document stored whole: the same items, all stored. Not parsed again.
       await run.parsed?.();
@@ -227,12 +281,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       return { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: 0, itemsDuplicate: state.documentItems, itemsRevised: 0 };
     }
 
-    const feed = await parseFeed(response.text);
-    const { items: normalized, knownDuplicates } = await normalizeDocument(db, feed, limits, source.id, {
-      feedUrl: response.finalUrl,
-      fetchedAt: startedAt,
-      shortUrlHosts: source.shortUrlHosts,
-    });
+    const { feed, items: normalized, knownDuplicates, itemCount, itemHashes } = await readDocument(db, response.text, reading, state.documentItemHashes);
     await run.parsed?.();
     const {
       result: stored,
@@ -259,7 +308,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
             etag: feed.truncated ? null : (response.etag ?? null),
             lastModified: feed.truncated ? null : (response.lastModified ?? null),
             documentHash: feed.truncated ? null : hash,
-            documentItems: Math.min(feed.items.length, limits.maxItems),
+            documentItems: itemCount,
+            documentItemHashes: itemHashes,
             documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
           },
           siteUrl: feed.siteUrl,
