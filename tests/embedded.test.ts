@@ -7,10 +7,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { type Database, openMigratedDatabase } from '../src/db/client.js';
+import { type Database, LEAVING, openMigratedDatabase, otherClients } from '../src/db/client.js';
+import { embeddedServer } from '../src/db/embedded.js';
 import * as schema from '../src/db/schema.js';
 import { sources } from '../src/db/schema.js';
 import { storeItems } from '../src/store/items.js';
@@ -129,6 +131,28 @@ describe('the embedded store across processes', () => {
     const codes = await Promise.all(migrations.map((cli) => cli.exited));
     expect(codes, migrations.map((cli) => cli.output().stderr).join('\n')).toEqual([0, 0, 0, 0]);
     expect(migrations.map((cli) => cli.output().stdout)).toEqual(Array(4).fill('migrations applied (embedded)\n'));
+    expect(serverPid(dataDir)).toBeUndefined();
+  });
+
+  it('does not count as users of the server the processes leaving it at the same moment', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wf-leaving-'));
+    const handle = await openMigratedDatabase({ dataDir });
+    const server = embeddedServer(dataDir);
+    const connect = (application_name: string) =>
+      postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', max: 1, connection: { application_name } });
+    const leaving = connect(LEAVING);
+    const staying = connect('another wirefeed');
+    try {
+      await handle.rows(sql`select 1`); // this process's pool: one connection
+      await leaving`select 1`;
+      expect(await otherClients(server)).toBe(1);
+      // Two processes leaving at once each saw the other's asking connection, and left the server running unused.
+      await staying`select 1`;
+      expect(await otherClients(server)).toBe(2);
+    } finally {
+      await Promise.all([leaving.end(), staying.end()]);
+      await handle.close();
+    }
     expect(serverPid(dataDir)).toBeUndefined();
   });
 

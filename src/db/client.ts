@@ -76,15 +76,31 @@ async function client(target: Target, options: Options<Record<string, PostgresTy
   return postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', ...viaServer, ...common });
 }
 
-/** Client connections to the embedded server other than the asking one: whether the server is still in use. */
+/** The application name of the connection a leaving process asks with (see otherClients). */
+export const LEAVING = 'wirefeed: leaving';
+
+/**
+ * Client connections to the embedded server other than those of processes leaving it: whether it is still in use.
+ * Two processes leaving at once see each other's asking connection; counted, each would leave the server to the
+ * other and it would run on unused. A leaving process has closed its pool and released its claim already.
+ */
 export async function otherClients(server: EmbeddedServer): Promise<number> {
   const { default: postgres } = await import('postgres');
   // A plain socket connection, not server.connect(): asking must never start the server again.
-  const probe = postgres({ host: server.socketDir, port: server.port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 5 });
+  const probe = postgres({
+    host: server.socketDir,
+    port: server.port,
+    user: 'postgres',
+    database: 'postgres',
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 5,
+    connection: { application_name: LEAVING },
+  });
   try {
-    const [row] = await probe<
-      Array<{ others: number }>
-    >`select count(*)::int as others from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
+    const [row] = await probe<Array<{ others: number }>>`
+      select count(*)::int as others from pg_stat_activity
+      where backend_type = 'client backend' and pid <> pg_backend_pid() and application_name is distinct from ${LEAVING}`;
     return row?.others ?? 0;
   } catch {
     return 1; // not reachable: stopping or stopped by someone else
