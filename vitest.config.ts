@@ -11,6 +11,7 @@ const UNIT = [
   'config',
   'decode',
   'feed-fidelity',
+  'host-limit',
   'hostile-output',
   'json-schema',
   'log',

@@ -11,7 +11,7 @@ import { fetchLog, sources, topics } from '../src/db/schema.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import { parseFeed } from '../src/parse/index.js';
 import { storeItems } from '../src/store/items.js';
-import { recordFetches } from '../src/store/sources.js';
+import { type FetchRecord, recordFetches } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
@@ -58,6 +58,18 @@ async function collectGarbage() {
     gc();
   }
 }
+
+/** A fetch record for tests that look at the items, not at what the record says of them. */
+const bareRecord = (sourceId: string): FetchRecord => ({
+  sourceId,
+  startedAt: new Date(),
+  durationMs: 1,
+  outcome: 'ok',
+  itemsNew: 0,
+  itemsDuplicate: 0,
+  nextCheckAt: new Date(),
+  state: {},
+});
 
 const within = <T>(work: Promise<T>, ms: number) => Promise.race([work.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), ms))]);
 
@@ -176,21 +188,11 @@ describe(`the store step (${testEngine()})`, () => {
     await addSources(['kyodo', 'jiji']);
     const matcher = new TopicMatcher([]);
     const queue = new StoreQueue(db, { gatherMs: 50 });
-    const record = (sourceId: string) => () => ({
-      sourceId,
-      startedAt: new Date(),
-      durationMs: 1,
-      outcome: 'ok' as const,
-      itemsNew: 0,
-      itemsDuplicate: 0,
-      nextCheckAt: new Date(),
-      state: {},
-    });
     const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalized);
     // A source removed from the database while its fetch was in flight: its items cannot be stored.
     const outcomes = await Promise.allSettled(
       ['kyodo', 'removed', 'jiji'].map((sourceId) =>
-        queue.store({ sourceId, items: itemsOf(sourceId === 'removed' ? 'reuters' : sourceId), topics: matcher, record: record(sourceId) }),
+        queue.store({ sourceId, items: itemsOf(sourceId === 'removed' ? 'reuters' : sourceId), topics: matcher, record: () => bareRecord(sourceId) }),
       ),
     );
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -210,20 +212,10 @@ describe(`the store step (${testEngine()})`, () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);
     const queue = new StoreQueue(db);
-    const record = () => ({
-      sourceId: 'kyodo',
-      startedAt: new Date(),
-      durationMs: 1,
-      outcome: 'ok' as const,
-      itemsNew: 0,
-      itemsDuplicate: 0,
-      nextCheckAt: new Date(),
-      state: {},
-    });
     // A caller that stores a document and is done with it, leaving only a weak reference to what was stored.
     const storeAndForget = async () => {
       const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
-      const { result } = await queue.store({ sourceId: 'kyodo', items, topics: new TopicMatcher([]), record });
+      const { result } = await queue.store({ sourceId: 'kyodo', items, topics: new TopicMatcher([]), record: () => bareRecord('kyodo') });
       expect(result.stored).toHaveLength(items.length);
       return new WeakRef(result.stored);
     };

@@ -1,22 +1,23 @@
-/** At most `perHost` requests at a time to one host, so 200 sources on one site do not hammer it. */
-export class HostLimiter {
-  private readonly active = new Map<string, number>();
-  private readonly waiting = new Map<string, Array<() => void>>();
+/** At most `limit` holders at a time; the others wait, first come first served. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly perHost: number) {}
+  constructor(private readonly limit: number) {}
 
-  /** Waits for a slot on `host`; rejects with the signal's reason if it is aborted while waiting. */
-  async acquire(host: string, signal?: AbortSignal): Promise<() => void> {
-    const running = this.active.get(host) ?? 0;
-    if (running < this.perHost) {
-      this.active.set(host, running + 1);
-    } else {
+  /** Nobody holds or waits for a slot. */
+  get idle(): boolean {
+    return this.active === 0 && this.waiting.length === 0;
+  }
+
+  /** Waits for a slot; rejects with the signal's reason if it is aborted while waiting. The release is idempotent. */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.active < this.limit) this.active++;
+    else {
       await new Promise<void>((resolve, reject) => {
-        const queue = this.waiting.get(host) ?? [];
         const abandon = () => {
-          const index = queue.indexOf(granted);
-          if (index >= 0) queue.splice(index, 1);
-          if (queue.length === 0 && this.waiting.get(host) === queue) this.waiting.delete(host);
+          const index = this.waiting.indexOf(granted);
+          if (index >= 0) this.waiting.splice(index, 1);
           reject(signal!.reason);
         };
         const granted = () => {
@@ -25,28 +26,48 @@ export class HostLimiter {
         };
         if (signal?.aborted) return reject(signal.reason);
         signal?.addEventListener('abort', abandon, { once: true });
-        queue.push(granted);
-        this.waiting.set(host, queue);
+        this.waiting.push(granted);
       });
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.release(host);
+      const next = this.waiting.shift();
+      if (next)
+        next(); // the slot passes straight to the next waiter
+      else this.active--;
     };
   }
+}
 
-  private release(host: string): void {
-    const queue = this.waiting.get(host);
-    const next = queue?.shift();
-    if (queue && queue.length === 0) this.waiting.delete(host);
-    if (next) {
-      next(); // the slot passes straight to the next waiter
-      return;
+/** At most `perHost` requests at a time to one host, so 200 sources on one site do not hammer it. */
+export class HostLimiter {
+  private readonly hosts = new Map<string, Semaphore>();
+
+  constructor(private readonly perHost: number) {}
+
+  /** Waits for a slot on `host`; rejects with the signal's reason if it is aborted while waiting. */
+  async acquire(host: string, signal?: AbortSignal): Promise<() => void> {
+    let slots = this.hosts.get(host);
+    if (!slots) {
+      slots = new Semaphore(this.perHost);
+      this.hosts.set(host, slots);
     }
-    const running = (this.active.get(host) ?? 1) - 1;
-    if (running === 0) this.active.delete(host);
-    else this.active.set(host, running);
+    // A host's entry lives while someone holds or waits for its slots: hosts seen once are not kept.
+    const forget = (semaphore: Semaphore) => {
+      if (semaphore.idle && this.hosts.get(host) === semaphore) this.hosts.delete(host);
+    };
+    const held = slots;
+    try {
+      const release = await held.acquire(signal);
+      return () => {
+        release();
+        forget(held);
+      };
+    } catch (error) {
+      forget(held);
+      throw error;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { type Database, isDatabaseUnavailable } from '../db/client.js';
 import { parsedItemHasher, readingHasher } from '../dedup/key.js';
-import { HostLimiter } from '../fetch/host-limit.js';
+import { Semaphore } from '../fetch/host-limit.js';
 import { type CacheHints, FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
@@ -402,15 +402,15 @@ export interface IngestOptions {
  * queue writes.
  */
 export async function pipelined<T>(inputs: readonly T[], concurrency: number, work: (input: T, parsed: () => Promise<void>) => Promise<void>): Promise<void> {
-  const fetching = new HostLimiter(concurrency);
-  const storing = new HostLimiter(concurrency);
+  const fetching = new Semaphore(concurrency);
+  const storing = new Semaphore(concurrency);
   await Promise.all(
     inputs.map(async (input) => {
-      const releaseFetching = await fetching.acquire('');
+      const releaseFetching = await fetching.acquire();
       let releaseStoring: (() => void) | undefined;
       try {
         await work(input, async () => {
-          releaseStoring ??= await storing.acquire('');
+          releaseStoring ??= await storing.acquire();
           releaseFetching();
         });
       } finally {
