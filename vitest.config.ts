@@ -19,6 +19,7 @@ const UNIT = [
   'normalize',
   'opml',
   'parse',
+  'pass-states',
   'plan',
   'progress',
   'publish',

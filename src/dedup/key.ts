@@ -43,8 +43,9 @@ export function newStoryId(firstItemKey: string, publishedAt: Date): string {
 }
 
 /**
- * Raised when normalization changes what it makes of the same input (sanitizing, link or date rules): items stored
- * before are then normalized again on their next fetch, and revised if their text changed.
+ * Raised when parsing or normalization changes what it makes of the same input (the revision pass, field mapping,
+ * sanitizing, link or date rules): documents and items stored before are then read again on their next fetch, and
+ * revised if their text changed. Every hash below starts with it.
  */
 const NORMALIZATION_REVISION = 1;
 

@@ -421,22 +421,53 @@ export async function pipelined<T>(inputs: readonly T[], concurrency: number, wo
   );
 }
 
+/** Sources whose fetch states one query reads: a pass over thousands of sources holds a few chunks of states. */
+const STATES_PER_READ = 200;
+
+/**
+ * The states of a pass's sources, by index, read a chunk at a time when the pass reaches the chunk (one query per
+ * chunk, not per source) and let go once each of its sources took its state: a state carries the item hashes of the
+ * source's last document, and `ingest --once` over thousands of large feeds would otherwise hold them all.
+ */
+export function statesInChunks(
+  read: (ids: readonly string[]) => Promise<Map<string, SourceState>>,
+  ids: readonly string[],
+  perRead = STATES_PER_READ,
+): (index: number) => Promise<SourceState | undefined> {
+  const chunks = new Map<number, { states: Promise<Map<string, SourceState>>; left: number }>();
+  return async (index) => {
+    const number = Math.floor(index / perRead);
+    let chunk = chunks.get(number);
+    if (!chunk) {
+      const chunkIds = ids.slice(number * perRead, (number + 1) * perRead);
+      chunk = { states: read(chunkIds), left: chunkIds.length };
+      chunks.set(number, chunk);
+    }
+    if (--chunk.left === 0) chunks.delete(number);
+    return (await chunk.states).get(ids[index]!);
+  };
+}
+
 /** Runs every source through the pipeline (see pipelined). Skipped sources are counted, not ingested. */
 export async function ingestSources(context: IngestContext, sources: readonly Source[], options: IngestOptions = {}): Promise<IngestSummary> {
   const outcomes: SourceOutcome[] = [];
   let skipped = 0;
   const bar = (options.progress ?? silentProgress)('ingest', sources.length, 'sources');
   // Unreachable database: each source then reads its own state, fails and is deferred, as it would have anyway.
-  const states = await sourceStates(
-    context.db,
+  const readStates = (ids: readonly string[]) =>
+    sourceStates(context.db, ids).catch((error: Error) => {
+      if (isDatabaseUnavailable(error)) return new Map<string, SourceState>();
+      throw error;
+    });
+  const stateOf = statesInChunks(
+    readStates,
     sources.map((source) => source.id),
-  ).catch((error: Error) => {
-    if (isDatabaseUnavailable(error)) return new Map<string, SourceState>();
-    throw error;
-  });
-  await pipelined(sources, options.concurrency ?? 8, async (source, parsed) => {
+  );
+  const numbered = sources.map((source, index) => ({ source, index }));
+  await pipelined(numbered, options.concurrency ?? 8, async ({ source, index }, parsed) => {
+    const state = await stateOf(index);
     if (options.shouldStart && !(await options.shouldStart(source))) skipped++;
-    else outcomes.push(await ingestSource(context, source, { parsed, state: states.get(source.id) }));
+    else outcomes.push(await ingestSource(context, source, { parsed, state }));
     bar.advance(1, source.id);
   });
   bar.finish();
