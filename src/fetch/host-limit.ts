@@ -49,24 +49,20 @@ export class HostLimiter {
 
   /** Waits for a slot on `host`; rejects with the signal's reason if it is aborted while waiting. */
   async acquire(host: string, signal?: AbortSignal): Promise<() => void> {
-    let slots = this.hosts.get(host);
-    if (!slots) {
-      slots = new Semaphore(this.perHost);
-      this.hosts.set(host, slots);
-    }
+    const slots = this.hosts.get(host) ?? new Semaphore(this.perHost);
+    this.hosts.set(host, slots);
     // A host's entry lives while someone holds or waits for its slots: hosts seen once are not kept.
-    const forget = (semaphore: Semaphore) => {
-      if (semaphore.idle && this.hosts.get(host) === semaphore) this.hosts.delete(host);
+    const forgetIfIdle = () => {
+      if (slots.idle && this.hosts.get(host) === slots) this.hosts.delete(host);
     };
-    const held = slots;
     try {
-      const release = await held.acquire(signal);
+      const release = await slots.acquire(signal);
       return () => {
         release();
-        forget(held);
+        forgetIfIdle();
       };
     } catch (error) {
-      forget(held);
+      forgetIfIdle();
       throw error;
     }
   }
