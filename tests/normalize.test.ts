@@ -143,6 +143,11 @@ describe('language', () => {
     ['한미 국방장관 회담', 'ko'],
     ['美日防长在新加坡会谈', 'zh'],
     ['Japan, U.S. defense chiefs meet', 'und-Latn'],
+    // A few East Asian characters in Latin text, and a few Latin ones in Japanese: counted, the majority decides.
+    ['Toyota (トヨタ自動車) shares rose sharply in Tokyo trading on Monday', 'und-Latn'],
+    ['NHKによると、東京で震度4の地震', 'ja'],
+    ['2024-06-02 08:06 — 12 / 34 %', undefined],
+    ['', undefined],
   ])('guessLanguage(%j) = %j', (text, expected) => expect(guessLanguage(text)).toBe(expected));
 });
 

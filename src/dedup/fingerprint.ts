@@ -30,17 +30,14 @@ export function words(text: string): string[] {
   const folded = foldText(text)
     .replace(/(\p{L})\.(?=\p{L}\.)/gu, '$1')
     .replace(/[’']s\b/g, '');
-  const tokens: string[] = [];
-  for (const token of folded.match(/[\p{L}\p{N}]+/gu) ?? []) {
-    if (!containsCjk(token)) {
-      tokens.push(token);
-      continue;
-    }
+  const tokens = folded.match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (!containsCjk(folded)) return tokens;
+  return tokens.flatMap((token) => {
+    if (!containsCjk(token)) return [token];
     const chars = [...token];
-    if (chars.length === 1) tokens.push(token);
-    for (let index = 0; index + 1 < chars.length; index++) tokens.push(chars[index]! + chars[index + 1]!);
-  }
-  return tokens;
+    if (chars.length === 1) return [token];
+    return chars.slice(1).map((char, index) => chars[index]! + char);
+  });
 }
 
 /** The distinct content words of a headline. */
@@ -63,39 +60,45 @@ export function withoutDateline(text: string): string {
   return framing ? text.slice(match[0].length) : text;
 }
 
-function shinglesOf(tokens: readonly string[]): Set<string> {
-  const shingles = new Set<string>();
-  if (tokens.length < SHINGLE_WORDS) {
-    if (tokens.length) shingles.add(tokens.join(' '));
-    return shingles;
-  }
-  for (let index = 0; index + SHINGLE_WORDS <= tokens.length; index++) shingles.add(tokens.slice(index, index + SHINGLE_WORDS).join(' '));
-  return shingles;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const SPACE = 0x20;
+
+/** FNV-1a over the text's UTF-16 units, continuing from `hash`: the hash of a concatenation, without building it. */
+function fnv1aFrom(hash: number, text: string): number {
+  let next = hash;
+  for (let index = 0; index < text.length; index++) next = Math.imul(next ^ text.charCodeAt(index), FNV_PRIME);
+  return next;
 }
+
+const fnv1a = (text: string) => fnv1aFrom(FNV_OFFSET, text) >>> 0;
 
 /**
- * Overlapping word 3-grams of the opening of the text, without its dateline. The headline takes part only when the
- * text is too short to stand alone: outlets rewrite headlines, and the copy is what they share.
+ * The shingles of a run of words (each three consecutive words, "a b c"; a shorter run is one shingle) as the FNV-1a
+ * hashes of their text, one per position, and how many distinct shingles there are. No shingle string is built: a
+ * fingerprint is taken of every new item, and those strings were most of what it allocated.
  */
-export function bodyShingles(title: string, body: string): Set<string> {
-  const bodyWords = words(withoutDateline(body));
-  const tokens = bodyWords.length >= 2 * SHINGLE_WORDS ? bodyWords : [...words(title), ...bodyWords];
-  return shinglesOf(tokens.slice(0, BODY_WORDS));
-}
-
-/** The 3-grams of the lede (the opening words of the text, without its dateline). */
-export function ledeShingles(body: string): Set<string> {
-  const tokens = words(withoutDateline(body)).slice(0, LEDE_WORDS);
-  return tokens.length >= 2 * SHINGLE_WORDS ? shinglesOf(tokens) : new Set();
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
+function shinglesOf(tokens: readonly string[]): { hashes: number[]; distinct: number } {
+  if (tokens.length < SHINGLE_WORDS) return tokens.length ? { hashes: [fnv1a(tokens.join(' '))], distinct: 1 } : { hashes: [], distinct: 0 };
+  const ids = new Map<string, number>();
+  const idOf = tokens.map((token) => {
+    const known = ids.get(token);
+    if (known !== undefined) return known;
+    ids.set(token, ids.size);
+    return ids.size - 1;
+  });
+  // A shingle's words' ids as one number: distinct shingles are distinct numbers (at most BODY_WORDS^3 < 2^53).
+  const base = ids.size;
+  const distinct = new Set<number>();
+  const hashes: number[] = [];
+  for (let index = 0; index + SHINGLE_WORDS <= tokens.length; index++) {
+    let hash = fnv1aFrom(FNV_OFFSET, tokens[index]!);
+    hash = fnv1aFrom(Math.imul(hash ^ SPACE, FNV_PRIME), tokens[index + 1]!);
+    hash = fnv1aFrom(Math.imul(hash ^ SPACE, FNV_PRIME), tokens[index + 2]!);
+    hashes.push(hash >>> 0);
+    distinct.add((idOf[index]! * base + idOf[index + 1]!) * base + idOf[index + 2]!);
   }
-  return hash >>> 0;
+  return { hashes, distinct: distinct.size };
 }
 
 /** murmur3's finalizer: a good 32-bit mix, cheap enough for one per shingle per hash function. */
@@ -113,17 +116,23 @@ const SEEDS = Array.from({ length: Math.max(TITLE_HASHES, BODY_HASHES) }, (_, in
 
 /** MinHash signature: for each of `size` hash functions, the smallest hash over the set (as signed int32 for int4[]). */
 export function minhash(set: Iterable<string>, size: number): number[] {
-  const signature = new Array<number>(size).fill(0xffffffff);
-  let empty = true;
-  for (const element of set) {
-    empty = false;
-    const base = fnv1a(element);
-    for (let index = 0; index < size; index++) {
-      const hash = mix(base ^ SEEDS[index]!);
-      if (hash < signature[index]!) signature[index] = hash;
+  return minhashOfHashes(Array.from(set, fnv1a), size);
+}
+
+/** minhash() of a set given as its elements' fnv1a hashes. */
+function minhashOfHashes(hashes: readonly number[], size: number): number[] {
+  if (hashes.length === 0) return [];
+  const signature = new Array<number>(size);
+  for (let index = 0; index < size; index++) {
+    const seed = SEEDS[index]!;
+    let least = 0xffffffff;
+    for (const base of hashes) {
+      const hash = mix(base ^ seed);
+      if (hash < least) least = hash;
     }
+    signature[index] = least | 0;
   }
-  return empty ? [] : signature.map((value) => value | 0);
+  return signature;
 }
 
 /** LSH band keys ("t3:…", "b7:…"): items that share a key are candidates for comparison. */
@@ -171,19 +180,36 @@ export interface Fingerprint {
 
 /** Sorted distinct 32-bit hashes of a set of shingles. */
 export function shingleHashes(shingles: Iterable<string>): Int32Array {
-  return new Int32Array(new Set([...shingles].map((shingle) => fnv1a(shingle) | 0))).sort();
+  return sortedDistinct(Array.from(shingles, fnv1a));
 }
 
+function sortedDistinct(hashes: readonly number[]): Int32Array {
+  const sorted = new Int32Array(hashes.length);
+  for (let index = 0; index < hashes.length; index++) sorted[index] = hashes[index]! | 0;
+  sorted.sort();
+  let length = 0;
+  for (let index = 0; index < sorted.length; index++) if (index === 0 || sorted[index] !== sorted[index - 1]) sorted[length++] = sorted[index]!;
+  return sorted.slice(0, length);
+}
+
+/**
+ * The body shingles are the 3-grams of the opening of the text, without its dateline; the headline takes part only
+ * when the text is too short to stand alone (outlets rewrite headlines, and the copy is what they share). The lede's
+ * shingles are those of its first words: the first of the body's, as the body then is the text alone.
+ */
 export function fingerprint(title: string, body: string): Fingerprint {
   const terms = titleTerms(title);
-  const shingles = bodyShingles(title, body);
+  const bodyWords = words(withoutDateline(body));
+  const standsAlone = bodyWords.length >= 2 * SHINGLE_WORDS;
+  const shingles = shinglesOf((standsAlone ? bodyWords : [...words(title), ...bodyWords]).slice(0, BODY_WORDS));
+  const lede = standsAlone ? shingles.hashes.slice(0, Math.min(bodyWords.length, LEDE_WORDS) - SHINGLE_WORDS + 1) : [];
   return {
     titleTerms: terms,
     titleSignature: minhash(terms, TITLE_HASHES),
-    bodySignature: minhash(shingles, BODY_HASHES),
-    shingleCount: shingles.size,
-    shingles: shingleHashes(shingles),
-    ledeSignature: minhash(ledeShingles(body), LEDE_HASHES),
+    bodySignature: minhashOfHashes(shingles.hashes, BODY_HASHES),
+    shingleCount: shingles.distinct,
+    shingles: sortedDistinct(shingles.hashes),
+    ledeSignature: minhashOfHashes(lede, LEDE_HASHES),
   };
 }
 

@@ -4,12 +4,16 @@ export function primaryLanguage(tag: string | undefined): string | undefined {
   return match ? match[1]!.toLowerCase() : undefined;
 }
 
+const EAST_ASIAN = /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Han}]/u;
+
 /**
  * Guesses the language from the script when the feed declares none: kana means Japanese, Hangul Korean, Han alone
- * Chinese, and mostly-Latin text "und-Latn" (Latin script, language undetermined).
+ * Chinese, and mostly-Latin text "und-Latn" (Latin script, language undetermined). Characters are counted only in text
+ * with East Asian script: most items have none, and counting is an array of one-character matches per script.
  */
 export function guessLanguage(text: string): string | undefined {
   const sample = text.slice(0, 2000);
+  if (!EAST_ASIAN.test(sample)) return /\p{Script=Latin}/u.test(sample) ? 'und-Latn' : undefined;
   const count = (pattern: RegExp) => sample.match(pattern)?.length ?? 0;
   const kana = count(/[\p{Script=Hiragana}\p{Script=Katakana}]/gu);
   const hangul = count(/\p{Script=Hangul}/gu);
