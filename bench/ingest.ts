@@ -14,7 +14,7 @@ import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_SETTINGS } from '../src/model/se
 import { sourceStates } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { pipelined, readDocument } from '../src/worker/ingest.js';
-import { StoreQueue } from '../src/worker/store-queue.js';
+import { prepareDocument, StoreQueue } from '../src/worker/store-queue.js';
 import { Corpus } from './corpus.js';
 import { type DocumentFormat, feedDocument } from './documents.js';
 import type { Figure } from './figures.js';
@@ -79,8 +79,7 @@ export async function ingestBench(
         reading,
         knownItems ? (states.get(sourceId)?.documentItemHashes ?? null) : null,
       );
-      await parsed();
-      const { result } = await queue.store({
+      const prepared = prepareDocument({
         sourceId,
         items,
         knownDuplicates,
@@ -97,6 +96,8 @@ export async function ingestBench(
           state: { errorCount: 0, documentItems: itemCount, documentItemHashes: itemHashes },
         }),
       });
+      await parsed();
+      const { result } = await queue.store(prepared);
       stored += result.stored.length;
     });
     return { ms: performance.now() - started, stored };

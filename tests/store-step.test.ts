@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../src/db/client.js';
 import { fetchLog, sources, topics } from '../src/db/schema.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import { parseFeed } from '../src/parse/index.js';
@@ -14,7 +15,7 @@ import { storeItems } from '../src/store/items.js';
 import { type FetchRecord, recordFetches } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
-import { type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
+import { prepareDocument, type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
 import type { StoredDocument } from '../src/worker/store-step.js';
 import { REWRITE_ITEMS, type RewriteItem, rewriteOutletFeed } from './fixtures/wire-rewrites.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
@@ -206,6 +207,43 @@ describe(`the store step (${testEngine()})`, () => {
       { source_id: 'jiji', n: itemsOf('jiji').length },
       { source_id: 'kyodo', n: itemsOf('kyodo').length },
     ]);
+  });
+
+  it('matches a prepared document once, before its batch: the transaction only writes', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo']);
+    const compiled = compileTopics([{ slug: 'all', title: 'All', query: 'japan OR tokyo OR the', limit: 50 }]);
+    const matched: string[] = [];
+    const matcher = new TopicMatcher(compiled);
+    const counting = {
+      match: (item: NormalizedItem, sourceId: string) => {
+        matched.push(item.guid!);
+        return matcher.match(item, sourceId);
+      },
+    };
+    const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
+    const prepared = prepareDocument({ sourceId: 'kyodo', items, topics: counting, record: () => bareRecord('kyodo') });
+    expect(matched).toEqual(items.map((item) => item.guid));
+    const { result, matched: memberships } = await new StoreQueue(db).store(prepared);
+    expect(result.stored).toHaveLength(items.length);
+    expect(memberships).toBeGreaterThan(0);
+    expect(matched).toHaveLength(items.length);
+  });
+
+  it("runs the store step's statements prepared, each planned for its own parameters", async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo']);
+    const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
+    const prepared = await db.transaction(async (tx) => {
+      await storeItems(tx, 'kyodo', items);
+      return rowsOf<{ statement: string; plan: string }>(
+        tx,
+        sql`select statement, current_setting('plan_cache_mode') as plan from pg_prepared_statements where statement like '%insert into items%'`,
+      );
+    });
+    // Prepared on this connection (described once, not before every execution), never with a generic plan.
+    expect(prepared).toHaveLength(1);
+    expect(prepared[0]!.plan).toBe('force_custom_plan');
   });
 
   it('keeps nothing of a committed batch: its items are garbage once its callers are done with them', async () => {

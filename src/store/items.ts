@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, jsonRows, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
 import {
@@ -68,14 +68,14 @@ export async function analyzeStore(db: Database): Promise<void> {
 /** Which of these parsed-item hashes (parsedItemHasher) a stored item carries: those items are stored as they are. */
 export async function knownParsedHashes(db: Database, hashes: readonly string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
-  const rows = await rowsOf<{ raw_hash: string }>(db, sql`select raw_hash from items where raw_hash = any(${textArray(hashes)})`);
+  const rows = await preparedRows<{ raw_hash: string }>(db, 'known-parsed-hashes', sql`select raw_hash from items where raw_hash = any(${textArray(hashes)})`);
   return new Set(rows.map((row) => row.raw_hash));
 }
 
 /** Finds the stored row each incoming item is a version of: same key, same page, same short link, or a guid that moved. */
 async function loadExisting(db: Database, incoming: readonly Incoming[]): Promise<(entry: Incoming) => ExistingRow | undefined> {
   const present = (values: Array<string | undefined>) => values.filter((value): value is string => !!value);
-  const rows = await rowsOf<{
+  const rows = await preparedRows<{
     id: string;
     story_id: string;
     source_id: string;
@@ -89,6 +89,7 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
     raw_hash: string | null;
   }>(
     db,
+    'load-existing',
     sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash, raw_hash from items
         where dedup_key = any(${textArray(incoming.map((entry) => entry.key))})
            or url = any(${textArray(present(incoming.map((entry) => entry.item.url)))})
@@ -171,10 +172,14 @@ const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shin
  */
 export async function insertBands(db: Database, rows: Array<{ band: string; itemId: number; publishedAt: Date }>): Promise<void> {
   if (rows.length === 0) return;
-  await db.execute(sql`
+  await preparedRows(
+    db,
+    'insert-bands',
+    sql`
     insert into item_bands (band, item_id, published_at)
     select hashtextextended(band, 0), item_id, published_at from unnest(${textArray(rows.map((row) => row.band))}, ${arrayLiteral(rows.map((row) => row.itemId))}::bigint[],
-                         ${arrayLiteral(rows.map((row) => row.publishedAt.toISOString()))}::timestamptz[]) as r(band, item_id, published_at)`);
+                         ${arrayLiteral(rows.map((row) => row.publishedAt.toISOString()))}::timestamptz[]) as r(band, item_id, published_at)`,
+  );
 }
 
 /**
@@ -227,8 +232,9 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
   if (probes.length === 0) return byBand;
   const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
-  const rows = await rowsOf<CandidateRow & Record<string, unknown>>(
+  const rows = await preparedRows<CandidateRow & Record<string, unknown>>(
     db,
+    'load-candidates',
     sql`
     with probe as (
       select distinct band, hashtextextended(band, 0) as key, at
@@ -259,7 +265,11 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
 /** Story start times, to choose which of several matching stories survives a merge (the oldest keeps its id). */
 async function storyStarts(db: Database, ids: string[]): Promise<Map<string, Date>> {
   if (ids.length === 0) return new Map();
-  const rows = await rowsOf<{ id: string; published_at: string }>(db, sql`select id, published_at from stories where id = any(${textArray(ids)})`);
+  const rows = await preparedRows<{ id: string; published_at: string }>(
+    db,
+    'story-starts',
+    sql`select id, published_at from stories where id = any(${textArray(ids)})`,
+  );
   return new Map(rows.map((row) => [row.id, new Date(row.published_at)]));
 }
 
@@ -286,13 +296,17 @@ async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>)
 async function lockClustering(db: Database, bands: readonly string[], budget: number): Promise<void> {
   const distinct = [...new Set(bands)];
   if (distinct.length > budget) {
-    await db.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
+    await preparedRows(db, 'lock-clustering', sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
     return;
   }
-  await db.execute(sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`);
-  await db.execute(sql`
+  await preparedRows(db, 'lock-clustering-shared', sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`);
+  await preparedRows(
+    db,
+    'lock-bands',
+    sql`
     select count(pg_advisory_xact_lock(${BAND_LOCK_SPACE}, key))
-    from (select distinct hashtext(band) as key from unnest(${textArray(distinct)}) as band order by key) as keys`);
+    from (select distinct hashtext(band) as key from unnest(${textArray(distinct)}) as band order by key) as keys`,
+  );
 }
 
 /**
@@ -433,11 +447,15 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
   const candidateStories = new Set([...candidatesByBand.values()].flatMap((list) => list.map((candidate) => candidate.storyId)));
   const plan = planClusters(prepared, candidatesByBand, await storyStarts(db, [...candidateStories]));
   if (plan.newStories.length) {
-    await db.execute(sql`
+    await preparedRows(
+      db,
+      'insert-stories',
+      sql`
       insert into stories (id, published_at, updated_at)
       select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))},
                                      ${arrayLiteral(plan.newStories.map((story) => story.publishedAt.toISOString()))}::timestamptz[]) as s(id, at)
-      on conflict do nothing`);
+      on conflict do nothing`,
+    );
   }
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
   const rows = prepared
@@ -456,8 +474,9 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
     .sort((a, b) => (a.dedup_key < b.dedup_key ? -1 : a.dedup_key > b.dedup_key ? 1 : 0));
   const identityColumns = ['source_id', 'story_id', 'dedup_key', 'title_key', 'published_at', 'date_estimated', 'guid', 'url', 'short_url'];
   const columns = [...identityColumns, ...VERSION_COLUMNS, 'shingles'];
-  const inserted = await rowsOf<{ id: string; dedup_key: string; story_id: string }>(
+  const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
     db,
+    'insert-items',
     sql`
     insert into items (${sql.raw(columns.join(', '))}, updated_at)
     select ${sql.raw(columns.map(versionValue).join(', '))}, r.published_at

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, preparedRows, rowsOf } from '../db/client.js';
 import type { StoryListing } from '../model/story.js';
 
 /**
@@ -9,11 +9,11 @@ import type { StoryListing } from '../model/story.js';
  */
 export async function refreshStories(db: Database, storyIds: string[]): Promise<void> {
   if (storyIds.length === 0) return;
-  const ids = sql.join(
-    storyIds.map((id) => sql`${id}`),
-    sql`, `,
-  );
-  await db.execute(sql`
+  const ids = sql`${arrayLiteral(storyIds)}::text[]`;
+  await preparedRows(
+    db,
+    'refresh-stories',
+    sql`
     update stories set
       published_at = agg.first_published,
       updated_at = agg.last_updated,
@@ -24,16 +24,25 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
         limit 1)
     from (
       select story_id, min(published_at) as first_published, max(updated_at) as last_updated
-      from items where story_id in (${ids}) group by story_id
+      from items where story_id = any(${ids}) group by story_id
     ) as agg
-    where stories.id = agg.story_id`);
-  await db.execute(sql`
+    where stories.id = agg.story_id`,
+  );
+  await preparedRows(
+    db,
+    'refresh-story-memberships',
+    sql`
     update topic_stories set published_at = stories.published_at
     from stories
-    where topic_stories.story_id = stories.id and stories.id in (${ids}) and topic_stories.published_at <> stories.published_at`);
-  await db.execute(sql`
-    with gone as (delete from stories where id in (${ids}) and not exists (select 1 from items where items.story_id = stories.id) returning id)
-    delete from topic_stories where story_id in (select id from gone)`);
+    where topic_stories.story_id = stories.id and stories.id = any(${ids}) and topic_stories.published_at <> stories.published_at`,
+  );
+  await preparedRows(
+    db,
+    'delete-empty-stories',
+    sql`
+    with gone as (delete from stories where id = any(${ids}) and not exists (select 1 from items where items.story_id = stories.id) returning id)
+    delete from topic_stories where story_id in (select id from gone)`,
+  );
 }
 
 /** The newest stories (of one topic, or of all) with every outlet's version: for `wirefeed stories`. */

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, preparedRows } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
@@ -73,8 +73,9 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
 export async function addMemberships(db: Database, memberships: readonly Membership[]): Promise<Array<{ topicSlug: string; storyId: string }>> {
   if (memberships.length === 0) return [];
   const column = (values: string[], type: string) => sql`${arrayLiteral(values)}::${sql.raw(type)}`;
-  const rows = await rowsOf<{ topic_slug: string; story_id: string }>(
+  const rows = await preparedRows<{ topic_slug: string; story_id: string }>(
     db,
+    'add-memberships',
     sql`
     insert into topic_stories (topic_slug, story_id, published_at)
     select * from unnest(${column(

@@ -16,7 +16,7 @@ import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceS
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
-import type { StoreQueue } from './store-queue.js';
+import { prepareDocument, type StoreQueue } from './store-queue.js';
 
 export interface IngestContext {
   db: Database;
@@ -282,12 +282,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
     }
 
     const { feed, items: normalized, knownDuplicates, itemCount, itemHashes } = await readDocument(db, response.text, reading, state.documentItemHashes);
-    await run.parsed?.();
-    const {
-      result: stored,
-      changedTopics,
-      matched,
-    } = await context.store.store({
+    const prepared = prepareDocument({
       sourceId: source.id,
       items: normalized,
       knownDuplicates,
@@ -315,6 +310,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
           siteUrl: feed.siteUrl,
         }),
     });
+    await run.parsed?.();
+    const { result: stored, changedTopics, matched } = await context.store.store(prepared);
     context.metrics.topicMatches.inc(matched);
     if (changedTopics.length > 0) context.onTopicsChanged?.(changedTopics);
     const outcome: SourceOutcome = {

@@ -13,6 +13,23 @@ export interface QueuedDocument extends StoreJob {
   record: (stored: StoredDocument) => FetchRecord;
 }
 
+/** A document with its items' fingerprints and topics worked out: what the store transaction needs of it. */
+export interface PreparedDocument {
+  document: QueuedDocument;
+  prints: ReadonlyMap<NormalizedItem, Fingerprint>;
+}
+
+/**
+ * Works out a document's fingerprints and topics, the CPU-bound part of storing it, so that a fetcher does it while
+ * an earlier batch is being written rather than while the store waits for it.
+ */
+export function prepareDocument(document: QueuedDocument): PreparedDocument {
+  const prints = new Map(document.items.map((item) => [item, fingerprintNow(item)]));
+  const matches = new Map(document.items.map((item) => [item, document.topics.match(item, document.sourceId)]));
+  const topics = { match: (item: NormalizedItem, sourceId: string) => matches.get(item) ?? document.topics.match(item, sourceId) };
+  return { document: { ...document, topics }, prints };
+}
+
 export interface StoreQueueOptions {
   /** How long the first document waits for others to share its transaction. */
   gatherMs?: number;
@@ -24,9 +41,7 @@ export interface StoreQueueOptions {
   deadlineMs?: number;
 }
 
-interface Waiting {
-  document: QueuedDocument;
-  prints: Map<NormalizedItem, Fingerprint>;
+interface Waiting extends PreparedDocument {
   resolve: (stored: StoredDocument) => void;
   reject: (error: Error) => void;
 }
@@ -60,16 +75,14 @@ export class StoreQueue {
   }
 
   /**
-   * Stores a document's items and its fetch record together; resolves once they are committed. The items'
-   * fingerprints and topics are worked out now, in the caller's time, while an earlier batch may be writing: the
-   * transaction holds its locks only for the database's work and the clustering plan.
+   * Stores a document's items and its fetch record together; resolves once they are committed. A document not
+   * prepared yet (prepareDocument) is prepared now, in the caller's time: the transaction holds its locks only for the
+   * database's work and the clustering plan.
    */
-  store(document: QueuedDocument): Promise<StoredDocument> {
-    const prints = new Map(document.items.map((item) => [item, fingerprintNow(item)]));
-    const matches = new Map(document.items.map((item) => [item, document.topics.match(item, document.sourceId)]));
-    const topics = { match: (item: NormalizedItem, sourceId: string) => matches.get(item) ?? document.topics.match(item, sourceId) };
+  store(document: QueuedDocument | PreparedDocument): Promise<StoredDocument> {
+    const { document: queued, prints } = 'prints' in document ? document : prepareDocument(document);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ document: { ...document, topics }, prints, resolve, reject });
+      this.waiting.push({ document: queued, prints, resolve, reject });
       this.schedule();
     });
   }
