@@ -126,8 +126,8 @@ function minhashOfHashes(hashes: readonly number[], size: number): number[] {
   for (let index = 0; index < size; index++) {
     const seed = SEEDS[index]!;
     let least = 0xffffffff;
-    for (const base of hashes) {
-      const hash = mix(base ^ seed);
+    for (let element = 0; element < hashes.length; element++) {
+      const hash = mix(hashes[element]! ^ seed);
       if (hash < least) least = hash;
     }
     signature[index] = least | 0;
