@@ -66,7 +66,7 @@ async function fill(database: DatabaseHandle, corpus: Corpus, count: number, now
         .returning({ id: items.id });
       await insertBands(
         tx,
-        rows.flatMap((row, index) => fingerprintBands(row.print).map((band) => ({ band, itemId: inserted[index]!.id, publishedAt: row.item.publishedAt }))),
+        rows.map((row, index) => ({ itemId: inserted[index]!.id, publishedAt: row.item.publishedAt, bands: fingerprintBands(row.print) })),
       );
     });
     for (const item of batch) if (item.publishedAt.getTime() > now - 2 * DAY) recent.push(item);

@@ -230,20 +230,22 @@ describe(`the store step (${testEngine()})`, () => {
     expect(matched).toHaveLength(items.length);
   });
 
-  it("runs the store step's statements prepared, each planned for its own parameters", async () => {
+  it("runs the store step's statements prepared, each planned for its own parameters, without JIT", async () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);
     const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
     const prepared = await db.transaction(async (tx) => {
       await storeItems(tx, 'kyodo', items);
-      return rowsOf<{ statement: string; plan: string }>(
+      return rowsOf<{ statement: string; plan: string; jit: string }>(
         tx,
-        sql`select statement, current_setting('plan_cache_mode') as plan from pg_prepared_statements where statement like '%insert into items%'`,
+        sql`select statement, current_setting('plan_cache_mode') as plan, current_setting('jit') as jit
+            from pg_prepared_statements where statement like '%insert into items%'`,
       );
     });
-    // Prepared on this connection (described once, not before every execution), never with a generic plan.
+    // Prepared on this connection (described once, not before every execution), never with a generic plan, and never
+    // compiled.
     expect(prepared).toHaveLength(1);
-    expect(prepared[0]!.plan).toBe('force_custom_plan');
+    expect(prepared[0]).toMatchObject({ plan: 'force_custom_plan', jit: 'off' });
   });
 
   it('keeps nothing of a committed batch: its items are garbage once its callers are done with them', async () => {

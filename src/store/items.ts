@@ -166,19 +166,32 @@ const VERSION_COLUMNS = [
 ];
 const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'hex')` : `r.${column}`);
 
+/** The bands of items: each item's id and time once, and every band with the position of its item. */
+function bandColumns(owners: ReadonlyArray<{ bands: readonly string[]; at: Date }>) {
+  return {
+    bands: textArray(owners.flatMap(({ bands }) => bands)),
+    owners: sql`${arrayLiteral(owners.flatMap(({ bands }, index) => bands.map(() => index + 1)))}::int[]`,
+    ats: sql`${arrayLiteral(owners.map(({ at }) => at.toISOString()))}::timestamptz[]`,
+  };
+}
+
 /**
- * Writes band rows as three array parameters unnested by the server: two dozen rows per item make a row-per-VALUES
- * insert costly to build and to parse.
+ * Writes band rows, two dozen per item, as array parameters unnested by the server: the bands with their item's
+ * position, and each item's id and time once (a row-per-VALUES insert was costly to build and to parse, and a
+ * timestamp per band was 24 dates to format and parse per item).
  */
-export async function insertBands(db: Database, rows: Array<{ band: string; itemId: number; publishedAt: Date }>): Promise<void> {
-  if (rows.length === 0) return;
+export async function insertBands(db: Database, entries: ReadonlyArray<{ itemId: number; publishedAt: Date; bands: readonly string[] }>): Promise<void> {
+  if (entries.length === 0) return;
+  const { bands, owners, ats } = bandColumns(entries.map(({ bands, publishedAt }) => ({ bands, at: publishedAt })));
   await preparedRows(
     db,
     'insert-bands',
     sql`
     insert into item_bands (band, item_id, published_at)
-    select hashtextextended(band, 0), item_id, published_at from unnest(${textArray(rows.map((row) => row.band))}, ${arrayLiteral(rows.map((row) => row.itemId))}::bigint[],
-                         ${arrayLiteral(rows.map((row) => row.publishedAt.toISOString()))}::timestamptz[]) as r(band, item_id, published_at)`,
+    select hashtextextended(b.band, 0), i.item_id, i.published_at
+    from unnest(${bands}, ${owners}) as b(band, owner)
+    join unnest(${arrayLiteral(entries.map(({ itemId }) => itemId))}::bigint[], ${ats}) with ordinality as i(item_id, published_at, position)
+      on i.position = b.owner`,
   );
 }
 
@@ -228,8 +241,8 @@ function candidateOf(row: CandidateRow): ClusterCandidate {
  */
 async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<Map<string, ClusterCandidate[]>> {
   const byBand = new Map<string, ClusterCandidate[]>();
-  const probes = prepared.flatMap(({ entry, bands }) => bands.map((band) => ({ band, at: entry.item.publishedAt.toISOString() })));
-  if (probes.length === 0) return byBand;
+  if (!prepared.some(({ bands }) => bands.length > 0)) return byBand;
+  const { bands, owners, ats } = bandColumns(prepared.map(({ entry, bands }) => ({ bands, at: entry.item.publishedAt })));
   const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
   const rows = await preparedRows<CandidateRow & Record<string, unknown>>(
@@ -237,8 +250,9 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
     'load-candidates',
     sql`
     with probe as (
-      select distinct band, hashtextextended(band, 0) as key, at
-      from unnest(${textArray(probes.map((probe) => probe.band))}, ${arrayLiteral(probes.map((probe) => probe.at))}::timestamptz[]) as p(band, at)),
+      select distinct b.band, hashtextextended(b.band, 0) as key, i.at
+      from unnest(${bands}, ${owners}) as b(band, owner)
+      join unnest(${ats}) with ordinality as i(at, position) on i.position = b.owner),
     near as (
       select n.item_id, probe.band from probe
       cross join lateral (
@@ -432,7 +446,7 @@ async function reviseItems(
   await db.execute(sql`delete from item_bands where item_id = any(${arrayLiteral(rows.map((row) => row.id))}::bigint[])`);
   await insertBands(
     db,
-    printed.flatMap(({ stored, print }) => fingerprintBands(print).map((band) => ({ band, itemId: stored.id, publishedAt: stored.publishedAt }))),
+    printed.map(({ stored, print }) => ({ itemId: stored.id, publishedAt: stored.publishedAt, bands: fingerprintBands(print) })),
   );
   return printed.map(({ entry, stored }) => ({ document: entry.document, stored: { id: stored.id, storyId: stored.storyId, item: entry.item } }));
 }
@@ -490,7 +504,7 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
     db,
     prepared.flatMap(({ entry, bands }) => {
       const row = insertedByKey.get(entry.key);
-      return row ? bands.map((band) => ({ band, itemId: row.id, publishedAt: entry.item.publishedAt })) : [];
+      return row ? [{ itemId: row.id, publishedAt: entry.item.publishedAt, bands }] : [];
     }),
   );
   await mergeStories(db, plan.merges);
