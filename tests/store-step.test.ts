@@ -248,6 +248,16 @@ describe(`the store step (${testEngine()})`, () => {
     expect(prepared[0]).toMatchObject({ plan: 'force_custom_plan', jit: 'off' });
   });
 
+  it("keeps two index entries per membership: the key (story first) also finds a story's memberships", async () => {
+    const indexes = await testDatabase().handle.rows<{ indexdef: string }>(
+      sql`select indexdef from pg_indexes where tablename = 'topic_stories' order by indexname`,
+    );
+    expect(indexes.map(({ indexdef }) => indexdef.replace(/^.* USING btree /, ''))).toEqual([
+      '(topic_slug, published_at DESC, story_id DESC)',
+      '(story_id, topic_slug)',
+    ]);
+  });
+
   it('keeps nothing of a committed batch: its items are garbage once its callers are done with them', async () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);
