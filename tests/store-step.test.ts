@@ -258,6 +258,51 @@ describe(`the store step (${testEngine()})`, () => {
     ]);
   });
 
+  it('refreshes planner statistics beside the batches that follow, never holding them up', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo', 'jiji']);
+    // ANALYZE takes this lock on each table it reads: held here, the queue's ANALYZE waits until the end of the test.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.transaction(async (tx) => {
+      await tx.execute(sql`lock table topic_stories in share update exclusive mode`);
+      locked();
+      await released;
+    });
+    try {
+      await holding;
+      const queue = new StoreQueue(db);
+      const grown = Array.from(
+        { length: 1_000 },
+        (_, index): NormalizedItem => ({
+          guid: `kyodo-${index}`,
+          url: `https://kyodo.example/${index}`,
+          title: `Report number ${index} from the wire`,
+          contentText: `Item ${index} of a thousand: enough stored items for the queue to refresh the planner's statistics.`,
+          categories: [],
+          publishedAt: new Date(Date.UTC(2024, 5, 2, 0, index)),
+          dateEstimated: false,
+        }),
+      );
+      expect(
+        (await queue.store({ sourceId: 'kyodo', items: grown, topics: new TopicMatcher([]), record: () => bareRecord('kyodo') })).result.stored,
+      ).toHaveLength(1_000);
+      const next = REWRITE_ITEMS.filter((item) => item.outlet === 'jiji').map(normalized);
+      // Stored while the ANALYZE it started still waits for the lock.
+      const { result } = await queue.store({ sourceId: 'jiji', items: next, topics: new TopicMatcher([]), record: () => bareRecord('jiji') });
+      expect(result.stored).toHaveLength(next.length);
+      const [{ waiting } = { waiting: 0 }] = await testDatabase().handle.rows<{ waiting: number }>(
+        sql`select count(*)::int as waiting from pg_stat_activity where query like 'analyze items%' and wait_event_type = 'Lock'`,
+      );
+      expect(waiting).toBe(1);
+    } finally {
+      release();
+      await holder;
+    }
+  });
+
   it('keeps nothing of a committed batch: its items are garbage once its callers are done with them', async () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);

@@ -59,6 +59,7 @@ export class StoreQueue {
   private budget: Promise<number> | undefined;
   private storedItems = 0;
   private nextAnalyzeAt = 1_000;
+  private analyzing: Promise<void> | undefined;
   private readonly gatherMs: number;
   private readonly maxItems: number;
   private readonly maxDocuments: number;
@@ -118,7 +119,7 @@ export class StoreQueue {
     try {
       const results = await this.commit(batch);
       for (const [index, waiting] of batch.entries()) waiting.resolve(results[index]!);
-      await this.analyzeWhenGrown(results.reduce((sum, { result }) => sum + result.stored.length, 0));
+      this.analyzeWhenGrown(results.reduce((sum, { result }) => sum + result.stored.length, 0));
     } catch (failure) {
       const error = serverError(failure);
       if (batch.length === 1 || isDatabaseUnavailable(error)) for (const waiting of batch) waiting.reject(error);
@@ -141,18 +142,19 @@ export class StoreQueue {
 
   /**
    * Refreshes the planner's statistics each time this process has stored four times as many items as the last time
-   * (from 1,000): a new store's first fetches would otherwise be planned as if its tables were empty. A failure is
-   * logged and left to autovacuum.
+   * (from 1,000): a new store's first fetches would otherwise be planned as if its tables were empty. It runs beside
+   * the batches that follow, on a connection of its own, rather than holding them up. A failure is logged and left
+   * to autovacuum.
    */
-  private async analyzeWhenGrown(stored: number): Promise<void> {
+  private analyzeWhenGrown(stored: number): void {
     this.storedItems += stored;
-    if (this.storedItems < this.nextAnalyzeAt) return;
+    if (this.storedItems < this.nextAnalyzeAt || this.analyzing) return;
     this.nextAnalyzeAt = this.storedItems * 4;
-    try {
-      await analyzeStore(this.db);
-    } catch (error) {
-      log.warn({ error: serverError(error).message }, 'could not refresh planner statistics');
-    }
+    this.analyzing = analyzeStore(this.db)
+      .catch((error) => log.warn({ error: serverError(error).message }, 'could not refresh planner statistics'))
+      .finally(() => {
+        this.analyzing = undefined;
+      });
   }
 
   /** The server's lock table decides how many band locks a transaction may take: asked once, again after a failure. */
