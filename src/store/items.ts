@@ -122,7 +122,7 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
     byTitle.get(movedGuidKey)?.find((row) => !item.dateEstimated && row.sourceId === sourceId && row.publishedAt.getTime() === item.publishedAt.getTime());
 }
 
-/** The columns a version of an item sets, as jsonb_to_recordset reads them (bytea as hex). */
+/** The columns a version of an item sets, as json_to_recordset reads them (bytea as hex). */
 function versionColumns(entry: Incoming, print: Fingerprint) {
   const { item } = entry;
   const shingles = print.shingles ? Buffer.from(print.shingles.buffer, print.shingles.byteOffset, print.shingles.byteLength).toString('hex') : null;
@@ -145,7 +145,7 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
   };
 }
 
-/** The record type of versionColumns for jsonb_to_recordset, and the same columns read from it. */
+/** The record type of versionColumns for json_to_recordset, and the same columns read from it. */
 const VERSION_TYPES = sql.raw(`title text, summary text, content_html text, content_text text, author text, categories text[], language text,
   image_url text, enclosures jsonb, content_hash text, title_signature int[], body_signature int[], shingle_count int, raw_hash text, shingles text`);
 const VERSION_COLUMNS = [
@@ -441,7 +441,7 @@ async function reviseItems(
   const assignments = sql.raw([...VERSION_COLUMNS, 'shingles'].map((column) => `${column} = ${versionValue(column)}`).join(', '));
   await db.execute(sql`
     update items set ${assignments}, updated_at = r.updated_at, revision = items.revision + 1
-    from jsonb_to_recordset(${jsonRows(rows)}) as r(id bigint, updated_at timestamptz, ${VERSION_TYPES})
+    from json_to_recordset(${jsonRows(rows)}) as r(id bigint, updated_at timestamptz, ${VERSION_TYPES})
     where items.id = r.id`);
   await db.execute(sql`delete from item_bands where item_id = any(${arrayLiteral(rows.map((row) => row.id))}::bigint[])`);
   await insertBands(
@@ -494,7 +494,7 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
     sql`
     insert into items (${sql.raw(columns.join(', '))}, updated_at)
     select ${sql.raw(columns.map(versionValue).join(', '))}, r.published_at
-    from jsonb_to_recordset(${jsonRows(rows)}) as r(source_id text, story_id text, dedup_key text, title_key text, published_at timestamptz,
+    from json_to_recordset(${jsonRows(rows)}) as r(source_id text, story_id text, dedup_key text, title_key text, published_at timestamptz,
       date_estimated boolean, guid text, url text, short_url text, ${VERSION_TYPES})
     on conflict do nothing
     returning id, dedup_key, story_id`,

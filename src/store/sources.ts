@@ -212,7 +212,7 @@ export async function recordFetches(db: Database, records: readonly FetchRecord[
     sql`
     insert into fetch_log (source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error)
     select source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error
-    from jsonb_to_recordset(${jsonRows(rows)}) as r(source_id text, started_at timestamptz, duration_ms int, outcome text,
+    from json_to_recordset(${jsonRows(rows)}) as r(source_id text, started_at timestamptz, duration_ms int, outcome text,
       http_status int, bytes int, items_new int, items_duplicate int, error text)`,
   );
   const latest = [...new Map(rows.map((row) => [row.source_id, row])).values()];
@@ -222,7 +222,7 @@ export async function recordFetches(db: Database, records: readonly FetchRecord[
     sql`
     update sources s set ${SET_STATE}, last_fetched_at = r.started_at, last_status = r.outcome, last_error = r.error,
       next_check_at = r.next_check_at, lease_owner = null, lease_until = null, site_url = coalesce(r.site_url, s.site_url)
-    from jsonb_to_recordset(${jsonRows(latest)}) as r(source_id text, started_at timestamptz, outcome text, error text,
+    from json_to_recordset(${jsonRows(latest)}) as r(source_id text, started_at timestamptz, outcome text, error text,
       next_check_at timestamptz, site_url text, state jsonb)
     where s.id = r.source_id`,
   );
