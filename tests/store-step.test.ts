@@ -303,6 +303,36 @@ describe(`the store step (${testEngine()})`, () => {
     }
   });
 
+  it('stores what waited during a batch together with what that batch released', async () => {
+    const { db } = testDatabase().handle;
+    const outlets = ['kyodo', 'jiji', 'reuters', 'japantoday', 'arabnews'];
+    await addSources(outlets);
+    const queue = new StoreQueue(db, { gatherMs: 1 });
+    const documentOf = (sourceId: string): QueuedDocument => ({ sourceId, items: [], topics: new TopicMatcher([]), record: () => bareRecord(sourceId) });
+    // The first batch waits on a lock of the fetch log, and a document arrives meanwhile.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.transaction(async (tx) => {
+      await tx.execute(sql`lock table fetch_log in exclusive mode`);
+      locked();
+      await released;
+    });
+    await holding;
+    const first = queue.store(documentOf('kyodo'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waited = queue.store(documentOf('jiji'));
+    // Its fetcher, released by the first batch, hands over its next documents at once (as pipelined() does).
+    const next = first.then(() => Promise.all(['reuters', 'japantoday', 'arabnews'].map((outlet) => queue.store(documentOf(outlet)))));
+    release();
+    await Promise.all([holder, waited, next]);
+    const batches = await testDatabase().handle.rows<{ sources: string }>(
+      sql`select string_agg(source_id, ' ' order by source_id) as sources from fetch_log group by xmin::text order by 1`,
+    );
+    expect(batches.map((batch) => batch.sources)).toEqual(['arabnews japantoday jiji reuters', 'kyodo']);
+  });
+
   it('keeps nothing of a committed batch: its items are garbage once its callers are done with them', async () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);

@@ -135,9 +135,17 @@ export class StoreQueue {
       }
     } finally {
       this.running = false;
-      // What arrived meanwhile has waited long enough: store it at once.
-      if (this.waiting.length > 0) void this.flush();
+      // What arrived meanwhile has waited long enough: store it at once, with what the fetchers this batch released
+      // hand over within this turn of the event loop. Taken alone, it would make a small batch, and the next
+      // documents would arrive during that one: batches would stay small.
+      if (this.waiting.length > 0) setImmediate(() => this.flushWaiting());
     }
+  }
+
+  private flushWaiting(): void {
+    if (this.running || this.waiting.length === 0) return;
+    clearTimeout(this.timer);
+    void this.flush();
   }
 
   /**
