@@ -22,11 +22,13 @@ const dialect = new PgDialect();
 /**
  * Runs a statement whose text never varies as a prepared statement, for the ones the store step runs on every batch.
  * postgres.js describes an unprepared statement before it binds the parameters: two round trips, and the second
- * waits for its turn of an event loop busy parsing feeds. A prepared one is described once per connection. (The
- * server still plans each execution for its parameters: connections ask for custom plans, see `client`.)
+ * waits for its turn of an event loop busy parsing feeds. A prepared one is described once per connection (postgres.js
+ * names and caches it by its text; a text that varied would fill that cache). The server still plans each execution
+ * for its parameters: connections ask for custom plans, see `client`.
  */
-export async function preparedRows<T extends Record<string, unknown>>(db: Database, name: string, query: SQL): Promise<T[]> {
-  return (await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute()) as T[];
+export async function preparedRows<T extends Record<string, unknown>>(db: Database, query: SQL): Promise<T[]> {
+  // drizzle prepares a query that has a name; postgres.js chooses the statement's own.
+  return (await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, 'wirefeed', false).execute()) as T[];
 }
 
 /**

@@ -68,7 +68,7 @@ export async function analyzeStore(db: Database): Promise<void> {
 /** Which of these parsed-item hashes (parsedItemHasher) a stored item carries: those items are stored as they are. */
 export async function knownParsedHashes(db: Database, hashes: readonly string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
-  const rows = await preparedRows<{ raw_hash: string }>(db, 'known-parsed-hashes', sql`select raw_hash from items where raw_hash = any(${textArray(hashes)})`);
+  const rows = await preparedRows<{ raw_hash: string }>(db, sql`select raw_hash from items where raw_hash = any(${textArray(hashes)})`);
   return new Set(rows.map((row) => row.raw_hash));
 }
 
@@ -89,7 +89,6 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
     raw_hash: string | null;
   }>(
     db,
-    'load-existing',
     sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash, raw_hash from items
         where dedup_key = any(${textArray(incoming.map((entry) => entry.key))})
            or url = any(${textArray(present(incoming.map((entry) => entry.item.url)))})
@@ -185,7 +184,6 @@ export async function insertBands(db: Database, entries: ReadonlyArray<{ itemId:
   const { bands, owners, ats } = bandColumns(entries.map(({ bands, publishedAt }) => ({ bands, at: publishedAt })));
   await preparedRows(
     db,
-    'insert-bands',
     sql`
     insert into item_bands (band, item_id, published_at)
     select hashtextextended(b.band, 0), i.item_id, i.published_at
@@ -247,7 +245,6 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
   const rows = await preparedRows<CandidateRow & Record<string, unknown>>(
     db,
-    'load-candidates',
     sql`
     with probe as (
       select distinct b.band, hashtextextended(b.band, 0) as key, i.at
@@ -279,11 +276,7 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
 /** Story start times, to choose which of several matching stories survives a merge (the oldest keeps its id). */
 async function storyStarts(db: Database, ids: string[]): Promise<Map<string, Date>> {
   if (ids.length === 0) return new Map();
-  const rows = await preparedRows<{ id: string; published_at: string }>(
-    db,
-    'story-starts',
-    sql`select id, published_at from stories where id = any(${textArray(ids)})`,
-  );
+  const rows = await preparedRows<{ id: string; published_at: string }>(db, sql`select id, published_at from stories where id = any(${textArray(ids)})`);
   return new Map(rows.map((row) => [row.id, new Date(row.published_at)]));
 }
 
@@ -310,13 +303,12 @@ async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>)
 async function lockClustering(db: Database, bands: readonly string[], budget: number): Promise<void> {
   const distinct = [...new Set(bands)];
   if (distinct.length > budget) {
-    await preparedRows(db, 'lock-clustering', sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
+    await preparedRows(db, sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
     return;
   }
-  await preparedRows(db, 'lock-clustering-shared', sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`);
+  await preparedRows(db, sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`);
   await preparedRows(
     db,
-    'lock-bands',
     sql`
     select count(pg_advisory_xact_lock(${BAND_LOCK_SPACE}, key))
     from (select distinct hashtext(band) as key from unnest(${textArray(distinct)}) as band order by key) as keys`,
@@ -463,7 +455,6 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
   if (plan.newStories.length) {
     await preparedRows(
       db,
-      'insert-stories',
       sql`
       insert into stories (id, published_at, updated_at)
       select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))},
@@ -490,7 +481,6 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
   const columns = [...identityColumns, ...VERSION_COLUMNS, 'shingles'];
   const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
     db,
-    'insert-items',
     sql`
     insert into items (${sql.raw(columns.join(', '))}, updated_at)
     select ${sql.raw(columns.map(versionValue).join(', '))}, r.published_at

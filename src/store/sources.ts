@@ -208,7 +208,6 @@ export async function recordFetches(db: Database, records: readonly FetchRecord[
   }));
   await preparedRows(
     db,
-    'record-fetches',
     sql`
     insert into fetch_log (source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error)
     select source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error
@@ -218,7 +217,6 @@ export async function recordFetches(db: Database, records: readonly FetchRecord[
   const latest = [...new Map(rows.map((row) => [row.source_id, row])).values()];
   await preparedRows(
     db,
-    'record-source-states',
     sql`
     update sources s set ${SET_STATE}, last_fetched_at = r.started_at, last_status = r.outcome, last_error = r.error,
       next_check_at = r.next_check_at, lease_owner = null, lease_until = null, site_url = coalesce(r.site_url, s.site_url)

@@ -12,7 +12,6 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
   const ids = sql`${arrayLiteral(storyIds)}::text[]`;
   await preparedRows(
     db,
-    'refresh-stories',
     sql`
     update stories set
       published_at = agg.first_published,
@@ -30,7 +29,6 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
   );
   await preparedRows(
     db,
-    'refresh-story-memberships',
     sql`
     update topic_stories set published_at = stories.published_at
     from stories
@@ -38,7 +36,6 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
   );
   await preparedRows(
     db,
-    'delete-empty-stories',
     sql`
     with gone as (delete from stories where id = any(${ids}) and not exists (select 1 from items where items.story_id = stories.id) returning id)
     delete from topic_stories where story_id in (select id from gone)`,

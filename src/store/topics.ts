@@ -75,7 +75,6 @@ export async function addMemberships(db: Database, memberships: readonly Members
   const column = (values: string[], type: string) => sql`${arrayLiteral(values)}::${sql.raw(type)}`;
   const rows = await preparedRows<{ topic_slug: string; story_id: string }>(
     db,
-    'add-memberships',
     sql`
     insert into topic_stories (topic_slug, story_id, published_at)
     select * from unnest(${column(
