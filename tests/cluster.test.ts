@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
-import { fingerprint, isSameReport, shingleHashes, similarity, withoutDateline } from '../src/dedup/fingerprint.js';
+import { fingerprint, isSameReport, shingleHashes, similarity, withoutDateline, words } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSource } from '../src/worker/ingest.js';
@@ -83,6 +83,16 @@ describe('fingerprints', () => {
     expect(score.shared).toBe(brief.shingles!.length);
     expect(isSameReport(score)).toBe(true);
     expect(shingleHashes(['a b c', 'b c d', 'a b c'])).toHaveLength(2);
+  });
+
+  it('hashes each shingle as the text "a b c" hashes, so fingerprints stored before still compare', () => {
+    const body = 'TOKYO (Jiji Press) - The talks went on. The talks went on late into the night, officials said on Sunday.';
+    const fingerprinted = fingerprint('Talks run late', body);
+    const tokens = words(withoutDateline(body));
+    const texts = tokens.slice(0, -2).map((word, index) => `${word} ${tokens[index + 1]} ${tokens[index + 2]}`);
+    expect(fingerprinted.shingles).toEqual(shingleHashes(texts));
+    expect(fingerprinted.shingleCount).toBe(new Set(texts).size);
+    expect(fingerprinted.shingleCount).toBeLessThan(texts.length); // "the talks went", "talks went on" twice
   });
 
   it('falls back to the signatures for an item stored before shingles were kept', () => {
