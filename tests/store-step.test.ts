@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { rowsOf } from '../src/db/client.js';
+import { type Database, rowsOf } from '../src/db/client.js';
 import { fetchLog, sources, topics } from '../src/db/schema.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import { parseFeed } from '../src/parse/index.js';
@@ -72,6 +72,27 @@ const bareRecord = (sourceId: string): FetchRecord => ({
   state: {},
 });
 
+/**
+ * Runs `hold` in a transaction of its own and keeps that transaction open, with the locks it took, until the returned
+ * release is called (it resolves once the transaction has ended; calling it again is harmless).
+ */
+async function holdingTransaction(db: Database, hold: (tx: Database) => Promise<unknown>): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held!: () => void;
+  const holding = new Promise<void>((resolve) => (held = resolve));
+  const holder = db.transaction(async (tx) => {
+    await hold(tx);
+    held();
+    await released;
+  });
+  await Promise.race([holding, holder]);
+  return async () => {
+    release();
+    await holder;
+  };
+}
+
 const within = <T>(work: Promise<T>, ms: number) => Promise.race([work.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), ms))]);
 
 describe(`the store step (${testEngine()})`, () => {
@@ -115,24 +136,14 @@ describe(`the store step (${testEngine()})`, () => {
     const [wire] = versionsOf(first!);
     const [unrelated] = versionsOf(second!);
     await addSources([wire!.outlet, unrelated!.outlet].filter((id, index, all) => all.indexOf(id) === index));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-    const holder = db.transaction(async (tx) => {
-      await storeItems(tx, wire!.outlet, [normalized(wire!)], { bandLockBudget: 0 });
-      locked();
-      await released;
-    });
-    await lockTaken;
+    const release = await holdingTransaction(db, (tx) => storeItems(tx, wire!.outlet, [normalized(wire!)], { bandLockBudget: 0 }));
     try {
       const other = db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalized(unrelated!)]));
       expect(await within(other, 700)).toBe('waiting');
-      release();
+      await release();
       expect((await other).stored).toHaveLength(1);
     } finally {
-      release();
-      await holder;
+      await release();
     }
   });
 
@@ -262,17 +273,8 @@ describe(`the store step (${testEngine()})`, () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo', 'jiji']);
     // ANALYZE takes this lock on each table it reads: held here, the queue's ANALYZE waits until the end of the test.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const holding = new Promise<void>((resolve) => (locked = resolve));
-    const holder = db.transaction(async (tx) => {
-      await tx.execute(sql`lock table topic_stories in share update exclusive mode`);
-      locked();
-      await released;
-    });
+    const release = await holdingTransaction(db, (tx) => tx.execute(sql`lock table topic_stories in share update exclusive mode`));
     try {
-      await holding;
       const queue = new StoreQueue(db);
       const grown = Array.from(
         { length: 1_000 },
@@ -298,8 +300,7 @@ describe(`the store step (${testEngine()})`, () => {
       );
       expect(waiting).toBe(1);
     } finally {
-      release();
-      await holder;
+      await release();
     }
   });
 
@@ -310,23 +311,14 @@ describe(`the store step (${testEngine()})`, () => {
     const queue = new StoreQueue(db, { gatherMs: 1 });
     const documentOf = (sourceId: string): QueuedDocument => ({ sourceId, items: [], topics: new TopicMatcher([]), record: () => bareRecord(sourceId) });
     // The first batch waits on a lock of the fetch log, and a document arrives meanwhile.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const holding = new Promise<void>((resolve) => (locked = resolve));
-    const holder = db.transaction(async (tx) => {
-      await tx.execute(sql`lock table fetch_log in exclusive mode`);
-      locked();
-      await released;
-    });
-    await holding;
+    const release = await holdingTransaction(db, (tx) => tx.execute(sql`lock table fetch_log in exclusive mode`));
     const first = queue.store(documentOf('kyodo'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     const waited = queue.store(documentOf('jiji'));
     // Its fetcher, released by the first batch, hands over its next documents at once (as pipelined() does).
     const next = first.then(() => Promise.all(['reuters', 'japantoday', 'arabnews'].map((outlet) => queue.store(documentOf(outlet)))));
-    release();
-    await Promise.all([holder, waited, next]);
+    await release();
+    await Promise.all([waited, next]);
     const batches = await testDatabase().handle.rows<{ sources: string }>(
       sql`select string_agg(source_id, ' ' order by source_id) as sources from fetch_log group by xmin::text order by 1`,
     );

@@ -50,6 +50,9 @@ export function arrayLiteral(values: ReadonlyArray<string | number>): string {
   return `{${values.map(quoted).join(',')}}`;
 }
 
+/** A text[] parameter (see arrayLiteral). */
+export const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
+
 export interface DatabaseHandle {
   db: Database;
   /** `embedded`: the PostgreSQL server Wirefeed keeps in its data folder; `postgres`: a server at DATABASE_URL. */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf, textArray } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
 import {
@@ -54,8 +54,6 @@ const BAND_LOCK_SPACE = 0x5769_7265;
  * queue sizes this from the server's settings.
  */
 const DEFAULT_BAND_LOCK_BUDGET = 400;
-
-const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
 
 /**
  * Fresh planner statistics for the tables the store step reads: a new store grows from nothing faster than

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, preparedRows, rowsOf } from '../db/client.js';
+import { type Database, preparedRows, rowsOf, textArray } from '../db/client.js';
 import type { StoryListing } from '../model/story.js';
 
 /**
@@ -9,7 +9,7 @@ import type { StoryListing } from '../model/story.js';
  */
 export async function refreshStories(db: Database, storyIds: string[]): Promise<void> {
   if (storyIds.length === 0) return;
-  const ids = sql`${arrayLiteral(storyIds)}::text[]`;
+  const ids = textArray(storyIds);
   await preparedRows(
     db,
     sql`

@@ -92,9 +92,10 @@ export class StoreQueue {
     return this.waiting.reduce((sum, { document }) => sum + document.items.length, 0);
   }
 
-  private schedule(): void {
+  /** Starts a batch now if enough is waiting (or `now`), else once the first waiting document has gathered others. */
+  private schedule(now = false): void {
     if (this.running || this.waiting.length === 0) return;
-    if (this.pendingItems() >= this.maxItems || this.waiting.length >= this.maxDocuments) {
+    if (now || this.pendingItems() >= this.maxItems || this.waiting.length >= this.maxDocuments) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -138,14 +139,8 @@ export class StoreQueue {
       // What arrived meanwhile has waited long enough: store it at once, with what the fetchers this batch released
       // hand over within this turn of the event loop. Taken alone, it would make a small batch, and the next
       // documents would arrive during that one: batches would stay small.
-      if (this.waiting.length > 0) setImmediate(() => this.flushWaiting());
+      if (this.waiting.length > 0) setImmediate(() => this.schedule(true));
     }
-  }
-
-  private flushWaiting(): void {
-    if (this.running || this.waiting.length === 0) return;
-    clearTimeout(this.timer);
-    void this.flush();
   }
 
   /**
