@@ -14,7 +14,7 @@ import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_SETTINGS } from '../src/model/se
 import { sourceStates } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { pipelined, readDocument } from '../src/worker/ingest.js';
-import { prepareDocument, StoreQueue } from '../src/worker/store-queue.js';
+import { StoreQueue } from '../src/worker/store-queue.js';
 import { Corpus } from './corpus.js';
 import { type DocumentFormat, feedDocument } from './documents.js';
 import type { Figure } from './figures.js';
@@ -72,30 +72,41 @@ export async function ingestBench(
     await pipelined(documents, FETCHERS, async (document, parsed) => {
       const { sourceId } = document;
       const startedAt = new Date();
-      const reading = { sourceId, feedUrl: `https://bench.example/${sourceId}`, fetchedAt: startedAt, shortUrlHosts: [], limits: DEFAULT_DOCUMENT_LIMITS };
+      const turn = queue.turns();
+      const reading = {
+        sourceId,
+        feedUrl: `https://bench.example/${sourceId}`,
+        fetchedAt: startedAt,
+        shortUrlHosts: [],
+        limits: DEFAULT_DOCUMENT_LIMITS,
+        turn,
+      };
       const { items, knownDuplicates, itemCount, itemHashes } = await readDocument(
         db,
         document[version],
         reading,
         knownItems ? (states.get(sourceId)?.documentItemHashes ?? null) : null,
       );
-      const prepared = prepareDocument({
-        sourceId,
-        items,
-        knownDuplicates,
-        topics: matcher,
-        record: ({ result }) => ({
+      const prepared = await queue.prepare(
+        {
           sourceId,
-          startedAt,
-          durationMs: Date.now() - startedAt.getTime(),
-          outcome: 'ok',
-          httpStatus: 200,
-          itemsNew: result.stored.length,
-          itemsDuplicate: result.duplicates,
-          nextCheckAt: new Date(Date.now() + 900_000),
-          state: { errorCount: 0, documentItems: itemCount, documentItemHashes: itemHashes },
-        }),
-      });
+          items,
+          knownDuplicates,
+          topics: matcher,
+          record: ({ result }) => ({
+            sourceId,
+            startedAt,
+            durationMs: Date.now() - startedAt.getTime(),
+            outcome: 'ok',
+            httpStatus: 200,
+            itemsNew: result.stored.length,
+            itemsDuplicate: result.duplicates,
+            nextCheckAt: new Date(Date.now() + 900_000),
+            state: { errorCount: 0, documentItems: itemCount, documentItemHashes: itemHashes },
+          }),
+        },
+        turn,
+      );
       await parsed();
       const { result } = await queue.store(prepared);
       stored += result.stored.length;

@@ -7,15 +7,24 @@ import { type ClusterCandidate, matchingStories } from './cluster.js';
 import { type Fingerprint, fingerprint, fingerprintBands } from './fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from './key.js';
 
+/** What identifies an item: its dedup key, its title key (for guids that move) and the hash of its text. */
+export interface Identity {
+  key: string;
+  titleKey: string;
+  hash: string;
+}
+
+/** How the store step gets an item's identity: worked out ahead (outside the transaction) or now. */
+export type IdentityOf = (item: NormalizedItem, sourceId: string) => Identity;
+
+export const identityNow: IdentityOf = (item, sourceId) => ({ key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) });
+
 /** An item of a document with its identities. */
-export interface Incoming {
+export interface Incoming extends Identity {
   item: NormalizedItem;
   sourceId: string;
   /** Which document of the batch it came in. */
   document: number;
-  key: string;
-  titleKey: string;
-  hash: string;
 }
 
 /** One fetched document's items, as the store step receives them. */
@@ -40,12 +49,12 @@ export const textOf = (item: NormalizedItem) => item.contentText ?? item.summary
  * link the same page) keeps its newest version, the earlier document's on a tie. `repeats` counts the others per
  * document, as duplicates of that document.
  */
-export function incomingOf(documents: readonly DocumentItems[]): { incoming: Incoming[]; repeats: number[] } {
+export function incomingOf(documents: readonly DocumentItems[], identityOf: IdentityOf = identityNow): { incoming: Incoming[]; repeats: number[] } {
   const newest = new Map<string, Incoming>();
   const repeats = documents.map(() => 0);
   for (const [document, { sourceId, items }] of documents.entries()) {
     for (const item of items) {
-      const entry = { item, sourceId, document, key: itemKey(item, sourceId), titleKey: titleKey(item, sourceId), hash: contentHash(item) };
+      const entry = { item, sourceId, document, ...identityOf(item, sourceId) };
       const seen = newest.get(entry.key);
       if (!seen) newest.set(entry.key, entry);
       else if (entry.item.publishedAt > seen.item.publishedAt) {
@@ -95,25 +104,29 @@ export function planIdentities<S extends StoredVersion>(
   return plan;
 }
 
-/** A new item ready for clustering: in time order, with its fingerprint and band keys. */
-export interface Prepared {
-  entry: Incoming;
+/** An item's fingerprint with its LSH band keys. */
+export interface Printed {
   print: Fingerprint;
   bands: string[];
 }
 
-/** How the store step gets an item's fingerprint: computed ahead (outside the transaction) or now. */
-export type FingerprintOf = (item: NormalizedItem) => Fingerprint;
+/** A new item ready for clustering: in time order, with its fingerprint and band keys. */
+export interface Prepared extends Printed {
+  entry: Incoming;
+}
 
-export const fingerprintNow: FingerprintOf = (item) => fingerprint(item.title, textOf(item));
+/** How the store step gets an item's fingerprint: worked out ahead (outside the transaction) or now. */
+export type FingerprintOf = (item: NormalizedItem) => Printed;
+
+export const fingerprintNow: FingerprintOf = (item) => {
+  const print = fingerprint(item.title, textOf(item));
+  return { print, bands: fingerprintBands(print) };
+};
 
 export function prepare(fresh: readonly Incoming[], fingerprintOf: FingerprintOf = fingerprintNow): Prepared[] {
   return [...fresh]
     .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key))
-    .map((entry) => {
-      const print = fingerprintOf(entry.item);
-      return { entry, print, bands: fingerprintBands(print) };
-    });
+    .map((entry) => ({ entry, ...fingerprintOf(entry.item) }));
 }
 
 export interface ClusterPlan {

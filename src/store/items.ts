@@ -1,14 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf, textArray } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
-import { type Fingerprint, fingerprintBands, titleTerms } from '../dedup/fingerprint.js';
+import { type Fingerprint, titleTerms } from '../dedup/fingerprint.js';
 import {
   type DocumentItems,
   type FingerprintOf,
   fingerprintNow,
+  type Identity,
   type Incoming,
+  identityNow,
   incomingOf,
   type Prepared,
+  type Printed,
   planClusters,
   planIdentities,
   prepare,
@@ -120,8 +123,7 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
 }
 
 /** The columns a version of an item sets, as json_to_recordset reads them (bytea as hex). */
-function versionColumns(entry: Incoming, print: Fingerprint) {
-  const { item } = entry;
+function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) {
   const shingles = print.shingles ? Buffer.from(print.shingles.buffer, print.shingles.byteOffset, print.shingles.byteLength).toString('hex') : null;
   return {
     title: item.title,
@@ -133,7 +135,7 @@ function versionColumns(entry: Incoming, print: Fingerprint) {
     language: item.language ?? null,
     image_url: item.imageUrl ?? null,
     enclosures: item.enclosures ?? [],
-    content_hash: entry.hash,
+    content_hash: hash,
     title_signature: print.titleSignature,
     body_signature: print.bodySignature,
     shingle_count: print.shingleCount,
@@ -162,6 +164,14 @@ const VERSION_COLUMNS = [
   'raw_hash',
 ];
 const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'hex')` : `r.${column}`);
+
+/**
+ * What storing an item needs that does not depend on the database: its identities, its fingerprint and bands. The
+ * store queue works it out before the transaction (see StoreQueue), which then only reads, decides and writes.
+ */
+export interface ItemWork extends Identity, Printed {}
+
+export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({ ...identityNow(item, sourceId), ...fingerprintNow(item) });
 
 /** The bands of items: each item's id and time once, and every band with the position of its item. */
 function bandColumns(owners: ReadonlyArray<{ bands: readonly string[]; at: Date }>) {
@@ -202,6 +212,7 @@ const MAX_CANDIDATES_PER_BAND = 64;
 interface CandidateRow {
   bands: string[];
   story_id: string;
+  story_published_at: string;
   published_at: string;
   language: string | null;
   title: string;
@@ -233,11 +244,13 @@ function candidateOf(row: CandidateRow): ClusterCandidate {
 
 /**
  * Stored items sharing an LSH band with a new item within the clustering window around that item: the only ones
- * worth comparing. One statement for the whole batch: each (band, time) probe keeps its nearest candidates in time.
+ * worth comparing, by band, and the start times of their stories (the oldest story survives a merge). One statement
+ * for the whole batch: each (band, time) probe keeps its nearest candidates in time.
  */
-async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<Map<string, ClusterCandidate[]>> {
+async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<{ byBand: Map<string, ClusterCandidate[]>; starts: Map<string, Date> }> {
   const byBand = new Map<string, ClusterCandidate[]>();
-  if (!prepared.some(({ bands }) => bands.length > 0)) return byBand;
+  const starts = new Map<string, Date>();
+  if (!prepared.some(({ bands }) => bands.length > 0)) return { byBand, starts };
   const { bands, owners, ats } = bandColumns(prepared.map(({ entry, bands }) => ({ bands, at: entry.item.publishedAt })));
   const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
@@ -256,10 +269,12 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
         order by abs(extract(epoch from b.published_at - probe.at))
         limit ${MAX_CANDIDATES_PER_BAND}) n),
     shared as (select item_id, array_agg(distinct band) as bands from near group by item_id)
-    select shared.bands, i.story_id, i.published_at, i.language, i.title, i.title_signature, i.body_signature, i.shingle_count, i.shingles
-    from shared join items i on i.id = shared.item_id`,
+    select shared.bands, i.story_id, s.published_at as story_published_at, i.published_at, i.language, i.title, i.title_signature,
+      i.body_signature, i.shingle_count, i.shingles
+    from shared join items i on i.id = shared.item_id join stories s on s.id = i.story_id`,
   );
   for (const { bands, ...row } of rows) {
+    starts.set(row.story_id, new Date(row.story_published_at));
     // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
     const candidate = candidateOf({ bands, ...row });
     for (const band of bands) {
@@ -268,14 +283,7 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
       else byBand.set(band, [candidate]);
     }
   }
-  return byBand;
-}
-
-/** Story start times, to choose which of several matching stories survives a merge (the oldest keeps its id). */
-async function storyStarts(db: Database, ids: string[]): Promise<Map<string, Date>> {
-  if (ids.length === 0) return new Map();
-  const rows = await preparedRows<{ id: string; published_at: string }>(db, sql`select id, published_at from stories where id = any(${textArray(ids)})`);
-  return new Map(rows.map((row) => [row.id, new Date(row.published_at)]));
+  return { byBand, starts };
 }
 
 /** Moves the items and topic memberships of absorbed stories into the ones that absorb them, and deletes them. */
@@ -327,8 +335,8 @@ export async function bandLockBudget(db: Database): Promise<number> {
 
 export interface StoreOptions {
   now?: Date;
-  /** Fingerprints computed before the transaction (see StoreQueue); by default computed here. */
-  fingerprintOf?: FingerprintOf;
+  /** Items' work done before the transaction (see StoreQueue, itemWork); an item without is worked out here. */
+  workOf?: (item: NormalizedItem) => ItemWork | undefined;
   /** Band locks a store step may take (see DEFAULT_BAND_LOCK_BUDGET). */
   bandLockBudget?: number;
 }
@@ -366,7 +374,12 @@ async function recordParsedHashes(db: Database, duplicates: readonly Incoming[],
 export async function storeDocuments(db: Database, documents: readonly DocumentItems[], options: StoreOptions = {}): Promise<StoreResult[]> {
   const now = options.now ?? new Date();
   const results = documents.map(emptyResult);
-  const { incoming, repeats } = incomingOf(documents);
+  const workOf = options.workOf ?? (() => undefined);
+  const identityOf = (item: NormalizedItem, sourceId: string): Identity => {
+    const work = workOf(item);
+    return work ? { key: work.key, titleKey: work.titleKey, hash: work.hash } : identityNow(item, sourceId);
+  };
+  const { incoming, repeats } = incomingOf(documents, identityOf);
   for (const [index, count] of repeats.entries()) results[index]!.duplicates += count;
   if (incoming.length === 0) return results;
   // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
@@ -381,7 +394,10 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     await settleDuplicates();
     return results;
   }
-  const fingerprintOf = options.fingerprintOf ?? fingerprintNow;
+  const fingerprintOf: FingerprintOf = (item) => {
+    const work = workOf(item);
+    return work ? { print: work.print, bands: work.bands } : fingerprintNow(item);
+  };
   const fresh = prepare(identities.fresh, fingerprintOf);
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
@@ -426,75 +442,82 @@ async function reviseItems(
   fingerprintOf: FingerprintOf,
 ): Promise<Array<{ document: number; stored: StoredItem }>> {
   if (revisions.length === 0) return [];
-  const printed = revisions.map((revision) => ({ ...revision, print: fingerprintOf(revision.entry.item) }));
-  const rows = printed.map(({ entry, stored, updatedAt, print }) => ({ id: stored.id, updated_at: updatedAt.toISOString(), ...versionColumns(entry, print) }));
+  const printed = revisions.map((revision) => ({ ...revision, ...fingerprintOf(revision.entry.item) }));
+  const rows = printed.map(({ entry, stored, updatedAt, print }) => ({
+    id: stored.id,
+    updated_at: updatedAt.toISOString(),
+    ...versionColumns(entry.item, entry.hash, print),
+  }));
   const assignments = sql.raw([...VERSION_COLUMNS, 'shingles'].map((column) => `${column} = ${versionValue(column)}`).join(', '));
   await db.execute(sql`
     update items set ${assignments}, updated_at = r.updated_at, revision = items.revision + 1
     from json_to_recordset(${jsonRows(rows)}) as r(id bigint, updated_at timestamptz, ${VERSION_TYPES})
     where items.id = r.id`);
-  await db.execute(sql`delete from item_bands where item_id = any(${arrayLiteral(rows.map((row) => row.id))}::bigint[])`);
+  await db.execute(sql`delete from item_bands where item_id = any(${arrayLiteral(printed.map(({ stored }) => stored.id))}::bigint[])`);
   await insertBands(
     db,
-    printed.map(({ stored, print }) => ({ itemId: stored.id, publishedAt: stored.publishedAt, bands: fingerprintBands(print) })),
+    printed.map(({ stored, bands }) => ({ itemId: stored.id, publishedAt: stored.publishedAt, bands })),
   );
   return printed.map(({ entry, stored }) => ({ document: entry.document, stored: { id: stored.id, storyId: stored.storyId, item: entry.item } }));
 }
 
+const IDENTITY_COLUMNS = ['source_id', 'story_id', 'dedup_key', 'title_key', 'published_at', 'date_estimated', 'guid', 'url', 'short_url'];
+const ITEM_COLUMNS = [...IDENTITY_COLUMNS, ...VERSION_COLUMNS, 'shingles'];
+
 /**
- * New items: candidates and their stories' start times read in two statements, the stories decided by the plan,
- * then stories, items and bands written in one statement each and merged stories folded.
+ * New items: candidates (with their stories' start times) read in one statement, the stories decided by the plan,
+ * then stories, items and bands written in one statement, and merged stories folded.
  */
 async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promise<Array<{ document: number; stored?: StoredItem }>> {
   if (prepared.length === 0) return [];
-  const candidatesByBand = await loadCandidates(db, prepared);
-  const candidateStories = new Set([...candidatesByBand.values()].flatMap((list) => list.map((candidate) => candidate.storyId)));
-  const plan = planClusters(prepared, candidatesByBand, await storyStarts(db, [...candidateStories]));
-  if (plan.newStories.length) {
-    await preparedRows(
-      db,
-      sql`
-      insert into stories (id, published_at, updated_at)
-      select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))},
-                                     ${arrayLiteral(plan.newStories.map((story) => story.publishedAt.toISOString()))}::timestamptz[]) as s(id, at)
-      on conflict do nothing`,
-    );
-  }
+  const { byBand, starts } = await loadCandidates(db, prepared);
+  const plan = planClusters(prepared, byBand, starts);
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
-  const rows = prepared
-    .map(({ entry, print }, index) => ({
-      ...versionColumns(entry, print),
-      source_id: entry.sourceId,
-      story_id: plan.storyOf[index]!,
-      dedup_key: entry.key,
-      title_key: entry.titleKey,
-      published_at: entry.item.publishedAt.toISOString(),
-      date_estimated: entry.item.dateEstimated,
-      guid: entry.item.guid ?? null,
-      url: entry.item.url ?? null,
-      short_url: entry.item.shortUrl ?? null,
-    }))
-    .sort((a, b) => (a.dedup_key < b.dedup_key ? -1 : a.dedup_key > b.dedup_key ? 1 : 0));
-  const identityColumns = ['source_id', 'story_id', 'dedup_key', 'title_key', 'published_at', 'date_estimated', 'guid', 'url', 'short_url'];
-  const columns = [...identityColumns, ...VERSION_COLUMNS, 'shingles'];
+  const inKeyOrder = prepared
+    .map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! }))
+    .sort((a, b) => (a.entry.key < b.entry.key ? -1 : a.entry.key > b.entry.key ? 1 : 0));
+  const rows = inKeyOrder.map(({ entry, print, storyId }) => ({
+    ...versionColumns(entry.item, entry.hash, print),
+    source_id: entry.sourceId,
+    story_id: storyId,
+    dedup_key: entry.key,
+    title_key: entry.titleKey,
+    published_at: entry.item.publishedAt.toISOString(),
+    date_estimated: entry.item.dateEstimated,
+    guid: entry.item.guid ?? null,
+    url: entry.item.url ?? null,
+    short_url: entry.item.shortUrl ?? null,
+  }));
+  // Each band with the position of its item's row; the rows' own ids are only known once inserted.
+  const bands = textArray(inKeyOrder.flatMap(({ bands }) => bands));
+  const owners = sql`${arrayLiteral(inKeyOrder.flatMap(({ bands }, index) => bands.map(() => index + 1)))}::int[]`;
+  // One statement: the stories the plan starts, the items (those another writer stored first are left out) and the
+  // bands of the items inserted.
   const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
     db,
     sql`
-    insert into items (${sql.raw(columns.join(', '))}, updated_at)
-    select ${sql.raw(columns.map(versionValue).join(', '))}, r.published_at
-    from json_to_recordset(${jsonRows(rows)}) as r(source_id text, story_id text, dedup_key text, title_key text, published_at timestamptz,
-      date_estimated boolean, guid text, url text, short_url text, ${VERSION_TYPES})
-    on conflict do nothing
-    returning id, dedup_key, story_id`,
+    with new_stories as (
+      insert into stories (id, published_at, updated_at)
+      select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))},
+                                     ${arrayLiteral(plan.newStories.map((story) => story.publishedAt.toISOString()))}::timestamptz[]) as s(id, at)
+      on conflict do nothing),
+    inserted as (
+      insert into items (${sql.raw(ITEM_COLUMNS.join(', '))}, updated_at)
+      select ${sql.raw(ITEM_COLUMNS.map(versionValue).join(', '))}, r.published_at
+      from json_to_recordset(${jsonRows(rows)}) as r(source_id text, story_id text, dedup_key text, title_key text, published_at timestamptz,
+        date_estimated boolean, guid text, url text, short_url text, ${VERSION_TYPES})
+      on conflict do nothing
+      returning id, dedup_key, story_id, published_at),
+    positions as (select key, position from unnest(${textArray(inKeyOrder.map(({ entry }) => entry.key))}) with ordinality as k(key, position)),
+    new_bands as (
+      insert into item_bands (band, item_id, published_at)
+      select hashtextextended(b.band, 0), inserted.id, inserted.published_at
+      from unnest(${bands}, ${owners}) as b(band, owner)
+      join positions on positions.position = b.owner
+      join inserted on inserted.dedup_key = positions.key)
+    select id, dedup_key, story_id from inserted`,
   );
   const insertedByKey = new Map(inserted.map((row) => [row.dedup_key, { id: Number(row.id), storyId: row.story_id }]));
-  await insertBands(
-    db,
-    prepared.flatMap(({ entry, bands }) => {
-      const row = insertedByKey.get(entry.key);
-      return row ? [{ itemId: row.id, publishedAt: entry.item.publishedAt, bands }] : [];
-    }),
-  );
   await mergeStories(db, plan.merges);
   return prepared.map(({ entry }) => {
     const row = insertedByKey.get(entry.key);

@@ -16,7 +16,7 @@ import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceS
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
-import { prepareDocument, type StoreQueue } from './store-queue.js';
+import type { StoreQueue } from './store-queue.js';
 
 export interface IngestContext {
   db: Database;
@@ -59,8 +59,11 @@ export interface SourceRun {
   parsed?: () => Promise<void>;
 }
 
-/** Items normalized between two turns of the event loop. */
-const NORMALIZE_SLICE = 50;
+/** Items normalized in one turn of the event loop (about a millisecond's work). */
+const NORMALIZE_SLICE = 10;
+
+/** A plain turn of the event loop, for reading outside a store queue's pipeline. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface NormalizedDocument {
   items: NormalizedItem[];
@@ -81,6 +84,7 @@ export async function normalizeDocument(
   sourceId: string,
   context: NormalizeContext,
   unread = 0,
+  turn = nextTurn,
 ): Promise<NormalizedDocument> {
   for (const warning of feed.warnings ?? []) log.warn({ source: sourceId, warning }, 'feed read leniently');
   const { items, droppedItems, cutTexts } = limitDocument(feed.items, { ...limits, maxItems: limits.maxItems - unread });
@@ -97,7 +101,7 @@ export async function normalizeDocument(
     } catch (error) {
       log.warn({ source: sourceId, item: index, guid: item.guid?.slice(0, 200), error: (error as Error).message }, 'item skipped: it could not be read');
     }
-    if (index % NORMALIZE_SLICE === NORMALIZE_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
+    if (index % NORMALIZE_SLICE === NORMALIZE_SLICE - 1) await turn();
   }
   return { items: normalized, knownDuplicates: unread + items.filter((_, index) => known.has(hashes[index]!)).length };
 }
@@ -106,6 +110,8 @@ export async function normalizeDocument(
 export interface DocumentReading extends NormalizeContext {
   sourceId: string;
   limits: DocumentLimits;
+  /** Waits for the next slice's turn (StoreQueue.turn); by default the event loop's next turn. */
+  turn?: () => Promise<void>;
 }
 
 export interface ReadDocument extends NormalizedDocument {
@@ -117,7 +123,7 @@ export interface ReadDocument extends NormalizedDocument {
 }
 
 /** Hashes a document, or one item's XML, within what reading it depends on. */
-export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: DocumentReading) =>
+export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: Omit<DocumentReading, 'turn'>) =>
   readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars] });
 
 /**
@@ -127,7 +133,7 @@ export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: Doc
  * feed (base URL, language) is checked after the parse; if it changed, the document is parsed again whole.
  */
 export async function readDocument(db: Database, text: string, reading: DocumentReading, previous: DocumentItemHashes | null): Promise<ReadDocument> {
-  const { sourceId, limits } = reading;
+  const { sourceId, limits, turn = nextTurn } = reading;
   const hashOf = documentHasher(reading);
   const known = new Set(previous?.hashes);
   const hashes: string[] = [];
@@ -140,14 +146,16 @@ export async function readDocument(db: Database, text: string, reading: Document
     unread++;
     return false;
   };
+  await turn();
   let feed = await parseFeed(text, { keepItem });
   const inherited = JSON.stringify([documentBase(feed, reading.feedUrl) ?? null, feed.language ?? null]);
   if (unread > 0 && inherited !== previous?.inherited) {
     log.info({ source: sourceId }, 'feed-level base URL or language changed; reading every item again');
+    await turn();
     feed = await parseFeed(text);
     unread = 0;
   }
-  const normalized = await normalizeDocument(db, feed, limits, sourceId, reading, unread);
+  const normalized = await normalizeDocument(db, feed, limits, sourceId, reading, unread, turn);
   const itemCount = Math.min(feed.items.length + unread, limits.maxItems);
   return { ...normalized, feed, itemCount, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
 }
@@ -253,12 +261,14 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
 
+    const turn = context.store.turns();
     const reading: DocumentReading = {
       sourceId: source.id,
       feedUrl: response.finalUrl,
       fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
       limits: context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS,
+      turn,
     };
     const hash = documentHasher(reading)(response.text);
     if (hash === state.documentHash) {
@@ -282,34 +292,37 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
     }
 
     const { feed, items: normalized, knownDuplicates, itemCount, itemHashes } = await readDocument(db, response.text, reading, state.documentItemHashes);
-    const prepared = prepareDocument({
-      sourceId: source.id,
-      items: normalized,
-      knownDuplicates,
-      topics: context.topics,
-      record: ({ result }) =>
-        record({
-          outcome: 'ok',
-          httpStatus: response.status,
-          bytes: response.bytes,
-          itemsNew: result.stored.length,
-          itemsDuplicate: result.duplicates,
-          nextCheckAt: succeeded(response.hints, feed),
-          // A cut-off document's validators would make the server answer 304 to the next fetch, and the items after
-          // the cut would never arrive: keep none, so the next fetch asks for the whole document.
-          state: {
-            ...redirectState,
-            errorCount: 0,
-            etag: feed.truncated ? null : (response.etag ?? null),
-            lastModified: feed.truncated ? null : (response.lastModified ?? null),
-            documentHash: feed.truncated ? null : hash,
-            documentItems: itemCount,
-            documentItemHashes: itemHashes,
-            documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
-          },
-          siteUrl: feed.siteUrl,
-        }),
-    });
+    const prepared = await context.store.prepare(
+      {
+        sourceId: source.id,
+        items: normalized,
+        knownDuplicates,
+        topics: context.topics,
+        record: ({ result }) =>
+          record({
+            outcome: 'ok',
+            httpStatus: response.status,
+            bytes: response.bytes,
+            itemsNew: result.stored.length,
+            itemsDuplicate: result.duplicates,
+            nextCheckAt: succeeded(response.hints, feed),
+            // A cut-off document's validators would make the server answer 304 to the next fetch, and the items after
+            // the cut would never arrive: keep none, so the next fetch asks for the whole document.
+            state: {
+              ...redirectState,
+              errorCount: 0,
+              etag: feed.truncated ? null : (response.etag ?? null),
+              lastModified: feed.truncated ? null : (response.lastModified ?? null),
+              documentHash: feed.truncated ? null : hash,
+              documentItems: itemCount,
+              documentItemHashes: itemHashes,
+              documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
+            },
+            siteUrl: feed.siteUrl,
+          }),
+      },
+      turn,
+    );
     await run.parsed?.();
     const { result: stored, changedTopics, matched } = await context.store.store(prepared);
     context.metrics.topicMatches.inc(matched);

@@ -1,33 +1,33 @@
 import { type Database, isDatabaseUnavailable, serverError, withinDeadline } from '../db/client.js';
-import type { Fingerprint } from '../dedup/fingerprint.js';
-import { fingerprintNow } from '../dedup/plan.js';
 import { log } from '../log.js';
 import type { NormalizedItem } from '../model/item.js';
 import { DEFAULT_FETCH_SETTINGS } from '../model/settings.js';
-import { analyzeStore, bandLockBudget } from '../store/items.js';
+import { analyzeStore, bandLockBudget, type ItemWork, itemWork } from '../store/items.js';
 import { type FetchRecord, recordFetches } from '../store/sources.js';
 import { type StoredDocument, type StoreJob, storeAndMatch } from './store-step.js';
+import { EventLoopTurns } from './turns.js';
 
 /** A document for the queue: its items, and the fetch record written with them once their outcome is known. */
 export interface QueuedDocument extends StoreJob {
   record: (stored: StoredDocument) => FetchRecord;
 }
 
-/** A document with its items' fingerprints and topics worked out: what the store transaction needs of it. */
+/** A document with its items' work and topics worked out: what the store transaction needs of it. */
 export interface PreparedDocument {
   document: QueuedDocument;
-  prints: ReadonlyMap<NormalizedItem, Fingerprint>;
+  work: ReadonlyMap<NormalizedItem, ItemWork>;
 }
 
 /**
- * Works out a document's fingerprints and topics, the CPU-bound part of storing it, so that a fetcher does it while
- * an earlier batch is being written rather than while the store waits for it.
+ * Works out a document's identities, fingerprints, encoded rows and topics, the CPU-bound part of storing it, so that
+ * a fetcher does it while an earlier batch is being written: the batch's transaction, which holds the clustering
+ * locks, then waits only for the database and the clustering decisions.
  */
 export function prepareDocument(document: QueuedDocument): PreparedDocument {
-  const prints = new Map(document.items.map((item) => [item, fingerprintNow(item)]));
+  const work = new Map(document.items.map((item) => [item, itemWork(item, document.sourceId)]));
   const matches = new Map(document.items.map((item) => [item, document.topics.match(item, document.sourceId)]));
   const topics = { match: (item: NormalizedItem, sourceId: string) => matches.get(item) ?? document.topics.match(item, sourceId) };
-  return { document: { ...document, topics }, prints };
+  return { document: { ...document, topics }, work };
 }
 
 export interface StoreQueueOptions {
@@ -60,6 +60,7 @@ export class StoreQueue {
   private storedItems = 0;
   private nextAnalyzeAt = 1_000;
   private analyzing: Promise<void> | undefined;
+  private readonly eventLoop = new EventLoopTurns();
   private readonly gatherMs: number;
   private readonly maxItems: number;
   private readonly maxDocuments: number;
@@ -76,14 +77,28 @@ export class StoreQueue {
   }
 
   /**
+   * A document's place in line for turns of the event loop (see EventLoopTurns): its reader waits for a turn before
+   * each slice of its CPU-bound work, so that this queue's transaction is held up by one slice at most.
+   */
+  turns(): () => Promise<void> {
+    return this.eventLoop.place();
+  }
+
+  /** prepareDocument in a turn (see turns). */
+  async prepare(document: QueuedDocument, turn: () => Promise<void>): Promise<PreparedDocument> {
+    await turn();
+    return prepareDocument(document);
+  }
+
+  /**
    * Stores a document's items and its fetch record together; resolves once they are committed. A document not
    * prepared yet (prepareDocument) is prepared now, in the caller's time: the transaction holds its locks only for the
    * database's work and the clustering plan.
    */
   store(document: QueuedDocument | PreparedDocument): Promise<StoredDocument> {
-    const { document: queued, prints } = 'prints' in document ? document : prepareDocument(document);
+    const { document: queued, work } = 'work' in document ? document : prepareDocument(document);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ document: queued, prints, resolve, reject });
+      this.waiting.push({ document: queued, work, resolve, reject });
       this.schedule();
     });
   }
@@ -172,8 +187,8 @@ export class StoreQueue {
   }
 
   private async commit(batch: readonly Waiting[]): Promise<StoredDocument[]> {
-    const prints = new Map(batch.flatMap((waiting) => [...waiting.prints]));
-    const options = { bandLockBudget: await this.bandLockBudget(), fingerprintOf: (item: NormalizedItem) => prints.get(item) ?? fingerprintNow(item) };
+    const worked = new Map(batch.flatMap((waiting) => [...waiting.work]));
+    const options = { bandLockBudget: await this.bandLockBudget(), workOf: (item: NormalizedItem) => worked.get(item) };
     let stored: StoredDocument[] = [];
     // The transaction returns nothing: postgres.js keeps what a transaction returned until its connection begins
     // another, and a batch's items (with the documents their strings were sliced from) are megabytes.
