@@ -1,6 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, openMigratedDatabase, withinDeadline } from '../src/db/client.js';
-import { createThrowawayDatabase, testServerUrl } from './helpers/database.js';
+import { arrayLiteral, isDatabaseUnavailable, openMigratedDatabase, withinDeadline } from '../src/db/client.js';
+import { createThrowawayDatabase, testServerUrl, useTestDatabase } from './helpers/database.js';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -59,5 +60,25 @@ describe('migrations', () => {
     } finally {
       await target.drop();
     }
+  });
+});
+
+describe('arrayLiteral', () => {
+  const database = useTestDatabase();
+  it.each([
+    ['plain values', ['url:https://jiji.example/a', 'title:jiji:9f2c', 'b7:-12,34']],
+    ['quotes, backslashes, braces and commas', ['say "hi"', 'C:\\path', '{a,b}', 'x,y', '"', '\\']],
+    ['one value with a quote among plain ones', ['a', 'b"c', 'd']],
+    ['empty strings, spaces and NULL as text', ['', ' ', 'NULL', 'null']],
+    ['non-ASCII', ['日米防衛相', 'Éric', 'emoji 🗞']],
+    ['no values', []],
+  ])('%s reach the server as they are', async (_name, values) => {
+    const [row] = await database().handle.rows<{ values: string[] }>(sql`select ${arrayLiteral(values)}::text[] as values`);
+    expect(row!.values).toEqual(values);
+  });
+
+  it('passes numbers unquoted into any array type', async () => {
+    const [row] = await database().handle.rows<{ values: string[] }>(sql`select ${arrayLiteral([1, -2, 30])}::bigint[] as values`);
+    expect(row!.values.map(Number)).toEqual([1, -2, 30]);
   });
 });

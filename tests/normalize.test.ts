@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
-import { htmlToText, sanitizeContent } from '../src/normalize/html.js';
+import { htmlToText, sanitizeContent, tidyText } from '../src/normalize/html.js';
 import { authorName } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
 import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
@@ -128,6 +128,34 @@ describe('sanitizeContent', () => {
 describe('htmlToText', () => {
   it('decodes entities exactly once and keeps paragraphs', () => {
     expect(htmlToText('<p>AT&amp;amp;T &amp; Co</p><p>Second&nbsp;one</p><script>x</script>')).toBe('AT&amp;T & Co\n\nSecond one');
+  });
+
+  it.each([
+    ['', ''],
+    ['  Tokyo  ', 'Tokyo'],
+    ['a \t\r b', 'a b'],
+    ['a\nb', 'a\nb'],
+    ['a \n \n b', 'a\n\nb'],
+    ['a\n\n\n\n b', 'a\n\nb'],
+    ['\n\n a \n\n', 'a'],
+    ['a\u00a0\u3000\u2028\ufeffb', 'a b'],
+    ['Jiji\u00a0Press\r\n\r\nTOKYO', 'Jiji Press\n\nTOKYO'],
+    ['日米\n \n\n防衛', '日米\n\n防衛'],
+  ])('tidyText(%j) = %j', (text, expected) => expect(tidyText(text)).toBe(expected));
+
+  // Plain text skips the HTML parser and the sanitizer: it must read exactly as it would through them (wrapped in an
+  // allowed element, so that it does go through them).
+  const plain = [
+    'Japan, U.S. defense chiefs meet',
+    'He said "we agreed" at the forum',
+    "Kihara's talks with Austin\u00a0went on",
+    'line one\r\nline two\n\n\nafter a gap',
+    'tab\tand\u2028separator and\u3000ideographic space',
+    '防衛相が会談 2024年6月2日',
+  ];
+  it.each(plain)('plain text %j reads as it would through the parser', (text) => {
+    expect(htmlToText(text)).toBe(htmlToText(`<span>${text}</span>`));
+    expect(sanitizeContent(text)).toBe(sanitizeContent(`<span>${text}</span>`).slice('<span>'.length, -'</span>'.length));
   });
 });
 

@@ -43,11 +43,11 @@ export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}
  * values in one bind parameter, for unnest() and = any().
  */
 export function arrayLiteral(values: ReadonlyArray<string | number>): string {
-  const quoted = (value: string | number) => {
-    const text = String(value);
-    return text.includes('"') || text.includes('\\') ? `"${text.replace(/[\\"]/g, '\\$&')}"` : `"${text}"`;
-  };
-  return `{${values.map(quoted).join(',')}}`;
+  if (values.length === 0) return '{}';
+  // Most columns (keys, hashes, bands, ids) have no character to escape: one join, not a string per value.
+  const joined = values.join('","');
+  if (!joined.includes('\\') && values.every((value) => typeof value === 'number' || !value.includes('"'))) return `{"${joined}"}`;
+  return `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
 /** A text[] parameter (see arrayLiteral). */

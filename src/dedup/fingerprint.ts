@@ -87,18 +87,23 @@ function shinglesOf(tokens: readonly string[]): { hashes: number[]; distinct: nu
     ids.set(token, ids.size);
     return ids.size - 1;
   });
-  // A shingle's words' ids as one number: distinct shingles are distinct numbers (at most BODY_WORDS^3 < 2^53).
+  // A shingle's words' ids as one number: distinct shingles are distinct numbers (at most BODY_WORDS^3 < 2^53),
+  // counted once sorted (a Set of them allocated a heap number per shingle).
   const base = ids.size;
-  const distinct = new Set<number>();
-  const hashes: number[] = [];
-  for (let index = 0; index + SHINGLE_WORDS <= tokens.length; index++) {
+  const count = tokens.length - SHINGLE_WORDS + 1;
+  const shingleIds = new Float64Array(count);
+  const hashes: number[] = new Array(count);
+  for (let index = 0; index < count; index++) {
     let hash = fnv1aFrom(FNV_OFFSET, tokens[index]!);
     hash = fnv1aFrom(Math.imul(hash ^ SPACE, FNV_PRIME), tokens[index + 1]!);
     hash = fnv1aFrom(Math.imul(hash ^ SPACE, FNV_PRIME), tokens[index + 2]!);
-    hashes.push(hash >>> 0);
-    distinct.add((idOf[index]! * base + idOf[index + 1]!) * base + idOf[index + 2]!);
+    hashes[index] = hash >>> 0;
+    shingleIds[index] = (idOf[index]! * base + idOf[index + 1]!) * base + idOf[index + 2]!;
   }
-  return { hashes, distinct: distinct.size };
+  shingleIds.sort();
+  let distinct = 0;
+  for (let index = 0; index < count; index++) if (index === 0 || shingleIds[index] !== shingleIds[index - 1]) distinct++;
+  return { hashes, distinct };
 }
 
 /** murmur3's finalizer: a good 32-bit mix, cheap enough for one per shingle per hash function. */

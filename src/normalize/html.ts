@@ -96,11 +96,16 @@ function shallowHtml(html: string): string {
   return nestsDeeperThan(html, MAX_HTML_DEPTH) ? html.replace(TAG, ' ').replace(/</g, '&lt;') : html;
 }
 
+/** No tag, no character reference, nothing to escape: text that HTML parsing and sanitizing give back as it is. */
+const isPlainText = (text: string) => !/[<>&]/.test(text);
+
 /**
  * Allowlist sanitizing of feed HTML: no scripts, styles, handlers or non-http(s) URLs; relative links and images
- * made absolute against `baseUrl`; tracking pixels and foreign iframes dropped.
+ * made absolute against `baseUrl`; tracking pixels and foreign iframes dropped. Plain text (many feeds' descriptions)
+ * is its own sanitized form, and skips the sanitizer's setup and parse.
  */
 export function sanitizeContent(html: string, baseUrl?: string): string {
+  if (isPlainText(html)) return html.trim();
   const absolute = (href: string | undefined) => (href ? resolveHttpUrl(href, baseUrl) : undefined);
   const withUrl = (attribute: string) => (tagName: string, attribs: Record<string, string>) => {
     const url = absolute(attribs[attribute]);
@@ -172,8 +177,65 @@ const BLOCK_TAGS = new Set([
 ]);
 const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'iframe', 'object']);
 
+/** Whitespace as JavaScript's \s and trim() know it, but the line feed. */
+function isBlank(code: number): boolean {
+  return (
+    (code >= 0x09 && code <= 0x0d) ||
+    code === 0x20 ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
+
+/**
+ * Text with each line's runs of whitespace made one space and its ends trimmed, at most one blank line in a row, and
+ * no blank lines at either end. One pass that copies what is already tidy (words and single spaces) a stretch at a
+ * time: splitting into lines, collapsing each and joining them again built every line three times.
+ */
+export function tidyText(text: string): string {
+  let out = '';
+  let stretch = -1; // where the tidy stretch being copied starts
+  let newlines = 0; // line feeds in the whitespace before the next word
+  let index = 0;
+  while (index < text.length) {
+    const code = text.charCodeAt(index);
+    if (code !== 0x0a && !isBlank(code)) {
+      if (stretch < 0) {
+        if (out.length > 0) out += newlines >= 2 ? '\n\n' : newlines === 1 ? '\n' : ' ';
+        stretch = index;
+      }
+      index++;
+      continue;
+    }
+    let end = index;
+    newlines = 0;
+    for (; end < text.length; end++) {
+      const blank = text.charCodeAt(end);
+      if (blank === 0x0a) newlines++;
+      else if (!isBlank(blank)) break;
+    }
+    // One space between two words is tidy already: the stretch goes on.
+    if (stretch >= 0 && code === 0x20 && end === index + 1 && end < text.length) {
+      index = end;
+      continue;
+    }
+    if (stretch >= 0) out += text.slice(stretch, index);
+    stretch = -1;
+    index = end;
+  }
+  return stretch >= 0 ? out + text.slice(stretch) : out;
+}
+
 /** Plain text of an HTML fragment, entities decoded once, whitespace collapsed, paragraphs kept as blank lines. */
 export function htmlToText(html: string): string {
+  if (!html.includes('<') && !html.includes('&')) return tidyText(html);
   let text = '';
   let skipping = 0;
   const parser = new Parser(
@@ -194,12 +256,7 @@ export function htmlToText(html: string): string {
   );
   parser.write(shallowHtml(html));
   parser.end();
-  return text
-    .split(/\n/)
-    .map((line) => line.replace(/[\s\u00a0]+/g, ' ').trim())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return tidyText(text);
 }
 
 /** One-line plain text, for titles. */

@@ -307,8 +307,9 @@ async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>)
  * order, so two steps never wait on each other. A step with more bands than `budget` locks clustering as a whole.
  */
 async function lockClustering(db: Database, bands: readonly string[], budget: number): Promise<void> {
-  const distinct = [...new Set(bands)];
-  if (distinct.length > budget) {
+  const distinct = new Set<string>();
+  for (const band of bands) if (distinct.add(band).size > budget) break;
+  if (distinct.size > budget) {
     await preparedRows(db, sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
     return;
   }
@@ -317,7 +318,7 @@ async function lockClustering(db: Database, bands: readonly string[], budget: nu
     db,
     sql`
     select count(pg_advisory_xact_lock(${BAND_LOCK_SPACE}, key))
-    from (select distinct hashtext(band) as key from unnest(${textArray(distinct)}) as band order by key) as keys`,
+    from (select distinct hashtext(band) as key from unnest(${textArray([...distinct])}) as band order by key) as keys`,
   );
 }
 
