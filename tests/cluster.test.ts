@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
-import { fingerprint, isSameReport, shingleHashes, similarity, withoutDateline, words } from '../src/dedup/fingerprint.js';
+import { bandKeys, fingerprint, isSameReport, shingleHashes, similarity, withoutDateline, words } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSource } from '../src/worker/ingest.js';
@@ -93,6 +93,12 @@ describe('fingerprints', () => {
     expect(fingerprinted.shingles).toEqual(shingleHashes(texts));
     expect(fingerprinted.shingleCount).toBe(new Set(texts).size);
     expect(fingerprinted.shingleCount).toBeLessThan(texts.length); // "the talks went", "talks went on" twice
+  });
+
+  it('writes band keys as stored bands were written, so new items still meet stored ones', () => {
+    expect(bandKeys('b', [1, -2, 30, 4_000_000_000 | 0], 2)).toEqual(['b0:1,-2', `b1:30,${4_000_000_000 | 0}`]);
+    expect(bandKeys('t', [7, 8, 9, 10, 11], 2)).toEqual(['t0:7,8', 't1:9,10']); // a short last band is left out
+    expect(bandKeys('l', [5, 6, 7], 3)).toEqual(['l0:5,6,7']);
   });
 
   it('falls back to the signatures for an item stored before shingles were kept', () => {

@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { type Database, rowsOf } from '../src/db/client.js';
 import { fetchLog, sources, topics } from '../src/db/schema.js';
+import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import { parseFeed } from '../src/parse/index.js';
 import { storeItems } from '../src/store/items.js';
@@ -145,6 +146,21 @@ describe(`the store step (${testEngine()})`, () => {
     } finally {
       await release();
     }
+  });
+
+  it("keeps an item's exact shingles, which later items are compared with, and a band row for each of its bands", async () => {
+    const { db } = testDatabase().handle;
+    const [wire] = versionsOf(first!);
+    await addSources([wire!.outlet]);
+    const item = normalized(wire!);
+    const [stored] = (await db.transaction((tx) => storeItems(tx, wire!.outlet, [item]))).stored;
+    const [row] = await rowsOf<{ shingles: Buffer; bands: string }>(
+      db,
+      sql`select shingles, (select count(*) from item_bands where item_id = items.id) as bands from items where id = ${stored!.id}`,
+    );
+    const print = fingerprint(item.title, item.contentText!);
+    expect(new Int32Array(row!.shingles.buffer.slice(row!.shingles.byteOffset, row!.shingles.byteOffset + row!.shingles.byteLength))).toEqual(print.shingles);
+    expect(Number(row!.bands)).toBe(new Set(fingerprintBands(print)).size);
   });
 
   it('stores the documents of several sources in one transaction, each with its fetch record', async () => {

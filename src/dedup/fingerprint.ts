@@ -144,7 +144,9 @@ function minhashOfHashes(hashes: readonly number[], size: number): number[] {
 export function bandKeys(prefix: string, signature: readonly number[], rowsPerBand: number): string[] {
   const keys: string[] = [];
   for (let start = 0; start + rowsPerBand <= signature.length; start += rowsPerBand) {
-    keys.push(`${prefix}${start / rowsPerBand}:${signature.slice(start, start + rowsPerBand).join(',')}`);
+    let key = `${prefix}${start / rowsPerBand}:${signature[start]}`;
+    for (let row = start + 1; row < start + rowsPerBand; row++) key += `,${signature[row]}`;
+    keys.push(key);
   }
   return keys;
 }
