@@ -110,7 +110,7 @@ export async function normalizeDocument(
 export interface DocumentReading extends NormalizeContext {
   sourceId: string;
   limits: DocumentLimits;
-  /** Waits for the next slice's turn (StoreQueue.turn); by default the event loop's next turn. */
+  /** Waits for the next slice's turn (a place in StoreQueue.turns); by default the event loop's next turn. */
   turn?: () => Promise<void>;
 }
 
