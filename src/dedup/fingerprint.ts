@@ -75,35 +75,19 @@ const fnv1a = (text: string) => fnv1aFrom(FNV_OFFSET, text) >>> 0;
 
 /**
  * The shingles of a run of words (each three consecutive words, "a b c"; a shorter run is one shingle) as the FNV-1a
- * hashes of their text, one per position, and how many distinct shingles there are. No shingle string is built: a
- * fingerprint is taken of every new item, and those strings were most of what it allocated.
+ * hashes of their text, one per position. No shingle string is built: a fingerprint is taken of every new item, and
+ * those strings were most of what it allocated.
  */
-function shinglesOf(tokens: readonly string[]): { hashes: number[]; distinct: number } {
-  if (tokens.length < SHINGLE_WORDS) return tokens.length ? { hashes: [fnv1a(tokens.join(' '))], distinct: 1 } : { hashes: [], distinct: 0 };
-  const ids = new Map<string, number>();
-  const idOf = tokens.map((token) => {
-    const known = ids.get(token);
-    if (known !== undefined) return known;
-    ids.set(token, ids.size);
-    return ids.size - 1;
-  });
-  // A shingle's words' ids as one number: distinct shingles are distinct numbers (at most BODY_WORDS^3 < 2^53),
-  // counted once sorted (a Set of them allocated a heap number per shingle).
-  const base = ids.size;
-  const count = tokens.length - SHINGLE_WORDS + 1;
-  const shingleIds = new Float64Array(count);
-  const hashes: number[] = new Array(count);
-  for (let index = 0; index < count; index++) {
+function shingleHashesOf(tokens: readonly string[]): number[] {
+  if (tokens.length < SHINGLE_WORDS) return tokens.length ? [fnv1a(tokens.join(' '))] : [];
+  const hashes: number[] = new Array(tokens.length - SHINGLE_WORDS + 1);
+  for (let index = 0; index < hashes.length; index++) {
     let hash = fnv1aFrom(FNV_OFFSET, tokens[index]!);
     hash = fnv1aFrom(Math.imul(hash ^ SPACE, FNV_PRIME), tokens[index + 1]!);
     hash = fnv1aFrom(Math.imul(hash ^ SPACE, FNV_PRIME), tokens[index + 2]!);
     hashes[index] = hash >>> 0;
-    shingleIds[index] = (idOf[index]! * base + idOf[index + 1]!) * base + idOf[index + 2]!;
   }
-  shingleIds.sort();
-  let distinct = 0;
-  for (let index = 0; index < count; index++) if (index === 0 || shingleIds[index] !== shingleIds[index - 1]) distinct++;
-  return { hashes, distinct };
+  return hashes;
 }
 
 /** murmur3's finalizer: a good 32-bit mix, cheap enough for one per shingle per hash function. */
@@ -174,7 +158,7 @@ export interface Fingerprint {
   titleTerms: Set<string>;
   titleSignature: number[];
   bodySignature: number[];
-  /** Number of distinct body shingles, to turn a Jaccard estimate into containment. */
+  /** Number of distinct body shingles (by hash), to turn a Jaccard estimate into containment. */
   shingleCount: number;
   /**
    * The body shingles themselves, as sorted distinct 32-bit hashes: exact overlap for the candidates the bands find.
@@ -208,14 +192,17 @@ export function fingerprint(title: string, body: string): Fingerprint {
   const terms = titleTerms(title);
   const bodyWords = words(withoutDateline(body));
   const standsAlone = bodyWords.length >= 2 * SHINGLE_WORDS;
-  const shingles = shinglesOf((standsAlone ? bodyWords : [...words(title), ...bodyWords]).slice(0, BODY_WORDS));
-  const lede = standsAlone ? shingles.hashes.slice(0, Math.min(bodyWords.length, LEDE_WORDS) - SHINGLE_WORDS + 1) : [];
+  const hashes = shingleHashesOf((standsAlone ? bodyWords : [...words(title), ...bodyWords]).slice(0, BODY_WORDS));
+  const lede = standsAlone ? hashes.slice(0, Math.min(bodyWords.length, LEDE_WORDS) - SHINGLE_WORDS + 1) : [];
+  // Distinct shingles are counted as they are compared, by their 32-bit hashes (two texts share a hash about once in
+  // 140,000 items' fingerprints: counting by text cost a map of the words and a sort of its own per item).
+  const shingles = sortedDistinct(hashes);
   return {
     titleTerms: terms,
     titleSignature: minhash(terms, TITLE_HASHES),
-    bodySignature: minhashOfHashes(shingles.hashes, BODY_HASHES),
-    shingleCount: shingles.distinct,
-    shingles: sortedDistinct(shingles.hashes),
+    bodySignature: minhashOfHashes(hashes, BODY_HASHES),
+    shingleCount: shingles.length,
+    shingles,
     ledeSignature: minhashOfHashes(lede, LEDE_HASHES),
   };
 }
