@@ -123,6 +123,14 @@ export const fingerprintNow: FingerprintOf = (item) => {
   return { print, bands: fingerprintBands(print) };
 };
 
+/**
+ * What storing an item needs that does not depend on the database: its identities, its fingerprint and bands. The
+ * store queue works it out before the transaction, which then only reads, decides and writes.
+ */
+export interface ItemWork extends Identity, Printed {}
+
+export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({ ...identityNow(item, sourceId), ...fingerprintNow(item) });
+
 export function prepare(fresh: readonly Incoming[], fingerprintOf: FingerprintOf = fingerprintNow): Prepared[] {
   return [...fresh]
     .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key))

@@ -8,10 +8,10 @@ import {
   fingerprintNow,
   type Identity,
   type Incoming,
+  type ItemWork,
   identityNow,
   incomingOf,
   type Prepared,
-  type Printed,
   planClusters,
   planIdentities,
   prepare,
@@ -164,14 +164,6 @@ const VERSION_COLUMNS = [
   'raw_hash',
 ];
 const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'base64')` : `r.${column}`);
-
-/**
- * What storing an item needs that does not depend on the database: its identities, its fingerprint and bands. The
- * store queue works it out before the transaction (see StoreQueue), which then only reads, decides and writes.
- */
-export interface ItemWork extends Identity, Printed {}
-
-export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({ ...identityNow(item, sourceId), ...fingerprintNow(item) });
 
 /** The bands of items: each item's id and time once, and every band with the position of its item. */
 function bandColumns(owners: ReadonlyArray<{ bands: readonly string[]; at: Date }>) {
@@ -336,7 +328,7 @@ export async function bandLockBudget(db: Database): Promise<number> {
 
 export interface StoreOptions {
   now?: Date;
-  /** Items' work done before the transaction (see StoreQueue, itemWork); an item without is worked out here. */
+  /** Items' work done before the transaction (see StoreQueue and itemWork); an item without is worked out here. */
   workOf?: (item: NormalizedItem) => ItemWork | undefined;
   /** Band locks a store step may take (see DEFAULT_BAND_LOCK_BUDGET). */
   bandLockBudget?: number;

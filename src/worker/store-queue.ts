@@ -1,8 +1,9 @@
 import { type Database, isDatabaseUnavailable, serverError, withinDeadline } from '../db/client.js';
+import { type ItemWork, itemWork } from '../dedup/plan.js';
 import { log } from '../log.js';
 import type { NormalizedItem } from '../model/item.js';
 import { DEFAULT_FETCH_SETTINGS } from '../model/settings.js';
-import { analyzeStore, bandLockBudget, type ItemWork, itemWork } from '../store/items.js';
+import { analyzeStore, bandLockBudget } from '../store/items.js';
 import { type FetchRecord, recordFetches } from '../store/sources.js';
 import { type StoredDocument, type StoreJob, storeAndMatch } from './store-step.js';
 import { EventLoopTurns } from './turns.js';
@@ -19,9 +20,9 @@ export interface PreparedDocument {
 }
 
 /**
- * Works out a document's identities, fingerprints, encoded rows and topics, the CPU-bound part of storing it, so that
- * a fetcher does it while an earlier batch is being written: the batch's transaction, which holds the clustering
- * locks, then waits only for the database and the clustering decisions.
+ * Works out a document's identities, fingerprints and topics, the CPU-bound part of storing it, so that a fetcher
+ * does it while an earlier batch is being written: the batch's transaction, which holds the clustering locks, then
+ * waits only for the database and the clustering decisions.
  */
 export function prepareDocument(document: QueuedDocument): PreparedDocument {
   const work = new Map(document.items.map((item) => [item, itemWork(item, document.sourceId)]));
