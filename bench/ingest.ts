@@ -14,7 +14,7 @@ import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_SETTINGS } from '../src/model/se
 import { sourceStates } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { pipelined, readDocument } from '../src/worker/ingest.js';
-import { StoreQueue } from '../src/worker/store-queue.js';
+import { prepareDocument, StoreQueue } from '../src/worker/store-queue.js';
 import { Corpus } from './corpus.js';
 import { type DocumentFormat, feedDocument } from './documents.js';
 import type { Figure } from './figures.js';
@@ -87,26 +87,24 @@ export async function ingestBench(
         reading,
         knownItems ? (states.get(sourceId)?.documentItemHashes ?? null) : null,
       );
-      const prepared = await queue.prepare(
-        {
+      await turn();
+      const prepared = prepareDocument({
+        sourceId,
+        items,
+        knownDuplicates,
+        topics: matcher,
+        record: ({ result }) => ({
           sourceId,
-          items,
-          knownDuplicates,
-          topics: matcher,
-          record: ({ result }) => ({
-            sourceId,
-            startedAt,
-            durationMs: Date.now() - startedAt.getTime(),
-            outcome: 'ok',
-            httpStatus: 200,
-            itemsNew: result.stored.length,
-            itemsDuplicate: result.duplicates,
-            nextCheckAt: new Date(Date.now() + 900_000),
-            state: { errorCount: 0, documentItems: itemCount, documentItemHashes: itemHashes },
-          }),
-        },
-        turn,
-      );
+          startedAt,
+          durationMs: Date.now() - startedAt.getTime(),
+          outcome: 'ok',
+          httpStatus: 200,
+          itemsNew: result.stored.length,
+          itemsDuplicate: result.duplicates,
+          nextCheckAt: new Date(Date.now() + 900_000),
+          state: { errorCount: 0, documentItems: itemCount, documentItemHashes: itemHashes },
+        }),
+      });
       await parsed();
       const { result } = await queue.store(prepared);
       stored += result.stored.length;

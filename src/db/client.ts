@@ -45,8 +45,7 @@ export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}
 export function arrayLiteral(values: ReadonlyArray<string | number>): string {
   if (values.length === 0) return '{}';
   // Most columns (keys, hashes, bands, ids) have no character to escape: one join, not a string per value.
-  const joined = values.join('","');
-  if (!joined.includes('\\') && values.every((value) => typeof value === 'number' || !value.includes('"'))) return `{"${joined}"}`;
+  if (values.every((value) => typeof value === 'number' || !/["\\]/.test(value))) return `{"${values.join('","')}"}`;
   return `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 

@@ -54,7 +54,8 @@ export function incomingOf(documents: readonly DocumentItems[], identityOf: Iden
   const repeats = documents.map(() => 0);
   for (const [document, { sourceId, items }] of documents.entries()) {
     for (const item of items) {
-      const entry = { item, sourceId, document, ...identityOf(item, sourceId) };
+      const { key, titleKey, hash } = identityOf(item, sourceId); // the work it may come with stays out of the entry
+      const entry = { item, sourceId, document, key, titleKey, hash };
       const seen = newest.get(entry.key);
       if (!seen) newest.set(entry.key, entry);
       else if (entry.item.publishedAt > seen.item.publishedAt) {
@@ -134,7 +135,10 @@ export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({
 export function prepare(fresh: readonly Incoming[], fingerprintOf: FingerprintOf = fingerprintNow): Prepared[] {
   return [...fresh]
     .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key))
-    .map((entry) => ({ entry, ...fingerprintOf(entry.item) }));
+    .map((entry) => {
+      const { print, bands } = fingerprintOf(entry.item);
+      return { entry, print, bands };
+    });
 }
 
 export interface ClusterPlan {

@@ -235,7 +235,7 @@ export function tidyText(text: string): string {
 
 /** Plain text of an HTML fragment, entities decoded once, whitespace collapsed, paragraphs kept as blank lines. */
 export function htmlToText(html: string): string {
-  if (!html.includes('<') && !html.includes('&')) return tidyText(html);
+  if (isPlainText(html)) return tidyText(html);
   let text = '';
   let skipping = 0;
   const parser = new Parser(

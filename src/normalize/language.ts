@@ -1,10 +1,10 @@
+import { containsCjk } from './fold.js';
+
 /** A BCP 47 primary tag from a declared language ("en-US" -> "en"), or undefined when it is not one. */
 export function primaryLanguage(tag: string | undefined): string | undefined {
   const match = /^\s*([a-z]{2,3})(?:[-_][a-z0-9]+)*\s*$/i.exec(tag ?? '');
   return match ? match[1]!.toLowerCase() : undefined;
 }
-
-const EAST_ASIAN = /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Han}]/u;
 
 /**
  * Guesses the language from the script when the feed declares none: kana means Japanese, Hangul Korean, Han alone
@@ -13,7 +13,7 @@ const EAST_ASIAN = /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{S
  */
 export function guessLanguage(text: string): string | undefined {
   const sample = text.slice(0, 2000);
-  if (!EAST_ASIAN.test(sample)) return /\p{Script=Latin}/u.test(sample) ? 'und-Latn' : undefined;
+  if (!containsCjk(sample)) return /\p{Script=Latin}/u.test(sample) ? 'und-Latn' : undefined;
   const count = (pattern: RegExp) => sample.match(pattern)?.length ?? 0;
   const kana = count(/[\p{Script=Hiragana}\p{Script=Katakana}]/gu);
   const hangul = count(/\p{Script=Hangul}/gu);

@@ -6,7 +6,6 @@ import {
   type DocumentItems,
   type FingerprintOf,
   fingerprintNow,
-  type Identity,
   type Incoming,
   type ItemWork,
   identityNow,
@@ -165,14 +164,16 @@ const VERSION_COLUMNS = [
 ];
 const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'base64')` : `r.${column}`);
 
-/** The bands of items: each item's id and time once, and every band with the position of its item. */
-function bandColumns(owners: ReadonlyArray<{ bands: readonly string[]; at: Date }>) {
+/** The bands of items, every band with the position of its item (from 1): each item's own columns are sent once. */
+function bandColumns(items: ReadonlyArray<{ bands: readonly string[] }>) {
   return {
-    bands: textArray(owners.flatMap(({ bands }) => bands)),
-    owners: sql`${arrayLiteral(owners.flatMap(({ bands }, index) => bands.map(() => index + 1)))}::int[]`,
-    ats: sql`${arrayLiteral(owners.map(({ at }) => at.toISOString()))}::timestamptz[]`,
+    bands: textArray(items.flatMap(({ bands }) => bands)),
+    owners: sql`${arrayLiteral(items.flatMap(({ bands }, index) => bands.map(() => index + 1)))}::int[]`,
   };
 }
+
+/** A timestamptz[] parameter. */
+const timestampArray = (dates: readonly Date[]) => sql`${arrayLiteral(dates.map((date) => date.toISOString()))}::timestamptz[]`;
 
 /**
  * Writes band rows, two dozen per item, as array parameters unnested by the server: the bands with their item's
@@ -181,7 +182,8 @@ function bandColumns(owners: ReadonlyArray<{ bands: readonly string[]; at: Date 
  */
 export async function insertBands(db: Database, entries: ReadonlyArray<{ itemId: number; publishedAt: Date; bands: readonly string[] }>): Promise<void> {
   if (entries.length === 0) return;
-  const { bands, owners, ats } = bandColumns(entries.map(({ bands, publishedAt }) => ({ bands, at: publishedAt })));
+  const { bands, owners } = bandColumns(entries);
+  const ats = timestampArray(entries.map(({ publishedAt }) => publishedAt));
   await preparedRows(
     db,
     sql`
@@ -243,7 +245,8 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
   const byBand = new Map<string, ClusterCandidate[]>();
   const starts = new Map<string, Date>();
   if (!prepared.some(({ bands }) => bands.length > 0)) return { byBand, starts };
-  const { bands, owners, ats } = bandColumns(prepared.map(({ entry, bands }) => ({ bands, at: entry.item.publishedAt })));
+  const { bands, owners } = bandColumns(prepared);
+  const ats = timestampArray(prepared.map(({ entry }) => entry.item.publishedAt));
   const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
   const rows = await preparedRows<CandidateRow & Record<string, unknown>>(
@@ -368,11 +371,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   const now = options.now ?? new Date();
   const results = documents.map(emptyResult);
   const workOf = options.workOf ?? (() => undefined);
-  const identityOf = (item: NormalizedItem, sourceId: string): Identity => {
-    const work = workOf(item);
-    return work ? { key: work.key, titleKey: work.titleKey, hash: work.hash } : identityNow(item, sourceId);
-  };
-  const { incoming, repeats } = incomingOf(documents, identityOf);
+  const { incoming, repeats } = incomingOf(documents, (item, sourceId) => workOf(item) ?? identityNow(item, sourceId));
   for (const [index, count] of repeats.entries()) results[index]!.duplicates += count;
   if (incoming.length === 0) return results;
   // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
@@ -387,10 +386,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     await settleDuplicates();
     return results;
   }
-  const fingerprintOf: FingerprintOf = (item) => {
-    const work = workOf(item);
-    return work ? { print: work.print, bands: work.bands } : fingerprintNow(item);
-  };
+  const fingerprintOf: FingerprintOf = (item) => workOf(item) ?? fingerprintNow(item);
   const fresh = prepare(identities.fresh, fingerprintOf);
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
@@ -435,7 +431,10 @@ async function reviseItems(
   fingerprintOf: FingerprintOf,
 ): Promise<Array<{ document: number; stored: StoredItem }>> {
   if (revisions.length === 0) return [];
-  const printed = revisions.map((revision) => ({ ...revision, ...fingerprintOf(revision.entry.item) }));
+  const printed = revisions.map((revision) => {
+    const { print, bands } = fingerprintOf(revision.entry.item);
+    return { ...revision, print, bands };
+  });
   const rows = printed.map(({ entry, stored, updatedAt, print }) => ({
     id: stored.id,
     updated_at: updatedAt.toISOString(),
@@ -482,8 +481,7 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
     short_url: entry.item.shortUrl ?? null,
   }));
   // Each band with the position of its item's row; the rows' own ids are only known once inserted.
-  const bands = textArray(inKeyOrder.flatMap(({ bands }) => bands));
-  const owners = sql`${arrayLiteral(inKeyOrder.flatMap(({ bands }, index) => bands.map(() => index + 1)))}::int[]`;
+  const { bands, owners } = bandColumns(inKeyOrder);
   // One statement: the stories the plan starts, the items (those another writer stored first are left out) and the
   // bands of the items inserted.
   const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
@@ -491,8 +489,7 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
     sql`
     with new_stories as (
       insert into stories (id, published_at, updated_at)
-      select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))},
-                                     ${arrayLiteral(plan.newStories.map((story) => story.publishedAt.toISOString()))}::timestamptz[]) as s(id, at)
+      select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))}, ${timestampArray(plan.newStories.map((story) => story.publishedAt))}) as s(id, at)
       on conflict do nothing),
     inserted as (
       insert into items (${sql.raw(ITEM_COLUMNS.join(', '))}, updated_at)

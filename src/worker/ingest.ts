@@ -16,7 +16,7 @@ import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceS
 import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
-import type { StoreQueue } from './store-queue.js';
+import { prepareDocument, type StoreQueue } from './store-queue.js';
 
 export interface IngestContext {
   db: Database;
@@ -123,7 +123,7 @@ export interface ReadDocument extends NormalizedDocument {
 }
 
 /** Hashes a document, or one item's XML, within what reading it depends on. */
-export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: Omit<DocumentReading, 'turn'>) =>
+export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: DocumentReading) =>
   readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars] });
 
 /**
@@ -292,37 +292,35 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
     }
 
     const { feed, items: normalized, knownDuplicates, itemCount, itemHashes } = await readDocument(db, response.text, reading, state.documentItemHashes);
-    const prepared = await context.store.prepare(
-      {
-        sourceId: source.id,
-        items: normalized,
-        knownDuplicates,
-        topics: context.topics,
-        record: ({ result }) =>
-          record({
-            outcome: 'ok',
-            httpStatus: response.status,
-            bytes: response.bytes,
-            itemsNew: result.stored.length,
-            itemsDuplicate: result.duplicates,
-            nextCheckAt: succeeded(response.hints, feed),
-            // A cut-off document's validators would make the server answer 304 to the next fetch, and the items after
-            // the cut would never arrive: keep none, so the next fetch asks for the whole document.
-            state: {
-              ...redirectState,
-              errorCount: 0,
-              etag: feed.truncated ? null : (response.etag ?? null),
-              lastModified: feed.truncated ? null : (response.lastModified ?? null),
-              documentHash: feed.truncated ? null : hash,
-              documentItems: itemCount,
-              documentItemHashes: itemHashes,
-              documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
-            },
-            siteUrl: feed.siteUrl,
-          }),
-      },
-      turn,
-    );
+    await turn();
+    const prepared = prepareDocument({
+      sourceId: source.id,
+      items: normalized,
+      knownDuplicates,
+      topics: context.topics,
+      record: ({ result }) =>
+        record({
+          outcome: 'ok',
+          httpStatus: response.status,
+          bytes: response.bytes,
+          itemsNew: result.stored.length,
+          itemsDuplicate: result.duplicates,
+          nextCheckAt: succeeded(response.hints, feed),
+          // A cut-off document's validators would make the server answer 304 to the next fetch, and the items after
+          // the cut would never arrive: keep none, so the next fetch asks for the whole document.
+          state: {
+            ...redirectState,
+            errorCount: 0,
+            etag: feed.truncated ? null : (response.etag ?? null),
+            lastModified: feed.truncated ? null : (response.lastModified ?? null),
+            documentHash: feed.truncated ? null : hash,
+            documentItems: itemCount,
+            documentItemHashes: itemHashes,
+            documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
+          },
+          siteUrl: feed.siteUrl,
+        }),
+    });
     await run.parsed?.();
     const { result: stored, changedTopics, matched } = await context.store.store(prepared);
     context.metrics.topicMatches.inc(matched);

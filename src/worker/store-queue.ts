@@ -85,12 +85,6 @@ export class StoreQueue {
     return this.eventLoop.place();
   }
 
-  /** prepareDocument in a turn (see turns). */
-  async prepare(document: QueuedDocument, turn: () => Promise<void>): Promise<PreparedDocument> {
-    await turn();
-    return prepareDocument(document);
-  }
-
   /**
    * Stores a document's items and its fetch record together; resolves once they are committed. A document not
    * prepared yet (prepareDocument) is prepared now, in the caller's time: the transaction holds its locks only for the
