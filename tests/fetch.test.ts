@@ -1,4 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isPublicAddress, nonPublicRangeOf, nonPublicRangesFor, unmapIpv4 } from '../src/fetch/guard.js';
@@ -125,6 +130,31 @@ describe('address guard', () => {
     expect(inside.connections).toBe(0);
   });
 
+  it('fetches https through the same guard: a name for loopback is refused, a self-signed certificate named', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'wirefeed-tls-'));
+    const [key, cert] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
+      stdio: 'ignore',
+    });
+    let connections = 0;
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_request, response) => response.end(RSS));
+    server.on('secureConnection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/feed`;
+    try {
+      expect(await fetchError(fetchFeed(http, { url, network: PUBLIC_ONLY }))).toMatchObject({ kind: 'refused' });
+      expect(connections).toBe(0);
+      expect(await fetchError(fetchFeed(http, { url, network: ANY }))).toMatchObject({
+        kind: 'network',
+        message: 'request failed: DEPTH_ZERO_SELF_SIGNED_CERT (self-signed TLS certificate)',
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('refuses schemes other than http and https on redirects', async () => {
     const server = await serve((_request, response) => response.writeHead(301, { location: 'file:///etc/passwd' }).end());
     const error = await fetchError(fetchFeed(http, { url: server.url, network: ANY }));
@@ -243,6 +273,30 @@ describe('limits', () => {
     expect(await queued).toMatchObject({ kind: 'aborted' });
     await first;
     expect(server.requests.map((request) => request.url)).toEqual(['/a']);
+  });
+
+  it('reuses a connection, and retries once on a new one when the server closed the reused one as it was sent', async () => {
+    // The keep-alive race made certain: the second request on any connection is met by a closed socket.
+    const served = new WeakMap<object, number>();
+    const server = await serve((request, response) => {
+      const count = (served.get(request.socket) ?? 0) + 1;
+      served.set(request.socket, count);
+      if (count === 2) request.socket.destroy();
+      else response.end(RSS);
+    });
+    for (const path of ['/a', '/b', '/c']) expect(await fetchFeed(http, { url: `${server.url}${path}`, network: ANY })).toMatchObject({ kind: 'ok' });
+    // /a on the first connection; /b there (cut), then on a second; /c reused the second (cut), then on a third.
+    expect(server.requests.map((request) => request.url)).toEqual(['/a', '/b', '/b', '/c', '/c']);
+    expect(server.connections).toBe(3);
+  });
+
+  it('does not retry a request cut on a fresh connection', async () => {
+    const server = await serve((request) => request.socket.destroy());
+    expect(await fetchError(fetchFeed(http, { url: server.url, network: ANY }))).toMatchObject({
+      kind: 'network',
+      message: expect.stringMatching(/ECONNRESET/),
+    });
+    expect(server.requests).toHaveLength(1);
   });
 
   it('names Wirefeed in the User-Agent and sends validators', async () => {

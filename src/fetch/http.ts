@@ -1,12 +1,17 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
-import { Agent, request } from 'undici';
 import type { NetworkPolicy } from '../model/source.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
 
 const DEFAULT_PER_HOST = 2;
+/** How long a pooled connection may sit idle: under the 5 s servers commonly keep one open. */
+const IDLE_SOCKET_MS = 4_000;
+/** A body not wanted (redirect, 304, error page) is drained for the connection's sake only up to this size. */
+const DRAIN_LIMIT = 64 * 1024;
 
 export const USER_AGENT = 'Wirefeed/0.1 (+https://github.com/wirefeed/wirefeed; feed aggregator)';
 
@@ -66,12 +71,19 @@ export class FetchError extends Error {
   }
 }
 
+/** The connection pools of one network policy: one per scheme, each connecting through the address guard. */
+interface Pools {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+
 /**
- * The HTTP side of fetching: one connection pool per network policy (each connecting through the address guard) and
- * the per-host limit. Created once per process by the app and passed down; `close()` ends its pooled connections.
+ * The HTTP side of fetching: connection pools per network policy and the per-host limit. Created once per process by
+ * the app and passed down; `close()` ends its pooled connections. Node's own http/https clients: undici's parser is a
+ * WebAssembly module whose compilation alone raised a fetching process's RSS by 20-50 MB.
  */
 export class HttpClient {
-  private readonly agents = new Map<string, Agent>();
+  private readonly pools = new Map<string, Pools>();
   private hostLimiter: HostLimiter;
 
   constructor(options: { perHost?: number } = {}) {
@@ -88,26 +100,24 @@ export class HttpClient {
     return this.hostLimiter.acquire(host, signal);
   }
 
-  agentFor(policy: NetworkPolicy, connectTimeoutMs: number): Agent {
-    const key = `${JSON.stringify(policy)}|${connectTimeoutMs}`;
-    let agent = this.agents.get(key);
-    if (!agent) {
-      agent = new Agent({
-        connect: { timeout: connectTimeoutMs, lookup: guardedLookup(policy) as never },
-        headersTimeout: 0, // the whole-fetch deadline governs
-        bodyTimeout: 0,
-        keepAliveTimeout: 4_000,
-      });
-      this.agents.set(key, agent);
+  poolsFor(policy: NetworkPolicy): Pools {
+    const key = JSON.stringify(policy);
+    let pools = this.pools.get(key);
+    if (!pools) {
+      const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, lookup: guardedLookup(policy) as never };
+      pools = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+      this.pools.set(key, pools);
     }
-    return agent;
+    return pools;
   }
 
   /** Closes every pooled connection. */
   async close(): Promise<void> {
-    const all = [...this.agents.values()];
-    this.agents.clear();
-    await Promise.all(all.map((agent) => agent.close()));
+    for (const { http, https } of this.pools.values()) {
+      http.destroy();
+      https.destroy();
+    }
+    this.pools.clear();
   }
 }
 
@@ -163,7 +173,7 @@ const NETWORK_ERRORS: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
-  UND_ERR_SOCKET: 'connection closed unexpectedly',
+  HPE_HEADER_OVERFLOW: 'response headers too large',
   CERT_HAS_EXPIRED: 'TLS certificate expired',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
@@ -177,10 +187,42 @@ function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal): Fe
   if (error instanceof AddressRefusedError || cause.cause instanceof AddressRefusedError) {
     return new FetchError((cause.cause instanceof AddressRefusedError ? cause.cause : (error as Error)).message, 'refused');
   }
-  if (cause.code === 'UND_ERR_CONNECT_TIMEOUT') return new FetchError('connect timeout', 'timeout');
   const code = cause.code ?? (cause.cause as { code?: string } | undefined)?.code;
   const meaning = code ? NETWORK_ERRORS[code] : undefined;
   return new FetchError(`request failed: ${code ?? cause.message ?? String(error)}${meaning ? ` (${meaning})` : ''}`, 'network');
+}
+
+/**
+ * One GET, answered when the response's head is in. A pooled connection the server closed as we reused it (the
+ * keep-alive race: ECONNRESET before any byte of the answer) is retried once on a new connection, as GET allows.
+ */
+function send(target: URL, headers: Record<string, string>, pools: Pools, signal: AbortSignal, connectTimeoutMs: number): Promise<IncomingMessage> {
+  const secure = target.protocol === 'https:';
+  const attempt = (retried: boolean): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      const options = { method: 'GET', headers, signal, agent: secure ? pools.https : pools.http };
+      const request = secure ? httpsRequest(target, options) : httpRequest(target, options);
+      request.once('response', resolve);
+      request.once('error', (error: NodeJS.ErrnoException) => {
+        if (request.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) resolve(attempt(true));
+        else reject(error);
+      });
+      request.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(() => request.destroy(new FetchError('connect timeout', 'timeout')), connectTimeoutMs);
+        const clear = () => clearTimeout(timer);
+        socket.once('connect', clear).once('close', clear);
+      });
+      request.end();
+    });
+  return attempt(false);
+}
+
+/** Lets go of a body we do not read: a small one is drained so its connection can be reused, a large one is cut. */
+function discard(response: IncomingMessage): void {
+  const length = Number(response.headers['content-length'] ?? Number.NaN);
+  if (response.statusCode === 304 || length <= DRAIN_LIMIT) response.resume();
+  else response.destroy();
 }
 
 /**
@@ -219,19 +261,14 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
     signal ??= options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     const hopDeadline = deadline;
     try {
-      const response = await request(url, {
-        method: 'GET',
-        headers,
-        signal,
-        dispatcher: client.agentFor(options.network, options.connectTimeoutMs),
-      }).catch((error: unknown) => {
+      const response = await send(target, headers, client.poolsFor(options.network), signal, options.connectTimeoutMs).catch((error: unknown) => {
         throw describe(error, hopDeadline, options.signal);
       });
-      const status = response.statusCode;
+      const status = response.statusCode ?? 0;
       const hints = hintsOf(response.headers);
       const location = header(response.headers, 'location');
       if (status >= 300 && status < 400 && status !== 304 && location) {
-        await response.body.dump().catch(() => {});
+        discard(response);
         const next = new URL(location, url).href;
         redirects.push({ status, from: url, to: next });
         if (redirects.length > options.maxRedirects) {
@@ -242,15 +279,15 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
         continue;
       }
       if (status === 304) {
-        await response.body.dump().catch(() => {});
+        discard(response);
         return { kind: 'not-modified', status: 304, finalUrl: url, redirects, hints };
       }
       if (status < 200 || status >= 300) {
-        await response.body.dump().catch(() => {});
+        discard(response);
         const kind = status === 410 ? 'gone' : 'http';
         throw new FetchError(`HTTP ${status}${status === 410 ? ' Gone' : ''}`, kind, status, hints);
       }
-      const body = await readBody(response.body, header(response.headers, 'content-encoding'), options.maxBytes, status).catch((error: unknown) => {
+      const body = await readBody(response, header(response.headers, 'content-encoding'), options.maxBytes, status).catch((error: unknown) => {
         throw describe(error, hopDeadline, options.signal);
       });
       return {
