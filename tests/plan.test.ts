@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterCandidate } from '../src/dedup/cluster.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
-import { incomingOf, planClusters, planIdentities, prepare, type StoredVersion } from '../src/dedup/plan.js';
+import { byCodeUnits, incomingOf, planClusters, planIdentities, prepare, type StoredVersion } from '../src/dedup/plan.js';
 import type { NormalizedItem } from '../src/model/item.js';
 
 const LEDE =
@@ -33,6 +33,21 @@ const indexed = (...candidates: ClusterCandidate[]) => {
   for (const entry of candidates) for (const band of fingerprintBands(entry.print)) byBand.set(band, [...(byBand.get(band) ?? []), entry]);
   return byBand;
 };
+
+describe('tie-breaking order', () => {
+  // Where a locale's collation and code units disagree: the order must not depend on the process's locale.
+  it.each([
+    ['B', 'a', -1],
+    ['b', 'ä', -1],
+    ['story-10', 'story-9', -1],
+    ['Z', 'z', -1],
+    ['same', 'same', 0],
+    ['k2', 'k10', 1],
+  ])('byCodeUnits(%s, %s) = %i', (a, b, expected) => {
+    expect(byCodeUnits(a, b)).toBe(expected);
+    expect(byCodeUnits(b, a)).toBe(-expected || 0);
+  });
+});
 
 describe('identities', () => {
   const now = new Date(T0 + 10 * HOUR);

@@ -130,11 +130,14 @@ export const fingerprintNow: FingerprintOf = (item) => {
  */
 export interface ItemWork extends Identity, Printed {}
 
+/** Orders strings by their UTF-16 code units: the same order in every process, whatever its locale (localeCompare is not). */
+export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({ ...identityNow(item, sourceId), ...fingerprintNow(item) });
 
 export function prepare(fresh: readonly Incoming[], fingerprintOf: FingerprintOf = fingerprintNow): Prepared[] {
   return [...fresh]
-    .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || a.key.localeCompare(b.key))
+    .sort((a, b) => a.item.publishedAt.getTime() - b.item.publishedAt.getTime() || byCodeUnits(a.key, b.key))
     .map((entry) => {
       const { print, bands } = fingerprintOf(entry.item);
       return { entry, print, bands };
@@ -180,7 +183,7 @@ export function planClusters(
       storyId = newStoryId(entry.key, item.publishedAt);
       started.set(storyId, item.publishedAt);
     } else {
-      const [keep, ...absorbed] = matches.sort((a, b) => startOf(a) - startOf(b) || a.localeCompare(b));
+      const [keep, ...absorbed] = matches.sort((a, b) => startOf(a) - startOf(b) || byCodeUnits(a, b));
       storyId = keep!;
       for (const id of absorbed) merged.set(id, storyId);
     }

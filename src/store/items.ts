@@ -3,6 +3,7 @@ import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf, textArray 
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, titleTerms } from '../dedup/fingerprint.js';
 import {
+  byCodeUnits,
   type DocumentItems,
   type FingerprintOf,
   fingerprintNow,
@@ -465,9 +466,7 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promi
   const { byBand, starts } = await loadCandidates(db, prepared);
   const plan = planClusters(prepared, byBand, starts);
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
-  const inKeyOrder = prepared
-    .map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! }))
-    .sort((a, b) => (a.entry.key < b.entry.key ? -1 : a.entry.key > b.entry.key ? 1 : 0));
+  const inKeyOrder = prepared.map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! })).sort((a, b) => byCodeUnits(a.entry.key, b.entry.key));
   const rows = inKeyOrder.map(({ entry, print, storyId }) => ({
     ...versionColumns(entry.item, entry.hash, print),
     source_id: entry.sourceId,
