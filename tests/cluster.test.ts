@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
-import { bandKeys, fingerprint, isSameReport, shingleHashes, similarity, withoutDateline, words } from '../src/dedup/fingerprint.js';
+import { bandKeys, fingerprint, isSameReport, leadingWords, shingleHashes, similarity, withoutDateline, words } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSource } from '../src/worker/ingest.js';
@@ -93,6 +93,37 @@ describe('fingerprints', () => {
     expect(fingerprinted.shingles).toEqual(shingleHashes(texts));
     expect(fingerprinted.shingleCount).toBe(new Set(texts).size);
     expect(fingerprinted.shingleCount).toBeLessThan(texts.length); // "the talks went", "talks went on" twice
+  });
+
+  it('reads only the opening of a long text, to the same words as reading it whole', () => {
+    // Pieces that read differently when cut: abbreviations, possessives, long words, CJK runs, combining marks.
+    const piece = fc.constantFrom(
+      'U.S.',
+      'u.s.a.',
+      "Japan's",
+      'defense',
+      'Self-Defense',
+      'Ishikawa-ken',
+      'x'.repeat(40),
+      '日本の防衛相',
+      'ｶﾀｶﾅ',
+      'Café',
+      'e\u0301',
+      '5.9',
+      '—',
+      ' ',
+      '  ',
+      '\n',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 0, maxLength: 700 }), fc.integer({ min: 1, max: 60 }), (pieces, count) => {
+        const text = pieces.join(' ');
+        expect(leadingWords(text, count)).toEqual(words(text).slice(0, count));
+      }),
+      { numRuns: 300 },
+    );
+    const article = `TOKYO (Jiji Press) - ${'The ministers also discussed regional security and supply chains. '.repeat(400)}`;
+    expect(leadingWords(article, 250)).toEqual(words(article).slice(0, 250));
   });
 
   it('writes band keys as stored bands were written, so new items still meet stored ones', () => {

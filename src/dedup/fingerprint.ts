@@ -40,6 +40,22 @@ export function words(text: string): string[] {
   });
 }
 
+/** Characters of text read per word wanted: words are rarely longer, and a shorter opening is read whole instead. */
+const CHARS_PER_WORD = 24;
+
+/**
+ * words(text).slice(0, count), without folding and splitting all of a long text (a full article) for its opening:
+ * the opening is read with a margin, so that a word or a "u.s." the cut splits lies past the words kept.
+ */
+export function leadingWords(text: string, count: number): string[] {
+  const cut = (count + 3) * CHARS_PER_WORD;
+  if (text.length > cut) {
+    const opening = words(text.slice(0, cut));
+    if (opening.length > count + 2) return opening.slice(0, count);
+  }
+  return words(text).slice(0, count);
+}
+
 /** The distinct content words of a headline. */
 export function titleTerms(title: string): Set<string> {
   return new Set(words(title).filter((word) => !STOPWORDS.has(word)));
@@ -190,7 +206,7 @@ function sortedDistinct(hashes: readonly number[]): Int32Array {
  */
 export function fingerprint(title: string, body: string): Fingerprint {
   const terms = titleTerms(title);
-  const bodyWords = words(withoutDateline(body));
+  const bodyWords = leadingWords(withoutDateline(body), BODY_WORDS);
   const standsAlone = bodyWords.length >= 2 * SHINGLE_WORDS;
   const hashes = shingleHashesOf((standsAlone ? bodyWords : [...words(title), ...bodyWords]).slice(0, BODY_WORDS));
   const lede = standsAlone ? hashes.slice(0, Math.min(bodyWords.length, LEDE_WORDS) - SHINGLE_WORDS + 1) : [];
