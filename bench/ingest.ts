@@ -13,8 +13,8 @@ import { sources, topics as topicsTable } from '../src/db/schema.js';
 import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_SETTINGS } from '../src/model/settings.js';
 import { sourceStates } from '../src/store/sources.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
-import { pipelined, readDocument } from '../src/worker/ingest.js';
-import { prepareDocument, StoreQueue } from '../src/worker/store-queue.js';
+import { pipelined, readAndStore } from '../src/worker/ingest.js';
+import { StoreQueue } from '../src/worker/store-queue.js';
 import { Corpus } from './corpus.js';
 import { type DocumentFormat, feedDocument } from './documents.js';
 import type { Figure } from './figures.js';
@@ -72,28 +72,17 @@ export async function ingestBench(
     await pipelined(documents, FETCHERS, async (document, parsed) => {
       const { sourceId } = document;
       const startedAt = new Date();
-      const turn = queue.turns();
       const reading = {
         sourceId,
         feedUrl: `https://bench.example/${sourceId}`,
         fetchedAt: startedAt,
         shortUrlHosts: [],
         limits: DEFAULT_DOCUMENT_LIMITS,
-        turn,
       };
-      const { items, knownDuplicates, itemCount, itemHashes } = await readDocument(
-        db,
-        document[version],
-        reading,
-        knownItems ? (states.get(sourceId)?.documentItemHashes ?? null) : null,
-      );
-      await turn();
-      const prepared = prepareDocument({
-        sourceId,
-        items,
-        knownDuplicates,
+      const { result } = await readAndStore(db, queue, document[version], reading, knownItems ? (states.get(sourceId)?.documentItemHashes ?? null) : null, {
         topics: matcher,
-        record: ({ result }) => ({
+        parsed,
+        record: ({ itemCount, itemHashes }, { result }) => ({
           sourceId,
           startedAt,
           durationMs: Date.now() - startedAt.getTime(),
@@ -105,8 +94,6 @@ export async function ingestBench(
           state: { errorCount: 0, documentItems: itemCount, documentItemHashes: itemHashes },
         }),
       });
-      await parsed();
-      const { result } = await queue.store(prepared);
       stored += result.stored.length;
     });
     return { ms: performance.now() - started, stored };

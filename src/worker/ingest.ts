@@ -17,6 +17,7 @@ import type { TopicMatcher } from '../topics/topics.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
 import { prepareDocument, type StoreQueue } from './store-queue.js';
+import type { StoredDocument } from './store-step.js';
 
 export interface IngestContext {
   db: Database;
@@ -160,6 +161,33 @@ export async function readDocument(db: Database, text: string, reading: Document
   return { ...normalized, feed, itemCount, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
 }
 
+/**
+ * A fetched document from its text to the store: read in its turns of the event loop (its place in the store queue's), prepared in a turn of its own,
+ * then handed to the store queue once `parsed` resolves (the pipeline's signal that the next fetch may start). The
+ * fetch record is made once the reading and the items' outcome are known.
+ */
+export async function readAndStore(
+  db: Database,
+  store: StoreQueue,
+  text: string,
+  reading: DocumentReading,
+  previous: DocumentItemHashes | null,
+  job: { topics: Pick<TopicMatcher, 'match'>; record: (read: ReadDocument, stored: StoredDocument) => FetchRecord; parsed?: () => Promise<void> },
+): Promise<StoredDocument> {
+  const turn = store.turns();
+  const read = await readDocument(db, text, { ...reading, turn }, previous);
+  await turn();
+  const prepared = prepareDocument({
+    sourceId: reading.sourceId,
+    items: read.items,
+    knownDuplicates: read.knownDuplicates,
+    topics: job.topics,
+    record: (stored) => job.record(read, stored),
+  });
+  await job.parsed?.();
+  return store.store(prepared);
+}
+
 const FRESH_STATE: SourceState = {
   etag: null,
   lastModified: null,
@@ -261,14 +289,12 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
     }
 
-    const turn = context.store.turns();
     const reading: DocumentReading = {
       sourceId: source.id,
       feedUrl: response.finalUrl,
       fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
       limits: context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS,
-      turn,
     };
     const hash = documentHasher(reading)(response.text);
     if (hash === state.documentHash) {
@@ -291,14 +317,14 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       return { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: 0, itemsDuplicate: state.documentItems, itemsRevised: 0 };
     }
 
-    const { feed, items: normalized, knownDuplicates, itemCount, itemHashes } = await readDocument(db, response.text, reading, state.documentItemHashes);
-    await turn();
-    const prepared = prepareDocument({
-      sourceId: source.id,
-      items: normalized,
-      knownDuplicates,
+    const {
+      result: stored,
+      changedTopics,
+      matched,
+    } = await readAndStore(db, context.store, response.text, reading, state.documentItemHashes, {
       topics: context.topics,
-      record: ({ result }) =>
+      parsed: run.parsed,
+      record: ({ feed, itemCount, itemHashes }, { result }) =>
         record({
           outcome: 'ok',
           httpStatus: response.status,
@@ -321,8 +347,6 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
           siteUrl: feed.siteUrl,
         }),
     });
-    await run.parsed?.();
-    const { result: stored, changedTopics, matched } = await context.store.store(prepared);
     context.metrics.topicMatches.inc(matched);
     if (changedTopics.length > 0) context.onTopicsChanged?.(changedTopics);
     const outcome: SourceOutcome = {
