@@ -26,6 +26,7 @@ const UNIT = [
   'query',
   'report',
   'sources-page',
+  'store-rounds',
   'turns',
   'xml-scan',
 ].map((name) => `tests/${name}.test.ts`);

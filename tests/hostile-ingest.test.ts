@@ -35,6 +35,7 @@ const DOCUMENTS: Record<string, string> = {
   }),
   '/nul-root.xml': '<wire\u0000>broken</wire\u0000>',
   '/five-thousand.rss': rss(rssItems(5_000, 'five')),
+  '/long-articles.rss': rss(rssItems(40, 'long', (index) => `Japan defense article ${index}: ${`paragraph ${index} `.repeat(12_000)}`)),
   '/hundred-thousand.rss': rss(rssItems(100_000, 'many')),
   '/huge-description.rss': rss(rssItems(2, 'huge', (index) => (index === 0 ? `Japan defense ${'word '.repeat(2_000_000)}` : 'Japan defense small'))),
   '/pathological.xml': `<rss version="2.0"><channel>${'<a '.repeat(350_000)}`,
@@ -114,6 +115,11 @@ describe('hostile sources through ingest, store and publish', () => {
     expect(await ingest('five-thousand')).toMatchObject({ ok: 1, itemsNew: 5_000 });
     expect(await itemCount('five')).toBe(5_000);
     expect(await ingest('five-thousand')).toMatchObject({ notModified: 1 });
+  });
+
+  it('stores 40 articles of 150 KB each from one document, in rounds of statements bounded by their text', async () => {
+    expect(await ingest('long-articles')).toMatchObject({ ok: 1, failed: 0, itemsNew: 40 });
+    expect(await itemCount('long')).toBe(40);
   });
 
   it('cuts a 100,000-item document to fetch.maxItems, and a 10 MB description to fetch.maxItemSize', async () => {

@@ -116,7 +116,8 @@ export interface DocumentReading extends NormalizeContext {
 }
 
 export interface ReadDocument extends NormalizedDocument {
-  feed: ParsedFeed;
+  /** The feed's own fields; its parsed items are let go once normalized (a document waits for its store with them). */
+  feed: Omit<ParsedFeed, 'items'>;
   /** Complete items within fetch.maxItems, read or known unchanged. */
   itemCount: number;
   /** The hash of each of those items' XML, for the next fetch; null for a document cut off. */
@@ -158,7 +159,8 @@ export async function readDocument(db: Database, text: string, reading: Document
   }
   const normalized = await normalizeDocument(db, feed, limits, sourceId, reading, unread, turn);
   const itemCount = Math.min(feed.items.length + unread, limits.maxItems);
-  return { ...normalized, feed, itemCount, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
+  const { items: _parsed, ...feedFields } = feed;
+  return { ...normalized, feed: feedFields, itemCount, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
 }
 
 /**

@@ -5,8 +5,16 @@ import { refreshStories } from '../store/stories.js';
 import { addMemberships, type Membership, touchTopics } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 
-/** Items stored per round of statements: bounds one statement's size whatever a batch holds. */
-const STORE_CHUNK = 500;
+/**
+ * Items per round of statements, and the characters of text they carry at most: bound one statement's size, and the
+ * memory its sending takes (postgres.js holds a statement's parameters three times over as it sends them), whatever a
+ * batch holds. Long texts (full articles, up to fetch.maxItemSize each) make rounds of fewer items.
+ */
+const ROUND_ITEMS = 500;
+const ROUND_CHARS = 1_000_000;
+/** What an item weighs in its round's statements: its texts, and about a kilobyte of keys, fingerprint and bands. */
+const weightOf = (item: NormalizedItem) =>
+  1024 + item.title.length + (item.summary?.length ?? 0) + (item.contentHtml?.length ?? 0) + (item.contentText?.length ?? 0);
 
 /** One fetched document for the store step, with the topics its items are matched against. */
 export interface StoreJob {
@@ -25,20 +33,35 @@ export interface StoredDocument {
   matched: number;
 }
 
-/** The jobs' items in rounds of at most STORE_CHUNK items; a larger document is split over several rounds. */
-function roundsOf(jobs: readonly StoreJob[]): Array<Array<{ job: number; items: readonly NormalizedItem[] }>> {
-  const rounds: Array<Array<{ job: number; items: readonly NormalizedItem[] }>> = [[]];
-  let size = 0;
+/** A piece of a job's items, stored in one round. */
+export interface RoundPiece {
+  job: number;
+  items: readonly NormalizedItem[];
+}
+
+/**
+ * The jobs' items, in order, in rounds of at most ROUND_ITEMS items and ROUND_CHARS of text (an item heavier than that
+ * alone makes a round of its own); a job is split over rounds where one ends. A job without items still takes part.
+ */
+export function storeRounds(jobs: ReadonlyArray<{ items: readonly NormalizedItem[] }>, limits = { items: ROUND_ITEMS, chars: ROUND_CHARS }): RoundPiece[][] {
+  const rounds: RoundPiece[][] = [[]];
+  let count = 0;
+  let chars = 0;
   for (const [job, { items }] of jobs.entries()) {
-    for (let start = 0; start === 0 || start < items.length; start += STORE_CHUNK) {
-      const piece = items.slice(start, start + STORE_CHUNK);
-      if (size > 0 && size + piece.length > STORE_CHUNK) {
+    let start = 0;
+    for (const [index, item] of items.entries()) {
+      const weight = weightOf(item);
+      if (count > 0 && (count + 1 > limits.items || chars + weight > limits.chars)) {
+        if (index > start) rounds.at(-1)!.push({ job, items: items.slice(start, index) });
+        start = index;
         rounds.push([]);
-        size = 0;
+        count = 0;
+        chars = 0;
       }
-      rounds.at(-1)!.push({ job, items: piece });
-      size += piece.length;
+      count++;
+      chars += weight;
     }
+    rounds.at(-1)!.push({ job, items: start === 0 ? items : items.slice(start) });
   }
   return rounds;
 }
@@ -53,7 +76,7 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
   const out = jobs.map(
     (job): StoredDocument => ({ result: { stored: [], revised: [], duplicates: job.knownDuplicates ?? 0, touchedStories: [] }, changedTopics: [], matched: 0 }),
   );
-  for (const round of roundsOf(jobs)) {
+  for (const round of storeRounds(jobs)) {
     const results = await storeDocuments(
       tx,
       round.map(({ job, items }) => ({ sourceId: jobs[job]!.sourceId, items })),
