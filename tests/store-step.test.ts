@@ -14,6 +14,7 @@ import type { NormalizedItem } from '../src/model/item.js';
 import { parseFeed } from '../src/parse/index.js';
 import { storeItems } from '../src/store/items.js';
 import { type FetchRecord, recordFetches } from '../src/store/sources.js';
+import { touchTopics } from '../src/store/topics.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { prepareDocument, type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
@@ -283,6 +284,22 @@ describe(`the store step (${testEngine()})`, () => {
       '(topic_slug, published_at DESC, story_id DESC)',
       '(story_id, topic_slug)',
     ]);
+  });
+
+  it('marks as changed the topics named and the topics holding a story named, no others', async () => {
+    const { db } = testDatabase().handle;
+    await db.insert(topics).values(['named', 'holder', 'other'].map((slug) => ({ slug, title: slug, query: 'japan', definitionHash: 'x' })));
+    await db.execute(sql`insert into stories (id, published_at, updated_at) values ('s1', now(), now()), ('s2', now(), now())`);
+    await db.execute(sql`insert into topic_stories (topic_slug, story_id, published_at) values ('holder', 's1', now()), ('other', 's2', now())`);
+    await db.execute(sql`update topics set changed_at = '2024-06-02T00:00:00Z'`);
+    const changed = async () =>
+      (await testDatabase().handle.rows<{ slug: string }>(sql`select slug from topics where changed_at > '2024-06-02T00:00:00Z' order by slug`)).map(
+        ({ slug }) => slug,
+      );
+    await touchTopics(db, { slugs: [], storyIds: [] });
+    expect(await changed()).toEqual([]);
+    await touchTopics(db, { slugs: ['named'], storyIds: ['s1', 'no-such-story'] });
+    expect(await changed()).toEqual(['holder', 'named']);
   });
 
   it('refreshes planner statistics beside the batches that follow, never holding them up', async () => {

@@ -49,18 +49,15 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
  * outlet or a revision changes its entry). Feed servers re-render a topic when its changed_at moves.
  */
 export async function touchTopics(db: Database, changes: { slugs?: string[]; storyIds?: string[] }): Promise<void> {
-  const conditions = [];
-  if (changes.slugs?.length) conditions.push(inArray(topics.slug, changes.slugs));
-  if (changes.storyIds?.length) {
-    conditions.push(
-      inArray(topics.slug, db.selectDistinct({ slug: topicStories.topicSlug }).from(topicStories).where(inArray(topicStories.storyId, changes.storyIds))),
-    );
-  }
-  if (conditions.length === 0) return;
-  await db
-    .update(topics)
-    .set({ changedAt: sql`now()` })
-    .where(or(...conditions));
+  const { slugs = [], storyIds = [] } = changes;
+  if (slugs.length === 0 && storyIds.length === 0) return;
+  // One statement shape for every call, prepared: the store step runs it in every round.
+  await preparedRows(
+    db,
+    sql`update topics set changed_at = now()
+    where slug = any(${arrayLiteral(slugs)}::text[])
+      or slug in (select topic_slug from topic_stories where story_id = any(${arrayLiteral(storyIds)}::text[]))`,
+  );
 }
 
 /** When each topic last changed, for feed caches. */
