@@ -290,6 +290,19 @@ describe('limits', () => {
     expect(server.connections).toBe(3);
   });
 
+  it('fails a fetch whose connection is cut mid-body, and goes on', async () => {
+    const server = await serve((request, response) => {
+      if (request.url === '/ok') return response.end(RSS);
+      response.writeHead(200, { 'content-type': 'application/rss+xml', 'content-length': '100000' });
+      response.write(RSS.slice(0, 40), () => setTimeout(() => request.socket.destroy(), 20));
+    });
+    expect(await fetchError(fetchFeed(http, { url: `${server.url}/cut`, network: ANY }))).toMatchObject({
+      kind: 'network',
+      message: 'request failed: ECONNRESET (connection reset by the server)',
+    });
+    expect(await fetchFeed(http, { url: `${server.url}/ok`, network: ANY })).toMatchObject({ kind: 'ok' });
+  });
+
   it('does not retry a request cut on a fresh connection', async () => {
     const server = await serve((request) => request.socket.destroy());
     expect(await fetchError(fetchFeed(http, { url: server.url, network: ANY }))).toMatchObject({

@@ -202,8 +202,15 @@ function send(target: URL, headers: Record<string, string>, pools: Pools, signal
     new Promise((resolve, reject) => {
       const options = { method: 'GET', headers, signal, agent: secure ? pools.https : pools.http };
       const request = secure ? httpsRequest(target, options) : httpRequest(target, options);
-      request.once('response', resolve);
-      request.once('error', (error: NodeJS.ErrnoException) => {
+      let answered = false;
+      request.once('response', (response) => {
+        answered = true;
+        resolve(response);
+      });
+      // Listened to for the request's whole life: an error after the head (the body's reader sees it) must not crash.
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (answered) return;
+        answered = true;
         if (request.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) resolve(attempt(true));
         else reject(error);
       });

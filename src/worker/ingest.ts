@@ -164,9 +164,9 @@ export async function readDocument(db: Database, text: string, reading: Document
 }
 
 /**
- * A fetched document from its text to the store: read in its turns of the event loop (its place in the store queue's), prepared in a turn of its own,
- * then handed to the store queue once `parsed` resolves (the pipeline's signal that the next fetch may start). The
- * fetch record is made once the reading and the items' outcome are known.
+ * A fetched document from its text to the store: read in turns of the event loop (its place in the store queue's
+ * line), prepared in a turn of its own, then handed to the store queue once `parsed` resolves (the pipeline's signal
+ * that the next fetch may start). The fetch record is made once the reading and the items' outcome are known.
  */
 export async function readAndStore(
   db: Database,
