@@ -43,9 +43,62 @@ describe('Semaphore', () => {
     (await next)();
     expect(slots.idle).toBe(true);
   });
+
+  it('takes a new limit with holders in place: a higher one admits waiters, a lower one waits for holders to leave', async () => {
+    const slots = new Semaphore(2);
+    const admitted: string[] = [];
+    const take = (name: string) =>
+      slots.acquire().then((release) => {
+        admitted.push(name);
+        return release;
+      });
+    const [a, b] = [await take('a'), await take('b')];
+    const [c, d, e] = [take('c'), take('d'), take('e')];
+    slots.setLimit(3);
+    await settle();
+    expect(admitted).toEqual(['a', 'b', 'c']);
+    slots.setLimit(1);
+    a();
+    b();
+    await settle();
+    expect(admitted).toEqual(['a', 'b', 'c']); // c still holds the one slot
+    (await c)();
+    await settle();
+    expect(admitted).toEqual(['a', 'b', 'c', 'd']);
+    (await d)();
+    (await e)();
+    expect(slots.idle).toBe(true);
+  });
 });
 
 describe('HostLimiter', () => {
+  it('applies a new per-host limit to hosts in use (a config reload), new hosts included', async () => {
+    const limiter = new HostLimiter(2);
+    const held = [await limiter.acquire('kyodo.example'), await limiter.acquire('kyodo.example')];
+    limiter.setPerHost(1);
+    let third = false;
+    const waiting = limiter.acquire('kyodo.example').then((release) => {
+      third = true;
+      return release;
+    });
+    held[0]!();
+    await settle();
+    expect(third).toBe(false); // one request still in flight: the new limit is reached
+    held[1]!();
+    (await waiting)();
+    const jiji = await limiter.acquire('jiji.example');
+    let second = false;
+    void limiter.acquire('jiji.example').then((release) => {
+      second = true;
+      release();
+    });
+    await settle();
+    expect(second).toBe(false);
+    jiji();
+    await settle();
+    expect(second).toBe(true);
+  });
+
   it('limits each host on its own and forgets a host once nobody holds or waits for it', async () => {
     const limiter = new HostLimiter(1);
     const kyodo = await limiter.acquire('kyodo.example');

@@ -3,7 +3,19 @@ export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(private limit: number) {}
+
+  /**
+   * Changes the limit from now on: a higher one lets waiters in at once; under a lower one, holders keep their slots
+   * and nobody new gets one until fewer than the new limit hold them.
+   */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    while (this.active < this.limit && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()!();
+    }
+  }
 
   /** Nobody holds or waits for a slot. */
   get idle(): boolean {
@@ -33,7 +45,7 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiting.shift();
+      const next = this.active <= this.limit ? this.waiting.shift() : undefined;
       if (next)
         next(); // the slot passes straight to the next waiter
       else this.active--;
@@ -45,7 +57,13 @@ export class Semaphore {
 export class HostLimiter {
   private readonly hosts = new Map<string, Semaphore>();
 
-  constructor(private readonly perHost: number) {}
+  constructor(private perHost: number) {}
+
+  /** Changes the limit of every host, those in use included (see Semaphore.setLimit). */
+  setPerHost(limit: number): void {
+    this.perHost = limit;
+    for (const slots of this.hosts.values()) slots.setLimit(limit);
+  }
 
   /** Waits for a slot on `host`; rejects with the signal's reason if it is aborted while waiting. */
   async acquire(host: string, signal?: AbortSignal): Promise<() => void> {

@@ -84,15 +84,15 @@ interface Pools {
  */
 export class HttpClient {
   private readonly pools = new Map<string, Pools>();
-  private hostLimiter: HostLimiter;
+  private readonly hostLimiter: HostLimiter;
 
   constructor(options: { perHost?: number } = {}) {
     this.hostLimiter = new HostLimiter(options.perHost ?? DEFAULT_PER_HOST);
   }
 
-  /** How many requests may run at once against one host; a config reload may change it. */
+  /** How many requests may run at once against one host; a config reload may change it, in-flight requests counted. */
   setPerHostLimit(limit: number): void {
-    this.hostLimiter = new HostLimiter(limit);
+    this.hostLimiter.setPerHost(limit);
   }
 
   /** Waits for a slot on `host` (see HostLimiter). */
