@@ -1,7 +1,7 @@
 /** The store step's decisions as tables: identities, then clusters, with no database. */
 import { describe, expect, it } from 'vitest';
 import type { ClusterCandidate } from '../src/dedup/cluster.js';
-import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
+import { type Fingerprint, fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import { byCodeUnits, incomingOf, planClusters, planIdentities, prepare, type StoredVersion } from '../src/dedup/plan.js';
 import type { NormalizedItem } from '../src/model/item.js';
 
@@ -21,14 +21,16 @@ const item = (url: string, title: string, text: string, hours = 0, fields: Parti
   dateEstimated: false,
   ...fields,
 });
-const candidate = (storyId: string, title: string, text: string, hours = 0): ClusterCandidate => ({
+/** A stored candidate, with the whole fingerprint it was stored with (its bands are worked out from it). */
+type StoredCandidate = ClusterCandidate & { print: Fingerprint };
+const candidate = (storyId: string, title: string, text: string, hours = 0): StoredCandidate => ({
   storyId,
   publishedAt: new Date(T0 + hours * HOUR),
   language: null,
   print: fingerprint(title, text),
 });
 /** Every band of a candidate pointing at it, as the store's band index would. */
-const indexed = (...candidates: ClusterCandidate[]) => {
+const indexed = (...candidates: StoredCandidate[]) => {
   const byBand = new Map<string, ClusterCandidate[]>();
   for (const entry of candidates) for (const band of fingerprintBands(entry.print)) byBand.set(band, [...(byBand.get(band) ?? []), entry]);
   return byBand;
@@ -98,7 +100,7 @@ describe('identities', () => {
 });
 
 describe('clusters', () => {
-  const plan = (items: NormalizedItem[], candidates: ClusterCandidate[], starts: Record<string, number> = {}) =>
+  const plan = (items: NormalizedItem[], candidates: StoredCandidate[], starts: Record<string, number> = {}) =>
     planClusters(
       prepare(incomingOf([{ sourceId: 'wire', items }]).incoming),
       indexed(...candidates),

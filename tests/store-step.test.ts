@@ -286,6 +286,17 @@ describe(`the store step (${testEngine()})`, () => {
     ]);
   });
 
+  it('compares a candidate stored without its shingles (before migration 0003) by its signature', async () => {
+    const { db } = testDatabase().handle;
+    const [wire] = versionsOf(first!);
+    await addSources(['kyodo', 'jiji']);
+    const [stored] = (await db.transaction((tx) => storeItems(tx, 'kyodo', [normalized(wire!)]))).stored;
+    await db.execute(sql`update items set shingles = null`);
+    const reprint = { ...normalized(wire!), url: 'https://jiji.example/reprint', guid: 'jiji-reprint' };
+    const { stored: joined } = await db.transaction((tx) => storeItems(tx, 'jiji', [reprint]));
+    expect(joined.map((item) => item.storyId)).toEqual([stored!.storyId]);
+  });
+
   it('marks as changed the topics named and the topics holding a story named, no others', async () => {
     const { db } = testDatabase().handle;
     await db.insert(topics).values(['named', 'holder', 'other'].map((slug) => ({ slug, title: slug, query: 'japan', definitionHash: 'x' })));

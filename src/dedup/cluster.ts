@@ -1,4 +1,4 @@
-import { type Fingerprint, fingerprint, isSameReport, similarity } from './fingerprint.js';
+import { type Comparable, type Fingerprint, fingerprint, isSameReport, similarity } from './fingerprint.js';
 
 /** Items further apart than this are never the same report. */
 export const CLUSTER_WINDOW_MS = 48 * 3600_000;
@@ -7,7 +7,7 @@ export interface ClusterCandidate {
   storyId: string;
   publishedAt: Date;
   language: string | null;
-  print: Fingerprint;
+  print: Comparable;
 }
 
 export interface Clusterable {

@@ -185,6 +185,9 @@ export interface Fingerprint {
   ledeSignature?: number[];
 }
 
+/** What two items are compared by (similarity): a stored candidate is read with no more than this. */
+export type Comparable = Pick<Fingerprint, 'titleTerms' | 'bodySignature' | 'shingleCount' | 'shingles'>;
+
 /** Sorted distinct 32-bit hashes of a set of shingles. */
 export function shingleHashes(shingles: Iterable<string>): Int32Array {
   return sortedDistinct(Array.from(shingles, fnv1a));
@@ -257,7 +260,7 @@ export interface Similarity {
   shared: number;
 }
 
-export function similarity(a: Fingerprint, b: Fingerprint): Similarity {
+export function similarity(a: Comparable, b: Comparable): Similarity {
   const title = jaccard(a.titleTerms, b.titleTerms);
   if (a.shingles?.length && b.shingles?.length) {
     const shared = sharedCount(a.shingles, b.shingles);

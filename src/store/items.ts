@@ -211,8 +211,8 @@ interface CandidateRow {
   published_at: string;
   language: string | null;
   title: string;
-  title_signature: number[];
-  body_signature: number[];
+  /** Only for an item stored without its shingles (compared by its signature). */
+  body_signature: number[] | null;
   shingle_count: number;
   shingles: Buffer | null;
 }
@@ -229,8 +229,7 @@ function candidateOf(row: CandidateRow): ClusterCandidate {
     language: row.language,
     print: {
       titleTerms: titleTerms(row.title),
-      titleSignature: row.title_signature,
-      bodySignature: row.body_signature,
+      bodySignature: row.body_signature ?? [],
       shingleCount: row.shingle_count,
       ...(shingles ? { shingles } : {}),
     },
@@ -265,8 +264,8 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
         order by abs(extract(epoch from b.published_at - probe.at))
         limit ${MAX_CANDIDATES_PER_BAND}) n),
     shared as (select item_id, array_agg(distinct band) as bands from near group by item_id)
-    select shared.bands, i.story_id, s.published_at as story_published_at, i.published_at, i.language, i.title, i.title_signature,
-      i.body_signature, i.shingle_count, i.shingles
+    select shared.bands, i.story_id, s.published_at as story_published_at, i.published_at, i.language, i.title,
+      case when i.shingles is null then i.body_signature end as body_signature, i.shingle_count, i.shingles
     from shared join items i on i.id = shared.item_id join stories s on s.id = i.story_id`,
   );
   for (const { bands, ...row } of rows) {
