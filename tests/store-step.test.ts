@@ -11,9 +11,10 @@ import { type Database, rowsOf } from '../src/db/client.js';
 import { fetchLog, sources, topics } from '../src/db/schema.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import type { NormalizedItem } from '../src/model/item.js';
+import type { Source } from '../src/model/source.js';
 import { parseFeed } from '../src/parse/index.js';
 import { storeItems } from '../src/store/items.js';
-import { type FetchRecord, recordFetches } from '../src/store/sources.js';
+import { type FetchRecord, recordFetches, syncSources } from '../src/store/sources.js';
 import { touchTopics } from '../src/store/topics.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
@@ -295,6 +296,50 @@ describe(`the store step (${testEngine()})`, () => {
     const reprint = { ...normalized(wire!), url: 'https://jiji.example/reprint', guid: 'jiji-reprint' };
     const { stored: joined } = await db.transaction((tx) => storeItems(tx, 'jiji', [reprint]));
     expect(joined.map((item) => item.storyId)).toEqual([stored!.storyId]);
+  });
+
+  it('syncs the config into sources writing only what changed: new ones inserted, changed ones updated, a moved one reset', async () => {
+    const { db } = testDatabase().handle;
+    const source = (id: string, fields: Partial<Source> = {}): Source => ({
+      id,
+      url: `https://${id}.example/feed.xml`,
+      pollSeconds: 900,
+      priority: 0,
+      network: { kind: 'public-only' },
+      shortUrlHosts: [],
+      tags: [],
+      ...fields,
+    });
+    const versions = async () =>
+      new Map((await testDatabase().handle.rows<{ id: string; xmin: string }>(sql`select id, xmin::text from sources`)).map((row) => [row.id, row.xmin]));
+    await syncSources(db, [source('kyodo'), source('jiji'), source('nhk')]);
+    await db.execute(sql`update sources set etag = '"v1"', error_count = 3`);
+    const before = await versions();
+    expect([...before.keys()].sort()).toEqual(['jiji', 'kyodo', 'nhk']);
+    await syncSources(db, [source('kyodo'), source('jiji'), source('nhk')]);
+    expect(await versions()).toEqual(before); // nothing rewritten
+    await syncSources(db, [
+      source('kyodo', { title: 'Kyodo News' }),
+      source('jiji', { url: 'https://jiji.example/moved.xml' }),
+      source('nhk'),
+      source('asahi'),
+    ]);
+    const after = await versions();
+    expect(
+      [...after]
+        .filter(([id, version]) => before.get(id) !== version)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['asahi', 'jiji', 'kyodo']);
+    const rows = await testDatabase().handle.rows<{ id: string; title: string | null; etag: string | null; error_count: number }>(
+      sql`select id, title, etag, error_count from sources order by id`,
+    );
+    expect(rows).toEqual([
+      { id: 'asahi', title: null, etag: null, error_count: 0 },
+      { id: 'jiji', title: null, etag: null, error_count: 0 }, // moved: starts afresh
+      { id: 'kyodo', title: 'Kyodo News', etag: '"v1"', error_count: 3 },
+      { id: 'nhk', title: null, etag: '"v1"', error_count: 3 },
+    ]);
   });
 
   it('marks as changed the topics named and the topics holding a story named, no others', async () => {

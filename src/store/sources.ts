@@ -1,18 +1,48 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf } from '../db/client.js';
 import { sources } from '../db/schema.js';
+import { byCodeUnits } from '../dedup/plan.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import type { Source } from '../model/source.js';
 
+/** Rows per insert of new sources (five parameters each). */
+const NEW_SOURCES_PER_INSERT = 1_000;
+
+/** The config fields a source row keeps, as the config gives them. */
+const configFields = (source: Source) => ({ url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority });
+
 /**
  * Inserts new sources and refreshes the config fields of known ones. A source whose URL changed in the config starts
- * afresh: its validators, moved URL, gone mark and error count belong to the old URL.
+ * afresh: its validators, moved URL, gone mark and error count belong to the old URL. Sources whose config fields did
+ * not change are not written (a start or a reload of a thousand sources reads one page of rows); new ones are inserted
+ * in id order, a thousand a statement.
  */
 export async function syncSources(db: Database, configured: readonly Source[]): Promise<void> {
-  // One row per statement: a worker renewing its leases meanwhile locks rows in its own order, and a statement that
-  // locked many sources at once could deadlock with it when several processes start together.
-  for (const source of configured) {
-    const values = { url: source.url, title: source.title ?? null, pollSeconds: source.pollSeconds, priority: source.priority };
+  const known = new Map(
+    (
+      await db.select({ id: sources.id, url: sources.url, title: sources.title, pollSeconds: sources.pollSeconds, priority: sources.priority }).from(sources)
+    ).map((row) => [row.id, row]),
+  );
+  const fresh = configured.filter((source) => !known.has(source.id)).sort((a, b) => byCodeUnits(a.id, b.id));
+  const inserted = new Set<string>();
+  for (let start = 0; start < fresh.length; start += NEW_SOURCES_PER_INSERT) {
+    const rows = await db
+      .insert(sources)
+      .values(fresh.slice(start, start + NEW_SOURCES_PER_INSERT).map((source) => ({ id: source.id, ...configFields(source) })))
+      .onConflictDoNothing()
+      .returning({ id: sources.id });
+    for (const { id } of rows) inserted.add(id);
+  }
+  // Known sources whose fields changed, and new ones another process inserted first: one row per statement, as a
+  // worker renewing its leases meanwhile locks rows in its own order (a statement locking many could deadlock with it).
+  const changed = configured.filter((source) => {
+    if (inserted.has(source.id)) return false;
+    const row = known.get(source.id);
+    const fields = configFields(source);
+    return !row || row.url !== fields.url || row.title !== fields.title || row.pollSeconds !== fields.pollSeconds || row.priority !== fields.priority;
+  });
+  for (const source of changed) {
+    const values = configFields(source);
     const urlChanged = sql`${sources.url} <> excluded.url`;
     const resetIfMoved = <T>(column: unknown, fresh: T) => sql`case when ${urlChanged} then ${fresh} else ${column} end`;
     await db
