@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -152,6 +152,26 @@ describe('address guard', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('times out a connection whose TLS handshake never comes, at the connect timeout', async () => {
+    // Accepts the TCP connection and then says nothing.
+    const silent = createNetServer(() => {});
+    const sockets = new Set<Socket>();
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/feed`;
+    try {
+      const started = Date.now();
+      expect(await fetchError(fetchFeed(http, { url, network: ANY, limits: { connectTimeoutMs: 300, timeoutMs: 20_000 } }))).toMatchObject({
+        kind: 'timeout',
+        message: 'connect timeout',
+      });
+      expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s deadline
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

@@ -214,11 +214,13 @@ function send(target: URL, headers: Record<string, string>, pools: Pools, signal
         if (request.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) resolve(attempt(true));
         else reject(error);
       });
+      // The connect timeout runs from the socket's assignment until it is ready to carry the request: the name
+      // looked up, connected, and over https the TLS handshake done.
       request.once('socket', (socket) => {
         if (!socket.connecting) return;
         const timer = setTimeout(() => request.destroy(new FetchError('connect timeout', 'timeout')), connectTimeoutMs);
         const clear = () => clearTimeout(timer);
-        socket.once('connect', clear).once('close', clear);
+        socket.once(secure ? 'secureConnect' : 'connect', clear).once('close', clear);
       });
       request.end();
     });
