@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterCandidate } from '../src/dedup/cluster.js';
 import { type Fingerprint, fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
-import { byCodeUnits, incomingOf, planClusters, planIdentities, prepare, type StoredVersion } from '../src/dedup/plan.js';
+import { incomingOf, planClusters, planIdentities, prepare, type StoredVersion } from '../src/dedup/plan.js';
 import type { NormalizedItem } from '../src/model/item.js';
+import { byCodeUnits } from '../src/model/text.js';
 
 const LEDE =
   "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";

@@ -3,6 +3,7 @@
  * new item joins, and which stories merge. `store/items.ts` reads what the plan needs and writes what it decides.
  */
 import type { NormalizedItem } from '../model/item.js';
+import { byCodeUnits } from '../model/text.js';
 import { type ClusterCandidate, matchingStories } from './cluster.js';
 import { type Fingerprint, fingerprint, fingerprintBands } from './fingerprint.js';
 import { contentHash, itemKey, newStoryId, titleKey } from './key.js';
@@ -129,9 +130,6 @@ export const fingerprintNow: FingerprintOf = (item) => {
  * store queue works it out before the transaction, which then only reads, decides and writes.
  */
 export interface ItemWork extends Identity, Printed {}
-
-/** Orders strings by their UTF-16 code units: the same order in every process, whatever its locale (localeCompare is not). */
-export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({ ...identityNow(item, sourceId), ...fingerprintNow(item) });
 

@@ -1,3 +1,6 @@
+/** Orders strings by their UTF-16 code units: the same order in every process, whatever its locale (localeCompare is not). */
+export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Levenshtein distance, for "did you mean" suggestions on short names (keys, fields). */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, index) => index);

@@ -1,3 +1,5 @@
+import { byCodeUnits } from '../model/text.js';
+
 /** Query parameters that only track the reader; they never change what a link points to. */
 const TRACKING_PARAMS = new Set([
   'fbclid',
@@ -99,7 +101,7 @@ export function canonicalizeUrl(href: string, base?: string): string | undefined
   url.hash = '';
   if (url.hostname.endsWith('.')) url.hostname = url.hostname.slice(0, -1);
   const kept = [...url.searchParams].filter(([name]) => !isTrackingParam(name));
-  kept.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
+  kept.sort(([a, av], [b, bv]) => byCodeUnits(a, b) || byCodeUnits(av, bv));
   url.search = kept.length ? new URLSearchParams(kept).toString() : '';
   return url.href;
 }

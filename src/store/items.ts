@@ -3,7 +3,6 @@ import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf, textArray 
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, titleTerms } from '../dedup/fingerprint.js';
 import {
-  byCodeUnits,
   type DocumentItems,
   type FingerprintOf,
   fingerprintNow,
@@ -18,6 +17,7 @@ import {
   type StoredVersion,
 } from '../dedup/plan.js';
 import type { NormalizedItem } from '../model/item.js';
+import { byCodeUnits } from '../model/text.js';
 
 export interface StoredItem {
   id: number;

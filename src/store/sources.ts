@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf } from '../db/client.js';
 import { sources } from '../db/schema.js';
-import { byCodeUnits } from '../dedup/plan.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import type { Source } from '../model/source.js';
+import { byCodeUnits } from '../model/text.js';
 
 /** Rows per insert of new sources (five parameters each). */
 const NEW_SOURCES_PER_INSERT = 1_000;
