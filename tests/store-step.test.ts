@@ -19,7 +19,7 @@ import { touchTopics } from '../src/store/topics.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { prepareDocument, type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
-import type { StoredDocument } from '../src/worker/store-step.js';
+import { type StoredDocument, storeAndMatch } from '../src/worker/store-step.js';
 import { REWRITE_ITEMS, type RewriteItem, rewriteOutletFeed } from './fixtures/wire-rewrites.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
 
@@ -339,6 +339,78 @@ describe(`the store step (${testEngine()})`, () => {
       { id: 'jiji', title: null, etag: null, error_count: 0 }, // moved: starts afresh
       { id: 'kyodo', title: 'Kyodo News', etag: '"v1"', error_count: 3 },
       { id: 'nhk', title: null, etag: '"v1"', error_count: 3 },
+    ]);
+  });
+
+  it("files topic entries at their story's time, moves them only when it moves, and carries them into a merge's survivor", async () => {
+    const { db, rows } = testDatabase().handle;
+    await addSources(['early', 'late', 'third']);
+    const HOUR = 3_600_000;
+    const T0 = Date.parse('2024-06-02T08:00:00Z');
+    const LEDE =
+      "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
+    const QUAKE =
+      'A strong earthquake with a preliminary magnitude of 5.9 struck the Noto Peninsula in Ishikawa Prefecture on Monday morning, the Japan Meteorological Agency said, shaking areas still recovering from the deadly quake.';
+    const item = (url: string, title: string, text: string, hours: number): NormalizedItem => ({
+      url,
+      title,
+      contentText: text,
+      categories: [],
+      language: 'en',
+      publishedAt: new Date(T0 + hours * HOUR),
+      dateEstimated: false,
+    });
+    const definitions = [
+      { slug: 'all', title: 'All', query: 'the', limit: 50 },
+      { slug: 'late-only', title: 'Late', query: 'the', sources: ['late'], limit: 50 },
+      { slug: 'third-only', title: 'Third', query: 'the', sources: ['third'], limit: 50 },
+    ];
+    await db.insert(topics).values(definitions.map(({ slug, title, query }) => ({ slug, title, query, definitionHash: 'x' })));
+    const matcher = new TopicMatcher(compileTopics(definitions));
+    const store = (sourceId: string, items: NormalizedItem[]) => db.transaction((tx) => storeAndMatch(tx, [{ sourceId, items, topics: matcher }]));
+    const entries = () =>
+      rows<{ topic_slug: string; story_id: string; published_at: string; xmin: string }>(
+        sql`select topic_slug, story_id, to_json(published_at) #>> '{}' as published_at, xmin::text from topic_stories order by topic_slug, story_id`,
+      );
+    const at = (hours: number) => new Date(T0 + hours * HOUR).toISOString();
+    const storyTime = async (id: string) => {
+      const [row] = await rows<{ published_at: string }>(sql`select published_at from stories where id = ${id}`);
+      return row && new Date(row.published_at).toISOString();
+    };
+
+    // The quake reported at 02:00 by one outlet: its story starts then.
+    const [quake] = (await store('early', [item('https://early.example/quake', 'Quake hits Noto', QUAKE, 2)]))[0]!.result.stored;
+    // Another outlet's copy, dated an hour earlier, joins it and files it under its own topic: the story's time moves
+    // to 01:00, and so do its entries, old and new.
+    const [copy] = (await store('late', [item('https://late.example/quake', 'Strong quake in Ishikawa', `KANAZAWA - ${QUAKE}`, 1)]))[0]!.result.stored;
+    expect(copy!.storyId).toBe(quake!.storyId);
+    expect(await storyTime(quake!.storyId)).toBe(at(1));
+    const afterCopy = await entries();
+    expect(afterCopy.map(({ topic_slug, published_at }) => [topic_slug, new Date(published_at).toISOString()])).toEqual([
+      ['all', at(1)],
+      ['late-only', at(1)],
+    ]);
+    // A third copy, dated later, leaves the story's time where it is: its new entry is filed at the story's time, not
+    // its own, and the entries already there are not rewritten.
+    await store('third', [item('https://third.example/quake', 'Noto quake', `(Kyodo) ${QUAKE}`, 5)]);
+    const afterThird = await entries();
+    expect(afterThird.map(({ topic_slug, published_at }) => [topic_slug, new Date(published_at).toISOString()])).toEqual([
+      ['all', at(1)],
+      ['late-only', at(1)],
+      ['third-only', at(1)],
+    ]);
+    expect(afterThird.slice(0, 2).map(({ xmin }) => xmin)).toEqual(afterCopy.map(({ xmin }) => xmin));
+
+    // An older story of its own (the defense talks, at midnight), then an item carrying both texts: it bridges the two
+    // stories, the quake's is absorbed into the older, and its entries go with it, at the survivor's time.
+    const [talks] = (await store('early', [item('https://early.example/talks', 'Defense chiefs agree', LEDE, 0)]))[0]!.result.stored;
+    expect(talks!.storyId).not.toBe(quake!.storyId);
+    await store('third', [item('https://third.example/both', 'Defense talks; quake in Noto', `${LEDE} ${QUAKE}`, 3)]);
+    expect(await storyTime(quake!.storyId)).toBeUndefined();
+    expect((await entries()).map(({ topic_slug, story_id, published_at }) => [topic_slug, story_id, new Date(published_at).toISOString()])).toEqual([
+      ['all', talks!.storyId, at(0)],
+      ['late-only', talks!.storyId, at(0)],
+      ['third-only', talks!.storyId, at(0)],
     ]);
   });
 

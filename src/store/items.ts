@@ -281,7 +281,11 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
   return { byBand, starts };
 }
 
-/** Moves the items and topic memberships of absorbed stories into the ones that absorb them, and deletes them. */
+/**
+ * Moves the items and topic memberships of absorbed stories into the ones that absorb them, and deletes them. A moved
+ * entry takes the time of the story absorbing it (entries are filed at their story's time; refreshStories moves them
+ * if the merge moved it).
+ */
 async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>): Promise<void> {
   const pairs = [...merges].flatMap(([keep, absorbed]) => absorbed.map((drop) => ({ keep, drop })));
   if (pairs.length === 0) return;
@@ -289,7 +293,8 @@ async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>)
   await db.execute(sql`update items set story_id = m.keep_id from ${moves} where items.story_id = m.drop_id`);
   await db.execute(sql`
     insert into topic_stories (topic_slug, story_id, published_at, matched_at)
-    select t.topic_slug, m.keep_id, t.published_at, t.matched_at from topic_stories t join ${moves} on t.story_id = m.drop_id
+    select t.topic_slug, m.keep_id, keep.published_at, t.matched_at
+    from topic_stories t join ${moves} on t.story_id = m.drop_id join stories keep on keep.id = m.keep_id
     on conflict do nothing`);
   const dropped = textArray(pairs.map((pair) => pair.drop));
   await db.execute(sql`delete from topic_stories where story_id = any(${dropped})`);

@@ -4,35 +4,36 @@ import type { StoryListing } from '../model/story.js';
 
 /**
  * Recomputes what depends on a story's items after they changed: its representative (the highest-priority outlet,
- * then the earliest version), its first-published and last-updated times, and the time its topic entries sort by.
- * Stories left without items (a concurrent writer stored the item first) are deleted.
+ * then the earliest version), its first-published and last-updated times, and, where its time moved, the time its
+ * topic entries sort by (entries are filed at their story's time: addMemberships). Stories left without items (a
+ * concurrent writer stored the item first) are deleted.
  */
 export async function refreshStories(db: Database, storyIds: string[]): Promise<void> {
   if (storyIds.length === 0) return;
   const ids = textArray(storyIds);
+  // `before` is the story's row as the statement found it: what the entries were filed at.
   await preparedRows(
     db,
     sql`
-    update stories set
-      published_at = agg.first_published,
-      updated_at = agg.last_updated,
-      representative_item_id = (
-        select i.id from items i join sources s on s.id = i.source_id
-        where i.story_id = stories.id
-        order by s.priority desc, i.published_at asc, i.id asc
-        limit 1)
-    from (
-      select story_id, min(published_at) as first_published, max(updated_at) as last_updated
-      from items where story_id = any(${ids}) group by story_id
-    ) as agg
-    where stories.id = agg.story_id`,
-  );
-  await preparedRows(
-    db,
-    sql`
-    update topic_stories set published_at = stories.published_at
-    from stories
-    where topic_stories.story_id = stories.id and stories.id = any(${ids}) and topic_stories.published_at <> stories.published_at`,
+    with refreshed as (
+      update stories set
+        published_at = agg.first_published,
+        updated_at = agg.last_updated,
+        representative_item_id = (
+          select i.id from items i join sources s on s.id = i.source_id
+          where i.story_id = stories.id
+          order by s.priority desc, i.published_at asc, i.id asc
+          limit 1)
+      from (
+        select story_id, min(published_at) as first_published, max(updated_at) as last_updated
+        from items where story_id = any(${ids}) group by story_id
+      ) as agg
+      join stories before on before.id = agg.story_id
+      where stories.id = agg.story_id
+      returning stories.id, stories.published_at, before.published_at as was)
+    update topic_stories set published_at = refreshed.published_at
+    from refreshed
+    where topic_stories.story_id = refreshed.id and refreshed.published_at <> refreshed.was`,
   );
   await preparedRows(
     db,

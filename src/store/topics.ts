@@ -6,10 +6,10 @@ import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js'
 import type { Topic } from '../model/topic.js';
 import { type CompiledTopic, type TopicMatcher, topicDefinitionHash } from '../topics/topics.js';
 
+/** A story filed under a topic; its entry sorts by the story's time (see addMemberships). */
 export interface Membership {
   topicSlug: string;
   storyId: string;
-  publishedAt: Date;
 }
 
 /**
@@ -66,24 +66,21 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
   return row?.changedAt;
 }
 
-/** Files stories under topics (one statement, any number of rows); returns the memberships that were new. */
-export async function addMemberships(db: Database, memberships: readonly Membership[]): Promise<Array<{ topicSlug: string; storyId: string }>> {
+/**
+ * Files stories under topics (one statement, any number of rows), each entry at its story's time as stored now (run
+ * after refreshStories: a story's time only moves there, which moves its entries); a story gone meanwhile files
+ * nothing. Returns the memberships that were new.
+ */
+export async function addMemberships(db: Database, memberships: readonly Membership[]): Promise<Membership[]> {
   if (memberships.length === 0) return [];
-  const column = (values: string[], type: string) => sql`${arrayLiteral(values)}::${sql.raw(type)}`;
   const rows = await preparedRows<{ topic_slug: string; story_id: string }>(
     db,
     sql`
     insert into topic_stories (topic_slug, story_id, published_at)
-    select * from unnest(${column(
-      memberships.map((membership) => membership.topicSlug),
-      'text[]',
-    )}, ${column(
-      memberships.map((membership) => membership.storyId),
-      'text[]',
-    )}, ${column(
-      memberships.map((membership) => membership.publishedAt.toISOString()),
-      'timestamptz[]',
-    )})
+    select m.topic_slug, m.story_id, s.published_at
+    from unnest(${arrayLiteral(memberships.map((membership) => membership.topicSlug))}::text[],
+      ${arrayLiteral(memberships.map((membership) => membership.storyId))}::text[]) as m(topic_slug, story_id)
+    join stories s on s.id = m.story_id
     on conflict do nothing
     returning topic_slug, story_id`,
   );
@@ -96,7 +93,6 @@ const PAGE = 1000;
 export interface RecentItem {
   id: number;
   storyId: string;
-  storyPublishedAt: Date;
   sourceId: string;
   url: string | null;
   publishedAt: Date;
@@ -115,7 +111,6 @@ export async function forEachRecentItem(db: Database, since: Date, onPage: (page
       .select({
         id: items.id,
         storyId: items.storyId,
-        storyPublishedAt: stories.publishedAt,
         sourceId: items.sourceId,
         url: items.url,
         publishedAt: items.publishedAt,
@@ -127,7 +122,6 @@ export async function forEachRecentItem(db: Database, since: Date, onPage: (page
         language: items.language,
       })
       .from(items)
-      .innerJoin(stories, eq(stories.id, items.storyId))
       .where(and(gt(items.id, afterId), gte(items.firstSeenAt, since)))
       .orderBy(asc(items.id))
       .limit(PAGE);
@@ -149,20 +143,20 @@ export async function backfillTopic(
   signal?: AbortSignal,
 ): Promise<number> {
   const only = matcher.restrictedTo([topic]);
-  const matched = new Map<string, Date>();
+  const matched = new Set<string>();
   const since = new Date(Date.now() - topic.backfillDays * 86_400_000);
   const [counted] = await db.select({ items: count() }).from(items).where(gte(items.firstSeenAt, since));
   const bar = progress(`backfill ${topic.slug}`, Number(counted?.items ?? 0), 'items');
   await forEachRecentItem(db, since, (page) => {
     signal?.throwIfAborted();
-    for (const row of page) if (only.match(row, row.sourceId).length > 0) matched.set(row.storyId, row.storyPublishedAt);
+    for (const row of page) if (only.match(row, row.sourceId).length > 0) matched.add(row.storyId);
     bar.advance(page.length);
   });
   bar.finish();
   signal?.throwIfAborted();
   await db.transaction(async (tx) => {
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
-    const rows = [...matched].map(([storyId, publishedAt]) => ({ topicSlug: topic.slug, storyId, publishedAt }));
+    const rows = [...matched].map((storyId) => ({ topicSlug: topic.slug, storyId }));
     for (let start = 0; start < rows.length; start += PAGE) await addMemberships(tx, rows.slice(start, start + PAGE));
     await touchTopics(tx, { slugs: [topic.slug] });
     await tx.update(topics).set({ definitionHash: topic.definitionHash }).where(eq(topics.slug, topic.slug));

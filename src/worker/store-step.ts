@@ -85,13 +85,12 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
     const memberships: Array<Membership & { job: number }> = round.flatMap(({ job }, index) => {
       const { sourceId, topics } = jobs[job]!;
       const { stored, revised } = results[index]!;
-      return [...stored, ...revised].flatMap(({ storyId, item }) =>
-        topics.match(item, sourceId).map((topicSlug) => ({ job, topicSlug, storyId, publishedAt: item.publishedAt })),
-      );
+      return [...stored, ...revised].flatMap(({ storyId, item }) => topics.match(item, sourceId).map((topicSlug) => ({ job, topicSlug, storyId })));
     });
-    const added = await addMemberships(tx, memberships);
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
+    // Stories first: their entries are filed at their (refreshed) times.
     await refreshStories(tx, touchedStories);
+    const added = await addMemberships(tx, memberships);
     await touchTopics(tx, { slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: touchedStories });
     for (const [index, { job }] of round.entries()) {
       const result = results[index]!;
