@@ -414,6 +414,38 @@ describe(`the store step (${testEngine()})`, () => {
     ]);
   });
 
+  it('tells its caller the topics a new or revised item matches, and none for a refetch', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo']);
+    const definitions = [
+      { slug: 'quakes', title: 'Quakes', query: 'earthquake', limit: 50 },
+      { slug: 'markets', title: 'Markets', query: 'stocks', limit: 50 },
+    ];
+    await db.insert(topics).values(definitions.map(({ slug, title, query }) => ({ slug, title, query, definitionHash: 'x' })));
+    const matcher = new TopicMatcher(compileTopics(definitions));
+    const quake = (text: string): NormalizedItem => ({
+      guid: 'kyodo-quake-1',
+      url: 'https://kyodo.example/quake-1',
+      title: 'Strong quake hits Noto',
+      contentText: text,
+      categories: [],
+      language: 'en',
+      publishedAt: new Date('2024-06-03T00:10:00Z'),
+      dateEstimated: false,
+    });
+    const store = async (item: NormalizedItem) => {
+      const [document] = await db.transaction((tx) => storeAndMatch(tx, [{ sourceId: 'kyodo', items: [item], topics: matcher }]));
+      const { stored, revised, duplicates } = document!.result;
+      return { stored: stored.length, revised: revised.length, duplicates, changedTopics: document!.changedTopics, matched: document!.matched };
+    };
+    const first = 'A strong earthquake struck the Noto Peninsula on Monday morning.';
+    expect(await store(quake(first))).toEqual({ stored: 1, revised: 0, duplicates: 0, changedTopics: ['quakes'], matched: 1 });
+    expect(await store(quake(first))).toEqual({ stored: 0, revised: 0, duplicates: 1, changedTopics: [], matched: 0 });
+    // The same report corrected in place: no topic gains a story, but the quake topic's entry changed.
+    const corrected = `${first} The Japan Meteorological Agency revised its magnitude to 6.0.`;
+    expect(await store(quake(corrected))).toEqual({ stored: 0, revised: 1, duplicates: 0, changedTopics: ['quakes'], matched: 0 });
+  });
+
   it('marks as changed the topics named and the topics holding a story named, no others', async () => {
     const { db } = testDatabase().handle;
     await db.insert(topics).values(['named', 'holder', 'other'].map((slug) => ({ slug, title: slug, query: 'japan', definitionHash: 'x' })));

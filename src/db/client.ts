@@ -247,12 +247,6 @@ const CONNECTION_ERROR_CODES = new Set([
 ]);
 
 /**
- * True when an error (or anything in its `cause` chain; drizzle wraps driver errors) means the database could not be
- * reached, rather than that a statement was wrong: connection failures, SQLSTATE class 08 (connection exception),
- * 57P01-57P03 (shut down, crashed, starting up) and 53300 (too many connections). Such errors are our outage, not
- * a source's fault, and worth retrying.
- */
-/**
  * The server's own error behind drizzle's "Failed query: <statement> params: <every parameter>" wrapper: what a log
  * line or a source's last error should say (a batch's parameters run to megabytes).
  */
@@ -262,6 +256,12 @@ export function serverError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * True when an error (or anything in its `cause` chain; drizzle wraps driver errors) means the database could not be
+ * reached, rather than that a statement was wrong: connection failures, SQLSTATE class 08 (connection exception),
+ * 57P01-57P03 (shut down, crashed, starting up) and 53300 (too many connections). Such errors are our outage, not
+ * a source's fault, and worth retrying.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
     const code = (current as { code?: unknown }).code;

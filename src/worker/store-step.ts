@@ -76,6 +76,9 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
   const out = jobs.map(
     (job): StoredDocument => ({ result: { stored: [], revised: [], duplicates: job.knownDuplicates ?? 0, touchedStories: [] }, changedTopics: [], matched: 0 }),
   );
+  // The topics each job's stored and revised items match: a revision changes a story's entry even when no topic gains
+  // a story. touchTopics marks them in the database; changedTopics tells the caller (for caches and WebSub).
+  const changedTopics = jobs.map(() => new Set<string>());
   for (const round of storeRounds(jobs)) {
     const results = await storeDocuments(
       tx,
@@ -94,25 +97,20 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
     await touchTopics(tx, { slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: touchedStories });
     for (const [index, { job }] of round.entries()) {
       const result = results[index]!;
-      const total = out[job]!;
-      total.result.stored.push(...result.stored);
-      total.result.revised.push(...result.revised);
-      total.result.duplicates += result.duplicates;
-      total.result.touchedStories = [...new Set([...total.result.touchedStories, ...result.touchedStories])];
-      // A revision changes a story's entry even when no topic gains a story; touchTopics covered the database, this
-      // tells the caller (for caches and WebSub).
-      const { sourceId, topics } = jobs[job]!;
-      const changed = new Set([
-        ...total.changedTopics,
-        ...memberships.filter((membership) => membership.job === job).map((membership) => membership.topicSlug),
-      ]);
-      for (const { item } of result.revised) for (const slug of topics.match(item, sourceId)) changed.add(slug);
-      total.changedTopics = [...changed];
+      const total = out[job]!.result;
+      total.stored.push(...result.stored);
+      total.revised.push(...result.revised);
+      total.duplicates += result.duplicates;
+      total.touchedStories = [...new Set([...total.touchedStories, ...result.touchedStories])];
     }
     // A membership two documents of the round proposed counts for the first.
     const proposer = new Map<string, number>();
-    for (const { job, topicSlug, storyId } of memberships) if (!proposer.has(`${topicSlug}\n${storyId}`)) proposer.set(`${topicSlug}\n${storyId}`, job);
+    for (const { job, topicSlug, storyId } of memberships) {
+      changedTopics[job]!.add(topicSlug);
+      if (!proposer.has(`${topicSlug}\n${storyId}`)) proposer.set(`${topicSlug}\n${storyId}`, job);
+    }
     for (const { topicSlug, storyId } of added) out[proposer.get(`${topicSlug}\n${storyId}`)!]!.matched++;
   }
+  for (const [job, document] of out.entries()) document.changedTopics = [...changedTopics[job]!];
   return out;
 }
