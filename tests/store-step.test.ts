@@ -150,19 +150,21 @@ describe(`the store step (${testEngine()})`, () => {
     }
   });
 
-  it("keeps an item's exact shingles, which later items are compared with, and a band row for each of its bands", async () => {
+  it("keeps an item's exact shingles, which later items are compared with, and a band row for each of its bands, not its signatures", async () => {
     const { db } = testDatabase().handle;
     const [wire] = versionsOf(first!);
     await addSources([wire!.outlet]);
     const item = normalized(wire!);
     const [stored] = (await db.transaction((tx) => storeItems(tx, wire!.outlet, [item]))).stored;
-    const [row] = await rowsOf<{ shingles: Buffer; bands: string }>(
+    const [row] = await rowsOf<{ shingles: Buffer; bands: string; signatures: number }>(
       db,
-      sql`select shingles, (select count(*) from item_bands where item_id = items.id) as bands from items where id = ${stored!.id}`,
+      sql`select shingles, (select count(*) from item_bands where item_id = items.id) as bands,
+        cardinality(title_signature) + cardinality(body_signature) as signatures from items where id = ${stored!.id}`,
     );
     const print = fingerprint(item.title, item.contentText!);
     expect(new Int32Array(row!.shingles.buffer.slice(row!.shingles.byteOffset, row!.shingles.byteOffset + row!.shingles.byteLength))).toEqual(print.shingles);
     expect(Number(row!.bands)).toBe(new Set(fingerprintBands(print)).size);
+    expect(Number(row!.signatures)).toBe(0);
   });
 
   it('stores the documents of several sources in one transaction, each with its fetch record', async () => {
@@ -292,7 +294,11 @@ describe(`the store step (${testEngine()})`, () => {
     const [wire] = versionsOf(first!);
     await addSources(['kyodo', 'jiji']);
     const [stored] = (await db.transaction((tx) => storeItems(tx, 'kyodo', [normalized(wire!)]))).stored;
-    await db.execute(sql`update items set shingles = null`);
+    // As a row stored before migration 0003 holds it: its signatures, no shingles.
+    const print = fingerprint(wire!.title, normalized(wire!).contentText!);
+    await db.execute(
+      sql`update items set shingles = null, title_signature = ${`{${print.titleSignature.join(',')}}`}::int[], body_signature = ${`{${print.bodySignature.join(',')}}`}::int[]`,
+    );
     const reprint = { ...normalized(wire!), url: 'https://jiji.example/reprint', guid: 'jiji-reprint' };
     const { stored: joined } = await db.transaction((tx) => storeItems(tx, 'jiji', [reprint]));
     expect(joined.map((item) => item.storyId)).toEqual([stored!.storyId]);

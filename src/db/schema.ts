@@ -115,7 +115,10 @@ export const items = pgTable(
     imageUrl: text('image_url'),
     /** Media attached to the item (podcast audio, video, documents): [{ url, type?, length? }]. */
     enclosures: jsonb('enclosures').$type<Array<{ url: string; type?: string; length?: number }>>().notNull().default(sql`'[]'::jsonb`),
-    /** MinHash signatures of the headline's words and of the text's word 3-grams (see src/dedup/fingerprint.ts). */
+    /**
+     * MinHash signatures of the headline's words and of the text's word 3-grams (see src/dedup/fingerprint.ts), for
+     * items stored without shingles; empty for those stored with them, which are compared by their shingles.
+     */
     titleSignature: integer('title_signature').array().notNull(),
     bodySignature: integer('body_signature').array().notNull(),
     shingleCount: integer('shingle_count').notNull(),

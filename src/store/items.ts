@@ -122,7 +122,11 @@ async function loadExisting(db: Database, incoming: readonly Incoming[]): Promis
     byTitle.get(movedGuidKey)?.find((row) => !item.dateEstimated && row.sourceId === sourceId && row.publishedAt.getTime() === item.publishedAt.getTime());
 }
 
-/** The columns a version of an item sets, as json_to_recordset reads them (bytea as base64: two thirds of hex's size). */
+/**
+ * The columns a version of an item sets, as json_to_recordset reads them (bytea as base64: two thirds of hex's size).
+ * An item stored with its shingles is compared by them, never by its signatures: those are written empty (the body's
+ * can be worked out from the shingles, the headline's from the title).
+ */
 function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) {
   const shingles = print.shingles ? Buffer.from(print.shingles.buffer, print.shingles.byteOffset, print.shingles.byteLength).toString('base64') : null;
   return {
@@ -136,8 +140,8 @@ function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) 
     image_url: item.imageUrl ?? null,
     enclosures: item.enclosures ?? [],
     content_hash: hash,
-    title_signature: print.titleSignature,
-    body_signature: print.bodySignature,
+    title_signature: shingles === null ? print.titleSignature : [],
+    body_signature: shingles === null ? print.bodySignature : [],
     shingle_count: print.shingleCount,
     raw_hash: item.parsedHash ?? null,
     shingles,
