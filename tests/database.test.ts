@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { arrayLiteral, isDatabaseUnavailable, openMigratedDatabase, withinDeadline } from '../src/db/client.js';
+import { arrayLiteral, isDatabaseUnavailable, openMigratedDatabase, pipelinedRows, withinDeadline } from '../src/db/client.js';
 import { createThrowawayDatabase, testServerUrl, useTestDatabase } from './helpers/database.js';
 
 const withCode = (code: string, message = code) => Object.assign(new Error(message), { code });
@@ -80,5 +80,35 @@ describe('arrayLiteral', () => {
   it('passes numbers unquoted into any array type', async () => {
     const [row] = await database().handle.rows<{ values: string[] }>(sql`select ${arrayLiteral([1, -2, 30])}::bigint[] as values`);
     expect(row!.values.map(Number)).toEqual([1, -2, 30]);
+  });
+});
+
+describe('pipelinedRows', () => {
+  const database = useTestDatabase();
+  const STATEMENTS = 40;
+
+  it('runs the statements in their order, each seeing what the earlier ones wrote, and answers each', async () => {
+    const { db } = database().handle;
+    const answers = await db.transaction(async (tx) => {
+      await tx.execute(sql`create temporary table steps (n int) on commit drop`);
+      // Each statement records how many rows it found before adding its own: any reordering shows.
+      return pipelinedRows(
+        tx,
+        Array.from({ length: STATEMENTS }, (_, index) => sql`insert into steps select count(*) from steps returning n, ${index}::int as index`),
+      );
+    });
+    expect(answers.map((rows) => rows.map(({ n, index }) => [Number(n), index]))).toEqual(Array.from({ length: STATEMENTS }, (_, index) => [[index, index]]));
+  });
+
+  it('fails with the first statement that fails, and the transaction with it', async () => {
+    const { db, rows } = database().handle;
+    await db.execute(sql`create table pipelined_probe (n int)`);
+    const attempt = db.transaction((tx) =>
+      pipelinedRows(tx, [sql`insert into pipelined_probe values (1)`, sql`select 1 / ${0}::int`, sql`insert into pipelined_probe values (2)`]),
+    );
+    await expect(attempt).rejects.toThrow(/division by zero/);
+    expect(await rows(sql`select n from pipelined_probe`)).toEqual([]);
+    // The connection is fine afterwards.
+    expect(await db.transaction((tx) => pipelinedRows(tx, [sql`select 7 as seven`]))).toEqual([[{ seven: 7 }]]);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SQL, sql } from 'drizzle-orm';
 import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { Options, PostgresType } from 'postgres';
+import type { Options, PostgresType, Sql } from 'postgres';
 import { log } from '../log.js';
 import { type EmbeddedServer, embeddedServer } from './embedded.js';
 import { importPgliteFolder } from './pglite-import.js';
@@ -29,6 +29,30 @@ const dialect = new PgDialect();
 export async function preparedRows<T extends Record<string, unknown>>(db: Database, query: SQL): Promise<T[]> {
   // drizzle prepares a query that has a name; postgres.js chooses the statement's own.
   return (await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, 'wirefeed', false).execute()) as T[];
+}
+
+/** The postgres.js connection (or transaction) under a drizzle handle: drizzle's postgres-js session keeps it. */
+function driverOf(db: Database): Sql {
+  const client = (db._.session as unknown as { client?: Sql }).client;
+  if (typeof client?.unsafe !== 'function') throw new Error('pipelined statements need a postgres.js session');
+  return client;
+}
+
+/**
+ * Runs statements one after another on the handle's connection without waiting for each answer (pipelined): the
+ * server runs them in this order, each seeing what the earlier ones wrote, and the caller waits for one turn of the
+ * event loop for all of them instead of one each (on the store step's path, a turn can wait behind a parse slice).
+ * Prepared, as preparedRows. Rows of each statement, in order; the first failure fails all (in a transaction, the
+ * later ones fail as aborted).
+ */
+export async function pipelinedRows(db: Database, queries: readonly SQL[]): Promise<Array<Array<Record<string, unknown>>>> {
+  const driver = driverOf(db);
+  // execute() queues each statement on the connection now, in this order (awaiting alone would queue it later).
+  const pending = queries.map((query) => {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    return driver.unsafe(text, params as never[], { prepare: true }).execute();
+  });
+  return (await Promise.all(pending)) as unknown as Array<Array<Record<string, unknown>>>;
 }
 
 /**

@@ -179,7 +179,7 @@ export const topicStories = pgTable(
   {
     // No foreign keys: each would cost every membership a lookup and a row lock of its topic and its story (the
     // largest share of storing an item that matches many topics). The code that deletes topics or stories
-    // (syncTopics, mergeStories, refreshStories) deletes their memberships in the same transaction.
+    // (syncTopics, mergeStories, refreshStatements) deletes their memberships in the same transaction.
     topicSlug: text('topic_slug').notNull(),
     storyId: text('story_id').notNull(),
     publishedAt: timestamptz('published_at').notNull(),

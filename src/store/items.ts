@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf, textArray } from '../db/client.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { arrayLiteral, type Database, jsonRows, pipelinedRows, preparedRows, rowsOf, textArray } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, titleTerms } from '../dedup/fingerprint.js';
 import {
@@ -73,29 +73,33 @@ export async function knownParsedHashes(db: Database, hashes: readonly string[])
   return new Set(rows.map((row) => row.raw_hash));
 }
 
-/** Finds the stored row each incoming item is a version of: same key, same page, same short link, or a guid that moved. */
-async function loadExisting(db: Database, incoming: readonly Incoming[]): Promise<(entry: Incoming) => ExistingRow | undefined> {
+interface ExistingRecord {
+  id: string;
+  story_id: string;
+  source_id: string;
+  dedup_key: string;
+  url: string | null;
+  short_url: string | null;
+  title_key: string;
+  published_at: string;
+  updated_at: string;
+  content_hash: string;
+  raw_hash: string | null;
+}
+
+/** The stored rows incoming items may be versions of: same key, same page, same short link, or a guid that moved. */
+function existingQuery(incoming: readonly Incoming[]): SQL {
   const present = (values: Array<string | undefined>) => values.filter((value): value is string => !!value);
-  const rows = await preparedRows<{
-    id: string;
-    story_id: string;
-    source_id: string;
-    dedup_key: string;
-    url: string | null;
-    short_url: string | null;
-    title_key: string;
-    published_at: string;
-    updated_at: string;
-    content_hash: string;
-    raw_hash: string | null;
-  }>(
-    db,
-    sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash, raw_hash from items
+  return sql`select id, story_id, source_id, dedup_key, url, short_url, title_key, published_at, updated_at, content_hash, raw_hash from items
         where dedup_key = any(${textArray(incoming.map((entry) => entry.key))})
            or url = any(${textArray(present(incoming.map((entry) => entry.item.url)))})
            or short_url = any(${textArray(present(incoming.map((entry) => entry.item.shortUrl)))})
-           or title_key = any(${textArray(incoming.map((entry) => entry.titleKey))})`,
-  );
+           or title_key = any(${textArray(incoming.map((entry) => entry.titleKey))})`;
+}
+
+/** Finds, among existingQuery's rows, the stored row each incoming item is a version of. */
+function existingOf(records: ReadonlyArray<Record<string, unknown>>): (entry: Incoming) => ExistingRow | undefined {
+  const rows = records as unknown as readonly ExistingRecord[];
   const existing: ExistingRow[] = rows.map((row) => ({
     id: Number(row.id),
     storyId: row.story_id,
@@ -186,18 +190,18 @@ const timestampArray = (dates: readonly Date[]) => sql`${arrayLiteral(dates.map(
  * timestamp per band was 24 dates to format and parse per item).
  */
 export async function insertBands(db: Database, entries: ReadonlyArray<{ itemId: number; publishedAt: Date; bands: readonly string[] }>): Promise<void> {
-  if (entries.length === 0) return;
+  if (entries.length > 0) await preparedRows(db, bandsStatement(entries));
+}
+
+function bandsStatement(entries: ReadonlyArray<{ itemId: number; publishedAt: Date; bands: readonly string[] }>): SQL {
   const { bands, owners } = bandColumns(entries);
   const ats = timestampArray(entries.map(({ publishedAt }) => publishedAt));
-  await preparedRows(
-    db,
-    sql`
+  return sql`
     insert into item_bands (band, item_id, published_at)
     select hashtextextended(b.band, 0), i.item_id, i.published_at
     from unnest(${bands}, ${owners}) as b(band, owner)
     join unnest(${arrayLiteral(entries.map(({ itemId }) => itemId))}::bigint[], ${ats}) with ordinality as i(item_id, published_at, position)
-      on i.position = b.owner`,
-  );
+      on i.position = b.owner`;
 }
 
 /**
@@ -287,43 +291,42 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
 
 /**
  * Moves the items and topic memberships of absorbed stories into the ones that absorb them, and deletes them. A moved
- * entry takes the time of the story absorbing it (entries are filed at their story's time; refreshStories moves them
+ * entry takes the time of the story absorbing it (entries are filed at their story's time; refreshStatements move them
  * if the merge moved it).
  */
 async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>): Promise<void> {
   const pairs = [...merges].flatMap(([keep, absorbed]) => absorbed.map((drop) => ({ keep, drop })));
   if (pairs.length === 0) return;
   const moves = sql`unnest(${textArray(pairs.map((pair) => pair.drop))}, ${textArray(pairs.map((pair) => pair.keep))}) as m(drop_id, keep_id)`;
-  await db.execute(sql`update items set story_id = m.keep_id from ${moves} where items.story_id = m.drop_id`);
-  await db.execute(sql`
+  const dropped = textArray(pairs.map((pair) => pair.drop));
+  await pipelinedRows(db, [
+    sql`update items set story_id = m.keep_id from ${moves} where items.story_id = m.drop_id`,
+    sql`
     insert into topic_stories (topic_slug, story_id, published_at, matched_at)
     select t.topic_slug, m.keep_id, keep.published_at, t.matched_at
     from topic_stories t join ${moves} on t.story_id = m.drop_id join stories keep on keep.id = m.keep_id
-    on conflict do nothing`);
-  const dropped = textArray(pairs.map((pair) => pair.drop));
-  await db.execute(sql`delete from topic_stories where story_id = any(${dropped})`);
-  await db.execute(sql`delete from stories where id = any(${dropped})`);
+    on conflict do nothing`,
+    sql`delete from topic_stories where story_id = any(${dropped})`,
+    sql`delete from stories where id = any(${dropped})`,
+  ]);
 }
 
 /**
  * Makes the new items of this store step wait only for other store steps that may cluster with them: those holding a
  * lock on one of the same bands (two items can only join one story through a shared band). Locks are taken in one
  * order, so two steps never wait on each other. A step with more bands than `budget` locks clustering as a whole.
+ * The statements to run first.
  */
-async function lockClustering(db: Database, bands: readonly string[], budget: number): Promise<void> {
+function clusteringLocks(bands: readonly string[], budget: number): SQL[] {
   const distinct = new Set<string>();
   for (const band of bands) if (distinct.add(band).size > budget) break;
-  if (distinct.size > budget) {
-    await preparedRows(db, sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`);
-    return;
-  }
-  await preparedRows(db, sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`);
-  await preparedRows(
-    db,
+  if (distinct.size > budget) return [sql`select pg_advisory_xact_lock(${CLUSTER_LOCK_KEY})`];
+  return [
+    sql`select pg_advisory_xact_lock_shared(${CLUSTER_LOCK_KEY})`,
     sql`
     select count(pg_advisory_xact_lock(${BAND_LOCK_SPACE}, key))
     from (select distinct hashtext(band) as key from unnest(${textArray([...distinct])}) as band order by key) as keys`,
-  );
+  ];
 }
 
 /**
@@ -385,7 +388,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   if (incoming.length === 0) return results;
   // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
   // (but parsed-item hashes its items lack) and waits on no other writer.
-  let storedOf = await loadExisting(db, incoming);
+  let storedOf = existingOf(await preparedRows(db, existingQuery(incoming)));
   let identities = planIdentities(incoming, storedOf, now);
   const settleDuplicates = async () => {
     for (const entry of identities.duplicates) results[entry.document]!.duplicates++;
@@ -401,12 +404,12 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
     // stored at the same moment by two workers must see each other, or each would start its own story. Under the
     // locks the identities are read again, for what another writer stored meanwhile.
-    await lockClustering(
-      db,
+    // Pipelined behind the locks, the read runs once they are held.
+    const locks = clusteringLocks(
       fresh.flatMap(({ bands }) => bands),
       options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,
     );
-    storedOf = await loadExisting(db, incoming);
+    storedOf = existingOf((await pipelinedRows(db, [...locks, existingQuery(incoming)])).at(-1)!);
     identities = planIdentities(incoming, storedOf, now);
   }
   await settleDuplicates();
@@ -450,15 +453,14 @@ async function reviseItems(
     ...versionColumns(entry.item, entry.hash, print),
   }));
   const assignments = sql.raw([...VERSION_COLUMNS, 'shingles'].map((column) => `${column} = ${versionValue(column)}`).join(', '));
-  await db.execute(sql`
+  await pipelinedRows(db, [
+    sql`
     update items set ${assignments}, updated_at = r.updated_at, revision = items.revision + 1
     from json_to_recordset(${jsonRows(rows)}) as r(id bigint, updated_at timestamptz, ${VERSION_TYPES})
-    where items.id = r.id`);
-  await db.execute(sql`delete from item_bands where item_id = any(${arrayLiteral(printed.map(({ stored }) => stored.id))}::bigint[])`);
-  await insertBands(
-    db,
-    printed.map(({ stored, bands }) => ({ itemId: stored.id, publishedAt: stored.publishedAt, bands })),
-  );
+    where items.id = r.id`,
+    sql`delete from item_bands where item_id = any(${arrayLiteral(printed.map(({ stored }) => stored.id))}::bigint[])`,
+    bandsStatement(printed.map(({ stored, bands }) => ({ itemId: stored.id, publishedAt: stored.publishedAt, bands }))),
+  ]);
   return printed.map(({ entry, stored }) => ({ document: entry.document, stored: { id: stored.id, storyId: stored.storyId, item: entry.item } }));
 }
 

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, jsonRows, preparedRows, rowsOf } from '../db/client.js';
+import { arrayLiteral, type Database, jsonRows, pipelinedRows, rowsOf } from '../db/client.js';
 import { sources } from '../db/schema.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import type { Source } from '../model/source.js';
@@ -236,24 +236,20 @@ export async function recordFetches(db: Database, records: readonly FetchRecord[
     site_url: record.siteUrl ? stripXmlForbidden(record.siteUrl).slice(0, MAX_ERROR_CHARS) : null,
     state: record.state,
   }));
-  await preparedRows(
-    db,
+  const latest = [...new Map(rows.map((row) => [row.source_id, row])).values()];
+  await pipelinedRows(db, [
     sql`
     insert into fetch_log (source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error)
     select source_id, started_at, duration_ms, outcome, http_status, bytes, items_new, items_duplicate, error
     from json_to_recordset(${jsonRows(rows)}) as r(source_id text, started_at timestamptz, duration_ms int, outcome text,
       http_status int, bytes int, items_new int, items_duplicate int, error text)`,
-  );
-  const latest = [...new Map(rows.map((row) => [row.source_id, row])).values()];
-  await preparedRows(
-    db,
     sql`
     update sources s set ${SET_STATE}, last_fetched_at = r.started_at, last_status = r.outcome, last_error = r.error,
       next_check_at = r.next_check_at, lease_owner = null, lease_until = null, site_url = coalesce(r.site_url, s.site_url)
     from json_to_recordset(${jsonRows(latest)}) as r(source_id text, started_at timestamptz, outcome text, error text,
       next_check_at timestamptz, site_url text, state jsonb)
     where s.id = r.source_id`,
-  );
+  ]);
 }
 
 /** A source's fetch state as the index summarizes it: no counting of its items. */

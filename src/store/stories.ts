@@ -1,19 +1,19 @@
-import { sql } from 'drizzle-orm';
-import { type Database, preparedRows, rowsOf, textArray } from '../db/client.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { type Database, pipelinedRows, rowsOf, textArray } from '../db/client.js';
 import type { StoryListing } from '../model/story.js';
 
 /**
- * Recomputes what depends on a story's items after they changed: its representative (the highest-priority outlet,
- * then the earliest version), its first-published and last-updated times, and, where its time moved, the time its
- * topic entries sort by (entries are filed at their story's time: addMemberships). Stories left without items (a
- * concurrent writer stored the item first) are deleted.
+ * The statements that recompute what depends on a story's items after they changed, to run in this order (none for
+ * no stories): its representative (the highest-priority outlet, then the earliest version), its first-published and
+ * last-updated times, and, where its time moved, the time its topic entries sort by (entries are filed at their
+ * story's time: membershipStatement). Stories left without items (a concurrent writer stored the item first) are
+ * deleted.
  */
-export async function refreshStories(db: Database, storyIds: string[]): Promise<void> {
-  if (storyIds.length === 0) return;
+export function refreshStatements(storyIds: readonly string[]): SQL[] {
+  if (storyIds.length === 0) return [];
   const ids = textArray(storyIds);
   // `before` is the story's row as the statement found it: what the entries were filed at.
-  await preparedRows(
-    db,
+  return [
     sql`
     with refreshed as (
       update stories set
@@ -34,13 +34,15 @@ export async function refreshStories(db: Database, storyIds: string[]): Promise<
     update topic_stories set published_at = refreshed.published_at
     from refreshed
     where topic_stories.story_id = refreshed.id and refreshed.published_at <> refreshed.was`,
-  );
-  await preparedRows(
-    db,
     sql`
     with gone as (delete from stories where id = any(${ids}) and not exists (select 1 from items where items.story_id = stories.id) returning id)
     delete from topic_stories where story_id in (select id from gone)`,
-  );
+  ];
+}
+
+/** Runs refreshStatements. */
+export async function refreshStories(db: Database, storyIds: readonly string[]): Promise<void> {
+  await pipelinedRows(db, refreshStatements(storyIds));
 }
 
 /** The newest stories (of one topic, or of all) with every outlet's version: for `wirefeed stories`. */

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, preparedRows } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
@@ -48,16 +48,23 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
  * Marks topics as changed: the given ones, and every topic holding one of the given stories (a story that gained an
  * outlet or a revision changes its entry). Feed servers re-render a topic when its changed_at moves.
  */
-export async function touchTopics(db: Database, changes: { slugs?: string[]; storyIds?: string[] }): Promise<void> {
-  const { slugs = [], storyIds = [] } = changes;
-  if (slugs.length === 0 && storyIds.length === 0) return;
+export async function touchTopics(db: Database, changes: TopicChanges): Promise<void> {
+  const statement = touchStatement(changes);
+  if (statement) await preparedRows(db, statement);
+}
+
+export interface TopicChanges {
+  slugs?: readonly string[];
+  storyIds?: readonly string[];
+}
+
+/** touchTopics' statement; none when nothing changed. */
+export function touchStatement({ slugs = [], storyIds = [] }: TopicChanges): SQL | undefined {
+  if (slugs.length === 0 && storyIds.length === 0) return undefined;
   // One statement shape for every call, prepared: the store step runs it in every round.
-  await preparedRows(
-    db,
-    sql`update topics set changed_at = now()
+  return sql`update topics set changed_at = now()
     where slug = any(${arrayLiteral(slugs)}::text[])
-      or slug in (select topic_slug from topic_stories where story_id = any(${arrayLiteral(storyIds)}::text[]))`,
-  );
+      or slug in (select topic_slug from topic_stories where story_id = any(${arrayLiteral(storyIds)}::text[]))`;
 }
 
 /** When each topic last changed, for feed caches. */
@@ -68,24 +75,29 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
 
 /**
  * Files stories under topics (one statement, any number of rows), each entry at its story's time as stored now (run
- * after refreshStories: a story's time only moves there, which moves its entries); a story gone meanwhile files
+ * after refreshStatements: a story's time only moves there, which moves its entries); a story gone meanwhile files
  * nothing. Returns the memberships that were new.
  */
 export async function addMemberships(db: Database, memberships: readonly Membership[]): Promise<Membership[]> {
-  if (memberships.length === 0) return [];
-  const rows = await preparedRows<{ topic_slug: string; story_id: string }>(
-    db,
-    sql`
+  const statement = membershipStatement(memberships);
+  return statement ? addedMemberships(await preparedRows(db, statement)) : [];
+}
+
+/** addMemberships' statement (none for no memberships); addedMemberships reads its rows. */
+export function membershipStatement(memberships: readonly Membership[]): SQL | undefined {
+  if (memberships.length === 0) return undefined;
+  return sql`
     insert into topic_stories (topic_slug, story_id, published_at)
     select m.topic_slug, m.story_id, s.published_at
     from unnest(${arrayLiteral(memberships.map((membership) => membership.topicSlug))}::text[],
       ${arrayLiteral(memberships.map((membership) => membership.storyId))}::text[]) as m(topic_slug, story_id)
     join stories s on s.id = m.story_id
     on conflict do nothing
-    returning topic_slug, story_id`,
-  );
-  return rows.map((row) => ({ topicSlug: row.topic_slug, storyId: row.story_id }));
+    returning topic_slug, story_id`;
 }
+
+export const addedMemberships = (rows: ReadonlyArray<Record<string, unknown>>): Membership[] =>
+  rows.map((row) => ({ topicSlug: row.topic_slug as string, storyId: row.story_id as string }));
 
 const PAGE = 1000;
 

@@ -1,8 +1,8 @@
-import type { Database } from '../db/client.js';
+import { type Database, pipelinedRows } from '../db/client.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type StoreOptions, type StoreResult, storeDocuments } from '../store/items.js';
-import { refreshStories } from '../store/stories.js';
-import { addMemberships, type Membership, touchTopics } from '../store/topics.js';
+import { refreshStatements } from '../store/stories.js';
+import { addedMemberships, type Membership, membershipStatement, touchStatement } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 
 /**
@@ -91,10 +91,12 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
       return [...stored, ...revised].flatMap(({ storyId, item }) => topics.match(item, sourceId).map((topicSlug) => ({ job, topicSlug, storyId })));
     });
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
-    // Stories first: their entries are filed at their (refreshed) times.
-    await refreshStories(tx, touchedStories);
-    const added = await addMemberships(tx, memberships);
-    await touchTopics(tx, { slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: touchedStories });
+    // Stories first: their entries are filed at their (refreshed) times. One wait for the four statements.
+    const refresh = refreshStatements(touchedStories);
+    const filing = membershipStatement(memberships);
+    const touching = touchStatement({ slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: touchedStories });
+    const answers = await pipelinedRows(tx, [...refresh, ...(filing ? [filing] : []), ...(touching ? [touching] : [])]);
+    const added = filing ? addedMemberships(answers[refresh.length]!) : [];
     for (const [index, { job }] of round.entries()) {
       const result = results[index]!;
       const total = out[job]!.result;
