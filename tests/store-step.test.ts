@@ -13,7 +13,7 @@ import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import type { Source } from '../src/model/source.js';
 import { parseFeed } from '../src/parse/index.js';
-import { storeItems } from '../src/store/items.js';
+import { storeDocuments, storeItems } from '../src/store/items.js';
 import { type FetchRecord, recordFetches, syncSources } from '../src/store/sources.js';
 import { touchTopics } from '../src/store/topics.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
@@ -450,6 +450,37 @@ describe(`the store step (${testEngine()})`, () => {
     // The same report corrected in place: no topic gains a story, but the quake topic's entry changed.
     const corrected = `${first} The Japan Meteorological Agency revised its magnitude to 6.0.`;
     expect(await store(quake(corrected))).toEqual({ stored: 0, revised: 1, duplicates: 0, changedTopics: ['quakes'], matched: 0 });
+  });
+
+  it("compares a new outlet's copy with the revised text of an item revised in the same step", async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo', 'jiji']);
+    const at = new Date('2024-06-03T00:10:00Z');
+    const QUAKE =
+      'A strong earthquake with a preliminary magnitude of 5.9 struck the Noto Peninsula in Ishikawa Prefecture on Monday morning, the Japan Meteorological Agency said, shaking areas still recovering from the deadly quake.';
+    const TALKS =
+      "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
+    const item = (guid: string, text: string): NormalizedItem => ({
+      guid,
+      url: `https://${guid.split('-')[0]}.example/${guid}`,
+      title: 'Breaking',
+      contentText: text,
+      categories: [],
+      language: 'en',
+      publishedAt: at,
+      dateEstimated: false,
+    });
+    // Kyodo's placeholder, then the same item rewritten in place with the report, stored in one step with Jiji's copy
+    // of that report: the copy must meet the rewritten text (its bands and shingles), not the placeholder.
+    const [placeholder] = (await db.transaction((tx) => storeItems(tx, 'kyodo', [item('kyodo-1', TALKS)]))).stored;
+    const [revision, copy] = await db.transaction((tx) =>
+      storeDocuments(tx, [
+        { sourceId: 'kyodo', items: [item('kyodo-1', QUAKE)] },
+        { sourceId: 'jiji', items: [item('jiji-1', `TOKYO - ${QUAKE}`)] },
+      ]),
+    );
+    expect(revision!.revised.map(({ storyId }) => storyId)).toEqual([placeholder!.storyId]);
+    expect(copy!.stored.map(({ storyId }) => storyId)).toEqual([placeholder!.storyId]);
   });
 
   it('marks as changed the topics named and the topics holding a story named, no others', async () => {

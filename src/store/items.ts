@@ -244,22 +244,24 @@ function candidateOf(row: CandidateRow): ClusterCandidate {
   };
 }
 
+/** Candidates by band, and the start times of their stories (the oldest story survives a merge). */
+interface Candidates {
+  byBand: Map<string, ClusterCandidate[]>;
+  starts: Map<string, Date>;
+}
+
 /**
  * Stored items sharing an LSH band with a new item within the clustering window around that item: the only ones
- * worth comparing, by band, and the start times of their stories (the oldest story survives a merge). One statement
- * for the whole batch: each (band, time) probe keeps its nearest candidates in time.
+ * worth comparing, and their stories' start times (candidatesOf reads the rows). One statement for the whole batch:
+ * each (band, time) probe keeps its nearest candidates in time. None when no item has bands.
  */
-async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<{ byBand: Map<string, ClusterCandidate[]>; starts: Map<string, Date> }> {
-  const byBand = new Map<string, ClusterCandidate[]>();
-  const starts = new Map<string, Date>();
-  if (!prepared.some(({ bands }) => bands.length > 0)) return { byBand, starts };
+function candidatesQuery(prepared: readonly Prepared[]): SQL | undefined {
+  if (!prepared.some(({ bands }) => bands.length > 0)) return undefined;
   const { bands, owners } = bandColumns(prepared);
   const ats = timestampArray(prepared.map(({ entry }) => entry.item.publishedAt));
   const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
-  const rows = await preparedRows<CandidateRow & Record<string, unknown>>(
-    db,
-    sql`
+  return sql`
     with probe as (
       select distinct b.band, hashtextextended(b.band, 0) as key, i.at
       from unnest(${bands}, ${owners}) as b(band, owner)
@@ -274,9 +276,13 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
     shared as (select item_id, array_agg(distinct band) as bands from near group by item_id)
     select shared.bands, i.story_id, s.published_at as story_published_at, i.published_at, i.language, i.title,
       case when i.shingles is null then i.body_signature end as body_signature, i.shingle_count, i.shingles
-    from shared join items i on i.id = shared.item_id join stories s on s.id = i.story_id`,
-  );
-  for (const { bands, ...row } of rows) {
+    from shared join items i on i.id = shared.item_id join stories s on s.id = i.story_id`;
+}
+
+function candidatesOf(records: ReadonlyArray<Record<string, unknown>>): Candidates {
+  const byBand = new Map<string, ClusterCandidate[]>();
+  const starts = new Map<string, Date>();
+  for (const { bands, ...row } of records as unknown as readonly CandidateRow[]) {
     starts.set(row.story_id, new Date(row.story_published_at));
     // One candidate object per item, however many bands it shares: comparisons dedupe by identity.
     const candidate = candidateOf({ bands, ...row });
@@ -287,6 +293,11 @@ async function loadCandidates(db: Database, prepared: readonly Prepared[]): Prom
     }
   }
   return { byBand, starts };
+}
+
+async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<Candidates> {
+  const query = candidatesQuery(prepared);
+  return candidatesOf(query ? await preparedRows(db, query) : []);
 }
 
 /**
@@ -400,17 +411,22 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   }
   const fingerprintOf: FingerprintOf = (item) => workOf(item) ?? fingerprintNow(item);
   const fresh = prepare(identities.fresh, fingerprintOf);
+  let candidates: Candidates | undefined;
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
     // stored at the same moment by two workers must see each other, or each would start its own story. Under the
     // locks the identities are read again, for what another writer stored meanwhile.
-    // Pipelined behind the locks, the read runs once they are held.
+    // Pipelined behind the locks, the reads run once they are held. The candidates are read with them unless items
+    // are revised (a revision rewrites its item's bands and shingles, which the probe must see): then after that.
     const locks = clusteringLocks(
       fresh.flatMap(({ bands }) => bands),
       options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,
     );
-    storedOf = existingOf((await pipelinedRows(db, [...locks, existingQuery(incoming)])).at(-1)!);
+    const probe = identities.revisions.length === 0 ? candidatesQuery(fresh) : undefined;
+    const answers = await pipelinedRows(db, [...locks, existingQuery(incoming), ...(probe ? [probe] : [])]);
+    storedOf = existingOf(answers[locks.length]!);
     identities = planIdentities(incoming, storedOf, now);
+    if (probe && identities.revisions.length === 0) candidates = candidatesOf(answers.at(-1)!);
   }
   await settleDuplicates();
   const touched = documents.map(() => new Set<string>());
@@ -421,7 +437,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   // Identities read again under the locks: what another writer stored meanwhile is left out.
   const stillFresh = new Set(identities.fresh);
   const toStore = fresh.length === identities.fresh.length ? fresh : fresh.filter(({ entry }) => stillFresh.has(entry));
-  for (const outcome of await storeNewItems(db, toStore)) {
+  for (const outcome of await storeNewItems(db, toStore, candidates)) {
     if (outcome.stored) {
       results[outcome.document]!.stored.push(outcome.stored);
       touched[outcome.document]!.add(outcome.stored.storyId);
@@ -468,12 +484,12 @@ const IDENTITY_COLUMNS = ['source_id', 'story_id', 'dedup_key', 'title_key', 'pu
 const ITEM_COLUMNS = [...IDENTITY_COLUMNS, ...VERSION_COLUMNS, 'shingles'];
 
 /**
- * New items: candidates (with their stories' start times) read in one statement, the stories decided by the plan,
- * then stories, items and bands written in one statement, and merged stories folded.
+ * New items: candidates (with their stories' start times) read in one statement, unless read already, the stories
+ * decided by the plan, then stories, items and bands written in one statement, and merged stories folded.
  */
-async function storeNewItems(db: Database, prepared: readonly Prepared[]): Promise<Array<{ document: number; stored?: StoredItem }>> {
+async function storeNewItems(db: Database, prepared: readonly Prepared[], candidates?: Candidates): Promise<Array<{ document: number; stored?: StoredItem }>> {
   if (prepared.length === 0) return [];
-  const { byBand, starts } = await loadCandidates(db, prepared);
+  const { byBand, starts } = candidates ?? (await loadCandidates(db, prepared));
   const plan = planClusters(prepared, byBand, starts);
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
   const inKeyOrder = prepared.map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! })).sort((a, b) => byCodeUnits(a.entry.key, b.entry.key));
