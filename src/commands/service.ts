@@ -43,12 +43,11 @@ function reloadOnChange(app: App, onReloaded: () => void): () => void {
   };
 }
 
-/** Keeps the process running until SIGINT/SIGTERM, then stops the worker, the server and the app in order. */
-function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<typeof createAppServer> }): 'running' {
+/** Stops the worker, the server and the app in order, then the process; called once per signal, acts once. */
+function shutdownOnce(app: App, parts: { worker?: Worker; server?: ReturnType<typeof createAppServer> }): (signal: string) => void {
   let stopping = false;
   const stopWatching = reloadOnChange(app, () => parts.server?.invalidateTopics(app.config.topics.map((topic) => topic.slug)));
   const shutdown = async (signal: string) => {
-    if (stopping) return;
     stopping = true;
     stopWatching();
     log.info({ signal }, 'shutting down');
@@ -59,9 +58,9 @@ function runUntilSignal(app: App, parts: { worker?: Worker; server?: ReturnType<
     log.info('stopped');
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  return 'running';
+  return (signal) => {
+    if (!stopping) void shutdown(signal);
+  };
 }
 
 async function startServer(app: App | StartingApp, operationsOnly = false) {
@@ -97,8 +96,11 @@ async function startService(configDir: string, parts: { worker: boolean; server:
   loadConfig(configDir);
   surviveDriverCrashes();
   const startup = new AbortController();
-  const giveUp = () => startup.abort();
-  process.on('SIGINT', giveUp).on('SIGTERM', giveUp);
+  // One listener for the process's life: while starting, a stop aborts the start; once running, it shuts down. (A
+  // moment with no listener would let SIGTERM's default action kill the process mid-step.)
+  let stop: ((signal: string) => void) | undefined;
+  const onSignal = (signal: string) => (stop ? stop(signal) : startup.abort());
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const starting = startApp({ configDir, signal: startup.signal });
   // A worker alone listens only when asked to (METRICS_PORT), for its health checks and its fetch metrics.
   const server = parts.server || process.env.METRICS_PORT ? await startServer(starting, !parts.server) : undefined;
@@ -111,8 +113,6 @@ async function startService(configDir: string, parts: { worker: boolean; server:
     if (!startup.signal.aborted) throw error;
     log.info('stopped while starting');
     return 0;
-  } finally {
-    process.off('SIGINT', giveUp).off('SIGTERM', giveUp);
   }
   if (startup.signal.aborted) {
     // The stop came in the last step of the start (after its last check): nothing is running yet but the app.
@@ -124,7 +124,8 @@ async function startService(configDir: string, parts: { worker: boolean; server:
   }
   // In one process the server hears of changed topics at once; separate servers notice within a second.
   const worker = parts.worker ? startWorker(app, { onTopicsChanged: server ? (slugs) => server.invalidateTopics(slugs) : undefined }) : undefined;
-  return runUntilSignal(app, { worker, server });
+  stop = shutdownOnce(app, { worker, server });
+  return 'running';
 }
 
 /** A command that runs as a service: the worker, the feed server, or both in one process. */
