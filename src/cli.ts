@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The command line: finds the command, parses its options, prints help, and turns errors into messages and exit codes. */
 import { parseArgs } from 'node:util';
-import { userMessage } from './commands/errors.js';
+import { surviveDriverRejections, userMessage } from './commands/errors.js';
 import { commandHelp, mainHelp } from './commands/help.js';
 import { COMMANDS } from './commands/index.js';
 import { ConfigError } from './config/load.js';
@@ -46,5 +46,6 @@ export async function main(argv: string[]): Promise<number | 'running'> {
   }
 }
 
+surviveDriverRejections();
 const code = await main(process.argv.slice(2));
 if (code !== 'running') process.exitCode = code;

@@ -2,12 +2,15 @@
  * Every command, and the mistakes an operator makes with it in the first hour: each answered by one line that names
  * the file, option or source and says what to do, exit code 1, and no stack trace.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userMessage } from '../src/commands/errors.js';
+import { isDriverRejection, userMessage } from '../src/commands/errors.js';
 import { UserError } from '../src/model/errors.js';
-import { runCli } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { createThrowawayDatabase, testServerUrl } from './helpers/database.js';
 
@@ -88,5 +91,85 @@ describe('userMessage', () => {
     const message = userMessage(error, debug);
     if (typeof expected === 'string') expect(message).toBe(expected);
     else expect(message).toMatch(expected);
+  });
+});
+
+describe('rejections no one waits for', () => {
+  const fromDriver = new Error('canceling statement due to statement timeout');
+  fromDriver.stack = `PostgresError: ${fromDriver.message}\n    at ErrorResponse (file:///srv/wirefeed/node_modules/postgres/src/connection.js:815:30)`;
+  it.each([
+    ['an error raised in the driver', fromDriver, true],
+    ['a lost connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
+    ['a server shutting down', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), true],
+    ['a bug of ours', new TypeError("Cannot read properties of undefined (reading 'x')"), false],
+    ['something that is not an error', 'no such thing', false],
+  ])("%s: the driver's = %s", (_name, reason, expected) => {
+    expect(isDriverRejection(reason)).toBe(expected);
+  });
+
+  /** Runs a script with the guard every command runs with (src/cli.ts), in a child process. */
+  const runGuarded = async (body: string): Promise<{ code: number | null; stderr: string }> => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-rejection-'));
+    const script = join(dir, 'script.mts');
+    writeFileSync(
+      script,
+      `import postgres from ${JSON.stringify(pathToFileURL(resolve(ROOT, 'node_modules/postgres/src/index.js')).href)};\nimport { surviveDriverRejections } from ${JSON.stringify(pathToFileURL(resolve(ROOT, 'src/commands/errors.ts')).href)};\nsurviveDriverRejections();\n${body}\n`,
+    );
+    const child = spawn(process.execPath, ['--import', pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, script], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    return { code, stderr };
+  };
+
+  it("lives through the driver's own first query failing on a new connection, and says so", async () => {
+    // A proxy that cuts the first connection when postgres.js sends its internal array-types query, whose promise the
+    // driver drops (porsager/postgres#1192, #1223): without the guard the process dies of it.
+    const server = new URL(testServerUrl());
+    // The test server is reached over TCP, or through a socket folder in ?host= (the embedded engine's).
+    const socketDir = server.searchParams.get('host');
+    const upstreamAt = socketDir ? [`${socketDir}/.s.PGSQL.${server.port || 5432}`] : [Number(server.port || 5432), server.hostname];
+    server.searchParams.delete('host');
+    const { code, stderr } = await runGuarded(`
+      import { connect, createServer } from 'node:net';
+      let cut = false;
+      const proxy = createServer((client) => {
+        const upstream = connect(...${JSON.stringify(upstreamAt)});
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.pipe(client);
+        client.on('data', (chunk) => {
+          if (!cut && chunk.includes('typarray')) {
+            // What the server sends a connection it terminates (pg_terminate_backend), then the cut.
+            cut = true;
+            const fields = Buffer.from('SFATAL\\0VFATAL\\0C57P01\\0Mterminating connection due to administrator command\\0\\0');
+            const head = Buffer.alloc(5);
+            head.write('E');
+            head.writeInt32BE(fields.length + 4, 1);
+            client.end(Buffer.concat([head, fields]));
+            upstream.destroy();
+          } else upstream.write(chunk);
+        });
+      });
+      await new Promise((listening) => proxy.listen(0, '127.0.0.1', listening));
+      const url = new URL(${JSON.stringify(server.href)});
+      url.host = '127.0.0.1:' + proxy.address().port;
+      const sql = postgres(url.href, { max: 1, onnotice: () => {} });
+      const [row] = await sql\`select 1 as one\`.catch(async () => sql\`select 1 as one\`);
+      if (row.one !== 1 || !cut) process.exit(3);
+      await sql.end();
+      proxy.close();`);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/"msg":"database driver lost an internal query; continuing"/);
+  });
+
+  it('still ends the process on any other unhandled rejection', async () => {
+    const { code, stderr } = await runGuarded(`Promise.reject(new TypeError('a bug of ours'));\nsetTimeout(() => {}, 1000);`);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/TypeError: a bug of ours/);
   });
 });

@@ -1,5 +1,6 @@
 import { isDatabaseUnavailable } from '../db/client.js';
 import { EmbeddedStoreError } from '../db/embedded.js';
+import { log } from '../log.js';
 import { UserError } from '../model/errors.js';
 
 /**
@@ -27,3 +28,28 @@ const FILE_PROBLEMS: Record<string, string> = {
   EROFS: 'on a read-only file system',
   ENOSPC: 'no space left on the device',
 };
+
+/**
+ * A rejection no one was waiting for that the database driver made: postgres.js runs an internal query on every new
+ * connection (the array types) and drops its promise, so when that query fails (the connection was reset, the server
+ * stopped or cancelled it) the failure reaches no caller (porsager/postgres#1192, #1223). Those, and lost-connection
+ * errors, say nothing about our own work, which fails or succeeds on its own.
+ */
+export function isDriverRejection(reason: unknown): boolean {
+  return reason instanceof Error && (thrownByDriver(reason) || isDatabaseUnavailable(reason));
+}
+
+/** Whether the error was raised inside the database driver's own code (postgres.js). */
+export const thrownByDriver = (error: Error) => /node_modules[\\/]postgres[\\/]/.test(error.stack ?? '');
+
+/**
+ * Keeps every command running through a driver's unheard rejection (logged); any other unhandled rejection still
+ * ends the process, as Node's default does.
+ */
+export function surviveDriverRejections(): void {
+  process.on('unhandledRejection', (reason) => {
+    if (!isDriverRejection(reason)) throw reason;
+    const failure = reason as NodeJS.ErrnoException;
+    log.warn({ error: failure.message.split('\n')[0], code: failure.code }, 'database driver lost an internal query; continuing');
+  });
+}

@@ -6,6 +6,7 @@ import { log } from '../log.js';
 import { createAppServer, listen } from '../server/http.js';
 import { startWorker, type Worker } from '../worker/scheduler.js';
 import { CONFIG_OPTION, defineCommand } from './command.js';
+import { thrownByDriver } from './errors.js';
 
 const serverOptions = () => ({
   port: Number(process.env.PORT ?? 8080),
@@ -79,7 +80,7 @@ async function startServer(app: App | StartingApp, operationsOnly = false) {
  */
 function surviveDriverCrashes(): void {
   process.on('uncaughtException', (error) => {
-    if (/node_modules[\\/]postgres[\\/]/.test(error.stack ?? '')) {
+    if (thrownByDriver(error)) {
       log.error({ error: error.message }, 'database driver failed after a lost connection; continuing');
       return;
     }
