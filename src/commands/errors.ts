@@ -29,6 +29,9 @@ const FILE_PROBLEMS: Record<string, string> = {
   ENOSPC: 'no space left on the device',
 };
 
+/** Whether the error was raised inside the database driver's own code (postgres.js). */
+const thrownByDriver = (error: Error) => /node_modules[\\/]postgres[\\/]/.test(error.stack ?? '');
+
 /**
  * A rejection no one was waiting for that the database driver made: postgres.js runs an internal query on every new
  * connection (the array types) and drops its promise, so when that query fails (the connection was reset, the server
@@ -39,9 +42,6 @@ export function isDriverRejection(reason: unknown): boolean {
   return reason instanceof Error && (thrownByDriver(reason) || isDatabaseUnavailable(reason));
 }
 
-/** Whether the error was raised inside the database driver's own code (postgres.js). */
-export const thrownByDriver = (error: Error) => /node_modules[\\/]postgres[\\/]/.test(error.stack ?? '');
-
 /**
  * Keeps every command running through a driver's unheard rejection (logged); any other unhandled rejection still
  * ends the process, as Node's default does.
@@ -51,5 +51,21 @@ export function surviveDriverRejections(): void {
     if (!isDriverRejection(reason)) throw reason;
     const failure = reason as NodeJS.ErrnoException;
     log.warn({ error: failure.message.split('\n')[0], code: failure.code }, 'database driver lost an internal query; continuing');
+  });
+}
+
+/**
+ * postgres.js can throw from inside a timer when a connection drops with writes pending ("Cannot read properties of
+ * null (reading 'write')" in its connection.js, seen in the outage test): that connection is gone and the pool opens
+ * another, so a service logs it and keeps running. Any other uncaught exception still ends the process.
+ */
+export function surviveDriverCrashes(): void {
+  process.on('uncaughtException', (error) => {
+    if (thrownByDriver(error)) {
+      log.error({ error: error.message }, 'database driver failed after a lost connection; continuing');
+      return;
+    }
+    log.fatal({ error: error.stack ?? String(error) }, 'uncaught exception');
+    process.exit(1);
   });
 }

@@ -6,7 +6,7 @@ import { log } from '../log.js';
 import { createAppServer, listen } from '../server/http.js';
 import { startWorker, type Worker } from '../worker/scheduler.js';
 import { CONFIG_OPTION, defineCommand } from './command.js';
-import { thrownByDriver } from './errors.js';
+import { surviveDriverCrashes } from './errors.js';
 
 const serverOptions = () => ({
   port: Number(process.env.PORT ?? 8080),
@@ -71,22 +71,6 @@ async function startServer(app: App | StartingApp, operationsOnly = false) {
   const address = await listen(server, port, options.host);
   log.info({ url: `http://${address.address}:${address.port}/` }, operationsOnly ? 'worker health and metrics listening' : 'feed server listening');
   return server;
-}
-
-/**
- * postgres.js can throw from inside a timer when a connection drops with writes pending ("Cannot read properties of
- * null (reading 'write')" in its connection.js, seen in the outage test): that connection is gone and the pool opens
- * another, so a service logs it and keeps running. Any other uncaught exception still ends the process.
- */
-function surviveDriverCrashes(): void {
-  process.on('uncaughtException', (error) => {
-    if (thrownByDriver(error)) {
-      log.error({ error: error.message }, 'database driver failed after a lost connection; continuing');
-      return;
-    }
-    log.fatal({ error: error.stack ?? String(error) }, 'uncaught exception');
-    process.exit(1);
-  });
 }
 
 /**

@@ -414,10 +414,10 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   let candidates: Candidates | undefined;
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
-    // stored at the same moment by two workers must see each other, or each would start its own story. Under the
-    // locks the identities are read again, for what another writer stored meanwhile.
-    // Pipelined behind the locks, the reads run once they are held. The candidates are read with them unless items
-    // are revised (a revision rewrites its item's bands and shingles, which the probe must see): then after that.
+    // stored at the same moment by two workers must see each other, or each would start its own story. Pipelined
+    // behind the locks, the identities are read again once they are held (for what another writer stored meanwhile),
+    // and the candidates with them, unless items are revised: a revision rewrites its item's bands and shingles, which
+    // the probe must see, so then the probe follows the revisions.
     const locks = clusteringLocks(
       fresh.flatMap(({ bands }) => bands),
       options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,

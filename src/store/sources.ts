@@ -38,8 +38,7 @@ export async function syncSources(db: Database, configured: readonly Source[]): 
   const changed = configured.filter((source) => {
     if (inserted.has(source.id)) return false;
     const row = known.get(source.id);
-    const fields = configFields(source);
-    return !row || row.url !== fields.url || row.title !== fields.title || row.pollSeconds !== fields.pollSeconds || row.priority !== fields.priority;
+    return !row || Object.entries(configFields(source)).some(([field, value]) => row[field as keyof typeof row] !== value);
   });
   for (const source of changed) {
     const values = configFields(source);
