@@ -286,7 +286,6 @@ describe('README.md', () => {
       url: null,
       summary: null,
       contentHtml: null,
-      contentText: null,
       author: null,
       categories: [],
       language: null,

@@ -126,7 +126,7 @@ describe('hostile sources through ingest, store and publish', () => {
     expect(await ingest('hundred-thousand', 'huge-description')).toMatchObject({ ok: 2, failed: 0, itemsNew: 6_002 });
     expect(await itemCount('many')).toBe(6_000);
     const [huge] = await database.handle.rows<{ length: number }>(
-      sql`select length(content_text) as length from items where url = 'https://outlet.example/huge/0'`,
+      sql`select length(content_html) as length from items where url = 'https://outlet.example/huge/0'`,
     );
     expect(Number(huge!.length)).toBeLessThanOrEqual(256 * 1024);
     expect(Number(huge!.length)).toBeGreaterThan(200_000);

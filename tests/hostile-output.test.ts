@@ -37,7 +37,6 @@ async function entriesOf(document: string): Promise<FeedEntry[]> {
       url: normalized.url ?? null,
       summary: normalized.summary ?? null,
       contentHtml: normalized.contentHtml ?? null,
-      contentText: normalized.contentText ?? null,
       author: normalized.author ?? null,
       categories: normalized.categories,
       language: normalized.language ?? null,

@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
 import { htmlToText, sanitizeContent, tidyText } from '../src/normalize/html.js';
-import { authorName } from '../src/normalize/item.js';
+import { authorName, normalizeItem, storedContentText } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
 import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
+import type { ParsedItem } from '../src/parse/index.js';
 
 describe('parseFeedDate', () => {
   it.each([
@@ -187,4 +189,48 @@ describe('authorName', () => {
     ['Reporting by Kaori Kaneko (Reuters)', 'Reporting by Kaori Kaneko (Reuters)'],
     ['editor@example.com', 'editor@example.com'],
   ])('%s -> %s', (written, name) => expect(authorName(written)).toBe(name));
+});
+
+describe("an item's text, kept only where it is not its HTML's", () => {
+  const context = { feedUrl: 'https://outlet.example/feed', fetchedAt: new Date('2024-06-02T00:00:00Z'), shortUrlHosts: [] };
+  const normalized = (fields: Partial<ParsedItem>) =>
+    normalizeItem({ title: 'Japan, U.S. defense chiefs meet', titleType: 'text', dates: [], categories: [], ...fields }, { format: 'rss', items: [] }, context);
+  /** What a store keeps of the text, and what it reads back. */
+  const roundTrip = (item: ReturnType<typeof normalized>) => storedContentText(item.contentHtml ?? null, item.textFromHtml ? null : (item.contentText ?? null));
+
+  it.each<[string, Partial<ParsedItem>, boolean, string | undefined]>([
+    ['HTML content', { contentHtml: '<p>SINGAPORE: Kihara and <b>Austin</b> met.</p>' }, true, 'SINGAPORE: Kihara and Austin met.'],
+    ['a plain-text description', { contentHtml: 'Kihara and Austin met in Singapore.' }, true, 'Kihara and Austin met in Singapore.'],
+    ['a summary alone', { summaryHtml: '<p>Kihara and Austin met.</p>' }, true, 'Kihara and Austin met.'],
+    ['JSON Feed content_text alone', { contentText: ' Kihara and Austin met. ' }, false, 'Kihara and Austin met.'],
+    ['its own text beside a summary', { contentText: 'The full text.', summaryHtml: '<p>The summary.</p>' }, false, 'The full text.'],
+    ['content without text, and a summary', { contentHtml: '<img src="https://outlet.example/a.jpg">', summaryHtml: 'The summary.' }, false, 'The summary.'],
+    ['content without text alone', { contentHtml: '<img src="https://outlet.example/a.jpg">' }, false, undefined],
+    ['no content at all', {}, false, undefined],
+  ])('%s', (_name, fields, fromHtml, text) => {
+    const item = normalized(fields);
+    expect(item.textFromHtml).toBe(fromHtml);
+    expect(item.contentText).toBe(text);
+    expect(roundTrip(item)).toBe(text ?? null);
+  });
+
+  it('reads back the same text from whatever HTML, summary and text an item carries', () => {
+    const fragment = fc.oneof(
+      fc.string(),
+      fc.constantFrom('<p>', '</p>', '<br>', '<b>', '</b>', '<script>x</script>', '&amp;', '&lt;', '<img src="a.jpg">', '\n\n', '  ', 'Kihara', '会談'),
+    );
+    const html = fc.array(fragment, { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(
+        fc.option(html, { nil: undefined }),
+        fc.option(html, { nil: undefined }),
+        fc.option(fc.string(), { nil: undefined }),
+        (contentHtml, summaryHtml, contentText) => {
+          const item = normalized({ contentHtml, summaryHtml, contentText });
+          expect(roundTrip(item)).toBe(item.contentText ?? null);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -22,7 +22,6 @@ const seedEntry: FeedEntry = {
   url: 'https://www.arabnews.com/node/2521156/japan',
   summary: 'In light of tensions across the Taiwan Strait, Kihara and Austin agreed to boost the joint presence.',
   contentHtml: '<p>SINGAPORE: Japanese Defense Minister KIHARA Minoru and U.S. Defense Secretary Lloyd Austin had talks.</p>',
-  contentText: 'SINGAPORE: Japanese Defense Minister KIHARA Minoru and U.S. Defense Secretary Lloyd Austin had talks.',
   author: 'JIJI Press',
   categories: ['Japan', 'Defense'],
   language: 'en',

@@ -12,10 +12,11 @@ import { fetchLog, sources, topics } from '../src/db/schema.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import type { NormalizedItem } from '../src/model/item.js';
 import type { Source } from '../src/model/source.js';
-import { parseFeed } from '../src/parse/index.js';
+import { normalizeItem } from '../src/normalize/item.js';
+import { type ParsedItem, parseFeed } from '../src/parse/index.js';
 import { storeDocuments, storeItems } from '../src/store/items.js';
 import { type FetchRecord, recordFetches, syncSources } from '../src/store/sources.js';
-import { touchTopics } from '../src/store/topics.js';
+import { backfillTopic, forEachRecentItem, touchTopics } from '../src/store/topics.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { prepareDocument, type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
@@ -450,6 +451,45 @@ describe(`the store step (${testEngine()})`, () => {
     // The same report corrected in place: no topic gains a story, but the quake topic's entry changed.
     const corrected = `${first} The Japan Meteorological Agency revised its magnitude to 6.0.`;
     expect(await store(quake(corrected))).toEqual({ stored: 0, revised: 1, duplicates: 0, changedTopics: ['quakes'], matched: 0 });
+  });
+
+  it("keeps an item's text once where it is its HTML's, and gives it back to topic previews and backfills", async () => {
+    const { db } = testDatabase().handle;
+    await addSources(['kyodo']);
+    const context = { feedUrl: 'https://kyodo.example/feed.xml', fetchedAt: new Date('2024-06-03T01:00:00Z'), shortUrlHosts: [] };
+    const filler = 'Officials in Okinawa said ferries would stay in port and schools would close. '.repeat(8);
+    const parsed = (guid: string, fields: Partial<ParsedItem>): ParsedItem => ({
+      guid,
+      link: `https://kyodo.example/${guid}`,
+      title: 'Storm nears Okinawa',
+      titleType: 'text',
+      dates: ['2024-06-03T00:00:00Z'],
+      categories: [],
+      ...fields,
+    });
+    // The word the topic looks for is only at the end of the HTML's text, past the summary excerpted from it.
+    const html = normalizeItem(
+      parsed('storm-1', { contentHtml: `<p>${filler}</p><p>The <b>typhoon</b> weakened overnight.</p>` }),
+      { format: 'rss', items: [] },
+      context,
+    );
+    const own = normalizeItem(parsed('storm-2', { contentText: `${filler} A second typhoon formed.` }), { format: 'json', items: [] }, context);
+    expect([html.textFromHtml, own.textFromHtml]).toEqual([true, false]);
+    expect(html.summary).not.toContain('typhoon');
+    await storeItems(db, 'kyodo', [html, own]);
+    const rows = await rowsOf<{ url: string; content_html: string | null; content_text: string | null }>(
+      db,
+      sql`select url, content_html, content_text from items order by url`,
+    );
+    expect(rows).toEqual([
+      { url: 'https://kyodo.example/storm-1', content_html: html.contentHtml, content_text: null },
+      { url: 'https://kyodo.example/storm-2', content_html: null, content_text: own.contentText },
+    ]);
+    const read: Array<string | null> = [];
+    await forEachRecentItem(db, new Date(0), (page) => read.push(...page.map((item) => item.contentText)));
+    expect(read).toEqual([html.contentText, own.contentText]);
+    const [typhoons] = compileTopics([{ slug: 'typhoons', title: 'Typhoons', query: 'typhoon weakened', limit: 50, backfillDays: 100_000 }]);
+    expect(await backfillTopic(db, typhoons!, new TopicMatcher([typhoons!]))).toBe(1);
   });
 
   it("compares a new outlet's copy with the revised text of an item revised in the same step", async () => {

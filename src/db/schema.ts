@@ -108,6 +108,10 @@ export const items = pgTable(
     title: text('title').notNull(),
     summary: text('summary'),
     contentHtml: text('content_html'),
+    /**
+     * The item's plain text where it is not content_html's own (a JSON Feed content_text, say): null when it is, and
+     * readers work it out from content_html (normalize's storedContentText). Rows stored before keep theirs.
+     */
     contentText: text('content_text'),
     author: text('author'),
     categories: text('categories').array().notNull().default(sql`'{}'::text[]`),

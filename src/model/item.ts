@@ -17,7 +17,13 @@ export interface NormalizedItem {
   summary?: string;
   /** Sanitized HTML with absolute URLs. */
   contentHtml?: string;
+  /** Plain text of the content (or of the summary when there is no content). */
   contentText?: string;
+  /**
+   * True when contentText is contentHtml's own text, as the normalizer reads HTML: a store may keep the HTML alone and
+   * read the text back from it (normalize's storedContentText), since both would hold nearly the same characters.
+   */
+  textFromHtml?: boolean;
   author?: string;
   categories: string[];
   language?: string;

@@ -17,7 +17,6 @@ export interface FeedEntry {
   url: string | null;
   summary: string | null;
   contentHtml: string | null;
-  contentText: string | null;
   author: string | null;
   categories: string[];
   language: string | null;

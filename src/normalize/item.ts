@@ -61,6 +61,13 @@ function storableItem(item: ParsedItem): ParsedItem {
   };
 }
 
+/**
+ * An item's plain text as a store kept it: its own, or, stored without (textFromHtml), its HTML's read back the way
+ * normalizeItem read it. Null when it has none.
+ */
+export const storedContentText = (contentHtml: string | null, contentText: string | null): string | null =>
+  contentText ?? (contentHtml ? htmlToText(contentHtml) || null : null);
+
 /** The base that relative links in the document resolve against: xml:base, else the feed URL, else the site URL. */
 export function documentBase(feed: ParsedFeed, feedUrl: string): string | undefined {
   const httpFeedUrl = resolveHttpUrl(feedUrl);
@@ -93,6 +100,10 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
   const title =
     (item.title ? plainTitle(item.title, item.titleType) : '') || (contentText || summary ? excerpt(contentText || summary!, 80) : '') || '(untitled)';
   const { date, estimated } = resolveItemDate(item.dates, context.fetchedAt);
+  const html = contentHtml || summaryHtml || undefined;
+  const text = contentText || summaryText || undefined;
+  // htmlToText(html), worked out above: the content's text, else the summary's.
+  const textOfHtml = contentHtml ? contentText : summaryText;
 
   return {
     guid: item.guid?.trim() || undefined,
@@ -100,8 +111,9 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
     shortUrl,
     title: withoutBidi(title).slice(0, MAX_TITLE_LENGTH),
     summary: summary || undefined,
-    contentHtml: contentHtml || summaryHtml || undefined,
-    contentText: contentText || summaryText || undefined,
+    contentHtml: html,
+    contentText: text,
+    textFromHtml: text !== undefined && text === textOfHtml,
     author: item.author ? authorName(withoutBidi(htmlToLine(item.author))) || undefined : undefined,
     categories: [...new Set(item.categories.map((category) => withoutBidi(htmlToLine(category))).filter(Boolean))],
     language: primaryLanguage(item.language) ?? guessLanguage(`${title}\n${contentText ?? summary ?? ''}`),

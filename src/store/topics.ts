@@ -4,6 +4,7 @@ import { items, sources, stories, topicStories, topics } from '../db/schema.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
+import { storedContentText } from '../normalize/item.js';
 import { type CompiledTopic, type TopicMatcher, topicDefinitionHash } from '../topics/topics.js';
 
 /** A story filed under a topic; its entry sorts by the story's time (see addMemberships). */
@@ -128,6 +129,7 @@ export async function forEachRecentItem(db: Database, since: Date, onPage: (page
         publishedAt: items.publishedAt,
         title: items.title,
         summary: items.summary,
+        contentHtml: items.contentHtml,
         contentText: items.contentText,
         author: items.author,
         categories: items.categories,
@@ -137,7 +139,7 @@ export async function forEachRecentItem(db: Database, since: Date, onPage: (page
       .where(and(gt(items.id, afterId), gte(items.firstSeenAt, since)))
       .orderBy(asc(items.id))
       .limit(PAGE);
-    onPage(page);
+    onPage(page.map(({ contentHtml, contentText, ...row }) => ({ ...row, contentText: storedContentText(contentHtml, contentText) })));
     if (page.length < PAGE) return;
     afterId = page[page.length - 1]!.id;
   }
@@ -214,7 +216,6 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
       url: items.url,
       summary: items.summary,
       contentHtml: items.contentHtml,
-      contentText: items.contentText,
       author: items.author,
       categories: items.categories,
       language: items.language,

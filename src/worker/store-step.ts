@@ -12,9 +12,9 @@ import type { TopicMatcher } from '../topics/topics.js';
  */
 const ROUND_ITEMS = 500;
 const ROUND_CHARS = 1_000_000;
-/** What an item weighs in its round's statements: its texts, and about a kilobyte of keys, fingerprint and bands. */
+/** What an item weighs in its round's statements: the texts it sends, and about a kilobyte of keys, fingerprint and bands. */
 const weightOf = (item: NormalizedItem) =>
-  1024 + item.title.length + (item.summary?.length ?? 0) + (item.contentHtml?.length ?? 0) + (item.contentText?.length ?? 0);
+  1024 + item.title.length + (item.summary?.length ?? 0) + (item.contentHtml?.length ?? 0) + (item.textFromHtml ? 0 : (item.contentText?.length ?? 0));
 
 /** One fetched document for the store step, with the topics its items are matched against. */
 export interface StoreJob {
