@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { type Database, rowsOf } from '../src/db/client.js';
+import { type Database, rowsOf, textArray } from '../src/db/client.js';
 import { fetchLog, sources, topics } from '../src/db/schema.js';
 import { fingerprint, fingerprintBands } from '../src/dedup/fingerprint.js';
 import type { NormalizedItem } from '../src/model/item.js';
@@ -133,6 +133,42 @@ describe(`the store step (${testEngine()})`, () => {
       release();
       await holder;
     }
+  });
+
+  it('gives each item it stores its own bands, and none to an item another writer stored while it waited', async () => {
+    const { db } = testDatabase().handle;
+    const [wire] = versionsOf(first!);
+    const [unrelated] = versionsOf(second!);
+    await addSources([wire!.outlet]);
+    const taken = normalized(wire!);
+    // Later than the item taken meanwhile: it follows it in the step's order, so a band's position must skip that one.
+    const kept = { ...normalized(unrelated!), publishedAt: new Date(taken.publishedAt.getTime() + 3_600_000) };
+    const release = await holdingTransaction(db, (tx) => storeItems(tx, wire!.outlet, [taken]));
+    let step: Promise<Awaited<ReturnType<typeof storeItems>>> | undefined;
+    try {
+      step = db.transaction((tx) => storeItems(tx, wire!.outlet, [taken, kept]));
+      expect(await within(step, 500)).toBe('waiting'); // read both as new, then waits for the taken one's bands
+    } finally {
+      await release();
+    }
+    const result = await step!;
+    expect([result.stored.map(({ item }) => item.url), result.duplicates]).toEqual([[kept.url], 1]);
+    const bandsOf = async (item: NormalizedItem) =>
+      (
+        await rowsOf<{ band: string }>(
+          db,
+          sql`select b.band::text as band from item_bands b join items i on i.id = b.item_id where i.url = ${item.url!} order by b.band`,
+        )
+      ).map(({ band }) => band);
+    const expected = async (item: NormalizedItem) =>
+      (
+        await rowsOf<{ band: string }>(
+          db,
+          sql`select hashtextextended(band, 0)::text as band from unnest(${textArray(fingerprintBands(fingerprint(item.title, item.contentText!)))}) as band order by hashtextextended(band, 0)`,
+        )
+      ).map(({ band }) => band);
+    expect(await bandsOf(kept)).toEqual(await expected(kept));
+    expect(await bandsOf(taken)).toEqual(await expected(taken));
   });
 
   it('locks clustering as a whole when a step has more bands than its budget', async () => {

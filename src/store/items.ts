@@ -186,6 +186,28 @@ function bandColumns(items: ReadonlyArray<{ bands: readonly string[] }>) {
 const timestampArray = (dates: readonly Date[]) => sql`${arrayLiteral(dates.map((date) => date.toISOString()))}::timestamptz[]`;
 
 /**
+ * The bands of a step's new items as parameters, built once for both statements that send them (the candidate probe
+ * and the insert): every band with the position of its item in `keys` and `ats`, the items' keys and times.
+ */
+interface BatchBands {
+  bands: SQL;
+  owners: SQL;
+  keys: SQL;
+  ats: SQL;
+  /** Whether any item has a band (an item with an empty text and title has none). */
+  any: boolean;
+}
+
+function batchBands(prepared: readonly Prepared[]): BatchBands {
+  return {
+    ...bandColumns(prepared),
+    keys: textArray(prepared.map(({ entry }) => entry.key)),
+    ats: timestampArray(prepared.map(({ entry }) => entry.item.publishedAt)),
+    any: prepared.some(({ bands }) => bands.length > 0),
+  };
+}
+
+/**
  * Writes band rows, two dozen per item, as array parameters unnested by the server: the bands with their item's
  * position, and each item's id and time once (a row-per-VALUES insert was costly to build and to parse, and a
  * timestamp per band was 24 dates to format and parse per item).
@@ -256,10 +278,8 @@ interface Candidates {
  * worth comparing, and their stories' start times (candidatesOf reads the rows). One statement for the whole batch:
  * each (band, time) probe keeps its nearest candidates in time. None when no item has bands.
  */
-function candidatesQuery(prepared: readonly Prepared[]): SQL | undefined {
-  if (!prepared.some(({ bands }) => bands.length > 0)) return undefined;
-  const { bands, owners } = bandColumns(prepared);
-  const ats = timestampArray(prepared.map(({ entry }) => entry.item.publishedAt));
+function candidatesQuery({ bands, owners, ats, any }: BatchBands): SQL | undefined {
+  if (!any) return undefined;
   const windowSeconds = CLUSTER_WINDOW_MS / 1000;
   // One row per candidate item with the bands it shares: its columns (the shingles are the largest) travel once.
   return sql`
@@ -296,8 +316,8 @@ function candidatesOf(records: ReadonlyArray<Record<string, unknown>>): Candidat
   return { byBand, starts };
 }
 
-async function loadCandidates(db: Database, prepared: readonly Prepared[]): Promise<Candidates> {
-  const query = candidatesQuery(prepared);
+async function loadCandidates(db: Database, bands: BatchBands): Promise<Candidates> {
+  const query = candidatesQuery(bands);
   return candidatesOf(query ? await preparedRows(db, query) : []);
 }
 
@@ -412,6 +432,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   }
   const fingerprintOf: FingerprintOf = (item) => workOf(item) ?? fingerprintNow(item);
   const fresh = prepare(identities.fresh, fingerprintOf);
+  const bands = batchBands(fresh);
   let candidates: Candidates | undefined;
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
@@ -423,7 +444,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
       fresh.flatMap(({ bands }) => bands),
       options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,
     );
-    const probe = identities.revisions.length === 0 ? candidatesQuery(fresh) : undefined;
+    const probe = identities.revisions.length === 0 ? candidatesQuery(bands) : undefined;
     const answers = await pipelinedRows(db, [...locks, existingQuery(incoming), ...(probe ? [probe] : [])]);
     storedOf = existingOf(answers[locks.length]!);
     identities = planIdentities(incoming, storedOf, now);
@@ -438,7 +459,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   // Identities read again under the locks: what another writer stored meanwhile is left out.
   const stillFresh = new Set(identities.fresh);
   const toStore = fresh.length === identities.fresh.length ? fresh : fresh.filter(({ entry }) => stillFresh.has(entry));
-  for (const outcome of await storeNewItems(db, toStore, candidates)) {
+  for (const outcome of await storeNewItems(db, toStore, bands, candidates)) {
     if (outcome.stored) {
       results[outcome.document]!.stored.push(outcome.stored);
       touched[outcome.document]!.add(outcome.stored.storyId);
@@ -486,11 +507,18 @@ const ITEM_COLUMNS = [...IDENTITY_COLUMNS, ...VERSION_COLUMNS, 'shingles'];
 
 /**
  * New items: candidates (with their stories' start times) read in one statement, unless read already, the stories
- * decided by the plan, then stories, items and bands written in one statement, and merged stories folded.
+ * decided by the plan, then stories, items and bands written in one statement, and merged stories folded. `bands` are
+ * the step's: of these items, and of any left out since (stored by another writer meanwhile; none of theirs is
+ * inserted, as their rows are not).
  */
-async function storeNewItems(db: Database, prepared: readonly Prepared[], candidates?: Candidates): Promise<Array<{ document: number; stored?: StoredItem }>> {
+async function storeNewItems(
+  db: Database,
+  prepared: readonly Prepared[],
+  bands: BatchBands,
+  candidates?: Candidates,
+): Promise<Array<{ document: number; stored?: StoredItem }>> {
   if (prepared.length === 0) return [];
-  const { byBand, starts } = candidates ?? (await loadCandidates(db, prepared));
+  const { byBand, starts } = candidates ?? (await loadCandidates(db, bands));
   const plan = planClusters(prepared, byBand, starts);
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
   const inKeyOrder = prepared.map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! })).sort((a, b) => byCodeUnits(a.entry.key, b.entry.key));
@@ -506,10 +534,8 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[], candid
     url: entry.item.url ?? null,
     short_url: entry.item.shortUrl ?? null,
   }));
-  // Each band with the position of its item's row; the rows' own ids are only known once inserted.
-  const { bands, owners } = bandColumns(inKeyOrder);
   // One statement: the stories the plan starts, the items (those another writer stored first are left out) and the
-  // bands of the items inserted.
+  // bands of the items inserted, each joined to its item's row by the item's key (row ids are known only once inserted).
   const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
     db,
     sql`
@@ -524,11 +550,11 @@ async function storeNewItems(db: Database, prepared: readonly Prepared[], candid
         date_estimated boolean, guid text, url text, short_url text, ${VERSION_TYPES})
       on conflict do nothing
       returning id, dedup_key, story_id, published_at),
-    positions as (select key, position from unnest(${textArray(inKeyOrder.map(({ entry }) => entry.key))}) with ordinality as k(key, position)),
+    positions as (select key, position from unnest(${bands.keys}) with ordinality as k(key, position)),
     new_bands as (
       insert into item_bands (band, item_id, published_at)
       select hashtextextended(b.band, 0), inserted.id, inserted.published_at
-      from unnest(${bands}, ${owners}) as b(band, owner)
+      from unnest(${bands.bands}, ${bands.owners}) as b(band, owner)
       join positions on positions.position = b.owner
       join inserted on inserted.dedup_key = positions.key)
     select id, dedup_key, story_id from inserted`,
