@@ -8,7 +8,21 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
@@ -28,7 +42,9 @@ export interface EmbeddedServer {
   connect(): Promise<Socket>;
   /**
    * Says this process uses the server, before it connects, until the returned function is called: a process
-   * leaving never stops a server another is about to connect to (a registration file per user in data/clients).
+   * leaving never stops a server another is about to connect to (a registration file per user in data/clients). A
+   * claim made while a leaving process is already stopping the server makes connect() wait for the stop to end, then
+   * start a new one.
    */
   claim(): () => void;
   /**
@@ -156,7 +172,48 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
     );
   }
   const claimsDir = join(dataDir, 'clients');
+  /** Held (holding the stopper's PID) from before a leaving process reads the claims until the server has stopped. */
+  const stoppingFile = join(dataDir, 'stopping');
   let starting: Promise<void> | undefined;
+
+  /** Marks the server as being stopped by this process; false when a live process is stopping it already. */
+  function markStopping(): boolean {
+    // Written whole under a name of its own, then linked into place: linking fails if a mark is there, and a reader
+    // never finds a mark without its PID.
+    const draft = `${stoppingFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, String(process.pid));
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          linkSync(draft, stoppingFile);
+          return true;
+        } catch {
+          if (stopperAlive()) return false; // (a mark left by a process that died while stopping was removed)
+        }
+      }
+      return false;
+    } finally {
+      rmSync(draft, { force: true });
+    }
+  }
+
+  /** Whether a live process holds the stopping mark (a mark whose process died is removed). */
+  function stopperAlive(): boolean {
+    try {
+      process.kill(Number(readFileSync(stoppingFile, 'utf8')), 0);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPERM') return true; // alive, another user's
+      if (code !== 'ENOENT') rmSync(stoppingFile, { force: true });
+      return false;
+    }
+  }
+
+  /** Waits while another process stops the server (see markStopping), at most as long as a stop may take. */
+  async function stopsEnded(): Promise<void> {
+    for (const giveUpAt = Date.now() + STOP_TIMEOUT_MS; Date.now() < giveUpAt && stopperAlive(); ) await sleep(25);
+  }
 
   /** Whether a live process other than these claims holds a claim; claims of dead processes are removed. */
   function claimedByOthers(): boolean {
@@ -240,6 +297,7 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
     socketDir: dataDir,
     port: PORT,
     async connect() {
+      await stopsEnded();
       // A server another process is starting accepts connections before it can serve them: wait until it is ready.
       if (serverState(clusterDir)?.status !== 'ready') {
         starting ??= start().finally(() => (starting = undefined));
@@ -254,11 +312,18 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
       return () => rmSync(file, { force: true });
     },
     async stopIfUnused(otherClients) {
-      const pid = serverState(clusterDir)?.pid;
-      if (!pid || claimedByOthers() || (await otherClients()) > 0) return false;
-      process.kill(pid, 'SIGINT'); // fast shutdown: disconnect and stop cleanly
-      for (const stopBy = Date.now() + STOP_TIMEOUT_MS; Date.now() < stopBy && serverState(clusterDir)?.pid === pid; ) await sleep(25);
-      return true;
+      // Marked before the claims are read: a process claiming after that finds the mark when it connects, and waits
+      // for the stop to end instead of connecting to a server about to stop under it.
+      if (!serverState(clusterDir) || !markStopping()) return false;
+      try {
+        const pid = serverState(clusterDir)?.pid;
+        if (!pid || claimedByOthers() || (await otherClients()) > 0) return false;
+        process.kill(pid, 'SIGINT'); // fast shutdown: disconnect and stop cleanly
+        for (const stopBy = Date.now() + STOP_TIMEOUT_MS; Date.now() < stopBy && serverState(clusterDir)?.pid === pid; ) await sleep(25);
+        return true;
+      } finally {
+        rmSync(stoppingFile, { force: true });
+      }
     },
   };
 }
