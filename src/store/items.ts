@@ -432,7 +432,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   }
   const fingerprintOf: FingerprintOf = (item) => workOf(item) ?? fingerprintNow(item);
   const fresh = prepare(identities.fresh, fingerprintOf);
-  const bands = batchBands(fresh);
+  const stepBands = batchBands(fresh);
   let candidates: Candidates | undefined;
   if (fresh.length > 0) {
     // Writers of new items that could share a story take turns until their transaction ends: two outlets of one story
@@ -444,7 +444,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
       fresh.flatMap(({ bands }) => bands),
       options.bandLockBudget ?? DEFAULT_BAND_LOCK_BUDGET,
     );
-    const probe = identities.revisions.length === 0 ? candidatesQuery(bands) : undefined;
+    const probe = identities.revisions.length === 0 ? candidatesQuery(stepBands) : undefined;
     const answers = await pipelinedRows(db, [...locks, existingQuery(incoming), ...(probe ? [probe] : [])]);
     storedOf = existingOf(answers[locks.length]!);
     identities = planIdentities(incoming, storedOf, now);
@@ -459,7 +459,7 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   // Identities read again under the locks: what another writer stored meanwhile is left out.
   const stillFresh = new Set(identities.fresh);
   const toStore = fresh.length === identities.fresh.length ? fresh : fresh.filter(({ entry }) => stillFresh.has(entry));
-  for (const outcome of await storeNewItems(db, toStore, bands, candidates)) {
+  for (const outcome of await storeNewItems(db, toStore, stepBands, candidates)) {
     if (outcome.stored) {
       results[outcome.document]!.stored.push(outcome.stored);
       touched[outcome.document]!.add(outcome.stored.storyId);
