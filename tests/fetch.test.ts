@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { type AddressInfo, connect as connectSocket, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -172,6 +172,39 @@ describe('address guard', () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('times out a plain connection the server never accepts, at the connect timeout', async () => {
+    // A listener in a stopped process: the kernel completes handshakes until its backlog is full, then leaves new
+    // connections waiting for good, as a host dropping packets does.
+    const listener = spawn(
+      process.execPath,
+      ['-e', "const s = require('net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port))"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve) => listener.stdout.once('data', (data) => resolve(Number(String(data)))));
+      listener.kill('SIGSTOP');
+      for (let filled = false; !filled && fillers.length < 16; ) {
+        const filler = connectSocket(port, '127.0.0.1');
+        fillers.push(filler);
+        filled = await new Promise<boolean>((resolve) => {
+          filler.once('connect', () => resolve(false)).once('error', () => resolve(false));
+          setTimeout(() => resolve(true), 200);
+        });
+      }
+      const started = Date.now();
+      const url = `http://127.0.0.1:${port}/feed`;
+      expect(await fetchError(fetchFeed(http, { url, network: ANY, limits: { connectTimeoutMs: 300, timeoutMs: 20_000 } }))).toMatchObject({
+        kind: 'timeout',
+        message: 'connect timeout',
+      });
+      expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s deadline
+    } finally {
+      for (const filler of fillers) filler.destroy();
+      listener.kill('SIGKILL');
     }
   });
 
