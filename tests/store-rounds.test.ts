@@ -12,6 +12,8 @@ const item = (id: string, chars = 0): NormalizedItem => ({
   publishedAt: new Date(0),
   dateEstimated: false,
 });
+/** The item with HTML that holds its text: the text is the HTML's own. */
+const asHtml = (entry: NormalizedItem): NormalizedItem => ({ ...entry, contentHtml: entry.contentText, textFromHtml: true });
 const items = (prefix: string, count: number, chars = 0) => Array.from({ length: count }, (_, index) => item(`${prefix}${index}`, chars));
 /** Each round as "job:first-last" pieces of item titles. */
 const shape = (rounds: ReturnType<typeof storeRounds>) =>
@@ -28,6 +30,13 @@ describe('store rounds', () => {
     ['heavy items make rounds of fewer items', [items('a', 5, 3_000)], ['0:a0-a1', '0:a2-a3', '0:a4-a4']],
     ['an item heavier than a round is a round of its own', [[item('s1'), item('huge', 50_000), item('s2')]], ['0:s1-s1', '0:huge-huge', '0:s2-s2']],
     ['an empty job between others stays in order', [items('a', 4), [], items('b', 1)], ['0:a0-a3 1:none', '2:b0-b0']],
+    // 3,000 characters of HTML whose text is its own: the text is not sent, so only the HTML weighs.
+    ['a text kept as its HTML weighs once', [items('a', 5, 3_000).map(asHtml)], ['0:a0-a1', '0:a2-a3', '0:a4-a4']],
+    [
+      'a text beside its HTML weighs twice',
+      [items('a', 5, 3_000).map((entry) => ({ ...asHtml(entry), textFromHtml: false }))],
+      ['0:a0-a0', '0:a1-a1', '0:a2-a2', '0:a3-a3', '0:a4-a4'],
+    ],
   ])('%s', (_name, jobs, expected) => {
     expect(
       shape(
