@@ -181,7 +181,11 @@ export function embeddedServer(dataDirOption: string): EmbeddedServer {
     // Written whole under a name of its own, then linked into place: linking fails if a mark is there, and a reader
     // never finds a mark without its PID.
     const draft = `${stoppingFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(draft, String(process.pid));
+    try {
+      writeFileSync(draft, String(process.pid));
+    } catch {
+      return false; // the folder cannot be written now (full, read-only): leave the server running, not stop it unmarked
+    }
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
