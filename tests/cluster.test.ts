@@ -46,6 +46,29 @@ describe('fingerprints', () => {
   const lead =
     "Japanese Defense Minister Kihara Minoru and U.S. Defense Secretary Lloyd Austin had talks in Singapore on Sunday and reaffirmed the two countries' plan to strengthen command and control coordination to enhance the joint operational capability of Japan's Self-Defense Forces and the U.S. military.";
 
+  it('counts the shingles two texts share exactly, whatever their hashes and overlap', () => {
+    const hashes = fc.uniqueArray(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 300 });
+    const comparable = (values: readonly number[]) => ({
+      titleTerms: new Set<string>(),
+      bodySignature: [],
+      shingleCount: values.length,
+      shingles: Int32Array.from([...values].sort((x, y) => x - y)),
+    });
+    fc.assert(
+      fc.property(hashes, hashes, fc.array(fc.boolean(), { maxLength: 300 }), (left, others, keep) => {
+        // Some of the left text's shingles also in the right one, with others of its own.
+        const right = [...new Set([...left.filter((_, index) => keep[index]), ...others])];
+        const expected = left.filter((value) => right.includes(value)).length;
+        const a = comparable(left);
+        const b = comparable(right);
+        if (a.shingles.length === 0 || b.shingles.length === 0) return;
+        expect(similarity(a, b).shared).toBe(expected);
+        expect(similarity(b, a).shared).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('keeps a headline edit in the same story', () => {
     const a = print('Japan, U.S. defense chiefs reaffirm command coordination', lead);
     const b = print('Japan, U.S. Defense Chiefs Reaffirm Command and Control Coordination', `Singapore, June 2 (Jiji Press)--${lead}`);
