@@ -31,6 +31,16 @@ afterEach(async () => {
 });
 afterAll(() => http.close());
 
+/** Fetches `url` with a 300 ms connect timeout and a 20 s deadline: it must fail at the connect timeout. */
+async function expectConnectTimeout(url: string): Promise<void> {
+  const started = Date.now();
+  expect(await fetchError(fetchFeed(http, { url, network: ANY, limits: { connectTimeoutMs: 300, timeoutMs: 20_000 } }))).toMatchObject({
+    kind: 'timeout',
+    message: 'connect timeout',
+  });
+  expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s deadline
+}
+
 async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
   try {
     await promise;
@@ -163,12 +173,7 @@ describe('address guard', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}/feed`;
     try {
-      const started = Date.now();
-      expect(await fetchError(fetchFeed(http, { url, network: ANY, limits: { connectTimeoutMs: 300, timeoutMs: 20_000 } }))).toMatchObject({
-        kind: 'timeout',
-        message: 'connect timeout',
-      });
-      expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s deadline
+      await expectConnectTimeout(url);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
@@ -195,13 +200,7 @@ describe('address guard', () => {
           setTimeout(() => resolve(true), 200);
         });
       }
-      const started = Date.now();
-      const url = `http://127.0.0.1:${port}/feed`;
-      expect(await fetchError(fetchFeed(http, { url, network: ANY, limits: { connectTimeoutMs: 300, timeoutMs: 20_000 } }))).toMatchObject({
-        kind: 'timeout',
-        message: 'connect timeout',
-      });
-      expect(Date.now() - started).toBeLessThan(5_000); // not the 20 s deadline
+      await expectConnectTimeout(`http://127.0.0.1:${port}/feed`);
     } finally {
       for (const filler of fillers) filler.destroy();
       listener.kill('SIGKILL');

@@ -91,7 +91,7 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
       return [...stored, ...revised].flatMap(({ storyId, item }) => topics.match(item, sourceId).map((topicSlug) => ({ job, topicSlug, storyId })));
     });
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
-    // Stories first: their entries are filed at their (refreshed) times. One wait for the four statements.
+    // Stories first: their entries are filed at their (refreshed) times. One wait for all of these statements.
     const refresh = refreshStatements(touchedStories);
     const filing = membershipStatement(memberships);
     const touching = touchStatement({ slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: touchedStories });
