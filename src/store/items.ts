@@ -522,18 +522,19 @@ async function storeNewItems(
   const plan = planClusters(prepared, byBand, starts);
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
   const inKeyOrder = prepared.map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! })).sort((a, b) => byCodeUnits(a.entry.key, b.entry.key));
-  const rows = inKeyOrder.map(({ entry, print, storyId }) => ({
-    ...versionColumns(entry.item, entry.hash, print),
-    source_id: entry.sourceId,
-    story_id: storyId,
-    dedup_key: entry.key,
-    title_key: entry.titleKey,
-    published_at: entry.item.publishedAt.toISOString(),
-    date_estimated: entry.item.dateEstimated,
-    guid: entry.item.guid ?? null,
-    url: entry.item.url ?? null,
-    short_url: entry.item.shortUrl ?? null,
-  }));
+  const rows = inKeyOrder.map(({ entry, print, storyId }) =>
+    Object.assign(versionColumns(entry.item, entry.hash, print), {
+      source_id: entry.sourceId,
+      story_id: storyId,
+      dedup_key: entry.key,
+      title_key: entry.titleKey,
+      published_at: entry.item.publishedAt.toISOString(),
+      date_estimated: entry.item.dateEstimated,
+      guid: entry.item.guid ?? null,
+      url: entry.item.url ?? null,
+      short_url: entry.item.shortUrl ?? null,
+    }),
+  );
   // One statement: the stories the plan starts, the items (those another writer stored first are left out) and the
   // bands of the items inserted, each joined to its item's row by the item's key (row ids are known only once inserted).
   const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
