@@ -16,7 +16,7 @@ import { normalizeItem } from '../src/normalize/item.js';
 import { type ParsedItem, parseFeed } from '../src/parse/index.js';
 import { storeDocuments, storeItems } from '../src/store/items.js';
 import { type FetchRecord, recordFetches, syncSources } from '../src/store/sources.js';
-import { backfillTopic, forEachRecentItem, touchTopics } from '../src/store/topics.js';
+import { addMemberships, backfillTopic, forEachRecentItem, touchTopics } from '../src/store/topics.js';
 import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { prepareDocument, type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
@@ -573,6 +573,34 @@ describe(`the store step (${testEngine()})`, () => {
     expect(await changed()).toEqual([]);
     await touchTopics(db, { slugs: ['named'], storyIds: ['s1', 'no-such-story'] });
     expect(await changed()).toEqual(['holder', 'named']);
+  });
+
+  it('files stories under topics at their times, and counts each new membership once, for the first document proposing it', async () => {
+    const { db } = testDatabase().handle;
+    await db.execute(sql`insert into stories (id, published_at, updated_at) values
+      ('s1', '2024-06-01T00:00:00Z', now()), ('s2', '2024-06-02T00:00:00Z', now()), ('s3', '2024-06-03T00:00:00Z', now())`);
+    await db.execute(sql`insert into topic_stories (topic_slug, story_id, published_at) values ('security', 's3', '2024-06-03T00:00:00Z')`);
+    const added = await addMemberships(db, [
+      // Document 2 proposes s1 under both topics; document 0 proposes it under one of them (and so counts it).
+      { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2 },
+      { storyId: 's1', topicSlugs: ['security'], proposer: 0 },
+      { storyId: 's2', topicSlugs: [], proposer: 1 },
+      { storyId: 's2', topicSlugs: ['trade', 'trade'], proposer: 1 },
+      // Filed already: counts for no one. A story gone (merged away meanwhile): files nothing.
+      { storyId: 's3', topicSlugs: ['security'], proposer: 1 },
+      { storyId: 'gone', topicSlugs: ['security'], proposer: 3 },
+    ]);
+    expect(Object.fromEntries(added)).toEqual({ 0: 1, 1: 1, 2: 1 });
+    const rows = await testDatabase().handle.rows<{ topic_slug: string; story_id: string; published_at: Date }>(
+      sql`select topic_slug, story_id, published_at from topic_stories order by story_id, topic_slug`,
+    );
+    expect(rows.map((row) => [row.story_id, row.topic_slug, new Date(row.published_at).toISOString()])).toEqual([
+      ['s1', 'security', '2024-06-01T00:00:00.000Z'],
+      ['s1', 'trade', '2024-06-01T00:00:00.000Z'],
+      ['s2', 'trade', '2024-06-02T00:00:00.000Z'],
+      ['s3', 'security', '2024-06-03T00:00:00.000Z'],
+    ]);
+    expect(await addMemberships(db, [{ storyId: 's1', topicSlugs: [], proposer: 0 }])).toEqual(new Map());
   });
 
   it('refreshes planner statistics beside the batches that follow, never holding them up', async () => {

@@ -7,10 +7,14 @@ import type { Topic } from '../model/topic.js';
 import { storedContentText } from '../normalize/item.js';
 import { type CompiledTopic, type TopicMatcher, topicDefinitionHash } from '../topics/topics.js';
 
-/** A story filed under a topic; its entry sorts by the story's time (see addMemberships). */
-export interface Membership {
-  topicSlug: string;
+/**
+ * A story to file under the topics an item of it matched, and who proposed it (a document's place in its batch: a
+ * membership two documents propose counts for the first). Its entries sort by the story's time (see addMemberships).
+ */
+export interface Filing {
   storyId: string;
+  topicSlugs: readonly string[];
+  proposer: number;
 }
 
 /**
@@ -77,28 +81,68 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
 /**
  * Files stories under topics (one statement, any number of rows), each entry at its story's time as stored now (run
  * after refreshStatements: a story's time only moves there, which moves its entries); a story gone meanwhile files
- * nothing. Returns the memberships that were new.
+ * nothing. Returns how many memberships were new, by proposer.
  */
-export async function addMemberships(db: Database, memberships: readonly Membership[]): Promise<Membership[]> {
-  const statement = membershipStatement(memberships);
-  return statement ? addedMemberships(await preparedRows(db, statement)) : [];
+export async function addMemberships(db: Database, filings: readonly Filing[]): Promise<Map<number, number>> {
+  const statement = membershipStatement(filings);
+  return statement ? addedByProposer(filings, await preparedRows(db, statement)) : new Map();
 }
 
-/** addMemberships' statement (none for no memberships); addedMemberships reads its rows. */
-export function membershipStatement(memberships: readonly Membership[]): SQL | undefined {
-  if (memberships.length === 0) return undefined;
+/**
+ * addMemberships' statement (none for no memberships); addedByProposer reads its rows. Each topic is sent as its
+ * position in a list of the slugs, with the position of its story: a story's id travels once however many topics it
+ * matched (a broad topic set files a dozen memberships per item), and the new memberships come back a row per story.
+ */
+export function membershipStatement(filings: readonly Filing[]): SQL | undefined {
+  const filed = filings.filter((filing) => filing.topicSlugs.length > 0);
+  if (filed.length === 0) return undefined;
+  const slugs = new Map<string, number>();
+  const topics: number[] = [];
+  const owners: number[] = [];
+  for (const [index, { topicSlugs }] of filed.entries()) {
+    for (const slug of topicSlugs) {
+      if (!slugs.has(slug)) slugs.set(slug, slugs.size + 1);
+      topics.push(slugs.get(slug)!);
+      owners.push(index + 1);
+    }
+  }
+  // A membership proposed twice (two items of one story) is one row: ON CONFLICT DO NOTHING skips the second.
   return sql`
-    insert into topic_stories (topic_slug, story_id, published_at)
-    select m.topic_slug, m.story_id, s.published_at
-    from unnest(${arrayLiteral(memberships.map((membership) => membership.topicSlug))}::text[],
-      ${arrayLiteral(memberships.map((membership) => membership.storyId))}::text[]) as m(topic_slug, story_id)
-    join stories s on s.id = m.story_id
-    on conflict do nothing
-    returning topic_slug, story_id`;
+    with added as (
+      insert into topic_stories (topic_slug, story_id, published_at)
+      select (${arrayLiteral([...slugs.keys()])}::text[])[t.topic], f.story_id, s.published_at
+      from unnest(${arrayLiteral(topics)}::int[], ${arrayLiteral(owners)}::int[]) as t(topic, owner)
+      join unnest(${arrayLiteral(filed.map((filing) => filing.storyId))}::text[]) with ordinality as f(story_id, position) on f.position = t.owner
+      join stories s on s.id = f.story_id
+      on conflict do nothing
+      returning topic_slug, story_id)
+    select story_id, array_agg(topic_slug) as topic_slugs from added group by story_id`;
 }
 
-export const addedMemberships = (rows: ReadonlyArray<Record<string, unknown>>): Membership[] =>
-  rows.map((row) => ({ topicSlug: row.topic_slug as string, storyId: row.story_id as string }));
+/**
+ * The memberships membershipStatement's rows say were new, counted by proposer: a membership several filings proposed
+ * counts for the first proposer (the least).
+ */
+export function addedByProposer(filings: readonly Filing[], rows: ReadonlyArray<Record<string, unknown>>): Map<number, number> {
+  const byStory = new Map<string, Filing[]>();
+  for (const filing of filings) {
+    const proposals = byStory.get(filing.storyId);
+    if (proposals) proposals.push(filing);
+    else byStory.set(filing.storyId, [filing]);
+  }
+  const added = new Map<number, number>();
+  const count = (proposer: number, memberships: number) => added.set(proposer, (added.get(proposer) ?? 0) + memberships);
+  for (const row of rows as ReadonlyArray<{ story_id: string; topic_slugs: string[] }>) {
+    const proposals = byStory.get(row.story_id) ?? [];
+    if (proposals.length === 1) count(proposals[0]!.proposer, row.topic_slugs.length);
+    else {
+      for (const slug of row.topic_slugs) {
+        count(Math.min(...proposals.filter((filing) => filing.topicSlugs.includes(slug)).map((filing) => filing.proposer)), 1);
+      }
+    }
+  }
+  return added;
+}
 
 const PAGE = 1000;
 
@@ -170,8 +214,8 @@ export async function backfillTopic(
   signal?.throwIfAborted();
   await db.transaction(async (tx) => {
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
-    const rows = [...matched].map((storyId) => ({ topicSlug: topic.slug, storyId }));
-    for (let start = 0; start < rows.length; start += PAGE) await addMemberships(tx, rows.slice(start, start + PAGE));
+    const filings = [...matched].map((storyId) => ({ storyId, topicSlugs: [topic.slug], proposer: 0 }));
+    for (let start = 0; start < filings.length; start += PAGE) await addMemberships(tx, filings.slice(start, start + PAGE));
     await touchTopics(tx, { slugs: [topic.slug] });
     await tx.update(topics).set({ definitionHash: topic.definitionHash }).where(eq(topics.slug, topic.slug));
   });

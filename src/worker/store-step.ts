@@ -2,7 +2,7 @@ import { type Database, pipelinedRows } from '../db/client.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type StoreOptions, type StoreResult, storeDocuments } from '../store/items.js';
 import { refreshStatements } from '../store/stories.js';
-import { addedMemberships, type Membership, membershipStatement, touchStatement } from '../store/topics.js';
+import { addedByProposer, type Filing, membershipStatement, touchStatement } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 
 /**
@@ -85,18 +85,25 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
       round.map(({ job, items }) => ({ sourceId: jobs[job]!.sourceId, items })),
       options,
     );
-    const memberships: Array<Membership & { job: number }> = round.flatMap(({ job }, index) => {
+    const filings: Filing[] = round.flatMap(({ job }, index) => {
       const { sourceId, topics } = jobs[job]!;
       const { stored, revised } = results[index]!;
-      return [...stored, ...revised].flatMap(({ storyId, item }) => topics.match(item, sourceId).map((topicSlug) => ({ job, topicSlug, storyId })));
+      return [...stored, ...revised].map(({ storyId, item }) => ({ storyId, topicSlugs: topics.match(item, sourceId), proposer: job }));
     });
+    const filedTopics = new Set<string>();
+    for (const { topicSlugs, proposer } of filings) {
+      for (const slug of topicSlugs) {
+        filedTopics.add(slug);
+        changedTopics[proposer]!.add(slug);
+      }
+    }
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
     // Stories first: their entries are filed at their (refreshed) times. One wait for all of these statements.
     const refresh = refreshStatements(touchedStories);
-    const filing = membershipStatement(memberships);
-    const touching = touchStatement({ slugs: [...new Set(memberships.map((membership) => membership.topicSlug))], storyIds: touchedStories });
+    const filing = membershipStatement(filings);
+    const touching = touchStatement({ slugs: [...filedTopics], storyIds: touchedStories });
     const answers = await pipelinedRows(tx, [...refresh, ...(filing ? [filing] : []), ...(touching ? [touching] : [])]);
-    const added = filing ? addedMemberships(answers[refresh.length]!) : [];
+    if (filing) for (const [job, added] of addedByProposer(filings, answers[refresh.length]!)) out[job]!.matched += added;
     for (const [index, { job }] of round.entries()) {
       const result = results[index]!;
       const total = out[job]!.result;
@@ -105,13 +112,6 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
       total.duplicates += result.duplicates;
       total.touchedStories = [...new Set([...total.touchedStories, ...result.touchedStories])];
     }
-    // A membership two documents of the round proposed counts for the first.
-    const proposer = new Map<string, number>();
-    for (const { job, topicSlug, storyId } of memberships) {
-      changedTopics[job]!.add(topicSlug);
-      if (!proposer.has(`${topicSlug}\n${storyId}`)) proposer.set(`${topicSlug}\n${storyId}`, job);
-    }
-    for (const { topicSlug, storyId } of added) out[proposer.get(`${topicSlug}\n${storyId}`)!]!.matched++;
   }
   for (const [job, document] of out.entries()) document.changedTopics = [...changedTopics[job]!];
   return out;
