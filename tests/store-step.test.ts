@@ -457,6 +457,53 @@ describe(`the store step (${testEngine()})`, () => {
     ]);
   });
 
+  it('files a story it started without a conflict check, but not one that absorbed a stored story and its entries', async () => {
+    const { db, rows } = testDatabase().handle;
+    await addSources(['early', 'late']);
+    const T0 = Date.parse('2024-06-02T08:00:00Z');
+    const TALKS =
+      "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
+    const QUAKE =
+      'A strong earthquake with a preliminary magnitude of 5.9 struck the Noto Peninsula in Ishikawa Prefecture on Monday morning, the Japan Meteorological Agency said, shaking areas still recovering from the deadly quake.';
+    const item = (url: string, title: string, text: string, hours: number): NormalizedItem => ({
+      url,
+      title,
+      contentText: text,
+      categories: [],
+      language: 'en',
+      publishedAt: new Date(T0 + hours * 3_600_000),
+      dateEstimated: false,
+    });
+    const definitions = [
+      { slug: 'all', title: 'All', query: 'the', limit: 50 },
+      { slug: 'late-only', title: 'Late', query: 'the', sources: ['late'], limit: 50 },
+    ];
+    await db.insert(topics).values(definitions.map(({ slug, title, query }) => ({ slug, title, query, definitionHash: 'x' })));
+    const matcher = new TopicMatcher(compileTopics(definitions));
+    const store = async (sourceId: string, items: NormalizedItem[]) =>
+      (await db.transaction((tx) => storeAndMatch(tx, [{ sourceId, items, topics: matcher }])))[0]!;
+
+    const first = await store('late', [item('https://late.example/quake', 'Quake hits Noto', QUAKE, 2)]);
+    const [quake] = first.result.stored;
+    expect(quake!.startedStory).toBe(true);
+    expect(first.matched).toBe(2);
+    // One document: the talks at 01:00 start a story, older than the quake's; a later item carrying both texts bridges
+    // them, so the new story absorbs the stored one, whose entries it takes over before its own are filed.
+    const second = await store('early', [
+      item('https://early.example/talks', 'Defense chiefs agree', TALKS, 1),
+      item('https://early.example/both', 'Defense talks; quake in Noto', `${TALKS} ${QUAKE}`, 3),
+    ]);
+    const [talks, both] = second.result.stored;
+    expect(both!.storyId).toBe(talks!.storyId);
+    expect([talks!.startedStory, both!.startedStory]).toEqual([false, false]);
+    expect(second.matched).toBe(0);
+    const entries = await rows<{ topic_slug: string; story_id: string }>(sql`select topic_slug, story_id from topic_stories order by topic_slug`);
+    expect(entries.map(({ topic_slug, story_id }) => [topic_slug, story_id])).toEqual([
+      ['all', talks!.storyId],
+      ['late-only', talks!.storyId],
+    ]);
+  });
+
   it('tells its caller the topics a new or revised item matches, and none for a refetch', async () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);
@@ -581,11 +628,13 @@ describe(`the store step (${testEngine()})`, () => {
       ('s1', '2024-06-01T00:00:00Z', now()), ('s2', '2024-06-02T00:00:00Z', now()), ('s3', '2024-06-03T00:00:00Z', now())`);
     await db.execute(sql`insert into topic_stories (topic_slug, story_id, published_at) values ('security', 's3', '2024-06-03T00:00:00Z')`);
     const added = await addMemberships(db, [
-      // Document 2 proposes s1 under both topics; document 0 proposes it under one of them (and so counts it).
-      { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2 },
-      { storyId: 's1', topicSlugs: ['security'], proposer: 0 },
+      // Document 2 proposes s1 under both topics; document 0 proposes it under one of them (and so counts it). s1 is a
+      // story the caller started: filed without a conflict check, each topic once.
+      { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2, storyStarted: true },
+      { storyId: 's1', topicSlugs: ['security'], proposer: 0, storyStarted: true },
       { storyId: 's2', topicSlugs: [], proposer: 1 },
-      { storyId: 's2', topicSlugs: ['trade', 'trade'], proposer: 1 },
+      { storyId: 's2', topicSlugs: ['trade'], proposer: 1 },
+      { storyId: 's2', topicSlugs: ['trade'], proposer: 2 },
       // Filed already: counts for no one. A story gone (merged away meanwhile): files nothing.
       { storyId: 's3', topicSlugs: ['security'], proposer: 1 },
       { storyId: 'gone', topicSlugs: ['security'], proposer: 3 },

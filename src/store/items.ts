@@ -23,6 +23,11 @@ export interface StoredItem {
   id: number;
   storyId: string;
   item: NormalizedItem;
+  /**
+   * The item's story was created by this store step and absorbed no other: until the step's transaction commits, no
+   * other writer can file that story under a topic (membershipStatements files it without a conflict check).
+   */
+  startedStory?: boolean;
 }
 
 export interface StoreResult {
@@ -537,13 +542,14 @@ async function storeNewItems(
   );
   // One statement: the stories the plan starts, the items (those another writer stored first are left out) and the
   // bands of the items inserted, each joined to its item's row by the item's key (row ids are known only once inserted).
-  const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string }>(
+  const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string; started: boolean }>(
     db,
     sql`
     with new_stories as (
       insert into stories (id, published_at, updated_at)
       select id, at, at from unnest(${textArray(plan.newStories.map((story) => story.id))}, ${timestampArray(plan.newStories.map((story) => story.publishedAt))}) as s(id, at)
-      on conflict do nothing),
+      on conflict do nothing
+      returning id),
     inserted as (
       insert into items (${sql.raw(ITEM_COLUMNS.join(', '))}, updated_at)
       select ${sql.raw(ITEM_COLUMNS.map(versionValue).join(', '))}, r.published_at
@@ -558,12 +564,15 @@ async function storeNewItems(
       from unnest(${bands.bands}, ${bands.owners}) as b(band, owner)
       join positions on positions.position = b.owner
       join inserted on inserted.dedup_key = positions.key)
-    select id, dedup_key, story_id from inserted`,
+    select id, dedup_key, story_id, story_id in (select id from new_stories) as started from inserted`,
   );
-  const insertedByKey = new Map(inserted.map((row) => [row.dedup_key, { id: Number(row.id), storyId: row.story_id }]));
+  const insertedByKey = new Map(inserted.map((row) => [row.dedup_key, row]));
   await mergeStories(db, plan.merges);
   return prepared.map(({ entry }) => {
     const row = insertedByKey.get(entry.key);
-    return { document: entry.document, ...(row ? { stored: { id: row.id, storyId: row.storyId, item: entry.item } } : {}) };
+    if (!row) return { document: entry.document };
+    // Not a story another writer created first (the same first item), nor one holding absorbed stories' topic entries.
+    const startedStory = row.started && !plan.merges.has(row.story_id);
+    return { document: entry.document, stored: { id: Number(row.id), storyId: row.story_id, item: entry.item, startedStory } };
   });
 }

@@ -2,7 +2,7 @@ import { type Database, pipelinedRows } from '../db/client.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type StoreOptions, type StoreResult, storeDocuments } from '../store/items.js';
 import { refreshStatements } from '../store/stories.js';
-import { addedByProposer, type Filing, membershipStatement, touchStatement } from '../store/topics.js';
+import { addedByProposer, type Filing, membershipStatements, touchStatement } from '../store/topics.js';
 import type { TopicMatcher } from '../topics/topics.js';
 
 /**
@@ -88,7 +88,12 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
     const filings: Filing[] = round.flatMap(({ job }, index) => {
       const { sourceId, topics } = jobs[job]!;
       const { stored, revised } = results[index]!;
-      return [...stored, ...revised].map(({ storyId, item }) => ({ storyId, topicSlugs: topics.match(item, sourceId), proposer: job }));
+      return [...stored, ...revised].map(({ storyId, item, startedStory }) => ({
+        storyId,
+        topicSlugs: topics.match(item, sourceId),
+        proposer: job,
+        storyStarted: startedStory,
+      }));
     });
     const filedTopics = new Set<string>();
     for (const { topicSlugs, proposer } of filings) {
@@ -100,10 +105,11 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
     // Stories first: their entries are filed at their (refreshed) times. One wait for all of these statements.
     const refresh = refreshStatements(touchedStories);
-    const filing = membershipStatement(filings);
+    const filing = membershipStatements(filings);
     const touching = touchStatement({ slugs: [...filedTopics], storyIds: touchedStories });
-    const answers = await pipelinedRows(tx, [...refresh, ...(filing ? [filing] : []), ...(touching ? [touching] : [])]);
-    if (filing) for (const [job, added] of addedByProposer(filings, answers[refresh.length]!)) out[job]!.matched += added;
+    const answers = await pipelinedRows(tx, [...refresh, ...filing, ...(touching ? [touching] : [])]);
+    const filed = answers.slice(refresh.length, refresh.length + filing.length).flat();
+    for (const [job, added] of addedByProposer(filings, filed)) out[job]!.matched += added;
     for (const [index, { job }] of round.entries()) {
       const result = results[index]!;
       const total = out[job]!.result;
