@@ -131,7 +131,11 @@ export const fingerprintNow: FingerprintOf = (item) => {
  */
 export interface ItemWork extends Identity, Printed {}
 
-export const itemWork = (item: NormalizedItem, sourceId: string): ItemWork => ({ ...identityNow(item, sourceId), ...fingerprintNow(item) });
+export function itemWork(item: NormalizedItem, sourceId: string): ItemWork {
+  const { key, titleKey, hash } = identityNow(item, sourceId);
+  const { print, bands } = fingerprintNow(item);
+  return { key, titleKey, hash, print, bands };
+}
 
 export function prepare(fresh: readonly Incoming[], fingerprintOf: FingerprintOf = fingerprintNow): Prepared[] {
   return [...fresh]
@@ -171,7 +175,9 @@ export function planClusters(
   for (const { entry, print, bands } of prepared) {
     // An item met in several bands is compared once.
     const met = new Set(bands.flatMap((band) => byBand.get(band) ?? []));
-    const candidates = [...met].map((candidate) => ({ ...candidate, storyId: resolve(candidate.storyId) }));
+    const candidates = [...met].map(
+      ({ storyId, publishedAt, language, print }): ClusterCandidate => ({ storyId: resolve(storyId), publishedAt, language, print }),
+    );
     const { item } = entry;
     const matches = [
       ...new Set(matchingStories({ title: item.title, text: textOf(item), publishedAt: item.publishedAt, language: item.language, print }, candidates)),

@@ -507,6 +507,21 @@ async function reviseItems(
   return printed.map(({ entry, stored }) => ({ document: entry.document, stored: { id: stored.id, storyId: stored.storyId, item: entry.item } }));
 }
 
+/** A new item's row for json_to_recordset: its identity, its story and its version's columns. */
+function itemRow({ entry, print, storyId }: { entry: Incoming; print: Fingerprint; storyId: string }) {
+  return Object.assign(versionColumns(entry.item, entry.hash, print), {
+    source_id: entry.sourceId,
+    story_id: storyId,
+    dedup_key: entry.key,
+    title_key: entry.titleKey,
+    published_at: entry.item.publishedAt.toISOString(),
+    date_estimated: entry.item.dateEstimated,
+    guid: entry.item.guid ?? null,
+    url: entry.item.url ?? null,
+    short_url: entry.item.shortUrl ?? null,
+  });
+}
+
 const IDENTITY_COLUMNS = ['source_id', 'story_id', 'dedup_key', 'title_key', 'published_at', 'date_estimated', 'guid', 'url', 'short_url'];
 const ITEM_COLUMNS = [...IDENTITY_COLUMNS, ...VERSION_COLUMNS, 'shingles'];
 
@@ -526,20 +541,8 @@ async function storeNewItems(
   const { byBand, starts } = candidates ?? (await loadCandidates(db, bands));
   const plan = planClusters(prepared, byBand, starts);
   // In key order: two writers inserting some of the same keys meet them in the same order and never deadlock.
-  const inKeyOrder = prepared.map((entry, index) => ({ ...entry, storyId: plan.storyOf[index]! })).sort((a, b) => byCodeUnits(a.entry.key, b.entry.key));
-  const rows = inKeyOrder.map(({ entry, print, storyId }) =>
-    Object.assign(versionColumns(entry.item, entry.hash, print), {
-      source_id: entry.sourceId,
-      story_id: storyId,
-      dedup_key: entry.key,
-      title_key: entry.titleKey,
-      published_at: entry.item.publishedAt.toISOString(),
-      date_estimated: entry.item.dateEstimated,
-      guid: entry.item.guid ?? null,
-      url: entry.item.url ?? null,
-      short_url: entry.item.shortUrl ?? null,
-    }),
-  );
+  const inKeyOrder = prepared.map(({ entry, print }, index) => ({ entry, print, storyId: plan.storyOf[index]! }));
+  const rows = inKeyOrder.sort((a, b) => byCodeUnits(a.entry.key, b.entry.key)).map(itemRow);
   // One statement: the stories the plan starts, the items (those another writer stored first are left out) and the
   // bands of the items inserted, each joined to its item's row by the item's key (row ids are known only once inserted).
   const inserted = await preparedRows<{ id: string; dedup_key: string; story_id: string; started: boolean }>(

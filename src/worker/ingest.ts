@@ -98,7 +98,7 @@ export async function normalizeDocument(
   for (const [index, item] of items.entries()) {
     if (known.has(hashes[index]!)) continue;
     try {
-      normalized.push({ ...normalizeItem(item, feed, context), parsedHash: hashes[index]! });
+      normalized.push(Object.assign(normalizeItem(item, feed, context), { parsedHash: hashes[index]! }));
     } catch (error) {
       log.warn({ source: sourceId, item: index, guid: item.guid?.slice(0, 200), error: (error as Error).message }, 'item skipped: it could not be read');
     }
