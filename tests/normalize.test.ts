@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
-import { htmlToText, sanitizeContent, tidyText } from '../src/normalize/html.js';
+import { htmlToText, isSimpleHtml, MAX_HTML_DEPTH, parsedHtmlText, sanitizeContent, sanitizeMarkup, tidyText } from '../src/normalize/html.js';
 import { authorName, normalizeItem, storedContentText } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
 import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
@@ -159,6 +159,64 @@ describe('htmlToText', () => {
     expect(htmlToText(text)).toBe(htmlToText(`<span>${text}</span>`));
     expect(sanitizeContent(text)).toBe(sanitizeContent(`<span>${text}</span>`).slice('<span>'.length, -'</span>'.length));
   });
+});
+
+describe('simple HTML, which skips sanitize-html and htmlparser2', () => {
+  // Text pieces of every kind that needs no escaping: spaces of all sorts, line ends, quotes, slashes, other scripts.
+  const textPiece = fc.constantFrom('Kihara', ' ', '  ', '\n', '\r\n', '\t', '\u00a0', '\u3000', '"', "'", '/', '=', '日米', 'é', '\u{1F4F0}', 'U.S.', '-', ';');
+  const text = fc.array(textPiece, { maxLength: 6 }).map((pieces) => pieces.join(''));
+  const inline = (inner: fc.Arbitrary<string>) =>
+    fc.tuple(fc.constantFrom('b', 'i', 'em', 'strong'), inner).map(([name, content]) => `<${name}>${content}</${name}>`);
+  const { phrasing } = fc.letrec((tie) => ({
+    phrasing: fc
+      .array(fc.oneof({ depthSize: 'small' }, text, fc.constant('<br />'), inline(tie('phrasing') as fc.Arbitrary<string>)), { maxLength: 4 })
+      .map((parts) => parts.join('')),
+  }));
+  const simple = fc
+    .array(fc.oneof(phrasing, phrasing.map((content) => `<p>${content}</p>`)), { maxLength: 4 })
+    .map((parts) => parts.join(''));
+
+  it('is what sanitize-html gives back as it is, and reads as htmlparser2 reads it', () => {
+    fc.assert(
+      fc.property(simple, (html) => {
+        expect(isSimpleHtml(html)).toBe(true);
+        expect(sanitizeContent(html)).toBe(sanitizeMarkup(html));
+        expect(htmlToText(html)).toBe(parsedHtmlText(html));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('takes nothing else for simple: any mix of simple pieces and others it takes reads the same both ways', () => {
+    const other = fc.constantFrom('<p', 'p>', '</', '<br>', '<br/>', '<P>', '</b>', '<u>', '<a href="/x">', '</a>', '&amp;', '&', '>', '<span>', '<!-- c -->', '<p class="x">');
+    const soup = fc.array(fc.oneof(simple, other, text), { maxLength: 6 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(soup, (html) => {
+        if (!isSimpleHtml(html)) return;
+        expect(sanitizeContent(html)).toBe(sanitizeMarkup(html));
+        expect(htmlToText(html)).toBe(parsedHtmlText(html));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it.each([
+    ['<p>Kihara and <b>Austin</b> met.<br />Talks went on.</p>\n<p>Second</p>', true],
+    ['plain text', true],
+    ['', true],
+    ['<p>a<p>b</p></p>', false],
+    ['<b><p>a</p></b>', false],
+    ['<b>a</i>', false],
+    ['<b>a', false],
+    ['a</b>', false],
+    ['<p>a<br>b</p>', false],
+    ['<P>a</P>', false],
+    ['<p class="lead">a</p>', false],
+    ['<p>AT&amp;T</p>', false],
+    ['a > b', false],
+    [`${'<b>'.repeat(MAX_HTML_DEPTH + 1)}x${'</b>'.repeat(MAX_HTML_DEPTH + 1)}`, false],
+    [`${'<b>'.repeat(MAX_HTML_DEPTH)}x${'</b>'.repeat(MAX_HTML_DEPTH)}`, true],
+  ])('%j simple: %s', (html, expected) => expect(isSimpleHtml(html)).toBe(expected));
 });
 
 describe('language', () => {
