@@ -99,6 +99,23 @@ async function holdingTransaction(db: Database, hold: (tx: Database) => Promise<
 
 const within = <T>(work: Promise<T>, ms: number) => Promise.race([work.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), ms))]);
 
+/** Two unrelated wire reports, and a version of one dated `hours` after T0: for the topic-entry and merge tests. */
+const T0 = Date.parse('2024-06-02T08:00:00Z');
+const HOUR = 3_600_000;
+const TALKS =
+  "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
+const QUAKE =
+  'A strong earthquake with a preliminary magnitude of 5.9 struck the Noto Peninsula in Ishikawa Prefecture on Monday morning, the Japan Meteorological Agency said, shaking areas still recovering from the deadly quake.';
+const reportAt = (url: string, title: string, text: string, hours: number): NormalizedItem => ({
+  url,
+  title,
+  contentText: text,
+  categories: [],
+  language: 'en',
+  publishedAt: new Date(T0 + hours * HOUR),
+  dateEstimated: false,
+});
+
 describe(`the store step (${testEngine()})`, () => {
   it('lets writers of unrelated stories store at once; an outlet of a story being stored waits and joins it', async () => {
     const { db } = testDatabase().handle;
@@ -388,21 +405,6 @@ describe(`the store step (${testEngine()})`, () => {
   it("files topic entries at their story's time, moves them only when it moves, and carries them into a merge's survivor", async () => {
     const { db, rows } = testDatabase().handle;
     await addSources(['early', 'late', 'third']);
-    const HOUR = 3_600_000;
-    const T0 = Date.parse('2024-06-02T08:00:00Z');
-    const LEDE =
-      "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
-    const QUAKE =
-      'A strong earthquake with a preliminary magnitude of 5.9 struck the Noto Peninsula in Ishikawa Prefecture on Monday morning, the Japan Meteorological Agency said, shaking areas still recovering from the deadly quake.';
-    const item = (url: string, title: string, text: string, hours: number): NormalizedItem => ({
-      url,
-      title,
-      contentText: text,
-      categories: [],
-      language: 'en',
-      publishedAt: new Date(T0 + hours * HOUR),
-      dateEstimated: false,
-    });
     const definitions = [
       { slug: 'all', title: 'All', query: 'the', limit: 50 },
       { slug: 'late-only', title: 'Late', query: 'the', sources: ['late'], limit: 50 },
@@ -422,10 +424,10 @@ describe(`the store step (${testEngine()})`, () => {
     };
 
     // The quake reported at 02:00 by one outlet: its story starts then.
-    const [quake] = (await store('early', [item('https://early.example/quake', 'Quake hits Noto', QUAKE, 2)]))[0]!.result.stored;
+    const [quake] = (await store('early', [reportAt('https://early.example/quake', 'Quake hits Noto', QUAKE, 2)]))[0]!.result.stored;
     // Another outlet's copy, dated an hour earlier, joins it and files it under its own topic: the story's time moves
     // to 01:00, and so do its entries, old and new.
-    const [copy] = (await store('late', [item('https://late.example/quake', 'Strong quake in Ishikawa', `KANAZAWA - ${QUAKE}`, 1)]))[0]!.result.stored;
+    const [copy] = (await store('late', [reportAt('https://late.example/quake', 'Strong quake in Ishikawa', `KANAZAWA - ${QUAKE}`, 1)]))[0]!.result.stored;
     expect(copy!.storyId).toBe(quake!.storyId);
     expect(await storyTime(quake!.storyId)).toBe(at(1));
     const afterCopy = await entries();
@@ -435,7 +437,7 @@ describe(`the store step (${testEngine()})`, () => {
     ]);
     // A third copy, dated later, leaves the story's time where it is: its new entry is filed at the story's time, not
     // its own, and the entries already there are not rewritten.
-    await store('third', [item('https://third.example/quake', 'Noto quake', `(Kyodo) ${QUAKE}`, 5)]);
+    await store('third', [reportAt('https://third.example/quake', 'Noto quake', `(Kyodo) ${QUAKE}`, 5)]);
     const afterThird = await entries();
     expect(afterThird.map(({ topic_slug, published_at }) => [topic_slug, new Date(published_at).toISOString()])).toEqual([
       ['all', at(1)],
@@ -446,9 +448,9 @@ describe(`the store step (${testEngine()})`, () => {
 
     // An older story of its own (the defense talks, at midnight), then an item carrying both texts: it bridges the two
     // stories, the quake's is absorbed into the older, and its entries go with it, at the survivor's time.
-    const [talks] = (await store('early', [item('https://early.example/talks', 'Defense chiefs agree', LEDE, 0)]))[0]!.result.stored;
+    const [talks] = (await store('early', [reportAt('https://early.example/talks', 'Defense chiefs agree', TALKS, 0)]))[0]!.result.stored;
     expect(talks!.storyId).not.toBe(quake!.storyId);
-    await store('third', [item('https://third.example/both', 'Defense talks; quake in Noto', `${LEDE} ${QUAKE}`, 3)]);
+    await store('third', [reportAt('https://third.example/both', 'Defense talks; quake in Noto', `${TALKS} ${QUAKE}`, 3)]);
     expect(await storyTime(quake!.storyId)).toBeUndefined();
     expect((await entries()).map(({ topic_slug, story_id, published_at }) => [topic_slug, story_id, new Date(published_at).toISOString()])).toEqual([
       ['all', talks!.storyId, at(0)],
@@ -460,20 +462,6 @@ describe(`the store step (${testEngine()})`, () => {
   it('files a story it started without a conflict check, but not one that absorbed a stored story and its entries', async () => {
     const { db, rows } = testDatabase().handle;
     await addSources(['early', 'late']);
-    const T0 = Date.parse('2024-06-02T08:00:00Z');
-    const TALKS =
-      "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
-    const QUAKE =
-      'A strong earthquake with a preliminary magnitude of 5.9 struck the Noto Peninsula in Ishikawa Prefecture on Monday morning, the Japan Meteorological Agency said, shaking areas still recovering from the deadly quake.';
-    const item = (url: string, title: string, text: string, hours: number): NormalizedItem => ({
-      url,
-      title,
-      contentText: text,
-      categories: [],
-      language: 'en',
-      publishedAt: new Date(T0 + hours * 3_600_000),
-      dateEstimated: false,
-    });
     const definitions = [
       { slug: 'all', title: 'All', query: 'the', limit: 50 },
       { slug: 'late-only', title: 'Late', query: 'the', sources: ['late'], limit: 50 },
@@ -483,15 +471,15 @@ describe(`the store step (${testEngine()})`, () => {
     const store = async (sourceId: string, items: NormalizedItem[]) =>
       (await db.transaction((tx) => storeAndMatch(tx, [{ sourceId, items, topics: matcher }])))[0]!;
 
-    const first = await store('late', [item('https://late.example/quake', 'Quake hits Noto', QUAKE, 2)]);
+    const first = await store('late', [reportAt('https://late.example/quake', 'Quake hits Noto', QUAKE, 2)]);
     const [quake] = first.result.stored;
     expect(quake!.startedStory).toBe(true);
     expect(first.matched).toBe(2);
     // One document: the talks at 01:00 start a story, older than the quake's; a later item carrying both texts bridges
     // them, so the new story absorbs the stored one, whose entries it takes over before its own are filed.
     const second = await store('early', [
-      item('https://early.example/talks', 'Defense chiefs agree', TALKS, 1),
-      item('https://early.example/both', 'Defense talks; quake in Noto', `${TALKS} ${QUAKE}`, 3),
+      reportAt('https://early.example/talks', 'Defense chiefs agree', TALKS, 1),
+      reportAt('https://early.example/both', 'Defense talks; quake in Noto', `${TALKS} ${QUAKE}`, 3),
     ]);
     const [talks, both] = second.result.stored;
     expect(both!.storyId).toBe(talks!.storyId);
