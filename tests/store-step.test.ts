@@ -618,8 +618,8 @@ describe(`the store step (${testEngine()})`, () => {
     const added = await addMemberships(db, [
       // Document 2 proposes s1 under both topics; document 0 proposes it under one of them (and so counts it). s1 is a
       // story the caller started: filed without a conflict check, each topic once.
-      { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2, storyStarted: true },
-      { storyId: 's1', topicSlugs: ['security'], proposer: 0, storyStarted: true },
+      { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2, startedStory: true },
+      { storyId: 's1', topicSlugs: ['security'], proposer: 0, startedStory: true },
       { storyId: 's2', topicSlugs: [], proposer: 1 },
       { storyId: 's2', topicSlugs: ['trade'], proposer: 1 },
       { storyId: 's2', topicSlugs: ['trade'], proposer: 2 },

@@ -17,7 +17,7 @@ export interface Filing {
   topicSlugs: readonly string[];
   proposer: number;
   /** The story was created by the caller's transaction and absorbed no other (StoredItem.startedStory). */
-  storyStarted?: boolean;
+  startedStory?: boolean;
 }
 
 /**
@@ -103,7 +103,7 @@ export function membershipStatements(filings: readonly Filing[]): SQL[] {
   // Least proposer first: where two filings of a started story share a topic, the entry is the first one's.
   for (const filing of [...filings].sort((a, b) => a.proposer - b.proposer)) {
     if (filing.topicSlugs.length === 0) continue;
-    if (!filing.storyStarted) {
+    if (!filing.startedStory) {
       others.push(filing);
       continue;
     }

@@ -92,7 +92,7 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
         storyId,
         topicSlugs: topics.match(item, sourceId),
         proposer: job,
-        storyStarted: startedStory,
+        startedStory,
       }));
     });
     const filedTopics = new Set<string>();
@@ -105,10 +105,10 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
     // Stories first: their entries are filed at their (refreshed) times. One wait for all of these statements.
     const refresh = refreshStatements(touchedStories);
-    const filing = membershipStatements(filings);
+    const filingStatements = membershipStatements(filings);
     const touching = touchStatement({ slugs: [...filedTopics], storyIds: touchedStories });
-    const answers = await pipelinedRows(tx, [...refresh, ...filing, ...(touching ? [touching] : [])]);
-    const filed = answers.slice(refresh.length, refresh.length + filing.length).flat();
+    const answers = await pipelinedRows(tx, [...refresh, ...filingStatements, ...(touching ? [touching] : [])]);
+    const filed = answers.slice(refresh.length, refresh.length + filingStatements.length).flat();
     for (const [job, added] of addedByProposer(filings, filed)) out[job]!.matched += added;
     for (const [index, { job }] of round.entries()) {
       const result = results[index]!;
