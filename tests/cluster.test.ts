@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
 import { items, stories } from '../src/db/schema.js';
+import { CLUSTER_WINDOW_MS, matchingStories } from '../src/dedup/cluster.js';
 import { bandKeys, fingerprint, isSameReport, leadingWords, shingleHashes, similarity, withoutDateline, words } from '../src/dedup/fingerprint.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
@@ -168,6 +169,41 @@ describe('fingerprints', () => {
 
   it('treats "U.S." and "US" alike and ignores case and punctuation', () => {
     expect(print('U.S. Marines to move', '').titleTerms).toEqual(print('US marines to MOVE!', '').titleTerms);
+  });
+});
+
+describe('matchingStories', () => {
+  const title = 'Japan, US defense chiefs agree to upgrade command ties';
+  const text =
+    "Japan's defense minister and the U.S. defense secretary agreed on Sunday to speed up work on upgrading command and control ties between the Self-Defense Forces and U.S. forces in Japan, meeting on the sidelines of a security forum.";
+  const at = new Date('2024-06-02T08:00:00Z');
+  const copy = (storyId: string, language: string | null, hours = 1) => ({
+    storyId,
+    publishedAt: new Date(at.getTime() + hours * 3_600_000),
+    language,
+    print: fingerprint(title, text),
+  });
+
+  // Languages compare only when both are known: 'und-…' and a missing tag say nothing.
+  it.each([
+    ['en', 'en', true],
+    ['en', 'ja', false],
+    ['ja', 'en', false],
+    ['en', null, true],
+    [null, 'ja', true],
+    ['und-Latn', 'ja', true],
+    ['en', 'und-Latn', true],
+    ['', 'ja', true],
+    [null, null, true],
+  ])('an item in %j and a copy in %j: the same story %s', (itemLanguage, copyLanguage, same) => {
+    const stories = matchingStories({ title, text, publishedAt: at, language: itemLanguage }, [copy('s1', copyLanguage)]);
+    expect(stories).toEqual(same ? ['s1'] : []);
+  });
+
+  it('leaves out copies outside the window and names each story once, in the order met', () => {
+    const hours = CLUSTER_WINDOW_MS / 3_600_000;
+    const candidates = [copy('s2', 'en', hours + 1), copy('s1', 'en', -hours), copy('s3', 'en'), copy('s1', 'en', 2)];
+    expect(matchingStories({ title, text, publishedAt: at, language: 'en' }, candidates)).toEqual(['s1', 's3']);
   });
 });
 

@@ -17,13 +17,8 @@ export interface Clusterable {
   language?: string | null;
 }
 
-/** Languages compare when both are known: 'en' and 'ja' never match; an unknown or 'und-…' one may. */
-function sameLanguage(a: string | null | undefined, b: string | null | undefined): boolean {
-  const known = (tag: string | null | undefined) => (tag && !tag.startsWith('und') ? tag : undefined);
-  const left = known(a);
-  const right = known(b);
-  return !left || !right || left === right;
-}
+/** A language tag that says something: not absent, empty or 'und-…'. */
+const knownLanguage = (tag: string | null | undefined) => (tag && !tag.startsWith('und') ? tag : undefined);
 
 /**
  * The stories an item belongs to among the candidates that share an LSH band with it: every story with a version
@@ -31,11 +26,14 @@ function sameLanguage(a: string | null | undefined, b: string | null | undefined
  */
 export function matchingStories(item: Clusterable & { print?: Fingerprint }, candidates: readonly ClusterCandidate[]): string[] {
   const print = item.print ?? fingerprint(item.title, item.text);
+  const at = item.publishedAt.getTime();
+  // Languages compare when both are known: 'en' and 'ja' never match; an unknown or 'und-…' one may.
+  const language = knownLanguage(item.language);
   const stories = new Set<string>();
   for (const candidate of candidates) {
     if (stories.has(candidate.storyId)) continue;
-    if (Math.abs(candidate.publishedAt.getTime() - item.publishedAt.getTime()) > CLUSTER_WINDOW_MS) continue;
-    if (!sameLanguage(item.language, candidate.language)) continue;
+    if (Math.abs(candidate.publishedAt.getTime() - at) > CLUSTER_WINDOW_MS) continue;
+    if (language && candidate.language !== language && knownLanguage(candidate.language)) continue;
     if (isSameReport(similarity(print, candidate.print))) stories.add(candidate.storyId);
   }
   return [...stories];

@@ -174,10 +174,13 @@ export function planClusters(
 
   for (const { entry, print, bands } of prepared) {
     // An item met in several bands is compared once.
-    const met = new Set(bands.flatMap((band) => byBand.get(band) ?? []));
-    const candidates = [...met].map(
-      ({ storyId, publishedAt, language, print }): ClusterCandidate => ({ storyId: resolve(storyId), publishedAt, language, print }),
-    );
+    const met = new Set<ClusterCandidate>();
+    for (const band of bands) for (const candidate of byBand.get(band) ?? []) met.add(candidate);
+    // Candidates of a story merged earlier in this step count for the story that absorbed it.
+    const candidates =
+      merged.size === 0
+        ? [...met]
+        : [...met].map(({ storyId, publishedAt, language, print }): ClusterCandidate => ({ storyId: resolve(storyId), publishedAt, language, print }));
     const { item } = entry;
     const matches = [
       ...new Set(matchingStories({ title: item.title, text: textOf(item), publishedAt: item.publishedAt, language: item.language, print }, candidates)),
