@@ -97,9 +97,11 @@ function shallowHtml(html: string): string {
 }
 
 /** The tags of simple HTML: paragraphs, a few inline tags, and a line break as sanitize-html writes it. */
-const SIMPLE_TAG = /<(\/?)(p|b|i|em|strong)>|<br \/>/y;
+const SIMPLE_TAG_SOURCE = /<(\/?)(p|b|i|em|strong)>|<br \/>/.source;
+/** One tag where the scan stands (sticky), and every tag of a text (global). */
+const SIMPLE_TAG = new RegExp(SIMPLE_TAG_SOURCE, 'y');
+const SIMPLE_TAGS = new RegExp(SIMPLE_TAG_SOURCE, 'g');
 const SIMPLE_TEXT = /[^<>&]*/y;
-const SIMPLE_TAGS = /<(\/?)(p|b|i|em|strong)>|<br \/>/g;
 
 /**
  * Whether HTML is simple: text without a character reference or anything to escape, in paragraphs (never nested) and

@@ -61,8 +61,11 @@ function storableItem(item: ParsedItem): ParsedItem {
   });
 }
 
+/** The plain text a store keeps of an item: none where it is its HTML's own text (textFromHtml), read back from it. */
+export const ownContentText = (item: NormalizedItem): string | undefined => (item.textFromHtml ? undefined : item.contentText);
+
 /**
- * An item's plain text as a store kept it: its own, or, stored without (textFromHtml), its HTML's read back the way
+ * An item's plain text as a store kept it: its own (ownContentText), or, stored without, its HTML's read back the way
  * normalizeItem read it. Null when it has none.
  */
 export const storedContentText = (contentHtml: string | null, contentText: string | null): string | null =>

@@ -18,6 +18,7 @@ import {
 } from '../dedup/plan.js';
 import type { NormalizedItem } from '../model/item.js';
 import { byCodeUnits } from '../model/text.js';
+import { ownContentText } from '../normalize/item.js';
 
 export interface StoredItem {
   id: number;
@@ -143,7 +144,7 @@ function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) 
     summary: item.summary ?? null,
     content_html: item.contentHtml ?? null,
     // The text of the HTML is read back from it (storedContentText): nearly the same characters, sent and kept once.
-    content_text: item.textFromHtml ? null : (item.contentText ?? null),
+    content_text: ownContentText(item) ?? null,
     author: item.author ?? null,
     categories: item.categories,
     language: item.language ?? null,

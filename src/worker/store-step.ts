@@ -1,5 +1,6 @@
 import { type Database, pipelinedRows } from '../db/client.js';
 import type { NormalizedItem } from '../model/item.js';
+import { ownContentText } from '../normalize/item.js';
 import { type StoreOptions, type StoreResult, storeDocuments } from '../store/items.js';
 import { refreshStatements } from '../store/stories.js';
 import { addedByProposer, type Filing, membershipStatements, touchStatement } from '../store/topics.js';
@@ -14,7 +15,7 @@ const ROUND_ITEMS = 500;
 const ROUND_CHARS = 1_000_000;
 /** What an item weighs in its round's statements: the texts it sends, and about a kilobyte of keys, fingerprint and bands. */
 const weightOf = (item: NormalizedItem) =>
-  1024 + item.title.length + (item.summary?.length ?? 0) + (item.contentHtml?.length ?? 0) + (item.textFromHtml ? 0 : (item.contentText?.length ?? 0));
+  1024 + item.title.length + (item.summary?.length ?? 0) + (item.contentHtml?.length ?? 0) + (ownContentText(item)?.length ?? 0);
 
 /** One fetched document for the store step, with the topics its items are matched against. */
 export interface StoreJob {
