@@ -79,7 +79,7 @@ describe('docs/configuration.md', () => {
   const schema = configJsonSchema() as {
     properties: Record<string, { properties?: Record<string, unknown>; items?: { properties: Record<string, unknown> } }>;
   };
-  const blocks = ['sources', 'topics', 'fetch', 'publish', 'worker'] as const;
+  const blocks = ['sources', 'topics', 'fetch', 'publish', 'worker', 'retention'] as const;
 
   it.each(blocks)('documents every key of %s, and only those', (block) => {
     const keys = Object.keys(schema.properties[block]!.properties ?? schema.properties[block]!.items!.properties);

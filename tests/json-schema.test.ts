@@ -10,9 +10,9 @@ describe('schema/config.schema.json', () => {
     expect(JSON.parse(readFileSync(join(ROOT, 'schema/config.schema.json'), 'utf8'))).toEqual(configJsonSchema());
   });
 
-  it('describes sources, topics, fetch, publish and worker and rejects unknown keys', () => {
+  it('describes sources, topics, fetch, publish, worker and retention and rejects unknown keys', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual(['sources', 'topics', 'fetch', 'publish', 'worker']);
+    expect(Object.keys(schema.properties)).toEqual(['sources', 'topics', 'fetch', 'publish', 'worker', 'retention']);
     expect(schema.additionalProperties).toBe(false);
   });
 

@@ -21,28 +21,10 @@ import { compileTopics, TopicMatcher } from '../src/topics/topics.js';
 import { normalizeDocument } from '../src/worker/ingest.js';
 import { prepareDocument, type QueuedDocument, StoreQueue } from '../src/worker/store-queue.js';
 import { type StoredDocument, storeAndMatch } from '../src/worker/store-step.js';
-import { REWRITE_ITEMS, type RewriteItem, rewriteOutletFeed } from './fixtures/wire-rewrites.js';
+import { normalizedRewrite, REWRITE_ITEMS, rewriteOutletFeed } from './fixtures/wire-rewrites.js';
 import { testEngine, useTestDatabase } from './helpers/database.js';
 
 const testDatabase = useTestDatabase();
-
-const normalized = (item: RewriteItem): NormalizedItem => {
-  const text = item.html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return {
-    guid: item.guid,
-    url: item.link,
-    title: item.title,
-    summary: text.slice(0, 300),
-    contentText: text,
-    categories: [],
-    language: 'en',
-    publishedAt: item.published,
-    dateEstimated: false,
-  };
-};
 
 const versionsOf = (event: string) => REWRITE_ITEMS.filter((item) => item.event === event);
 /** Two events with several outlets each, that share no story. */
@@ -128,7 +110,7 @@ describe(`the store step (${testEngine()})`, () => {
     const storedFirst = new Promise<string>((resolve) => (stored = resolve));
     // A writer storing the wire copy holds its bands' locks until it commits.
     const holder = db.transaction(async (tx) => {
-      const result = await storeItems(tx, wire!.outlet, [normalized(wire!)]);
+      const result = await storeItems(tx, wire!.outlet, [normalizedRewrite(wire!)]);
       stored(result.stored[0]!.storyId);
       await released;
     });
@@ -136,11 +118,11 @@ describe(`the store step (${testEngine()})`, () => {
     try {
       expect(
         await within(
-          db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalized(unrelated!)])),
+          db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalizedRewrite(unrelated!)])),
           5_000,
         ),
       ).toBe('done');
-      const joining = db.transaction((tx) => storeItems(tx, copy!.outlet, [normalized(copy!)]));
+      const joining = db.transaction((tx) => storeItems(tx, copy!.outlet, [normalizedRewrite(copy!)]));
       expect(await within(joining, 700)).toBe('waiting');
       release();
       await holder;
@@ -157,9 +139,9 @@ describe(`the store step (${testEngine()})`, () => {
     const [wire] = versionsOf(first!);
     const [unrelated] = versionsOf(second!);
     await addSources([wire!.outlet]);
-    const taken = normalized(wire!);
+    const taken = normalizedRewrite(wire!);
     // Later than the item taken meanwhile: it follows it in the step's order, so a band's position must skip that one.
-    const kept = { ...normalized(unrelated!), publishedAt: new Date(taken.publishedAt.getTime() + 3_600_000) };
+    const kept = { ...normalizedRewrite(unrelated!), publishedAt: new Date(taken.publishedAt.getTime() + 3_600_000) };
     const release = await holdingTransaction(db, (tx) => storeItems(tx, wire!.outlet, [taken]));
     let step: Promise<Awaited<ReturnType<typeof storeItems>>> | undefined;
     try {
@@ -193,9 +175,9 @@ describe(`the store step (${testEngine()})`, () => {
     const [wire] = versionsOf(first!);
     const [unrelated] = versionsOf(second!);
     await addSources([wire!.outlet, unrelated!.outlet].filter((id, index, all) => all.indexOf(id) === index));
-    const release = await holdingTransaction(db, (tx) => storeItems(tx, wire!.outlet, [normalized(wire!)], { bandLockBudget: 0 }));
+    const release = await holdingTransaction(db, (tx) => storeItems(tx, wire!.outlet, [normalizedRewrite(wire!)], { bandLockBudget: 0 }));
     try {
-      const other = db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalized(unrelated!)]));
+      const other = db.transaction((tx) => storeItems(tx, unrelated!.outlet, [normalizedRewrite(unrelated!)]));
       expect(await within(other, 700)).toBe('waiting');
       await release();
       expect((await other).stored).toHaveLength(1);
@@ -208,7 +190,7 @@ describe(`the store step (${testEngine()})`, () => {
     const { db } = testDatabase().handle;
     const [wire] = versionsOf(first!);
     await addSources([wire!.outlet]);
-    const item = normalized(wire!);
+    const item = normalizedRewrite(wire!);
     const [stored] = (await db.transaction((tx) => storeItems(tx, wire!.outlet, [item]))).stored;
     const [row] = await rowsOf<{ shingles: Buffer; bands: string; signatures: number }>(
       db,
@@ -245,7 +227,7 @@ describe(`the store step (${testEngine()})`, () => {
         state: { errorCount: 0 },
       }),
     });
-    const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalized);
+    const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalizedRewrite);
     const results = await Promise.all(outlets.map((outlet) => queue.store(document(outlet, itemsOf(outlet)))));
     expect(results.map(({ result }) => result.stored.length)).toEqual(outlets.map((outlet) => itemsOf(outlet).length));
     // One transaction: every row it wrote carries its id.
@@ -274,7 +256,7 @@ describe(`the store step (${testEngine()})`, () => {
     await addSources(['kyodo', 'jiji']);
     const matcher = new TopicMatcher([]);
     const queue = new StoreQueue(db, { gatherMs: 50 });
-    const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalized);
+    const itemsOf = (outlet: string) => REWRITE_ITEMS.filter((item) => item.outlet === outlet).map(normalizedRewrite);
     // A source removed from the database while its fetch was in flight: its items cannot be stored.
     const outcomes = await Promise.allSettled(
       ['kyodo', 'removed', 'jiji'].map((sourceId) =>
@@ -306,7 +288,7 @@ describe(`the store step (${testEngine()})`, () => {
         return matcher.match(item, sourceId);
       },
     };
-    const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
+    const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalizedRewrite);
     const prepared = prepareDocument({ sourceId: 'kyodo', items, topics: counting, record: () => bareRecord('kyodo') });
     expect(matched).toEqual(items.map((item) => item.guid));
     const { result, matched: memberships } = await new StoreQueue(db).store(prepared);
@@ -318,7 +300,7 @@ describe(`the store step (${testEngine()})`, () => {
   it("runs the store step's statements prepared, each planned for its own parameters, without JIT", async () => {
     const { db } = testDatabase().handle;
     await addSources(['kyodo']);
-    const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
+    const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalizedRewrite);
     const prepared = await db.transaction(async (tx) => {
       await storeItems(tx, 'kyodo', items);
       return rowsOf<{ statement: string; plan: string; jit: string }>(
@@ -347,13 +329,13 @@ describe(`the store step (${testEngine()})`, () => {
     const { db } = testDatabase().handle;
     const [wire] = versionsOf(first!);
     await addSources(['kyodo', 'jiji']);
-    const [stored] = (await db.transaction((tx) => storeItems(tx, 'kyodo', [normalized(wire!)]))).stored;
+    const [stored] = (await db.transaction((tx) => storeItems(tx, 'kyodo', [normalizedRewrite(wire!)]))).stored;
     // As a row stored before migration 0003 holds it: its signatures, no shingles.
-    const print = fingerprint(wire!.title, normalized(wire!).contentText!);
+    const print = fingerprint(wire!.title, normalizedRewrite(wire!).contentText!);
     await db.execute(
       sql`update items set shingles = null, title_signature = ${`{${print.titleSignature.join(',')}}`}::int[], body_signature = ${`{${print.bodySignature.join(',')}}`}::int[]`,
     );
-    const reprint = { ...normalized(wire!), url: 'https://jiji.example/reprint', guid: 'jiji-reprint' };
+    const reprint = { ...normalizedRewrite(wire!), url: 'https://jiji.example/reprint', guid: 'jiji-reprint' };
     const { stored: joined } = await db.transaction((tx) => storeItems(tx, 'jiji', [reprint]));
     expect(joined.map((item) => item.storyId)).toEqual([stored!.storyId]);
   });
@@ -662,7 +644,7 @@ describe(`the store step (${testEngine()})`, () => {
       expect(
         (await queue.store({ sourceId: 'kyodo', items: grown, topics: new TopicMatcher([]), record: () => bareRecord('kyodo') })).result.stored,
       ).toHaveLength(1_000);
-      const next = REWRITE_ITEMS.filter((item) => item.outlet === 'jiji').map(normalized);
+      const next = REWRITE_ITEMS.filter((item) => item.outlet === 'jiji').map(normalizedRewrite);
       // Stored while the ANALYZE it started still waits for the lock.
       const { result } = await queue.store({ sourceId: 'jiji', items: next, topics: new TopicMatcher([]), record: () => bareRecord('jiji') });
       expect(result.stored).toHaveLength(next.length);
@@ -702,7 +684,7 @@ describe(`the store step (${testEngine()})`, () => {
     const queue = new StoreQueue(db);
     // A caller that stores a document and is done with it, leaving only a weak reference to what was stored.
     const storeAndForget = async () => {
-      const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalized);
+      const items = REWRITE_ITEMS.filter((item) => item.outlet === 'kyodo').map(normalizedRewrite);
       const { result } = await queue.store({ sourceId: 'kyodo', items, topics: new TopicMatcher([]), record: () => bareRecord('kyodo') });
       expect(result.stored).toHaveLength(items.length);
       return new WeakRef(result.stored);

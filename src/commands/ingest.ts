@@ -1,4 +1,5 @@
 import { ingestContext } from '../worker/context.js';
+import { housekeep } from '../worker/housekeeping.js';
 import { ingestSources } from '../worker/ingest.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, UsageError, withApp } from './command.js';
 import { formatSummary } from './report.js';
@@ -15,6 +16,8 @@ export const ingest = defineCommand({
       const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
       if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
       const summary = await ingestSources(ingestContext(app), sources, { concurrency: app.config.fetch.concurrency, progress: cliProgress });
+      // A store fed only by scheduled `ingest --once` runs is pruned by them, as a worker prunes its own.
+      await housekeep(app);
       if (values.json) {
         console.log(JSON.stringify(summary, null, 2));
       } else {

@@ -29,6 +29,9 @@ sources:
 # worker:
 #   lease: 20s
 #   minInterval: 1m
+# retention:
+#   fetchLog: 30d
+#   clustering: 30d
 # Every key and its default: docs/configuration.md
 `;
 

@@ -8,15 +8,24 @@ import {
   type Config,
   DEFAULT_FETCH_SETTINGS,
   DEFAULT_PUBLISH_SETTINGS,
+  DEFAULT_RETENTION_SETTINGS,
   DEFAULT_WORKER_SETTINGS,
   type FetchSettings,
   type PublishSettings,
+  type RetentionSettings,
   type WorkerSettings,
 } from '../model/settings.js';
 import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type Source } from '../model/source.js';
 import { editDistance } from '../model/text.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
-import { configFileSchema, type FetchSettingsConfig, type PublishSettingsConfig, type SourceConfig, type WorkerSettingsConfig } from './schema.js';
+import {
+  configFileSchema,
+  type FetchSettingsConfig,
+  type PublishSettingsConfig,
+  type RetentionSettingsConfig,
+  type SourceConfig,
+  type WorkerSettingsConfig,
+} from './schema.js';
 
 export interface ConfigProblem {
   file: string;
@@ -151,6 +160,7 @@ export function loadConfig(dir: string): Config {
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
   let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
+  let retention: RetentionSettings = DEFAULT_RETENTION_SETTINGS;
   const blockFiles = new Map<string, string>();
 
   for (const path of yamlFilesIn(absoluteDir)) {
@@ -167,7 +177,7 @@ export function loadConfig(dir: string): Config {
       problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(file, issue)));
       continue;
     }
-    for (const block of ['fetch', 'publish', 'worker'] as const) {
+    for (const block of ['fetch', 'publish', 'worker', 'retention'] as const) {
       if (!parsed.data[block]) continue;
       const first = blockFiles.get(block);
       if (first) problems.push(file.keyProblemAt([block], `a second ${block} block (the first is in ${first})`));
@@ -176,6 +186,7 @@ export function loadConfig(dir: string): Config {
     if (parsed.data.fetch) fetch = toFetchSettings(parsed.data.fetch);
     if (parsed.data.publish) publish = toPublishSettings(parsed.data.publish);
     if (parsed.data.worker) worker = toWorkerSettings(parsed.data.worker);
+    if (parsed.data.retention) retention = toRetentionSettings(parsed.data.retention);
     const fileUrl = pathToFileURL(path);
     (parsed.data.sources ?? []).forEach((source, index) => {
       const previous = seenSources.get(source.id);
@@ -203,7 +214,7 @@ export function loadConfig(dir: string): Config {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { dir: absoluteDir, sources, topics, fetch, publish, worker };
+  return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -244,6 +255,13 @@ function toWorkerSettings(settings: WorkerSettingsConfig): WorkerSettings {
     leaseSeconds: settings.lease ? parseDuration(settings.lease)! : DEFAULT_WORKER_SETTINGS.leaseSeconds,
     batch: settings.batch ?? DEFAULT_WORKER_SETTINGS.batch,
     minIntervalSeconds: settings.minInterval ? parseDuration(settings.minInterval)! : DEFAULT_WORKER_SETTINGS.minIntervalSeconds,
+  };
+}
+
+function toRetentionSettings(settings: RetentionSettingsConfig): RetentionSettings {
+  return {
+    fetchLogSeconds: settings.fetchLog ? parseDuration(settings.fetchLog)! : DEFAULT_RETENTION_SETTINGS.fetchLogSeconds,
+    clusteringSeconds: settings.clustering ? parseDuration(settings.clustering)! : DEFAULT_RETENTION_SETTINGS.clusteringSeconds,
   };
 }
 

@@ -113,12 +113,29 @@ export const workerSettingsSchema = z.strictObject({
   minInterval: positiveDuration.optional(),
 });
 
+/** The clustering window is 48 hours either side of an item's time: its candidates must outlive it. */
+const MIN_CLUSTERING_RETENTION_SECONDS = 3 * 86_400;
+
+/** How long the store keeps what only Wirefeed reads; any YAML file may hold this block, at most one. */
+export const retentionSettingsSchema = z.strictObject({
+  /** Fetch attempts older than this are deleted from the fetch log. */
+  fetchLog: positiveDuration.optional(),
+  /** Items first seen longer ago stop being clustering candidates (their band rows are deleted). */
+  clustering: duration
+    .refine(
+      (text) => parseDuration(text)! >= MIN_CLUSTERING_RETENTION_SECONDS,
+      'must be at least 3d: a new item is compared with items up to 48 hours older than it',
+    )
+    .optional(),
+});
+
 export const configFileSchema = z.strictObject({
   sources: z.array(sourceSchema).optional(),
   topics: z.array(topicSchema).optional(),
   fetch: fetchSettingsSchema.optional(),
   publish: publishSettingsSchema.optional(),
   worker: workerSettingsSchema.optional(),
+  retention: retentionSettingsSchema.optional(),
 });
 
 export type SourceConfig = z.infer<typeof sourceSchema>;
@@ -126,3 +143,4 @@ export type TopicConfig = z.infer<typeof topicSchema>;
 export type FetchSettingsConfig = z.infer<typeof fetchSettingsSchema>;
 export type PublishSettingsConfig = z.infer<typeof publishSettingsSchema>;
 export type WorkerSettingsConfig = z.infer<typeof workerSettingsSchema>;
+export type RetentionSettingsConfig = z.infer<typeof retentionSettingsSchema>;

@@ -42,6 +42,12 @@ export function createMetrics() {
       registers,
     }),
     topicMatches: new Counter({ name: 'wirefeed_topic_matches_total', help: 'Stories filed under topics at ingest.', registers }),
+    prunedRows: new Counter({
+      name: 'wirefeed_pruned_rows_total',
+      help: 'Rows deleted by the store housekeeping past their retention, by table (fetch_log, item_bands).',
+      labelNames: ['table'] as const,
+      registers,
+    }),
     leaseClaims: new Counter({ name: 'wirefeed_lease_claims_total', help: 'Sources claimed by this worker for fetching.', registers }),
     feedRequests: new Counter({
       name: 'wirefeed_feed_requests_total',

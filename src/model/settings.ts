@@ -53,6 +53,19 @@ export interface WorkerSettings {
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 20, batch: 100, minIntervalSeconds: 60 };
 
+/**
+ * How long the store keeps what only Wirefeed itself reads. Items, stories and topic entries are kept: they are what
+ * feeds are served from, and an item deleted while its feed still carries it would come back as new.
+ */
+export interface RetentionSettings {
+  /** Fetch attempts (the fetch log) older than this are deleted. */
+  fetchLogSeconds: number;
+  /** Items first seen longer ago than this are no longer candidates for clustering: their LSH band rows are deleted. */
+  clusteringSeconds: number;
+}
+
+export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = { fetchLogSeconds: 30 * 86_400, clusteringSeconds: 30 * 86_400 };
+
 /** Everything the config folder defines. */
 export interface Config {
   /** The config folder, absolute. */
@@ -62,4 +75,5 @@ export interface Config {
   fetch: FetchSettings;
   publish: PublishSettings;
   worker: WorkerSettings;
+  retention: RetentionSettings;
 }

@@ -4,11 +4,14 @@ import { isDatabaseUnavailable } from '../db/client.js';
 import { log } from '../log.js';
 import { claimDueSources, releaseLeases, renewLease, renewLeases } from '../store/sources.js';
 import { ingestContext, type WorkerApp } from './context.js';
+import { startHousekeeping } from './housekeeping.js';
 import { ingestSources } from './ingest.js';
 import { StoreQueue } from './store-queue.js';
 
 export interface WorkerOptions {
   onTopicsChanged?: (slugs: string[]) => void;
+  /** When the store is first pruned after the start, and how often after that (default: a minute, then hourly). */
+  housekeeping?: { firstMs: number; everyMs: number };
 }
 
 export interface Worker {
@@ -50,6 +53,7 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
   let stopped = false;
   // One store queue for the worker's life: it learns the server's lock budget once and counts what it stored.
   const store = new StoreQueue(app.database.db);
+  const housekeeping = startHousekeeping(app, options.housekeeping);
 
   const tick = async () => {
     if (stopped) return;
@@ -104,6 +108,7 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
     async stop(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
       stopped = true;
       await task.stop();
+      await housekeeping.stop();
       if (!(await settlesWithin(running, graceMs))) {
         log.warn({ owner, graceMs }, 'grace period over: abandoning in-flight fetches');
         abandon.abort();

@@ -1,0 +1,61 @@
+/**
+ * The store's housekeeping: a worker prunes what only Wirefeed reads (old fetch attempts, band rows of items past
+ * clustering) soon after it starts and then hourly, beside its ticks rather than in them, so a long first prune of an
+ * old store never holds up fetching.
+ */
+import { log } from '../log.js';
+import { type PruneResult, pruneStore } from '../store/retention.js';
+import type { WorkerApp } from './context.js';
+
+export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
+/** The first prune waits for the start's own work (backfills, the first tick's claims) to settle. */
+export const HOUSEKEEPING_FIRST_DELAY_MS = 60_000;
+
+export interface Housekeeping {
+  /** Prunes now (after a prune in progress, if any); what a timer runs. */
+  run(): Promise<PruneResult | undefined>;
+  /** No more prunes; one in progress stops at its next chunk and is waited for. */
+  stop(): Promise<void>;
+}
+
+export type HousekeepingApp = Pick<WorkerApp, 'config' | 'database' | 'metrics'>;
+
+/** Prunes the store by the config's retention, counts and logs what went; a failure is logged, not thrown. */
+export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Promise<PruneResult | undefined> {
+  const started = performance.now();
+  try {
+    const result = await pruneStore(app.database.db, app.config.retention, { ...(signal ? { signal } : {}) });
+    app.metrics.prunedRows.inc({ table: 'item_bands' }, result.bandRows);
+    app.metrics.prunedRows.inc({ table: 'fetch_log' }, result.fetchLogRows);
+    const ms = Math.round(performance.now() - started);
+    if (result.skipped) log.debug({ ...result, ms }, 'another process is pruning the store; left to it');
+    else if (result.bandRows + result.fetchLogRows > 0) log.info({ ...result, ms }, 'store pruned');
+    return result;
+  } catch (error) {
+    log.warn({ error: (error as Error).message }, 'pruning the store failed; trying again at the next turn');
+    return undefined;
+  }
+}
+
+export function startHousekeeping(app: HousekeepingApp, timing = { firstMs: HOUSEKEEPING_FIRST_DELAY_MS, everyMs: HOUSEKEEPING_INTERVAL_MS }): Housekeeping {
+  const stopping = new AbortController();
+  let running: Promise<PruneResult | undefined> = Promise.resolve(undefined);
+  const run = () => {
+    running = running.then(() => housekeep(app, stopping.signal));
+    return running;
+  };
+  const schedule = (ms: number): NodeJS.Timeout =>
+    setTimeout(async () => {
+      await run();
+      if (!stopping.signal.aborted) timer = schedule(timing.everyMs);
+    }, ms).unref();
+  let timer = schedule(timing.firstMs);
+  return {
+    run,
+    async stop() {
+      clearTimeout(timer);
+      stopping.abort();
+      await running;
+    },
+  };
+}
