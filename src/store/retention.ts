@@ -62,9 +62,11 @@ async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal
     const removed = await underPruneLock(db, (tx) =>
       countDeleted(
         tx,
+        // The id range on both sides: the planner does not carry a range across the join, and would read the items
+        // from the first id on.
         sql`delete from item_bands b using items i
-          where b.item_id between ${next.first} and ${end} and b.published_at < ${at}
-            and i.id = b.item_id and i.first_seen_at < ${at}`,
+          where b.item_id between ${next.first} and ${end} and i.id between ${next.first} and ${end}
+            and b.published_at < ${at} and i.id = b.item_id and i.first_seen_at < ${at}`,
       ),
     );
     if (removed === undefined) return undefined;
