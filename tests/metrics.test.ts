@@ -37,7 +37,7 @@ describe('metrics and readiness', () => {
     await database.close();
   });
 
-  it('exposes fetches, items, topic matches, stories, queue lag and feed requests in Prometheus format', async () => {
+  it('exposes fetches, items, topic matches, stories, queue lag, table sizes and feed requests in Prometheus format', async () => {
     const before = parseMetrics(await (await fetch(`${base}/metrics`)).text());
     await ingestSources(ingestContext(app), app.config.sources);
     expect((await fetch(`${base}/topics/japan-us-security.rss`)).status).toBe(200);
@@ -53,6 +53,8 @@ describe('metrics and readiness', () => {
     expect(after.get('wirefeed_stories')).toBe(8);
     expect(after.get('wirefeed_items')).toBe(10);
     expect(after.get('wirefeed_queue_lag_seconds')).toBe(0); // every source was just fetched
+    for (const table of ['items', 'item_bands', 'fetch_log', 'topic_stories'])
+      expect(after.get(`wirefeed_table_bytes{table="${table}"}`)).toBeGreaterThan(8192);
     expect(delta('wirefeed_feed_requests_total{route="feed",status="200"}')).toBe(1);
     expect(delta('wirefeed_feed_requests_total{route="feed",status="404"}')).toBe(1);
     expect(after.has('wirefeed_process_resident_memory_bytes')).toBe(true);

@@ -151,6 +151,19 @@ describe('store retention', () => {
     expect((await bandCounts(db))[old.guid]).toBe(0);
   });
 
+  it('stops before its next chunk once its signal is aborted, and a later turn finishes the work', async () => {
+    const { db } = testDatabase().handle;
+    const { old } = await storeAged(db);
+    await recordFetches(db, [fetchRecord('wire', daysBefore(40))]);
+    const stopping = new AbortController();
+    stopping.abort();
+    expect(await pruneStore(db, RETENTION, { now, signal: stopping.signal })).toEqual({ bandRows: 0, fetchLogRows: 0, skipped: false });
+    expect((await bandCounts(db))[old.guid]).toBeGreaterThan(0);
+    const finished = await pruneStore(db, RETENTION, { now });
+    expect(finished.fetchLogRows).toBe(1);
+    expect((await bandCounts(db))[old.guid]).toBe(0);
+  });
+
   it('is run by a worker beside its ticks, which counts what it deleted', async () => {
     const { handle } = testDatabase();
     const app = await openTestApp(handle);

@@ -21,6 +21,12 @@ export function createMetrics() {
     help: 'How long the most overdue source has been waiting (now - oldest due next_check_at); 0 when none is due.',
     registers,
   });
+  const tableBytes = new Gauge({
+    name: 'wirefeed_table_bytes',
+    help: 'Size on disk of each store table, with its indexes and TOAST data.',
+    labelNames: ['table'] as const,
+    registers,
+  });
   return {
     registry,
     fetches: new Counter({
@@ -55,7 +61,7 @@ export function createMetrics() {
       labelNames: ['route', 'status'] as const,
       registers,
     }),
-    /** Reads the store-wide gauges (story and item counts, queue lag) from the database. */
+    /** Reads the store-wide gauges (story and item counts, queue lag, table sizes) from the database. */
     async updateStoreGauges(db: Database): Promise<void> {
       const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
         db,
@@ -67,6 +73,11 @@ export function createMetrics() {
       stories.set(Number(row?.stories ?? 0));
       items.set(Number(row?.items ?? 0));
       queueLag.set(Number(row?.lag ?? 0));
+      const sizes = await rowsOf<{ table: string; bytes: number }>(
+        db,
+        sql`select relname as table, pg_total_relation_size(oid)::float8 as bytes from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'`,
+      );
+      for (const { table, bytes } of sizes) tableBytes.set({ table }, bytes);
     },
   };
 }
