@@ -14,19 +14,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wirefeed_' });
   const registers = [registry];
-  const stories = new Gauge({ name: 'wirefeed_stories', help: 'Stories in the store.', registers });
-  const items = new Gauge({ name: 'wirefeed_items', help: 'Items in the store.', registers });
-  const queueLag = new Gauge({
-    name: 'wirefeed_queue_lag_seconds',
-    help: 'How long the most overdue source has been waiting (now - oldest due next_check_at); 0 when none is due.',
-    registers,
-  });
-  const tableBytes = new Gauge({
-    name: 'wirefeed_table_bytes',
-    help: 'Size on disk of each store table, with its indexes and TOAST data.',
-    labelNames: ['table'] as const,
-    registers,
-  });
+  const storeGauges = createStoreGauges(registers);
   return {
     registry,
     fetches: new Counter({
@@ -62,22 +50,41 @@ export function createMetrics() {
       registers,
     }),
     /** Reads the store-wide gauges (story and item counts, queue lag, table sizes) from the database. */
-    async updateStoreGauges(db: Database): Promise<void> {
-      const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
-        db,
-        sql`
-        select (select count(*) from stories)::float8 as stories,
-               (select count(*) from items)::float8 as items,
-               coalesce(extract(epoch from now() - (select min(next_check_at) from sources where gone_at is null and next_check_at <= now())), 0)::float8 as lag`,
-      );
-      stories.set(Number(row?.stories ?? 0));
-      items.set(Number(row?.items ?? 0));
-      queueLag.set(Number(row?.lag ?? 0));
-      const sizes = await rowsOf<{ table: string; bytes: number }>(
-        db,
-        sql`select relname as table, pg_total_relation_size(oid)::float8 as bytes from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'`,
-      );
-      for (const { table, bytes } of sizes) tableBytes.set({ table }, bytes);
-    },
+    updateStoreGauges: storeGauges.update,
   };
+}
+
+/** The gauges read from the database (any process may serve them), and their reading. */
+function createStoreGauges(registers: Registry[]) {
+  const stories = new Gauge({ name: 'wirefeed_stories', help: 'Stories in the store.', registers });
+  const items = new Gauge({ name: 'wirefeed_items', help: 'Items in the store.', registers });
+  const queueLag = new Gauge({
+    name: 'wirefeed_queue_lag_seconds',
+    help: 'How long the most overdue source has been waiting (now - oldest due next_check_at); 0 when none is due.',
+    registers,
+  });
+  const tableBytes = new Gauge({
+    name: 'wirefeed_table_bytes',
+    help: 'Size on disk of each store table, with its indexes and TOAST data.',
+    labelNames: ['table'] as const,
+    registers,
+  });
+  async function update(db: Database): Promise<void> {
+    const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
+      db,
+      sql`
+      select (select count(*) from stories)::float8 as stories,
+             (select count(*) from items)::float8 as items,
+             coalesce(extract(epoch from now() - (select min(next_check_at) from sources where gone_at is null and next_check_at <= now())), 0)::float8 as lag`,
+    );
+    stories.set(Number(row?.stories ?? 0));
+    items.set(Number(row?.items ?? 0));
+    queueLag.set(Number(row?.lag ?? 0));
+    const sizes = await rowsOf<{ table: string; bytes: number }>(
+      db,
+      sql`select relname as table, pg_total_relation_size(oid)::float8 as bytes from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'`,
+    );
+    for (const { table, bytes } of sizes) tableBytes.set({ table }, bytes);
+  }
+  return { update };
 }

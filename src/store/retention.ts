@@ -24,7 +24,13 @@ export interface PruneOptions {
 export interface PruneResult {
   bandRows: number;
   fetchLogRows: number;
-  /** Another process held the prune lock: what it had not done yet is left to it (or to the next turn). */
+  /** Another process held the prune lock: what this one had not done yet is left to it (or to the next turn). */
+  skipped: boolean;
+}
+
+/** What one table's prune deleted, and whether it stopped because another process held the lock. */
+interface Pruned {
+  rows: number;
   skipped: boolean;
 }
 
@@ -49,10 +55,10 @@ async function countDeleted(tx: Database, deletion: SQL): Promise<number> {
  * items per statement, skipping ranges with no rows, up to the last item first seen before `cutoff` (ids grow with
  * first-seen times, to within a transaction's length: one that lags is pruned at a later turn).
  */
-async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<number | undefined> {
+async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<Pruned> {
   const at = sql`${cutoff.toISOString()}::timestamptz`;
   const [last] = await rowsOf<{ id: number }>(db, sql`select id::float8 as id from items where first_seen_at < ${at} order by first_seen_at desc limit 1`);
-  if (!last) return 0;
+  if (!last) return { rows: 0, skipped: false };
   let deleted = 0;
   let after = 0;
   while (!signal?.aborted) {
@@ -69,15 +75,15 @@ async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal
             and b.published_at < ${at} and i.id = b.item_id and i.first_seen_at < ${at}`,
       ),
     );
-    if (removed === undefined) return undefined;
+    if (removed === undefined) return { rows: deleted, skipped: true };
     deleted += removed;
     after = end;
   }
-  return deleted;
+  return { rows: deleted, skipped: false };
 }
 
 /** Fetch attempts started before `cutoff`, a chunk of sources per statement (the log's index leads with the source). */
-async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, signal?: AbortSignal): Promise<number | undefined> {
+async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, signal?: AbortSignal): Promise<Pruned> {
   const ids = (await rowsOf<{ id: string }>(db, sql`select id from sources order by id`)).map((row) => row.id);
   let deleted = 0;
   for (let start = 0; start < ids.length && !signal?.aborted; start += chunkSources) {
@@ -85,18 +91,18 @@ async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, s
     const removed = await underPruneLock(db, (tx) =>
       countDeleted(tx, sql`delete from fetch_log where source_id = any(${textArray(chunk)}) and started_at < ${cutoff.toISOString()}::timestamptz`),
     );
-    if (removed === undefined) return undefined;
+    if (removed === undefined) return { rows: deleted, skipped: true };
     deleted += removed;
   }
-  return deleted;
+  return { rows: deleted, skipped: false };
 }
 
 /** Prunes the fetch log and the clustering bands by `retention`. */
 export async function pruneStore(db: Database, retention: RetentionSettings, options: PruneOptions = {}): Promise<PruneResult> {
   const now = options.now ?? new Date();
   const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
-  const bandRows = await pruneBands(db, before(retention.clusteringSeconds), options.chunkItems ?? 2_000, options.signal);
-  const fetchLogRows =
-    bandRows === undefined ? undefined : await pruneFetchLog(db, before(retention.fetchLogSeconds), options.chunkSources ?? 100, options.signal);
-  return { bandRows: bandRows ?? 0, fetchLogRows: fetchLogRows ?? 0, skipped: bandRows === undefined || fetchLogRows === undefined };
+  const bands = await pruneBands(db, before(retention.clusteringSeconds), options.chunkItems ?? 2_000, options.signal);
+  if (bands.skipped) return { bandRows: bands.rows, fetchLogRows: 0, skipped: true };
+  const fetchLog = await pruneFetchLog(db, before(retention.fetchLogSeconds), options.chunkSources ?? 100, options.signal);
+  return { bandRows: bands.rows, fetchLogRows: fetchLog.rows, skipped: fetchLog.skipped };
 }

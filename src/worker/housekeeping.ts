@@ -12,8 +12,6 @@ export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 export const HOUSEKEEPING_FIRST_DELAY_MS = 60_000;
 
 export interface Housekeeping {
-  /** Prunes now (after a prune in progress, if any); what a timer runs. */
-  run(): Promise<PruneResult | undefined>;
   /** No more prunes; one in progress stops at its next chunk and is waited for. */
   stop(): Promise<void>;
 }
@@ -24,7 +22,7 @@ export type HousekeepingApp = Pick<WorkerApp, 'config' | 'database' | 'metrics'>
 export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Promise<PruneResult | undefined> {
   const started = performance.now();
   try {
-    const result = await pruneStore(app.database.db, app.config.retention, { ...(signal ? { signal } : {}) });
+    const result = await pruneStore(app.database.db, app.config.retention, signal ? { signal } : {});
     app.metrics.prunedRows.inc({ table: 'item_bands' }, result.bandRows);
     app.metrics.prunedRows.inc({ table: 'fetch_log' }, result.fetchLogRows);
     const ms = Math.round(performance.now() - started);
@@ -37,21 +35,18 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Pro
   }
 }
 
+/** Prunes `firstMs` after the start, then `everyMs` after each prune ends (never two at once). */
 export function startHousekeeping(app: HousekeepingApp, timing = { firstMs: HOUSEKEEPING_FIRST_DELAY_MS, everyMs: HOUSEKEEPING_INTERVAL_MS }): Housekeeping {
   const stopping = new AbortController();
-  let running: Promise<PruneResult | undefined> = Promise.resolve(undefined);
-  const run = () => {
-    running = running.then(() => housekeep(app, stopping.signal));
-    return running;
-  };
+  let running: Promise<unknown> = Promise.resolve();
   const schedule = (ms: number): NodeJS.Timeout =>
     setTimeout(async () => {
-      await run();
+      running = housekeep(app, stopping.signal);
+      await running;
       if (!stopping.signal.aborted) timer = schedule(timing.everyMs);
     }, ms).unref();
   let timer = schedule(timing.firstMs);
   return {
-    run,
     async stop() {
       clearTimeout(timer);
       stopping.abort();
