@@ -9,7 +9,7 @@ import AjvModule from 'ajv-draft-04';
 import formatsModule from 'ajv-formats';
 import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
-import { renderFeed } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/server/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
@@ -29,7 +29,7 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
       };
       documents.push({
         name: topic.slug,
-        document: JSON.parse(renderFeed('json', { topic, entries, baseUrl: 'http://127.0.0.1', page, hub: 'https://hub.example/' })),
+        document: JSON.parse(renderFeed('json', { channel: topicChannel('http://127.0.0.1', topic), entries, page, hub: 'https://hub.example/' })),
       });
       const hostile = entries.map((entry) => ({
         ...entry,
@@ -43,7 +43,7 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
       }));
       documents.push({
         name: `${topic.slug} (hostile, text only)`,
-        document: JSON.parse(renderFeed('json', { topic, entries: hostile, baseUrl: 'http://127.0.0.1' })),
+        document: JSON.parse(renderFeed('json', { channel: topicChannel('http://127.0.0.1', topic), entries: hostile })),
       });
     }
     return documents;

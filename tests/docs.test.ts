@@ -276,7 +276,7 @@ describe('docs/operations.md', () => {
 
 describe('README.md', () => {
   it('documents the JSON Feed extension where the feeds point, with every key they write', async () => {
-    const { renderFeed } = await import('../src/server/render.js');
+    const { renderFeed, topicChannel } = await import('../src/server/render.js');
     const topic = { slug: 't', title: 'T', query: 'japan', limit: 5 };
     const entry = {
       storyId: 's1',
@@ -295,7 +295,10 @@ describe('README.md', () => {
       sourceTitle: 'A',
       alsoReportedBy: [],
     };
-    const extension = JSON.parse(renderFeed('json', { topic, entries: [entry], baseUrl: 'http://x' })).items[0]._wirefeed as Record<string, unknown>;
+    const extension = JSON.parse(renderFeed('json', { channel: topicChannel('http://x', topic), entries: [entry] })).items[0]._wirefeed as Record<
+      string,
+      unknown
+    >;
     const anchor = String(extension.about).split('#')[1]!;
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const heading = readme.split('\n').find(

@@ -10,7 +10,7 @@ import type { Topic } from '../src/model/topic.js';
 import { plainTitle } from '../src/normalize/html.js';
 import { normalizeItem } from '../src/normalize/item.js';
 import { parseFeed } from '../src/parse/index.js';
-import { renderFeed } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/server/render.js';
 import {
   assertSafeFeed,
   childrenNamed,
@@ -78,7 +78,7 @@ describe('hostile items in published feeds', () => {
       'Japan ]]></title><description><img src=x onerror=alert(1)>',
       '<script>alert(4)</script> Japan defense',
     ]);
-    const input = { topic, entries, baseUrl: 'https://feeds.example.org' };
+    const input = { channel: topicChannel('https://feeds.example.org', topic), entries };
     for (const format of ['rss', 'atom', 'json'] as const) {
       const body = renderFeed(format, input);
       assertSafeFeed(format, body);
@@ -104,7 +104,7 @@ describe('hostile items in published feeds', () => {
     async () => {
       const entries = [...(await entriesOf(PAYLOADS)), ...(await entriesOf(ATOM_SCRIPT_TITLE))];
       for (const format of ['rss', 'atom'] as const) {
-        const read = readWithFeedparser(renderFeed(format, { topic, entries, baseUrl: 'https://feeds.example.org' }));
+        const read = readWithFeedparser(renderFeed(format, { channel: topicChannel('https://feeds.example.org', topic), entries }));
         expect(read.bozo, read.error).toBe(false);
         // Atom says the titles are text, and feedparser reads them exactly. RSS cannot say; feedparser takes them as
         // text, where the markup shows escaped, and a reader that takes them as HTML gets exactly our words.
@@ -188,7 +188,7 @@ describe('hostile items in published feeds', () => {
           return; // a document the parser refuses publishes nothing
         }
         for (const format of ['rss', 'atom', 'json'] as const)
-          assertSafeFeed(format, renderFeed(format, { topic, entries, baseUrl: 'https://feeds.example.org' }));
+          assertSafeFeed(format, renderFeed(format, { channel: topicChannel('https://feeds.example.org', topic), entries }));
       }),
       { numRuns: 300 },
     );

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { formatPreview, formatStories } from '../src/commands/report.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
-import { renderFeed } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/server/render.js';
 import { CLUSTER_LOCK_KEY } from '../src/store/items.js';
 import { previewTopic } from '../src/store/preview.js';
 import { recentStories } from '../src/store/stories.js';
@@ -90,7 +90,7 @@ describe(`ingest (${testEngine()})`, () => {
       const entries = await topicEntries(app.database.db, 'briefing', 10);
       const audio = { url: 'https://podcast.example/audio/42.mp3', type: 'audio/mpeg', length: 24986239 };
       expect(entries.map((entry) => entry.enclosures)).toEqual([[audio], []]);
-      const input = { topic: app.config.topics[0]!, entries, baseUrl: 'https://feeds.example' };
+      const input = { channel: topicChannel('https://feeds.example', app.config.topics[0]!), entries };
       expect(renderFeed('rss', input)).toContain('<enclosure url="https://podcast.example/audio/42.mp3" length="24986239" type="audio/mpeg"/>');
       expect(renderFeed('atom', input)).toContain('<link rel="enclosure" type="audio/mpeg" length="24986239" href="https://podcast.example/audio/42.mp3"/>');
       expect(JSON.parse(renderFeed('json', input)).items[0].attachments).toEqual([{ url: audio.url, mime_type: 'audio/mpeg', size_in_bytes: 24986239 }]);

@@ -4,7 +4,7 @@ import type { FeedEntry } from '../src/model/story.js';
 import type { Topic } from '../src/model/topic.js';
 import { storyUrn } from '../src/model/urls.js';
 import { plainTitle } from '../src/normalize/html.js';
-import { renderFeed } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/server/render.js';
 
 const topic: Topic = {
   slug: 'japan-us-security',
@@ -54,7 +54,7 @@ const hostileEntry: FeedEntry = {
   alsoReportedBy: [],
 };
 
-const input = { topic, entries: [hostileEntry, seedEntry], baseUrl: 'http://127.0.0.1:8080' };
+const input = { channel: topicChannel('http://127.0.0.1:8080', topic), entries: [hostileEntry, seedEntry] };
 
 describe('renderFeed', () => {
   it.each(['rss', 'atom'] as const)('%s parses back with rss-parser with every entry intact', async (format) => {

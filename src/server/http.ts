@@ -13,7 +13,7 @@ import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../st
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderTopicPage } from './page.js';
-import { CONTENT_TYPES, renderFeed } from './render.js';
+import { CONTENT_TYPES, renderFeed, topicChannel } from './render.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
 import { renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';
 
@@ -244,7 +244,13 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       const last = shown.at(-1);
       const next = entries.length > page.limit && last ? encodeCursor({ publishedAt: last.publishedAt, storyId: last.storyId }) : undefined;
       if (format === 'html') return renderTopicPage(baseUrl, topic, shown, next ? pageLinks(baseUrl, topic, format, page, next).next : undefined);
-      return renderFeed(format, { topic, entries: shown, baseUrl, page: pageLinks(baseUrl, topic, format, page, next), hub: publish.hub, changedAt: version });
+      return renderFeed(format, {
+        channel: topicChannel(baseUrl, topic),
+        entries: shown,
+        page: pageLinks(baseUrl, topic, format, page, next),
+        hub: publish.hub,
+        changedAt: version,
+      });
     });
     const headers = {
       'content-type': format === 'html' ? 'text/html; charset=utf-8' : CONTENT_TYPES[format],

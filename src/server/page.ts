@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { escapeHtml } from '../model/escape.js';
 import type { FeedEntry, Headline } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
-import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
-import { alsoReportedHtml } from './render.js';
+import { type FeedFormat, topicPageUrl } from '../model/urls.js';
+import { alsoReportedHtml, type Channel, topicChannel } from './render.js';
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [
   { format: 'rss', label: 'RSS', type: 'application/rss+xml' },
@@ -94,16 +94,16 @@ ${body}
 `;
 }
 
-function alternateLinks(baseUrl: string, topic: Topic): string {
+function alternateLinks(channel: Channel): string {
   return FORMATS.map(
-    ({ format, type }) => `<link rel="alternate" type="${type}" title="${escapeHtml(topic.title)}" href="${escapeHtml(feedUrl(baseUrl, topic.slug, format))}">`,
+    ({ format, type }) => `<link rel="alternate" type="${type}" title="${escapeHtml(channel.title)}" href="${escapeHtml(channel.feedUrl(format))}">`,
   ).join('\n');
 }
 
-function subscribeLinks(baseUrl: string, topic: Topic): string {
+function subscribeLinks(channel: Channel): string {
   const links = FORMATS.map(
     ({ format, label, type }) =>
-      `<li><a href="${escapeHtml(feedUrl(baseUrl, topic.slug, format))}" type="${type}" aria-label="${escapeHtml(`${topic.title} as ${label}`)}">${label}</a></li>`,
+      `<li><a href="${escapeHtml(channel.feedUrl(format))}" type="${type}" aria-label="${escapeHtml(`${channel.title} as ${label}`)}">${label}</a></li>`,
   ).join('');
   return `<ul class="subscribe" aria-label="Subscribe">${links}</ul>`;
 }
@@ -135,12 +135,12 @@ export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; l
       return `<section class="topic" id="topic-${escapeHtml(topic.slug)}" aria-labelledby="title-${escapeHtml(topic.slug)}">
 <h2 id="title-${escapeHtml(topic.slug)}"><a href="${escapeHtml(topicPageUrl(baseUrl, topic.slug))}">${escapeHtml(topic.title)}</a></h2>
 ${topic.description ? `<p>${escapeHtml(topic.description)}</p>` : ''}
-${subscribeLinks(baseUrl, topic)}
+${subscribeLinks(topicChannel(baseUrl, topic))}
 ${headlines}
 </section>`;
     })
     .join('\n');
-  const head = topics.map(({ topic }) => alternateLinks(baseUrl, topic)).join('\n');
+  const head = topics.map(({ topic }) => alternateLinks(topicChannel(baseUrl, topic))).join('\n');
   const note = sources
     ? `<p class="status">${escapeHtml(sources.summary)}${sources.href ? ` — see <a href="${escapeHtml(sources.href)}">sources</a>` : ''}.</p>`
     : '';
@@ -149,7 +149,15 @@ ${headlines}
   return layout('Wirefeed topics', head, body);
 }
 
-export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[], older?: string): string {
+/**
+ * A page of stories, newest first: a topic's, or a search's. `header` is HTML under the title (a topic's
+ * description, the search form), `older` the next page's URL, `empty` what stands in for no stories.
+ */
+export function renderStoriesPage(
+  channel: Channel,
+  entries: FeedEntry[],
+  options: { baseUrl: string; header?: string; older?: string; empty?: string },
+): string {
   const stories = entries
     .map(
       (entry) => `<article class="story" id="story-${escapeHtml(entry.storyId)}">
@@ -160,10 +168,17 @@ ${alsoReportedHtml(entry)}
 </article>`,
     )
     .join('\n');
-  const body = `<header><p><a href="${escapeHtml(baseUrl)}/">All topics</a></p><h1>${escapeHtml(topic.title)}</h1>
-${topic.description ? `<p>${escapeHtml(topic.description)}</p>` : ''}
-${subscribeLinks(baseUrl, topic)}</header>
-<main>${stories || '<p class="meta">No stories yet.</p>'}
+  const { baseUrl, header = '', older, empty = 'No stories yet.' } = options;
+  const body = `<header><p><a href="${escapeHtml(baseUrl)}/">All topics</a></p><h1>${escapeHtml(channel.title)}</h1>
+${header}
+${subscribeLinks(channel)}</header>
+<main>${stories || `<p class="meta">${escapeHtml(empty)}</p>`}
 ${older ? `<nav class="pages" aria-label="Pages"><a href="${escapeHtml(older)}" rel="next">Older stories</a></nav>` : ''}</main>`;
-  return layout(`${topic.title} · Wirefeed`, alternateLinks(baseUrl, topic), body);
+  return layout(`${channel.title} · Wirefeed`, alternateLinks(channel), body);
+}
+
+/** A topic's page. */
+export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[], older?: string): string {
+  const header = topic.description ? `<p>${escapeHtml(topic.description)}</p>` : '';
+  return renderStoriesPage(topicChannel(baseUrl, topic), entries, { baseUrl, header, ...(older ? { older } : {}) });
 }

@@ -11,11 +11,29 @@ export const CONTENT_TYPES: Record<FeedFormat, string> = {
   json: 'application/feed+json; charset=utf-8',
 };
 
+/** What a published feed is, as its renderers name and link it: a topic, or a search. */
+export interface Channel {
+  title: string;
+  description: string;
+  /** Its HTML page, absolute. */
+  pageUrl: string;
+  /** Its feed in each format, absolute. */
+  feedUrl(format: FeedFormat): string;
+}
+
+/** A topic's channel on the server at `baseUrl` (absolute, without a trailing slash). */
+export function topicChannel(baseUrl: string, topic: Topic): Channel {
+  return {
+    title: topic.title,
+    description: topic.description ?? `Wirefeed topic: ${topic.query}`,
+    pageUrl: topicPageUrl(baseUrl, topic.slug),
+    feedUrl: (format) => feedUrl(baseUrl, topic.slug, format),
+  };
+}
+
 export interface RenderInput {
-  topic: Topic;
+  channel: Channel;
   entries: FeedEntry[];
-  /** Absolute base URL of this server, without a trailing slash. */
-  baseUrl: string;
   /** RFC 5005 paging: this page, the newest page, and the next (older) page if there is one. */
   page?: { self: string; first: string; next?: string };
   /** WebSub hub to announce. */
@@ -24,9 +42,9 @@ export interface RenderInput {
   changedAt?: Date;
 }
 
-/** The entry's link: the story's page at its outlet, or its anchor on our topic page when the outlet gave none. */
+/** The entry's link: the story's page at its outlet, or its anchor on our page when the outlet gave none. */
 function entryLink(entry: FeedEntry, input: RenderInput): string {
-  return entry.url ?? `${topicPageUrl(input.baseUrl, input.topic.slug)}#story-${entry.storyId}`;
+  return entry.url ?? `${input.channel.pageUrl}#story-${entry.storyId}`;
 }
 
 /** "Also reported by" links to the story's other outlets, appended to the entry's HTML. */
@@ -91,7 +109,6 @@ function rssEnclosure(entry: FeedEntry) {
 }
 
 const ATOM_NS = 'http://www.w3.org/2005/Atom';
-const description = (topic: Topic) => topic.description ?? `Wirefeed topic: ${topic.query}`;
 const pageLinks = (page: RenderInput['page']) => (page ? [['first', page.first], ...(page.next ? [['next', page.next]] : [])] : []);
 
 /**
@@ -99,8 +116,8 @@ const pageLinks = (page: RenderInput['page']) => (page ? [['first', page.first],
  * both readings agree (escapeHtmlAmbiguous); descriptions are HTML by convention, so the summary is escaped as HTML.
  */
 function renderRss(input: RenderInput): string {
-  const { topic, entries, baseUrl } = input;
-  const self = input.page?.self ?? feedUrl(baseUrl, topic.slug, 'rss');
+  const { channel, entries } = input;
+  const self = input.page?.self ?? channel.feedUrl('rss');
   const items = entries.map((entry) => {
     const summary = summaryOf(entry);
     return el(
@@ -117,12 +134,12 @@ function renderRss(input: RenderInput): string {
       rssEnclosure(entry),
     );
   });
-  const channel = el(
+  const rssChannel = el(
     'channel',
     {},
-    el('title', {}, escapeHtmlAmbiguous(topic.title)),
-    el('link', {}, topicPageUrl(baseUrl, topic.slug)),
-    el('description', {}, escapeHtml(description(topic))),
+    el('title', {}, escapeHtmlAmbiguous(channel.title)),
+    el('link', {}, channel.pageUrl),
+    el('description', {}, escapeHtml(channel.description)),
     el('lastBuildDate', {}, feedUpdated(entries, input.changedAt).toUTCString()),
     el('docs', {}, 'https://www.rssboard.org/rss-specification'),
     el('generator', {}, 'Wirefeed'),
@@ -133,13 +150,13 @@ function renderRss(input: RenderInput): string {
     items,
   );
   const namespaces = { 'xmlns:atom': ATOM_NS, 'xmlns:content': 'http://purl.org/rss/1.0/modules/content/', 'xmlns:dc': 'http://purl.org/dc/elements/1.1/' };
-  return serializeXml(el('rss', { version: '2.0', ...namespaces }, channel));
+  return serializeXml(el('rss', { version: '2.0', ...namespaces }, rssChannel));
 }
 
 /** Atom 1.0: titles and summaries as type="text", content as type="html" (sanitized at ingest). */
 function renderAtom(input: RenderInput): string {
-  const { topic, entries, baseUrl } = input;
-  const self = input.page?.self ?? feedUrl(baseUrl, topic.slug, 'atom');
+  const { channel, entries } = input;
+  const self = input.page?.self ?? channel.feedUrl('atom');
   const text = (name: string, value: string | undefined) => value && el(name, { type: 'text' }, value);
   const atomEntries = entries.map((entry) =>
     el(
@@ -163,13 +180,13 @@ function renderAtom(input: RenderInput): string {
   const feed = el(
     'feed',
     { xmlns: ATOM_NS },
-    el('id', {}, feedUrl(baseUrl, topic.slug, 'atom')),
-    text('title', topic.title),
-    text('subtitle', description(topic)),
+    el('id', {}, channel.feedUrl('atom')),
+    text('title', channel.title),
+    text('subtitle', channel.description),
     el('updated', {}, feedUpdated(entries, input.changedAt).toISOString()),
     el('generator', {}, 'Wirefeed'),
     text('rights', 'Each entry belongs to the outlet that published it.'),
-    el('link', { rel: 'alternate', type: 'text/html', href: topicPageUrl(baseUrl, topic.slug) }),
+    el('link', { rel: 'alternate', type: 'text/html', href: channel.pageUrl }),
     el('link', { rel: 'self', type: 'application/atom+xml', href: self }),
     pageLinks(input.page).map(([rel, href]) => el('link', { rel, href })),
     input.hub && el('link', { rel: 'hub', href: input.hub }),
@@ -180,13 +197,13 @@ function renderAtom(input: RenderInput): string {
 
 /** JSON Feed 1.1, built by hand: the feed package's json1() writes version 1.0. */
 function renderJsonFeed(input: RenderInput): string {
-  const { topic, entries, baseUrl } = input;
+  const { channel, entries } = input;
   const document = {
     version: 'https://jsonfeed.org/version/1.1',
-    title: topic.title,
-    home_page_url: topicPageUrl(baseUrl, topic.slug),
-    feed_url: input.page?.self ?? feedUrl(baseUrl, topic.slug, 'json'),
-    description: topic.description ?? `Wirefeed topic: ${topic.query}`,
+    title: channel.title,
+    home_page_url: channel.pageUrl,
+    feed_url: input.page?.self ?? channel.feedUrl('json'),
+    description: channel.description,
     ...(input.page?.next ? { next_url: input.page.next } : {}),
     ...(input.hub ? { hubs: [{ type: 'WebSub', url: input.hub }] } : {}),
     items: entries.map((entry) => ({
