@@ -25,6 +25,7 @@ const UNIT = [
   'publish',
   'query',
   'report',
+  'search-request',
   'sources-page',
   'store-rounds',
   'turns',

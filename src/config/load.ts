@@ -246,6 +246,8 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     maxLimit: settings.maxLimit ?? DEFAULT_PUBLISH_SETTINGS.maxLimit,
     ...(settings.hub ? { hub: settings.hub } : {}),
     ...(settings.showSources !== undefined ? { showSources: settings.showSources } : {}),
+    ...(settings.search !== undefined ? { search: settings.search } : {}),
+    searchDepth: settings.searchDepth ?? DEFAULT_PUBLISH_SETTINGS.searchDepth,
   };
 }
 

@@ -96,6 +96,10 @@ export const publishSettingsSchema = z.strictObject({
     .optional(),
   /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store, off with DATABASE_URL. */
   showSources: z.boolean().optional(),
+  /** Serve search feeds over every stored story; default: on with the embedded store, off with DATABASE_URL. */
+  search: z.boolean().optional(),
+  /** The most stories one search reads, newest first. */
+  searchDepth: z.number().int().min(50).max(100_000).optional(),
 });
 
 /** How workers claim due sources; any YAML file may hold this block, at most one. */

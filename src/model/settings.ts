@@ -40,9 +40,13 @@ export interface PublishSettings {
   hub?: string;
   /** Serve /sources and /sources.json (they list every source); unset: on with the embedded store, off with DATABASE_URL. */
   showSources?: boolean;
+  /** Serve search feeds (/search.rss?q=…, over every stored story); unset: on with the embedded store, off with DATABASE_URL. */
+  search?: boolean;
+  /** The most stories a search reads, newest first. */
+  searchDepth: number;
 }
 
-export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200 };
+export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000 };
 
 export interface WorkerSettings {
   tick: string;

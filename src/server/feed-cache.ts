@@ -80,14 +80,19 @@ export class FeedCache {
     return this.bytes;
   }
 
+  /** The cached body for `key` if it was rendered for `version` (and now the most recently used), else undefined. */
+  peek(key: string, version: number): CachedBody | undefined {
+    const cached = this.entries.get(key);
+    if (!cached || cached.version !== version) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, cached);
+    return cached;
+  }
+
   /** The cached body for `key` if it was rendered for `version`, else a fresh render (then cached). */
   async get(key: string, version: number, render: () => Promise<string>): Promise<CachedBody> {
-    const cached = this.entries.get(key);
-    if (cached && cached.version === version) {
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return cached;
-    }
+    const cached = this.peek(key, version);
+    if (cached) return cached;
     const body = makeBody(await render(), version);
     this.renders++;
     this.forget(key);

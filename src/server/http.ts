@@ -8,13 +8,15 @@ import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
+import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
-import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderTopicPage } from './page.js';
+import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
 import { CONTENT_TYPES, renderFeed, topicChannel } from './render.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
+import { Admission, parseSearchRequest, type SearchRequest, searchChannel, searchFormHtml, searchMatcher } from './search.js';
 import { renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';
 
 /** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
@@ -57,6 +59,17 @@ function sendText(response: ServerResponse, status: number, body: string, header
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
+/** A page answered fresh (an error, a form): not cached, never framed. */
+function sendPage(request: IncomingMessage, response: ServerResponse, status: number, html: string) {
+  response.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(html),
+    'cache-control': 'no-cache',
+    ...PAGE_SECURITY_HEADERS,
+  });
+  response.end(request.method === 'HEAD' ? undefined : html);
+}
+
 /** Sends a cached body with validators, compression and 304s for conditional requests. */
 function sendBody(request: IncomingMessage, response: ServerResponse, body: CachedBody, headers: Record<string, string>, lastModified?: Date): void {
   const encoding = chooseEncoding(request.headers['accept-encoding'], body);
@@ -87,6 +100,7 @@ function routeKind(path: string): string {
   if (path.startsWith('/topics/')) return /\.html(\?|$)/.test(path) ? 'page' : 'feed';
   if (path === '/' || path.startsWith('/?')) return 'page';
   if (path.startsWith('/sources')) return 'sources';
+  if (path === '/search' || path.startsWith('/search.') || path.startsWith('/search?')) return 'search';
   return ['/opml', '/healthz', '/readyz', '/metrics'].find((known) => path.startsWith(known))?.slice(1) ?? 'other';
 }
 
@@ -99,7 +113,7 @@ export interface AppServer extends Server {
 
 /** What the server needs of an app; config is read on every request, since a config reload replaces it. */
 export interface ServedApp {
-  config: Pick<Config, 'topics' | 'publish'>;
+  config: Pick<Config, 'topics' | 'sources' | 'publish'>;
   /** Which store: the sources page is served by default on the embedded one (one person's own instance). */
   database: { db: Database; engine?: 'postgres' | 'embedded' };
   metrics: Metrics;
@@ -115,6 +129,11 @@ export interface StartingServedApp {
 type Versions = Map<string, { version: Date; checkedAt: number }>;
 /** The key in Versions of the newest version of all topics (no slug is empty). */
 const INDEX_VERSION = '';
+/** The key in Versions of what search results depend on (no slug has a space). */
+const SEARCH_VERSION = ' search';
+/** Searches one server runs at once, and how many more may wait for their turn. */
+const SEARCHES_RUNNING = 2;
+const SEARCHES_WAITING = 8;
 type Routes = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<unknown>;
 
 /**
@@ -157,7 +176,7 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
   }) as AppServer;
   server.feedCache = feedCache;
   server.invalidateTopics = (slugs) => {
-    for (const slug of [INDEX_VERSION, ...slugs]) versions.delete(slug);
+    for (const slug of [INDEX_VERSION, SEARCH_VERSION, ...slugs]) versions.delete(slug);
   };
   return server;
 }
@@ -175,7 +194,8 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const versionOf = async (slug: string): Promise<Date> => {
     const known = versions.get(slug);
     if (known && Date.now() - known.checkedAt < versionTtlMs) return known.version;
-    const version = (slug === INDEX_VERSION ? await topicsVersion(db) : await topicVersion(db, slug)) ?? new Date(0);
+    const read = slug === INDEX_VERSION ? topicsVersion(db) : slug === SEARCH_VERSION ? searchVersion(db) : topicVersion(db, slug);
+    const version = (await read) ?? new Date(0);
     versions.set(slug, { version, checkedAt: Date.now() });
     return version;
   };
@@ -262,6 +282,58 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     sendBody(request, response, body, headers, version);
   };
 
+  // Searches have a cache of their own: however many distinct queries clients make up, topic feeds stay cached.
+  const searchCache = new FeedCache(200, 16 * 1024 * 1024);
+  const searches = new Admission(SEARCHES_RUNNING, SEARCHES_WAITING);
+  const searchOn = () => publishSettings().search ?? app.database.engine === 'embedded';
+  const searchPage = (baseUrl: string, q: string, note: { text: string; error?: boolean }) =>
+    renderStoriesPage(searchChannel(baseUrl, q, publishSettings().searchDepth), [], { baseUrl, header: searchFormHtml(baseUrl, q, note), empty: '' });
+
+  const serveSearch = async (request: IncomingMessage, response: ServerResponse, format: FeedFormat | 'html', params: URLSearchParams, negotiated: boolean) => {
+    if (!searchOn()) return sendText(response, 404, 'Not found: search feeds are off (publish.search)\n');
+    const publish = publishSettings();
+    const baseUrl = baseUrlOf(request);
+    let search: SearchRequest | undefined;
+    let matches: ReturnType<typeof searchMatcher> | undefined;
+    try {
+      search = parseSearchRequest(params, publish.maxLimit);
+      matches = search && searchMatcher(search.q, app.config.sources);
+    } catch (error) {
+      if (format !== 'html' || !(error instanceof BadRequest)) throw error;
+      return sendPage(request, response, 400, searchPage(baseUrl, params.get('q') ?? '', { text: error.message, error: true }));
+    }
+    if (!search || !matches) {
+      if (format !== 'html') throw new BadRequest(`q: give a query, as in ${baseUrl}/search.${format}?q=japan+AND+defense`);
+      return sendPage(request, response, 200, searchPage(baseUrl, '', { text: 'Every stored story, searched with the topic query language.' }));
+    }
+    const { q, limit } = search;
+    const version = await versionOf(SEARCH_VERSION);
+    const key = `${format}|${limit}|${baseUrl}|${q}`;
+    const render = async () => {
+      const result = await searchStories(db, matches, { limit, depth: publish.searchDepth });
+      const channel = searchChannel(baseUrl, q, publish.searchDepth);
+      if (format !== 'html') return renderFeed(format, { channel, entries: result.entries, changedAt: version });
+      const among = result.truncated ? `, among the newest ${result.scanned.toLocaleString('en-US')} stored` : '';
+      const note = { text: `${result.entries.length} ${result.entries.length === 1 ? 'story' : 'stories'}${among}.` };
+      return renderStoriesPage(channel, result.entries, { baseUrl, header: searchFormHtml(baseUrl, q, note), empty: 'No stories match.' });
+    };
+    // A cached result needs no turn; a search that is not cached waits for one, or is turned away.
+    const body = searchCache.peek(key, version.getTime()) ?? (await searches.run(() => searchCache.get(key, version.getTime(), render)))?.value;
+    if (!body) return sendText(response, 503, 'Busy: too many searches at once; try again in a few seconds\n', { 'retry-after': '5' });
+    sendBody(
+      request,
+      response,
+      body,
+      {
+        'content-type': format === 'html' ? 'text/html; charset=utf-8' : CONTENT_TYPES[format],
+        'cache-control': `public, max-age=${publish.maxAgeSeconds}`,
+        ...(format === 'html' ? PAGE_SECURITY_HEADERS : FEED_SECURITY_HEADERS),
+        ...(negotiated ? { vary: 'Accept' } : {}),
+      },
+      version,
+    );
+  };
+
   const serveSources = async (request: IncomingMessage, response: ServerResponse, json: boolean) => {
     if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
     const sources = await readSources();
@@ -271,6 +343,33 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       'cache-control': 'no-cache',
       ...(json ? { 'x-content-type-options': 'nosniff' } : PAGE_SECURITY_HEADERS),
     });
+  };
+
+  const serveIndex = async (request: IncomingMessage, response: ServerResponse) => {
+    const baseUrl = baseUrlOf(request);
+    const topics = app.config.topics;
+    const version = await versionOf(INDEX_VERSION);
+    const summary = sourcesSummary(await readConditions());
+    const note = summary ? { summary, ...(showSources() ? { href: `${baseUrl}/sources` } : {}) } : undefined;
+    const search = searchOn();
+    const body = await feedCache.get(
+      `index|${listKeyOf(topics)}|${baseUrl}|${note?.summary ?? ''}|${note?.href ?? ''}|${search}`,
+      version.getTime(),
+      async () => {
+        const headlines = await topicHeadlines(
+          db,
+          topics.map((topic) => topic.slug),
+          HEADLINES_ON_INDEX,
+        );
+        return renderIndexPage(
+          baseUrl,
+          topics.map((topic) => ({ topic, latest: headlines.get(topic.slug) ?? [] })),
+          note,
+          search,
+        );
+      },
+    );
+    return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
   };
 
   return async (request, response, url) => {
@@ -286,26 +385,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       await readStoreGauges();
       return sendMetrics(request, response, app.metrics);
     }
-    if (url.pathname === '/') {
-      const baseUrl = baseUrlOf(request);
-      const topics = app.config.topics;
-      const version = await versionOf(INDEX_VERSION);
-      const summary = sourcesSummary(await readConditions());
-      const note = summary ? { summary, ...(showSources() ? { href: `${baseUrl}/sources` } : {}) } : undefined;
-      const body = await feedCache.get(`index|${listKeyOf(topics)}|${baseUrl}|${note?.summary ?? ''}|${note?.href ?? ''}`, version.getTime(), async () => {
-        const headlines = await topicHeadlines(
-          db,
-          topics.map((topic) => topic.slug),
-          HEADLINES_ON_INDEX,
-        );
-        return renderIndexPage(
-          baseUrl,
-          topics.map((topic) => ({ topic, latest: headlines.get(topic.slug) ?? [] })),
-          note,
-        );
-      });
-      return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
-    }
+    if (url.pathname === '/') return serveIndex(request, response);
     if (url.pathname === '/sources' || url.pathname === '/sources.json') return serveSources(request, response, url.pathname === '/sources.json');
     if (url.pathname === '/opml') {
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
@@ -316,6 +396,11 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
         'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`,
         'x-content-type-options': 'nosniff',
       });
+    }
+    const searchRoute = /^\/search(?:\.(rss|atom|json|html))?$/.exec(url.pathname);
+    if (searchRoute) {
+      const format = (searchRoute[1] as FeedFormat | 'html' | undefined) ?? negotiateFormat(request.headers.accept);
+      return serveSearch(request, response, format, url.searchParams, searchRoute[1] === undefined);
     }
     const match = /^\/topics\/([a-z0-9-]+)(?:\.(rss|atom|json|html))?$/.exec(url.pathname);
     const topic = match ? app.config.topics.find((candidate) => candidate.slug === match[1]) : undefined;

@@ -4,6 +4,7 @@ import type { FeedEntry, Headline } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, topicPageUrl } from '../model/urls.js';
 import { alsoReportedHtml, type Channel, topicChannel } from './render.js';
+import { searchFormHtml } from './search.js';
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [
   { format: 'rss', label: 'RSS', type: 'application/rss+xml' },
@@ -43,6 +44,11 @@ const STYLE = `
   ol.headlines { padding-left: 1.2rem; } ol.headlines li { margin: .35rem 0; }
   article.story { border-top: 1px solid var(--rule); padding: 1rem 0; }
   article.story img { max-width: 100%; height: auto; }
+  form.search { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin: .75rem 0; }
+  form.search input { flex: 1 1 16rem; font: inherit; padding: .3rem .5rem; color: var(--text); background: var(--bg);
+    border: 1px solid var(--muted); border-radius: .25rem; }
+  form.search button { font: inherit; padding: .3rem .9rem; }
+  p.error { border-left: 3px solid #c0392b; padding-left: .75rem; }
 `;
 
 /**
@@ -121,7 +127,8 @@ export interface SourcesNote {
   href?: string;
 }
 
-export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: Headline[] }>, sources?: SourcesNote): string {
+/** The index: every topic with its newest headlines, and the search form when search feeds are served. */
+export function renderIndexPage(baseUrl: string, topics: Array<{ topic: Topic; latest: Headline[] }>, sources?: SourcesNote, search = false): string {
   const sections = topics
     .map(({ topic, latest }) => {
       const headlines = latest.length
@@ -144,7 +151,7 @@ ${headlines}
   const note = sources
     ? `<p class="status">${escapeHtml(sources.summary)}${sources.href ? ` — see <a href="${escapeHtml(sources.href)}">sources</a>` : ''}.</p>`
     : '';
-  const body = `<header><h1>Wirefeed</h1><p>Topic feeds from the news wires. Subscribe in any feed reader.</p>${note}</header>
+  const body = `<header><h1>Wirefeed</h1><p>Topic feeds from the news wires. Subscribe in any feed reader.</p>${note}${search ? searchFormHtml(baseUrl, '') : ''}</header>
 <main>${sections || '<p>No topics are configured.</p>'}</main>`;
   return layout('Wirefeed topics', head, body);
 }

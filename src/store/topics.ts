@@ -191,29 +191,37 @@ export interface RecentItem {
   language: string | null;
 }
 
+/** The columns of an item topic matching reads (recentItemOf makes the RecentItem). */
+export const RECENT_ITEM_COLUMNS = {
+  id: items.id,
+  storyId: items.storyId,
+  sourceId: items.sourceId,
+  url: items.url,
+  publishedAt: items.publishedAt,
+  title: items.title,
+  summary: items.summary,
+  contentHtml: items.contentHtml,
+  contentText: items.contentText,
+  author: items.author,
+  categories: items.categories,
+  language: items.language,
+};
+
+export const recentItemOf = ({ contentHtml, contentText, ...row }: RecentItem & { contentHtml: string | null }): RecentItem => ({
+  ...row,
+  contentText: storedContentText(contentHtml, contentText),
+});
+
 /** Calls `onPage` with the items first seen since `since`, a page at a time by id, so memory stays flat. */
 export async function forEachRecentItem(db: Database, since: Date, onPage: (page: RecentItem[]) => void): Promise<void> {
   for (let afterId = 0; ; ) {
     const page = await db
-      .select({
-        id: items.id,
-        storyId: items.storyId,
-        sourceId: items.sourceId,
-        url: items.url,
-        publishedAt: items.publishedAt,
-        title: items.title,
-        summary: items.summary,
-        contentHtml: items.contentHtml,
-        contentText: items.contentText,
-        author: items.author,
-        categories: items.categories,
-        language: items.language,
-      })
+      .select(RECENT_ITEM_COLUMNS)
       .from(items)
       .where(and(gt(items.id, afterId), gte(items.firstSeenAt, since)))
       .orderBy(asc(items.id))
       .limit(PAGE);
-    onPage(page.map(({ contentHtml, contentText, ...row }) => ({ ...row, contentText: storedContentText(contentHtml, contentText) })));
+    onPage(page.map(recentItemOf));
     if (page.length < PAGE) return;
     afterId = page[page.length - 1]!.id;
   }
@@ -275,29 +283,32 @@ async function otherOutlets(db: Database, entries: Array<{ storyId: string; repr
   return byStory;
 }
 
+/** What a feed entry shows of a story: its representative item's columns, the story's times, the outlet's name. */
+const ENTRY_COLUMNS = {
+  representativeId: items.id,
+  storyId: stories.id,
+  publishedAt: stories.publishedAt,
+  updatedAt: stories.updatedAt,
+  title: items.title,
+  url: items.url,
+  summary: items.summary,
+  contentHtml: items.contentHtml,
+  author: items.author,
+  categories: items.categories,
+  language: items.language,
+  imageUrl: items.imageUrl,
+  enclosures: items.enclosures,
+  sourceId: items.sourceId,
+  sourceTitle: sources.title,
+};
+
 /**
  * The newest stories of a topic (older than `before`, for paging) with their representative item: an index range
  * scan on topic_stories.
  */
 export async function topicEntries(db: Database, slug: string, limit: number, before?: FeedCursor): Promise<FeedEntry[]> {
   const rows = await db
-    .select({
-      representativeId: items.id,
-      storyId: stories.id,
-      publishedAt: topicStories.publishedAt,
-      updatedAt: stories.updatedAt,
-      title: items.title,
-      url: items.url,
-      summary: items.summary,
-      contentHtml: items.contentHtml,
-      author: items.author,
-      categories: items.categories,
-      language: items.language,
-      imageUrl: items.imageUrl,
-      enclosures: items.enclosures,
-      sourceId: items.sourceId,
-      sourceTitle: sources.title,
-    })
+    .select({ ...ENTRY_COLUMNS, publishedAt: topicStories.publishedAt })
     .from(topicStories)
     .innerJoin(stories, eq(stories.id, topicStories.storyId))
     .innerJoin(items, eq(items.id, stories.representativeItemId))
@@ -315,8 +326,31 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
     )
     .orderBy(desc(topicStories.publishedAt), desc(topicStories.storyId))
     .limit(limit);
+  return withOutlets(db, rows);
+}
+
+type EntryRow = Omit<FeedEntry, 'alsoReportedBy'> & { representativeId: number };
+
+/** The rows as feed entries, each with the story's other outlets. */
+async function withOutlets(db: Database, rows: EntryRow[]): Promise<FeedEntry[]> {
   const outlets = await otherOutlets(db, rows);
   return rows.map(({ representativeId: _representative, ...row }) => ({ ...row, alsoReportedBy: outlets.get(row.storyId) ?? [] }));
+}
+
+/** Feed entries of the given stories, in the order given (stories that no longer exist are left out). */
+export async function storyEntries(db: Database, storyIds: readonly string[]): Promise<FeedEntry[]> {
+  if (storyIds.length === 0) return [];
+  const rows = await db
+    .select(ENTRY_COLUMNS)
+    .from(stories)
+    .innerJoin(items, eq(items.id, stories.representativeItemId))
+    .innerJoin(sources, eq(sources.id, items.sourceId))
+    .where(inArray(stories.id, [...storyIds]));
+  const byId = new Map(rows.map((row) => [row.storyId, row]));
+  return withOutlets(
+    db,
+    storyIds.flatMap((id) => byId.get(id) ?? []),
+  );
 }
 
 /** What the index page shows of a story. */
