@@ -37,7 +37,11 @@ describe('search requests', () => {
   });
 
   it.each([
-    ['a query too long', `q=${'a'.repeat(MAX_QUERY_CHARS + 1)}`, `q: a query may be at most ${MAX_QUERY_CHARS} characters long (this one has ${MAX_QUERY_CHARS + 1})`],
+    [
+      'a query too long',
+      `q=${'a'.repeat(MAX_QUERY_CHARS + 1)}`,
+      `q: a query may be at most ${MAX_QUERY_CHARS} characters long (this one has ${MAX_QUERY_CHARS + 1})`,
+    ],
     ['a bad limit', 'q=japan&limit=ten', 'invalid limit "ten": use a whole number from 1 to 200'],
   ])('refuses %s', (_name, query, message) => {
     expect(() => parseSearchRequest(new URLSearchParams(query), 200)).toThrow(new BadRequest(message));

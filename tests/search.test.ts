@@ -124,6 +124,14 @@ describe('search feeds', () => {
     expect(newest.truncated).toBe(false);
   });
 
+  it('is counted as its own kind of route', async () => {
+    await get('/search.rss?q=japan');
+    await get('/search.rss?q=%28japan');
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/^wirefeed_feed_requests_total\{route="search",status="200"\} [1-9]/m);
+    expect(metrics).toMatch(/^wirefeed_feed_requests_total\{route="search",status="400"\} [1-9]/m);
+  });
+
   it('is offered on the index while on, and answers 404 when publish.search is off', async () => {
     expect(await (await get('/')).text()).toContain('action="' + base + '/search.html"');
     publishWith({ search: false });
