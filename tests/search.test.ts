@@ -133,7 +133,7 @@ describe('search feeds', () => {
   });
 
   it('is offered on the index while on, and answers 404 when publish.search is off', async () => {
-    expect(await (await get('/')).text()).toContain('action="' + base + '/search.html"');
+    expect(await (await get('/')).text()).toContain(`action="${base}/search.html"`);
     publishWith({ search: false });
     try {
       const off = await get('/search.rss?q=japan');
