@@ -25,8 +25,8 @@ describe.skipIf(!available)('the web page in Chromium', () => {
   beforeAll(async () => {
     database = await openTestDatabase();
     app = await openTestApp(database.handle, { ingest: true });
-    // The sources page is on by default only on the embedded store; the suite's database is reached by URL.
-    app.config.publish = { ...app.config.publish, showSources: true };
+    // The sources page and search are on by default only on the embedded store; the suite's database is reached by URL.
+    app.config.publish = { ...app.config.publish, showSources: true, search: true };
     served = await serveApp(app);
     base = served.base;
     browser = await chromium.launch({
@@ -86,6 +86,29 @@ describe.skipIf(!available)('the web page in Chromium', () => {
     await context.close();
   });
 
+  it('searches from the form on the index, without JavaScript, and keeps a query that does not parse in the form', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('search').getByLabel('Search stories').fill('okinawa OR guam');
+    await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(`${base}/search.html?q=okinawa+OR+guam`);
+    expect(await page.locator('h1').innerText()).toBe('Search: okinawa OR guam');
+    expect(await page.locator('article.story h2').allInnerTexts()).toContain('U.S. Marines to Begin Okinawa-to-Guam Relocation in December');
+    expect(await page.getByLabel('Search stories').inputValue()).toBe('okinawa OR guam');
+    const subscribe = page.getByRole('list', { name: 'Subscribe' }).getByRole('link');
+    expect(await subscribe.evaluateAll((links) => links.map((link) => link.getAttribute('href')))).toEqual(
+      ['rss', 'atom', 'json'].map((format) => `${base}/search.${format}?q=okinawa%20OR%20guam`),
+    );
+    await page.getByLabel('Search stories').fill('okinawa AND (guam');
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await page.getByRole('alert').innerText()).toBe('q: missing ")" for "(" opened at column 13');
+    expect(await page.getByLabel('Search stories').inputValue()).toBe('okinawa AND (guam');
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: resolve(OUTPUT, 'search.png'), fullPage: true });
+    await context.close();
+  });
+
   /** The lowest text contrast on the page (WCAG relative luminance), with the element that has it; run in the page. */
   const LOWEST_CONTRAST = `(() => {
     const channel = (value) => {
@@ -117,7 +140,7 @@ describe.skipIf(!available)('the web page in Chromium', () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const context = await browser.newContext({ colorScheme, javaScriptEnabled: false });
       const page = await context.newPage();
-      for (const path of ['/', '/topics/japan-us-security.html', '/sources']) {
+      for (const path of ['/', '/topics/japan-us-security.html', '/sources', '/search.html?q=japan', '/search.html?q=%28japan']) {
         await page.goto(`${base}${path}`);
         const lowest = await lowestContrast(page);
         expect(lowest.ratio, `${colorScheme} ${path}: ${lowest.element}`).toBeGreaterThanOrEqual(4.5);
@@ -134,6 +157,7 @@ describe.skipIf(!available)('the web page in Chromium', () => {
       ['/', 'index-390'],
       ['/topics/japan-us-security.html', 'topic-390'],
       ['/sources', 'sources-390'],
+      ['/search.html?q=japan+AND+(defense+OR+security)', 'search-390'],
     ] as const) {
       await page.goto(`${base}${path}`);
       expect(await page.evaluate<number>('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(390);
