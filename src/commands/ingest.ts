@@ -4,6 +4,8 @@ import { ingestSources } from '../worker/ingest.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, UsageError, withApp } from './command.js';
 import { formatSummary } from './report.js';
 
+const PRUNE_BUDGET_MS = 10_000;
+
 export const ingest = defineCommand({
   summary: 'fetch every source (or one) once and print a summary',
   usage: 'ingest --once [--source ID] [--json] [--config DIR]',
@@ -16,8 +18,9 @@ export const ingest = defineCommand({
       const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
       if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
       const summary = await ingestSources(ingestContext(app), sources, { concurrency: app.config.fetch.concurrency, progress: cliProgress });
-      // A store fed only by scheduled `ingest --once` runs is pruned by them, as a worker prunes its own.
-      await housekeep(app);
+      // A store fed only by scheduled `ingest --once` runs is pruned by them, as a worker prunes its own; for a few
+      // seconds at most, so the first run on an old store does not hang on it (the next runs go on from there).
+      await housekeep(app, AbortSignal.timeout(PRUNE_BUDGET_MS));
       if (values.json) {
         console.log(JSON.stringify(summary, null, 2));
       } else {
