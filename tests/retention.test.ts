@@ -12,8 +12,8 @@ import { PRUNE_LOCK_KEY, pruneStore } from '../src/store/retention.js';
 import { type FetchRecord, recordFetches } from '../src/store/sources.js';
 import { startWorker } from '../src/worker/scheduler.js';
 import { normalizedRewrite, REWRITE_ITEMS } from './fixtures/wire-rewrites.js';
-import { openTestApp } from './helpers/app.js';
-import { waitFor } from './helpers/cli.js';
+import { DEMO_CONFIG, openTestApp } from './helpers/app.js';
+import { runCli, waitFor } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 
 const testDatabase = useTestDatabase();
@@ -162,6 +162,19 @@ describe('store retention', () => {
     const finished = await pruneStore(db, RETENTION, { now });
     expect(finished.fetchLogRows).toBe(1);
     expect((await bandCounts(db))[old.guid]).toBe(0);
+  });
+
+  it('is run by ingest --once at its end', async () => {
+    const { db } = testDatabase().handle;
+    // The demo's sources, as the command will sync them; one has a fetch attempt from 40 days ago.
+    await addSources(db, ['jiji-press']);
+    await recordFetches(db, [fetchRecord('jiji-press', new Date(Date.now() - 40 * DAY_MS))]);
+    const cli = runCli(['ingest', '--once', '--config', DEMO_CONFIG], { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' });
+    expect(await cli.exited, cli.output().stderr).toBe(0);
+    const [old] = await rowsOf<{ count: number }>(db, sql`select count(*)::int as count from fetch_log where started_at < now() - interval '1 day'`);
+    expect(old!.count).toBe(0);
+    const [recent] = await rowsOf<{ count: number }>(db, sql`select count(*)::int as count from fetch_log`);
+    expect(recent!.count).toBe(4);
   });
 
   it('is run by a worker beside its ticks, which counts what it deleted', async () => {

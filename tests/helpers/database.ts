@@ -10,6 +10,8 @@ import { connectUrl, type DatabaseHandle, openMigratedDatabase } from '../../src
  */
 export interface TestDatabase {
   handle: DatabaseHandle;
+  /** Its postgres:// URL, for a child process (the CLI) to open it too. */
+  url: string;
   /** What the suite runs on: the embedded server, or a PostgreSQL server. */
   engine: TestEngine;
   /** Empties every table, keeping the schema. */
@@ -48,6 +50,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   const handle = await openMigratedDatabase({ url: throwaway.url });
   return {
     handle,
+    url: throwaway.url,
     engine: testEngine(),
     reset: async () => {
       await handle.db.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
