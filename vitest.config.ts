@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'architecture',
+  'article',
   'compose',
   'config',
   'decode',

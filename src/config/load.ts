@@ -284,5 +284,6 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     tags: source.tags ?? [],
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
     network: networkPolicy(source.allowPrivateNetwork),
+    ...(source.fullText ? { fullText: true } : {}),
   };
 }

@@ -36,6 +36,8 @@ export const sourceSchema = z.strictObject({
   shortUrlHosts: z.array(z.string().min(1)).optional(),
   /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */
   allowPrivateNetwork: z.union([z.boolean(), z.array(z.string().refine(isAddressOrRange, 'expected an IP address or CIDR range'))]).optional(),
+  /** Fetch the page of each new item whose feed text is short (a headline and a line), and keep the article from it. */
+  fullText: z.boolean().optional(),
 });
 
 export const topicSchema = z.strictObject({

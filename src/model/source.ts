@@ -15,6 +15,8 @@ export interface Source {
   tags: string[];
   shortUrlHosts: string[];
   network: NetworkPolicy;
+  /** Fetch the page of each new item whose feed text is short, and keep the article read from it. */
+  fullText?: boolean;
 }
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;

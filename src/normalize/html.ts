@@ -78,12 +78,17 @@ const VOID_TAGS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'i
 /** A start or end tag; [^<>]* stops at the next "<", so a failed match never rescans what a later one reads. */
 const TAG = /<(\/?)([a-z][a-z0-9-]*)[^<>]*>/gi;
 
-/** True when elements are left open deeper than `limit` (a linear scan; end tags close, void elements do not open). */
-function nestsDeeperThan(html: string, limit: number): boolean {
+/**
+ * True when elements are left open deeper than `depth`, or there are more than `elements` start tags (a linear scan
+ * that stops at the first excess; end tags close, void elements do not open).
+ */
+export function exceedsHtmlBounds(html: string, bounds: { depth: number; elements?: number }): boolean {
   let depth = 0;
+  let elements = 0;
   for (const [tag, closing, name] of html.matchAll(TAG)) {
     if (closing) depth = Math.max(0, depth - 1);
-    else if (!VOID_TAGS.has(name!.toLowerCase()) && !tag.endsWith('/>') && ++depth > limit) return true;
+    else if (++elements > (bounds.elements ?? Number.POSITIVE_INFINITY)) return true;
+    else if (!VOID_TAGS.has(name!.toLowerCase()) && !tag.endsWith('/>') && ++depth > bounds.depth) return true;
   }
   return false;
 }
@@ -93,7 +98,7 @@ function nestsDeeperThan(html: string, limit: number): boolean {
  * broken markup such as thousands of unclosed <b>), its text with every tag dropped.
  */
 function shallowHtml(html: string): string {
-  return nestsDeeperThan(html, MAX_HTML_DEPTH) ? html.replace(TAG, ' ').replace(/</g, '&lt;') : html;
+  return exceedsHtmlBounds(html, { depth: MAX_HTML_DEPTH }) ? html.replace(TAG, ' ').replace(/</g, '&lt;') : html;
 }
 
 /** The tags of simple HTML: paragraphs, a few inline tags, and a line break as sanitize-html writes it. */

@@ -79,6 +79,16 @@ export async function knownParsedHashes(db: Database, hashes: readonly string[])
   return new Set(rows.map((row) => row.raw_hash));
 }
 
+/** When each stored item of these dedup keys last changed (its newest version's time); keys not stored are absent. */
+export async function storedVersionTimes(db: Database, keys: readonly string[]): Promise<Map<string, Date>> {
+  if (keys.length === 0) return new Map();
+  const rows = await rowsOf<{ dedup_key: string; updated_at: string }>(
+    db,
+    sql`select dedup_key, updated_at from items where dedup_key = any(${textArray(keys)})`,
+  );
+  return new Map(rows.map((row) => [row.dedup_key, new Date(row.updated_at)]));
+}
+
 interface ExistingRecord {
   id: string;
   story_id: string;

@@ -14,6 +14,7 @@ import { type ParsedFeed, parseFeed } from '../parse/index.js';
 import { knownParsedHashes } from '../store/items.js';
 import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceStates } from '../store/sources.js';
 import type { TopicMatcher } from '../topics/topics.js';
+import { type FullText, withFullText } from './full-text.js';
 import { nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
 import { prepareDocument, type StoreQueue } from './store-queue.js';
@@ -174,10 +175,20 @@ export async function readAndStore(
   text: string,
   reading: DocumentReading,
   previous: DocumentItemHashes | null,
-  job: { topics: Pick<TopicMatcher, 'match'>; record: (read: ReadDocument, stored: StoredDocument) => FetchRecord; parsed?: () => Promise<void> },
+  job: {
+    topics: Pick<TopicMatcher, 'match'>;
+    record: (read: ReadDocument, stored: StoredDocument) => FetchRecord;
+    parsed?: () => Promise<void>;
+    /** The items with their articles read in (sources with `fullText`), before they are stored. */
+    fullText?: (items: NormalizedItem[]) => Promise<FullText>;
+  },
 ): Promise<StoredDocument> {
   const turn = store.turns();
-  const read = await readDocument(db, text, { ...reading, turn }, previous);
+  let read = await readDocument(db, text, { ...reading, turn }, previous);
+  if (job.fullText) {
+    const { items, duplicates } = await job.fullText(read.items);
+    read = { ...read, items, knownDuplicates: read.knownDuplicates + duplicates };
+  }
   await turn();
   const prepared = prepareDocument({
     sourceId: reading.sourceId,
@@ -326,6 +337,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
     } = await readAndStore(db, context.store, response.text, reading, state.documentItemHashes, {
       topics: context.topics,
       parsed: run.parsed,
+      ...(source.fullText ? { fullText: (items: NormalizedItem[]) => withFullText(context, source, items) } : {}),
       record: ({ feed, itemCount, itemHashes }, { result }) =>
         record({
           outcome: 'ok',

@@ -1,0 +1,98 @@
+/**
+ * Full text for the sources that ask for it (`fullText: true`): before a document's items are stored, the page of
+ * each new item whose feed text is short is fetched, through the same HTTP client as feeds (the source's address
+ * policy on every hop, the per-host limit, the deadlines), and the article read from it replaces the feed's text.
+ * Topics then match, clustering compares and readers read the whole story. A page that fails or holds no article
+ * leaves the item as the feed gave it.
+ */
+
+import type { Database } from '../db/client.js';
+import { itemKey } from '../dedup/key.js';
+import { fetchFeed, type HttpClient } from '../fetch/index.js';
+import { log } from '../log.js';
+import type { NormalizedItem } from '../model/item.js';
+import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
+import type { Source } from '../model/source.js';
+import { type Article, extractArticle } from '../normalize/article.js';
+import { storedVersionTimes } from '../store/items.js';
+
+/** Feed text shorter than this (in characters: a headline's lede and a line or two, in any script) is short. */
+export const SHORT_TEXT_CHARS = 700;
+/** Pages fetched for one document at most (a first fetch of a long feed); the rest keep their feed text. */
+export const MAX_ARTICLES_PER_DOCUMENT = 50;
+/** The largest article page read; a news page is rarely a tenth of it. */
+const MAX_ARTICLE_BYTES = 2 * 1024 * 1024;
+
+export interface FullTextContext {
+  db: Database;
+  http: HttpClient;
+  fetchLimits?: Partial<FetchLimits>;
+  documentLimits?: DocumentLimits;
+  signal?: AbortSignal;
+}
+
+export interface FullText {
+  /** The items to store, with the articles read in. */
+  items: NormalizedItem[];
+  /** Items left out as already stored (with their article, or their feed text) and not newer: duplicates. */
+  duplicates: number;
+}
+
+const textLength = (item: NormalizedItem) => (item.contentText ?? item.summary ?? '').length;
+
+/** The article at the item's page, when there is one longer than its feed text; failures are logged, not thrown. */
+async function articleOf(context: FullTextContext, source: Source, item: NormalizedItem): Promise<Article | undefined> {
+  const limits = { ...DEFAULT_FETCH_LIMITS, ...context.fetchLimits };
+  try {
+    const page = await fetchFeed(context.http, {
+      url: item.url!,
+      network: source.network,
+      limits: { ...limits, maxBytes: Math.min(limits.maxBytes, MAX_ARTICLE_BYTES) },
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    if (page.kind !== 'ok') return undefined;
+    const article = extractArticle(page.text, page.finalUrl);
+    const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
+    if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
+      log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');
+      return undefined;
+    }
+    return article;
+  } catch (error) {
+    log.warn({ source: source.id, url: item.url, error: (error as Error).message }, 'article page not fetched; keeping the feed text');
+    return undefined;
+  }
+}
+
+/**
+ * Reads in the articles of a document's short new items. An item already stored is left out (a duplicate) unless
+ * this is a newer version of it: its stored text is its article, which the feed's short text must not overwrite.
+ */
+export async function withFullText(context: FullTextContext, source: Source, items: readonly NormalizedItem[]): Promise<FullText> {
+  const short = items.filter((item) => item.url && /^https?:/i.test(item.url) && textLength(item) < SHORT_TEXT_CHARS);
+  if (short.length === 0) return { items: [...items], duplicates: 0 };
+  const stored = await storedVersionTimes(
+    context.db,
+    short.map((item) => itemKey(item, source.id)),
+  );
+  const known = new Set(
+    short.filter((item) => {
+      const at = stored.get(itemKey(item, source.id));
+      // An undated item is filed at the time it was first seen: only a changed text revises it, and that is ours.
+      return at !== undefined && (item.dateEstimated || item.publishedAt <= at);
+    }),
+  );
+  const wanted = short.filter((item) => !known.has(item)).slice(0, MAX_ARTICLES_PER_DOCUMENT);
+  const articles = new Map(await Promise.all(wanted.map(async (item) => [item, await articleOf(context, source, item)] as const)));
+  const read = [...articles.values()].filter(Boolean).length;
+  if (wanted.length > 0) log.info({ source: source.id, pages: wanted.length, articles: read }, 'full text read');
+  return {
+    items: items
+      .filter((item) => !known.has(item))
+      .map((item) => {
+        const article = articles.get(item);
+        return article ? { ...item, contentHtml: article.html, contentText: article.text, textFromHtml: true } : item;
+      }),
+    duplicates: known.size,
+  };
+}
