@@ -5,6 +5,7 @@
  */
 import { addSourcesToYaml } from '../src/config/edit.js';
 import { parseOpml } from '../src/config/opml.js';
+import { extractArticle } from '../src/normalize/article.js';
 import { normalizeItem } from '../src/normalize/item.js';
 import { parseFeed } from '../src/parse/index.js';
 import type { Figure } from './figures.js';
@@ -66,7 +67,53 @@ export async function hostileBench(sizes: number[], rounds: number, progress: (l
       });
     }
   }
+  figures.push(...articleFigures(sizes, rounds, progress));
   figures.push(opmlImportFigure(2_000, 20_000));
+  return figures;
+}
+
+const SENTENCE = 'Japanese Defense Minister Kihara Minoru and U.S. Defense Secretary Lloyd Austin reaffirmed their plan on Sunday.';
+
+/** A news page as sites print them: navigation, the story's paragraphs, related links and a footer (about 47 KB). */
+function plainArticlePage(): string {
+  const links = (count: number) => Array.from({ length: count }, (_, index) => `<li><a href="/section/${index}">Section ${index}</a></li>`).join('');
+  const story = Array.from({ length: 40 }, (_, index) => `<p>${SENTENCE} ${index}</p>`).join('');
+  return `<html><head><title>Defense chiefs meet</title><script>var a = 1 < 2;</script></head><body><header><nav><ul>${links(300)}</ul></nav></header><main><article><h1>Defense chiefs meet</h1>${story}</article><aside><ul>${links(300)}</ul></aside></main><footer><ul>${links(300)}</ul></footer></body></html>`;
+}
+
+/** Article pages built to be slow (full text of short items), each of `size` characters but the last (bounded by count). */
+const PATHOLOGICAL_PAGES: Record<string, (size: number) => string> = {
+  'nested elements': (size) => `<html><body>${'<div>'.repeat(size / 5)}${SENTENCE}</body></html>`,
+  'element flood': (size) => `<html><body>${'<span>x</span>'.repeat(size / 14)}</body></html>`,
+  'unclosed script': (size) => `<html><body><p>${SENTENCE}</p><script>${'if (a<b) c>d; '.repeat(size / 14)}`,
+  'link-dense text at the element bound': () =>
+    `<html><body>${Array.from({ length: 1300 }, (_, index) => `<div><p>${SENTENCE} <a href="/a${index}">${SENTENCE}</a></p></div>`).join('')}</body></html>`,
+};
+
+function timeExtract(page: string, rounds: number): number {
+  const started = process.hrtime.bigint();
+  for (let round = 0; round < rounds; round++) extractArticle(page, 'https://outlet.example/news/1');
+  return Number(process.hrtime.bigint() - started) / 1e6 / rounds;
+}
+
+/** Reading the article of each pathological page against a plain news page's. */
+function articleFigures(sizes: number[], rounds: number, progress: (line: string) => void): Figure[] {
+  const plainMs = timeExtract(plainArticlePage(), rounds);
+  const figures: Figure[] = [{ benchmark: 'hostile', metric: 'article of a plain news page (47 KB)', value: plainMs, unit: 'ms' }];
+  for (const [name, build] of Object.entries(PATHOLOGICAL_PAGES)) {
+    for (const size of name.includes('bound') ? [sizes[0]!] : sizes) {
+      const ms = timeExtract(build(size), rounds);
+      progress(`hostile: article page, ${name} at ${size} chars: ${ms.toFixed(1)} ms (plain page ${plainMs.toFixed(1)} ms)`);
+      figures.push({
+        benchmark: 'hostile',
+        metric: `article page, ${name} / plain page time`,
+        value: ms / plainMs,
+        unit: 'ratio',
+        size,
+        baseline: 'plain news page',
+      });
+    }
+  }
   return figures;
 }
 
