@@ -308,7 +308,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     }
     const { q, limit } = search;
     const version = await versionOf(SEARCH_VERSION);
-    const key = `${format}|${limit}|${baseUrl}|${q}`;
+    const key = `${format}|${limit}|${publish.searchDepth}|${baseUrl}|${q}`;
     const render = async () => {
       const result = await searchStories(db, matches, { limit, depth: publish.searchDepth });
       const channel = searchChannel(baseUrl, q, publish.searchDepth);
