@@ -150,11 +150,15 @@ describe("discovering a site's feed over HTTP", () => {
         ['jiji-wire', `${site.url}/news/rss.xml`, 'JIJI Wire', { kind: 'allow-list', entries: ['127.0.0.0/8'] }],
       ]);
 
-      const again = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--pick', '2', '--id', 'jiji-atom', '--config', dir], {
+      const again = runCli(['sources', 'add', `${site.url}/`, '--allow-private-network', '--pick', '2', '--id', 'jiji-atom', '--full-text', '--config', dir], {
         LOG_LEVEL: 'silent',
       });
       expect(await again.exited).toBe(0);
-      expect(loadConfig(dir).sources.map((source) => source.id)).toEqual(['kyodo', 'jiji-wire', 'jiji-atom']);
+      expect(loadConfig(dir).sources.map((source) => [source.id, source.fullText])).toEqual([
+        ['kyodo', undefined],
+        ['jiji-wire', undefined],
+        ['jiji-atom', true],
+      ]);
 
       const twice = runCli(['sources', 'add', `${site.url}/news/rss.xml`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
       expect(await twice.exited).toBe(1);

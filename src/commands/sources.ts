@@ -14,12 +14,14 @@ const options = {
   title: { type: 'string' },
   into: { type: 'string' },
   'allow-private-network': { type: 'boolean' },
+  'full-text': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
 } as const;
 
 export const sources = defineCommand({
   summary: 'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source',
-  usage: 'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--dry-run] [--json] [--config DIR]',
+  usage:
+    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--dry-run] [--json] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
@@ -65,7 +67,7 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
     chosen && !values['dry-run']
       ? addSourcesToConfig(
           values.config,
-          [{ url: chosen.url, title: values.title ?? chosen.title, id: values.id, allowPrivateNetwork: privateRanges }],
+          [{ url: chosen.url, title: values.title ?? chosen.title, id: values.id, allowPrivateNetwork: privateRanges, fullText: values['full-text'] === true }],
           values.into,
         )
       : undefined;

@@ -16,6 +16,8 @@ export interface NewSource {
   tags?: string[];
   /** The non-public ranges the feed needs (a feed on the local network, added on purpose), as `allowPrivateNetwork`. */
   allowPrivateNetwork?: string[];
+  /** Read the article of each new short item from its page (`fullText: true`). */
+  fullText?: boolean;
 }
 
 /** Lower-case letters, digits and "-" of a text, accents dropped ("Le Monde — Économie" -> "le-monde-economie"). */
@@ -101,6 +103,7 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
       ...(feed.title ? { title: feed.title } : {}),
       ...(feed.tags?.length ? { tags: feed.tags } : {}),
       ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
+      ...(feed.fullText ? { fullText: true } : {}),
     });
     result.added.push({ id, url: feed.url });
   }
