@@ -2,6 +2,7 @@ import type { Database } from '../db/client.js';
 import type { HttpClient } from '../fetch/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
+import type { ArticleReader } from '../normalize/article-reader.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import type { IngestContext } from './ingest.js';
 import { StoreQueue } from './store-queue.js';
@@ -13,6 +14,8 @@ export interface WorkerApp {
   database: { db: Database };
   matcher: TopicMatcher;
   http: HttpClient;
+  /** Reads article pages for sources with fullText (a thread of its own); without it, they are read inline. */
+  articles?: ArticleReader;
   metrics: Metrics;
 }
 
@@ -26,6 +29,7 @@ export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]
     db: app.database.db,
     topics: app.matcher,
     http: app.http,
+    ...(app.articles ? { articles: app.articles } : {}),
     metrics: app.metrics,
     store,
     fetchLimits: app.config.fetch,

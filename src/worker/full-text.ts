@@ -14,6 +14,7 @@ import type { NormalizedItem } from '../model/item.js';
 import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
 import type { Source } from '../model/source.js';
 import { type Article, extractArticle } from '../normalize/article.js';
+import type { ArticleReader } from '../normalize/article-reader.js';
 import { storedVersionTimes } from '../store/items.js';
 
 /** Feed text shorter than this (in characters: a headline's lede and a line or two, in any script) is short. */
@@ -26,6 +27,8 @@ const MAX_ARTICLE_BYTES = 2 * 1024 * 1024;
 export interface FullTextContext {
   db: Database;
   http: HttpClient;
+  /** Reads a page's article off the main thread; without it, extractArticle runs inline. */
+  articles?: Pick<ArticleReader, 'read'>;
   fetchLimits?: Partial<FetchLimits>;
   documentLimits?: DocumentLimits;
   signal?: AbortSignal;
@@ -51,7 +54,7 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
       ...(context.signal ? { signal: context.signal } : {}),
     });
     if (page.kind !== 'ok') return undefined;
-    const article = extractArticle(page.text, page.finalUrl);
+    const article = context.articles ? await context.articles.read(page.text, page.finalUrl) : extractArticle(page.text, page.finalUrl);
     const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
     if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
       log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');

@@ -8,6 +8,7 @@ import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
 import type { DocumentItemHashes, Source } from '../model/source.js';
+import type { ArticleReader } from '../normalize/article-reader.js';
 import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
@@ -24,6 +25,8 @@ export interface IngestContext {
   db: Database;
   topics: TopicMatcher;
   http: HttpClient;
+  /** Reads article pages off the main thread (sources with fullText). */
+  articles?: ArticleReader;
   metrics: Metrics;
   fetchLimits?: Partial<FetchLimits>;
   /** The shortest wait between two fetches of a source (`worker.minInterval`). */
