@@ -41,7 +41,8 @@ export class ArticleReader {
 
   private readNow(page: string, url: string): Promise<Article | undefined> {
     if (this.closed) return Promise.resolve(undefined);
-    const thread = (this.thread ??= startThread());
+    this.thread ??= startThread();
+    const thread = this.thread;
     return new Promise((resolve) => {
       const settle = (article: Article | undefined) => {
         clearTimeout(timer);
