@@ -157,6 +157,8 @@ describe('full text of short items', () => {
     // Long enough already: its page is never asked for.
     expect(pageHits('long')).toBe(0);
     expect(['marines', 'boj', 'gone', 'paywall'].map(pageHits)).toEqual([1, 1, 1, 1]);
+    const counted = Object.fromEntries((await app.metrics.articlePages.get()).values.map(({ labels, value }) => [labels.result, value]));
+    expect(counted).toEqual({ article: 2, none: 1, failed: 2 });
   });
 
   it('files a story under a topic that only its article matches', async () => {

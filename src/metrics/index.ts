@@ -35,6 +35,12 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers,
     }),
+    articlePages: new Counter({
+      name: 'wirefeed_article_pages_total',
+      help: 'Article pages fetched for sources with fullText, by result: article (read into the item), none (no article longer than the feed text) or failed.',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     topicMatches: new Counter({ name: 'wirefeed_topic_matches_total', help: 'Stories filed under topics at ingest.', registers }),
     prunedRows: new Counter({
       name: 'wirefeed_pruned_rows_total',

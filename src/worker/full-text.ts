@@ -10,6 +10,7 @@ import type { Database } from '../db/client.js';
 import { itemKey } from '../dedup/key.js';
 import { fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
+import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
 import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
 import type { Source } from '../model/source.js';
@@ -29,6 +30,7 @@ export interface FullTextContext {
   http: HttpClient;
   /** Reads a page's article off the main thread; without it, extractArticle runs inline. */
   articles?: Pick<ArticleReader, 'read'>;
+  metrics?: Pick<Metrics, 'articlePages'>;
   fetchLimits?: Partial<FetchLimits>;
   documentLimits?: DocumentLimits;
   signal?: AbortSignal;
@@ -58,11 +60,14 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
     const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
     if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
       log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');
+      context.metrics?.articlePages.inc({ result: 'none' });
       return undefined;
     }
+    context.metrics?.articlePages.inc({ result: 'article' });
     return article;
   } catch (error) {
     log.warn({ source: source.id, url: item.url, error: (error as Error).message }, 'article page not fetched; keeping the feed text');
+    context.metrics?.articlePages.inc({ result: 'failed' });
     return undefined;
   }
 }
