@@ -45,6 +45,7 @@ interface FeedItem {
 }
 
 let server: TestServer;
+const held: Array<import('node:http').ServerResponse> = [];
 let items: FeedItem[] = [];
 const pages = new Map<string, string>();
 
@@ -63,6 +64,7 @@ const pageHits = (slug: string) => server.requests.filter((request) => request.u
 beforeAll(async () => {
   server = await startTestServer((request, response) => {
     if (request.url === '/feed.xml') return response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(feed());
+    if (request.url === '/news/slow') return void held.push(response); // answered when the test ends
     const page = pages.get(request.url ?? '');
     if (page === undefined) return response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not found</h1>');
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
@@ -73,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const response of held) response.end();
   await server.close();
 });
 
@@ -193,5 +196,23 @@ describe('full text of short items', () => {
     const revised = (await stored()).marines!;
     expect(revised.revision).toBe(1);
     expect(revised.content_html).toContain('The first group arrived in Guam on Dec. 15');
+  });
+
+  it('abandons the whole document at shutdown rather than store it without the articles being fetched', async () => {
+    items = [
+      {
+        slug: 'slow',
+        title: 'Cabinet Approves Defense White Paper',
+        description: 'Tokyo, July 12 (Jiji Press)--The cabinet approved the paper.',
+        pubDate: 'Fri, 12 Jul 2024 01:00:00 GMT',
+      },
+    ];
+    const stopping = new AbortController();
+    const pass = ingestSources({ ...ingestContext(app), signal: stopping.signal }, app.config.sources);
+    while (held.length === 0) await new Promise((done) => setTimeout(done, 10));
+    stopping.abort();
+    const summary = await pass;
+    expect(summary.outcomes.map((outcome) => outcome.outcome)).toEqual(['deferred']);
+    expect(await stored()).toEqual({});
   });
 });

@@ -8,7 +8,7 @@
 
 import type { Database } from '../db/client.js';
 import { itemKey } from '../dedup/key.js';
-import { fetchFeed, type HttpClient } from '../fetch/index.js';
+import { FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
@@ -45,7 +45,10 @@ export interface FullText {
 
 const textLength = (item: NormalizedItem) => (item.contentText ?? item.summary ?? '').length;
 
-/** The article at the item's page, when there is one longer than its feed text; failures are logged, not thrown. */
+/**
+ * The article at the item's page, when there is one longer than its feed text. Failures are logged, not thrown, but
+ * for shutdown's abort.
+ */
 async function articleOf(context: FullTextContext, source: Source, item: NormalizedItem): Promise<Article | undefined> {
   const limits = { ...DEFAULT_FETCH_LIMITS, ...context.fetchLimits };
   try {
@@ -66,6 +69,8 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
     context.metrics?.articlePages.inc({ result: 'article' });
     return article;
   } catch (error) {
+    // Shutting down: the whole document is abandoned, as its feed's fetch would be, rather than stored without articles.
+    if (error instanceof FetchError && error.kind === 'aborted') throw error;
     log.warn({ source: source.id, url: item.url, error: (error as Error).message }, 'article page not fetched; keeping the feed text');
     context.metrics?.articlePages.inc({ result: 'failed' });
     return undefined;
