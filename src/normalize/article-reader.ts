@@ -49,8 +49,11 @@ export class ArticleReader {
         thread.off('message', onMessage).off('error', onError).off('exit', onExit);
         resolve(article);
       };
-      // Ended by close(), or by a deadline: the page has no article.
-      const onExit = () => settle(undefined);
+      // Ended by close(), a deadline, or on its own (out of memory): the page has no article, the next starts anew.
+      const onExit = () => {
+        if (this.thread === thread) this.thread = undefined;
+        settle(undefined);
+      };
       const onMessage = (article: Article | null) => settle(article ?? undefined);
       const onError = (error: Error) => {
         log.warn({ url, error: error.message }, 'article reader failed; starting it again');
