@@ -14,8 +14,8 @@ export interface WorkerApp {
   database: { db: Database };
   matcher: TopicMatcher;
   http: HttpClient;
-  /** Reads article pages for sources with fullText (a thread of its own); without it, they are read inline. */
-  articles?: ArticleReader;
+  /** Reads article pages for sources with fullText, in a thread of its own. */
+  articles: ArticleReader;
   metrics: Metrics;
 }
 
@@ -29,7 +29,7 @@ export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]
     db: app.database.db,
     topics: app.matcher,
     http: app.http,
-    ...(app.articles ? { articles: app.articles } : {}),
+    articles: app.articles,
     metrics: app.metrics,
     store,
     fetchLimits: app.config.fetch,

@@ -6,17 +6,15 @@
  * leaves the item as the feed gave it.
  */
 
-import type { Database } from '../db/client.js';
 import { itemKey } from '../dedup/key.js';
-import { FetchError, fetchFeed, type HttpClient } from '../fetch/index.js';
+import { FetchError, fetchFeed } from '../fetch/index.js';
 import { log } from '../log.js';
-import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
-import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
+import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS } from '../model/settings.js';
 import type { Source } from '../model/source.js';
-import { type Article, extractArticle } from '../normalize/article.js';
-import type { ArticleReader } from '../normalize/article-reader.js';
+import type { Article } from '../normalize/article.js';
 import { storedVersionTimes } from '../store/items.js';
+import type { IngestContext } from './ingest.js';
 
 /** Feed text shorter than this (in characters: a headline's lede and a line or two, in any script) is short. */
 export const SHORT_TEXT_CHARS = 700;
@@ -25,16 +23,8 @@ export const MAX_ARTICLES_PER_DOCUMENT = 50;
 /** The largest article page read; a news page is rarely a tenth of it. */
 const MAX_ARTICLE_BYTES = 2 * 1024 * 1024;
 
-export interface FullTextContext {
-  db: Database;
-  http: HttpClient;
-  /** Reads a page's article off the main thread; without it, extractArticle runs inline. */
-  articles?: Pick<ArticleReader, 'read'>;
-  metrics?: Pick<Metrics, 'articlePages'>;
-  fetchLimits?: Partial<FetchLimits>;
-  documentLimits?: DocumentLimits;
-  signal?: AbortSignal;
-}
+/** What reading in articles needs of the ingest pipeline's context. */
+export type FullTextContext = Pick<IngestContext, 'db' | 'http' | 'articles' | 'metrics' | 'fetchLimits' | 'documentLimits' | 'signal'>;
 
 export interface FullText {
   /** The items to store, with the articles read in. */
@@ -59,20 +49,20 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
       ...(context.signal ? { signal: context.signal } : {}),
     });
     if (page.kind !== 'ok') return undefined;
-    const article = context.articles ? await context.articles.read(page.text, page.finalUrl) : extractArticle(page.text, page.finalUrl);
+    const article = await context.articles.read(page.text, page.finalUrl);
     const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
     if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
       log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');
-      context.metrics?.articlePages.inc({ result: 'none' });
+      context.metrics.articlePages.inc({ result: 'none' });
       return undefined;
     }
-    context.metrics?.articlePages.inc({ result: 'article' });
+    context.metrics.articlePages.inc({ result: 'article' });
     return article;
   } catch (error) {
     // Shutting down: the whole document is abandoned, as its feed's fetch would be, rather than stored without articles.
     if (error instanceof FetchError && error.kind === 'aborted') throw error;
     log.warn({ source: source.id, url: item.url, error: (error as Error).message }, 'article page not fetched; keeping the feed text');
-    context.metrics?.articlePages.inc({ result: 'failed' });
+    context.metrics.articlePages.inc({ result: 'failed' });
     return undefined;
   }
 }

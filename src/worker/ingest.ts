@@ -26,7 +26,7 @@ export interface IngestContext {
   topics: TopicMatcher;
   http: HttpClient;
   /** Reads article pages off the main thread (sources with fullText). */
-  articles?: ArticleReader;
+  articles: ArticleReader;
   metrics: Metrics;
   fetchLimits?: Partial<FetchLimits>;
   /** The shortest wait between two fetches of a source (`worker.minInterval`). */
