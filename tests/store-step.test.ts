@@ -648,9 +648,18 @@ describe(`the store step (${testEngine()})`, () => {
       // Stored while the ANALYZE it started still waits for the lock.
       const { result } = await queue.store({ sourceId: 'jiji', items: next, topics: new TopicMatcher([]), record: () => bareRecord('jiji') });
       expect(result.stored).toHaveLength(next.length);
-      const [{ waiting } = { waiting: 0 }] = await testDatabase().handle.rows<{ waiting: number }>(
-        sql`select count(*)::int as waiting from pg_stat_activity where query like 'analyze items%' and wait_event_type = 'Lock'`,
-      );
+      // The ANALYZE is sent beside the batches, on a connection of its own: it may reach the server after this one.
+      const analyzeWaiting = async () =>
+        (
+          await testDatabase().handle.rows<{ waiting: number }>(
+            sql`select count(*)::int as waiting from pg_stat_activity where query like 'analyze items%' and wait_event_type = 'Lock'`,
+          )
+        )[0]?.waiting ?? 0;
+      let waiting = await analyzeWaiting();
+      for (let tries = 0; waiting === 0 && tries < 100; tries++) {
+        await new Promise((done) => setTimeout(done, 50));
+        waiting = await analyzeWaiting();
+      }
       expect(waiting).toBe(1);
     } finally {
       await release();
