@@ -143,15 +143,29 @@ describe('loadConfig', () => {
   });
 
   it('reads retention settings, with defaults for what is left out', () => {
-    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).retention).toEqual({ fetchLogSeconds: 30 * 86_400, clusteringSeconds: 30 * 86_400 });
+    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).retention).toEqual({
+      fetchLogSeconds: 30 * 86_400,
+      clusteringSeconds: 30 * 86_400,
+      itemsSeconds: 180 * 86_400,
+    });
     const dir = writeConfigDir({ 'store.yml': 'retention:\n  fetchLog: 7d\n', 'sources.yml': SOURCES });
-    expect(loadConfig(dir).retention).toEqual({ fetchLogSeconds: 7 * 86_400, clusteringSeconds: 30 * 86_400 });
+    expect(loadConfig(dir).retention).toEqual({ fetchLogSeconds: 7 * 86_400, clusteringSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400 });
+    const kept = (items: string) =>
+      loadConfig(writeConfigDir({ 'store.yml': `retention:\n  items: ${items}\n`, 'sources.yml': SOURCES })).retention.itemsSeconds;
+    expect(kept('never')).toBeNull();
+    expect(kept('90d')).toBe(90 * 86_400);
   });
 
   it('reports a retention too short for clustering, and a second retention block', () => {
     expect(problemsOf({ 'a.yml': 'retention:\n  fetchLog: 0s\n  clustering: 2d\n' })).toEqual([
       'a.yml:2:13: retention.fetchLog: must be longer than 0s',
       'a.yml:3:15: retention.clustering: must be at least 3d: a new item is compared with items up to 48 hours older than it',
+    ]);
+    expect(problemsOf({ 'a.yml': 'retention:\n  items: 1d\n' })).toEqual([
+      'a.yml:2:10: retention.items: must be at least 3d: a new item is compared with items up to 48 hours older than it',
+    ]);
+    expect(problemsOf({ 'a.yml': 'retention:\n  items: forever\n' })).toEqual([
+      'a.yml:2:10: retention.items: expected a duration such as 90d or 365d, or never',
     ]);
     expect(problemsOf({ 'a.yml': 'retention:\n  clustering: 3d\n', 'b.yml': 'retention:\n  fetchLog: 1d\n' })).toEqual([
       expect.stringMatching(/^b\.yml:1:1: retention: a second retention block \(the first is in .*a\.yml\)$/),

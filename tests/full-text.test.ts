@@ -8,6 +8,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
 import { rowsOf } from '../src/db/client.js';
+import { DEFAULT_RETENTION_SETTINGS } from '../src/model/settings.js';
+import { pruneStore } from '../src/store/retention.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { writeConfigDir } from './helpers/config.js';
@@ -196,6 +198,19 @@ describe('full text of short items', () => {
     const revised = (await stored()).marines!;
     expect(revised.revision).toBe(1);
     expect(revised.content_html).toContain('The first group arrived in Guam on Dec. 15');
+  });
+
+  it('does not fetch the page of an archived item its feed still carries, even in a newer version', async () => {
+    await ingest();
+    const { db } = testDatabase().handle;
+    await db.execute(sql`update items set first_seen_at = now() - interval '200 days'`);
+    expect((await pruneStore(db, DEFAULT_RETENTION_SETTINGS)).itemRows).toBe(6);
+    const hits = pageHits('marines');
+    items[0] = { ...items[0]!, pubDate: 'Sun, 15 Dec 2024 10:00:00 GMT' };
+    const again = await ingest();
+    expect(again.itemsNew).toBe(0);
+    expect(pageHits('marines')).toBe(hits);
+    expect(await stored()).toEqual({});
   });
 
   it('abandons the whole document at shutdown rather than store it without the articles being fetched', async () => {

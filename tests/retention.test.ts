@@ -1,6 +1,7 @@
 /**
- * The store's housekeeping: band rows of items past clustering and fetch attempts past their retention are deleted,
- * in chunks, by one process at a time; items, stories and everything recent stay as they were.
+ * The store's housekeeping: stories past retention.items go with their items (whose identities stay, so a feed that
+ * still carries one does not bring it back), band rows of items past clustering and fetch attempts past their
+ * retention are deleted, in chunks, by one process at a time; everything recent stays as it was.
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import { useTestDatabase } from './helpers/database.js';
 
 const testDatabase = useTestDatabase();
 const DAY_MS = 86_400_000;
-const RETENTION: RetentionSettings = { clusteringSeconds: 30 * 86_400, fetchLogSeconds: 30 * 86_400 };
+const RETENTION: RetentionSettings = { clusteringSeconds: 30 * 86_400, fetchLogSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400 };
 
 /** The first two outlets' versions of each of the first three events that have two. */
 const events = [...new Set(REWRITE_ITEMS.map((item) => item.event))]
@@ -87,10 +88,10 @@ describe('store retention', () => {
 
     // A chunk of one item per statement: the walk over the ids must reach every item.
     const result = await pruneStore(db, RETENTION, { now, chunkItems: 1 });
-    expect(result).toEqual({ bandRows: before[old.guid], fetchLogRows: 0, skipped: false });
+    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: before[old.guid], fetchLogRows: 0, skipped: false });
     expect(await bandCounts(db)).toEqual({ [old.guid]: 0, [revised.guid]: before[revised.guid], [backfilled.guid]: before[backfilled.guid] });
     expect(await counts()).toEqual(stored);
-    expect(await pruneStore(db, RETENTION, { now })).toEqual({ bandRows: 0, fetchLogRows: 0, skipped: false });
+    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false });
   });
 
   it('keeps clustering what it keeps: a backfilled story still gathers its outlets, a pruned one no longer does', async () => {
@@ -105,6 +106,91 @@ describe('store retention', () => {
     expect(await storyOf(copyOf(old).guid)).not.toBe(await storyOf(old.guid));
   });
 
+  /** Rows of each table the item prune touches. */
+  async function tableCounts(db: Database) {
+    const [row] = await rowsOf<Record<string, number>>(
+      db,
+      sql`select (select count(*)::int from items) as items, (select count(*)::int from stories) as stories,
+        (select count(*)::int from item_bands) as bands, (select count(*)::int from topic_stories) as entries,
+        (select count(*)::int from archived_items) as archived`,
+    );
+    return row!;
+  }
+
+  /**
+   * Two outlets' copies of each of three events, stored as one story each, all under one topic: `gone` first seen and
+   * dated 200 days before now; `late`, the same age but for its second outlet's copy, first seen a day ago (a new
+   * source's first fetch); `revised`, the same age but its first copy revised a day ago.
+   */
+  async function storeOldStories(db: Database) {
+    const [gone, late, revised] = events;
+    await addSources(db, ['wire', 'outlet']);
+    await storeItems(db, 'wire', [gone![0]!, late![0]!, revised![0]!].map(normalizedRewrite));
+    await storeItems(db, 'outlet', [gone![1]!, late![1]!, revised![1]!].map(normalizedRewrite));
+    const shift = (guid: string, column: string, at: Date) =>
+      db.execute(sql`update items set ${sql.raw(column)} = ${at.toISOString()}::timestamptz where guid = ${guid}`);
+    for (const version of events.flat()) {
+      for (const column of ['first_seen_at', 'published_at', 'updated_at']) await shift(version.guid, column, daysBefore(200));
+    }
+    await shift(late![1]!.guid, 'first_seen_at', daysBefore(1));
+    await shift(revised![0]!.guid, 'updated_at', daysBefore(1));
+    await db.execute(
+      sql`insert into topics (slug, title, query, definition_hash, changed_at) values ('wire', 'Wire', 'japan', 'x', ${daysBefore(2).toISOString()}::timestamptz)`,
+    );
+    await db.execute(
+      sql`insert into topic_stories (topic_slug, story_id, published_at) select distinct 'wire', story_id, ${daysBefore(200).toISOString()}::timestamptz from items`,
+    );
+    return { gone: gone!, late: late!, revised: revised! };
+  }
+
+  it('archives the stories none of whose items was first seen, dated or revised within retention.items', async () => {
+    const { db } = testDatabase().handle;
+    const { gone, late, revised } = await storeOldStories(db);
+    const storyOf = async (guid: string) => (await rowsOf<{ story_id: string }>(db, sql`select story_id from items where guid = ${guid}`))[0]?.story_id;
+    // Each event's two copies are one story.
+    for (const versions of [gone, late, revised]) expect(await storyOf(versions[1]!.guid)).toBe(await storyOf(versions[0]!.guid));
+    const before = await tableCounts(db);
+    expect(before).toMatchObject({ items: 6, stories: 3, entries: 3, archived: 0 });
+
+    // A chunk of one item per statement: a story is archived whole when its first item's chunk is reached.
+    const result = await pruneStore(db, RETENTION, { now, chunkItems: 1 });
+    expect(result).toMatchObject({ itemRows: 2, storyRows: 1, skipped: false });
+    expect(await storyOf(gone[0]!.guid)).toBeUndefined();
+    expect(await storyOf(gone[1]!.guid)).toBeUndefined();
+    const after = await tableCounts(db);
+    expect(after).toMatchObject({ items: 4, stories: 2, entries: 2, archived: 2 });
+    // Their band rows went with them, and those of the kept items past clustering; the late copy keeps its own.
+    const owners = await rowsOf<{ guid: string | null }>(db, sql`select distinct i.guid from item_bands b left join items i on i.id = b.item_id`);
+    expect(owners).toEqual([{ guid: late[1]!.guid }]);
+    const archived = await rowsOf<{ dedup_key: string; source_id: string }>(db, sql`select dedup_key, source_id from archived_items order by source_id`);
+    expect(archived.map((row) => row.source_id)).toEqual(['outlet', 'wire']);
+    // The topic that lost an entry is marked changed, so feed servers render it again.
+    const [topic] = await rowsOf<{ changed: boolean }>(db, sql`select changed_at > now() - interval '1 hour' as changed from topics`);
+    expect(topic!.changed).toBe(true);
+    expect(await pruneStore(db, RETENTION, { now })).toMatchObject({ itemRows: 0, storyRows: 0 });
+  });
+
+  it('does not bring an archived item back when its feed still carries it, nor store a new copy of it', async () => {
+    const { db } = testDatabase().handle;
+    const { gone } = await storeOldStories(db);
+    await pruneStore(db, RETENTION, { now });
+    const before = await tableCounts(db);
+    const refetch = await storeItems(db, 'wire', [normalizedRewrite(gone[0]!), normalizedRewrite({ ...gone[0]!, published: daysBefore(0) })]);
+    expect(refetch).toMatchObject({ stored: [], revised: [], duplicates: 2 });
+    // Another outlet linking the same page is the same item: its key is archived too.
+    const other = await storeItems(db, 'outlet', [normalizedRewrite(gone[0]!)]);
+    expect(other).toMatchObject({ stored: [], duplicates: 1 });
+    expect(await tableCounts(db)).toEqual(before);
+  });
+
+  it('keeps everything when retention.items is never', async () => {
+    const { db } = testDatabase().handle;
+    await storeOldStories(db);
+    const before = await tableCounts(db);
+    expect(await pruneStore(db, { ...RETENTION, itemsSeconds: null }, { now })).toMatchObject({ itemRows: 0, storyRows: 0 });
+    expect(await tableCounts(db)).toMatchObject({ items: before.items, stories: before.stories, entries: before.entries, archived: 0 });
+  });
+
   it('deletes fetch attempts started before the retention, source by source', async () => {
     const { db } = testDatabase().handle;
     await addSources(db, ['a', 'b', 'c']);
@@ -116,7 +202,7 @@ describe('store retention', () => {
       fetchRecord('c', daysBefore(1)),
     ]);
     const result = await pruneStore(db, RETENTION, { now, chunkSources: 1 });
-    expect(result).toEqual({ bandRows: 0, fetchLogRows: 3, skipped: false });
+    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 3, skipped: false });
     const left = await rowsOf<{ source_id: string; days: number }>(
       db,
       sql`select source_id, round(extract(epoch from ${now.toISOString()}::timestamptz - started_at) / 86400)::int as days from fetch_log order by source_id`,
@@ -142,7 +228,7 @@ describe('store retention', () => {
       await released;
     });
     await holding;
-    expect(await pruneStore(db, RETENTION, { now })).toEqual({ bandRows: 0, fetchLogRows: 0, skipped: true });
+    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: true });
     release();
     await other;
     const result = await pruneStore(db, RETENTION, { now });
@@ -157,7 +243,13 @@ describe('store retention', () => {
     await recordFetches(db, [fetchRecord('wire', daysBefore(40))]);
     const stopping = new AbortController();
     stopping.abort();
-    expect(await pruneStore(db, RETENTION, { now, signal: stopping.signal })).toEqual({ bandRows: 0, fetchLogRows: 0, skipped: false });
+    expect(await pruneStore(db, RETENTION, { now, signal: stopping.signal })).toEqual({
+      itemRows: 0,
+      storyRows: 0,
+      bandRows: 0,
+      fetchLogRows: 0,
+      skipped: false,
+    });
     expect((await bandCounts(db))[old.guid]).toBeGreaterThan(0);
     const finished = await pruneStore(db, RETENTION, { now });
     expect(finished.fetchLogRows).toBe(1);
@@ -175,6 +267,33 @@ describe('store retention', () => {
     expect(old!.count).toBe(0);
     const [recent] = await rowsOf<{ count: number }>(db, sql`select count(*)::int as count from fetch_log`);
     expect(recent!.count).toBe(4);
+  });
+
+  it('archives through ingest --once, and a later run reading the same feeds again stores nothing new', async () => {
+    const { db } = testDatabase().handle;
+    const ingest = async () => {
+      const cli = runCli(['ingest', '--once', '--config', DEMO_CONFIG], { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' });
+      expect(await cli.exited, cli.output().stderr).toBe(0);
+    };
+    // The feeds' next fetches read every item again, as if each document had changed.
+    const forgetDocuments = () => db.execute(sql`update sources set document_hash = null, document_item_hashes = null, etag = null, last_modified = null`);
+    await ingest();
+    const stored = (await tableCounts(db)).items;
+    expect(stored).toBeGreaterThan(0);
+    // The demo's items are dated 2024: first seen 200 days ago, every one is past the default retention of 180 days.
+    await db.execute(sql`update items set first_seen_at = now() - interval '200 days'`);
+    await forgetDocuments();
+    await ingest();
+    expect(await tableCounts(db)).toMatchObject({ items: 0, stories: 0, entries: 0, archived: stored });
+    await forgetDocuments();
+    await ingest();
+    expect(await tableCounts(db)).toMatchObject({ items: 0, archived: stored });
+    const [last] = await rowsOf<{ new: number; duplicates: number }>(
+      db,
+      sql`select sum(items_new)::int as new, sum(items_duplicate)::int as duplicates from fetch_log
+        where started_at = (select max(started_at) from fetch_log l where l.source_id = fetch_log.source_id)`,
+    );
+    expect(last).toEqual({ new: 0, duplicates: stored });
   });
 
   it('is run by a worker beside its ticks, which counts what it deleted', async () => {

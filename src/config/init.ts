@@ -32,6 +32,7 @@ sources:
 # retention:
 #   fetchLog: 30d
 #   clustering: 30d
+#   items: 180d
 # Every key and its default: docs/configuration.md
 `;
 

@@ -122,17 +122,23 @@ export const workerSettingsSchema = z.strictObject({
 /** The clustering window is 48 hours either side of an item's time: its candidates must outlive it. */
 const MIN_CLUSTERING_RETENTION_SECONDS = 3 * 86_400;
 
-/** How long the store keeps what only Wirefeed reads; any YAML file may hold this block, at most one. */
+const TOO_SHORT_FOR_CLUSTERING = 'must be at least 3d: a new item is compared with items up to 48 hours older than it';
+/** A retention no shorter than the clustering window's reach. */
+const windowDuration = duration.refine((text) => parseDuration(text)! >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
+/** windowDuration, or `never`. */
+const windowDurationOrNever = z
+  .string()
+  .regex(/^(never|(\d+[smhd])+)$/, 'expected a duration such as 90d or 365d, or never')
+  .refine((text) => (parseDuration(text) ?? Number.POSITIVE_INFINITY) >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
+
+/** How long the store keeps what it holds; any YAML file may hold this block, at most one. */
 export const retentionSettingsSchema = z.strictObject({
   /** Fetch attempts older than this are deleted from the fetch log. */
   fetchLog: positiveDuration.optional(),
   /** Items first seen longer ago stop being clustering candidates (their band rows are deleted). */
-  clustering: duration
-    .refine(
-      (text) => parseDuration(text)! >= MIN_CLUSTERING_RETENTION_SECONDS,
-      'must be at least 3d: a new item is compared with items up to 48 hours older than it',
-    )
-    .optional(),
+  clustering: windowDuration.optional(),
+  /** Stories whose items were all first seen and dated longer ago are deleted; `never` keeps everything. */
+  items: windowDurationOrNever.optional(),
 });
 
 export const configFileSchema = z.strictObject({

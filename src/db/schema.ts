@@ -152,8 +152,8 @@ export const itemBands = pgTable(
   {
     /** hashtextextended() of the band key, computed by the server on insert and probe. */
     band: bigint('band', { mode: 'bigint' }).notNull(),
-    // No foreign key (items are never deleted; a revision replaces its item's bands): its check would lock the item's
-    // row once per band.
+    // No foreign key (an archived item's bands are deleted with it; a revision replaces its item's bands): its check
+    // would lock the item's row once per band.
     itemId: bigint('item_id', { mode: 'number' }).notNull(),
     publishedAt: timestamptz('published_at').notNull(),
   },
@@ -163,6 +163,18 @@ export const itemBands = pgTable(
     index('item_bands_item_idx').on(table.itemId),
   ],
 );
+
+/**
+ * The identities of items deleted past `retention.items`: an item whose feed still carries it would otherwise come
+ * back as new at the next fetch that reads it. Narrow on purpose (a key, not an item's text and indexes).
+ */
+export const archivedItems = pgTable('archived_items', {
+  dedupKey: text('dedup_key').primaryKey(),
+  sourceId: text('source_id')
+    .notNull()
+    .references(() => sources.id, { onDelete: 'cascade' }),
+  archivedAt: timestamptz('archived_at').notNull().defaultNow(),
+});
 
 /** Topic definitions as last synced from config. */
 export const topics = pgTable('topics', {

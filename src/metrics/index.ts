@@ -44,7 +44,7 @@ export function createMetrics() {
     topicMatches: new Counter({ name: 'wirefeed_topic_matches_total', help: 'Stories filed under topics at ingest.', registers }),
     prunedRows: new Counter({
       name: 'wirefeed_pruned_rows_total',
-      help: 'Rows deleted by the store housekeeping past their retention, by table (fetch_log, item_bands).',
+      help: 'Rows deleted by the store housekeeping past their retention, by table (items, stories, item_bands, fetch_log).',
       labelNames: ['table'] as const,
       registers,
     }),

@@ -58,17 +58,22 @@ export interface WorkerSettings {
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 20, batch: 100, minIntervalSeconds: 60 };
 
 /**
- * How long the store keeps what only Wirefeed itself reads. Items, stories and topic entries are kept: they are what
- * feeds are served from, and an item deleted while its feed still carries it would come back as new.
+ * How long the store keeps what it holds. Old items go with their stories (an archived item leaves its identity
+ * behind, so a feed that still carries it does not bring it back as new); what only Wirefeed reads goes sooner.
  */
 export interface RetentionSettings {
   /** Fetch attempts (the fetch log) older than this are deleted. */
   fetchLogSeconds: number;
   /** Items first seen longer ago than this are no longer candidates for clustering: their LSH band rows are deleted. */
   clusteringSeconds: number;
+  /**
+   * Stories whose every item was first seen and last dated longer ago than this are deleted with their items and
+   * topic entries; null keeps everything.
+   */
+  itemsSeconds: number | null;
 }
 
-export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = { fetchLogSeconds: 30 * 86_400, clusteringSeconds: 30 * 86_400 };
+export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = { fetchLogSeconds: 30 * 86_400, clusteringSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400 };
 
 /** Everything the config folder defines. */
 export interface Config {

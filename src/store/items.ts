@@ -79,14 +79,21 @@ export async function knownParsedHashes(db: Database, hashes: readonly string[])
   return new Set(rows.map((row) => row.raw_hash));
 }
 
-/** When each stored item of these dedup keys last changed (its newest version's time); keys not stored are absent. */
+/** The latest time a Date holds: an archived item's "last change", than which no version is newer. */
+const END_OF_TIME = new Date(8.64e15);
+
+/**
+ * When each stored item of these dedup keys last changed (its newest version's time); keys not stored are absent, and
+ * archived items (retention.items) are never older than a version of them that comes back.
+ */
 export async function storedVersionTimes(db: Database, keys: readonly string[]): Promise<Map<string, Date>> {
   if (keys.length === 0) return new Map();
-  const rows = await rowsOf<{ dedup_key: string; updated_at: string }>(
+  const rows = await rowsOf<{ dedup_key: string; updated_at: string | null }>(
     db,
-    sql`select dedup_key, updated_at from items where dedup_key = any(${textArray(keys)})`,
+    sql`select dedup_key, updated_at from items where dedup_key = any(${textArray(keys)})
+      union all select dedup_key, null from archived_items where dedup_key = any(${textArray(keys)})`,
   );
-  return new Map(rows.map((row) => [row.dedup_key, new Date(row.updated_at)]));
+  return new Map(rows.map((row) => [row.dedup_key, row.updated_at === null ? END_OF_TIME : new Date(row.updated_at)]));
 }
 
 interface ExistingRecord {
@@ -111,6 +118,20 @@ function existingQuery(incoming: readonly Incoming[]): SQL {
            or url = any(${textArray(present(incoming.map((entry) => entry.item.url)))})
            or short_url = any(${textArray(present(incoming.map((entry) => entry.item.shortUrl)))})
            or title_key = any(${textArray(incoming.map((entry) => entry.titleKey))})`;
+}
+
+/**
+ * The stored rows incoming items may be versions of, with the items whose identity an archived item left behind
+ * (retention.items) taken out and counted as duplicates: a feed that still carries an archived item is refetching it.
+ */
+async function readStored(db: Database, incoming: Incoming[], results: StoreResult[]) {
+  if (incoming.length === 0) return { incoming, stored: [] };
+  const keys = textArray(incoming.map((entry) => entry.key));
+  const [stored, archived] = await pipelinedRows(db, [existingQuery(incoming), sql`select dedup_key from archived_items where dedup_key = any(${keys})`]);
+  if (archived!.length === 0) return { incoming, stored: stored! };
+  const archivedKeys = new Set(archived!.map((row) => row.dedup_key as string));
+  for (const entry of incoming) if (archivedKeys.has(entry.key)) results[entry.document]!.duplicates++;
+  return { incoming: incoming.filter((entry) => !archivedKeys.has(entry.key)), stored: stored! };
 }
 
 /** Finds, among existingQuery's rows, the stored row each incoming item is a version of. */
@@ -431,12 +452,13 @@ export async function storeDocuments(db: Database, documents: readonly DocumentI
   const now = options.now ?? new Date();
   const results = documents.map(emptyResult);
   const workOf = options.workOf ?? (() => undefined);
-  const { incoming, repeats } = incomingOf(documents, (item, sourceId) => workOf(item) ?? identityNow(item, sourceId));
-  for (const [index, count] of repeats.entries()) results[index]!.duplicates += count;
-  if (incoming.length === 0) return results;
+  const batch = incomingOf(documents, (item, sourceId) => workOf(item) ?? identityNow(item, sourceId));
+  for (const [index, count] of batch.repeats.entries()) results[index]!.duplicates += count;
   // Identity first, without any lock: a refetch whose items are all stored unchanged (the common case) writes nothing
   // (but parsed-item hashes its items lack) and waits on no other writer.
-  let storedOf = existingOf(await preparedRows(db, existingQuery(incoming)));
+  const { incoming, stored } = await readStored(db, batch.incoming, results);
+  if (incoming.length === 0) return results;
+  let storedOf = existingOf(stored);
   let identities = planIdentities(incoming, storedOf, now);
   const settleDuplicates = async () => {
     for (const entry of identities.duplicates) results[entry.document]!.duplicates++;

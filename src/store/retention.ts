@@ -1,11 +1,11 @@
 /**
- * Deletes what only Wirefeed's own work reads once it is too old to matter: fetch attempts past their retention, and
- * the LSH band rows of items too old to be clustering candidates. Both grow with every fetch and every item (24 band
- * rows per item, each with two index entries); left alone, the band index outgrows the server's memory and every
- * store step's inserts and candidate probes slow down with it.
+ * Deletes what the store no longer needs: stories past `retention.items` with their items (each item's identity kept
+ * as a tombstone), fetch attempts past their retention, and the LSH band rows of items too old to be clustering
+ * candidates. Left alone, the items and their indexes grow with every new report, the band index (24 rows per item,
+ * each with two index entries) outgrows the server's memory, and every store step's inserts and probes slow with it.
  */
 import { type SQL, sql } from 'drizzle-orm';
-import { type Database, rowsOf, textArray } from '../db/client.js';
+import { type Database, pipelinedRows, rowsOf, textArray } from '../db/client.js';
 import type { RetentionSettings } from '../model/settings.js';
 
 /** Taken per chunk: while one worker prunes, the others skip their turn instead of deleting the same rows. */
@@ -22,6 +22,9 @@ export interface PruneOptions {
 }
 
 export interface PruneResult {
+  /** Items archived (deleted, their identities kept), and the stories that went with them. */
+  itemRows: number;
+  storyRows: number;
   bandRows: number;
   fetchLogRows: number;
   /** Another process held the prune lock: what this one had not done yet is left to it (or to the next turn). */
@@ -47,39 +50,115 @@ async function countDeleted(tx: Database, deletion: SQL): Promise<number> {
   return row?.count ?? 0;
 }
 
+/** The first id after `after` in the walk's table: ranges with no rows are skipped, not read. */
+type NextId = (after: number) => SQL;
+
 /**
- * Band rows of items first seen before `cutoff` whose time is before it too. A new item is compared with items within
- * 48 hours of its own time, so such rows only served items dated a retention ago. The first-seen test keeps the bands
- * of a new source's old items for a retention (other outlets' copies of them may still arrive); the time test keeps
- * those of an old item revised to a recent time. Walks the items' ids upward through the band index, one chunk of
- * items per statement, skipping ranges with no rows, up to the last item first seen before `cutoff` (ids grow with
- * first-seen times, to within a transaction's length: one that lags is pruned at a later turn).
+ * Runs `remove` over the ids from the walk's first up to `lastId`, `chunk` ids per statement, each chunk in its own
+ * transaction under the prune lock. Ids grow with first-seen times, to within a transaction's length: an item that
+ * lags is pruned at a later turn.
  */
-async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<Pruned> {
-  const at = sql`${cutoff.toISOString()}::timestamptz`;
-  const [last] = await rowsOf<{ id: number }>(db, sql`select id::float8 as id from items where first_seen_at < ${at} order by first_seen_at desc limit 1`);
-  if (!last) return { rows: 0, skipped: false };
+async function walkIds(
+  db: Database,
+  walk: { lastId: number; chunk: number; nextId: NextId; signal?: AbortSignal | undefined },
+  remove: (tx: Database, first: number, last: number) => Promise<number>,
+): Promise<Pruned> {
   let deleted = 0;
   let after = 0;
-  while (!signal?.aborted) {
-    const [next] = await rowsOf<{ first: number | null }>(db, sql`select min(item_id)::float8 as first from item_bands where item_id > ${after}`);
-    if (next?.first == null || next.first > last.id) break;
-    const end = Math.min(next.first + chunkItems - 1, last.id);
-    const removed = await underPruneLock(db, (tx) =>
-      countDeleted(
-        tx,
-        // The id range on both sides: the planner does not carry a range across the join, and would read the items
-        // from the first id on.
-        sql`delete from item_bands b using items i
-          where b.item_id between ${next.first} and ${end} and i.id between ${next.first} and ${end}
-            and b.published_at < ${at} and i.id = b.item_id and i.first_seen_at < ${at}`,
-      ),
-    );
+  while (!walk.signal?.aborted) {
+    const [next] = await rowsOf<{ first: number | null }>(db, walk.nextId(after));
+    if (next?.first == null || next.first > walk.lastId) break;
+    const end = Math.min(next.first + walk.chunk - 1, walk.lastId);
+    const removed = await underPruneLock(db, (tx) => remove(tx, next.first!, end));
     if (removed === undefined) return { rows: deleted, skipped: true };
     deleted += removed;
     after = end;
   }
   return { rows: deleted, skipped: false };
+}
+
+/** The last item first seen before `at`: no item after it can be pruned by a cutoff of `at`. */
+async function lastItemSeenBefore(db: Database, at: SQL): Promise<number | undefined> {
+  const [last] = await rowsOf<{ id: number }>(
+    db,
+    sql`select id::float8 as id from items where first_seen_at < ${at} order by first_seen_at desc, id desc limit 1`,
+  );
+  return last?.id;
+}
+
+/**
+ * Band rows of items first seen before `cutoff` whose time is before it too. A new item is compared with items within
+ * 48 hours of its own time, so such rows only served items dated a retention ago. The first-seen test keeps the bands
+ * of a new source's old items for a retention (other outlets' copies of them may still arrive); the time test keeps
+ * those of an old item revised to a recent time.
+ */
+async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<Pruned> {
+  const at = sql`${cutoff.toISOString()}::timestamptz`;
+  const lastId = await lastItemSeenBefore(db, at);
+  if (lastId === undefined) return { rows: 0, skipped: false };
+  const nextId: NextId = (after) => sql`select min(item_id)::float8 as first from item_bands where item_id > ${after}`;
+  return walkIds(db, { lastId, chunk: chunkItems, nextId, signal }, (tx, first, last) =>
+    countDeleted(
+      tx,
+      // The id range on both sides: the planner does not carry a range across the join, and would read the items
+      // from the first id on.
+      sql`delete from item_bands b using items i
+        where b.item_id between ${first} and ${last} and i.id between ${first} and ${last}
+          and b.published_at < ${at} and i.id = b.item_id and i.first_seen_at < ${at}`,
+    ),
+  );
+}
+
+/** The rows one chunk of the item walk archived. */
+interface Archived {
+  items: number;
+  stories: number;
+}
+
+/**
+ * Archives the stories of this id range's items none of whose items was first seen, dated or revised after `at`:
+ * their items are deleted and their dedup keys kept (archived_items), then their topic entries (the topics marked
+ * changed, so feed servers render them again) and the stories themselves.
+ */
+async function archiveChunk(tx: Database, at: SQL, first: number, last: number): Promise<Archived> {
+  const recent = (alias: 'i' | 'j') => {
+    const row = sql.raw(alias);
+    return sql`(${row}.first_seen_at >= ${at} or ${row}.published_at >= ${at} or ${row}.updated_at >= ${at})`;
+  };
+  const stories = await rowsOf<{ story_id: string }>(
+    tx,
+    sql`select distinct i.story_id from items i
+      where i.id between ${first} and ${last} and not ${recent('i')}
+        and not exists (select 1 from items j where j.story_id = i.story_id and ${recent('j')})`,
+  );
+  if (stories.length === 0) return { items: 0, stories: 0 };
+  const ids = textArray(stories.map((row) => row.story_id));
+  const [items, , gone] = await pipelinedRows(tx, [
+    sql`with doomed as (select id, source_id, dedup_key from items where story_id = any(${ids})),
+      kept as (insert into archived_items (dedup_key, source_id) select dedup_key, source_id from doomed on conflict do nothing),
+      bands as (delete from item_bands where item_id in (select id from doomed)),
+      gone as (delete from items where id in (select id from doomed) returning 1)
+    select count(*)::float8 as count from gone`,
+    sql`with entries as (delete from topic_stories where story_id = any(${ids}) returning topic_slug)
+      update topics set changed_at = now() where slug in (select topic_slug from entries)`,
+    sql`with gone as (delete from stories where id = any(${ids}) returning 1) select count(*)::float8 as count from gone`,
+  ]);
+  return { items: Number(items![0]!.count), stories: Number(gone![0]!.count) };
+}
+
+/** Archives stories past `cutoff`, walking their items' ids a chunk at a time (see archiveChunk). */
+async function pruneItems(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<Pruned & { stories: number }> {
+  const at = sql`${cutoff.toISOString()}::timestamptz`;
+  const lastId = await lastItemSeenBefore(db, at);
+  let stories = 0;
+  if (lastId === undefined) return { rows: 0, skipped: false, stories };
+  const nextId: NextId = (after) => sql`select min(id)::float8 as first from items where id > ${after}`;
+  const pruned = await walkIds(db, { lastId, chunk: chunkItems, nextId, signal }, async (tx, first, last) => {
+    const archived = await archiveChunk(tx, at, first, last);
+    stories += archived.stories;
+    return archived.items;
+  });
+  return { ...pruned, stories };
 }
 
 /** Fetch attempts started before `cutoff`, a chunk of sources per statement (the log's index leads with the source). */
@@ -97,12 +176,20 @@ async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, s
   return { rows: deleted, skipped: false };
 }
 
-/** Prunes the fetch log and the clustering bands by `retention`. */
+/** Prunes the store by `retention`: old stories with their items, then the clustering bands, then the fetch log. */
 export async function pruneStore(db: Database, retention: RetentionSettings, options: PruneOptions = {}): Promise<PruneResult> {
   const now = options.now ?? new Date();
   const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
-  const bands = await pruneBands(db, before(retention.clusteringSeconds), options.chunkItems ?? 2_000, options.signal);
-  if (bands.skipped) return { bandRows: bands.rows, fetchLogRows: 0, skipped: true };
+  const chunkItems = options.chunkItems ?? 2_000;
+  const result: PruneResult = { itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false };
+  if (retention.itemsSeconds !== null) {
+    const items = await pruneItems(db, before(retention.itemsSeconds), chunkItems, options.signal);
+    Object.assign(result, { itemRows: items.rows, storyRows: items.stories, skipped: items.skipped });
+    if (items.skipped) return result;
+  }
+  const bands = await pruneBands(db, before(retention.clusteringSeconds), chunkItems, options.signal);
+  Object.assign(result, { bandRows: bands.rows, skipped: bands.skipped });
+  if (bands.skipped) return result;
   const fetchLog = await pruneFetchLog(db, before(retention.fetchLogSeconds), options.chunkSources ?? 100, options.signal);
-  return { bandRows: bands.rows, fetchLogRows: fetchLog.rows, skipped: fetchLog.skipped };
+  return { ...result, fetchLogRows: fetchLog.rows, skipped: fetchLog.skipped };
 }

@@ -1,6 +1,6 @@
 /**
- * The store's housekeeping: a worker prunes what only Wirefeed reads (old fetch attempts, band rows of items past
- * clustering) soon after it starts and then hourly, beside its ticks rather than in them, so a long first prune of an
+ * The store's housekeeping: a worker prunes what the store no longer needs (stories past retention.items, old fetch
+ * attempts, band rows of items past clustering) soon after it starts and then hourly, beside its ticks rather than in them, so a long first prune of an
  * old store never holds up fetching.
  */
 import { log } from '../log.js';
@@ -23,11 +23,13 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Pro
   const started = performance.now();
   try {
     const result = await pruneStore(app.database.db, app.config.retention, signal ? { signal } : {});
+    app.metrics.prunedRows.inc({ table: 'items' }, result.itemRows);
+    app.metrics.prunedRows.inc({ table: 'stories' }, result.storyRows);
     app.metrics.prunedRows.inc({ table: 'item_bands' }, result.bandRows);
     app.metrics.prunedRows.inc({ table: 'fetch_log' }, result.fetchLogRows);
     const ms = Math.round(performance.now() - started);
     if (result.skipped) log.debug({ ...result, ms }, 'another process is pruning the store; left to it');
-    else if (result.bandRows + result.fetchLogRows > 0) log.info({ ...result, ms }, 'store pruned');
+    else if (result.itemRows + result.bandRows + result.fetchLogRows > 0) log.info({ ...result, ms }, 'store pruned');
     return result;
   } catch (error) {
     log.warn({ error: (error as Error).message }, 'pruning the store failed; trying again at the next turn');
