@@ -296,6 +296,20 @@ describe('store retention', () => {
     expect(last).toEqual({ new: 0, duplicates: stored });
   });
 
+  it('is run at once by wirefeed prune, which shows its progress and says what went', async () => {
+    const { db } = testDatabase().handle;
+    await addSources(db, ['jiji-press']);
+    await recordFetches(db, [fetchRecord('jiji-press', new Date(Date.now() - 40 * DAY_MS)), fetchRecord('jiji-press', new Date())]);
+    const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' };
+    const cli = runCli(['prune', '--config', DEMO_CONFIG], env);
+    expect(await cli.exited, cli.output().stderr).toBe(0);
+    expect(cli.output().stdout).toMatch(/^archived 0 items of 0 stories; deleted 0 clustering band rows and 1 fetch attempts in \d+\.\ds\n$/);
+    expect(cli.output().stderr).toMatch(/^fetch log: 0\/\d+ sources/m);
+    const json = runCli(['prune', '--json', '--config', DEMO_CONFIG], env);
+    expect(await json.exited).toBe(0);
+    expect(JSON.parse(json.output().stdout)).toMatchObject({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false });
+  });
+
   it('is run by a worker beside its ticks, which counts what it deleted', async () => {
     const { handle } = testDatabase();
     const app = await openTestApp(handle);

@@ -5,6 +5,7 @@ import { ingest } from './ingest.js';
 import { init } from './init.js';
 import { migrate } from './migrate.js';
 import { opml } from './opml.js';
+import { prune } from './prune.js';
 import { run } from './run.js';
 import { serve } from './serve.js';
 import { sources } from './sources.js';
@@ -14,4 +15,7 @@ import { validate } from './validate.js';
 import { worker } from './worker.js';
 
 // Each command's option types are checked where it is defined; the table holds them alike.
-export const COMMANDS = { run, worker, serve, ingest, sources, stories, topics, opml, init, validate, backup, migrate } as unknown as Record<string, Command>;
+export const COMMANDS = { run, worker, serve, ingest, sources, stories, topics, opml, init, validate, backup, prune, migrate } as unknown as Record<
+  string,
+  Command
+>;

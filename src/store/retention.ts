@@ -6,6 +6,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, pipelinedRows, rowsOf, textArray } from '../db/client.js';
+import { type Progress, type ProgressFactory, silentProgress } from '../model/progress.js';
 import type { RetentionSettings } from '../model/settings.js';
 
 /** Taken per chunk: while one worker prunes, the others skip their turn instead of deleting the same rows. */
@@ -19,6 +20,8 @@ export interface PruneOptions {
   chunkSources?: number;
   /** Checked between chunks: a stopping worker does not wait for a long first prune. */
   signal?: AbortSignal;
+  /** Progress of each part, for a command run by hand (`wirefeed prune`). */
+  progress?: ProgressFactory;
 }
 
 export interface PruneResult {
@@ -53,6 +56,13 @@ async function countDeleted(tx: Database, deletion: SQL): Promise<number> {
 /** The first id after `after` in the walk's table: ranges with no rows are skipped, not read. */
 type NextId = (after: number) => SQL;
 
+/** How a part of the prune runs: its stop signal, and its progress under `label`. */
+interface WalkOptions {
+  signal?: AbortSignal | undefined;
+  progress?: ProgressFactory | undefined;
+  label: string;
+}
+
 /**
  * Runs `remove` over the ids from the walk's first up to `lastId`, `chunk` ids per statement, each chunk in its own
  * transaction under the prune lock. Ids grow with first-seen times, to within a transaction's length: an item that
@@ -60,20 +70,28 @@ type NextId = (after: number) => SQL;
  */
 async function walkIds(
   db: Database,
-  walk: { lastId: number; chunk: number; nextId: NextId; signal?: AbortSignal | undefined },
+  walk: { lastId: number; chunk: number; nextId: NextId; options: WalkOptions },
   remove: (tx: Database, first: number, last: number) => Promise<number>,
 ): Promise<Pruned> {
+  const { signal, progress = silentProgress, label } = walk.options;
   let deleted = 0;
   let after = 0;
-  while (!walk.signal?.aborted) {
+  let shown: Progress | undefined;
+  while (!signal?.aborted) {
     const [next] = await rowsOf<{ first: number | null }>(db, walk.nextId(after));
     if (next?.first == null || next.first > walk.lastId) break;
+    shown ??= progress(label, walk.lastId - next.first + 1, 'ids');
     const end = Math.min(next.first + walk.chunk - 1, walk.lastId);
     const removed = await underPruneLock(db, (tx) => remove(tx, next.first!, end));
-    if (removed === undefined) return { rows: deleted, skipped: true };
+    if (removed === undefined) {
+      shown.finish();
+      return { rows: deleted, skipped: true };
+    }
     deleted += removed;
+    shown.advance(end - Math.max(after, next.first - 1));
     after = end;
   }
+  shown?.finish();
   return { rows: deleted, skipped: false };
 }
 
@@ -92,12 +110,13 @@ async function lastItemSeenBefore(db: Database, at: SQL): Promise<number | undef
  * of a new source's old items for a retention (other outlets' copies of them may still arrive); the time test keeps
  * those of an old item revised to a recent time.
  */
-async function pruneBands(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<Pruned> {
+async function pruneBands(db: Database, cutoff: Date, chunkItems: number, options: PruneOptions): Promise<Pruned> {
   const at = sql`${cutoff.toISOString()}::timestamptz`;
   const lastId = await lastItemSeenBefore(db, at);
   if (lastId === undefined) return { rows: 0, skipped: false };
   const nextId: NextId = (after) => sql`select min(item_id)::float8 as first from item_bands where item_id > ${after}`;
-  return walkIds(db, { lastId, chunk: chunkItems, nextId, signal }, (tx, first, last) =>
+  const walk = { lastId, chunk: chunkItems, nextId, options: { ...options, label: 'clustering bands' } };
+  return walkIds(db, walk, (tx, first, last) =>
     countDeleted(
       tx,
       // The id range on both sides: the planner does not carry a range across the join, and would read the items
@@ -147,13 +166,14 @@ async function archiveChunk(tx: Database, at: SQL, first: number, last: number):
 }
 
 /** Archives stories past `cutoff`, walking their items' ids a chunk at a time (see archiveChunk). */
-async function pruneItems(db: Database, cutoff: Date, chunkItems: number, signal?: AbortSignal): Promise<Pruned & { stories: number }> {
+async function pruneItems(db: Database, cutoff: Date, chunkItems: number, options: PruneOptions): Promise<Pruned & { stories: number }> {
   const at = sql`${cutoff.toISOString()}::timestamptz`;
   const lastId = await lastItemSeenBefore(db, at);
   let stories = 0;
   if (lastId === undefined) return { rows: 0, skipped: false, stories };
   const nextId: NextId = (after) => sql`select min(id)::float8 as first from items where id > ${after}`;
-  const pruned = await walkIds(db, { lastId, chunk: chunkItems, nextId, signal }, async (tx, first, last) => {
+  const walk = { lastId, chunk: chunkItems, nextId, options: { ...options, label: 'old stories' } };
+  const pruned = await walkIds(db, walk, async (tx, first, last) => {
     const archived = await archiveChunk(tx, at, first, last);
     stories += archived.stories;
     return archived.items;
@@ -162,17 +182,23 @@ async function pruneItems(db: Database, cutoff: Date, chunkItems: number, signal
 }
 
 /** Fetch attempts started before `cutoff`, a chunk of sources per statement (the log's index leads with the source). */
-async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, signal?: AbortSignal): Promise<Pruned> {
+async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, { signal, progress = silentProgress }: PruneOptions): Promise<Pruned> {
   const ids = (await rowsOf<{ id: string }>(db, sql`select id from sources order by id`)).map((row) => row.id);
+  const shown = progress('fetch log', ids.length, 'sources');
   let deleted = 0;
   for (let start = 0; start < ids.length && !signal?.aborted; start += chunkSources) {
     const chunk = ids.slice(start, start + chunkSources);
     const removed = await underPruneLock(db, (tx) =>
       countDeleted(tx, sql`delete from fetch_log where source_id = any(${textArray(chunk)}) and started_at < ${cutoff.toISOString()}::timestamptz`),
     );
-    if (removed === undefined) return { rows: deleted, skipped: true };
+    if (removed === undefined) {
+      shown.finish();
+      return { rows: deleted, skipped: true };
+    }
     deleted += removed;
+    shown.advance(chunk.length);
   }
+  shown.finish();
   return { rows: deleted, skipped: false };
 }
 
@@ -183,13 +209,13 @@ export async function pruneStore(db: Database, retention: RetentionSettings, opt
   const chunkItems = options.chunkItems ?? 2_000;
   const result: PruneResult = { itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false };
   if (retention.itemsSeconds !== null) {
-    const items = await pruneItems(db, before(retention.itemsSeconds), chunkItems, options.signal);
+    const items = await pruneItems(db, before(retention.itemsSeconds), chunkItems, options);
     Object.assign(result, { itemRows: items.rows, storyRows: items.stories, skipped: items.skipped });
     if (items.skipped) return result;
   }
-  const bands = await pruneBands(db, before(retention.clusteringSeconds), chunkItems, options.signal);
+  const bands = await pruneBands(db, before(retention.clusteringSeconds), chunkItems, options);
   Object.assign(result, { bandRows: bands.rows, skipped: bands.skipped });
   if (bands.skipped) return result;
-  const fetchLog = await pruneFetchLog(db, before(retention.fetchLogSeconds), options.chunkSources ?? 100, options.signal);
+  const fetchLog = await pruneFetchLog(db, before(retention.fetchLogSeconds), options.chunkSources ?? 100, options);
   return { ...result, fetchLogRows: fetchLog.rows, skipped: fetchLog.skipped };
 }
