@@ -57,6 +57,81 @@ describe('loadConfig', () => {
     expect(loadConfig(dir).sources[0]!.network).toEqual(policy);
   });
 
+  describe('credentials', () => {
+    const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    const sourceOf = (lines: string) => loadConfig(writeConfigDir({ 'sources.yml': `sources:\n  - id: a\n${lines}` })).sources[0]!;
+
+    it('sends username and password as Basic credentials and headers as given, names in lower case, from the environment', () => {
+      process.env.WIREFEED_TEST_PASSWORD = 'hunter2';
+      process.env.WIREFEED_TEST_KEY = 'k-123';
+      try {
+        const source = sourceOf(
+          `    url: https://wire.example/feed.xml\n    username: wirefeed\n    password: \${WIREFEED_TEST_PASSWORD}\n    headers:\n      X-Api-Key: key=\${WIREFEED_TEST_KEY};v=1\n`,
+        );
+        expect(source.url).toBe('https://wire.example/feed.xml');
+        expect(source.credentials).toEqual({
+          origin: 'https://wire.example',
+          headers: { authorization: basic('wirefeed:hunter2'), 'x-api-key': 'key=k-123;v=1' },
+        });
+      } finally {
+        delete process.env.WIREFEED_TEST_PASSWORD;
+        delete process.env.WIREFEED_TEST_KEY;
+      }
+    });
+
+    it('takes credentials written into the URL out of it, so the store, logs and pages never show them', () => {
+      const source = sourceOf('    url: https://wire%40feeds:s%3Acret@wire.example:8443/feed.xml\n');
+      expect(source.url).toBe('https://wire.example:8443/feed.xml');
+      expect(source.credentials).toEqual({ origin: 'https://wire.example:8443', headers: { authorization: basic('wire@feeds:s:cret') } });
+      // A URL without them is kept exactly as written: it is the source's identity in the store.
+      expect(sourceOf('    url: HTTPS://Wire.example/feed.xml\n')).toMatchObject({ url: 'HTTPS://Wire.example/feed.xml' });
+      expect(sourceOf('    url: HTTPS://Wire.example/feed.xml\n').credentials).toBeUndefined();
+    });
+
+    it('names the line of every mistake', () => {
+      delete process.env.WIREFEED_TEST_UNSET;
+      process.env.WIREFEED_TEST_TWO_LINES = 'a\r\nInjected: yes';
+      try {
+        expect(
+          problemsOf({
+            'a.yml': [
+              'sources:',
+              '  - id: a',
+              '    url: https://a.example/feed',
+              `    password: \${WIREFEED_TEST_UNSET}`,
+              '    headers:',
+              '      Host: b.example',
+              `      X-Key: \${WIREFEED_TEST_TWO_LINES}`,
+              '      "Bad Name": x',
+              '  - id: b',
+              '    url: https://b.example/feed',
+              '    username: me',
+              '    headers: { authorization: Bearer x }',
+              '  - id: c',
+              '    url: file:c.xml',
+              '    username: "me:you"',
+              '',
+            ].join('\n'),
+          }),
+        ).toEqual([
+          'a.yml:4:15: sources[0].password: the environment variable WIREFEED_TEST_UNSET is not set',
+          'a.yml:7:14: sources[0].headers.X-Key: must be one line (a header value cannot hold a line break)',
+          'a.yml:6:13: sources[0].headers.Host: is set by Wirefeed itself',
+          'a.yml:8:19: sources[0].headers.Bad Name: expected a header name such as X-Api-Key',
+          'a.yml:4:15: sources[0].password: needs a username beside it',
+          'a.yml:11:15: sources[1].username: and an Authorization header cannot both be given',
+          'a.yml:15:15: sources[2].username: must be one line without ":"',
+          'a.yml:14:10: sources[2].url: must be an http(s):// URL to send credentials or headers',
+        ]);
+      } finally {
+        delete process.env.WIREFEED_TEST_TWO_LINES;
+      }
+      expect(problemsOf({ 'a.yml': 'sources:\n  - id: a\n    url: https://a.example/feed\n    password: x\n' })).toEqual([
+        'a.yml:4:15: sources[0].password: needs a username beside it',
+      ]);
+    });
+  });
+
   it('rejects an allowPrivateNetwork entry that is not an address or range', () => {
     expect(problemsOf({ 'sources.yml': 'sources:\n  - id: a\n    url: http://x.example/\n    allowPrivateNetwork: [intranet, 10.0.0.0/33]\n' })).toEqual([
       'sources.yml:4:27: sources[0].allowPrivateNetwork[0]: expected an IP address or CIDR range',
@@ -202,7 +277,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, username, password, headers`,
       ],
     ],
     [

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../src/config/json-schema.js';
 import { loadConfig } from '../src/config/load.js';
+import { ENV_REFERENCE } from '../src/config/schema.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
 import { createMetrics } from '../src/metrics/index.js';
@@ -123,10 +124,16 @@ describe('docs/configuration.md', () => {
     expect(effective(block, withDefault)).toEqual(effective(block, without));
   });
 
-  it('its complete example loads', () => {
+  it('its complete example loads, with the environment variables it names set', () => {
     const examples = fencedBlocks(configurationDoc, 'yaml').filter((text) => !text.startsWith('# feeds/'));
     expect(examples.length).toBeGreaterThanOrEqual(1);
-    for (const example of examples) expect(() => loadConfig(writeConfigDir({ 'example.yml': example }))).not.toThrow();
+    const names = [...new Set(examples.flatMap((example) => [...example.matchAll(ENV_REFERENCE)].map((match) => match[1]!)))];
+    for (const name of names) process.env[name] = `value of ${name}`;
+    try {
+      for (const example of examples) expect(() => loadConfig(writeConfigDir({ 'example.yml': example }))).not.toThrow();
+    } finally {
+      for (const name of names) delete process.env[name];
+    }
   });
 
   it('its example of mistakes gives exactly the messages it shows', async () => {

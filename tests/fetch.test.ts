@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isPublicAddress, nonPublicRangeOf, nonPublicRangesFor, unmapIpv4 } from '../src/fetch/guard.js';
-import { FetchError, fetchFeed, HttpClient } from '../src/fetch/index.js';
-import type { NetworkPolicy } from '../src/model/source.js';
+import { credentialHeaders, FetchError, fetchFeed, HttpClient } from '../src/fetch/index.js';
+import type { NetworkPolicy, SourceCredentials } from '../src/model/source.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
 
 const ANY: NetworkPolicy = { kind: 'any' };
@@ -389,5 +389,44 @@ describe('charsets over HTTP', () => {
     const server = await serve((_request, response) => response.writeHead(200, { 'content-type': contentType }).end(fixture(file)));
     const result = await fetchFeed(http, { url: server.url, network: ANY });
     expect(result.kind === 'ok' && result.text).toContain('<title>日米防衛相が会談　指揮統制の連携強化で一致</title>');
+  });
+});
+
+describe('source credentials', () => {
+  const credentials = (origin: string): SourceCredentials => ({ origin, headers: { authorization: 'Basic d2lyZTpodW50ZXIy', 'x-api-key': 'k-123' } });
+
+  it.each([
+    ['https://wire.example/feed.xml', 'https://wire.example', true],
+    ['https://wire.example/news/1?x=1', 'https://wire.example', true],
+    ['http://wire.example/feed.xml', 'https://wire.example', false], // never downgraded to plain http
+    ['https://wire.example/feed.xml', 'http://wire.example', true], // upgraded on the default ports
+    ['https://wire.example:8443/feed.xml', 'http://wire.example', false],
+    ['http://wire.example:8080/feed.xml', 'http://wire.example:8080', true],
+    ['http://wire.example:8081/feed.xml', 'http://wire.example:8080', false],
+    ['https://cdn.wire.example/feed.xml', 'https://wire.example', false], // not even a subdomain
+    ['https://wire.example.evil.test/feed.xml', 'https://wire.example', false],
+    ['https://evil.test/?https://wire.example', 'https://wire.example', false],
+  ])('%s with credentials for %s: sent %s', (target, origin, sent) => {
+    const headers = credentialHeaders(new URL(target), credentials(origin));
+    expect(Object.keys(headers).length > 0).toBe(sent);
+  });
+
+  it('sends them on every hop on the source own site, and on none elsewhere', async () => {
+    const seen = (server: TestServer) =>
+      server.requests.map((request) => [request.url, request.headers.authorization ?? null, request.headers['x-api-key'] ?? null]);
+    const elsewhere = await serve((_request, response) => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(RSS));
+    const own = await serve((request, response) => {
+      if (request.url === '/old') return response.writeHead(301, { location: '/feed.xml' }).end();
+      if (request.url === '/feed.xml') return response.writeHead(302, { location: `${elsewhere.url}/mirror.xml` }).end();
+      response.writeHead(404).end();
+    });
+    const result = await fetchFeed(http, { url: `${own.url}/old`, network: ANY, credentials: credentials(own.url) });
+    expect(result.kind === 'ok' && result.finalUrl).toBe(`${elsewhere.url}/mirror.xml`);
+    expect(seen(own)).toEqual([
+      ['/old', 'Basic d2lyZTpodW50ZXIy', 'k-123'],
+      ['/feed.xml', 'Basic d2lyZTpodW50ZXIy', 'k-123'],
+    ]);
+    // Another port of the same address is another site.
+    expect(seen(elsewhere)).toEqual([['/mirror.xml', null, null]]);
   });
 });

@@ -15,11 +15,12 @@ import {
   type RetentionSettings,
   type WorkerSettings,
 } from '../model/settings.js';
-import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type Source } from '../model/source.js';
+import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type Source, type SourceCredentials } from '../model/source.js';
 import { editDistance } from '../model/text.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
 import {
   configFileSchema,
+  ENV_REFERENCE,
   type FetchSettingsConfig,
   type PublishSettingsConfig,
   type RetentionSettingsConfig,
@@ -274,8 +275,32 @@ function networkPolicy(allow: SourceConfig['allowPrivateNetwork']): NetworkPolic
   return { kind: 'public-only' };
 }
 
+/** A secret with its `${NAME}` references replaced by the environment's values (the schema checked they are set). */
+const expandEnv = (text: string) => text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '');
+
+/**
+ * The source's URL without user name and password, and the headers it sends its own site: Basic credentials from
+ * `username` and `password` (or, for a config written before those keys, from the URL, which the logs, the store and
+ * the pages show) and the operator's `headers`.
+ */
+function withCredentials(source: SourceConfig, configured: string): { url: string; credentials?: SourceCredentials } {
+  if (!/^https?:/i.test(configured)) return { url: configured };
+  const url = new URL(configured);
+  const userInUrl = url.username !== '' || url.password !== '';
+  const user = source.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const password = source.username !== undefined ? expandEnv(source.password ?? '') : decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const headers: Record<string, string> = {};
+  if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  for (const [name, value] of Object.entries(source.headers ?? {})) headers[name.toLowerCase()] = expandEnv(value);
+  // Written back only when it held credentials: a URL as configured is the source's identity in the store.
+  const plain = userInUrl ? url.href : configured;
+  return Object.keys(headers).length === 0 ? { url: plain } : { url: plain, credentials: { origin: url.origin, headers } };
+}
+
 function toSource(source: SourceConfig, configFileUrl: URL): Source {
-  const url = /^file:/i.test(source.url) ? new URL(source.url, configFileUrl).href : source.url;
+  const { url, credentials } = withCredentials(source, /^file:/i.test(source.url) ? new URL(source.url, configFileUrl).href : source.url);
   return {
     id: source.id,
     url,
@@ -286,5 +311,6 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
     network: networkPolicy(source.allowPrivateNetwork),
     ...(source.fullText ? { fullText: true } : {}),
+    ...(credentials ? { credentials } : {}),
   };
 }

@@ -23,22 +23,83 @@ const query = z.string().superRefine((text, context) => {
   }
 });
 
-export const sourceSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
-  url: z.string().refine((url) => /^(https?|file):/i.test(url), 'must be an http(s):// or file: URL'),
-  title: z.string().min(1).optional(),
-  every: duration.optional(),
-  /** Higher wins when several outlets carry one story: its entry shows this outlet's version. Default 0. */
-  priority: z.number().int().min(-100).max(100).optional(),
-  /** Labels for grouping sources in topic queries (source:wire) and topic `sources:` lists. */
-  tags: z.array(z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"')).optional(),
-  /** Hosts whose links are short URLs for this source (for example arab.news). */
-  shortUrlHosts: z.array(z.string().min(1)).optional(),
-  /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */
-  allowPrivateNetwork: z.union([z.boolean(), z.array(z.string().refine(isAddressOrRange, 'expected an IP address or CIDR range'))]).optional(),
-  /** Fetch the page of each new item whose feed text is short (a headline and a line), and keep the article from it. */
-  fullText: z.boolean().optional(),
+/** `${NAME}` in a secret: the value of the environment variable NAME, so the secret need not be in the YAML file. */
+export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** A password or header value: as written or from the environment, and a single line (a header cannot hold more). */
+const secret = z.string().superRefine((text, context) => {
+  for (const [, name] of text.matchAll(ENV_REFERENCE)) {
+    if (process.env[name!] === undefined) context.addIssue({ code: 'custom', message: `the environment variable ${name} is not set` });
+  }
+  if (/[\r\n\0]/.test(text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? ''))) {
+    context.addIssue({ code: 'custom', message: 'must be one line (a header value cannot hold a line break)' });
+  }
 });
+
+/** Headers the HTTP client sets itself: the connection's framing, the conditional GET and the decoding. */
+const CLIENT_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-connection',
+  'accept-encoding',
+  'if-none-match',
+  'if-modified-since',
+]);
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** Header names checked here rather than as the record's keys, whose issues zod reports only as "Invalid key". */
+const headers = z.record(z.string(), secret).superRefine((record, context) => {
+  for (const name of Object.keys(record)) {
+    if (!HEADER_NAME.test(name)) context.addIssue({ code: 'custom', path: [name], message: 'expected a header name such as X-Api-Key' });
+    else if (CLIENT_HEADERS.has(name.toLowerCase())) context.addIssue({ code: 'custom', path: [name], message: 'is set by Wirefeed itself' });
+  }
+});
+
+export const sourceSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
+    url: z.string().refine((url) => /^(https?|file):/i.test(url), 'must be an http(s):// or file: URL'),
+    title: z.string().min(1).optional(),
+    every: duration.optional(),
+    /** Higher wins when several outlets carry one story: its entry shows this outlet's version. Default 0. */
+    priority: z.number().int().min(-100).max(100).optional(),
+    /** Labels for grouping sources in topic queries (source:wire) and topic `sources:` lists. */
+    tags: z.array(z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"')).optional(),
+    /** Hosts whose links are short URLs for this source (for example arab.news). */
+    shortUrlHosts: z.array(z.string().min(1)).optional(),
+    /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */
+    allowPrivateNetwork: z.union([z.boolean(), z.array(z.string().refine(isAddressOrRange, 'expected an IP address or CIDR range'))]).optional(),
+    /** Fetch the page of each new item whose feed text is short (a headline and a line), and keep the article from it. */
+    fullText: z.boolean().optional(),
+    /** HTTP Basic credentials for the source's own site (a paid wire's feed). */
+    username: z
+      .string()
+      .min(1)
+      .regex(/^[^:\r\n\0]+$/, 'must be one line without ":"')
+      .optional(),
+    password: secret.optional(),
+    /** Headers sent to the source's own site only, such as an API key. */
+    headers: headers.optional(),
+  })
+  .superRefine((source, context) => {
+    if (source.password !== undefined && source.username === undefined) {
+      context.addIssue({ code: 'custom', path: ['password'], message: 'needs a username beside it' });
+    }
+    if (source.username !== undefined && Object.keys(source.headers ?? {}).some((name) => name.toLowerCase() === 'authorization')) {
+      context.addIssue({ code: 'custom', path: ['username'], message: 'and an Authorization header cannot both be given' });
+    }
+    if ((source.username !== undefined || source.headers) && !/^https?:/i.test(source.url)) {
+      context.addIssue({ code: 'custom', path: ['url'], message: 'must be an http(s):// URL to send credentials or headers' });
+    }
+  });
 
 export const topicSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
-import type { NetworkPolicy } from '../model/source.js';
+import type { NetworkPolicy, SourceCredentials } from '../model/source.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
 
@@ -27,12 +27,27 @@ export interface HttpFetchOptions {
   /** Cap on the body after decompression. */
   maxBytes: number;
   maxRedirects: number;
+  /** Headers for the source's own site: sent on the hops that are on it (credentialHeaders), on no other. */
+  credentials?: SourceCredentials | undefined;
 }
 
 export interface Redirect {
   status: number;
   from: string;
   to: string;
+}
+
+/**
+ * The source's own headers for a request to `target`: its configured origin, or the same host upgraded from http to
+ * https on the default ports. None for any other site, as browsers drop Authorization on a cross-origin redirect:
+ * a feed that redirects elsewhere, or an item page on another site, never sees the source's credentials.
+ */
+export function credentialHeaders(target: URL, credentials: SourceCredentials | undefined): Record<string, string> {
+  if (!credentials) return {};
+  const origin = new URL(credentials.origin);
+  const upgraded =
+    origin.protocol === 'http:' && target.protocol === 'https:' && origin.port === '' && target.port === '' && origin.hostname === target.hostname;
+  return target.origin === origin.origin || upgraded ? credentials.headers : {};
 }
 
 /** Response headers that steer scheduling. */
@@ -260,6 +275,7 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
       accept: 'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8',
       'accept-encoding': 'gzip, deflate, br',
     };
+    Object.assign(headers, credentialHeaders(target, options.credentials));
     if (options.etag) headers['if-none-match'] = options.etag;
     if (options.lastModified) headers['if-modified-since'] = options.lastModified;
 

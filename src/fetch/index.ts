@@ -1,19 +1,21 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits } from '../model/settings.js';
-import type { NetworkPolicy } from '../model/source.js';
+import type { NetworkPolicy, SourceCredentials } from '../model/source.js';
 import { decodeFeedBody } from './decode.js';
 import { FetchError, type HttpClient, type HttpResult, httpFetch } from './http.js';
 
 export { decodeFeedBody } from './decode.js';
 export { isPublicAddress, nonPublicRangesFor } from './guard.js';
-export { type CacheHints, FetchError, type FetchErrorKind, HttpClient, type Redirect, USER_AGENT } from './http.js';
+export { type CacheHints, credentialHeaders, FetchError, type FetchErrorKind, HttpClient, type Redirect, USER_AGENT } from './http.js';
 
 export interface FetchRequest {
   url: string;
   etag?: string | null;
   lastModified?: string | null;
   network: NetworkPolicy;
+  /** The source's own headers (Authorization, an API key): sent to its own site only. */
+  credentials?: SourceCredentials | undefined;
   limits?: Partial<FetchLimits>;
   /** Abandons the fetch (shutdown). */
   signal?: AbortSignal;
@@ -53,6 +55,7 @@ export async function fetchFeed(client: HttpClient, request: FetchRequest): Prom
     etag: request.etag,
     lastModified: request.lastModified,
     network: request.network,
+    credentials: request.credentials,
     signal: request.signal,
   });
   if (response.kind === 'not-modified') return response;

@@ -17,6 +17,19 @@ export interface Source {
   network: NetworkPolicy;
   /** Fetch the page of each new item whose feed text is short, and keep the article read from it. */
   fullText?: boolean;
+  /** Headers that prove who we are to the source's own site (a paid wire's feed), and only to it. */
+  credentials?: SourceCredentials;
+}
+
+/**
+ * Headers a source sends to its own site only: Authorization (from `username` and `password`) and the operator's own
+ * `headers`, names in lower case. They go to requests for `origin`'s host and port over its scheme or https, never
+ * to another site a redirect or an item's link leads to, and they are kept out of the store, the logs and the pages.
+ */
+export interface SourceCredentials {
+  /** The origin of the source's configured URL. */
+  origin: string;
+  headers: Record<string, string>;
 }
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;

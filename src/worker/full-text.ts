@@ -45,6 +45,7 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
     const page = await fetchFeed(context.http, {
       url: item.url!,
       network: source.network,
+      credentials: source.credentials,
       limits: { ...limits, maxBytes: Math.min(limits.maxBytes, MAX_ARTICLE_BYTES) },
       ...(context.signal ? { signal: context.signal } : {}),
     });

@@ -283,6 +283,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       etag: state.etag,
       lastModified: state.lastModified,
       network: source.network,
+      credentials: source.credentials,
       limits: context.fetchLimits,
       signal: context.signal,
     });
