@@ -259,6 +259,11 @@ describe('loadConfig', () => {
       [`topics.yml:4:34: topics[0].query: query: unexpected end of query at column 22`],
     ],
     [
+      "a bad query in a source's keep rule, at its column",
+      { 'sources.yml': `sources:\n  - id: a\n    url: https://a.example/feed\n    keep: 'title:(japan OR'\n` },
+      [`sources.yml:4:27: sources[0].keep: query: unexpected end of query at column 16`],
+    ],
+    [
       'an unexpected closing parenthesis',
       { 'topics.yml': `topics:\n  - slug: t\n    title: T\n    query: japan AND defense)\n` },
       [`topics.yml:4:29: topics[0].query: query: unexpected ")" at column 18`],
@@ -277,7 +282,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, username, password, headers`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, keep, exclude, username, password, headers`,
       ],
     ],
     [

@@ -6,15 +6,62 @@ import { parseQuery } from '../src/topics/query.js';
 
 describe('command-line reports', () => {
   it('summarizes an ingest pass in one line', () => {
-    expect(formatSummary({ ok: 3, notModified: 1, failed: 1, deferred: 0, skipped: 0, itemsNew: 12, itemsDuplicate: 40, itemsRevised: 0, outcomes: [] })).toBe(
-      'sources: 3 ok, 1 not modified, 1 failed; items: 12 new, 40 duplicate',
-    );
-    expect(formatSummary({ ok: 1, notModified: 0, failed: 0, deferred: 0, skipped: 0, itemsNew: 0, itemsDuplicate: 9, itemsRevised: 1, outcomes: [] })).toBe(
-      'sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 9 duplicate, 1 revised',
-    );
-    expect(formatSummary({ ok: 2, notModified: 0, failed: 0, deferred: 3, skipped: 0, itemsNew: 4, itemsDuplicate: 0, itemsRevised: 0, outcomes: [] })).toBe(
-      'sources: 2 ok, 0 not modified, 0 failed, 3 deferred; items: 4 new, 0 duplicate',
-    );
+    expect(
+      formatSummary({
+        ok: 3,
+        notModified: 1,
+        failed: 1,
+        deferred: 0,
+        skipped: 0,
+        itemsNew: 12,
+        itemsDuplicate: 40,
+        itemsRevised: 0,
+        itemsFiltered: 0,
+        outcomes: [],
+      }),
+    ).toBe('sources: 3 ok, 1 not modified, 1 failed; items: 12 new, 40 duplicate');
+    expect(
+      formatSummary({
+        ok: 1,
+        notModified: 0,
+        failed: 0,
+        deferred: 0,
+        skipped: 0,
+        itemsNew: 0,
+        itemsDuplicate: 9,
+        itemsRevised: 1,
+        itemsFiltered: 0,
+        outcomes: [],
+      }),
+    ).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 9 duplicate, 1 revised');
+    expect(
+      formatSummary({
+        ok: 2,
+        notModified: 0,
+        failed: 0,
+        deferred: 3,
+        skipped: 0,
+        itemsNew: 4,
+        itemsDuplicate: 0,
+        itemsRevised: 0,
+        itemsFiltered: 0,
+        outcomes: [],
+      }),
+    ).toBe('sources: 2 ok, 0 not modified, 0 failed, 3 deferred; items: 4 new, 0 duplicate');
+    expect(
+      formatSummary({
+        ok: 1,
+        notModified: 0,
+        failed: 0,
+        deferred: 0,
+        skipped: 0,
+        itemsNew: 4,
+        itemsDuplicate: 0,
+        itemsRevised: 0,
+        itemsFiltered: 6,
+        outcomes: [],
+      }),
+    ).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 4 new, 0 duplicate, 6 filtered');
   });
 
   it('tables sources with their health', () => {

@@ -11,7 +11,7 @@ import type { IngestSummary } from '../worker/ingest.js';
 export function formatSummary(summary: IngestSummary): string {
   return (
     `sources: ${summary.ok} ok, ${summary.notModified} not modified, ${summary.failed} failed${summary.deferred ? `, ${summary.deferred} deferred` : ''}; ` +
-    `items: ${summary.itemsNew} new, ${summary.itemsDuplicate} duplicate${summary.itemsRevised ? `, ${summary.itemsRevised} revised` : ''}`
+    `items: ${summary.itemsNew} new, ${summary.itemsDuplicate} duplicate${summary.itemsRevised ? `, ${summary.itemsRevised} revised` : ''}${summary.itemsFiltered ? `, ${summary.itemsFiltered} filtered` : ''}`
   );
 }
 

@@ -312,5 +312,7 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     network: networkPolicy(source.allowPrivateNetwork),
     ...(source.fullText ? { fullText: true } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(source.keep ? { keep: source.keep } : {}),
+    ...(source.exclude ? { exclude: source.exclude } : {}),
   };
 }

@@ -79,6 +79,10 @@ export const sourceSchema = z
     allowPrivateNetwork: z.union([z.boolean(), z.array(z.string().refine(isAddressOrRange, 'expected an IP address or CIDR range'))]).optional(),
     /** Fetch the page of each new item whose feed text is short (a headline and a line), and keep the article from it. */
     fullText: z.boolean().optional(),
+    /** Only items matching this query are stored (the topic query language). */
+    keep: query.optional(),
+    /** Items matching this query are not stored. */
+    exclude: query.optional(),
     /** HTTP Basic credentials for the source's own site (a paid wire's feed). */
     username: z
       .string()

@@ -65,7 +65,8 @@ export function parsedItemHasher(context: { sourceId: string; base?: string; sho
 /**
  * Hashes fetched text (a whole document, or one item's XML) with what reading it depends on (the source's
  * normalization context, the document limits): a document with the same hash as the last one stored whole reads to
- * the same items, all stored; an item with the same hash as one of that document's is that stored item.
+ * the same items, all stored (or left out by the source's filter); an item with the same hash as one of that
+ * document's is that stored item (or one the filter left out).
  */
 export function readingHasher(context: object): (text: string) => string {
   const scope = readingScope(context);

@@ -31,7 +31,7 @@ export function createMetrics() {
     }),
     itemsStored: new Counter({
       name: 'wirefeed_items_total',
-      help: 'Items seen in fetched feeds by result: new, duplicate or revised.',
+      help: 'Items seen in fetched feeds by result: new, duplicate, revised or filtered (left out by the source keep or exclude query).',
       labelNames: ['result'] as const,
       registers,
     }),

@@ -19,6 +19,9 @@ export interface Source {
   fullText?: boolean;
   /** Headers that prove who we are to the source's own site (a paid wire's feed), and only to it. */
   credentials?: SourceCredentials;
+  /** Topic queries deciding which items are stored at all: only those matching `keep`, none matching `exclude`. */
+  keep?: string;
+  exclude?: string;
 }
 
 /**

@@ -60,7 +60,8 @@ const INDEX_MIN_TOPICS = 24;
  * Matches items against many topics: compiled once, with an index from required words to topics so that an item is
  * only looked at by the topics whose words it contains (plus those that cannot be indexed), and a check of every
  * required clause against the item's word set before any pattern runs. Cost per item grows with the topics an item
- * could match, not with the number of topics.
+ * could match, not with the number of topics. It also holds the sources' own `keep` and `exclude` queries, which
+ * decide whether an item is stored at all.
  */
 export class TopicMatcher {
   private readonly byWord = new Map<string, CompiledTopic[]>();
@@ -69,6 +70,7 @@ export class TopicMatcher {
   constructor(
     readonly topics: readonly CompiledTopic[],
     private readonly sourceNames: (sourceId: string) => readonly string[] = (sourceId) => [sourceId],
+    private readonly sourceFilters: ReadonlyMap<string, Matcher> = new Map(),
   ) {
     for (const topic of topics) {
       if (!topic.requiredClauses) {
@@ -81,7 +83,13 @@ export class TopicMatcher {
 
   /** The same matcher over a subset of its topics (for backfilling one topic). */
   restrictedTo(topics: readonly CompiledTopic[]): TopicMatcher {
-    return new TopicMatcher(topics, this.sourceNames);
+    return new TopicMatcher(topics, this.sourceNames, this.sourceFilters);
+  }
+
+  /** Whether the item's source stores it at all: its `keep` query matches it (when it has one), its `exclude` not. */
+  keeps(item: MatchableItem, sourceId: string, now = new Date()): boolean {
+    const filter = this.sourceFilters.get(sourceId);
+    return !filter || filter(matchDocument(item, this.sourceNames(sourceId)), now);
   }
 
   /** Slugs of the topics an item belongs to. */
@@ -107,5 +115,13 @@ export class TopicMatcher {
 /** A matcher for the configured topics, resolving a source's tags for source: queries and topic `sources:`. */
 export function topicMatcher(topics: readonly CompiledTopic[], sources: readonly Source[]): TopicMatcher {
   const names = new Map(sources.map((source) => [source.id, [source.id, ...source.tags]]));
-  return new TopicMatcher(topics, (sourceId) => names.get(sourceId) ?? [sourceId]);
+  const filters = new Map(sources.filter((source) => source.keep || source.exclude).map((source) => [source.id, sourceFilter(source)]));
+  return new TopicMatcher(topics, (sourceId) => names.get(sourceId) ?? [sourceId], filters);
+}
+
+/** A source's `keep` and `exclude` queries as one matcher: true for the items it stores. */
+function sourceFilter(source: Source): Matcher {
+  const keep = source.keep ? compileQuery(source.keep) : undefined;
+  const exclude = source.exclude ? compileQuery(source.exclude) : undefined;
+  return (document, now) => (keep?.(document, now) ?? true) && !(exclude?.(document, now) ?? false);
 }

@@ -53,6 +53,8 @@ export interface SourceOutcome {
   itemsNew: number;
   itemsDuplicate: number;
   itemsRevised: number;
+  /** Items the source's `keep` or `exclude` query left out (only when some were). */
+  itemsFiltered?: number;
   error?: string;
 }
 
@@ -117,6 +119,11 @@ export interface DocumentReading extends NormalizeContext {
   limits: DocumentLimits;
   /** Waits for the next slice's turn (a place in StoreQueue.turns); by default the event loop's next turn. */
   turn?: () => Promise<void>;
+  /**
+   * The source's `keep` and `exclude` queries, which decide what of the document is stored: part of what reading
+   * depends on, so that changing them reads the items they left out again.
+   */
+  filter?: string | undefined;
 }
 
 export interface ReadDocument extends NormalizedDocument {
@@ -129,8 +136,8 @@ export interface ReadDocument extends NormalizedDocument {
 }
 
 /** Hashes a document, or one item's XML, within what reading it depends on. */
-export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits }: DocumentReading) =>
-  readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars] });
+export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits, filter }: DocumentReading) =>
+  readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars], filter });
 
 /**
  * Parses and normalizes a fetched document. An item whose XML is the same as in the last document stored whole
@@ -170,7 +177,9 @@ export async function readDocument(db: Database, text: string, reading: Document
 /**
  * A fetched document from its text to the store: read in turns of the event loop (its place in the store queue's
  * line), prepared in a turn of its own, then handed to the store queue once `parsed` resolves (the pipeline's signal
- * that the next fetch may start). The fetch record is made once the reading and the items' outcome are known.
+ * that the next fetch may start). The fetch record is made once the reading and the items' outcome are known. Items
+ * the source's `keep` or `exclude` query leaves out are dropped first, on the feed's own text (as Miniflux applies its
+ * rules before it scrapes), and counted as `filtered`.
  */
 export async function readAndStore(
   db: Database,
@@ -179,15 +188,18 @@ export async function readAndStore(
   reading: DocumentReading,
   previous: DocumentItemHashes | null,
   job: {
-    topics: Pick<TopicMatcher, 'match'>;
+    topics: Pick<TopicMatcher, 'match' | 'keeps'>;
     record: (read: ReadDocument, stored: StoredDocument) => FetchRecord;
     parsed?: () => Promise<void>;
     /** The items with their articles read in (sources with `fullText`), before they are stored. */
     fullText?: (items: NormalizedItem[]) => Promise<FullText>;
   },
-): Promise<StoredDocument> {
+): Promise<StoredDocument & { filtered: number }> {
   const turn = store.turns();
   let read = await readDocument(db, text, { ...reading, turn }, previous);
+  const kept = read.items.filter((item) => job.topics.keeps(item, reading.sourceId));
+  const filtered = read.items.length - kept.length;
+  if (filtered > 0) read = { ...read, items: kept };
   if (job.fullText) {
     const { items, duplicates } = await job.fullText(read.items);
     read = { ...read, items, knownDuplicates: read.knownDuplicates + duplicates };
@@ -201,7 +213,7 @@ export async function readAndStore(
     record: (stored) => job.record(read, stored),
   });
   await job.parsed?.();
-  return store.store(prepared);
+  return { ...(await store.store(prepared)), filtered };
 }
 
 const FRESH_STATE: SourceState = {
@@ -239,6 +251,7 @@ export async function ingestSource(context: IngestContext, source: Source, run: 
   itemsStored.inc({ result: 'new' }, outcome.itemsNew);
   itemsStored.inc({ result: 'duplicate' }, outcome.itemsDuplicate);
   itemsStored.inc({ result: 'revised' }, outcome.itemsRevised);
+  itemsStored.inc({ result: 'filtered' }, outcome.itemsFiltered ?? 0);
   return outcome;
 }
 
@@ -312,6 +325,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       fetchedAt: startedAt,
       shortUrlHosts: source.shortUrlHosts,
       limits: context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS,
+      filter: source.keep || source.exclude ? JSON.stringify([source.keep ?? null, source.exclude ?? null]) : undefined,
     };
     const hash = documentHasher(reading)(response.text);
     if (hash === state.documentHash) {
@@ -338,6 +352,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       result: stored,
       changedTopics,
       matched,
+      filtered,
     } = await readAndStore(db, context.store, response.text, reading, state.documentItemHashes, {
       topics: context.topics,
       parsed: run.parsed,
@@ -374,6 +389,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       itemsNew: stored.stored.length,
       itemsDuplicate: stored.duplicates,
       itemsRevised: stored.revised.length,
+      ...(filtered > 0 ? { itemsFiltered: filtered } : {}),
     };
     const { sourceId: _, ...counts } = outcome;
     log.info({ source: source.id, url, ...counts, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
@@ -431,6 +447,8 @@ export interface IngestSummary {
   itemsNew: number;
   itemsDuplicate: number;
   itemsRevised: number;
+  /** Left out by their sources' `keep` or `exclude` queries. */
+  itemsFiltered: number;
   outcomes: SourceOutcome[];
 }
 
@@ -534,6 +552,7 @@ function summarize(outcomes: SourceOutcome[]): Omit<IngestSummary, 'skipped'> {
     itemsNew: outcomes.reduce((sum, outcome) => sum + outcome.itemsNew, 0),
     itemsDuplicate: outcomes.reduce((sum, outcome) => sum + outcome.itemsDuplicate, 0),
     itemsRevised: outcomes.reduce((sum, outcome) => sum + outcome.itemsRevised, 0),
+    itemsFiltered: outcomes.reduce((sum, outcome) => sum + (outcome.itemsFiltered ?? 0), 0),
     outcomes,
   };
 }
