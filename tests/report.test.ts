@@ -3,65 +3,21 @@ import { formatSourceTable, formatSummary, formatTopicTable } from '../src/comma
 import { displayWidth } from '../src/model/text.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';
+import type { IngestSummary } from '../src/worker/ingest.js';
 
 describe('command-line reports', () => {
-  it('summarizes an ingest pass in one line', () => {
-    expect(
-      formatSummary({
-        ok: 3,
-        notModified: 1,
-        failed: 1,
-        deferred: 0,
-        skipped: 0,
-        itemsNew: 12,
-        itemsDuplicate: 40,
-        itemsRevised: 0,
-        itemsFiltered: 0,
-        outcomes: [],
-      }),
-    ).toBe('sources: 3 ok, 1 not modified, 1 failed; items: 12 new, 40 duplicate');
-    expect(
-      formatSummary({
-        ok: 1,
-        notModified: 0,
-        failed: 0,
-        deferred: 0,
-        skipped: 0,
-        itemsNew: 0,
-        itemsDuplicate: 9,
-        itemsRevised: 1,
-        itemsFiltered: 0,
-        outcomes: [],
-      }),
-    ).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 9 duplicate, 1 revised');
-    expect(
-      formatSummary({
-        ok: 2,
-        notModified: 0,
-        failed: 0,
-        deferred: 3,
-        skipped: 0,
-        itemsNew: 4,
-        itemsDuplicate: 0,
-        itemsRevised: 0,
-        itemsFiltered: 0,
-        outcomes: [],
-      }),
-    ).toBe('sources: 2 ok, 0 not modified, 0 failed, 3 deferred; items: 4 new, 0 duplicate');
-    expect(
-      formatSummary({
-        ok: 1,
-        notModified: 0,
-        failed: 0,
-        deferred: 0,
-        skipped: 0,
-        itemsNew: 4,
-        itemsDuplicate: 0,
-        itemsRevised: 0,
-        itemsFiltered: 6,
-        outcomes: [],
-      }),
-    ).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 4 new, 0 duplicate, 6 filtered');
+  const summary = (counts: Partial<IngestSummary>): IngestSummary => ({
+    ...{ ok: 0, notModified: 0, failed: 0, deferred: 0, skipped: 0, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, itemsFiltered: 0, outcomes: [] },
+    ...counts,
+  });
+
+  it.each([
+    [{ ok: 3, notModified: 1, failed: 1, itemsNew: 12, itemsDuplicate: 40 }, 'sources: 3 ok, 1 not modified, 1 failed; items: 12 new, 40 duplicate'],
+    [{ ok: 1, itemsDuplicate: 9, itemsRevised: 1 }, 'sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 9 duplicate, 1 revised'],
+    [{ ok: 2, deferred: 3, itemsNew: 4 }, 'sources: 2 ok, 0 not modified, 0 failed, 3 deferred; items: 4 new, 0 duplicate'],
+    [{ ok: 1, itemsNew: 4, itemsFiltered: 6 }, 'sources: 1 ok, 0 not modified, 0 failed; items: 4 new, 0 duplicate, 6 filtered'],
+  ])('summarizes an ingest pass in one line: %j', (counts, line) => {
+    expect(formatSummary(summary(counts))).toBe(line);
   });
 
   it('tables sources with their health', () => {

@@ -16,6 +16,10 @@ sources:
     # priority: 10                 # optional: this outlet's version represents a story it shares with others
     # shortUrlHosts: [jpt.news]    # optional: the outlet's own short-link host
     # allowPrivateNetwork: true    # only for feeds on your own network
+    # fullText: true               # optional: read short items' articles from their pages
+    # exclude: 'title:sponsored'   # optional: items matching this query are not stored (keep: only those matching)
+    # username: newsroom           # optional: for a feed behind a login, sent to its own site only
+    # password: \${WIRE_PASSWORD}   # \${NAME} reads an environment variable
 
 # Optional settings (defaults shown):
 # fetch:
