@@ -296,18 +296,34 @@ describe('store retention', () => {
     expect(last).toEqual({ new: 0, duplicates: stored });
   });
 
-  it('is run at once by wirefeed prune, which shows its progress and says what went', async () => {
+  it('is run at once by wirefeed prune, with progress, after --dry-run has said what would go', async () => {
     const { db } = testDatabase().handle;
-    await addSources(db, ['jiji-press']);
-    await recordFetches(db, [fetchRecord('jiji-press', new Date(Date.now() - 40 * DAY_MS)), fetchRecord('jiji-press', new Date())]);
     const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' };
-    const cli = runCli(['prune', '--config', DEMO_CONFIG], env);
-    expect(await cli.exited, cli.output().stderr).toBe(0);
-    expect(cli.output().stdout).toMatch(/^archived 0 items of 0 stories; deleted 0 clustering band rows and 1 fetch attempts in \d+\.\ds\n$/);
-    expect(cli.output().stderr).toMatch(/^fetch log: 0\/\d+ sources/m);
-    const json = runCli(['prune', '--json', '--config', DEMO_CONFIG], env);
-    expect(await json.exited).toBe(0);
-    expect(JSON.parse(json.output().stdout)).toMatchObject({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false });
+    const cli = async (args: string[]) => {
+      const run = runCli([...args, '--config', DEMO_CONFIG], env);
+      expect(await run.exited, run.output().stderr).toBe(0);
+      return run.output();
+    };
+    await cli(['ingest', '--once']);
+    // The demo's items, dated 2024, first seen 200 days ago; a fetch attempt from 40 days ago.
+    await db.execute(sql`update items set first_seen_at = now() - interval '200 days'`);
+    await recordFetches(db, [fetchRecord('jiji-press', new Date(Date.now() - 40 * DAY_MS))]);
+    const before = await tableCounts(db);
+
+    const estimate = JSON.parse((await cli(['prune', '--dry-run', '--json'])).stdout);
+    expect(estimate).toEqual({ itemRows: before.items, storyRows: before.stories, bandRows: before.bands, fetchLogRows: 1 });
+    expect((await cli(['prune', '--dry-run'])).stdout).toBe(
+      `would archive ${before.items} items of ${before.stories} stories; would delete ${before.bands} clustering band rows (the archived items' among them) and 1 fetch attempts\n`,
+    );
+    expect(await tableCounts(db)).toEqual(before);
+
+    const pruned = await cli(['prune']);
+    expect(pruned.stdout).toMatch(
+      new RegExp(`^archived ${before.items} items of ${before.stories} stories; deleted 0 clustering band rows and 1 fetch attempts in \\d+\\.\\ds\\n$`),
+    );
+    expect(pruned.stderr).toMatch(/^old stories: 0\/\d+ ids/m);
+    expect(await tableCounts(db)).toMatchObject({ items: 0, stories: 0, bands: 0, archived: before.items });
+    expect(JSON.parse((await cli(['prune', '--json'])).stdout)).toMatchObject({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false });
   });
 
   it('is run by a worker beside its ticks, which counts what it deleted', async () => {

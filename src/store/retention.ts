@@ -128,6 +128,15 @@ async function pruneBands(db: Database, cutoff: Date, chunkItems: number, option
   );
 }
 
+/** Item `alias` was first seen, dated or revised at or after `at`: its story stays. */
+function recentItem(alias: 'i' | 'j', at: SQL): SQL {
+  const row = sql.raw(alias);
+  return sql`(${row}.first_seen_at >= ${at} or ${row}.published_at >= ${at} or ${row}.updated_at >= ${at})`;
+}
+
+/** Item `i` belongs to a story archived at `at`: neither it nor any other item of its story is recent. */
+const archivable = (at: SQL) => sql`not ${recentItem('i', at)} and not exists (select 1 from items j where j.story_id = i.story_id and ${recentItem('j', at)})`;
+
 /** The rows one chunk of the item walk archived. */
 interface Archived {
   items: number;
@@ -140,15 +149,9 @@ interface Archived {
  * changed, so feed servers render them again) and the stories themselves.
  */
 async function archiveChunk(tx: Database, at: SQL, first: number, last: number): Promise<Archived> {
-  const recent = (alias: 'i' | 'j') => {
-    const row = sql.raw(alias);
-    return sql`(${row}.first_seen_at >= ${at} or ${row}.published_at >= ${at} or ${row}.updated_at >= ${at})`;
-  };
   const stories = await rowsOf<{ story_id: string }>(
     tx,
-    sql`select distinct i.story_id from items i
-      where i.id between ${first} and ${last} and not ${recent('i')}
-        and not exists (select 1 from items j where j.story_id = i.story_id and ${recent('j')})`,
+    sql`select distinct i.story_id from items i where i.id between ${first} and ${last} and ${archivable(at)}`,
   );
   if (stories.length === 0) return { items: 0, stories: 0 };
   const ids = textArray(stories.map((row) => row.story_id));
@@ -200,6 +203,25 @@ async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, {
   }
   shown.finish();
   return { rows: deleted, skipped: false };
+}
+
+/** What pruneStore would delete now, counted without deleting anything (`wirefeed prune --dry-run`). */
+export async function pruneEstimate(db: Database, retention: RetentionSettings, now = new Date()): Promise<Omit<PruneResult, 'skipped'>> {
+  const at = (seconds: number) => sql`${new Date(now.getTime() - seconds * 1000).toISOString()}::timestamptz`;
+  const clustering = at(retention.clusteringSeconds);
+  const archived =
+    retention.itemsSeconds === null
+      ? sql`select 0::float8 as items, 0::float8 as stories`
+      : sql`select count(*)::float8 as items, count(distinct i.story_id)::float8 as stories from items i where ${archivable(at(retention.itemsSeconds))}`;
+  const [row] = await rowsOf<{ items: number; stories: number; bands: number; fetches: number }>(
+    db,
+    sql`select archived.items, archived.stories,
+      (select count(*)::float8 from item_bands b join items i on i.id = b.item_id
+        where b.published_at < ${clustering} and i.first_seen_at < ${clustering}) as bands,
+      (select count(*)::float8 from fetch_log where started_at < ${at(retention.fetchLogSeconds)}) as fetches
+    from (${archived}) as archived`,
+  );
+  return { itemRows: row!.items, storyRows: row!.stories, bandRows: row!.bands, fetchLogRows: row!.fetches };
 }
 
 /** Prunes the store by `retention`: old stories with their items, then the clustering bands, then the fetch log. */
