@@ -86,6 +86,9 @@ describe('loadConfig', () => {
       // A URL without them is kept exactly as written: it is the source's identity in the store.
       expect(sourceOf('    url: HTTPS://Wire.example/feed.xml\n')).toMatchObject({ url: 'HTTPS://Wire.example/feed.xml' });
       expect(sourceOf('    url: HTTPS://Wire.example/feed.xml\n').credentials).toBeUndefined();
+      // Malformed percent-encoding is taken as written; a URL that does not parse is left for its fetch to fail.
+      expect(sourceOf('    url: https://wire:50%zz@wire.example/feed.xml\n').credentials?.headers).toEqual({ authorization: basic('wire:50%zz') });
+      expect(sourceOf('    url: "http://"\n')).toMatchObject({ url: 'http://' });
     });
 
     it('names the line of every mistake', () => {

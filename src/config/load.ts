@@ -275,6 +275,15 @@ function networkPolicy(allow: SourceConfig['allowPrivateNetwork']): NetworkPolic
   return { kind: 'public-only' };
 }
 
+/** A user name or password as the URL holds it, percent-decoded when that is well-formed. */
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** A secret with its `${NAME}` references replaced by the environment's values (the schema checked they are set). */
 const expandEnv = (text: string) => text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '');
 
@@ -284,11 +293,12 @@ const expandEnv = (text: string) => text.replace(ENV_REFERENCE, (_, name: string
  * the pages show) and the operator's `headers`.
  */
 function withCredentials(source: SourceConfig, configured: string): { url: string; credentials?: SourceCredentials } {
-  if (!/^https?:/i.test(configured)) return { url: configured };
-  const url = new URL(configured);
+  // A URL that does not parse is left for its fetch to fail, recorded on the source like any other failure.
+  const url = /^https?:/i.test(configured) && URL.canParse(configured) ? new URL(configured) : undefined;
+  if (!url) return { url: configured };
   const userInUrl = url.username !== '' || url.password !== '';
-  const user = source.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
-  const password = source.username !== undefined ? expandEnv(source.password ?? '') : decodeURIComponent(url.password);
+  const user = source.username ?? (url.username ? decodeUserInfo(url.username) : undefined);
+  const password = source.username !== undefined ? expandEnv(source.password ?? '') : decodeUserInfo(url.password);
   url.username = '';
   url.password = '';
   const headers: Record<string, string> = {};
