@@ -106,6 +106,7 @@ describe('loadConfig', () => {
               '      Host: b.example',
               `      X-Key: \${WIREFEED_TEST_TWO_LINES}`,
               '      "Bad Name": x',
+              '      X-Desk: 東京',
               '  - id: b',
               '    url: https://b.example/feed',
               '    username: me',
@@ -118,13 +119,14 @@ describe('loadConfig', () => {
           }),
         ).toEqual([
           'a.yml:4:15: sources[0].password: the environment variable WIREFEED_TEST_UNSET is not set',
-          'a.yml:7:14: sources[0].headers.X-Key: must be one line (a header value cannot hold a line break)',
+          'a.yml:7:14: sources[0].headers.X-Key: must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
+          'a.yml:9:15: sources[0].headers.X-Desk: must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
           'a.yml:6:13: sources[0].headers.Host: is set by Wirefeed itself',
           'a.yml:8:19: sources[0].headers.Bad Name: expected a header name such as X-Api-Key',
           'a.yml:4:15: sources[0].password: needs a username beside it',
-          'a.yml:11:15: sources[1].username: and an Authorization header cannot both be given',
-          'a.yml:15:15: sources[2].username: must be one line without ":"',
-          'a.yml:14:10: sources[2].url: must be an http(s):// URL to send credentials or headers',
+          'a.yml:12:15: sources[1].username: and an Authorization header cannot both be given',
+          'a.yml:16:15: sources[2].username: must be one line without ":"',
+          'a.yml:15:10: sources[2].url: must be an http(s):// URL to send credentials or headers',
         ]);
       } finally {
         delete process.env.WIREFEED_TEST_TWO_LINES;

@@ -26,15 +26,20 @@ const query = z.string().superRefine((text, context) => {
 /** `${NAME}` in a secret: the value of the environment variable NAME, so the secret need not be in the YAML file. */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** A password or header value: as written or from the environment, and a single line (a header cannot hold more). */
+/** A password or header value: as written, or with `${NAME}` read from the environment (which must have it). */
 const secret = z.string().superRefine((text, context) => {
   for (const [, name] of text.matchAll(ENV_REFERENCE)) {
     if (process.env[name!] === undefined) context.addIssue({ code: 'custom', message: `the environment variable ${name} is not set` });
   }
-  if (/[\r\n\0]/.test(text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? ''))) {
-    context.addIssue({ code: 'custom', message: 'must be one line (a header value cannot hold a line break)' });
-  }
 });
+
+/** What Node's HTTP client refuses in a header value (it would fail every fetch of the source): checked at load. */
+const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+
+const headerValue = secret.refine(
+  (text) => !NOT_HEADER_TEXT.test(text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '')),
+  'must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
+);
 
 /** Headers the HTTP client sets itself: the connection's framing, the conditional GET and the decoding. */
 const CLIENT_HEADERS = new Set([
@@ -56,7 +61,7 @@ const CLIENT_HEADERS = new Set([
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Header names checked here rather than as the record's keys, whose issues zod reports only as "Invalid key". */
-const headers = z.record(z.string(), secret).superRefine((record, context) => {
+const headers = z.record(z.string(), headerValue).superRefine((record, context) => {
   for (const name of Object.keys(record)) {
     if (!HEADER_NAME.test(name)) context.addIssue({ code: 'custom', path: [name], message: 'expected a header name such as X-Api-Key' });
     else if (CLIENT_HEADERS.has(name.toLowerCase())) context.addIssue({ code: 'custom', path: [name], message: 'is set by Wirefeed itself' });
