@@ -2,8 +2,11 @@
  * Search feeds served by a real server over the demo's stored stories: the same stories a topic with the query
  * holds, in every format, hostile queries escaped, bad ones answered with their column, bounded by depth.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
+import { DEFAULT_RETENTION_SETTINGS } from '../src/model/settings.js';
+import { pruneStore } from '../src/store/retention.js';
 import { searchStories } from '../src/store/search.js';
 import type { RecentItem } from '../src/store/topics.js';
 import { openTestApp, type ServedApp, serveApp } from './helpers/app.js';
@@ -29,7 +32,8 @@ beforeAll(async () => {
   database = await openTestDatabase();
   app = await openTestApp(database.handle, { ingest: true });
   publishWith({ search: true });
-  served = await serveApp(app);
+  // Versions read on every request: a test sees a change as soon as it makes it.
+  served = await serveApp(app, { versionTtlMs: 0 });
   base = served.base;
 });
 
@@ -143,5 +147,19 @@ describe('search feeds', () => {
     } finally {
       publishWith({ search: true });
     }
+  });
+  // Last: it archives the store's stories.
+  it('drops archived stories, even those under no topic, instead of serving a cached render of them', async () => {
+    const { db } = database.handle;
+    const found = await storyIds('/search.json?q=japan');
+    expect(found.length).toBeGreaterThan(0);
+    const etag = (await get('/search.json?q=japan')).headers.get('etag')!;
+    // Under no topic: archiving them marks no topic changed.
+    await db.execute(sql`delete from topic_stories`);
+    await db.execute(sql`update items set first_seen_at = now() - interval '200 days'`);
+    expect((await pruneStore(db, DEFAULT_RETENTION_SETTINGS)).storyRows).toBeGreaterThanOrEqual(found.length);
+    const again = await get('/search.json?q=japan', { 'if-none-match': etag });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { items: unknown[] }).items).toEqual([]);
   });
 });

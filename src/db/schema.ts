@@ -168,13 +168,18 @@ export const itemBands = pgTable(
  * The identities of items deleted past `retention.items`: an item whose feed still carries it would otherwise come
  * back as new at the next fetch that reads it. Narrow on purpose (a key, not an item's text and indexes).
  */
-export const archivedItems = pgTable('archived_items', {
-  dedupKey: text('dedup_key').primaryKey(),
-  sourceId: text('source_id')
-    .notNull()
-    .references(() => sources.id, { onDelete: 'cascade' }),
-  archivedAt: timestamptz('archived_at').notNull().defaultNow(),
-});
+export const archivedItems = pgTable(
+  'archived_items',
+  {
+    dedupKey: text('dedup_key').primaryKey(),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    archivedAt: timestamptz('archived_at').notNull().defaultNow(),
+  },
+  // The newest archiving is part of a search feed's version: its cached renders must drop archived stories.
+  (table) => [index('archived_items_archived_idx').on(table.archivedAt)],
+);
 
 /** Topic definitions as last synced from config. */
 export const topics = pgTable('topics', {

@@ -53,13 +53,15 @@ export async function searchStories(db: Database, matches: (item: RecentItem) =>
 }
 
 /**
- * When search results may last have changed: the newest item first seen, or the newest change of a topic's entries
- * (which a revision of a filed story makes). A revision of a story under no topic shows at the next new item.
+ * When search results may last have changed: the newest item first seen, the newest change of a topic's entries
+ * (which a revision of a filed story makes), or the newest archiving (retention.items). A revision of a story under
+ * no topic shows at the next new item.
  */
 export async function searchVersion(db: Database): Promise<Date | undefined> {
   const [row] = await rowsOf<{ version: string | null }>(
     db,
-    sql`select greatest((select max(first_seen_at) from items), (select max(changed_at) from topics)) as version`,
+    sql`select greatest((select max(first_seen_at) from items), (select max(changed_at) from topics),
+      (select max(archived_at) from archived_items)) as version`,
   );
   return row?.version ? new Date(row.version) : undefined;
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "archived_items_archived_idx" ON "archived_items" USING btree ("archived_at");
