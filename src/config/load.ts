@@ -20,7 +20,7 @@ import { editDistance } from '../model/text.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
 import {
   configFileSchema,
-  ENV_REFERENCE,
+  expandEnv,
   type FetchSettingsConfig,
   type PublishSettingsConfig,
   type RetentionSettingsConfig,
@@ -283,9 +283,6 @@ function decodeUserInfo(text: string): string {
     return text;
   }
 }
-
-/** A secret with its `${NAME}` references replaced by the environment's values (the schema checked they are set). */
-const expandEnv = (text: string) => text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '');
 
 /**
  * The source's URL without user name and password, and the headers it sends its own site: Basic credentials from

@@ -26,6 +26,9 @@ const query = z.string().superRefine((text, context) => {
 /** `${NAME}` in a secret: the value of the environment variable NAME, so the secret need not be in the YAML file. */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/** A secret with its `${NAME}` references replaced by the environment's values (unset ones are config errors). */
+export const expandEnv = (text: string) => text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '');
+
 /** A password or header value: as written, or with `${NAME}` read from the environment (which must have it). */
 const secret = z.string().superRefine((text, context) => {
   for (const [, name] of text.matchAll(ENV_REFERENCE)) {
@@ -37,7 +40,7 @@ const secret = z.string().superRefine((text, context) => {
 const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 
 const headerValue = secret.refine(
-  (text) => !NOT_HEADER_TEXT.test(text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '')),
+  (text) => !NOT_HEADER_TEXT.test(expandEnv(text)),
   'must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
 );
 

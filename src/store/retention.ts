@@ -48,10 +48,16 @@ async function underPruneLock(db: Database, remove: (tx: Database) => Promise<nu
   });
 }
 
+/** A deletion as a statement answering how many rows it deleted (as `count`). */
+const counted = (deletion: SQL) => sql`with gone as (${deletion} returning 1) select count(*)::float8 as count from gone`;
+
 async function countDeleted(tx: Database, deletion: SQL): Promise<number> {
-  const [row] = await rowsOf<{ count: number }>(tx, sql`with gone as (${deletion} returning 1) select count(*)::float8 as count from gone`);
+  const [row] = await rowsOf<{ count: number }>(tx, counted(deletion));
   return row?.count ?? 0;
 }
+
+/** Band row `b` of item `i` is past the clustering retention ending at `at`: first seen and dated before it. */
+const expiredBand = (at: SQL) => sql`b.published_at < ${at} and i.first_seen_at < ${at}`;
 
 /** The first id after `after` in the walk's table: ranges with no rows are skipped, not read. */
 type NextId = (after: number) => SQL;
@@ -123,7 +129,7 @@ async function pruneBands(db: Database, cutoff: Date, chunkItems: number, option
       // from the first id on.
       sql`delete from item_bands b using items i
         where b.item_id between ${first} and ${last} and i.id between ${first} and ${last}
-          and b.published_at < ${at} and i.id = b.item_id and i.first_seen_at < ${at}`,
+          and i.id = b.item_id and ${expiredBand(at)}`,
     ),
   );
 }
@@ -163,7 +169,7 @@ async function archiveChunk(tx: Database, at: SQL, first: number, last: number):
     select count(*)::float8 as count from gone`,
     sql`with entries as (delete from topic_stories where story_id = any(${ids}) returning topic_slug)
       update topics set changed_at = now() where slug in (select topic_slug from entries)`,
-    sql`with gone as (delete from stories where id = any(${ids}) returning 1) select count(*)::float8 as count from gone`,
+    counted(sql`delete from stories where id = any(${ids})`),
   ]);
   return { items: Number(items![0]!.count), stories: Number(gone![0]!.count) };
 }
@@ -216,8 +222,7 @@ export async function pruneEstimate(db: Database, retention: RetentionSettings, 
   const [row] = await rowsOf<{ items: number; stories: number; bands: number; fetches: number }>(
     db,
     sql`select archived.items, archived.stories,
-      (select count(*)::float8 from item_bands b join items i on i.id = b.item_id
-        where b.published_at < ${clustering} and i.first_seen_at < ${clustering}) as bands,
+      (select count(*)::float8 from item_bands b join items i on i.id = b.item_id where ${expiredBand(clustering)}) as bands,
       (select count(*)::float8 from fetch_log where started_at < ${at(retention.fetchLogSeconds)}) as fetches
     from (${archived}) as archived`,
   );

@@ -40,13 +40,14 @@ const textLength = (item: NormalizedItem) => (item.contentText ?? item.summary ?
  * for shutdown's abort.
  */
 async function articleOf(context: FullTextContext, source: Source, item: NormalizedItem): Promise<Article | undefined> {
-  const limits = { ...DEFAULT_FETCH_LIMITS, ...context.fetchLimits };
+  // The feed's limits (fetchFeed fills in the defaults), but a page's size cap.
+  const maxBytes = Math.min(context.fetchLimits?.maxBytes ?? DEFAULT_FETCH_LIMITS.maxBytes, MAX_ARTICLE_BYTES);
   try {
     const page = await fetchFeed(context.http, {
       url: item.url!,
       network: source.network,
       credentials: source.credentials,
-      limits: { ...limits, maxBytes: Math.min(limits.maxBytes, MAX_ARTICLE_BYTES) },
+      limits: { ...context.fetchLimits, maxBytes },
       ...(context.signal ? { signal: context.signal } : {}),
     });
     if (page.kind !== 'ok') return undefined;
