@@ -283,7 +283,7 @@ describe('docs/operations.md', () => {
 
 describe('README.md', () => {
   it('documents the JSON Feed extension where the feeds point, with every key they write', async () => {
-    const { renderFeed, topicChannel } = await import('../src/server/render.js');
+    const { renderFeed, topicChannel } = await import('../src/publish/render.js');
     const topic = { slug: 't', title: 'T', query: 'japan', limit: 5 };
     const entry = {
       storyId: 's1',

@@ -10,7 +10,7 @@ import type { Topic } from '../src/model/topic.js';
 import { plainTitle } from '../src/normalize/html.js';
 import { normalizeItem } from '../src/normalize/item.js';
 import { parseFeed } from '../src/parse/index.js';
-import { renderFeed, topicChannel } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/publish/render.js';
 import {
   assertSafeFeed,
   childrenNamed,

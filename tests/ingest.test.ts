@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { formatPreview, formatStories } from '../src/commands/report.js';
 import { fetchLog, items, sources, stories, topicStories } from '../src/db/schema.js';
-import { renderFeed, topicChannel } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/publish/render.js';
 import { CLUSTER_LOCK_KEY } from '../src/store/items.js';
 import { previewTopic } from '../src/store/preview.js';
 import { recentStories } from '../src/store/stories.js';

@@ -4,7 +4,7 @@ import type { FeedEntry } from '../src/model/story.js';
 import type { Topic } from '../src/model/topic.js';
 import { storyUrn } from '../src/model/urls.js';
 import { plainTitle } from '../src/normalize/html.js';
-import { renderFeed, topicChannel } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/publish/render.js';
 
 const topic: Topic = {
   slug: 'japan-us-security',

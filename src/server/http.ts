@@ -14,7 +14,7 @@ import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../st
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
-import { CONTENT_TYPES, renderFeed, topicChannel } from './render.js';
+import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
 import { Admission, parseSearchRequest, type SearchRequest, searchChannel, searchFormHtml, searchMatcher } from './search.js';
 import { renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';

@@ -3,7 +3,7 @@ import { escapeHtml } from '../model/escape.js';
 import type { FeedEntry, Headline } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, topicPageUrl } from '../model/urls.js';
-import { alsoReportedHtml, type Channel, topicChannel } from './render.js';
+import { alsoReportedHtml, type Channel, topicChannel } from '../publish/render.js';
 import { searchFormHtml } from './search.js';
 
 const FORMATS: Array<{ format: FeedFormat; label: string; type: string }> = [
