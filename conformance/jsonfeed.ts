@@ -9,7 +9,7 @@ import AjvModule from 'ajv-draft-04';
 import formatsModule from 'ajv-formats';
 import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
-import { renderFeed, topicChannel } from '../src/server/render.js';
+import { renderFeed, topicChannel } from '../src/publish/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
