@@ -30,6 +30,7 @@ const UNIT = [
   'sources-page',
   'store-rounds',
   'turns',
+  'webhook-signing',
   'xml-scan',
 ].map((name) => `tests/${name}.test.ts`);
 

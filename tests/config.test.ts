@@ -137,6 +137,42 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('topic webhooks', () => {
+    const topicLines = (webhook: string) =>
+      ['topics:', '  - slug: security', '    title: Security', '    query: defense', ...webhook.split('\n'), ''].join('\n');
+
+    it('reads the URL and secret, with their environment references', () => {
+      process.env.WIREFEED_TEST_HOOK_TOKEN = 'T0K3N';
+      try {
+        const config = loadConfig(
+          writeConfigDir({
+            'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org\n',
+            'topics.yml': topicLines(
+              `    webhook:\n      url: https://chat.example/hooks/\${WIREFEED_TEST_HOOK_TOKEN}\n      secret: whsec_\${WIREFEED_TEST_HOOK_TOKEN}`,
+            ),
+          }),
+        );
+        expect(config.topics[0]!.webhook).toEqual({ url: 'https://chat.example/hooks/T0K3N', secret: 'whsec_T0K3N' });
+      } finally {
+        delete process.env.WIREFEED_TEST_HOOK_TOKEN;
+      }
+    });
+
+    it('names the line of every mistake, and asks for publish.publicUrl in any file', () => {
+      delete process.env.WIREFEED_TEST_UNSET;
+      expect(
+        problemsOf({ 'topics.yml': topicLines(`    webhook:\n      url: ftp://hooks.example/x\n      secret: \${WIREFEED_TEST_UNSET}\n      retries: 3`) }),
+      ).toEqual([
+        'topics.yml:6:12: topics[0].webhook.url: must be an absolute http(s) URL',
+        'topics.yml:7:15: topics[0].webhook.secret: the environment variable WIREFEED_TEST_UNSET is not set',
+        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret',
+      ]);
+      expect(problemsOf({ 'topics.yml': topicLines('    webhook:\n      url: https://hooks.example/x') })).toEqual([
+        "topics.yml:5:5: topics[0].webhook: needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there",
+      ]);
+    });
+  });
+
   it('rejects an allowPrivateNetwork entry that is not an address or range', () => {
     expect(problemsOf({ 'sources.yml': 'sources:\n  - id: a\n    url: http://x.example/\n    allowPrivateNetwork: [intranet, 10.0.0.0/33]\n' })).toEqual([
       'sources.yml:4:27: sources[0].allowPrivateNetwork[0]: expected an IP address or CIDR range',

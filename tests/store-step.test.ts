@@ -392,9 +392,12 @@ describe(`the store step (${testEngine()})`, () => {
       { slug: 'late-only', title: 'Late', query: 'the', sources: ['late'], limit: 50 },
       { slug: 'third-only', title: 'Third', query: 'the', sources: ['third'], limit: 50 },
     ];
-    await db.insert(topics).values(definitions.map(({ slug, title, query }) => ({ slug, title, query, definitionHash: 'x' })));
+    // late-only has a webhook: its new entries are queued for it.
+    await db.insert(topics).values(definitions.map(({ slug, title, query }) => ({ slug, title, query, definitionHash: 'x', notifies: slug === 'late-only' })));
     const matcher = new TopicMatcher(compileTopics(definitions));
     const store = (sourceId: string, items: NormalizedItem[]) => db.transaction((tx) => storeAndMatch(tx, [{ sourceId, items, topics: matcher }]));
+    const queued = async () =>
+      (await rows<{ topic_slug: string; story_id: string }>(sql`select topic_slug, story_id from webhook_deliveries`)).map(Object.values);
     const entries = () =>
       rows<{ topic_slug: string; story_id: string; published_at: string; xmin: string }>(
         sql`select topic_slug, story_id, to_json(published_at) #>> '{}' as published_at, xmin::text from topic_stories order by topic_slug, story_id`,
@@ -411,6 +414,7 @@ describe(`the store step (${testEngine()})`, () => {
     // to 01:00, and so do its entries, old and new.
     const [copy] = (await store('late', [reportAt('https://late.example/quake', 'Strong quake in Ishikawa', `KANAZAWA - ${QUAKE}`, 1)]))[0]!.result.stored;
     expect(copy!.storyId).toBe(quake!.storyId);
+    expect(await queued()).toEqual([['late-only', quake!.storyId]]);
     expect(await storyTime(quake!.storyId)).toBe(at(1));
     const afterCopy = await entries();
     expect(afterCopy.map(({ topic_slug, published_at }) => [topic_slug, new Date(published_at).toISOString()])).toEqual([
@@ -439,6 +443,8 @@ describe(`the store step (${testEngine()})`, () => {
       ['late-only', talks!.storyId, at(0)],
       ['third-only', talks!.storyId, at(0)],
     ]);
+    // The queued delivery of the absorbed story now sends the story that absorbed it.
+    expect(await queued()).toEqual([['late-only', talks!.storyId]]);
   });
 
   it('files a story it started without a conflict check, but not one that absorbed a stored story and its entries', async () => {
@@ -597,19 +603,28 @@ describe(`the store step (${testEngine()})`, () => {
     await db.execute(sql`insert into stories (id, published_at, updated_at) values
       ('s1', '2024-06-01T00:00:00Z', now()), ('s2', '2024-06-02T00:00:00Z', now()), ('s3', '2024-06-03T00:00:00Z', now())`);
     await db.execute(sql`insert into topic_stories (topic_slug, story_id, published_at) values ('security', 's3', '2024-06-03T00:00:00Z')`);
-    const added = await addMemberships(db, [
-      // Document 2 proposes s1 under both topics; document 0 proposes it under one of them (and so counts it). s1 is a
-      // story the caller started: filed without a conflict check, each topic once.
-      { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2, startedStory: true },
-      { storyId: 's1', topicSlugs: ['security'], proposer: 0, startedStory: true },
-      { storyId: 's2', topicSlugs: [], proposer: 1 },
-      { storyId: 's2', topicSlugs: ['trade'], proposer: 1 },
-      { storyId: 's2', topicSlugs: ['trade'], proposer: 2 },
-      // Filed already: counts for no one. A story gone (merged away meanwhile): files nothing.
-      { storyId: 's3', topicSlugs: ['security'], proposer: 1 },
-      { storyId: 'gone', topicSlugs: ['security'], proposer: 3 },
-    ]);
+    // Only "security" has a webhook: its new memberships are queued for it, in the same statement.
+    await db.execute(sql`insert into topics (slug, title, query, definition_hash, notifies) values
+      ('security', 'Security', 'security', '', true), ('trade', 'Trade', 'trade', '', false)`);
+    const added = await addMemberships(
+      db,
+      [
+        // Document 2 proposes s1 under both topics; document 0 proposes it under one of them (and so counts it). s1 is a
+        // story the caller started: filed without a conflict check, each topic once.
+        { storyId: 's1', topicSlugs: ['security', 'trade'], proposer: 2, startedStory: true },
+        { storyId: 's1', topicSlugs: ['security'], proposer: 0, startedStory: true },
+        { storyId: 's2', topicSlugs: [], proposer: 1 },
+        { storyId: 's2', topicSlugs: ['trade'], proposer: 1 },
+        { storyId: 's2', topicSlugs: ['trade'], proposer: 2 },
+        // Filed already: counts for no one. A story gone (merged away meanwhile): files nothing.
+        { storyId: 's3', topicSlugs: ['security'], proposer: 1 },
+        { storyId: 'gone', topicSlugs: ['security'], proposer: 3 },
+      ],
+      'queue',
+    );
     expect(Object.fromEntries(added)).toEqual({ 0: 1, 1: 1, 2: 1 });
+    const queued = await testDatabase().handle.rows<{ topic_slug: string; story_id: string }>(sql`select topic_slug, story_id from webhook_deliveries`);
+    expect(queued.map((row) => [row.story_id, row.topic_slug])).toEqual([['s1', 'security']]);
     const rows = await testDatabase().handle.rows<{ topic_slug: string; story_id: string; published_at: Date }>(
       sql`select topic_slug, story_id, published_at from topic_stories order by story_id, topic_slug`,
     );
@@ -619,7 +634,11 @@ describe(`the store step (${testEngine()})`, () => {
       ['s2', 'trade', '2024-06-02T00:00:00.000Z'],
       ['s3', 'security', '2024-06-03T00:00:00.000Z'],
     ]);
-    expect(await addMemberships(db, [{ storyId: 's1', topicSlugs: [], proposer: 0 }])).toEqual(new Map());
+    expect(await addMemberships(db, [{ storyId: 's1', topicSlugs: [], proposer: 0 }], 'queue')).toEqual(new Map());
+    // A backfill's filings are not queued.
+    await db.execute(sql`insert into stories (id, published_at, updated_at) values ('s4', '2024-06-04T00:00:00Z', now())`);
+    expect(await addMemberships(db, [{ storyId: 's4', topicSlugs: ['security'], proposer: 0 }], 'skip')).toEqual(new Map([[0, 1]]));
+    expect(await testDatabase().handle.rows(sql`select 1 from webhook_deliveries`)).toHaveLength(1);
   });
 
   it('refreshes planner statistics beside the batches that follow, never holding them up', async () => {

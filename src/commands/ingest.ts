@@ -1,10 +1,12 @@
 import { ingestContext } from '../worker/context.js';
 import { housekeep } from '../worker/housekeeping.js';
 import { ingestSources } from '../worker/ingest.js';
+import { deliverWebhooks } from '../worker/webhooks.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, UsageError, withApp } from './command.js';
 import { formatSummary } from './report.js';
 
 const PRUNE_BUDGET_MS = 10_000;
+const WEBHOOK_BUDGET_MS = 30_000;
 
 export const ingest = defineCommand({
   summary: 'fetch every source (or one) once and print a summary',
@@ -21,6 +23,8 @@ export const ingest = defineCommand({
       // A store fed only by scheduled `ingest --once` runs is pruned by them, as a worker prunes its own; for a few
       // seconds at most, so the first run on an old store does not hang on it (the next runs go on from there).
       await housekeep(app, AbortSignal.timeout(PRUNE_BUDGET_MS));
+      // Webhooks hear of the pass's new stories now (one try each: a failing one is tried again by the next run).
+      await deliverWebhooks(app, AbortSignal.timeout(WEBHOOK_BUDGET_MS));
       if (values.json) {
         console.log(JSON.stringify(summary, null, 2));
       } else {

@@ -49,6 +49,9 @@ topics:
     # exclude: 'category:sports'   # optional: leave out what matches this
     # language: en                 # optional
     # limit: 50                    # optional: entries per feed
+    # webhook:                     # optional: POST each new story here (needs publish.publicUrl)
+    #   url: https://automation.example.org/hooks/security
+    #   secret: \${WIREFEED_WEBHOOK_SECRET}
 `;
 
 /** Writes a starter config folder with commented examples; refuses to touch a folder that already has YAML files. */

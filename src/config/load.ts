@@ -147,6 +147,8 @@ function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
   return file.problemAt(issue.path, issue.message);
 }
 
+const WEBHOOK_NEEDS_PUBLIC_URL = "needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there";
+
 /**
  * Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. Why it
  * is long: one pass over the files that collects every problem, with their positions, before anything is returned.
@@ -163,6 +165,8 @@ export function loadConfig(dir: string): Config {
   let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
   let retention: RetentionSettings = DEFAULT_RETENTION_SETTINGS;
   const blockFiles = new Map<string, string>();
+  // The first webhook, reported if no file sets publish.publicUrl (any file may, so known only after them all).
+  let webhookAt: ConfigProblem | undefined;
 
   for (const path of yamlFilesIn(absoluteDir)) {
     const file = new YamlFile(path, relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
@@ -205,15 +209,18 @@ export function loadConfig(dir: string): Config {
         return;
       }
       seenTopics.set(topic.slug, file.displayPath);
-      const { language, backfill, ...rest } = topic;
+      const { language, backfill, webhook, ...rest } = topic;
+      if (webhook) webhookAt ??= file.keyProblemAt(['topics', index, 'webhook'], WEBHOOK_NEEDS_PUBLIC_URL);
       topics.push({
         ...rest,
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
         ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
+        ...(webhook ? { webhook: { url: expandEnv(webhook.url), ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}) } } : {}),
       });
     });
   }
+  if (webhookAt && !publish.publicUrl) problems.push(webhookAt);
   if (problems.length > 0) throw new ConfigError(problems);
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }

@@ -113,6 +113,12 @@ export const sourceSchema = z
     }
   });
 
+/** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
+const webhookSchema = z.strictObject({
+  url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)), 'must be an absolute http(s) URL'),
+  secret: secret.optional(),
+});
+
 export const topicSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
   title: z.string().min(1),
@@ -132,6 +138,8 @@ export const topicSchema = z.strictObject({
   limit: z.number().int().min(1).max(500).optional(),
   /** How far back a new or changed topic is matched against stored items (default 30d). */
   backfill: duration.optional(),
+  /** POST each story new to the topic to this URL (signed as Standard Webhooks sign). */
+  webhook: webhookSchema.optional(),
 });
 
 const byteSize = z.union([

@@ -192,6 +192,8 @@ export const topics = pgTable('topics', {
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   /** Bumped whenever the topic's entries may have changed: feed servers compare it to their cached renders. */
   changedAt: timestamptz('changed_at').notNull().defaultNow(),
+  /** Whether the topic has a webhook: its new memberships are queued in webhook_deliveries as they are filed. */
+  notifies: boolean('notifies').notNull().default(false),
 });
 
 /** Materialized membership, decided at ingest: serving a topic is a range scan on (topic, published_at). */
@@ -213,6 +215,25 @@ export const topicStories = pgTable(
     // DESC NULLS FIRST is what ORDER BY … DESC means: only an exact match lets the planner read the index in order.
     index('topic_stories_feed_idx').on(table.topicSlug, table.publishedAt.desc().nullsFirst(), table.storyId.desc().nullsFirst()),
   ],
+);
+
+/**
+ * The outbox of topic webhooks: a row per story new to a topic with a webhook, written in the transaction that files
+ * it, deleted once the webhook took it. A row is claimed by moving its due time past the delivery's timeout, so a
+ * worker that dies mid-delivery leaves it to another.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    topicSlug: text('topic_slug').notNull(),
+    storyId: text('story_id').notNull(),
+    queuedAt: timestamptz('queued_at').notNull().defaultNow(),
+    dueAt: timestamptz('due_at').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (table) => [index('webhook_deliveries_topic_idx').on(table.topicSlug, table.id)],
 );
 
 /** One row per fetch attempt of a source. */

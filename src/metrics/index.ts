@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Database, rowsOf } from '../db/client.js';
+import { webhookBacklog } from '../store/webhooks.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -48,6 +49,12 @@ export function createMetrics() {
       labelNames: ['table'] as const,
       registers,
     }),
+    webhookStories: new Counter({
+      name: 'wirefeed_webhook_stories_total',
+      help: 'Stories sent to topic webhooks, by result: delivered, failed (to be sent again) or dropped (queued longer than a day).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     leaseClaims: new Counter({ name: 'wirefeed_lease_claims_total', help: 'Sources claimed by this worker for fetching.', registers }),
     feedRequests: new Counter({
       name: 'wirefeed_feed_requests_total',
@@ -55,7 +62,7 @@ export function createMetrics() {
       labelNames: ['route', 'status'] as const,
       registers,
     }),
-    /** Reads the store-wide gauges (story and item counts, queue lag, table sizes) from the database. */
+    /** Reads the store-wide gauges (story and item counts, queue lag, table sizes, webhook backlogs) from the database. */
     updateStoreGauges: storeGauges.update,
   };
 }
@@ -75,6 +82,18 @@ function createStoreGauges(registers: Registry[]) {
     labelNames: ['table'] as const,
     registers,
   });
+  const webhookBacklogStories = new Gauge({
+    name: 'wirefeed_webhook_backlog_stories',
+    help: "Stories waiting for each topic's webhook.",
+    labelNames: ['topic'] as const,
+    registers,
+  });
+  const webhookBacklogAge = new Gauge({
+    name: 'wirefeed_webhook_backlog_age_seconds',
+    help: "How long the oldest story waiting for each topic's webhook has waited.",
+    labelNames: ['topic'] as const,
+    registers,
+  });
   async function update(db: Database): Promise<void> {
     const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
       db,
@@ -91,6 +110,13 @@ function createStoreGauges(registers: Registry[]) {
       sql`select relname as table, pg_total_relation_size(oid)::float8 as bytes from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'`,
     );
     for (const { table, bytes } of sizes) tableBytes.set({ table }, bytes);
+    const backlog = await webhookBacklog(db);
+    webhookBacklogStories.reset();
+    webhookBacklogAge.reset();
+    for (const [topic, { queued, oldest }] of backlog) {
+      webhookBacklogStories.set({ topic }, queued);
+      webhookBacklogAge.set({ topic }, Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+    }
   }
   return { update };
 }

@@ -13,6 +13,14 @@ export interface Topic {
   limit: number;
   /** How far back a new or changed topic is matched against stored items. */
   backfillDays?: number;
+  /** Where the topic's new stories are POSTed, with `${NAME}` references read from the environment. */
+  webhook?: TopicWebhook;
+}
+
+/** A topic's webhook: the URL and the signing secret hold secrets, and are kept out of the store, the logs and the pages. */
+export interface TopicWebhook {
+  url: string;
+  secret?: string;
 }
 
 export const DEFAULT_TOPIC_LIMIT = 50;

@@ -11,6 +11,9 @@ export const CONTENT_TYPES: Record<FeedFormat, string> = {
   json: 'application/feed+json; charset=utf-8',
 };
 
+/** Where the `_wirefeed` JSON Feed extension is described (JSON Feed extensions name their author). */
+const EXTENSION_ABOUT = 'https://github.com/wirefeed/wirefeed#json-feed-extension';
+
 /** What a published feed is, as its renderers name and link it: a topic, or a search. */
 export interface Channel {
   title: string;
@@ -38,6 +41,8 @@ export interface RenderInput {
   page?: { self: string; first: string; next?: string };
   /** WebSub hub to announce. */
   hub?: string;
+  /** The JSON Feed's own `_wirefeed` extension object (a webhook's event), beside its items'. */
+  extension?: Record<string, unknown>;
   /** When the topic last changed: the feed's date when it has no entries yet (not 1 January 1970). */
   changedAt?: Date;
 }
@@ -206,6 +211,7 @@ function renderJsonFeed(input: RenderInput): string {
     description: channel.description,
     ...(input.page?.next ? { next_url: input.page.next } : {}),
     ...(input.hub ? { hubs: [{ type: 'WebSub', url: input.hub }] } : {}),
+    ...(input.extension ? { _wirefeed: { about: EXTENSION_ABOUT, ...input.extension } } : {}),
     items: entries.map((entry) => ({
       id: storyUrn(entry.storyId),
       url: entryLink(entry, input),
@@ -229,7 +235,7 @@ function renderJsonFeed(input: RenderInput): string {
       ...(entry.language ? { language: entry.language } : {}),
       // JSON Feed extensions start with "_" and name their author.
       _wirefeed: {
-        about: 'https://github.com/wirefeed/wirefeed#json-feed-extension',
+        about: EXTENSION_ABOUT,
         story_id: entry.storyId,
         source: { id: entry.sourceId, title: entry.sourceTitle ?? entry.sourceId },
         also_reported_by: entry.alsoReportedBy.map((outlet) => ({

@@ -6,10 +6,10 @@
 import { escapeHtml } from '../model/escape.js';
 import type { Source } from '../model/source.js';
 import type { FeedFormat } from '../model/urls.js';
+import type { Channel } from '../publish/render.js';
 import type { RecentItem } from '../store/topics.js';
 import { QueryError } from '../topics/query.js';
 import { compileTopics, topicMatcher } from '../topics/topics.js';
-import type { Channel } from '../publish/render.js';
 import { BadRequest, parsePageRequest } from './request.js';
 
 /** The longest query accepted: longer than any topic query needs, short enough to bound its compilation. */

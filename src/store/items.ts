@@ -376,6 +376,8 @@ async function mergeStories(db: Database, merges: ReadonlyMap<string, string[]>)
     from topic_stories t join ${moves} on t.story_id = m.drop_id join stories keep on keep.id = m.keep_id
     on conflict do nothing`,
     sql`delete from topic_stories where story_id = any(${dropped})`,
+    // A story absorbed before its webhook delivery is delivered as the story that absorbed it.
+    sql`update webhook_deliveries set story_id = m.keep_id from ${moves} where webhook_deliveries.story_id = m.drop_id`,
     sql`delete from stories where id = any(${dropped})`,
   ]);
 }

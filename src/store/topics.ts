@@ -42,12 +42,14 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
     for (const topic of configured) {
       // A changed topic keeps its old definition hash until its backfill commits (backfillTopic writes it): a start
       // stopped before then backfills it again next time instead of leaving it half-filled.
-      const values = { title: topic.title, description: topic.description ?? null, query: topic.query };
+      const values = { title: topic.title, description: topic.description ?? null, query: topic.query, notifies: topic.webhook !== undefined };
       await tx
         .insert(topics)
         .values({ slug: topic.slug, ...values, definitionHash: '' })
         .onConflictDoUpdate({ target: topics.slug, set: { ...values, updatedAt: sql`now()`, changedAt: sql`now()` } });
     }
+    // A webhook taken away (or its topic) takes its queue with it.
+    await tx.execute(sql`delete from webhook_deliveries where topic_slug not in (select slug from topics where notifies)`);
   });
   return changed;
 }
@@ -86,17 +88,23 @@ export async function topicVersion(db: Database, slug: string): Promise<Date | u
  * (run after refreshStatements: a story's time only moves there, which moves its entries); a story gone meanwhile
  * files nothing. Returns how many memberships were new, by proposer.
  */
-export async function addMemberships(db: Database, filings: readonly Filing[]): Promise<Map<number, number>> {
-  const statements = membershipStatements(filings);
+export async function addMemberships(db: Database, filings: readonly Filing[], webhooks: WebhookQueueing): Promise<Map<number, number>> {
+  const statements = membershipStatements(filings, webhooks);
   return addedByProposer(filings, (await pipelinedRows(db, statements)).flat());
 }
+
+/**
+ * Whether new memberships are queued for their topics' webhooks: yes for stories the store step files, no for a
+ * backfill's (stories already published elsewhere, which a webhook consumer did not ask to hear of again).
+ */
+export type WebhookQueueing = 'queue' | 'skip';
 
 /**
  * addMemberships' statements (none for no memberships); addedByProposer reads their rows. Stories the caller's
  * transaction started are filed without a conflict check (a fifth of the insert's time), their topics made distinct
  * here; any other story's entries may exist already or be filed by another writer at the same moment.
  */
-export function membershipStatements(filings: readonly Filing[]): SQL[] {
+export function membershipStatements(filings: readonly Filing[], webhooks: WebhookQueueing): SQL[] {
   const started: Filing[] = [];
   const others: Filing[] = [];
   const filedOfStarted = new Map<string, Set<string>>();
@@ -117,7 +125,10 @@ export function membershipStatements(filings: readonly Filing[]): SQL[] {
     for (const slug of topicSlugs) filed.add(slug);
     if (topicSlugs.length > 0) started.push({ ...filing, topicSlugs });
   }
-  return [...(started.length > 0 ? [membershipStatement(started, false)] : []), ...(others.length > 0 ? [membershipStatement(others, true)] : [])];
+  return [
+    ...(started.length > 0 ? [membershipStatement(started, false, webhooks)] : []),
+    ...(others.length > 0 ? [membershipStatement(others, true, webhooks)] : []),
+  ];
 }
 
 /**
@@ -125,7 +136,7 @@ export function membershipStatements(filings: readonly Filing[]): SQL[] {
  * once however many topics it matched (a broad topic set files a dozen memberships per item), and the new
  * memberships come back a row per story.
  */
-function membershipStatement(filings: readonly Filing[], mayConflict: boolean): SQL {
+function membershipStatement(filings: readonly Filing[], mayConflict: boolean, webhooks: WebhookQueueing): SQL {
   const slugs = new Map<string, number>();
   const topics: number[] = [];
   const owners: number[] = [];
@@ -145,9 +156,15 @@ function membershipStatement(filings: readonly Filing[], mayConflict: boolean): 
       join unnest(${arrayLiteral(filings.map((filing) => filing.storyId))}::text[]) with ordinality as f(story_id, position) on f.position = t.owner
       join stories s on s.id = f.story_id
       ${mayConflict ? sql`on conflict do nothing` : sql``}
-      returning topic_slug, story_id)
+      returning topic_slug, story_id)${webhooks === 'queue' ? webhookQueue : sql``}
     select story_id, array_agg(topic_slug) as topic_slugs from added group by story_id`;
 }
+
+/** The new memberships of topics with a webhook, queued in the filing's own transaction (an outbox). */
+const webhookQueue = sql`,
+    queued as (
+      insert into webhook_deliveries (topic_slug, story_id)
+      select added.topic_slug, added.story_id from added join topics on topics.slug = added.topic_slug and topics.notifies)`;
 
 /**
  * The memberships membershipStatements' rows say were new, counted by proposer: a membership several filings proposed
@@ -253,7 +270,7 @@ export async function backfillTopic(
   await db.transaction(async (tx) => {
     await tx.delete(topicStories).where(eq(topicStories.topicSlug, topic.slug));
     const filings = [...matched].map((storyId) => ({ storyId, topicSlugs: [topic.slug], proposer: 0 }));
-    for (let start = 0; start < filings.length; start += PAGE) await addMemberships(tx, filings.slice(start, start + PAGE));
+    for (let start = 0; start < filings.length; start += PAGE) await addMemberships(tx, filings.slice(start, start + PAGE), 'skip');
     await touchTopics(tx, { slugs: [topic.slug] });
     await tx.update(topics).set({ definitionHash: topic.definitionHash }).where(eq(topics.slug, topic.slug));
   });

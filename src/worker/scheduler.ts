@@ -7,6 +7,7 @@ import { ingestContext, type WorkerApp } from './context.js';
 import { startHousekeeping } from './housekeeping.js';
 import { ingestSources } from './ingest.js';
 import { StoreQueue } from './store-queue.js';
+import { startWebhookDelivery } from './webhooks.js';
 
 export interface WorkerOptions {
   onTopicsChanged?: (slugs: string[]) => void;
@@ -54,11 +55,16 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
   // One store queue for the worker's life: it learns the server's lock budget once and counts what it stored.
   const store = new StoreQueue(app.database.db);
   const housekeeping = startHousekeeping(app, options.housekeeping);
+  const webhooks = startWebhookDelivery(app);
+  const onTopicsChanged = (slugs: string[]) => {
+    options.onTopicsChanged?.(slugs);
+    if (app.config.topics.some((topic) => topic.webhook && slugs.includes(topic.slug))) webhooks.wake();
+  };
 
   const tick = async () => {
     if (stopped) return;
     // Built per tick from app.config and app.matcher: a config reload replaces them.
-    const context = { ...ingestContext(app, options.onTopicsChanged, store), signal: abandon.signal };
+    const context = { ...ingestContext(app, onTopicsChanged, store), signal: abandon.signal };
     const byId = new Map(app.config.sources.map((source) => [source.id, source]));
     const { batch, leaseSeconds } = app.config.worker;
     const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });
@@ -109,6 +115,7 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
       stopped = true;
       await task.stop();
       await housekeeping.stop();
+      await webhooks.stop();
       if (!(await settlesWithin(running, graceMs))) {
         log.warn({ owner, graceMs }, 'grace period over: abandoning in-flight fetches');
         abandon.abort();

@@ -106,7 +106,7 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
     const touchedStories = [...new Set(results.flatMap((result) => result.touchedStories))];
     // Stories first: their entries are filed at their (refreshed) times. One wait for all of these statements.
     const refresh = refreshStatements(touchedStories);
-    const filingStatements = membershipStatements(filings);
+    const filingStatements = membershipStatements(filings, 'queue');
     const touching = touchStatement({ slugs: [...filedTopics], storyIds: touchedStories });
     const answers = await pipelinedRows(tx, [...refresh, ...filingStatements, ...(touching ? [touching] : [])]);
     const filed = answers.slice(refresh.length, refresh.length + filingStatements.length).flat();

@@ -19,7 +19,7 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-const TABLES = ['fetch_log', 'topic_stories', 'item_bands', 'items', 'stories', 'topics', 'sources'];
+const TABLES = ['webhook_deliveries', 'fetch_log', 'topic_stories', 'item_bands', 'items', 'stories', 'topics', 'sources'];
 
 /** A new, empty database on the Postgres server at `adminUrl`; `drop` removes it (and ends its connections). */
 export async function createThrowawayDatabase(adminUrl: string, prefix = 'wirefeed_test'): Promise<{ url: string; drop(): Promise<void> }> {

@@ -1,0 +1,69 @@
+/**
+ * The webhook outbox (webhook_deliveries): the store step queues a row per story new to a topic with a webhook, in the
+ * transaction that files it (see membershipStatements); a worker claims a topic's oldest rows, POSTs them and deletes
+ * them once the webhook took them. At least once: a worker that dies mid-delivery leaves its rows to be claimed again.
+ */
+import { sql } from 'drizzle-orm';
+import { arrayLiteral, type Database, preparedRows } from '../db/client.js';
+
+/** A claimed row: a story queued for a topic's webhook. */
+export interface QueuedDelivery {
+  id: number;
+  storyId: string;
+  /** How many times it has been claimed, this time included. */
+  attempts: number;
+}
+
+/**
+ * Claims up to `limit` of a topic's oldest queued stories for `leaseSeconds`, but only when its oldest is due: a
+ * webhook waiting out a failure holds back what was queued after it (it hears of stories in the order they were
+ * filed), and two workers never deliver one topic at once. Oldest first.
+ */
+export async function claimDeliveries(db: Database, slug: string, options: { limit: number; leaseSeconds: number }): Promise<QueuedDelivery[]> {
+  const rows = await preparedRows<{ id: string | number; story_id: string; attempts: number }>(
+    db,
+    sql`update webhook_deliveries set due_at = now() + make_interval(secs => ${options.leaseSeconds}), attempts = attempts + 1
+      where id in (select id from webhook_deliveries where topic_slug = ${slug} order by id limit ${options.limit} for update skip locked)
+        and (select due_at from webhook_deliveries where topic_slug = ${slug} order by id limit 1) <= now()
+      returning id, story_id, attempts`,
+  );
+  return rows.map((row) => ({ id: Number(row.id), storyId: row.story_id, attempts: row.attempts })).sort((a, b) => a.id - b.id);
+}
+
+/** Deletes delivered rows. */
+export async function settleDeliveries(db: Database, ids: readonly number[]): Promise<void> {
+  await preparedRows(db, sql`delete from webhook_deliveries where id = any(${arrayLiteral(ids)}::bigint[])`);
+}
+
+/**
+ * After a failed delivery: rows queued longer than `giveUpSeconds` ago are dropped, the others are due again in
+ * `retrySeconds`. Returns how many were dropped.
+ */
+export async function postponeDeliveries(
+  db: Database,
+  ids: readonly number[],
+  options: { retrySeconds: number; giveUpSeconds: number; error: string },
+): Promise<number> {
+  const idList = arrayLiteral(ids);
+  const [row] = await preparedRows<{ dropped: number }>(
+    db,
+    sql`with dropped as (
+        delete from webhook_deliveries
+        where id = any(${idList}::bigint[]) and queued_at < now() - make_interval(secs => ${options.giveUpSeconds})
+        returning id),
+      postponed as (
+        update webhook_deliveries set due_at = now() + make_interval(secs => ${options.retrySeconds}), last_error = ${options.error}
+        where id = any(${idList}::bigint[]) and id not in (select id from dropped))
+      select count(*)::int as dropped from dropped`,
+  );
+  return row?.dropped ?? 0;
+}
+
+/** How many stories wait for each topic's webhook, and since when the oldest: for the status pages and metrics. */
+export async function webhookBacklog(db: Database): Promise<Map<string, { queued: number; oldest: Date }>> {
+  const rows = await preparedRows<{ topic_slug: string; queued: number; oldest: Date | string }>(
+    db,
+    sql`select topic_slug, count(*)::int as queued, min(queued_at) as oldest from webhook_deliveries group by topic_slug`,
+  );
+  return new Map(rows.map((row) => [row.topic_slug, { queued: row.queued, oldest: new Date(row.oldest) }]));
+}

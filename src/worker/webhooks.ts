@@ -1,0 +1,163 @@
+/**
+ * Topic webhooks: each story new to a topic with a `webhook` is POSTed to it as a JSON Feed 1.1 document holding the
+ * new stories, signed as Standard Webhooks sign (webhook-id, webhook-timestamp, webhook-signature). The store step
+ * queues the stories in its own transaction (store/webhooks.ts); this delivers the queue, at least once and in the
+ * order filed, retrying a failing webhook with a growing delay and dropping what waited longer than a day.
+ */
+import { createHmac } from 'node:crypto';
+import { USER_AGENT } from '../fetch/index.js';
+import { log } from '../log.js';
+import type { Topic, TopicWebhook } from '../model/topic.js';
+import { renderFeed, topicChannel } from '../publish/render.js';
+import { storyEntries } from '../store/topics.js';
+import { claimDeliveries, postponeDeliveries, type QueuedDelivery, settleDeliveries } from '../store/webhooks.js';
+import type { WorkerApp } from './context.js';
+
+/** Stories in one POST: a burst (a new install's first pass) goes in several. */
+export const STORIES_PER_DELIVERY = 50;
+const TIMEOUT_MS = 10_000;
+/** A claim outlives its POST's timeout, so no other worker sends the same stories meanwhile. */
+const LEASE_SECONDS = 60;
+/** A story that could not be delivered within a day is dropped (logged and counted), so one dead webhook's queue is bounded. */
+export const GIVE_UP_SECONDS = 86_400;
+/** How often a worker looks for due deliveries (retries), besides right after it stored stories for a webhook. */
+const POLL_MS = 30_000;
+
+export type WebhookApp = Pick<WorkerApp, 'config' | 'database' | 'metrics'>;
+
+/** A minute after the first failure, doubling up to an hour. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(60 * 2 ** Math.max(0, attempts - 1), 3_600);
+}
+
+/**
+ * The Standard Webhooks signature of a message: HMAC-SHA256 of `id.timestamp.body` in base64, after "v1,". A secret
+ * written as `whsec_<base64>` (as Standard Webhooks libraries make them) is that key's bytes; any other is its UTF-8.
+ */
+export function webhookSignature(secret: string, id: string, timestamp: number, body: string): string {
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** The headers of one delivery; the id stays the same when the same stories are sent again. */
+export function webhookHeaders(webhook: TopicWebhook, id: string, timestamp: number, body: string): Record<string, string> {
+  return {
+    'content-type': 'application/feed+json; charset=utf-8',
+    'user-agent': USER_AGENT,
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    ...(webhook.secret ? { 'webhook-signature': webhookSignature(webhook.secret, id, timestamp, body) } : {}),
+  };
+}
+
+/** What went wrong, without the URL (which may hold a token): the status, or the network error's code. */
+function describeFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/** Sends one claimed batch; true when the webhook took it. */
+async function deliverBatch(app: WebhookApp, topic: Topic & { webhook: TopicWebhook }, batch: QueuedDelivery[], signal?: AbortSignal): Promise<boolean> {
+  const { db } = app.database;
+  const ids = batch.map((row) => row.id);
+  // A story merged into another while queued may be queued twice; one archived meanwhile is gone.
+  const entries = (await storyEntries(db, [...new Set(batch.map((row) => row.storyId))])).sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
+  if (entries.length === 0) {
+    await settleDeliveries(db, ids);
+    return true;
+  }
+  const body = renderFeed('json', {
+    channel: topicChannel(app.config.publish.publicUrl!.replace(/\/+$/, ''), topic),
+    entries,
+    extension: { event: 'new_stories', topic: topic.slug },
+  });
+  const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
+  const started = performance.now();
+  try {
+    const response = await fetch(topic.webhook.url, {
+      method: 'POST',
+      body,
+      headers: webhookHeaders(topic.webhook, id, Math.floor(Date.now() / 1000), body),
+      // A redirect is a misconfigured URL, not a place to send the stories to.
+      redirect: 'manual',
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+    if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status}`);
+    await settleDeliveries(db, ids);
+    app.metrics.webhookStories.inc({ result: 'delivered' }, entries.length);
+    log.info({ topic: topic.slug, stories: entries.length, status: response.status, ms: Math.round(performance.now() - started) }, 'webhook delivered');
+    return true;
+  } catch (error) {
+    // Stopping: the claim runs out and the stories go out again then, from this worker's next start or another's.
+    if (signal?.aborted) return false;
+    const failure = describeFailure(error);
+    const retrySeconds = retryDelaySeconds(Math.max(...batch.map((row) => row.attempts)));
+    const dropped = await postponeDeliveries(db, ids, { retrySeconds, giveUpSeconds: GIVE_UP_SECONDS, error: failure });
+    app.metrics.webhookStories.inc({ result: 'failed' }, entries.length);
+    log.warn({ topic: topic.slug, stories: entries.length, error: failure, retrySeconds }, 'webhook failed');
+    if (dropped > 0) {
+      app.metrics.webhookStories.inc({ result: 'dropped' }, dropped);
+      log.error({ topic: topic.slug, stories: dropped, error: failure }, 'webhook stories dropped after a day of failures');
+    }
+    return false;
+  }
+}
+
+/** Delivers one topic's due queue, a batch at a time, until it is empty, a delivery fails or `signal` aborts. */
+async function deliverTopic(app: WebhookApp, topic: Topic & { webhook: TopicWebhook }, signal?: AbortSignal): Promise<void> {
+  while (!signal?.aborted) {
+    const batch = await claimDeliveries(app.database.db, topic.slug, { limit: STORIES_PER_DELIVERY, leaseSeconds: LEASE_SECONDS });
+    if (batch.length === 0 || !(await deliverBatch(app, topic, batch, signal))) return;
+  }
+}
+
+/** Delivers every topic's due webhook queue, the topics side by side; a failure is logged, never thrown. */
+export async function deliverWebhooks(app: WebhookApp, signal?: AbortSignal): Promise<void> {
+  const topics = app.config.topics.filter((topic): topic is Topic & { webhook: TopicWebhook } => topic.webhook !== undefined);
+  await Promise.all(
+    topics.map((topic) =>
+      deliverTopic(app, topic, signal).catch((error: Error) =>
+        log.warn({ topic: topic.slug, error: error.message }, 'webhook delivery failed; trying again later'),
+      ),
+    ),
+  );
+}
+
+export interface WebhookDelivery {
+  /** Stories were queued: deliver now rather than at the next poll. */
+  wake(): void;
+  /** No more deliveries; one in flight is abandoned and its stories sent again later. */
+  stop(): Promise<void>;
+}
+
+/** Delivers due webhook queues now, whenever woken, and every `pollMs` (retries); never two passes at once. */
+export function startWebhookDelivery(app: WebhookApp, pollMs = POLL_MS): WebhookDelivery {
+  const stopping = new AbortController();
+  let running: Promise<void> | undefined;
+  let again = false;
+  const pass = (): void => {
+    if (stopping.signal.aborted) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = deliverWebhooks(app, stopping.signal).finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        pass();
+      }
+    });
+  };
+  const timer = setInterval(pass, pollMs).unref();
+  pass();
+  return {
+    wake: pass,
+    async stop() {
+      clearInterval(timer);
+      stopping.abort();
+      await running;
+    },
+  };
+}

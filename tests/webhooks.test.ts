@@ -1,0 +1,232 @@
+/**
+ * Topic webhooks end to end: a real feed server and a real webhook receiver on loopback, the store on either engine.
+ * Stories new to a topic with a webhook reach it once as a signed JSON Feed; a failing receiver gets them again
+ * later, in order; a day of failures drops them; a backfill and a topic without a webhook send nothing.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type App, openApp } from '../src/app.js';
+import { rowsOf } from '../src/db/client.js';
+import { ingestContext } from '../src/worker/context.js';
+import { ingestSources } from '../src/worker/ingest.js';
+import { startWorker } from '../src/worker/scheduler.js';
+import { deliverWebhooks, webhookSignature } from '../src/worker/webhooks.js';
+import { writeConfigDir } from './helpers/config.js';
+import { useTestDatabase } from './helpers/database.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
+
+const testDatabase = useTestDatabase();
+const SECRET = 'whsec_dGhlIHdpcmVmZWVkIHRlc3Qga2V5';
+
+interface WireItem {
+  slug: string;
+  title: string;
+  hour: number;
+}
+
+let items: WireItem[] = [];
+let feedServer: TestServer;
+let receiver: TestServer;
+/** What the receiver answers next (200 once the list is empty). */
+let answers: number[] = [];
+let received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+
+const feed = () => `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>JIJI Press</title><link>${feedServer.url}/</link><description>Wire</description>
+${items
+  .map(
+    (item) => `<item><title>${item.title}</title><link>${feedServer.url}/news/${item.slug}</link>
+<pubDate>Sun, 02 Jun 2024 ${String(item.hour).padStart(2, '0')}:06:19 +0900</pubDate><description>${item.title}, JIJI Press reported on Sunday.</description></item>`,
+  )
+  .join('\n')}
+</channel></rss>`;
+
+beforeAll(async () => {
+  feedServer = await startTestServer((_request, response) => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(feed()));
+  receiver = await startTestServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      response.writeHead(answers.shift() ?? 200).end();
+    });
+  });
+});
+afterAll(async () => {
+  await feedServer.close();
+  await receiver.close();
+});
+afterEach(() => {
+  items = [];
+  answers = [];
+  received = [];
+  delete process.env.WIREFEED_TEST_HOOK_SECRET;
+});
+
+const FORUM = { slug: 'forum', title: 'Japan, U.S. to Set Up Forum on Joint Arms Production', hour: 8 };
+const DRILLS = { slug: 'drills', title: 'Japan, U.S. Hold Joint Missile Defense Drills', hour: 9 };
+const TEA = { slug: 'tea', title: 'Kenya Tea Exports Rise', hour: 10 };
+const SUMMIT = { slug: 'summit', title: 'Japan, U.S. Defense Chiefs Meet in Singapore', hour: 11 };
+
+/** The config: a security topic with the webhook, a trade topic without; `extraTopics` after them. */
+function configDir(extraTopics = '', webhook = `    webhook:\n      url: ${receiver.url}/hooks/wirefeed\n      secret: \${WIREFEED_TEST_HOOK_SECRET}\n`) {
+  process.env.WIREFEED_TEST_HOOK_SECRET = SECRET;
+  return writeConfigDir({
+    'sources.yml': `sources:\n  - id: jiji\n    url: ${feedServer.url}/feed.xml\n    allowPrivateNetwork: [127.0.0.1]\n`,
+    'topics.yml': `publish:\n  publicUrl: https://feeds.example.org/\ntopics:
+  - slug: security
+    title: Japan-US security
+    query: 'japan AND (defense OR arms OR drills)'
+${webhook}  - slug: trade
+    title: Trade
+    query: 'exports'
+${extraTopics}`,
+  });
+}
+
+async function withApp<T>(dir: string, use: (app: App) => Promise<T>): Promise<T> {
+  const app = await openApp({ configDir: dir, database: testDatabase().handle });
+  try {
+    return await use(app);
+  } finally {
+    await app.close();
+  }
+}
+
+const ingestAndDeliver = (app: App) => ingestSources(ingestContext(app), app.config.sources).then(() => deliverWebhooks(app));
+const queued = () =>
+  rowsOf<{ topic_slug: string; attempts: number; last_error: string | null; due_in: number }>(
+    testDatabase().handle.db,
+    sql`select topic_slug, attempts, last_error, extract(epoch from due_at - now())::float8 as due_in from webhook_deliveries order by id`,
+  );
+const titlesOf = (body: string) => (JSON.parse(body) as { items: Array<{ title: string }> }).items.map((item) => item.title);
+const counted = async (app: App, result: string) => (await app.metrics.webhookStories.get()).values.find((value) => value.labels.result === result)?.value ?? 0;
+
+describe('topic webhooks', () => {
+  it("POSTs a topic's new stories once, as a signed JSON Feed of them", async () => {
+    items = [FORUM, DRILLS, TEA];
+    await withApp(configDir(), async (app) => {
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      const [{ headers, body }] = received as [(typeof received)[0]];
+      expect(headers['content-type']).toBe('application/feed+json; charset=utf-8');
+      expect(headers['webhook-signature']).toBe(webhookSignature(SECRET, headers['webhook-id'] as string, Number(headers['webhook-timestamp']), body));
+      expect(Math.abs(Number(headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(300);
+      const document = JSON.parse(body);
+      expect(document).toMatchObject({
+        version: 'https://jsonfeed.org/version/1.1',
+        title: 'Japan-US security',
+        feed_url: 'https://feeds.example.org/topics/security.json',
+        _wirefeed: { event: 'new_stories', topic: 'security' },
+      });
+      // Newest first, as in the topic's feed; the item links to the outlet's page.
+      expect(titlesOf(body)).toEqual([DRILLS.title, FORUM.title]);
+      expect(document.items[1].url).toBe(`${feedServer.url}/news/forum`);
+      expect(await queued()).toEqual([]);
+      expect(await counted(app, 'delivered')).toBe(2);
+
+      // The same feed again: nothing new, nothing sent. A story new to the trade topic (no webhook) queues nothing.
+      items = [FORUM, DRILLS, TEA, { slug: 'rice', title: 'Japan Rice Exports Climb', hour: 12 }];
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      expect(await queued()).toEqual([]);
+    });
+  });
+
+  it('sends the stories again after a failure, in order, holding back what came after, and drops them after a day', async () => {
+    items = [FORUM];
+    await withApp(configDir(), async (app) => {
+      answers = [503];
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      const [row] = await queued();
+      expect(row).toMatchObject({ topic_slug: 'security', attempts: 1, last_error: 'HTTP 503' });
+      expect(row!.due_in).toBeGreaterThan(50);
+      expect(row!.due_in).toBeLessThanOrEqual(60);
+      expect(await counted(app, 'failed')).toBe(1);
+
+      // A newer story waits behind the one that failed: nothing is sent before the retry is due.
+      items = [FORUM, DRILLS];
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      expect(await queued()).toHaveLength(2);
+
+      // Due: both go, in one POST; the failed story's delivery id is not reused for a different set of stories.
+      await testDatabase().handle.db.execute(sql`update webhook_deliveries set due_at = now()`);
+      await deliverWebhooks(app);
+      expect(received).toHaveLength(2);
+      expect(titlesOf(received[1]!.body)).toEqual([DRILLS.title, FORUM.title]);
+      expect(received[1]!.headers['webhook-id']).not.toBe(received[0]!.headers['webhook-id']);
+      expect(await queued()).toEqual([]);
+
+      // A story that has waited more than a day is dropped at its next failure, and counted.
+      items = [FORUM, DRILLS, SUMMIT];
+      answers = [500];
+      await ingestSources(ingestContext(app), app.config.sources);
+      await testDatabase().handle.db.execute(sql`update webhook_deliveries set queued_at = now() - interval '25 hours'`);
+      await deliverWebhooks(app);
+      expect(received).toHaveLength(3);
+      expect(await queued()).toEqual([]);
+      expect(await counted(app, 'dropped')).toBe(1);
+    });
+  });
+
+  it('sends the same delivery id when it sends the same stories again', async () => {
+    items = [FORUM];
+    await withApp(configDir(), async (app) => {
+      answers = [500];
+      await ingestAndDeliver(app);
+      await testDatabase().handle.db.execute(sql`update webhook_deliveries set due_at = now()`);
+      await deliverWebhooks(app);
+      expect(received.map((request) => request.headers['webhook-id'])).toEqual([received[0]!.headers['webhook-id'], received[0]!.headers['webhook-id']]);
+      expect(received[1]!.body).toBe(received[0]!.body);
+    });
+  });
+
+  it('follows no redirect: a 3xx is a failure (the URL is misconfigured)', async () => {
+    items = [FORUM];
+    await withApp(configDir(), async (app) => {
+      answers = [307];
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      expect(await queued()).toMatchObject([{ last_error: 'HTTP 307' }]);
+    });
+  });
+
+  it('sends nothing for stories a new topic finds in its backfill, and a webhook taken away takes its queue', async () => {
+    items = [FORUM, DRILLS];
+    await withApp(configDir(), async (app) => {
+      await ingestAndDeliver(app);
+    });
+    expect(received).toHaveLength(1);
+    const drillsTopic = `  - slug: drills\n    title: Drills\n    query: drills\n    webhook:\n      url: ${receiver.url}/hooks/drills\n`;
+    await withApp(configDir(drillsTopic), async (app) => {
+      expect(Number((await rowsOf(app.database.db, sql`select count(*) as n from topic_stories where topic_slug = 'drills'`))[0]!.n)).toBe(1);
+      await deliverWebhooks(app);
+      expect(received).toHaveLength(1);
+      // A failing delivery leaves a queued story behind…
+      items = [FORUM, DRILLS, SUMMIT];
+      answers = [500];
+      await ingestAndDeliver(app);
+      expect(await queued()).toHaveLength(1);
+    });
+    // …which goes with the webhook when the config no longer has it.
+    await withApp(configDir('', ''), async () => {
+      expect(await queued()).toEqual([]);
+    });
+  });
+
+  it('a worker delivers right after it stored new stories for a webhook', async () => {
+    items = [FORUM];
+    await withApp(configDir(), async (app) => {
+      const worker = startWorker(app, { housekeeping: { firstMs: 3_600_000, everyMs: 3_600_000 } });
+      try {
+        await expect.poll(() => received.length, { timeout: 20_000 }).toBe(1);
+        expect(titlesOf(received[0]!.body)).toEqual([FORUM.title]);
+      } finally {
+        await worker.stop();
+      }
+    });
+  });
+});
