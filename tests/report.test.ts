@@ -75,6 +75,28 @@ describe('topic reports', () => {
     ]);
   });
 
+  it('adds a WEBHOOK column when a topic has one: what waits for it and why (never the URL)', () => {
+    const webhook = { url: 'https://hooks.example/T0K3N', secret: 's' };
+    const now = new Date('2024-06-02T12:00:00Z');
+    const table = formatTopicTable(
+      [
+        { slug: 'security', title: 'Security', query: 'defense', limit: 50, webhook },
+        { slug: 'trade', title: 'Trade', query: 'exports', limit: 50, webhook },
+        { slug: 'boj', title: 'BOJ', query: 'boj', limit: 50 },
+      ],
+      new Map([['security', 4]]),
+      new Map([['security', { queued: 3, oldest: new Date('2024-06-02T10:00:00Z'), lastError: 'HTTP 503' }]]),
+      now,
+    );
+    expect(table.split('\n')).toEqual([
+      'TOPIC     STORIES  TITLE     WEBHOOK                            QUERY',
+      'security  4        Security  3 waiting since 2h ago (HTTP 503)  defense',
+      'trade     0        Trade     ok                                 exports',
+      'boj       0        BOJ       -                                  boj',
+    ]);
+    expect(table).not.toContain('T0K3N');
+  });
+
   it('aligns columns after a Japanese title, which takes two terminal columns a character', () => {
     const table = formatTopicTable(
       [

@@ -8,10 +8,12 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
 import { rowsOf } from '../src/db/client.js';
+import { claimDeliveries, type QueuedDelivery } from '../src/store/webhooks.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { startWorker } from '../src/worker/scheduler.js';
 import { deliverWebhooks, webhookSignature } from '../src/worker/webhooks.js';
+import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { useTestDatabase } from './helpers/database.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
@@ -215,6 +217,47 @@ describe('topic webhooks', () => {
     await withApp(configDir('', ''), async () => {
       expect(await queued()).toEqual([]);
     });
+  });
+
+  it('ingest --once delivers at its end; `topics` shows what waits and why; the URL and secret are in no output', async () => {
+    items = [FORUM];
+    answers = [503];
+    const dir = configDir('', `    webhook:\n      url: ${receiver.url}/hooks/T0K3N-in-path\n      secret: \${WIREFEED_TEST_HOOK_SECRET}\n`);
+    const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'info', LOG_FORMAT: 'json' };
+    const ingest = runCli(['ingest', '--once', '--config', dir], env);
+    expect(await ingest.exited).toBe(0);
+    expect(received).toHaveLength(1);
+    const listing = runCli(['topics', '--json', '--config', dir], env);
+    expect(await listing.exited).toBe(0);
+    const listed = JSON.parse(listing.output().stdout) as Array<{ slug: string; webhook?: unknown }>;
+    expect(listed.map((topic) => [topic.slug, topic.webhook])).toEqual([
+      ['security', { waiting: 1, oldestQueuedAt: expect.any(String), lastError: 'HTTP 503' }],
+      ['trade', undefined],
+    ]);
+    const table = runCli(['topics', '--config', dir], env);
+    expect(await table.exited).toBe(0);
+    expect(table.output().stdout).toMatch(/security +1 +Japan-US security +1 waiting since \d+s ago \(HTTP 503\)/);
+    const everything = [ingest, listing, table].map((cli) => `${cli.output().stdout}${cli.output().stderr}`).join('');
+    expect(everything).toContain('"msg":"webhook failed"');
+    expect(everything).not.toContain('T0K3N');
+    expect(everything).not.toContain(SECRET.slice('whsec_'.length));
+  });
+
+  it('lets one worker at a time deliver a topic: a claim waits for one in progress, then finds the head leased', async () => {
+    const { db } = testDatabase().handle;
+    await db.execute(sql`insert into webhook_deliveries (topic_slug, story_id) select 'security', 'story-' || n from generate_series(1, 4) as n`);
+    let second: Promise<QueuedDelivery[]> | undefined;
+    await db.transaction(async (tx) => {
+      expect((await claimDeliveries(tx, 'security', { limit: 2, leaseSeconds: 60 })).map((row) => row.storyId)).toEqual(['story-1', 'story-2']);
+      // Another worker's claim, while this one has not committed: it waits on the head rather than take stories 3 and 4.
+      second = claimDeliveries(db, 'security', { limit: 2, leaseSeconds: 60 });
+      await expect
+        .poll(
+          async () => (await rowsOf(db, sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like 'update webhook_deliveries%'`)).length,
+        )
+        .toBe(1);
+    });
+    expect(await second).toEqual([]);
   });
 
   it('a worker delivers right after it stored new stories for a webhook', async () => {

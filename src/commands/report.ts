@@ -5,6 +5,7 @@ import { displayWidth, padToWidth } from '../model/text.js';
 import type { Topic } from '../model/topic.js';
 import type { TopicPreview } from '../store/preview.js';
 import type { SourceHealth } from '../store/sources.js';
+import type { WebhookBacklog } from '../store/webhooks.js';
 import { highlight, snippet } from '../topics/highlight.js';
 import type { IngestSummary } from '../worker/ingest.js';
 
@@ -72,15 +73,25 @@ export function formatStories(listings: StoryListing[]): string {
 }
 
 /** Topics with their member counts and queries. */
-export function formatTopicTable(topics: readonly Topic[], counts: Map<string, number>): string {
+/** A topic's webhook as `wirefeed topics` shows it: none, ok (nothing waits), or what waits and why. */
+export function webhookState(topic: Topic, backlog: WebhookBacklog | undefined, now: Date): string {
+  if (!topic.webhook) return '-';
+  if (!backlog) return 'ok';
+  return `${backlog.queued} waiting since ${ago(backlog.oldest, now)}${backlog.lastError ? ` (${backlog.lastError})` : ''}`;
+}
+
+/** Topics with their story counts; a WEBHOOK column when any has a webhook. */
+export function formatTopicTable(topics: readonly Topic[], counts: Map<string, number>, backlog = new Map<string, WebhookBacklog>(), now = new Date()): string {
   if (topics.length === 0) return 'no topics configured';
+  const webhooks = topics.some((topic) => topic.webhook);
   const rows = topics.map((topic) => [
     topic.slug,
     String(counts.get(topic.slug) ?? 0),
     topic.title,
+    ...(webhooks ? [webhookState(topic, backlog.get(topic.slug), now)] : []),
     topic.query + (topic.exclude ? `  (exclude: ${topic.exclude})` : ''),
   ]);
-  const header = ['TOPIC', 'STORIES', 'TITLE', 'QUERY'];
+  const header = ['TOPIC', 'STORIES', 'TITLE', ...(webhooks ? ['WEBHOOK'] : []), 'QUERY'];
   return table(header, rows);
 }
 

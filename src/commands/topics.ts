@@ -1,9 +1,17 @@
 import { DEFAULT_TOPIC_LIMIT } from '../model/topic.js';
 import { previewTopic, type TopicPreview } from '../store/preview.js';
 import { topicMemberCounts } from '../store/topics.js';
+import { type WebhookBacklog, webhookBacklog } from '../store/webhooks.js';
 import { QueryError } from '../topics/query.js';
 import { CONFIG_OPTION, defineCommand, positiveInteger, UsageError, withApp } from './command.js';
 import { formatPreview, formatTopicTable } from './report.js';
+
+/** A webhook's backlog in `topics --json` (never its URL or secret). */
+const webhookJson = (backlog: WebhookBacklog | undefined) => ({
+  waiting: backlog?.queued ?? 0,
+  oldestQueuedAt: backlog?.oldest.toISOString() ?? null,
+  lastError: backlog?.lastError ?? null,
+});
 
 export const topics = defineCommand({
   summary: 'list topics with their member counts; "topics preview SLUG|QUERY" shows what would match',
@@ -19,9 +27,15 @@ export const topics = defineCommand({
     if (days !== undefined && !(days > 0)) throw new UsageError(`--days must be a positive number, not "${values.days}"`);
     return withApp(values.config, async (app) => {
       if (action === undefined) {
-        const counts = await topicMemberCounts(app.database.db);
-        const listed = app.config.topics.map((topic) => ({ slug: topic.slug, title: topic.title, query: topic.query, stories: counts.get(topic.slug) ?? 0 }));
-        console.log(values.json ? JSON.stringify(listed, null, 2) : formatTopicTable(app.config.topics, counts));
+        const [counts, backlog] = await Promise.all([topicMemberCounts(app.database.db), webhookBacklog(app.database.db)]);
+        const listed = app.config.topics.map((topic) => ({
+          slug: topic.slug,
+          title: topic.title,
+          query: topic.query,
+          stories: counts.get(topic.slug) ?? 0,
+          ...(topic.webhook ? { webhook: webhookJson(backlog.get(topic.slug)) } : {}),
+        }));
+        console.log(values.json ? JSON.stringify(listed, null, 2) : formatTopicTable(app.config.topics, counts, backlog));
         return 0;
       }
       const target = rest.join(' ');

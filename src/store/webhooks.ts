@@ -17,14 +17,15 @@ export interface QueuedDelivery {
 /**
  * Claims up to `limit` of a topic's oldest queued stories for `leaseSeconds`, but only when its oldest is due: a
  * webhook waiting out a failure holds back what was queued after it (it hears of stories in the order they were
- * filed), and two workers never deliver one topic at once. Oldest first.
+ * filed), and two workers never deliver one topic at once (the head is read locked: a claim in progress elsewhere is
+ * waited for and its new due time seen, rather than its rows skipped and the ones after them taken). Oldest first.
  */
 export async function claimDeliveries(db: Database, slug: string, options: { limit: number; leaseSeconds: number }): Promise<QueuedDelivery[]> {
   const rows = await preparedRows<{ id: string | number; story_id: string; attempts: number }>(
     db,
     sql`update webhook_deliveries set due_at = now() + make_interval(secs => ${options.leaseSeconds}), attempts = attempts + 1
       where id in (select id from webhook_deliveries where topic_slug = ${slug} order by id limit ${options.limit} for update skip locked)
-        and (select due_at from webhook_deliveries where topic_slug = ${slug} order by id limit 1) <= now()
+        and (select due_at from webhook_deliveries where topic_slug = ${slug} order by id limit 1 for update) <= now()
       returning id, story_id, attempts`,
   );
   return rows.map((row) => ({ id: Number(row.id), storyId: row.story_id, attempts: row.attempts })).sort((a, b) => a.id - b.id);
@@ -59,11 +60,19 @@ export async function postponeDeliveries(
   return row?.dropped ?? 0;
 }
 
-/** How many stories wait for each topic's webhook, and since when the oldest: for the status pages and metrics. */
-export async function webhookBacklog(db: Database): Promise<Map<string, { queued: number; oldest: Date }>> {
-  const rows = await preparedRows<{ topic_slug: string; queued: number; oldest: Date | string }>(
+/** What waits for a topic's webhook: how many stories, since when, and why the last try of the oldest failed. */
+export interface WebhookBacklog {
+  queued: number;
+  oldest: Date;
+  lastError: string | null;
+}
+
+/** Each topic's webhook backlog (topics with none are left out): for `wirefeed topics` and the metrics. */
+export async function webhookBacklog(db: Database): Promise<Map<string, WebhookBacklog>> {
+  const rows = await preparedRows<{ topic_slug: string; queued: number; oldest: Date | string; last_error: string | null }>(
     db,
-    sql`select topic_slug, count(*)::int as queued, min(queued_at) as oldest from webhook_deliveries group by topic_slug`,
+    sql`select topic_slug, count(*)::int as queued, min(queued_at) as oldest, (array_agg(last_error order by id))[1] as last_error
+      from webhook_deliveries group by topic_slug`,
   );
-  return new Map(rows.map((row) => [row.topic_slug, { queued: row.queued, oldest: new Date(row.oldest) }]));
+  return new Map(rows.map((row) => [row.topic_slug, { queued: row.queued, oldest: new Date(row.oldest), lastError: row.last_error }]));
 }
