@@ -263,9 +263,10 @@ describe('loadConfig', () => {
       fetchLogSeconds: 30 * 86_400,
       clusteringSeconds: 30 * 86_400,
       itemsSeconds: 180 * 86_400,
+      keepPerSource: 50,
     });
-    const dir = writeConfigDir({ 'store.yml': 'retention:\n  fetchLog: 7d\n', 'sources.yml': SOURCES });
-    expect(loadConfig(dir).retention).toEqual({ fetchLogSeconds: 7 * 86_400, clusteringSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400 });
+    const dir = writeConfigDir({ 'store.yml': 'retention:\n  fetchLog: 7d\n  keepPerSource: 0\n', 'sources.yml': SOURCES });
+    expect(loadConfig(dir).retention).toEqual({ fetchLogSeconds: 7 * 86_400, clusteringSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400, keepPerSource: 0 });
     const kept = (items: string) =>
       loadConfig(writeConfigDir({ 'store.yml': `retention:\n  items: ${items}\n`, 'sources.yml': SOURCES })).retention.itemsSeconds;
     expect(kept('never')).toBeNull();
@@ -280,8 +281,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ 'a.yml': 'retention:\n  items: 1d\n' })).toEqual([
       'a.yml:2:10: retention.items: must be at least 3d: a new item is compared with items up to 48 hours older than it',
     ]);
-    expect(problemsOf({ 'a.yml': 'retention:\n  items: forever\n' })).toEqual([
+    expect(problemsOf({ 'a.yml': 'retention:\n  items: forever\n  keepPerSource: -1\n' })).toEqual([
       'a.yml:2:10: retention.items: expected a duration such as 90d or 365d, or never',
+      'a.yml:3:18: retention.keepPerSource: Too small: expected number to be >=0',
     ]);
     expect(problemsOf({ 'a.yml': 'retention:\n  clustering: 3d\n', 'b.yml': 'retention:\n  fetchLog: 1d\n' })).toEqual([
       expect.stringMatching(/^b\.yml:1:1: retention: a second retention block \(the first is in .*a\.yml\)$/),

@@ -9,17 +9,18 @@ import { type Database, rowsOf } from '../src/db/client.js';
 import { sources } from '../src/db/schema.js';
 import type { RetentionSettings } from '../src/model/settings.js';
 import { storeItems } from '../src/store/items.js';
-import { PRUNE_LOCK_KEY, pruneStore } from '../src/store/retention.js';
+import { PRUNE_LOCK_KEY, pruneEstimate, pruneStore } from '../src/store/retention.js';
 import { type FetchRecord, recordFetches } from '../src/store/sources.js';
 import { startWorker } from '../src/worker/scheduler.js';
 import { normalizedRewrite, REWRITE_ITEMS } from './fixtures/wire-rewrites.js';
-import { DEMO_CONFIG, openTestApp } from './helpers/app.js';
+import { DEMO_CONFIG, demoConfigWith, openTestApp } from './helpers/app.js';
 import { runCli, waitFor } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 
 const testDatabase = useTestDatabase();
 const DAY_MS = 86_400_000;
-const RETENTION: RetentionSettings = { clusteringSeconds: 30 * 86_400, fetchLogSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400 };
+/** The time rules alone: no source's newest items are kept past them (keepPerSource has tests of its own). */
+const RETENTION: RetentionSettings = { clusteringSeconds: 30 * 86_400, fetchLogSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400, keepPerSource: 0 };
 
 /** The first two outlets' versions of each of the first three events that have two. */
 const events = [...new Set(REWRITE_ITEMS.map((item) => item.event))]
@@ -183,6 +184,28 @@ describe('store retention', () => {
     expect(await tableCounts(db)).toEqual(before);
   });
 
+  // storeOldStories' items are all dated 200 days ago; these date some older, so that each source's newest differ.
+  it.each([
+    ['archives a story none of whose items is among its source newest', 2, { 'gone/0': 210, 'gone/1': 210 }, { items: 2, stories: 1 }],
+    ['keeps a story one of whose copies is among its outlet newest', 2, { 'gone/0': 210, 'revised/1': 220 }, { items: 0, stories: 0 }],
+    ['keeps every story of a source with fewer items than keepPerSource', 4, { 'gone/0': 210, 'gone/1': 210 }, { items: 0, stories: 0 }],
+    ['keeps ties with the cutoff item', 3, { 'gone/0': 210, 'gone/1': 210 }, { items: 0, stories: 0 }],
+    ['archives by time alone with keepPerSource 0', 0, {}, { items: 2, stories: 1 }],
+  ])('keepPerSource: %s', async (_case, keepPerSource, olderDays: Record<string, number>, archived) => {
+    const { db } = testDatabase().handle;
+    const stories = await storeOldStories(db);
+    for (const [version, days] of Object.entries(olderDays)) {
+      const [event, copy] = version.split('/') as ['gone' | 'revised', string];
+      const guid = stories[event][Number(copy)]!.guid;
+      await db.execute(sql`update items set published_at = ${daysBefore(days).toISOString()}::timestamptz where guid = ${guid}`);
+    }
+    const retention = { ...RETENTION, keepPerSource };
+    const estimate = await pruneEstimate(db, retention, now);
+    expect(await pruneStore(db, retention, { now, chunkItems: 2 })).toMatchObject({ itemRows: archived.items, storyRows: archived.stories });
+    expect(estimate).toMatchObject({ itemRows: archived.items, storyRows: archived.stories });
+    expect(await tableCounts(db)).toMatchObject({ items: 6 - archived.items, stories: 3 - archived.stories, archived: archived.items });
+  });
+
   it('keeps everything when retention.items is never', async () => {
     const { db } = testDatabase().handle;
     await storeOldStories(db);
@@ -269,10 +292,14 @@ describe('store retention', () => {
     expect(recent!.count).toBe(4);
   });
 
+  /** The demo with each source's newest items archived like the rest (it has a few a source, all from 2024). */
+  const archivingDemo = () => demoConfigWith({ 'retention.yml': 'retention:\n  keepPerSource: 0\n' });
+
   it('archives through ingest --once, and a later run reading the same feeds again stores nothing new', async () => {
     const { db } = testDatabase().handle;
+    const config = archivingDemo();
     const ingest = async () => {
-      const cli = runCli(['ingest', '--once', '--config', DEMO_CONFIG], { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' });
+      const cli = runCli(['ingest', '--once', '--config', config], { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' });
       expect(await cli.exited, cli.output().stderr).toBe(0);
     };
     // The feeds' next fetches read every item again, as if each document had changed.
@@ -299,8 +326,9 @@ describe('store retention', () => {
   it('is run at once by wirefeed prune, with progress, after --dry-run has said what would go', async () => {
     const { db } = testDatabase().handle;
     const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' };
+    const config = archivingDemo();
     const cli = async (args: string[]) => {
-      const run = runCli([...args, '--config', DEMO_CONFIG], env);
+      const run = runCli([...args, '--config', config], env);
       expect(await run.exited, run.output().stderr).toBe(0);
       return run.output();
     };

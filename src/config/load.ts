@@ -273,6 +273,7 @@ function toRetentionSettings(settings: RetentionSettingsConfig): RetentionSettin
     fetchLogSeconds: settings.fetchLog ? parseDuration(settings.fetchLog)! : DEFAULT_RETENTION_SETTINGS.fetchLogSeconds,
     clusteringSeconds: settings.clustering ? parseDuration(settings.clustering)! : DEFAULT_RETENTION_SETTINGS.clusteringSeconds,
     itemsSeconds: settings.items === undefined ? DEFAULT_RETENTION_SETTINGS.itemsSeconds : settings.items === 'never' ? null : parseDuration(settings.items)!,
+    keepPerSource: settings.keepPerSource ?? DEFAULT_RETENTION_SETTINGS.keepPerSource,
   };
 }
 

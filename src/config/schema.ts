@@ -220,6 +220,8 @@ export const retentionSettingsSchema = z.strictObject({
   clustering: windowDuration.optional(),
   /** Stories whose items were all first seen and dated longer ago are deleted; `never` keeps everything. */
   items: windowDurationOrNever.optional(),
+  /** A story holding one of its source's newest this many items is kept past `items` (0: none is). */
+  keepPerSource: z.number().int().min(0).max(100_000).optional(),
 });
 
 export const configFileSchema = z.strictObject({

@@ -71,9 +71,16 @@ export interface RetentionSettings {
    * topic entries; null keeps everything.
    */
   itemsSeconds: number | null;
+  /** A story holding one of its source's newest this many items stays, however old: a slow feed keeps its history. */
+  keepPerSource: number;
 }
 
-export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = { fetchLogSeconds: 30 * 86_400, clusteringSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400 };
+export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = {
+  fetchLogSeconds: 30 * 86_400,
+  clusteringSeconds: 30 * 86_400,
+  itemsSeconds: 180 * 86_400,
+  keepPerSource: 50,
+};
 
 /** Everything the config folder defines. */
 export interface Config {

@@ -1,13 +1,27 @@
 /** Opening and serving apps in tests: one way for every test file. */
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type App, openApp } from '../../src/app.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { type AppServer, createAppServer, listen, type ServerOptions } from '../../src/server/http.js';
 import { ingestContext } from '../../src/worker/context.js';
 import { ingestSources } from '../../src/worker/ingest.js';
+import { writeConfigDir } from './config.js';
 
 /** The offline demo the README starts with: four sources of seed files, three topics. */
 export const DEMO_CONFIG = resolve(import.meta.dirname, '../../feeds/demo');
+
+/** The demo's config in a folder of its own (its seed files named by absolute path), with `files` added to it. */
+export function demoConfigWith(files: Record<string, string>): string {
+  const seeds = pathToFileURL(resolve(DEMO_CONFIG, '../../seeds')).href;
+  const demo = Object.fromEntries(
+    readdirSync(DEMO_CONFIG)
+      .filter((name) => name.endsWith('.yml'))
+      .map((name) => [name, readFileSync(join(DEMO_CONFIG, name), 'utf8').replaceAll('file:../../seeds', seeds)]),
+  );
+  return writeConfigDir({ ...demo, ...files });
+}
 
 /** Opens an app (the demo by default) on a test database; `ingest` fetches every source once before returning. */
 export async function openTestApp(database: DatabaseHandle, options: { configDir?: string; ingest?: boolean } = {}): Promise<App> {
