@@ -46,6 +46,57 @@ describe('extractArticle', () => {
     expect(extractArticle(html, 'https://jen.jiji.example/news/a')).toBeUndefined();
   });
 
+  describe("a source's rules: where its article is (select) and what is not part of it (remove)", () => {
+    // A site whose story is split around a share bar and a related-links box, which Readability keeps (inside the article).
+    const split = page(
+      chrome(
+        `<div class="story"><div class="lede"><p>${STORY[0]}</p></div><div class="share"><a href="/share">Share this story on social media</a></div>` +
+          `<div class="body"><p>${STORY[1]}</p><aside class="related"><a href="/r">Related: more defense news from the region</a></aside><p>${STORY[2]}</p></div></div>`,
+      ),
+    );
+    const url = 'https://jen.jiji.example/news/a';
+
+    it.each([
+      [
+        'select takes the matching elements in page order',
+        { select: '.lede, .body' },
+        [STORY[0]!, STORY[1]!, 'Related: more', STORY[2]!],
+        ['Share this story', 'Home'],
+      ],
+      ['remove takes elements out first', { select: '.lede, .body', remove: '.related, .share' }, [STORY[0]!, STORY[2]!], ['Related: more', 'Share this']],
+      ['an element inside another selected one is taken once', { select: '.story, .body p' }, [STORY[1]!], []],
+      ['remove alone leaves the reading to Readability', { remove: '.related, .share' }, [STORY[1]!], ['Related: more', 'Share this']],
+    ])('%s', (_case, rules, kept, dropped) => {
+      const text = extractArticle(split, url, rules)?.text ?? '';
+      let at = -1;
+      for (const part of kept) {
+        const found = text.indexOf(part, at + 1);
+        expect(found, part).toBeGreaterThan(at);
+        at = found;
+      }
+      for (const part of dropped) expect(text).not.toContain(part);
+      expect(text.split(STORY[1]!).length).toBe(2);
+    });
+
+    it('takes a short selected article (the operator said where it is), and none where nothing matches', () => {
+      const brief = page(chrome('<div class="body"><p>Tokyo, June 2 (Jiji Press)--The two ministers met for 40 minutes.</p></div>'));
+      expect(extractArticle(brief, url, { select: '.body' })?.text).toBe('Tokyo, June 2 (Jiji Press)--The two ministers met for 40 minutes.');
+      expect(extractArticle(brief, url)).toBeUndefined();
+      expect(extractArticle(split, url, { select: '.no-such-class' })).toBeUndefined();
+    });
+
+    it('sanitizes what the rules select as it sanitizes Readability', () => {
+      const hostile = page(`<div class="body"><p onclick="alert(1)">${STORY[0]}<script>alert(2)</script><a href="javascript:x">x</a></p></div>`);
+      expect(extractArticle(hostile, url, { select: '.body' })?.html).not.toMatch(/onclick|<script|javascript:/i);
+    });
+
+    it('takes each of a thousand nested matches once', () => {
+      // Each match is checked against its own ancestors (a set lookup each), not against every other match.
+      const nested = page('<div class="body"><div class="body"><p>Kihara said.</p></div></div>'.repeat(1_000));
+      expect(extractArticle(nested, url, { select: '.body, p' })?.text.match(/Kihara said/g)).toHaveLength(1_000);
+    });
+  });
+
   it('finds the story inside scripts and styles it leaves out, an unclosed script ending the page', () => {
     const scripted = page(chrome(`<script>if (a < b) { document.write("<div>") }</script><style>p > a { color: red }</style>${article()}<script>unclosed`));
     expect(extractArticle(scripted, 'https://jen.jiji.example/news/a')?.text).toContain(STORY[2]!.slice(0, 40));

@@ -137,6 +137,26 @@ describe('loadConfig', () => {
     });
   });
 
+  it("reads fullText as Readability's (true) or as the source's own rules, and names a selector it cannot match", () => {
+    const source = (lines: string) =>
+      loadConfig(writeConfigDir({ 'sources.yml': `sources:\n  - id: a\n    url: https://a.example/feed\n${lines}` })).sources[0]!;
+    expect(source('    fullText: true\n').fullText).toEqual({});
+    expect(source('    fullText: false\n').fullText).toBeUndefined();
+    expect(source("    fullText:\n      select: 'article .body p'\n      remove: '.share, aside'\n").fullText).toEqual({
+      select: 'article .body p',
+      remove: '.share, aside',
+    });
+    expect(
+      problemsOf({
+        'a.yml': "sources:\n  - id: a\n    url: https://a.example/feed\n    fullText:\n      select: 'div['\n      remove: '::before'\n      wait: 2s\n",
+      }),
+    ).toEqual([
+      'a.yml:5:15: sources[0].fullText.select: is not a CSS selector Wirefeed can match (Expected name, found )',
+      'a.yml:6:15: sources[0].fullText.remove: is not a CSS selector Wirefeed can match (Pseudo-elements are not supported by css-select)',
+      'a.yml:7:7: sources[0].fullText.wait: unknown key "wait"; allowed here: select, remove',
+    ]);
+  });
+
   describe('topic webhooks', () => {
     const topicLines = (webhook: string) =>
       ['topics:', '  - slug: security', '    title: Security', '    query: defense', ...webhook.split('\n'), ''].join('\n');

@@ -166,6 +166,27 @@ describe('full text of short items', () => {
     expect(counted).toEqual({ article: 2, none: 1, failed: 2 });
   });
 
+  it("reads the article where the source's rules say it is, and without what they take out", async () => {
+    const config = writeConfigDir({
+      'sources.yml': `sources:\n  - id: jiji\n    url: ${server.url}/feed.xml\n    allowPrivateNetwork: [127.0.0.1]\n    fullText:\n      select: 'article p'\n      remove: '.byline, p:has(img)'\n`,
+    });
+    const ruled = await openApp({ configDir: config, database: testDatabase().handle });
+    try {
+      await ingestSources(ingestContext(ruled), ruled.config.sources);
+    } finally {
+      await ruled.close();
+    }
+    const rows = await stored();
+    // The paragraphs, not the headline, nor the byline the rules remove; the image paragraph Readability keeps is gone.
+    expect(rows.marines!.content_html).toMatch(/^<p>Tokyo, June 8 \(Jiji Press\)--The U\.S\. military/);
+    expect(rows.marines!.content_html).toContain('The full transfer is expected to take several years.');
+    expect(rows.marines!.content_html).not.toMatch(/<h1|>JIJI Press</);
+    expect(rows.boj!.content_html).toContain('leaving markets to guess the pace of the cuts');
+    expect(rows.boj!.content_html).not.toContain('boj.jpg');
+    // A page where the rules find nothing keeps the feed's text.
+    expect(rows.paywall!.content_html).toBe('Tokyo, June 21 (Jiji Press)--Toyota said it would recall cars.');
+  });
+
   it('files a story under a topic that only its article matches', async () => {
     await ingest();
     const [row] = await rowsOf<{ guid: string }>(
@@ -204,7 +225,7 @@ describe('full text of short items', () => {
     await ingest();
     const { db } = testDatabase().handle;
     await db.execute(sql`update items set first_seen_at = now() - interval '200 days'`);
-    expect((await pruneStore(db, DEFAULT_RETENTION_SETTINGS)).itemRows).toBe(6);
+    expect((await pruneStore(db, { ...DEFAULT_RETENTION_SETTINGS, keepPerSource: 0 })).itemRows).toBe(6);
     const hits = pageHits('marines');
     items[0] = { ...items[0]!, pubDate: 'Sun, 15 Dec 2024 10:00:00 GMT' };
     const again = await ingest();

@@ -108,7 +108,13 @@ function yamlFilesIn(dir: string): string[] {
 /** The keys the schema allows at `path` (an object inside the config file). */
 function knownKeys(path: ReadonlyArray<PropertyKey>): string[] {
   let schema: unknown = configFileSchema;
-  const unwrap = (node: unknown): unknown => (node instanceof z.ZodOptional ? unwrap(node.unwrap()) : node);
+  // An optional value is its value; a union (fullText: true or rules) is its object form, the one with keys.
+  const unwrap = (node: unknown): unknown =>
+    node instanceof z.ZodOptional
+      ? unwrap(node.unwrap())
+      : node instanceof z.ZodUnion
+        ? (node.options.map(unwrap).find((option) => option instanceof z.ZodObject) ?? node)
+        : node;
   for (const key of path) {
     const node = unwrap(schema);
     schema =
@@ -325,7 +331,7 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     tags: source.tags ?? [],
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
     network: networkPolicy(source.allowPrivateNetwork),
-    ...(source.fullText ? { fullText: true } : {}),
+    ...(source.fullText ? { fullText: source.fullText === true ? {} : source.fullText } : {}),
     ...(credentials ? { credentials } : {}),
     ...(source.keep ? { keep: source.keep } : {}),
     ...(source.exclude ? { exclude: source.exclude } : {}),

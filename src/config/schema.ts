@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../model/duration.js';
+import { cssSelectorProblem } from '../normalize/article.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
 const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
@@ -22,6 +23,15 @@ const query = z.string().superRefine((text, context) => {
     context.addIssue({ code: 'custom', message: error.message, params: { queryColumn: error.column } });
   }
 });
+
+/** A CSS selector for a source's article pages, checked with the HTML library that will match it. */
+const cssSelector = z
+  .string()
+  .min(1)
+  .superRefine((selector, context) => {
+    const problem = cssSelectorProblem(selector);
+    if (problem) context.addIssue({ code: 'custom', message: `is not a CSS selector Wirefeed can match (${problem})` });
+  });
 
 /** `${NAME}` in a secret: the value of the environment variable NAME, so the secret need not be in the YAML file. */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -85,8 +95,11 @@ export const sourceSchema = z
     shortUrlHosts: z.array(z.string().min(1)).optional(),
     /** Lets the source reach loopback and private addresses: true for all, or a list of addresses and CIDR ranges. */
     allowPrivateNetwork: z.union([z.boolean(), z.array(z.string().refine(isAddressOrRange, 'expected an IP address or CIDR range'))]).optional(),
-    /** Fetch the page of each new item whose feed text is short (a headline and a line), and keep the article from it. */
-    fullText: z.boolean().optional(),
+    /**
+     * Fetch the page of each new item whose feed text is short (a headline and a line), and keep the article from it:
+     * true (Readability finds it), or where it is on the source's pages (CSS selectors).
+     */
+    fullText: z.union([z.boolean(), z.strictObject({ select: cssSelector.optional(), remove: cssSelector.optional() })]).optional(),
     /** Only items matching this query are stored (the topic query language). */
     keep: query.optional(),
     /** Items matching this query are not stored. */

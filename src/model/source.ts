@@ -15,13 +15,24 @@ export interface Source {
   tags: string[];
   shortUrlHosts: string[];
   network: NetworkPolicy;
-  /** Fetch the page of each new item whose feed text is short, and keep the article read from it. */
-  fullText?: boolean;
+  /** Fetch the page of each new item whose feed text is short, and keep the article read from it, by these rules. */
+  fullText?: ArticleRules;
   /** Headers that prove who we are to the source's own site (a paid wire's feed), and only to it. */
   credentials?: SourceCredentials;
   /** Topic queries deciding which items are stored at all: only those matching `keep`, none matching `exclude`. */
   keep?: string;
   exclude?: string;
+}
+
+/**
+ * Where a source's article is on its pages, for sites where Readability's guess is not it: CSS selectors (checked at
+ * load). None: Readability reads the page.
+ */
+export interface ArticleRules {
+  /** The article is the elements matching this, in page order. */
+  select?: string;
+  /** Elements matching this are taken out of the page first (share buttons, related links, ads). */
+  remove?: string;
 }
 
 /**

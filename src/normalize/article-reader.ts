@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
+import type { ArticleRules } from '../model/source.js';
 import type { Article } from './article.js';
 
 /** Longer than the slowest page measured within extractArticle's bounds (0.4 s) by far. */
@@ -33,13 +34,13 @@ export class ArticleReader {
   constructor(private readonly deadlineMs = ARTICLE_DEADLINE_MS) {}
 
   /** The article of the page at `url` (see extractArticle), or undefined: none, too slow, or the thread failed. */
-  read(page: string, url: string): Promise<Article | undefined> {
-    const turn = this.line.then(() => this.readNow(page, url));
+  read(page: string, url: string, rules: ArticleRules = {}): Promise<Article | undefined> {
+    const turn = this.line.then(() => this.readNow(page, url, rules));
     this.line = turn;
     return turn;
   }
 
-  private readNow(page: string, url: string): Promise<Article | undefined> {
+  private readNow(page: string, url: string, rules: ArticleRules): Promise<Article | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     this.thread ??= startThread();
     const thread = this.thread;
@@ -66,7 +67,7 @@ export class ArticleReader {
         settle(undefined);
       }, this.deadlineMs);
       thread.on('message', onMessage).on('error', onError).on('exit', onExit);
-      thread.postMessage({ page, url });
+      thread.postMessage({ page, url, rules });
     });
   }
 

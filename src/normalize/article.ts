@@ -5,6 +5,7 @@
  */
 import { isProbablyReaderable, Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
+import type { ArticleRules } from '../model/source.js';
 import { exceedsHtmlBounds, htmlToText, MAX_HTML_DEPTH, sanitizeContent } from './html.js';
 
 /**
@@ -46,21 +47,51 @@ function withoutCode(page: string): string {
  * deeper than any real one, or with more elements than MAX_ELEMENTS, is not read at all: the HTML parser slows down
  * quadratically with depth (50,000 nested elements took 39 s), and a hostile page must not hold the process for long.
  */
-export function extractArticle(page: string, url: string): Article | undefined {
+export function extractArticle(page: string, url: string, rules: ArticleRules = {}): Article | undefined {
   const markup = withoutCode(page);
   if (exceedsHtmlBounds(markup, { depth: MAX_HTML_DEPTH, elements: MAX_ELEMENTS })) return undefined;
-  const document = parseHTML(markup).document as unknown as ConstructorParameters<typeof Readability>[0];
-  // Its quick test first (a few paragraphs of 100 characters will do: wire copy is short): a page without paragraphs
-  // of text (an index, a login wall) is where Readability retries most.
-  if (!isProbablyReaderable(document, { minContentLength: 100, minScore: 10 })) return undefined;
-  let content: string | null | undefined;
-  try {
-    content = new Readability(document, { maxElemsToParse: MAX_ELEMENTS, charThreshold: MIN_ARTICLE_CHARS }).parse()?.content;
-  } catch {
-    return undefined; // A document it cannot read.
-  }
+  const document = parseHTML(markup).document as unknown as PageDocument;
+  if (rules.remove) for (const element of document.querySelectorAll(rules.remove)) element.remove();
+  const content = rules.select ? selected(document, rules.select) : readable(document);
   if (!content) return undefined;
   const html = sanitizeContent(content, url);
   const text = htmlToText(html);
-  return text.length >= MIN_ARTICLE_CHARS ? { html, text } : undefined;
+  // Where the operator said where the article is, a short one is one (the caller still wants it longer than the feed's).
+  return text.length >= (rules.select ? 1 : MIN_ARTICLE_CHARS) ? { html, text } : undefined;
+}
+
+type PageDocument = ConstructorParameters<typeof Readability>[0];
+
+/** Readability's article of the page, if it finds one. */
+function readable(document: PageDocument): string | undefined {
+  // Its quick test first (a few paragraphs of 100 characters will do: wire copy is short): a page without paragraphs
+  // of text (an index, a login wall) is where Readability retries most.
+  if (!isProbablyReaderable(document, { minContentLength: 100, minScore: 10 })) return undefined;
+  try {
+    return new Readability(document, { maxElemsToParse: MAX_ELEMENTS, charThreshold: MIN_ARTICLE_CHARS }).parse()?.content ?? undefined;
+  } catch {
+    return undefined; // A document it cannot read.
+  }
+}
+
+/** The elements matching `selector`, in page order, each once (one inside another is in it already). */
+function selected(document: PageDocument, selector: string): string | undefined {
+  const found = [...document.querySelectorAll(selector)];
+  const chosen = new Set<unknown>(found);
+  const inside = (element: (typeof found)[number]) => {
+    for (let parent = element.parentElement; parent; parent = parent.parentElement) if (chosen.has(parent)) return true;
+    return false;
+  };
+  const outermost = found.filter((element) => !inside(element));
+  return outermost.length > 0 ? outermost.map((element) => element.outerHTML).join('\n') : undefined;
+}
+
+/** Why `selector` is not a CSS selector the page reader can match, or undefined when it is one: checked at config load. */
+export function cssSelectorProblem(selector: string): string | undefined {
+  try {
+    parseHTML('<p></p>').document.querySelectorAll(selector);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

@@ -51,7 +51,7 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
       ...(context.signal ? { signal: context.signal } : {}),
     });
     if (page.kind !== 'ok') return undefined;
-    const article = await context.articles.read(page.text, page.finalUrl);
+    const article = await context.articles.read(page.text, page.finalUrl, source.fullText);
     const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
     if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
       log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');
