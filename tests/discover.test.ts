@@ -157,7 +157,7 @@ describe("discovering a site's feed over HTTP", () => {
       expect(loadConfig(dir).sources.map((source) => [source.id, source.fullText])).toEqual([
         ['kyodo', undefined],
         ['jiji-wire', undefined],
-        ['jiji-atom', true],
+        ['jiji-atom', {}],
       ]);
 
       const twice = runCli(['sources', 'add', `${site.url}/news/rss.xml`, '--allow-private-network', '--config', dir], { LOG_LEVEL: 'silent' });
