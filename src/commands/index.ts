@@ -1,4 +1,5 @@
 /** Every command, in the order `wirefeed --help` lists them. */
+import { article } from './article.js';
 import { backup } from './backup.js';
 import type { Command } from './command.js';
 import { ingest } from './ingest.js';
@@ -15,7 +16,7 @@ import { validate } from './validate.js';
 import { worker } from './worker.js';
 
 // Each command's option types are checked where it is defined; the table holds them alike.
-export const COMMANDS = { run, worker, serve, ingest, sources, stories, topics, opml, init, validate, backup, prune, migrate } as unknown as Record<
+export const COMMANDS = { run, worker, serve, ingest, sources, article, stories, topics, opml, init, validate, backup, prune, migrate } as unknown as Record<
   string,
   Command
 >;

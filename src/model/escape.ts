@@ -49,3 +49,6 @@ const TERMINAL_INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u206
  */
 export const terminalJson = (value: unknown): string =>
   (JSON.stringify(value) ?? String(value)).replace(TERMINAL_INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Text from outside shown on a terminal: its lines and tabs kept, every character a terminal would act on dropped. */
+export const terminalText = (text: string): string => stripXmlForbidden(text).replace(/\r/g, '').replace(TERMINAL_INVISIBLE, '');

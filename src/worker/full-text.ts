@@ -11,7 +11,7 @@ import { FetchError, fetchFeed } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { NormalizedItem } from '../model/item.js';
 import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS } from '../model/settings.js';
-import type { Source } from '../model/source.js';
+import type { ArticleRules, Source } from '../model/source.js';
 import type { Article } from '../normalize/article.js';
 import { storedVersionTimes } from '../store/items.js';
 import type { IngestContext } from './ingest.js';
@@ -35,23 +35,42 @@ export interface FullText {
 
 const textLength = (item: NormalizedItem) => (item.contentText ?? item.summary ?? '').length;
 
+/** An article page read: where it ended up (after redirects) and its article, if it has one. */
+export interface ArticlePage {
+  finalUrl: string;
+  article: Article | undefined;
+}
+
+/**
+ * Fetches the page at `url` as `source` fetches (its address policy and credentials, the feed's limits but a page's
+ * size cap) and reads its article by `rules`; a failed fetch throws its FetchError. Full text and `wirefeed article`.
+ */
+export async function readArticlePage(
+  context: Pick<FullTextContext, 'http' | 'articles' | 'fetchLimits' | 'signal'>,
+  source: Pick<Source, 'network' | 'credentials'>,
+  url: string,
+  rules: ArticleRules = {},
+): Promise<ArticlePage | undefined> {
+  // The feed's limits (fetchFeed fills in the defaults), but a page's size cap.
+  const maxBytes = Math.min(context.fetchLimits?.maxBytes ?? DEFAULT_FETCH_LIMITS.maxBytes, MAX_ARTICLE_BYTES);
+  const page = await fetchFeed(context.http, {
+    url,
+    network: source.network,
+    credentials: source.credentials,
+    limits: { ...context.fetchLimits, maxBytes },
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  if (page.kind !== 'ok') return undefined;
+  return { finalUrl: page.finalUrl, article: await context.articles.read(page.text, page.finalUrl, rules) };
+}
+
 /**
  * The article at the item's page, when there is one longer than its feed text. Failures are logged, not thrown, but
  * for shutdown's abort.
  */
 async function articleOf(context: FullTextContext, source: Source, item: NormalizedItem): Promise<Article | undefined> {
-  // The feed's limits (fetchFeed fills in the defaults), but a page's size cap.
-  const maxBytes = Math.min(context.fetchLimits?.maxBytes ?? DEFAULT_FETCH_LIMITS.maxBytes, MAX_ARTICLE_BYTES);
   try {
-    const page = await fetchFeed(context.http, {
-      url: item.url!,
-      network: source.network,
-      credentials: source.credentials,
-      limits: { ...context.fetchLimits, maxBytes },
-      ...(context.signal ? { signal: context.signal } : {}),
-    });
-    if (page.kind !== 'ok') return undefined;
-    const article = await context.articles.read(page.text, page.finalUrl, source.fullText);
+    const article = (await readArticlePage(context, source, item.url!, source.fullText))?.article;
     const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
     if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
       log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');
