@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'architecture',
   'article',
+  'chat',
   'compose',
   'config',
   'decode',

@@ -168,11 +168,13 @@ describe('loadConfig', () => {
           writeConfigDir({
             'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org\n',
             'topics.yml': topicLines(
-              `    webhook:\n      url: https://chat.example/hooks/\${WIREFEED_TEST_HOOK_TOKEN}\n      secret: whsec_\${WIREFEED_TEST_HOOK_TOKEN}`,
+              `    webhook:\n      url: https://chat.example/hooks/\${WIREFEED_TEST_HOOK_TOKEN}\n      secret: whsec_\${WIREFEED_TEST_HOOK_TOKEN}\n` +
+                `  - slug: alerts\n    title: Alerts\n    query: alert\n    webhook:\n      url: https://discord.example/api/webhooks/1/\${WIREFEED_TEST_HOOK_TOKEN}\n      format: discord`,
             ),
           }),
         );
         expect(config.topics[0]!.webhook).toEqual({ url: 'https://chat.example/hooks/T0K3N', secret: 'whsec_T0K3N' });
+        expect(config.topics[1]!.webhook).toEqual({ url: 'https://discord.example/api/webhooks/1/T0K3N', format: 'discord' });
       } finally {
         delete process.env.WIREFEED_TEST_HOOK_TOKEN;
       }
@@ -185,7 +187,7 @@ describe('loadConfig', () => {
       ).toEqual([
         'topics.yml:6:12: topics[0].webhook.url: must be an absolute http(s) URL',
         'topics.yml:7:15: topics[0].webhook.secret: the environment variable WIREFEED_TEST_UNSET is not set',
-        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret',
+        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret, format',
       ]);
       expect(problemsOf({ 'topics.yml': topicLines('    webhook:\n      url: https://hooks.example/x') })).toEqual([
         "topics.yml:5:5: topics[0].webhook: needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there",

@@ -186,6 +186,23 @@ describe('topic webhooks', () => {
     });
   });
 
+  it.each([
+    ['slack', (body: Record<string, unknown>) => body.text],
+    ['discord', (body: Record<string, unknown>) => body.content],
+  ])('posts a %s message when the webhook asks for one', async (format, textOf) => {
+    items = [FORUM, DRILLS];
+    await withApp(configDir('', `    webhook:\n      url: ${receiver.url}/hooks/chat\n      format: ${format}\n`), async (app) => {
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      expect(received[0]!.headers['content-type']).toBe('application/json');
+      expect(received[0]!.headers['webhook-signature']).toBeUndefined();
+      const text = String(textOf(JSON.parse(received[0]!.body)));
+      expect(text).toContain('2 new stories');
+      expect(text).toContain(`${feedServer.url}/news/drills`);
+      expect(text.indexOf('Drills')).toBeLessThan(text.indexOf('Forum'));
+    });
+  });
+
   it('follows no redirect: a 3xx is a failure (the URL is misconfigured)', async () => {
     items = [FORUM];
     await withApp(configDir(), async (app) => {

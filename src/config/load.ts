@@ -222,7 +222,9 @@ export function loadConfig(dir: string): Config {
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
         ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
-        ...(webhook ? { webhook: { url: expandEnv(webhook.url), ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}) } } : {}),
+        ...(webhook
+          ? { webhook: { ...webhook, url: expandEnv(webhook.url), ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}) } }
+          : {}),
       });
     });
   }

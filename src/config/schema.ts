@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../model/duration.js';
+import { WEBHOOK_FORMATS } from '../model/topic.js';
 import { cssSelectorProblem } from '../normalize/article.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
@@ -130,6 +131,8 @@ export const sourceSchema = z
 const webhookSchema = z.strictObject({
   url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)), 'must be an absolute http(s) URL'),
   secret: secret.optional(),
+  /** jsonfeed (default), slack or discord. */
+  format: z.enum(WEBHOOK_FORMATS).optional(),
 });
 
 export const topicSchema = z.strictObject({

@@ -21,6 +21,11 @@ export interface Topic {
 export interface TopicWebhook {
   url: string;
   secret?: string;
+  /** What is POSTed: a JSON Feed of the new stories (the default), or a message for Slack's or Discord's webhooks. */
+  format?: WebhookFormat;
 }
+
+export const WEBHOOK_FORMATS = ['jsonfeed', 'slack', 'discord'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export const DEFAULT_TOPIC_LIMIT = 50;

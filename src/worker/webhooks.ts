@@ -7,8 +7,10 @@
 import { createHmac } from 'node:crypto';
 import { USER_AGENT } from '../fetch/index.js';
 import { log } from '../log.js';
+import type { FeedEntry } from '../model/story.js';
 import type { Topic, TopicWebhook } from '../model/topic.js';
-import { renderFeed, topicChannel } from '../publish/render.js';
+import { discordMessage, slackMessage } from '../publish/chat.js';
+import { type Channel, renderFeed, topicChannel } from '../publish/render.js';
 import { storyEntries } from '../store/topics.js';
 import { claimDeliveries, postponeDeliveries, type QueuedDelivery, settleDeliveries } from '../store/webhooks.js';
 import type { WorkerApp } from './context.js';
@@ -39,10 +41,25 @@ export function webhookSignature(secret: string, id: string, timestamp: number, 
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/** A delivery's body in its webhook's format, and its content type. */
+export function webhookBody(topic: Topic & { webhook: TopicWebhook }, channel: Channel, entries: FeedEntry[]): { body: string; contentType: string } {
+  switch (topic.webhook.format ?? 'jsonfeed') {
+    case 'slack':
+      return { body: slackMessage(channel, entries), contentType: 'application/json' };
+    case 'discord':
+      return { body: discordMessage(channel, entries), contentType: 'application/json' };
+    case 'jsonfeed':
+      return {
+        body: renderFeed('json', { channel, entries, extension: { event: 'new_stories', topic: topic.slug } }),
+        contentType: 'application/feed+json; charset=utf-8',
+      };
+  }
+}
+
 /** The headers of one delivery; the id stays the same when the same stories are sent again. */
-export function webhookHeaders(webhook: TopicWebhook, id: string, timestamp: number, body: string): Record<string, string> {
+export function webhookHeaders(webhook: TopicWebhook, id: string, timestamp: number, body: string, contentType: string): Record<string, string> {
   return {
-    'content-type': 'application/feed+json; charset=utf-8',
+    'content-type': contentType,
     'user-agent': USER_AGENT,
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
@@ -66,18 +83,14 @@ async function deliverBatch(app: WebhookApp, topic: Topic & { webhook: TopicWebh
     await settleDeliveries(db, ids);
     return true;
   }
-  const body = renderFeed('json', {
-    channel: topicChannel(app.config.publish.publicUrl!.replace(/\/+$/, ''), topic),
-    entries,
-    extension: { event: 'new_stories', topic: topic.slug },
-  });
+  const { body, contentType } = webhookBody(topic, topicChannel(app.config.publish.publicUrl!.replace(/\/+$/, ''), topic), entries);
   const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
   const started = performance.now();
   try {
     const response = await fetch(topic.webhook.url, {
       method: 'POST',
       body,
-      headers: webhookHeaders(topic.webhook, id, Math.floor(Date.now() / 1000), body),
+      headers: webhookHeaders(topic.webhook, id, Math.floor(Date.now() / 1000), body, contentType),
       // A redirect is a misconfigured URL, not a place to send the stories to.
       redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),

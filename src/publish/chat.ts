@@ -1,0 +1,69 @@
+/**
+ * A topic's new stories as a chat message, for webhooks that post to Slack or Discord directly: a line per story
+ * linking the outlet's page. Titles and names are outside text: escaped so that they show as written and can
+ * neither mention anyone (@everyone, <!channel>), nor format, nor link.
+ */
+import type { FeedEntry } from '../model/story.js';
+import type { Channel } from './render.js';
+
+/** The most characters Discord takes in a message's content. */
+export const DISCORD_MAX_CHARS = 2_000;
+
+/** The longest title a message shows (titles are cut at 256 KiB; a chat line is not). */
+const MAX_TITLE_CHARS = 300;
+
+/** A URL in a chat link: the characters that would end the link early percent-encoded (it means the same either way). */
+const chatUrl = (url: string) => url.replace(/[\s<>|()]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+
+/** The story's link: the outlet's page when it is http(s), else the story on the topic's page. */
+const storyLink = (channel: Channel, entry: FeedEntry) =>
+  chatUrl(entry.url && /^https?:\/\//i.test(entry.url) ? entry.url : `${channel.pageUrl}#story-${entry.storyId}`);
+
+/** The title on one line, cut to MAX_TITLE_CHARS. */
+function titleOf(entry: FeedEntry): string {
+  const title = entry.title.replace(/\s+/g, ' ');
+  return title.length > MAX_TITLE_CHARS ? `${title.slice(0, MAX_TITLE_CHARS - 1)}…` : title;
+}
+
+/** "JIJI Press (also Arab News, Japan Today)": who carried the story. */
+function outlets(entry: FeedEntry): string {
+  const first = entry.sourceTitle ?? entry.sourceId;
+  const others = entry.alsoReportedBy.map((outlet) => outlet.sourceTitle ?? outlet.sourceId);
+  return others.length > 0 ? `${first} (also ${others.join(', ')})` : first;
+}
+
+const count = (entries: readonly FeedEntry[]) => `${entries.length} new ${entries.length === 1 ? 'story' : 'stories'}`;
+
+/** Slack's three control characters, escaped as Slack asks: text then shows as written and cannot link or mention. */
+const slackText = (text: string) => text.replace(/[&<>]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : '&gt;'));
+
+/** A Slack incoming-webhook message (mrkdwn `text`). */
+export function slackMessage(channel: Channel, entries: readonly FeedEntry[]): string {
+  const lines = entries.map((entry) => `• <${slackText(storyLink(channel, entry))}|${slackText(titleOf(entry))}> — ${slackText(outlets(entry))}`);
+  return JSON.stringify({ text: [`*<${slackText(chatUrl(channel.pageUrl))}|${slackText(channel.title)}>*: ${count(entries)}`, ...lines].join('\n') });
+}
+
+/** Discord markdown's active characters (and the start of a mention or a heading) backslash-escaped. */
+const discordText = (text: string) => text.replace(/[\\*_~`|>#\-[\]()<@:]/g, '\\$&').replace(/\s+/g, ' ');
+
+/**
+ * A Discord webhook message: as many stories as fit in one message, then how many more and where they are. Links in
+ * angle brackets (no previews); `allowed_mentions` empty, so that no text in it pings anyone whatever it holds.
+ */
+export function discordMessage(channel: Channel, entries: readonly FeedEntry[]): string {
+  const heading = `**[${discordText(channel.title)}](<${chatUrl(channel.pageUrl)}>)**: ${count(entries)}`;
+  const lines = [heading];
+  let length = heading.length;
+  for (const [index, entry] of entries.entries()) {
+    const line = `- [${discordText(titleOf(entry))}](<${storyLink(channel, entry)}>) — ${discordText(outlets(entry))}`;
+    const more = `…and ${entries.length - index} more on the topic's page`;
+    const rest = index === entries.length - 1 ? 0 : more.length + 1;
+    if (length + 1 + line.length + rest > DISCORD_MAX_CHARS) {
+      lines.push(more);
+      break;
+    }
+    lines.push(line);
+    length += 1 + line.length;
+  }
+  return JSON.stringify({ content: lines.join('\n'), allowed_mentions: { parse: [] } });
+}

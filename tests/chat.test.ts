@@ -1,0 +1,87 @@
+/** A topic's new stories as Slack and Discord messages: what they show, and that no title can mention, link or format. */
+import { describe, expect, it } from 'vitest';
+import type { FeedEntry } from '../src/model/story.js';
+import { DISCORD_MAX_CHARS, discordMessage, slackMessage } from '../src/publish/chat.js';
+import type { Channel } from '../src/publish/render.js';
+
+const channel: Channel = {
+  title: 'Japan–US security',
+  description: 'Security',
+  pageUrl: 'https://feeds.example.org/topics/japan-us-security',
+  feedUrl: (format) => `https://feeds.example.org/topics/japan-us-security.${format}`,
+};
+
+const entry = (title: string, url: string | null, extra: Partial<FeedEntry> = {}): FeedEntry => ({
+  storyId: 's1',
+  publishedAt: new Date('2024-06-02T00:06:19Z'),
+  updatedAt: new Date('2024-06-02T00:06:19Z'),
+  title,
+  url,
+  summary: null,
+  contentHtml: null,
+  author: null,
+  categories: [],
+  language: 'en',
+  imageUrl: null,
+  enclosures: [],
+  sourceId: 'jiji-press',
+  sourceTitle: 'JIJI Press',
+  alsoReportedBy: [],
+  ...extra,
+});
+
+const FORUM = entry('Japan, U.S. to Set Up Forum on Joint Arms Production', 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200130', {
+  alsoReportedBy: [
+    { sourceId: 'arabnews', sourceTitle: 'Arab News', title: 'Japan, US agree on arms forum', url: 'https://arab.news/abc' },
+    { sourceId: 'japantoday', sourceTitle: null, title: 'Arms forum', url: null },
+  ],
+});
+const HOSTILE = entry('<!channel> @everyone **Alert** [click](https://evil.example) `x` & <https://evil.example|here>', 'https://evil.example/a|b>c (d)');
+
+describe('slackMessage', () => {
+  it('lists each story linking its outlet, with who else carried it, under a link to the topic', () => {
+    expect(JSON.parse(slackMessage(channel, [FORUM])).text.split('\n')).toEqual([
+      '*<https://feeds.example.org/topics/japan-us-security|Japan–US security>*: 1 new story',
+      '• <https://jen.jiji.com/jc/eng?g=eco&amp;k=2024060200130|Japan, U.S. to Set Up Forum on Joint Arms Production> — JIJI Press (also Arab News, japantoday)',
+    ]);
+  });
+
+  it("escapes a title's and a link's control characters: no mention, no link of their own", () => {
+    const [, line] = JSON.parse(slackMessage(channel, [HOSTILE])).text.split('\n');
+    expect(line).toBe(
+      '• <https://evil.example/a%7Cb%3Ec%20%28d%29|&lt;!channel&gt; @everyone **Alert** [click](https://evil.example) `x` &amp; &lt;https://evil.example|here&gt;> — JIJI Press',
+    );
+  });
+
+  it("links a story without an http(s) page to its place on the topic's page", () => {
+    const [, line] = JSON.parse(slackMessage(channel, [entry('Typhoon nears Okinawa', 'javascript:alert(1)')])).text.split('\n');
+    expect(line).toBe('• <https://feeds.example.org/topics/japan-us-security#story-s1|Typhoon nears Okinawa> — JIJI Press');
+  });
+});
+
+describe('discordMessage', () => {
+  it('lists each story with its link unpreviewed, and lets no text ping anyone', () => {
+    const message = JSON.parse(discordMessage(channel, [FORUM, HOSTILE]));
+    expect(message.allowed_mentions).toEqual({ parse: [] });
+    expect(message.content.split('\n')).toEqual([
+      '**[Japan–US security](<https://feeds.example.org/topics/japan-us-security>)**: 2 new stories',
+      '- [Japan, U.S. to Set Up Forum on Joint Arms Production](<https://jen.jiji.com/jc/eng?g=eco&k=2024060200130>) — JIJI Press \\(also Arab News, japantoday\\)',
+      '- [\\<!channel\\> \\@everyone \\*\\*Alert\\*\\* \\[click\\]\\(https\\://evil.example\\) \\`x\\` & \\<https\\://evil.example\\|here\\>](<https://evil.example/a%7Cb%3Ec%20%28d%29>) — JIJI Press',
+    ]);
+  });
+
+  it(`fits in ${DISCORD_MAX_CHARS} characters, saying how many more stories there are, and cuts a long title`, () => {
+    const many = Array.from({ length: 50 }, (_, index) => entry(`Story ${index} ${'about the alliance '.repeat(4)}`, `https://jen.jiji.com/${index}`));
+    const content: string = JSON.parse(discordMessage(channel, many)).content;
+    expect(content.length).toBeLessThanOrEqual(DISCORD_MAX_CHARS);
+    const lines = content.split('\n');
+    const shown = lines.filter((line) => line.startsWith('- ')).length;
+    expect(shown).toBeGreaterThan(5);
+    expect(lines.at(-1)).toBe(`…and ${50 - shown} more on the topic's page`);
+    // Every story fits: no "more" line.
+    expect(JSON.parse(discordMessage(channel, many.slice(0, 3))).content).not.toContain('more on the');
+    const long: string = JSON.parse(discordMessage(channel, [entry('Defense '.repeat(100), 'https://jen.jiji.com/long')])).content;
+    // 300 characters with the ellipsis.
+    expect(long).toContain(`[${'Defense '.repeat(37)}Def…]`);
+  });
+});
