@@ -260,6 +260,34 @@ describe('topic webhooks', () => {
     expect(everything).not.toContain(SECRET.slice('whsec_'.length));
   });
 
+  it('topics test-webhook sends the newest story (a sample before there is one) as a test, and says how it went', async () => {
+    const dir = configDir('', `    webhook:\n      url: ${receiver.url}/hooks/T0K3N-in-path\n      secret: \${WIREFEED_TEST_HOOK_SECRET}\n`);
+    const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' };
+    const test = async (slug: string) => {
+      const cli = runCli(['topics', 'test-webhook', slug, '--config', dir], env);
+      return { code: await cli.exited, ...cli.output() };
+    };
+    const sample = await test('security');
+    expect(sample.code, sample.stderr).toBe(0);
+    expect(sample.stdout).toMatch(/^the webhook of security took a test delivery of a sample story: HTTP 200 in \d+ ms\n$/);
+    const sent = JSON.parse(received[0]!.body);
+    expect(sent._wirefeed).toMatchObject({ event: 'test', topic: 'security' });
+    expect(sent.items.map((item: { title: string }) => item.title)).toEqual(['Wirefeed test delivery for Japan-US security']);
+    expect(received[0]!.headers['webhook-signature']).toBe(
+      webhookSignature(SECRET, received[0]!.headers['webhook-id'] as string, Number(received[0]!.headers['webhook-timestamp']), received[0]!.body),
+    );
+
+    items = [FORUM];
+    answers = [200, 503];
+    await withApp(dir, (app) => ingestAndDeliver(app));
+    expect(received).toHaveLength(2);
+    const failed = await test('security');
+    expect([failed.code, failed.stderr.trim()]).toEqual([1, 'the webhook of security did not take the test delivery: HTTP 503']);
+    expect(titlesOf(received[2]!.body)).toEqual([FORUM.title]);
+    expect(await test('trade')).toMatchObject({ code: 1, stderr: expect.stringContaining('topic "trade" has no webhook') });
+    expect(await test('nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('no topic with slug "nope"') });
+  });
+
   it('lets one worker at a time deliver a topic: a claim waits for one in progress, then finds the head leased', async () => {
     const { db } = testDatabase().handle;
     await db.execute(sql`insert into webhook_deliveries (topic_slug, story_id) select 'security', 'story-' || n from generate_series(1, 4) as n`);

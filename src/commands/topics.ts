@@ -1,8 +1,12 @@
-import { DEFAULT_TOPIC_LIMIT } from '../model/topic.js';
+import type { App } from '../app.js';
+import type { FeedEntry } from '../model/story.js';
+import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
+import { topicPageUrl } from '../model/urls.js';
 import { previewTopic, type TopicPreview } from '../store/preview.js';
-import { topicMemberCounts } from '../store/topics.js';
+import { topicEntries, topicMemberCounts } from '../store/topics.js';
 import { type WebhookBacklog, webhookBacklog } from '../store/webhooks.js';
 import { QueryError } from '../topics/query.js';
+import { postToWebhook, WebhookFailure } from '../worker/webhooks.js';
 import { CONFIG_OPTION, defineCommand, positiveInteger, UsageError, withApp } from './command.js';
 import { formatPreview, formatTopicTable } from './report.js';
 
@@ -14,13 +18,19 @@ const webhookJson = (backlog: WebhookBacklog | undefined) => ({
 });
 
 export const topics = defineCommand({
-  summary: 'list topics with their member counts; "topics preview SLUG|QUERY" shows what would match',
-  usage: 'topics [--json] | topics preview SLUG|QUERY [--days N] [--limit N] [--config DIR]',
+  summary: 'list topics with their member counts; "topics preview SLUG|QUERY" shows what would match; "topics test-webhook SLUG" tries a webhook',
+  usage: 'topics [--json] | topics preview SLUG|QUERY [--days N] [--limit N] | topics test-webhook SLUG [--config DIR]',
   options: { ...CONFIG_OPTION, days: { type: 'string' }, limit: { type: 'string', short: 'n', default: '20' }, json: { type: 'boolean' } },
   positionals: true,
   async run(values, positionals) {
     const [action, ...rest] = positionals;
-    if (action !== undefined && action !== 'preview') throw new UsageError(`unknown topics action "${action}" (try "topics preview SLUG")`);
+    if (action !== undefined && action !== 'preview' && action !== 'test-webhook') {
+      throw new UsageError(`unknown topics action "${action}" (try "topics preview SLUG" or "topics test-webhook SLUG")`);
+    }
+    if (action === 'test-webhook') {
+      if (rest.length !== 1) throw new UsageError('topics test-webhook needs one topic slug');
+      return withApp(values.config, (app) => testWebhook(app, rest[0]!));
+    }
     if (action === 'preview' && rest.length === 0) throw new UsageError('topics preview needs a topic slug or a query');
     const limit = positiveInteger('limit', values.limit);
     const days = values.days === undefined ? undefined : Number(values.days);
@@ -57,3 +67,44 @@ export const topics = defineCommand({
     });
   },
 });
+
+/** A story to send when the topic has none yet: it says what it is, and links the topic's page. */
+function sampleEntry(publicUrl: string, topic: Topic): FeedEntry {
+  const now = new Date();
+  return {
+    storyId: 'wirefeed-test',
+    publishedAt: now,
+    updatedAt: now,
+    title: `Wirefeed test delivery for ${topic.title}`,
+    url: topicPageUrl(publicUrl.replace(/\/+$/, ''), topic.slug),
+    summary: 'A test of this webhook (wirefeed topics test-webhook); the topic has no stories yet.',
+    contentHtml: null,
+    author: null,
+    categories: [],
+    language: null,
+    imageUrl: null,
+    enclosures: [],
+    sourceId: 'wirefeed',
+    sourceTitle: 'Wirefeed',
+    alsoReportedBy: [],
+  };
+}
+
+/** `topics test-webhook SLUG`: sends the topic's newest story (or a sample one) to its webhook now, as event "test". */
+async function testWebhook(app: App, slug: string): Promise<number> {
+  const topic = app.config.topics.find((candidate) => candidate.slug === slug);
+  if (!topic) throw new UsageError(`no topic with slug "${slug}"`);
+  if (!topic.webhook) throw new UsageError(`topic "${slug}" has no webhook`);
+  const publicUrl = app.config.publish.publicUrl!;
+  const [newest] = await topicEntries(app.database.db, slug, 1);
+  try {
+    const delivery = { id: `${slug}-test-${Date.now()}`, event: 'test' as const };
+    const { status, ms } = await postToWebhook(publicUrl, { ...topic, webhook: topic.webhook }, [newest ?? sampleEntry(publicUrl, topic)], delivery);
+    console.log(`the webhook of ${slug} took a test delivery of ${newest ? 'its newest story' : 'a sample story'}: HTTP ${status} in ${ms} ms`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof WebhookFailure)) throw error;
+    console.error(`the webhook of ${slug} did not take the test delivery: ${error.message}`);
+    return 1;
+  }
+}

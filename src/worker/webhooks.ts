@@ -41,8 +41,19 @@ export function webhookSignature(secret: string, id: string, timestamp: number, 
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/** A topic with a webhook. */
+export type WebhookTopic = Topic & { webhook: TopicWebhook };
+
+/** What a delivery says happened: new stories, or a test the operator sent (`wirefeed topics test-webhook`). */
+export type WebhookEvent = 'new_stories' | 'test';
+
 /** A delivery's body in its webhook's format, and its content type. */
-export function webhookBody(topic: Topic & { webhook: TopicWebhook }, channel: Channel, entries: FeedEntry[]): { body: string; contentType: string } {
+export function webhookBody(
+  topic: WebhookTopic,
+  channel: Channel,
+  entries: FeedEntry[],
+  event: WebhookEvent = 'new_stories',
+): { body: string; contentType: string } {
   switch (topic.webhook.format ?? 'jsonfeed') {
     case 'slack':
       return { body: slackMessage(channel, entries), contentType: 'application/json' };
@@ -50,7 +61,7 @@ export function webhookBody(topic: Topic & { webhook: TopicWebhook }, channel: C
       return { body: discordMessage(channel, entries), contentType: 'application/json' };
     case 'jsonfeed':
       return {
-        body: renderFeed('json', { channel, entries, extension: { event: 'new_stories', topic: topic.slug } }),
+        body: renderFeed('json', { channel, entries, extension: { event, topic: topic.slug } }),
         contentType: 'application/feed+json; charset=utf-8',
       };
   }
@@ -73,8 +84,51 @@ function describeFailure(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
+/** A webhook that did not take a delivery; the message never holds its URL. */
+export class WebhookFailure extends Error {
+  override name = 'WebhookFailure';
+}
+
+/** A delivery the webhook took: its status and how long it took. */
+export interface Delivered {
+  status: number;
+  ms: number;
+}
+
+/**
+ * POSTs `entries` to the topic's webhook as delivery `id`. Throws a WebhookFailure (its message the status or the
+ * network error, never the URL) unless the webhook answers 2xx within the timeout.
+ */
+export async function postToWebhook(
+  publicUrl: string,
+  topic: WebhookTopic,
+  entries: FeedEntry[],
+  delivery: { id: string; event?: WebhookEvent; signal?: AbortSignal },
+): Promise<Delivered> {
+  const { body, contentType } = webhookBody(topic, topicChannel(publicUrl.replace(/\/+$/, ''), topic), entries, delivery.event);
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(TIMEOUT_MS);
+  let status: number;
+  try {
+    const response = await fetch(topic.webhook.url, {
+      method: 'POST',
+      body,
+      headers: webhookHeaders(topic.webhook, delivery.id, Math.floor(Date.now() / 1000), body, contentType),
+      // A redirect is a misconfigured URL, not a place to send the stories to.
+      redirect: 'manual',
+      signal: delivery.signal ? AbortSignal.any([delivery.signal, timeout]) : timeout,
+    });
+    await response.body?.cancel();
+    status = response.status;
+  } catch (error) {
+    throw new WebhookFailure(describeFailure(error));
+  }
+  if (status < 200 || status > 299) throw new WebhookFailure(`HTTP ${status}`);
+  return { status, ms: Math.round(performance.now() - started) };
+}
+
 /** Sends one claimed batch; true when the webhook took it. */
-async function deliverBatch(app: WebhookApp, topic: Topic & { webhook: TopicWebhook }, batch: QueuedDelivery[], signal?: AbortSignal): Promise<boolean> {
+async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedDelivery[], signal?: AbortSignal): Promise<boolean> {
   const { db } = app.database;
   const ids = batch.map((row) => row.id);
   // A story merged into another while queued may be queued twice; one archived meanwhile is gone.
@@ -83,28 +137,18 @@ async function deliverBatch(app: WebhookApp, topic: Topic & { webhook: TopicWebh
     await settleDeliveries(db, ids);
     return true;
   }
-  const { body, contentType } = webhookBody(topic, topicChannel(app.config.publish.publicUrl!.replace(/\/+$/, ''), topic), entries);
-  const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
-  const started = performance.now();
   try {
-    const response = await fetch(topic.webhook.url, {
-      method: 'POST',
-      body,
-      headers: webhookHeaders(topic.webhook, id, Math.floor(Date.now() / 1000), body, contentType),
-      // A redirect is a misconfigured URL, not a place to send the stories to.
-      redirect: 'manual',
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
-    });
-    await response.body?.cancel();
-    if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status}`);
+    const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
+    const { status, ms } = await postToWebhook(app.config.publish.publicUrl!, topic, entries, { id, ...(signal ? { signal } : {}) });
     await settleDeliveries(db, ids);
     app.metrics.webhookStories.inc({ result: 'delivered' }, entries.length);
-    log.info({ topic: topic.slug, stories: entries.length, status: response.status, ms: Math.round(performance.now() - started) }, 'webhook delivered');
+    log.info({ topic: topic.slug, stories: entries.length, status, ms }, 'webhook delivered');
     return true;
   } catch (error) {
     // Stopping: the claim runs out and the stories go out again then, from this worker's next start or another's.
     if (signal?.aborted) return false;
-    const failure = describeFailure(error);
+    if (!(error instanceof WebhookFailure)) throw error;
+    const failure = error.message;
     const retrySeconds = retryDelaySeconds(Math.max(...batch.map((row) => row.attempts)));
     const dropped = await postponeDeliveries(db, ids, { retrySeconds, giveUpSeconds: GIVE_UP_SECONDS, error: failure });
     app.metrics.webhookStories.inc({ result: 'failed' }, entries.length);
@@ -118,7 +162,7 @@ async function deliverBatch(app: WebhookApp, topic: Topic & { webhook: TopicWebh
 }
 
 /** Delivers one topic's due queue, a batch at a time, until it is empty, a delivery fails or `signal` aborts. */
-async function deliverTopic(app: WebhookApp, topic: Topic & { webhook: TopicWebhook }, signal?: AbortSignal): Promise<void> {
+async function deliverTopic(app: WebhookApp, topic: WebhookTopic, signal?: AbortSignal): Promise<void> {
   while (!signal?.aborted) {
     const batch = await claimDeliveries(app.database.db, topic.slug, { limit: STORIES_PER_DELIVERY, leaseSeconds: LEASE_SECONDS });
     if (batch.length === 0 || !(await deliverBatch(app, topic, batch, signal))) return;
@@ -127,7 +171,7 @@ async function deliverTopic(app: WebhookApp, topic: Topic & { webhook: TopicWebh
 
 /** Delivers every topic's due webhook queue, the topics side by side; a failure is logged, never thrown. */
 export async function deliverWebhooks(app: WebhookApp, signal?: AbortSignal): Promise<void> {
-  const topics = app.config.topics.filter((topic): topic is Topic & { webhook: TopicWebhook } => topic.webhook !== undefined);
+  const topics = app.config.topics.filter((topic): topic is WebhookTopic => topic.webhook !== undefined);
   await Promise.all(
     topics.map((topic) =>
       deliverTopic(app, topic, signal).catch((error: Error) =>
