@@ -189,6 +189,12 @@ describe('loadConfig', () => {
         'topics.yml:7:15: topics[0].webhook.secret: the environment variable WIREFEED_TEST_UNSET is not set',
         'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret, format',
       ]);
+      expect(
+        problemsOf({
+          'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org\n',
+          'topics.yml': topicLines('    webhook:\n      url: https://hooks example/x'),
+        }),
+      ).toEqual(['topics.yml:6:12: topics[0].webhook.url: must be an absolute http(s) URL']);
       expect(problemsOf({ 'topics.yml': topicLines('    webhook:\n      url: https://hooks.example/x') })).toEqual([
         "topics.yml:5:5: topics[0].webhook: needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there",
       ]);

@@ -129,7 +129,7 @@ export const sourceSchema = z
 
 /** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
 const webhookSchema = z.strictObject({
-  url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)), 'must be an absolute http(s) URL'),
+  url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)) && URL.canParse(expandEnv(url)), 'must be an absolute http(s) URL'),
   secret: secret.optional(),
   /** jsonfeed (default), slack or discord. */
   format: z.enum(WEBHOOK_FORMATS).optional(),

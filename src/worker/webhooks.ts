@@ -1,6 +1,7 @@
 /**
  * Topic webhooks: each story new to a topic with a `webhook` is POSTed to it as a JSON Feed 1.1 document holding the
- * new stories, signed as Standard Webhooks sign (webhook-id, webhook-timestamp, webhook-signature). The store step
+ * new stories (or as a Slack or Discord message), signed as Standard Webhooks sign (webhook-id, webhook-timestamp,
+ * webhook-signature). The store step
  * queues the stories in its own transaction (store/webhooks.ts); this delivers the queue, at least once and in the
  * order filed, retrying a failing webhook with a growing delay and dropping what waited longer than a day.
  */
