@@ -12,7 +12,7 @@ import { claimDeliveries, type QueuedDelivery } from '../src/store/webhooks.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { startWorker } from '../src/worker/scheduler.js';
-import { deliverWebhooks, webhookSignature } from '../src/worker/webhooks.js';
+import { deliverWebhooks, MAX_BODY_BYTES, webhookSignature } from '../src/worker/webhooks.js';
 import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { useTestDatabase } from './helpers/database.js';
@@ -25,6 +25,8 @@ interface WireItem {
   slug: string;
   title: string;
   hour: number;
+  /** The item's text, when it is more than its one line. */
+  text?: string;
 }
 
 let items: WireItem[] = [];
@@ -39,7 +41,7 @@ const feed = () => `<?xml version="1.0" encoding="UTF-8"?>
 ${items
   .map(
     (item) => `<item><title>${item.title}</title><link>${feedServer.url}/news/${item.slug}</link>
-<pubDate>Sun, 02 Jun 2024 ${String(item.hour).padStart(2, '0')}:06:19 +0900</pubDate><description>${item.title}, JIJI Press reported on Sunday.</description></item>`,
+<pubDate>Sun, 02 Jun 2024 ${String(item.hour).padStart(2, '0')}:06:19 +0900</pubDate><description>${item.text ?? `${item.title}, JIJI Press reported on Sunday.`}</description></item>`,
   )
   .join('\n')}
 </channel></rss>`;
@@ -200,6 +202,19 @@ describe('topic webhooks', () => {
       expect(text).toContain('2 new stories');
       expect(text).toContain(`${feedServer.url}/news/drills`);
       expect(text.indexOf('Drills')).toBeLessThan(text.indexOf('Forum'));
+    });
+  });
+
+  it('cuts a batch whose POST would be larger than MAX_BODY_BYTES, oldest stories first, each sent once', async () => {
+    // Three full-text-sized stories of about 200 KB each: two fit in one POST, the third goes in the next.
+    const long = (item: WireItem, word: string) => ({ ...item, text: `${item.title}. ${`${word} `.repeat(Math.ceil(200_000 / (word.length + 1)))}` });
+    items = [long(FORUM, 'arms'), long(DRILLS, 'drills'), long(SUMMIT, 'summit')];
+    await withApp(configDir(), async (app) => {
+      await ingestAndDeliver(app);
+      expect(received.map((request) => Buffer.byteLength(request.body) <= MAX_BODY_BYTES)).toEqual([true, true]);
+      expect(received.map((request) => titlesOf(request.body))).toEqual([[DRILLS.title, FORUM.title], [SUMMIT.title]]);
+      expect(await queued()).toEqual([]);
+      expect(await counted(app, 'delivered')).toBe(3);
     });
   });
 

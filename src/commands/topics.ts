@@ -6,7 +6,7 @@ import { previewTopic, type TopicPreview } from '../store/preview.js';
 import { topicEntries, topicMemberCounts } from '../store/topics.js';
 import { type WebhookBacklog, webhookBacklog } from '../store/webhooks.js';
 import { QueryError } from '../topics/query.js';
-import { postToWebhook, WebhookFailure } from '../worker/webhooks.js';
+import { postToWebhook, WebhookFailure, webhookBody } from '../worker/webhooks.js';
 import { CONFIG_OPTION, defineCommand, positiveInteger, UsageError, withApp } from './command.js';
 import { formatPreview, formatTopicTable } from './report.js';
 
@@ -98,8 +98,9 @@ async function testWebhook(app: App, slug: string): Promise<number> {
   const publicUrl = app.config.publish.publicUrl!;
   const [newest] = await topicEntries(app.database.db, slug, 1);
   try {
-    const delivery = { id: `${slug}-test-${Date.now()}`, event: 'test' as const };
-    const { status, ms } = await postToWebhook(publicUrl, { ...topic, webhook: topic.webhook }, [newest ?? sampleEntry(publicUrl, topic)], delivery);
+    const webhookTopic = { ...topic, webhook: topic.webhook };
+    const message = webhookBody(publicUrl, webhookTopic, [newest ?? sampleEntry(publicUrl, topic)], 'test');
+    const { status, ms } = await postToWebhook(webhookTopic, message, { id: `${slug}-test-${Date.now()}` });
     console.log(`the webhook of ${slug} took a test delivery of ${newest ? 'its newest story' : 'a sample story'}: HTTP ${status} in ${ms} ms`);
     return 0;
   } catch (error) {

@@ -36,6 +36,11 @@ export async function settleDeliveries(db: Database, ids: readonly number[]): Pr
   await preparedRows(db, sql`delete from webhook_deliveries where id = any(${arrayLiteral(ids)}::bigint[])`);
 }
 
+/** Hands claimed rows back unsent (a batch cut to fit one POST): due at once, their claim not counted as an attempt. */
+export async function releaseDeliveries(db: Database, ids: readonly number[]): Promise<void> {
+  await preparedRows(db, sql`update webhook_deliveries set due_at = now(), attempts = attempts - 1 where id = any(${arrayLiteral(ids)}::bigint[])`);
+}
+
 /**
  * After a failed delivery: rows queued longer than `giveUpSeconds` ago are dropped, the others are due again in
  * `retrySeconds`. Returns how many were dropped.

@@ -11,13 +11,18 @@ import { log } from '../log.js';
 import type { FeedEntry } from '../model/story.js';
 import type { Topic, TopicWebhook } from '../model/topic.js';
 import { discordMessage, slackMessage } from '../publish/chat.js';
-import { type Channel, renderFeed, topicChannel } from '../publish/render.js';
+import { renderFeed, topicChannel } from '../publish/render.js';
 import { storyEntries } from '../store/topics.js';
-import { claimDeliveries, postponeDeliveries, type QueuedDelivery, settleDeliveries } from '../store/webhooks.js';
+import { claimDeliveries, postponeDeliveries, type QueuedDelivery, releaseDeliveries, settleDeliveries } from '../store/webhooks.js';
 import type { WorkerApp } from './context.js';
 
 /** Stories in one POST: a burst (a new install's first pass) goes in several. */
 export const STORIES_PER_DELIVERY = 50;
+/**
+ * The largest body a POST carries, unless one story alone is larger: receivers behind nginx refuse more than 1 MiB by
+ * default, and 50 full-text stories can be several.
+ */
+export const MAX_BODY_BYTES = 512 * 1024;
 const TIMEOUT_MS = 10_000;
 /** A claim outlives its POST's timeout, so no other worker sends the same stories meanwhile. */
 const LEASE_SECONDS = 60;
@@ -48,13 +53,15 @@ export type WebhookTopic = Topic & { webhook: TopicWebhook };
 /** What a delivery says happened: new stories, or a test the operator sent (`wirefeed topics test-webhook`). */
 export type WebhookEvent = 'new_stories' | 'test';
 
-/** A delivery's body in its webhook's format, and its content type. */
-export function webhookBody(
-  topic: WebhookTopic,
-  channel: Channel,
-  entries: FeedEntry[],
-  event: WebhookEvent = 'new_stories',
-): { body: string; contentType: string } {
+/** What a delivery POSTs. */
+export interface WebhookMessage {
+  body: string;
+  contentType: string;
+}
+
+/** A delivery's body in its webhook's format (its links on the server at `publicUrl`), and its content type. */
+export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: FeedEntry[], event: WebhookEvent = 'new_stories'): WebhookMessage {
+  const channel = topicChannel(publicUrl.replace(/\/+$/, ''), topic);
   switch (topic.webhook.format ?? 'jsonfeed') {
     case 'slack':
       return { body: slackMessage(channel, entries), contentType: 'application/json' };
@@ -97,16 +104,14 @@ export interface Delivered {
 }
 
 /**
- * POSTs `entries` to the topic's webhook as delivery `id`. Throws a WebhookFailure (its message the status or the
+ * POSTs a message to the topic's webhook as delivery `id`. Throws a WebhookFailure (its message the status or the
  * network error, never the URL) unless the webhook answers 2xx within the timeout.
  */
 export async function postToWebhook(
-  publicUrl: string,
   topic: WebhookTopic,
-  entries: FeedEntry[],
-  delivery: { id: string; event?: WebhookEvent; signal?: AbortSignal },
+  { body, contentType }: WebhookMessage,
+  delivery: { id: string; signal?: AbortSignal },
 ): Promise<Delivered> {
-  const { body, contentType } = webhookBody(topic, topicChannel(publicUrl.replace(/\/+$/, ''), topic), entries, delivery.event);
   const started = performance.now();
   const timeout = AbortSignal.timeout(TIMEOUT_MS);
   let status: number;
@@ -128,19 +133,56 @@ export async function postToWebhook(
   return { status, ms: Math.round(performance.now() - started) };
 }
 
+/** A claimed batch made ready to send: the rows it carries, their stories and the message. */
+interface Prepared {
+  rows: QueuedDelivery[];
+  entries: FeedEntry[];
+  message: WebhookMessage;
+}
+
+/**
+ * The batch's message, of its oldest rows whose message fits in MAX_BODY_BYTES (halving until it does, one story at
+ * least); the rows left out are released to the next batch, those of stories gone (archived) settled. Undefined when
+ * none is left.
+ */
+async function prepareBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedDelivery[]): Promise<Prepared | undefined> {
+  const { db } = app.database;
+  // A story merged into another while queued may be queued twice; one archived meanwhile is gone.
+  const byStory = new Map((await storyEntries(db, [...new Set(batch.map((row) => row.storyId))])).map((entry) => [entry.storyId, entry]));
+  const gone = batch.filter((row) => !byStory.has(row.storyId));
+  if (gone.length > 0)
+    await settleDeliveries(
+      db,
+      gone.map((row) => row.id),
+    );
+  const live = batch.filter((row) => byStory.has(row.storyId));
+  if (live.length === 0) return undefined;
+  for (let rows = live; ; rows = rows.slice(0, Math.ceil(rows.length / 2))) {
+    const entries = [...new Set(rows.map((row) => row.storyId))]
+      .map((id) => byStory.get(id)!)
+      .sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
+    const message = webhookBody(app.config.publish.publicUrl!, topic, entries);
+    if (rows.length > 1 && Buffer.byteLength(message.body) > MAX_BODY_BYTES) continue;
+    const rest = live.slice(rows.length);
+    if (rest.length > 0)
+      await releaseDeliveries(
+        db,
+        rest.map((row) => row.id),
+      );
+    return { rows, entries, message };
+  }
+}
+
 /** Sends one claimed batch; true when the webhook took it. */
 async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedDelivery[], signal?: AbortSignal): Promise<boolean> {
   const { db } = app.database;
-  const ids = batch.map((row) => row.id);
-  // A story merged into another while queued may be queued twice; one archived meanwhile is gone.
-  const entries = (await storyEntries(db, [...new Set(batch.map((row) => row.storyId))])).sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
-  if (entries.length === 0) {
-    await settleDeliveries(db, ids);
-    return true;
-  }
+  const prepared = await prepareBatch(app, topic, batch);
+  if (!prepared) return true;
+  const { rows, entries, message } = prepared;
+  const ids = rows.map((row) => row.id);
   try {
     const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
-    const { status, ms } = await postToWebhook(app.config.publish.publicUrl!, topic, entries, { id, ...(signal ? { signal } : {}) });
+    const { status, ms } = await postToWebhook(topic, message, { id, ...(signal ? { signal } : {}) });
     await settleDeliveries(db, ids);
     app.metrics.webhookStories.inc({ result: 'delivered' }, entries.length);
     log.info({ topic: topic.slug, stories: entries.length, status, ms }, 'webhook delivered');
@@ -150,7 +192,7 @@ async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedD
     if (signal?.aborted) return false;
     if (!(error instanceof WebhookFailure)) throw error;
     const failure = error.message;
-    const retrySeconds = retryDelaySeconds(Math.max(...batch.map((row) => row.attempts)));
+    const retrySeconds = retryDelaySeconds(Math.max(...rows.map((row) => row.attempts)));
     const dropped = await postponeDeliveries(db, ids, { retrySeconds, giveUpSeconds: GIVE_UP_SECONDS, error: failure });
     app.metrics.webhookStories.inc({ result: 'failed' }, entries.length);
     log.warn({ topic: topic.slug, stories: entries.length, error: failure, retrySeconds }, 'webhook failed');
