@@ -185,6 +185,41 @@ describe("discovering a site's feed over HTTP", () => {
       );
     });
 
+    it('discovers a feed behind a login with --username and --password-env, and writes a reference to the password', async () => {
+      const basic = `Basic ${Buffer.from('newsroom:s3cret pass').toString('base64')}`;
+      const members = await startTestServer((request, response) => {
+        if (request.headers.authorization !== basic) return void response.writeHead(401, { 'www-authenticate': 'Basic realm="wire"' }).end();
+        if (request.url === '/wire/rss.xml') return void response.writeHead(200, RSS).end(rss2('Members Wire', [story]));
+        response.writeHead(404, HTML).end('<html><body>not found</body></html>');
+      });
+      try {
+        const dir = configWith();
+        const add = (extra: string[], env: Record<string, string> = {}) =>
+          runCli(['sources', 'add', `${members.url}/wire/rss.xml`, '--allow-private-network', ...extra, '--config', dir], { LOG_LEVEL: 'silent', ...env });
+        const anonymous = add([]);
+        expect(await anonymous.exited).toBe(1);
+        expect(anonymous.output().stderr).toMatch(/HTTP 401; the site asks for a login: give --username and --password-env\n$/);
+        const unset = add(['--username', 'newsroom', '--password-env', 'WIREFEED_TEST_WIRE_PASSWORD']);
+        expect(await unset.exited).toBe(1);
+        expect(unset.output().stderr).toContain('the environment variable WIREFEED_TEST_WIRE_PASSWORD is not set');
+
+        const cli = add(['--username', 'newsroom', '--password-env', 'WIREFEED_TEST_WIRE_PASSWORD'], { WIREFEED_TEST_WIRE_PASSWORD: 's3cret pass' });
+        expect(await cli.exited, cli.output().stderr).toBe(0);
+        const text = readFileSync(join(dir, 'sources.yml'), 'utf8');
+        expect(text).toContain('username: newsroom');
+        expect(text).toContain(`password: \${WIREFEED_TEST_WIRE_PASSWORD}`);
+        expect(text).not.toContain('s3cret');
+        process.env.WIREFEED_TEST_WIRE_PASSWORD = 's3cret pass';
+        try {
+          expect(loadConfig(dir).sources.at(-1)).toMatchObject({ url: `${members.url}/wire/rss.xml`, credentials: { headers: { authorization: basic } } });
+        } finally {
+          delete process.env.WIREFEED_TEST_WIRE_PASSWORD;
+        }
+      } finally {
+        await members.close();
+      }
+    });
+
     it('names the address it refused without --allow-private-network', async () => {
       const cli = runCli(['sources', 'add', `${site.url}/`, '--config', configWith()], { LOG_LEVEL: 'silent' });
       expect(await cli.exited).toBe(1);

@@ -1,7 +1,8 @@
 import { addSourcesToConfig } from '../config/edit.js';
-import { loadConfig } from '../config/load.js';
+import { basicAuthorization, loadConfig } from '../config/load.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
+import type { SourceCredentials } from '../model/source.js';
 import { sourceHealth } from '../store/sources.js';
 import { CONFIG_OPTION, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
 import { formatDiscovery, formatSourceTable } from './report.js';
@@ -15,13 +16,38 @@ const options = {
   into: { type: 'string' },
   'allow-private-network': { type: 'boolean' },
   'full-text': { type: 'boolean' },
+  username: { type: 'string' },
+  'password-env': { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const;
+
+/**
+ * `--username` and `--password-env`: the credentials discovery sends the site, and what the config keeps of them (the
+ * password as a `${NAME}` reference: never the secret itself in the file).
+ */
+function loginOption(
+  values: OptionValues<typeof options>,
+  url: string,
+): { credentials: SourceCredentials; written: { username: string; password: string } } | undefined {
+  const { username, 'password-env': passwordEnv } = values;
+  if (username === undefined && passwordEnv === undefined) return undefined;
+  if (username === undefined || passwordEnv === undefined) {
+    throw new UsageError('give --username and --password-env together (the password is read from that environment variable and written as a reference to it)');
+  }
+  if (!/^[^:\r\n\0]+$/.test(username)) throw new UsageError('--username must be one line without ":"');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) throw new UsageError(`--password-env takes the name of an environment variable, not "${passwordEnv}"`);
+  const password = process.env[passwordEnv];
+  if (password === undefined) throw new UsageError(`the environment variable ${passwordEnv} is not set`);
+  return {
+    credentials: { origin: new URL(url).origin, headers: { authorization: basicAuthorization(username, password) } },
+    written: { username, password: `\${${passwordEnv}}` },
+  };
+}
 
 export const sources = defineCommand({
   summary: 'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source',
   usage:
-    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--dry-run] [--json] [--config DIR]',
+    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--dry-run] [--json] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
@@ -46,13 +72,20 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
   if (!/^https?:\/\//i.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
   const pick = positiveInteger('pick', values.pick);
   const allowPrivateNetwork = values['allow-private-network'] === true;
+  const login = loginOption(values, url);
   const http = new HttpClient({ perHost: config.fetch.perHost });
   let discovery: Discovery;
   try {
-    discovery = await discoverFeeds(url, { http, network: allowPrivateNetwork ? { kind: 'any' } : { kind: 'public-only' }, limits: config.fetch });
+    const network = allowPrivateNetwork ? ({ kind: 'any' } as const) : ({ kind: 'public-only' } as const);
+    discovery = await discoverFeeds(url, { http, network, limits: config.fetch, ...(login ? { credentials: login.credentials } : {}) });
   } catch (error) {
     if (error instanceof FetchError) {
-      const hint = error.kind === 'refused' && !allowPrivateNetwork ? '; add --allow-private-network to allow it' : '';
+      const hint =
+        error.kind === 'refused' && !allowPrivateNetwork
+          ? '; add --allow-private-network to allow it'
+          : error.status === 401 && !login
+            ? '; the site asks for a login: give --username and --password-env'
+            : '';
       throw new UsageError(`cannot fetch ${url}: ${error.message}${hint}`);
     }
     throw error;
@@ -67,7 +100,16 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
     chosen && !values['dry-run']
       ? addSourcesToConfig(
           values.config,
-          [{ url: chosen.url, title: values.title ?? chosen.title, id: values.id, allowPrivateNetwork: privateRanges, fullText: values['full-text'] === true }],
+          [
+            {
+              url: chosen.url,
+              title: values.title ?? chosen.title,
+              id: values.id,
+              allowPrivateNetwork: privateRanges,
+              fullText: values['full-text'] === true,
+              ...login?.written,
+            },
+          ],
           values.into,
         )
       : undefined;

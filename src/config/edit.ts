@@ -18,6 +18,9 @@ export interface NewSource {
   allowPrivateNetwork?: string[];
   /** Read the article of each new short item from its page (`fullText: true`). */
   fullText?: boolean;
+  /** HTTP Basic credentials: the user name, and the password as written into the file (a `${NAME}` reference). */
+  username?: string;
+  password?: string;
 }
 
 /** Lower-case letters, digits and "-" of a text, accents dropped ("Le Monde — Économie" -> "le-monde-economie"). */
@@ -104,6 +107,7 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
       ...(feed.tags?.length ? { tags: feed.tags } : {}),
       ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
       ...(feed.fullText ? { fullText: true } : {}),
+      ...(feed.username !== undefined ? { username: feed.username, password: feed.password } : {}),
     });
     result.added.push({ id, url: feed.url });
   }

@@ -300,6 +300,9 @@ function decodeUserInfo(text: string): string {
   }
 }
 
+/** The Authorization header value of HTTP Basic credentials. */
+export const basicAuthorization = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
 /**
  * The source's URL without user name and password, and the headers it sends its own site: Basic credentials from
  * `username` and `password` (or, for a config written before those keys, from the URL, which the logs, the store and
@@ -315,7 +318,7 @@ function withCredentials(source: SourceConfig, configured: string): { url: strin
   url.username = '';
   url.password = '';
   const headers: Record<string, string> = {};
-  if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  if (user !== undefined) headers.authorization = basicAuthorization(user, password);
   for (const [name, value] of Object.entries(source.headers ?? {})) headers[name.toLowerCase()] = expandEnv(value);
   // Written back only when it held credentials: a URL as configured is the source's identity in the store.
   const plain = userInUrl ? url.href : configured;
