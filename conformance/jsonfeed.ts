@@ -1,7 +1,7 @@
 /**
  * Validates Wirefeed's JSON Feed output against the JSON Feed 1.1 JSON Schema (../shared/schemas, or
- * WIREFEED_JSONFEED_SCHEMA): the demo seeds are ingested into a scratch store and every topic is rendered, plus a
- * feed of hostile content (CDATA terminators, markup, emoji, Japanese, control characters).
+ * WIREFEED_JSONFEED_SCHEMA): the demo seeds are ingested into a scratch store and every topic is rendered, as a feed
+ * and as its webhook's delivery, plus a feed of hostile content (CDATA terminators, markup, emoji, Japanese, control characters).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { renderFeed, topicChannel } from '../src/publish/render.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
+import { webhookBody } from '../src/worker/webhooks.js';
 
 export async function jsonFeedDocuments(): Promise<Array<{ name: string; document: unknown }>> {
   const database = await openScratchDatabase();
@@ -41,6 +42,9 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
         imageUrl: null,
         categories: [],
       }));
+      // What a topic's webhook POSTs (format jsonfeed): the feed's items with the delivery's own _wirefeed object.
+      const webhookTopic = { ...topic, webhook: { url: 'http://127.0.0.1/hook' } };
+      documents.push({ name: `${topic.slug} (webhook delivery)`, document: JSON.parse(webhookBody('http://127.0.0.1', webhookTopic, entries).body) });
       documents.push({
         name: `${topic.slug} (hostile, text only)`,
         document: JSON.parse(renderFeed('json', { channel: topicChannel('http://127.0.0.1', topic), entries: hostile })),
