@@ -10,10 +10,10 @@ import formatsModule from 'ajv-formats';
 import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
 import { renderFeed, topicChannel } from '../src/publish/render.js';
+import { webhookBody } from '../src/publish/webhook.js';
 import { topicEntries } from '../src/store/topics.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { webhookBody } from '../src/worker/webhooks.js';
 
 export async function jsonFeedDocuments(): Promise<Array<{ name: string; document: unknown }>> {
   const database = await openScratchDatabase();

@@ -1,7 +1,8 @@
 /** How a webhook delivery is signed and when a failed one is tried again: pure functions, as tables. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { retryDelaySeconds, webhookHeaders, webhookSignature } from '../src/worker/webhooks.js';
+import { webhookHeaders, webhookSignature } from '../src/publish/webhook.js';
+import { retryDelaySeconds } from '../src/worker/webhooks.js';
 
 describe('webhookSignature', () => {
   it('signs as the Standard Webhooks specification does (its published example)', () => {

@@ -2,11 +2,12 @@ import type { App } from '../app.js';
 import type { FeedEntry } from '../model/story.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
 import { topicPageUrl } from '../model/urls.js';
+import { webhookBody } from '../publish/webhook.js';
 import { previewTopic, type TopicPreview } from '../store/preview.js';
 import { topicEntries, topicMemberCounts } from '../store/topics.js';
 import { type WebhookBacklog, webhookBacklog } from '../store/webhooks.js';
 import { QueryError } from '../topics/query.js';
-import { postToWebhook, WebhookFailure, webhookBody } from '../worker/webhooks.js';
+import { postToWebhook, WebhookFailure } from '../worker/webhooks.js';
 import { CONFIG_OPTION, defineCommand, positiveInteger, UsageError, withApp } from './command.js';
 import { formatPreview, formatTopicTable } from './report.js';
 

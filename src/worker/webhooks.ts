@@ -1,17 +1,11 @@
 /**
- * Topic webhooks: each story new to a topic with a `webhook` is POSTed to it as a JSON Feed 1.1 document holding the
- * new stories (or as a Slack or Discord message), signed as Standard Webhooks sign (webhook-id, webhook-timestamp,
- * webhook-signature). The store step
- * queues the stories in its own transaction (store/webhooks.ts); this delivers the queue, at least once and in the
+ * Delivering topic webhooks: the store step queues each story new to a topic with a `webhook` in its own transaction
+ * (store/webhooks.ts); this delivers the queue, as publish/webhook.ts makes the messages, at least once and in the
  * order filed, retrying a failing webhook with a growing delay and dropping what waited longer than a day.
  */
-import { createHmac } from 'node:crypto';
-import { USER_AGENT } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { FeedEntry } from '../model/story.js';
-import type { Topic, TopicWebhook } from '../model/topic.js';
-import { discordMessage, slackMessage } from '../publish/chat.js';
-import { renderFeed, topicChannel } from '../publish/render.js';
+import { type WebhookMessage, type WebhookTopic, webhookBody, webhookHeaders } from '../publish/webhook.js';
 import { storyEntries } from '../store/topics.js';
 import { claimDeliveries, postponeDeliveries, type QueuedDelivery, releaseDeliveries, settleDeliveries } from '../store/webhooks.js';
 import type { WorkerApp } from './context.js';
@@ -36,54 +30,6 @@ export type WebhookApp = Pick<WorkerApp, 'config' | 'database' | 'metrics'>;
 /** A minute after the first failure, doubling up to an hour. */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(60 * 2 ** Math.max(0, attempts - 1), 3_600);
-}
-
-/**
- * The Standard Webhooks signature of a message: HMAC-SHA256 of `id.timestamp.body` in base64, after "v1,". A secret
- * written as `whsec_<base64>` (as Standard Webhooks libraries make them) is that key's bytes; any other is its UTF-8.
- */
-export function webhookSignature(secret: string, id: string, timestamp: number, body: string): string {
-  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
-
-/** A topic with a webhook. */
-export type WebhookTopic = Topic & { webhook: TopicWebhook };
-
-/** What a delivery says happened: new stories, or a test the operator sent (`wirefeed topics test-webhook`). */
-export type WebhookEvent = 'new_stories' | 'test';
-
-/** What a delivery POSTs. */
-export interface WebhookMessage {
-  body: string;
-  contentType: string;
-}
-
-/** A delivery's body in its webhook's format (its links on the server at `publicUrl`), and its content type. */
-export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: FeedEntry[], event: WebhookEvent = 'new_stories'): WebhookMessage {
-  const channel = topicChannel(publicUrl.replace(/\/+$/, ''), topic);
-  switch (topic.webhook.format ?? 'jsonfeed') {
-    case 'slack':
-      return { body: slackMessage(channel, entries), contentType: 'application/json' };
-    case 'discord':
-      return { body: discordMessage(channel, entries), contentType: 'application/json' };
-    case 'jsonfeed':
-      return {
-        body: renderFeed('json', { channel, entries, extension: { event, topic: topic.slug } }),
-        contentType: 'application/feed+json; charset=utf-8',
-      };
-  }
-}
-
-/** The headers of one delivery; the id stays the same when the same stories are sent again. */
-export function webhookHeaders(webhook: TopicWebhook, id: string, timestamp: number, body: string, contentType: string): Record<string, string> {
-  return {
-    'content-type': contentType,
-    'user-agent': USER_AGENT,
-    'webhook-id': id,
-    'webhook-timestamp': String(timestamp),
-    ...(webhook.secret ? { 'webhook-signature': webhookSignature(webhook.secret, id, timestamp, body) } : {}),
-  };
 }
 
 /** What went wrong, without the URL (which may hold a token): the status, or the network error's code. */

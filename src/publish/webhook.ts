@@ -1,0 +1,58 @@
+/**
+ * What a topic's webhook is sent, as pure functions: the body in its format (a JSON Feed of the new stories, or a Slack
+ * or Discord message) and the headers, signed as Standard Webhooks sign. worker/webhooks.ts delivers them.
+ */
+import { createHmac } from 'node:crypto';
+import { USER_AGENT } from '../fetch/index.js';
+import type { FeedEntry } from '../model/story.js';
+import type { Topic, TopicWebhook } from '../model/topic.js';
+import { discordMessage, slackMessage } from './chat.js';
+import { renderFeed, topicChannel } from './render.js';
+
+/**
+ * The Standard Webhooks signature of a message: HMAC-SHA256 of `id.timestamp.body` in base64, after "v1,". A secret
+ * written as `whsec_<base64>` (as Standard Webhooks libraries make them) is that key's bytes; any other is its UTF-8.
+ */
+export function webhookSignature(secret: string, id: string, timestamp: number, body: string): string {
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** A topic with a webhook. */
+export type WebhookTopic = Topic & { webhook: TopicWebhook };
+
+/** What a delivery says happened: new stories, or a test the operator sent (`wirefeed topics test-webhook`). */
+export type WebhookEvent = 'new_stories' | 'test';
+
+/** What a delivery POSTs. */
+export interface WebhookMessage {
+  body: string;
+  contentType: string;
+}
+
+/** A delivery's body in its webhook's format (its links on the server at `publicUrl`), and its content type. */
+export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: FeedEntry[], event: WebhookEvent = 'new_stories'): WebhookMessage {
+  const channel = topicChannel(publicUrl.replace(/\/+$/, ''), topic);
+  switch (topic.webhook.format ?? 'jsonfeed') {
+    case 'slack':
+      return { body: slackMessage(channel, entries), contentType: 'application/json' };
+    case 'discord':
+      return { body: discordMessage(channel, entries), contentType: 'application/json' };
+    case 'jsonfeed':
+      return {
+        body: renderFeed('json', { channel, entries, extension: { event, topic: topic.slug } }),
+        contentType: 'application/feed+json; charset=utf-8',
+      };
+  }
+}
+
+/** The headers of one delivery; the id stays the same when the same stories are sent again. */
+export function webhookHeaders(webhook: TopicWebhook, id: string, timestamp: number, body: string, contentType: string): Record<string, string> {
+  return {
+    'content-type': contentType,
+    'user-agent': USER_AGENT,
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    ...(webhook.secret ? { 'webhook-signature': webhookSignature(webhook.secret, id, timestamp, body) } : {}),
+  };
+}
