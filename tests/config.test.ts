@@ -169,12 +169,17 @@ describe('loadConfig', () => {
             'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org\n',
             'topics.yml': topicLines(
               `    webhook:\n      url: https://chat.example/hooks/\${WIREFEED_TEST_HOOK_TOKEN}\n      secret: whsec_\${WIREFEED_TEST_HOOK_TOKEN}\n` +
-                `  - slug: alerts\n    title: Alerts\n    query: alert\n    webhook:\n      url: https://discord.example/api/webhooks/1/\${WIREFEED_TEST_HOOK_TOKEN}\n      format: discord`,
+                `  - slug: alerts\n    title: Alerts\n    query: alert\n    webhook:\n      url: https://discord.example/api/webhooks/1/\${WIREFEED_TEST_HOOK_TOKEN}\n      format: discord\n` +
+                `      headers:\n        Authorization: Bearer \${WIREFEED_TEST_HOOK_TOKEN}\n        X-Team: desk`,
             ),
           }),
         );
         expect(config.topics[0]!.webhook).toEqual({ url: 'https://chat.example/hooks/T0K3N', secret: 'whsec_T0K3N' });
-        expect(config.topics[1]!.webhook).toEqual({ url: 'https://discord.example/api/webhooks/1/T0K3N', format: 'discord' });
+        expect(config.topics[1]!.webhook).toEqual({
+          url: 'https://discord.example/api/webhooks/1/T0K3N',
+          format: 'discord',
+          headers: { authorization: 'Bearer T0K3N', 'x-team': 'desk' },
+        });
       } finally {
         delete process.env.WIREFEED_TEST_HOOK_TOKEN;
       }
@@ -187,7 +192,18 @@ describe('loadConfig', () => {
       ).toEqual([
         'topics.yml:6:12: topics[0].webhook.url: must be an absolute http(s) URL',
         'topics.yml:7:15: topics[0].webhook.secret: the environment variable WIREFEED_TEST_UNSET is not set',
-        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret, format',
+        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret, format, headers',
+      ]);
+      expect(
+        problemsOf({
+          'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org\n',
+          'topics.yml': topicLines(
+            '    webhook:\n      url: https://hooks.example/x\n      headers:\n        Content-Type: text/plain\n        Webhook-Signature: x\n        X-Ok: fine',
+          ),
+        }),
+      ).toEqual([
+        'topics.yml:8:23: topics[0].webhook.headers.Content-Type: is set by Wirefeed itself',
+        'topics.yml:9:28: topics[0].webhook.headers.Webhook-Signature: is set by Wirefeed itself',
       ]);
       expect(
         problemsOf({

@@ -194,9 +194,12 @@ describe('topic webhooks', () => {
     ['discord', (body: Record<string, unknown>) => body.content],
   ])('posts a %s message when the webhook asks for one', async (format, textOf) => {
     items = [FORUM, DRILLS];
-    await withApp(configDir('', `    webhook:\n      url: ${receiver.url}/hooks/chat\n      format: ${format}\n`), async (app) => {
+    const webhook = `    webhook:\n      url: ${receiver.url}/hooks/chat\n      format: ${format}\n      headers:\n        Authorization: Bearer \${WIREFEED_TEST_HOOK_SECRET}\n`;
+    await withApp(configDir('', webhook), async (app) => {
       await ingestAndDeliver(app);
       expect(received).toHaveLength(1);
+      // The receiver's own header, from the environment.
+      expect(received[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
       expect(received[0]!.headers['content-type']).toBe('application/json');
       expect(received[0]!.headers['webhook-signature']).toBeUndefined();
       const text = String(textOf(JSON.parse(received[0]!.body)));

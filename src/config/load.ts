@@ -17,7 +17,7 @@ import {
 } from '../model/settings.js';
 import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type Source, type SourceCredentials } from '../model/source.js';
 import { editDistance } from '../model/text.js';
-import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
+import { DEFAULT_TOPIC_LIMIT, type Topic, type TopicWebhook } from '../model/topic.js';
 import {
   configFileSchema,
   expandEnv,
@@ -25,6 +25,7 @@ import {
   type PublishSettingsConfig,
   type RetentionSettingsConfig,
   type SourceConfig,
+  type TopicConfig,
   type WorkerSettingsConfig,
 } from './schema.js';
 
@@ -222,9 +223,7 @@ export function loadConfig(dir: string): Config {
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
         ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
-        ...(webhook
-          ? { webhook: { ...webhook, url: expandEnv(webhook.url), ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}) } }
-          : {}),
+        ...(webhook ? { webhook: toWebhook(webhook) } : {}),
       });
     });
   }
@@ -298,6 +297,17 @@ function decodeUserInfo(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** A topic's webhook with its `${NAME}` references read from the environment, header names in lower case. */
+function toWebhook(webhook: NonNullable<TopicConfig['webhook']>): TopicWebhook {
+  const headers = Object.entries(webhook.headers ?? {}).map(([name, value]) => [name.toLowerCase(), expandEnv(value)] as const);
+  return {
+    url: expandEnv(webhook.url),
+    ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}),
+    ...(webhook.format ? { format: webhook.format } : {}),
+    ...(headers.length > 0 ? { headers: Object.fromEntries(headers) } : {}),
+  };
 }
 
 /** The Authorization header value of HTTP Basic credentials. */

@@ -74,13 +74,21 @@ const CLIENT_HEADERS = new Set([
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-/** Header names checked here rather than as the record's keys, whose issues zod reports only as "Invalid key". */
-const headers = z.record(z.string(), headerValue).superRefine((record, context) => {
-  for (const name of Object.keys(record)) {
-    if (!HEADER_NAME.test(name)) context.addIssue({ code: 'custom', path: [name], message: 'expected a header name such as X-Api-Key' });
-    else if (CLIENT_HEADERS.has(name.toLowerCase())) context.addIssue({ code: 'custom', path: [name], message: 'is set by Wirefeed itself' });
-  }
-});
+/**
+ * Headers the operator adds to Wirefeed's requests, but none of `reserved`. Names checked here rather than as the
+ * record's keys, whose issues zod reports only as "Invalid key".
+ */
+const headersBut = (reserved: ReadonlySet<string>) =>
+  z.record(z.string(), headerValue).superRefine((record, context) => {
+    for (const name of Object.keys(record)) {
+      if (!HEADER_NAME.test(name)) context.addIssue({ code: 'custom', path: [name], message: 'expected a header name such as X-Api-Key' });
+      else if (reserved.has(name.toLowerCase())) context.addIssue({ code: 'custom', path: [name], message: 'is set by Wirefeed itself' });
+    }
+  });
+
+const headers = headersBut(CLIENT_HEADERS);
+/** A webhook delivery's own headers: its content type and its Standard Webhooks id, time and signature. */
+const webhookHeaders = headersBut(new Set([...CLIENT_HEADERS, 'content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']));
 
 export const sourceSchema = z
   .strictObject({
@@ -133,6 +141,8 @@ const webhookSchema = z.strictObject({
   secret: secret.optional(),
   /** jsonfeed (default), slack or discord. */
   format: z.enum(WEBHOOK_FORMATS).optional(),
+  /** Headers the receiver asks for, such as Authorization: Bearer ${TOKEN}. */
+  headers: webhookHeaders.optional(),
 });
 
 export const topicSchema = z.strictObject({

@@ -23,6 +23,8 @@ export interface TopicWebhook {
   secret?: string;
   /** What is POSTed: a JSON Feed of the new stories (the default), or a message for Slack's or Discord's webhooks. */
   format?: WebhookFormat;
+  /** Headers the receiver asks for (an Authorization token), names in lower case. */
+  headers?: Record<string, string>;
 }
 
 export const WEBHOOK_FORMATS = ['jsonfeed', 'slack', 'discord'] as const;

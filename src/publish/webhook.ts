@@ -49,6 +49,8 @@ export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: Fee
 /** The headers of one delivery; the id stays the same when the same stories are sent again. */
 export function webhookHeaders(webhook: TopicWebhook, id: string, timestamp: number, body: string, contentType: string): Record<string, string> {
   return {
+    // The receiver's own first (config refuses the names below among them).
+    ...webhook.headers,
     'content-type': contentType,
     'user-agent': USER_AGENT,
     'webhook-id': id,
