@@ -317,7 +317,15 @@ describe('topic webhooks', () => {
       second = claimDeliveries(db, 'security', { limit: 2, leaseSeconds: 60 });
       await expect
         .poll(
-          async () => (await rowsOf(db, sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like 'update webhook_deliveries%'`)).length,
+          async () =>
+            (
+              await rowsOf(
+                db,
+                sql`select 1 from pg_stat_activity
+                  where datname = current_database() and wait_event_type = 'Lock' and query like 'update webhook_deliveries%'`,
+              )
+            ).length,
+          { timeout: 10_000 },
         )
         .toBe(1);
     });
