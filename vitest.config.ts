@@ -12,6 +12,7 @@ const UNIT = [
   'compose',
   'config',
   'decode',
+  'digest',
   'feed-fidelity',
   'host-limit',
   'hostile-output',

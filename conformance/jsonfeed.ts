@@ -1,7 +1,7 @@
 /**
  * Validates Wirefeed's JSON Feed output against the JSON Feed 1.1 JSON Schema (../shared/schemas, or
- * WIREFEED_JSONFEED_SCHEMA): the demo seeds are ingested into a scratch store and every topic is rendered, as a feed
- * and as its webhook's delivery, plus a feed of hostile content (CDATA terminators, markup, emoji, Japanese, control characters).
+ * WIREFEED_JSONFEED_SCHEMA): the demo seeds are ingested into a scratch store and every topic is rendered, as a feed,
+ * as its daily digest and as its webhook's delivery, plus a feed of hostile content (CDATA terminators, markup, emoji, Japanese, control characters).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import AjvModule from 'ajv-draft-04';
 import formatsModule from 'ajv-formats';
 import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
+import { digestChannel, digestEntries } from '../src/publish/digest.js';
 import { renderFeed, topicChannel } from '../src/publish/render.js';
 import { webhookBody } from '../src/publish/webhook.js';
 import { topicEntries } from '../src/store/topics.js';
@@ -42,6 +43,11 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
         imageUrl: null,
         categories: [],
       }));
+      // The topic's daily digest, made the day after its newest story (the demo's stories are from 2024).
+      const digest = digestChannel('http://127.0.0.1', topic);
+      const dayAfter = new Date((entries[0]?.publishedAt.getTime() ?? Date.now()) + 86_400_000);
+      const days = digestEntries(digest, topic.slug, { stories: entries, counts: new Map() }, dayAfter);
+      documents.push({ name: `${topic.slug} (daily digest)`, document: JSON.parse(renderFeed('json', { channel: digest, entries: days })) });
       // What a topic's webhook POSTs (format jsonfeed): the feed's items with the delivery's own _wirefeed object.
       const webhookTopic = { ...topic, webhook: { url: 'http://127.0.0.1/hook' } };
       documents.push({ name: `${topic.slug} (webhook delivery)`, document: JSON.parse(webhookBody('http://127.0.0.1', webhookTopic, entries).body) });

@@ -8,10 +8,11 @@ import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
+import { DIGEST_READ_LIMIT, digestChannel, digestEntries, digestWindow } from '../publish/digest.js';
 import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
-import { topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
+import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
@@ -282,6 +283,25 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     sendBody(request, response, body, headers, version);
   };
 
+  /** A topic's daily digest (publish/digest.ts): its content moves with the topic and with the day. */
+  const serveDigest = async (request: IncomingMessage, response: ServerResponse, topic: Topic, format: FeedFormat) => {
+    const version = await versionOf(topic.slug);
+    const baseUrl = baseUrlOf(request);
+    const now = new Date();
+    const { since, until } = digestWindow(now);
+    const changed = new Date(Math.max(version.getTime(), until.getTime()));
+    const body = await feedCache.get(`digest|${topic.slug}|${format}|${until.getTime()}|${baseUrl}`, version.getTime(), async () => {
+      const [stories, counts] = await Promise.all([
+        topicEntries(db, topic.slug, DIGEST_READ_LIMIT, { publishedAt: until, storyId: '' }, since),
+        topicDayCounts(db, topic.slug, since, until),
+      ]);
+      const channel = digestChannel(baseUrl, topic);
+      return renderFeed(format, { channel, entries: digestEntries(channel, topic.slug, { stories, counts }, now), changedAt: changed });
+    });
+    const headers = { 'content-type': CONTENT_TYPES[format], 'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`, ...FEED_SECURITY_HEADERS };
+    sendBody(request, response, body, headers, changed);
+  };
+
   // Searches have a cache of their own: however many distinct queries clients make up, topic feeds stay cached.
   const searchCache = new FeedCache(200, 16 * 1024 * 1024);
   const searches = new Admission(SEARCHES_RUNNING, SEARCHES_WAITING);
@@ -401,6 +421,12 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     if (searchRoute) {
       const format = (searchRoute[1] as FeedFormat | 'html' | undefined) ?? negotiateFormat(request.headers.accept);
       return serveSearch(request, response, format, url.searchParams, searchRoute[1] === undefined);
+    }
+    const digest = /^\/topics\/([a-z0-9-]+)\/digest\.(rss|atom|json)$/.exec(url.pathname);
+    if (digest) {
+      const topic = app.config.topics.find((candidate) => candidate.slug === digest[1]);
+      if (!topic) return sendText(response, 404, `No topic "${digest[1]}"\n`);
+      return serveDigest(request, response, topic, digest[2] as FeedFormat);
     }
     const match = /^\/topics\/([a-z0-9-]+)(?:\.(rss|atom|json|html))?$/.exec(url.pathname);
     const topic = match ? app.config.topics.find((candidate) => candidate.slug === match[1]) : undefined;

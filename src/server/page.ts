@@ -3,6 +3,7 @@ import { escapeHtml } from '../model/escape.js';
 import type { FeedEntry, Headline } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, topicPageUrl } from '../model/urls.js';
+import { digestUrl } from '../publish/digest.js';
 import { alsoReportedHtml, type Channel, topicChannel } from '../publish/render.js';
 import { searchFormHtml } from './search.js';
 
@@ -184,8 +185,14 @@ ${older ? `<nav class="pages" aria-label="Pages"><a href="${escapeHtml(older)}" 
   return layout(`${channel.title} · Wirefeed`, alternateLinks(channel), body);
 }
 
+/** Where a topic's daily digest is, in each format. */
+function digestLinks(baseUrl: string, slug: string): string {
+  const links = FORMATS.map(({ format, label, type }) => `<a href="${escapeHtml(digestUrl(baseUrl, slug, format))}" type="${type}">${label}</a>`);
+  return `<p class="meta">Daily digest (one entry a day): ${links.join(' · ')}</p>`;
+}
+
 /** A topic's page. */
 export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[], older?: string): string {
-  const header = topic.description ? `<p>${escapeHtml(topic.description)}</p>` : '';
+  const header = `${topic.description ? `<p>${escapeHtml(topic.description)}</p>` : ''}${digestLinks(baseUrl, topic.slug)}`;
   return renderStoriesPage(topicChannel(baseUrl, topic), entries, { baseUrl, header, ...(older ? { older } : {}) });
 }

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, pipelinedRows, preparedRows } from '../db/client.js';
+import { arrayLiteral, type Database, pipelinedRows, preparedRows, rowsOf } from '../db/client.js';
 import { items, sources, stories, topicStories, topics } from '../db/schema.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import type { FeedCursor, FeedEntry, Headline, Outlet } from '../model/story.js';
@@ -323,7 +323,7 @@ const ENTRY_COLUMNS = {
  * The newest stories of a topic (older than `before`, for paging) with their representative item: an index range
  * scan on topic_stories.
  */
-export async function topicEntries(db: Database, slug: string, limit: number, before?: FeedCursor): Promise<FeedEntry[]> {
+export async function topicEntries(db: Database, slug: string, limit: number, before?: FeedCursor, since?: Date): Promise<FeedEntry[]> {
   const rows = await db
     .select({ ...ENTRY_COLUMNS, publishedAt: topicStories.publishedAt })
     .from(topicStories)
@@ -339,11 +339,23 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
               and(eq(topicStories.publishedAt, before.publishedAt), lt(topicStories.storyId, before.storyId)),
             )
           : undefined,
+        since ? gte(topicStories.publishedAt, since) : undefined,
       ),
     )
     .orderBy(desc(topicStories.publishedAt), desc(topicStories.storyId))
     .limit(limit);
   return withOutlets(db, rows);
+}
+
+/** How many stories a topic holds on each UTC day from `since` up to `until`: day start (ms) to count. */
+export async function topicDayCounts(db: Database, slug: string, since: Date, until: Date): Promise<Map<number, number>> {
+  const rows = await rowsOf<{ day: number; stories: number }>(
+    db,
+    sql`select extract(epoch from date_trunc('day', published_at at time zone 'UTC'))::float8 * 1000 as day, count(*)::int as stories
+      from topic_stories where topic_slug = ${slug} and published_at >= ${since.toISOString()}::timestamptz and published_at < ${until.toISOString()}::timestamptz
+      group by 1`,
+  );
+  return new Map(rows.map((row) => [Number(row.day), row.stories]));
 }
 
 type EntryRow = Omit<FeedEntry, 'alsoReportedBy'> & { representativeId: number };

@@ -1,0 +1,88 @@
+/**
+ * A topic's daily digest served over HTTP: stories stored from a real feed (dated relative to now), the digest read
+ * in every format through the real server, safe and well-formed; today's stories wait for tomorrow's entry.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../src/app.js';
+import { openTestApp, type ServedApp, serveApp } from './helpers/app.js';
+import { writeConfigDir } from './helpers/config.js';
+import { useTestDatabase } from './helpers/database.js';
+import { assertSafeFeed, childrenNamed, strictXml, textOf } from './helpers/feed-safety.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
+
+const testDatabase = useTestDatabase();
+const DAY_MS = 86_400_000;
+const startOfToday = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+/** Noon of the UTC day `days` before today (0: today, but never later than now). */
+const noon = (days: number) => new Date(Math.min(startOfToday - days * DAY_MS + DAY_MS / 2, Date.now() - 1000));
+const dateOf = (days: number) => new Date(startOfToday - days * DAY_MS).toISOString().slice(0, 10);
+
+const ITEMS = [
+  { slug: 'today', title: 'Japan, U.S. Defense Chiefs Meet Again', at: noon(0) },
+  { slug: 'forum', title: 'Japan, U.S. to Set Up Forum on Joint Arms Production', at: noon(1) },
+  { slug: 'drills', title: 'Japan, U.S. Hold Joint Missile Defense Drills & More', at: noon(1) },
+  { slug: 'talks', title: 'Japan, U.S. Defense Talks in Tokyo', at: noon(3) },
+  { slug: 'tea', title: 'Kenya Tea Exports Rise', at: noon(1) },
+];
+
+let feedServer: TestServer;
+let configDir: string;
+beforeAll(async () => {
+  feedServer = await startTestServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>JIJI Press</title><link>${feedServer.url}/</link><description>Wire</description>
+${ITEMS.map(
+  (item) => `<item><title>${item.title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</title><link>${feedServer.url}/news/${item.slug}</link>
+<pubDate>${item.at.toUTCString()}</pubDate><description>The wire reported it.</description></item>`,
+).join('\n')}
+</channel></rss>`),
+  );
+  configDir = writeConfigDir({
+    'sources.yml': `sources:\n  - id: jiji\n    url: ${feedServer.url}/feed.xml\n    title: JIJI Press\n    allowPrivateNetwork: [127.0.0.1]\n`,
+    'topics.yml': "topics:\n  - slug: security\n    title: Japan-US security\n    query: 'japan AND (defense OR arms)'\n",
+  });
+});
+afterAll(() => feedServer.close());
+
+/** The app with the feed stored, served (the test database is emptied before each test). */
+let app: App;
+let served: ServedApp;
+beforeEach(async () => {
+  app = await openTestApp(testDatabase().handle, { configDir, ingest: true });
+  served = await serveApp(app);
+  return async () => {
+    await served.stop();
+    await app.close();
+  };
+});
+
+describe("a topic's daily digest", () => {
+  it('lists each finished day with its stories in RSS, Atom and JSON Feed, leaving today for tomorrow', async () => {
+    const rss = await fetch(`${served.base}/topics/security/digest.rss`);
+    expect(rss.status).toBe(200);
+    expect(rss.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
+    const body = await rss.text();
+    assertSafeFeed('rss', body);
+    const items = childrenNamed(childrenNamed(strictXml(body), 'channel')[0]!, 'item');
+    expect(items.map((item) => textOf(childrenNamed(item, 'title')[0]!))).toEqual([`2 stories on ${dateOf(1)}`, `1 story on ${dateOf(3)}`]);
+    const listed = textOf(childrenNamed(items[0]!, 'content:encoded')[0]!);
+    expect(listed).toContain(`<a href="${feedServer.url}/news/drills">Japan, U.S. Hold Joint Missile Defense Drills &amp; More</a>`);
+    expect(listed).not.toContain('Meet Again');
+
+    const atom = await (await fetch(`${served.base}/topics/security/digest.atom`)).text();
+    assertSafeFeed('atom', atom);
+    expect(childrenNamed(strictXml(atom), 'entry')).toHaveLength(2);
+    const json = (await (await fetch(`${served.base}/topics/security/digest.json`)).json()) as { items: Array<{ id: string }> };
+    expect(json).toMatchObject({ title: 'Japan-US security (daily digest)', feed_url: `${served.base}/topics/security/digest.json` });
+    expect(json.items.map((item) => item.id)).toEqual([`urn:wirefeed:story:digest-security-${dateOf(1)}`, `urn:wirefeed:story:digest-security-${dateOf(3)}`]);
+  });
+
+  it("is linked from the topic's page; answers a conditional request with 304, an unknown topic or format with 404", async () => {
+    const first = await fetch(`${served.base}/topics/security/digest.atom`);
+    const again = await fetch(`${served.base}/topics/security/digest.atom`, { headers: { 'if-none-match': first.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect(await (await fetch(`${served.base}/topics/security.html`)).text()).toContain(`href="${served.base}/topics/security/digest.rss"`);
+    expect((await fetch(`${served.base}/topics/nope/digest.rss`)).status).toBe(404);
+    expect((await fetch(`${served.base}/topics/security/digest.html`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,82 @@
+/** A topic's daily digest: finished UTC days only, newest first, each listing its stories escaped, counted in full. */
+import { describe, expect, it } from 'vitest';
+import type { FeedEntry } from '../src/model/story.js';
+import { DIGEST_STORIES_PER_DAY, digestChannel, digestEntries, digestWindow } from '../src/publish/digest.js';
+
+const topic = { slug: 'japan-us-security', title: 'Japan–US security', query: 'japan', limit: 50 };
+const channel = digestChannel('https://feeds.example.org', topic);
+const now = new Date('2024-06-04T05:00:00Z');
+
+let next = 0;
+const story = (at: string, title: string, extra: Partial<FeedEntry> = {}): FeedEntry => ({
+  storyId: `s${++next}`,
+  publishedAt: new Date(at),
+  updatedAt: new Date(at),
+  title,
+  url: `https://jen.jiji.com/${next}`,
+  summary: null,
+  contentHtml: null,
+  author: null,
+  categories: [],
+  language: 'en',
+  imageUrl: null,
+  enclosures: [],
+  sourceId: 'jiji-press',
+  sourceTitle: 'JIJI Press',
+  alsoReportedBy: [],
+  ...extra,
+});
+
+describe('digestEntries', () => {
+  it("lists each finished UTC day's stories under one entry, newest day first, leaving today out", () => {
+    const stories = [
+      story('2024-06-04T01:00:00Z', 'Today: not yet'),
+      story('2024-06-02T23:59:59Z', 'Late on the 2nd', {
+        alsoReportedBy: [{ sourceId: 'arabnews', sourceTitle: 'Arab News', title: 'x', url: null }],
+      }),
+      story('2024-06-02T00:06:19Z', 'Defense chiefs reaffirm command coordination'),
+      story('2024-06-01T09:00:00Z', 'On the 1st'),
+      story('2024-05-20T09:00:00Z', 'Before the window'),
+    ];
+    const entries = digestEntries(channel, topic.slug, { stories, counts: new Map() }, now);
+    expect(entries.map((entry) => [entry.storyId, entry.title, entry.publishedAt.toISOString()])).toEqual([
+      ['digest-japan-us-security-2024-06-02', '2 stories on 2024-06-02', '2024-06-03T00:00:00.000Z'],
+      ['digest-japan-us-security-2024-06-01', '1 story on 2024-06-01', '2024-06-02T00:00:00.000Z'],
+    ]);
+    expect(entries[0]!.contentHtml).toBe(
+      '<ul><li><a href="https://jen.jiji.com/2">Late on the 2nd</a> (JIJI Press, Arab News)</li>' +
+        '<li><a href="https://jen.jiji.com/3">Defense chiefs reaffirm command coordination</a> (JIJI Press)</li></ul>',
+    );
+    expect(entries[0]!.url).toBe('https://feeds.example.org/topics/japan-us-security.html');
+  });
+
+  it('escapes every title, name and link, and links no page that is not http(s)', () => {
+    const hostile = story('2024-06-03T10:00:00Z', '<script>alert(1)</script> & "quotes"', {
+      url: 'javascript:alert(2)',
+      sourceTitle: '<b>Outlet</b>',
+    });
+    const quoted = story('2024-06-03T09:00:00Z', 'Link', { url: 'https://x.example/?a=1&b="2"' });
+    const [entry] = digestEntries(channel, topic.slug, { stories: [hostile, quoted], counts: new Map() }, now);
+    expect(entry!.contentHtml).toBe(
+      '<ul><li>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot; (&lt;b&gt;Outlet&lt;/b&gt;)</li>' +
+        '<li><a href="https://x.example/?a=1&amp;b=&quot;2&quot;">Link</a> (JIJI Press)</li></ul>',
+    );
+  });
+
+  it(`lists ${DIGEST_STORIES_PER_DAY} stories a day and counts the rest, and makes an entry of a day it only has a count for`, () => {
+    const busy = Array.from({ length: DIGEST_STORIES_PER_DAY + 5 }, (_, index) => story(`2024-06-03T0${index % 10}:00:00Z`, `Story ${index}`));
+    const counts = new Map([
+      [Date.parse('2024-06-03T00:00:00Z'), DIGEST_STORIES_PER_DAY + 20],
+      [Date.parse('2024-05-30T00:00:00Z'), 7],
+    ]);
+    const [june3, may30] = digestEntries(channel, topic.slug, { stories: busy, counts }, now);
+    expect(june3!.title).toBe(`${DIGEST_STORIES_PER_DAY + 20} stories on 2024-06-03`);
+    expect(june3!.contentHtml!.match(/<li>/g)).toHaveLength(DIGEST_STORIES_PER_DAY);
+    expect(june3!.contentHtml).toMatch(/<p>…and 20 more on the topic's page\.<\/p>$/);
+    expect([may30!.title, may30!.contentHtml]).toEqual(['7 stories on 2024-05-30', "<p>…and 7 more on the topic's page.</p>"]);
+  });
+
+  it('reads the window as the seven finished UTC days before today', () => {
+    expect(digestWindow(now)).toEqual({ since: new Date('2024-05-28T00:00:00Z'), until: new Date('2024-06-04T00:00:00Z') });
+  });
+});
