@@ -299,14 +299,18 @@ function decodeUserInfo(text: string): string {
   }
 }
 
+/** Configured headers as they are sent: names in lower case, `${NAME}` references read from the environment. */
+const expandedHeaders = (headers: Record<string, string> = {}): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), expandEnv(value)]));
+
 /** A topic's webhook with its `${NAME}` references read from the environment, header names in lower case. */
 function toWebhook(webhook: NonNullable<TopicConfig['webhook']>): TopicWebhook {
-  const headers = Object.entries(webhook.headers ?? {}).map(([name, value]) => [name.toLowerCase(), expandEnv(value)] as const);
+  const headers = expandedHeaders(webhook.headers);
   return {
     url: expandEnv(webhook.url),
     ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}),
     ...(webhook.format ? { format: webhook.format } : {}),
-    ...(headers.length > 0 ? { headers: Object.fromEntries(headers) } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
   };
 }
 
@@ -327,9 +331,7 @@ function withCredentials(source: SourceConfig, configured: string): { url: strin
   const password = source.username !== undefined ? expandEnv(source.password ?? '') : decodeUserInfo(url.password);
   url.username = '';
   url.password = '';
-  const headers: Record<string, string> = {};
-  if (user !== undefined) headers.authorization = basicAuthorization(user, password);
-  for (const [name, value] of Object.entries(source.headers ?? {})) headers[name.toLowerCase()] = expandEnv(value);
+  const headers = { ...(user !== undefined ? { authorization: basicAuthorization(user, password) } : {}), ...expandedHeaders(source.headers) };
   // Written back only when it held credentials: a URL as configured is the source's identity in the store.
   const plain = userInUrl ? url.href : configured;
   return Object.keys(headers).length === 0 ? { url: plain } : { url: plain, credentials: { origin: url.origin, headers } };
