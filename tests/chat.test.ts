@@ -1,6 +1,6 @@
 /** A topic's new stories as Slack and Discord messages: what they show, and that no title can mention, link or format. */
 import { describe, expect, it } from 'vitest';
-import type { FeedEntry } from '../src/model/story.js';
+import { type FeedEntry, ownEntry } from '../src/model/story.js';
 import { DISCORD_MAX_CHARS, discordMessage, slackMessage } from '../src/publish/chat.js';
 import type { Channel } from '../src/publish/render.js';
 
@@ -11,24 +11,17 @@ const channel: Channel = {
   feedUrl: (format) => `https://feeds.example.org/topics/japan-us-security.${format}`,
 };
 
-const entry = (title: string, url: string | null, extra: Partial<FeedEntry> = {}): FeedEntry => ({
-  storyId: 's1',
-  publishedAt: new Date('2024-06-02T00:06:19Z'),
-  updatedAt: new Date('2024-06-02T00:06:19Z'),
-  title,
-  url,
-  summary: null,
-  contentHtml: null,
-  author: null,
-  categories: [],
-  language: 'en',
-  imageUrl: null,
-  enclosures: [],
-  sourceId: 'jiji-press',
-  sourceTitle: 'JIJI Press',
-  alsoReportedBy: [],
-  ...extra,
-});
+const entry = (title: string, url: string | null, extra: Partial<FeedEntry> = {}): FeedEntry =>
+  ownEntry({
+    storyId: 's1',
+    publishedAt: new Date('2024-06-02T00:06:19Z'),
+    title,
+    url,
+    language: 'en',
+    sourceId: 'jiji-press',
+    sourceTitle: 'JIJI Press',
+    ...extra,
+  });
 
 const FORUM = entry('Japan, U.S. to Set Up Forum on Joint Arms Production', 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200130', {
   alsoReportedBy: [

@@ -1,6 +1,6 @@
 /** A topic's daily digest: finished UTC days only, newest first, each listing its stories escaped, counted in full. */
 import { describe, expect, it } from 'vitest';
-import type { FeedEntry } from '../src/model/story.js';
+import { type FeedEntry, ownEntry } from '../src/model/story.js';
 import { DIGEST_STORIES_PER_DAY, digestChannel, digestEntries, digestWindow } from '../src/publish/digest.js';
 
 const topic = { slug: 'japan-us-security', title: 'Japan–US security', query: 'japan', limit: 50 };
@@ -8,24 +8,17 @@ const channel = digestChannel('https://feeds.example.org', topic);
 const now = new Date('2024-06-04T05:00:00Z');
 
 let next = 0;
-const story = (at: string, title: string, extra: Partial<FeedEntry> = {}): FeedEntry => ({
-  storyId: `s${++next}`,
-  publishedAt: new Date(at),
-  updatedAt: new Date(at),
-  title,
-  url: `https://jen.jiji.com/${next}`,
-  summary: null,
-  contentHtml: null,
-  author: null,
-  categories: [],
-  language: 'en',
-  imageUrl: null,
-  enclosures: [],
-  sourceId: 'jiji-press',
-  sourceTitle: 'JIJI Press',
-  alsoReportedBy: [],
-  ...extra,
-});
+const story = (at: string, title: string, extra: Partial<FeedEntry> = {}): FeedEntry =>
+  ownEntry({
+    storyId: `s${++next}`,
+    publishedAt: new Date(at),
+    title,
+    url: `https://jen.jiji.com/${next}`,
+    language: 'en',
+    sourceId: 'jiji-press',
+    sourceTitle: 'JIJI Press',
+    ...extra,
+  });
 
 describe('digestEntries', () => {
   it("lists each finished UTC day's stories under one entry, newest day first, leaving today out", () => {

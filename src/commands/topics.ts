@@ -1,5 +1,5 @@
 import type { App } from '../app.js';
-import type { FeedEntry } from '../model/story.js';
+import { type FeedEntry, ownEntry } from '../model/story.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
 import { topicPageUrl } from '../model/urls.js';
 import { webhookBody } from '../publish/webhook.js';
@@ -70,26 +70,14 @@ export const topics = defineCommand({
 });
 
 /** A story to send when the topic has none yet: it says what it is, and links the topic's page. */
-function sampleEntry(publicUrl: string, topic: Topic): FeedEntry {
-  const now = new Date();
-  return {
+const sampleEntry = (publicUrl: string, topic: Topic): FeedEntry =>
+  ownEntry({
     storyId: 'wirefeed-test',
-    publishedAt: now,
-    updatedAt: now,
+    publishedAt: new Date(),
     title: `Wirefeed test delivery for ${topic.title}`,
-    url: topicPageUrl(publicUrl.replace(/\/+$/, ''), topic.slug),
+    url: topicPageUrl(publicUrl, topic.slug),
     summary: 'A test of this webhook (wirefeed topics test-webhook); the topic has no stories yet.',
-    contentHtml: null,
-    author: null,
-    categories: [],
-    language: null,
-    imageUrl: null,
-    enclosures: [],
-    sourceId: 'wirefeed',
-    sourceTitle: 'Wirefeed',
-    alsoReportedBy: [],
-  };
-}
+  });
 
 /** `topics test-webhook SLUG`: sends the topic's newest story (or a sample one) to its webhook now, as event "test". */
 async function testWebhook(app: App, slug: string): Promise<number> {

@@ -28,6 +28,25 @@ export interface FeedEntry {
   alsoReportedBy: Outlet[];
 }
 
+/**
+ * An entry Wirefeed writes itself rather than an outlet (a digest's day, a test delivery): what it has, the rest empty,
+ * credited to Wirefeed unless `fields` say otherwise.
+ */
+export const ownEntry = (fields: Pick<FeedEntry, 'storyId' | 'publishedAt' | 'title' | 'url'> & Partial<FeedEntry>): FeedEntry => ({
+  updatedAt: fields.publishedAt,
+  summary: null,
+  contentHtml: null,
+  author: null,
+  categories: [],
+  language: null,
+  imageUrl: null,
+  enclosures: [],
+  sourceId: 'wirefeed',
+  sourceTitle: 'Wirefeed',
+  alsoReportedBy: [],
+  ...fields,
+});
+
 /** Where a page of a topic feed ends: entries are ordered by (published_at, story_id), newest first. */
 export interface FeedCursor {
   publishedAt: Date;

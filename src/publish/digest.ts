@@ -4,7 +4,7 @@
  * Pure: the caller reads the stories, `renderFeed` writes the entries.
  */
 import { escapeHtml } from '../model/escape.js';
-import type { FeedEntry } from '../model/story.js';
+import { type FeedEntry, ownEntry } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, topicPageUrl } from '../model/urls.js';
 import type { Channel } from './render.js';
@@ -78,22 +78,12 @@ export function digestEntries(channel: Channel, slug: string, { stories, counts 
       const total = Math.max(counts.get(day) ?? 0, listed.length);
       const more = total - shown.length;
       const end = new Date(day + DAY_MS);
-      return {
+      return ownEntry({
         storyId: `digest-${slug}-${date}`,
         publishedAt: end,
-        updatedAt: end,
         title: `${total} ${total === 1 ? 'story' : 'stories'} on ${date}`,
         url: channel.pageUrl,
-        summary: null,
         contentHtml: `${shown.length > 0 ? `<ul>${shown.map(storyLine).join('')}</ul>` : ''}${more > 0 ? `<p>…and ${more} more on the topic's page.</p>` : ''}`,
-        author: null,
-        categories: [],
-        language: null,
-        imageUrl: null,
-        enclosures: [],
-        sourceId: 'wirefeed',
-        sourceTitle: 'Wirefeed',
-        alsoReportedBy: [],
-      };
+      });
     });
 }

@@ -30,9 +30,9 @@ export interface WebhookMessage {
   contentType: string;
 }
 
-/** A delivery's body in its webhook's format (its links on the server at `publicUrl`), and its content type. */
+/** A delivery's body in its webhook's format (its links on the server at `publicUrl`, as config load leaves it: no trailing slash), and its content type. */
 export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: FeedEntry[], event: WebhookEvent = 'new_stories'): WebhookMessage {
-  const channel = topicChannel(publicUrl.replace(/\/+$/, ''), topic);
+  const channel = topicChannel(publicUrl, topic);
   switch (topic.webhook.format ?? 'jsonfeed') {
     case 'slack':
       return { body: slackMessage(channel, entries), contentType: 'application/json' };
