@@ -11,6 +11,7 @@ const UNIT = [
   'chat',
   'compose',
   'config',
+  'days',
   'decode',
   'digest',
   'feed-fidelity',

@@ -9,7 +9,7 @@ import AjvModule from 'ajv-draft-04';
 import formatsModule from 'ajv-formats';
 import { openApp } from '../src/app.js';
 import { openScratchDatabase } from '../src/db/client.js';
-import { digestChannel, digestEntries } from '../src/publish/digest.js';
+import { digestChannel, digestEntries, digestWindow } from '../src/publish/digest.js';
 import { renderFeed, topicChannel } from '../src/publish/render.js';
 import { webhookBody } from '../src/publish/webhook.js';
 import { topicEntries } from '../src/store/topics.js';
@@ -43,10 +43,10 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
         imageUrl: null,
         categories: [],
       }));
-      // The topic's daily digest, made the day after its newest story (the demo's stories are from 2024).
-      const digest = digestChannel('http://127.0.0.1', topic);
+      // The topic's daily digest in Tokyo's days, made the day after its newest story (the demo's stories are from 2024).
+      const digest = digestChannel('http://127.0.0.1', topic, 'Asia/Tokyo');
       const dayAfter = new Date((entries[0]?.publishedAt.getTime() ?? Date.now()) + 86_400_000);
-      const days = digestEntries(digest, topic.slug, { stories: entries, counts: new Map() }, dayAfter);
+      const days = digestEntries(digest, topic.slug, { stories: entries, counts: new Map() }, digestWindow(dayAfter, 'Asia/Tokyo'));
       documents.push({ name: `${topic.slug} (daily digest)`, document: JSON.parse(renderFeed('json', { channel: digest, entries: days })) });
       // What a topic's webhook POSTs (format jsonfeed): the feed's items with the delivery's own _wirefeed object.
       const webhookTopic = { ...topic, webhook: { url: 'http://127.0.0.1/hook' } };

@@ -284,6 +284,28 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("reads the digests' time zone, canonical, and reports one the runtime does not know at its line", () => {
+    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).publish.timeZone).toBe('UTC');
+    const dir = writeConfigDir({
+      'publish.yml': 'publish:\n  timeZone: europe/london\n',
+      'sources.yml': SOURCES,
+      'topics.yml':
+        'topics:\n  - slug: tokyo\n    title: Tokyo desk\n    query: japan\n    timeZone: Asia/Tokyo\n  - slug: plain\n    title: Plain\n    query: japan\n',
+    });
+    const config = loadConfig(dir);
+    expect(config.publish.timeZone).toBe('Europe/London');
+    expect(config.topics.map((topic) => topic.timeZone)).toEqual(['Asia/Tokyo', undefined]);
+    expect(
+      problemsOf({
+        'a.yml': 'publish:\n  timeZone: Mars/Olympus\n',
+        'b.yml': "topics:\n  - slug: t\n    title: T\n    query: japan\n    timeZone: '+09:00'\n",
+      }),
+    ).toEqual([
+      'a.yml:2:13: publish.timeZone: expected a time zone such as Asia/Tokyo, Europe/London or UTC',
+      'b.yml:5:15: topics[0].timeZone: expected a time zone such as Asia/Tokyo, Europe/London or UTC',
+    ]);
+  });
+
   it('reads worker settings, with defaults for what is left out', () => {
     expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({
       tick: '*/30 * * * * *',
@@ -329,6 +351,14 @@ describe('loadConfig', () => {
       'a.yml:2:10: retention.items: expected a duration such as 90d or 365d, or never',
       'a.yml:3:18: retention.keepPerSource: Too small: expected number to be >=0',
     ]);
+    expect(problemsOf({ 'a.yml': 'retention:\n  clustering: 200d\n' })).toEqual([
+      'a.yml:2:15: retention.clustering: must not be longer than retention.items (180d, the default): stories are archived from under their candidates',
+    ]);
+    expect(problemsOf({ 'a.yml': 'retention:\n  items: 60d\n  clustering: 90d\n' })).toEqual([
+      'a.yml:3:15: retention.clustering: must not be longer than retention.items (60d): stories are archived from under their candidates',
+    ]);
+    const forever = writeConfigDir({ 'store.yml': 'retention:\n  items: never\n  clustering: 400d\n', 'sources.yml': SOURCES });
+    expect(loadConfig(forever).retention.clusteringSeconds).toBe(400 * 86_400);
     expect(problemsOf({ 'a.yml': 'retention:\n  clustering: 3d\n', 'b.yml': 'retention:\n  fetchLog: 1d\n' })).toEqual([
       expect.stringMatching(/^b\.yml:1:1: retention: a second retention block \(the first is in .*a\.yml\)$/),
     ]);

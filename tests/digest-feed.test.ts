@@ -39,7 +39,15 @@ ${ITEMS.map(
   );
   configDir = writeConfigDir({
     'sources.yml': `sources:\n  - id: jiji\n    url: ${feedServer.url}/feed.xml\n    title: JIJI Press\n    allowPrivateNetwork: [127.0.0.1]\n`,
-    'topics.yml': "topics:\n  - slug: security\n    title: Japan-US security\n    query: 'japan AND (defense OR arms)'\n",
+    'topics.yml': `topics:
+  - slug: security
+    title: Japan-US security
+    query: 'japan AND (defense OR arms)'
+  - slug: security-tokyo
+    title: Japan-US security (Tokyo desk)
+    query: 'japan AND (defense OR arms)'
+    timeZone: asia/tokyo
+`,
   });
 });
 afterAll(() => feedServer.close());
@@ -75,6 +83,27 @@ describe("a topic's daily digest", () => {
     const json = (await (await fetch(`${served.base}/topics/security/digest.json`)).json()) as { items: Array<{ id: string }> };
     expect(json).toMatchObject({ title: 'Japan-US security (daily digest)', feed_url: `${served.base}/topics/security/digest.json` });
     expect(json.items.map((item) => item.id)).toEqual([`urn:wirefeed:story:digest-security-${dateOf(1)}`, `urn:wirefeed:story:digest-security-${dateOf(3)}`]);
+  });
+
+  it("lists the days of the topic's time zone: Tokyo's, nine hours ahead of UTC all year", async () => {
+    const tokyoDate = (instant: number) => new Date(instant + 9 * 3_600_000).toISOString().slice(0, 10);
+    const today = tokyoDate(Date.now());
+    const weekAgo = tokyoDate(Date.now() - 7 * DAY_MS);
+    const counted = new Map<string, number>();
+    for (const { title, at } of ITEMS.filter((item) => /defense|arms/i.test(item.title))) {
+      const date = tokyoDate(at.getTime());
+      if (date < today && date >= weekAgo) counted.set(date, (counted.get(date) ?? 0) + 1);
+      expect(title).toMatch(/^Japan/);
+    }
+    const expected = [...counted].sort(([a], [b]) => b.localeCompare(a)).map(([date, count]) => `${count} ${count === 1 ? 'story' : 'stories'} on ${date}`);
+    const json = (await (await fetch(`${served.base}/topics/security-tokyo/digest.json`)).json()) as {
+      description: string;
+      items: Array<{ title: string; date_published: string }>;
+    };
+    expect(json.description).toContain('(days in Asia/Tokyo)');
+    expect(json.items.map((item) => item.title)).toEqual(expected);
+    // Each entry is dated at the end of its Tokyo day: 15:00 UTC.
+    expect(json.items.every((item) => item.date_published.endsWith('T15:00:00.000Z') || item.date_published.endsWith('T15:00:00Z'))).toBe(true);
   });
 
   it("is linked from the topic's page; answers a conditional request with 304, an unknown topic or format with 404", async () => {

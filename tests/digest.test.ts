@@ -1,11 +1,12 @@
-/** A topic's daily digest: finished UTC days only, newest first, each listing its stories escaped, counted in full. */
+/** A topic's daily digest: finished days only (UTC, or the topic's time zone), newest first, each listing its stories escaped, counted in full. */
 import { describe, expect, it } from 'vitest';
 import { type FeedEntry, ownEntry } from '../src/model/story.js';
 import { DIGEST_STORIES_PER_DAY, digestChannel, digestEntries, digestWindow } from '../src/publish/digest.js';
 
 const topic = { slug: 'japan-us-security', title: 'Japan–US security', query: 'japan', limit: 50 };
-const channel = digestChannel('https://feeds.example.org', topic);
+const channel = digestChannel('https://feeds.example.org', topic, 'UTC');
 const now = new Date('2024-06-04T05:00:00Z');
+const utcDays = digestWindow(now);
 
 let next = 0;
 const story = (at: string, title: string, extra: Partial<FeedEntry> = {}): FeedEntry =>
@@ -31,7 +32,7 @@ describe('digestEntries', () => {
       story('2024-06-01T09:00:00Z', 'On the 1st'),
       story('2024-05-20T09:00:00Z', 'Before the window'),
     ];
-    const entries = digestEntries(channel, topic.slug, { stories, counts: new Map() }, now);
+    const entries = digestEntries(channel, topic.slug, { stories, counts: new Map() }, utcDays);
     expect(entries.map((entry) => [entry.storyId, entry.title, entry.publishedAt.toISOString()])).toEqual([
       ['digest-japan-us-security-2024-06-02', '2 stories on 2024-06-02', '2024-06-03T00:00:00.000Z'],
       ['digest-japan-us-security-2024-06-01', '1 story on 2024-06-01', '2024-06-02T00:00:00.000Z'],
@@ -49,7 +50,7 @@ describe('digestEntries', () => {
       sourceTitle: '<b>Outlet</b>',
     });
     const quoted = story('2024-06-03T09:00:00Z', 'Link', { url: 'https://x.example/?a=1&b="2"' });
-    const [entry] = digestEntries(channel, topic.slug, { stories: [hostile, quoted], counts: new Map() }, now);
+    const [entry] = digestEntries(channel, topic.slug, { stories: [hostile, quoted], counts: new Map() }, utcDays);
     expect(entry!.contentHtml).toBe(
       '<ul><li>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot; (&lt;b&gt;Outlet&lt;/b&gt;)</li>' +
         '<li><a href="https://x.example/?a=1&amp;b=&quot;2&quot;">Link</a> (JIJI Press)</li></ul>',
@@ -62,7 +63,7 @@ describe('digestEntries', () => {
       [Date.parse('2024-06-03T00:00:00Z'), DIGEST_STORIES_PER_DAY + 20],
       [Date.parse('2024-05-30T00:00:00Z'), 7],
     ]);
-    const [june3, may30] = digestEntries(channel, topic.slug, { stories: busy, counts }, now);
+    const [june3, may30] = digestEntries(channel, topic.slug, { stories: busy, counts }, utcDays);
     expect(june3!.title).toBe(`${DIGEST_STORIES_PER_DAY + 20} stories on 2024-06-03`);
     expect(june3!.contentHtml!.match(/<li>/g)).toHaveLength(DIGEST_STORIES_PER_DAY);
     expect(june3!.contentHtml).toMatch(/<p>…and 20 more on the topic's page\.<\/p>$/);
@@ -70,6 +71,43 @@ describe('digestEntries', () => {
   });
 
   it('reads the window as the seven finished UTC days before today', () => {
-    expect(digestWindow(now)).toEqual({ since: new Date('2024-05-28T00:00:00Z'), until: new Date('2024-06-04T00:00:00Z') });
+    expect(utcDays.starts.map((start) => new Date(start).toISOString().slice(0, 10))).toEqual([
+      '2024-05-28',
+      '2024-05-29',
+      '2024-05-30',
+      '2024-05-31',
+      '2024-06-01',
+      '2024-06-02',
+      '2024-06-03',
+      '2024-06-04',
+    ]);
+    expect(utcDays.starts.every((start) => start % 86_400_000 === 0)).toBe(true);
+  });
+
+  it("lists a Tokyo desk's days: a story of 08:06 JST on 2 June is on the 2nd, though still the 1st in UTC", () => {
+    const tokyo = digestWindow(now, 'Asia/Tokyo');
+    expect(new Date(tokyo.starts.at(-1)!).toISOString()).toBe('2024-06-03T15:00:00.000Z');
+    const stories = [
+      story('2024-06-03T16:00:00Z', 'Today in Tokyo: not yet'),
+      story('2024-06-01T23:06:19Z', 'Defense chiefs reaffirm command coordination'),
+      story('2024-06-01T14:59:59Z', 'Last minute of the 1st in Tokyo'),
+    ];
+    const tokyoChannel = digestChannel('https://feeds.example.org', topic, 'Asia/Tokyo');
+    const entries = digestEntries(tokyoChannel, topic.slug, { stories, counts: new Map() }, tokyo);
+    expect(entries.map((entry) => [entry.storyId, entry.title, entry.publishedAt.toISOString()])).toEqual([
+      ['digest-japan-us-security-2024-06-02', '1 story on 2024-06-02', '2024-06-02T15:00:00.000Z'],
+      ['digest-japan-us-security-2024-06-01', '1 story on 2024-06-01', '2024-06-01T15:00:00.000Z'],
+    ]);
+    expect(tokyoChannel.description).toContain('(days in Asia/Tokyo)');
+    expect(channel.description).toContain('(UTC days)');
+  });
+
+  it('ends a 25-hour day where the clocks say, and counts a day by its start in the zone', () => {
+    const newYork = digestWindow(new Date('2024-11-05T12:00:00Z'), 'America/New_York');
+    const fallBack = Date.parse('2024-11-03T04:00:00Z');
+    expect(newYork.starts).toContain(fallBack);
+    const late = story('2024-11-04T04:30:00Z', '23:30 on the 3rd in New York (the 4th in UTC)');
+    const entries = digestEntries(channel, topic.slug, { stories: [late], counts: new Map([[fallBack, 4]]) }, newYork);
+    expect(entries.map((entry) => [entry.title, entry.publishedAt.toISOString()])).toEqual([['4 stories on 2024-11-03', '2024-11-04T05:00:00.000Z']]);
   });
 });

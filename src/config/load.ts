@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { canonicalTimeZone } from '../model/days.js';
 import { parseDuration } from '../model/duration.js';
 import {
   type Config,
@@ -216,13 +217,14 @@ export function loadConfig(dir: string): Config {
         return;
       }
       seenTopics.set(topic.slug, file.displayPath);
-      const { language, backfill, webhook, ...rest } = topic;
+      const { language, backfill, webhook, timeZone, ...rest } = topic;
       if (webhook) webhookAt ??= file.keyProblemAt(['topics', index, 'webhook'], WEBHOOK_NEEDS_PUBLIC_URL);
       topics.push({
         ...rest,
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
         ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
+        ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
         ...(webhook ? { webhook: toWebhook(webhook) } : {}),
       });
     });
@@ -263,6 +265,7 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     ...(settings.showSources !== undefined ? { showSources: settings.showSources } : {}),
     ...(settings.search !== undefined ? { search: settings.search } : {}),
     searchDepth: settings.searchDepth ?? DEFAULT_PUBLISH_SETTINGS.searchDepth,
+    timeZone: settings.timeZone ? canonicalTimeZone(settings.timeZone)! : DEFAULT_PUBLISH_SETTINGS.timeZone,
   };
 }
 

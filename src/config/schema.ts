@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { canonicalTimeZone } from '../model/days.js';
 import { parseDuration } from '../model/duration.js';
+import { DEFAULT_RETENTION_SETTINGS } from '../model/settings.js';
 import { WEBHOOK_FORMATS } from '../model/topic.js';
 import { cssSelectorProblem } from '../normalize/article.js';
 import { parseQuery, QueryError } from '../topics/query.js';
@@ -135,6 +137,9 @@ export const sourceSchema = z
     }
   });
 
+/** An IANA time zone name, as the runtime knows them. */
+const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefined, 'expected a time zone such as Asia/Tokyo, Europe/London or UTC');
+
 /** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
 const webhookSchema = z.strictObject({
   url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)) && URL.canParse(expandEnv(url)), 'must be an absolute http(s) URL'),
@@ -164,6 +169,8 @@ export const topicSchema = z.strictObject({
   limit: z.number().int().min(1).max(500).optional(),
   /** How far back a new or changed topic is matched against stored items (default 30d). */
   backfill: duration.optional(),
+  /** The time zone whose days the topic's daily digest lists (default publish.timeZone). */
+  timeZone: timeZone.optional(),
   /** POST each story new to the topic to this URL (signed as Standard Webhooks sign). */
   webhook: webhookSchema.optional(),
 });
@@ -209,6 +216,8 @@ export const publishSettingsSchema = z.strictObject({
   search: z.boolean().optional(),
   /** The most stories one search reads, newest first. */
   searchDepth: z.number().int().min(50).max(100_000).optional(),
+  /** The time zone whose days daily digests list (default UTC). */
+  timeZone: timeZone.optional(),
 });
 
 /** How workers claim due sources; any YAML file may hold this block, at most one. */
@@ -239,16 +248,30 @@ const windowDurationOrNever = z
   .refine((text) => (parseDuration(text) ?? Number.POSITIVE_INFINITY) >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
 
 /** How long the store keeps what it holds; any YAML file may hold this block, at most one. */
-export const retentionSettingsSchema = z.strictObject({
-  /** Fetch attempts older than this are deleted from the fetch log. */
-  fetchLog: positiveDuration.optional(),
-  /** Items first seen longer ago stop being clustering candidates (their band rows are deleted). */
-  clustering: windowDuration.optional(),
-  /** Stories whose items were all first seen and dated longer ago are deleted; `never` keeps everything. */
-  items: windowDurationOrNever.optional(),
-  /** A story holding one of its source's newest this many items is kept past `items` (0: none is). */
-  keepPerSource: z.number().int().min(0).max(100_000).optional(),
-});
+export const retentionSettingsSchema = z
+  .strictObject({
+    /** Fetch attempts older than this are deleted from the fetch log. */
+    fetchLog: positiveDuration.optional(),
+    /** Items first seen longer ago stop being clustering candidates (their band rows are deleted). */
+    clustering: windowDuration.optional(),
+    /** Stories whose items were all first seen and dated longer ago are deleted; `never` keeps everything. */
+    items: windowDurationOrNever.optional(),
+    /** A story holding one of its source's newest this many items is kept past `items` (0: none is). */
+    keepPerSource: z.number().int().min(0).max(100_000).optional(),
+  })
+  .superRefine(({ clustering, items }, context) => {
+    // A candidate older than the items' retention may be archived while a new item joins its story.
+    const itemsSeconds = items === undefined ? DEFAULT_RETENTION_SETTINGS.itemsSeconds : items === 'never' ? null : parseDuration(items);
+    const clusteringSeconds = clustering === undefined ? undefined : parseDuration(clustering);
+    if (clusteringSeconds !== undefined && itemsSeconds !== null && itemsSeconds !== undefined && clusteringSeconds > itemsSeconds) {
+      const itemsText = items ?? `${DEFAULT_RETENTION_SETTINGS.itemsSeconds! / 86_400}d, the default`;
+      context.addIssue({
+        code: 'custom',
+        path: ['clustering'],
+        message: `must not be longer than retention.items (${itemsText}): stories are archived from under their candidates`,
+      });
+    }
+  });
 
 export const configFileSchema = z.strictObject({
   sources: z.array(sourceSchema).optional(),

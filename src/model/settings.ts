@@ -44,9 +44,11 @@ export interface PublishSettings {
   search?: boolean;
   /** The most stories a search reads, newest first. */
   searchDepth: number;
+  /** The time zone (IANA name) whose days daily digests list, unless a topic sets its own. */
+  timeZone: string;
 }
 
-export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000 };
+export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000, timeZone: 'UTC' };
 
 export interface WorkerSettings {
   tick: string;

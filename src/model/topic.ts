@@ -13,6 +13,8 @@ export interface Topic {
   limit: number;
   /** How far back a new or changed topic is matched against stored items. */
   backfillDays?: number;
+  /** The time zone (IANA name) whose days the topic's daily digest lists; unset: publish.timeZone. */
+  timeZone?: string;
   /** Where the topic's new stories are POSTed, with `${NAME}` references read from the environment. */
   webhook?: TopicWebhook;
 }

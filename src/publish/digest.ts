@@ -1,8 +1,9 @@
 /**
- * A topic's daily digest: one entry per UTC day listing the day's stories, for a busy topic read once a day. Only
- * finished days are listed, so an entry never changes once a reader has it (today's stories are in tomorrow's).
- * Pure: the caller reads the stories, `renderFeed` writes the entries.
+ * A topic's daily digest: one entry per day (in the topic's time zone) listing the day's stories, for a busy topic
+ * read once a day. Only finished days are listed, so an entry never changes once a reader has it (today's stories are
+ * in tomorrow's). Pure: the caller reads the stories, `renderFeed` writes the entries.
  */
+import { ZoneDays } from '../model/days.js';
 import { escapeHtml } from '../model/escape.js';
 import { type FeedEntry, ownEntry } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
@@ -19,19 +20,14 @@ export const DIGEST_STORIES_PER_DAY = 100;
  */
 export const DIGEST_READ_LIMIT = 3 * DIGEST_STORIES_PER_DAY * DIGEST_DAYS;
 
-const DAY_MS = 86_400_000;
-
-/** The start of the UTC day holding `time`. */
-export const utcDayStart = (time: Date) => new Date(Math.floor(time.getTime() / DAY_MS) * DAY_MS);
-
 /** Where a topic's digest is served. */
 export const digestUrl = (baseUrl: string, slug: string, format: FeedFormat) => `${baseUrl}/topics/${slug}/digest.${format}`;
 
 /** The digest's channel: the topic's page, the digest's own feed URLs. */
-export function digestChannel(baseUrl: string, topic: Topic): Channel {
+export function digestChannel(baseUrl: string, topic: Topic, timeZone: string): Channel {
   return {
     title: `${topic.title} (daily digest)`,
-    description: `One entry a day listing the day's stories of the Wirefeed topic ${topic.title} (UTC days).`,
+    description: `One entry a day listing the day's stories of the Wirefeed topic ${topic.title} (${timeZone === 'UTC' ? 'UTC days' : `days in ${timeZone}`}).`,
     pageUrl: topicPageUrl(baseUrl, topic.slug),
     feedUrl: (format) => digestUrl(baseUrl, topic.slug, format),
   };
@@ -52,35 +48,49 @@ export interface DigestStories {
   counts: ReadonlyMap<number, number>;
 }
 
-/** The days a digest made at `now` lists: from `since` up to the start of today (UTC). */
-export function digestWindow(now: Date, days = DIGEST_DAYS): { since: Date; until: Date } {
-  const until = utcDayStart(now);
-  return { since: new Date(until.getTime() - days * DAY_MS), until };
+/** The finished days a digest lists, in its time zone. */
+export interface DigestWindow {
+  days: ZoneDays;
+  /** Where each day starts (ms), oldest first, and then today: `days + 1` instants. */
+  starts: readonly number[];
 }
 
-/** The digest's entries, newest day first: each finished UTC day of the window before `now` that has stories. */
-export function digestEntries(channel: Channel, slug: string, { stories, counts }: DigestStories, now: Date, days = DIGEST_DAYS): FeedEntry[] {
-  const { since, until } = digestWindow(now, days);
-  const inWindow = (day: number) => day >= since.getTime() && day < until.getTime();
-  const byDay = new Map<number, FeedEntry[]>([...counts.keys()].filter(inWindow).map((day) => [day, []]));
+/** The days a digest made at `now` lists: the `count` finished days of `timeZone` before today. */
+export function digestWindow(now: Date, timeZone = 'UTC', count = DIGEST_DAYS): DigestWindow {
+  const days = new ZoneDays(timeZone);
+  const starts = [days.dayStart(now.getTime())];
+  while (starts.length <= count) starts.unshift(days.dayStart(starts[0]! - 1));
+  return { days, starts };
+}
+
+/** The index of the window's day holding `ms`, or -1 outside the window. */
+function dayIndex(starts: readonly number[], ms: number): number {
+  if (ms < starts[0]! || ms >= starts.at(-1)!) return -1;
+  let day = 0;
+  while (ms >= starts[day + 1]!) day++;
+  return day;
+}
+
+/** The digest's entries, newest day first: each finished day of the window that has stories. */
+export function digestEntries(channel: Channel, slug: string, { stories, counts }: DigestStories, { days, starts }: DigestWindow): FeedEntry[] {
+  const byDay = new Map<number, FeedEntry[]>([...counts.keys()].filter((start) => starts.slice(0, -1).includes(start)).map((start) => [start, []]));
   for (const story of stories) {
-    const day = utcDayStart(story.publishedAt).getTime();
-    if (!inWindow(day)) continue;
-    const listed = byDay.get(day);
+    const day = dayIndex(starts, story.publishedAt.getTime());
+    if (day < 0) continue;
+    const listed = byDay.get(starts[day]!);
     if (listed) listed.push(story);
-    else byDay.set(day, [story]);
+    else byDay.set(starts[day]!, [story]);
   }
   return [...byDay.entries()]
     .sort(([a], [b]) => b - a)
-    .map(([day, listed]) => {
-      const date = new Date(day).toISOString().slice(0, 10);
+    .map(([start, listed]) => {
+      const date = days.date(start);
       const shown = listed.slice(0, DIGEST_STORIES_PER_DAY);
-      const total = Math.max(counts.get(day) ?? 0, listed.length);
+      const total = Math.max(counts.get(start) ?? 0, listed.length);
       const more = total - shown.length;
-      const end = new Date(day + DAY_MS);
       return ownEntry({
         storyId: `digest-${slug}-${date}`,
-        publishedAt: end,
+        publishedAt: new Date(starts[starts.indexOf(start) + 1]!),
         title: `${total} ${total === 1 ? 'story' : 'stories'} on ${date}`,
         url: channel.pageUrl,
         contentHtml: `${shown.length > 0 ? `<ul>${shown.map(storyLine).join('')}</ul>` : ''}${more > 0 ? `<p>…and ${more} more on the topic's page.</p>` : ''}`,

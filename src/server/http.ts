@@ -288,15 +288,17 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const version = await versionOf(topic.slug);
     const baseUrl = baseUrlOf(request);
     const now = new Date();
-    const { since, until } = digestWindow(now);
+    const timeZone = topic.timeZone ?? publishSettings().timeZone;
+    const dayWindow = digestWindow(now, timeZone);
+    const [since, until] = [new Date(dayWindow.starts[0]!), new Date(dayWindow.starts.at(-1)!)];
     const changed = new Date(Math.max(version.getTime(), until.getTime()));
-    const body = await feedCache.get(`digest|${topic.slug}|${format}|${until.getTime()}|${baseUrl}`, version.getTime(), async () => {
+    const body = await feedCache.get(`digest|${topic.slug}|${format}|${timeZone}|${until.getTime()}|${baseUrl}`, version.getTime(), async () => {
       const [stories, counts] = await Promise.all([
         topicEntries(db, topic.slug, DIGEST_READ_LIMIT, { publishedAt: until, storyId: '' }, since),
-        topicDayCounts(db, topic.slug, since, until),
+        topicDayCounts(db, topic.slug, dayWindow.starts),
       ]);
-      const channel = digestChannel(baseUrl, topic);
-      return renderFeed(format, { channel, entries: digestEntries(channel, topic.slug, { stories, counts }, now), changedAt: changed });
+      const channel = digestChannel(baseUrl, topic, timeZone);
+      return renderFeed(format, { channel, entries: digestEntries(channel, topic.slug, { stories, counts }, dayWindow), changedAt: changed });
     });
     const headers = { 'content-type': CONTENT_TYPES[format], 'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`, ...FEED_SECURITY_HEADERS };
     sendBody(request, response, body, headers, changed);

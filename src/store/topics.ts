@@ -347,15 +347,17 @@ export async function topicEntries(db: Database, slug: string, limit: number, be
   return withOutlets(db, rows);
 }
 
-/** How many stories a topic holds on each UTC day from `since` up to `until`: day start (ms) to count. */
-export async function topicDayCounts(db: Database, slug: string, since: Date, until: Date): Promise<Map<number, number>> {
+/** How many stories a topic holds on each day between consecutive `dayStarts` (ms, ascending): day start to count. */
+export async function topicDayCounts(db: Database, slug: string, dayStarts: readonly number[]): Promise<Map<number, number>> {
+  const bounds = dayStarts.map((start) => new Date(start).toISOString());
+  // width_bucket numbers the day holding each entry: 1 for the first of the bounds' days.
   const rows = await rowsOf<{ day: number; stories: number }>(
     db,
-    sql`select extract(epoch from date_trunc('day', published_at at time zone 'UTC'))::float8 * 1000 as day, count(*)::int as stories
-      from topic_stories where topic_slug = ${slug} and published_at >= ${since.toISOString()}::timestamptz and published_at < ${until.toISOString()}::timestamptz
+    sql`select width_bucket(published_at, ${arrayLiteral(bounds)}::timestamptz[]) as day, count(*)::int as stories
+      from topic_stories where topic_slug = ${slug} and published_at >= ${bounds[0]}::timestamptz and published_at < ${bounds.at(-1)}::timestamptz
       group by 1`,
   );
-  return new Map(rows.map((row) => [Number(row.day), row.stories]));
+  return new Map(rows.map((row) => [dayStarts[Number(row.day) - 1]!, row.stories]));
 }
 
 type EntryRow = Omit<FeedEntry, 'alsoReportedBy'> & { representativeId: number };

@@ -1,0 +1,80 @@
+/**
+ * Calendar days as a time zone has them: where each starts and which date it is. Days are 23 to 25 hours long where
+ * the zone moves its clocks; a day whose midnight the clocks skip starts at the jump (America/Santiago's first day of
+ * summer time starts at 01:00), and one that reads midnight twice at the first. Checked against every zone the
+ * runtime knows, 1995-2025: the one miss is a date that ran backwards (Antarctica/Casey, March 2019).
+ */
+
+const HOUR_MS = 3_600_000;
+
+/** The canonical name (Asia/Tokyo for asia/tokyo) of a time zone this runtime knows, or undefined. */
+export function canonicalTimeZone(name: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The days of one time zone. Built once per use: its formatter is what costs. */
+export class ZoneDays {
+  private readonly format: Intl.DateTimeFormat;
+
+  constructor(readonly timeZone: string) {
+    this.format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  }
+
+  /** The local date (2024-06-02) at instant `ms`. */
+  date(ms: number): string {
+    return new Date(this.wallClock(ms)).toISOString().slice(0, 10);
+  }
+
+  /** The first instant (ms) of the local day holding instant `ms`. */
+  dayStart(ms: number): number {
+    const wall = this.wallClock(ms);
+    const midnight = wall - mod(wall, 24 * HOUR_MS);
+    // The instant whose wall clock reads midnight, at the offset of `ms`, then of each guess: settles within two steps
+    // unless the clocks moved at midnight itself.
+    let start = midnight - (wall - ms);
+    for (let step = 0; step < 3; step++) {
+      const next = midnight - (this.wallClock(start) - start);
+      if (next === start) break;
+      start = next;
+    }
+    const onTheDay = (instant: number) => this.wallClock(instant) >= midnight;
+    if (start <= ms && onTheDay(start) && !onTheDay(start - 1)) return start;
+    // Midnight read twice (Havana's clocks go back from 01:00 to 00:00): the day starts at the first instant of its
+    // date, found by halving the hours before `ms` in which it must lie (no day is longer than 26 hours).
+    let before = ms - 26 * HOUR_MS;
+    let after = ms;
+    while (after - before > 1) {
+      const middle = before + Math.floor((after - before) / 2);
+      if (onTheDay(middle)) after = middle;
+      else before = middle;
+    }
+    return after;
+  }
+
+  /** The first instant (ms) of the local day after the one starting at `dayStart`. */
+  nextDayStart(dayStart: number): number {
+    return this.dayStart(dayStart + 36 * HOUR_MS);
+  }
+
+  /** The wall clock's reading at instant `ms`, as the instant at which a UTC clock reads the same. */
+  private wallClock(ms: number): number {
+    const part: Record<string, number> = {};
+    for (const { type, value } of this.format.formatToParts(ms)) part[type] = Number(value);
+    return Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!) + mod(ms, 1000);
+  }
+}
+
+const mod = (value: number, divisor: number) => ((value % divisor) + divisor) % divisor;
