@@ -49,7 +49,7 @@ export async function jsonFeedDocuments(): Promise<Array<{ name: string; documen
       const days = digestEntries(digest, topic.slug, { stories: entries, counts: new Map() }, digestWindow(dayAfter, 'Asia/Tokyo'));
       documents.push({ name: `${topic.slug} (daily digest)`, document: JSON.parse(renderFeed('json', { channel: digest, entries: days })) });
       // What a topic's webhook POSTs (format jsonfeed): the feed's items with the delivery's own _wirefeed object.
-      const webhookTopic = { ...topic, webhook: { url: 'http://127.0.0.1/hook' } };
+      const webhookTopic = { ...topic, webhook: { name: '', url: 'http://127.0.0.1/hook' } };
       documents.push({ name: `${topic.slug} (webhook delivery)`, document: JSON.parse(webhookBody('http://127.0.0.1', webhookTopic, entries).body) });
       documents.push({
         name: `${topic.slug} (hostile, text only)`,

@@ -174,15 +174,51 @@ describe('loadConfig', () => {
             ),
           }),
         );
-        expect(config.topics[0]!.webhook).toEqual({ url: 'https://chat.example/hooks/T0K3N', secret: 'whsec_T0K3N' });
-        expect(config.topics[1]!.webhook).toEqual({
-          url: 'https://discord.example/api/webhooks/1/T0K3N',
-          format: 'discord',
-          headers: { authorization: 'Bearer T0K3N', 'x-team': 'desk' },
-        });
+        expect(config.topics[0]!.webhooks).toEqual([{ name: '', url: 'https://chat.example/hooks/T0K3N', secret: 'whsec_T0K3N' }]);
+        expect(config.topics[1]!.webhooks).toEqual([
+          {
+            name: '',
+            url: 'https://discord.example/api/webhooks/1/T0K3N',
+            format: 'discord',
+            headers: { authorization: 'Bearer T0K3N', 'x-team': 'desk' },
+          },
+        ]);
       } finally {
         delete process.env.WIREFEED_TEST_HOOK_TOKEN;
       }
+    });
+
+    it('reads a list of webhooks, and asks for names that tell them apart', () => {
+      const publish = 'publish:\n  publicUrl: https://feeds.example.org\n';
+      const config = loadConfig(
+        writeConfigDir({
+          'publish.yml': publish,
+          'topics.yml': topicLines(
+            '    webhook:\n      - url: https://hooks.example/archive\n      - name: desk-chat\n        url: https://chat.example/hook\n        format: slack',
+          ),
+        }),
+      );
+      expect(config.topics[0]!.webhooks).toEqual([
+        { name: '', url: 'https://hooks.example/archive' },
+        { name: 'desk-chat', url: 'https://chat.example/hook', format: 'slack' },
+      ]);
+      const list = (...webhooks: string[]) => topicLines(`    webhook:\n${webhooks.map((webhook) => `      - ${webhook}`).join('\n')}`);
+      expect(problemsOf({ 'publish.yml': publish, 'topics.yml': list('url: https://a.example/1', 'url: https://a.example/2') })).toEqual([
+        "topics.yml:7:9: topics[0].webhook[1]: needs a name: one of a topic's webhooks may go unnamed, not two",
+      ]);
+      expect(
+        problemsOf({
+          'publish.yml': publish,
+          'topics.yml': list(
+            '{ name: desk, url: https://a.example/1 }',
+            '{ name: desk, url: https://a.example/2 }',
+            '{ name: Desk Chat, url: https://a.example/3 }',
+          ),
+        }),
+      ).toEqual([
+        'topics.yml:8:17: topics[0].webhook[2].name: must be 1-40 lower-case letters, digits and "-"',
+        'topics.yml:7:17: topics[0].webhook[1].name: a second webhook named "desk"',
+      ]);
     });
 
     it('names the line of every mistake, and asks for publish.publicUrl in any file', () => {
@@ -192,7 +228,7 @@ describe('loadConfig', () => {
       ).toEqual([
         'topics.yml:6:12: topics[0].webhook.url: must be an absolute http(s) URL',
         'topics.yml:7:15: topics[0].webhook.secret: the environment variable WIREFEED_TEST_UNSET is not set',
-        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: url, secret, format, headers',
+        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: name, url, secret, format, headers',
       ]);
       expect(
         problemsOf({

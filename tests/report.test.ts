@@ -76,16 +76,16 @@ describe('topic reports', () => {
   });
 
   it('adds a WEBHOOK column when a topic has one: what waits for it and why (never the URL)', () => {
-    const webhook = { url: 'https://hooks.example/T0K3N', secret: 's' };
+    const webhooks = [{ name: '', url: 'https://hooks.example/T0K3N', secret: 's' }];
     const now = new Date('2024-06-02T12:00:00Z');
     const table = formatTopicTable(
       [
-        { slug: 'security', title: 'Security', query: 'defense', limit: 50, webhook },
-        { slug: 'trade', title: 'Trade', query: 'exports', limit: 50, webhook },
+        { slug: 'security', title: 'Security', query: 'defense', limit: 50, webhooks },
+        { slug: 'trade', title: 'Trade', query: 'exports', limit: 50, webhooks },
         { slug: 'boj', title: 'BOJ', query: 'boj', limit: 50 },
       ],
       new Map([['security', 4]]),
-      new Map([['security', { queued: 3, oldest: new Date('2024-06-02T10:00:00Z'), lastError: 'HTTP 503' }]]),
+      new Map([['security', new Map([['', { queued: 3, oldest: new Date('2024-06-02T10:00:00Z'), lastError: 'HTTP 503' }]])]]),
       now,
     );
     expect(table.split('\n')).toEqual([
@@ -95,6 +95,20 @@ describe('topic reports', () => {
       'boj       0        BOJ       -                                  boj',
     ]);
     expect(table).not.toContain('T0K3N');
+  });
+
+  it("names each of a topic's webhooks, by name or else by format, with what waits for it", () => {
+    const webhooks = [
+      { name: '', url: 'https://hooks.slack.example/T0K3N', format: 'slack' as const },
+      { name: 'archive', url: 'https://archive.example/hook' },
+    ];
+    const table = formatTopicTable(
+      [{ slug: 'security', title: 'Security', query: 'defense', limit: 50, webhooks }],
+      new Map(),
+      new Map([['security', new Map([['archive', { queued: 2, oldest: new Date('2024-06-02T11:00:00Z'), lastError: 'ECONNREFUSED' }]])]]),
+      new Date('2024-06-02T12:00:00Z'),
+    );
+    expect(table.split('\n')[1]).toBe('security  0        Security  slack ok, archive 2 waiting since 60m ago (ECONNREFUSED)  defense');
   });
 
   it('aligns columns after a Japanese title, which takes two terminal columns a character', () => {

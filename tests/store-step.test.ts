@@ -393,7 +393,16 @@ describe(`the store step (${testEngine()})`, () => {
       { slug: 'third-only', title: 'Third', query: 'the', sources: ['third'], limit: 50 },
     ];
     // late-only has a webhook: its new entries are queued for it.
-    await db.insert(topics).values(definitions.map(({ slug, title, query }) => ({ slug, title, query, definitionHash: 'x', notifies: slug === 'late-only' })));
+    await db.insert(topics).values(
+      definitions.map(({ slug, title, query }) => ({
+        slug,
+        title,
+        query,
+        definitionHash: 'x',
+        notifies: slug === 'late-only',
+        webhooks: slug === 'late-only' ? [''] : [],
+      })),
+    );
     const matcher = new TopicMatcher(compileTopics(definitions));
     const store = (sourceId: string, items: NormalizedItem[]) => db.transaction((tx) => storeAndMatch(tx, [{ sourceId, items, topics: matcher }]));
     const queued = async () =>
@@ -603,9 +612,9 @@ describe(`the store step (${testEngine()})`, () => {
     await db.execute(sql`insert into stories (id, published_at, updated_at) values
       ('s1', '2024-06-01T00:00:00Z', now()), ('s2', '2024-06-02T00:00:00Z', now()), ('s3', '2024-06-03T00:00:00Z', now())`);
     await db.execute(sql`insert into topic_stories (topic_slug, story_id, published_at) values ('security', 's3', '2024-06-03T00:00:00Z')`);
-    // Only "security" has a webhook: its new memberships are queued for it, in the same statement.
-    await db.execute(sql`insert into topics (slug, title, query, definition_hash, notifies) values
-      ('security', 'Security', 'security', '', true), ('trade', 'Trade', 'trade', '', false)`);
+    // Only "security" has webhooks, two: its new memberships are queued for each, in the same statement.
+    await db.execute(sql`insert into topics (slug, title, query, definition_hash, notifies, webhooks) values
+      ('security', 'Security', 'security', '', true, '{"",desk}'), ('trade', 'Trade', 'trade', '', false, '{}')`);
     const added = await addMemberships(
       db,
       [
@@ -623,8 +632,13 @@ describe(`the store step (${testEngine()})`, () => {
       'queue',
     );
     expect(Object.fromEntries(added)).toEqual({ 0: 1, 1: 1, 2: 1 });
-    const queued = await testDatabase().handle.rows<{ topic_slug: string; story_id: string }>(sql`select topic_slug, story_id from webhook_deliveries`);
-    expect(queued.map((row) => [row.story_id, row.topic_slug])).toEqual([['s1', 'security']]);
+    const queued = await testDatabase().handle.rows<{ topic_slug: string; webhook: string; story_id: string }>(
+      sql`select topic_slug, webhook, story_id from webhook_deliveries order by webhook`,
+    );
+    expect(queued.map((row) => [row.story_id, row.topic_slug, row.webhook])).toEqual([
+      ['s1', 'security', ''],
+      ['s1', 'security', 'desk'],
+    ]);
     const rows = await testDatabase().handle.rows<{ topic_slug: string; story_id: string; published_at: Date }>(
       sql`select topic_slug, story_id, published_at from topic_stories order by story_id, topic_slug`,
     );
@@ -638,7 +652,7 @@ describe(`the store step (${testEngine()})`, () => {
     // A backfill's filings are not queued.
     await db.execute(sql`insert into stories (id, published_at, updated_at) values ('s4', '2024-06-04T00:00:00Z', now())`);
     expect(await addMemberships(db, [{ storyId: 's4', topicSlugs: ['security'], proposer: 0 }], 'skip')).toEqual(new Map([[0, 1]]));
-    expect(await testDatabase().handle.rows(sql`select 1 from webhook_deliveries`)).toHaveLength(1);
+    expect(await testDatabase().handle.rows(sql`select 1 from webhook_deliveries`)).toHaveLength(2);
   });
 
   it('refreshes planner statistics beside the batches that follow, never holding them up', async () => {

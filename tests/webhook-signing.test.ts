@@ -32,14 +32,20 @@ describe('webhookSignature', () => {
 
 describe('webhookHeaders', () => {
   it('sends the id and time always, and a signature only with a secret', () => {
-    const signed = webhookHeaders({ url: 'http://127.0.0.1:1/hook', secret: 's' }, 'japan-us-7-9-3', 1717286779, '{}', 'application/feed+json; charset=utf-8');
+    const signed = webhookHeaders(
+      { name: '', url: 'http://127.0.0.1:1/hook', secret: 's' },
+      'japan-us-7-9-3',
+      1717286779,
+      '{}',
+      'application/feed+json; charset=utf-8',
+    );
     expect(signed).toMatchObject({
       'content-type': 'application/feed+json; charset=utf-8',
       'webhook-id': 'japan-us-7-9-3',
       'webhook-timestamp': '1717286779',
       'webhook-signature': webhookSignature('s', 'japan-us-7-9-3', 1717286779, '{}'),
     });
-    expect(webhookHeaders({ url: 'http://127.0.0.1:1/hook' }, 'x', 1, '{}', 'application/json')).not.toHaveProperty('webhook-signature');
+    expect(webhookHeaders({ name: '', url: 'http://127.0.0.1:1/hook' }, 'x', 1, '{}', 'application/json')).not.toHaveProperty('webhook-signature');
   });
 });
 

@@ -35,7 +35,9 @@ let feedServer: TestServer;
 let receiver: TestServer;
 /** What the receiver answers next (200 once the list is empty). */
 let answers: number[] = [];
-let received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+/** Paths the receiver answers 503 whatever `answers` holds. */
+let failingPaths = new Set<string>();
+let received: Array<{ path: string; headers: IncomingHttpHeaders; body: string }> = [];
 
 const feed = () => `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>JIJI Press</title><link>${feedServer.url}/</link><description>Wire</description>
@@ -53,8 +55,8 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(answers.shift() ?? 200).end();
+      received.push({ path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      response.writeHead(failingPaths.has(request.url!) ? 503 : (answers.shift() ?? 200)).end();
     });
   });
 });
@@ -65,6 +67,7 @@ afterAll(async () => {
 afterEach(() => {
   items = [];
   answers = [];
+  failingPaths = new Set();
   received = [];
   delete process.env.WIREFEED_TEST_HOOK_SECRET;
 });
@@ -255,6 +258,48 @@ describe('topic webhooks', () => {
     });
   });
 
+  it('keeps a queue per webhook of a topic: one failing never holds back another; one renamed takes its queue', async () => {
+    const webhooks = (chat: string) =>
+      `    webhook:\n      - url: ${receiver.url}/hooks/archive\n      - name: ${chat}\n        url: ${receiver.url}/hooks/chat\n        format: slack\n`;
+    const sentTo = (path: string) => received.filter((request) => request.path === path);
+    const waiting = () =>
+      rowsOf<{ webhook: string; story_id: string }>(testDatabase().handle.db, sql`select webhook, story_id from webhook_deliveries order by id`);
+    items = [FORUM];
+    failingPaths = new Set(['/hooks/chat']);
+    await withApp(configDir('', webhooks('desk')), async (app) => {
+      await ingestAndDeliver(app);
+      expect(titlesOf(sentTo('/hooks/archive')[0]!.body)).toEqual([FORUM.title]);
+      expect(JSON.parse(sentTo('/hooks/chat')[0]!.body).text).toContain(FORUM.title);
+      expect((await waiting()).map((row) => row.webhook)).toEqual(['desk']);
+
+      // The chat webhook waits out its retry; the archive hears of the next story at once.
+      items = [FORUM, DRILLS];
+      await ingestAndDeliver(app);
+      expect(sentTo('/hooks/archive').map((request) => titlesOf(request.body))).toEqual([[FORUM.title], [DRILLS.title]]);
+      expect(sentTo('/hooks/chat')).toHaveLength(1);
+      expect((await waiting()).map((row) => row.webhook)).toEqual(['desk', 'desk']);
+      await app.metrics.updateStoreGauges(app.database.db);
+      const backlog = (await app.metrics.registry.getSingleMetric('wirefeed_webhook_backlog_stories')!.get()).values;
+      expect(backlog.map(({ labels, value }) => [labels, value])).toEqual([[{ topic: 'security', webhook: 'desk' }, 2]]);
+    });
+    // A story queued by a process from before webhooks had names goes to the unnamed one.
+    const { db } = testDatabase().handle;
+    const [drills] = await rowsOf<{ story_id: string }>(
+      db,
+      sql`select story_id from topic_stories where topic_slug = 'security' order by published_at desc limit 1`,
+    );
+    await db.execute(sql`insert into webhook_deliveries (topic_slug, story_id) values ('security', ${drills!.story_id})`);
+    failingPaths = new Set();
+    // Renamed: the old name's queue goes; the unnamed webhook's stays and is delivered.
+    await withApp(configDir('', webhooks('newsroom')), async (app) => {
+      expect((await waiting()).map((row) => row.webhook)).toEqual(['']);
+      await deliverWebhooks(app);
+      expect(titlesOf(sentTo('/hooks/archive').at(-1)!.body)).toEqual([DRILLS.title]);
+      expect(sentTo('/hooks/chat')).toHaveLength(1);
+      expect(await waiting()).toEqual([]);
+    });
+  });
+
   it('ingest --once delivers at its end; `topics` shows what waits and why; the URL and secret are in no output', async () => {
     items = [FORUM];
     answers = [503];
@@ -265,9 +310,9 @@ describe('topic webhooks', () => {
     expect(received).toHaveLength(1);
     const listing = runCli(['topics', '--json', '--config', dir], env);
     expect(await listing.exited).toBe(0);
-    const listed = JSON.parse(listing.output().stdout) as Array<{ slug: string; webhook?: unknown }>;
-    expect(listed.map((topic) => [topic.slug, topic.webhook])).toEqual([
-      ['security', { waiting: 1, oldestQueuedAt: expect.any(String), lastError: 'HTTP 503' }],
+    const listed = JSON.parse(listing.output().stdout) as Array<{ slug: string; webhooks?: unknown }>;
+    expect(listed.map((topic) => [topic.slug, topic.webhooks])).toEqual([
+      ['security', [{ name: null, format: 'jsonfeed', waiting: 1, oldestQueuedAt: expect.any(String), lastError: 'HTTP 503' }]],
       ['trade', undefined],
     ]);
     const table = runCli(['topics', '--config', dir], env);
@@ -282,8 +327,8 @@ describe('topic webhooks', () => {
   it('topics test-webhook sends the newest story (a sample before there is one) as a test, and says how it went', async () => {
     const dir = configDir('', `    webhook:\n      url: ${receiver.url}/hooks/T0K3N-in-path\n      secret: \${WIREFEED_TEST_HOOK_SECRET}\n`);
     const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' };
-    const test = async (slug: string) => {
-      const cli = runCli(['topics', 'test-webhook', slug, '--config', dir], env);
+    const test = async (slug: string, ...options: string[]) => {
+      const cli = runCli(['topics', 'test-webhook', slug, ...options, '--config', dir], env);
       return { code: await cli.exited, ...cli.output() };
     };
     const sample = await test('security');
@@ -305,6 +350,15 @@ describe('topic webhooks', () => {
     expect(titlesOf(received[2]!.body)).toEqual([FORUM.title]);
     expect(await test('trade')).toMatchObject({ code: 1, stderr: expect.stringContaining('topic "trade" has no webhook') });
     expect(await test('nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('no topic with slug "nope"') });
+    expect(await test('security', '--webhook', 'chat')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('topic "security" has no webhook "chat" (it has "jsonfeed")'),
+    });
+    const named = await test('security', '--webhook', 'jsonfeed');
+    expect([named.code, named.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^the webhook jsonfeed of security took a test delivery of its newest story: HTTP 200/),
+    ]);
   });
 
   it('lets one worker at a time deliver a topic: a claim waits for one in progress, then finds the head leased', async () => {
@@ -312,9 +366,12 @@ describe('topic webhooks', () => {
     await db.execute(sql`insert into webhook_deliveries (topic_slug, story_id) select 'security', 'story-' || n from generate_series(1, 4) as n`);
     let second: Promise<QueuedDelivery[]> | undefined;
     await db.transaction(async (tx) => {
-      expect((await claimDeliveries(tx, 'security', { limit: 2, leaseSeconds: 60 })).map((row) => row.storyId)).toEqual(['story-1', 'story-2']);
+      expect((await claimDeliveries(tx, { topic: 'security', webhook: '' }, { limit: 2, leaseSeconds: 60 })).map((row) => row.storyId)).toEqual([
+        'story-1',
+        'story-2',
+      ]);
       // Another worker's claim, while this one has not committed: it waits on the head rather than take stories 3 and 4.
-      second = claimDeliveries(db, 'security', { limit: 2, leaseSeconds: 60 });
+      second = claimDeliveries(db, { topic: 'security', webhook: '' }, { limit: 2, leaseSeconds: 60 });
       await expect
         .poll(
           async () =>

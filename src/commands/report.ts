@@ -2,7 +2,7 @@
 import type { DiscoveredFeed, Discovery } from '../discover/index.js';
 import type { StoryListing } from '../model/story.js';
 import { displayWidth, padToWidth } from '../model/text.js';
-import type { Topic } from '../model/topic.js';
+import { type Topic, webhookLabel } from '../model/topic.js';
 import type { TopicPreview } from '../store/preview.js';
 import type { SourceHealth } from '../store/sources.js';
 import type { WebhookBacklog } from '../store/webhooks.js';
@@ -73,17 +73,28 @@ export function formatStories(listings: StoryListing[]): string {
 }
 
 /** Topics with their member counts and queries. */
-/** A topic's webhook as `wirefeed topics` shows it: none, ok (nothing waits), or what waits and why. */
-export function webhookState(topic: Topic, backlog: WebhookBacklog | undefined, now: Date): string {
-  if (!topic.webhook) return '-';
-  if (!backlog) return 'ok';
-  return `${backlog.queued} waiting since ${ago(backlog.oldest, now)}${backlog.lastError ? ` (${backlog.lastError})` : ''}`;
+/**
+ * A topic's webhooks as `wirefeed topics` shows them: none, ok (nothing waits), or what waits and why; each named
+ * (by its name, or its format) when the topic has several.
+ */
+export function webhookState(topic: Topic, backlog: ReadonlyMap<string, WebhookBacklog> | undefined, now: Date): string {
+  const webhooks = topic.webhooks ?? [];
+  if (webhooks.length === 0) return '-';
+  const stateOf = (waiting: WebhookBacklog | undefined) =>
+    waiting ? `${waiting.queued} waiting since ${ago(waiting.oldest, now)}${waiting.lastError ? ` (${waiting.lastError})` : ''}` : 'ok';
+  if (webhooks.length === 1) return stateOf(backlog?.get(webhooks[0]!.name));
+  return webhooks.map((webhook) => `${webhookLabel(webhook)} ${stateOf(backlog?.get(webhook.name))}`).join(', ');
 }
 
 /** Topics with their story counts; a WEBHOOK column when any has a webhook. */
-export function formatTopicTable(topics: readonly Topic[], counts: Map<string, number>, backlog = new Map<string, WebhookBacklog>(), now = new Date()): string {
+export function formatTopicTable(
+  topics: readonly Topic[],
+  counts: Map<string, number>,
+  backlog = new Map<string, Map<string, WebhookBacklog>>(),
+  now = new Date(),
+): string {
   if (topics.length === 0) return 'no topics configured';
-  const webhooks = topics.some((topic) => topic.webhook);
+  const webhooks = topics.some((topic) => topic.webhooks);
   const rows = topics.map((topic) => [
     topic.slug,
     String(counts.get(topic.slug) ?? 0),

@@ -1,18 +1,20 @@
 import type { App } from '../app.js';
 import { type FeedEntry, ownEntry } from '../model/story.js';
-import { DEFAULT_TOPIC_LIMIT, type Topic } from '../model/topic.js';
+import { DEFAULT_TOPIC_LIMIT, type Topic, type TopicWebhook, webhookLabel } from '../model/topic.js';
 import { topicPageUrl } from '../model/urls.js';
 import { webhookBody } from '../publish/webhook.js';
 import { previewTopic, type TopicPreview } from '../store/preview.js';
 import { topicEntries, topicMemberCounts } from '../store/topics.js';
 import { type WebhookBacklog, webhookBacklog } from '../store/webhooks.js';
 import { QueryError } from '../topics/query.js';
-import { postToWebhook, WebhookFailure } from '../worker/webhooks.js';
+import { postToWebhook, WebhookFailure, webhookTargets } from '../worker/webhooks.js';
 import { CONFIG_OPTION, defineCommand, positiveInteger, UsageError, withApp } from './command.js';
 import { formatPreview, formatTopicTable } from './report.js';
 
-/** A webhook's backlog in `topics --json` (never its URL or secret). */
-const webhookJson = (backlog: WebhookBacklog | undefined) => ({
+/** A webhook and its backlog in `topics --json` (never its URL, secret or headers). */
+const webhookJson = (webhook: TopicWebhook, backlog: WebhookBacklog | undefined) => ({
+  name: webhook.name || null,
+  format: webhook.format ?? 'jsonfeed',
   waiting: backlog?.queued ?? 0,
   oldestQueuedAt: backlog?.oldest.toISOString() ?? null,
   lastError: backlog?.lastError ?? null,
@@ -20,8 +22,14 @@ const webhookJson = (backlog: WebhookBacklog | undefined) => ({
 
 export const topics = defineCommand({
   summary: 'list topics with their member counts; "topics preview SLUG|QUERY" shows what would match; "topics test-webhook SLUG" tries a webhook',
-  usage: 'topics [--json] | topics preview SLUG|QUERY [--days N] [--limit N] | topics test-webhook SLUG [--config DIR]',
-  options: { ...CONFIG_OPTION, days: { type: 'string' }, limit: { type: 'string', short: 'n', default: '20' }, json: { type: 'boolean' } },
+  usage: 'topics [--json] | topics preview SLUG|QUERY [--days N] [--limit N] | topics test-webhook SLUG [--webhook NAME] [--config DIR]',
+  options: {
+    ...CONFIG_OPTION,
+    days: { type: 'string' },
+    limit: { type: 'string', short: 'n', default: '20' },
+    json: { type: 'boolean' },
+    webhook: { type: 'string' },
+  },
   positionals: true,
   async run(values, positionals) {
     const [action, ...rest] = positionals;
@@ -30,7 +38,7 @@ export const topics = defineCommand({
     }
     if (action === 'test-webhook') {
       if (rest.length !== 1) throw new UsageError('topics test-webhook needs one topic slug');
-      return withApp(values.config, (app) => testWebhook(app, rest[0]!));
+      return withApp(values.config, (app) => testWebhook(app, rest[0]!, values.webhook));
     }
     if (action === 'preview' && rest.length === 0) throw new UsageError('topics preview needs a topic slug or a query');
     const limit = positiveInteger('limit', values.limit);
@@ -44,7 +52,7 @@ export const topics = defineCommand({
           title: topic.title,
           query: topic.query,
           stories: counts.get(topic.slug) ?? 0,
-          ...(topic.webhook ? { webhook: webhookJson(backlog.get(topic.slug)) } : {}),
+          ...(topic.webhooks ? { webhooks: topic.webhooks.map((webhook) => webhookJson(webhook, backlog.get(topic.slug)?.get(webhook.name))) } : {}),
         }));
         console.log(values.json ? JSON.stringify(listed, null, 2) : formatTopicTable(app.config.topics, counts, backlog));
         return 0;
@@ -79,22 +87,32 @@ const sampleEntry = (publicUrl: string, topic: Topic): FeedEntry =>
     summary: 'A test of this webhook (wirefeed topics test-webhook); the topic has no stories yet.',
   });
 
-/** `topics test-webhook SLUG`: sends the topic's newest story (or a sample one) to its webhook now, as event "test". */
-async function testWebhook(app: App, slug: string): Promise<number> {
+/**
+ * `topics test-webhook SLUG [--webhook NAME]`: sends the topic's newest story (or a sample one) to each of its webhooks
+ * (or the named one) now, as event "test". Fails if any did not take it.
+ */
+async function testWebhook(app: App, slug: string, name: string | undefined): Promise<number> {
   const topic = app.config.topics.find((candidate) => candidate.slug === slug);
   if (!topic) throw new UsageError(`no topic with slug "${slug}"`);
-  if (!topic.webhook) throw new UsageError(`topic "${slug}" has no webhook`);
+  if (!topic.webhooks) throw new UsageError(`topic "${slug}" has no webhook`);
+  const targets = webhookTargets([topic]).filter((target) => name === undefined || webhookLabel(target.webhook) === name);
+  if (targets.length === 0) {
+    throw new UsageError(`topic "${slug}" has no webhook "${name}" (it has ${topic.webhooks.map((webhook) => `"${webhookLabel(webhook)}"`).join(', ')})`);
+  }
   const publicUrl = app.config.publish.publicUrl!;
   const [newest] = await topicEntries(app.database.db, slug, 1);
-  try {
-    const webhookTopic = { ...topic, webhook: topic.webhook };
-    const message = webhookBody(publicUrl, webhookTopic, [newest ?? sampleEntry(publicUrl, topic)], 'test');
-    const { status, ms } = await postToWebhook(webhookTopic, message, { id: `${slug}-test-${Date.now()}` });
-    console.log(`the webhook of ${slug} took a test delivery of ${newest ? 'its newest story' : 'a sample story'}: HTTP ${status} in ${ms} ms`);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof WebhookFailure)) throw error;
-    console.error(`the webhook of ${slug} did not take the test delivery: ${error.message}`);
-    return 1;
+  let failed = 0;
+  for (const target of targets) {
+    const label = targets.length > 1 || name !== undefined ? ` ${webhookLabel(target.webhook)}` : '';
+    try {
+      const message = webhookBody(publicUrl, target, [newest ?? sampleEntry(publicUrl, topic)], 'test');
+      const { status, ms } = await postToWebhook(target, message, { id: `${slug}-test-${Date.now()}` });
+      console.log(`the webhook${label} of ${slug} took a test delivery of ${newest ? 'its newest story' : 'a sample story'}: HTTP ${status} in ${ms} ms`);
+    } catch (error) {
+      if (!(error instanceof WebhookFailure)) throw error;
+      console.error(`the webhook${label} of ${slug} did not take the test delivery: ${error.message}`);
+      failed++;
+    }
   }
+  return failed > 0 ? 1 : 0;
 }

@@ -26,7 +26,7 @@ import {
   type PublishSettingsConfig,
   type RetentionSettingsConfig,
   type SourceConfig,
-  type TopicConfig,
+  type WebhookConfig,
   type WorkerSettingsConfig,
 } from './schema.js';
 
@@ -225,7 +225,7 @@ export function loadConfig(dir: string): Config {
         ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
         ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
-        ...(webhook ? { webhook: toWebhook(webhook) } : {}),
+        ...(webhook ? { webhooks: (Array.isArray(webhook) ? webhook : [webhook]).map(toWebhook) } : {}),
       });
     });
   }
@@ -307,9 +307,10 @@ const expandedHeaders = (headers: Record<string, string> = {}): Record<string, s
   Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), expandEnv(value)]));
 
 /** A topic's webhook with its `${NAME}` references read from the environment, header names in lower case. */
-function toWebhook(webhook: NonNullable<TopicConfig['webhook']>): TopicWebhook {
+function toWebhook(webhook: WebhookConfig): TopicWebhook {
   const headers = expandedHeaders(webhook.headers);
   return {
+    name: webhook.name ?? '',
     url: expandEnv(webhook.url),
     ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}),
     ...(webhook.format ? { format: webhook.format } : {}),

@@ -142,6 +142,11 @@ const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefin
 
 /** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
 const webhookSchema = z.strictObject({
+  /** Tells a topic's webhooks apart (its queue's key); one of them may go unnamed. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, 'must be 1-40 lower-case letters, digits and "-"')
+    .optional(),
   url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)) && URL.canParse(expandEnv(url)), 'must be an absolute http(s) URL'),
   secret: secret.optional(),
   /** jsonfeed (default), slack or discord. */
@@ -171,8 +176,20 @@ export const topicSchema = z.strictObject({
   backfill: duration.optional(),
   /** The time zone whose days the topic's daily digest lists (default publish.timeZone). */
   timeZone: timeZone.optional(),
-  /** POST each story new to the topic to this URL (signed as Standard Webhooks sign). */
-  webhook: webhookSchema.optional(),
+  /** POST each story new to the topic to this URL (signed as Standard Webhooks sign), or to each of a list of them. */
+  webhook: z
+    .union([webhookSchema, z.array(webhookSchema).min(1).max(10)])
+    .superRefine((webhook, context) => {
+      const seen = new Set<string>();
+      for (const [index, { name = '' }] of (Array.isArray(webhook) ? webhook : [webhook]).entries()) {
+        if (seen.has(name)) {
+          const message = name ? `a second webhook named "${name}"` : "needs a name: one of a topic's webhooks may go unnamed, not two";
+          context.addIssue({ code: 'custom', path: [index, ...(name ? ['name'] : [])], message });
+        }
+        seen.add(name);
+      }
+    })
+    .optional(),
 });
 
 const byteSize = z.union([
@@ -284,6 +301,7 @@ export const configFileSchema = z.strictObject({
 
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type TopicConfig = z.infer<typeof topicSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
 export type FetchSettingsConfig = z.infer<typeof fetchSettingsSchema>;
 export type PublishSettingsConfig = z.infer<typeof publishSettingsSchema>;
 export type WorkerSettingsConfig = z.infer<typeof workerSettingsSchema>;

@@ -194,6 +194,8 @@ export const topics = pgTable('topics', {
   changedAt: timestamptz('changed_at').notNull().defaultNow(),
   /** Whether the topic has a webhook: its new memberships are queued in webhook_deliveries as they are filed. */
   notifies: boolean('notifies').notNull().default(false),
+  /** The names of its webhooks ('' for an unnamed one): each has a queue of its own in webhook_deliveries. */
+  webhooks: text('webhooks').array().notNull().default(sql`'{}'::text[]`),
 });
 
 /** Materialized membership, decided at ingest: serving a topic is a range scan on (topic, published_at). */
@@ -227,13 +229,15 @@ export const webhookDeliveries = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     topicSlug: text('topic_slug').notNull(),
+    /** Which of the topic's webhooks ('' for its unnamed one, as rows queued before webhooks had names). */
+    webhook: text('webhook').notNull().default(''),
     storyId: text('story_id').notNull(),
     queuedAt: timestamptz('queued_at').notNull().defaultNow(),
     dueAt: timestamptz('due_at').notNull().defaultNow(),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
   },
-  (table) => [index('webhook_deliveries_topic_idx').on(table.topicSlug, table.id)],
+  (table) => [index('webhook_deliveries_queue_idx').on(table.topicSlug, table.webhook, table.id)],
 );
 
 /** One row per fetch attempt of a source. */

@@ -84,14 +84,14 @@ function createStoreGauges(registers: Registry[]) {
   });
   const webhookBacklogStories = new Gauge({
     name: 'wirefeed_webhook_backlog_stories',
-    help: "Stories waiting for each topic's webhook.",
-    labelNames: ['topic'] as const,
+    help: "Stories waiting for each topic's webhooks (webhook: its name, empty for an unnamed one).",
+    labelNames: ['topic', 'webhook'] as const,
     registers,
   });
   const webhookBacklogAge = new Gauge({
     name: 'wirefeed_webhook_backlog_age_seconds',
-    help: "How long the oldest story waiting for each topic's webhook has waited.",
-    labelNames: ['topic'] as const,
+    help: "How long the oldest story waiting for each of a topic's webhooks has waited.",
+    labelNames: ['topic', 'webhook'] as const,
     registers,
   });
   async function update(db: Database): Promise<void> {
@@ -113,9 +113,11 @@ function createStoreGauges(registers: Registry[]) {
     const backlog = await webhookBacklog(db);
     webhookBacklogStories.reset();
     webhookBacklogAge.reset();
-    for (const [topic, { queued, oldest }] of backlog) {
-      webhookBacklogStories.set({ topic }, queued);
-      webhookBacklogAge.set({ topic }, Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+    for (const [topic, webhooks] of backlog) {
+      for (const [webhook, { queued, oldest }] of webhooks) {
+        webhookBacklogStories.set({ topic, webhook }, queued);
+        webhookBacklogAge.set({ topic, webhook }, Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+      }
     }
   }
   return { update };

@@ -15,12 +15,14 @@ export interface Topic {
   backfillDays?: number;
   /** The time zone (IANA name) whose days the topic's daily digest lists; unset: publish.timeZone. */
   timeZone?: string;
-  /** Where the topic's new stories are POSTed, with `${NAME}` references read from the environment. */
-  webhook?: TopicWebhook;
+  /** Where the topic's new stories are POSTed, with `${NAME}` references read from the environment; names unique. */
+  webhooks?: TopicWebhook[];
 }
 
 /** A topic's webhook: the URL and the signing secret hold secrets, and are kept out of the store, the logs and the pages. */
 export interface TopicWebhook {
+  /** What tells the topic's webhooks apart: its queue's key, '' for the one a topic may leave unnamed. */
+  name: string;
   url: string;
   secret?: string;
   /** What is POSTed: a JSON Feed of the new stories (the default), or a message for Slack's or Discord's webhooks. */
@@ -31,5 +33,8 @@ export interface TopicWebhook {
 
 export const WEBHOOK_FORMATS = ['jsonfeed', 'slack', 'discord'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** How logs, metrics and commands name a webhook: its name, or its format when it has none. */
+export const webhookLabel = (webhook: TopicWebhook) => webhook.name || (webhook.format ?? 'jsonfeed');
 
 export const DEFAULT_TOPIC_LIMIT = 50;

@@ -42,14 +42,16 @@ export async function syncTopics(db: Database, configured: readonly Topic[]): Pr
     for (const topic of configured) {
       // A changed topic keeps its old definition hash until its backfill commits (backfillTopic writes it): a start
       // stopped before then backfills it again next time instead of leaving it half-filled.
-      const values = { title: topic.title, description: topic.description ?? null, query: topic.query, notifies: topic.webhook !== undefined };
+      const webhooks = (topic.webhooks ?? []).map((webhook) => webhook.name);
+      const values = { title: topic.title, description: topic.description ?? null, query: topic.query, notifies: webhooks.length > 0, webhooks };
       await tx
         .insert(topics)
         .values({ slug: topic.slug, ...values, definitionHash: '' })
         .onConflictDoUpdate({ target: topics.slug, set: { ...values, updatedAt: sql`now()`, changedAt: sql`now()` } });
     }
-    // A webhook taken away (or its topic) takes its queue with it.
-    await tx.execute(sql`delete from webhook_deliveries where topic_slug not in (select slug from topics where notifies)`);
+    // A webhook taken away or renamed (or its topic) takes its queue with it.
+    await tx.execute(sql`delete from webhook_deliveries
+      where not exists (select from topics where slug = webhook_deliveries.topic_slug and webhook_deliveries.webhook = any(webhooks))`);
   });
   return changed;
 }
@@ -160,11 +162,12 @@ function membershipStatement(filings: readonly Filing[], mayConflict: boolean, w
     select story_id, array_agg(topic_slug) as topic_slugs from added group by story_id`;
 }
 
-/** The new memberships of topics with a webhook, queued in the filing's own transaction (an outbox). */
+/** The new memberships of topics with webhooks, queued for each webhook in the filing's own transaction (an outbox). */
 const webhookQueue = sql`,
     queued as (
-      insert into webhook_deliveries (topic_slug, story_id)
-      select added.topic_slug, added.story_id from added join topics on topics.slug = added.topic_slug and topics.notifies)`;
+      insert into webhook_deliveries (topic_slug, webhook, story_id)
+      select added.topic_slug, webhook.name, added.story_id
+      from added join topics on topics.slug = added.topic_slug and topics.notifies, unnest(topics.webhooks) as webhook(name))`;
 
 /**
  * The memberships membershipStatements' rows say were new, counted by proposer: a membership several filings proposed

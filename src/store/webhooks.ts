@@ -6,6 +6,12 @@
 import { sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, preparedRows } from '../db/client.js';
 
+/** One webhook's queue: the topic's slug and the webhook's name ('' for an unnamed one). */
+export interface WebhookQueue {
+  topic: string;
+  webhook: string;
+}
+
 /** A claimed row: a story queued for a topic's webhook. */
 export interface QueuedDelivery {
   id: number;
@@ -15,17 +21,18 @@ export interface QueuedDelivery {
 }
 
 /**
- * Claims up to `limit` of a topic's oldest queued stories for `leaseSeconds`, but only when its oldest is due: a
+ * Claims up to `limit` of a webhook queue's oldest stories for `leaseSeconds`, but only when its oldest is due: a
  * webhook waiting out a failure holds back what was queued after it (it hears of stories in the order they were
- * filed), and two workers never deliver one topic at once (the head is read locked: a claim in progress elsewhere is
+ * filed; the topic's other webhooks do not wait for it), and two workers never deliver to one webhook at once (the head is read locked: a claim in progress elsewhere is
  * waited for and its new due time seen, rather than its rows skipped and the ones after them taken). Oldest first.
  */
-export async function claimDeliveries(db: Database, slug: string, options: { limit: number; leaseSeconds: number }): Promise<QueuedDelivery[]> {
+export async function claimDeliveries(db: Database, queue: WebhookQueue, options: { limit: number; leaseSeconds: number }): Promise<QueuedDelivery[]> {
+  const { topic, webhook } = queue;
   const rows = await preparedRows<{ id: string | number; story_id: string; attempts: number }>(
     db,
     sql`update webhook_deliveries set due_at = now() + make_interval(secs => ${options.leaseSeconds}), attempts = attempts + 1
-      where id in (select id from webhook_deliveries where topic_slug = ${slug} order by id limit ${options.limit} for update skip locked)
-        and (select due_at from webhook_deliveries where topic_slug = ${slug} order by id limit 1 for update) <= now()
+      where id in (select id from webhook_deliveries where topic_slug = ${topic} and webhook = ${webhook} order by id limit ${options.limit} for update skip locked)
+        and (select due_at from webhook_deliveries where topic_slug = ${topic} and webhook = ${webhook} order by id limit 1 for update) <= now()
       returning id, story_id, attempts`,
   );
   return rows.map((row) => ({ id: Number(row.id), storyId: row.story_id, attempts: row.attempts })).sort((a, b) => a.id - b.id);
@@ -72,12 +79,17 @@ export interface WebhookBacklog {
   lastError: string | null;
 }
 
-/** Each topic's webhook backlog (topics with none are left out): for `wirefeed topics` and the metrics. */
-export async function webhookBacklog(db: Database): Promise<Map<string, WebhookBacklog>> {
-  const rows = await preparedRows<{ topic_slug: string; queued: number; oldest: Date | string; last_error: string | null }>(
+/** Each webhook's backlog, by topic and then webhook name (empty queues are left out): for `wirefeed topics` and the metrics. */
+export async function webhookBacklog(db: Database): Promise<Map<string, Map<string, WebhookBacklog>>> {
+  const rows = await preparedRows<{ topic_slug: string; webhook: string; queued: number; oldest: Date | string; last_error: string | null }>(
     db,
-    sql`select topic_slug, count(*)::int as queued, min(queued_at) as oldest, (array_agg(last_error order by id))[1] as last_error
-      from webhook_deliveries group by topic_slug`,
+    sql`select topic_slug, webhook, count(*)::int as queued, min(queued_at) as oldest, (array_agg(last_error order by id))[1] as last_error
+      from webhook_deliveries group by topic_slug, webhook`,
   );
-  return new Map(rows.map((row) => [row.topic_slug, { queued: row.queued, oldest: new Date(row.oldest), lastError: row.last_error }]));
+  const backlog = new Map<string, Map<string, WebhookBacklog>>();
+  for (const row of rows) {
+    const topic = backlog.get(row.topic_slug) ?? backlog.set(row.topic_slug, new Map()).get(row.topic_slug)!;
+    topic.set(row.webhook, { queued: row.queued, oldest: new Date(row.oldest), lastError: row.last_error });
+  }
+  return backlog;
 }

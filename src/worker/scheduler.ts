@@ -58,7 +58,7 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
   const webhooks = startWebhookDelivery(app);
   const onTopicsChanged = (slugs: string[]) => {
     options.onTopicsChanged?.(slugs);
-    if (app.config.topics.some((topic) => topic.webhook && slugs.includes(topic.slug))) webhooks.wake();
+    if (app.config.topics.some((topic) => topic.webhooks && slugs.includes(topic.slug))) webhooks.wake();
   };
 
   const tick = async () => {

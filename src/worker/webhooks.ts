@@ -5,6 +5,7 @@
  */
 import { log } from '../log.js';
 import type { FeedEntry } from '../model/story.js';
+import { type Topic, webhookLabel } from '../model/topic.js';
 import { type WebhookMessage, type WebhookTopic, webhookBody, webhookHeaders } from '../publish/webhook.js';
 import { storyEntries } from '../store/topics.js';
 import { claimDeliveries, postponeDeliveries, type QueuedDelivery, releaseDeliveries, settleDeliveries } from '../store/webhooks.js';
@@ -131,7 +132,7 @@ async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedD
     const { status, ms } = await postToWebhook(topic, message, { id, ...(signal ? { signal } : {}) });
     await settleDeliveries(db, ids);
     app.metrics.webhookStories.inc({ result: 'delivered' }, entries.length);
-    log.info({ topic: topic.slug, stories: entries.length, status, ms }, 'webhook delivered');
+    log.info({ topic: topic.slug, webhook: webhookLabel(topic.webhook), stories: entries.length, status, ms }, 'webhook delivered');
     return true;
   } catch (error) {
     // Stopping: the claim runs out and the stories go out again then, from this worker's next start or another's.
@@ -141,30 +142,37 @@ async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedD
     const retrySeconds = retryDelaySeconds(Math.max(...rows.map((row) => row.attempts)));
     const dropped = await postponeDeliveries(db, ids, { retrySeconds, giveUpSeconds: GIVE_UP_SECONDS, error: failure });
     app.metrics.webhookStories.inc({ result: 'failed' }, entries.length);
-    log.warn({ topic: topic.slug, stories: entries.length, error: failure, retrySeconds }, 'webhook failed');
+    log.warn({ topic: topic.slug, webhook: webhookLabel(topic.webhook), stories: entries.length, error: failure, retrySeconds }, 'webhook failed');
     if (dropped > 0) {
       app.metrics.webhookStories.inc({ result: 'dropped' }, dropped);
-      log.error({ topic: topic.slug, stories: dropped, error: failure }, 'webhook stories dropped after a day of failures');
+      log.error(
+        { topic: topic.slug, webhook: webhookLabel(topic.webhook), stories: dropped, error: failure },
+        'webhook stories dropped after a day of failures',
+      );
     }
     return false;
   }
 }
 
-/** Delivers one topic's due queue, a batch at a time, until it is empty, a delivery fails or `signal` aborts. */
-async function deliverTopic(app: WebhookApp, topic: WebhookTopic, signal?: AbortSignal): Promise<void> {
+/** Delivers one webhook's due queue, a batch at a time, until it is empty, a delivery fails or `signal` aborts. */
+async function deliverQueue(app: WebhookApp, topic: WebhookTopic, signal?: AbortSignal): Promise<void> {
+  const queue = { topic: topic.slug, webhook: topic.webhook.name };
   while (!signal?.aborted) {
-    const batch = await claimDeliveries(app.database.db, topic.slug, { limit: STORIES_PER_DELIVERY, leaseSeconds: LEASE_SECONDS });
+    const batch = await claimDeliveries(app.database.db, queue, { limit: STORIES_PER_DELIVERY, leaseSeconds: LEASE_SECONDS });
     if (batch.length === 0 || !(await deliverBatch(app, topic, batch, signal))) return;
   }
 }
 
-/** Delivers every topic's due webhook queue, the topics side by side; a failure is logged, never thrown. */
+/** Each topic paired with each of its webhooks: what one queue is delivered to. */
+export const webhookTargets = (topics: readonly Topic[]): WebhookTopic[] =>
+  topics.flatMap((topic) => (topic.webhooks ?? []).map((webhook) => ({ ...topic, webhook })));
+
+/** Delivers every webhook's due queue, side by side; a failure is logged, never thrown. */
 export async function deliverWebhooks(app: WebhookApp, signal?: AbortSignal): Promise<void> {
-  const topics = app.config.topics.filter((topic): topic is WebhookTopic => topic.webhook !== undefined);
   await Promise.all(
-    topics.map((topic) =>
-      deliverTopic(app, topic, signal).catch((error: Error) =>
-        log.warn({ topic: topic.slug, error: error.message }, 'webhook delivery failed; trying again later'),
+    webhookTargets(app.config.topics).map((target) =>
+      deliverQueue(app, target, signal).catch((error: Error) =>
+        log.warn({ topic: target.slug, webhook: webhookLabel(target.webhook), error: error.message }, 'webhook delivery failed; trying again later'),
       ),
     ),
   );
