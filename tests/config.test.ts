@@ -342,6 +342,26 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the access token from the environment, and refuses a short one, one with spaces, and one beside a hub', () => {
+    process.env.WIREFEED_TEST_TOKEN = '0123456789abcdef0123';
+    try {
+      const dir = writeConfigDir({ 'publish.yml': `publish:\n  token: \${WIREFEED_TEST_TOKEN}\n`, 'sources.yml': SOURCES });
+      expect(loadConfig(dir).publish.token).toBe('0123456789abcdef0123');
+      expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).publish.token).toBeUndefined();
+      expect(problemsOf({ 'a.yml': 'publish:\n  token: short\n' })).toEqual([
+        'a.yml:2:10: publish.token: must be at least 16 characters (a random one: openssl rand -hex 16)',
+      ]);
+      expect(problemsOf({ 'a.yml': "publish:\n  token: 'a token with spaces in it'\n" })).toEqual([
+        'a.yml:2:10: publish.token: must be printable ASCII without spaces (it goes into URLs and headers)',
+      ]);
+      expect(
+        problemsOf({ 'a.yml': `publish:\n  token: \${WIREFEED_TEST_TOKEN}\n  hub: https://hub.example.org/\n  publicUrl: https://feeds.example.org\n` }),
+      ).toEqual(['a.yml:3:8: publish.hub: cannot be used with token: a WebSub hub fetches the feeds without it']);
+    } finally {
+      delete process.env.WIREFEED_TEST_TOKEN;
+    }
+  });
+
   it('reads worker settings, with defaults for what is left out', () => {
     expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({
       tick: '*/30 * * * * *',

@@ -266,6 +266,7 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     ...(settings.search !== undefined ? { search: settings.search } : {}),
     searchDepth: settings.searchDepth ?? DEFAULT_PUBLISH_SETTINGS.searchDepth,
     timeZone: settings.timeZone ? canonicalTimeZone(settings.timeZone)! : DEFAULT_PUBLISH_SETTINGS.timeZone,
+    ...(settings.token !== undefined ? { token: expandEnv(settings.token) } : {}),
   };
 }
 

@@ -49,6 +49,12 @@ const secret = z.string().superRefine((text, context) => {
   }
 });
 
+/** A check of a secret's value once its references are read (one that names an unset variable is reported as that alone). */
+const expanded =
+  (check: (value: string) => boolean) =>
+  (text: string): boolean =>
+    [...text.matchAll(ENV_REFERENCE)].some(([, name]) => process.env[name!] === undefined) || check(expandEnv(text));
+
 /** What Node's HTTP client refuses in a header value (it would fail every fetch of the source): checked at load. */
 const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -212,30 +218,47 @@ export const fetchSettingsSchema = z.strictObject({
 });
 
 /** How topic feeds are served; any YAML file may hold this block, at most one. */
-export const publishSettingsSchema = z.strictObject({
-  /** Absolute base URL readers reach the server at (https://feeds.example.org); needed for WebSub. */
-  publicUrl: z
-    .string()
-    .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
-    .optional(),
-  /** Cache-Control max-age of feed responses. */
-  maxAge: duration.optional(),
-  /** Largest ?limit= a reader may ask for. */
-  maxLimit: z.number().int().min(1).max(1000).optional(),
-  /** A WebSub hub to announce and to ping when a topic gains stories. */
-  hub: z
-    .string()
-    .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
-    .optional(),
-  /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store, off with DATABASE_URL. */
-  showSources: z.boolean().optional(),
-  /** Serve search feeds over every stored story; default: on with the embedded store, off with DATABASE_URL. */
-  search: z.boolean().optional(),
-  /** The most stories one search reads, newest first. */
-  searchDepth: z.number().int().min(50).max(100_000).optional(),
-  /** The time zone whose days daily digests list (default UTC). */
-  timeZone: timeZone.optional(),
-});
+export const publishSettingsSchema = z
+  .strictObject({
+    /** Absolute base URL readers reach the server at (https://feeds.example.org); needed for WebSub. */
+    publicUrl: z
+      .string()
+      .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
+      .optional(),
+    /** Cache-Control max-age of feed responses. */
+    maxAge: duration.optional(),
+    /** Largest ?limit= a reader may ask for. */
+    maxLimit: z.number().int().min(1).max(1000).optional(),
+    /** A WebSub hub to announce and to ping when a topic gains stories. */
+    hub: z
+      .string()
+      .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
+      .optional(),
+    /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store, off with DATABASE_URL. */
+    showSources: z.boolean().optional(),
+    /** Serve search feeds over every stored story; default: on with the embedded store, off with DATABASE_URL. */
+    search: z.boolean().optional(),
+    /** The most stories one search reads, newest first. */
+    searchDepth: z.number().int().min(50).max(100_000).optional(),
+    /** The time zone whose days daily digests list (default UTC). */
+    timeZone: timeZone.optional(),
+    /** An access token every feed, page and /metrics asks for (query ?token=, Bearer, or Basic's password). */
+    token: secret
+      .refine(
+        expanded((token) => token.length >= 16),
+        'must be at least 16 characters (a random one: openssl rand -hex 16)',
+      )
+      .refine(
+        expanded((token) => /^[\x21-\x7e]+$/.test(token)),
+        'must be printable ASCII without spaces (it goes into URLs and headers)',
+      )
+      .optional(),
+  })
+  .superRefine((publish, context) => {
+    if (publish.token !== undefined && publish.hub !== undefined) {
+      context.addIssue({ code: 'custom', path: ['hub'], message: 'cannot be used with token: a WebSub hub fetches the feeds without it' });
+    }
+  });
 
 /** How workers claim due sources; any YAML file may hold this block, at most one. */
 export const workerSettingsSchema = z.strictObject({

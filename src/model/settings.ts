@@ -46,6 +46,8 @@ export interface PublishSettings {
   searchDepth: number;
   /** The time zone (IANA name) whose days daily digests list, unless a topic sets its own. */
   timeZone: string;
+  /** The access token every feed, page and /metrics asks for; unset: open to all. */
+  token?: string;
 }
 
 export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000, timeZone: 'UTC' };

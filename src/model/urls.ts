@@ -4,3 +4,5 @@ export type FeedFormat = 'rss' | 'atom' | 'json';
 export const topicPageUrl = (baseUrl: string, slug: string) => `${baseUrl}/topics/${slug}.html`;
 export const feedUrl = (baseUrl: string, slug: string, format: FeedFormat) => `${baseUrl}/topics/${slug}.${format}`;
 export const storyUrn = (storyId: string) => `urn:wirefeed:story:${storyId}`;
+/** Whether a stored link is one to put in a message or a list: an http(s) page (stored links are normalized to those). */
+export const isWebLink = (url: string | null | undefined): url is string => !!url && /^https?:\/\//i.test(url);

@@ -4,6 +4,7 @@
  * neither mention anyone (@everyone, <!channel>), nor format, nor link.
  */
 import type { FeedEntry } from '../model/story.js';
+import { isWebLink } from '../model/urls.js';
 import type { Channel } from './render.js';
 
 /** The most characters Discord takes in a message's content. */
@@ -16,8 +17,7 @@ const MAX_TITLE_CHARS = 300;
 const chatUrl = (url: string) => url.replace(/[\s<>|()]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
 /** The story's link: the outlet's page when it is http(s), else the story on the topic's page. */
-const storyLink = (channel: Channel, entry: FeedEntry) =>
-  chatUrl(entry.url && /^https?:\/\//i.test(entry.url) ? entry.url : `${channel.pageUrl}#story-${entry.storyId}`);
+const storyLink = (channel: Channel, entry: FeedEntry) => chatUrl(isWebLink(entry.url) ? entry.url : `${channel.pageUrl}#story-${entry.storyId}`);
 
 /** The title on one line, cut to MAX_TITLE_CHARS. */
 function titleOf(entry: FeedEntry): string {

@@ -7,7 +7,7 @@ import { ZoneDays } from '../model/days.js';
 import { escapeHtml } from '../model/escape.js';
 import { type FeedEntry, ownEntry } from '../model/story.js';
 import type { Topic } from '../model/topic.js';
-import { type FeedFormat, topicPageUrl } from '../model/urls.js';
+import { type FeedFormat, isWebLink, topicPageUrl } from '../model/urls.js';
 import type { Channel } from './render.js';
 
 /** Finished days a digest lists. */
@@ -36,7 +36,7 @@ export function digestChannel(baseUrl: string, topic: Topic, timeZone: string): 
 /** One story's line: its title linking the outlet's page, and who carried it. */
 function storyLine(entry: FeedEntry): string {
   const title = escapeHtml(entry.title);
-  const link = entry.url && /^https?:\/\//i.test(entry.url) ? `<a href="${escapeHtml(entry.url)}">${title}</a>` : title;
+  const link = isWebLink(entry.url) ? `<a href="${escapeHtml(entry.url)}">${title}</a>` : title;
   const outlets = [entry.sourceTitle ?? entry.sourceId, ...entry.alsoReportedBy.map((outlet) => outlet.sourceTitle ?? outlet.sourceId)];
   return `<li>${link} (${outlets.map(escapeHtml).join(', ')})</li>`;
 }

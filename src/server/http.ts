@@ -13,6 +13,7 @@ import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
+import { carriesCredentials, mayAccess } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
@@ -76,6 +77,8 @@ function sendBody(request: IncomingMessage, response: ServerResponse, body: Cach
   const encoding = chooseEncoding(request.headers['accept-encoding'], body);
   const common: Record<string, string> = {
     ...headers,
+    // What was asked for with credentials is kept by the reader's cache only, never by a shared one for others.
+    ...(headers['cache-control'] && carriesCredentials(request) ? { 'cache-control': headers['cache-control'].replace(/^public\b/, 'private') } : {}),
     etag: etagFor(body, encoding),
     vary: headers.vary ? `${headers.vary}, Accept-Encoding` : 'Accept-Encoding',
     ...(lastModified ? { 'last-modified': lastModified.toUTCString() } : {}),
@@ -395,6 +398,12 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   };
 
   return async (request, response, url) => {
+    if (url.pathname !== '/readyz' && !mayAccess(request, url, publishSettings().token)) {
+      return sendText(response, 401, 'This Wirefeed asks for its access token: add ?token=… to the URL, or give it as the password (any user name)\n', {
+        'www-authenticate': 'Basic realm="Wirefeed", charset="UTF-8"',
+        'cache-control': 'no-store',
+      });
+    }
     if (url.pathname === '/readyz') {
       try {
         await db.execute(sql`select 1`);
@@ -412,7 +421,8 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     if (url.pathname === '/opml') {
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
       const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));
-      return sendBody(request, response, makeBody(renderTopicsOpml(app.config.topics, baseUrlOf(request), newest), 0), {
+      const opml = renderTopicsOpml(app.config.topics, baseUrlOf(request), newest, publishSettings().token);
+      return sendBody(request, response, makeBody(opml, 0), {
         'content-type': 'text/x-opml; charset=utf-8',
         'content-disposition': 'inline; filename="wirefeed-topics.opml"',
         'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`,

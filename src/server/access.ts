@@ -1,0 +1,41 @@
+/**
+ * The feed server's access token (`publish.token`): every feed, page and /metrics asks for it, in the form a client
+ * can give. A feed reader without a password field takes it in the URL (`?token=`), one with a password field as HTTP
+ * Basic's password (any user name), a browser by prompting for it, a Prometheus scraper as a Bearer token.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** The query parameter a token may come in. */
+export const TOKEN_PARAMETER = 'token';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Whether two tokens are the same, in time that does not tell how much of them is (digests of equal length). */
+function sameToken(given: string, token: string): boolean {
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+/** The tokens a request offers: in its query, as a Bearer token, as Basic's password. */
+export function offeredTokens(request: Pick<IncomingMessage, 'headers'>, url: URL): string[] {
+  const offered = url.searchParams.getAll(TOKEN_PARAMETER);
+  const [scheme, credentials] = (request.headers.authorization ?? '').trim().split(/\s+/, 2);
+  if (credentials && /^bearer$/i.test(scheme!)) offered.push(credentials);
+  if (credentials && /^basic$/i.test(scheme!)) {
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon >= 0) offered.push(decoded.slice(colon + 1));
+  }
+  return offered;
+}
+
+/** Whether a request may be answered: no token is set, or it offers the token. */
+export function mayAccess(request: Pick<IncomingMessage, 'headers'>, url: URL, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  // Every offer is compared, so the time taken does not tell which form was right either.
+  return offeredTokens(request, url).reduce((granted, offered) => sameToken(offered, token) || granted, false);
+}
+
+/** Whether a request carries credentials of any kind: its response must not be kept by a shared cache for others. */
+export const carriesCredentials = (request: Pick<IncomingMessage, 'headers' | 'url'>) =>
+  request.headers.authorization !== undefined || new RegExp(`[?&]${TOKEN_PARAMETER}=`).test(request.url ?? '');

@@ -1,0 +1,99 @@
+/**
+ * The feed server's access token (publish.token) through the real server: every feed, page, OPML list and /metrics
+ * asks for it, in the URL, as a Bearer token or as Basic's password; health checks do not; what is answered with
+ * credentials is never offered to shared caches; the OPML list carries the token to the reader it subscribes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../src/app.js';
+import { mayAccess, offeredTokens } from '../src/server/access.js';
+import { demoConfigWith, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
+import { useTestDatabase } from './helpers/database.js';
+
+const TOKEN = 'f3b1c0de-wire-7a9e-tokyo-desk';
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('offeredTokens and mayAccess', () => {
+  const url = (query = '') => new URL(`http://127.0.0.1/topics/japan-us-security.rss${query}`);
+  it.each([
+    ['no credentials', {}, '', [], false],
+    ['the token in the URL', {}, `?token=${TOKEN}`, [TOKEN], true],
+    ['a wrong token in the URL', {}, '?token=guess', ['guess'], false],
+    ['a Bearer token', { authorization: `Bearer ${TOKEN}` }, '', [TOKEN], true],
+    ['a bearer token, any case and spacing', { authorization: `  bearer   ${TOKEN}` }, '', [TOKEN], true],
+    ['Basic with any user name', { authorization: basic('reader', TOKEN) }, '', [TOKEN], true],
+    ['Basic with a password holding ":"', { authorization: basic('reader', `${TOKEN}:x`) }, '', [`${TOKEN}:x`], false],
+    ['Basic with the token as the user name', { authorization: basic(TOKEN, '') }, '', [''], false],
+    ['Basic without a colon', { authorization: `Basic ${Buffer.from(TOKEN).toString('base64')}` }, '', [], false],
+    ['a wrong header beside the right query', { authorization: 'Bearer guess' }, `?token=${TOKEN}`, [TOKEN, 'guess'], true],
+    ['another scheme', { authorization: `Digest ${TOKEN}` }, '', [], false],
+  ])('%s', (_case, headers, query, offered, granted) => {
+    expect(offeredTokens({ headers }, url(query))).toEqual(offered);
+    expect(mayAccess({ headers }, url(query), TOKEN)).toBe(granted);
+    expect(mayAccess({ headers }, url(query), undefined)).toBe(true);
+  });
+});
+
+describe('a Wirefeed with an access token', () => {
+  const testDatabase = useTestDatabase();
+  let app: App;
+  let served: ServedApp;
+  beforeAll(async () => {
+    process.env.WIREFEED_TEST_FEED_TOKEN = TOKEN;
+    const configDir = demoConfigWith({ 'publish.yml': `publish:\n  token: \${WIREFEED_TEST_FEED_TOKEN}\n  maxAge: 2m\n  search: true\n  showSources: true\n` });
+    app = await openTestApp(testDatabase().handle, { configDir, ingest: true });
+    served = await serveApp(app);
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await app?.close();
+    delete process.env.WIREFEED_TEST_FEED_TOKEN;
+  });
+
+  const PATHS = [
+    '/',
+    '/topics/japan-us-security.rss',
+    '/topics/japan-us-security.html',
+    '/topics/japan-us-security/digest.atom',
+    '/search.json?q=japan',
+    '/opml',
+    '/sources',
+    '/metrics',
+  ];
+
+  it.each(PATHS)('asks for the token at %s, and answers with it', async (path) => {
+    const refused = await fetch(`${served.base}${path}`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Basic realm="Wirefeed", charset="UTF-8"');
+    expect(await refused.text()).toContain('asks for its access token');
+    expect((await fetch(`${served.base}${path}`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
+    const separator = path.includes('?') ? '&' : '?';
+    for (const answer of [
+      await fetch(`${served.base}${path}${separator}token=${encodeURIComponent(TOKEN)}`),
+      await fetch(`${served.base}${path}`, { headers: { authorization: basic('me', TOKEN) } }),
+      await fetch(`${served.base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+    ]) {
+      expect(answer.status, path).toBe(200);
+      // Never "public": a shared cache would hand it to whoever asks next, token or not.
+      expect(answer.headers.get('cache-control') ?? '').not.toMatch(/public/);
+    }
+  });
+
+  it('keeps the health checks open, and the feeds private to the reader that asked', async () => {
+    expect((await fetch(`${served.base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${served.base}/readyz`)).status).toBe(200);
+    const feed = await fetch(`${served.base}/topics/japan-us-security.atom?token=${TOKEN}`);
+    expect(feed.headers.get('cache-control')).toBe('private, max-age=120');
+    const again = await fetch(`${served.base}/topics/japan-us-security.atom?token=${TOKEN}`, { headers: { 'if-none-match': feed.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+  });
+
+  it('lists the feeds in the OPML with the token in their URLs, ready to subscribe to', async () => {
+    const opml = await (await fetch(`${served.base}/opml`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const urls = [...opml.matchAll(/xmlUrl="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&'));
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) {
+      expect(url).toMatch(new RegExp(`^${served.base}/topics/[a-z0-9-]+\\.atom\\?token=${TOKEN}$`));
+      expect((await fetch(url)).status).toBe(200);
+    }
+  });
+});
