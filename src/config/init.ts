@@ -30,6 +30,8 @@ sources:
 # publish:
 #   publicUrl: https://feeds.example.org
 #   maxAge: 5m
+#   token: \${WIREFEED_TOKEN}     # on a public address: readers give it (?token=, or as a password)
+#   timeZone: Asia/Tokyo           # the days of the daily digests (default UTC)
 # worker:
 #   lease: 20s
 #   minInterval: 1m
@@ -49,6 +51,7 @@ topics:
     # exclude: 'category:sports'   # optional: leave out what matches this
     # language: en                 # optional
     # limit: 50                    # optional: entries per feed
+    # timeZone: Asia/Tokyo         # optional: the days of its daily digest
     # webhook:                     # optional: POST each new story here (needs publish.publicUrl)
     #   url: https://automation.example.org/hooks/security
     #   secret: \${WIREFEED_WEBHOOK_SECRET}
