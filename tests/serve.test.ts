@@ -216,5 +216,17 @@ describe(`publishing (${testEngine()})`, () => {
       'http://feeds.example.test/topics/japan-us-security.atom',
     ]);
     expect(opml).toContain('text="Everything &lt;&amp;&gt; &quot;quoted&quot;"');
+    // Every topic's daily digest in one list too, and both linked from the index.
+    const digests = await get('/opml/digests');
+    expect(digests.headers.get('content-disposition')).toBe('inline; filename="wirefeed-digests.opml"');
+    const digestOpml = await digests.text();
+    expect([...digestOpml.matchAll(/xmlUrl="([^"]+)"/g)].map((match) => match[1])).toEqual([
+      'http://feeds.example.test/topics/everything/digest.atom',
+      'http://feeds.example.test/topics/japan-us-security/digest.atom',
+    ]);
+    expect(digestOpml).toContain('text="Everything &lt;&amp;&gt; &quot;quoted&quot; (daily digest)"');
+    const index = await (await get('/')).text();
+    expect(index).toContain('<a href="http://feeds.example.test/opml" type="text/x-opml">every topic</a>');
+    expect(index).toContain('<a href="http://feeds.example.test/opml/digests" type="text/x-opml">their daily digests</a>');
   });
 });

@@ -418,13 +418,14 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     }
     if (url.pathname === '/') return serveIndex(request, response);
     if (url.pathname === '/sources' || url.pathname === '/sources.json') return serveSources(request, response, url.pathname === '/sources.json');
-    if (url.pathname === '/opml') {
+    if (url.pathname === '/opml' || url.pathname === '/opml/digests') {
+      const list = url.pathname === '/opml' ? 'topics' : 'digests';
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
       const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));
-      const opml = renderTopicsOpml(app.config.topics, baseUrlOf(request), newest, publishSettings().token);
+      const opml = renderTopicsOpml(app.config.topics, baseUrlOf(request), newest, list, publishSettings().token);
       return sendBody(request, response, makeBody(opml, 0), {
         'content-type': 'text/x-opml; charset=utf-8',
-        'content-disposition': 'inline; filename="wirefeed-topics.opml"',
+        'content-disposition': `inline; filename="wirefeed-${list}.opml"`,
         'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`,
         'x-content-type-options': 'nosniff',
       });

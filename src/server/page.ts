@@ -152,7 +152,7 @@ ${headlines}
   const note = sources
     ? `<p class="status">${escapeHtml(sources.summary)}${sources.href ? ` — see <a href="${escapeHtml(sources.href)}">sources</a>` : ''}.</p>`
     : '';
-  const body = `<header><h1>Wirefeed</h1><p>Topic feeds from the news wires. Subscribe in any feed reader.</p>${note}${search ? searchFormHtml(baseUrl, '') : ''}</header>
+  const body = `<header><h1>Wirefeed</h1><p>Topic feeds from the news wires. Subscribe in any feed reader, one by one or all at once: <a href="${escapeHtml(baseUrl)}/opml" type="text/x-opml">every topic</a> · <a href="${escapeHtml(baseUrl)}/opml/digests" type="text/x-opml">their daily digests</a> (OPML).</p>${note}${search ? searchFormHtml(baseUrl, '') : ''}</header>
 <main>${sections || '<p>No topics are configured.</p>'}</main>`;
   return layout('Wirefeed topics', head, body);
 }
