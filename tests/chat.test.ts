@@ -1,8 +1,9 @@
-/** A topic's new stories as Slack and Discord messages: what they show, and that no title can mention, link or format. */
+/** A topic's new stories as Slack and Discord messages and ntfy notifications: what they show, and that no title can mention, link or format. */
 import { describe, expect, it } from 'vitest';
 import { type FeedEntry, ownEntry } from '../src/model/story.js';
-import { DISCORD_MAX_CHARS, discordMessage, slackMessage } from '../src/publish/chat.js';
+import { DISCORD_MAX_CHARS, discordMessage, NTFY_MAX_BYTES, ntfyMessage, slackMessage } from '../src/publish/chat.js';
 import type { Channel } from '../src/publish/render.js';
+import { ntfyTarget } from '../src/publish/webhook.js';
 
 const channel: Channel = {
   title: 'Japan–US security',
@@ -76,5 +77,41 @@ describe('discordMessage', () => {
     const long: string = JSON.parse(discordMessage(channel, [entry('Defense '.repeat(100), 'https://jen.jiji.com/long')])).content;
     // 300 characters with the ellipsis.
     expect(long).toContain(`[${'Defense '.repeat(37)}Def…]`);
+  });
+});
+
+describe('ntfyMessage', () => {
+  it("titles the notification with the topic, lists the stories as plain text, and opens the one story's page", () => {
+    expect(JSON.parse(ntfyMessage(channel, [FORUM], 'wirefeed-security'))).toEqual({
+      topic: 'wirefeed-security',
+      title: 'Japan–US security: 1 new story',
+      message: '• Japan, U.S. to Set Up Forum on Joint Arms Production — JIJI Press (also Arab News, japantoday)',
+      click: 'https://jen.jiji.com/jc/eng?g=eco&k=2024060200130',
+      tags: ['newspaper'],
+    });
+    // Several: the tap opens the topic's page; a hostile title is text as written (ntfy renders no markup here).
+    const several = JSON.parse(ntfyMessage(channel, [FORUM, HOSTILE], 'wirefeed-security'));
+    expect(several.click).toBe(channel.pageUrl);
+    expect(several.message.split('\n')[1]).toBe(`• ${HOSTILE.title} — JIJI Press`);
+    expect(several).not.toHaveProperty('markdown');
+  });
+
+  it(`fits in ${NTFY_MAX_BYTES} bytes of Japanese text, saying how many more stories there are`, () => {
+    const many = Array.from({ length: 50 }, (_, index) =>
+      entry(`日米防衛相会談 ${index} ${'同盟の抑止力強化で一致'.repeat(5)}`, `https://www.jiji.com/${index}`),
+    );
+    const { message } = JSON.parse(ntfyMessage(channel, many, 't'));
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(NTFY_MAX_BYTES);
+    const shown = message.split('\n').filter((line: string) => line.startsWith('• ')).length;
+    expect(shown).toBeGreaterThan(5);
+    expect(message.split('\n').at(-1)).toBe(`…and ${50 - shown} more on the topic's page`);
+  });
+
+  it.each([
+    ['https://ntfy.sh/wirefeed-security', 'https://ntfy.sh/', 'wirefeed-security'],
+    ['https://push.example.org/ntfy/desk_1', 'https://push.example.org/ntfy/', 'desk_1'],
+    ['https://push.example.org/desk?auth=QmFzaWMg', 'https://push.example.org/?auth=QmFzaWMg', 'desk'],
+  ])('publishes %s to %s as topic %s', (url, root, topic) => {
+    expect(ntfyTarget(url)).toEqual({ root, topic });
   });
 });

@@ -188,6 +188,20 @@ describe('loadConfig', () => {
       }
     });
 
+    it('asks an ntfy webhook for the topic its URL must end with', () => {
+      const publish = 'publish:\n  publicUrl: https://feeds.example.org\n';
+      expect(problemsOf({ 'publish.yml': publish, 'topics.yml': topicLines('    webhook:\n      url: https://ntfy.sh/\n      format: ntfy') })).toEqual([
+        'topics.yml:6:12: topics[0].webhook.url: must end with the ntfy topic: https://ntfy.sh/<topic>',
+      ]);
+      const config = loadConfig(
+        writeConfigDir({
+          'publish.yml': publish,
+          'topics.yml': topicLines('    webhook:\n      url: https://ntfy.sh/wirefeed_security-1\n      format: ntfy'),
+        }),
+      );
+      expect(config.topics[0]!.webhooks).toEqual([{ name: '', url: 'https://ntfy.sh/wirefeed_security-1', format: 'ntfy' }]);
+    });
+
     it('reads a list of webhooks, and asks for names that tell them apart', () => {
       const publish = 'publish:\n  publicUrl: https://feeds.example.org\n';
       const config = loadConfig(

@@ -212,6 +212,24 @@ describe('topic webhooks', () => {
     });
   });
 
+  it("publishes an ntfy notification as JSON to the ntfy server's root, for the topic the URL ends with", async () => {
+    items = [FORUM, DRILLS];
+    const webhook = `    webhook:\n      url: ${receiver.url}/push/wirefeed-security?auth=\${WIREFEED_TEST_HOOK_SECRET}\n      format: ntfy\n`;
+    await withApp(configDir('', webhook), async (app) => {
+      await ingestAndDeliver(app);
+      expect(received).toHaveLength(1);
+      expect(received[0]!.path).toBe(`/push/?auth=${SECRET}`);
+      expect(received[0]!.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(received[0]!.body)).toEqual({
+        topic: 'wirefeed-security',
+        title: 'Japan-US security: 2 new stories',
+        message: `• ${DRILLS.title} — jiji\n• ${FORUM.title} — jiji`,
+        click: 'https://feeds.example.org/topics/security.html',
+        tags: ['newspaper'],
+      });
+    });
+  });
+
   it('cuts a batch whose POST would be larger than MAX_BODY_BYTES, oldest stories first, each sent once', async () => {
     // Three full-text-sized stories of about 200 KB each: two fit in one POST, the third goes in the next.
     const long = (item: WireItem, word: string) => ({ ...item, text: `${item.title}. ${`${word} `.repeat(Math.ceil(200_000 / (word.length + 1)))}` });

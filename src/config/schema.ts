@@ -147,19 +147,26 @@ export const sourceSchema = z
 const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefined, 'expected a time zone such as Asia/Tokyo, Europe/London or UTC');
 
 /** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
-const webhookSchema = z.strictObject({
-  /** Tells a topic's webhooks apart (its queue's key); one of them may go unnamed. */
-  name: z
-    .string()
-    .regex(/^[a-z0-9-]{1,40}$/, 'must be 1-40 lower-case letters, digits and "-"')
-    .optional(),
-  url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)) && URL.canParse(expandEnv(url)), 'must be an absolute http(s) URL'),
-  secret: secret.optional(),
-  /** jsonfeed (default), slack or discord. */
-  format: z.enum(WEBHOOK_FORMATS).optional(),
-  /** Headers the receiver asks for, such as Authorization: Bearer ${TOKEN}. */
-  headers: webhookHeaders.optional(),
-});
+const webhookSchema = z
+  .strictObject({
+    /** Tells a topic's webhooks apart (its queue's key); one of them may go unnamed. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9-]{1,40}$/, 'must be 1-40 lower-case letters, digits and "-"')
+      .optional(),
+    url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)) && URL.canParse(expandEnv(url)), 'must be an absolute http(s) URL'),
+    secret: secret.optional(),
+    /** jsonfeed (default), slack or discord. */
+    format: z.enum(WEBHOOK_FORMATS).optional(),
+    /** Headers the receiver asks for, such as Authorization: Bearer ${TOKEN}. */
+    headers: webhookHeaders.optional(),
+  })
+  .superRefine((webhook, context) => {
+    // ntfy's topic is the URL's last path segment (letters, digits, "-" and "_", as ntfy allows).
+    if (webhook.format === 'ntfy' && expanded((url) => /\/[-_A-Za-z0-9]{1,64}$/.test(URL.canParse(url) ? new URL(url).pathname : ''))(webhook.url) === false) {
+      context.addIssue({ code: 'custom', path: ['url'], message: 'must end with the ntfy topic: https://ntfy.sh/<topic>' });
+    }
+  });
 
 export const topicSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),

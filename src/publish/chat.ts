@@ -1,6 +1,6 @@
 /**
- * A topic's new stories as a chat message, for webhooks that post to Slack or Discord directly: a line per story
- * linking the outlet's page. Titles and names are outside text: escaped so that they show as written and can
+ * A topic's new stories as a chat message or a push notification, for webhooks that post to Slack, Discord or ntfy
+ * directly: a line per story, linking the outlet's page where the service links. Titles and names are outside text: escaped so that they show as written and can
  * neither mention anyone (@everyone, <!channel>), nor format, nor link.
  */
 import type { FeedEntry } from '../model/story.js';
@@ -66,4 +66,30 @@ export function discordMessage(channel: Channel, entries: readonly FeedEntry[]):
     length += 1 + line.length;
   }
   return JSON.stringify({ content: lines.join('\n'), allowed_mentions: { parse: [] } });
+}
+
+/** The most bytes of an ntfy message: ntfy turns a longer one into an attachment (4,096 by default). */
+export const NTFY_MAX_BYTES = 4_000;
+
+/**
+ * An ntfy notification, published as JSON to the server's root for `topic`: the topic's name and how many new stories
+ * as its title, a line per story as plain text (ntfy renders no markup unless asked, so titles need no escaping), as
+ * many as fit, and a tap opening the story's page (one story) or the topic's.
+ */
+export function ntfyMessage(channel: Channel, entries: readonly FeedEntry[], topic: string): string {
+  const lines: string[] = [];
+  let bytes = 0;
+  for (const [index, entry] of entries.entries()) {
+    const line = `• ${titleOf(entry)} — ${outlets(entry)}`;
+    const more = `…and ${entries.length - index} more on the topic's page`;
+    const rest = index === entries.length - 1 ? 0 : Buffer.byteLength(more) + 1;
+    if (bytes + Buffer.byteLength(line) + 1 + rest > NTFY_MAX_BYTES) {
+      lines.push(more);
+      break;
+    }
+    lines.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  const click = entries.length === 1 ? storyLink(channel, entries[0]!) : channel.pageUrl;
+  return JSON.stringify({ topic, title: `${channel.title}: ${count(entries)}`, message: lines.join('\n'), click, tags: ['newspaper'] });
 }

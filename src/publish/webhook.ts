@@ -1,12 +1,12 @@
 /**
- * What a topic's webhook is sent, as pure functions: the body in its format (a JSON Feed of the new stories, or a Slack
- * or Discord message) and the headers, signed as Standard Webhooks sign. worker/webhooks.ts delivers them.
+ * What a topic's webhook is sent, as pure functions: the body in its format (a JSON Feed of the new stories, a Slack
+ * or Discord message, or an ntfy notification) and the headers, signed as Standard Webhooks sign. worker/webhooks.ts delivers them.
  */
 import { createHmac } from 'node:crypto';
 import { USER_AGENT } from '../fetch/index.js';
 import type { FeedEntry } from '../model/story.js';
 import type { Topic, TopicWebhook } from '../model/topic.js';
-import { discordMessage, slackMessage } from './chat.js';
+import { discordMessage, ntfyMessage, slackMessage } from './chat.js';
 import { renderFeed, topicChannel } from './render.js';
 
 /**
@@ -28,6 +28,8 @@ export type WebhookEvent = 'new_stories' | 'test';
 export interface WebhookMessage {
   body: string;
   contentType: string;
+  /** Where, when not the webhook's URL (ntfy's JSON goes to the server's root). */
+  url?: string;
 }
 
 /** A delivery's body in its webhook's format (its links on the server at `publicUrl`, as config load leaves it: no trailing slash), and its content type. */
@@ -38,12 +40,28 @@ export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: Fee
       return { body: slackMessage(channel, entries), contentType: 'application/json' };
     case 'discord':
       return { body: discordMessage(channel, entries), contentType: 'application/json' };
+    case 'ntfy': {
+      const { root, topic: ntfyTopic } = ntfyTarget(topic.webhook.url);
+      return { body: ntfyMessage(channel, entries, ntfyTopic), contentType: 'application/json', url: root };
+    }
     case 'jsonfeed':
       return {
         body: renderFeed('json', { channel, entries, extension: { event, topic: topic.slug } }),
         contentType: 'application/feed+json; charset=utf-8',
       };
   }
+}
+
+/**
+ * Where an ntfy topic's URL (https://ntfy.sh/wirefeed-security, maybe under a path, maybe with ?auth=) publishes JSON:
+ * the same URL without its last path segment, which is the topic.
+ */
+export function ntfyTarget(url: string): { root: string; topic: string } {
+  const parsed = new URL(url);
+  const segments = parsed.pathname.split('/');
+  const topic = decodeURIComponent(segments.pop() ?? '');
+  parsed.pathname = `${segments.join('/')}/`;
+  return { root: parsed.href, topic };
 }
 
 /** The headers of one delivery; the id stays the same when the same stories are sent again. */

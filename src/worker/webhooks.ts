@@ -54,19 +54,15 @@ export interface Delivered {
  * POSTs a message to the topic's webhook as delivery `id`. Throws a WebhookFailure (its message the status or the
  * network error, never the URL) unless the webhook answers 2xx within the timeout.
  */
-export async function postToWebhook(
-  topic: WebhookTopic,
-  { body, contentType }: WebhookMessage,
-  delivery: { id: string; signal?: AbortSignal },
-): Promise<Delivered> {
+export async function postToWebhook(topic: WebhookTopic, message: WebhookMessage, delivery: { id: string; signal?: AbortSignal }): Promise<Delivered> {
   const started = performance.now();
   const timeout = AbortSignal.timeout(TIMEOUT_MS);
   let status: number;
   try {
-    const response = await fetch(topic.webhook.url, {
+    const response = await fetch(message.url ?? topic.webhook.url, {
       method: 'POST',
-      body,
-      headers: webhookHeaders(topic.webhook, delivery.id, Math.floor(Date.now() / 1000), body, contentType),
+      body: message.body,
+      headers: webhookHeaders(topic.webhook, delivery.id, Math.floor(Date.now() / 1000), message.body, message.contentType),
       // A redirect is a misconfigured URL, not a place to send the stories to.
       redirect: 'manual',
       signal: delivery.signal ? AbortSignal.any([delivery.signal, timeout]) : timeout,
