@@ -1,7 +1,7 @@
 /** A topic's new stories as Slack and Discord messages and ntfy notifications: what they show, and that no title can mention, link or format. */
 import { describe, expect, it } from 'vitest';
 import { type FeedEntry, ownEntry } from '../src/model/story.js';
-import { DISCORD_MAX_CHARS, discordMessage, NTFY_MAX_BYTES, ntfyMessage, slackMessage } from '../src/publish/chat.js';
+import { appriseMessage, DISCORD_MAX_CHARS, discordMessage, NOTIFICATION_MAX_BYTES, ntfyMessage, slackMessage } from '../src/publish/chat.js';
 import type { Channel } from '../src/publish/render.js';
 import { ntfyTarget } from '../src/publish/webhook.js';
 
@@ -96,12 +96,12 @@ describe('ntfyMessage', () => {
     expect(several).not.toHaveProperty('markdown');
   });
 
-  it(`fits in ${NTFY_MAX_BYTES} bytes of Japanese text, saying how many more stories there are`, () => {
+  it(`fits in ${NOTIFICATION_MAX_BYTES} bytes of Japanese text, saying how many more stories there are`, () => {
     const many = Array.from({ length: 50 }, (_, index) =>
       entry(`日米防衛相会談 ${index} ${'同盟の抑止力強化で一致'.repeat(5)}`, `https://www.jiji.com/${index}`),
     );
     const { message } = JSON.parse(ntfyMessage(channel, many, 't'));
-    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(NTFY_MAX_BYTES);
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(NOTIFICATION_MAX_BYTES);
     const shown = message.split('\n').filter((line: string) => line.startsWith('• ')).length;
     expect(shown).toBeGreaterThan(5);
     expect(message.split('\n').at(-1)).toBe(`…and ${50 - shown} more on the topic's page`);
@@ -113,5 +113,33 @@ describe('ntfyMessage', () => {
     ['https://push.example.org/desk?auth=QmFzaWMg', 'https://push.example.org/?auth=QmFzaWMg', 'desk'],
   ])('publishes %s to %s as topic %s', (url, root, topic) => {
     expect(ntfyTarget(url)).toEqual({ root, topic });
+  });
+});
+
+describe('appriseMessage', () => {
+  it("sends plain text: a line per story with its page, then the topic's page", () => {
+    expect(JSON.parse(appriseMessage(channel, [FORUM, HOSTILE]))).toEqual({
+      title: 'Japan–US security: 2 new stories',
+      body: [
+        '• Japan, U.S. to Set Up Forum on Joint Arms Production — JIJI Press (also Arab News, japantoday)',
+        'https://jen.jiji.com/jc/eng?g=eco&k=2024060200130',
+        `• ${HOSTILE.title} — JIJI Press`,
+        'https://evil.example/a%7Cb%3Ec%20%28d%29',
+        channel.pageUrl,
+      ].join('\n'),
+      type: 'info',
+      format: 'text',
+    });
+  });
+
+  it(`fits in ${NOTIFICATION_MAX_BYTES} bytes, counting the stories left out, and keeps the topic's page`, () => {
+    const many = Array.from({ length: 50 }, (_, index) =>
+      entry(`日米防衛相会談 ${index} ${'同盟の抑止力強化で一致'.repeat(5)}`, `https://www.jiji.com/${index}`),
+    );
+    const { body } = JSON.parse(appriseMessage(channel, many));
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(NOTIFICATION_MAX_BYTES);
+    const lines = body.split('\n');
+    const shown = lines.filter((line: string) => line.startsWith('• ')).length;
+    expect(lines.slice(-2)).toEqual([`…and ${50 - shown} more on the topic's page`, channel.pageUrl]);
   });
 });

@@ -195,6 +195,7 @@ describe('topic webhooks', () => {
   it.each([
     ['slack', (body: Record<string, unknown>) => body.text],
     ['discord', (body: Record<string, unknown>) => body.content],
+    ['apprise', (body: Record<string, unknown>) => `${body.title}\n${body.body}`],
   ])('posts a %s message when the webhook asks for one', async (format, textOf) => {
     items = [FORUM, DRILLS];
     const webhook = `    webhook:\n      url: ${receiver.url}/hooks/chat\n      format: ${format}\n      headers:\n        Authorization: Bearer \${WIREFEED_TEST_HOOK_SECRET}\n`;

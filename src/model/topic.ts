@@ -25,13 +25,13 @@ export interface TopicWebhook {
   name: string;
   url: string;
   secret?: string;
-  /** What is POSTed: a JSON Feed of the new stories (the default), a message for Slack's or Discord's webhooks, or an ntfy notification. */
+  /** What is POSTed: a JSON Feed of the new stories (the default), a message for Slack's or Discord's webhooks, or an ntfy or Apprise notification. */
   format?: WebhookFormat;
   /** Headers the receiver asks for (an Authorization token), names in lower case. */
   headers?: Record<string, string>;
 }
 
-export const WEBHOOK_FORMATS = ['jsonfeed', 'slack', 'discord', 'ntfy'] as const;
+export const WEBHOOK_FORMATS = ['jsonfeed', 'slack', 'discord', 'ntfy', 'apprise'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** How logs, metrics and commands name a webhook: its name, or its format when it has none. */

@@ -52,24 +52,33 @@ const discordText = (text: string) => text.replace(/[\\*_~`|>#\-[\]()<@:]/g, '\\
  */
 export function discordMessage(channel: Channel, entries: readonly FeedEntry[]): string {
   const heading = `**[${discordText(channel.title)}](<${chatUrl(channel.pageUrl)}>)**: ${count(entries)}`;
-  const lines = [heading];
-  let length = heading.length;
-  for (const [index, entry] of entries.entries()) {
-    const line = `- [${discordText(titleOf(entry))}](<${storyLink(channel, entry)}>) — ${discordText(outlets(entry))}`;
-    const more = `…and ${entries.length - index} more on the topic's page`;
-    const rest = index === entries.length - 1 ? 0 : more.length + 1;
-    if (length + 1 + line.length + rest > DISCORD_MAX_CHARS) {
-      lines.push(more);
-      break;
-    }
-    lines.push(line);
-    length += 1 + line.length;
-  }
-  return JSON.stringify({ content: lines.join('\n'), allowed_mentions: { parse: [] } });
+  const lines = entries.map((entry) => `- [${discordText(titleOf(entry))}](<${storyLink(channel, entry)}>) — ${discordText(outlets(entry))}`);
+  const content = fittedLines([heading, ...lines], DISCORD_MAX_CHARS, (text) => text.length).join('\n');
+  return JSON.stringify({ content, allowed_mentions: { parse: [] } });
 }
 
-/** The most bytes of an ntfy message: ntfy turns a longer one into an attachment (4,096 by default). */
-export const NTFY_MAX_BYTES = 4_000;
+/**
+ * The lines (a heading first, if any, and a line per story) that fit in `max` joined by newlines, as `size` measures;
+ * when not all do, the last says how many stories more there are.
+ */
+function fittedLines(lines: readonly string[], max: number, size: (text: string) => number, heading = 1): string[] {
+  const fitted: string[] = [];
+  let used = 0;
+  for (const [index, line] of lines.entries()) {
+    const more = `…and ${lines.length - index} more on the topic's page`;
+    const room = index === lines.length - 1 ? 0 : size(more) + 1;
+    if (index >= heading && used + size(line) + 1 + room > max) {
+      fitted.push(more);
+      break;
+    }
+    fitted.push(line);
+    used += size(line) + 1;
+  }
+  return fitted;
+}
+
+/** The most bytes of a notification's text: ntfy turns a longer one into an attachment (4,096 by default). */
+export const NOTIFICATION_MAX_BYTES = 4_000;
 
 /**
  * An ntfy notification, published as JSON to the server's root for `topic`: the topic's name and how many new stories
@@ -77,19 +86,22 @@ export const NTFY_MAX_BYTES = 4_000;
  * many as fit, and a tap opening the story's page (one story) or the topic's.
  */
 export function ntfyMessage(channel: Channel, entries: readonly FeedEntry[], topic: string): string {
-  const lines: string[] = [];
-  let bytes = 0;
-  for (const [index, entry] of entries.entries()) {
-    const line = `• ${titleOf(entry)} — ${outlets(entry)}`;
-    const more = `…and ${entries.length - index} more on the topic's page`;
-    const rest = index === entries.length - 1 ? 0 : Buffer.byteLength(more) + 1;
-    if (bytes + Buffer.byteLength(line) + 1 + rest > NTFY_MAX_BYTES) {
-      lines.push(more);
-      break;
-    }
-    lines.push(line);
-    bytes += Buffer.byteLength(line) + 1;
-  }
+  const lines = entries.map((entry) => `• ${titleOf(entry)} — ${outlets(entry)}`);
+  const message = fittedLines(lines, NOTIFICATION_MAX_BYTES, Buffer.byteLength, 0).join('\n');
   const click = entries.length === 1 ? storyLink(channel, entries[0]!) : channel.pageUrl;
-  return JSON.stringify({ topic, title: `${channel.title}: ${count(entries)}`, message: lines.join('\n'), click, tags: ['newspaper'] });
+  return JSON.stringify({ topic, title: `${channel.title}: ${count(entries)}`, message, click, tags: ['newspaper'] });
+}
+
+/**
+ * An Apprise API notification (POST /notify/<key>), which Apprise passes on to whatever services its key names
+ * (Telegram, Matrix, Teams, e-mail…): plain text, so that no title formats or links in any of them, each story's
+ * line followed by its page, as many as fit in NOTIFICATION_MAX_BYTES (Telegram's message holds 4,096 characters), and
+ * the topic's page.
+ */
+export function appriseMessage(channel: Channel, entries: readonly FeedEntry[]): string {
+  const lines = entries.map((entry) => `• ${titleOf(entry)} — ${outlets(entry)}\n${storyLink(channel, entry)}`);
+  // The topic's page last, room kept for it.
+  const page = chatUrl(channel.pageUrl);
+  const body = [...fittedLines(lines, NOTIFICATION_MAX_BYTES - Buffer.byteLength(page) - 1, Buffer.byteLength, 0), page].join('\n');
+  return JSON.stringify({ title: `${channel.title}: ${count(entries)}`, body, type: 'info', format: 'text' });
 }

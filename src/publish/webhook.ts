@@ -1,12 +1,12 @@
 /**
  * What a topic's webhook is sent, as pure functions: the body in its format (a JSON Feed of the new stories, a Slack
- * or Discord message, or an ntfy notification) and the headers, signed as Standard Webhooks sign. worker/webhooks.ts delivers them.
+ * or Discord message, an ntfy or Apprise notification) and the headers, signed as Standard Webhooks sign. worker/webhooks.ts delivers them.
  */
 import { createHmac } from 'node:crypto';
 import { USER_AGENT } from '../fetch/index.js';
 import type { FeedEntry } from '../model/story.js';
 import type { Topic, TopicWebhook } from '../model/topic.js';
-import { discordMessage, ntfyMessage, slackMessage } from './chat.js';
+import { appriseMessage, discordMessage, ntfyMessage, slackMessage } from './chat.js';
 import { renderFeed, topicChannel } from './render.js';
 
 /**
@@ -40,6 +40,8 @@ export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: Fee
       return { body: slackMessage(channel, entries), contentType: 'application/json' };
     case 'discord':
       return { body: discordMessage(channel, entries), contentType: 'application/json' };
+    case 'apprise':
+      return { body: appriseMessage(channel, entries), contentType: 'application/json' };
     case 'ntfy': {
       const { root, topic: ntfyTopic } = ntfyTarget(topic.webhook.url);
       return { body: ntfyMessage(channel, entries, ntfyTopic), contentType: 'application/json', url: root };
