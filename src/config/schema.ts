@@ -146,6 +146,9 @@ export const sourceSchema = z
 /** An IANA time zone name, as the runtime knows them. */
 const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefined, 'expected a time zone such as Asia/Tokyo, Europe/London or UTC');
 
+/** Whether a URL's path ends with an ntfy topic (letters, digits, "-" and "_", as ntfy allows). */
+const endsWithNtfyTopic = expanded((url) => URL.canParse(url) && /\/[-_A-Za-z0-9]{1,64}$/.test(new URL(url).pathname));
+
 /** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
 const webhookSchema = z
   .strictObject({
@@ -162,8 +165,8 @@ const webhookSchema = z
     headers: webhookHeaders.optional(),
   })
   .superRefine((webhook, context) => {
-    // ntfy's topic is the URL's last path segment (letters, digits, "-" and "_", as ntfy allows).
-    if (webhook.format === 'ntfy' && expanded((url) => /\/[-_A-Za-z0-9]{1,64}$/.test(URL.canParse(url) ? new URL(url).pathname : ''))(webhook.url) === false) {
+    // ntfy's topic is the URL's last path segment.
+    if (webhook.format === 'ntfy' && !endsWithNtfyTopic(webhook.url)) {
       context.addIssue({ code: 'custom', path: ['url'], message: 'must end with the ntfy topic: https://ntfy.sh/<topic>' });
     }
   });

@@ -23,8 +23,9 @@ export interface QueuedDelivery {
 /**
  * Claims up to `limit` of a webhook queue's oldest stories for `leaseSeconds`, but only when its oldest is due: a
  * webhook waiting out a failure holds back what was queued after it (it hears of stories in the order they were
- * filed; the topic's other webhooks do not wait for it), and two workers never deliver to one webhook at once (the head is read locked: a claim in progress elsewhere is
- * waited for and its new due time seen, rather than its rows skipped and the ones after them taken). Oldest first.
+ * filed; the topic's other webhooks do not wait for it), and two workers never deliver to one webhook at once (the
+ * head is read locked: a claim in progress elsewhere is waited for and its new due time seen, rather than its rows
+ * skipped and the ones after them taken). Oldest first.
  */
 export async function claimDeliveries(db: Database, queue: WebhookQueue, options: { limit: number; leaseSeconds: number }): Promise<QueuedDelivery[]> {
   const { topic, webhook } = queue;
