@@ -130,11 +130,14 @@ describe.skipIf(!adminUrl)('database outages', () => {
   }, 100_000);
 
   it('started while the database is down, the server is healthy but not ready, then ready once it is back', async () => {
+    const TOKEN = 'outage-test-token-0123';
     proxy.cut();
     const fixtures = await startTestServer((_request, response) => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(feedOf(99)));
     const dir = writeConfigDir({
       'sources.yml': `sources:\n  - id: outlet\n    url: ${fixtures.url}/feed/99\n    allowPrivateNetwork: true\n`,
       'topics.yml': `topics:\n  - slug: late\n    title: Late\n    query: wire\n    sources: [outlet]\n`,
+      // With an access token: asked for by /metrics already while the app waits for its database.
+      'publish.yml': `publish:\n  token: ${TOKEN}\n`,
     });
     const cli = runCli(['run', '--config', dir], { DATABASE_URL: proxiedUrl, PORT: '0', HOST: '127.0.0.1' });
     try {
@@ -144,13 +147,15 @@ describe.skipIf(!adminUrl)('database outages', () => {
       const readiness = await fetch(`${url}/readyz`);
       expect(readiness.status).toBe(503);
       expect(await readiness.text()).toMatch(/^not ready: starting, database unavailable \(.+\); attempt \d+ failed, next in \d+s\n$/);
-      expect((await fetch(`${url}/topics/late.rss`)).status).toBe(503);
+      expect((await fetch(`${url}/topics/late.rss?token=${TOKEN}`)).status).toBe(503);
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
 
       proxy.restore();
       await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), cli, 30_000);
       await waitFor(() => (fixtures.requests.length > 0 ? true : undefined), cli);
       await waitFor(async () => {
-        const feed = (await (await fetch(`${url}/topics/late.json`)).json()) as { items: unknown[] };
+        const feed = (await (await fetch(`${url}/topics/late.json?token=${TOKEN}`)).json()) as { items: unknown[] };
         return feed.items.length === ITEMS_PER_SOURCE ? true : undefined;
       }, cli);
     } finally {

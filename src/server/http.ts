@@ -61,6 +61,14 @@ function sendText(response: ServerResponse, status: number, body: string, header
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
+/** The answer to a request without the access token (publish.token): a Basic challenge, so that a browser asks for it. */
+function sendUnauthorized(response: ServerResponse) {
+  sendText(response, 401, 'This Wirefeed asks for its access token: add ?token=… to the URL, or give it as the password (any user name)\n', {
+    'www-authenticate': 'Basic realm="Wirefeed", charset="UTF-8"',
+    'cache-control': 'no-store',
+  });
+}
+
 /** A page answered fresh (an error, a form): not cached, never framed. */
 function sendPage(request: IncomingMessage, response: ServerResponse, status: number, html: string) {
   response.writeHead(status, {
@@ -128,6 +136,8 @@ export interface StartingServedApp {
   ready: Promise<ServedApp>;
   waitingFor(): string | undefined;
   metrics: Metrics;
+  /** publish.token of the config read at start: /metrics asks for it before the app is open too. */
+  token?: string;
 }
 
 type Versions = Map<string, { version: Date; checkedAt: number }>;
@@ -165,7 +175,10 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
       return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url);
-    if (url.pathname === '/metrics') return sendMetrics(request, response, app.metrics);
+    if (url.pathname === '/metrics') {
+      if (!mayAccess(request, url, 'ready' in app ? app.token : undefined)) return sendUnauthorized(response);
+      return sendMetrics(request, response, app.metrics);
+    }
     return sendText(response, 503, `not ready: starting, ${waitingFor() ?? 'opening the database'}\n`, { 'cache-control': 'no-store', 'retry-after': '5' });
   };
 
@@ -398,12 +411,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   };
 
   return async (request, response, url) => {
-    if (url.pathname !== '/readyz' && !mayAccess(request, url, publishSettings().token)) {
-      return sendText(response, 401, 'This Wirefeed asks for its access token: add ?token=… to the URL, or give it as the password (any user name)\n', {
-        'www-authenticate': 'Basic realm="Wirefeed", charset="UTF-8"',
-        'cache-control': 'no-store',
-      });
-    }
+    if (url.pathname !== '/readyz' && !mayAccess(request, url, publishSettings().token)) return sendUnauthorized(response);
     if (url.pathname === '/readyz') {
       try {
         await db.execute(sql`select 1`);
