@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { mayAccess, offeredTokens } from '../src/server/access.js';
+import { mayAccess, offeredTokens, splitTokenPath } from '../src/server/access.js';
 import { demoConfigWith, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
 import { useTestDatabase } from './helpers/database.js';
 
@@ -30,6 +30,20 @@ describe('offeredTokens and mayAccess', () => {
     expect(offeredTokens({ headers }, url(query))).toEqual(offered);
     expect(mayAccess({ headers }, url(query), TOKEN)).toBe(granted);
     expect(mayAccess({ headers }, url(query), undefined)).toBe(true);
+  });
+});
+
+describe('splitTokenPath', () => {
+  it.each([
+    ['/topics/x.rss', { pathname: '/topics/x.rss' }],
+    [`/t/${TOKEN}/topics/x.rss`, { pathname: '/topics/x.rss', token: TOKEN }],
+    [`/t/${TOKEN}`, { pathname: '/', token: TOKEN }],
+    ['/t/a%2Fb%20c/opml', { pathname: '/opml', token: 'a/b c' }],
+    ['/t/%E0%A4%A/opml', { pathname: '/opml', token: '%E0%A4%A' }],
+    ['/t//opml', { pathname: '/t//opml' }],
+    ['/topics/t/x', { pathname: '/topics/t/x' }],
+  ])('%s', (path, split) => {
+    expect(splitTokenPath(path)).toEqual(split);
   });
 });
 
@@ -68,6 +82,7 @@ describe('a Wirefeed with an access token', () => {
     expect((await fetch(`${served.base}${path}`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
     const separator = path.includes('?') ? '&' : '?';
     for (const answer of [
+      await fetch(`${served.base}/t/${TOKEN}${path}`),
       await fetch(`${served.base}${path}${separator}token=${encodeURIComponent(TOKEN)}`),
       await fetch(`${served.base}${path}`, { headers: { authorization: basic('me', TOKEN) } }),
       await fetch(`${served.base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }),
@@ -92,8 +107,19 @@ describe('a Wirefeed with an access token', () => {
     const urls = [...opml.matchAll(/xmlUrl="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&'));
     expect(urls.length).toBeGreaterThan(0);
     for (const url of urls) {
-      expect(url).toMatch(new RegExp(`^${served.base}/topics/[a-z0-9-]+\\.atom\\?token=${TOKEN}$`));
+      expect(url).toMatch(new RegExp(`^${served.base}/t/${TOKEN}/topics/[a-z0-9-]+\\.atom$`));
       expect((await fetch(url)).status).toBe(200);
     }
+  });
+
+  it('writes every link to its own feeds and pages with the token in the path, so that what a reader copies works', async () => {
+    const index = await (await fetch(`${served.base}/?token=${TOKEN}`)).text();
+    const ownLinks = [...index.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&')).filter((href) => href.startsWith(served.base));
+    expect(ownLinks.length).toBeGreaterThan(5);
+    for (const href of ownLinks) expect(href.startsWith(`${served.base}/t/${TOKEN}/`), href).toBe(true);
+    const feed = await (await fetch(ownLinks.find((href) => href.endsWith('.atom'))!)).text();
+    expect(feed).toContain(`href="${served.base}/t/${TOKEN}/topics/`);
+    // A wrong token in the path is no token.
+    expect((await fetch(`${served.base}/t/guess/topics/japan-us-security.rss`)).status).toBe(401);
   });
 });

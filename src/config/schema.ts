@@ -252,7 +252,7 @@ export const publishSettingsSchema = z
     searchDepth: z.number().int().min(50).max(100_000).optional(),
     /** The time zone whose days daily digests list (default UTC). */
     timeZone: timeZone.optional(),
-    /** An access token every feed, page and /metrics asks for (query ?token=, Bearer, or Basic's password). */
+    /** An access token every feed, page and /metrics asks for (/t/<token>/ or ?token= in the URL, Bearer, or Basic's password). */
     token: secret
       .refine(
         expanded((token) => token.length >= 16),

@@ -1,7 +1,9 @@
 /**
  * The feed server's access token (`publish.token`): every feed, page and /metrics asks for it, in the form a client
- * can give. A feed reader without a password field takes it in the URL (`?token=`), one with a password field as HTTP
- * Basic's password (any user name), a browser by prompting for it, a Prometheus scraper as a Bearer token.
+ * can give. A feed reader without a password field takes it in the URL (`/t/<token>/…` or `?token=`), one with a
+ * password field as HTTP Basic's password (any user name), a browser by prompting for it, a Prometheus scraper as a
+ * Bearer token. The links Wirefeed writes to its own feeds and pages carry it in their path (see tokenPath), so that
+ * what a reader copies from a page or subscribes to from the OPML list works as it is.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -16,9 +18,25 @@ function sameToken(given: string, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }
 
-/** The tokens a request offers: in its query, as a Bearer token, as Basic's password. */
-export function offeredTokens(request: Pick<IncomingMessage, 'headers'>, url: URL): string[] {
-  const offered = url.searchParams.getAll(TOKEN_PARAMETER);
+/** The path prefix holding a token: `/t/<token>`. */
+export const tokenPath = (token: string) => `/t/${encodeURIComponent(token)}`;
+
+/** A request path without its token prefix, and the token it held (a URL's own decoding of the segment). */
+export function splitTokenPath(pathname: string): { pathname: string; token?: string } {
+  const prefixed = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
+  if (!prefixed) return { pathname };
+  let token: string;
+  try {
+    token = decodeURIComponent(prefixed[1]!);
+  } catch {
+    token = prefixed[1]!;
+  }
+  return { pathname: prefixed[2] ?? '/', token };
+}
+
+/** The tokens a request offers: in its path (`pathToken`), in its query, as a Bearer token, as Basic's password. */
+export function offeredTokens(request: Pick<IncomingMessage, 'headers'>, url: URL, pathToken?: string): string[] {
+  const offered = [...(pathToken === undefined ? [] : [pathToken]), ...url.searchParams.getAll(TOKEN_PARAMETER)];
   const [scheme, credentials] = (request.headers.authorization ?? '').trim().split(/\s+/, 2);
   if (credentials && /^bearer$/i.test(scheme!)) offered.push(credentials);
   if (credentials && /^basic$/i.test(scheme!)) {
@@ -30,12 +48,12 @@ export function offeredTokens(request: Pick<IncomingMessage, 'headers'>, url: UR
 }
 
 /** Whether a request may be answered: no token is set, or it offers the token. */
-export function mayAccess(request: Pick<IncomingMessage, 'headers'>, url: URL, token: string | undefined): boolean {
+export function mayAccess(request: Pick<IncomingMessage, 'headers'>, url: URL, token: string | undefined, pathToken?: string): boolean {
   if (token === undefined) return true;
   // Every offer is compared, so the time taken does not tell which form was right either.
-  return offeredTokens(request, url).reduce((granted, offered) => sameToken(offered, token) || granted, false);
+  return offeredTokens(request, url, pathToken).reduce((granted, offered) => sameToken(offered, token) || granted, false);
 }
 
 /** Whether a request carries credentials of any kind: its response must not be kept by a shared cache for others. */
 export const carriesCredentials = (request: Pick<IncomingMessage, 'headers' | 'url'>) =>
-  request.headers.authorization !== undefined || new RegExp(`[?&]${TOKEN_PARAMETER}=`).test(request.url ?? '');
+  request.headers.authorization !== undefined || request.url?.startsWith('/t/') === true || new RegExp(`[?&]${TOKEN_PARAMETER}=`).test(request.url ?? '');

@@ -13,7 +13,7 @@ import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
-import { carriesCredentials, mayAccess } from './access.js';
+import { carriesCredentials, mayAccess, splitTokenPath, tokenPath } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
@@ -148,7 +148,8 @@ const SEARCH_VERSION = ' search';
 /** Searches one server runs at once, and how many more may wait for their turn. */
 const SEARCHES_RUNNING = 2;
 const SEARCHES_WAITING = 8;
-type Routes = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<unknown>;
+/** Every route but /healthz; `pathToken` is the access token the path held (`/t/<token>/…`), taken off `url`. */
+type Routes = (request: IncomingMessage, response: ServerResponse, url: URL, pathToken?: string) => Promise<unknown>;
 
 /**
  * The feed server. Given an app still starting (waiting for its database), it listens at once: /healthz answers
@@ -171,19 +172,23 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
     const url = requestUrl(request.url);
+    const { pathname, token: pathToken } = splitTokenPath(url.pathname);
+    url.pathname = pathname;
     if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname))
       return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
-    if (routes) return routes(request, response, url);
+    if (routes) return routes(request, response, url, pathToken);
     if (url.pathname === '/metrics') {
-      if (!mayAccess(request, url, 'ready' in app ? app.token : undefined)) return sendUnauthorized(response);
+      if (!mayAccess(request, url, 'ready' in app ? app.token : undefined, pathToken)) return sendUnauthorized(response);
       return sendMetrics(request, response, app.metrics);
     }
     return sendText(response, 503, `not ready: starting, ${waitingFor() ?? 'opening the database'}\n`, { 'cache-control': 'no-store', 'retry-after': '5' });
   };
 
   const server = createServer((request, response) => {
-    response.on('finish', () => app.metrics.feedRequests.inc({ route: routeKind(request.url ?? '/'), status: String(response.statusCode) }));
+    response.on('finish', () =>
+      app.metrics.feedRequests.inc({ route: routeKind((request.url ?? '/').replace(/^\/t\/[^/?]+/, '')), status: String(response.statusCode) }),
+    );
     handle(request, response).catch((error: Error) => {
       if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
       log.error({ url: request.url, error: error.message }, 'request failed');
@@ -217,9 +222,11 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     return version;
   };
 
+  /** Where links to this server point: the public URL (or the Host), and the access token's path when there is one. */
   const baseUrlOf = (request: IncomingMessage) => {
     const configured = options.publicUrl ?? publishSettings().publicUrl;
-    return configured ? configured.replace(/\/+$/, '') : baseUrlFromHost(request.headers.host);
+    const { token } = publishSettings();
+    return `${configured ? configured.replace(/\/+$/, '') : baseUrlFromHost(request.headers.host)}${token === undefined ? '' : tokenPath(token)}`;
   };
   const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => app.metrics.updateStoreGauges(db));
   // The index changes with the topics' content (their versions) and with the configured list of topics.
@@ -410,8 +417,8 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     return sendBody(request, response, body, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60', ...PAGE_SECURITY_HEADERS });
   };
 
-  return async (request, response, url) => {
-    if (url.pathname !== '/readyz' && !mayAccess(request, url, publishSettings().token)) return sendUnauthorized(response);
+  return async (request, response, url, pathToken) => {
+    if (url.pathname !== '/readyz' && !mayAccess(request, url, publishSettings().token, pathToken)) return sendUnauthorized(response);
     if (url.pathname === '/readyz') {
       try {
         await db.execute(sql`select 1`);
@@ -430,7 +437,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       const list = url.pathname === '/opml' ? 'topics' : 'digests';
       const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
       const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));
-      const opml = renderTopicsOpml(app.config.topics, baseUrlOf(request), newest, list, publishSettings().token);
+      const opml = renderTopicsOpml(app.config.topics, baseUrlOf(request), newest, list);
       return sendBody(request, response, makeBody(opml, 0), {
         'content-type': 'text/x-opml; charset=utf-8',
         'content-disposition': `inline; filename="wirefeed-${list}.opml"`,
