@@ -5,14 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { mayAccess, offeredTokens, splitTokenPath } from '../src/server/access.js';
+import { accessOf, offeredTokens, splitTokenPath } from '../src/server/access.js';
 import { demoConfigWith, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
 import { useTestDatabase } from './helpers/database.js';
 
 const TOKEN = 'f3b1c0de-wire-7a9e-tokyo-desk';
+/** A second reader's own token. */
+const SECOND_READER = 'osaka-desk-reader-5d1e';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-describe('offeredTokens and mayAccess', () => {
+describe('offeredTokens and accessOf', () => {
   const url = (query = '') => new URL(`http://127.0.0.1/topics/japan-us-security.rss${query}`);
   it.each([
     ['no credentials', {}, '', [], false],
@@ -28,8 +30,10 @@ describe('offeredTokens and mayAccess', () => {
     ['another scheme', { authorization: `Digest ${TOKEN}` }, '', [], false],
   ])('%s', (_case, headers, query, offered, granted) => {
     expect(offeredTokens({ headers }, url(query))).toEqual(offered);
-    expect(mayAccess({ headers }, url(query), TOKEN)).toBe(granted);
-    expect(mayAccess({ headers }, url(query), undefined)).toBe(true);
+    expect(accessOf({ headers }, url(query), [TOKEN])).toEqual(granted ? { granted, token: TOKEN } : { granted });
+    // One reader's token among others'.
+    expect(accessOf({ headers }, url(query), ['another-reader-0123456', TOKEN]).granted).toBe(granted);
+    expect(accessOf({ headers }, url(query), [])).toEqual({ granted: true });
   });
 });
 
@@ -53,7 +57,9 @@ describe('a Wirefeed with an access token', () => {
   let served: ServedApp;
   beforeAll(async () => {
     process.env.WIREFEED_TEST_FEED_TOKEN = TOKEN;
-    const configDir = demoConfigWith({ 'publish.yml': `publish:\n  token: \${WIREFEED_TEST_FEED_TOKEN}\n  maxAge: 2m\n  search: true\n  showSources: true\n` });
+    const configDir = demoConfigWith({
+      'publish.yml': `publish:\n  token:\n    - \${WIREFEED_TEST_FEED_TOKEN}\n    - ${SECOND_READER}\n  maxAge: 2m\n  search: true\n  showSources: true\n`,
+    });
     app = await openTestApp(testDatabase().handle, { configDir, ingest: true });
     served = await serveApp(app);
   });
@@ -119,6 +125,10 @@ describe('a Wirefeed with an access token', () => {
     for (const href of ownLinks) expect(href.startsWith(`${served.base}/t/${TOKEN}/`), href).toBe(true);
     const feed = await (await fetch(ownLinks.find((href) => href.endsWith('.atom'))!)).text();
     expect(feed).toContain(`href="${served.base}/t/${TOKEN}/topics/`);
+    // Another reader's pages carry their own token.
+    const theirs = await (await fetch(`${served.base}/`, { headers: { authorization: basic('osaka', SECOND_READER) } })).text();
+    expect(theirs).toContain(`href="${served.base}/t/${SECOND_READER}/topics/`);
+    expect(theirs).not.toContain(TOKEN);
     // A wrong token in the path is no token.
     expect((await fetch(`${served.base}/t/guess/topics/japan-us-security.rss`)).status).toBe(401);
   });

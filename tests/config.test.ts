@@ -360,8 +360,16 @@ describe('loadConfig', () => {
     process.env.WIREFEED_TEST_TOKEN = '0123456789abcdef0123';
     try {
       const dir = writeConfigDir({ 'publish.yml': `publish:\n  token: \${WIREFEED_TEST_TOKEN}\n`, 'sources.yml': SOURCES });
-      expect(loadConfig(dir).publish.token).toBe('0123456789abcdef0123');
-      expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).publish.token).toBeUndefined();
+      expect(loadConfig(dir).publish.tokens).toEqual(['0123456789abcdef0123']);
+      expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).publish.tokens).toEqual([]);
+      const readers = writeConfigDir({
+        'publish.yml': `publish:\n  token:\n    - \${WIREFEED_TEST_TOKEN}\n    - tokyo-desk-reader-0001\n`,
+        'sources.yml': SOURCES,
+      });
+      expect(loadConfig(readers).publish.tokens).toEqual(['0123456789abcdef0123', 'tokyo-desk-reader-0001']);
+      expect(problemsOf({ 'a.yml': 'publish:\n  token: [tokyo-desk-reader-0001, short]\n' })).toEqual([
+        'a.yml:2:35: publish.token[1]: must be at least 16 characters (a random one: openssl rand -hex 16)',
+      ]);
       expect(problemsOf({ 'a.yml': 'publish:\n  token: short\n' })).toEqual([
         'a.yml:2:10: publish.token: must be at least 16 characters (a random one: openssl rand -hex 16)',
       ]);

@@ -64,7 +64,7 @@ function shutdownOnce(app: App, parts: { worker?: Worker; server?: ReturnType<ty
   };
 }
 
-async function startServer(app: App | (StartingApp & { token?: string }), operationsOnly = false) {
+async function startServer(app: App | (StartingApp & { tokens?: readonly string[] }), operationsOnly = false) {
   const options = { ...serverOptions(), operationsOnly };
   const port = operationsOnly ? Number(process.env.METRICS_PORT) : options.port;
   const server = createAppServer(app, options);
@@ -88,7 +88,7 @@ async function startService(configDir: string, parts: { worker: boolean; server:
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const starting = startApp({ configDir, signal: startup.signal });
   // A worker alone listens only when asked to (METRICS_PORT), for its health checks and its fetch metrics.
-  const server = parts.server || process.env.METRICS_PORT ? await startServer({ ...starting, token: publish.token }, !parts.server) : undefined;
+  const server = parts.server || process.env.METRICS_PORT ? await startServer({ ...starting, tokens: publish.tokens }, !parts.server) : undefined;
   let app: App;
   try {
     app = await starting.ready;

@@ -266,7 +266,7 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     ...(settings.search !== undefined ? { search: settings.search } : {}),
     searchDepth: settings.searchDepth ?? DEFAULT_PUBLISH_SETTINGS.searchDepth,
     timeZone: settings.timeZone ? canonicalTimeZone(settings.timeZone)! : DEFAULT_PUBLISH_SETTINGS.timeZone,
-    ...(settings.token !== undefined ? { token: expandEnv(settings.token) } : {}),
+    tokens: settings.token === undefined ? [] : (Array.isArray(settings.token) ? settings.token : [settings.token]).map(expandEnv),
   };
 }
 

@@ -149,6 +149,17 @@ const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefin
 /** Whether a URL's path ends with an ntfy topic (letters, digits, "-" and "_", as ntfy allows). */
 const endsWithNtfyTopic = expanded((url) => URL.canParse(url) && /\/[-_A-Za-z0-9]{1,64}$/.test(new URL(url).pathname));
 
+/** An access token of the feed server: long enough not to be guessed, and fit for a URL's path and a header. */
+const accessToken = secret
+  .refine(
+    expanded((token) => token.length >= 16),
+    'must be at least 16 characters (a random one: openssl rand -hex 16)',
+  )
+  .refine(
+    expanded((token) => /^[\x21-\x7e]+$/.test(token)),
+    'must be printable ASCII without spaces (it goes into URLs and headers)',
+  );
+
 /** Where a topic's new stories are POSTed: an http(s) URL (which may hold `${NAME}` references, as a chat service's URL holds its token) and the key they are signed with. */
 const webhookSchema = z
   .strictObject({
@@ -252,17 +263,8 @@ export const publishSettingsSchema = z
     searchDepth: z.number().int().min(50).max(100_000).optional(),
     /** The time zone whose days daily digests list (default UTC). */
     timeZone: timeZone.optional(),
-    /** An access token every feed, page and /metrics asks for (/t/<token>/ or ?token= in the URL, Bearer, or Basic's password). */
-    token: secret
-      .refine(
-        expanded((token) => token.length >= 16),
-        'must be at least 16 characters (a random one: openssl rand -hex 16)',
-      )
-      .refine(
-        expanded((token) => /^[\x21-\x7e]+$/.test(token)),
-        'must be printable ASCII without spaces (it goes into URLs and headers)',
-      )
-      .optional(),
+    /** An access token every feed, page and /metrics asks for (/t/<token>/ or ?token= in the URL, Bearer, or Basic's password), or a list of them (one per reader). */
+    token: z.union([accessToken, z.array(accessToken).min(1).max(1000)]).optional(),
   })
   .superRefine((publish, context) => {
     if (publish.token !== undefined && publish.hub !== undefined) {

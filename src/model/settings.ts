@@ -46,11 +46,11 @@ export interface PublishSettings {
   searchDepth: number;
   /** The time zone (IANA name) whose days daily digests list, unless a topic sets its own. */
   timeZone: string;
-  /** The access token every feed, page and /metrics asks for; unset: open to all. */
-  token?: string;
+  /** The access tokens (one per reader, or one for all) every feed, page and /metrics asks for one of; none: open to all. */
+  tokens: string[];
 }
 
-export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000, timeZone: 'UTC' };
+export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000, timeZone: 'UTC', tokens: [] };
 
 export interface WorkerSettings {
   tick: string;

@@ -47,11 +47,23 @@ export function offeredTokens(request: Pick<IncomingMessage, 'headers'>, url: UR
   return offered;
 }
 
-/** Whether a request may be answered: no token is set, or it offers the token. */
-export function mayAccess(request: Pick<IncomingMessage, 'headers'>, url: URL, token: string | undefined, pathToken?: string): boolean {
-  if (token === undefined) return true;
-  // Every offer is compared, so the time taken does not tell which form was right either.
-  return offeredTokens(request, url, pathToken).reduce((granted, offered) => sameToken(offered, token) || granted, false);
+/**
+ * Whether a request may be answered, and with which token: every request when there are no tokens, else one that
+ * offers one of them (the token it offered, for the links written for it).
+ */
+export function accessOf(
+  request: Pick<IncomingMessage, 'headers'>,
+  url: URL,
+  tokens: readonly string[],
+  pathToken?: string,
+): { granted: boolean; token?: string } {
+  if (tokens.length === 0) return { granted: true };
+  // Every offer is compared with every token, so the time taken tells neither which form nor which token was right.
+  let granted: string | undefined;
+  for (const offered of offeredTokens(request, url, pathToken)) {
+    for (const token of tokens) if (sameToken(offered, token) && granted === undefined) granted = token;
+  }
+  return granted === undefined ? { granted: false } : { granted: true, token: granted };
 }
 
 /** Whether a request carries credentials of any kind: its response must not be kept by a shared cache for others. */

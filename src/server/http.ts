@@ -13,7 +13,7 @@ import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
-import { carriesCredentials, mayAccess, splitTokenPath, tokenPath } from './access.js';
+import { accessOf, carriesCredentials, splitTokenPath, tokenPath } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
@@ -136,8 +136,8 @@ export interface StartingServedApp {
   ready: Promise<ServedApp>;
   waitingFor(): string | undefined;
   metrics: Metrics;
-  /** publish.token of the config read at start: /metrics asks for it before the app is open too. */
-  token?: string;
+  /** publish.token of the config read at start: /metrics asks for one before the app is open too. */
+  tokens?: readonly string[];
 }
 
 type Versions = Map<string, { version: Date; checkedAt: number }>;
@@ -179,7 +179,7 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url, pathToken);
     if (url.pathname === '/metrics') {
-      if (!mayAccess(request, url, 'ready' in app ? app.token : undefined, pathToken)) return sendUnauthorized(response);
+      if (!accessOf(request, url, ('ready' in app ? app.tokens : undefined) ?? [], pathToken).granted) return sendUnauthorized(response);
       return sendMetrics(request, response, app.metrics);
     }
     return sendText(response, 503, `not ready: starting, ${waitingFor() ?? 'opening the database'}\n`, { 'cache-control': 'no-store', 'retry-after': '5' });
@@ -222,10 +222,12 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     return version;
   };
 
-  /** Where links to this server point: the public URL (or the Host), and the access token's path when there is one. */
+  /** The access token each request was answered with: the links written for it carry that one. */
+  const grantedTokens = new WeakMap<IncomingMessage, string>();
+  /** Where links to this server point: the public URL (or the Host), and the request's access token's path. */
   const baseUrlOf = (request: IncomingMessage) => {
     const configured = options.publicUrl ?? publishSettings().publicUrl;
-    const { token } = publishSettings();
+    const token = grantedTokens.get(request);
     return `${configured ? configured.replace(/\/+$/, '') : baseUrlFromHost(request.headers.host)}${token === undefined ? '' : tokenPath(token)}`;
   };
   const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => app.metrics.updateStoreGauges(db));
@@ -418,7 +420,11 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   };
 
   return async (request, response, url, pathToken) => {
-    if (url.pathname !== '/readyz' && !mayAccess(request, url, publishSettings().token, pathToken)) return sendUnauthorized(response);
+    if (url.pathname !== '/readyz') {
+      const access = accessOf(request, url, publishSettings().tokens, pathToken);
+      if (!access.granted) return sendUnauthorized(response);
+      if (access.token !== undefined) grantedTokens.set(request, access.token);
+    }
     if (url.pathname === '/readyz') {
       try {
         await db.execute(sql`select 1`);
