@@ -255,9 +255,9 @@ export const publishSettingsSchema = z
       .string()
       .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
       .optional(),
-    /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store, off with DATABASE_URL. */
+    /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store or a token, else off with DATABASE_URL. */
     showSources: z.boolean().optional(),
-    /** Serve search feeds over every stored story; default: on with the embedded store, off with DATABASE_URL. */
+    /** Serve search feeds over every stored story; default: on with the embedded store or a token, else off with DATABASE_URL. */
     search: z.boolean().optional(),
     /** The most stories one search reads, newest first. */
     searchDepth: z.number().int().min(50).max(100_000).optional(),

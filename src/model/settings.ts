@@ -38,9 +38,9 @@ export interface PublishSettings {
   maxAgeSeconds: number;
   maxLimit: number;
   hub?: string;
-  /** Serve /sources and /sources.json (they list every source); unset: on with the embedded store, off with DATABASE_URL. */
+  /** Serve /sources and /sources.json (they list every source); unset: on with the embedded store or a token, else off with DATABASE_URL. */
   showSources?: boolean;
-  /** Serve search feeds (/search.rss?q=…, over every stored story); unset: on with the embedded store, off with DATABASE_URL. */
+  /** Serve search feeds (/search.rss?q=…, over every stored story); unset: on with the embedded store or a token, else off with DATABASE_URL. */
   search?: boolean;
   /** The most stories a search reads, newest first. */
   searchDepth: number;

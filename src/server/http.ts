@@ -253,7 +253,9 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
     return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
   });
-  const showSources = () => publishSettings().showSources ?? app.database.engine === 'embedded';
+  /** Pages that reveal everything stored are on by default where only its owner or its readers reach the server. */
+  const privateServer = () => app.database.engine === 'embedded' || publishSettings().tokens.length > 0;
+  const showSources = () => publishSettings().showSources ?? privateServer();
 
   const pageLinks = (baseUrl: string, topic: Topic, format: FeedFormat | 'html', page: PageRequest, next?: string) => {
     const publish = publishSettings();
@@ -332,7 +334,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   // Searches have a cache of their own: however many distinct queries clients make up, topic feeds stay cached.
   const searchCache = new FeedCache(200, 16 * 1024 * 1024);
   const searches = new Admission(SEARCHES_RUNNING, SEARCHES_WAITING);
-  const searchOn = () => publishSettings().search ?? app.database.engine === 'embedded';
+  const searchOn = () => publishSettings().search ?? privateServer();
   const searchPage = (baseUrl: string, q: string, note: { text: string; error?: boolean }) =>
     renderStoriesPage(searchChannel(baseUrl, q, publishSettings().searchDepth), [], { baseUrl, header: searchFormHtml(baseUrl, q, note), empty: '' });
 
