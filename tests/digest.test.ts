@@ -1,7 +1,7 @@
 /** A topic's daily digest: finished days only (UTC, or the topic's time zone), newest first, each listing its stories escaped, counted in full. */
 import { describe, expect, it } from 'vitest';
 import { type FeedEntry, ownEntry } from '../src/model/story.js';
-import { DIGEST_STORIES_PER_DAY, digestChannel, digestEntries, digestWindow } from '../src/publish/digest.js';
+import { DIGEST_STORIES_PER_DAY, digestChannel, digestEntries, digestWindow, digestWindows } from '../src/publish/digest.js';
 
 const topic = { slug: 'japan-us-security', title: 'Japan–US security', query: 'japan', limit: 50 };
 const channel = digestChannel('https://feeds.example.org', topic, 'UTC');
@@ -100,6 +100,16 @@ describe('digestEntries', () => {
     ]);
     expect(tokyoChannel.description).toContain('(days in Asia/Tokyo)');
     expect(channel.description).toContain('(UTC days)');
+  });
+
+  it("reuses a server's window until the zone's next day starts, then moves it on", () => {
+    const windowOf = digestWindows();
+    const first = windowOf(now, 'Asia/Tokyo');
+    expect(first.starts).toEqual(digestWindow(now, 'Asia/Tokyo').starts);
+    expect(windowOf(new Date('2024-06-04T14:59:59Z'), 'Asia/Tokyo')).toBe(first);
+    const next = windowOf(new Date('2024-06-04T15:00:00Z'), 'Asia/Tokyo');
+    expect(new Date(next.starts.at(-1)!).toISOString()).toBe('2024-06-04T15:00:00.000Z');
+    expect(windowOf(now, 'UTC').starts).toEqual(utcDays.starts);
   });
 
   it('ends a 25-hour day where the clocks say, and counts a day by its start in the zone', () => {

@@ -285,23 +285,8 @@ describe('README.md', () => {
   it('documents the JSON Feed extension where the feeds point, with every key they write', async () => {
     const { renderFeed, topicChannel } = await import('../src/publish/render.js');
     const topic = { slug: 't', title: 'T', query: 'japan', limit: 5 };
-    const entry = {
-      storyId: 's1',
-      publishedAt: new Date(0),
-      updatedAt: new Date(0),
-      title: 'x',
-      url: null,
-      summary: null,
-      contentHtml: null,
-      author: null,
-      categories: [],
-      language: null,
-      imageUrl: null,
-      enclosures: [],
-      sourceId: 'a',
-      sourceTitle: 'A',
-      alsoReportedBy: [],
-    };
+    const { ownEntry } = await import('../src/model/story.js');
+    const entry = ownEntry({ storyId: 's1', publishedAt: new Date(0), title: 'x', url: null, sourceId: 'a', sourceTitle: 'A' });
     const extension = JSON.parse(renderFeed('json', { channel: topicChannel('http://x', topic), entries: [entry] })).items[0]._wirefeed as Record<
       string,
       unknown

@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load.js';
 import { FetchError, HttpClient } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import type { ArticleRules, Source } from '../model/source.js';
+import { isWebLink } from '../model/urls.js';
 import { cssSelectorProblem } from '../normalize/article.js';
 import { ArticleReader } from '../normalize/article-reader.js';
 import { readArticlePage } from '../worker/full-text.js';
@@ -39,7 +40,7 @@ export const article = defineCommand({
   async run(values, positionals) {
     const [url, ...extra] = positionals;
     if (!url || extra.length > 0) throw new UsageError('article needs one page URL');
-    if (!/^https?:\/\//i.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
+    if (!isWebLink(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
     const config = loadConfig(values.config);
     const source: Pick<Source, 'network' | 'credentials' | 'fullText'> | undefined = values.source
       ? config.sources.find((candidate) => candidate.id === values.source)

@@ -1,5 +1,6 @@
 import { addSourcesToConfig } from '../config/edit.js';
 import { basicAuthorization, loadConfig } from '../config/load.js';
+import { BASIC_USERNAME } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import type { SourceCredentials } from '../model/source.js';
@@ -34,7 +35,7 @@ function loginOption(
   if (username === undefined || passwordEnv === undefined) {
     throw new UsageError('give --username and --password-env together (the password is read from that environment variable and written as a reference to it)');
   }
-  if (!/^[^:\r\n\0]+$/.test(username)) throw new UsageError('--username must be one line without ":"');
+  if (!BASIC_USERNAME.test(username)) throw new UsageError('--username must be one line without ":"');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) throw new UsageError(`--password-env takes the name of an environment variable, not "${passwordEnv}"`);
   const password = process.env[passwordEnv];
   if (password === undefined) throw new UsageError(`the environment variable ${passwordEnv} is not set`);

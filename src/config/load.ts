@@ -23,6 +23,7 @@ import {
   configFileSchema,
   expandEnv,
   type FetchSettingsConfig,
+  listOf,
   type PublishSettingsConfig,
   type RetentionSettingsConfig,
   type SourceConfig,
@@ -222,10 +223,10 @@ export function loadConfig(dir: string): Config {
       topics.push({
         ...rest,
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
-        ...(language ? { language: (Array.isArray(language) ? language : [language]).map((code) => code.toLowerCase()) } : {}),
+        ...(language ? { language: listOf(language).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
         ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
-        ...(webhook ? { webhooks: (Array.isArray(webhook) ? webhook : [webhook]).map(toWebhook) } : {}),
+        ...(webhook ? { webhooks: listOf(webhook).map(toWebhook) } : {}),
       });
     });
   }
@@ -266,7 +267,7 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     ...(settings.search !== undefined ? { search: settings.search } : {}),
     searchDepth: settings.searchDepth ?? DEFAULT_PUBLISH_SETTINGS.searchDepth,
     timeZone: settings.timeZone ? canonicalTimeZone(settings.timeZone)! : DEFAULT_PUBLISH_SETTINGS.timeZone,
-    tokens: settings.token === undefined ? [] : (Array.isArray(settings.token) ? settings.token : [settings.token]).map(expandEnv),
+    tokens: settings.token === undefined ? [] : listOf(settings.token).map(expandEnv),
   };
 }
 

@@ -39,6 +39,16 @@ const cssSelector = z
 /** `${NAME}` in a secret: the value of the environment variable NAME, so the secret need not be in the YAML file. */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/** A user name HTTP Basic can carry: one line, no ":" (which ends it). Also checked by `sources add --username`. */
+export const BASIC_USERNAME = /^[^:\r\n\0]+$/;
+
+/** Whether a URL is an absolute http(s) one, with a host. */
+const isAbsoluteHttpUrl = (url: string) => /^https?:\/\/[^/]/i.test(url);
+const ABSOLUTE_HTTP_URL = 'must be an absolute http(s) URL';
+
+/** One value or a list of them, as a list (keys that take either). */
+export const listOf = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(value) ? value : [value as T]);
+
 /** A secret with its `${NAME}` references replaced by the environment's values (unset ones are config errors). */
 export const expandEnv = (text: string) => text.replace(ENV_REFERENCE, (_, name: string) => process.env[name] ?? '');
 
@@ -122,11 +132,7 @@ export const sourceSchema = z
     /** Items matching this query are not stored. */
     exclude: query.optional(),
     /** HTTP Basic credentials for the source's own site (a paid wire's feed). */
-    username: z
-      .string()
-      .min(1)
-      .regex(/^[^:\r\n\0]+$/, 'must be one line without ":"')
-      .optional(),
+    username: z.string().min(1).regex(BASIC_USERNAME, 'must be one line without ":"').optional(),
     password: secret.optional(),
     /** Headers sent to the source's own site only, such as an API key. */
     headers: headers.optional(),
@@ -168,7 +174,7 @@ const webhookSchema = z
       .string()
       .regex(/^[a-z0-9-]{1,40}$/, 'must be 1-40 lower-case letters, digits and "-"')
       .optional(),
-    url: secret.refine((url) => /^https?:\/\/[^/]/i.test(expandEnv(url)) && URL.canParse(expandEnv(url)), 'must be an absolute http(s) URL'),
+    url: secret.refine((url) => isAbsoluteHttpUrl(expandEnv(url)) && URL.canParse(expandEnv(url)), ABSOLUTE_HTTP_URL),
     secret: secret.optional(),
     /** jsonfeed (default), slack or discord. */
     format: z.enum(WEBHOOK_FORMATS).optional(),
@@ -208,7 +214,7 @@ export const topicSchema = z.strictObject({
     .union([webhookSchema, z.array(webhookSchema).min(1).max(10)])
     .superRefine((webhook, context) => {
       const seen = new Set<string>();
-      for (const [index, { name = '' }] of (Array.isArray(webhook) ? webhook : [webhook]).entries()) {
+      for (const [index, { name = '' }] of listOf(webhook).entries()) {
         if (seen.has(name)) {
           const message = name ? `a second webhook named "${name}"` : "needs a name: one of a topic's webhooks may go unnamed, not two";
           context.addIssue({ code: 'custom', path: [index, ...(name ? ['name'] : [])], message });
@@ -242,19 +248,13 @@ export const fetchSettingsSchema = z.strictObject({
 export const publishSettingsSchema = z
   .strictObject({
     /** Absolute base URL readers reach the server at (https://feeds.example.org); needed for WebSub. */
-    publicUrl: z
-      .string()
-      .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
-      .optional(),
+    publicUrl: z.string().refine(isAbsoluteHttpUrl, ABSOLUTE_HTTP_URL).optional(),
     /** Cache-Control max-age of feed responses. */
     maxAge: duration.optional(),
     /** Largest ?limit= a reader may ask for. */
     maxLimit: z.number().int().min(1).max(1000).optional(),
     /** A WebSub hub to announce and to ping when a topic gains stories. */
-    hub: z
-      .string()
-      .refine((url) => /^https?:\/\/[^/]/i.test(url), 'must be an absolute http(s) URL')
-      .optional(),
+    hub: z.string().refine(isAbsoluteHttpUrl, ABSOLUTE_HTTP_URL).optional(),
     /** Serve the sources status page (/sources, /sources.json); default: on with the embedded store or a token, else off with DATABASE_URL. */
     showSources: z.boolean().optional(),
     /** Serve search feeds over every stored story; default: on with the embedded store or a token, else off with DATABASE_URL. */

@@ -66,6 +66,9 @@ export function accessOf(
   return granted === undefined ? { granted: false } : { granted: true, token: granted };
 }
 
+/** A token in a request target's query. */
+const QUERY_TOKEN = new RegExp(`[?&]${TOKEN_PARAMETER}=`);
+
 /** Whether a request carries credentials of any kind: its response must not be kept by a shared cache for others. */
 export const carriesCredentials = (request: Pick<IncomingMessage, 'headers' | 'url'>) =>
-  request.headers.authorization !== undefined || request.url?.startsWith('/t/') === true || new RegExp(`[?&]${TOKEN_PARAMETER}=`).test(request.url ?? '');
+  request.headers.authorization !== undefined || request.url?.startsWith('/t/') === true || QUERY_TOKEN.test(request.url ?? '');

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
-import { DIGEST_READ_LIMIT, digestChannel, digestEntries, digestWindow } from '../publish/digest.js';
+import { DIGEST_READ_LIMIT, digestChannel, digestEntries, digestWindows } from '../publish/digest.js';
 import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
@@ -187,7 +187,7 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
 
   const server = createServer((request, response) => {
     response.on('finish', () =>
-      app.metrics.feedRequests.inc({ route: routeKind((request.url ?? '/').replace(/^\/t\/[^/?]+/, '')), status: String(response.statusCode) }),
+      app.metrics.feedRequests.inc({ route: routeKind(splitTokenPath(request.url ?? '/').pathname), status: String(response.statusCode) }),
     );
     handle(request, response).catch((error: Error) => {
       if (error instanceof BadRequest) return sendText(response, 400, `${error.message}\n`);
@@ -310,13 +310,14 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     sendBody(request, response, body, headers, version);
   };
 
+  const windowOfDigest = digestWindows();
   /** A topic's daily digest (publish/digest.ts): its content moves with the topic and with the day. */
   const serveDigest = async (request: IncomingMessage, response: ServerResponse, topic: Topic, format: FeedFormat) => {
     const version = await versionOf(topic.slug);
     const baseUrl = baseUrlOf(request);
     const now = new Date();
     const timeZone = topic.timeZone ?? publishSettings().timeZone;
-    const dayWindow = digestWindow(now, timeZone);
+    const dayWindow = windowOfDigest(now, timeZone);
     const [since, until] = [new Date(dayWindow.starts[0]!), new Date(dayWindow.starts.at(-1)!)];
     const changed = new Date(Math.max(version.getTime(), until.getTime()));
     const body = await feedCache.get(`digest|${topic.slug}|${format}|${timeZone}|${until.getTime()}|${baseUrl}`, version.getTime(), async () => {
