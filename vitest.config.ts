@@ -18,6 +18,7 @@ const UNIT = [
   'host-limit',
   'hostile-output',
   'json-schema',
+  'listing',
   'log',
   'next-check',
   'normalize',

@@ -6,7 +6,7 @@ import { log } from './log.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import type { ProgressFactory } from './model/progress.js';
 import type { Config } from './model/settings.js';
-import { ArticleReader } from './normalize/article-reader.js';
+import { PageReader } from './normalize/page-reader.js';
 import { syncSources } from './store/sources.js';
 import { backfillTopic, syncTopics } from './store/topics.js';
 import { type CompiledTopic, compileTopics, type TopicMatcher, topicMatcher } from './topics/topics.js';
@@ -19,7 +19,7 @@ export interface App {
   /** The process's HTTP client (connection pools, per-host limit); closed with the app. */
   http: HttpClient;
   /** Reads article pages (sources with fullText) in a thread of its own; closed with the app. */
-  articles: ArticleReader;
+  pages: PageReader;
   metrics: Metrics;
   /**
    * Reads the config folder again and applies it (sources and topics synced, new or changed topics backfilled). An
@@ -96,10 +96,10 @@ export async function openApp(options: AppOptions): Promise<App> {
     if (options.signal?.aborted) throw new StartAborted();
   };
   const http = new HttpClient({ perHost: config.fetch.perHost });
-  const articles = new ArticleReader();
+  const pages = new PageReader();
   const close = async () => {
     await http.close();
-    await articles.close();
+    await pages.close();
     if (!given) await database.close();
   };
   try {
@@ -108,7 +108,7 @@ export async function openApp(options: AppOptions): Promise<App> {
       config,
       database,
       http,
-      articles,
+      pages,
       metrics: options.metrics ?? createMetrics(),
       ...(await applyConfig(database, config, options.progress, options.signal).catch((error: unknown) => {
         if (options.signal?.aborted) throw new StartAborted();

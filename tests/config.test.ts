@@ -157,6 +157,28 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("reads a web page source's scrape rules, its time zone canonical, and names a selector, zone or key it cannot take", () => {
+    const source = (lines: string) =>
+      loadConfig(writeConfigDir({ 'sources.yml': `sources:\n  - id: a\n    url: https://a.example/news\n${lines}` })).sources[0]!;
+    expect(source("    scrape:\n      items: 'ul.news-list > li'\n      date: .date\n      timeZone: asia/tokyo\n").scrape).toEqual({
+      items: 'ul.news-list > li',
+      date: '.date',
+      timeZone: 'Asia/Tokyo',
+    });
+    expect(source('').scrape).toBeUndefined();
+    expect(
+      problemsOf({
+        'a.yml':
+          "sources:\n  - id: a\n    url: https://a.example/news\n    scrape:\n      title: h3\n      link: 'a['\n      timeZone: Tokyo\n      next: .pager\n",
+      }),
+    ).toEqual([
+      'a.yml:5:7: sources[0].scrape.items: "items" is missing (string required)',
+      'a.yml:6:13: sources[0].scrape.link: is not a CSS selector Wirefeed can match (Expected name, found )',
+      'a.yml:7:17: sources[0].scrape.timeZone: expected a time zone such as Asia/Tokyo, Europe/London or UTC',
+      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: items, title, link, date, summary, image, author, timeZone',
+    ]);
+  });
+
   describe('topic webhooks', () => {
     const topicLines = (webhook: string) =>
       ['topics:', '  - slug: security', '    title: Security', '    query: defense', ...webhook.split('\n'), ''].join('\n');
@@ -477,7 +499,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, keep, exclude, username, password, headers`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers`,
       ],
     ],
     [

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseFeedDate, resolveItemDate } from '../src/normalize/date.js';
+import { ZoneDays } from '../src/model/days.js';
+import { parseFeedDate, parsePageDate, resolveItemDate } from '../src/normalize/date.js';
 import { htmlToText, isSimpleHtml, MAX_HTML_DEPTH, parsedHtmlText, sanitizeContent, sanitizeMarkup, tidyText } from '../src/normalize/html.js';
 import { authorName, normalizeItem, storedContentText } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
@@ -50,6 +51,46 @@ describe('parseFeedDate', () => {
     'Mon, 01 Jan 0001 00:00:00 GMT',
     '1969-12-31T23:59:59Z',
   ])('rejects %j', (text) => expect(parseFeedDate(text)).toBeUndefined());
+});
+
+describe('parsePageDate', () => {
+  const tokyo = new ZoneDays('Asia/Tokyo');
+  const newYork = new ZoneDays('America/New_York');
+  it.each([
+    // Year first, numeric, in the page's clock (Tokyo): 08:06 there is 23:06 UTC the day before.
+    ['2024/06/02 08:06', tokyo, '2024-06-01T23:06:00.000Z'],
+    ['2024-06-02 08:06:19', tokyo, '2024-06-01T23:06:19.000Z'],
+    ['2024.6.2 8:06', tokyo, '2024-06-01T23:06:00.000Z'],
+    ['2024/06/02(Sun) 08:06', tokyo, '2024-06-01T23:06:00.000Z'],
+    ['2024年6月2日 8時6分', tokyo, '2024-06-01T23:06:00.000Z'],
+    ['2024年6月2日', tokyo, '2024-06-01T15:00:00.000Z'],
+    // A zone written beside the date wins over the page's clock.
+    ['2024/06/02 08:06 JST', newYork, '2024-06-01T23:06:00.000Z'],
+    ['2024-06-02T08:06:19+09:00', newYork, '2024-06-01T23:06:19.000Z'],
+    ['02 Jun 2024 08:06:19 GMT9', newYork, '2024-06-01T23:06:19.000Z'],
+    ['2024-06-01T23:06:19.500Z', tokyo, '2024-06-01T23:06:19.500Z'],
+    // Month names, either side of the day, 12-hour clocks.
+    ['June 2, 2024', tokyo, '2024-06-01T15:00:00.000Z'],
+    ['Jun. 2, 2024, 8:06 a.m.', tokyo, '2024-06-01T23:06:00.000Z'],
+    ['Sunday, June 2, 2024 at 8:06 PM', newYork, '2024-06-03T00:06:00.000Z'],
+    ['Sun, June 2nd 2024 12:30 am', newYork, '2024-06-02T04:30:00.000Z'],
+    ['2 June 2024 20:06', tokyo, '2024-06-02T11:06:00.000Z'],
+    ['2nd Sept 2024', undefined, '2024-09-02T00:00:00.000Z'],
+    // New York's clocks: 01:30 read twice on 3 November (the first, still EDT); 02:30 skipped on 10 March (EST's).
+    ['2024-11-03 01:30', newYork, '2024-11-03T05:30:00.000Z'],
+    ['2024-03-10 02:30', newYork, '2024-03-10T07:30:00.000Z'],
+  ])('%s', (text, zone, iso) => expect(parsePageDate(text, zone)?.toISOString()).toBe(iso));
+
+  it.each([
+    '3 hours ago',
+    // Day or month first? Not a date to trust.
+    '02/06/2024',
+    'Smarch 2, 2024',
+    'June 31, 2024',
+    'June 2, 2024 13:06 pm',
+    '2024/06/02 08:06 Tokyo',
+    `June 2, 2024 ${'x'.repeat(100)}`,
+  ])('rejects %j', (text) => expect(parsePageDate(text, tokyo)).toBeUndefined());
 });
 
 describe('resolveItemDate', () => {

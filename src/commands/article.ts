@@ -1,12 +1,11 @@
 import { loadConfig } from '../config/load.js';
-import { FetchError, HttpClient } from '../fetch/index.js';
+import { HttpClient } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
-import type { ArticleRules, Source } from '../model/source.js';
-import { isWebLink } from '../model/urls.js';
-import { cssSelectorProblem } from '../normalize/article.js';
-import { ArticleReader } from '../normalize/article-reader.js';
+import type { ArticleRules } from '../model/source.js';
+import { PageReader } from '../normalize/page-reader.js';
 import { readArticlePage } from '../worker/full-text.js';
-import { CONFIG_OPTION, defineCommand, UsageError } from './command.js';
+import { CONFIG_OPTION, defineCommand } from './command.js';
+import { pageFetchError, pageSource, pageUrl, selectorOption } from './pages.js';
 
 const options = {
   ...CONFIG_OPTION,
@@ -21,13 +20,6 @@ const options = {
 const describeRules = (rules: ArticleRules) =>
   [rules.select ? `select '${rules.select}'` : 'Readability', ...(rules.remove ? [`remove '${rules.remove}'`] : [])].join(', ');
 
-/** A --select or --remove option, checked as the config checks a source's selectors. */
-function selectorOption(name: string, selector: string | undefined): string | undefined {
-  const problem = selector === undefined ? undefined : selector === '' ? 'it is empty' : cssSelectorProblem(selector);
-  if (problem) throw new UsageError(`--${name} is not a CSS selector Wirefeed can match (${problem})`);
-  return selector;
-}
-
 /**
  * `wirefeed article URL`: reads a page's article as full text would, to try a source's `fullText` rules (or new
  * ones) on one of its pages before waiting for its next short item. Needs no database.
@@ -38,21 +30,16 @@ export const article = defineCommand({
   options,
   positionals: true,
   async run(values, positionals) {
-    const [url, ...extra] = positionals;
-    if (!url || extra.length > 0) throw new UsageError('article needs one page URL');
-    if (!isWebLink(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
+    const url = pageUrl('article', positionals);
     const config = loadConfig(values.config);
-    const source: Pick<Source, 'network' | 'credentials' | 'fullText'> | undefined = values.source
-      ? config.sources.find((candidate) => candidate.id === values.source)
-      : { network: { kind: 'public-only' } };
-    if (!source) throw new UsageError(`no source with id "${values.source}"`);
+    const source = pageSource(config, values.source);
     const select = selectorOption('select', values.select) ?? source.fullText?.select;
     const remove = selectorOption('remove', values.remove) ?? source.fullText?.remove;
     const rules: ArticleRules = { ...(select ? { select } : {}), ...(remove ? { remove } : {}) };
     const http = new HttpClient({ perHost: config.fetch.perHost });
-    const articles = new ArticleReader();
+    const pages = new PageReader();
     try {
-      const page = await readArticlePage({ http, articles, fetchLimits: config.fetch }, source, url, rules);
+      const page = await readArticlePage({ http, pages, fetchLimits: config.fetch }, source, url, rules);
       const found = page?.article;
       if (!found) {
         console.error(`no article on ${terminalText(page?.finalUrl ?? url)} (${describeRules(rules)})`);
@@ -64,11 +51,9 @@ export const article = defineCommand({
       console.error(`read ${found.text.length} characters from ${terminalText(page.finalUrl)} (${describeRules(rules)})`);
       return 0;
     } catch (error) {
-      if (!(error instanceof FetchError)) throw error;
-      const hint = error.kind === 'refused' && !values.source ? '; give --source ID to fetch it as that source may (its allowPrivateNetwork)' : '';
-      throw new UsageError(`cannot fetch ${url}: ${error.message}${hint}`);
+      throw pageFetchError(error, url, values.source !== undefined);
     } finally {
-      await articles.close();
+      await pages.close();
       await http.close();
     }
   },

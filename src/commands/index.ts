@@ -8,6 +8,7 @@ import { migrate } from './migrate.js';
 import { opml } from './opml.js';
 import { prune } from './prune.js';
 import { run } from './run.js';
+import { scrape } from './scrape.js';
 import { serve } from './serve.js';
 import { sources } from './sources.js';
 import { stories } from './stories.js';
@@ -16,7 +17,20 @@ import { validate } from './validate.js';
 import { worker } from './worker.js';
 
 // Each command's option types are checked where it is defined; the table holds them alike.
-export const COMMANDS = { run, worker, serve, ingest, sources, article, stories, topics, opml, init, validate, backup, prune, migrate } as unknown as Record<
-  string,
-  Command
->;
+export const COMMANDS = {
+  run,
+  worker,
+  serve,
+  ingest,
+  sources,
+  article,
+  scrape,
+  stories,
+  topics,
+  opml,
+  init,
+  validate,
+  backup,
+  prune,
+  migrate,
+} as unknown as Record<string, Command>;

@@ -16,7 +16,7 @@ import {
   type RetentionSettings,
   type WorkerSettings,
 } from '../model/settings.js';
-import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type Source, type SourceCredentials } from '../model/source.js';
+import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type ScrapeRules, type Source, type SourceCredentials } from '../model/source.js';
 import { editDistance } from '../model/text.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic, type TopicWebhook } from '../model/topic.js';
 import {
@@ -289,6 +289,11 @@ function toRetentionSettings(settings: RetentionSettingsConfig): RetentionSettin
   };
 }
 
+/** A source's scrape rules, its time zone in its canonical spelling. */
+function scrapeRules({ timeZone, ...rules }: NonNullable<SourceConfig['scrape']>): ScrapeRules {
+  return { ...rules, ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}) };
+}
+
 function networkPolicy(allow: SourceConfig['allowPrivateNetwork']): NetworkPolicy {
   if (allow === true) return { kind: 'any' };
   if (Array.isArray(allow) && allow.length > 0) return { kind: 'allow-list', entries: allow.map((entry) => entry.replace(/^\[|\]$/g, '')) };
@@ -355,6 +360,7 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),
     network: networkPolicy(source.allowPrivateNetwork),
     ...(source.fullText ? { fullText: source.fullText === true ? {} : source.fullText } : {}),
+    ...(source.scrape ? { scrape: scrapeRules(source.scrape) } : {}),
     ...(credentials ? { credentials } : {}),
     ...(source.keep ? { keep: source.keep } : {}),
     ...(source.exclude ? { exclude: source.exclude } : {}),

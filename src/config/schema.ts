@@ -108,6 +108,9 @@ const headers = headersBut(CLIENT_HEADERS);
 /** A webhook delivery's own headers: its content type and its Standard Webhooks id, time and signature. */
 const webhookHeaders = headersBut(new Set([...CLIENT_HEADERS, 'content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']));
 
+/** An IANA time zone name, as the runtime knows them. */
+const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefined, 'expected a time zone such as Asia/Tokyo, Europe/London or UTC');
+
 export const sourceSchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
@@ -127,6 +130,19 @@ export const sourceSchema = z
      * true (Readability finds it), or where it is on the source's pages (CSS selectors).
      */
     fullText: z.union([z.boolean(), z.strictObject({ select: cssSelector.optional(), remove: cssSelector.optional() })]).optional(),
+    /** The URL is a web page listing news, not a feed: where its items are (CSS selectors). */
+    scrape: z
+      .strictObject({
+        items: cssSelector,
+        title: cssSelector.optional(),
+        link: cssSelector.optional(),
+        date: cssSelector.optional(),
+        summary: cssSelector.optional(),
+        image: cssSelector.optional(),
+        author: cssSelector.optional(),
+        timeZone: timeZone.optional(),
+      })
+      .optional(),
     /** Only items matching this query are stored (the topic query language). */
     keep: query.optional(),
     /** Items matching this query are not stored. */
@@ -148,9 +164,6 @@ export const sourceSchema = z
       context.addIssue({ code: 'custom', path: ['url'], message: 'must be an http(s):// URL to send credentials or headers' });
     }
   });
-
-/** An IANA time zone name, as the runtime knows them. */
-const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefined, 'expected a time zone such as Asia/Tokyo, Europe/London or UTC');
 
 /** Whether a URL's path ends with an ntfy topic (letters, digits, "-" and "_", as ntfy allows). */
 const endsWithNtfyTopic = expanded((url) => URL.canParse(url) && /\/[-_A-Za-z0-9]{1,64}$/.test(new URL(url).pathname));

@@ -69,6 +69,21 @@ export class ZoneDays {
     return this.dayStart(dayStart + 36 * HOUR_MS);
   }
 
+  /**
+   * The instant (ms) at which the local clock reads `wall` (a reading written as the instant a UTC clock reads it):
+   * in a skipped hour, the reading at the offset before the jump; in an hour read twice, the first.
+   */
+  instant(wall: number): number {
+    let guess = wall;
+    for (let step = 0; step < 3; step++) {
+      const next = wall - (this.wallClock(guess) - guess);
+      if (next === guess) break;
+      guess = next;
+    }
+    const earlier = wall - (this.wallClock(guess - HOUR_MS) - (guess - HOUR_MS));
+    return this.wallClock(earlier) === wall && earlier < guess ? earlier : guess;
+  }
+
   /** The wall clock's reading at instant `ms`, as the instant at which a UTC clock reads the same. */
   private wallClock(ms: number): number {
     const part: Record<string, number> = {};

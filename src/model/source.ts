@@ -17,6 +17,8 @@ export interface Source {
   network: NetworkPolicy;
   /** Fetch the page of each new item whose feed text is short, and keep the article read from it, by these rules. */
   fullText?: ArticleRules;
+  /** The source is a web page listing news, not a feed: where its items are, by CSS selectors. */
+  scrape?: ScrapeRules;
   /** Headers that prove who we are to the source's own site (a paid wire's feed), and only to it. */
   credentials?: SourceCredentials;
   /** Topic queries deciding which items are stored at all: only those matching `keep`, none matching `exclude`. */
@@ -33,6 +35,29 @@ export interface ArticleRules {
   select?: string;
   /** Elements matching this are taken out of the page first (share buttons, related links, ads). */
   remove?: string;
+}
+
+/**
+ * Where the items are on a web page that lists news without a feed (a wire service's "latest" page): each element
+ * matching `items` is one, and the other selectors find its parts inside it (the element itself when it matches).
+ * A part without a selector is found where such pages usually have it, or left out.
+ */
+export interface ScrapeRules {
+  items: string;
+  /** Its text is the headline. Default: the item's first heading (h1-h6), else its link's text. */
+  title?: string;
+  /** An <a href>, or an element holding one. Default: the item's first <a href> (the item itself if it is one). */
+  link?: string;
+  /** Its `datetime` or `content` attribute, else its text, is the date. Default: the item's first <time>. */
+  date?: string;
+  /** Its HTML is the item's summary. Default: none. */
+  summary?: string;
+  /** An <img>, or an element holding one: the item's image. Default: none. */
+  image?: string;
+  /** Its text is the author. Default: none. */
+  author?: string;
+  /** The IANA zone of the page's clock, for dates written without one. Default: UTC. */
+  timeZone?: string;
 }
 
 /**

@@ -48,9 +48,8 @@ function withoutCode(page: string): string {
  * quadratically with depth (50,000 nested elements took 39 s), and a hostile page must not hold the process for long.
  */
 export function extractArticle(page: string, url: string, rules: ArticleRules = {}): Article | undefined {
-  const markup = withoutCode(page);
-  if (exceedsHtmlBounds(markup, { depth: MAX_HTML_DEPTH, elements: MAX_ELEMENTS })) return undefined;
-  const document = parseHTML(markup).document as unknown as PageDocument;
+  const document = pageDocument(page, MAX_ELEMENTS);
+  if (!document) return undefined;
   if (rules.remove) for (const element of document.querySelectorAll(rules.remove)) element.remove();
   const content = rules.select ? selected(document, rules.select) : readable(document);
   if (!content) return undefined;
@@ -60,7 +59,18 @@ export function extractArticle(page: string, url: string, rules: ArticleRules = 
   return text.length >= (rules.select ? 1 : MIN_ARTICLE_CHARS) ? { html, text } : undefined;
 }
 
-type PageDocument = ConstructorParameters<typeof Readability>[0];
+export type PageDocument = ConstructorParameters<typeof Readability>[0];
+export type PageElement = NonNullable<ReturnType<PageDocument['querySelector']>>;
+
+/**
+ * The page as a DOM without its scripts and styles, or undefined when it nests deeper than any real page or holds
+ * more than `maxElements` elements: not parsed at all (the parser slows down quadratically with depth).
+ */
+export function pageDocument(page: string, maxElements: number): PageDocument | undefined {
+  const markup = withoutCode(page);
+  if (exceedsHtmlBounds(markup, { depth: MAX_HTML_DEPTH, elements: maxElements })) return undefined;
+  return parseHTML(markup).document as unknown as PageDocument;
+}
 
 /** Readability's article of the page, if it finds one. */
 function readable(document: PageDocument): string | undefined {

@@ -3,6 +3,8 @@
  * "02 Jun 2024 08:06:19 GMT9" is +09:00), two-digit years, missing or wrong weekdays, and RFC 3339 / ISO 8601.
  */
 
+import type { ZoneDays } from '../model/days.js';
+
 const MONTHS: Record<string, number> = {
   jan: 0,
   feb: 1,
@@ -128,6 +130,54 @@ export function parseFeedDate(text: string | null | undefined): Date | undefined
     return utc(expandYear(year!), month, Number(day), Number(hour), Number(minute), Number(second ?? 0), 0, offset);
   }
   return undefined;
+}
+
+/** "2024/06/02 08:06", "2024-6-2", "2024.06.02", "2024年6月2日 8時6分": year first, then an optional time and zone. */
+const NUMERIC_PAGE_DATE =
+  /^(\d{4})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?(?:\s*\([^()]{1,12}\))?(?:[\s,T]*(\d{1,2})\s*[:時]\s*(\d{1,2})(?:\s*[:分]\s*(\d{2}))?\s*[分秒]?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+/** "June 2, 2024, 8:06 a.m. JST", "Sun, Jun 2 2024 at 08:06", "2 June 2024 8:06 PM": a month's name, then a time. */
+const NAMED_PAGE_DATE =
+  /^(?:[a-z]{2,9}\.?,?\s+)?(?:([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?),?\s+(\d{4})(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+
+/** Longer than any date a page writes ("Wednesday, September 25th, 2024 at 10:45 a.m. GMT+09:00" is 55). */
+const MAX_PAGE_DATE_CHARS = 80;
+
+const monthOf = (name: string) => {
+  const lower = name.toLowerCase();
+  return MONTHS[lower.slice(0, lower.startsWith('sept') ? 4 : 3)];
+};
+
+/**
+ * A date as a web page writes it (a scraped listing): a year-first numeric date or one with a month's name, with an
+ * optional time (12- or 24-hour) and zone, else a feed date. Without a zone, the clock of `zone` (the source's
+ * `scrape.timeZone`, UTC by default). Relative dates ("3 hours ago") and day-first numeric ones (02/06/2024: which is
+ * the month?) are not dates we can trust.
+ */
+export function parsePageDate(text: string | null | undefined, zone?: ZoneDays): Date | undefined {
+  if (!text) return undefined;
+  const value = text.trim().replace(/\s+/g, ' ');
+  if (value.length > MAX_PAGE_DATE_CHARS) return undefined;
+  let parts: [year: number, month: number | undefined, day: number, hour: number, minute: number, second: number, zone: string | undefined] | undefined;
+  const numeric = NUMERIC_PAGE_DATE.exec(value);
+  if (numeric) {
+    const [, year, month, day, hour, minute, second, named] = numeric;
+    parts = [Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0), named];
+  }
+  const named = numeric ? null : NAMED_PAGE_DATE.exec(value);
+  if (named) {
+    const [, monthFirst, dayAfter, dayFirst, monthAfter, year, hour, minute, second, half, zoneName] = named;
+    const hours = Number(hour ?? 0);
+    if (half && (hours < 1 || hours > 12)) return undefined;
+    const clock = half ? (hours % 12) + (half.toLowerCase() === 'p' ? 12 : 0) : hours;
+    parts = [Number(year), monthOf(monthFirst ?? monthAfter!), Number(dayAfter ?? dayFirst), clock, Number(minute ?? 0), Number(second ?? 0), zoneName];
+  }
+  if (!parts) return parseFeedDate(value);
+  if (parts[1] === undefined) return undefined;
+  const [year, month, day, hour, minute, second, zoneName] = parts;
+  const offset = zoneName ? parseZone(zoneName) : 0;
+  const date = offset === undefined ? undefined : utc(year, month, day, hour, minute, second, 0, offset);
+  if (!date || zoneName || !zone) return date;
+  return new Date(zone.instant(date.getTime()));
 }
 
 export interface ItemDate {

@@ -2,7 +2,7 @@
 import type { Enclosure } from '../model/item.js';
 
 export interface ParsedFeed {
-  format: 'rss' | 'rdf' | 'atom' | 'json';
+  format: 'rss' | 'rdf' | 'atom' | 'json' | 'html';
   title?: string;
   titleType?: 'text' | 'html';
   siteUrl?: string;

@@ -2,7 +2,7 @@ import type { Database } from '../db/client.js';
 import type { HttpClient } from '../fetch/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
-import type { ArticleReader } from '../normalize/article-reader.js';
+import type { PageReader } from '../normalize/page-reader.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import type { IngestContext } from './ingest.js';
 import { StoreQueue } from './store-queue.js';
@@ -15,7 +15,7 @@ export interface WorkerApp {
   matcher: TopicMatcher;
   http: HttpClient;
   /** Reads article pages for sources with fullText, in a thread of its own. */
-  articles: ArticleReader;
+  pages: PageReader;
   metrics: Metrics;
 }
 
@@ -29,7 +29,7 @@ export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]
     db: app.database.db,
     topics: app.matcher,
     http: app.http,
-    articles: app.articles,
+    pages: app.pages,
     metrics: app.metrics,
     store,
     fetchLimits: app.config.fetch,

@@ -24,7 +24,7 @@ export const MAX_ARTICLES_PER_DOCUMENT = 50;
 const MAX_ARTICLE_BYTES = 2 * 1024 * 1024;
 
 /** What reading in articles needs of the ingest pipeline's context. */
-export type FullTextContext = Pick<IngestContext, 'db' | 'http' | 'articles' | 'metrics' | 'fetchLimits' | 'documentLimits' | 'signal'>;
+export type FullTextContext = Pick<IngestContext, 'db' | 'http' | 'pages' | 'metrics' | 'fetchLimits' | 'documentLimits' | 'signal'>;
 
 export interface FullText {
   /** The items to store, with the articles read in. */
@@ -46,7 +46,7 @@ export interface ArticlePage {
  * size cap) and reads its article by `rules`; a failed fetch throws its FetchError. Full text and `wirefeed article`.
  */
 export async function readArticlePage(
-  context: Pick<FullTextContext, 'http' | 'articles' | 'fetchLimits' | 'signal'>,
+  context: Pick<FullTextContext, 'http' | 'pages' | 'fetchLimits' | 'signal'>,
   source: Pick<Source, 'network' | 'credentials'>,
   url: string,
   rules: ArticleRules = {},
@@ -61,7 +61,7 @@ export async function readArticlePage(
     ...(context.signal ? { signal: context.signal } : {}),
   });
   if (page.kind !== 'ok') return undefined;
-  return { finalUrl: page.finalUrl, article: await context.articles.read(page.text, page.finalUrl, rules) };
+  return { finalUrl: page.finalUrl, article: await context.pages.read(page.text, page.finalUrl, rules) };
 }
 
 /**

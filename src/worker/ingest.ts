@@ -7,10 +7,10 @@ import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
-import type { DocumentItemHashes, Source } from '../model/source.js';
-import type { ArticleReader } from '../normalize/article-reader.js';
+import type { DocumentItemHashes, ScrapeRules, Source } from '../model/source.js';
 import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
+import type { PageReader } from '../normalize/page-reader.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
 import { knownParsedHashes } from '../store/items.js';
 import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceStates } from '../store/sources.js';
@@ -26,7 +26,7 @@ export interface IngestContext {
   topics: TopicMatcher;
   http: HttpClient;
   /** Reads article pages off the main thread (sources with fullText). */
-  articles: ArticleReader;
+  pages: PageReader;
   metrics: Metrics;
   fetchLimits?: Partial<FetchLimits>;
   /** The shortest wait between two fetches of a source (`worker.minInterval`). */
@@ -124,6 +124,8 @@ export interface DocumentReading extends NormalizeContext {
    * depends on, so that changing them reads the items they left out again.
    */
   filter?: string | undefined;
+  /** The document is a web page listing news (sources with `scrape`): read by its rules instead of parsed as a feed. */
+  listing?: { rules: ScrapeRules; read: (page: string) => Promise<ParsedFeed> };
 }
 
 export interface ReadDocument extends NormalizedDocument {
@@ -136,8 +138,8 @@ export interface ReadDocument extends NormalizedDocument {
 }
 
 /** Hashes a document, or one item's XML, within what reading it depends on. */
-export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits, filter }: DocumentReading) =>
-  readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars], filter });
+export const documentHasher = ({ sourceId, feedUrl, shortUrlHosts, limits, filter, listing }: DocumentReading) =>
+  readingHasher({ sourceId, feedUrl, shortUrlHosts, limits: [limits.maxItems, limits.maxItemChars], filter, scrape: listing?.rules });
 
 /**
  * Parses and normalizes a fetched document. An item whose XML is the same as in the last document stored whole
@@ -160,6 +162,7 @@ export async function readDocument(db: Database, text: string, reading: Document
     return false;
   };
   await turn();
+  if (reading.listing) return { ...(await readWhole(db, await reading.listing.read(text), reading)), itemHashes: null };
   let feed = await parseFeed(text, { keepItem });
   const inherited = JSON.stringify([documentBase(feed, reading.feedUrl) ?? null, feed.language ?? null]);
   if (unread > 0 && inherited !== previous?.inherited) {
@@ -168,10 +171,17 @@ export async function readDocument(db: Database, text: string, reading: Document
     feed = await parseFeed(text);
     unread = 0;
   }
+  const whole = await readWhole(db, feed, reading, unread);
+  return { ...whole, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
+}
+
+/** A parsed document's items normalized (but for `unread`, left out of the parse as known), and its own fields. */
+async function readWhole(db: Database, feed: ParsedFeed, reading: DocumentReading, unread = 0): Promise<Omit<ReadDocument, 'itemHashes'>> {
+  const { sourceId, limits, turn = nextTurn } = reading;
   const normalized = await normalizeDocument(db, feed, limits, sourceId, reading, unread, turn);
   const itemCount = Math.min(feed.items.length + unread, limits.maxItems);
   const { items: _parsed, ...feedFields } = feed;
-  return { ...normalized, feed: feedFields, itemCount, itemHashes: feed.truncated || hashes.length === 0 ? null : { inherited, hashes } };
+  return { ...normalized, feed: feedFields, itemCount };
 }
 
 /**
@@ -215,6 +225,12 @@ export async function readAndStore(
   await job.parsed?.();
   return { ...(await store.store(prepared)), filtered };
 }
+
+/** How a scraped source's page is read: in the page reader's thread, by the source's rules. */
+const listingReading = (pages: PageReader, url: string, rules: ScrapeRules): DocumentReading['listing'] => ({
+  rules,
+  read: (page) => pages.listing(page, url, rules),
+});
 
 const FRESH_STATE: SourceState = {
   etag: null,
@@ -326,6 +342,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       shortUrlHosts: source.shortUrlHosts,
       limits: context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS,
       filter: source.keep || source.exclude ? JSON.stringify([source.keep ?? null, source.exclude ?? null]) : undefined,
+      ...(source.scrape ? { listing: listingReading(context.pages, response.finalUrl, source.scrape) } : {}),
     };
     const hash = documentHasher(reading)(response.text);
     if (hash === state.documentHash) {

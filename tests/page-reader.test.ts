@@ -1,15 +1,15 @@
-/** The article reader's thread: pages read off the main thread, one at a time, a slow one abandoned at its deadline. */
+/** The page reader's thread: articles and listings read off the main thread, one at a time, a slow one abandoned at its deadline. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ArticleReader } from '../src/normalize/article-reader.js';
+import { PageReader } from '../src/normalize/page-reader.js';
 
 const PARAGRAPH =
   'Tokyo, June 2 (Jiji Press)--Japanese Defense Minister Kihara Minoru and U.S. Defense Secretary Lloyd Austin reaffirmed their plan to strengthen command and control coordination.';
 const page = (paragraphs: number) =>
   `<html><body><nav><a href="/">Home</a></nav><article><h1>Defense chiefs meet</h1>${Array.from({ length: paragraphs }, (_, index) => `<p>${PARAGRAPH} (${index})</p>`).join('')}</article></body></html>`;
 
-const readers: ArticleReader[] = [];
+const readers: PageReader[] = [];
 const reader = (deadlineMs?: number) => {
-  const created = new ArticleReader(deadlineMs);
+  const created = new PageReader(deadlineMs);
   readers.push(created);
   return created;
 };
@@ -17,7 +17,7 @@ afterEach(async () => {
   await Promise.all(readers.splice(0).map((created) => created.close()));
 });
 
-describe('ArticleReader', () => {
+describe('PageReader', () => {
   it('reads pages in its thread, in the order asked, as extractArticle does', async () => {
     const articles = reader();
     const [three, five] = await Promise.all([articles.read(page(3), 'https://jen.jiji.example/a'), articles.read(page(5), 'https://jen.jiji.example/b')]);
@@ -33,6 +33,29 @@ describe('ArticleReader', () => {
     expect(await articles.read(page(3), 'https://jen.jiji.example/a')).toBeUndefined();
     const patient = reader();
     expect((await patient.read(page(3), 'https://jen.jiji.example/a'))?.text).toContain(PARAGRAPH);
+  });
+
+  it('reads listing pages in the same thread, and says why one gives no items', async () => {
+    const pages = reader();
+    const listing = '<html lang="en"><body><ul><li><a href="/a">Yen slips</a></li><li><a href="/b">Nikkei ends higher</a></li></ul></body></html>';
+    const [feed, article] = await Promise.all([
+      pages.listing(listing, 'https://jen.jiji.example/list', { items: 'li' }),
+      pages.read(page(3), 'https://jen.jiji.example/a'),
+    ]);
+    expect(feed).toMatchObject({
+      format: 'html',
+      language: 'en',
+      items: [
+        { link: '/a', title: 'Yen slips' },
+        { link: '/b', title: 'Nikkei ends higher' },
+      ],
+    });
+    expect(article?.text).toContain(PARAGRAPH);
+    await expect(pages.listing(listing, 'https://jen.jiji.example/list', { items: 'ol > li' })).rejects.toThrow(
+      "no element on the page matches scrape.items 'ol > li'",
+    );
+    const hasty = reader(1);
+    await expect(hasty.listing(listing, 'https://jen.jiji.example/list', { items: 'li' })).rejects.toThrow(/took too long, or the reader failed/);
   });
 
   it('answers a page it had not read yet when it is closed, and starts no thread for it', async () => {

@@ -1,0 +1,92 @@
+import { loadConfig } from '../config/load.js';
+import { fetchFeed, HttpClient } from '../fetch/index.js';
+import { canonicalTimeZone } from '../model/days.js';
+import { terminalJson, terminalText } from '../model/escape.js';
+import type { ScrapeRules } from '../model/source.js';
+import { normalizeItem } from '../normalize/item.js';
+import { PageReader } from '../normalize/page-reader.js';
+import { FeedParseError } from '../parse/index.js';
+import { CONFIG_OPTION, defineCommand, UsageError } from './command.js';
+import { pageFetchError, pageSource, pageUrl, selectorOption } from './pages.js';
+
+const PARTS = ['items', 'title', 'link', 'date', 'summary', 'image', 'author'] as const;
+
+const options = {
+  ...CONFIG_OPTION,
+  source: { type: 'string', short: 's' },
+  ...(Object.fromEntries(PARTS.map((part) => [part, { type: 'string' }])) as Record<(typeof PARTS)[number], { type: 'string' }>),
+  'time-zone': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** The rules as a reader of the command's output sees them. */
+const describeRules = (rules: ScrapeRules) =>
+  Object.entries(rules)
+    .map(([part, value]) => `${part} '${value}'`)
+    .join(', ');
+
+/** The source's rules with the command line's over them; `--items` is needed where the source has none. */
+function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone', string>>, given: ScrapeRules | undefined): ScrapeRules {
+  const rules: Partial<ScrapeRules> = { ...given };
+  for (const part of PARTS) {
+    const selector = selectorOption(part, values[part]);
+    if (selector) rules[part] = selector;
+  }
+  if (values['time-zone'] !== undefined) {
+    const zone = canonicalTimeZone(values['time-zone']);
+    if (!zone) throw new UsageError(`--time-zone "${values['time-zone']}" is not a time zone such as Asia/Tokyo or UTC`);
+    rules.timeZone = zone;
+  }
+  if (!rules.items) throw new UsageError('give --items CSS (where the items are), or --source ID of a source with scrape rules');
+  return rules as ScrapeRules;
+}
+
+/**
+ * `wirefeed scrape URL`: the items a web page lists, read as a source with `scrape` rules would read them, to write
+ * or mend the rules on the page itself before the source's next fetch. Needs no database.
+ */
+export const scrape = defineCommand({
+  summary: "list the items a web page holds by scrape rules: try a source's rules, or new ones, on a page without a feed",
+  usage:
+    'scrape URL [--source ID] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--json] [--config DIR]',
+  options,
+  positionals: true,
+  async run(values, positionals) {
+    const url = pageUrl('scrape', positionals);
+    const config = loadConfig(values.config);
+    const source = pageSource(config, values.source);
+    const rules = rulesOf(values, source.scrape);
+    const http = new HttpClient({ perHost: config.fetch.perHost });
+    const pages = new PageReader();
+    try {
+      const page = await fetchFeed(http, { url, network: source.network, credentials: source.credentials, limits: config.fetch });
+      if (page.kind !== 'ok') throw new UsageError(`${url} answered 304 Not Modified to a request without validators`);
+      const feed = await pages.listing(page.text, page.finalUrl, rules);
+      const context = { feedUrl: page.finalUrl, fetchedAt: new Date(), shortUrlHosts: [] };
+      const items = feed.items.map((item) => normalizeItem(item, feed, context));
+      const listed = items.map(({ title, url: link, publishedAt, dateEstimated, summary, imageUrl, author }) => ({
+        title,
+        url: link,
+        publishedAt: dateEstimated ? null : publishedAt.toISOString(),
+        ...(summary ? { summary } : {}),
+        ...(imageUrl ? { imageUrl } : {}),
+        ...(author ? { author } : {}),
+      }));
+      // The page's text is outside input: no character of it may move the terminal's cursor or recolour it.
+      if (values.json) console.log(terminalJson({ url, finalUrl: page.finalUrl, rules, items: listed, warnings: feed.warnings ?? [] }));
+      else for (const item of listed) console.log(terminalText(`${item.publishedAt ?? '(no date)'}  ${item.title}\n  ${item.url ?? '(no link)'}`));
+      for (const warning of feed.warnings ?? []) console.error(terminalText(warning));
+      console.error(`read ${listed.length} item${listed.length === 1 ? '' : 's'} from ${terminalText(page.finalUrl)} (${describeRules(rules)})`);
+      return 0;
+    } catch (error) {
+      if (error instanceof FeedParseError) {
+        console.error(terminalText(`${url}: ${error.message}`));
+        return 1;
+      }
+      throw pageFetchError(error, url, values.source !== undefined);
+    } finally {
+      await pages.close();
+      await http.close();
+    }
+  },
+});

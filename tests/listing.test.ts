@@ -1,0 +1,109 @@
+/** Web pages listing news without a feed, read by a source's scrape rules (readListing, as the page reader runs it). */
+import { describe, expect, it } from 'vitest';
+import type { ScrapeRules } from '../src/model/source.js';
+import { MAX_LISTING_ELEMENTS, readListing } from '../src/normalize/listing.js';
+import { JIJI_STORIES, jijiListingPage, pressReleasePage } from './fixtures/listing-pages.js';
+
+const JIJI_RULES: ScrapeRules = { items: 'ul.news-list > li', date: '.date', summary: '.lead', image: 'img.thumb', timeZone: 'Asia/Tokyo' };
+
+describe('readListing', () => {
+  it("reads each item's link, headline, date in the page's clock, summary and lazy-loaded image", () => {
+    const feed = readListing(jijiListingPage(), JIJI_RULES);
+    expect(feed).toMatchObject({ format: 'html', title: 'Politics | JIJI PRESS', language: 'en' });
+    expect(feed.warnings).toBeUndefined();
+    expect(feed.items).toHaveLength(3);
+    expect(feed.items[0]).toEqual({
+      // Attributes as the page means them: &amp; is "&".
+      link: '/jc/eng?g=pol&k=2024060200123',
+      title: 'Japan, U.S. Defense Chiefs Reaffirm Command Coordination',
+      titleType: 'text',
+      // 08:06 in Tokyo, as the seed story's GMT9 timestamp says.
+      dates: ['2024-06-01T23:06:00.000Z'],
+      summaryHtml: JIJI_STORIES[0]!.lead,
+      imageUrl: '/jc/eng/img/2024060200123.jpg',
+      categories: [],
+    });
+    expect(feed.items.map((item) => item.title)).toEqual(JIJI_STORIES.map((story) => story.headline));
+  });
+
+  const cases: Array<[string, string, ScrapeRules, Array<Record<string, unknown>>]> = [
+    [
+      'defaults: the first heading, the first link, a <time> datetime; a <base href> and no summary or image',
+      pressReleasePage(),
+      { items: 'table.releases tr' },
+      [
+        { link: 'press/2024/0602a.html', title: 'Japan-U.S. Defense Ministerial Meeting', dates: ['2024-06-01T23:30:00.000Z'] },
+        { link: 'press/2024/0601b.html', title: "Minister Kihara's attendance at the IISS Shangri-La Dialogue", dates: ['2024-06-01T00:00:00.000Z'] },
+      ],
+    ],
+    [
+      'an item that is itself the link, its text the headline',
+      '<ul><li><a class="hl" href="/a">Yen slips past 157</a></li><li><a class="hl" href="/b"> Nikkei\n ends  higher </a></li></ul>',
+      { items: 'a.hl' },
+      [
+        { link: '/a', title: 'Yen slips past 157', dates: [] },
+        { link: '/b', title: 'Nikkei ends higher', dates: [] },
+      ],
+    ],
+    [
+      "a link's title attribute when it holds only an image",
+      '<div class="tile"><a href="/photo/1" title="Typhoon nears Okinawa"><img src="/t.jpg"></a></div>',
+      { items: '.tile', image: 'a' },
+      [{ link: '/photo/1', title: 'Typhoon nears Okinawa', imageUrl: '/t.jpg' }],
+    ],
+    [
+      'the top story and its repeat in the list: one item, the first',
+      jijiListingPage(),
+      { items: '.top-story, .news-item' },
+      [
+        { link: '/jc/eng?g=pol&k=2024060200123', title: JIJI_STORIES[0]!.headline },
+        { link: '/jc/eng?g=pol&k=2024060200088' },
+        { link: '/jc/eng?g=pol&k=2024060100410' },
+      ],
+    ],
+    [
+      'selectors naming the parts, an author, dates with month names in 12-hour clocks',
+      `<article class="card"><h4>Section</h4><a class="more" href="/x">more</a><a class="title" href="/story/1">Diet passes budget</a>
+       <span class="by">Kyodo</span><em class="when">Sunday, June 2, 2024 at 8:06 p.m.</em></article>`,
+      { items: '.card', title: 'a.title', link: 'a.title', date: '.when', author: '.by', timeZone: 'America/New_York' },
+      [{ link: '/story/1', title: 'Diet passes budget', author: 'Kyodo', dates: ['2024-06-03T00:06:00.000Z'] }],
+    ],
+  ];
+  it.each(cases)('%s', (_, page, rules, expected) => {
+    const feed = readListing(page, rules);
+    expect(feed.items).toHaveLength(expected.length);
+    for (const [index, item] of expected.entries()) expect(feed.items[index]).toMatchObject(item);
+  });
+
+  it('leaves out elements without a link, and says so', () => {
+    const feed = readListing(pressReleasePage(), { items: 'table.releases tr' });
+    expect(feed.warnings).toEqual(['1 of 3 elements matching scrape.items have no link: left out']);
+  });
+
+  it('files items whose dates it cannot read when first seen, and names one of them', () => {
+    const page = '<ul><li><a href="/a">A</a><time>3 hours ago</time></li><li><a href="/b">B</a><time>02/06/2024</time></li><li><a href="/c">C</a></li></ul>';
+    const feed = readListing(page, { items: 'li' });
+    expect(feed.items.map((item) => item.dates)).toEqual([[], [], []]);
+    expect(feed.warnings).toEqual([`2 items' dates are not dates Wirefeed reads (such as "3 hours ago"): filed when first seen`]);
+  });
+
+  const failures: Array<[string, string, ScrapeRules, RegExp]> = [
+    ['no element matches', jijiListingPage(), { items: 'ul.stories > li' }, /^no element on the page matches scrape\.items 'ul\.stories > li'$/],
+    ['no item has a link', '<ul><li>One</li><li>Two</li></ul>', { items: 'li' }, /^2 elements match scrape\.items 'li', but none holds an <a href>$/],
+    ['the link rule finds none', jijiListingPage(), { items: 'li.news-item', link: 'a.permalink' }, /but none holds scrape\.link 'a\.permalink'$/],
+    ['nested deeper than any page', `${'<div>'.repeat(5_000)}<a href="/a">A</a>`, { items: 'div' }, /^not read: the page nests deeper/],
+    ['more elements than any page', `<ul>${'<li><a href="/a">A</a></li>'.repeat(MAX_LISTING_ELEMENTS)}</ul>`, { items: 'li' }, /more than 30000 elements/],
+  ];
+  it.each(failures)('says why a page gives no items: %s', (_, page, rules, message) => {
+    expect(() => readListing(page, rules)).toThrow(message);
+  });
+
+  it('keeps hostile text as text: markup in a headline, a script in a summary is for the sanitizer', () => {
+    const page = `<ul><li><a href="/a"><h3>&lt;script&gt;alert(1)&lt;/script&gt; Yen &amp; bonds</h3></a><p class="s"><b onclick="x()">Up</b><script>alert(2)</script></p></li></ul>`;
+    const [item] = readListing(page, { items: 'li', summary: '.s' }).items;
+    expect(item!.title).toBe('<script>alert(1)</script> Yen & bonds');
+    expect(item!.titleType).toBe('text');
+    // Scripts never reach the item; the handler is the normalizer's sanitizer's to drop, as for a feed's HTML.
+    expect(item!.summaryHtml).toBe('<b onclick="x()">Up</b>');
+  });
+});
