@@ -55,6 +55,24 @@ describe('decodeFeedBody', () => {
     expect(decodeFeedBody(utf32le)).toMatchObject({ text, encoding: 'utf-32le' });
   });
 
+  it("reads a web page's <meta> charset, as browsers prescan for it, and only a web page's", () => {
+    // "Токио" in windows-1251: without the <meta>, the bytes are not UTF-8 and the sniff takes windows-1252.
+    const tokyo = Buffer.from([0xd2, 0xee, 0xea, 0xe8, 0xee]);
+    const page = (head: string) => Buffer.concat([Buffer.from(`${head}<title>`), tokyo, Buffer.from('</title>')]);
+    const cases: Array<[string, string | undefined, string]> = [
+      ['<!DOCTYPE html><html><head><meta charset="windows-1251">', 'windows-1251', 'meta'],
+      ['<!-- generated --> <html lang="ru"><head><meta http-equiv="Content-Type" content="text/html; charset=cp1251">', 'windows-1251', 'meta'],
+      ['<!doctype html><meta charset=utf-16>', 'utf-8', 'meta'],
+      ['<html><head><meta charset="bogus">', undefined, 'sniff'],
+      // A feed whose text holds a page's <meta> is not a page.
+      ['<rss><channel><description>&lt;meta charset="windows-1251"&gt; <meta charset="windows-1251"></description>', undefined, 'sniff'],
+    ];
+    for (const [head, encoding, by] of cases) expect(decodeFeedBody(page(head)), head).toMatchObject({ by, ...(encoding ? { encoding } : {}) });
+    expect(decodeFeedBody(page('<html><meta charset="windows-1251">')).text).toContain('<title>Токио</title>');
+    // The HTTP charset still wins.
+    expect(decodeFeedBody(page('<html><meta charset="windows-1251">'), 'text/html; charset=iso-8859-5')).toMatchObject({ by: 'http' });
+  });
+
   it('ignores an unknown charset label and falls back to the declaration or UTF-8', () => {
     expect(decodeFeedBody(Buffer.from('<rss>é</rss>'), 'text/xml; charset=bogus-8')).toMatchObject({ text: '<rss>é</rss>', encoding: 'utf-8' });
   });

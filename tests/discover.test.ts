@@ -181,6 +181,9 @@ describe("discovering a site's feed over HTTP", () => {
       expect(cli.output().stdout).toBe(
         `${[`no feed found at ${bare.url}/`, `  not a feed: ${bare.url}/members/feed: not a feed: got an HTML page`]
           .concat(COMMON_FEED_PATHS.map((path) => `  not a feed: ${bare.url}${path}: HTTP 404`))
+          .concat(
+            `a page that lists news without a feed can be read as one: see what \`wirefeed scrape ${bare.url}/ --items CSS\` finds, then give the source \`scrape:\` rules`,
+          )
           .join('\n')}\n`,
       );
     });

@@ -75,6 +75,12 @@ describe('readListing', () => {
     for (const [index, item] of expected.entries()) expect(feed.items[index]).toMatchObject(item);
   });
 
+  it('takes an element inside another item as part of it, not as an item of its own', () => {
+    const page =
+      '<div class="s"><a href="/a">Yen slips</a><div class="s"><a href="/b">Nikkei ends higher</a></div></div><div class="s"><a href="/c">Bonds steady</a></div>';
+    expect(readListing(page, { items: '.s' }).items.map((item) => item.link)).toEqual(['/a', '/c']);
+  });
+
   it('leaves out elements without a link, and says so', () => {
     const feed = readListing(pressReleasePage(), { items: 'table.releases tr' });
     expect(feed.warnings).toEqual(['1 of 3 elements matching scrape.items have no link: left out']);

@@ -107,6 +107,9 @@ describe('sources that are web pages', () => {
       published_ms: Date.parse('2024-06-01T23:06:00Z'),
       date_estimated: false,
     });
+    // The page is the source's site, linked from the sources page.
+    const [source] = await rowsOf<{ site_url: string }>(testDatabase().handle.db, sql`select site_url from sources where id = 'jiji-politics'`);
+    expect(source!.site_url).toBe(`${server.url}/jc/eng?g=pol`);
     expect(rows[3]!.content_html).toContain('The Diet enacted the law');
     expect(rows[3]!.content_html).not.toMatch(/onerror|script|alert/);
   });

@@ -128,5 +128,7 @@ export function formatDiscovery(url: string, discovery: Discovery): string {
   const rejected = discovery.rejected.map((entry) => `  not a feed: ${entry.url}: ${entry.reason}`);
   const head =
     discovery.feeds.length === 0 ? `no feed found at ${url}` : `found ${discovery.feeds.length} feed${discovery.feeds.length === 1 ? '' : 's'} at ${url}:`;
-  return [head, ...lines, ...(discovery.feeds.length === 0 ? rejected : [])].join('\n');
+  if (discovery.feeds.length > 0) return [head, ...lines].join('\n');
+  const scrape = `a page that lists news without a feed can be read as one: see what \`wirefeed scrape ${url} --items CSS\` finds, then give the source \`scrape:\` rules`;
+  return [head, ...rejected, scrape].join('\n');
 }

@@ -20,6 +20,10 @@ sources:
     # exclude: 'title:sponsored'   # optional: items matching this query are not stored (keep: only those matching)
     # username: newsroom           # optional: for a feed behind a login, sent to its own site only
     # password: \${WIRE_PASSWORD}   # \${NAME} reads an environment variable
+  # A web page that lists news without a feed, read by CSS selectors (wirefeed scrape URL --items CSS tries them):
+  # - id: jiji-politics
+  #   url: https://jen.jiji.com/jc/eng?g=pol
+  #   scrape: { items: 'ul.news-list > li', date: .date, summary: .lead, timeZone: Asia/Tokyo }
 
 # Optional settings (defaults shown):
 # fetch:

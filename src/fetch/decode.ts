@@ -5,7 +5,7 @@ export interface DecodedBody {
   /** WHATWG name of the encoding used (utf-32 is decoded by hand, TextDecoder lacks it). */
   encoding: string;
   /** How the encoding was chosen. */
-  by: 'bom' | 'http' | 'xml-declaration' | 'byte-pattern' | 'sniff' | 'default';
+  by: 'bom' | 'http' | 'xml-declaration' | 'byte-pattern' | 'meta' | 'sniff' | 'default';
 }
 
 const BOMS: Array<[number[], string]> = [
@@ -52,6 +52,23 @@ function charsetFromXmlDeclaration(bytes: Uint8Array, family: string | undefined
   const declared = canonicalLabel(/^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']/.exec(head)?.[1]);
   // The byte pattern of a wide document is the truth (it also tells the byte order a bare "utf-16" leaves open).
   return family ?? declared;
+}
+
+/** A web page's start: a doctype, <html>, <head> or <meta> first (after white space and a comment). */
+const HTML_START = /^\s*(?:<!--[^>]*-->\s*)?<(?:!doctype\s+html|html|head|meta)\b/i;
+/** <meta charset="…">, or the charset in <meta http-equiv="Content-Type" content="text/html; charset=…">. */
+const META_CHARSET = /<meta\b[^>]*?\bcharset\s*=\s*["']?([\w.:-]+)/i;
+
+/**
+ * The charset a web page's <meta> declares in its first 1,024 bytes, as browsers prescan for it (WHATWG HTML, "prescan
+ * a byte stream"): for article pages and the listing pages of sources with `scrape`, served without an HTTP charset.
+ */
+function charsetFromMeta(bytes: Uint8Array): string | undefined {
+  const head = decodeWith('latin1', bytes.subarray(0, 1024));
+  if (!HTML_START.test(head)) return undefined;
+  const declared = canonicalLabel(META_CHARSET.exec(head)?.[1]);
+  // A page cannot declare a wide encoding in ASCII bytes: it would not be read as ASCII. Browsers take UTF-8.
+  return declared?.startsWith('utf-16') || declared?.startsWith('utf-32') ? 'utf-8' : declared;
 }
 
 function decodeUtf32(bytes: Uint8Array, littleEndian: boolean): string {
@@ -113,7 +130,7 @@ function sniff(bytes: Uint8Array): string {
 
 /**
  * Decodes a feed body: a byte-order mark wins, then the HTTP charset, then the byte pattern of a wide encoding and
- * the XML declaration, then a sniff (UTF-8 if the bytes are valid UTF-8, else the first legacy encoding that fits).
+ * the XML declaration, then a web page's <meta> charset, then a sniff (UTF-8 if the bytes are valid UTF-8, else the first legacy encoding that fits).
  * Bytes that do not decode become U+FFFD rather than failing the feed.
  */
 export function decodeFeedBody(bytes: Uint8Array, contentType?: string): DecodedBody {
@@ -126,6 +143,8 @@ export function decodeFeedBody(bytes: Uint8Array, contentType?: string): Decoded
   const declared = charsetFromXmlDeclaration(bytes, family);
   if (declared) return { text: decodeWith(declared, bytes), encoding: declared, by: 'xml-declaration' };
   if (family) return { text: decodeWith(family, bytes), encoding: family, by: 'byte-pattern' };
+  const meta = charsetFromMeta(bytes);
+  if (meta) return { text: decodeWith(meta, bytes), encoding: meta, by: 'meta' };
   const sniffed = sniff(bytes);
   return { text: decodeWith(sniffed, bytes), encoding: sniffed, by: sniffed === 'utf-8' ? 'default' : 'sniff' };
 }

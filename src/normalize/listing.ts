@@ -64,6 +64,17 @@ function listedItem(item: PageElement, rules: ScrapeRules, dates: PageDates): Pa
 }
 
 /**
+ * The elements not inside another of them (in document order, one inside an earlier one is inside the last one kept):
+ * an item's parts are looked for in its own elements only, so reading every item reads each element of the page once
+ * however the selector nests (`items: div` on a page of nested divs).
+ */
+function outermost(elements: PageElement[]): PageElement[] {
+  const kept: PageElement[] = [];
+  for (const element of elements) if (!kept.at(-1)?.contains(element)) kept.push(element);
+  return kept;
+}
+
+/**
  * Page dates read as instants (ISO 8601, as the normalizer reads feed dates), in the zone of the page's clock; those
  * that are not dates are counted, and the first kept, for the operator.
  */
@@ -93,7 +104,7 @@ class PageDates {
 export function readListing(page: string, rules: ScrapeRules): ParsedFeed {
   const document = pageDocument(page, MAX_LISTING_ELEMENTS);
   if (!document) throw new FeedParseError(`not read: the page nests deeper than any real page or has more than ${MAX_LISTING_ELEMENTS} elements`);
-  const found = [...document.querySelectorAll(rules.items)];
+  const found = outermost([...document.querySelectorAll(rules.items)]);
   if (found.length === 0) throw new FeedParseError(`no element on the page matches scrape.items '${rules.items}'`);
   const items: ParsedItem[] = [];
   const links = new Set<string>();

@@ -226,10 +226,10 @@ export async function readAndStore(
   return { ...(await store.store(prepared)), filtered };
 }
 
-/** How a scraped source's page is read: in the page reader's thread, by the source's rules. */
+/** How a scraped source's page is read: in the page reader's thread, by the source's rules; the page is its site. */
 const listingReading = (pages: PageReader, url: string, rules: ScrapeRules): DocumentReading['listing'] => ({
   rules,
-  read: (page) => pages.listing(page, url, rules),
+  read: async (page) => Object.assign(await pages.listing(page, url, rules), { siteUrl: url }),
 });
 
 const FRESH_STATE: SourceState = {
