@@ -5,9 +5,11 @@
  */
 import { addSourcesToYaml } from '../src/config/edit.js';
 import { parseOpml } from '../src/config/opml.js';
+import type { ScrapeRules } from '../src/model/source.js';
 import { extractArticle } from '../src/normalize/article.js';
 import { normalizeItem } from '../src/normalize/item.js';
-import { parseFeed } from '../src/parse/index.js';
+import { readListing } from '../src/normalize/listing.js';
+import { FeedParseError, parseFeed } from '../src/parse/index.js';
 import type { Figure } from './figures.js';
 
 /** Shapes that made the old regular-expression pre-scans backtrack, each repeated to `size` characters. */
@@ -68,6 +70,7 @@ export async function hostileBench(sizes: number[], rounds: number, progress: (l
     }
   }
   figures.push(...articleFigures(sizes, rounds, progress));
+  figures.push(...listingFigures(sizes, rounds, progress));
   figures.push(opmlImportFigure(2_000, 20_000));
   return figures;
 }
@@ -111,6 +114,59 @@ function articleFigures(sizes: number[], rounds: number, progress: (line: string
         unit: 'ratio',
         size,
         baseline: 'plain news page',
+      });
+    }
+  }
+  return figures;
+}
+
+const LISTING_RULES: ScrapeRules = { items: 'ul.news > li', title: 'h3', date: '.date', summary: '.lead', image: 'img', timeZone: 'Asia/Tokyo' };
+
+/** A news site's listing page of about `size` characters: navigation, then items with a headline, lead, date and image. */
+function plainListingPage(size: number): string {
+  const item = (index: number) =>
+    `<li><a href="/news/${index}"><h3>${SENTENCE}</h3></a><img data-src="/img/${index}.jpg" src="/blank.gif"><p class="lead">${SENTENCE}</p><span class="date">2024/06/02 08:06</span></li>`;
+  const count = Math.max(1, Math.round(size / item(0).length));
+  return `<html><head><title>Latest</title><script>var a = 1 < 2;</script></head><body><nav><a href="/">Top</a></nav><ul class="news">${Array.from({ length: count }, (_, index) => item(index)).join('')}</ul></body></html>`;
+}
+
+/** Listing pages built to be slow (sources with `scrape`), each of about `size` characters, read by LISTING_RULES. */
+const PATHOLOGICAL_LISTINGS: Record<string, (size: number) => string> = {
+  'items nested at the depth bound': (size) =>
+    `<ul class="news">${`<li>${'<div>'.repeat(250)}<a href="/a"><h3>x</h3></a>${'</div>'.repeat(250)}</li>`.repeat(Math.max(1, Math.round(size / 3_040)))}</ul>`,
+  'item flood': (size) => `<ul class="news">${'<li><a href="/a">x</a></li>'.repeat(size / 27)}</ul>`,
+  'one long item': (size) =>
+    `<ul class="news"><li><a href="/a"><h3>${'headline '.repeat(size / 18)}</h3></a><span class="date">${'2024 '.repeat(size / 10)}</span></li></ul>`,
+};
+
+function timeListing(page: string, rounds: number): number {
+  const started = process.hrtime.bigint();
+  for (let round = 0; round < rounds; round++) {
+    try {
+      readListing(page, LISTING_RULES);
+    } catch (error) {
+      if (!(error instanceof FeedParseError)) throw error; // refused (a bound) or no items: what the source's fetch reports
+    }
+  }
+  return Number(process.hrtime.bigint() - started) / 1e6 / rounds;
+}
+
+/** Reading each pathological listing page against a plain listing page of the same size. */
+function listingFigures(sizes: number[], rounds: number, progress: (line: string) => void): Figure[] {
+  const figures: Figure[] = [];
+  for (const size of sizes) {
+    const plainMs = timeListing(plainListingPage(size), rounds);
+    figures.push({ benchmark: 'hostile', metric: 'listing of a plain listing page', value: plainMs, unit: 'ms', size });
+    for (const [name, build] of Object.entries(PATHOLOGICAL_LISTINGS)) {
+      const ms = timeListing(build(size), rounds);
+      progress(`hostile: listing page, ${name} at ${size} chars: ${ms.toFixed(1)} ms (plain listing ${plainMs.toFixed(1)} ms)`);
+      figures.push({
+        benchmark: 'hostile',
+        metric: `listing page, ${name} / plain listing time`,
+        value: ms / plainMs,
+        unit: 'ratio',
+        size,
+        baseline: 'plain listing page of the same size',
       });
     }
   }
