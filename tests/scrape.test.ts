@@ -4,6 +4,8 @@
  * reads their articles, refetches store only what is new, and a page whose layout changed fails its source alone,
  * with an error naming the selector, and keeps what was stored.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
@@ -207,6 +209,28 @@ describe('wirefeed scrape', () => {
     expect(read.items[1]).toMatchObject({ publishedAt: '2024-06-02T07:41:00.000Z', summary: JIJI_STORIES[1]!.lead });
   });
 
+  it('adds the page as a source with the rules that read it, which the next ingest reads', async () => {
+    listing = jijiListingPage(JIJI_STORIES);
+    const config = writeConfigDir({ 'sources.yml': "# The desk's sources\nsources: []\n" });
+    const rules = ['--items', 'ul.news-list > li', '--date', '.date', '--time-zone', 'Asia/Tokyo'];
+    const added = await scrape([`${server.url}/jc/eng?g=pol`, ...rules, '--add', '--id', 'jiji-politics', '--allow-private-network'], config);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain(`added jiji-politics: ${server.url}/jc/eng?g=pol to `);
+    expect(readFileSync(join(config, 'sources.yml'), 'utf8')).toBe(
+      `# The desk's sources\nsources:\n  - id: jiji-politics\n    url: ${server.url}/jc/eng?g=pol\n    title: Politics | JIJI PRESS\n    allowPrivateNetwork: [127.0.0.0/8]\n    scrape:\n      items: ul.news-list > li\n      date: .date\n      timeZone: Asia/Tokyo\n`,
+    );
+    const app = await openApp({ configDir: config, database: testDatabase().handle });
+    try {
+      expect(await ingestSources(ingestContext(app), app.config.sources)).toMatchObject({ ok: 1, itemsNew: 3 });
+    } finally {
+      await app.close();
+    }
+    // Once added, again is refused: the page is a source already.
+    const again = await scrape([`${server.url}/jc/eng?g=pol`, ...rules, '--add', '--allow-private-network'], config);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`not added: ${server.url}/jc/eng?g=pol: already a source`);
+  });
+
   it('says what went wrong: no items, no rules, a bad selector or zone, an address it may not reach', async () => {
     listing = jijiListingPage(JIJI_STORIES);
     const none = await scrape([`${server.url}/jc/eng?g=pol`, '--source', 'jiji-politics', '--items', 'ol.news > li']);
@@ -221,6 +245,8 @@ describe('wirefeed scrape', () => {
     expect(badSelector.stderr).toMatch(/^wirefeed scrape: --items is not a CSS selector Wirefeed can match/);
     const badZone = await scrape(['https://jen.jiji.example/jc/eng', '--items', 'li', '--time-zone', 'Tokyo']);
     expect([badZone.code, badZone.stderr.trim()]).toEqual([1, 'wirefeed scrape: --time-zone "Tokyo" is not a time zone such as Asia/Tokyo or UTC']);
+    const both = await scrape([`${server.url}/jc/eng?g=pol`, '--source', 'jiji-politics', '--add']);
+    expect([both.code, both.stderr.trim()]).toEqual([1, 'wirefeed scrape: --add writes a new source: give the rules with --items and the rest, not --source']);
     const refused = await scrape([`${server.url}/jc/eng?g=pol`, '--items', 'li']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/give --source ID to fetch it as that source may \(its allowPrivateNetwork\)/);

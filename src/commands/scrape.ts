@@ -1,13 +1,14 @@
+import { addSourcesToConfig } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
-import { fetchFeed, HttpClient } from '../fetch/index.js';
+import { fetchFeed, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { canonicalTimeZone } from '../model/days.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import type { ScrapeRules } from '../model/source.js';
 import { normalizeItem } from '../normalize/item.js';
 import { PageReader } from '../normalize/page-reader.js';
 import { FeedParseError } from '../parse/index.js';
-import { CONFIG_OPTION, defineCommand, UsageError } from './command.js';
-import { pageFetchError, pageSource, pageUrl, selectorOption } from './pages.js';
+import { CONFIG_OPTION, defineCommand, displayPath, type OptionValues, UsageError } from './command.js';
+import { type PageSource, pageFetchError, pageSource, pageUrl, selectorOption } from './pages.js';
 
 const PARTS = ['items', 'title', 'link', 'date', 'summary', 'image', 'author'] as const;
 
@@ -17,6 +18,11 @@ const options = {
   ...(Object.fromEntries(PARTS.map((part) => [part, { type: 'string' }])) as Record<(typeof PARTS)[number], { type: 'string' }>),
   'time-zone': { type: 'string' },
   json: { type: 'boolean' },
+  add: { type: 'boolean' },
+  id: { type: 'string' },
+  into: { type: 'string' },
+  'allow-private-network': { type: 'boolean' },
+  'full-text': { type: 'boolean' },
 } as const;
 
 /** The rules as a reader of the command's output sees them. */
@@ -42,19 +48,38 @@ function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone', st
 }
 
 /**
+ * Writes the page as a source with the rules that read it (`--add`), titled as the page is: with
+ * `--allow-private-network`, only the ranges its host is in, as `sources add` does. Exit 1 when it was not added (its URL or id is a source already).
+ */
+async function addScrapedSource(values: OptionValues<typeof options>, url: string, pageTitle: string | undefined, rules: ScrapeRules): Promise<number> {
+  const privateRanges = values['allow-private-network'] ? await nonPublicRangesFor(url) : [];
+  const added = addSourcesToConfig(
+    values.config,
+    [{ url, title: pageTitle, id: values.id, allowPrivateNetwork: privateRanges, fullText: values['full-text'] === true, scrape: rules }],
+    values.into,
+  );
+  for (const entry of added.added) console.error(`added ${entry.id}: ${terminalText(entry.url)} to ${displayPath(added.file)}`);
+  for (const entry of added.skipped) console.error(`not added: ${terminalText(entry.url)}: ${entry.reason}`);
+  return added.added.length > 0 ? 0 : 1;
+}
+
+/**
  * `wirefeed scrape URL`: the items a web page lists, read as a source with `scrape` rules would read them, to write
- * or mend the rules on the page itself before the source's next fetch. Needs no database.
+ * or mend the rules on the page itself before the source's next fetch, and with `--add` to add the page as a source
+ * with the rules that read it. Needs no database.
  */
 export const scrape = defineCommand({
-  summary: "list the items a web page holds by scrape rules: try a source's rules, or new ones, on a page without a feed",
+  summary: "list the items a web page holds by scrape rules: try a source's rules, or new ones, on a page without a feed; --add makes it a source",
   usage:
-    'scrape URL [--source ID] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--json] [--config DIR]',
+    'scrape URL [--source ID] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
     const url = pageUrl('scrape', positionals);
     const config = loadConfig(values.config);
-    const source = pageSource(config, values.source);
+    if (values.add && values.source !== undefined) throw new UsageError('--add writes a new source: give the rules with --items and the rest, not --source');
+    const source: PageSource =
+      values['allow-private-network'] && values.source === undefined ? { network: { kind: 'any' } } : pageSource(config, values.source);
     const rules = rulesOf(values, source.scrape);
     const http = new HttpClient({ perHost: config.fetch.perHost });
     const pages = new PageReader();
@@ -77,7 +102,7 @@ export const scrape = defineCommand({
       else for (const item of listed) console.log(terminalText(`${item.publishedAt ?? '(no date)'}  ${item.title}\n  ${item.url ?? '(no link)'}`));
       for (const warning of feed.warnings ?? []) console.error(terminalText(warning));
       console.error(`read ${listed.length} item${listed.length === 1 ? '' : 's'} from ${terminalText(page.finalUrl)} (${describeRules(rules)})`);
-      return 0;
+      return values.add ? addScrapedSource(values, url, feed.title, rules) : 0;
     } catch (error) {
       if (error instanceof FeedParseError) {
         console.error(terminalText(`${url}: ${error.message}`));

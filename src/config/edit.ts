@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLSeq } from 'yaml';
 import { UserError } from '../model/errors.js';
-import type { Source } from '../model/source.js';
+import type { ScrapeRules, Source } from '../model/source.js';
 import { loadConfig } from './load.js';
 
 /** A feed to add as a source. */
@@ -18,6 +18,8 @@ export interface NewSource {
   allowPrivateNetwork?: string[];
   /** Read the article of each new short item from its page (`fullText: true`). */
   fullText?: boolean;
+  /** The URL is a web page listing news, read by these rules (`scrape:`). */
+  scrape?: ScrapeRules;
   /** HTTP Basic credentials: the user name, and the password as written into the file (a `${NAME}` reference). */
   username?: string;
   password?: string;
@@ -107,6 +109,7 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
       ...(feed.tags?.length ? { tags: feed.tags } : {}),
       ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
       ...(feed.fullText ? { fullText: true } : {}),
+      ...(feed.scrape ? { scrape: feed.scrape } : {}),
       ...(feed.username !== undefined ? { username: feed.username, password: feed.password } : {}),
     });
     result.added.push({ id, url: feed.url });
