@@ -73,6 +73,14 @@ describe('OPML', () => {
     expect(readFileSync(join(to, 'sources.yml'), 'utf8')).toContain('title: Arab News "Japan"');
   });
 
+  it('leaves out of the export a source that is a web page read by scrape rules: no other reader can read it as a feed', () => {
+    const from = writeConfigDir({
+      'sources.yml': `sources:\n  - id: jiji\n    url: https://jen.jiji.com/rss\n  - id: jiji-politics\n    url: https://jen.jiji.com/jc/eng?g=pol\n    scrape: { items: 'ul.news-list > li' }\n`,
+    });
+    const exported = parseOpml(renderSourcesOpml(loadConfig(from).sources, new Date('2024-06-02T00:00:00Z')));
+    expect(exported.map((feed) => feed.xmlUrl)).toEqual(['https://jen.jiji.com/rss']);
+  });
+
   /** The shapes readers export: folders (Miniflux, Feedly, Inoreader nest outlines) and category= (FreshRSS, OPML 2.0). */
   const FRESHRSS_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

@@ -14,6 +14,8 @@ export const opml = defineCommand({
     const config = loadConfig(values.config);
     if (action === 'export') {
       process.stdout.write(renderSourcesOpml(config.sources, new Date()));
+      const pages = config.sources.filter((source) => source.scrape).map((source) => source.id);
+      if (pages.length > 0) console.error(`left out ${pages.join(', ')}: web pages read by scrape rules, not feeds another reader can read`);
       return 0;
     }
     if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE"');

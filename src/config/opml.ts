@@ -98,9 +98,10 @@ export function renderOpml(head: { title: string; dateCreated?: Date; dateModifi
   );
 }
 
+/** The sources that are feeds, as OPML: a page read by `scrape` rules is no feed another reader could subscribe to. */
 export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date): string {
   return renderOpml(
     { title: 'Wirefeed sources', dateCreated },
-    sources.map((source) => ({ title: source.title ?? source.id, xmlUrl: source.url })),
+    sources.filter((source) => !source.scrape).map((source) => ({ title: source.title ?? source.id, xmlUrl: source.url })),
   );
 }
