@@ -134,3 +134,113 @@ describe('a Wirefeed with an access token', () => {
     expect((await fetch(`${served.base}/t/guess/topics/japan-us-security.rss`)).status).toBe(401);
   });
 });
+
+/** A token given to one partner desk: it opens that topic alone. */
+const PARTNER = 'partner-desk-osaka-0b7c2f';
+const BOARD = 'editorial-board-token-91d3';
+const PRIVATE_TOPICS = `topics:
+  - slug: partner-desk
+    title: Partner desk
+    query: 'japan AND (defense OR security)'
+    token: \${WIREFEED_TEST_PARTNER_TOKEN}
+  - slug: board
+    title: Board
+    query: 'japan'
+    token: [${BOARD}]
+`;
+const linksOf = (page: string, base: string) =>
+  [...page.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&')).filter((href) => href.startsWith(base));
+
+describe('topics with tokens of their own, on a server open to all', () => {
+  const testDatabase = useTestDatabase();
+  let app: App;
+  let served: ServedApp;
+  beforeAll(async () => {
+    process.env.WIREFEED_TEST_PARTNER_TOKEN = PARTNER;
+    app = await openTestApp(testDatabase().handle, { configDir: demoConfigWith({ 'private.yml': PRIVATE_TOPICS }), ingest: true });
+    served = await serveApp(app);
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await app?.close();
+    delete process.env.WIREFEED_TEST_PARTNER_TOKEN;
+  });
+
+  it.each(['/topics/partner-desk.rss', '/topics/partner-desk.html', '/topics/partner-desk', '/topics/partner-desk/digest.json'])(
+    'asks for the topic’s token at %s, answers with it, and never for another topic’s',
+    async (path) => {
+      const refused = await fetch(`${served.base}${path}`);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toContain('Basic');
+      expect((await fetch(`${served.base}/t/${BOARD}${path}`)).status).toBe(401);
+      for (const answer of [
+        await fetch(`${served.base}/t/${PARTNER}${path}`),
+        await fetch(`${served.base}${path}?token=${PARTNER}`),
+        await fetch(`${served.base}${path}`, { headers: { authorization: basic('osaka', PARTNER) } }),
+        await fetch(`${served.base}${path}`, { headers: { authorization: `Bearer ${PARTNER}` } }),
+      ]) {
+        expect(answer.status, path).toBe(200);
+        expect(answer.headers.get('cache-control') ?? '').not.toMatch(/public/);
+      }
+    },
+  );
+
+  it('keeps the other topics open, and lists a topic with a token only to a reader with it', async () => {
+    const open = await fetch(`${served.base}/topics/japan-us-security.rss`);
+    expect(open.status).toBe(200);
+    expect(open.headers.get('cache-control')).toMatch(/^public/);
+    const index = await (await fetch(`${served.base}/`)).text();
+    expect(index).toContain('/topics/japan-us-security.rss');
+    expect(index).not.toMatch(/partner-desk|Partner desk|board/);
+    for (const list of ['/opml', '/opml/digests']) {
+      const opml = await (await fetch(`${served.base}${list}`)).text();
+      expect(opml).toContain('japan-us-security');
+      expect(opml).not.toMatch(/partner-desk|board/);
+    }
+
+    // The partner's index lists their topic beside the open ones, every link with their token, each of which works.
+    const theirs = await (await fetch(`${served.base}/t/${PARTNER}/`)).text();
+    expect(theirs).toContain('Partner desk');
+    expect(theirs).not.toContain('Board');
+    const links = linksOf(theirs, served.base);
+    expect(links.some((href) => href.endsWith('/topics/partner-desk.atom'))).toBe(true);
+    for (const href of links) {
+      expect(href.startsWith(`${served.base}/t/${PARTNER}/`), href).toBe(true);
+      if (/\.(rss|atom|json|html)$/.test(href)) expect((await fetch(href)).status, href).toBe(200);
+    }
+    const opml = await (await fetch(`${served.base}/opml`, { headers: { authorization: `Bearer ${PARTNER}` } })).text();
+    expect(opml).toContain(`${served.base}/t/${PARTNER}/topics/partner-desk.atom`);
+    expect(opml).not.toContain('board');
+  });
+});
+
+describe('topics with tokens of their own, beside publish.token', () => {
+  const testDatabase = useTestDatabase();
+  let app: App;
+  let served: ServedApp;
+  beforeAll(async () => {
+    process.env.WIREFEED_TEST_PARTNER_TOKEN = PARTNER;
+    const configDir = demoConfigWith({ 'private.yml': PRIVATE_TOPICS, 'publish.yml': `publish:\n  token: ${TOKEN}\n` });
+    app = await openTestApp(testDatabase().handle, { configDir, ingest: true });
+    served = await serveApp(app);
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await app?.close();
+    delete process.env.WIREFEED_TEST_PARTNER_TOKEN;
+  });
+
+  it("opens the partner's topic alone to its token, and every topic to publish.token's", async () => {
+    for (const path of ['/topics/partner-desk.atom', '/topics/partner-desk/digest.rss'])
+      expect((await fetch(`${served.base}/t/${PARTNER}${path}`)).status).toBe(200);
+    for (const path of ['/', '/opml', '/topics/japan-us-security.atom', '/topics/board.atom', '/search.json?q=japan', '/sources', '/metrics']) {
+      expect((await fetch(`${served.base}/t/${PARTNER}${path}`)).status, path).toBe(401);
+    }
+    for (const path of ['/topics/partner-desk.atom', '/topics/board.atom', '/topics/japan-us-security.atom']) {
+      expect((await fetch(`${served.base}/t/${TOKEN}${path}`)).status, path).toBe(200);
+    }
+    const index = await (await fetch(`${served.base}/t/${TOKEN}/`)).text();
+    expect(index).toContain('Partner desk');
+    expect(index).toContain('Board');
+  });
+});

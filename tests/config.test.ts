@@ -406,6 +406,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it("reads a topic's own tokens, and refuses a short one, and any beside a hub, at their lines", () => {
+    process.env.WIREFEED_TEST_TOKEN = '0123456789abcdef0123';
+    const topic = (token: string) => `topics:\n  - slug: partner\n    title: Partner\n    query: japan\n    token: ${token}\n`;
+    try {
+      const topics = (token: string) => loadConfig(writeConfigDir({ 'sources.yml': SOURCES, 'topics.yml': topic(token) })).topics;
+      expect(topics(`\${WIREFEED_TEST_TOKEN}`)[0]!.tokens).toEqual(['0123456789abcdef0123']);
+      expect(topics(`[osaka-partner-desk-01, '\${WIREFEED_TEST_TOKEN}']`)[0]!.tokens).toEqual(['osaka-partner-desk-01', '0123456789abcdef0123']);
+      expect(problemsOf({ 'a.yml': topic('short') })).toEqual([
+        'a.yml:5:12: topics[0].token: must be at least 16 characters (a random one: openssl rand -hex 16)',
+      ]);
+      expect(problemsOf({ 'a.yml': topic('osaka-partner-desk-01'), 'b.yml': 'publish:\n  hub: https://hub.example.org/\n' })).toEqual([
+        'a.yml:5:5: topics[0].token: cannot be used with publish.hub: a WebSub hub fetches the feeds without it',
+      ]);
+    } finally {
+      delete process.env.WIREFEED_TEST_TOKEN;
+    }
+  });
+
   it('reads worker settings, with defaults for what is left out', () => {
     expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).worker).toEqual({
       tick: '*/30 * * * * *',

@@ -157,6 +157,7 @@ function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
 }
 
 const WEBHOOK_NEEDS_PUBLIC_URL = "needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there";
+const TOPIC_TOKEN_BESIDE_HUB = 'cannot be used with publish.hub: a WebSub hub fetches the feeds without it';
 
 /**
  * Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. Why it
@@ -176,6 +177,8 @@ export function loadConfig(dir: string): Config {
   const blockFiles = new Map<string, string>();
   // The first webhook, reported if no file sets publish.publicUrl (any file may, so known only after them all).
   let webhookAt: ConfigProblem | undefined;
+  // The first topic with a token, reported if a file sets publish.hub.
+  let topicTokenAt: ConfigProblem | undefined;
 
   for (const path of yamlFilesIn(absoluteDir)) {
     const file = new YamlFile(path, relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
@@ -218,8 +221,9 @@ export function loadConfig(dir: string): Config {
         return;
       }
       seenTopics.set(topic.slug, file.displayPath);
-      const { language, backfill, webhook, timeZone, ...rest } = topic;
+      const { language, backfill, webhook, timeZone, token, ...rest } = topic;
       if (webhook) webhookAt ??= file.keyProblemAt(['topics', index, 'webhook'], WEBHOOK_NEEDS_PUBLIC_URL);
+      if (token) topicTokenAt ??= file.keyProblemAt(['topics', index, 'token'], TOPIC_TOKEN_BESIDE_HUB);
       topics.push({
         ...rest,
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
@@ -227,10 +231,12 @@ export function loadConfig(dir: string): Config {
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
         ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
         ...(webhook ? { webhooks: listOf(webhook).map(toWebhook) } : {}),
+        ...(token ? { tokens: listOf(token).map(expandEnv) } : {}),
       });
     });
   }
   if (webhookAt && !publish.publicUrl) problems.push(webhookAt);
+  if (topicTokenAt && publish.hub) problems.push(topicTokenAt);
   if (problems.length > 0) throw new ConfigError(problems);
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }

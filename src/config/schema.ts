@@ -222,6 +222,8 @@ export const topicSchema = z.strictObject({
   backfill: duration.optional(),
   /** The time zone whose days the topic's daily digest lists (default publish.timeZone). */
   timeZone: timeZone.optional(),
+  /** An access token that opens this topic alone (its feeds, page and digest), or a list of them; see publish.token. */
+  token: z.union([accessToken, z.array(accessToken).min(1).max(1000)]).optional(),
   /** POST each story new to the topic to this URL (signed as Standard Webhooks sign), or to each of a list of them. */
   webhook: z
     .union([webhookSchema, z.array(webhookSchema).min(1).max(10)])

@@ -17,6 +17,11 @@ export interface Topic {
   timeZone?: string;
   /** Where the topic's new stories are POSTed, with `${NAME}` references read from the environment; names unique. */
   webhooks?: TopicWebhook[];
+  /**
+   * Access tokens that open this topic's feeds, page and digest (besides publish.token's): a topic with tokens asks
+   * for one, and is listed only to readers with one.
+   */
+  tokens?: string[];
 }
 
 /** A topic's webhook: the URL and the signing secret hold secrets, and are kept out of the store, the logs and the pages. */

@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Topic } from '../model/topic.js';
 
 /** The query parameter a token may come in. */
 export const TOKEN_PARAMETER = 'token';
@@ -72,3 +73,40 @@ const QUERY_TOKEN = new RegExp(`[?&]${TOKEN_PARAMETER}=`);
 /** Whether a request carries credentials of any kind: its response must not be kept by a shared cache for others. */
 export const carriesCredentials = (request: Pick<IncomingMessage, 'headers' | 'url'>) =>
   request.headers.authorization !== undefined || request.url?.startsWith('/t/') === true || QUERY_TOKEN.test(request.url ?? '');
+
+/** The paths of a topic's own routes (its feeds, page and digest), holding its slug. */
+const TOPIC_ROUTE = /^\/topics\/([a-z0-9-]+)(?:\.(?:rss|atom|json|html)|\/digest\.(?:rss|atom|json))?$/;
+
+/**
+ * The tokens that open a route: publish.token's, and on a topic's own routes the topic's own (`topics[].token`: a
+ * token given to one partner opens that topic alone). None: open to all.
+ */
+export function routeTokens(pathname: string, publishTokens: readonly string[], topics: readonly Topic[]): readonly string[] {
+  const slug = TOPIC_ROUTE.exec(pathname)?.[1];
+  const own = slug === undefined ? undefined : topics.find((topic) => topic.slug === slug)?.tokens;
+  return own ? [...publishTokens, ...own] : publishTokens;
+}
+
+/**
+ * The topics a list (the index page, the OPML lists) shows a request that passed its check: every topic to a reader
+ * with one of publish.token's tokens; otherwise those without tokens of their own, and those whose token the request
+ * offers, with that token for the links written for it. `publicTopics` is `topics` without the ones with tokens.
+ */
+export function listedTopics(
+  request: Pick<IncomingMessage, 'headers'>,
+  url: URL,
+  pathToken: string | undefined,
+  topics: readonly Topic[],
+  publicTopics: readonly Topic[],
+  grantedByPublishToken: boolean,
+): { topics: readonly Topic[]; token?: string } {
+  if (grantedByPublishToken || publicTopics.length === topics.length) return { topics };
+  let token: string | undefined;
+  const opened = topics.filter((topic) => {
+    if (!topic.tokens) return true;
+    const access = accessOf(request, url, topic.tokens, pathToken);
+    if (access.granted) token ??= access.token;
+    return access.granted;
+  });
+  return opened.length === publicTopics.length ? { topics: publicTopics } : { topics: opened, ...(token === undefined ? {} : { token }) };
+}

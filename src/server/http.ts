@@ -13,7 +13,7 @@ import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
-import { accessOf, carriesCredentials, splitTokenPath, tokenPath } from './access.js';
+import { accessOf, carriesCredentials, listedTopics, routeTokens, splitTokenPath, tokenPath } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
@@ -253,6 +253,24 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
     return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
   });
+  // The topics without tokens of their own, worked out once per config.
+  const publicTopicLists = new WeakMap<readonly Topic[], readonly Topic[]>();
+  /**
+   * The topics the index and the OPML lists show a request (see listedTopics); a topic opened by its own token has
+   * the links written for the request carry that token.
+   */
+  const listedTopicsOf = (request: IncomingMessage, url: URL, pathToken: string | undefined): readonly Topic[] => {
+    const all = app.config.topics;
+    let publicTopics = publicTopicLists.get(all);
+    if (!publicTopics) {
+      publicTopics = all.filter((topic) => !topic.tokens);
+      publicTopicLists.set(all, publicTopics);
+    }
+    const listed = listedTopics(request, url, pathToken, all, publicTopics, grantedTokens.has(request));
+    if (listed.token !== undefined) grantedTokens.set(request, listed.token);
+    return listed.topics;
+  };
+
   /** Pages that reveal everything stored are on by default where only its owner or its readers reach the server. */
   const privateServer = () => app.database.engine === 'embedded' || publishSettings().tokens.length > 0;
   const showSources = () => publishSettings().showSources ?? privateServer();
@@ -395,9 +413,9 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     });
   };
 
-  const serveIndex = async (request: IncomingMessage, response: ServerResponse) => {
+  const serveIndex = async (request: IncomingMessage, response: ServerResponse, url: URL, pathToken: string | undefined) => {
+    const topics = listedTopicsOf(request, url, pathToken);
     const baseUrl = baseUrlOf(request);
-    const topics = app.config.topics;
     const version = await versionOf(INDEX_VERSION);
     const summary = sourcesSummary(await readConditions());
     const note = summary ? { summary, ...(showSources() ? { href: `${baseUrl}/sources` } : {}) } : undefined;
@@ -424,7 +442,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
 
   return async (request, response, url, pathToken) => {
     if (url.pathname !== '/readyz') {
-      const access = accessOf(request, url, publishSettings().tokens, pathToken);
+      const access = accessOf(request, url, routeTokens(url.pathname, publishSettings().tokens, app.config.topics), pathToken);
       if (!access.granted) return sendUnauthorized(response);
       if (access.token !== undefined) grantedTokens.set(request, access.token);
     }
@@ -440,13 +458,14 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
       await readStoreGauges();
       return sendMetrics(request, response, app.metrics);
     }
-    if (url.pathname === '/') return serveIndex(request, response);
+    if (url.pathname === '/') return serveIndex(request, response, url, pathToken);
     if (url.pathname === '/sources' || url.pathname === '/sources.json') return serveSources(request, response, url.pathname === '/sources.json');
     if (url.pathname === '/opml' || url.pathname === '/opml/digests') {
       const list = url.pathname === '/opml' ? 'topics' : 'digests';
-      const versions = await Promise.all(app.config.topics.map((topic) => topicVersion(db, topic.slug)));
+      const topics = listedTopicsOf(request, url, pathToken);
+      const versions = await Promise.all(topics.map((topic) => topicVersion(db, topic.slug)));
       const newest = new Date(Math.max(0, ...versions.map((version) => version?.getTime() ?? 0)));
-      const opml = renderTopicsOpml(app.config.topics, baseUrlOf(request), newest, list);
+      const opml = renderTopicsOpml(topics, baseUrlOf(request), newest, list);
       return sendBody(request, response, makeBody(opml, 0), {
         'content-type': 'text/x-opml; charset=utf-8',
         'content-disposition': `inline; filename="wirefeed-${list}.opml"`,
