@@ -378,6 +378,26 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the hour digests are read at, as minutes after midnight, and reports a time that is not one at its line', () => {
+    expect(loadConfig(writeConfigDir({ 'sources.yml': SOURCES })).publish.digestAtMinutes).toBe(0);
+    const config = loadConfig(
+      writeConfigDir({
+        'publish.yml': "publish:\n  digestAt: '06:30'\n",
+        'sources.yml': SOURCES,
+        'topics.yml':
+          "topics:\n  - slug: evening\n    title: Evening\n    query: japan\n    digestAt: '18:00'\n  - slug: plain\n    title: Plain\n    query: japan\n",
+      }),
+    );
+    expect(config.publish.digestAtMinutes).toBe(390);
+    expect(config.topics.map((topic) => topic.digestAtMinutes)).toEqual([1_080, undefined]);
+    expect(
+      problemsOf({ 'a.yml': "publish:\n  digestAt: '24:00'\n", 'b.yml': 'topics:\n  - slug: t\n    title: T\n    query: japan\n    digestAt: 6am\n' }),
+    ).toEqual([
+      'a.yml:2:13: publish.digestAt: expected a time of day such as 06:00 (24-hour clock)',
+      'b.yml:5:15: topics[0].digestAt: expected a time of day such as 06:00 (24-hour clock)',
+    ]);
+  });
+
   it('reads the access token from the environment, and refuses a short one, one with spaces, and one beside a hub', () => {
     process.env.WIREFEED_TEST_TOKEN = '0123456789abcdef0123';
     try {

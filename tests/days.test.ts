@@ -38,6 +38,39 @@ describe('ZoneDays', () => {
     expect(iso(days.nextDayStart(ms(start)))).toBe(next);
   });
 
+  // [zone, start minutes, an instant, where its day starts, where the next starts]
+  const shifted: Array<[string, number, string, string, string]> = [
+    ['Asia/Tokyo', 360, '2024-06-01T23:06:19Z', '2024-06-01T21:00:00.000Z', '2024-06-02T21:00:00.000Z'],
+    ['Asia/Tokyo', 360, '2024-06-01T20:59:59Z', '2024-05-31T21:00:00.000Z', '2024-06-01T21:00:00.000Z'],
+    ['UTC', 1_439, '2024-06-02T23:58:00Z', '2024-06-01T23:59:00.000Z', '2024-06-02T23:59:00.000Z'],
+    // New York's days from 02:30: on 10 March the clocks skip it (02:00 -> 03:00), so that day starts at the jump;
+    // on 3 November 01:30 is read twice, and the day from 01:30 starts at the first.
+    ['America/New_York', 150, '2024-03-10T12:00:00Z', '2024-03-10T07:00:00.000Z', '2024-03-11T06:30:00.000Z'],
+    ['America/New_York', 90, '2024-11-03T12:00:00Z', '2024-11-03T05:30:00.000Z', '2024-11-04T06:30:00.000Z'],
+  ];
+  it.each(shifted)('%s, days from minute %s: %s is in the day from %s to %s', (zone, minutes, at, start, next) => {
+    const days = new ZoneDays(zone, minutes);
+    expect(iso(days.dayStart(ms(at)))).toBe(start);
+    expect(iso(days.dayStart(ms(start)))).toBe(start);
+    expect(days.dayStart(ms(start) - 1)).toBeLessThan(ms(start));
+    expect(iso(days.nextDayStart(ms(start)))).toBe(next);
+  });
+
+  it('gives days from 01:30 and from 02:30 that hold every fifth hour of a year of clock changes, one after another', () => {
+    for (const zone of ['America/Santiago', 'America/Havana', 'Europe/London', 'Australia/Lord_Howe', 'America/New_York']) {
+      for (const minutes of [90, 150]) {
+        const days = new ZoneDays(zone, minutes);
+        for (let instant = ms('2024-01-01T00:00:00Z'); instant < ms('2025-01-01T00:00:00Z'); instant += 5 * 3_600_000) {
+          const start = days.dayStart(instant);
+          const next = days.nextDayStart(start);
+          const hours = (next - start) / 3_600_000;
+          const holds = start <= instant && instant < next && days.dayStart(start) === start && days.dayStart(next) === next;
+          expect(holds && hours >= 22.5 && hours <= 25.5, `${zone} from ${minutes} min: ${iso(instant)} in ${iso(start)}-${iso(next)}`).toBe(true);
+        }
+      }
+    }
+  });
+
   it('gives a day start for every fifth hour of a year of clock changes (every hour of the day in turn), each its own first instant', () => {
     for (const zone of ['America/Santiago', 'America/Havana', 'Europe/London', 'Australia/Lord_Howe']) {
       const days = new ZoneDays(zone);

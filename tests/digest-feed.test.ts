@@ -47,6 +47,10 @@ ${ITEMS.map(
     title: Japan-US security (Tokyo desk)
     query: 'japan AND (defense OR arms)'
     timeZone: asia/tokyo
+  - slug: security-afternoon
+    title: Japan-US security (read at 13:00 UTC)
+    query: 'japan AND (defense OR arms)'
+    digestAt: '13:00'
 `,
   });
 });
@@ -104,6 +108,30 @@ describe("a topic's daily digest", () => {
     expect(json.items.map((item) => item.title)).toEqual(expected);
     // Each entry is dated at the end of its Tokyo day: 15:00 UTC.
     expect(json.items.every((item) => item.date_published.endsWith('T15:00:00.000Z') || item.date_published.endsWith('T15:00:00Z'))).toBe(true);
+  });
+
+  it('lists days that end at the hour the digest is read: 13:00 to 13:00, each entry appearing at 13:00', async () => {
+    const HOUR_MS = 3_600_000;
+    // The latest 13:00 UTC that has passed ends the newest finished day; the window holds seven.
+    const lastEnd = Math.floor((Date.now() - 13 * HOUR_MS) / DAY_MS) * DAY_MS + 13 * HOUR_MS;
+    const counted = new Map<number, number>();
+    for (const { title, at } of ITEMS.filter((item) => /defense|arms/i.test(item.title))) {
+      const end = Math.floor((at.getTime() - 13 * HOUR_MS) / DAY_MS) * DAY_MS + 13 * HOUR_MS + DAY_MS;
+      if (end <= lastEnd && end > lastEnd - 7 * DAY_MS) counted.set(end, (counted.get(end) ?? 0) + 1);
+      expect(title).toMatch(/^Japan/);
+    }
+    const expected = [...counted]
+      .sort(([a], [b]) => b - a)
+      .map(([end, count]) => [
+        `${count} ${count === 1 ? 'story' : 'stories'} to 13:00 on ${new Date(end).toISOString().slice(0, 10)}`,
+        new Date(end).toISOString(),
+      ]);
+    const json = (await (await fetch(`${served.base}/topics/security-afternoon/digest.json`)).json()) as {
+      description: string;
+      items: Array<{ title: string; date_published: string }>;
+    };
+    expect(json.description).toContain('(UTC days from 13:00)');
+    expect(json.items.map((item) => [item.title, new Date(item.date_published).toISOString()])).toEqual(expected);
   });
 
   it("is linked from the topic's page; answers a conditional request with 304, an unknown topic or format with 404", async () => {

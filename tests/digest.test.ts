@@ -112,6 +112,28 @@ describe('digestEntries', () => {
     expect(windowOf(now, 'UTC').starts).toEqual(utcDays.starts);
   });
 
+  it("lists a morning read's days, 06:00 to 06:00 in Tokyo, each named by when it ends", () => {
+    const morning = digestWindow(now, 'Asia/Tokyo', 6 * 60);
+    // At 14:00 JST on 4 June the last finished day ended at 06:00 that morning (21:00 UTC on the 3rd).
+    expect(new Date(morning.starts.at(-1)!).toISOString()).toBe('2024-06-03T21:00:00.000Z');
+    const stories = [
+      story('2024-06-03T21:30:00Z', '06:30 JST on the 4th: in tomorrow morning’s entry'),
+      story('2024-06-03T20:59:59Z', '05:59 JST on the 4th: in this morning’s'),
+      story('2024-06-01T23:06:19Z', '08:06 JST on the 2nd: in the entry to 06:00 on the 3rd'),
+    ];
+    const morningChannel = digestChannel('https://feeds.example.org', topic, 'Asia/Tokyo', 6 * 60);
+    const entries = digestEntries(morningChannel, topic.slug, { stories, counts: new Map() }, morning);
+    expect(entries.map((entry) => [entry.storyId, entry.title, entry.publishedAt.toISOString()])).toEqual([
+      ['digest-japan-us-security-2024-06-04-0600', '1 story to 06:00 on 2024-06-04', '2024-06-03T21:00:00.000Z'],
+      ['digest-japan-us-security-2024-06-03-0600', '1 story to 06:00 on 2024-06-03', '2024-06-02T21:00:00.000Z'],
+    ]);
+    expect(morningChannel.description).toContain('(days in Asia/Tokyo from 06:00)');
+    // A server keeps a window per zone and hour.
+    const windowOf = digestWindows();
+    expect(windowOf(now, 'Asia/Tokyo', 6 * 60).starts).toEqual(morning.starts);
+    expect(windowOf(now, 'Asia/Tokyo').starts).toEqual(digestWindow(now, 'Asia/Tokyo').starts);
+  });
+
   it('ends a 25-hour day where the clocks say, and counts a day by its start in the zone', () => {
     const newYork = digestWindow(new Date('2024-11-05T12:00:00Z'), 'America/New_York');
     const fallBack = Date.parse('2024-11-03T04:00:00Z');

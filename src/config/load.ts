@@ -221,7 +221,7 @@ export function loadConfig(dir: string): Config {
         return;
       }
       seenTopics.set(topic.slug, file.displayPath);
-      const { language, backfill, webhook, timeZone, token, ...rest } = topic;
+      const { language, backfill, webhook, timeZone, digestAt, token, ...rest } = topic;
       if (webhook) webhookAt ??= file.keyProblemAt(['topics', index, 'webhook'], WEBHOOK_NEEDS_PUBLIC_URL);
       if (token) topicTokenAt ??= file.keyProblemAt(['topics', index, 'token'], TOPIC_TOKEN_BESIDE_HUB);
       topics.push({
@@ -230,6 +230,7 @@ export function loadConfig(dir: string): Config {
         ...(language ? { language: listOf(language).map((code) => code.toLowerCase()) } : {}),
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
         ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
+        ...(digestAt ? { digestAtMinutes: minutesOfDay(digestAt) } : {}),
         ...(webhook ? { webhooks: listOf(webhook).map(toWebhook) } : {}),
         ...(token ? { tokens: listOf(token).map(expandEnv) } : {}),
       });
@@ -273,6 +274,7 @@ function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
     ...(settings.search !== undefined ? { search: settings.search } : {}),
     searchDepth: settings.searchDepth ?? DEFAULT_PUBLISH_SETTINGS.searchDepth,
     timeZone: settings.timeZone ? canonicalTimeZone(settings.timeZone)! : DEFAULT_PUBLISH_SETTINGS.timeZone,
+    digestAtMinutes: settings.digestAt ? minutesOfDay(settings.digestAt) : DEFAULT_PUBLISH_SETTINGS.digestAtMinutes,
     tokens: settings.token === undefined ? [] : listOf(settings.token).map(expandEnv),
   };
 }
@@ -294,6 +296,9 @@ function toRetentionSettings(settings: RetentionSettingsConfig): RetentionSettin
     keepPerSource: settings.keepPerSource ?? DEFAULT_RETENTION_SETTINGS.keepPerSource,
   };
 }
+
+/** Minutes after midnight of a checked "HH:MM". */
+const minutesOfDay = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
 
 /** A source's scrape rules, its time zone in its canonical spelling. */
 function scrapeRules({ timeZone, ...rules }: NonNullable<SourceConfig['scrape']>): ScrapeRules {

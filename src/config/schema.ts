@@ -108,6 +108,9 @@ const headers = headersBut(CLIENT_HEADERS);
 /** A webhook delivery's own headers: its content type and its Standard Webhooks id, time and signature. */
 const webhookHeaders = headersBut(new Set([...CLIENT_HEADERS, 'content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']));
 
+/** A time of day on a 24-hour clock, "06:00": when daily digests' days start. */
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day such as 06:00 (24-hour clock)');
+
 /** An IANA time zone name, as the runtime knows them. */
 const timeZone = z.string().refine((name) => canonicalTimeZone(name) !== undefined, 'expected a time zone such as Asia/Tokyo, Europe/London or UTC');
 
@@ -222,6 +225,8 @@ export const topicSchema = z.strictObject({
   backfill: duration.optional(),
   /** The time zone whose days the topic's daily digest lists (default publish.timeZone). */
   timeZone: timeZone.optional(),
+  /** When the digest's days start, and its entries appear: a local time such as 06:00 (default publish.digestAt). */
+  digestAt: timeOfDay.optional(),
   /** An access token that opens this topic alone (its feeds, page and digest), or a list of them; see publish.token. */
   token: z.union([accessToken, z.array(accessToken).min(1).max(1000)]).optional(),
   /** POST each story new to the topic to this URL (signed as Standard Webhooks sign), or to each of a list of them. */
@@ -278,6 +283,8 @@ export const publishSettingsSchema = z
     searchDepth: z.number().int().min(50).max(100_000).optional(),
     /** The time zone whose days daily digests list (default UTC). */
     timeZone: timeZone.optional(),
+    /** When daily digests' days start, and their entries appear: a local time such as 06:00 (default 00:00). */
+    digestAt: timeOfDay.optional(),
     /** An access token every feed, page and /metrics asks for (/t/<token>/ or ?token= in the URL, Bearer, or Basic's password), or a list of them (one per reader). */
     token: z.union([accessToken, z.array(accessToken).min(1).max(1000)]).optional(),
   })

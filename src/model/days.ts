@@ -16,11 +16,19 @@ export function canonicalTimeZone(name: string): string | undefined {
   }
 }
 
-/** The days of one time zone. Built once per use: its formatter is what costs. */
+/**
+ * The days of one time zone, starting at midnight or at `startMinutes` after it (a day from 06:00 to 06:00, for a
+ * digest read in the morning). Built once per use: its formatter is what costs.
+ */
 export class ZoneDays {
   private readonly format: Intl.DateTimeFormat;
+  private readonly startMs: number;
 
-  constructor(readonly timeZone: string) {
+  constructor(
+    readonly timeZone: string,
+    startMinutes = 0,
+  ) {
+    this.startMs = startMinutes * 60_000;
     this.format = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
@@ -41,7 +49,8 @@ export class ZoneDays {
   /** The first instant (ms) of the local day holding instant `ms`. */
   dayStart(ms: number): number {
     const wall = this.wallClock(ms);
-    const midnight = wall - mod(wall, 24 * HOUR_MS);
+    // The wall reading the day starts at ("midnight", or the hour the days start at).
+    const midnight = wall - mod(wall - this.startMs, 24 * HOUR_MS);
     // The instant whose wall clock reads midnight, at the offset of `ms`, then of each guess: settles within two steps
     // unless the clocks moved at midnight itself.
     let start = midnight - (wall - ms);
@@ -50,6 +59,8 @@ export class ZoneDays {
       if (next === start) break;
       start = next;
     }
+    // A reading the clocks went back over (01:30 when they go from 02:00 to 01:00) comes twice: the day starts at the first.
+    for (const back of [HOUR_MS, HOUR_MS / 2]) if (start - back <= ms && this.wallClock(start - back) === midnight) start -= back;
     const onTheDay = (instant: number) => this.wallClock(instant) >= midnight;
     if (start <= ms && onTheDay(start) && !onTheDay(start - 1)) return start;
     // Midnight read twice (Havana's clocks go back from 01:00 to 00:00): the day starts at the first instant of its

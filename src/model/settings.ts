@@ -47,10 +47,19 @@ export interface PublishSettings {
   /** The time zone (IANA name) whose days daily digests list, unless a topic sets its own. */
   timeZone: string;
   /** The access tokens (one per reader, or one for all) every feed, page and /metrics asks for one of; none: open to all. */
+  /** When daily digests' days start and their entries appear, in minutes after local midnight (publish.digestAt). */
+  digestAtMinutes: number;
   tokens: string[];
 }
 
-export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = { maxAgeSeconds: 300, maxLimit: 200, searchDepth: 2_000, timeZone: 'UTC', tokens: [] };
+export const DEFAULT_PUBLISH_SETTINGS: PublishSettings = {
+  maxAgeSeconds: 300,
+  maxLimit: 200,
+  searchDepth: 2_000,
+  timeZone: 'UTC',
+  digestAtMinutes: 0,
+  tokens: [],
+};
 
 export interface WorkerSettings {
   tick: string;

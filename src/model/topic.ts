@@ -15,6 +15,8 @@ export interface Topic {
   backfillDays?: number;
   /** The time zone (IANA name) whose days the topic's daily digest lists; unset: publish.timeZone. */
   timeZone?: string;
+  /** When the digest's days start and its entries appear, in minutes after local midnight; unset: publish.digestAt. */
+  digestAtMinutes?: number;
   /** Where the topic's new stories are POSTed, with `${NAME}` references read from the environment; names unique. */
   webhooks?: TopicWebhook[];
   /**

@@ -24,10 +24,11 @@ export const DIGEST_READ_LIMIT = 3 * DIGEST_STORIES_PER_DAY * DIGEST_DAYS;
 export const digestUrl = (baseUrl: string, slug: string, format: FeedFormat) => `${baseUrl}/topics/${slug}/digest.${format}`;
 
 /** The digest's channel: the topic's page, the digest's own feed URLs. */
-export function digestChannel(baseUrl: string, topic: Topic, timeZone: string): Channel {
+export function digestChannel(baseUrl: string, topic: Topic, timeZone: string, startMinutes = 0): Channel {
+  const days = `${timeZone === 'UTC' ? 'UTC days' : `days in ${timeZone}`}${startMinutes === 0 ? '' : ` from ${clockTime(startMinutes)}`}`;
   return {
     title: `${topic.title} (daily digest)`,
-    description: `One entry a day listing the day's stories of the Wirefeed topic ${topic.title} (${timeZone === 'UTC' ? 'UTC days' : `days in ${timeZone}`}).`,
+    description: `One entry a day listing the day's stories of the Wirefeed topic ${topic.title} (${days}).`,
     pageUrl: topicPageUrl(baseUrl, topic.slug),
     feedUrl: (format) => digestUrl(baseUrl, topic.slug, format),
   };
@@ -48,32 +49,41 @@ export interface DigestStories {
   counts: ReadonlyMap<number, number>;
 }
 
+/** "06:00" for 360 minutes after midnight. */
+export const clockTime = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
 /** The finished days a digest lists, in its time zone. */
 export interface DigestWindow {
+  /** The zone's days, starting at midnight or at the hour the digest is read (publish.digestAt). */
   days: ZoneDays;
+  startMinutes: number;
   /** Where each day starts (ms), oldest first, and then today: `days + 1` instants. */
   starts: readonly number[];
 }
 
-/** The days a digest made at `now` lists: the `count` finished days of `timeZone` before today. */
-export function digestWindow(now: Date, timeZone = 'UTC', count = DIGEST_DAYS): DigestWindow {
-  const days = new ZoneDays(timeZone);
+/**
+ * The days a digest made at `now` lists: the `count` finished days of `timeZone` before today, each starting
+ * `startMinutes` after midnight.
+ */
+export function digestWindow(now: Date, timeZone = 'UTC', startMinutes = 0, count = DIGEST_DAYS): DigestWindow {
+  const days = new ZoneDays(timeZone, startMinutes);
   const starts = [days.dayStart(now.getTime())];
   while (starts.length <= count) starts.unshift(days.dayStart(starts[0]! - 1));
-  return { days, starts };
+  return { days, startMinutes, starts };
 }
 
 /**
  * digestWindow for a server: each time zone's window is worked out once a day (about 0.3 ms with Intl's calendar) and
  * reused until the next day starts there, rather than on every digest request.
  */
-export function digestWindows(): (now: Date, timeZone: string) => DigestWindow {
+export function digestWindows(): (now: Date, timeZone: string, startMinutes?: number) => DigestWindow {
   const windows = new Map<string, { window: DigestWindow; until: number }>();
-  return (now, timeZone) => {
-    const known = windows.get(timeZone);
+  return (now, timeZone, startMinutes = 0) => {
+    const key = `${timeZone} ${startMinutes}`;
+    const known = windows.get(key);
     if (known && now.getTime() >= known.window.starts.at(-1)! && now.getTime() < known.until) return known.window;
-    const window = digestWindow(now, timeZone);
-    windows.set(timeZone, { window, until: window.days.nextDayStart(window.starts.at(-1)!) });
+    const window = digestWindow(now, timeZone, startMinutes);
+    windows.set(key, { window, until: window.days.nextDayStart(window.starts.at(-1)!) });
     return window;
   };
 }
@@ -87,7 +97,7 @@ function dayIndex(starts: readonly number[], ms: number): number {
 }
 
 /** The digest's entries, newest day first: each finished day of the window that has stories. */
-export function digestEntries(channel: Channel, slug: string, { stories, counts }: DigestStories, { days, starts }: DigestWindow): FeedEntry[] {
+export function digestEntries(channel: Channel, slug: string, { stories, counts }: DigestStories, { days, startMinutes, starts }: DigestWindow): FeedEntry[] {
   const byDay = new Map<number, FeedEntry[]>([...counts.keys()].filter((start) => starts.slice(0, -1).includes(start)).map((start) => [start, []]));
   for (const story of stories) {
     const day = dayIndex(starts, story.publishedAt.getTime());
@@ -99,14 +109,20 @@ export function digestEntries(channel: Channel, slug: string, { stories, counts 
   return [...byDay.entries()]
     .sort(([a], [b]) => b - a)
     .map(([start, listed]) => {
-      const date = days.date(start);
+      const end = starts[starts.indexOf(start) + 1]!;
       const shown = listed.slice(0, DIGEST_STORIES_PER_DAY);
       const total = Math.max(counts.get(start) ?? 0, listed.length);
       const more = total - shown.length;
+      const stories = `${total} ${total === 1 ? 'story' : 'stories'}`;
+      // A calendar day is named by its date; a day read in the morning by the time it ends ("to 06:00 on 2024-06-03").
+      const [id, title] =
+        startMinutes === 0
+          ? [days.date(start), `${stories} on ${days.date(start)}`]
+          : [`${days.date(end)}-${clockTime(startMinutes).replace(':', '')}`, `${stories} to ${clockTime(startMinutes)} on ${days.date(end)}`];
       return ownEntry({
-        storyId: `digest-${slug}-${date}`,
-        publishedAt: new Date(starts[starts.indexOf(start) + 1]!),
-        title: `${total} ${total === 1 ? 'story' : 'stories'} on ${date}`,
+        storyId: `digest-${slug}-${id}`,
+        publishedAt: new Date(end),
+        title,
         url: channel.pageUrl,
         contentHtml: `${shown.length > 0 ? `<ul>${shown.map(storyLine).join('')}</ul>` : ''}${more > 0 ? `<p>…and ${more} more on the topic's page.</p>` : ''}`,
       });

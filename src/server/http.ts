@@ -335,17 +335,22 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const baseUrl = baseUrlOf(request);
     const now = new Date();
     const timeZone = topic.timeZone ?? publishSettings().timeZone;
-    const dayWindow = windowOfDigest(now, timeZone);
+    const startMinutes = topic.digestAtMinutes ?? publishSettings().digestAtMinutes;
+    const dayWindow = windowOfDigest(now, timeZone, startMinutes);
     const [since, until] = [new Date(dayWindow.starts[0]!), new Date(dayWindow.starts.at(-1)!)];
     const changed = new Date(Math.max(version.getTime(), until.getTime()));
-    const body = await feedCache.get(`digest|${topic.slug}|${format}|${timeZone}|${until.getTime()}|${baseUrl}`, version.getTime(), async () => {
-      const [stories, counts] = await Promise.all([
-        topicEntries(db, topic.slug, DIGEST_READ_LIMIT, { publishedAt: until, storyId: '' }, since),
-        topicDayCounts(db, topic.slug, dayWindow.starts),
-      ]);
-      const channel = digestChannel(baseUrl, topic, timeZone);
-      return renderFeed(format, { channel, entries: digestEntries(channel, topic.slug, { stories, counts }, dayWindow), changedAt: changed });
-    });
+    const body = await feedCache.get(
+      `digest|${topic.slug}|${format}|${timeZone}|${startMinutes}|${until.getTime()}|${baseUrl}`,
+      version.getTime(),
+      async () => {
+        const [stories, counts] = await Promise.all([
+          topicEntries(db, topic.slug, DIGEST_READ_LIMIT, { publishedAt: until, storyId: '' }, since),
+          topicDayCounts(db, topic.slug, dayWindow.starts),
+        ]);
+        const channel = digestChannel(baseUrl, topic, timeZone, startMinutes);
+        return renderFeed(format, { channel, entries: digestEntries(channel, topic.slug, { stories, counts }, dayWindow), changedAt: changed });
+      },
+    );
     const headers = { 'content-type': CONTENT_TYPES[format], 'cache-control': `public, max-age=${publishSettings().maxAgeSeconds}`, ...FEED_SECURITY_HEADERS };
     sendBody(request, response, body, headers, changed);
   };
