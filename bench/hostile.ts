@@ -93,10 +93,32 @@ const PATHOLOGICAL_PAGES: Record<string, (size: number) => string> = {
     `<html><body>${Array.from({ length: 1300 }, (_, index) => `<div><p>${SENTENCE} <a href="/a${index}">${SENTENCE}</a></p></div>`).join('')}</body></html>`,
 };
 
-function timeExtract(page: string, rounds: number): number {
+/** The mean milliseconds of `rounds` runs of `run`. */
+function meanMs(rounds: number, run: () => void): number {
   const started = process.hrtime.bigint();
-  for (let round = 0; round < rounds; round++) extractArticle(page, 'https://outlet.example/news/1');
+  for (let round = 0; round < rounds; round++) run();
   return Number(process.hrtime.bigint() - started) / 1e6 / rounds;
+}
+
+const timeExtract = (page: string, rounds: number) => meanMs(rounds, () => extractArticle(page, 'https://outlet.example/news/1'));
+
+/** A pathological page's time over its plain baseline's, logged as it is measured. */
+function pageRatio(
+  kind: string,
+  name: string,
+  size: number,
+  times: { ms: number; plainMs: number; baseline: string },
+  progress: (line: string) => void,
+): Figure {
+  progress(`hostile: ${kind}, ${name} at ${size} chars: ${times.ms.toFixed(1)} ms (${times.baseline} ${times.plainMs.toFixed(1)} ms)`);
+  return {
+    benchmark: 'hostile',
+    metric: `${kind}, ${name} / ${times.baseline} time`,
+    value: times.ms / times.plainMs,
+    unit: 'ratio',
+    size,
+    baseline: times.baseline,
+  };
 }
 
 /** Reading the article of each pathological page against a plain news page's. */
@@ -105,16 +127,7 @@ function articleFigures(sizes: number[], rounds: number, progress: (line: string
   const figures: Figure[] = [{ benchmark: 'hostile', metric: 'article of a plain news page (47 KB)', value: plainMs, unit: 'ms' }];
   for (const [name, build] of Object.entries(PATHOLOGICAL_PAGES)) {
     for (const size of name.includes('bound') ? [sizes[0]!] : sizes) {
-      const ms = timeExtract(build(size), rounds);
-      progress(`hostile: article page, ${name} at ${size} chars: ${ms.toFixed(1)} ms (plain page ${plainMs.toFixed(1)} ms)`);
-      figures.push({
-        benchmark: 'hostile',
-        metric: `article page, ${name} / plain page time`,
-        value: ms / plainMs,
-        unit: 'ratio',
-        size,
-        baseline: 'plain news page',
-      });
+      figures.push(pageRatio('article page', name, size, { ms: timeExtract(build(size), rounds), plainMs, baseline: 'plain page' }, progress));
     }
   }
   return figures;
@@ -139,17 +152,14 @@ const PATHOLOGICAL_LISTINGS: Record<string, (size: number) => string> = {
     `<ul class="news"><li><a href="/a"><h3>${'headline '.repeat(size / 18)}</h3></a><span class="date">${'2024 '.repeat(size / 10)}</span></li></ul>`,
 };
 
-function timeListing(page: string, rounds: number): number {
-  const started = process.hrtime.bigint();
-  for (let round = 0; round < rounds; round++) {
+const timeListing = (page: string, rounds: number) =>
+  meanMs(rounds, () => {
     try {
       readListing(page, LISTING_RULES);
     } catch (error) {
       if (!(error instanceof FeedParseError)) throw error; // refused (a bound) or no items: what the source's fetch reports
     }
-  }
-  return Number(process.hrtime.bigint() - started) / 1e6 / rounds;
-}
+  });
 
 /** Reading each pathological listing page against a plain listing page of the same size. */
 function listingFigures(sizes: number[], rounds: number, progress: (line: string) => void): Figure[] {
@@ -158,16 +168,7 @@ function listingFigures(sizes: number[], rounds: number, progress: (line: string
     const plainMs = timeListing(plainListingPage(size), rounds);
     figures.push({ benchmark: 'hostile', metric: 'listing of a plain listing page', value: plainMs, unit: 'ms', size });
     for (const [name, build] of Object.entries(PATHOLOGICAL_LISTINGS)) {
-      const ms = timeListing(build(size), rounds);
-      progress(`hostile: listing page, ${name} at ${size} chars: ${ms.toFixed(1)} ms (plain listing ${plainMs.toFixed(1)} ms)`);
-      figures.push({
-        benchmark: 'hostile',
-        metric: `listing page, ${name} / plain listing time`,
-        value: ms / plainMs,
-        unit: 'ratio',
-        size,
-        baseline: 'plain listing page of the same size',
-      });
+      figures.push(pageRatio('listing page', name, size, { ms: timeListing(build(size), rounds), plainMs, baseline: 'plain listing' }, progress));
     }
   }
   return figures;

@@ -14,6 +14,35 @@ const TOKEN = 'f3b1c0de-wire-7a9e-tokyo-desk';
 const SECOND_READER = 'osaka-desk-reader-5d1e';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
+/** The answers to `path` with `token` in each form a client may give it: path, query, Basic's password, Bearer. */
+const answersWith = async (base: string, path: string, token: string) => [
+  await fetch(`${base}/t/${token}${path}`),
+  await fetch(`${base}${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`),
+  await fetch(`${base}${path}`, { headers: { authorization: basic('me', token) } }),
+  await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } }),
+];
+
+/**
+ * The demo with `files` added to its config, ingested and served for the tests of the describe block that calls this,
+ * with `env` set meanwhile (tokens the config names as ${NAME}).
+ */
+function servedDemo(files: Record<string, string>, env: Record<string, string>): () => ServedApp {
+  const testDatabase = useTestDatabase();
+  let app: App | undefined;
+  let served: ServedApp | undefined;
+  beforeAll(async () => {
+    Object.assign(process.env, env);
+    app = await openTestApp(testDatabase().handle, { configDir: demoConfigWith(files), ingest: true });
+    served = await serveApp(app);
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await app?.close();
+    for (const name of Object.keys(env)) delete process.env[name];
+  });
+  return () => served!;
+}
+
 describe('offeredTokens and accessOf', () => {
   const url = (query = '') => new URL(`http://127.0.0.1/topics/japan-us-security.rss${query}`);
   it.each([
@@ -52,22 +81,14 @@ describe('splitTokenPath', () => {
 });
 
 describe('a Wirefeed with an access token', () => {
-  const testDatabase = useTestDatabase();
-  let app: App;
+  const server = servedDemo(
+    // No search or showSources: with a token they are on by default, even on Postgres (only readers reach them).
+    { 'publish.yml': `publish:\n  token:\n    - \${WIREFEED_TEST_FEED_TOKEN}\n    - ${SECOND_READER}\n  maxAge: 2m\n` },
+    { WIREFEED_TEST_FEED_TOKEN: TOKEN },
+  );
   let served: ServedApp;
-  beforeAll(async () => {
-    process.env.WIREFEED_TEST_FEED_TOKEN = TOKEN;
-    const configDir = demoConfigWith({
-      // No search or showSources: with a token they are on by default, even on Postgres (only readers reach them).
-      'publish.yml': `publish:\n  token:\n    - \${WIREFEED_TEST_FEED_TOKEN}\n    - ${SECOND_READER}\n  maxAge: 2m\n`,
-    });
-    app = await openTestApp(testDatabase().handle, { configDir, ingest: true });
-    served = await serveApp(app);
-  });
-  afterAll(async () => {
-    await served?.stop();
-    await app?.close();
-    delete process.env.WIREFEED_TEST_FEED_TOKEN;
+  beforeAll(() => {
+    served = server();
   });
 
   const PATHS = [
@@ -87,13 +108,7 @@ describe('a Wirefeed with an access token', () => {
     expect(refused.headers.get('www-authenticate')).toBe('Basic realm="Wirefeed", charset="UTF-8"');
     expect(await refused.text()).toContain('asks for its access token');
     expect((await fetch(`${served.base}${path}`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
-    const separator = path.includes('?') ? '&' : '?';
-    for (const answer of [
-      await fetch(`${served.base}/t/${TOKEN}${path}`),
-      await fetch(`${served.base}${path}${separator}token=${encodeURIComponent(TOKEN)}`),
-      await fetch(`${served.base}${path}`, { headers: { authorization: basic('me', TOKEN) } }),
-      await fetch(`${served.base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }),
-    ]) {
+    for (const answer of await answersWith(served.base, path, TOKEN)) {
       expect(answer.status, path).toBe(200);
       // Never "public": a shared cache would hand it to whoever asks next, token or not.
       expect(answer.headers.get('cache-control') ?? '').not.toMatch(/public/);
@@ -152,18 +167,10 @@ const linksOf = (page: string, base: string) =>
   [...page.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&')).filter((href) => href.startsWith(base));
 
 describe('topics with tokens of their own, on a server open to all', () => {
-  const testDatabase = useTestDatabase();
-  let app: App;
+  const server = servedDemo({ 'private.yml': PRIVATE_TOPICS }, { WIREFEED_TEST_PARTNER_TOKEN: PARTNER });
   let served: ServedApp;
-  beforeAll(async () => {
-    process.env.WIREFEED_TEST_PARTNER_TOKEN = PARTNER;
-    app = await openTestApp(testDatabase().handle, { configDir: demoConfigWith({ 'private.yml': PRIVATE_TOPICS }), ingest: true });
-    served = await serveApp(app);
-  });
-  afterAll(async () => {
-    await served?.stop();
-    await app?.close();
-    delete process.env.WIREFEED_TEST_PARTNER_TOKEN;
+  beforeAll(() => {
+    served = server();
   });
 
   it.each(['/topics/partner-desk.rss', '/topics/partner-desk.html', '/topics/partner-desk', '/topics/partner-desk/digest.json'])(
@@ -173,12 +180,7 @@ describe('topics with tokens of their own, on a server open to all', () => {
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toContain('Basic');
       expect((await fetch(`${served.base}/t/${BOARD}${path}`)).status).toBe(401);
-      for (const answer of [
-        await fetch(`${served.base}/t/${PARTNER}${path}`),
-        await fetch(`${served.base}${path}?token=${PARTNER}`),
-        await fetch(`${served.base}${path}`, { headers: { authorization: basic('osaka', PARTNER) } }),
-        await fetch(`${served.base}${path}`, { headers: { authorization: `Bearer ${PARTNER}` } }),
-      ]) {
+      for (const answer of await answersWith(served.base, path, PARTNER)) {
         expect(answer.status, path).toBe(200);
         expect(answer.headers.get('cache-control') ?? '').not.toMatch(/public/);
       }
@@ -215,19 +217,10 @@ describe('topics with tokens of their own, on a server open to all', () => {
 });
 
 describe('topics with tokens of their own, beside publish.token', () => {
-  const testDatabase = useTestDatabase();
-  let app: App;
+  const server = servedDemo({ 'private.yml': PRIVATE_TOPICS, 'publish.yml': `publish:\n  token: ${TOKEN}\n` }, { WIREFEED_TEST_PARTNER_TOKEN: PARTNER });
   let served: ServedApp;
-  beforeAll(async () => {
-    process.env.WIREFEED_TEST_PARTNER_TOKEN = PARTNER;
-    const configDir = demoConfigWith({ 'private.yml': PRIVATE_TOPICS, 'publish.yml': `publish:\n  token: ${TOKEN}\n` });
-    app = await openTestApp(testDatabase().handle, { configDir, ingest: true });
-    served = await serveApp(app);
-  });
-  afterAll(async () => {
-    await served?.stop();
-    await app?.close();
-    delete process.env.WIREFEED_TEST_PARTNER_TOKEN;
+  beforeAll(() => {
+    served = server();
   });
 
   it("opens the partner's topic alone to its token, and every topic to publish.token's", async () => {
