@@ -160,11 +160,14 @@ describe('loadConfig', () => {
   it("reads a web page source's scrape rules, its time zone canonical, and names a selector, zone or key it cannot take", () => {
     const source = (lines: string) =>
       loadConfig(writeConfigDir({ 'sources.yml': `sources:\n  - id: a\n    url: https://a.example/news\n${lines}` })).sources[0]!;
-    expect(source("    scrape:\n      items: 'ul.news-list > li'\n      date: .date\n      timeZone: asia/tokyo\n").scrape).toEqual({
-      items: 'ul.news-list > li',
-      date: '.date',
-      timeZone: 'Asia/Tokyo',
-    });
+    expect(source("    scrape:\n      items: 'ul.news-list > li'\n      date: .date\n      timeZone: asia/tokyo\n      dateOrder: day-first\n").scrape).toEqual(
+      {
+        items: 'ul.news-list > li',
+        date: '.date',
+        timeZone: 'Asia/Tokyo',
+        dateOrder: 'day-first',
+      },
+    );
     expect(source('').scrape).toBeUndefined();
     expect(
       problemsOf({
@@ -175,7 +178,7 @@ describe('loadConfig', () => {
       'a.yml:5:7: sources[0].scrape.items: "items" is missing (string required)',
       'a.yml:6:13: sources[0].scrape.link: is not a CSS selector Wirefeed can match (Expected name, found )',
       'a.yml:7:17: sources[0].scrape.timeZone: expected a time zone such as Asia/Tokyo, Europe/London or UTC',
-      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: items, title, link, date, summary, image, author, timeZone',
+      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: items, title, link, date, summary, image, author, timeZone, dateOrder',
     ]);
   });
 

@@ -86,6 +86,13 @@ describe('readListing', () => {
     expect(feed.warnings).toEqual(['1 of 3 elements matching scrape.items have no link: left out']);
   });
 
+  it('reads dates with the year last in the order the source gives', () => {
+    const page = '<ul><li><a href="/a">A</a><span class="d">02/06/2024 08:06</span></li></ul>';
+    expect(readListing(page, { items: 'li', date: '.d', dateOrder: 'day-first' }).items[0]!.dates).toEqual(['2024-06-02T08:06:00.000Z']);
+    expect(readListing(page, { items: 'li', date: '.d', dateOrder: 'month-first' }).items[0]!.dates).toEqual(['2024-02-06T08:06:00.000Z']);
+    expect(readListing(page, { items: 'li', date: '.d' }).items[0]!.dates).toEqual([]);
+  });
+
   it('files items whose dates it cannot read when first seen, and names one of them', () => {
     const page = '<ul><li><a href="/a">A</a><time>3 hours ago</time></li><li><a href="/b">B</a><time>02/06/2024</time></li><li><a href="/c">C</a></li></ul>';
     const feed = readListing(page, { items: 'li' });

@@ -79,18 +79,34 @@ describe('parsePageDate', () => {
     // New York's clocks: 01:30 read twice on 3 November (the first, still EDT); 02:30 skipped on 10 March (EST's).
     ['2024-11-03 01:30', newYork, '2024-11-03T05:30:00.000Z'],
     ['2024-03-10 02:30', newYork, '2024-03-10T07:30:00.000Z'],
-  ])('%s', (text, zone, iso) => expect(parsePageDate(text, zone)?.toISOString()).toBe(iso));
+  ])('%s', (text, zone, iso) => expect(parsePageDate(text, zone ? { zone } : {})?.toISOString()).toBe(iso));
+
+  it.each([
+    ['02/06/2024 08:06', 'day-first', '2024-06-01T23:06:00.000Z'],
+    ['2.6.2024', 'day-first', '2024-06-01T15:00:00.000Z'],
+    ['06-02-2024 8:06 PM', 'month-first', '2024-06-02T11:06:00.000Z'],
+    ['06/02/2024, 8:06 a.m. EDT', 'month-first', '2024-06-02T12:06:00.000Z'],
+    // Read in the order given, whichever that is: 2 June one way, 6 February the other.
+    ['02/06/2024', 'month-first', '2024-02-05T15:00:00.000Z'],
+  ] as const)('%s, %s', (text, order, iso) => expect(parsePageDate(text, { zone: tokyo, order })?.toISOString()).toBe(iso));
+
+  it('reads a date with the year last only in the order its source says, and no impossible one', () => {
+    expect(parsePageDate('02/06/2024', { zone: tokyo })).toBeUndefined();
+    expect(parsePageDate('13/25/2024', { order: 'day-first' })).toBeUndefined();
+    expect(parsePageDate('31/06/2024', { order: 'day-first' })).toBeUndefined();
+    expect(parsePageDate('02/06/2024 13:06 pm', { order: 'day-first' })).toBeUndefined();
+  });
 
   it.each([
     '3 hours ago',
-    // Day or month first? Not a date to trust.
+    // Day or month first? Not a date to trust unless the source says.
     '02/06/2024',
     'Smarch 2, 2024',
     'June 31, 2024',
     'June 2, 2024 13:06 pm',
     '2024/06/02 08:06 Tokyo',
     `June 2, 2024 ${'x'.repeat(100)}`,
-  ])('rejects %j', (text) => expect(parsePageDate(text, tokyo)).toBeUndefined());
+  ])('rejects %j', (text) => expect(parsePageDate(text, { zone: tokyo })).toBeUndefined());
 });
 
 describe('resolveItemDate', () => {

@@ -198,11 +198,13 @@ describe('wirefeed scrape', () => {
       '.top-story, .news-item',
       '--time-zone',
       'utc',
+      '--date-order',
+      'day-first',
       '--json',
     ]);
     expect(byOptions.code, byOptions.stderr).toBe(0);
     const read = JSON.parse(byOptions.stdout);
-    expect(read.rules).toMatchObject({ items: '.top-story, .news-item', date: '.date', timeZone: 'UTC' });
+    expect(read.rules).toMatchObject({ items: '.top-story, .news-item', date: '.date', timeZone: 'UTC', dateOrder: 'day-first' });
     expect(read.items).toHaveLength(3);
     // The top story's own element has no date or summary: the repeat in the list is left out, as it links the same page.
     expect(read.items[0]).toEqual({ title: JIJI_STORIES[0]!.headline, url: `${server.url}/jc/eng?g=pol&k=2024060200123`, publishedAt: null });
@@ -245,6 +247,8 @@ describe('wirefeed scrape', () => {
     expect(badSelector.stderr).toMatch(/^wirefeed scrape: --items is not a CSS selector Wirefeed can match/);
     const badZone = await scrape(['https://jen.jiji.example/jc/eng', '--items', 'li', '--time-zone', 'Tokyo']);
     expect([badZone.code, badZone.stderr.trim()]).toEqual([1, 'wirefeed scrape: --time-zone "Tokyo" is not a time zone such as Asia/Tokyo or UTC']);
+    const badOrder = await scrape(['https://jen.jiji.example/jc/eng', '--items', 'li', '--date-order', 'dmy']);
+    expect([badOrder.code, badOrder.stderr.trim()]).toEqual([1, 'wirefeed scrape: --date-order takes day-first or month-first, not "dmy"']);
     const both = await scrape([`${server.url}/jc/eng?g=pol`, '--source', 'jiji-politics', '--add']);
     expect([both.code, both.stderr.trim()]).toEqual([1, 'wirefeed scrape: --add writes a new source: give the rules with --items and the rest, not --source']);
     const refused = await scrape([`${server.url}/jc/eng?g=pol`, '--items', 'li']);

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { fetchFeed, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { canonicalTimeZone } from '../model/days.js';
 import { terminalJson, terminalText } from '../model/escape.js';
-import type { ScrapeRules } from '../model/source.js';
+import { DATE_ORDERS, type DateOrder, type ScrapeRules } from '../model/source.js';
 import { normalizeItem } from '../normalize/item.js';
 import { PageReader } from '../normalize/page-reader.js';
 import { FeedParseError } from '../parse/index.js';
@@ -17,6 +17,7 @@ const options = {
   source: { type: 'string', short: 's' },
   ...(Object.fromEntries(PARTS.map((part) => [part, { type: 'string' }])) as Record<(typeof PARTS)[number], { type: 'string' }>),
   'time-zone': { type: 'string' },
+  'date-order': { type: 'string' },
   json: { type: 'boolean' },
   add: { type: 'boolean' },
   id: { type: 'string' },
@@ -32,7 +33,7 @@ const describeRules = (rules: ScrapeRules) =>
     .join(', ');
 
 /** The source's rules with the command line's over them; `--items` is needed where the source has none. */
-function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone', string>>, given: ScrapeRules | undefined): ScrapeRules {
+function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone' | 'date-order', string>>, given: ScrapeRules | undefined): ScrapeRules {
   const rules: Partial<ScrapeRules> = { ...given };
   for (const part of PARTS) {
     const selector = selectorOption(part, values[part]);
@@ -42,6 +43,11 @@ function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone', st
     const zone = canonicalTimeZone(values['time-zone']);
     if (!zone) throw new UsageError(`--time-zone "${values['time-zone']}" is not a time zone such as Asia/Tokyo or UTC`);
     rules.timeZone = zone;
+  }
+  const order = values['date-order'];
+  if (order !== undefined) {
+    if (!(DATE_ORDERS as readonly string[]).includes(order)) throw new UsageError(`--date-order takes ${DATE_ORDERS.join(' or ')}, not "${order}"`);
+    rules.dateOrder = order as DateOrder;
   }
   if (!rules.items) throw new UsageError('give --items CSS (where the items are), or --source ID of a source with scrape rules');
   return rules as ScrapeRules;
@@ -71,7 +77,7 @@ async function addScrapedSource(values: OptionValues<typeof options>, url: strin
 export const scrape = defineCommand({
   summary: "list the items a web page holds by scrape rules: try a source's rules, or new ones, on a page without a feed; --add makes it a source",
   usage:
-    'scrape URL [--source ID] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
+    'scrape URL [--source ID] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--date-order day-first|month-first] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { canonicalTimeZone } from '../model/days.js';
 import { parseDuration } from '../model/duration.js';
 import { DEFAULT_RETENTION_SETTINGS } from '../model/settings.js';
+import { DATE_ORDERS } from '../model/source.js';
 import { WEBHOOK_FORMATS } from '../model/topic.js';
 import { cssSelectorProblem } from '../normalize/article.js';
 import { parseQuery, QueryError } from '../topics/query.js';
@@ -144,6 +145,7 @@ export const sourceSchema = z
         image: cssSelector.optional(),
         author: cssSelector.optional(),
         timeZone: timeZone.optional(),
+        dateOrder: z.enum(DATE_ORDERS).optional(),
       })
       .optional(),
     /** Only items matching this query are stored (the topic query language). */

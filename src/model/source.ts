@@ -58,7 +58,13 @@ export interface ScrapeRules {
   author?: string;
   /** The IANA zone of the page's clock, for dates written without one. Default: UTC. */
   timeZone?: string;
+  /** How the page writes numeric dates with the year last (02/06/2024): day or month first. Default: not read. */
+  dateOrder?: DateOrder;
 }
+
+/** Which of the first two numbers of a numeric date with the year last is the day. */
+export const DATE_ORDERS = ['day-first', 'month-first'] as const;
+export type DateOrder = (typeof DATE_ORDERS)[number];
 
 /**
  * Headers a source sends to its own site only: Authorization (from `username` and `password`) and the operator's own

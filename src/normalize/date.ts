@@ -4,6 +4,7 @@
  */
 
 import type { ZoneDays } from '../model/days.js';
+import type { DateOrder } from '../model/source.js';
 
 const MONTHS: Record<string, number> = {
   jan: 0,
@@ -139,6 +140,18 @@ const NUMERIC_PAGE_DATE =
 const NAMED_PAGE_DATE =
   /^(?:[a-z]{2,9}\.?,?\s+)?(?:([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?),?\s+(\d{4})(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
 
+/** "02/06/2024 08:06", "2.6.2024", "06-02-2024 8:06 PM": day and month first, in the order the source says. */
+const YEAR_LAST_PAGE_DATE =
+  /^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+
+/** The 24-hour clock's hour of a 12-hour reading ("8" and "p"), or undefined when it is not one. */
+function clockHour(hour: string | undefined, half: string | undefined): number | undefined {
+  const hours = Number(hour ?? 0);
+  if (!half) return hours;
+  if (hours < 1 || hours > 12) return undefined;
+  return (hours % 12) + (half.toLowerCase() === 'p' ? 12 : 0);
+}
+
 /** Longer than any date a page writes ("Wednesday, September 25th, 2024 at 10:45 a.m. GMT+09:00" is 55). */
 const MAX_PAGE_DATE_CHARS = 80;
 
@@ -147,37 +160,55 @@ const monthOf = (name: string) => {
   return MONTHS[lower.slice(0, lower.startsWith('sept') ? 4 : 3)];
 };
 
+type DateParts = [year: number, month: number | undefined, day: number, hour: number | undefined, minute: number, second: number, zone: string | undefined];
+
+/** The parts of a date a page writes in one of its own forms (see parsePageDate), or undefined. */
+function pageDateParts(value: string, order: DateOrder | undefined): DateParts | undefined {
+  const numeric = NUMERIC_PAGE_DATE.exec(value);
+  if (numeric) {
+    const [, year, month, day, hour, minute, second, zoneName] = numeric;
+    return [Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0), zoneName];
+  }
+  const named = NAMED_PAGE_DATE.exec(value);
+  if (named) {
+    const [, monthFirst, dayAfter, dayFirst, monthAfter, year, hour, minute, second, half, zoneName] = named;
+    return [
+      Number(year),
+      monthOf(monthFirst ?? monthAfter!),
+      Number(dayAfter ?? dayFirst),
+      clockHour(hour, half),
+      Number(minute ?? 0),
+      Number(second ?? 0),
+      zoneName,
+    ];
+  }
+  const yearLast = order ? YEAR_LAST_PAGE_DATE.exec(value) : null;
+  if (yearLast) {
+    const [, first, second, year, hour, minute, seconds, half, zoneName] = yearLast;
+    const [day, month] = order === 'day-first' ? [first, second] : [second, first];
+    return [Number(year), Number(month) - 1, Number(day), clockHour(hour, half), Number(minute ?? 0), Number(seconds ?? 0), zoneName];
+  }
+  return undefined;
+}
+
 /**
  * A date as a web page writes it (a scraped listing): a year-first numeric date or one with a month's name, with an
  * optional time (12- or 24-hour) and zone, else a feed date. Without a zone, the clock of `zone` (the source's
- * `scrape.timeZone`, UTC by default). Relative dates ("3 hours ago") and day-first numeric ones (02/06/2024: which is
- * the month?) are not dates we can trust.
+ * `scrape.timeZone`, UTC by default). A numeric date with the year last (02/06/2024: which is the month?) only in
+ * the order the source says (`scrape.dateOrder`). Relative dates ("3 hours ago") are not dates we can trust.
  */
-export function parsePageDate(text: string | null | undefined, zone?: ZoneDays): Date | undefined {
+export function parsePageDate(text: string | null | undefined, reading: { zone?: ZoneDays; order?: DateOrder } = {}): Date | undefined {
   if (!text) return undefined;
   const value = text.trim().replace(/\s+/g, ' ');
   if (value.length > MAX_PAGE_DATE_CHARS) return undefined;
-  let parts: [year: number, month: number | undefined, day: number, hour: number, minute: number, second: number, zone: string | undefined] | undefined;
-  const numeric = NUMERIC_PAGE_DATE.exec(value);
-  if (numeric) {
-    const [, year, month, day, hour, minute, second, named] = numeric;
-    parts = [Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0), named];
-  }
-  const named = numeric ? null : NAMED_PAGE_DATE.exec(value);
-  if (named) {
-    const [, monthFirst, dayAfter, dayFirst, monthAfter, year, hour, minute, second, half, zoneName] = named;
-    const hours = Number(hour ?? 0);
-    if (half && (hours < 1 || hours > 12)) return undefined;
-    const clock = half ? (hours % 12) + (half.toLowerCase() === 'p' ? 12 : 0) : hours;
-    parts = [Number(year), monthOf(monthFirst ?? monthAfter!), Number(dayAfter ?? dayFirst), clock, Number(minute ?? 0), Number(second ?? 0), zoneName];
-  }
+  const parts = pageDateParts(value, reading.order);
   if (!parts) return parseFeedDate(value);
-  if (parts[1] === undefined) return undefined;
   const [year, month, day, hour, minute, second, zoneName] = parts;
+  if (month === undefined || hour === undefined) return undefined;
   const offset = zoneName ? parseZone(zoneName) : 0;
   const date = offset === undefined ? undefined : utc(year, month, day, hour, minute, second, 0, offset);
-  if (!date || zoneName || !zone) return date;
-  return new Date(zone.instant(date.getTime()));
+  if (!date || zoneName || !reading.zone) return date;
+  return new Date(reading.zone.instant(date.getTime()));
 }
 
 export interface ItemDate {

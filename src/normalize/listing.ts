@@ -81,15 +81,15 @@ function outermost(elements: PageElement[]): PageElement[] {
 class PageDates {
   unread = 0;
   example: string | undefined;
-  private readonly zone: ZoneDays | undefined;
+  private readonly reading: Parameters<typeof parsePageDate>[1];
 
-  constructor(timeZone: string | undefined) {
-    this.zone = timeZone ? new ZoneDays(timeZone) : undefined;
+  constructor({ timeZone, dateOrder }: ScrapeRules) {
+    this.reading = { ...(timeZone ? { zone: new ZoneDays(timeZone) } : {}), ...(dateOrder ? { order: dateOrder } : {}) };
   }
 
   read(text: string | undefined): string | undefined {
     if (text === undefined) return undefined;
-    const date = parsePageDate(text, this.zone);
+    const date = parsePageDate(text, this.reading);
     if (date) return date.toISOString();
     this.unread++;
     this.example ??= text.slice(0, 80);
@@ -109,7 +109,7 @@ export function readListing(page: string, rules: ScrapeRules): ParsedFeed {
   const items: ParsedItem[] = [];
   const links = new Set<string>();
   let unlinked = 0;
-  const dates = new PageDates(rules.timeZone);
+  const dates = new PageDates(rules);
   for (const element of found) {
     const item = listedItem(element, rules, dates);
     if (!item) unlinked++;
