@@ -235,5 +235,9 @@ describe('topics with tokens of their own, beside publish.token', () => {
     const index = await (await fetch(`${served.base}/t/${TOKEN}/`)).text();
     expect(index).toContain('Partner desk');
     expect(index).toContain('Board');
+    // The partner's page does not lead to the index their token does not open; the same page read with the server's token does.
+    const linksToIndex = (page: string) => linksOf(page, served.base).filter((href) => /\/t\/[^/]+\/$/.test(href));
+    expect(linksToIndex(await (await fetch(`${served.base}/t/${PARTNER}/topics/partner-desk.html`)).text())).toEqual([]);
+    expect(linksToIndex(await (await fetch(`${served.base}/t/${TOKEN}/topics/partner-desk.html`)).text())).toEqual([`${served.base}/t/${TOKEN}/`]);
   });
 });

@@ -302,14 +302,18 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const page = parsePageRequest(params, topic.limit, publish.maxLimit);
     const version = await versionOf(topic.slug);
     const baseUrl = baseUrlOf(request);
-    const key = `${topic.slug}|${format}|${page.limit}|${page.before ? encodeCursor(page.before) : ''}|${baseUrl}`;
+    // A reader let in by the topic's own token beside publish.token has no index page to go to.
+    const granted = grantedTokens.get(request);
+    const indexLink = publish.tokens.length === 0 || (granted !== undefined && publish.tokens.includes(granted));
+    const key = `${topic.slug}|${format}|${page.limit}|${page.before ? encodeCursor(page.before) : ''}|${baseUrl}|${indexLink}`;
     const body = await feedCache.get(key, version.getTime(), async () => {
       // One extra entry tells whether an older page exists.
       const entries = await topicEntries(db, topic.slug, page.limit + 1, page.before);
       const shown = entries.slice(0, page.limit);
       const last = shown.at(-1);
       const next = entries.length > page.limit && last ? encodeCursor({ publishedAt: last.publishedAt, storyId: last.storyId }) : undefined;
-      if (format === 'html') return renderTopicPage(baseUrl, topic, shown, next ? pageLinks(baseUrl, topic, format, page, next).next : undefined);
+      if (format === 'html')
+        return renderTopicPage(baseUrl, topic, shown, { indexLink, ...(next ? { older: pageLinks(baseUrl, topic, format, page, next).next } : {}) });
       return renderFeed(format, {
         channel: topicChannel(baseUrl, topic),
         entries: shown,

@@ -164,7 +164,7 @@ ${headlines}
 export function renderStoriesPage(
   channel: Channel,
   entries: FeedEntry[],
-  options: { baseUrl: string; header?: string; older?: string; empty?: string },
+  options: { baseUrl: string; header?: string; older?: string; empty?: string; indexLink?: boolean },
 ): string {
   const stories = entries
     .map(
@@ -176,8 +176,8 @@ ${alsoReportedHtml(entry)}
 </article>`,
     )
     .join('\n');
-  const { baseUrl, header = '', older, empty = 'No stories yet.' } = options;
-  const body = `<header><p><a href="${escapeHtml(baseUrl)}/">All topics</a></p><h1>${escapeHtml(channel.title)}</h1>
+  const { baseUrl, header = '', older, empty = 'No stories yet.', indexLink = true } = options;
+  const body = `<header>${indexLink ? `<p><a href="${escapeHtml(baseUrl)}/">All topics</a></p>` : ''}<h1>${escapeHtml(channel.title)}</h1>
 ${header}
 ${subscribeLinks(channel)}</header>
 <main>${stories || `<p class="meta">${escapeHtml(empty)}</p>`}
@@ -191,8 +191,8 @@ function digestLinks(baseUrl: string, slug: string): string {
   return `<p class="meta">Daily digest (one entry a day): ${links.join(' · ')}</p>`;
 }
 
-/** A topic's page. */
-export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[], older?: string): string {
+/** A topic's page; `indexLink` false for a reader the index would refuse (one with the topic's own token). */
+export function renderTopicPage(baseUrl: string, topic: Topic, entries: FeedEntry[], page: { older?: string; indexLink?: boolean } = {}): string {
   const header = `${topic.description ? `<p>${escapeHtml(topic.description)}</p>` : ''}${digestLinks(baseUrl, topic.slug)}`;
-  return renderStoriesPage(topicChannel(baseUrl, topic), entries, { baseUrl, header, ...(older ? { older } : {}) });
+  return renderStoriesPage(topicChannel(baseUrl, topic), entries, { baseUrl, header, ...page });
 }
