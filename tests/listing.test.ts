@@ -52,6 +52,12 @@ describe('readListing', () => {
       [{ link: '/photo/1', title: 'Typhoon nears Okinawa', imageUrl: '/t.jpg' }],
     ],
     [
+      "an image link's description when it has no text or title",
+      '<div class="tile"><a href="/photo/2"><img src="/u.jpg" alt="Nikkei ends higher"></a></div>',
+      { items: '.tile' },
+      [{ link: '/photo/2', title: 'Nikkei ends higher' }],
+    ],
+    [
       'the top story and its repeat in the list: one item, the first',
       jijiListingPage(),
       { items: '.top-story, .news-item' },

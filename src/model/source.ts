@@ -44,7 +44,7 @@ export interface ArticleRules {
  */
 export interface ScrapeRules {
   items: string;
-  /** Its text is the headline. Default: the item's first heading (h1-h6), else its link's text. */
+  /** Its text is the headline. Default: the item's first heading (h1-h6), else its link's text, title or image's alt. */
   title?: string;
   /** An <a href>, or an element holding one. Default: the item's first <a href> (the item itself if it is one). */
   link?: string;

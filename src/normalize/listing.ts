@@ -35,6 +35,17 @@ function imageOf(element: PageElement | null): string | undefined {
   return image?.getAttribute('data-src') || image?.getAttribute('src') || undefined;
 }
 
+/** The headline where pages usually put it: the first heading, else the link's text, title or image description. */
+function defaultTitle(item: PageElement, anchor: PageElement | null): string | undefined {
+  return (
+    lineOf(item.querySelector(HEADING)) ||
+    lineOf(anchor) ||
+    anchor?.getAttribute('title') ||
+    anchor?.querySelector('img[alt]')?.getAttribute('alt') ||
+    undefined
+  );
+}
+
 /** What the page writes as the item's date: an attribute meant for machines, else the text. */
 function dateTextOf(element: PageElement | null): string | undefined {
   if (!element) return undefined;
@@ -46,7 +57,7 @@ function listedItem(item: PageElement, rules: ScrapeRules, dates: PageDates): Pa
   const anchor = anchorOf(rules.link ? within(item, rules.link) : item);
   const link = anchor?.getAttribute('href')?.trim();
   if (!link) return undefined;
-  const title = rules.title ? lineOf(within(item, rules.title)) : lineOf(item.querySelector(HEADING)) || lineOf(anchor) || anchor?.getAttribute('title');
+  const title = rules.title ? lineOf(within(item, rules.title)) : defaultTitle(item, anchor);
   const date = dates.read(dateTextOf(rules.date ? within(item, rules.date) : item.querySelector('time')));
   const summary = rules.summary ? within(item, rules.summary)?.innerHTML.trim() : undefined;
   const image = rules.image ? imageOf(within(item, rules.image)) : undefined;
