@@ -90,6 +90,11 @@ describe('readListing', () => {
   it('leaves out elements without a link, and says so', () => {
     const feed = readListing(pressReleasePage(), { items: 'table.releases tr' });
     expect(feed.warnings).toEqual(['1 of 3 elements matching scrape.items have no link: left out']);
+    // A link to this page's own fragment or to a script leads to no story of its own.
+    const scripted = '<ul><li><a href="#">Top</a></li><li><a href="JavaScript:void(0)">More</a></li><li><a href="/news/1">Yen slips</a></li></ul>';
+    const read = readListing(scripted, { items: 'li' });
+    expect(read.items.map((item) => item.link)).toEqual(['/news/1']);
+    expect(read.warnings).toEqual(['2 of 3 elements matching scrape.items have no link: left out']);
   });
 
   it('reads dates with the year last in the order the source gives', () => {

@@ -52,11 +52,14 @@ function dateTextOf(element: PageElement | null): string | undefined {
   return element.getAttribute('datetime') || element.getAttribute('content') || lineOf(element) || undefined;
 }
 
-/** One item element as a feed item, or undefined when it has no link (nothing to identify it by). */
+/** Links that lead to no page of their own: this page's fragments and scripts ("#", "javascript:void(0)"). */
+const NOT_A_PAGE = /^(#|javascript:)/i;
+
+/** One item element as a feed item, or undefined when it has no link to a page (nothing to identify it by). */
 function listedItem(item: PageElement, rules: ScrapeRules, dates: PageDates): ParsedItem | undefined {
   const anchor = anchorOf(rules.link ? within(item, rules.link) : item);
   const link = anchor?.getAttribute('href')?.trim();
-  if (!link) return undefined;
+  if (!link || NOT_A_PAGE.test(link)) return undefined;
   const title = rules.title ? lineOf(within(item, rules.title)) : defaultTitle(item, anchor);
   const date = dates.read(dateTextOf(rules.date ? within(item, rules.date) : item.querySelector('time')));
   const summary = rules.summary ? within(item, rules.summary)?.innerHTML.trim() : undefined;
