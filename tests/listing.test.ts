@@ -97,6 +97,13 @@ describe('readListing', () => {
     expect(read.warnings).toEqual(['2 of 3 elements matching scrape.items have no link: left out']);
   });
 
+  it('reads dates without a year in the year the page is read, in its clock', () => {
+    const page = '<ul><li><a href="/a">A</a><time>Jun 2, 08:06</time></li><li><a href="/b">B</a><time>Dec 31, 23:30</time></li></ul>';
+    const read = readListing(page, { items: 'li', timeZone: 'Asia/Tokyo' }, new Date('2025-01-01T16:00:00Z'));
+    // June is months ahead of New Year's Day: last June.
+    expect(read.items.map((item) => item.dates)).toEqual([['2024-06-01T23:06:00.000Z'], ['2024-12-31T14:30:00.000Z']]);
+  });
+
   it('reads dates with the year last in the order the source gives', () => {
     const page = '<ul><li><a href="/a">A</a><span class="d">02/06/2024 08:06</span></li></ul>';
     expect(readListing(page, { items: 'li', date: '.d', dateOrder: 'day-first' }).items[0]!.dates).toEqual(['2024-06-02T08:06:00.000Z']);

@@ -90,6 +90,32 @@ describe('parsePageDate', () => {
     ['02/06/2024', 'month-first', '2024-02-05T15:00:00.000Z'],
   ] as const)('%s, %s', (text, order, iso) => expect(parsePageDate(text, { zone: tokyo, order })?.toISOString()).toBe(iso));
 
+  // Read on 3 June 2024 in Tokyo, or on 2 January 2025, just after New Year there.
+  const june = new Date('2024-06-03T03:00:00Z');
+  const newYear = new Date('2025-01-01T16:00:00Z');
+  it.each([
+    ['Jun 2, 08:06', june, '2024-06-01T23:06:00.000Z'],
+    ['Sunday, June 2 at 8:06 p.m.', june, '2024-06-02T11:06:00.000Z'],
+    ['2 June 20:06', june, '2024-06-02T11:06:00.000Z'],
+    ['6月2日 8時6分', june, '2024-06-01T23:06:00.000Z'],
+    ['6月2日(日) 08:06', june, '2024-06-01T23:06:00.000Z'],
+    // Later today (the clocks of a server a few minutes ahead) is this year's; more than a day ahead, last year's.
+    ['Jun 3, 23:59', june, '2024-06-03T14:59:00.000Z'],
+    ['Dec 31, 23:30', newYear, '2024-12-31T14:30:00.000Z'],
+    ['12月31日 23:30', newYear, '2024-12-31T14:30:00.000Z'],
+    ['Jan 2, 00:30', newYear, '2025-01-01T15:30:00.000Z'],
+  ])('%s, read at %s', (text, now, iso) => expect(parsePageDate(text, { zone: tokyo, now })?.toISOString()).toBe(iso));
+
+  it('reads a date without its year only knowing when it was read, and no impossible one', () => {
+    expect(parsePageDate('Jun 2, 08:06', { zone: tokyo })).toBeUndefined();
+    expect(parsePageDate('Jun 2, 08:06', { now: june })?.toISOString()).toBe('2024-06-02T08:06:00.000Z');
+    expect(parsePageDate('Feb 30, 08:06', { now: june })).toBeUndefined();
+    expect(parsePageDate('6月32日', { now: june })).toBeUndefined();
+    // A month's name and a year, but no day, is no date; nor is a time alone (today's? yesterday's?).
+    expect(parsePageDate('June 2024', { now: june })).toBeUndefined();
+    expect(parsePageDate('08:06', { zone: tokyo, now: june })).toBeUndefined();
+  });
+
   it('reads a date with the year last only in the order its source says, and no impossible one', () => {
     expect(parsePageDate('02/06/2024', { zone: tokyo })).toBeUndefined();
     expect(parsePageDate('13/25/2024', { order: 'day-first' })).toBeUndefined();

@@ -136,9 +136,16 @@ export function parseFeedDate(text: string | null | undefined): Date | undefined
 /** "2024/06/02 08:06", "2024-6-2", "2024.06.02", "2024年6月2日 8時6分": year first, then an optional time and zone. */
 const NUMERIC_PAGE_DATE =
   /^(\d{4})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?(?:\s*\([^()]{1,12}\))?(?:[\s,T]*(\d{1,2})\s*[:時]\s*(\d{1,2})(?:\s*[:分]\s*(\d{2}))?\s*[分秒]?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
-/** "June 2, 2024, 8:06 a.m. JST", "Sun, Jun 2 2024 at 08:06", "2 June 2024 8:06 PM": a month's name, then a time. */
+/**
+ * "June 2, 2024, 8:06 a.m. JST", "Sun, Jun 2 2024 at 08:06", "2 June 2024 8:06 PM", "Jun 2, 08:06": a month's name,
+ * the year if written, then a time.
+ */
 const NAMED_PAGE_DATE =
-  /^(?:[a-z]{2,9}\.?,?\s+)?(?:([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?),?\s+(\d{4})(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+  /^(?:[a-z]{2,9}\.?,?\s+)?(?:([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?)(?:,?\s+(\d{4}))?(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+
+/** "6月2日 8時6分", "6月2日(日) 08:06": a Japanese date without its year. */
+const JAPANESE_NO_YEAR =
+  /^(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*\([^()]{1,12}\))?(?:[\s,T]*(\d{1,2})\s*[:時]\s*(\d{1,2})(?:\s*[:分]\s*(\d{2}))?\s*[分秒]?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
 
 /** "02/06/2024 08:06", "2.6.2024", "06-02-2024 8:06 PM": day and month first, in the order the source says. */
 const YEAR_LAST_PAGE_DATE =
@@ -160,7 +167,16 @@ const monthOf = (name: string) => {
   return MONTHS[lower.slice(0, lower.startsWith('sept') ? 4 : 3)];
 };
 
-type DateParts = [year: number, month: number | undefined, day: number, hour: number | undefined, minute: number, second: number, zone: string | undefined];
+/** A date's parts as written; no year where the page leaves it out (the year it was read in, see parsePageDate). */
+type DateParts = [
+  year: number | undefined,
+  month: number | undefined,
+  day: number,
+  hour: number | undefined,
+  minute: number,
+  second: number,
+  zone: string | undefined,
+];
 
 /** The parts of a date a page writes in one of its own forms (see parsePageDate), or undefined. */
 function pageDateParts(value: string, order: DateOrder | undefined): DateParts | undefined {
@@ -173,7 +189,7 @@ function pageDateParts(value: string, order: DateOrder | undefined): DateParts |
   if (named) {
     const [, monthFirst, dayAfter, dayFirst, monthAfter, year, hour, minute, second, half, zoneName] = named;
     return [
-      Number(year),
+      year === undefined ? undefined : Number(year),
       monthOf(monthFirst ?? monthAfter!),
       Number(dayAfter ?? dayFirst),
       clockHour(hour, half),
@@ -181,6 +197,11 @@ function pageDateParts(value: string, order: DateOrder | undefined): DateParts |
       Number(second ?? 0),
       zoneName,
     ];
+  }
+  const japanese = JAPANESE_NO_YEAR.exec(value);
+  if (japanese) {
+    const [, month, day, hour, minute, second, zoneName] = japanese;
+    return [undefined, Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0), zoneName];
   }
   const yearLast = order ? YEAR_LAST_PAGE_DATE.exec(value) : null;
   if (yearLast) {
@@ -192,12 +213,24 @@ function pageDateParts(value: string, order: DateOrder | undefined): DateParts |
 }
 
 /**
+ * How a source's pages write their dates: the zone of their clock, the order of year-last numeric dates, and when
+ * they are read (for dates without a year).
+ */
+export interface PageDateReading {
+  zone?: ZoneDays;
+  order?: DateOrder;
+  now?: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
  * A date as a web page writes it (a scraped listing): a year-first numeric date or one with a month's name, with an
  * optional time (12- or 24-hour) and zone, else a feed date. Without a zone, the clock of `zone` (the source's
- * `scrape.timeZone`, UTC by default). A numeric date with the year last (02/06/2024: which is the month?) only in
+ * `scrape.timeZone`, UTC by default). Without a year (a month's name, or 月 and 日), the year at `now`. A numeric date with the year last (02/06/2024: which is the month?) only in
  * the order the source says (`scrape.dateOrder`). Relative dates ("3 hours ago") are not dates we can trust.
  */
-export function parsePageDate(text: string | null | undefined, reading: { zone?: ZoneDays; order?: DateOrder } = {}): Date | undefined {
+export function parsePageDate(text: string | null | undefined, reading: PageDateReading = {}): Date | undefined {
   if (!text) return undefined;
   const value = text.trim().replace(/\s+/g, ' ');
   if (value.length > MAX_PAGE_DATE_CHARS) return undefined;
@@ -205,10 +238,19 @@ export function parsePageDate(text: string | null | undefined, reading: { zone?:
   if (!parts) return parseFeedDate(value);
   const [year, month, day, hour, minute, second, zoneName] = parts;
   if (month === undefined || hour === undefined) return undefined;
-  const offset = zoneName ? parseZone(zoneName) : 0;
-  const date = offset === undefined ? undefined : utc(year, month, day, hour, minute, second, 0, offset);
-  if (!date || zoneName || !reading.zone) return date;
-  return new Date(reading.zone.instant(date.getTime()));
+  const at = (inYear: number) => {
+    const offset = zoneName ? parseZone(zoneName) : 0;
+    const date = offset === undefined ? undefined : utc(inYear, month, day, hour, minute, second, 0, offset);
+    return !date || zoneName || !reading.zone ? date : new Date(reading.zone.instant(date.getTime()));
+  };
+  if (year !== undefined) return at(year);
+  // No year: the year it was read in, where the page's clock is; last year's when that is more than a day ahead
+  // (2 January reading "Dec 31").
+  if (!reading.now) return undefined;
+  const now = reading.now.getTime();
+  const thisYear = reading.zone ? Number(reading.zone.date(now).slice(0, 4)) : reading.now.getUTCFullYear();
+  const date = at(thisYear);
+  return date && date.getTime() > now + DAY_MS ? at(thisYear - 1) : date;
 }
 
 export interface ItemDate {

@@ -8,7 +8,7 @@ import { ZoneDays } from '../model/days.js';
 import type { ScrapeRules } from '../model/source.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from '../parse/index.js';
 import { type PageElement, pageDocument } from './article.js';
-import { parsePageDate } from './date.js';
+import { type PageDateReading, parsePageDate } from './date.js';
 
 /** Elements a listing page may have: a portal's front page with its menus has ten or twenty thousand. */
 export const MAX_LISTING_ELEMENTS = 30_000;
@@ -95,10 +95,10 @@ function outermost(elements: PageElement[]): PageElement[] {
 class PageDates {
   unread = 0;
   example: string | undefined;
-  private readonly reading: Parameters<typeof parsePageDate>[1];
+  private readonly reading: PageDateReading;
 
-  constructor({ timeZone, dateOrder }: ScrapeRules) {
-    this.reading = { ...(timeZone ? { zone: new ZoneDays(timeZone) } : {}), ...(dateOrder ? { order: dateOrder } : {}) };
+  constructor({ timeZone, dateOrder }: ScrapeRules, now: Date) {
+    this.reading = { now, ...(timeZone ? { zone: new ZoneDays(timeZone) } : {}), ...(dateOrder ? { order: dateOrder } : {}) };
   }
 
   read(text: string | undefined): string | undefined {
@@ -112,10 +112,11 @@ class PageDates {
 }
 
 /**
- * The page's items in page order, each link once (a front page repeats its top story). Throws FeedParseError, saying
- * what the operator can change, when the page cannot be read or its selectors find nothing.
+ * The page's items in page order, each link once (a front page repeats its top story); dates without a year are in
+ * the year at `now`. Throws FeedParseError, saying what the operator can change, when the page cannot be read or its
+ * selectors find nothing.
  */
-export function readListing(page: string, rules: ScrapeRules): ParsedFeed {
+export function readListing(page: string, rules: ScrapeRules, now = new Date()): ParsedFeed {
   const document = pageDocument(page, MAX_LISTING_ELEMENTS);
   if (!document) throw new FeedParseError(`not read: the page nests deeper than any real page or has more than ${MAX_LISTING_ELEMENTS} elements`);
   const found = outermost([...document.querySelectorAll(rules.items)]);
@@ -123,7 +124,7 @@ export function readListing(page: string, rules: ScrapeRules): ParsedFeed {
   const items: ParsedItem[] = [];
   const links = new Set<string>();
   let unlinked = 0;
-  const dates = new PageDates(rules);
+  const dates = new PageDates(rules, now);
   for (const element of found) {
     const item = listedItem(element, rules, dates);
     if (!item) unlinked++;
