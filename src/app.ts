@@ -18,7 +18,7 @@ export interface App {
   matcher: TopicMatcher;
   /** The process's HTTP client (connection pools, per-host limit); closed with the app. */
   http: HttpClient;
-  /** Reads article pages (sources with fullText) in a thread of its own; closed with the app. */
+  /** Reads web pages (articles for fullText, listings for scrape) in a thread of its own; closed with the app. */
   pages: PageReader;
   metrics: Metrics;
   /**

@@ -55,7 +55,8 @@ function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone' | '
 
 /**
  * Writes the page as a source with the rules that read it (`--add`), titled as the page is: with
- * `--allow-private-network`, only the ranges its host is in, as `sources add` does. Exit 1 when it was not added (its URL or id is a source already).
+ * `--allow-private-network`, only the ranges its host is in, as `sources add` does. Exit 1 when it was not added
+ * (its URL or id is a source already).
  */
 async function addScrapedSource(values: OptionValues<typeof options>, url: string, pageTitle: string | undefined, rules: ScrapeRules): Promise<number> {
   const privateRanges = values['allow-private-network'] ? await nonPublicRangesFor(url) : [];

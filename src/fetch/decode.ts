@@ -130,8 +130,8 @@ function sniff(bytes: Uint8Array): string {
 
 /**
  * Decodes a feed body: a byte-order mark wins, then the HTTP charset, then the byte pattern of a wide encoding and
- * the XML declaration, then a web page's <meta> charset, then a sniff (UTF-8 if the bytes are valid UTF-8, else the first legacy encoding that fits).
- * Bytes that do not decode become U+FFFD rather than failing the feed.
+ * the XML declaration, then a web page's <meta> charset, then a sniff (UTF-8 if the bytes are valid UTF-8, else the
+ * first legacy encoding that fits). Bytes that do not decode become U+FFFD rather than failing the feed.
  */
 export function decodeFeedBody(bytes: Uint8Array, contentType?: string): DecodedBody {
   for (const [bom, encoding] of BOMS) {

@@ -51,16 +51,8 @@ export class ZoneDays {
     const wall = this.wallClock(ms);
     // The wall reading the day starts at ("midnight", or the hour the days start at).
     const midnight = wall - mod(wall - this.startMs, 24 * HOUR_MS);
-    // The instant whose wall clock reads midnight, at the offset of `ms`, then of each guess: settles within two steps
-    // unless the clocks moved at midnight itself.
-    let start = midnight - (wall - ms);
-    for (let step = 0; step < 3; step++) {
-      const next = midnight - (this.wallClock(start) - start);
-      if (next === start) break;
-      start = next;
-    }
-    // A reading the clocks went back over (01:30 when they go from 02:00 to 01:00) comes twice: the day starts at the first.
-    for (const back of [HOUR_MS, HOUR_MS / 2]) if (start - back <= ms && this.wallClock(start - back) === midnight) start -= back;
+    // Searched from the offset of `ms`.
+    const start = this.firstReading(midnight, midnight - (wall - ms));
     const onTheDay = (instant: number) => this.wallClock(instant) >= midnight;
     if (start <= ms && onTheDay(start) && !onTheDay(start - 1)) return start;
     // Midnight read twice (Havana's clocks go back from 01:00 to 00:00): the day starts at the first instant of its
@@ -85,14 +77,23 @@ export class ZoneDays {
    * in a skipped hour, the reading at the offset before the jump; in an hour read twice, the first.
    */
   instant(wall: number): number {
-    let guess = wall;
+    return this.firstReading(wall, wall);
+  }
+
+  /**
+   * The instant at which the clock reads `wall`, searched from `guess` at the offset of each guess in turn (settled
+   * within two steps unless the clocks move at that reading; a skipped one ends at the offset before the jump). A
+   * reading the clocks went back over (01:30 when they go from 02:00 to 01:00) comes twice: the first.
+   */
+  private firstReading(wall: number, guess: number): number {
+    let at = guess;
     for (let step = 0; step < 3; step++) {
-      const next = wall - (this.wallClock(guess) - guess);
-      if (next === guess) break;
-      guess = next;
+      const next = wall - (this.wallClock(at) - at);
+      if (next === at) break;
+      at = next;
     }
-    const earlier = wall - (this.wallClock(guess - HOUR_MS) - (guess - HOUR_MS));
-    return this.wallClock(earlier) === wall && earlier < guess ? earlier : guess;
+    for (const back of [HOUR_MS, HOUR_MS / 2]) if (this.wallClock(at - back) === wall) at -= back;
+    return at;
   }
 
   /** The wall clock's reading at instant `ms`, as the instant at which a UTC clock reads the same. */

@@ -81,8 +81,13 @@ function parseZone(zone: string | undefined): number | undefined {
   return sign === '-' ? -value : value;
 }
 
-const RFC822 =
-  /^(?:[a-z]{2,9}\.?,?\s*)?(\d{1,2})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{2,4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+/** A zone after a date's time, to the end: "JST", "GMT9", "UTC+05:30", "+0900" (read by parseZone). */
+const ZONE_AT_END = String.raw`\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$`;
+
+const RFC822 = new RegExp(
+  String.raw`^(?:[a-z]{2,9}\.?,?\s*)?(\d{1,2})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{2,4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?${ZONE_AT_END}`,
+  'i',
+);
 
 const ISO8601 = /^(\d{4})-?(\d{2})-?(\d{2})(?:[t\s](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?\s*(z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
@@ -133,23 +138,28 @@ export function parseFeedDate(text: string | null | undefined): Date | undefined
   return undefined;
 }
 
+/** A time after a date in Japanese or numeric forms: "8時6分", "08:06:19", "T08:06" (hour, minute, second). */
+const CJK_TIME = String.raw`(?:[\s,T]*(\d{1,2})\s*[:時]\s*(\d{1,2})(?:\s*[:分]\s*(\d{2}))?\s*[分秒]?)?`;
+/** A time after a date written in words or with the year last: ", 8:06 a.m.", " at 20:06:19" (hour, minute, second, a or p). */
+const CLOCK_TIME = String.raw`(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?`;
+/** A weekday in parentheses after a date: "(日)", "(Sun)". */
+const WEEKDAY_AFTER = String.raw`(?:\s*\([^()]{1,12}\))?`;
+const pageDatePattern = (date: string, time: string) => new RegExp(`^${date}${time}${ZONE_AT_END}`, 'i');
+
 /** "2024/06/02 08:06", "2024-6-2", "2024.06.02", "2024年6月2日 8時6分": year first, then an optional time and zone. */
-const NUMERIC_PAGE_DATE =
-  /^(\d{4})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?(?:\s*\([^()]{1,12}\))?(?:[\s,T]*(\d{1,2})\s*[:時]\s*(\d{1,2})(?:\s*[:分]\s*(\d{2}))?\s*[分秒]?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+const NUMERIC_PAGE_DATE = pageDatePattern(String.raw`(\d{4})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?${WEEKDAY_AFTER}`, CJK_TIME);
 /**
  * "June 2, 2024, 8:06 a.m. JST", "Sun, Jun 2 2024 at 08:06", "2 June 2024 8:06 PM", "Jun 2, 08:06": a month's name,
  * the year if written, then a time.
  */
-const NAMED_PAGE_DATE =
-  /^(?:[a-z]{2,9}\.?,?\s+)?(?:([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?)(?:,?\s+(\d{4}))?(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
-
+const NAMED_PAGE_DATE = pageDatePattern(
+  String.raw`(?:[a-z]{2,9}\.?,?\s+)?(?:([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\.?)(?:,?\s+(\d{4}))?`,
+  CLOCK_TIME,
+);
 /** "6月2日 8時6分", "6月2日(日) 08:06": a Japanese date without its year. */
-const JAPANESE_NO_YEAR =
-  /^(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*\([^()]{1,12}\))?(?:[\s,T]*(\d{1,2})\s*[:時]\s*(\d{1,2})(?:\s*[:分]\s*(\d{2}))?\s*[分秒]?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
-
+const JAPANESE_NO_YEAR = pageDatePattern(String.raw`(\d{1,2})\s*月\s*(\d{1,2})\s*日${WEEKDAY_AFTER}`, CJK_TIME);
 /** "02/06/2024 08:06", "2.6.2024", "06-02-2024 8:06 PM": day and month first, in the order the source says. */
-const YEAR_LAST_PAGE_DATE =
-  /^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?:,?\s+(?:at\s+)?(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\.?)?)?\s*([a-z]{1,5}\s*[+-]?\d{0,2}(?::?\d{2})?|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+const YEAR_LAST_PAGE_DATE = pageDatePattern(String.raw`(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})`, CLOCK_TIME);
 
 /** The 24-hour clock's hour of a 12-hour reading ("8" and "p"), or undefined when it is not one. */
 function clockHour(hour: string | undefined, half: string | undefined): number | undefined {
@@ -227,8 +237,9 @@ const DAY_MS = 86_400_000;
 /**
  * A date as a web page writes it (a scraped listing): a year-first numeric date or one with a month's name, with an
  * optional time (12- or 24-hour) and zone, else a feed date. Without a zone, the clock of `zone` (the source's
- * `scrape.timeZone`, UTC by default). Without a year (a month's name, or 月 and 日), the year at `now`. A numeric date with the year last (02/06/2024: which is the month?) only in
- * the order the source says (`scrape.dateOrder`). Relative dates ("3 hours ago") are not dates we can trust.
+ * `scrape.timeZone`, UTC by default). Without a year (a month's name, or 月 and 日), the year at `now`. A numeric
+ * date with the year last (02/06/2024: which is the month?) only in the order the source says (`scrape.dateOrder`).
+ * Relative dates ("3 hours ago") are not dates we can trust.
  */
 export function parsePageDate(text: string | null | undefined, reading: PageDateReading = {}): Date | undefined {
   if (!text) return undefined;

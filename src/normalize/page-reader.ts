@@ -1,9 +1,8 @@
 /**
  * Reads web pages off the main thread (articles for sources with fullText, listings for sources that scrape a page),
- * one page at a time, in a worker thread started at the first page: a slow page
- * never holds the event loop (the feed server shares it in `wirefeed run`), and one that takes longer than the
- * deadline is abandoned, its thread ended and a new one started for the next page. Created once per process and
- * passed down; closed with the app.
+ * one page at a time, in a worker thread started at the first page: a slow page never holds the event loop (the feed
+ * server shares it in `wirefeed run`), and one that takes longer than the deadline is abandoned, its thread ended and
+ * a new one started for the next page. Created once per process and passed down; closed with the app.
  */
 import { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
@@ -11,8 +10,8 @@ import type { ArticleRules, ScrapeRules } from '../model/source.js';
 import { FeedParseError, type ParsedFeed } from '../parse/index.js';
 import type { Article } from './article.js';
 
-/** Longer than the slowest page measured within extractArticle's bounds (0.4 s) by far. */
-export const ARTICLE_DEADLINE_MS = 5_000;
+/** Longer than the slowest page measured within extractArticle's and readListing's bounds (0.4 s, 0.85 s) by far. */
+export const PAGE_DEADLINE_MS = 5_000;
 
 /**
  * The thread: the compiled entry next to this file, or, run from TypeScript sources (tests, tsx), the entry loaded
@@ -38,7 +37,7 @@ export class PageReader {
   private line: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly deadlineMs = ARTICLE_DEADLINE_MS) {}
+  constructor(private readonly deadlineMs = PAGE_DEADLINE_MS) {}
 
   /** The article of the page at `url` (see extractArticle), or undefined: none, too slow, or the thread failed. */
   async read(page: string, url: string, rules: ArticleRules = {}): Promise<Article | undefined> {

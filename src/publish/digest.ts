@@ -50,7 +50,7 @@ export interface DigestStories {
 }
 
 /** "06:00" for 360 minutes after midnight. */
-export const clockTime = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const clockTime = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /** The finished days a digest lists, in its time zone. */
 export interface DigestWindow {
@@ -115,10 +115,9 @@ export function digestEntries(channel: Channel, slug: string, { stories, counts 
       const more = total - shown.length;
       const stories = `${total} ${total === 1 ? 'story' : 'stories'}`;
       // A calendar day is named by its date; a day read in the morning by the time it ends ("to 06:00 on 2024-06-03").
-      const [id, title] =
-        startMinutes === 0
-          ? [days.date(start), `${stories} on ${days.date(start)}`]
-          : [`${days.date(end)}-${clockTime(startMinutes).replace(':', '')}`, `${stories} to ${clockTime(startMinutes)} on ${days.date(end)}`];
+      const date = days.date(startMinutes === 0 ? start : end);
+      const clock = clockTime(startMinutes);
+      const [id, title] = startMinutes === 0 ? [date, `${stories} on ${date}`] : [`${date}-${clock.replace(':', '')}`, `${stories} to ${clock} on ${date}`];
       return ownEntry({
         storyId: `digest-${slug}-${id}`,
         publishedAt: new Date(end),

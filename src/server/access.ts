@@ -77,13 +77,20 @@ export const carriesCredentials = (request: Pick<IncomingMessage, 'headers' | 'u
 /** The paths of a topic's own routes (its feeds, page and digest), holding its slug. */
 const TOPIC_ROUTE = /^\/topics\/([a-z0-9-]+)(?:\.(?:rss|atom|json|html)|\/digest\.(?:rss|atom|json))?$/;
 
+/** The tokens of the topics that have their own, by slug: worked out once per config. */
+export type TopicTokens = ReadonlyMap<string, readonly string[]>;
+
+export const topicTokens = (topics: readonly Topic[]): TopicTokens =>
+  new Map(topics.flatMap((topic) => (topic.tokens ? [[topic.slug, topic.tokens] as const] : [])));
+
 /**
  * The tokens that open a route: publish.token's, and on a topic's own routes the topic's own (`topics[].token`: a
  * token given to one partner opens that topic alone). None: open to all.
  */
-export function routeTokens(pathname: string, publishTokens: readonly string[], topics: readonly Topic[]): readonly string[] {
+export function routeTokens(pathname: string, publishTokens: readonly string[], byTopic: TopicTokens): readonly string[] {
+  if (byTopic.size === 0) return publishTokens;
   const slug = TOPIC_ROUTE.exec(pathname)?.[1];
-  const own = slug === undefined ? undefined : topics.find((topic) => topic.slug === slug)?.tokens;
+  const own = slug === undefined ? undefined : byTopic.get(slug);
   return own ? [...publishTokens, ...own] : publishTokens;
 }
 

@@ -13,7 +13,7 @@ import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
 import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
-import { accessOf, carriesCredentials, listedTopics, routeTokens, splitTokenPath, tokenPath } from './access.js';
+import { accessOf, carriesCredentials, listedTopics, routeTokens, splitTokenPath, type TopicTokens, tokenPath, topicTokens } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
@@ -253,20 +253,23 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
     return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
   });
-  // The topics without tokens of their own, worked out once per config.
-  const publicTopicLists = new WeakMap<readonly Topic[], readonly Topic[]>();
+  // The topics without tokens of their own, and the others' tokens by slug: worked out once per config.
+  const accessLists = new WeakMap<readonly Topic[], { publicTopics: readonly Topic[]; tokens: TopicTokens }>();
+  const accessListsOf = (topics: readonly Topic[]) => {
+    let lists = accessLists.get(topics);
+    if (!lists) {
+      lists = { publicTopics: topics.filter((topic) => !topic.tokens), tokens: topicTokens(topics) };
+      accessLists.set(topics, lists);
+    }
+    return lists;
+  };
   /**
    * The topics the index and the OPML lists show a request (see listedTopics); a topic opened by its own token has
    * the links written for the request carry that token.
    */
   const listedTopicsOf = (request: IncomingMessage, url: URL, pathToken: string | undefined): readonly Topic[] => {
     const all = app.config.topics;
-    let publicTopics = publicTopicLists.get(all);
-    if (!publicTopics) {
-      publicTopics = all.filter((topic) => !topic.tokens);
-      publicTopicLists.set(all, publicTopics);
-    }
-    const listed = listedTopics(request, url, pathToken, all, publicTopics, grantedTokens.has(request));
+    const listed = listedTopics(request, url, pathToken, all, accessListsOf(all).publicTopics, grantedTokens.has(request));
     if (listed.token !== undefined) grantedTokens.set(request, listed.token);
     return listed.topics;
   };
@@ -451,7 +454,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
 
   return async (request, response, url, pathToken) => {
     if (url.pathname !== '/readyz') {
-      const access = accessOf(request, url, routeTokens(url.pathname, publishSettings().tokens, app.config.topics), pathToken);
+      const access = accessOf(request, url, routeTokens(url.pathname, publishSettings().tokens, accessListsOf(app.config.topics).tokens), pathToken);
       if (!access.granted) return sendUnauthorized(response);
       if (access.token !== undefined) grantedTokens.set(request, access.token);
     }

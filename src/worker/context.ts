@@ -14,7 +14,7 @@ export interface WorkerApp {
   database: { db: Database };
   matcher: TopicMatcher;
   http: HttpClient;
-  /** Reads article pages for sources with fullText, in a thread of its own. */
+  /** Reads web pages (articles for fullText, listings for scrape) in a thread of its own. */
   pages: PageReader;
   metrics: Metrics;
 }

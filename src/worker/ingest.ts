@@ -25,7 +25,7 @@ export interface IngestContext {
   db: Database;
   topics: TopicMatcher;
   http: HttpClient;
-  /** Reads article pages off the main thread (sources with fullText). */
+  /** Reads web pages off the main thread: articles (sources with fullText) and listings (sources with scrape). */
   pages: PageReader;
   metrics: Metrics;
   fetchLimits?: Partial<FetchLimits>;
