@@ -29,6 +29,7 @@ const UNIT = [
   'progress',
   'publish',
   'query',
+  'reload-outcome',
   'report',
   'search-request',
   'sources-page',

@@ -70,9 +70,13 @@ describe('identities', () => {
     ['changed text, same timestamp', 'other', {}, 'revision'],
     ['an undated item whose text is unchanged', 'same', { dateEstimated: true, publishedAt: now }, 'duplicate'],
     ['an undated item whose text changed', 'other', { dateEstimated: true, publishedAt: now }, 'revision'],
-  ] as const)('%s is %s', (_name, hash, fields, expected) => {
-    const [entry] = incomingOf([{ sourceId: 'wire', items: [item('https://w.example/1', 'Japan story', 'text', 0, fields)] }]).incoming;
-    const storedVersion = hash === undefined ? undefined : stored({ contentHash: hash === 'same' ? entry!.hash : 'different' });
+    ['changed text, same timestamp, of a version revised since', 'other', {}, 'duplicate', { updatedAt: new Date(T0 + HOUR) }],
+    ['an item read again whose text changed, revised since', 'other', {}, 'revision', { updatedAt: new Date(T0 + HOUR) }, true],
+    ['an item read again whose text is unchanged', 'same', {}, 'duplicate', {}, true],
+    ['an undated item read again whose text changed', 'other', { dateEstimated: true, publishedAt: now }, 'revision', {}, true],
+  ] as const)('%s is %s', (_name, hash, fields, expected, storedFields: Partial<StoredVersion> = {}, reread: boolean = false) => {
+    const [entry] = incomingOf([{ sourceId: 'wire', items: [item('https://w.example/1', 'Japan story', 'text', 0, fields)], reread }]).incoming;
+    const storedVersion = hash === undefined ? undefined : stored({ contentHash: hash === 'same' ? entry!.hash : 'different', ...storedFields });
     const plan = planIdentities([entry!], () => storedVersion, now);
     const kind = plan.fresh.length ? 'fresh' : plan.revisions.length ? 'revision' : 'duplicate';
     expect(kind).toBe(expected);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
+import { formatReload, formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
 import { displayWidth } from '../src/model/text.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';
 import type { IngestSummary } from '../src/worker/ingest.js';
+import type { ReloadReport } from '../src/worker/reload.js';
 
 describe('command-line reports', () => {
   const summary = (counts: Partial<IngestSummary>): IngestSummary => ({
@@ -56,6 +57,41 @@ describe('command-line reports', () => {
       'jiji            failed  3h ago      20     4       due         HTTP 503',
       'old             gone    never       0      1       -           https://old.example/feed',
     ]);
+  });
+});
+
+describe('reload reports', () => {
+  const report = (dryRun: boolean): ReloadReport => ({
+    sourceId: 'jiji',
+    dryRun,
+    items: [
+      { title: 'U.S. Marines to Begin Okinawa Relocation', url: 'https://jen.jiji.com/a', outcome: 'revised', chars: 60, articleChars: 1204 },
+      { title: 'Typhoon Nears Okinawa', url: 'https://jen.jiji.com/b', outcome: 'failed', chars: 39, error: 'HTTP 500' },
+      { title: 'Nikkei Ends Week Higher', outcome: 'no-page', chars: 35 },
+    ],
+    counts: { revised: 1, unchanged: 0, 'no-article': 0, failed: 1, 'not-short': 0, 'no-page': 1, moved: 0 },
+  });
+
+  it('lists each item read with its lengths, then counts what happened', () => {
+    expect(formatReload(report(false)).split('\n')).toEqual([
+      'OUTCOME  STORED  ARTICLE  ITEM',
+      'revised  60      1,204    U.S. Marines to Begin Okinawa Relocation  https://jen.jiji.com/a',
+      'failed   39      -        Typhoon Nears Okinawa  https://jen.jiji.com/b  (HTTP 500)',
+      'no-page  35      -        Nikkei Ends Week Higher',
+      'jiji: 1 revised, 1 failed, 1 without a page',
+    ]);
+  });
+
+  it('says what a dry run would revise, and that it stored nothing', () => {
+    const lines = formatReload(report(true)).split('\n');
+    expect(lines[1]).toMatch(/^would revise {2}60/);
+    expect(lines.at(-1)).toBe('jiji: 1 to revise, 1 failed, 1 without a page (dry run: nothing stored)');
+  });
+
+  it('says so when the source has no stored items', () => {
+    expect(formatReload({ sourceId: 'jiji', dryRun: false, items: [], counts: { ...report(false).counts, revised: 0, failed: 0, 'no-page': 0 } })).toBe(
+      'jiji: no stored items',
+    );
   });
 });
 

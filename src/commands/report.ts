@@ -8,6 +8,7 @@ import type { SourceHealth } from '../store/sources.js';
 import type { WebhookBacklog } from '../store/webhooks.js';
 import { highlight, snippet } from '../topics/highlight.js';
 import type { IngestSummary } from '../worker/ingest.js';
+import type { ReloadOutcome, ReloadReport } from '../worker/reload.js';
 
 export function formatSummary(summary: IngestSummary): string {
   return (
@@ -131,4 +132,30 @@ export function formatDiscovery(url: string, discovery: Discovery): string {
   if (discovery.feeds.length > 0) return [head, ...lines].join('\n');
   const scrape = `a page that lists news without a feed can be read as one: see what \`wirefeed scrape ${url} --items CSS\` finds, then give the source \`scrape:\` rules`;
   return [head, ...rejected, scrape].join('\n');
+}
+
+const RELOAD_OUTCOMES: Record<ReloadOutcome, string> = {
+  revised: 'revised',
+  unchanged: 'unchanged',
+  'no-article': 'without an article to take its place',
+  failed: 'failed',
+  'not-short': 'not short (--all reads them too)',
+  'no-page': 'without a page',
+  moved: 'stored under an older key (left as is)',
+};
+
+/** `sources reload`: each item read (or passed over) and why, then the counts. */
+export function formatReload(report: ReloadReport): string {
+  const outcome = (value: ReloadOutcome) => (value === 'revised' && report.dryRun ? 'would revise' : value);
+  const rows = report.items.map((item) => [
+    outcome(item.outcome),
+    item.chars.toLocaleString('en-US'),
+    item.articleChars === undefined ? '-' : item.articleChars.toLocaleString('en-US'),
+    `${item.title}${item.url ? `  ${item.url}` : ''}${item.error ? `  (${item.error})` : ''}`,
+  ]);
+  const counts = (Object.keys(RELOAD_OUTCOMES) as ReloadOutcome[])
+    .filter((key) => report.counts[key] > 0)
+    .map((key) => `${report.counts[key]} ${key === 'revised' && report.dryRun ? 'to revise' : RELOAD_OUTCOMES[key]}`);
+  const summary = `${report.sourceId}: ${counts.length > 0 ? counts.join(', ') : 'no stored items'}${report.dryRun ? ' (dry run: nothing stored)' : ''}`;
+  return rows.length > 0 ? `${table(['OUTCOME', 'STORED', 'ARTICLE', 'ITEM'], rows)}\n${summary}` : summary;
 }

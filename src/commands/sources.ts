@@ -3,10 +3,14 @@ import { basicAuthorization, loadConfig } from '../config/load.js';
 import { BASIC_USERNAME } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
+import { terminalJson, terminalText } from '../model/escape.js';
 import type { SourceCredentials } from '../model/source.js';
 import { sourceHealth } from '../store/sources.js';
-import { CONFIG_OPTION, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
-import { formatDiscovery, formatSourceTable } from './report.js';
+import { ingestContext } from '../worker/context.js';
+import { reloadArticles } from '../worker/reload.js';
+import { deliverWebhooks } from '../worker/webhooks.js';
+import { CONFIG_OPTION, cliProgress, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
+import { formatDiscovery, formatReload, formatSourceTable } from './report.js';
 
 const options = {
   ...CONFIG_OPTION,
@@ -20,7 +24,13 @@ const options = {
   username: { type: 'string' },
   'password-env': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  limit: { type: 'string', default: '20' },
+  all: { type: 'boolean' },
 } as const;
+
+/** The most items one reload reads: a page each, under the per-host limit. */
+const MAX_RELOAD_ITEMS = 1_000;
+const WEBHOOK_BUDGET_MS = 30_000;
 
 /**
  * `--username` and `--password-env`: the credentials discovery sends the site, and what the config keeps of them (the
@@ -46,15 +56,17 @@ function loginOption(
 }
 
 export const sources = defineCommand({
-  summary: 'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source',
+  summary:
+    'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules',
   usage:
-    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--dry-run] [--json] [--config DIR]',
+    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
-    const [action, url, ...extra] = positionals;
-    if (action === 'add' && url && extra.length === 0) return addDiscoveredSource(values, url);
-    if (action !== undefined) throw new UsageError('use "sources" to list them or "sources add URL" to add one');
+    const [action, argument, ...extra] = positionals;
+    if (action === 'add' && argument && extra.length === 0) return addDiscoveredSource(values, argument);
+    if (action === 'reload' && argument && extra.length === 0) return reloadSource(values, argument);
+    if (action !== undefined) throw new UsageError('use "sources" to list them, "sources add URL" to add one or "sources reload ID" to read its pages again');
     return withApp(values.config, async (app) => {
       const configured = new Set(app.config.sources.map((source) => source.id));
       const rows = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
@@ -123,4 +135,29 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
   }
   if (!chosen || (added && added.added.length === 0)) return 1;
   return 0;
+}
+
+/**
+ * `sources reload ID`: reads the pages of the source's newest stored items again by its `fullText` rules and revises
+ * the items whose article takes the place of their text; then delivers what the topics' webhooks gained. Exit 2 if a
+ * page could not be fetched.
+ */
+async function reloadSource(values: OptionValues<typeof options>, id: string): Promise<number> {
+  const limit = positiveInteger('limit', values.limit);
+  if (limit > MAX_RELOAD_ITEMS) throw new UsageError(`--limit must be at most ${MAX_RELOAD_ITEMS}, not "${values.limit}"`);
+  return withApp(values.config, async (app) => {
+    const source = app.config.sources.find((candidate) => candidate.id === id);
+    if (!source) throw new UsageError(`no source with id "${id}"`);
+    if (!source.fullText) throw new UsageError(`source "${id}" does not read full text: set fullText: true (or its select and remove rules) on it first`);
+    const report = await reloadArticles(ingestContext(app), source, {
+      limit,
+      all: values.all === true,
+      dryRun: values['dry-run'] === true,
+      progress: cliProgress,
+    });
+    if (!report.dryRun) await deliverWebhooks(app, AbortSignal.timeout(WEBHOOK_BUDGET_MS));
+    // Titles, links and errors are outside input: none of their characters may move the terminal's cursor.
+    console.log(values.json ? terminalJson(report) : terminalText(formatReload(report)));
+    return report.counts.failed > 0 ? 2 : 0;
+  });
 }

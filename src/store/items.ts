@@ -18,7 +18,7 @@ import {
 } from '../dedup/plan.js';
 import type { NormalizedItem } from '../model/item.js';
 import { byCodeUnits } from '../model/text.js';
-import { ownContentText } from '../normalize/item.js';
+import { ownContentText, storedContentText } from '../normalize/item.js';
 
 export interface StoredItem {
   id: number;
@@ -94,6 +94,67 @@ export async function storedVersionTimes(db: Database, keys: readonly string[]):
       union all select dedup_key, null from archived_items where dedup_key = any(${textArray(keys)})`,
   );
   return new Map(rows.map((row) => [row.dedup_key, row.updated_at === null ? END_OF_TIME : new Date(row.updated_at)]));
+}
+
+/** A stored item as the pipeline made it, with its row's id and dedup key: what reading it again starts from. */
+export interface KeptItem {
+  id: number;
+  dedupKey: string;
+  item: NormalizedItem;
+}
+
+type KeptRecord = {
+  id: string;
+  dedup_key: string;
+  guid: string | null;
+  url: string | null;
+  short_url: string | null;
+  title: string;
+  summary: string | null;
+  content_html: string | null;
+  content_text: string | null;
+  author: string | null;
+  categories: string[];
+  language: string | null;
+  image_url: string | null;
+  enclosures: NormalizedItem['enclosures'];
+  published_at: string;
+  date_estimated: boolean;
+  raw_hash: string | null;
+};
+
+const keptItemOf = (row: KeptRecord): KeptItem => ({
+  id: Number(row.id),
+  dedupKey: row.dedup_key,
+  item: {
+    guid: row.guid ?? undefined,
+    url: row.url ?? undefined,
+    shortUrl: row.short_url ?? undefined,
+    title: row.title,
+    summary: row.summary ?? undefined,
+    contentHtml: row.content_html ?? undefined,
+    contentText: storedContentText(row.content_html, row.content_text) ?? undefined,
+    textFromHtml: row.content_text === null,
+    author: row.author ?? undefined,
+    categories: row.categories,
+    language: row.language ?? undefined,
+    imageUrl: row.image_url ?? undefined,
+    enclosures: row.enclosures,
+    publishedAt: new Date(row.published_at),
+    dateEstimated: row.date_estimated,
+    parsedHash: row.raw_hash ?? undefined,
+  },
+});
+
+/** A source's newest stored items (by their time), as the pipeline made them. */
+export async function newestItemsOf(db: Database, sourceId: string, limit: number): Promise<KeptItem[]> {
+  const rows = await rowsOf<KeptRecord>(
+    db,
+    sql`select id, dedup_key, guid, url, short_url, title, summary, content_html, content_text, author, categories, language, image_url,
+      enclosures, published_at, date_estimated, raw_hash
+    from items where source_id = ${sourceId} order by published_at desc, id desc limit ${limit}`,
+  );
+  return rows.map(keptItemOf);
 }
 
 interface ExistingRecord {

@@ -33,7 +33,23 @@ export interface FullText {
   duplicates: number;
 }
 
-const textLength = (item: NormalizedItem) => (item.contentText ?? item.summary ?? '').length;
+/** The text full text weighs an article against: the item's content text, else its summary. */
+export const itemText = (item: NormalizedItem): string => item.contentText ?? item.summary ?? '';
+
+/** Whether a page's article takes the place of an item's text: longer than `chars` characters, and an item's size. */
+export const articleReplaces = (article: Article | undefined, chars: number, maxItemChars: number): article is Article =>
+  article !== undefined && article.text.length > chars && article.html.length <= maxItemChars;
+
+/** An item with a page's article as its text (sanitized HTML, and that HTML's own text). */
+export const withArticle = (item: NormalizedItem, article: Article): NormalizedItem => ({
+  ...item,
+  contentHtml: article.html,
+  contentText: article.text,
+  textFromHtml: true,
+});
+
+/** Whether an item links a web page full text can read. */
+export const hasPage = (item: NormalizedItem): item is NormalizedItem & { url: string } => item.url !== undefined && /^https?:/i.test(item.url);
 
 /** An article page read: where it ended up (after redirects) and its article, if it has one. */
 export interface ArticlePage {
@@ -71,8 +87,7 @@ export async function readArticlePage(
 async function articleOf(context: FullTextContext, source: Source, item: NormalizedItem): Promise<Article | undefined> {
   try {
     const article = (await readArticlePage(context, source, item.url!, source.fullText))?.article;
-    const maxChars = (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars;
-    if (!article || article.text.length <= textLength(item) || article.html.length > maxChars) {
+    if (!articleReplaces(article, itemText(item).length, (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars)) {
       log.debug({ source: source.id, url: item.url }, 'no article on the page longer than the feed text; keeping the feed text');
       context.metrics.articlePages.inc({ result: 'none' });
       return undefined;
@@ -93,7 +108,7 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
  * this is a newer version of it: its stored text is its article, which the feed's short text must not overwrite.
  */
 export async function withFullText(context: FullTextContext, source: Source, items: readonly NormalizedItem[]): Promise<FullText> {
-  const short = items.filter((item) => item.url && /^https?:/i.test(item.url) && textLength(item) < SHORT_TEXT_CHARS);
+  const short = items.filter((item) => hasPage(item) && itemText(item).length < SHORT_TEXT_CHARS);
   if (short.length === 0) return { items: [...items], duplicates: 0 };
   const stored = await storedVersionTimes(
     context.db,
@@ -115,7 +130,7 @@ export async function withFullText(context: FullTextContext, source: Source, ite
       .filter((item) => !known.has(item))
       .map((item) => {
         const article = articles.get(item);
-        return article ? { ...item, contentHtml: article.html, contentText: article.text, textFromHtml: true } : item;
+        return article ? withArticle(item, article) : item;
       }),
     duplicates: known.size,
   };

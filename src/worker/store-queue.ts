@@ -8,9 +8,12 @@ import { type FetchRecord, recordFetches } from '../store/sources.js';
 import { type StoredDocument, type StoreJob, storeAndMatch } from './store-step.js';
 import { EventLoopTurns } from './turns.js';
 
-/** A document for the queue: its items, and the fetch record written with them once their outcome is known. */
+/**
+ * A document for the queue: its items, and the fetch record written with them once their outcome is known (none for
+ * stored items read again, which were not fetched).
+ */
 export interface QueuedDocument extends StoreJob {
-  record: (stored: StoredDocument) => FetchRecord;
+  record?: (stored: StoredDocument) => FetchRecord;
 }
 
 /** A document with its items' work and topics worked out: what the store transaction needs of it. */
@@ -196,7 +199,7 @@ export class StoreQueue {
       // Validators are written in the same transaction as the items: never remembered for items we did not keep.
       await recordFetches(
         tx,
-        batch.map(({ document }, index) => document.record(stored[index]!)),
+        batch.flatMap(({ document }, index) => (document.record ? [document.record(stored[index]!)] : [])),
       );
     });
     await withinDeadline(work, this.deadlineMs, 'storing the items');

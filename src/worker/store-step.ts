@@ -23,6 +23,8 @@ export interface StoreJob {
   items: readonly NormalizedItem[];
   /** Items of the document already known as duplicates (counted, not stored again). */
   knownDuplicates?: number;
+  /** Stored items read again, not fetched (DocumentItems.reread). */
+  reread?: boolean;
   topics: Pick<TopicMatcher, 'match'>;
 }
 
@@ -83,7 +85,7 @@ export async function storeAndMatch(tx: Database, jobs: readonly StoreJob[], opt
   for (const round of storeRounds(jobs)) {
     const results = await storeDocuments(
       tx,
-      round.map(({ job, items }) => ({ sourceId: jobs[job]!.sourceId, items })),
+      round.map(({ job, items }) => ({ sourceId: jobs[job]!.sourceId, items, reread: jobs[job]!.reread })),
       options,
     );
     const filings: Filing[] = round.flatMap(({ job }, index) => {
