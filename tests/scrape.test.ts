@@ -189,6 +189,14 @@ describe('wirefeed scrape', () => {
       `read 3 items from ${server.url}/jc/eng?g=pol (items 'ul.news-list > li', date '.date', summary '.lead', image 'img.thumb', timeZone 'Asia/Tokyo')`,
     );
 
+    // Links read as the source's fetch reads them: to one of its short-link hosts, they are items' short URLs.
+    const shortLinks = writeConfigDir({ 'sources.yml': `sources:\n${SCRAPED.replaceAll('URL', server.url)}    shortUrlHosts: [127.0.0.1]\n` });
+    const short = await scrape([`${server.url}/jc/eng?g=pol`, '--source', 'jiji-politics', '--json'], shortLinks);
+    expect(JSON.parse(short.stdout).items[0]).toMatchObject({
+      url: `${server.url}/jc/eng?g=pol&k=2024060200123`,
+      shortUrl: `${server.url}/jc/eng?g=pol&k=2024060200123`,
+    });
+
     // The top story too, by the command line's rules over the source's, the page's clock read as UTC.
     const byOptions = await scrape([
       `${server.url}/jc/eng?g=pol`,

@@ -14,7 +14,7 @@ export function selectorOption(name: string, selector: string | undefined): stri
   return selector;
 }
 
-export type PageSource = Pick<Source, 'network' | 'credentials' | 'fullText' | 'scrape'>;
+export type PageSource = Pick<Source, 'network' | 'credentials' | 'fullText' | 'scrape'> & Partial<Pick<Source, 'shortUrlHosts'>>;
 
 /** The one page URL a command was given, checked. */
 export function pageUrl(command: string, positionals: string[]): string {

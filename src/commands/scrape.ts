@@ -94,11 +94,13 @@ export const scrape = defineCommand({
       const page = await fetchFeed(http, { url, network: source.network, credentials: source.credentials, limits: config.fetch });
       if (page.kind !== 'ok') throw new UsageError(`${url} answered 304 Not Modified to a request without validators`);
       const feed = await pages.listing(page.text, page.finalUrl, rules);
-      const context = { feedUrl: page.finalUrl, fetchedAt: new Date(), shortUrlHosts: [] };
+      // Links read as the source's fetch reads them: one to its short-link hosts is the item's short URL.
+      const context = { feedUrl: page.finalUrl, fetchedAt: new Date(), shortUrlHosts: source.shortUrlHosts ?? [] };
       const items = feed.items.map((item) => normalizeItem(item, feed, context));
-      const listed = items.map(({ title, url: link, publishedAt, dateEstimated, summary, imageUrl, author }) => ({
+      const listed = items.map(({ title, url: link, shortUrl, publishedAt, dateEstimated, summary, imageUrl, author }) => ({
         title,
-        url: link,
+        url: link ?? shortUrl,
+        ...(shortUrl ? { shortUrl } : {}),
         publishedAt: dateEstimated ? null : publishedAt.toISOString(),
         ...(summary ? { summary } : {}),
         ...(imageUrl ? { imageUrl } : {}),
