@@ -112,10 +112,22 @@ describe('readListing', () => {
   });
 
   it('files items whose dates it cannot read when first seen, and names one of them', () => {
-    const page = '<ul><li><a href="/a">A</a><time>3 hours ago</time></li><li><a href="/b">B</a><time>02/06/2024</time></li><li><a href="/c">C</a></li></ul>';
+    const page = '<ul><li><a href="/a">A</a><time>3 months ago</time></li><li><a href="/b">B</a><time>02/06/2024</time></li><li><a href="/c">C</a></li></ul>';
     const feed = readListing(page, { items: 'li' });
     expect(feed.items.map((item) => item.dates)).toEqual([[], [], []]);
-    expect(feed.warnings).toEqual([`2 items' dates are not dates Wirefeed reads (such as "3 hours ago"): filed when first seen`]);
+    expect(feed.warnings).toEqual([`2 items' dates are not dates Wirefeed reads (such as "3 months ago"): filed when first seen`]);
+  });
+
+  it("reads dates relative to the fetch in the page's clock, marked approximate", () => {
+    const page =
+      '<ul><li><a href="/a">A</a><time>3 hours ago</time></li><li><a href="/b">B</a><time>08:06</time></li><li><a href="/c">C</a><time>2024/06/02 08:06</time></li></ul>';
+    const feed = readListing(page, { items: 'li', timeZone: 'Asia/Tokyo' }, new Date('2024-06-03T00:00:00Z'));
+    expect(feed.items.map((item) => [item.dates, item.dateApproximate])).toEqual([
+      [['2024-06-02T21:00:00.000Z'], true],
+      [['2024-06-02T23:06:00.000Z'], true],
+      [['2024-06-01T23:06:00.000Z'], undefined],
+    ]);
+    expect(feed.warnings).toBeUndefined();
   });
 
   const failures: Array<[string, string, ScrapeRules, RegExp]> = [

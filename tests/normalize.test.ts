@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZoneDays } from '../src/model/days.js';
-import { parseFeedDate, parsePageDate, resolveItemDate } from '../src/normalize/date.js';
+import { parseFeedDate, parsePageDate, parseRelativePageDate, resolveItemDate } from '../src/normalize/date.js';
 import { htmlToText, isSimpleHtml, MAX_HTML_DEPTH, parsedHtmlText, sanitizeContent, sanitizeMarkup, tidyText } from '../src/normalize/html.js';
 import { authorName, normalizeItem, storedContentText } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
@@ -114,6 +114,46 @@ describe('parsePageDate', () => {
     // A month's name and a year, but no day, is no date; nor is a time alone (today's? yesterday's?).
     expect(parsePageDate('June 2024', { now: june })).toBeUndefined();
     expect(parsePageDate('08:06', { zone: tokyo, now: june })).toBeUndefined();
+  });
+
+  // Read at 09:00 on 3 June 2024 in Tokyo (00:00 UTC).
+  const morning = new Date('2024-06-03T00:00:00Z');
+  it.each([
+    ['3 hours ago', tokyo, '2024-06-02T21:00:00.000Z'],
+    ['an hour ago', tokyo, '2024-06-02T23:00:00.000Z'],
+    ['about 1 hour ago', tokyo, '2024-06-02T23:00:00.000Z'],
+    ['5 mins ago', tokyo, '2024-06-02T23:55:00.000Z'],
+    ['45 seconds ago', tokyo, '2024-06-02T23:59:15.000Z'],
+    ['2d ago', tokyo, '2024-06-01T00:00:00.000Z'],
+    ['1 week ago', tokyo, '2024-05-27T00:00:00.000Z'],
+    ['5分前', tokyo, '2024-06-02T23:55:00.000Z'],
+    ['3時間前', tokyo, '2024-06-02T21:00:00.000Z'],
+    ['2日前', tokyo, '2024-06-01T00:00:00.000Z'],
+    ['just now', tokyo, '2024-06-03T00:00:00.000Z'],
+    ['Yesterday', tokyo, '2024-06-02T00:00:00.000Z'],
+    // Today and yesterday in the page's clock: 3 June in Tokyo, still 2 June in UTC.
+    ['Today 08:06', tokyo, '2024-06-02T23:06:00.000Z'],
+    ['today at 8:06 a.m.', tokyo, '2024-06-02T23:06:00.000Z'],
+    ['Yesterday, 11:50 PM', tokyo, '2024-06-02T14:50:00.000Z'],
+    ['昨日 23:50', tokyo, '2024-06-02T14:50:00.000Z'],
+    ['今日 8時6分', tokyo, '2024-06-02T23:06:00.000Z'],
+    // A time alone is today's, or yesterday's when today's is still to come.
+    ['08:06', tokyo, '2024-06-02T23:06:00.000Z'],
+    ['23:50', tokyo, '2024-06-02T14:50:00.000Z'],
+    ['8:06 PM', undefined, '2024-06-02T20:06:00.000Z'],
+    ['08:06 JST', newYork, '2024-06-02T23:06:00.000Z'],
+    ['00:10', undefined, '2024-06-03T00:10:00.000Z'],
+  ])('%s, read relative to its fetch', (text, zone, iso) =>
+    expect(parseRelativePageDate(text, { now: morning, ...(zone ? { zone } : {}) })?.toISOString()).toBe(iso),
+  );
+
+  it('reads no relative date it cannot place: without the time of the fetch, or not a time', () => {
+    expect(parseRelativePageDate('3 hours ago', { zone: tokyo })).toBeUndefined();
+    for (const text of ['3 months ago', 'hours ago', '25:00', '08:61', '13:06 pm', 'soon', 'Tomorrow 08:06', `${'1'.repeat(90)} hours ago`]) {
+      expect(parseRelativePageDate(text, { zone: tokyo, now: morning }), text).toBeUndefined();
+    }
+    // A date is parsePageDate's, not this one's.
+    expect(parseRelativePageDate('2024/06/02 08:06', { zone: tokyo, now: morning })).toBeUndefined();
   });
 
   it('reads a date with the year last only in the order its source says, and no impossible one', () => {

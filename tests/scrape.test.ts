@@ -154,6 +154,27 @@ describe('sources that are web pages', () => {
     expect(rows.every((row) => row.date_estimated)).toBe(true);
   });
 
+  it('files items dated relative to the fetch ("3 hours ago", "08:06") at that time when first seen, and never moves them', async () => {
+    const brief = (slug: string, title: string, when: string) => `<li><a href="/r/${slug}">${title}</a> <span class="when">${when}</span></li>`;
+    const page = (whens: string[]) =>
+      `<html><body><ul class="latest">${brief('1', 'Yen slips past 157', whens[0]!)}${brief('2', 'Nikkei ends higher', whens[1]!)}</ul></body></html>`;
+    undated = page(['3 hours ago', '2日前']);
+    const latest = `  - id: jiji-politics\n    url: URL/undated\n    allowPrivateNetwork: true\n    scrape:\n      items: ul.latest li\n      date: .when\n`;
+    const fetched = Date.now();
+    expect(await ingest(latest)).toMatchObject({ ok: 1, itemsNew: 2 });
+    const first = await stored();
+    expect(first.map((row) => row.title)).toEqual(['Yen slips past 157', 'Nikkei ends higher']);
+    expect(first[0]!.published_ms).toBeGreaterThan(fetched - 3 * 3_600_000 - 60_000);
+    expect(first[0]!.published_ms).toBeLessThan(fetched - 3 * 3_600_000 + 60_000);
+    expect(first[1]!.published_ms).toBeGreaterThan(fetched - 2 * 86_400_000 - 60_000);
+    expect(first[1]!.published_ms).toBeLessThan(fetched - 2 * 86_400_000 + 60_000);
+    expect(first.every((row) => row.date_estimated)).toBe(true);
+    // Later the page says otherwise of the same items: the next fetch reads other times, which revise nothing.
+    undated = page(['4 hours ago', 'just now']);
+    expect(await ingest(latest)).toMatchObject({ ok: 1, itemsNew: 0, itemsDuplicate: 2, itemsRevised: 0 });
+    expect(await stored()).toEqual(first);
+  });
+
   it('fails a page whose layout changed alone, naming the selector, and keeps what it stored', async () => {
     listing = jijiListingPage(JIJI_STORIES);
     const both = `${SCRAPED}  - id: japantoday\n    url: URL/feed.xml\n    allowPrivateNetwork: true\n`;

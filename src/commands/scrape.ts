@@ -96,19 +96,26 @@ export const scrape = defineCommand({
       const feed = await pages.listing(page.text, page.finalUrl, rules);
       // Links read as the source's fetch reads them: one to its short-link hosts is the item's short URL.
       const context = { feedUrl: page.finalUrl, fetchedAt: new Date(), shortUrlHosts: source.shortUrlHosts ?? [] };
-      const items = feed.items.map((item) => normalizeItem(item, feed, context));
-      const listed = items.map(({ title, url: link, shortUrl, publishedAt, dateEstimated, summary, imageUrl, author }) => ({
-        title,
-        url: link ?? shortUrl,
-        ...(shortUrl ? { shortUrl } : {}),
-        publishedAt: dateEstimated ? null : publishedAt.toISOString(),
-        ...(summary ? { summary } : {}),
-        ...(imageUrl ? { imageUrl } : {}),
-        ...(author ? { author } : {}),
-      }));
+      const listed = feed.items.map((parsed) => {
+        const { title, url: link, shortUrl, publishedAt, dateEstimated, summary, imageUrl, author } = normalizeItem(parsed, feed, context);
+        // A date read relative to now ("3 hours ago") is the one stored, but only when the item is first seen.
+        const approximate = parsed.dateApproximate === true;
+        return {
+          title,
+          url: link ?? shortUrl,
+          ...(shortUrl ? { shortUrl } : {}),
+          publishedAt: dateEstimated && !approximate ? null : publishedAt.toISOString(),
+          ...(approximate ? { approximate } : {}),
+          ...(summary ? { summary } : {}),
+          ...(imageUrl ? { imageUrl } : {}),
+          ...(author ? { author } : {}),
+        };
+      });
       // The page's text is outside input: no character of it may move the terminal's cursor or recolour it.
       if (values.json) console.log(terminalJson({ url, finalUrl: page.finalUrl, rules, items: listed, warnings: feed.warnings ?? [] }));
-      else for (const item of listed) console.log(terminalText(`${item.publishedAt ?? '(no date)'}  ${item.title}\n  ${item.url ?? '(no link)'}`));
+      else
+        for (const item of listed)
+          console.log(terminalText(`${item.approximate ? '~' : ''}${item.publishedAt ?? '(no date)'}  ${item.title}\n  ${item.url ?? '(no link)'}`));
       for (const warning of feed.warnings ?? []) console.error(terminalText(warning));
       console.error(`read ${listed.length} item${listed.length === 1 ? '' : 's'} from ${terminalText(page.finalUrl)} (${describeRules(rules)})`);
       return values.add ? addScrapedSource(values, url, feed.title, rules) : 0;

@@ -239,7 +239,7 @@ const DAY_MS = 86_400_000;
  * optional time (12- or 24-hour) and zone, else a feed date. Without a zone, the clock of `zone` (the source's
  * `scrape.timeZone`, UTC by default). Without a year (a month's name, or 月 and 日), the year at `now`. A numeric
  * date with the year last (02/06/2024: which is the month?) only in the order the source says (`scrape.dateOrder`).
- * Relative dates ("3 hours ago") are not dates we can trust.
+ * Dates relative to the fetch ("3 hours ago", "08:06") are parseRelativePageDate's.
  */
 export function parsePageDate(text: string | null | undefined, reading: PageDateReading = {}): Date | undefined {
   if (!text) return undefined;
@@ -262,6 +262,59 @@ export function parsePageDate(text: string | null | undefined, reading: PageDate
   const thisYear = reading.zone ? Number(reading.zone.date(now).slice(0, 4)) : reading.now.getUTCFullYear();
   const date = at(thisYear);
   return date && date.getTime() > now + DAY_MS ? at(thisYear - 1) : date;
+}
+
+/** How long each unit of a relative date is: "3 hours ago", "5分前". */
+const RELATIVE_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
+const JAPANESE_UNIT: Record<string, string> = { 秒: 's', 分: 'm', 時間: 'h', 日: 'd', 週間: 'w' };
+/** "3 hours ago", "an hour ago", "5 mins ago", "2d ago", "about 1 hour ago". */
+const RELATIVE_DATE = /^(?:about |over |almost )?(\d{1,4}|an?|one) ?(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|[smhdw]) ago$/i;
+/** "5分前", "3時間前", "2日前". */
+const JAPANESE_RELATIVE_DATE = /^(\d{1,4}) ?(秒|分|時間|日|週間)前$/;
+const JUST_NOW = /^(?:just now|now|たった今|今)$/i;
+/** "Today", "Yesterday at", "昨日", before an optional time. */
+const DAY_WORD = /^(today|yesterday|今日|きょう|本日|昨日|きのう)(?:,? ?(?:at )?|$)/i;
+/** "08:06", "8:06 p.m.", "20:06:19 JST", "8時6分": a time alone, with an optional zone. */
+const TIME_ALONE = new RegExp(String.raw`^(\d{1,2}) ?[:.時] ?(\d{1,2})(?::(\d{2}))? ?分?(?: ?([ap])\.? ?m\.?)?${ZONE_AT_END}`, 'i');
+
+/**
+ * A date a page writes relative to when it is read: "3 hours ago", "5分前", "just now", "Yesterday", "Today 08:06",
+ * "昨日 23:50", or a time alone ("08:06": today's, or yesterday's when that would be later than `now`), in the page's
+ * clock. Such a reading moves with the time of the fetch, so the listing marks it approximate: it files an item when
+ * first seen and never revises it (see ParsedItem.dateApproximate). Undefined for anything else, or without `now`.
+ */
+export function parseRelativePageDate(text: string | null | undefined, reading: PageDateReading): Date | undefined {
+  if (!text || !reading.now) return undefined;
+  const value = text.trim().replace(/\s+/g, ' ');
+  if (value.length > MAX_PAGE_DATE_CHARS) return undefined;
+  const now = reading.now.getTime();
+  if (JUST_NOW.test(value)) return new Date(now);
+  const relative = RELATIVE_DATE.exec(value);
+  if (relative) {
+    const [, count, unit] = relative;
+    return new Date(now - (/^\d/.test(count!) ? Number(count) : 1) * RELATIVE_UNIT_MS[unit!.charAt(0).toLowerCase()]!);
+  }
+  const japanese = JAPANESE_RELATIVE_DATE.exec(value);
+  if (japanese) return new Date(now - Number(japanese[1]) * RELATIVE_UNIT_MS[JAPANESE_UNIT[japanese[2]!]!]!);
+  const word = DAY_WORD.exec(value);
+  const daysBack = word ? Number(/^(yesterday|昨日|きのう)$/i.test(word[1]!)) : 0;
+  const rest = word ? value.slice(word[0].length) : value;
+  if (word && rest === '') return new Date(now - daysBack * DAY_MS); // "Yesterday": its time not written
+  const time = TIME_ALONE.exec(rest);
+  if (!time) return undefined;
+  const [, hourText, minute, second, half, zoneName] = time;
+  const hour = clockHour(hourText, half);
+  const offset = zoneName ? parseZone(zoneName) : 0;
+  if (hour === undefined || hour > 23 || Number(minute) > 59 || offset === undefined) return undefined;
+  const dayOf = (back: number) => {
+    // The page's date today (in the zone written beside the time, else its clock's), `back` days before.
+    const today = zoneName || !reading.zone ? new Date(now + offset * 60_000).toISOString().slice(0, 10) : reading.zone.date(now);
+    const wall = Date.parse(`${today}T00:00:00Z`) - back * DAY_MS + ((hour * 60 + Number(minute)) * 60 + Number(second ?? 0)) * 1000;
+    return zoneName || !reading.zone ? wall - offset * 60_000 : reading.zone.instant(wall);
+  };
+  const at = dayOf(daysBack);
+  // A time alone later than now (beyond a clock's skew) is yesterday's: a listing shows today's items by their time.
+  return new Date(!word && at > now + FUTURE_TOLERANCE_MS ? dayOf(1) : at);
 }
 
 export interface ItemDate {

@@ -102,7 +102,7 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
   const summary = summaryText || (contentText ? excerpt(contentText) : undefined);
   const title =
     (item.title ? plainTitle(item.title, item.titleType) : '') || (contentText || summary ? excerpt(contentText || summary!, 80) : '') || '(untitled)';
-  const { date, estimated } = resolveItemDate(item.dates, context.fetchedAt);
+  const resolved = resolveItemDate(item.dates, context.fetchedAt);
   const html = contentHtml || summaryHtml || undefined;
   const text = contentText || summaryText || undefined;
   // htmlToText(html), worked out above: the content's text, else the summary's.
@@ -125,7 +125,7 @@ export function normalizeItem(parsed: ParsedItem, feed: ParsedFeed, context: Nor
       .map((enclosure) => ({ ...enclosure, url: keptUrl(resolveHttpUrl(enclosure.url, contentBase)) }))
       .filter((enclosure): enclosure is Enclosure => enclosure.url !== undefined)
       .slice(0, MAX_ENCLOSURES),
-    publishedAt: date,
-    dateEstimated: estimated,
+    publishedAt: resolved.date,
+    dateEstimated: resolved.estimated || item.dateApproximate === true,
   };
 }

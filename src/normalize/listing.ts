@@ -8,7 +8,7 @@ import { ZoneDays } from '../model/days.js';
 import type { ScrapeRules } from '../model/source.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from '../parse/index.js';
 import { type PageElement, pageDocument } from './article.js';
-import { type PageDateReading, parsePageDate } from './date.js';
+import { type PageDateReading, parsePageDate, parseRelativePageDate } from './date.js';
 
 /** Elements a listing page may have: a portal's front page with its menus has ten or twenty thousand. */
 export const MAX_LISTING_ELEMENTS = 30_000;
@@ -62,6 +62,7 @@ function listedItem(item: PageElement, rules: ScrapeRules, dates: PageDates): Pa
   if (!link || NOT_A_PAGE.test(link)) return undefined;
   const title = rules.title ? lineOf(within(item, rules.title)) : defaultTitle(item, anchor);
   const date = dates.read(dateTextOf(rules.date ? within(item, rules.date) : item.querySelector('time')));
+  const approximate = date?.approximate === true;
   const summary = rules.summary ? within(item, rules.summary)?.innerHTML.trim() : undefined;
   const image = rules.image ? imageOf(within(item, rules.image)) : undefined;
   const author = rules.author ? lineOf(within(item, rules.author)) : undefined;
@@ -70,7 +71,8 @@ function listedItem(item: PageElement, rules: ScrapeRules, dates: PageDates): Pa
     titleType: 'text',
     ...(title ? { title } : {}),
     ...(summary ? { summaryHtml: summary } : {}),
-    dates: date ? [date] : [],
+    dates: date ? [date.iso] : [],
+    ...(approximate ? { dateApproximate: true } : {}),
     ...(author ? { author } : {}),
     categories: [],
     ...(image ? { imageUrl: image } : {}),
@@ -89,8 +91,9 @@ function outermost(elements: PageElement[]): PageElement[] {
 }
 
 /**
- * Page dates read as instants (ISO 8601, as the normalizer reads feed dates), in the zone of the page's clock; those
- * that are not dates are counted, and the first kept, for the operator.
+ * Page dates read as instants (ISO 8601, as the normalizer reads feed dates), in the zone of the page's clock: dates,
+ * else dates relative to the fetch ("3 hours ago", "08:06"), marked approximate. Those that are neither are counted,
+ * and the first kept, for the operator.
  */
 class PageDates {
   unread = 0;
@@ -101,10 +104,12 @@ class PageDates {
     this.reading = { now, ...(timeZone ? { zone: new ZoneDays(timeZone) } : {}), ...(dateOrder ? { order: dateOrder } : {}) };
   }
 
-  read(text: string | undefined): string | undefined {
+  read(text: string | undefined): { iso: string; approximate: boolean } | undefined {
     if (text === undefined) return undefined;
     const date = parsePageDate(text, this.reading);
-    if (date) return date.toISOString();
+    if (date) return { iso: date.toISOString(), approximate: false };
+    const relative = parseRelativePageDate(text, this.reading);
+    if (relative) return { iso: relative.toISOString(), approximate: true };
     this.unread++;
     this.example ??= text.slice(0, 80);
     return undefined;

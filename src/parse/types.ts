@@ -41,6 +41,11 @@ export interface ParsedItem {
   contentText?: string;
   /** Date strings in order of preference: published first, then updated. */
   dates: string[];
+  /**
+   * The date was read relative to the fetch ("3 hours ago", a time alone on a listing page): it files the item when
+   * first seen but is not its identity's, since the next fetch reads another (the item is dateEstimated).
+   */
+  dateApproximate?: boolean;
   author?: string;
   categories: string[];
   language?: string;
