@@ -118,15 +118,16 @@ describe('loadConfig', () => {
             ].join('\n'),
           }),
         ).toEqual([
+          // In the file's order, whichever check found them.
           'a.yml:4:15: sources[0].password: the environment variable WIREFEED_TEST_UNSET is not set',
-          'a.yml:7:14: sources[0].headers.X-Key: must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
-          'a.yml:9:15: sources[0].headers.X-Desk: must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
-          'a.yml:6:13: sources[0].headers.Host: is set by Wirefeed itself',
-          'a.yml:8:19: sources[0].headers.Bad Name: expected a header name such as X-Api-Key',
           'a.yml:4:15: sources[0].password: needs a username beside it',
+          'a.yml:6:13: sources[0].headers.Host: is set by Wirefeed itself',
+          'a.yml:7:14: sources[0].headers.X-Key: must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
+          'a.yml:8:19: sources[0].headers.Bad Name: expected a header name such as X-Api-Key',
+          'a.yml:9:15: sources[0].headers.X-Desk: must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
           'a.yml:12:15: sources[1].username: and an Authorization header cannot both be given',
-          'a.yml:16:15: sources[2].username: must be one line without ":"',
           'a.yml:15:10: sources[2].url: must be an http(s):// URL to send credentials or headers',
+          'a.yml:16:15: sources[2].username: must be one line without ":"',
         ]);
       } finally {
         delete process.env.WIREFEED_TEST_TWO_LINES;
@@ -178,7 +179,24 @@ describe('loadConfig', () => {
       'a.yml:5:7: sources[0].scrape.items: "items" is missing (string required)',
       'a.yml:6:13: sources[0].scrape.link: is not a CSS selector Wirefeed can match (Expected name, found )',
       'a.yml:7:17: sources[0].scrape.timeZone: expected a time zone such as Asia/Tokyo, Europe/London or UTC',
-      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: items, title, link, date, summary, image, author, timeZone, dateOrder',
+      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: format, items, title, link, date, summary, image, author, timeZone, dateOrder',
+    ]);
+  });
+
+  it('reads the rules of a JSON listing as dot paths, and names one it cannot follow', () => {
+    const json = 'sources:\n  - id: nhk\n    url: https://news.example.jp/api/latest.json\n    scrape:\n      format: json\n      items: channel.item\n';
+    expect(loadConfig(writeConfigDir({ 'sources.yml': `${json}      image: imgPath\n` })).sources[0]!.scrape).toEqual({
+      format: 'json',
+      items: 'channel.item',
+      image: 'imgPath',
+    });
+    expect(problemsOf({ 'a.yml': `${json}      link: 'links..0'\n      format2: x\n` })).toEqual([
+      'a.yml:7:13: sources[0].scrape.link: is not a dot path Wirefeed can follow (expected names joined by ".", such as data.items)',
+      'a.yml:8:7: sources[0].scrape.format2: unknown key "format2"; did you mean "format"?',
+    ]);
+    // A dot path is read as a CSS selector where the format is not json.
+    expect(problemsOf({ 'a.yml': json.replace('format: json', 'format: html').replace('channel.item', '$.channel') })).toEqual([
+      expect.stringMatching(/^a\.yml:6:14: sources\[0\]\.scrape\.items: is not a CSS selector Wirefeed can match/),
     ]);
   });
 
@@ -255,8 +273,8 @@ describe('loadConfig', () => {
           ),
         }),
       ).toEqual([
-        'topics.yml:8:17: topics[0].webhook[2].name: must be 1-40 lower-case letters, digits and "-"',
         'topics.yml:7:17: topics[0].webhook[1].name: a second webhook named "desk"',
+        'topics.yml:8:17: topics[0].webhook[2].name: must be 1-40 lower-case letters, digits and "-"',
       ]);
     });
 

@@ -1,8 +1,9 @@
 /** Web pages listing news without a feed, read by a source's scrape rules (readListing, as the page reader runs it). */
 import { describe, expect, it } from 'vitest';
 import type { ScrapeRules } from '../src/model/source.js';
+import { dotPathProblem, readJsonListing } from '../src/normalize/json-listing.js';
 import { MAX_LISTING_ELEMENTS, readListing } from '../src/normalize/listing.js';
-import { JIJI_STORIES, jijiListingPage, pressReleasePage } from './fixtures/listing-pages.js';
+import { JIJI_STORIES, jijiListingPage, nhkJsonListing, pressReleasePage } from './fixtures/listing-pages.js';
 
 const JIJI_RULES: ScrapeRules = { items: 'ul.news-list > li', date: '.date', summary: '.lead', image: 'img.thumb', timeZone: 'Asia/Tokyo' };
 
@@ -148,5 +149,88 @@ describe('readListing', () => {
     expect(item!.titleType).toBe('text');
     // Scripts never reach the item; the handler is the normalizer's sanitizer's to drop, as for a feed's HTML.
     expect(item!.summaryHtml).toBe('<b onclick="x()">Up</b>');
+  });
+});
+
+describe('readJsonListing', () => {
+  it("reads each item's link, headline, date, summary and image at the rules' dot paths", () => {
+    const feed = readJsonListing(nhkJsonListing(), { format: 'json', items: 'channel.item', summary: 'description', image: 'imgPath' });
+    expect(feed.format).toBe('json');
+    expect(feed.warnings).toBeUndefined();
+    expect(feed.items).toHaveLength(3);
+    expect(feed.items[0]).toEqual({
+      link: `/nhkworld/en/news/${JIJI_STORIES[0]!.slug}/`,
+      title: JIJI_STORIES[0]!.headline,
+      titleType: 'text',
+      summaryHtml: JIJI_STORIES[0]!.lead,
+      dates: ['2024-06-01T23:06:00.000Z'],
+      categories: [],
+      imageUrl: `/nhkworld/upld/thumbnails/en/news/${JIJI_STORIES[0]!.slug}_0.jpg`,
+    });
+  });
+
+  const read = (items: unknown, rules: Partial<ScrapeRules> = {}) =>
+    readJsonListing(JSON.stringify(items), { format: 'json', items: '$', timeZone: 'Asia/Tokyo', ...rules }, new Date('2024-06-03T00:00:00Z')).items;
+
+  it.each([
+    ['ISO 8601', { date: '2024-06-02T08:06:19+09:00' }, '2024-06-01T23:06:19.000Z'],
+    ['a page date in its clock', { published: '2024/06/02 08:06' }, '2024-06-01T23:06:00.000Z'],
+    ['seconds since 1970', { time: 1717283179 }, '2024-06-01T23:06:19.000Z'],
+    ['milliseconds since 1970', { publishedAt: 1717283179000 }, '2024-06-01T23:06:19.000Z'],
+    ['relative to the fetch', { updated: '3時間前' }, '2024-06-02T21:00:00.000Z'],
+  ])('reads a date given as %s', (_, fields, iso) => {
+    expect(read([{ title: 'Yen slips', url: 'https://example.jp/1', ...fields }])[0]!.dates).toEqual([iso]);
+  });
+
+  it('finds the parts where APIs usually put them, reads objects and lists by their text, and follows array indexes', () => {
+    const [item] = read(
+      [{ headline: 'Yen slips', href: '/1', author: { name: 'Jiji Press' }, media: [{ url: '/img/1.jpg' }], body: ['<p>First</p>', '<p>Second</p>'] }],
+      { author: 'author', image: 'media.0.url', summary: 'body' },
+    );
+    expect(item).toMatchObject({ title: 'Yen slips', link: '/1', author: 'Jiji Press', imageUrl: '/img/1.jpg', summaryHtml: '<p>First</p>' });
+  });
+
+  it('keeps each link once, leaves out entries without one and says so, and marks relative dates approximate', () => {
+    const feed = readJsonListing(
+      JSON.stringify({ data: { items: [{ title: 'A', link: '/a', date: '5分前' }, { title: 'A again', link: '/a' }, { title: 'No link' }, 'text', null] } }),
+      { format: 'json', items: '$.data.items' },
+      new Date('2024-06-03T00:00:00Z'),
+    );
+    expect(feed.items.map((item) => [item.title, item.dateApproximate])).toEqual([['A', true]]);
+    expect(feed.warnings).toEqual(['3 of 5 entries at scrape.items have no link: left out']);
+  });
+
+  it('keeps hostile text as text, for the normalizer to sanitize', () => {
+    const [item] = read([{ title: '<script>alert(1)</script> Yen', link: '/1', description: '<img src=x onerror="alert(2)">Up' }], { summary: 'description' });
+    expect(item).toMatchObject({ title: '<script>alert(1)</script> Yen', titleType: 'text', summaryHtml: '<img src=x onerror="alert(2)">Up' });
+  });
+
+  it.each([
+    ['not JSON', '<html><body>Moved</body></html>', { items: '$' }, /^not read as JSON \(scrape\.format json\): /],
+    ['a path that leads nowhere', nhkJsonListing(), { items: 'channel.items' }, /^scrape\.items 'channel\.items' leads to nothing$/],
+    ['a path to an object', nhkJsonListing(), { items: 'channel' }, /^scrape\.items 'channel' leads to object, not a list of items$/],
+    ['an empty list', '{"items":[]}', { items: 'items' }, /^scrape\.items 'items' is an empty list$/],
+    [
+      'no entry with a link',
+      '[{"title":"A"},{"title":"B"}]',
+      { items: '$' },
+      /^2 entries at scrape\.items '\$', but none is an object with a link \(link, url, href\)$/,
+    ],
+    ['more entries than any listing', JSON.stringify(Array.from({ length: MAX_LISTING_ELEMENTS + 1 }, () => ({}))), { items: '$' }, /more than 30000 entries/],
+  ])('says why a document gives no items: %s', (_, text, rules, message) => {
+    expect(() => readJsonListing(text, { format: 'json', ...rules })).toThrow(message);
+  });
+
+  it.each([
+    ['data.items', undefined],
+    ['$', undefined],
+    ['$.data.items', undefined],
+    ['media.0.url', undefined],
+    ['data..items', 'expected names joined by ".", such as data.items'],
+    ['.items', 'expected names joined by ".", such as data.items'],
+    ['items.', 'expected names joined by ".", such as data.items'],
+    [' items', 'expected names joined by ".", such as data.items'],
+  ])('tells a dot path it can follow: %s', (path, problem) => {
+    expect(dotPathProblem(path)).toBe(problem);
   });
 });

@@ -12,7 +12,7 @@ import { type App, openApp } from '../src/app.js';
 import { rowsOf } from '../src/db/client.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { JIJI_STORIES, jijiListingPage, type ListedStory } from './fixtures/listing-pages.js';
+import { JIJI_STORIES, jijiListingPage, type ListedStory, nhkJsonListing } from './fixtures/listing-pages.js';
 import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { useTestDatabase } from './helpers/database.js';
@@ -40,6 +40,7 @@ beforeAll(async () => {
     const html = (body: string) => response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
     if (request.url === '/jc/eng?g=pol') return html(listing);
     if (request.url === '/undated') return html(undated);
+    if (request.url === '/news/json16/new_001.json') return response.writeHead(200, { 'content-type': 'application/json' }).end(nhkJsonListing());
     if (request.url === '/feed.xml') return response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(feed());
     if (request.url === '/jc/eng?g=pol&k=2024060200123') {
       return html(
@@ -175,6 +176,26 @@ describe('sources that are web pages', () => {
     expect(await stored()).toEqual(first);
   });
 
+  it("stores a JSON listing's items by dot paths (scrape.format json): links resolved against it, dates, images", async () => {
+    const nhk = `  - id: jiji-politics\n    url: URL/news/json16/new_001.json\n    allowPrivateNetwork: true\n    scrape:\n      format: json\n      items: channel.item\n      summary: description\n      image: imgPath\n`;
+    expect(await ingest(nhk)).toMatchObject({ ok: 1, failed: 0, itemsNew: 3 });
+    const rows = await stored();
+    expect(rows.map((row) => row.title)).toEqual(JIJI_STORIES.map((listed) => listed.headline));
+    expect(rows[0]).toMatchObject({
+      url: `${server.url}/nhkworld/en/news/${JIJI_STORIES[0]!.slug}/`,
+      summary: JIJI_STORIES[0]!.lead,
+      image_url: `${server.url}/nhkworld/upld/thumbnails/en/news/${JIJI_STORIES[0]!.slug}_0.jpg`,
+      published_ms: Date.parse('2024-06-01T23:06:00Z'),
+      date_estimated: false,
+    });
+    // The same document again is not read again; a path that leads nowhere fails the source alone, keeping its items.
+    expect(await ingest(nhk)).toMatchObject({ ok: 1, itemsNew: 0 });
+    const moved = await ingest(nhk.replace('channel.item', 'channel.items'));
+    expect(moved).toMatchObject({ ok: 0, failed: 1 });
+    expect(moved.outcomes[0]!.error).toContain("scrape.items 'channel.items' leads to nothing");
+    expect(await stored()).toHaveLength(3);
+  });
+
   it('fails a page whose layout changed alone, naming the selector, and keeps what it stored', async () => {
     listing = jijiListingPage(JIJI_STORIES);
     const both = `${SCRAPED}  - id: japantoday\n    url: URL/feed.xml\n    allowPrivateNetwork: true\n`;
@@ -240,6 +261,22 @@ describe('wirefeed scrape', () => {
     expect(read.items[1]).toMatchObject({ publishedAt: '2024-06-02T07:41:00.000Z', summary: JIJI_STORIES[1]!.lead });
   });
 
+  it('lists the items of a JSON listing by dot paths with --format json, and names a path it cannot follow', async () => {
+    const url = `${server.url}/news/json16/new_001.json`;
+    const listed = await scrape([url, '--format', 'json', '--items', 'channel.item', '--json', '--allow-private-network']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).items[2]).toMatchObject({
+      title: JIJI_STORIES[2]!.headline,
+      url: `${server.url}/nhkworld/en/news/${JIJI_STORIES[2]!.slug}/`,
+      publishedAt: '2024-06-01T12:15:00.000Z',
+    });
+    const bad = await scrape([url, '--format', 'json', '--items', 'channel..item']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^wirefeed scrape: --items is not a dot path Wirefeed can follow/);
+    const format = await scrape([url, '--format', 'xml', '--items', 'channel.item']);
+    expect(format.stderr).toMatch(/--format takes html or json, not "xml"/);
+  });
+
   it('adds the page as a source with the rules that read it, which the next ingest reads', async () => {
     listing = jijiListingPage(JIJI_STORIES);
     const config = writeConfigDir({ 'sources.yml': "# The desk's sources\nsources: []\n" });
@@ -269,7 +306,7 @@ describe('wirefeed scrape', () => {
     const noRules = await scrape(['https://jen.jiji.example/jc/eng']);
     expect([noRules.code, noRules.stderr.trim()]).toEqual([
       1,
-      'wirefeed scrape: give --items CSS (where the items are), or --source ID of a source with scrape rules',
+      'wirefeed scrape: give --items CSS (where the items are; a dot path with --format json), or --source ID of a source with scrape rules',
     ]);
     const badSelector = await scrape(['https://jen.jiji.example/jc/eng', '--items', 'li[']);
     expect(badSelector.code).toBe(1);

@@ -1,21 +1,21 @@
 import { addSourcesToConfig } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
+import { SCRAPE_PARTS, scrapeRuleProblem } from '../config/schema.js';
 import { fetchFeed, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { canonicalTimeZone } from '../model/days.js';
 import { terminalJson, terminalText } from '../model/escape.js';
-import { DATE_ORDERS, type DateOrder, type ScrapeRules } from '../model/source.js';
+import { DATE_ORDERS, type DateOrder, LISTING_FORMATS, type ListingFormat, type ScrapeRules } from '../model/source.js';
 import { normalizeItem } from '../normalize/item.js';
 import { PageReader } from '../normalize/page-reader.js';
 import { FeedParseError } from '../parse/index.js';
 import { CONFIG_OPTION, defineCommand, displayPath, type OptionValues, UsageError } from './command.js';
-import { type PageSource, pageFetchError, pageSource, pageUrl, selectorOption } from './pages.js';
-
-const PARTS = ['items', 'title', 'link', 'date', 'summary', 'image', 'author'] as const;
+import { type PageSource, pageFetchError, pageSource, pageUrl } from './pages.js';
 
 const options = {
   ...CONFIG_OPTION,
   source: { type: 'string', short: 's' },
-  ...(Object.fromEntries(PARTS.map((part) => [part, { type: 'string' }])) as Record<(typeof PARTS)[number], { type: 'string' }>),
+  format: { type: 'string' },
+  ...(Object.fromEntries(SCRAPE_PARTS.map((part) => [part, { type: 'string' }])) as Record<(typeof SCRAPE_PARTS)[number], { type: 'string' }>),
   'time-zone': { type: 'string' },
   'date-order': { type: 'string' },
   json: { type: 'boolean' },
@@ -33,11 +33,22 @@ const describeRules = (rules: ScrapeRules) =>
     .join(', ');
 
 /** The source's rules with the command line's over them; `--items` is needed where the source has none. */
-function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone' | 'date-order', string>>, given: ScrapeRules | undefined): ScrapeRules {
+function rulesOf(
+  values: Partial<Record<(typeof SCRAPE_PARTS)[number] | 'format' | 'time-zone' | 'date-order', string>>,
+  given: ScrapeRules | undefined,
+): ScrapeRules {
   const rules: Partial<ScrapeRules> = { ...given };
-  for (const part of PARTS) {
-    const selector = selectorOption(part, values[part]);
-    if (selector) rules[part] = selector;
+  if (values.format !== undefined) {
+    if (!(LISTING_FORMATS as readonly string[]).includes(values.format))
+      throw new UsageError(`--format takes ${LISTING_FORMATS.join(' or ')}, not "${values.format}"`);
+    rules.format = values.format as ListingFormat;
+  }
+  for (const part of SCRAPE_PARTS) {
+    const rule = values[part];
+    if (rule === undefined) continue;
+    const problem = rule === '' ? 'is empty' : scrapeRuleProblem(rules.format, rule);
+    if (problem) throw new UsageError(`--${part} ${problem}`);
+    rules[part] = rule;
   }
   if (values['time-zone'] !== undefined) {
     const zone = canonicalTimeZone(values['time-zone']);
@@ -49,7 +60,7 @@ function rulesOf(values: Partial<Record<(typeof PARTS)[number] | 'time-zone' | '
     if (!(DATE_ORDERS as readonly string[]).includes(order)) throw new UsageError(`--date-order takes ${DATE_ORDERS.join(' or ')}, not "${order}"`);
     rules.dateOrder = order as DateOrder;
   }
-  if (!rules.items) throw new UsageError('give --items CSS (where the items are), or --source ID of a source with scrape rules');
+  if (!rules.items) throw new UsageError('give --items CSS (where the items are; a dot path with --format json), or --source ID of a source with scrape rules');
   return rules as ScrapeRules;
 }
 
@@ -78,7 +89,7 @@ async function addScrapedSource(values: OptionValues<typeof options>, url: strin
 export const scrape = defineCommand({
   summary: "list the items a web page holds by scrape rules: try a source's rules, or new ones, on a page without a feed; --add makes it a source",
   usage:
-    'scrape URL [--source ID] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--date-order day-first|month-first] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
+    'scrape URL [--source ID] [--format html|json] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--date-order day-first|month-first] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {

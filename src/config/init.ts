@@ -24,6 +24,10 @@ sources:
   # - id: jiji-politics
   #   url: https://jen.jiji.com/jc/eng?g=pol
   #   scrape: { items: 'ul.news-list > li', date: .date, summary: .lead, timeZone: Asia/Tokyo }
+  # Or the JSON behind such a page, read by dot paths (wirefeed scrape URL --format json --items PATH):
+  # - id: broadcaster-latest
+  #   url: https://news.example.jp/api/latest.json
+  #   scrape: { format: json, items: channel.item, summary: description, timeZone: Asia/Tokyo }
 
 # Optional settings (defaults shown):
 # fetch:

@@ -191,7 +191,9 @@ export function loadConfig(dir: string): Config {
     }
     const parsed = configFileSchema.safeParse(file.document.toJS() ?? {});
     if (!parsed.success) {
-      problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(file, issue)));
+      // In the file's order: checks of a whole block (scrape rules by their format) come after its keys' own.
+      const issues = parsed.error.issues.flatMap((issue) => issueProblems(file, issue));
+      problems.push(...issues.sort((a, b) => a.line - b.line || a.column - b.column));
       continue;
     }
     for (const block of ['fetch', 'publish', 'worker', 'retention'] as const) {

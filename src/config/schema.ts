@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { canonicalTimeZone } from '../model/days.js';
 import { parseDuration } from '../model/duration.js';
 import { DEFAULT_RETENTION_SETTINGS } from '../model/settings.js';
-import { DATE_ORDERS } from '../model/source.js';
+import { DATE_ORDERS, LISTING_FORMATS, type ListingFormat } from '../model/source.js';
 import { WEBHOOK_FORMATS } from '../model/topic.js';
 import { cssSelectorProblem } from '../normalize/article.js';
+import { dotPathProblem } from '../normalize/json-listing.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
 const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
@@ -33,9 +34,22 @@ const cssSelector = z
   .string()
   .min(1)
   .superRefine((selector, context) => {
-    const problem = cssSelectorProblem(selector);
-    if (problem) context.addIssue({ code: 'custom', message: `is not a CSS selector Wirefeed can match (${problem})` });
+    const problem = scrapeRuleProblem('html', selector);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
   });
+
+/** The parts of a scrape rule that find something: CSS selectors on a web page, dot paths in JSON. */
+export const SCRAPE_PARTS = ['items', 'title', 'link', 'date', 'summary', 'image', 'author'] as const;
+
+/** What is wrong with a scrape rule for its format, or undefined. Also `wirefeed scrape`'s check of its options. */
+export function scrapeRuleProblem(format: ListingFormat | undefined, rule: string): string | undefined {
+  if (format === 'json') {
+    const problem = dotPathProblem(rule);
+    return problem && `is not a dot path Wirefeed can follow (${problem})`;
+  }
+  const problem = cssSelectorProblem(rule);
+  return problem && `is not a CSS selector Wirefeed can match (${problem})`;
+}
 
 /** `${NAME}` in a secret: the value of the environment variable NAME, so the secret need not be in the YAML file. */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -134,19 +148,31 @@ export const sourceSchema = z
      * true (Readability finds it), or where it is on the source's pages (CSS selectors).
      */
     fullText: z.union([z.boolean(), z.strictObject({ select: cssSelector.optional(), remove: cssSelector.optional() })]).optional(),
-    /** The URL is a web page listing news, not a feed: where its items are (CSS selectors). */
+    /** The URL is a web page listing news, not a feed: where its items are (CSS selectors; dot paths for JSON). */
     scrape: z
       .strictObject({
-        items: cssSelector,
-        title: cssSelector.optional(),
-        link: cssSelector.optional(),
-        date: cssSelector.optional(),
-        summary: cssSelector.optional(),
-        image: cssSelector.optional(),
-        author: cssSelector.optional(),
+        format: z.enum(LISTING_FORMATS).optional(),
+        items: z.string().min(1),
+        title: z.string().min(1).optional(),
+        link: z.string().min(1).optional(),
+        date: z.string().min(1).optional(),
+        summary: z.string().min(1).optional(),
+        image: z.string().min(1).optional(),
+        author: z.string().min(1).optional(),
         timeZone: timeZone.optional(),
         dateOrder: z.enum(DATE_ORDERS).optional(),
       })
+      .superRefine(
+        (rules, context) => {
+          for (const part of SCRAPE_PARTS) {
+            const rule: unknown = rules[part];
+            const problem = typeof rule === 'string' && rule !== '' ? scrapeRuleProblem(rules.format, rule) : undefined;
+            if (problem) context.addIssue({ code: 'custom', path: [part], message: problem });
+          }
+        },
+        // Checked beside the rules' other problems (a missing key, an unknown one), so that one read names them all.
+        { when: ({ value }) => value !== null && typeof value === 'object' },
+      )
       .optional(),
     /** Only items matching this query are stored (the topic query language). */
     keep: query.optional(),

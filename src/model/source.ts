@@ -43,6 +43,8 @@ export interface ArticleRules {
  * A part without a selector is found where such pages usually have it, or left out.
  */
 export interface ScrapeRules {
+  /** `json`: the URL is a JSON document, and the rules are dot paths (`data.items`, `$` for the whole). Default: html. */
+  format?: ListingFormat;
   items: string;
   /** Its text is the headline. Default: the item's first heading (h1-h6), else its link's text, title or image's alt. */
   title?: string;
@@ -61,6 +63,10 @@ export interface ScrapeRules {
   /** How the page writes numeric dates with the year last (02/06/2024): day or month first. Default: not read. */
   dateOrder?: DateOrder;
 }
+
+/** What a scraped source's URL holds: a web page (its rules are CSS selectors) or JSON (dot paths). */
+export const LISTING_FORMATS = ['html', 'json'] as const;
+export type ListingFormat = (typeof LISTING_FORMATS)[number];
 
 /** Which of the first two numbers of a numeric date with the year last is the day. */
 export const DATE_ORDERS = ['day-first', 'month-first'] as const;

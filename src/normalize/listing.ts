@@ -55,27 +55,45 @@ function dateTextOf(element: PageElement | null): string | undefined {
 /** Links that lead to no page of their own: this page's fragments and scripts ("#", "javascript:void(0)"). */
 const NOT_A_PAGE = /^(#|javascript:)/i;
 
-/** One item element as a feed item, or undefined when it has no link to a page (nothing to identify it by). */
-function listedItem(item: PageElement, rules: ScrapeRules, dates: PageDates): ParsedItem | undefined {
-  const anchor = anchorOf(rules.link ? within(item, rules.link) : item);
-  const link = anchor?.getAttribute('href')?.trim();
+/** What a listing's rules found of one item. */
+export interface ListedParts {
+  link: string | undefined;
+  title?: string | undefined;
+  /** HTML (plain text is HTML too): the normalizer sanitizes it as a feed's. */
+  summary?: string | undefined;
+  date?: PageDate | undefined;
+  image?: string | undefined;
+  author?: string | undefined;
+}
+
+/** An item of a listing as a feed item, or undefined when it has no link to a page (nothing to identify it by). */
+export function listedItem({ link, title, summary, date, image, author }: ListedParts): ParsedItem | undefined {
   if (!link || NOT_A_PAGE.test(link)) return undefined;
-  const title = rules.title ? lineOf(within(item, rules.title)) : defaultTitle(item, anchor);
-  const date = dates.read(dateTextOf(rules.date ? within(item, rules.date) : item.querySelector('time')));
-  const approximate = date?.approximate === true;
-  const summary = rules.summary ? within(item, rules.summary)?.innerHTML.trim() : undefined;
-  const image = rules.image ? imageOf(within(item, rules.image)) : undefined;
-  const author = rules.author ? lineOf(within(item, rules.author)) : undefined;
   return {
     link,
     titleType: 'text',
     ...(title ? { title } : {}),
     ...(summary ? { summaryHtml: summary } : {}),
     dates: date ? [date.iso] : [],
-    ...(approximate ? { dateApproximate: true } : {}),
+    ...(date?.approximate ? { dateApproximate: true } : {}),
     ...(author ? { author } : {}),
     categories: [],
     ...(image ? { imageUrl: image } : {}),
+  };
+}
+
+/** One item element's parts, found by the rules. */
+function elementParts(item: PageElement, rules: ScrapeRules, dates: PageDates): ListedParts {
+  const anchor = anchorOf(rules.link ? within(item, rules.link) : item);
+  const link = anchor?.getAttribute('href')?.trim();
+  if (!link) return { link }; // left out: its other parts are not read (nor its date counted)
+  return {
+    link,
+    title: rules.title ? lineOf(within(item, rules.title)) : defaultTitle(item, anchor),
+    summary: rules.summary ? within(item, rules.summary)?.innerHTML.trim() : undefined,
+    date: dates.read(dateTextOf(rules.date ? within(item, rules.date) : item.querySelector('time'))),
+    image: rules.image ? imageOf(within(item, rules.image)) : undefined,
+    author: rules.author ? lineOf(within(item, rules.author)) : undefined,
   };
 }
 
@@ -95,7 +113,13 @@ function outermost(elements: PageElement[]): PageElement[] {
  * else dates relative to the fetch ("3 hours ago", "08:06"), marked approximate. Those that are neither are counted,
  * and the first kept, for the operator.
  */
-class PageDates {
+/** A listed item's date as an instant, and whether it was read relative to the fetch ("3 hours ago"). */
+export interface PageDate {
+  iso: string;
+  approximate: boolean;
+}
+
+export class PageDates {
   unread = 0;
   example: string | undefined;
   private readonly reading: PageDateReading;
@@ -104,7 +128,7 @@ class PageDates {
     this.reading = { now, ...(timeZone ? { zone: new ZoneDays(timeZone) } : {}), ...(dateOrder ? { order: dateOrder } : {}) };
   }
 
-  read(text: string | undefined): { iso: string; approximate: boolean } | undefined {
+  read(text: string | undefined): PageDate | undefined {
     if (text === undefined) return undefined;
     const date = parsePageDate(text, this.reading);
     if (date) return { iso: date.toISOString(), approximate: false };
@@ -126,24 +150,13 @@ export function readListing(page: string, rules: ScrapeRules, now = new Date()):
   if (!document) throw new FeedParseError(`not read: the page nests deeper than any real page or has more than ${MAX_LISTING_ELEMENTS} elements`);
   const found = outermost([...document.querySelectorAll(rules.items)]);
   if (found.length === 0) throw new FeedParseError(`no element on the page matches scrape.items '${rules.items}'`);
-  const items: ParsedItem[] = [];
-  const links = new Set<string>();
-  let unlinked = 0;
   const dates = new PageDates(rules, now);
-  for (const element of found) {
-    const item = listedItem(element, rules, dates);
-    if (!item) unlinked++;
-    else if (!links.has(item.link!)) {
-      links.add(item.link!);
-      items.push(item);
-    }
-  }
   const which = rules.link ? `scrape.link '${rules.link}'` : 'an <a href>';
-  if (items.length === 0) throw new FeedParseError(`${found.length} elements match scrape.items '${rules.items}', but none holds ${which}`);
-  const warnings = [
-    ...(unlinked > 0 ? [`${unlinked} of ${found.length} elements matching scrape.items have no link: left out`] : []),
-    ...(dates.unread > 0 ? [`${dates.unread} items' dates are not dates Wirefeed reads (such as "${dates.example}"): filed when first seen`] : []),
-  ];
+  const listed = listedOnce(
+    found.map((element) => listedItem(elementParts(element, rules, dates))),
+    dates,
+    { found: `elements match scrape.items '${rules.items}'`, noLink: `none holds ${which}`, unlinked: 'elements matching scrape.items have no link' },
+  );
   const title = lineOf(document.querySelector('title'));
   const language = document.documentElement?.getAttribute('lang')?.trim();
   const base = document.querySelector('base[href]')?.getAttribute('href')?.trim();
@@ -152,7 +165,37 @@ export function readListing(page: string, rules: ScrapeRules, now = new Date()):
     ...(title ? { title } : {}),
     ...(language ? { language } : {}),
     ...(base ? { baseUrl: base } : {}),
-    items,
-    ...(warnings.length > 0 ? { warnings } : {}),
+    ...listed,
   };
+}
+
+/** How a listing's messages name what its rules found: "elements match scrape.items 'li'", and the rest. */
+export interface ListingWords {
+  found: string;
+  noLink: string;
+  unlinked: string;
+}
+
+/**
+ * A listing's items, in order, each link once (a front page repeats its top story), from one candidate per thing
+ * `items` found (undefined where it has no link), with the warnings the operator reads. Throws FeedParseError when
+ * none has a link.
+ */
+export function listedOnce(candidates: ReadonlyArray<ParsedItem | undefined>, dates: PageDates, words: ListingWords): Pick<ParsedFeed, 'items' | 'warnings'> {
+  const items: ParsedItem[] = [];
+  const links = new Set<string>();
+  let unlinked = 0;
+  for (const item of candidates) {
+    if (!item) unlinked++;
+    else if (!links.has(item.link!)) {
+      links.add(item.link!);
+      items.push(item);
+    }
+  }
+  if (items.length === 0) throw new FeedParseError(`${candidates.length} ${words.found}, but ${words.noLink}`);
+  const warnings = [
+    ...(unlinked > 0 ? [`${unlinked} of ${candidates.length} ${words.unlinked}: left out`] : []),
+    ...(dates.unread > 0 ? [`${dates.unread} items' dates are not dates Wirefeed reads (such as "${dates.example}"): filed when first seen`] : []),
+  ];
+  return { items, ...(warnings.length > 0 ? { warnings } : {}) };
 }
