@@ -8,6 +8,7 @@ import { parseOpml } from '../src/config/opml.js';
 import type { ScrapeRules } from '../src/model/source.js';
 import { extractArticle } from '../src/normalize/article.js';
 import { normalizeItem } from '../src/normalize/item.js';
+import { readJsonListing } from '../src/normalize/json-listing.js';
 import { readListing } from '../src/normalize/listing.js';
 import { FeedParseError, parseFeed } from '../src/parse/index.js';
 import type { Figure } from './figures.js';
@@ -152,23 +153,60 @@ const PATHOLOGICAL_LISTINGS: Record<string, (size: number) => string> = {
     `<ul class="news"><li><a href="/a"><h3>${'headline '.repeat(size / 18)}</h3></a><span class="date">${'2024 '.repeat(size / 10)}</span></li></ul>`,
 };
 
-const timeListing = (page: string, rounds: number) =>
+/** A broadcaster's JSON listing of about `size` characters: entries with a headline, link, date, lead and image. */
+function plainJsonListing(size: number): string {
+  const entry = (index: number) => ({
+    title: SENTENCE,
+    link: `/news/${index}`,
+    pubDate: 'Sun, 02 Jun 2024 08:06:19 +0900',
+    description: SENTENCE,
+    img: `/img/${index}.jpg`,
+  });
+  const count = Math.max(1, Math.round(size / JSON.stringify(entry(0)).length));
+  return JSON.stringify({ channel: { title: 'Latest', item: Array.from({ length: count }, (_, index) => entry(index)) } });
+}
+
+const JSON_RULES: ScrapeRules = { format: 'json', items: 'channel.item', summary: 'description', image: 'img', timeZone: 'Asia/Tokyo' };
+
+/** JSON listings built to be slow, each of about `size` characters, read by JSON_RULES. */
+const PATHOLOGICAL_JSON: Record<string, (size: number) => string> = {
+  'items under deep nesting': (size) => `{"channel":{"item":[{"link":"/a","title":${'['.repeat(size / 4)}${']'.repeat(size / 4)}}]}}`,
+  'entry flood': (size) => `{"channel":{"item":[${Array.from({ length: size / 12 }, () => '{"link":"/a"}').join(',')}]}}`,
+  'one long entry': (size) => JSON.stringify({ channel: { item: [{ link: '/a', title: 'headline '.repeat(size / 18), pubDate: '2024 '.repeat(size / 10) }] } }),
+};
+
+/** A kind of listing the benchmark reads: its plain shape, the slow ones, and how a source reads it. */
+interface ListingKind {
+  name: string;
+  plain: (size: number) => string;
+  shapes: Record<string, (size: number) => string>;
+  read: (text: string) => unknown;
+}
+
+const LISTING_KINDS: ListingKind[] = [
+  { name: 'listing page', plain: plainListingPage, shapes: PATHOLOGICAL_LISTINGS, read: (page) => readListing(page, LISTING_RULES) },
+  { name: 'JSON listing', plain: plainJsonListing, shapes: PATHOLOGICAL_JSON, read: (text) => readJsonListing(text, JSON_RULES) },
+];
+
+const timeListing = (kind: ListingKind, text: string, rounds: number) =>
   meanMs(rounds, () => {
     try {
-      readListing(page, LISTING_RULES);
+      kind.read(text);
     } catch (error) {
       if (!(error instanceof FeedParseError)) throw error; // refused (a bound) or no items: what the source's fetch reports
     }
   });
 
-/** Reading each pathological listing page against a plain listing page of the same size. */
+/** Reading each pathological listing (web page or JSON) against a plain one of the same kind and size. */
 function listingFigures(sizes: number[], rounds: number, progress: (line: string) => void): Figure[] {
   const figures: Figure[] = [];
-  for (const size of sizes) {
-    const plainMs = timeListing(plainListingPage(size), rounds);
-    figures.push({ benchmark: 'hostile', metric: 'listing of a plain listing page', value: plainMs, unit: 'ms', size });
-    for (const [name, build] of Object.entries(PATHOLOGICAL_LISTINGS)) {
-      figures.push(pageRatio('listing page', name, size, { ms: timeListing(build(size), rounds), plainMs, baseline: 'plain listing' }, progress));
+  for (const kind of LISTING_KINDS) {
+    for (const size of sizes) {
+      const plainMs = timeListing(kind, kind.plain(size), rounds);
+      figures.push({ benchmark: 'hostile', metric: `listing of a plain ${kind.name}`, value: plainMs, unit: 'ms', size });
+      for (const [name, build] of Object.entries(kind.shapes)) {
+        figures.push(pageRatio(kind.name, name, size, { ms: timeListing(kind, build(size), rounds), plainMs, baseline: `plain ${kind.name}` }, progress));
+      }
     }
   }
   return figures;

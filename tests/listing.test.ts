@@ -200,6 +200,14 @@ describe('readJsonListing', () => {
     expect(feed.warnings).toEqual(['3 of 5 entries at scrape.items have no link: left out']);
   });
 
+  it('reads no text from a value nested deeper than a few lists, however deep', () => {
+    const deep = `[{"link":"/a","title":${'['.repeat(100_000)}"Yen"${']'.repeat(100_000)}}]`;
+    const [item] = readJsonListing(deep, { format: 'json', items: '$' }).items;
+    expect(item).toMatchObject({ link: '/a' });
+    expect(item!.title).toBeUndefined();
+    expect(read([{ link: '/b', title: [['Yen']] }])[0]!.title).toBe('Yen');
+  });
+
   it('keeps hostile text as text, for the normalizer to sanitize', () => {
     const [item] = read([{ title: '<script>alert(1)</script> Yen', link: '/1', description: '<img src=x onerror="alert(2)">Up' }], { summary: 'description' });
     expect(item).toMatchObject({ title: '<script>alert(1)</script> Yen', titleType: 'text', summaryHtml: '<img src=x onerror="alert(2)">Up' });

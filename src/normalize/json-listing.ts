@@ -40,12 +40,24 @@ function follow(value: Json | undefined, path: string): Json | undefined {
   return at;
 }
 
-/** A value as one piece of text: a string, a number, an object's name or URL, an array's first such. */
+/** How far a value is followed down to its text: a list of objects with names is two steps. */
+const MAX_TEXT_STEPS = 4;
+
+/**
+ * A value as one piece of text: a string, a number, an object's name or URL, a list's first such, a few steps down
+ * at most (a value nested a hundred thousand lists deep is no text, and no stack overflow).
+ */
 function textOf(value: Json | undefined): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (Array.isArray(value)) return textOf(value[0]);
-  if (value && typeof value === 'object') for (const member of VALUE_MEMBERS) if (typeof value[member] === 'string') return textOf(value[member]);
+  let at = value;
+  for (let step = 0; step < MAX_TEXT_STEPS; step++) {
+    if (typeof at === 'string') return at.trim() || undefined;
+    if (typeof at === 'number') return Number.isFinite(at) ? String(at) : undefined;
+    if (Array.isArray(at)) at = at[0];
+    else if (at !== null && typeof at === 'object') {
+      const object = at;
+      at = VALUE_MEMBERS.map((member) => object[member]).find((member) => typeof member === 'string');
+    } else return undefined;
+  }
   return undefined;
 }
 
