@@ -179,7 +179,7 @@ describe('loadConfig', () => {
       'a.yml:5:7: sources[0].scrape.items: "items" is missing (string required)',
       'a.yml:6:13: sources[0].scrape.link: is not a CSS selector Wirefeed can match (Expected name, found )',
       'a.yml:7:17: sources[0].scrape.timeZone: expected a time zone such as Asia/Tokyo, Europe/London or UTC',
-      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: format, items, title, link, date, summary, image, author, timeZone, dateOrder',
+      'a.yml:8:7: sources[0].scrape.next: unknown key "next"; allowed here: format, items, title, link, date, summary, image, author, categories, timeZone, dateOrder',
     ]);
   });
 

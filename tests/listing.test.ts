@@ -142,6 +142,14 @@ describe('readListing', () => {
     expect(() => readListing(page, rules)).toThrow(message);
   });
 
+  it("reads an item's categories by their elements' text, for category: in queries", () => {
+    const page =
+      '<ul><li class="politics"><a href="/a">A</a><span class="tag">Politics</span> <span class="tag"> Defense </span></li><li><a href="/b">B</a></li></ul>';
+    expect(readListing(page, { items: 'li', categories: '.tag' }).items.map((item) => item.categories)).toEqual([['Politics', 'Defense'], []]);
+    const cloud = `<ul><li><a href="/a">A</a>${'<i>tag</i>'.repeat(100)}</li></ul>`;
+    expect(readListing(cloud, { items: 'li', categories: 'i' }).items[0]!.categories).toHaveLength(20);
+  });
+
   it('keeps hostile text as text: markup in a headline, a script in a summary is for the sanitizer', () => {
     const page = `<ul><li><a href="/a"><h3>&lt;script&gt;alert(1)&lt;/script&gt; Yen &amp; bonds</h3></a><p class="s"><b onclick="x()">Up</b><script>alert(2)</script></p></li></ul>`;
     const [item] = readListing(page, { items: 'li', summary: '.s' }).items;
@@ -198,6 +206,14 @@ describe('readJsonListing', () => {
     );
     expect(feed.items.map((item) => [item.title, item.dateApproximate])).toEqual([['A', true]]);
     expect(feed.warnings).toEqual(['3 of 5 entries at scrape.items have no link: left out']);
+  });
+
+  it('reads categories given as one name, a list of names, or a list of objects', () => {
+    const categories = (value: unknown) => read([{ link: '/a', genre: value }], { categories: 'genre' })[0]!.categories;
+    expect(categories('Politics')).toEqual(['Politics']);
+    expect(categories(['Politics', 'Defense'])).toEqual(['Politics', 'Defense']);
+    expect(categories([{ name: 'Politics' }, { id: 6 }, 7])).toEqual(['Politics', '7']);
+    expect(categories(Array.from({ length: 50 }, (_, index) => `tag${index}`))).toHaveLength(20);
   });
 
   it('reads no text from a value nested deeper than a few lists, however deep', () => {

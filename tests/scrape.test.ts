@@ -177,8 +177,10 @@ describe('sources that are web pages', () => {
   });
 
   it("stores a JSON listing's items by dot paths (scrape.format json): links resolved against it, dates, images", async () => {
-    const nhk = `  - id: jiji-politics\n    url: URL/news/json16/new_001.json\n    allowPrivateNetwork: true\n    scrape:\n      format: json\n      items: channel.item\n      summary: description\n      image: imgPath\n`;
+    const nhk = `  - id: jiji-politics\n    url: URL/news/json16/new_001.json\n    allowPrivateNetwork: true\n    scrape:\n      format: json\n      items: channel.item\n      summary: description\n      image: imgPath\n      categories: genre\n`;
     expect(await ingest(nhk)).toMatchObject({ ok: 1, failed: 0, itemsNew: 3 });
+    const categories = await rowsOf<{ categories: string[] }>(testDatabase().handle.db, sql`select categories from items`);
+    expect(categories.map((row) => row.categories)).toEqual(Array(3).fill(['Politics', 'Diplomacy']));
     const rows = await stored();
     expect(rows.map((row) => row.title)).toEqual(JIJI_STORIES.map((listed) => listed.headline));
     expect(rows[0]).toMatchObject({

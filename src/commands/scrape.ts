@@ -89,7 +89,7 @@ async function addScrapedSource(values: OptionValues<typeof options>, url: strin
 export const scrape = defineCommand({
   summary: "list the items a web page holds by scrape rules: try a source's rules, or new ones, on a page without a feed; --add makes it a source",
   usage:
-    'scrape URL [--source ID] [--format html|json] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--time-zone ZONE] [--date-order day-first|month-first] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
+    'scrape URL [--source ID] [--format html|json] [--items CSS] [--title CSS] [--link CSS] [--date CSS] [--summary CSS] [--image CSS] [--author CSS] [--categories CSS] [--time-zone ZONE] [--date-order day-first|month-first] [--json] [--add [--id ID] [--into YAML] [--allow-private-network] [--full-text]] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
@@ -108,7 +108,7 @@ export const scrape = defineCommand({
       // Links read as the source's fetch reads them: one to its short-link hosts is the item's short URL.
       const context = { feedUrl: page.finalUrl, fetchedAt: new Date(), shortUrlHosts: source.shortUrlHosts ?? [] };
       const listed = feed.items.map((parsed) => {
-        const { title, url: link, shortUrl, publishedAt, dateEstimated, summary, imageUrl, author } = normalizeItem(parsed, feed, context);
+        const { title, url: link, shortUrl, publishedAt, dateEstimated, summary, imageUrl, author, categories } = normalizeItem(parsed, feed, context);
         // A date read relative to now ("3 hours ago") is the one stored, but only when the item is first seen.
         const approximate = parsed.dateApproximate === true;
         return {
@@ -120,6 +120,7 @@ export const scrape = defineCommand({
           ...(summary ? { summary } : {}),
           ...(imageUrl ? { imageUrl } : {}),
           ...(author ? { author } : {}),
+          ...(categories.length > 0 ? { categories } : {}),
         };
       });
       // The page's text is outside input: no character of it may move the terminal's cursor or recolour it.

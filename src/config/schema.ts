@@ -39,7 +39,7 @@ const cssSelector = z
   });
 
 /** The parts of a scrape rule that find something: CSS selectors on a web page, dot paths in JSON. */
-export const SCRAPE_PARTS = ['items', 'title', 'link', 'date', 'summary', 'image', 'author'] as const;
+export const SCRAPE_PARTS = ['items', 'title', 'link', 'date', 'summary', 'image', 'author', 'categories'] as const;
 
 /** What is wrong with a scrape rule for its format, or undefined. Also `wirefeed scrape`'s check of its options. */
 export function scrapeRuleProblem(format: ListingFormat | undefined, rule: string): string | undefined {
@@ -159,6 +159,7 @@ export const sourceSchema = z
         summary: z.string().min(1).optional(),
         image: z.string().min(1).optional(),
         author: z.string().min(1).optional(),
+        categories: z.string().min(1).optional(),
         timeZone: timeZone.optional(),
         dateOrder: z.enum(DATE_ORDERS).optional(),
       })

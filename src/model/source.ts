@@ -58,6 +58,8 @@ export interface ScrapeRules {
   image?: string;
   /** Its text is the author. Default: none. */
   author?: string;
+  /** Each element it matches is one of the item's categories, by its text (for `category:` in queries). Default: none. */
+  categories?: string;
   /** The IANA zone of the page's clock, for dates written without one. Default: UTC. */
   timeZone?: string;
   /** How the page writes numeric dates with the year last (02/06/2024): day or month first. Default: not read. */

@@ -6,7 +6,7 @@
  */
 import type { ScrapeRules } from '../model/source.js';
 import { FeedParseError, type ParsedFeed } from '../parse/index.js';
-import { type ListedParts, listedItem, listedOnce, MAX_LISTING_ELEMENTS, PageDates } from './listing.js';
+import { type ListedParts, listedItem, listedOnce, MAX_LISTED_CATEGORIES, MAX_LISTING_ELEMENTS, PageDates } from './listing.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -93,7 +93,14 @@ function entryParts(item: Json, rules: ScrapeRules, dates: PageDates): ListedPar
     date: dateOf(item, rules, dates),
     image: rules.image ? partOf(item, rules.image) : undefined,
     author: rules.author ? partOf(item, rules.author) : undefined,
+    categories: rules.categories ? categoriesOf(follow(item, rules.categories)) : undefined,
   };
+}
+
+/** A category, or a list of them: each as text (a name, or an object's name). */
+function categoriesOf(value: Json | undefined): string[] {
+  const values = Array.isArray(value) ? value.slice(0, MAX_LISTED_CATEGORIES) : [value];
+  return values.map(textOf).filter((text): text is string => text !== undefined);
 }
 
 /**

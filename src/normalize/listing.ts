@@ -64,10 +64,14 @@ export interface ListedParts {
   date?: PageDate | undefined;
   image?: string | undefined;
   author?: string | undefined;
+  categories?: string[] | undefined;
 }
 
+/** Categories one listed item keeps at most: a tag cloud is not its categories. */
+export const MAX_LISTED_CATEGORIES = 20;
+
 /** An item of a listing as a feed item, or undefined when it has no link to a page (nothing to identify it by). */
-export function listedItem({ link, title, summary, date, image, author }: ListedParts): ParsedItem | undefined {
+export function listedItem({ link, title, summary, date, image, author, categories = [] }: ListedParts): ParsedItem | undefined {
   if (!link || NOT_A_PAGE.test(link)) return undefined;
   return {
     link,
@@ -77,7 +81,7 @@ export function listedItem({ link, title, summary, date, image, author }: Listed
     dates: date ? [date.iso] : [],
     ...(date?.approximate ? { dateApproximate: true } : {}),
     ...(author ? { author } : {}),
-    categories: [],
+    categories: categories.slice(0, MAX_LISTED_CATEGORIES),
     ...(image ? { imageUrl: image } : {}),
   };
 }
@@ -94,7 +98,14 @@ function elementParts(item: PageElement, rules: ScrapeRules, dates: PageDates): 
     date: dates.read(dateTextOf(rules.date ? within(item, rules.date) : item.querySelector('time'))),
     image: rules.image ? imageOf(within(item, rules.image)) : undefined,
     author: rules.author ? lineOf(within(item, rules.author)) : undefined,
+    categories: rules.categories ? categoriesOf(item, rules.categories) : undefined,
   };
+}
+
+/** The texts of the item's elements matching `selector` (the item itself too, when it does). */
+function categoriesOf(item: PageElement, selector: string): string[] {
+  const found = [...(item.matches(selector) ? [item] : []), ...item.querySelectorAll(selector)].slice(0, MAX_LISTED_CATEGORIES);
+  return found.map(lineOf).filter(Boolean);
 }
 
 /**
