@@ -27,6 +27,8 @@ describe('the sources page, the index note and empty feeds', () => {
     url: file:kyodo.xml
   - id: gone-missing
     url: file:missing.xml
+    fullText: true
+    scrape: { format: json, items: data }
 `,
       'topics.yml': `topics:
   - slug: japan
@@ -78,7 +80,16 @@ describe('the sources page, the index note and empty feeds', () => {
     withSourcesPage(true);
     const json = (await (await get('/sources.json')).json()) as {
       summary: string;
-      sources: Array<{ id: string; state: string; items: number; errorCount: number; lastError: string | null; itemsPerDay: number[] }>;
+      sources: Array<{
+        id: string;
+        kind: string | null;
+        fullText: boolean | null;
+        state: string;
+        items: number;
+        errorCount: number;
+        lastError: string | null;
+        itemsPerDay: number[];
+      }>;
     };
     expect(json.summary).toMatch(/^3 sources, 1 failing: /);
     expect(json.sources.map((source) => [source.id, source.state, source.errorCount])).toEqual([
@@ -89,6 +100,12 @@ describe('the sources page, the index note and empty feeds', () => {
     expect(json.sources.find((source) => source.id === 'jiji')!.items).toBeGreaterThan(0);
     expect(json.sources.find((source) => source.id === 'gone-missing')!.lastError).toMatch(/missing\.xml/);
     for (const source of json.sources) expect(source.itemsPerDay).toHaveLength(14);
+    // What each source reads, from the config.
+    expect(json.sources.map((source) => [source.id, source.kind, source.fullText])).toEqual([
+      ['gone-missing', 'json', true],
+      ['jiji', 'feed', false],
+      ['kyodo', 'feed', false],
+    ]);
 
     const response = await get('/sources');
     expect(response.headers.get('content-security-policy')).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
@@ -96,6 +113,7 @@ describe('the sources page, the index note and empty feeds', () => {
     expect(html).toContain('JIJI Press &lt;wire&gt;'); // a title is text, never markup
     expect(html.match(/<tr id="source-/g)).toHaveLength(3);
     expect(html).toContain('<span class="state state-failing">failing</span>');
+    expect(html).toMatch(/gone-missing<\/a> <span class="meta">JSON listing · full text<\/span><\/th>/);
     const index = await (await get('/')).text();
     expect(index).toMatch(/3 sources, 1 failing: [^<]+ — see <a href="[^"]+\/sources">sources<\/a>/);
   });

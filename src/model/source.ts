@@ -66,6 +66,10 @@ export interface ScrapeRules {
   dateOrder?: DateOrder;
 }
 
+/** What a source reads: a feed, a web page by CSS selectors, or a JSON listing by dot paths. */
+export type SourceKind = 'feed' | 'page' | 'json';
+export const sourceKind = (source: Pick<Source, 'scrape'>): SourceKind => (!source.scrape ? 'feed' : source.scrape.format === 'json' ? 'json' : 'page');
+
 /** What a scraped source's URL holds: a web page (its rules are CSS selectors) or JSON (dot paths). */
 export const LISTING_FORMATS = ['html', 'json'] as const;
 export type ListingFormat = (typeof LISTING_FORMATS)[number];

@@ -1,5 +1,6 @@
 /** The sources status page (/sources, /sources.json) and the one-line summary the index shows. Pure renderers. */
 import { escapeHtml } from '../model/escape.js';
+import type { SourceKind } from '../model/source.js';
 import type { SourceCondition, SourceHealth } from '../store/sources.js';
 import { layout, timeHtml } from './page.js';
 
@@ -11,6 +12,16 @@ export type SourceState = 'ok' | 'failing' | 'gone' | 'new';
 export interface SourceStatus extends SourceHealth {
   /** Items per day, oldest first, SPARKLINE_DAYS of them. */
   itemsPerDay: number[];
+  /** What the configured source reads, and whether it reads its items' articles; absent for one no longer configured. */
+  reads?: { kind: SourceKind; fullText: boolean };
+}
+
+const KIND_NAMES: Record<SourceKind, string | undefined> = { feed: undefined, page: 'web page', json: 'JSON listing' };
+
+/** "web page · full text": what a source reads, where it is not a feed's items alone. */
+function readsLabel(reads: SourceStatus['reads']): string {
+  const parts = [reads && KIND_NAMES[reads.kind], reads?.fullText ? 'full text' : undefined].filter(Boolean);
+  return parts.length > 0 ? ` <span class="meta">${parts.join(' · ')}</span>` : '';
 }
 
 export function stateOf(source: SourceCondition): SourceState {
@@ -60,7 +71,7 @@ export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatu
       const state = stateOf(source);
       const name = source.title ? `${escapeHtml(source.title)} <span class="meta">${escapeHtml(source.id)}</span>` : escapeHtml(source.id);
       return `<tr id="source-${escapeHtml(source.id)}">
-<th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a></th>
+<th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a>${readsLabel(source.reads)}</th>
 <td><span class="state state-${state}">${state}</span></td>
 <td>${source.lastFetchedAt ? timeHtml(source.lastFetchedAt) : 'never'}</td>
 <td class="number">${source.items}</td>
@@ -92,6 +103,8 @@ export function renderSourcesJson(sources: readonly SourceStatus[], now: Date): 
         title: source.title,
         url: source.url,
         fetchUrl: source.fetchUrl,
+        kind: source.reads?.kind ?? null,
+        fullText: source.reads?.fullText ?? null,
         state: stateOf(source),
         lastStatus: source.lastStatus,
         lastFetchedAt: source.lastFetchedAt?.toISOString() ?? null,
