@@ -71,12 +71,17 @@ describe('identities', () => {
     ['an undated item whose text is unchanged', 'same', { dateEstimated: true, publishedAt: now }, 'duplicate'],
     ['an undated item whose text changed', 'other', { dateEstimated: true, publishedAt: now }, 'revision'],
     ['changed text, same timestamp, of a version revised since', 'other', {}, 'duplicate', { updatedAt: new Date(T0 + HOUR) }],
-    ['an item read again whose text changed, revised since', 'other', {}, 'revision', { updatedAt: new Date(T0 + HOUR) }, true],
-    ['an item read again whose text is unchanged', 'same', {}, 'duplicate', {}, true],
-    ['an undated item read again whose text changed', 'other', { dateEstimated: true, publishedAt: now }, 'revision', {}, true],
-  ] as const)('%s is %s', (_name, hash, fields, expected, storedFields: Partial<StoredVersion> = {}, reread: boolean = false) => {
-    const [entry] = incomingOf([{ sourceId: 'wire', items: [item('https://w.example/1', 'Japan story', 'text', 0, fields)], reread }]).incoming;
-    const storedVersion = hash === undefined ? undefined : stored({ contentHash: hash === 'same' ? entry!.hash : 'different', ...storedFields });
+    ['an item read again whose text changed, revised since', 'other', {}, 'revision', { updatedAt: new Date(T0 + HOUR) }, 'different'],
+    ['an item read again whose text is unchanged', 'same', {}, 'duplicate', {}, 'same'],
+    ['an undated item read again whose text changed', 'other', { dateEstimated: true, publishedAt: now }, 'revision', {}, 'different'],
+    ['an item read again from a version a fetch has since revised', 'other', {}, 'duplicate', {}, 'an older version'],
+  ] as const)('%s is %s', (_name, hash, fields, expected, storedFields: Partial<StoredVersion> = {}, readFrom?: string) => {
+    const incoming = item('https://w.example/1', 'Japan story', 'text', 0, fields);
+    const storedHash = hash === 'same' ? incomingOf([{ sourceId: 'wire', items: [incoming] }]).incoming[0]!.hash : 'different';
+    // Read again from the stored version ('same' or 'different': whatever is stored), or from an older one.
+    const reread = readFrom === undefined ? undefined : new Map([[incoming, readFrom === 'an older version' ? 'older' : storedHash]]);
+    const [entry] = incomingOf([{ sourceId: 'wire', items: [incoming], reread }]).incoming;
+    const storedVersion = hash === undefined ? undefined : stored({ contentHash: storedHash, ...storedFields });
     const plan = planIdentities([entry!], () => storedVersion, now);
     const kind = plan.fresh.length ? 'fresh' : plan.revisions.length ? 'revision' : 'duplicate';
     expect(kind).toBe(expected);

@@ -25,7 +25,7 @@ const article = (chars: number, html = `<p>${'x'.repeat(chars)}</p>`): Article =
 describe('which stored items are read again', () => {
   const kept = (fields: Partial<NormalizedItem>, key?: string) => {
     const shown = item(fields);
-    return { id: 1, dedupKey: key ?? itemKey(shown, 'jiji'), item: shown };
+    return { id: 1, dedupKey: key ?? itemKey(shown, 'jiji'), contentHash: 'stored', item: shown };
   };
   it.each([
     ['a short item', {}, undefined, false, undefined],

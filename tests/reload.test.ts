@@ -49,6 +49,7 @@ const ITEMS = [
 ];
 
 let server: TestServer;
+let beforeBojPage: (() => Promise<unknown>) | undefined;
 /** What the topic's webhook received: JSON Feeds of the stories new to it. */
 const hooked: Array<{ items: Array<{ title: string }> }> = [];
 let built = 'Sat, 08 Jun 2024 10:00:00 GMT';
@@ -74,7 +75,10 @@ beforeAll(async () => {
     }
     if (request.url === '/feed.xml') return response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(feed());
     if (request.url === '/news/marines') return html(200, articlePage(ITEMS[0]!.title, MARINES));
-    if (request.url === '/news/boj') return html(200, articlePage(ITEMS[1]!.title, BOJ));
+    if (request.url === '/news/boj') {
+      // A fetch revising the item while its page is read, where a test asks for one.
+      return void (beforeBojPage?.() ?? Promise.resolve()).then(() => html(200, articlePage(ITEMS[1]!.title, BOJ)));
+    }
     if (request.url === '/news/paywall') return html(200, '<!doctype html><html><body><p>Subscribe to read.</p></body></html>');
     html(500, '<h1>Internal error</h1>');
   });
@@ -187,6 +191,24 @@ describe('sources reload', () => {
     expect(hooked.map((delivery) => delivery.items.map((item) => item.title))).toEqual([[ITEMS[0]!.title]]);
     // Reading pages again is not a fetch of the source.
     expect(await fetchCount()).toBe(fetches);
+  });
+
+  it('leaves an item as a fetch revised it while its page was read', async () => {
+    await storedShort();
+    const db = testDatabase().handle.db;
+    beforeBojPage = () => db.execute(sql`update items set title = 'BOJ Holds Rates', content_hash = 'revised by a fetch' where url like '%/news/boj'`);
+    try {
+      const { stdout } = await reload(config, '--json');
+      const report = JSON.parse(stdout);
+      expect(report.counts).toMatchObject({ revised: 1, superseded: 1 });
+      expect(report.items.find((item: { url: string }) => item.url.endsWith('/news/boj')).outcome).toBe('superseded');
+    } finally {
+      beforeBojPage = undefined;
+    }
+    const after = await stored();
+    expect(after.boj).toMatchObject({ revision: 0 });
+    expect(after.boj!.content_html).not.toContain('reduce its bond buying');
+    expect(after.marines!.revision).toBe(1);
   });
 
   it('keeps the articles when the feed is fetched again, and finds them unchanged on the next reload', async () => {

@@ -69,7 +69,7 @@ describe('reload reports', () => {
       { title: 'Typhoon Nears Okinawa', url: 'https://jen.jiji.com/b', outcome: 'failed', chars: 39, error: 'HTTP 500' },
       { title: 'Nikkei Ends Week Higher', outcome: 'no-page', chars: 35 },
     ],
-    counts: { revised: 1, unchanged: 0, 'no-article': 0, failed: 1, 'not-short': 0, 'no-page': 1, moved: 0 },
+    counts: { revised: 1, unchanged: 0, 'no-article': 0, failed: 1, 'not-short': 0, 'no-page': 1, moved: 0, superseded: 0 },
   });
 
   it('lists each item read with its lengths, then counts what happened', () => {

@@ -142,6 +142,7 @@ const RELOAD_OUTCOMES: Record<ReloadOutcome, string> = {
   'not-short': 'not short (--all reads them too)',
   'no-page': 'without a page',
   moved: 'stored under an older key (left as is)',
+  superseded: 'revised by a fetch meanwhile (left as is)',
 };
 
 /** `sources reload`: each item read (or passed over) and why, then the counts. */

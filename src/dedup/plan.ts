@@ -26,8 +26,8 @@ export interface Incoming extends Identity {
   sourceId: string;
   /** Which document of the batch it came in. */
   document: number;
-  /** Read again from its stored version (DocumentItems.reread). */
-  reread: boolean;
+  /** The content hash of the stored version it was read again from (DocumentItems.reread), if it was. */
+  rereadFrom: string | undefined;
 }
 
 /** One fetched document's items, as the store step receives them. */
@@ -35,10 +35,12 @@ export interface DocumentItems {
   sourceId: string;
   items: readonly NormalizedItem[];
   /**
-   * Stored items read again (their article pages re-read by new rules), not fetched: changed text revises them
-   * whatever their times, since they carry their first timestamp while the stored version may have been revised since.
+   * Stored items read again (their article pages re-read by new rules), not fetched, by the content hash of the
+   * version each was read from. Changed text revises them whatever their times (they carry their first timestamp,
+   * while the stored version may have been revised since), unless the stored version changed meanwhile (a fetch
+   * revised it): then the newer version stays.
    */
-  reread?: boolean;
+  reread?: ReadonlyMap<NormalizedItem, string>;
 }
 
 /** The stored version an incoming item is one of. */
@@ -60,10 +62,10 @@ export const textOf = (item: NormalizedItem) => item.contentText ?? item.summary
 export function incomingOf(documents: readonly DocumentItems[], identityOf: IdentityOf = identityNow): { incoming: Incoming[]; repeats: number[] } {
   const newest = new Map<string, Incoming>();
   const repeats = documents.map(() => 0);
-  for (const [document, { sourceId, items, reread = false }] of documents.entries()) {
+  for (const [document, { sourceId, items, reread }] of documents.entries()) {
     for (const item of items) {
       const { key, titleKey, hash } = identityOf(item, sourceId); // the work it may come with stays out of the entry
-      const entry = { item, sourceId, document, reread, key, titleKey, hash };
+      const entry = { item, sourceId, document, rereadFrom: reread?.get(item), key, titleKey, hash };
       const seen = newest.get(entry.key);
       if (!seen) newest.set(entry.key, entry);
       else if (entry.item.publishedAt > seen.item.publishedAt) {
@@ -76,12 +78,14 @@ export function incomingOf(documents: readonly DocumentItems[], identityOf: Iden
 }
 
 /**
- * A newer timestamp, or the same one with changed text, is a revision. An undated item (first-seen time), or one read
- * again from its stored version, is revised only when its text changes. Anything else is a refetch.
+ * A newer timestamp, or the same one with changed text, is a revision. An undated item (first-seen time) is revised
+ * only when its text changes; one read again from its stored version, only when its text changes and that version is
+ * still the one stored. Anything else is a refetch.
  */
 export function revisionTime(entry: Incoming, stored: StoredVersion, now: Date): Date | undefined {
   const changed = entry.hash !== stored.contentHash;
-  if (entry.item.dateEstimated || entry.reread) return changed ? now : undefined;
+  if (entry.rereadFrom !== undefined) return changed && stored.contentHash === entry.rereadFrom ? now : undefined;
+  if (entry.item.dateEstimated) return changed ? now : undefined;
   if (entry.item.publishedAt > stored.updatedAt) return entry.item.publishedAt;
   if (changed && entry.item.publishedAt.getTime() === stored.updatedAt.getTime()) return now;
   return undefined;

@@ -100,12 +100,15 @@ export async function storedVersionTimes(db: Database, keys: readonly string[]):
 export interface KeptItem {
   id: number;
   dedupKey: string;
+  /** The stored version's content hash: storing the item read again asks that it is still the one stored. */
+  contentHash: string;
   item: NormalizedItem;
 }
 
 type KeptRecord = {
   id: string;
   dedup_key: string;
+  content_hash: string;
   guid: string | null;
   url: string | null;
   short_url: string | null;
@@ -126,6 +129,7 @@ type KeptRecord = {
 const keptItemOf = (row: KeptRecord): KeptItem => ({
   id: Number(row.id),
   dedupKey: row.dedup_key,
+  contentHash: row.content_hash,
   item: {
     guid: row.guid ?? undefined,
     url: row.url ?? undefined,
@@ -150,7 +154,7 @@ const keptItemOf = (row: KeptRecord): KeptItem => ({
 export async function newestItemsOf(db: Database, sourceId: string, limit: number): Promise<KeptItem[]> {
   const rows = await rowsOf<KeptRecord>(
     db,
-    sql`select id, dedup_key, guid, url, short_url, title, summary, content_html, content_text, author, categories, language, image_url,
+    sql`select id, dedup_key, content_hash, guid, url, short_url, title, summary, content_html, content_text, author, categories, language, image_url,
       enclosures, published_at, date_estimated, raw_hash
     from items where source_id = ${sourceId} order by published_at desc, id desc limit ${limit}`,
   );

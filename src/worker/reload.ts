@@ -30,9 +30,10 @@ const PAGES_PER_ROUND = 25;
  * - `not-short`: its stored text is not short, and only short items were read;
  * - `no-page`: it links no web page;
  * - `moved`: its fields no longer give the key it is stored under (a link read by older rules): revising it would
- *   store a second item.
+ *   store a second item;
+ * - `superseded`: a fetch revised it while its page was read: the newer version stays.
  */
-export type ReloadOutcome = 'revised' | 'unchanged' | 'no-article' | 'failed' | 'not-short' | 'no-page' | 'moved';
+export type ReloadOutcome = 'revised' | 'unchanged' | 'no-article' | 'failed' | 'not-short' | 'no-page' | 'moved' | 'superseded';
 
 export interface ReloadedItem {
   title: string;
@@ -85,11 +86,12 @@ export function reloadOutcome(item: NormalizedItem, article: Article | undefined
 
 interface ReadAgain {
   report: ReloadedItem;
-  /** The item with its article, to store. */
-  revised?: NormalizedItem;
+  /** The item with its article, to store, and the content hash of the version it was read from. */
+  revised?: { item: NormalizedItem; from: string };
 }
 
-async function readAgain(context: ReloadContext, source: Source, item: NormalizedItem & { url: string }, all: boolean): Promise<ReadAgain> {
+async function readAgain(context: ReloadContext, source: Source, kept: KeptItem & { item: { url: string } }, all: boolean): Promise<ReadAgain> {
+  const { item } = kept;
   const report: ReloadedItem = { title: item.title, url: item.url, outcome: 'no-article', chars: itemText(item).length };
   let article: Article | undefined;
   try {
@@ -100,7 +102,7 @@ async function readAgain(context: ReloadContext, source: Source, item: Normalize
   }
   report.outcome = reloadOutcome(item, article, all, (context.documentLimits ?? DEFAULT_DOCUMENT_LIMITS).maxItemChars);
   if (article) report.articleChars = article.text.length;
-  return report.outcome === 'revised' ? { report, revised: withArticle(item, article!) } : { report };
+  return report.outcome === 'revised' ? { report, revised: { item: withArticle(item, article!), from: kept.contentHash } } : { report };
 }
 
 /**
@@ -110,15 +112,15 @@ async function readAgain(context: ReloadContext, source: Source, item: Normalize
 export async function reloadArticles(context: ReloadContext, source: Source, options: ReloadOptions): Promise<ReloadReport> {
   const all = options.all === true;
   const report: ReloadReport = { sourceId: source.id, dryRun: options.dryRun === true, items: [], counts: emptyCounts() };
-  const toRead: Array<NormalizedItem & { url: string }> = [];
+  const toRead: Array<KeptItem & { item: { url: string } }> = [];
   for (const kept of await newestItemsOf(context.db, source.id, options.limit)) {
     const skipped = skipReason(kept, source.id, all);
     if (skipped) report.items.push({ title: kept.item.title, url: kept.item.url, outcome: skipped, chars: itemText(kept.item).length });
-    else toRead.push(kept.item as NormalizedItem & { url: string });
+    else toRead.push(kept as KeptItem & { item: { url: string } });
   }
   const bar = (options.progress ?? silentProgress)(`reload ${source.id}`, toRead.length, 'pages');
   for (let start = 0; start < toRead.length; start += PAGES_PER_ROUND) {
-    const read = await Promise.all(toRead.slice(start, start + PAGES_PER_ROUND).map((item) => readAgain(context, source, item, all)));
+    const read = await Promise.all(toRead.slice(start, start + PAGES_PER_ROUND).map((kept) => readAgain(context, source, kept, all)));
     bar.advance(read.length);
     if (!report.dryRun) await storeRevised(context, source.id, read);
     report.items.push(...read.map(({ report: item }) => item));
@@ -129,13 +131,14 @@ export async function reloadArticles(context: ReloadContext, source: Source, opt
   return report;
 }
 
-/** Stores a round's revised items as one document; one the store finds unchanged (revised meanwhile) says so. */
+/** Stores a round's revised items as one document; one the store left as it was (a fetch revised it meanwhile) says so. */
 async function storeRevised(context: ReloadContext, sourceId: string, read: ReadAgain[]): Promise<void> {
   const revised = read.flatMap(({ revised }) => (revised ? [revised] : []));
   if (revised.length === 0) return;
-  const stored = await context.store.store({ sourceId, items: revised, topics: context.topics, reread: true });
+  const reread = new Map(revised.map(({ item, from }) => [item, from]));
+  const stored = await context.store.store({ sourceId, items: [...reread.keys()], topics: context.topics, reread });
   const written = new Set(stored.result.revised.map(({ item }) => item));
-  for (const entry of read) if (entry.revised && !written.has(entry.revised)) entry.report.outcome = 'unchanged';
+  for (const entry of read) if (entry.revised && !written.has(entry.revised.item)) entry.report.outcome = 'superseded';
   if (stored.changedTopics.length > 0) context.onTopicsChanged?.(stored.changedTopics);
 }
 
@@ -147,4 +150,5 @@ const emptyCounts = (): Record<ReloadOutcome, number> => ({
   'not-short': 0,
   'no-page': 0,
   moved: 0,
+  superseded: 0,
 });

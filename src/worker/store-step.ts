@@ -23,8 +23,8 @@ export interface StoreJob {
   items: readonly NormalizedItem[];
   /** Items of the document already known as duplicates (counted, not stored again). */
   knownDuplicates?: number;
-  /** Stored items read again, not fetched (DocumentItems.reread). */
-  reread?: boolean;
+  /** Stored items read again, not fetched, by the content hash each was read from (DocumentItems.reread). */
+  reread?: ReadonlyMap<NormalizedItem, string>;
   topics: Pick<TopicMatcher, 'match'>;
 }
 
