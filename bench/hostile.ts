@@ -22,6 +22,10 @@ const PATHOLOGICAL: Record<string, (size: number) => string> = {
   'word run': (size) => `<rss version="2.0"><channel><title>${'a'.repeat(size)}`,
   'markup in a description': (size) =>
     `<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[${'a<p'.repeat(size / 3)}]]></description></item></channel></rss>`,
+  'spaced author': (size) =>
+    `<rss version="2.0"><channel><title>t</title><item><title>x</title><author>x${' '.repeat(size)}y &lt;a@b.example&gt;</author></item></channel></rss>`,
+  'author of at signs': (size) =>
+    `<rss version="2.0"><channel><title>t</title><item><title>x</title><author>(${'@'.repeat(size)}</author></item></channel></rss>`,
   'unclosed HTML elements': (size) =>
     `<rss version="2.0"><channel><title>t</title><item><title>x</title><description><![CDATA[${'<b>x'.repeat(size / 4)}]]></description></item></channel></rss>`,
 };

@@ -82,7 +82,7 @@ export const CONVENTIONS: Record<string, string> = {
   title: 'titles are plain text: feedparser keeps inline markup, so its value is compared as text; a title with no text is "(untitled)"',
   html: 'descriptions, summaries and content are sanitized HTML: compared as their text (the two sanitizers keep different attributes)',
   link: 'links are canonical (tracking parameters, default ports and fragments dropped), on both sides',
-  author: 'authors are a name: feedparser\'s "email (name)" forms are compared by the name',
+  author: 'authors are a name: feedparser\'s "email (name)" and "name (email)" forms are compared by the name',
   language: 'languages are primary subtags (en for en-US)',
   tag: 'categories are a set of terms',
   date: 'dates are instants; any date the entry gives may match',
@@ -145,8 +145,10 @@ function checkWide(assert: Case['asserts'][number], feed: ParsedFeed, url: strin
     case 'id':
       return { field, passed: (item.guid ?? '').trim() === wanted.trim() };
     case 'author': {
+      // "email (name)", or feedparser's own "name (email)" for an Atom author with both.
       const name = /\(([^)]+)\)\s*$/.exec(wanted)?.[1] ?? wanted;
-      return { field, passed: [wanted, name].some((candidate) => htmlToLine(candidate) === (ours.author ?? '')) };
+      const nameFirst = wanted.replace(/\s*\(\S+@\S+\)\s*$/, '');
+      return { field, passed: [wanted, name, nameFirst].some((candidate) => htmlToLine(candidate) === (ours.author ?? '')) };
     }
     case 'tag':
       return { field, passed: ours.categories.includes(htmlToLine(wanted)) };

@@ -413,7 +413,13 @@ describe('authorName', () => {
     ['JIJI Press', 'JIJI Press'],
     ['Reporting by Kaori Kaneko (Reuters)', 'Reporting by Kaori Kaneko (Reuters)'],
     ['editor@example.com', 'editor@example.com'],
+    ['Kaori Kaneko (kaori.kaneko@example.com)', 'Kaori Kaneko'],
   ])('%s -> %s', (written, name) => expect(authorName(written)).toBe(name));
+
+  it('cuts an author longer than any name, and reads no address forms in it', () => {
+    expect(authorName(`x${' '.repeat(100_000)}y <a@b.example>`)).toBe('x');
+    expect(authorName(`JIJI ${'@'.repeat(100_000)}`)).toBe(`JIJI ${'@'.repeat(295)}`);
+  });
 });
 
 describe("an item's text, kept only where it is not its HTML's", () => {

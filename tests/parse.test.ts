@@ -122,6 +122,18 @@ describe('parseFeed: formats', () => {
   });
 });
 
+describe('parseFeed: podcast and Dublin Core fields', () => {
+  it("reads an item's iTunes categories (a subcategory after its category) and dc:author", async () => {
+    const feed = await parseFeed(`<?xml version="1.0"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:pub="http://purl.org/dc/elements/1.1/"><channel><title>NHK Radio News</title>
+<item><title>Morning news, June 2</title><link>https://radio.example/2024-06-02</link><pub:author>NHK World Radio Japan</pub:author>
+<itunes:category text="News"><itunes:category text="Daily News"/></itunes:category><itunes:category text="Government"/><category>Japan</category></item>
+</channel></rss>`);
+    const [item] = normalizeAll(feed);
+    expect(item).toMatchObject({ author: 'NHK World Radio Japan', categories: ['Japan', 'News', 'Daily News', 'Government'] });
+  });
+});
+
 describe('parseFeed: items left out by the reader', () => {
   const documents = {
     rss: `<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Kyodo</title>

@@ -23,10 +23,20 @@ export const MAX_URL_LENGTH = 2_000;
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 
 const withoutBidi = (text: string) => text.replace(BIDI_CONTROLS, '');
+/**
+ * Longer than any person's or desk's name with its address. A longer author is only cut: the patterns below backtrack
+ * over long runs of spaces or "@" (quadratic: 100,000 spaces would take seconds), so they never see one.
+ */
+const MAX_AUTHOR_LENGTH = 300;
+
 /** A person's name from the forms RSS puts in <author>: "jiji@example.com (JIJI Press)", "JIJI Press <jiji@example.com>". */
 export function authorName(author: string): string {
+  if (author.length > MAX_AUTHOR_LENGTH) return author.slice(0, MAX_AUTHOR_LENGTH).trim();
   const parenthesized = /^\S+@\S+\s*\(([^()]+)\)$/.exec(author);
   if (parenthesized) return parenthesized[1]!.trim();
+  // The other way round, as some feeds write it: "Example Editor (editor@example.com)".
+  const nameFirst = /^([^()]+?)\s*\(\S+@\S+\)$/.exec(author);
+  if (nameFirst) return nameFirst[1]!.trim();
   const angled = /^([^<>]+?)\s*<\S+@\S+>$/.exec(author);
   return angled ? angled[1]!.trim() : author;
 }

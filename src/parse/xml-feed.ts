@@ -47,6 +47,7 @@ const CUSTOM_FIELDS = {
     'itunes:author',
     'media:credit',
     'itunes:keywords',
+    ['itunes:category', 'itunesCategories', { keepArray: true }],
     'media:keywords',
     ['$', 'attributes', { keepArray: true }],
     ['link', 'links', { keepArray: true }],
@@ -54,6 +55,7 @@ const CUSTOM_FIELDS = {
     ['category', 'atomCategories', { keepArray: true }],
     ['dc:subject', 'dcSubjects', { keepArray: true }],
     'dc:creator',
+    'dc:author',
     'dc:date',
     // Atom elements inside RSS items (.NET's SyndicationFeed writes a10:updated and a10:author), by namespace URI.
     'atom:published',
@@ -212,8 +214,21 @@ function categories(item: Raw): string[] {
     ...asArray(item.dcSubjects).map(textOf),
     ...keywords('itunes:keywords'),
     ...keywords('media:keywords'),
+    ...podcastCategories(item.itunesCategories),
   ];
   return [...new Set(names.filter((name): name is string => !!name))];
+}
+
+/**
+ * iTunes categories by their `text` attribute, a subcategory after its category (`<itunes:category text="Technology">
+ * <itunes:category text="Gadgets"/></itunes:category>`: Apple's lists nest one level, so deeper ones are not read).
+ */
+function podcastCategories(nodes: unknown): Array<string | undefined> {
+  return asArray(nodes).flatMap((node) => {
+    const text = attributes(node).text as string | undefined;
+    const subcategories = asArray((node as Raw | undefined)?.['itunes:category']).map((sub) => attributes(sub).text as string | undefined);
+    return [text?.trim(), ...subcategories.map((sub) => sub?.trim())];
+  });
 }
 
 /** Every attached medium: RSS enclosures, Atom enclosure links (also inside RSS), Media RSS audio and video. */
@@ -384,7 +399,7 @@ export async function parseXmlFeed(original: string, keepItem?: KeepItem): Promi
         .map(textOf)
         .filter((date): date is string => !!date),
       author:
-        firstText(item, 'dc:creator', 'creator', 'author') ??
+        firstText(item, 'dc:creator', 'dc:author', 'creator', 'author') ??
         textOf((asArray(item.atomAuthor)[0] as Raw | undefined)?.['atom:name']) ??
         firstText(item, 'itunes:author', 'media:credit'),
       categories: categories(item),
