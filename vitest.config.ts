@@ -34,6 +34,7 @@ const UNIT = [
   'search-request',
   'sources-page',
   'store-rounds',
+  'text',
   'turns',
   'webhook-signing',
   'xml-scan',

@@ -15,6 +15,7 @@ import { hostileBench } from './hostile.js';
 import { ingestBench } from './ingest.js';
 import { matchBench } from './match.js';
 import { memoryBench } from './memory.js';
+import { patternsBench } from './patterns.js';
 import { peerBench } from './peer.js';
 import { scaleBench } from './scale.js';
 import { serveBench } from './serve.js';
@@ -75,6 +76,10 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'hostile',
     run: async (_database, quick, progress) => hostileBench([48_000, 1_000_000], quick ? 2 : 5, progress),
+  },
+  {
+    name: 'patterns',
+    run: async (_database, _quick, progress) => patternsBench(progress),
   },
   {
     name: 'cluster',

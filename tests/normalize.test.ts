@@ -414,11 +414,20 @@ describe('authorName', () => {
     ['Reporting by Kaori Kaneko (Reuters)', 'Reporting by Kaori Kaneko (Reuters)'],
     ['editor@example.com', 'editor@example.com'],
     ['Kaori Kaneko (kaori.kaneko@example.com)', 'Kaori Kaneko'],
+    ['Kyodo (Tokyo) <desk@kyodo.example>', 'Kyodo (Tokyo)'],
   ])('%s -> %s', (written, name) => expect(authorName(written)).toBe(name));
 
-  it('cuts an author longer than any name, and reads no address forms in it', () => {
-    expect(authorName(`x${' '.repeat(100_000)}y <a@b.example>`)).toBe('x');
-    expect(authorName(`JIJI ${'@'.repeat(100_000)}`)).toBe(`JIJI ${'@'.repeat(295)}`);
+  it.each([
+    ['desk@kyodo.example (Kyodo) (Tokyo)', 'desk@kyodo.example (Kyodo) (Tokyo)'],
+    ['(desk@kyodo.example)', '(desk@kyodo.example)'],
+    ['Kyodo ()', 'Kyodo ()'],
+    ['a@b@kyodo.example (Kyodo)', 'Kyodo'],
+  ])('leaves a form it does not know as written: %s', (written, name) => expect(authorName(written)).toBe(name));
+
+  it('reads long authors of spaces and "@" as they are, in one pass', () => {
+    expect(authorName(`JIJI${' '.repeat(100_000)}Press <desk@jiji.example>`)).toBe(`JIJI${' '.repeat(100_000)}Press`);
+    expect(authorName(`(${'@'.repeat(100_000)}`)).toBe(`(${'@'.repeat(100_000)}`);
+    expect(authorName(`${'@'.repeat(100_000)} (JIJI)`)).toBe(`${'@'.repeat(100_000)} (JIJI)`);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLSeq } from 'yaml';
 import { UserError } from '../model/errors.js';
 import type { ScrapeRules, Source } from '../model/source.js';
+import { trimEndOf } from '../model/text.js';
 import { loadConfig } from './load.js';
 
 /** A feed to add as a source. */
@@ -31,10 +32,10 @@ function idPart(text: string): string {
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
+    .replace(/[^a-z0-9]+/g, '-') // one "-" for each run, so the ends below hold one at most
+    .replace(/^-|-$/g, '')
     .slice(0, 40)
-    .replace(/-+$/, '');
+    .replace(/-$/, '');
 }
 
 /** Tags from a reader's category names ("World News" -> "world-news"); names without Latin letters or digits drop out. */
@@ -55,7 +56,7 @@ export function sourceIdFor(feed: NewSource): string {
 }
 
 /** Two feed URLs are the same source when they differ only in case or trailing slashes. */
-const urlIdentity = (url: string) => url.replace(/\/+$/, '').toLowerCase();
+const urlIdentity = (url: string) => trimEndOf(url, '/').toLowerCase();
 
 export interface AddResult {
   text: string;
@@ -160,7 +161,7 @@ function insertSources(text: string, document: ReturnType<typeof parseDocument>,
   if (isSeq(list) && list.items.length === 0 && list.range) {
     // "sources: []": the one change to an existing line is that its brackets go.
     const [from, to] = list.range;
-    const without = withNewline.slice(0, from).replace(/[ \t]+$/, '') + withNewline.slice(to);
+    const without = trimEndOf(withNewline.slice(0, from), ' \t') + withNewline.slice(to);
     const at = endOfLine(without, keyEnd);
     return without.slice(0, at) + entryLines(entries, '  ') + without.slice(at);
   }

@@ -17,7 +17,7 @@ import {
   type WorkerSettings,
 } from '../model/settings.js';
 import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type ScrapeRules, type Source, type SourceCredentials } from '../model/source.js';
-import { editDistance } from '../model/text.js';
+import { editDistance, trimEndOf } from '../model/text.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic, type TopicWebhook } from '../model/topic.js';
 import {
   configFileSchema,
@@ -268,7 +268,7 @@ function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
 
 function toPublishSettings(settings: PublishSettingsConfig): PublishSettings {
   return {
-    ...(settings.publicUrl ? { publicUrl: settings.publicUrl.replace(/\/+$/, '') } : {}),
+    ...(settings.publicUrl ? { publicUrl: trimEndOf(settings.publicUrl, '/') } : {}),
     maxAgeSeconds: settings.maxAge ? parseDuration(settings.maxAge)! : DEFAULT_PUBLISH_SETTINGS.maxAgeSeconds,
     maxLimit: settings.maxLimit ?? DEFAULT_PUBLISH_SETTINGS.maxLimit,
     ...(settings.hub ? { hub: settings.hub } : {}),

@@ -10,7 +10,7 @@ import { cssSelectorProblem } from '../normalize/article.js';
 import { dotPathProblem } from '../normalize/json-listing.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
-const duration = z.string().regex(/^(\d+[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
+const duration = z.string().regex(/^(\d{1,9}[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
 const positiveDuration = duration.refine((text) => parseDuration(text)! > 0, 'must be longer than 0s');
 
 function isAddressOrRange(text: string): boolean {

@@ -49,3 +49,13 @@ export function displayWidth(text: string): number {
 export function padToWidth(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 }
+
+/**
+ * `text` without the run of `characters` it ends with, in one scan from the end: a pattern such as /\/+$/ tries every
+ * start of a long run, quadratic in its length.
+ */
+export function trimEndOf(text: string, characters: string): string {
+  let end = text.length;
+  while (end > 0 && characters.includes(text[end - 1]!)) end--;
+  return text.slice(0, end);
+}

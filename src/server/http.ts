@@ -7,6 +7,7 @@ import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
 import { sourceKind } from '../model/source.js';
+import { trimEndOf } from '../model/text.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
 import { DIGEST_READ_LIMIT, digestChannel, digestEntries, digestWindows } from '../publish/digest.js';
@@ -229,7 +230,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const baseUrlOf = (request: IncomingMessage) => {
     const configured = options.publicUrl ?? publishSettings().publicUrl;
     const token = grantedTokens.get(request);
-    return `${configured ? configured.replace(/\/+$/, '') : baseUrlFromHost(request.headers.host)}${token === undefined ? '' : tokenPath(token)}`;
+    return `${configured ? trimEndOf(configured, '/') : baseUrlFromHost(request.headers.host)}${token === undefined ? '' : tokenPath(token)}`;
   };
   const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => app.metrics.updateStoreGauges(db));
   // The index changes with the topics' content (their versions) and with the configured list of topics.
