@@ -134,6 +134,18 @@ describe('parseFeed: podcast and Dublin Core fields', () => {
   });
 });
 
+describe('parseFeed: Media RSS titles', () => {
+  it("titles an item without a title of its own by its medium's, in a group or not", async () => {
+    const feed = await parseFeed(`<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>NHK Video</title>
+<item><link>https://video.example/1</link><media:title>Defense chiefs meet in Singapore</media:title></item>
+<item><link>https://video.example/2</link><media:group><media:title>Typhoon nears Okinawa</media:title></media:group></item>
+<item><title>Own title &amp; more</title><link>https://video.example/3</link><media:title>Medium's title</media:title></item>
+</channel></rss>`);
+    expect(normalizeAll(feed).map((item) => item.title)).toEqual(['Defense chiefs meet in Singapore', 'Typhoon nears Okinawa', 'Own title & more']);
+  });
+});
+
 describe('parseFeed: items left out by the reader', () => {
   const documents = {
     rss: `<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Kyodo</title>

@@ -43,6 +43,7 @@ const CUSTOM_FIELDS = {
     'body',
     'fullitem',
     'media:description',
+    'media:title',
     'itunes:summary',
     'itunes:author',
     'media:credit',
@@ -374,12 +375,15 @@ export async function parseXmlFeed(original: string, keepItem?: KeepItem): Promi
       : (textOf(item.content) ?? firstText(item, 'dc:description', 'media:description', 'itunes:summary'));
     const group = (asArray(item.mediaGroup)[0] ?? {}) as Raw;
     const { guid, guidIsLink } = guidOf(item);
+    const title = titleOf(item.titleNode ?? item.title, isAtom);
+    // A video feed's item may be titled by its medium alone (Media RSS's title, plain text by default).
+    const mediaTitle = title.title === undefined ? (firstText(item, 'media:title') ?? firstText(group, 'media:title')) : undefined;
     return {
       guid,
       guidIsLink,
       link: alternate,
       shortLink: short,
-      ...titleOf(item.titleNode ?? item.title, isAtom),
+      ...(mediaTitle !== undefined ? { title: mediaTitle, titleType: 'text' as const } : title),
       contentHtml: content ?? (plainContent !== undefined ? escapeHtml(plainContent) : undefined),
       summaryHtml: summary ?? (firstText(group, 'media:description') !== undefined ? escapeHtml(firstText(group, 'media:description')!) : undefined),
       dates: [
