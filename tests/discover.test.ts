@@ -91,6 +91,9 @@ describe("discovering a site's feed over HTTP", () => {
       if (request.url === '/')
         return void response.writeHead(200, HTML).end('<html><head><link rel="alternate" type="application/rss+xml" href="/members/feed"></head></html>');
       if (request.url === '/members/feed') return void response.writeHead(200, HTML).end('<html><body>Sign in to continue</body></html>');
+      if (request.url === '/api/latest.json') {
+        return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"items":[{"title":"Yen slips","url":"/news/1"}]}}');
+      }
       response.writeHead(404, HTML).end('<html><body>not found</body></html>');
     });
   });
@@ -185,6 +188,19 @@ describe("discovering a site's feed over HTTP", () => {
             `a page that lists news without a feed can be read as one: see what \`wirefeed scrape ${bare.url}/ --items CSS\` finds, then give the source \`scrape:\` rules`,
           )
           .join('\n')}\n`,
+      );
+    });
+
+    it('points a JSON document that is no JSON Feed at scrape rules with format json', async () => {
+      const cli = runCli(['sources', 'add', `${bare.url}/api/latest.json`, '--allow-private-network', '--json', '--config', configWith()], {
+        LOG_LEVEL: 'silent',
+      });
+      expect(await cli.exited).toBe(1);
+      expect(JSON.parse(cli.output().stdout)).toMatchObject({ feeds: [], page: 'json' });
+      const text = runCli(['sources', 'add', `${bare.url}/api/latest.json`, '--allow-private-network', '--config', configWith()], { LOG_LEVEL: 'silent' });
+      expect(await text.exited).toBe(1);
+      expect(text.output().stdout).toContain(
+        `it is JSON, not a JSON Feed: a JSON list of news can be read as a feed: see what \`wirefeed scrape ${bare.url}/api/latest.json --format json --items PATH\` finds`,
       );
     });
 

@@ -130,7 +130,10 @@ export function formatDiscovery(url: string, discovery: Discovery): string {
   const head =
     discovery.feeds.length === 0 ? `no feed found at ${url}` : `found ${discovery.feeds.length} feed${discovery.feeds.length === 1 ? '' : 's'} at ${url}:`;
   if (discovery.feeds.length > 0) return [head, ...lines].join('\n');
-  const scrape = `a page that lists news without a feed can be read as one: see what \`wirefeed scrape ${url} --items CSS\` finds, then give the source \`scrape:\` rules`;
+  const scrape =
+    discovery.page === 'json'
+      ? `it is JSON, not a JSON Feed: a JSON list of news can be read as a feed: see what \`wirefeed scrape ${url} --format json --items PATH\` finds (PATH: where its list of items is, such as data.items), then give the source \`scrape:\` rules with \`format: json\``
+      : `a page that lists news without a feed can be read as one: see what \`wirefeed scrape ${url} --items CSS\` finds, then give the source \`scrape:\` rules`;
   return [head, ...rejected, scrape].join('\n');
 }
 

@@ -81,6 +81,8 @@ export interface Discovery {
   feeds: DiscoveredFeed[];
   /** Candidates that were tried and are not feeds, with why. */
   rejected: Array<{ url: string; reason: string }>;
+  /** What the URL itself holds where it is no feed: a web page, or JSON (an API's list, read by `scrape.format: json`). */
+  page?: 'html' | 'json';
 }
 
 const FORMAT_NAMES: Record<string, string> = { rss: 'RSS', rdf: 'RSS 1.0', atom: 'Atom', json: 'JSON Feed' };
@@ -121,6 +123,7 @@ export async function discoverFeeds(
   } catch {
     // not a feed itself: read it as a page
   }
+  discovery.page = /^\uFEFF?\s*[[{]/.test(page.text) ? 'json' : 'html';
   for (const link of feedLinksInHtml(page.text, page.finalUrl)) await tryFeed(link.url, 'link');
   if (discovery.feeds.length > 0) return discovery;
   const root = new URL('/', page.finalUrl);
