@@ -152,6 +152,17 @@ describe('sources reload', () => {
     expect(unknown.output().stderr).toContain('no source with id "kyodo"');
   });
 
+  it('lists the source as reading full text in "wirefeed sources", as text and as JSON', async () => {
+    await storedShort();
+    const env = { DATABASE_URL: testDatabase().url, LOG_LEVEL: 'silent' };
+    const text = runCli(['sources', '--config', config], env);
+    expect(await text.exited).toBe(0);
+    expect(text.output().stdout).toMatch(/\njiji \(full text\)\s+ok\s/);
+    const json = runCli(['sources', '--json', '--config', config], env);
+    expect(await json.exited).toBe(0);
+    expect(JSON.parse(json.output().stdout)).toMatchObject([{ id: 'jiji', items: 4, reads: { kind: 'feed', fullText: true } }]);
+  });
+
   it('reports what it would revise in a dry run, and stores nothing', async () => {
     await storedShort();
     const before = await stored();

@@ -48,14 +48,26 @@ describe('command-line reports', () => {
           items: 20,
         },
         { ...base, id: 'old', url: 'https://old.example/feed', lastFetchedAt: null, lastStatus: null, errorCount: 1, nextCheckAt: now, items: 0, goneAt: now },
+        {
+          ...base,
+          id: 'nhk',
+          url: 'https://news.example.jp/api/latest.json',
+          lastFetchedAt: null,
+          lastStatus: null,
+          errorCount: 0,
+          nextCheckAt: now,
+          items: 0,
+          reads: { kind: 'json', fullText: true },
+        },
       ],
       now,
     );
     expect(table.split('\n')).toEqual([
-      'SOURCE          STATUS  LAST FETCH  ITEMS  ERRORS  NEXT CHECK  URL / LAST ERROR',
-      'arabnews-japan  ok      2m ago      153    0       in 13m      https://www.arabnews.com/rss.xml',
-      'jiji            failed  3h ago      20     4       due         HTTP 503',
-      'old             gone    never       0      1       -           https://old.example/feed',
+      'SOURCE                         STATUS  LAST FETCH  ITEMS  ERRORS  NEXT CHECK  URL / LAST ERROR',
+      'arabnews-japan                 ok      2m ago      153    0       in 13m      https://www.arabnews.com/rss.xml',
+      'jiji                           failed  3h ago      20     4       due         HTTP 503',
+      'old                            gone    never       0      1       -           https://old.example/feed',
+      'nhk (JSON listing, full text)  new     never       0      0       due         https://news.example.jp/api/latest.json',
     ]);
   });
 });

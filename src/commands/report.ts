@@ -1,5 +1,6 @@
 /** Text reports for the command line. */
 import type { DiscoveredFeed, Discovery } from '../discover/index.js';
+import { readsLabels, type SourceReads } from '../model/source.js';
 import type { StoryListing } from '../model/story.js';
 import { displayWidth, padToWidth } from '../model/text.js';
 import { type Topic, webhookLabel } from '../model/topic.js';
@@ -39,10 +40,11 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** A plain-text table, one source a line, the last column free-width (URL, or the last error). */
-export function formatSourceTable(rows: SourceHealth[], now: Date): string {
+export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads }>, now: Date): string {
   const header = ['SOURCE', 'STATUS', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT CHECK', 'URL / LAST ERROR'];
   const lines = rows.map((row) => [
-    row.id,
+    // What it reads, where it is more than a feed's items: "jiji-politics (web page, full text)".
+    readsLabels(row.reads).length > 0 ? `${row.id} (${readsLabels(row.reads).join(', ')})` : row.id,
     row.goneAt ? 'gone' : (row.lastStatus ?? 'new'),
     ago(row.lastFetchedAt, now),
     String(row.items),

@@ -4,7 +4,7 @@ import { BASIC_USERNAME } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
-import type { SourceCredentials } from '../model/source.js';
+import { type SourceCredentials, withReads } from '../model/source.js';
 import { sourceHealth } from '../store/sources.js';
 import { ingestContext } from '../worker/context.js';
 import { reloadArticles } from '../worker/reload.js';
@@ -69,7 +69,10 @@ export const sources = defineCommand({
     if (action !== undefined) throw new UsageError('use "sources" to list them, "sources add URL" to add one or "sources reload ID" to read its pages again');
     return withApp(values.config, async (app) => {
       const configured = new Set(app.config.sources.map((source) => source.id));
-      const rows = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
+      const rows = withReads(
+        (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id)),
+        app.config.sources,
+      );
       console.log(values.json ? JSON.stringify(rows, null, 2) : formatSourceTable(rows, new Date()));
       return 0;
     });

@@ -68,7 +68,32 @@ export interface ScrapeRules {
 
 /** What a source reads: a feed, a web page by CSS selectors, or a JSON listing by dot paths. */
 export type SourceKind = 'feed' | 'page' | 'json';
-export const sourceKind = (source: Pick<Source, 'scrape'>): SourceKind => (!source.scrape ? 'feed' : source.scrape.format === 'json' ? 'json' : 'page');
+
+/** What a configured source reads, and whether it reads its items' articles (`fullText`). */
+export interface SourceReads {
+  kind: SourceKind;
+  fullText: boolean;
+}
+
+export const sourceReads = (source: Pick<Source, 'scrape' | 'fullText'>): SourceReads => ({
+  kind: !source.scrape ? 'feed' : source.scrape.format === 'json' ? 'json' : 'page',
+  fullText: source.fullText !== undefined,
+});
+
+/** Rows about sources (their health), each with what its configured source reads; none for one no longer configured. */
+export function withReads<T extends { id: string }>(rows: readonly T[], sources: ReadonlyArray<Source>): Array<T & { reads?: SourceReads }> {
+  const configured = new Map(sources.map((source) => [source.id, source]));
+  return rows.map((row) => {
+    const source = configured.get(row.id);
+    return source ? { ...row, reads: sourceReads(source) } : row;
+  });
+}
+
+const KIND_NAMES: Record<SourceKind, string | undefined> = { feed: undefined, page: 'web page', json: 'JSON listing' };
+
+/** "web page", "full text": what a source reads, where it is more than a feed's items; none for a plain feed. */
+export const readsLabels = (reads: SourceReads | undefined): string[] =>
+  [reads && KIND_NAMES[reads.kind], reads?.fullText ? 'full text' : undefined].filter((label): label is string => label !== undefined);
 
 /** What a scraped source's URL holds: a web page (its rules are CSS selectors) or JSON (dot paths). */
 export const LISTING_FORMATS = ['html', 'json'] as const;

@@ -6,7 +6,7 @@ import type { Database } from '../db/client.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
-import { sourceKind } from '../model/source.js';
+import { withReads } from '../model/source.js';
 import { trimEndOf } from '../model/text.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
@@ -419,11 +419,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const serveSources = async (request: IncomingMessage, response: ServerResponse, json: boolean) => {
     if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
     // What each source reads is the config's (which a reload replaces), not the cached health's.
-    const configured = new Map(app.config.sources.map((source) => [source.id, source]));
-    const sources = (await readSources()).map((status) => {
-      const source = configured.get(status.id);
-      return source ? { ...status, reads: { kind: sourceKind(source), fullText: source.fullText !== undefined } } : status;
-    });
+    const sources = withReads(await readSources(), app.config.sources);
     const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
     return sendBody(request, response, makeBody(body, 0), {
       'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',

@@ -1,6 +1,6 @@
 /** The sources status page (/sources, /sources.json) and the one-line summary the index shows. Pure renderers. */
 import { escapeHtml } from '../model/escape.js';
-import type { SourceKind } from '../model/source.js';
+import { readsLabels, type SourceReads } from '../model/source.js';
 import type { SourceCondition, SourceHealth } from '../store/sources.js';
 import { layout, timeHtml } from './page.js';
 
@@ -12,16 +12,14 @@ export type SourceState = 'ok' | 'failing' | 'gone' | 'new';
 export interface SourceStatus extends SourceHealth {
   /** Items per day, oldest first, SPARKLINE_DAYS of them. */
   itemsPerDay: number[];
-  /** What the configured source reads, and whether it reads its items' articles; absent for one no longer configured. */
-  reads?: { kind: SourceKind; fullText: boolean };
+  /** What the configured source reads; absent for one no longer configured. */
+  reads?: SourceReads;
 }
 
-const KIND_NAMES: Record<SourceKind, string | undefined> = { feed: undefined, page: 'web page', json: 'JSON listing' };
-
-/** "web page · full text": what a source reads, where it is not a feed's items alone. */
-function readsLabel(reads: SourceStatus['reads']): string {
-  const parts = [reads && KIND_NAMES[reads.kind], reads?.fullText ? 'full text' : undefined].filter(Boolean);
-  return parts.length > 0 ? ` <span class="meta">${parts.join(' · ')}</span>` : '';
+/** "web page · full text": what a source reads, where it is more than a feed's items. */
+function readsLabel(reads: SourceReads | undefined): string {
+  const labels = readsLabels(reads);
+  return labels.length > 0 ? ` <span class="meta">${labels.join(' · ')}</span>` : '';
 }
 
 export function stateOf(source: SourceCondition): SourceState {
