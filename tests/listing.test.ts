@@ -133,6 +133,7 @@ describe('readListing', () => {
 
   const failures: Array<[string, string, ScrapeRules, RegExp]> = [
     ['no element matches', jijiListingPage(), { items: 'ul.stories > li' }, /^no element on the page matches scrape\.items 'ul\.stories > li'$/],
+    ['a JSON document', nhkJsonListing(), { items: 'li' }, /^the document is JSON, not a web page: read it with scrape\.format: json and dot paths$/],
     ['no item has a link', '<ul><li>One</li><li>Two</li></ul>', { items: 'li' }, /^2 elements match scrape\.items 'li', but none holds an <a href>$/],
     ['the link rule finds none', jijiListingPage(), { items: 'li.news-item', link: 'a.permalink' }, /but none holds scrape\.link 'a\.permalink'$/],
     ['nested deeper than any page', `${'<div>'.repeat(5_000)}<a href="/a">A</a>`, { items: 'div' }, /^not read: the page nests deeper/],

@@ -277,6 +277,8 @@ describe('wirefeed scrape', () => {
     expect(bad.stderr).toMatch(/^wirefeed scrape: --items is not a dot path Wirefeed can follow/);
     const format = await scrape([url, '--format', 'xml', '--items', 'channel.item']);
     expect(format.stderr).toMatch(/--format takes html or json, not "xml"/);
+    const asPage = await scrape([url, '--items', 'li', '--allow-private-network']);
+    expect([asPage.code, asPage.stderr.trim()]).toEqual([1, `${url}: the document is JSON, not a web page: read it with scrape.format: json and dot paths`]);
   });
 
   it('adds the page as a source with the rules that read it, which the next ingest reads', async () => {

@@ -157,6 +157,8 @@ export class PageDates {
  * selectors find nothing.
  */
 export function readListing(page: string, rules: ScrapeRules, now = new Date()): ParsedFeed {
+  // A JSON API read as a web page finds no elements: say what would read it instead.
+  if (/^\uFEFF?\s*[[{]/.test(page)) throw new FeedParseError('the document is JSON, not a web page: read it with scrape.format: json and dot paths');
   const document = pageDocument(page, MAX_LISTING_ELEMENTS);
   if (!document) throw new FeedParseError(`not read: the page nests deeper than any real page or has more than ${MAX_LISTING_ELEMENTS} elements`);
   const found = outermost([...document.querySelectorAll(rules.items)]);
