@@ -1,16 +1,16 @@
 /** What the commands that read web pages as a source would (`article`, `scrape`) share: rules and fetch errors. */
 
+import { scrapeRuleProblem } from '../config/schema.js';
 import { FetchError } from '../fetch/index.js';
 import type { Config } from '../model/settings.js';
 import type { Source } from '../model/source.js';
 import { isWebLink } from '../model/urls.js';
-import { cssSelectorProblem } from '../normalize/article.js';
 import { UsageError } from './command.js';
 
 /** A selector option (`--select`, `--items`…), checked as the config checks a source's selectors. */
 export function selectorOption(name: string, selector: string | undefined): string | undefined {
-  const problem = selector === undefined ? undefined : selector === '' ? 'it is empty' : cssSelectorProblem(selector);
-  if (problem) throw new UsageError(`--${name} is not a CSS selector Wirefeed can match (${problem})`);
+  const problem = selector === undefined ? undefined : scrapeRuleProblem('html', selector);
+  if (problem) throw new UsageError(`--${name} ${problem}`);
   return selector;
 }
 

@@ -39,12 +39,14 @@ function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map((row) => row.map((cell, column) => (column < widths.length ? padToWidth(cell, widths[column]!) : cell)).join('  ')).join('\n');
 }
 
+/** A source's id with what it reads, where that is more than a feed's items: "jiji-politics (web page, full text)". */
+const sourceName = (id: string, reads: string[]) => (reads.length > 0 ? `${id} (${reads.join(', ')})` : id);
+
 /** A plain-text table, one source a line, the last column free-width (URL, or the last error). */
 export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads }>, now: Date): string {
   const header = ['SOURCE', 'STATUS', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT CHECK', 'URL / LAST ERROR'];
   const lines = rows.map((row) => [
-    // What it reads, where it is more than a feed's items: "jiji-politics (web page, full text)".
-    readsLabels(row.reads).length > 0 ? `${row.id} (${readsLabels(row.reads).join(', ')})` : row.id,
+    sourceName(row.id, readsLabels(row.reads)),
     row.goneAt ? 'gone' : (row.lastStatus ?? 'new'),
     ago(row.lastFetchedAt, now),
     String(row.items),

@@ -46,7 +46,7 @@ function rulesOf(
   for (const part of SCRAPE_PARTS) {
     const rule = values[part];
     if (rule === undefined) continue;
-    const problem = rule === '' ? 'is empty' : scrapeRuleProblem(rules.format, rule);
+    const problem = scrapeRuleProblem(rules.format, rule);
     if (problem) throw new UsageError(`--${part} ${problem}`);
     rules[part] = rule;
   }

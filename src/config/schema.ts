@@ -34,7 +34,7 @@ const cssSelector = z
   .string()
   .min(1)
   .superRefine((selector, context) => {
-    const problem = scrapeRuleProblem('html', selector);
+    const problem = selector === '' ? undefined : scrapeRuleProblem('html', selector); // min(1) says so
     if (problem) context.addIssue({ code: 'custom', message: problem });
   });
 
@@ -47,7 +47,7 @@ export function scrapeRuleProblem(format: ListingFormat | undefined, rule: strin
     const problem = dotPathProblem(rule);
     return problem && `is not a dot path Wirefeed can follow (${problem})`;
   }
-  const problem = cssSelectorProblem(rule);
+  const problem = rule === '' ? 'it is empty' : cssSelectorProblem(rule);
   return problem && `is not a CSS selector Wirefeed can match (${problem})`;
 }
 

@@ -7,7 +7,7 @@ import { Parser } from 'htmlparser2';
 import { fetchFeed, type HttpClient } from '../fetch/index.js';
 import type { FetchLimits } from '../model/settings.js';
 import type { NetworkPolicy, SourceCredentials } from '../model/source.js';
-import { parseFeed } from '../parse/index.js';
+import { looksLikeJson, parseFeed } from '../parse/index.js';
 
 const FEED_TYPES = new Set([
   'application/rss+xml',
@@ -123,7 +123,7 @@ export async function discoverFeeds(
   } catch {
     // not a feed itself: read it as a page
   }
-  discovery.page = /^\uFEFF?\s*[[{]/.test(page.text) ? 'json' : 'html';
+  discovery.page = looksLikeJson(page.text) ? 'json' : 'html';
   for (const link of feedLinksInHtml(page.text, page.finalUrl)) await tryFeed(link.url, 'link');
   if (discovery.feeds.length > 0) return discovery;
   const root = new URL('/', page.finalUrl);

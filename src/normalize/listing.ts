@@ -6,7 +6,7 @@
  */
 import { ZoneDays } from '../model/days.js';
 import type { ScrapeRules } from '../model/source.js';
-import { FeedParseError, type ParsedFeed, type ParsedItem } from '../parse/index.js';
+import { FeedParseError, looksLikeJson, type ParsedFeed, type ParsedItem } from '../parse/index.js';
 import { type PageElement, pageDocument } from './article.js';
 import { type PageDateReading, parsePageDate, parseRelativePageDate } from './date.js';
 
@@ -119,17 +119,17 @@ function outermost(elements: PageElement[]): PageElement[] {
   return kept;
 }
 
-/**
- * Page dates read as instants (ISO 8601, as the normalizer reads feed dates), in the zone of the page's clock: dates,
- * else dates relative to the fetch ("3 hours ago", "08:06"), marked approximate. Those that are neither are counted,
- * and the first kept, for the operator.
- */
 /** A listed item's date as an instant, and whether it was read relative to the fetch ("3 hours ago"). */
 export interface PageDate {
   iso: string;
   approximate: boolean;
 }
 
+/**
+ * Page dates read as instants (ISO 8601, as the normalizer reads feed dates), in the zone of the page's clock: dates,
+ * else dates relative to the fetch ("3 hours ago", "08:06"), marked approximate. Those that are neither are counted,
+ * and the first kept, for the operator.
+ */
 export class PageDates {
   unread = 0;
   example: string | undefined;
@@ -158,7 +158,7 @@ export class PageDates {
  */
 export function readListing(page: string, rules: ScrapeRules, now = new Date()): ParsedFeed {
   // A JSON API read as a web page finds no elements: say what would read it instead.
-  if (/^\uFEFF?\s*[[{]/.test(page)) throw new FeedParseError('the document is JSON, not a web page: read it with scrape.format: json and dot paths');
+  if (looksLikeJson(page)) throw new FeedParseError('the document is JSON, not a web page: read it with scrape.format: json and dot paths');
   const document = pageDocument(page, MAX_LISTING_ELEMENTS);
   if (!document) throw new FeedParseError(`not read: the page nests deeper than any real page or has more than ${MAX_LISTING_ELEMENTS} elements`);
   const found = outermost([...document.querySelectorAll(rules.items)]);

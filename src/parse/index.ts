@@ -13,6 +13,9 @@ export interface ParseOptions {
   keepItem?: KeepItem;
 }
 
+/** Whether a decoded document is JSON (an object or a list), not markup: by its first character. */
+export const looksLikeJson = (text: string): boolean => /^\uFEFF?\s*[[{]/.test(text);
+
 /** Turns a decoded feed document (RSS, RDF, Atom or JSON Feed) into a ParsedFeed. */
 export async function parseFeed(text: string, options: ParseOptions = {}): Promise<ParsedFeed> {
   const start = text.replace(/^\uFEFF/, '').trimStart();

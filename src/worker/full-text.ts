@@ -12,6 +12,7 @@ import { log } from '../log.js';
 import type { NormalizedItem } from '../model/item.js';
 import { DEFAULT_DOCUMENT_LIMITS, DEFAULT_FETCH_LIMITS } from '../model/settings.js';
 import type { ArticleRules, Source } from '../model/source.js';
+import { isWebLink } from '../model/urls.js';
 import type { Article } from '../normalize/article.js';
 import { storedVersionTimes } from '../store/items.js';
 import type { IngestContext } from './ingest.js';
@@ -49,7 +50,7 @@ export const withArticle = (item: NormalizedItem, article: Article): NormalizedI
 });
 
 /** Whether an item links a web page full text can read. */
-export const hasPage = (item: NormalizedItem): item is NormalizedItem & { url: string } => item.url !== undefined && /^https?:/i.test(item.url);
+export const hasPage = (item: NormalizedItem): item is NormalizedItem & { url: string } => isWebLink(item.url);
 
 /** An article page read: where it ended up (after redirects) and its article, if it has one. */
 export interface ArticlePage {
