@@ -4,7 +4,7 @@
  * means linear).
  */
 import { addSourcesToYaml } from '../src/config/edit.js';
-import { parseOpml } from '../src/config/opml.js';
+import { parseOpml, sourceFromOutline } from '../src/config/opml.js';
 import type { ScrapeRules } from '../src/model/source.js';
 import { extractArticle } from '../src/normalize/article.js';
 import { normalizeItem } from '../src/normalize/item.js';
@@ -216,16 +216,26 @@ function listingFigures(sizes: number[], rounds: number, progress: (line: string
   return figures;
 }
 
-/** OPML import: the cost per outline of a large file against a small one (1 when the import is linear). */
+/**
+ * OPML import: the cost per outline of a large file against a small one (1 when the import is linear). Each outline
+ * carries FreshRSS's attributes and sits in a folder nested in the one before, each folder binding a prefix of its own
+ * (namespace scopes as deep as the file), and is read as the import reads it.
+ */
 export function opmlImportFigure(small: number, large: number): Figure {
   const perOutline = (count: number) => {
-    const opml = `<opml version="2.0"><body>${Array.from({ length: count }, (_, index) => `<outline text="Wire ${index % 50}" xmlUrl="https://feeds${index}.example/rss"/>`).join('\n')}</body></opml>`;
-    const started = process.hrtime.bigint();
-    addSourcesToYaml(
-      'sources: []\n',
-      parseOpml(opml).map((feed) => ({ url: feed.xmlUrl, title: feed.title })),
-      [],
+    const outlines = Array.from(
+      { length: count },
+      (_, index) =>
+        `<outline text="Desk ${index}" xmlns:n${index}="urn:desk:${index}"><outline text="Wire ${index % 50}" xmlUrl="https://feeds${index}.example/rss" f:ttl="600" f:cssFullContent="article"/>`,
     );
+    const opml = `<opml version="2.0" xmlns:f="https://freshrss.org/opml"><body>${outlines.join('\n')}${'</outline>'.repeat(count)}</body></opml>`;
+    const started = process.hrtime.bigint();
+    const sources = parseOpml(opml).flatMap((feed) => {
+      const read = sourceFromOutline(feed);
+      return 'source' in read ? [read.source] : [];
+    });
+    if (sources.length !== count) throw new Error(`read ${sources.length} of ${count} outlines`);
+    addSourcesToYaml('sources: []\n', sources, []);
     return Number(process.hrtime.bigint() - started) / count;
   };
   perOutline(small); // warm up

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { addSourcesToYaml, sourceIdFor, tagsFor } from '../src/config/edit.js';
 import { initConfig } from '../src/config/init.js';
 import { loadConfig } from '../src/config/load.js';
-import { type OpmlFeed, parseOpml, renderSourcesOpml } from '../src/config/opml.js';
+import { type OpmlFeed, parseOpml, renderSourcesOpml, sourceFromOutline } from '../src/config/opml.js';
 
 import { writeConfigDir } from './helpers/config.js';
 
@@ -26,12 +26,21 @@ const MINIFLUX_EXPORT = `<?xml version="1.0" encoding="UTF-8"?>
 describe('OPML', () => {
   it('reads nested outlines with their titles', () => {
     expect(parseOpml(MINIFLUX_EXPORT)).toEqual([
-      { title: 'Japan Today', xmlUrl: 'https://japantoday.com/feed', htmlUrl: 'https://japantoday.com/', categories: ['Japan'] },
-      { title: 'NHK & friends', xmlUrl: 'https://www3.nhk.or.jp/rss/news/cat0.xml', categories: ['Japan'] },
-      { title: 'The Diplomat', xmlUrl: 'https://thediplomat.com/feed/', categories: [] },
-      { title: 'Gopher', xmlUrl: 'gopher://example.org/feed', categories: [] },
+      { title: 'Japan Today', xmlUrl: 'https://japantoday.com/feed', htmlUrl: 'https://japantoday.com/', categories: ['Japan'], extensions: {} },
+      { title: 'NHK & friends', xmlUrl: 'https://www3.nhk.or.jp/rss/news/cat0.xml', categories: ['Japan'], extensions: {} },
+      { title: 'The Diplomat', xmlUrl: 'https://thediplomat.com/feed/', categories: [], extensions: {} },
+      { title: 'Gopher', xmlUrl: 'gopher://example.org/feed', categories: [], extensions: {} },
     ]);
     expect(() => parseOpml('<rss></rss>')).toThrow('not an OPML document');
+  });
+
+  it("keeps a feed's outermost 20 folders and category names, however deep a file nests them", () => {
+    const depth = 5_000;
+    const folders = Array.from({ length: depth }, (_, index) => `<outline text="Desk ${index}" xmlns:d${index}="urn:desk:${index}">`).join('');
+    const opml = `<opml version="2.0"><body>${folders}<outline text="Wire" xmlUrl="https://wire.example/rss" category="/a,/b"/>${'</outline>'.repeat(depth)}<outline text="Top" xmlUrl="https://top.example/rss" category="/a/b,/c"/></body></opml>`;
+    const [deep, top] = parseOpml(opml);
+    expect(deep!.categories).toEqual(Array.from({ length: 20 }, (_, index) => `Desk ${index}`));
+    expect(top!.categories).toEqual(['a', 'b', 'c']);
   });
 
   it('imports into a YAML file keeping its comments, skipping sources already there and non-http feeds', () => {
@@ -197,5 +206,124 @@ sources:
     ['worker:\n  batch: 10', 'worker:\n  batch: 10\nsources:\n  - id: b-example-feed\n    url: https://b.example/feed\n'],
   ])('adds a source to %j', (before, after) => {
     expect(addSourcesToYaml(before, [{ url: 'https://b.example/feed' }], []).text).toBe(after);
+  });
+
+  /** What an import makes of each outline: the source it adds (with notes), or why it skips it. */
+  const imported = (opml: string) => parseOpml(opml).map(sourceFromOutline);
+  const added = (opml: string) => imported(opml).flatMap((read) => ('source' in read ? [read.source] : []));
+
+  it('round-trips every setting through export --all and import, but credentials and private-network access', () => {
+    const yaml = `sources:
+  - id: jiji
+    url: https://jen.jiji.example/rss
+    title: JIJI Press
+    every: 5m
+    priority: 10
+    tags: [wire, japan]
+    shortUrlHosts: [jiji.to]
+    fullText: { select: 'div.article-body > p', remove: '.share, aside' }
+    keep: japan OR tokyo
+  - id: arab-news
+    url: https://www.arabnews.example/cat/japan/rss.xml?x=1&y=2
+    title: Arab News "Japan" <wire>
+    every: 90s
+    fullText: true
+    exclude: 'title:"sponsored"'
+    username: bot
+    password: not-in-the-file
+  - id: jiji-politics
+    url: https://jen.jiji.example/jc/eng?g=pol
+    allowPrivateNetwork: true
+    scrape: { items: 'ul.news-list > li', date: 'span.date', summary: .lead, categories: '.tags > a', timeZone: Asia/Tokyo, dateOrder: day-first }
+  - id: nhk-api
+    url: https://www3.nhk.example/api/latest.json
+    scrape: { format: json, items: $.channel.item, title: headline, link: links.0.href, image: media.0.url, categories: genre }
+  - id: root-list
+    url: https://api.example/list.json
+    scrape: { format: json, items: $ }
+`;
+    const from = loadConfig(writeConfigDir({ 'sources.yml': yaml })).sources;
+    const exported = renderSourcesOpml(from, new Date('2024-06-02T00:00:00Z'), { all: true });
+    const reads = imported(exported);
+    expect(reads.every((read) => 'source' in read && read.notes.length === 0)).toBe(true);
+    const result = addSourcesToYaml('', added(exported), []);
+    expect(result.added.map((source) => source.id)).toEqual(['jiji', 'arab-news', 'jiji-politics', 'nhk-api', 'root-list']);
+    const to = loadConfig(writeConfigDir({ 'sources.yml': result.text })).sources;
+    const withoutAccess = (source: (typeof from)[number]) => ({ ...source, credentials: undefined, network: { kind: 'public-only' } });
+    // The only difference: dot paths are written without their optional "$." (the same path).
+    const sameRules = from
+      .map(withoutAccess)
+      .map((source) => (source.id === 'nhk-api' ? { ...source, scrape: { ...source.scrape!, items: 'channel.item' } } : source));
+    expect(to.map(withoutAccess)).toEqual(sameRules);
+    // FreshRSS reads the JSON listing's paths with array indexes in brackets, and the full-text selector.
+    expect(exported).toContain('frss:jsonItemUri="links[0].href"');
+    expect(exported).toContain('frss:cssFullContent="div.article-body &gt; p"');
+    expect(exported).toMatch(/<outline type="HTML\+CSS" [^>]*wirefeed:scrapeItems="ul.news-list &gt; li"/);
+    // Without --all, only feeds: what any reader can read.
+    expect(parseOpml(renderSourcesOpml(from, new Date())).map((feed) => feed.xmlUrl)).toEqual(from.slice(0, 2).map((source) => source.url));
+  });
+
+  /** An export in FreshRSS's shapes: its extension bound to another prefix than its own, as any file may. */
+  const freshRss = (outlines: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0" xmlns:f="https://freshrss.org/opml" xmlns:frss="https://not-freshrss.example/">
+  <head><title>FreshRSS</title></head>
+  <body><outline text="Wire">${outlines}</outline></body>
+</opml>`;
+
+  it.each([
+    [
+      'a feed with its full-text selectors and refresh time',
+      '<outline text="Kyodo" type="rss" xmlUrl="https://kyodo.example/rss" f:cssFullContent="article .body" f:cssContentFilter=".ad" f:ttl="3600"/>',
+      { url: 'https://kyodo.example/rss', title: 'Kyodo', tags: ['wire'], every: '1h', fullText: { select: 'article .body', remove: '.ad' } },
+      [],
+    ],
+    [
+      'a JSON listing by dot and bracket paths, with settings Wirefeed has not',
+      '<outline text="NHK" type="JSON+DotNotation" xmlUrl="https://nhk.example/latest.json" f:jsonItem="data.items" f:jsonItemTitle="meta.title" f:jsonItemUri="meta.links[0]" f:jsonItemContent="lead" f:jsonItemContentHTML="body" f:jsonItemUid="id" f:jsonItemTimeFormat="Y/m/d H:i"/>',
+      {
+        url: 'https://nhk.example/latest.json',
+        title: 'NHK',
+        tags: ['wire'],
+        scrape: { format: 'json', items: 'data.items', title: 'meta.title', link: 'meta.links.0', summary: 'body' },
+      },
+      ['left out frss:jsonItemUid, frss:jsonItemTimeFormat: Wirefeed has no such setting'],
+    ],
+    [
+      'a muted feed, and a content filter without full text',
+      '<outline text="Muted" xmlUrl="https://muted.example/rss" f:ttl="-900" f:cssContentFilter=".ad"/>',
+      { url: 'https://muted.example/rss', title: 'Muted', tags: ['wire'] },
+      [
+        'left out frss:cssContentFilter: Wirefeed removes elements only from the articles it reads (fullText)',
+        'muted in FreshRSS (frss:ttl -900): fetched here on the default schedule',
+      ],
+    ],
+    [
+      'attributes of a namespace Wirefeed does not know, whatever their prefix',
+      '<outline text="Other" xmlUrl="https://other.example/rss" frss:ttl="60" frss:cssFullContent="main"/>',
+      { url: 'https://other.example/rss', title: 'Other', tags: ['wire'] },
+      [],
+    ],
+  ])('imports from FreshRSS %s', (_, outline, source, notes) => {
+    expect(imported(freshRss(outline))).toEqual([{ source, notes }]);
+    const yaml = addSourcesToYaml('', added(freshRss(outline)), []).text;
+    expect(loadConfig(writeConfigDir({ 'sources.yml': yaml })).sources).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      '<outline text="Page" type="HTML+XPath" xmlUrl="https://page.example/" f:xPathItem="//article"/>',
+      /^FreshRSS reads it by XPath \(HTML\+XPath\), which Wirefeed does not: try CSS rules/,
+    ],
+    ['<outline text="API" type="JSON+DotNotation" xmlUrl="https://api.example/"/>', /^a JSON\+DotNotation outline without frss:jsonItem$/],
+    ['<outline text="Bad" xmlUrl="https://bad.example/rss" f:cssFullContent="div["/>', /^frss:cssFullContent: is not a CSS selector Wirefeed can match/],
+    ['<outline text="Bad" xmlUrl="https://bad.example/rss" f:ttl="99999999999"/>', /^frss:ttl: expected a duration/],
+    [
+      '<outline text="Bad" type="HTML+CSS" xmlUrl="https://bad.example/" xmlns:w="urn:wirefeed:opml" w:scrapeItems="li" w:scrapeDate="time[" />',
+      /^wirefeed:scrapeDate: is not a CSS selector/,
+    ],
+    ['<outline text="Bad" xmlUrl="https://bad.example/rss" xmlns:w="urn:wirefeed:opml" w:keep="japan AND ("/>', /^wirefeed:keep: /],
+  ])('skips %s, naming the attribute', (outline, reason) => {
+    const [read] = imported(freshRss(outline));
+    expect(read).toEqual({ skipped: expect.stringMatching(reason) });
   });
 });

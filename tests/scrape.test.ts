@@ -4,7 +4,7 @@
  * reads their articles, refetches store only what is new, and a page whose layout changed fails its source alone,
  * with an error naming the selector, and keeps what was stored.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,10 +86,10 @@ type StoredRow = {
   published_ms: number;
   date_estimated: boolean;
 };
-const stored = () =>
+const stored = (sourceId = 'jiji-politics') =>
   rowsOf<StoredRow>(
     testDatabase().handle.db,
-    sql`select url, title, summary, content_html, image_url, (extract(epoch from published_at) * 1000)::float8 as published_ms, date_estimated from items where source_id = 'jiji-politics' order by published_at desc, url`,
+    sql`select url, title, summary, content_html, image_url, (extract(epoch from published_at) * 1000)::float8 as published_ms, date_estimated from items where source_id = ${sourceId} order by published_at desc, url`,
   );
 
 const story = (slug: string, headline: string, date: string): ListedStory => ({ slug, headline, lead: `${headline}, the government said.`, date });
@@ -196,6 +196,47 @@ describe('sources that are web pages', () => {
     expect(moved).toMatchObject({ ok: 0, failed: 1 });
     expect(moved.outcomes[0]!.error).toContain("scrape.items 'channel.items' leads to nothing");
     expect(await stored()).toHaveLength(3);
+  });
+
+  it('stores the items of a FreshRSS JSON+DotNotation source as its OPML export reads them, once imported', async () => {
+    const url = `${server.url}/news/json16/new_001.json`;
+    const opml = `<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+  <head><title>FreshRSS</title></head>
+  <body>
+    <outline text="Japan">
+      <outline xmlns:frss="https://freshrss.org/opml" text="NHK World" type="JSON+DotNotation" xmlUrl="${url.replaceAll('&', '&amp;')}"
+        frss:jsonItem="channel.item" frss:jsonItemTitle="title" frss:jsonItemUri="link" frss:jsonItemTimestamp="pubDate"
+        frss:jsonItemContent="description" frss:jsonItemThumbnail="imgPath" frss:jsonItemCategories="genre[1].name" frss:jsonItemUid="id" frss:ttl="600"/>
+    </outline>
+  </body>
+</opml>`;
+    const config = writeConfigDir({ 'sources.yml': 'sources: []\n', 'freshrss.opml': opml });
+    const cli = runCli(['opml', 'import', join(config, 'freshrss.opml'), '--config', config], { LOG_LEVEL: 'silent' });
+    expect(await cli.exited, cli.output().stderr).toBe(0);
+    expect(cli.output().stdout).toBe(
+      `added nhk-world: ${url}\n  left out frss:jsonItemUid: Wirefeed has no such setting\n1 added to ${join(config, 'sources.yml')}, 0 skipped, of 1 feeds in ${join(config, 'freshrss.opml')}\n`,
+    );
+    const yaml = readFileSync(join(config, 'sources.yml'), 'utf8');
+    expect(yaml).toContain('    every: 10m\n    tags: [japan]\n    scrape:\n      format: json\n      items: channel.item\n');
+    // An import never lets a source reach private addresses: this loopback test grants it by hand.
+    writeFileSync(join(config, 'sources.yml'), yaml.replace('    every: 10m\n', '    every: 10m\n    allowPrivateNetwork: true\n'));
+    const app = await openApp({ configDir: config, database: testDatabase().handle });
+    try {
+      expect(await ingestSources(ingestContext(app), app.config.sources)).toMatchObject({ ok: 1, failed: 0, itemsNew: 3 });
+    } finally {
+      await app.close();
+    }
+    const rows = await stored('nhk-world');
+    expect(rows.map((row) => row.title)).toEqual(JIJI_STORIES.map((listed) => listed.headline));
+    expect(rows[0]).toMatchObject({
+      url: `${server.url}/nhkworld/en/news/${JIJI_STORIES[0]!.slug}/`,
+      summary: JIJI_STORIES[0]!.lead,
+      image_url: `${server.url}/nhkworld/upld/thumbnails/en/news/${JIJI_STORIES[0]!.slug}_0.jpg`,
+      published_ms: Date.parse('2024-06-01T23:06:00Z'),
+    });
+    const categories = await rowsOf<{ categories: string[] }>(testDatabase().handle.db, sql`select categories from items where source_id = 'nhk-world'`);
+    expect(categories.map((row) => row.categories)).toEqual(Array(3).fill(['Diplomacy']));
   });
 
   it('fails a page whose layout changed alone, naming the selector, and keeps what it stored', async () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLSeq } from 'yaml';
 import { UserError } from '../model/errors.js';
-import type { ScrapeRules, Source } from '../model/source.js';
+import type { ArticleRules, ScrapeRules, Source } from '../model/source.js';
 import { trimEndOf } from '../model/text.js';
 import { loadConfig } from './load.js';
 
@@ -12,18 +12,44 @@ export interface NewSource {
   url: string;
   /** The source id; default: made from the title or host. */
   id?: string;
+  /** The id to give it if no other source has it (an OPML file's own), else one made as without `id`. */
+  preferredId?: string;
   title?: string;
+  /** How often it is fetched (`every`: 30s, 15m, 1h, 1d). */
+  every?: string;
+  priority?: number;
   /** Labels for topic queries (source:TAG): an OPML import's categories. */
   tags?: string[];
   /** The non-public ranges the feed needs (a feed on the local network, added on purpose), as `allowPrivateNetwork`. */
   allowPrivateNetwork?: string[];
-  /** Read the article of each new short item from its page (`fullText: true`). */
-  fullText?: boolean;
+  shortUrlHosts?: string[];
+  /** Read the article of each new short item from its page (`fullText: true`), where these rules say if given. */
+  fullText?: boolean | ArticleRules;
   /** The URL is a web page listing news, read by these rules (`scrape:`). */
   scrape?: ScrapeRules;
   /** HTTP Basic credentials: the user name, and the password as written into the file (a `${NAME}` reference). */
   username?: string;
   password?: string;
+  /** Topic queries deciding which items are stored (`keep`, `exclude`). */
+  keep?: string;
+  exclude?: string;
+}
+
+/** A new source as its entry in the YAML `sources:` list, keys in the order the docs list them. */
+export function sourceEntry(feed: NewSource, id: string): Record<string, unknown> {
+  const entry: Record<string, unknown> = { id, url: feed.url };
+  if (feed.title) entry.title = feed.title;
+  if (feed.every) entry.every = feed.every;
+  if (feed.priority) entry.priority = feed.priority;
+  if (feed.tags?.length) entry.tags = feed.tags;
+  if (feed.shortUrlHosts?.length) entry.shortUrlHosts = feed.shortUrlHosts;
+  if (feed.allowPrivateNetwork?.length) entry.allowPrivateNetwork = feed.allowPrivateNetwork;
+  if (feed.fullText) entry.fullText = feed.fullText;
+  if (feed.scrape) entry.scrape = feed.scrape;
+  if (feed.keep) entry.keep = feed.keep;
+  if (feed.exclude) entry.exclude = feed.exclude;
+  if (feed.username !== undefined) Object.assign(entry, { username: feed.username, password: feed.password });
+  return entry;
 }
 
 /** Lower-case letters, digits and "-" of a text, accents dropped ("Le Monde — Économie" -> "le-monde-economie"). */
@@ -93,7 +119,7 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
       result.skipped.push({ url: feed.url, reason: `source id "${feed.id}" is already used` });
       continue;
     }
-    let id = feed.id ?? sourceIdFor(feed);
+    let id = feed.id ?? (feed.preferredId && !ids.has(feed.preferredId) ? feed.preferredId : sourceIdFor(feed));
     if (ids.has(id)) {
       const base = sourceIdFor(feed).slice(0, 36);
       let n = nextNumber.get(base) ?? 2;
@@ -103,16 +129,7 @@ export function addSourcesToYaml(yamlText: string, feeds: readonly NewSource[], 
     }
     ids.add(id);
     urls.add(urlIdentity(feed.url));
-    entries.push({
-      id,
-      url: feed.url,
-      ...(feed.title ? { title: feed.title } : {}),
-      ...(feed.tags?.length ? { tags: feed.tags } : {}),
-      ...(feed.allowPrivateNetwork?.length ? { allowPrivateNetwork: feed.allowPrivateNetwork } : {}),
-      ...(feed.fullText ? { fullText: true } : {}),
-      ...(feed.scrape ? { scrape: feed.scrape } : {}),
-      ...(feed.username !== undefined ? { username: feed.username, password: feed.password } : {}),
-    });
+    entries.push(sourceEntry(feed, id));
     result.added.push({ id, url: feed.url });
   }
   if (entries.length > 0) result.text = insertSources(yamlText, document, entries);

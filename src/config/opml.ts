@@ -1,8 +1,27 @@
-/** OPML 2.0 in and out: what readers such as Miniflux and FreshRSS export and import. Pure functions. */
+/**
+ * OPML 2.0 in and out: what readers such as Miniflux and FreshRSS export and import, with FreshRSS's extension
+ * attributes where they mean what a source's settings mean, and Wirefeed's own for the rest. Pure functions.
+ */
 import { Parser } from 'htmlparser2';
 import { UserError } from '../model/errors.js';
-import type { Source } from '../model/source.js';
+import { DEFAULT_POLL_SECONDS, type ScrapeRules, type Source } from '../model/source.js';
 import { el, serializeXml } from '../model/xml.js';
+import { type NewSource, sourceEntry, tagsFor } from './edit.js';
+import { SCRAPE_PARTS, sourceSchema } from './schema.js';
+
+/** FreshRSS's OPML extension (docs/en/developers/OPML.md in FreshRSS): full-text selectors, poll time, JSON listings. */
+export const FRESHRSS_NAMESPACE = 'https://freshrss.org/opml';
+/** Wirefeed's own: what FreshRSS has no attribute for (source id, CSS scrape rules, queries, priority). */
+export const WIREFEED_NAMESPACE = 'urn:wirefeed:opml';
+/** The prefix each known namespace's attributes are read under, whatever prefix a file binds it to. */
+const KNOWN_PREFIXES = new Map([
+  [FRESHRSS_NAMESPACE, 'frss'],
+  [WIREFEED_NAMESPACE, 'wirefeed'],
+]);
+
+/** Outline types of sources that are not feeds: a JSON listing read by dot paths, and a web page by CSS selectors. */
+export const JSON_LISTING_TYPE = 'JSON+DotNotation';
+export const CSS_PAGE_TYPE = 'HTML+CSS';
 
 export interface OpmlFeed {
   title?: string;
@@ -10,7 +29,17 @@ export interface OpmlFeed {
   htmlUrl?: string;
   /** The folders it sits in and its category= paths, as the reader named them ("News", "Tech"). */
   categories: string[];
+  /** The outline's type (rss, JSON+DotNotation, HTML+XPath, HTML+CSS), if it has one. */
+  type?: string;
+  /**
+   * Its FreshRSS and Wirefeed attributes by known prefix and lower-case name ("frss:cssfullcontent"), whatever prefix
+   * the file bound their namespace to; attributes of other namespaces are left out.
+   */
+  extensions: Record<string, string>;
 }
+
+/** Categories kept per feed: its outermost folders first (readers nest two or three), then its category= names. */
+const MAX_CATEGORIES = 20;
 
 /** The names in an OPML 2.0 category attribute: comma-separated, slash-delimited paths ("/News/World,/Tech"). */
 function categoryNames(attribute: string | undefined): string[] {
@@ -22,32 +51,85 @@ function categoryNames(attribute: string | undefined): string[] {
 }
 
 /**
+ * The namespace prefixes in scope while a document is read: each prefix's bindings, innermost last, and the prefixes
+ * each open element declared, so that closing it ends them. Linear in the document, however deep it nests.
+ */
+class NamespaceScopes {
+  private readonly bindings = new Map<string, string[]>();
+  private readonly declared: string[][] = [];
+
+  open(attributes: Record<string, string>): void {
+    const prefixes = Object.keys(attributes)
+      .filter((name) => name.startsWith('xmlns:'))
+      .map((name) => {
+        const prefix = name.slice(6);
+        const stack = this.bindings.get(prefix) ?? [];
+        stack.push(attributes[name]!.trim());
+        this.bindings.set(prefix, stack);
+        return prefix;
+      });
+    this.declared.push(prefixes);
+  }
+
+  close(): void {
+    for (const prefix of this.declared.pop() ?? []) this.bindings.get(prefix)?.pop();
+  }
+
+  uriOf(prefix: string): string | undefined {
+    return this.bindings.get(prefix)?.at(-1);
+  }
+}
+
+/** The attributes of known namespaces, by known prefix and lower-case local name. */
+function extensionsOf(scopes: NamespaceScopes, attributes: Record<string, string>): Record<string, string> {
+  const extensions: Record<string, string> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    const colon = name.indexOf(':');
+    if (colon <= 0 || name.startsWith('xmlns:')) continue;
+    const known = KNOWN_PREFIXES.get(scopes.uriOf(name.slice(0, colon)) ?? '');
+    if (known) extensions[`${known}:${name.slice(colon + 1).toLowerCase()}`] = value;
+  }
+  return extensions;
+}
+
+/**
  * Every outline with an xmlUrl, at any depth, with the folders it is nested in (Miniflux, Feedly and Inoreader
  * export categories as folder outlines; FreshRSS and others also as category= attributes).
  */
 export function parseOpml(text: string): OpmlFeed[] {
   const feeds: OpmlFeed[] = [];
   let sawOpml = false;
-  // One entry per open outline: the folder's name, or undefined for a feed (or an unnamed outline).
-  const open: Array<string | undefined> = [];
+  // One entry per open outline: whether it is a named folder; and the names of the open folders, outermost first.
+  const open: boolean[] = [];
+  const folders: string[] = [];
+  const scopes = new NamespaceScopes();
   const parser = new Parser(
     {
       onopentag(name, attributes) {
+        scopes.open(attributes);
         if (name.toLowerCase() === 'opml') sawOpml = true;
         if (name.toLowerCase() !== 'outline') return;
         const lower = Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key.toLowerCase(), value]));
         const title = (lower.title || lower.text)?.trim() || undefined;
         if (!lower.xmlurl) {
-          open.push(title);
+          open.push(title !== undefined);
+          if (title !== undefined) folders.push(title);
           return;
         }
-        open.push(undefined);
-        const folders = open.filter((folder): folder is string => folder !== undefined);
-        const categories = [...new Set([...folders, ...categoryNames(lower.category)])];
-        feeds.push({ xmlUrl: lower.xmlurl.trim(), title, htmlUrl: lower.htmlurl?.trim() || undefined, categories });
+        open.push(false);
+        const categories = [...new Set([...folders.slice(0, MAX_CATEGORIES), ...categoryNames(lower.category)])].slice(0, MAX_CATEGORIES);
+        feeds.push({
+          xmlUrl: lower.xmlurl.trim(),
+          title,
+          htmlUrl: lower.htmlurl?.trim() || undefined,
+          categories,
+          type: lower.type?.trim() || undefined,
+          extensions: extensionsOf(scopes, attributes),
+        });
       },
       onclosetag(name) {
-        if (name.toLowerCase() === 'outline') open.pop();
+        scopes.close();
+        if (name.toLowerCase() === 'outline' && open.pop()) folders.pop();
       },
     },
     { xmlMode: true, decodeEntities: true },
@@ -64,14 +146,25 @@ export interface OpmlOutline {
   xmlUrl: string;
   htmlUrl?: string;
   description?: string;
+  /** Default: rss. */
+  type?: string;
+  /** Its category= attribute: tags, comma-separated. */
+  category?: string;
+  /** Extension attributes, by their prefixed names (frss:ttl, wirefeed:id). */
+  extensions?: Record<string, string | undefined>;
 }
 
 /** An OPML 2.0 document listing feeds: the one writer for our sources (opml export) and our topics (/opml). */
-export function renderOpml(head: { title: string; dateCreated?: Date; dateModified?: Date }, outlines: readonly OpmlOutline[]): string {
+export function renderOpml(
+  head: { title: string; dateCreated?: Date; dateModified?: Date },
+  outlines: readonly OpmlOutline[],
+  namespaces: Record<string, string> = {},
+): string {
+  const declarations = Object.fromEntries(Object.entries(namespaces).map(([prefix, uri]) => [`xmlns:${prefix}`, uri]));
   return serializeXml(
     el(
       'opml',
-      { version: '2.0' },
+      { version: '2.0', ...declarations },
       el(
         'head',
         {},
@@ -85,12 +178,14 @@ export function renderOpml(head: { title: string; dateCreated?: Date; dateModifi
         {},
         outlines.map((outline) =>
           el('outline', {
-            type: 'rss',
+            type: outline.type ?? 'rss',
             text: outline.title,
             title: outline.title,
             xmlUrl: outline.xmlUrl,
             htmlUrl: outline.htmlUrl,
             description: outline.description,
+            category: outline.category,
+            ...outline.extensions,
           }),
         ),
       ),
@@ -98,10 +193,178 @@ export function renderOpml(head: { title: string; dateCreated?: Date; dateModifi
   );
 }
 
-/** The sources that are feeds, as OPML: a page read by `scrape` rules is no feed another reader could subscribe to. */
-export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date): string {
-  return renderOpml(
-    { title: 'Wirefeed sources', dateCreated },
-    sources.filter((source) => !source.scrape).map((source) => ({ title: source.title ?? source.id, xmlUrl: source.url })),
-  );
+type ScrapePart = (typeof SCRAPE_PARTS)[number];
+
+/** FreshRSS's JSON+DotNotation attribute for each part of a JSON listing's rules. */
+const JSON_ATTRIBUTES: Record<ScrapePart, string> = {
+  items: 'frss:jsonItem',
+  title: 'frss:jsonItemTitle',
+  link: 'frss:jsonItemUri',
+  date: 'frss:jsonItemTimestamp',
+  summary: 'frss:jsonItemContent',
+  image: 'frss:jsonItemThumbnail',
+  author: 'frss:jsonItemAuthor',
+  categories: 'frss:jsonItemCategories',
+};
+/** Wirefeed's attribute for each part of a web page's CSS rules (wirefeed:scrapeItems, wirefeed:scrapeTitle, …). */
+const CSS_ATTRIBUTES = Object.fromEntries(SCRAPE_PARTS.map((part) => [part, `wirefeed:scrape${part[0]!.toUpperCase()}${part.slice(1)}`])) as Record<
+  ScrapePart,
+  string
+>;
+/** The attributes of what both kinds of listing share, and of the rest of a source's settings. */
+const ATTRIBUTES = {
+  id: 'wirefeed:id',
+  ttl: 'frss:ttl',
+  priority: 'wirefeed:priority',
+  shortUrlHosts: 'wirefeed:shortUrlHosts',
+  fullText: 'wirefeed:fullText',
+  articleSelect: 'frss:cssFullContent',
+  articleRemove: 'frss:cssContentFilter',
+  timeZone: 'wirefeed:scrapeTimeZone',
+  dateOrder: 'wirefeed:scrapeDateOrder',
+  keep: 'wirefeed:keep',
+  exclude: 'wirefeed:exclude',
+} as const;
+/** FreshRSS attributes of JSON listings with no Wirefeed equivalent: named in the import's notes when a file has them. */
+const UNMATCHED_JSON_ATTRIBUTES = ['frss:jsonItemUid', 'frss:jsonItemTimeFormat', 'frss:jsonItemAttachment', 'frss:jsonFeedTitle'];
+
+/** Our dot path as FreshRSS writes it: array indexes in brackets (media.0.url -> media[0].url). */
+const freshRssPath = (path: string) => (path.startsWith('$.') ? path.slice(2) : path).replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+/** FreshRSS's dot path as ours: brackets as steps (media[0].url -> media.0.url), the whole document as `$`. */
+const dotPath = (path: string) => path.replace(/\[(\d+)\]/g, '.$1').replace(/^\./, '') || '$';
+
+/** A poll interval as the shortest duration that says it (900 -> 15m). */
+function durationOf(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+  ] as const)
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
+}
+
+/** A source as an OPML outline: a feed, a JSON listing (as FreshRSS reads it) or a web page (as Wirefeed reads it). */
+function sourceOutline(source: Source): OpmlOutline {
+  const { scrape, fullText } = source;
+  const extensions: Record<string, string | undefined> = {
+    [ATTRIBUTES.id]: source.id,
+    [ATTRIBUTES.ttl]: source.pollSeconds === DEFAULT_POLL_SECONDS ? undefined : String(source.pollSeconds),
+    [ATTRIBUTES.priority]: source.priority === 0 ? undefined : String(source.priority),
+    [ATTRIBUTES.shortUrlHosts]: source.shortUrlHosts.join(',') || undefined,
+    [ATTRIBUTES.fullText]: fullText ? 'true' : undefined,
+    [ATTRIBUTES.articleSelect]: fullText?.select,
+    [ATTRIBUTES.articleRemove]: fullText?.remove,
+    [ATTRIBUTES.keep]: source.keep,
+    [ATTRIBUTES.exclude]: source.exclude,
+  };
+  if (scrape) {
+    const json = scrape.format === 'json';
+    for (const part of SCRAPE_PARTS) {
+      const rule = scrape[part];
+      if (rule !== undefined) extensions[(json ? JSON_ATTRIBUTES : CSS_ATTRIBUTES)[part]] = json ? freshRssPath(rule) : rule;
+    }
+    extensions[ATTRIBUTES.timeZone] = scrape.timeZone;
+    extensions[ATTRIBUTES.dateOrder] = scrape.dateOrder;
+  }
+  return {
+    title: source.title ?? source.id,
+    xmlUrl: source.url,
+    type: !scrape ? undefined : scrape.format === 'json' ? JSON_LISTING_TYPE : CSS_PAGE_TYPE,
+    category: source.tags.join(',') || undefined,
+    extensions,
+  };
+}
+
+/**
+ * The sources as OPML, each with its settings in FreshRSS's and Wirefeed's attributes (other readers skip them).
+ * Only feeds, which any reader can read, unless `all`: then also web pages and JSON listings read by `scrape` rules
+ * (FreshRSS reads the JSON listings; Wirefeed reads both back).
+ */
+export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date, { all = false } = {}): string {
+  return renderOpml({ title: 'Wirefeed sources', dateCreated }, sources.filter((source) => all || !source.scrape).map(sourceOutline), {
+    frss: FRESHRSS_NAMESPACE,
+    wirefeed: WIREFEED_NAMESPACE,
+  });
+}
+
+/** An outline read as a new source, with what of it was left out; or why it cannot be one. */
+export type OutlineSource = { source: NewSource; notes: string[] } | { skipped: string };
+
+/** A listing's rules from an outline's attributes, by part; undefined if it names no items. */
+function listingRules(json: boolean, read: (attribute: string, path: string) => string | undefined): ScrapeRules | undefined {
+  const rules: Partial<Record<ScrapePart, string>> = {};
+  for (const part of SCRAPE_PARTS) {
+    const attribute = (json ? JSON_ATTRIBUTES : CSS_ATTRIBUTES)[part];
+    // FreshRSS reads an item's HTML content before its text content.
+    const rule = (part === 'summary' && json && read('frss:jsonItemContentHTML', 'scrape.summary')) || read(attribute, `scrape.${part}`);
+    if (rule !== undefined) rules[part] = json ? dotPath(rule.trim()) : rule.trim();
+  }
+  if (!rules.items) return undefined;
+  const timeZone = read(ATTRIBUTES.timeZone, 'scrape.timeZone');
+  const dateOrder = read(ATTRIBUTES.dateOrder, 'scrape.dateOrder') as ScrapeRules['dateOrder'];
+  return { ...(json ? { format: 'json' as const } : {}), ...rules, items: rules.items, ...(timeZone ? { timeZone } : {}), ...(dateOrder ? { dateOrder } : {}) };
+}
+
+/**
+ * An outline of an OPML file as a source: its feed, or the listing its rules read (FreshRSS's JSON+DotNotation, or
+ * Wirefeed's HTML+CSS), with its poll time, full-text selectors, tags and Wirefeed's own settings. What the config
+ * would refuse (a selector Wirefeed cannot match, a bad query) makes it skipped, naming the attribute. Credentials and
+ * private-network access are never read from a file.
+ */
+export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
+  const origins = new Map<string, string>(); // a config path -> the attribute it was read from, for messages
+  const read = (attribute: string, path: string) => {
+    const value = feed.extensions[attribute.toLowerCase()];
+    if (value === undefined || value.trim() === '') return undefined;
+    origins.set(path, attribute);
+    return value;
+  };
+  const notes: string[] = [];
+  const type = feed.type?.toLowerCase() ?? 'rss';
+  if (type.includes('xpath')) {
+    return { skipped: `FreshRSS reads it by XPath (${feed.type}), which Wirefeed does not: try CSS rules on it with wirefeed scrape URL --items SELECTOR` };
+  }
+  const json = type === JSON_LISTING_TYPE.toLowerCase();
+  const listing = json || type === CSS_PAGE_TYPE.toLowerCase();
+  const scrape = listing ? listingRules(json, read) : undefined;
+  if (listing && !scrape) return { skipped: `a ${feed.type} outline without ${json ? JSON_ATTRIBUTES.items : CSS_ATTRIBUTES.items}` };
+  const present = UNMATCHED_JSON_ATTRIBUTES.filter((attribute) => feed.extensions[attribute.toLowerCase()] !== undefined);
+  if (present.length > 0) notes.push(`left out ${present.join(', ')}: Wirefeed has no such setting`);
+
+  const select = read(ATTRIBUTES.articleSelect, 'fullText.select');
+  const remove = read(ATTRIBUTES.articleRemove, 'fullText.remove');
+  const fullText = select !== undefined || read(ATTRIBUTES.fullText, 'fullText') === 'true';
+  if (remove !== undefined && !fullText)
+    notes.push(`left out ${ATTRIBUTES.articleRemove}: Wirefeed removes elements only from the articles it reads (fullText)`);
+
+  const ttl = Number(read(ATTRIBUTES.ttl, 'every'));
+  if (ttl < 0) notes.push(`muted in FreshRSS (${ATTRIBUTES.ttl} ${ttl}): fetched here on the default schedule`);
+  const priority = read(ATTRIBUTES.priority, 'priority');
+  const preferredId = read(ATTRIBUTES.id, 'id')?.trim();
+  const source: NewSource = {
+    url: feed.xmlUrl,
+    // An export titles a source without a title by its id: no title of its own.
+    title: feed.title === preferredId ? undefined : feed.title,
+    tags: tagsFor(feed.categories),
+    ...(preferredId && /^[a-z0-9-]+$/.test(preferredId) ? { preferredId } : {}),
+    ...(Number.isSafeInteger(ttl) && ttl > 0 ? { every: durationOf(ttl) } : {}),
+    ...(priority !== undefined ? { priority: Number(priority) } : {}),
+    ...(fullText ? { fullText: select || remove ? { ...(select ? { select } : {}), ...(remove ? { remove } : {}) } : true } : {}),
+    shortUrlHosts: read(ATTRIBUTES.shortUrlHosts, 'shortUrlHosts')
+      ?.split(',')
+      .map((host) => host.trim())
+      .filter(Boolean),
+    ...(scrape ? { scrape } : {}),
+    keep: read(ATTRIBUTES.keep, 'keep'),
+    exclude: read(ATTRIBUTES.exclude, 'exclude'),
+  };
+  const checked = sourceSchema.safeParse(sourceEntry(source, 'imported'));
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const path = issue.path.join('.');
+    const at = origins.get(path) ?? origins.get(issue.path.slice(0, -1).join('.')) ?? path;
+    return { skipped: `${at}: ${issue.message}` };
+  }
+  return { source, notes };
 }
