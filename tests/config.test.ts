@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
-import { parseDuration } from '../src/model/duration.js';
+import { formatDuration, parseDuration } from '../src/model/duration.js';
 import { writeConfigDir } from './helpers/config.js';
 
 function problemsOf(files: Record<string, string>): string[] {
@@ -498,6 +498,33 @@ describe('loadConfig', () => {
     expect(kept('90d')).toBe(90 * 86_400);
   });
 
+  it("reads a source's own retention, which may not end before retention.clustering's, set in any file", () => {
+    const sources = `sources:
+  - id: wire
+    url: https://wire.example/rss
+    retention: { items: 30d, keepPerSource: 500 }
+  - id: archive
+    url: https://archive.example/rss
+    retention:
+      items: never
+  - id: slow
+    url: https://slow.example/rss
+    retention: { keepPerSource: 0 }
+`;
+    expect(loadConfig(writeConfigDir({ 'sources.yml': sources })).retention.sources).toEqual([
+      { sourceId: 'wire', itemsSeconds: 30 * 86_400, keepPerSource: 500 },
+      { sourceId: 'archive', itemsSeconds: null },
+      { sourceId: 'slow', keepPerSource: 0 },
+    ]);
+    expect(problemsOf({ 'sources.yml': sources, 'store.yml': 'retention:\n  clustering: 45d\n' })).toEqual([
+      'sources.yml:4:25: sources[0].retention.items: must not be shorter than retention.clustering (45d): stories would be archived from under their candidates',
+    ]);
+    expect(problemsOf({ 'sources.yml': sources.replace('items: 30d', 'items: 2d').replace('keepPerSource: 500', 'keep: 5') })).toEqual([
+      'sources.yml:4:25: sources[0].retention.items: must be at least 3d: a new item is compared with items up to 48 hours older than it',
+      'sources.yml:4:29: sources[0].retention.keep: unknown key "keep"; allowed here: items, keepPerSource',
+    ]);
+  });
+
   it('reports a retention too short for clustering, and a second retention block', () => {
     expect(problemsOf({ 'a.yml': 'retention:\n  fetchLog: 0s\n  clustering: 2d\n' })).toEqual([
       'a.yml:2:13: retention.fetchLog: must be longer than 0s',
@@ -558,7 +585,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, retention`,
       ],
     ],
     [
@@ -622,4 +649,15 @@ describe('parseDuration', () => {
     ['1w', undefined],
     ['', undefined],
   ])('%s -> %s', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
+
+  it.each([
+    [900, '15m'],
+    [90, '90s'],
+    [5400, '90m'],
+    [7200, '2h'],
+    [30 * 86_400, '30d'],
+  ])('formatDuration(%s) -> %s, read back as it', (seconds, text) => {
+    expect(formatDuration(seconds)).toBe(text);
+    expect(parseDuration(text)).toBe(seconds);
+  });
 });

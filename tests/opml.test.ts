@@ -223,12 +223,14 @@ sources:
     shortUrlHosts: [jiji.to]
     fullText: { select: 'div.article-body > p', remove: '.share, aside' }
     keep: japan OR tokyo
+    retention: { items: 30d, keepPerSource: 500 }
   - id: arab-news
     url: https://www.arabnews.example/cat/japan/rss.xml?x=1&y=2
     title: Arab News "Japan" <wire>
     every: 90s
     fullText: true
     exclude: 'title:"sponsored"'
+    retention: { items: never }
     username: bot
     password: not-in-the-file
   - id: jiji-politics
@@ -242,13 +244,16 @@ sources:
     url: https://api.example/list.json
     scrape: { format: json, items: $ }
 `;
-    const from = loadConfig(writeConfigDir({ 'sources.yml': yaml })).sources;
-    const exported = renderSourcesOpml(from, new Date('2024-06-02T00:00:00Z'), { all: true });
+    const fromConfig = loadConfig(writeConfigDir({ 'sources.yml': yaml }));
+    const from = fromConfig.sources;
+    const exported = renderSourcesOpml(from, new Date('2024-06-02T00:00:00Z'), { all: true, retention: fromConfig.retention.sources });
     const reads = imported(exported);
     expect(reads.every((read) => 'source' in read && read.notes.length === 0)).toBe(true);
     const result = addSourcesToYaml('', added(exported), []);
     expect(result.added.map((source) => source.id)).toEqual(['jiji', 'arab-news', 'jiji-politics', 'nhk-api', 'root-list']);
-    const to = loadConfig(writeConfigDir({ 'sources.yml': result.text })).sources;
+    const toConfig = loadConfig(writeConfigDir({ 'sources.yml': result.text }));
+    expect(toConfig.retention.sources).toEqual(fromConfig.retention.sources);
+    const to = toConfig.sources;
     const withoutAccess = (source: (typeof from)[number]) => ({ ...source, credentials: undefined, network: { kind: 'public-only' } });
     // The only difference: dot paths are written without their optional "$." (the same path).
     const sameRules = from

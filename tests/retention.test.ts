@@ -206,6 +206,38 @@ describe('store retention', () => {
     expect(await tableCounts(db)).toMatchObject({ items: 6 - archived.items, stories: 3 - archived.stories, archived: archived.items });
   });
 
+  // A source's own retention replaces the store's for its items; a story goes once every item of it may.
+  it.each<[string, Partial<RetentionSettings>, Record<string, number | 'never'>, { items: number; stories: number }]>([
+    ['both outlets by their own 180d, the store keeping all', { itemsSeconds: null }, { wire: 180, outlet: 180 }, { items: 2, stories: 1 }],
+    ['one outlet by its own 180d, the other kept by the store', { itemsSeconds: null }, { wire: 180 }, { items: 0, stories: 0 }],
+    ['an outlet that keeps everything holds its stories', {}, { outlet: 'never' }, { items: 0, stories: 0 }],
+    ['an outlet kept longer than the store holds its stories', {}, { wire: 365 }, { items: 0, stories: 0 }],
+    ['both outlets by their own 180d inside the store 365d', { itemsSeconds: 365 * 86_400 }, { wire: 180, outlet: 180 }, { items: 2, stories: 1 }],
+    ['a source keeping its newest 3 holds them', {}, { 'wire:keep': 3 }, { items: 0, stories: 0 }],
+    ['sources keeping none where the store keeps 4', { keepPerSource: 4 }, { 'wire:keep': 0, 'outlet:keep': 0 }, { items: 2, stories: 1 }],
+    ['one source keeping none where the store keeps 4', { keepPerSource: 4 }, { 'wire:keep': 0 }, { items: 0, stories: 0 }],
+  ])('a source retention: %s', async (_case, store, own, archived) => {
+    const { db } = testDatabase().handle;
+    await storeOldStories(db);
+    const sources = ['wire', 'outlet'].flatMap((sourceId) => {
+      const days = own[sourceId];
+      const keep = own[`${sourceId}:keep`];
+      if (days === undefined && keep === undefined) return [];
+      return [
+        {
+          sourceId,
+          ...(days !== undefined ? { itemsSeconds: days === 'never' ? null : days * 86_400 } : {}),
+          ...(keep !== undefined ? { keepPerSource: Number(keep) } : {}),
+        },
+      ];
+    });
+    const retention: RetentionSettings = { ...RETENTION, ...store, sources };
+    const estimate = await pruneEstimate(db, retention, now);
+    expect(await pruneStore(db, retention, { now, chunkItems: 2 })).toMatchObject({ itemRows: archived.items, storyRows: archived.stories });
+    expect(estimate).toMatchObject({ itemRows: archived.items, storyRows: archived.stories });
+    expect(await tableCounts(db)).toMatchObject({ items: 6 - archived.items, stories: 3 - archived.stories, archived: archived.items });
+  });
+
   it('keeps everything when retention.items is never', async () => {
     const { db } = testDatabase().handle;
     await storeOldStories(db);

@@ -29,7 +29,7 @@ export const opml = defineCommand({
     const [action, file] = positionals;
     const config = loadConfig(values.config);
     if (action === 'export') {
-      process.stdout.write(renderSourcesOpml(config.sources, new Date(), { all: values.all }));
+      process.stdout.write(renderSourcesOpml(config.sources, new Date(), { all: values.all, retention: config.retention.sources }));
       for (const note of exportNotes(config.sources, values.all ?? false)) console.error(note);
       return 0;
     }

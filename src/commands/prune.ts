@@ -1,12 +1,12 @@
 import type { RetentionSettings } from '../model/settings.js';
-import { type PruneResult, pruneEstimate, pruneStore } from '../store/retention.js';
+import { archivesItems, type PruneResult, pruneEstimate, pruneStore } from '../store/retention.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, withApp } from './command.js';
 
 /** One line of what went (or, with --dry-run, would go). */
 function describePrune(result: Omit<PruneResult, 'skipped'>, retention: RetentionSettings, dryRun: boolean): string {
   const verb = (done: string, would: string) => (dryRun ? would : done);
   const stories =
-    retention.itemsSeconds === null
+    !archivesItems(retention)
       ? 'kept every story (retention.items: never)'
       : `${verb('archived', 'would archive')} ${result.itemRows} items of ${result.storyRows} stories`;
   const bands = dryRun ? `${result.bandRows} clustering band rows (the archived items' among them)` : `${result.bandRows} clustering band rows`;

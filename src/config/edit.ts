@@ -33,6 +33,8 @@ export interface NewSource {
   /** Topic queries deciding which items are stored (`keep`, `exclude`). */
   keep?: string;
   exclude?: string;
+  /** Its items' own retention, as the YAML writes it (`items: 30d` or `never`, `keepPerSource`). */
+  retention?: { items?: string; keepPerSource?: number };
 }
 
 /** A new source as its entry in the YAML `sources:` list, keys in the order the docs list them. */
@@ -48,6 +50,7 @@ export function sourceEntry(feed: NewSource, id: string): Record<string, unknown
   if (feed.scrape) entry.scrape = feed.scrape;
   if (feed.keep) entry.keep = feed.keep;
   if (feed.exclude) entry.exclude = feed.exclude;
+  if (feed.retention) entry.retention = feed.retention;
   if (feed.username !== undefined) Object.assign(entry, { username: feed.username, password: feed.password });
   return entry;
 }

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { canonicalTimeZone } from '../model/days.js';
-import { parseDuration } from '../model/duration.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
 import {
   type Config,
   DEFAULT_FETCH_SETTINGS,
@@ -14,6 +14,7 @@ import {
   type FetchSettings,
   type PublishSettings,
   type RetentionSettings,
+  type SourceRetention,
   type WorkerSettings,
 } from '../model/settings.js';
 import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type ScrapeRules, type Source, type SourceCredentials } from '../model/source.js';
@@ -179,6 +180,9 @@ export function loadConfig(dir: string): Config {
   let webhookAt: ConfigProblem | undefined;
   // The first topic with a token, reported if a file sets publish.hub.
   let topicTokenAt: ConfigProblem | undefined;
+  // Sources' own retention, and where each sets its items' (checked against retention.clustering, which any file may set).
+  const sourceRetention: SourceRetention[] = [];
+  const sourceItemsAt: Array<{ seconds: number; at: (clustering: string) => ConfigProblem }> = [];
 
   for (const path of yamlFilesIn(absoluteDir)) {
     const file = new YamlFile(path, relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
@@ -215,6 +219,14 @@ export function loadConfig(dir: string): Config {
       }
       seenSources.set(source.id, file.displayPath);
       sources.push(toSource(source, fileUrl));
+      if (source.retention) {
+        const own = toSourceRetention(source.id, source.retention);
+        sourceRetention.push(own);
+        if (typeof own.itemsSeconds === 'number') {
+          const seconds = own.itemsSeconds;
+          sourceItemsAt.push({ seconds, at: (clustering) => file.problemAt(['sources', index, 'retention', 'items'], sourceItemsTooShort(clustering)) });
+        }
+      }
     });
     (parsed.data.topics ?? []).forEach((topic, index) => {
       const previous = seenTopics.get(topic.slug);
@@ -240,7 +252,10 @@ export function loadConfig(dir: string): Config {
   }
   if (webhookAt && !publish.publicUrl) problems.push(webhookAt);
   if (topicTokenAt && publish.hub) problems.push(topicTokenAt);
+  const clustering = formatDuration(retention.clusteringSeconds);
+  for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
   if (problems.length > 0) throw new ConfigError(problems);
+  if (sourceRetention.length > 0) retention = { ...retention, sources: sourceRetention };
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }
 
@@ -298,6 +313,19 @@ function toRetentionSettings(settings: RetentionSettingsConfig): RetentionSettin
     keepPerSource: settings.keepPerSource ?? DEFAULT_RETENTION_SETTINGS.keepPerSource,
   };
 }
+
+/** A source's own retention, durations in seconds (null: never). */
+function toSourceRetention(sourceId: string, { items, keepPerSource }: NonNullable<SourceConfig['retention']>): SourceRetention {
+  return {
+    sourceId,
+    ...(items !== undefined ? { itemsSeconds: items === 'never' ? null : parseDuration(items)! } : {}),
+    ...(keepPerSource !== undefined ? { keepPerSource } : {}),
+  };
+}
+
+/** A source's items' retention may not end before their clustering candidates' does. */
+const sourceItemsTooShort = (clustering: string) =>
+  `must not be shorter than retention.clustering (${clustering}): stories would be archived from under their candidates`;
 
 /** Minutes after midnight of a checked "HH:MM". */
 const minutesOfDay = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));

@@ -3,7 +3,9 @@
  * attributes where they mean what a source's settings mean, and Wirefeed's own for the rest. Pure functions.
  */
 import { Parser } from 'htmlparser2';
+import { formatDuration } from '../model/duration.js';
 import { UserError } from '../model/errors.js';
+import type { SourceRetention } from '../model/settings.js';
 import { DEFAULT_POLL_SECONDS, type ScrapeRules, type Source } from '../model/source.js';
 import { el, serializeXml } from '../model/xml.js';
 import { type NewSource, sourceEntry, tagsFor } from './edit.js';
@@ -224,6 +226,8 @@ const ATTRIBUTES = {
   dateOrder: 'wirefeed:scrapeDateOrder',
   keep: 'wirefeed:keep',
   exclude: 'wirefeed:exclude',
+  retentionItems: 'wirefeed:retentionItems',
+  retentionKeep: 'wirefeed:retentionKeepPerSource',
 } as const;
 /** FreshRSS attributes of JSON listings with no Wirefeed equivalent: named in the import's notes when a file has them. */
 const UNMATCHED_JSON_ATTRIBUTES = ['frss:jsonItemUid', 'frss:jsonItemTimeFormat', 'frss:jsonItemAttachment', 'frss:jsonFeedTitle'];
@@ -233,20 +237,10 @@ const freshRssPath = (path: string) => (path.startsWith('$.') ? path.slice(2) : 
 /** FreshRSS's dot path as ours: brackets as steps (media[0].url -> media.0.url), the whole document as `$`. */
 const dotPath = (path: string) => path.replace(/\[(\d+)\]/g, '.$1').replace(/^\./, '') || '$';
 
-/** A poll interval as the shortest duration that says it (900 -> 15m). */
-function durationOf(seconds: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-  ] as const)
-    if (seconds % size === 0) return `${seconds / size}${unit}`;
-  return `${seconds}s`;
-}
-
 /** A source as an OPML outline: a feed, a JSON listing (as FreshRSS reads it) or a web page (as Wirefeed reads it). */
-function sourceOutline(source: Source): OpmlOutline {
+function sourceOutline(source: Source, retention: SourceRetention | undefined): OpmlOutline {
   const { scrape, fullText } = source;
+  const items = retention?.itemsSeconds;
   const extensions: Record<string, string | undefined> = {
     [ATTRIBUTES.id]: source.id,
     [ATTRIBUTES.ttl]: source.pollSeconds === DEFAULT_POLL_SECONDS ? undefined : String(source.pollSeconds),
@@ -257,6 +251,8 @@ function sourceOutline(source: Source): OpmlOutline {
     [ATTRIBUTES.articleRemove]: fullText?.remove,
     [ATTRIBUTES.keep]: source.keep,
     [ATTRIBUTES.exclude]: source.exclude,
+    [ATTRIBUTES.retentionItems]: items === undefined ? undefined : items === null ? 'never' : formatDuration(items),
+    [ATTRIBUTES.retentionKeep]: retention?.keepPerSource?.toString(),
   };
   if (scrape) {
     const json = scrape.format === 'json';
@@ -281,18 +277,24 @@ function sourceOutline(source: Source): OpmlOutline {
  * Only feeds, which any reader can read, unless `all`: then also web pages and JSON listings read by `scrape` rules
  * (FreshRSS reads the JSON listings; Wirefeed reads both back).
  */
-export function renderSourcesOpml(sources: readonly Source[], dateCreated: Date, { all = false } = {}): string {
-  return renderOpml({ title: 'Wirefeed sources', dateCreated }, sources.filter((source) => all || !source.scrape).map(sourceOutline), {
-    frss: FRESHRSS_NAMESPACE,
-    wirefeed: WIREFEED_NAMESPACE,
-  });
+export function renderSourcesOpml(
+  sources: readonly Source[],
+  dateCreated: Date,
+  { all = false, retention = [] }: { all?: boolean | undefined; retention?: readonly SourceRetention[] | undefined } = {},
+): string {
+  const own = new Map(retention.map((entry) => [entry.sourceId, entry]));
+  const outlines = sources.filter((source) => all || !source.scrape).map((source) => sourceOutline(source, own.get(source.id)));
+  return renderOpml({ title: 'Wirefeed sources', dateCreated }, outlines, { frss: FRESHRSS_NAMESPACE, wirefeed: WIREFEED_NAMESPACE });
 }
 
 /** An outline read as a new source, with what of it was left out; or why it cannot be one. */
 export type OutlineSource = { source: NewSource; notes: string[] } | { skipped: string };
 
+/** Reads an extension attribute (undefined if absent or blank), noting which config path it fills. */
+type AttributeReader = (attribute: string, path: string) => string | undefined;
+
 /** A listing's rules from an outline's attributes, by part; undefined if it names no items. */
-function listingRules(json: boolean, read: (attribute: string, path: string) => string | undefined): ScrapeRules | undefined {
+function listingRules(json: boolean, read: AttributeReader): ScrapeRules | undefined {
   const rules: Partial<Record<ScrapePart, string>> = {};
   for (const part of SCRAPE_PARTS) {
     const attribute = (json ? JSON_ATTRIBUTES : CSS_ATTRIBUTES)[part];
@@ -306,6 +308,25 @@ function listingRules(json: boolean, read: (attribute: string, path: string) => 
   return { ...(json ? { format: 'json' as const } : {}), ...rules, items: rules.items, ...(timeZone ? { timeZone } : {}), ...(dateOrder ? { dateOrder } : {}) };
 }
 
+/** Full text from FreshRSS's selectors or Wirefeed's flag: the rules, true (Readability), or undefined. */
+function fullTextOf(read: AttributeReader, notes: string[]): NewSource['fullText'] {
+  const select = read(ATTRIBUTES.articleSelect, 'fullText.select');
+  const remove = read(ATTRIBUTES.articleRemove, 'fullText.remove');
+  if (select === undefined && read(ATTRIBUTES.fullText, 'fullText') !== 'true') {
+    if (remove !== undefined) notes.push(`left out ${ATTRIBUTES.articleRemove}: Wirefeed removes elements only from the articles it reads (fullText)`);
+    return undefined;
+  }
+  return select || remove ? { ...(select ? { select } : {}), ...(remove ? { remove } : {}) } : true;
+}
+
+/** A source's own retention from Wirefeed's attributes, as the YAML writes it. */
+function retentionOf(read: AttributeReader): Pick<NewSource, 'retention'> {
+  const items = read(ATTRIBUTES.retentionItems, 'retention.items');
+  const keep = read(ATTRIBUTES.retentionKeep, 'retention.keepPerSource');
+  if (items === undefined && keep === undefined) return {};
+  return { retention: { ...(items !== undefined ? { items: items.trim() } : {}), ...(keep !== undefined ? { keepPerSource: Number(keep) } : {}) } };
+}
+
 /**
  * An outline of an OPML file as a source: its feed, or the listing its rules read (FreshRSS's JSON+DotNotation, or
  * Wirefeed's HTML+CSS), with its poll time, full-text selectors, tags and Wirefeed's own settings. What the config
@@ -314,7 +335,7 @@ function listingRules(json: boolean, read: (attribute: string, path: string) => 
  */
 export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
   const origins = new Map<string, string>(); // a config path -> the attribute it was read from, for messages
-  const read = (attribute: string, path: string) => {
+  const read: AttributeReader = (attribute, path) => {
     const value = feed.extensions[attribute.toLowerCase()];
     if (value === undefined || value.trim() === '') return undefined;
     origins.set(path, attribute);
@@ -332,11 +353,7 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
   const present = UNMATCHED_JSON_ATTRIBUTES.filter((attribute) => feed.extensions[attribute.toLowerCase()] !== undefined);
   if (present.length > 0) notes.push(`left out ${present.join(', ')}: Wirefeed has no such setting`);
 
-  const select = read(ATTRIBUTES.articleSelect, 'fullText.select');
-  const remove = read(ATTRIBUTES.articleRemove, 'fullText.remove');
-  const fullText = select !== undefined || read(ATTRIBUTES.fullText, 'fullText') === 'true';
-  if (remove !== undefined && !fullText)
-    notes.push(`left out ${ATTRIBUTES.articleRemove}: Wirefeed removes elements only from the articles it reads (fullText)`);
+  const fullText = fullTextOf(read, notes);
 
   const ttl = Number(read(ATTRIBUTES.ttl, 'every'));
   if (ttl < 0) notes.push(`muted in FreshRSS (${ATTRIBUTES.ttl} ${ttl}): fetched here on the default schedule`);
@@ -348,9 +365,9 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
     title: feed.title === preferredId ? undefined : feed.title,
     tags: tagsFor(feed.categories),
     ...(preferredId && /^[a-z0-9-]+$/.test(preferredId) ? { preferredId } : {}),
-    ...(Number.isSafeInteger(ttl) && ttl > 0 ? { every: durationOf(ttl) } : {}),
+    ...(Number.isSafeInteger(ttl) && ttl > 0 ? { every: formatDuration(ttl) } : {}),
     ...(priority !== undefined ? { priority: Number(priority) } : {}),
-    ...(fullText ? { fullText: select || remove ? { ...(select ? { select } : {}), ...(remove ? { remove } : {}) } : true } : {}),
+    ...(fullText ? { fullText } : {}),
     shortUrlHosts: read(ATTRIBUTES.shortUrlHosts, 'shortUrlHosts')
       ?.split(',')
       .map((host) => host.trim())
@@ -358,6 +375,7 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
     ...(scrape ? { scrape } : {}),
     keep: read(ATTRIBUTES.keep, 'keep'),
     exclude: read(ATTRIBUTES.exclude, 'exclude'),
+    ...retentionOf(read),
   };
   const checked = sourceSchema.safeParse(sourceEntry(source, 'imported'));
   if (!checked.success) {

@@ -13,6 +13,21 @@ import { parseQuery, QueryError } from '../topics/query.js';
 const duration = z.string().regex(/^(\d{1,9}[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
 const positiveDuration = duration.refine((text) => parseDuration(text)! > 0, 'must be longer than 0s');
 
+/** The clustering window is 48 hours either side of an item's time: its candidates must outlive it. */
+const MIN_CLUSTERING_RETENTION_SECONDS = 3 * 86_400;
+
+const TOO_SHORT_FOR_CLUSTERING = 'must be at least 3d: a new item is compared with items up to 48 hours older than it';
+/** A retention no shorter than the clustering window's reach. */
+const windowDuration = duration.refine((text) => parseDuration(text)! >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
+/** windowDuration, or `never`. */
+const windowDurationOrNever = z
+  .string()
+  .regex(/^(never|(\d+[smhd])+)$/, 'expected a duration such as 90d or 365d, or never')
+  .refine((text) => (parseDuration(text) ?? Number.POSITIVE_INFINITY) >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
+
+/** Items of a source's newest kept past the items' retention: the store's `keepPerSource`, or a source's own. */
+const keepPerSource = z.number().int().min(0).max(100_000);
+
 function isAddressOrRange(text: string): boolean {
   const [address = '', prefix, ...rest] = text.split('/');
   const family = isIP(address.replace(/^\[|\]$/g, ''));
@@ -184,6 +199,8 @@ export const sourceSchema = z
     password: secret.optional(),
     /** Headers sent to the source's own site only, such as an API key. */
     headers: headers.optional(),
+    /** This source's items' retention, in place of the store's `retention.items` and `retention.keepPerSource`. */
+    retention: z.strictObject({ items: windowDurationOrNever.optional(), keepPerSource: keepPerSource.optional() }).optional(),
   })
   .superRefine((source, context) => {
     if (source.password !== undefined && source.username === undefined) {
@@ -338,18 +355,6 @@ export const workerSettingsSchema = z.strictObject({
   minInterval: positiveDuration.optional(),
 });
 
-/** The clustering window is 48 hours either side of an item's time: its candidates must outlive it. */
-const MIN_CLUSTERING_RETENTION_SECONDS = 3 * 86_400;
-
-const TOO_SHORT_FOR_CLUSTERING = 'must be at least 3d: a new item is compared with items up to 48 hours older than it';
-/** A retention no shorter than the clustering window's reach. */
-const windowDuration = duration.refine((text) => parseDuration(text)! >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
-/** windowDuration, or `never`. */
-const windowDurationOrNever = z
-  .string()
-  .regex(/^(never|(\d+[smhd])+)$/, 'expected a duration such as 90d or 365d, or never')
-  .refine((text) => (parseDuration(text) ?? Number.POSITIVE_INFINITY) >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
-
 /** How long the store keeps what it holds; any YAML file may hold this block, at most one. */
 export const retentionSettingsSchema = z
   .strictObject({
@@ -360,7 +365,7 @@ export const retentionSettingsSchema = z
     /** Stories whose items were all first seen and dated longer ago are deleted; `never` keeps everything. */
     items: windowDurationOrNever.optional(),
     /** A story holding one of its source's newest this many items is kept past `items` (0: none is). */
-    keepPerSource: z.number().int().min(0).max(100_000).optional(),
+    keepPerSource: keepPerSource.optional(),
   })
   .superRefine(({ clustering, items }, context) => {
     // A candidate older than the items' retention may be archived while a new item joins its story.

@@ -10,3 +10,9 @@ export function parseDuration(text: string): number | undefined {
   }
   return seconds;
 }
+
+/** Seconds as the shortest duration that says them in one unit (900 -> "15m", 90 -> "90s"): parseDuration's inverse. */
+export function formatDuration(seconds: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) if (seconds % UNIT_SECONDS[unit]! === 0) return `${seconds / UNIT_SECONDS[unit]!}${unit}`;
+  return `${seconds}s`;
+}

@@ -86,6 +86,15 @@ export interface RetentionSettings {
   itemsSeconds: number | null;
   /** A story holding one of its source's newest this many items stays, however old: a slow feed keeps its history. */
   keepPerSource: number;
+  /** Sources whose own `retention` replaces `itemsSeconds` or `keepPerSource` for their items. */
+  sources?: readonly SourceRetention[];
+}
+
+/** A source's own retention: what it sets replaces the store's for its items (a story goes once all its items may). */
+export interface SourceRetention {
+  sourceId: string;
+  itemsSeconds?: number | null;
+  keepPerSource?: number;
 }
 
 export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = {

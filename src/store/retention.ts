@@ -5,9 +5,9 @@
  * each with two index entries) outgrows the server's memory, and every store step's inserts and probes slow with it.
  */
 import { type SQL, sql } from 'drizzle-orm';
-import { type Database, pipelinedRows, rowsOf, textArray } from '../db/client.js';
+import { arrayLiteral, type Database, pipelinedRows, rowsOf, textArray } from '../db/client.js';
 import { type Progress, type ProgressFactory, silentProgress } from '../model/progress.js';
-import type { RetentionSettings } from '../model/settings.js';
+import type { RetentionSettings, SourceRetention } from '../model/settings.js';
 
 /** Taken per chunk: while one worker prunes, the others skip their turn instead of deleting the same rows. */
 export const PRUNE_LOCK_KEY = 0x5769_7265_7072;
@@ -134,14 +134,53 @@ async function pruneBands(db: Database, cutoff: Date, chunkItems: number, option
   );
 }
 
-/** Item `alias` was first seen, dated or revised at or after `at`: its story stays. */
-function recentItem(alias: 'i' | 'j', at: SQL): SQL {
+/**
+ * When items may go: the store's cutoff (`retention.items` ago; none for never) and the cutoffs of sources with a
+ * retention of their own (-infinity for never).
+ */
+interface ItemCutoffs {
+  store: string;
+  sourceIds: string[];
+  ats: string[];
+  /** The latest of them: no item first seen after it can go. Undefined when every cutoff is never. */
+  latest?: Date;
+}
+
+function itemCutoffs(retention: RetentionSettings, now: Date): ItemCutoffs {
+  const before = (seconds: number | null) => (seconds === null ? undefined : new Date(now.getTime() - seconds * 1000));
+  const own = (retention.sources ?? []).filter((source) => source.itemsSeconds !== undefined);
+  const store = before(retention.itemsSeconds);
+  const dates = [store, ...own.map((source) => before(source.itemsSeconds!))].filter((date): date is Date => date !== undefined);
+  const text = (date: Date | undefined) => date?.toISOString() ?? '-infinity';
+  return {
+    store: text(store),
+    sourceIds: own.map((source) => source.sourceId),
+    ats: own.map((source) => text(before(source.itemsSeconds!))),
+    ...(dates.length > 0 ? { latest: new Date(Math.max(...dates.map((date) => date.getTime()))) } : {}),
+  };
+}
+
+/** Whether the retention archives anything: the store's `items`, or a source's own, is not `never`. */
+export const archivesItems = (retention: RetentionSettings): boolean => itemCutoffs(retention, new Date()).latest !== undefined;
+
+/** The cutoff of item `row`'s source. */
+function cutoffOf(row: SQL, cutoffs: ItemCutoffs): SQL {
+  const store = sql`${cutoffs.store}::timestamptz`;
+  if (cutoffs.sourceIds.length === 0) return store;
+  return sql`coalesce((select c.at from unnest(${textArray(cutoffs.sourceIds)}, ${textArray(cutoffs.ats)}::timestamptz[]) as c(source_id, at)
+    where c.source_id = ${row}.source_id), ${store})`;
+}
+
+/** Item `alias` was first seen, dated or revised at or after its source's cutoff: its story stays. */
+function recentItem(alias: 'i' | 'j', cutoffs: ItemCutoffs): SQL {
   const row = sql.raw(alias);
+  const at = cutoffOf(row, cutoffs);
   return sql`(${row}.first_seen_at >= ${at} or ${row}.published_at >= ${at} or ${row}.updated_at >= ${at})`;
 }
 
-/** Item `i` belongs to a story archived at `at`: neither it nor any other item of its story is recent. */
-const archivable = (at: SQL) => sql`not ${recentItem('i', at)} and not exists (select 1 from items j where j.story_id = i.story_id and ${recentItem('j', at)})`;
+/** Item `i` belongs to a story archived now: neither it nor any other item of its story is recent. */
+const archivable = (cutoffs: ItemCutoffs) =>
+  sql`not ${recentItem('i', cutoffs)} and not exists (select 1 from items j where j.story_id = i.story_id and ${recentItem('j', cutoffs)})`;
 
 /** Where each listed source's newest items begin (sources not listed have fewer: all their items are kept). */
 interface KeepCutoffs {
@@ -150,16 +189,23 @@ interface KeepCutoffs {
 }
 
 /**
- * Each source's `keep`-th newest item's time, read from the (source, time) index once per prune rather than per chunk;
- * none at all for a keep of 0. Read before the walk, a cutoff can only be older than the source's current one, which
+ * Each source's `keep`-th newest item's time (a source's own keepPerSource, else the store's), read from the (source,
+ * time) index once per prune rather than per chunk; none at all when no source keeps any. A source keeping none keeps
+ * nothing by it (infinity). Read before the walk, a cutoff can only be older than the source's current one, which
  * keeps more, never less.
  */
-async function keepCutoffs(db: Database, keep: number): Promise<KeepCutoffs | undefined> {
-  if (keep === 0) return undefined;
+async function keepCutoffs(db: Database, keep: number, sources: readonly SourceRetention[] = []): Promise<KeepCutoffs | undefined> {
+  const own = sources.filter((source) => source.keepPerSource !== undefined);
+  if (keep === 0 && own.every((source) => source.keepPerSource === 0)) return undefined;
+  const ids = textArray(own.map((source) => source.sourceId));
+  const counts = sql`${arrayLiteral(own.map((source) => source.keepPerSource!))}::int[]`;
   const rows = await rowsOf<{ id: string; since: string }>(
     db,
-    sql`select s.id, to_json(c.since) #>> '{}' as since from sources s
-      cross join lateral (select k.published_at as since from items k where k.source_id = s.id order by k.published_at desc offset ${keep - 1} limit 1) c`,
+    sql`with keeps as (select s.id, coalesce(o.keep, ${keep}) as keep from sources s left join unnest(${ids}, ${counts}) as o(id, keep) using (id))
+      select k.id, case when k.keep = 0 then 'infinity' else to_json(c.since) #>> '{}' end as since from keeps k
+      left join lateral (select i.published_at as since from items i where i.source_id = k.id and k.keep > 0
+        order by i.published_at desc offset greatest(k.keep - 1, 0) limit 1) c on true
+      where k.keep = 0 or c.since is not null`,
   );
   return { sourceIds: rows.map((row) => row.id), since: rows.map((row) => row.since) };
 }
@@ -185,10 +231,10 @@ interface Archived {
  * (nor is among its source's newest `keep`): their items are deleted and their dedup keys kept (archived_items), then
  * their topic entries (the topics marked changed, so feed servers render them again) and the stories themselves.
  */
-async function archiveChunk(tx: Database, at: SQL, keep: KeepCutoffs | undefined, first: number, last: number): Promise<Archived> {
+async function archiveChunk(tx: Database, cutoffs: ItemCutoffs, keep: KeepCutoffs | undefined, first: number, last: number): Promise<Archived> {
   const stories = await rowsOf<{ story_id: string }>(
     tx,
-    beyondKeep(sql`select distinct i.story_id from items i where i.id between ${first} and ${last} and ${archivable(at)}`, keep),
+    beyondKeep(sql`select distinct i.story_id from items i where i.id between ${first} and ${last} and ${archivable(cutoffs)}`, keep),
   );
   if (stories.length === 0) return { items: 0, stories: 0 };
   const ids = textArray(stories.map((row) => row.story_id));
@@ -205,17 +251,17 @@ async function archiveChunk(tx: Database, at: SQL, keep: KeepCutoffs | undefined
   return { items: Number(items![0]!.count), stories: Number(gone![0]!.count) };
 }
 
-/** Archives stories past `cutoff`, walking their items' ids a chunk at a time (see archiveChunk). */
-async function pruneItems(db: Database, cutoff: Date, keepPerSource: number, chunkItems: number, options: PruneOptions): Promise<Pruned & { stories: number }> {
-  const at = sql`${cutoff.toISOString()}::timestamptz`;
-  const lastId = await lastItemSeenBefore(db, at);
+/** Archives stories past their items' cutoffs, walking their items' ids a chunk at a time (see archiveChunk). */
+async function pruneItems(db: Database, retention: RetentionSettings, chunkItems: number, options: PruneOptions): Promise<Pruned & { stories: number }> {
+  const cutoffs = itemCutoffs(retention, options.now ?? new Date());
   let stories = 0;
+  const lastId = cutoffs.latest && (await lastItemSeenBefore(db, sql`${cutoffs.latest.toISOString()}::timestamptz`));
   if (lastId === undefined) return { rows: 0, skipped: false, stories };
-  const keep = await keepCutoffs(db, keepPerSource);
+  const keep = await keepCutoffs(db, retention.keepPerSource, retention.sources);
   const nextId: NextId = (after) => sql`select min(id)::float8 as first from items where id > ${after}`;
   const walk = { lastId, chunk: chunkItems, nextId, options: { ...options, label: 'old stories' } };
   const pruned = await walkIds(db, walk, async (tx, first, last) => {
-    const archived = await archiveChunk(tx, at, keep, first, last);
+    const archived = await archiveChunk(tx, cutoffs, keep, first, last);
     stories += archived.stories;
     return archived.items;
   });
@@ -247,11 +293,11 @@ async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, {
 export async function pruneEstimate(db: Database, retention: RetentionSettings, now = new Date()): Promise<Omit<PruneResult, 'skipped'>> {
   const at = (seconds: number) => sql`${new Date(now.getTime() - seconds * 1000).toISOString()}::timestamptz`;
   const clustering = at(retention.clusteringSeconds);
-  const archived =
-    retention.itemsSeconds === null
-      ? sql`select 0::float8 as items, 0::float8 as stories`
-      : sql`select count(*)::float8 as items, count(distinct story_id)::float8 as stories from items
-          where story_id in (${beyondKeep(sql`select distinct i.story_id from items i where ${archivable(at(retention.itemsSeconds))}`, await keepCutoffs(db, retention.keepPerSource))})`;
+  const cutoffs = itemCutoffs(retention, now);
+  const archived = !cutoffs.latest
+    ? sql`select 0::float8 as items, 0::float8 as stories`
+    : sql`select count(*)::float8 as items, count(distinct story_id)::float8 as stories from items
+          where story_id in (${beyondKeep(sql`select distinct i.story_id from items i where ${archivable(cutoffs)}`, await keepCutoffs(db, retention.keepPerSource, retention.sources))})`;
   const [row] = await rowsOf<{ items: number; stories: number; bands: number; fetches: number }>(
     db,
     sql`select archived.items, archived.stories,
@@ -268,8 +314,8 @@ export async function pruneStore(db: Database, retention: RetentionSettings, opt
   const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
   const chunkItems = options.chunkItems ?? 2_000;
   const result: PruneResult = { itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false };
-  if (retention.itemsSeconds !== null) {
-    const items = await pruneItems(db, before(retention.itemsSeconds), retention.keepPerSource, chunkItems, options);
+  if (itemCutoffs(retention, now).latest) {
+    const items = await pruneItems(db, retention, chunkItems, { ...options, now });
     Object.assign(result, { itemRows: items.rows, storyRows: items.stories, skipped: items.skipped });
     if (items.skipped) return result;
   }
