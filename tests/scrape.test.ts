@@ -92,6 +92,19 @@ const stored = (sourceId = 'jiji-politics') =>
     sql`select url, title, summary, content_html, image_url, (extract(epoch from published_at) * 1000)::float8 as published_ms, date_estimated from items where source_id = ${sourceId} order by published_at desc, url`,
   );
 
+/** The JSON listing's stories as a source stored them: its headlines; the first with its absolute link, lead, image and date. */
+async function expectJsonListingStored(sourceId: string) {
+  const rows = await stored(sourceId);
+  expect(rows.map((row) => row.title)).toEqual(JIJI_STORIES.map((listed) => listed.headline));
+  expect(rows[0]).toMatchObject({
+    url: `${server.url}/nhkworld/en/news/${JIJI_STORIES[0]!.slug}/`,
+    summary: JIJI_STORIES[0]!.lead,
+    image_url: `${server.url}/nhkworld/upld/thumbnails/en/news/${JIJI_STORIES[0]!.slug}_0.jpg`,
+    published_ms: Date.parse('2024-06-01T23:06:00Z'),
+    date_estimated: false,
+  });
+}
+
 const story = (slug: string, headline: string, date: string): ListedStory => ({ slug, headline, lead: `${headline}, the government said.`, date });
 
 describe('sources that are web pages', () => {
@@ -181,15 +194,7 @@ describe('sources that are web pages', () => {
     expect(await ingest(nhk)).toMatchObject({ ok: 1, failed: 0, itemsNew: 3 });
     const categories = await rowsOf<{ categories: string[] }>(testDatabase().handle.db, sql`select categories from items`);
     expect(categories.map((row) => row.categories)).toEqual(Array(3).fill(['Politics', 'Diplomacy']));
-    const rows = await stored();
-    expect(rows.map((row) => row.title)).toEqual(JIJI_STORIES.map((listed) => listed.headline));
-    expect(rows[0]).toMatchObject({
-      url: `${server.url}/nhkworld/en/news/${JIJI_STORIES[0]!.slug}/`,
-      summary: JIJI_STORIES[0]!.lead,
-      image_url: `${server.url}/nhkworld/upld/thumbnails/en/news/${JIJI_STORIES[0]!.slug}_0.jpg`,
-      published_ms: Date.parse('2024-06-01T23:06:00Z'),
-      date_estimated: false,
-    });
+    await expectJsonListingStored('jiji-politics');
     // The same document again is not read again; a path that leads nowhere fails the source alone, keeping its items.
     expect(await ingest(nhk)).toMatchObject({ ok: 1, itemsNew: 0 });
     const moved = await ingest(nhk.replace('channel.item', 'channel.items'));
@@ -227,14 +232,7 @@ describe('sources that are web pages', () => {
     } finally {
       await app.close();
     }
-    const rows = await stored('nhk-world');
-    expect(rows.map((row) => row.title)).toEqual(JIJI_STORIES.map((listed) => listed.headline));
-    expect(rows[0]).toMatchObject({
-      url: `${server.url}/nhkworld/en/news/${JIJI_STORIES[0]!.slug}/`,
-      summary: JIJI_STORIES[0]!.lead,
-      image_url: `${server.url}/nhkworld/upld/thumbnails/en/news/${JIJI_STORIES[0]!.slug}_0.jpg`,
-      published_ms: Date.parse('2024-06-01T23:06:00Z'),
-    });
+    await expectJsonListingStored('nhk-world');
     const categories = await rowsOf<{ categories: string[] }>(testDatabase().handle.db, sql`select categories from items where source_id = 'nhk-world'`);
     expect(categories.map((row) => row.categories)).toEqual(Array(3).fill(['Diplomacy']));
   });

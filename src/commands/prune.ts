@@ -5,10 +5,9 @@ import { CONFIG_OPTION, cliProgress, defineCommand, withApp } from './command.js
 /** One line of what went (or, with --dry-run, would go). */
 function describePrune(result: Omit<PruneResult, 'skipped'>, retention: RetentionSettings, dryRun: boolean): string {
   const verb = (done: string, would: string) => (dryRun ? would : done);
-  const stories =
-    !archivesItems(retention)
-      ? 'kept every story (retention.items: never)'
-      : `${verb('archived', 'would archive')} ${result.itemRows} items of ${result.storyRows} stories`;
+  const stories = !archivesItems(retention)
+    ? 'kept every story (retention.items: never)'
+    : `${verb('archived', 'would archive')} ${result.itemRows} items of ${result.storyRows} stories`;
   const bands = dryRun ? `${result.bandRows} clustering band rows (the archived items' among them)` : `${result.bandRows} clustering band rows`;
   return `${stories}; ${verb('deleted', 'would delete')} ${bands} and ${result.fetchLogRows} fetch attempts`;
 }
