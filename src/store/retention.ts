@@ -163,24 +163,32 @@ function itemCutoffs(retention: RetentionSettings, now: Date): ItemCutoffs {
 /** Whether the retention archives anything: the store's `items`, or a source's own, is not `never`. */
 export const archivesItems = (retention: RetentionSettings): boolean => itemCutoffs(retention, new Date()).latest !== undefined;
 
-/** The cutoff of item `row`'s source. */
-function cutoffOf(row: SQL, cutoffs: ItemCutoffs): SQL {
-  const store = sql`${cutoffs.store}::timestamptz`;
-  if (cutoffs.sourceIds.length === 0) return store;
-  return sql`coalesce((select c.at from unnest(${textArray(cutoffs.sourceIds)}, ${textArray(cutoffs.ats)}::timestamptz[]) as c(source_id, at)
-    where c.source_id = ${row}.source_id), ${store})`;
-}
-
-/** Item `alias` was first seen, dated or revised at or after its source's cutoff: its story stays. */
-function recentItem(alias: 'i' | 'j', cutoffs: ItemCutoffs): SQL {
+/** Item `alias` was first seen, dated or revised at or after `at`: its story stays. */
+function recentItem(alias: 'i' | 'j', at: SQL): SQL {
   const row = sql.raw(alias);
-  const at = cutoffOf(row, cutoffs);
   return sql`(${row}.first_seen_at >= ${at} or ${row}.published_at >= ${at} or ${row}.updated_at >= ${at})`;
 }
 
-/** Item `i` belongs to a story archived now: neither it nor any other item of its story is recent. */
-const archivable = (cutoffs: ItemCutoffs) =>
-  sql`not ${recentItem('i', cutoffs)} and not exists (select 1 from items j where j.story_id = i.story_id and ${recentItem('j', cutoffs)})`;
+/**
+ * The stories of the items in `range` (all items without one) archived now: neither an item of theirs nor any other
+ * of their items is recent by its source's cutoff. Sources' own cutoffs are joined by hash, so that a prune with many
+ * of them costs about what one without does.
+ */
+function archivableStories(cutoffs: ItemCutoffs, range?: { first: number; last: number }): SQL {
+  const store = sql`${cutoffs.store}::timestamptz`;
+  const inRange = range ? sql`i.id between ${range.first} and ${range.last} and` : sql``;
+  if (cutoffs.sourceIds.length === 0) {
+    return sql`select distinct i.story_id from items i where ${inRange} not ${recentItem('i', store)}
+      and not exists (select 1 from items j where j.story_id = i.story_id and ${recentItem('j', store)})`;
+  }
+  const own = (alias: 'ci' | 'cj') => sql`coalesce(${sql.raw(alias)}.at, ${store})`;
+  return sql`with cutoffs as materialized (
+      select * from unnest(${textArray(cutoffs.sourceIds)}, ${textArray(cutoffs.ats)}::timestamptz[]) as c(source_id, at))
+    select distinct i.story_id from items i left join cutoffs ci on ci.source_id = i.source_id
+    where ${inRange} not ${recentItem('i', own('ci'))}
+      and not exists (select 1 from items j left join cutoffs cj on cj.source_id = j.source_id
+        where j.story_id = i.story_id and ${recentItem('j', own('cj'))})`;
+}
 
 /** Where each listed source's newest items begin (sources not listed have fewer: all their items are kept). */
 interface KeepCutoffs {
@@ -232,10 +240,7 @@ interface Archived {
  * their topic entries (the topics marked changed, so feed servers render them again) and the stories themselves.
  */
 async function archiveChunk(tx: Database, cutoffs: ItemCutoffs, keep: KeepCutoffs | undefined, first: number, last: number): Promise<Archived> {
-  const stories = await rowsOf<{ story_id: string }>(
-    tx,
-    beyondKeep(sql`select distinct i.story_id from items i where i.id between ${first} and ${last} and ${archivable(cutoffs)}`, keep),
-  );
+  const stories = await rowsOf<{ story_id: string }>(tx, beyondKeep(archivableStories(cutoffs, { first, last }), keep));
   if (stories.length === 0) return { items: 0, stories: 0 };
   const ids = textArray(stories.map((row) => row.story_id));
   const [items, , gone] = await pipelinedRows(tx, [
@@ -297,7 +302,7 @@ export async function pruneEstimate(db: Database, retention: RetentionSettings, 
   const archived = !cutoffs.latest
     ? sql`select 0::float8 as items, 0::float8 as stories`
     : sql`select count(*)::float8 as items, count(distinct story_id)::float8 as stories from items
-          where story_id in (${beyondKeep(sql`select distinct i.story_id from items i where ${archivable(cutoffs)}`, await keepCutoffs(db, retention.keepPerSource, retention.sources))})`;
+          where story_id in (${beyondKeep(archivableStories(cutoffs), await keepCutoffs(db, retention.keepPerSource, retention.sources))})`;
   const [row] = await rowsOf<{ items: number; stories: number; bands: number; fetches: number }>(
     db,
     sql`select archived.items, archived.stories,
