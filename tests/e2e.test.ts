@@ -185,6 +185,38 @@ describe('the wirefeed command', () => {
     ]);
   });
 
+  it('opml import reads a list from its URL (private addresses on request), names the lists it includes, and keeps outside text off the terminal', async () => {
+    const list = `<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0" xmlns:frss="https://freshrss.org/opml">
+  <head><title>Desk list</title></head>
+  <body>
+    <outline text="Wire" frss:opmlUrl="https://lists.example/wire.opml"/>
+    <outline text="Partners" type="include" url="https://lists.example/partners.opml"/>
+    <outline text="Kyodo &#27;]8;;https://evil.example/&#27;\\News" xmlUrl="https://kyodo.example/rss"/>
+    <outline text="Bad" xmlUrl="https://bad.example/&#27;[2J&#x9B;31m"/>
+  </body>
+</opml>`;
+    const server = await startTestServer((_request, response) => response.writeHead(200, { 'content-type': 'text/x-opml' }).end(list));
+    try {
+      const url = `${server.url}/desk.opml`;
+      const config = writeConfigDir({ 'sources.yml': 'sources: []\n' });
+      const refused = runCli(['opml', 'import', url, '--config', config], { LOG_LEVEL: 'silent' });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output().stderr).toMatch(new RegExp(`^wirefeed opml: cannot fetch ${url}: refused .*; add --allow-private-network to allow it\\n$`));
+      const imported = runCli(['opml', 'import', url, '--allow-private-network', '--config', config], { LOG_LEVEL: 'silent' });
+      expect(await imported.exited).toBe(0);
+      const { stdout } = imported.output();
+      expect([...stdout].filter((char) => char === '\u001b' || char === '\u009b')).toEqual([]);
+      expect(stdout.split('\n').filter((line) => line.startsWith('skipped'))).toEqual([
+        'skipped https://lists.example/wire.opml: a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import https://lists.example/wire.opml',
+        'skipped https://lists.example/partners.opml: a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import https://lists.example/partners.opml',
+      ]);
+      expect(stdout).toContain('added kyodo-8-https-evil-example-news: https://kyodo.example/rss\n');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('worker with METRICS_PORT serves its health and its own fetch metrics, and no feeds', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['worker', '--config', 'feeds/demo'], { DATA_DIR: dataDir, METRICS_PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '' });

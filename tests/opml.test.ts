@@ -331,4 +331,18 @@ sources:
     const [read] = imported(freshRss(outline));
     expect(read).toEqual({ skipped: expect.stringMatching(reason) });
   });
+
+  it('reads an outline that includes another OPML file as that file, skipped with the command that imports it', () => {
+    const opml = freshRss(
+      '<outline text="Desk" f:opmlUrl="https://lists.example/desk.opml"><outline text="Kept" xmlUrl="https://kept.example/rss"/></outline><outline text="More" type="include" url="https://lists.example/more.opml"/><outline text="Blank" f:opmlUrl=" "/>',
+    );
+    expect(parseOpml(opml).map((feed) => [feed.xmlUrl, feed.type, feed.categories])).toEqual([
+      ['https://lists.example/desk.opml', 'include', ['Wire']],
+      ['https://kept.example/rss', undefined, ['Wire', 'Desk']],
+      ['https://lists.example/more.opml', 'include', ['Wire']],
+    ]);
+    expect(imported(opml)[0]).toEqual({
+      skipped: 'a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import https://lists.example/desk.opml',
+    });
+  });
 });

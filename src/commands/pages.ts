@@ -1,4 +1,4 @@
-/** What the commands that read web pages as a source would (`article`, `scrape`) share: rules and fetch errors. */
+/** What the commands that fetch a page or list given on the command line share (article, scrape, sources add, opml import): rules and fetch errors. */
 
 import { scrapeRuleProblem } from '../config/schema.js';
 import { FetchError } from '../fetch/index.js';
@@ -32,9 +32,18 @@ export function pageSource(config: Config, id: string | undefined): PageSource {
   return source;
 }
 
-/** A fetch failure as the command's one line, with the way round a refused private address. */
-export function pageFetchError(error: unknown, url: string, sourceGiven: boolean): unknown {
+/** How a command given a URL on a private address fetches it anyway. */
+export const PRIVATE_NETWORK_HINT = '; add --allow-private-network to allow it';
+
+/** A fetch failure as a command's one line, with the way round it where `hint` knows one ("; add …"); other errors as they are. */
+export function fetchFailure(error: unknown, url: string, hint: (error: FetchError) => string = () => ''): unknown {
   if (!(error instanceof FetchError)) return error;
-  const hint = error.kind === 'refused' && !sourceGiven ? '; give --source ID to fetch it as that source may (its allowPrivateNetwork)' : '';
-  return new UsageError(`cannot fetch ${url}: ${error.message}${hint}`);
+  return new UsageError(`cannot fetch ${url}: ${error.message}${hint(error)}`);
+}
+
+/** A page's fetch failure, with the way round a refused private address. */
+export function pageFetchError(error: unknown, url: string, sourceGiven: boolean): unknown {
+  return fetchFailure(error, url, (failure) =>
+    failure.kind === 'refused' && !sourceGiven ? '; give --source ID to fetch it as that source may (its allowPrivateNetwork)' : '',
+  );
 }

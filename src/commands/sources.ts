@@ -2,7 +2,7 @@ import { addSourcesToConfig } from '../config/edit.js';
 import { basicAuthorization, loadConfig } from '../config/load.js';
 import { BASIC_USERNAME } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
-import { FetchError, HttpClient, nonPublicRangesFor } from '../fetch/index.js';
+import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import { type SourceCredentials, withReads } from '../model/source.js';
 import { sourceHealth } from '../store/sources.js';
@@ -10,6 +10,7 @@ import { ingestContext } from '../worker/context.js';
 import { reloadArticles } from '../worker/reload.js';
 import { deliverWebhooks } from '../worker/webhooks.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
+import { fetchFailure, PRIVATE_NETWORK_HINT } from './pages.js';
 import { formatDiscovery, formatReload, formatSourceTable } from './report.js';
 
 const options = {
@@ -95,16 +96,13 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
     const network = allowPrivateNetwork ? ({ kind: 'any' } as const) : ({ kind: 'public-only' } as const);
     discovery = await discoverFeeds(url, { http, network, limits: config.fetch, ...(login ? { credentials: login.credentials } : {}) });
   } catch (error) {
-    if (error instanceof FetchError) {
-      const hint =
-        error.kind === 'refused' && !allowPrivateNetwork
-          ? '; add --allow-private-network to allow it'
-          : error.status === 401 && !login
-            ? '; the site asks for a login: give --username and --password-env'
-            : '';
-      throw new UsageError(`cannot fetch ${url}: ${error.message}${hint}`);
-    }
-    throw error;
+    throw fetchFailure(error, url, (failure) =>
+      failure.kind === 'refused' && !allowPrivateNetwork
+        ? PRIVATE_NETWORK_HINT
+        : failure.status === 401 && !login
+          ? '; the site asks for a login: give --username and --password-env'
+          : '',
+    );
   } finally {
     await http.close();
   }

@@ -40,6 +40,15 @@ export interface OpmlFeed {
   extensions: Record<string, string>;
 }
 
+/** An outline standing for another OPML file's outlines: OPML 2.0's inclusion, or a FreshRSS folder filled from one. */
+export const INCLUDE_TYPE = 'include';
+
+/** The URL of the OPML list an outline includes (type="include" url=…, or FreshRSS's frss:opmlUrl), if it does. */
+function includedList(lower: Record<string, string>, extensions: Record<string, string>): string | undefined {
+  const url = lower.type?.trim().toLowerCase() === INCLUDE_TYPE ? lower.url : extensions['frss:opmlurl'];
+  return url?.trim() || undefined;
+}
+
 /** Categories kept per feed: its outermost folders first (readers nest two or three), then its category= names. */
 const MAX_CATEGORIES = 20;
 
@@ -114,6 +123,8 @@ export function parseOpml(text: string): OpmlFeed[] {
         const lower = Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key.toLowerCase(), value]));
         const title = (lower.title || lower.text)?.trim() || undefined;
         if (!lower.xmlurl) {
+          const included = includedList(lower, extensionsOf(scopes, attributes));
+          if (included) feeds.push({ xmlUrl: included, title, categories: folders.slice(0, MAX_CATEGORIES), type: INCLUDE_TYPE, extensions: {} });
           open.push(title !== undefined);
           if (title !== undefined) folders.push(title);
           return;
@@ -343,6 +354,8 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
   };
   const notes: string[] = [];
   const type = feed.type?.toLowerCase() ?? 'rss';
+  if (type === INCLUDE_TYPE)
+    return { skipped: `a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import ${feed.xmlUrl}` };
   if (type.includes('xpath')) {
     return { skipped: `FreshRSS reads it by XPath (${feed.type}), which Wirefeed does not: try CSS rules on it with wirefeed scrape URL --items SELECTOR` };
   }

@@ -47,8 +47,8 @@ const TERMINAL_INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u206
  * A value as JSON for a terminal: control characters escaped by JSON, and those JSON leaves alone but a terminal
  * acts on written as \uXXXX too, so no outside string can move the cursor, recolour or reorder what is shown.
  */
-export const terminalJson = (value: unknown): string =>
-  (JSON.stringify(value) ?? String(value)).replace(TERMINAL_INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const terminalJson = (value: unknown, indent?: number): string =>
+  (JSON.stringify(value, null, indent) ?? String(value)).replace(TERMINAL_INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Text from outside shown on a terminal: its lines and tabs kept, every character a terminal would act on dropped. */
 export const terminalText = (text: string): string => stripXmlForbidden(text).replace(/\r/g, '').replace(TERMINAL_INVISIBLE, '');
