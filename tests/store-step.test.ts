@@ -203,6 +203,44 @@ describe(`the store step (${testEngine()})`, () => {
     expect(Number(row!.signatures)).toBe(0);
   });
 
+  it('stores and revises every column as the item has it: quotes, backslashes, braces, commas, NULL and non-Latin text intact', async () => {
+    const { db } = testDatabase().handle;
+    const [wire] = versionsOf(first!);
+    await addSources([wire!.outlet]);
+    const awkward = ['"quoted"', 'back\\slash', '{braced}', 'a,b', 'NULL', '', '防衛相 \\"会談\\"'];
+    const item: NormalizedItem = {
+      ...normalizedRewrite(wire!),
+      title: `Kihara, Austin "reaffirm" C:\\path {x} NULL 防衛`,
+      author: 'NULL',
+      categories: awkward,
+      contentHtml: '<p class="lead">Minoru \\ "Kihara" {met} Austin, NULL</p>',
+      imageUrl: 'https://jen.jiji.example/img/"a".jpg',
+      enclosures: [{ url: 'https://jen.jiji.example/a.mp3', type: 'audio/mpeg', length: 1024 }],
+    };
+    const columns = sql`select title, author, categories, content_html, image_url, enclosures, summary, revision from items`;
+    const expected = {
+      title: item.title,
+      author: 'NULL',
+      categories: awkward,
+      content_html: item.contentHtml,
+      image_url: item.imageUrl,
+      enclosures: item.enclosures,
+      summary: item.summary,
+    };
+    await db.transaction((tx) => storeItems(tx, wire!.outlet, [item]));
+    expect(await rowsOf(db, columns)).toEqual([{ ...expected, revision: 0 }]);
+    // A revision (new text, a later time) rewrites the same columns the same way.
+    const revised = {
+      ...item,
+      summary: `${item.summary} "updated"`,
+      categories: [...awkward, 'new'],
+      publishedAt: new Date(item.publishedAt.getTime() + 60_000),
+    };
+    const [result] = [await db.transaction((tx) => storeItems(tx, wire!.outlet, [revised]))];
+    expect(result!.revised).toHaveLength(1);
+    expect(await rowsOf(db, columns)).toEqual([{ ...expected, summary: revised.summary, categories: revised.categories, revision: 1 }]);
+  });
+
   it('stores the documents of several sources in one transaction, each with its fetch record', async () => {
     const { db } = testDatabase().handle;
     const outlets = ['kyodo', 'jiji', 'reuters', 'japantoday'] as const;

@@ -56,9 +56,9 @@ export async function pipelinedRows(db: Database, queries: readonly SQL[]): Prom
 }
 
 /**
- * Rows as one JSON parameter, expanded by json_to_recordset: one short statement for any number of rows. json, not
- * jsonb: its input only checks the text, which json_to_recordset then reads once; jsonb built a tree of a batch's
- * megabytes of items first (a third of the item insert's time).
+ * Rows as one JSON parameter, expanded by json_to_recordset: one short statement for any number of rows, for rows of
+ * a few small fields (fetch records); a batch's megabyte of items goes as columnArrays, which the server reads faster.
+ * json, not jsonb: its input only checks the text, which json_to_recordset then reads once.
  */
 export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::json`;
 
@@ -75,6 +75,34 @@ export function arrayLiteral(values: ReadonlyArray<string | number>): string {
 
 /** A text[] parameter (see arrayLiteral). */
 export const textArray = (values: readonly string[]) => sql`${arrayLiteral(values)}::text[]`;
+
+/** What columnArrays sends: text, numbers and booleans, and arrays of text or numbers (a jsonb column's value as its JSON text). */
+export type ColumnValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>;
+
+/** A value as one element of a text[] column: an array as its own literal, null as SQL NULL. */
+function columnText(value: ColumnValue): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'object') return arrayLiteral(value);
+  return String(value);
+}
+
+/** A nullable text[] literal: arrayLiteral's, with NULL for null. */
+function nullableArrayLiteral(values: ReadonlyArray<string | null>): string {
+  const element = (value: string) => (value.includes('"') || value.includes('\\') ? value.replace(/[\\"]/g, '\\$&') : value);
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${element(value)}"`)).join(',')}}`;
+}
+
+/**
+ * Rows as one text[] parameter per column, for `unnest(…) as r(columns)`, each value cast by the statement where its
+ * column is not text. On a batch's megabyte of items, Postgres reads these arrays several times faster than
+ * json_to_recordset reads the same rows as JSON (which copies every field of every object before it picks columns).
+ */
+export function columnArrays(rows: ReadonlyArray<Record<string, ColumnValue>>, columns: readonly string[]): SQL {
+  return sql.join(
+    columns.map((column) => sql`${nullableArrayLiteral(rows.map((row) => columnText(row[column])))}::text[]`),
+    sql`, `,
+  );
+}
 
 export interface DatabaseHandle {
   db: Database;

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { arrayLiteral, type Database, jsonRows, pipelinedRows, preparedRows, rowsOf, textArray } from '../db/client.js';
+import { arrayLiteral, columnArrays, type Database, pipelinedRows, preparedRows, rowsOf, textArray } from '../db/client.js';
 import { CLUSTER_WINDOW_MS, type ClusterCandidate } from '../dedup/cluster.js';
 import { type Fingerprint, titleTerms } from '../dedup/fingerprint.js';
 import {
@@ -229,7 +229,7 @@ function existingOf(records: ReadonlyArray<Record<string, unknown>>): (entry: In
 }
 
 /**
- * The columns a version of an item sets, as json_to_recordset reads them (bytea as base64: two thirds of hex's size).
+ * The columns a version of an item sets, as columnArrays sends them (bytea as base64: two thirds of hex's size).
  * An item stored with its shingles is compared by them, never by its signatures: those are written empty (the body's
  * can be worked out from the shingles, the headline's from the title).
  */
@@ -245,7 +245,7 @@ function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) 
     categories: item.categories,
     language: item.language ?? null,
     image_url: item.imageUrl ?? null,
-    enclosures: item.enclosures ?? [],
+    enclosures: JSON.stringify(item.enclosures ?? []),
     content_hash: hash,
     title_signature: shingles === null ? print.titleSignature : [],
     body_signature: shingles === null ? print.bodySignature : [],
@@ -255,9 +255,7 @@ function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) 
   };
 }
 
-/** The record type of versionColumns for json_to_recordset, and the same columns read from it. */
-const VERSION_TYPES = sql.raw(`title text, summary text, content_html text, content_text text, author text, categories text[], language text,
-  image_url text, enclosures jsonb, content_hash text, title_signature int[], body_signature int[], shingle_count int, raw_hash text, shingles text`);
+/** The columns of a version of an item, in order, and how each is read from its text (columnArrays). */
 const VERSION_COLUMNS = [
   'title',
   'summary',
@@ -273,8 +271,20 @@ const VERSION_COLUMNS = [
   'body_signature',
   'shingle_count',
   'raw_hash',
+  'shingles',
 ];
-const versionValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'base64')` : `r.${column}`);
+const COLUMN_CASTS: Record<string, string> = {
+  published_at: '::timestamptz',
+  updated_at: '::timestamptz',
+  date_estimated: '::boolean',
+  categories: '::text[]',
+  enclosures: '::jsonb',
+  title_signature: '::int[]',
+  body_signature: '::int[]',
+  shingle_count: '::int',
+  id: '::bigint',
+};
+const columnValue = (column: string) => (column === 'shingles' ? `decode(r.shingles, 'base64')` : `r.${column}${COLUMN_CASTS[column] ?? ''}`);
 
 /** The bands of items, every band with the position of its item (from 1): each item's own columns are sent once. */
 function bandColumns(items: ReadonlyArray<{ bands: readonly string[] }>) {
@@ -595,19 +605,20 @@ async function reviseItems(
     updated_at: updatedAt.toISOString(),
     ...versionColumns(entry.item, entry.hash, print),
   }));
-  const assignments = sql.raw([...VERSION_COLUMNS, 'shingles'].map((column) => `${column} = ${versionValue(column)}`).join(', '));
+  const assignments = sql.raw(VERSION_COLUMNS.map((column) => `${column} = ${columnValue(column)}`).join(', '));
+  const columns = ['id', 'updated_at', ...VERSION_COLUMNS];
   await pipelinedRows(db, [
     sql`
-    update items set ${assignments}, updated_at = r.updated_at, revision = items.revision + 1
-    from json_to_recordset(${jsonRows(rows)}) as r(id bigint, updated_at timestamptz, ${VERSION_TYPES})
-    where items.id = r.id`,
+    update items set ${assignments}, updated_at = ${sql.raw(columnValue('updated_at'))}, revision = items.revision + 1
+    from unnest(${columnArrays(rows, columns)}) as r(${sql.raw(columns.join(', '))})
+    where items.id = ${sql.raw(columnValue('id'))}`,
     sql`delete from item_bands where item_id = any(${arrayLiteral(printed.map(({ stored }) => stored.id))}::bigint[])`,
     bandsStatement(printed.map(({ stored, bands }) => ({ itemId: stored.id, publishedAt: stored.publishedAt, bands }))),
   ]);
   return printed.map(({ entry, stored }) => ({ document: entry.document, stored: { id: stored.id, storyId: stored.storyId, item: entry.item } }));
 }
 
-/** A new item's row for json_to_recordset: its identity, its story and its version's columns. */
+/** A new item's row for columnArrays: its identity, its story and its version's columns. */
 function itemRow({ entry, print, storyId }: { entry: Incoming; print: Fingerprint; storyId: string }) {
   return Object.assign(versionColumns(entry.item, entry.hash, print), {
     source_id: entry.sourceId,
@@ -623,7 +634,7 @@ function itemRow({ entry, print, storyId }: { entry: Incoming; print: Fingerprin
 }
 
 const IDENTITY_COLUMNS = ['source_id', 'story_id', 'dedup_key', 'title_key', 'published_at', 'date_estimated', 'guid', 'url', 'short_url'];
-const ITEM_COLUMNS = [...IDENTITY_COLUMNS, ...VERSION_COLUMNS, 'shingles'];
+const ITEM_COLUMNS = [...IDENTITY_COLUMNS, ...VERSION_COLUMNS];
 
 /**
  * New items: candidates (with their stories' start times) read in one statement, unless read already, the stories
@@ -655,9 +666,8 @@ async function storeNewItems(
       returning id),
     inserted as (
       insert into items (${sql.raw(ITEM_COLUMNS.join(', '))}, updated_at)
-      select ${sql.raw(ITEM_COLUMNS.map(versionValue).join(', '))}, r.published_at
-      from json_to_recordset(${jsonRows(rows)}) as r(source_id text, story_id text, dedup_key text, title_key text, published_at timestamptz,
-        date_estimated boolean, guid text, url text, short_url text, ${VERSION_TYPES})
+      select ${sql.raw(ITEM_COLUMNS.map(columnValue).join(', '))}, ${sql.raw(columnValue('published_at'))}
+      from unnest(${columnArrays(rows, ITEM_COLUMNS)}) as r(${sql.raw(ITEM_COLUMNS.join(', '))})
       on conflict do nothing
       returning id, dedup_key, story_id, published_at),
     positions as (select key, position from unnest(${bands.keys}) with ordinality as k(key, position)),
