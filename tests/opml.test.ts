@@ -303,6 +303,12 @@ sources:
       ],
     ],
     [
+      'a refresh time that is no number of seconds',
+      '<outline text="Odd" xmlUrl="https://odd.example/rss" f:ttl="hourly"/>',
+      { url: 'https://odd.example/rss', title: 'Odd', tags: ['wire'] },
+      ['left out frss:ttl "hourly": not a whole number of seconds'],
+    ],
+    [
       'attributes of a namespace Wirefeed does not know, whatever their prefix',
       '<outline text="Other" xmlUrl="https://other.example/rss" frss:ttl="60" frss:cssFullContent="main"/>',
       { url: 'https://other.example/rss', title: 'Other', tags: ['wire'] },
@@ -327,6 +333,7 @@ sources:
       /^wirefeed:scrapeDate: is not a CSS selector/,
     ],
     ['<outline text="Bad" xmlUrl="https://bad.example/rss" xmlns:w="urn:wirefeed:opml" w:keep="japan AND ("/>', /^wirefeed:keep: /],
+    ['<outline text="Bad" xmlUrl="https://bad.example/rss" xmlns:w="urn:wirefeed:opml" w:priority="high"/>', /^wirefeed:priority: /],
   ])('skips %s, naming the attribute', (outline, reason) => {
     const [read] = imported(freshRss(outline));
     expect(read).toEqual({ skipped: expect.stringMatching(reason) });

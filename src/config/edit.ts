@@ -42,7 +42,7 @@ export function sourceEntry(feed: NewSource, id: string): Record<string, unknown
   const entry: Record<string, unknown> = { id, url: feed.url };
   if (feed.title) entry.title = feed.title;
   if (feed.every) entry.every = feed.every;
-  if (feed.priority) entry.priority = feed.priority;
+  if (feed.priority !== undefined && feed.priority !== 0) entry.priority = feed.priority;
   if (feed.tags?.length) entry.tags = feed.tags;
   if (feed.shortUrlHosts?.length) entry.shortUrlHosts = feed.shortUrlHosts;
   if (feed.allowPrivateNetwork?.length) entry.allowPrivateNetwork = feed.allowPrivateNetwork;

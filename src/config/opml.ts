@@ -368,8 +368,10 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
 
   const fullText = fullTextOf(read, notes);
 
-  const ttl = Number(read(ATTRIBUTES.ttl, 'every'));
+  const ttlText = read(ATTRIBUTES.ttl, 'every');
+  const ttl = Number(ttlText);
   if (ttl < 0) notes.push(`muted in FreshRSS (${ATTRIBUTES.ttl} ${ttl}): fetched here on the default schedule`);
+  else if (ttlText !== undefined && !Number.isSafeInteger(ttl)) notes.push(`left out ${ATTRIBUTES.ttl} "${ttlText}": not a whole number of seconds`);
   const priority = read(ATTRIBUTES.priority, 'priority');
   const preferredId = read(ATTRIBUTES.id, 'id')?.trim();
   const source: NewSource = {
