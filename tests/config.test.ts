@@ -533,6 +533,10 @@ describe('loadConfig', () => {
     expect(problemsOf({ 'a.yml': 'retention:\n  items: 1d\n' })).toEqual([
       'a.yml:2:10: retention.items: must be at least 3d: a new item is compared with items up to 48 hours older than it',
     ]);
+    // More digits than a duration reads (parseDuration's bound) are refused, not read as no retention at all.
+    expect(problemsOf({ 'a.yml': 'retention:\n  items: 99999999999d\n' })).toEqual([
+      'a.yml:2:10: retention.items: expected a duration such as 90d or 365d, or never',
+    ]);
     expect(problemsOf({ 'a.yml': 'retention:\n  items: forever\n  keepPerSource: -1\n' })).toEqual([
       'a.yml:2:10: retention.items: expected a duration such as 90d or 365d, or never',
       'a.yml:3:18: retention.keepPerSource: Too small: expected number to be >=0',

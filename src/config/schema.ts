@@ -22,7 +22,7 @@ const windowDuration = duration.refine((text) => parseDuration(text)! >= MIN_CLU
 /** windowDuration, or `never`. */
 const windowDurationOrNever = z
   .string()
-  .regex(/^(never|(\d+[smhd])+)$/, 'expected a duration such as 90d or 365d, or never')
+  .regex(/^(never|(\d{1,9}[smhd])+)$/, 'expected a duration such as 90d or 365d, or never')
   .refine((text) => (parseDuration(text) ?? Number.POSITIVE_INFINITY) >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
 
 /** Items of a source's newest kept past the items' retention: the store's `keepPerSource`, or a source's own. */
