@@ -1,5 +1,4 @@
-import type { NewSource } from '../config/edit.js';
-import { addSourcesToConfig } from '../config/edit.js';
+import { addSourcesToConfig, type NewSource } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
 import { type OpmlFeed, parseOpml, renderSourcesOpml, sourceFromOutline } from '../config/opml.js';
 import { fetchFeed, HttpClient } from '../fetch/index.js';

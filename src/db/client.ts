@@ -64,13 +64,14 @@ export const jsonRows = (rows: readonly object[]) => sql`${JSON.stringify(rows)}
 
 /**
  * A Postgres array literal ('{"a","b"}') sent as one text parameter and cast by the statement: a whole column of
- * values in one bind parameter, for unnest() and = any().
+ * values in one bind parameter, for unnest() and = any(). Null is SQL NULL.
  */
-export function arrayLiteral(values: ReadonlyArray<string | number>): string {
+export function arrayLiteral(values: ReadonlyArray<string | number | null>): string {
   if (values.length === 0) return '{}';
-  // Most columns (keys, hashes, bands, ids) have no character to escape: one join, not a string per value.
-  if (values.every((value) => typeof value === 'number' || !/["\\]/.test(value))) return `{"${values.join('","')}"}`;
-  return `{${values.map((value) => `"${String(value).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+  // Most columns (keys, hashes, bands, ids) have no character to escape and no null: one join, not a string per value.
+  const plain = (value: string | number | null) => typeof value === 'number' || (value !== null && !value.includes('"') && !value.includes('\\'));
+  if (values.every(plain)) return `{"${values.join('","')}"}`;
+  return `{${values.map((value) => (value === null ? 'NULL' : plain(value) ? `"${value}"` : `"${String(value).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
 }
 
 /** A text[] parameter (see arrayLiteral). */
@@ -86,12 +87,6 @@ function columnText(value: ColumnValue): string | null {
   return String(value);
 }
 
-/** A nullable text[] literal: arrayLiteral's, with NULL for null. */
-function nullableArrayLiteral(values: ReadonlyArray<string | null>): string {
-  const element = (value: string) => (value.includes('"') || value.includes('\\') ? value.replace(/[\\"]/g, '\\$&') : value);
-  return `{${values.map((value) => (value === null ? 'NULL' : `"${element(value)}"`)).join(',')}}`;
-}
-
 /**
  * Rows as one text[] parameter per column, for `unnest(…) as r(columns)`, each value cast by the statement where its
  * column is not text. On a batch's megabyte of items, Postgres reads these arrays several times faster than
@@ -99,7 +94,7 @@ function nullableArrayLiteral(values: ReadonlyArray<string | null>): string {
  */
 export function columnArrays(rows: ReadonlyArray<Record<string, ColumnValue>>, columns: readonly string[]): SQL {
   return sql.join(
-    columns.map((column) => sql`${nullableArrayLiteral(rows.map((row) => columnText(row[column])))}::text[]`),
+    columns.map((column) => sql`${arrayLiteral(rows.map((row) => columnText(row[column])))}::text[]`),
     sql`, `,
   );
 }

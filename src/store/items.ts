@@ -255,7 +255,7 @@ function versionColumns(item: NormalizedItem, hash: string, print: Fingerprint) 
   };
 }
 
-/** The columns of a version of an item, in order, and how each is read from its text (columnArrays). */
+/** The columns of a version of an item, in order. */
 const VERSION_COLUMNS = [
   'title',
   'summary',
@@ -273,6 +273,7 @@ const VERSION_COLUMNS = [
   'raw_hash',
   'shingles',
 ];
+/** How a column that is not text is read from the text columnArrays sends (the shingles: decoded from base64). */
 const COLUMN_CASTS: Record<string, string> = {
   published_at: '::timestamptz',
   updated_at: '::timestamptz',
