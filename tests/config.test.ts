@@ -57,6 +57,68 @@ describe('loadConfig', () => {
     expect(loadConfig(dir).sources[0]!.network).toEqual(policy);
   });
 
+  describe('proxy', () => {
+    it('gives every source fetch.proxy, from whichever file, unless it has its own or says proxy: false', () => {
+      process.env.WIREFEED_TEST_PROXY_PASSWORD = 'p@ss';
+      try {
+        const config = loadConfig(
+          writeConfigDir({
+            'a.yml': [
+              'sources:',
+              '  - id: wire',
+              '    url: https://wire.example/feed.xml',
+              '  - id: intranet',
+              '    url: http://intranet.example/feed.xml',
+              '    proxy: false',
+              '  - id: onion',
+              '    url: http://news.example.onion/feed.xml',
+              '    proxy: socks5h://127.0.0.1:9050',
+              '',
+            ].join('\n'),
+            'z.yml': `fetch:\n  proxy: http://desk:\${WIREFEED_TEST_PROXY_PASSWORD}@proxy.example:3128\n`,
+          }),
+        );
+        const desk = { protocol: 'http', host: 'proxy.example', port: 3128, username: 'desk', password: 'p@ss', display: 'http://proxy.example:3128' };
+        expect(config.fetch.proxy).toEqual(desk);
+        expect(config.sources.map((source) => [source.id, source.proxy])).toEqual([
+          ['wire', desk],
+          ['intranet', undefined],
+          ['onion', { protocol: 'socks5h', host: '127.0.0.1', port: 9050, display: 'socks5h://127.0.0.1:9050' }],
+        ]);
+      } finally {
+        delete process.env.WIREFEED_TEST_PROXY_PASSWORD;
+      }
+    });
+
+    it('names a proxy URL it cannot use at its line, never echoing its password', () => {
+      delete process.env.WIREFEED_TEST_UNSET;
+      const problems = problemsOf({
+        'a.yml': [
+          'fetch:',
+          '  proxy: https://desk:s3cret@proxy.example:443',
+          'sources:',
+          '  - id: a',
+          '    url: https://a.example/feed',
+          '    proxy: socks5://proxy.example',
+          '  - id: b',
+          '    url: https://b.example/feed',
+          `    proxy: http://desk:\${WIREFEED_TEST_UNSET}@proxy.example:3128`,
+          '  - id: c',
+          '    url: https://c.example/feed',
+          '    proxy: true',
+          '',
+        ].join('\n'),
+      });
+      expect(problems).toEqual([
+        'a.yml:2:10: fetch.proxy: must be an http://, socks5:// or socks5h:// URL, not https://',
+        "a.yml:6:12: sources[0].proxy: must give the proxy's port (http://proxy.example:3128)",
+        'a.yml:9:12: sources[1].proxy: the environment variable WIREFEED_TEST_UNSET is not set',
+        'a.yml:12:12: sources[2].proxy: must be a proxy URL (http://proxy.example:3128), or false to fetch without fetch.proxy',
+      ]);
+      expect(problems.join('\n')).not.toContain('s3cret');
+    });
+  });
+
   describe('credentials', () => {
     const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
     const sourceOf = (lines: string) => loadConfig(writeConfigDir({ 'sources.yml': `sources:\n  - id: a\n${lines}` })).sources[0]!;
@@ -589,7 +651,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, retention`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, proxy, retention`,
       ],
     ],
     [

@@ -1,15 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect as connectSocket, createServer as createNetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isPublicAddress, nonPublicRangeOf, nonPublicRangesFor, unmapIpv4 } from '../src/fetch/guard.js';
 import { credentialHeaders, FetchError, fetchFeed, HttpClient } from '../src/fetch/index.js';
 import type { NetworkPolicy, SourceCredentials } from '../src/model/source.js';
 import { startTestServer, type TestServer } from './helpers/http-server.js';
+import { selfSignedCertificate } from './helpers/tls.js';
 
 const ANY: NetworkPolicy = { kind: 'any' };
 const PUBLIC_ONLY: NetworkPolicy = { kind: 'public-only' };
@@ -141,13 +140,9 @@ describe('address guard', () => {
   });
 
   it('fetches https through the same guard: a name for loopback is refused, a self-signed certificate named', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'wirefeed-tls-'));
-    const [key, cert] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
-      stdio: 'ignore',
-    });
+    const certificate = selfSignedCertificate('localhost');
     let connections = 0;
-    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_request, response) => response.end(RSS));
+    const server = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (_request, response) => response.end(RSS));
     server.on('secureConnection', () => connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `https://localhost:${(server.address() as AddressInfo).port}/feed`;
@@ -161,7 +156,7 @@ describe('address guard', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      rmSync(folder, { recursive: true, force: true });
+      certificate.remove();
     }
   });
 

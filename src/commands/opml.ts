@@ -19,7 +19,7 @@ async function opmlText(file: string, config: Config, allowPrivateNetwork: boole
   const http = new HttpClient({ perHost: config.fetch.perHost });
   try {
     const network = allowPrivateNetwork ? ({ kind: 'any' } as const) : ({ kind: 'public-only' } as const);
-    const response = await fetchFeed(http, { url: file, network, limits: config.fetch });
+    const response = await fetchFeed(http, { url: file, network, proxy: config.fetch.proxy, limits: config.fetch });
     if (response.kind !== 'ok') throw new UsageError(`cannot fetch ${file}: it answered 304 Not Modified to a request without validators`);
     return response.text;
   } catch (error) {
@@ -30,16 +30,18 @@ async function opmlText(file: string, config: Config, allowPrivateNetwork: boole
 }
 
 /** What an export leaves out, on stderr: sources not written (without --all), and settings never written. */
-function exportNotes(sources: readonly Source[], all: boolean): string[] {
+function exportNotes(sources: readonly Source[], all: boolean, fetchProxy: Source['proxy']): string[] {
   const ids = (keep: (source: Source) => boolean) => sources.filter(keep).map((source) => source.id);
   const pages = all ? [] : ids((source) => source.scrape !== undefined);
   const credentials = ids((source) => source.credentials !== undefined);
   const network = ids((source) => source.network.kind !== 'public-only');
+  const proxies = ids((source) => source.proxy !== fetchProxy);
   return [
     pages.length > 0 &&
       `left out ${pages.join(', ')}: web pages read by scrape rules, not feeds another reader can read (--all writes them too, with their rules)`,
     credentials.length > 0 && `credentials of ${credentials.join(', ')} are not written: give them again after an import`,
     network.length > 0 && `allowPrivateNetwork of ${network.join(', ')} is not written: an import never grants it`,
+    proxies.length > 0 && `the proxy settings of ${proxies.join(', ')} are not written: a proxy belongs to the deployment, not the feed`,
   ].filter((note): note is string => typeof note === 'string');
 }
 
@@ -59,7 +61,7 @@ export const opml = defineCommand({
     const config = loadConfig(values.config);
     if (action === 'export') {
       process.stdout.write(renderSourcesOpml(config.sources, new Date(), { all: values.all, retention: config.retention.sources }));
-      for (const note of exportNotes(config.sources, values.all ?? false)) console.error(note);
+      for (const note of exportNotes(config.sources, values.all ?? false, config.fetch.proxy)) console.error(note);
       return 0;
     }
     if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE" (or URL)');

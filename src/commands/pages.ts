@@ -14,7 +14,7 @@ export function selectorOption(name: string, selector: string | undefined): stri
   return selector;
 }
 
-export type PageSource = Pick<Source, 'network' | 'credentials' | 'fullText' | 'scrape'> & Partial<Pick<Source, 'shortUrlHosts'>>;
+export type PageSource = Pick<Source, 'network' | 'credentials' | 'fullText' | 'scrape' | 'proxy'> & Partial<Pick<Source, 'shortUrlHosts'>>;
 
 /** The one page URL a command was given, checked. */
 export function pageUrl(command: string, positionals: string[]): string {
@@ -24,9 +24,12 @@ export function pageUrl(command: string, positionals: string[]): string {
   return url;
 }
 
-/** The source whose network and credentials the page is fetched with (`--source ID`), else a public-only one. */
+/**
+ * The source whose network, credentials and proxy the page is fetched with (`--source ID`), else a public-only one
+ * through `fetch.proxy`.
+ */
 export function pageSource(config: Config, id: string | undefined): PageSource {
-  if (id === undefined) return { network: { kind: 'public-only' } };
+  if (id === undefined) return { network: { kind: 'public-only' }, ...(config.fetch.proxy ? { proxy: config.fetch.proxy } : {}) };
   const source = config.sources.find((candidate) => candidate.id === id);
   if (!source) throw new UsageError(`no source with id "${id}"`);
   return source;

@@ -97,12 +97,14 @@ export const scrape = defineCommand({
     const config = loadConfig(values.config);
     if (values.add && values.source !== undefined) throw new UsageError('--add writes a new source: give the rules with --items and the rest, not --source');
     const source: PageSource =
-      values['allow-private-network'] && values.source === undefined ? { network: { kind: 'any' } } : pageSource(config, values.source);
+      values['allow-private-network'] && values.source === undefined
+        ? { ...pageSource(config, undefined), network: { kind: 'any' } }
+        : pageSource(config, values.source);
     const rules = rulesOf(values, source.scrape);
     const http = new HttpClient({ perHost: config.fetch.perHost });
     const pages = new PageReader();
     try {
-      const page = await fetchFeed(http, { url, network: source.network, credentials: source.credentials, limits: config.fetch });
+      const page = await fetchFeed(http, { url, network: source.network, credentials: source.credentials, proxy: source.proxy, limits: config.fetch });
       if (page.kind !== 'ok') throw new UsageError(`${url} answered 304 Not Modified to a request without validators`);
       const feed = await pages.listing(page.text, page.finalUrl, rules);
       // Links read as the source's fetch reads them: one to its short-link hosts is the item's short URL.

@@ -94,7 +94,13 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
   let discovery: Discovery;
   try {
     const network = allowPrivateNetwork ? ({ kind: 'any' } as const) : ({ kind: 'public-only' } as const);
-    discovery = await discoverFeeds(url, { http, network, limits: config.fetch, ...(login ? { credentials: login.credentials } : {}) });
+    discovery = await discoverFeeds(url, {
+      http,
+      network,
+      limits: config.fetch,
+      ...(login ? { credentials: login.credentials } : {}),
+      ...(config.fetch.proxy ? { proxy: config.fetch.proxy } : {}),
+    });
   } catch (error) {
     throw fetchFailure(error, url, (failure) =>
       failure.kind === 'refused' && !allowPrivateNetwork

@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { proxyRouteOf } from '../fetch/proxy.js';
 import { canonicalTimeZone } from '../model/days.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import {
@@ -172,6 +173,8 @@ export function loadConfig(dir: string): Config {
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
+  /** Sources that fetch without `fetch.proxy` (their `proxy: false`). */
+  const straight = new Set<string>();
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
   let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
   let retention: RetentionSettings = DEFAULT_RETENTION_SETTINGS;
@@ -219,6 +222,7 @@ export function loadConfig(dir: string): Config {
       }
       seenSources.set(source.id, file.displayPath);
       sources.push(toSource(source, fileUrl));
+      if (source.proxy === false) straight.add(source.id);
       if (source.retention) {
         const own = toSourceRetention(source.id, source.retention);
         sourceRetention.push(own);
@@ -256,6 +260,9 @@ export function loadConfig(dir: string): Config {
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
   if (problems.length > 0) throw new ConfigError(problems);
   if (sourceRetention.length > 0) retention = { ...retention, sources: sourceRetention };
+  const proxy = fetch.proxy;
+  // The fetch block may come in any file: the sources without their own proxy take it once all are read.
+  if (proxy) for (const source of sources) if (!source.proxy && !straight.has(source.id)) source.proxy = proxy;
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }
 
@@ -278,6 +285,7 @@ function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
     concurrency: settings.concurrency ?? DEFAULT_FETCH_SETTINGS.concurrency,
     maxItems: settings.maxItems ?? DEFAULT_FETCH_SETTINGS.maxItems,
     maxItemChars: settings.maxItemSize === undefined ? DEFAULT_FETCH_SETTINGS.maxItemChars : toBytes(settings.maxItemSize),
+    ...(settings.proxy ? { proxy: proxyRouteOf(expandEnv(settings.proxy)) } : {}),
   };
 }
 
@@ -403,6 +411,7 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     ...(source.fullText ? { fullText: source.fullText === true ? {} : source.fullText } : {}),
     ...(source.scrape ? { scrape: scrapeRules(source.scrape) } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(source.proxy ? { proxy: proxyRouteOf(expandEnv(source.proxy)) } : {}),
     ...(source.keep ? { keep: source.keep } : {}),
     ...(source.exclude ? { exclude: source.exclude } : {}),
   };

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { proxyUrlProblem } from '../fetch/proxy.js';
 import { canonicalTimeZone } from '../model/days.js';
 import { parseDuration } from '../model/duration.js';
 import { DEFAULT_RETENTION_SETTINGS } from '../model/settings.js';
@@ -97,6 +98,13 @@ const expanded =
 
 /** What Node's HTTP client refuses in a header value (it would fail every fetch of the source): checked at load. */
 const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** A proxy's URL, whose user name and password may be `${NAME}` references (checked once they are read). */
+const proxyUrl = secret.superRefine((text, context) => {
+  if ([...text.matchAll(ENV_REFERENCE)].some(([, name]) => process.env[name!] === undefined)) return;
+  const problem = proxyUrlProblem(expandEnv(text));
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
 
 const headerValue = secret.refine(
   (text) => !NOT_HEADER_TEXT.test(expandEnv(text)),
@@ -199,6 +207,10 @@ export const sourceSchema = z
     password: secret.optional(),
     /** Headers sent to the source's own site only, such as an API key. */
     headers: headers.optional(),
+    /** The proxy this source's fetches go through, in place of `fetch.proxy`; false: straight to the site. */
+    proxy: z
+      .union([proxyUrl, z.literal(false)], { error: 'must be a proxy URL (http://proxy.example:3128), or false to fetch without fetch.proxy' })
+      .optional(),
     /** This source's items' retention, in place of the store's `retention.items` and `retention.keepPerSource`. */
     retention: z.strictObject({ items: windowDurationOrNever.optional(), keepPerSource: keepPerSource.optional() }).optional(),
   })
@@ -308,6 +320,8 @@ export const fetchSettingsSchema = z.strictObject({
   maxItems: z.number().int().min(1).max(100_000).optional(),
   /** Characters kept of each text of an item (content, summary, title); longer text is cut (logged). */
   maxItemSize: byteSize.optional(),
+  /** The proxy every source's fetches go through (http://, socks5:// or socks5h://), unless a source has its own. */
+  proxy: proxyUrl.optional(),
 });
 
 /** How topic feeds are served; any YAML file may hold this block, at most one. */

@@ -3,9 +3,11 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
-import type { NetworkPolicy, SourceCredentials } from '../model/source.js';
+import type { NetworkPolicy, ProxyRoute, SourceCredentials } from '../model/source.js';
+import { type CacheHints, FetchError, networkErrorText } from './errors.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
+import { checkProxiedName, proxyAuthorization, proxyPools, sentToProxy, type TunnelRequestOptions } from './proxy.js';
 
 const DEFAULT_PER_HOST = 2;
 /** How long a pooled connection may sit idle: under the 5 s servers commonly keep one open. */
@@ -29,6 +31,8 @@ export interface HttpFetchOptions {
   maxRedirects: number;
   /** Headers for the source's own site: sent on the hops that are on it (credentialHeaders), on no other. */
   credentials?: SourceCredentials | undefined;
+  /** The proxy every hop goes through; none: straight to the site. */
+  proxy?: ProxyRoute | undefined;
 }
 
 export interface Redirect {
@@ -50,14 +54,6 @@ export function credentialHeaders(target: URL, credentials: SourceCredentials | 
   return target.origin === origin.origin || upgraded ? credentials.headers : {};
 }
 
-/** Response headers that steer scheduling. */
-export interface CacheHints {
-  date?: string;
-  cacheControl?: string;
-  expires?: string;
-  retryAfter?: string;
-}
-
 export type HttpResult =
   | { kind: 'not-modified'; status: 304; finalUrl: string; redirects: Redirect[]; hints: CacheHints }
   | {
@@ -71,20 +67,6 @@ export type HttpResult =
       redirects: Redirect[];
       hints: CacheHints;
     };
-
-export type FetchErrorKind = 'http' | 'gone' | 'network' | 'timeout' | 'too-large' | 'refused' | 'redirects' | 'file' | 'aborted';
-
-export class FetchError extends Error {
-  constructor(
-    message: string,
-    readonly kind: FetchErrorKind,
-    readonly status?: number,
-    readonly hints: CacheHints = {},
-  ) {
-    super(message);
-    this.name = 'FetchError';
-  }
-}
 
 /** The connection pools of one network policy: one per scheme, each connecting through the address guard. */
 interface Pools {
@@ -115,12 +97,14 @@ export class HttpClient {
     return this.hostLimiter.acquire(host, signal);
   }
 
-  poolsFor(policy: NetworkPolicy): Pools {
-    const key = JSON.stringify(policy);
+  /** The pools of a policy, straight or through a proxy (whose own address no policy checks: the operator chose it). */
+  poolsFor(policy: NetworkPolicy, proxy?: ProxyRoute): Pools {
+    const key = JSON.stringify([policy, proxy ?? null]);
     let pools = this.pools.get(key);
     if (!pools) {
-      const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, lookup: guardedLookup(policy) as never };
-      pools = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+      const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+      const guarded = { ...options, lookup: guardedLookup(policy) as never };
+      pools = proxy ? proxyPools(proxy, policy, options) : { http: new HttpAgent(guarded), https: new HttpsAgent(guarded) };
       this.pools.set(key, pools);
     }
     return pools;
@@ -180,21 +164,7 @@ async function readBody(body: Readable, encoding: string | undefined, maxBytes: 
   return Buffer.concat(chunks, total);
 }
 
-const NETWORK_ERRORS: Record<string, string> = {
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'DNS lookup timed out',
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by the server',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  HPE_HEADER_OVERFLOW: 'response headers too large',
-  CERT_HAS_EXPIRED: 'TLS certificate expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
-};
-
-function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal): FetchError {
+function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal, proxy?: ProxyRoute): FetchError {
   if (stop?.aborted) return new FetchError('abandoned: shutting down', 'aborted');
   if (error instanceof FetchError) return error;
   if (deadline.aborted) return new FetchError('deadline exceeded', 'timeout');
@@ -202,21 +172,35 @@ function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal): Fe
   if (error instanceof AddressRefusedError || cause.cause instanceof AddressRefusedError) {
     return new FetchError((cause.cause instanceof AddressRefusedError ? cause.cause : (error as Error)).message, 'refused');
   }
-  const code = cause.code ?? (cause.cause as { code?: string } | undefined)?.code;
-  const meaning = code ? NETWORK_ERRORS[code] : undefined;
-  return new FetchError(`request failed: ${code ?? cause.message ?? String(error)}${meaning ? ` (${meaning})` : ''}`, 'network');
+  return new FetchError(`request failed${proxy ? ` through the proxy ${proxy.display}` : ''}: ${networkErrorText(error)}`, 'network');
 }
 
 /**
  * One GET, answered when the response's head is in. A pooled connection the server closed as we reused it (the
  * keep-alive race: ECONNRESET before any byte of the answer) is retried once on a new connection, as GET allows.
  */
-function send(target: URL, headers: Record<string, string>, pools: Pools, signal: AbortSignal, connectTimeoutMs: number): Promise<IncomingMessage> {
+function send(
+  target: URL,
+  headers: Record<string, string>,
+  pools: Pools,
+  signal: AbortSignal,
+  connectTimeoutMs: number,
+  proxy?: ProxyRoute,
+): Promise<IncomingMessage> {
   const secure = target.protocol === 'https:';
+  const open = () => {
+    if (sentToProxy(proxy, target.protocol)) {
+      // The request goes to the proxy, naming the whole URL; Host still names the site.
+      const path = `${target.protocol}//${target.host}${target.pathname}${target.search}`;
+      const toProxy = { ...headers, host: target.host, ...proxyAuthorization(proxy) };
+      return httpRequest({ host: proxy.host, port: proxy.port, path, method: 'GET', headers: toProxy, signal, agent: pools.http });
+    }
+    const options: TunnelRequestOptions = { method: 'GET', headers, signal, agent: secure ? pools.https : pools.http, connectTimeoutMs };
+    return secure ? httpsRequest(target, options) : httpRequest(target, options);
+  };
   const attempt = (retried: boolean): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
-      const options = { method: 'GET', headers, signal, agent: secure ? pools.https : pools.http };
-      const request = secure ? httpsRequest(target, options) : httpRequest(target, options);
+      const request = open();
       let answered = false;
       request.once('response', (response) => {
         answered = true;
@@ -247,6 +231,32 @@ function discard(response: IncomingMessage): void {
   const length = Number(response.headers['content-length'] ?? Number.NaN);
   if (response.statusCode === 304 || length <= DRAIN_LIMIT) response.resume();
   else response.destroy();
+}
+
+/**
+ * One hop's request, straight or through the proxy (the name checked first where the proxy resolves it), its failure
+ * described.
+ */
+async function sendHop(
+  client: HttpClient,
+  target: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  deadline: AbortSignal,
+  options: HttpFetchOptions,
+): Promise<IncomingMessage> {
+  const { proxy, network } = options;
+  try {
+    if (proxy) await checkProxiedName(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
+    const response = await send(target, headers, client.poolsFor(network, proxy), signal, options.connectTimeoutMs, proxy);
+    if (response.statusCode === 407 && sentToProxy(proxy, target.protocol)) {
+      discard(response);
+      throw new FetchError(`the proxy ${proxy.display} answered HTTP 407 (it wants a user name and password, or refused the ones given)`, 'network', 407);
+    }
+    return response;
+  } catch (error) {
+    throw describe(error, deadline, options.signal, proxy);
+  }
 }
 
 /**
@@ -286,9 +296,7 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
     signal ??= options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     const hopDeadline = deadline;
     try {
-      const response = await send(target, headers, client.poolsFor(options.network), signal, options.connectTimeoutMs).catch((error: unknown) => {
-        throw describe(error, hopDeadline, options.signal);
-      });
+      const response = await sendHop(client, target, headers, signal, hopDeadline, options);
       const status = response.statusCode ?? 0;
       const hints = hintsOf(response.headers);
       const location = header(response.headers, 'location');

@@ -1,13 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits } from '../model/settings.js';
-import type { NetworkPolicy, SourceCredentials } from '../model/source.js';
+import type { NetworkPolicy, ProxyRoute, SourceCredentials } from '../model/source.js';
 import { decodeFeedBody } from './decode.js';
-import { FetchError, type HttpClient, type HttpResult, httpFetch } from './http.js';
+import { FetchError } from './errors.js';
+import { type HttpClient, type HttpResult, httpFetch } from './http.js';
 
 export { decodeFeedBody } from './decode.js';
+export { type CacheHints, FetchError, type FetchErrorKind } from './errors.js';
 export { isPublicAddress, nonPublicRangesFor } from './guard.js';
-export { type CacheHints, credentialHeaders, FetchError, type FetchErrorKind, HttpClient, type Redirect, USER_AGENT } from './http.js';
+export { credentialHeaders, HttpClient, type Redirect, USER_AGENT } from './http.js';
 
 export interface FetchRequest {
   url: string;
@@ -16,6 +18,8 @@ export interface FetchRequest {
   network: NetworkPolicy;
   /** The source's own headers (Authorization, an API key): sent to its own site only. */
   credentials?: SourceCredentials | undefined;
+  /** The proxy the fetch goes through (the source's, or `fetch.proxy` for a command's own fetches). */
+  proxy?: ProxyRoute | undefined;
   limits?: Partial<FetchLimits>;
   /** Abandons the fetch (shutdown). */
   signal?: AbortSignal;
@@ -56,6 +60,7 @@ export async function fetchFeed(client: HttpClient, request: FetchRequest): Prom
     lastModified: request.lastModified,
     network: request.network,
     credentials: request.credentials,
+    proxy: request.proxy,
     signal: request.signal,
   });
   if (response.kind === 'not-modified') return response;

@@ -1,4 +1,4 @@
-import type { Source } from './source.js';
+import type { ProxyRoute, Source } from './source.js';
 import type { Topic } from './topic.js';
 
 /** Limits on one fetch. */
@@ -29,6 +29,8 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxItems: 1_000, maxIte
 export interface FetchSettings extends FetchLimits, DocumentLimits {
   perHost: number;
   concurrency: number;
+  /** The proxy of every fetch of a source without its own, and of commands' fetches (`fetch.proxy`). */
+  proxy?: ProxyRoute;
 }
 
 export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, ...DEFAULT_DOCUMENT_LIMITS, perHost: 2, concurrency: 8 };

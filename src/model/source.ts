@@ -21,6 +21,8 @@ export interface Source {
   scrape?: ScrapeRules;
   /** Headers that prove who we are to the source's own site (a paid wire's feed), and only to it. */
   credentials?: SourceCredentials;
+  /** The proxy its fetches go through (its own `proxy`, else `fetch.proxy`); none: straight to the site. */
+  proxy?: ProxyRoute;
   /** Topic queries deciding which items are stored at all: only those matching `keep`, none matching `exclude`. */
   keep?: string;
   exclude?: string;
@@ -112,6 +114,21 @@ export interface SourceCredentials {
   /** The origin of the source's configured URL. */
   origin: string;
   headers: Record<string, string>;
+}
+
+/**
+ * A proxy fetches go through. `http`: a CONNECT tunnel for https, the request itself for http (names resolved by the
+ * proxy); `socks5`: names resolved here, the proxy given the address; `socks5h`: names resolved by the proxy (Tor).
+ */
+export interface ProxyRoute {
+  protocol: 'http' | 'socks5' | 'socks5h';
+  /** A name or an address (an IPv6 one without brackets). */
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  /** Its URL without user name and password: what messages and logs show. */
+  display: string;
 }
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;

@@ -64,7 +64,7 @@ export interface ArticlePage {
  */
 export async function readArticlePage(
   context: Pick<FullTextContext, 'http' | 'pages' | 'fetchLimits' | 'signal'>,
-  source: Pick<Source, 'network' | 'credentials'>,
+  source: Pick<Source, 'network' | 'credentials' | 'proxy'>,
   url: string,
   rules: ArticleRules = {},
 ): Promise<ArticlePage | undefined> {
@@ -74,6 +74,7 @@ export async function readArticlePage(
     url,
     network: source.network,
     credentials: source.credentials,
+    proxy: source.proxy,
     limits: { ...context.fetchLimits, maxBytes },
     ...(context.signal ? { signal: context.signal } : {}),
   });

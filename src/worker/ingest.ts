@@ -313,6 +313,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       lastModified: state.lastModified,
       network: source.network,
       credentials: source.credentials,
+      proxy: source.proxy,
       limits: context.fetchLimits,
       signal: context.signal,
     });

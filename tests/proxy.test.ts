@@ -1,0 +1,311 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FetchError, type FetchResult, fetchFeed, HttpClient } from '../src/fetch/index.js';
+import { proxiedNameRefusal, proxyRouteOf, proxyUrlProblem } from '../src/fetch/proxy.js';
+import type { NetworkPolicy, ProxyRoute } from '../src/model/source.js';
+import { runCli } from './helpers/cli.js';
+import { writeConfigDir } from './helpers/config.js';
+import { seedDocument, startFixtureServer } from './helpers/fixture-server.js';
+import { startTestServer, type TestServer } from './helpers/http-server.js';
+import { startHttpProxy, startSocksProxy, type TestProxy } from './helpers/proxies.js';
+import { selfSignedCertificate } from './helpers/tls.js';
+
+const ANY: NetworkPolicy = { kind: 'any' };
+const PUBLIC_ONLY: NetworkPolicy = { kind: 'public-only' };
+const RSS =
+  '<?xml version="1.0"?><rss version="2.0"><channel><title>JIJI Press</title><item><title>Japan, U.S. defense chiefs meet in Singapore</title><link>https://jen.jiji.com/jc/eng?g=eco&amp;k=2024060200123</link></item></channel></rss>';
+
+describe('proxy URLs', () => {
+  it.each([
+    ['http://proxy.example:3128', undefined],
+    ['socks5://127.0.0.1:1080', undefined],
+    ['socks5h://127.0.0.1:9050', undefined],
+    ['http://user:p%40ss@[fd00::1]:3128/', undefined],
+    ['proxy.example:3128', 'must be a URL with its scheme (http://proxy.example:3128, socks5://…, socks5h://…)'],
+    ['ftp://proxy.example:21', 'must be an http://, socks5:// or socks5h:// URL, not ftp://'],
+    ['https://proxy.example:443', 'must be an http://, socks5:// or socks5h:// URL, not https://'],
+    ['http://proxy.example', "must give the proxy's port (http://proxy.example:3128)"],
+    ['http://proxy.example:3128/path', "must be the proxy's address alone, without a path or query"],
+    ['http://proxy.example:3128?x=1', "must be the proxy's address alone, without a path or query"],
+    [`socks5://${'u'.repeat(256)}:p@127.0.0.1:1080`, 'SOCKS5 takes a user name and a password of at most 255 bytes'],
+    ['not a url', 'must be a URL with its scheme (http://proxy.example:3128, socks5://…, socks5h://…)'],
+    ['http://[fd00::1:3128', 'must be a URL with its scheme (http://proxy.example:3128, socks5://…, socks5h://…)'],
+  ])('%s: %s', (url, problem) => {
+    expect(proxyUrlProblem(url)).toBe(problem);
+  });
+
+  it.each<[string, ProxyRoute]>([
+    ['http://proxy.example:3128', { protocol: 'http', host: 'proxy.example', port: 3128, display: 'http://proxy.example:3128' }],
+    [
+      'http://desk:p%40ss%3Aword@[fd00::1]:3128',
+      { protocol: 'http', host: 'fd00::1', port: 3128, username: 'desk', password: 'p@ss:word', display: 'http://[fd00::1]:3128' },
+    ],
+    [
+      'socks5h://tor:@127.0.0.1:9050',
+      { protocol: 'socks5h', host: '127.0.0.1', port: 9050, username: 'tor', password: '', display: 'socks5h://127.0.0.1:9050' },
+    ],
+  ])('%s is read as the fetcher uses it, its display without credentials', (url, route) => {
+    expect(proxyRouteOf(url)).toEqual(route);
+  });
+
+  it.each<[string, Parameters<typeof proxiedNameRefusal>[0], NetworkPolicy, boolean]>([
+    ['a name our resolver does not know: the proxy may', 'not-resolved', PUBLIC_ONLY, false],
+    ['public addresses only', [{ address: '93.184.216.34', family: 4 }], PUBLIC_ONLY, false],
+    [
+      'one loopback address among public ones',
+      [
+        { address: '93.184.216.34', family: 4 },
+        { address: '::1', family: 6 },
+      ],
+      PUBLIC_ONLY,
+      true,
+    ],
+    ['a private address the source allows', [{ address: '10.1.2.3', family: 4 }], { kind: 'allow-list', entries: ['10.0.0.0/8'] }, false],
+    ['a private address outside what it allows', [{ address: '10.1.2.3', family: 4 }], { kind: 'allow-list', entries: ['192.168.0.0/16'] }, true],
+    ['a metadata address behind an IPv4-mapped IPv6 one', [{ address: '::ffff:169.254.169.254', family: 6 }], PUBLIC_ONLY, true],
+  ])('a name the proxy resolves, %s: refused %s', (_case, addresses, policy, refused) => {
+    expect(proxiedNameRefusal(addresses, policy) !== undefined).toBe(refused);
+  });
+});
+
+describe('fetching through a proxy', () => {
+  const closing: Array<{ close(): Promise<void> }> = [];
+  let http = new HttpClient();
+  afterEach(async () => {
+    await http.close();
+    http = new HttpClient();
+    await Promise.all(closing.splice(0).map((server) => server.close()));
+  });
+  const track = <T extends { close(): Promise<void> }>(server: T): T => {
+    closing.push(server);
+    return server;
+  };
+  const site = async (): Promise<TestServer> =>
+    track(await startTestServer((_request, response) => response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(RSS)));
+  const fetchThrough = (url: string, proxy: TestProxy | string, network: NetworkPolicy = ANY, extra: Partial<Parameters<typeof fetchFeed>[1]> = {}) =>
+    fetchFeed(http, { url, network, proxy: proxyRouteOf(typeof proxy === 'string' ? proxy : proxy.url), ...extra });
+  const failure = async (promise: Promise<FetchResult>): Promise<FetchError> => {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(FetchError);
+    return error as FetchError;
+  };
+
+  it('sends a plain http URL to an http proxy, which resolves the name, with its login and the source headers for the site', async () => {
+    const feed = await site();
+    const proxy = track(await startHttpProxy({ login: 'desk:s3cret' }));
+    const credentials = { origin: `http://wire.internal:${feed.port}`, headers: { authorization: 'Bearer site-key' } };
+    const url = `http://wire.internal:${feed.port}/feed.xml?desk=asia`;
+    const response = await fetchThrough(url, `http://desk:s3cret@127.0.0.1:${proxy.port}`, ANY, { credentials });
+    expect(response).toMatchObject({ kind: 'ok', finalUrl: url });
+    expect(response.kind === 'ok' && response.text).toContain('defense chiefs');
+    expect(proxy.requests).toMatchObject([{ method: 'GET', target: url, login: 'desk:s3cret' }]);
+    expect(proxy.requests[0]!.headers).toMatchObject({ host: `wire.internal:${feed.port}`, authorization: 'Bearer site-key' });
+    // The proxy's login went to the proxy alone.
+    expect(feed.requests[0]!.headers['proxy-authorization']).toBeUndefined();
+    expect(feed.requests[0]!.headers.authorization).toBe('Bearer site-key');
+  });
+
+  it('names a refused proxy login, an unreachable proxy and a failed tunnel', async () => {
+    const feed = await site();
+    const proxy = track(await startHttpProxy({ login: 'desk:s3cret' }));
+    expect(await failure(fetchThrough(`${feed.url}/feed.xml`, proxy))).toMatchObject({
+      kind: 'network',
+      message: `the proxy http://127.0.0.1:${proxy.port} answered HTTP 407 (it wants a user name and password, or refused the ones given)`,
+    });
+    expect(await failure(fetchThrough(`https://127.0.0.1:${feed.port}/feed.xml`, proxy))).toMatchObject({
+      kind: 'network',
+      message: `the proxy http://127.0.0.1:${proxy.port} refused a tunnel to 127.0.0.1:${feed.port}: HTTP 407 Proxy Authentication Required (it wants a user name and password, or refused the ones given)`,
+    });
+    const gone = await startHttpProxy();
+    await gone.close();
+    expect(await failure(fetchThrough(`${feed.url}/feed.xml`, gone))).toMatchObject({
+      kind: 'network',
+      message: `request failed through the proxy http://127.0.0.1:${gone.port}: ECONNREFUSED (connection refused)`,
+    });
+    expect(await failure(fetchThrough(`https://127.0.0.1:${feed.port}/feed.xml`, gone))).toMatchObject({
+      kind: 'network',
+      message: `cannot reach the proxy http://127.0.0.1:${gone.port}: ECONNREFUSED (connection refused)`,
+    });
+    expect(feed.requests).toHaveLength(0);
+  });
+
+  it('reaches https sites through a CONNECT tunnel, TLS with the site itself under its own name', async () => {
+    const certificate = selfSignedCertificate('wire.internal');
+    const names: string[] = [];
+    const server = createHttpsServer(
+      {
+        key: certificate.key,
+        cert: certificate.cert,
+        SNICallback: (name, done) => {
+          names.push(name);
+          done(null, undefined);
+        },
+      },
+      (_request, response) => response.end(RSS),
+    );
+    server.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const proxy = track(await startHttpProxy());
+    try {
+      expect(await failure(fetchThrough(`https://wire.internal:${(server.address() as AddressInfo).port}/feed.xml`, proxy))).toMatchObject({
+        kind: 'network',
+        message: `request failed through the proxy ${proxy.url}: DEPTH_ZERO_SELF_SIGNED_CERT (self-signed TLS certificate)`,
+      });
+      expect(proxy.requests).toMatchObject([{ method: 'CONNECT', target: `wire.internal:${(server.address() as AddressInfo).port}` }]);
+      expect(names).toEqual(['wire.internal']); // the TLS handshake reached the site, under its name
+    } finally {
+      server.closeAllConnections();
+      certificate.remove();
+    }
+  });
+
+  it('keeps the address guard: a name our resolver puts on loopback is refused before the proxy is asked', async () => {
+    const feed = await site();
+    const proxy = track(await startHttpProxy());
+    const socks = track(await startSocksProxy());
+    for (const [target, through] of [
+      [`http://localhost:${feed.port}/feed.xml`, proxy.url],
+      [`https://localhost:${feed.port}/feed.xml`, proxy.url],
+      [`http://localhost:${feed.port}/feed.xml`, `socks5h://127.0.0.1:${socks.port}`],
+      [`http://localhost:${feed.port}/feed.xml`, socks.url],
+      [`http://127.0.0.1:${feed.port}/feed.xml`, socks.url],
+    ] as const) {
+      const error = await failure(fetchThrough(target, through, PUBLIC_ONLY));
+      expect(error.kind, target).toBe('refused');
+      expect(error.message).toMatch(/^refused to connect to (localhost|127\.0\.0\.1(:\d+)?): address (127\.0\.0\.1|::1) is not public/);
+    }
+    expect(proxy.requests).toHaveLength(0);
+    expect(socks.requests).toHaveLength(0);
+    expect(feed.requests).toHaveLength(0);
+  });
+
+  it('speaks SOCKS5: names to socks5h, addresses resolved here to socks5, with a login', async () => {
+    const feed = await site();
+    const socks = track(await startSocksProxy({ login: 'tor:circuit' }));
+    const port = feed.port;
+    const through = (scheme: string) => `${scheme}://tor:circuit@127.0.0.1:${socks.port}`;
+    for (const [url, scheme] of [
+      [`http://wire.internal:${port}/feed.xml`, 'socks5h'],
+      [`http://localhost:${port}/feed.xml`, 'socks5'],
+      [`http://[::1]:${port}/feed.xml`, 'socks5'],
+    ] as const) {
+      const response = await fetchThrough(url, through(scheme));
+      expect(response.kind === 'ok' && response.text, url).toContain('defense chiefs');
+    }
+    expect(socks.requests).toHaveLength(3);
+    expect(socks.requests[0]).toEqual({ method: 'SOCKS', target: `wire.internal:${port}`, addressType: 'name', login: 'tor:circuit' });
+    expect(socks.requests[1]!.addressType).not.toBe('name'); // localhost, resolved here
+    expect(socks.requests[1]!.target).toMatch(new RegExp(`^(127\\.0\\.0\\.1|\\[::1\\]):${port}$`));
+    expect(socks.requests[2]).toMatchObject({ target: `[::1]:${port}`, addressType: 'ipv6' });
+    expect(feed.requests).toHaveLength(3);
+  });
+
+  it('names what a SOCKS5 proxy refuses: the login, the way to log in, the connection', async () => {
+    const feed = await site();
+    const locked = track(await startSocksProxy({ login: 'tor:circuit' }));
+    const refusing = track(await startSocksProxy({ refuse: 4 }));
+    const url = `http://wire.internal:${feed.port}/feed.xml`;
+    expect(await failure(fetchThrough(url, `socks5h://tor:wrong@127.0.0.1:${locked.port}`))).toMatchObject({
+      kind: 'network',
+      message: `the proxy socks5h://127.0.0.1:${locked.port} refused its user name and password`,
+    });
+    expect(await failure(fetchThrough(url, `socks5h://127.0.0.1:${locked.port}`))).toMatchObject({
+      message: `the proxy socks5h://127.0.0.1:${locked.port} accepts none of the ways to log in offered (it may want a user name and password)`,
+    });
+    expect(await failure(fetchThrough(url, `socks5h://127.0.0.1:${refusing.port}`))).toMatchObject({
+      message: `the proxy socks5h://127.0.0.1:${refusing.port} could not connect to wire.internal:${feed.port}: host unreachable`,
+    });
+    expect(feed.requests).toHaveLength(0);
+  });
+
+  it('follows redirects through the proxy, and reuses its tunnels', async () => {
+    const feed = track(
+      await startTestServer((request, response) => {
+        if (request.url === '/old') response.writeHead(301, { location: '/feed.xml' }).end();
+        else response.end(RSS);
+      }),
+    );
+    const socks = track(await startSocksProxy());
+    const proxy = `socks5h://127.0.0.1:${socks.port}`;
+    const first = await fetchThrough(`http://wire.internal:${feed.port}/old`, proxy);
+    expect(first).toMatchObject({ kind: 'ok', finalUrl: `http://wire.internal:${feed.port}/feed.xml`, redirects: [{ status: 301 }] });
+    const tunnels = socks.requests.length;
+    await fetchThrough(`http://wire.internal:${feed.port}/feed.xml`, proxy);
+    expect(feed.requests.map((request) => request.url)).toEqual(['/old', '/feed.xml', '/feed.xml']);
+    expect(socks.requests).toHaveLength(tunnels); // the next fetch took a tunnel kept alive
+  });
+});
+
+describe('wirefeed ingest --once through proxies', () => {
+  it('fetches each source through its proxy (https over SOCKS5, http over an http proxy) or straight, with the password from the environment', async () => {
+    const certificate = selfSignedCertificate('wire.internal');
+    const jiji = seedDocument('jiji-press.atom.xml', 'application/atom+xml');
+    const tls = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (_request, response) =>
+      response.writeHead(200, { 'content-type': jiji.contentType }).end(jiji.body),
+    );
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const fixtures = await startFixtureServer({
+      '/arabnews/japan.rss': seedDocument('arabnews-japan.rss.xml', 'application/rss+xml; charset=utf-8'),
+      '/japantoday/feed.rdf': seedDocument('japantoday.rdf.xml', 'application/rdf+xml'),
+    });
+    const fixturePort = new URL(fixtures.url).port;
+    const socks = await startSocksProxy({ login: 'desk:tunnel-pass' });
+    const proxy = await startHttpProxy();
+    const configDir = writeConfigDir({
+      'sources.yml': `fetch:
+  proxy: socks5h://desk:\${WIREFEED_TEST_PROXY_PASSWORD}@127.0.0.1:${socks.port}
+sources:
+  - id: jiji-press
+    url: https://wire.internal:${(tls.address() as AddressInfo).port}/feed.atom
+    allowPrivateNetwork: true
+  - id: arabnews-japan
+    url: ${fixtures.url}/arabnews/japan.rss
+    allowPrivateNetwork: true
+    proxy: false
+  - id: japan-today
+    url: http://wire.internal:${fixturePort}/japantoday/feed.rdf
+    allowPrivateNetwork: true
+    proxy: ${proxy.url}
+`,
+    });
+    try {
+      const cli = runCli(['ingest', '--once', '--json', '--config', configDir], {
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')),
+        DATABASE_URL: '',
+        LOG_LEVEL: 'silent',
+        NODE_EXTRA_CA_CERTS: certificate.certPath,
+        WIREFEED_TEST_PROXY_PASSWORD: 'tunnel-pass',
+      });
+      expect(await cli.exited, cli.output().stderr).toBe(0);
+      const summary = JSON.parse(cli.output().stdout);
+      expect(summary).toMatchObject({ ok: 3, failed: 0 });
+      expect(summary.itemsNew).toBeGreaterThanOrEqual(3);
+      expect(socks.requests).toMatchObject([
+        { method: 'SOCKS', target: `wire.internal:${(tls.address() as AddressInfo).port}`, addressType: 'name', login: 'desk:tunnel-pass' },
+      ]);
+      expect(proxy.requests).toMatchObject([{ method: 'GET', target: `http://wire.internal:${fixturePort}/japantoday/feed.rdf` }]);
+      // Arab News straight to its server; Japan Today's request came through the http proxy.
+      expect(fixtures.requests.map((request) => request.url).sort()).toEqual(['/arabnews/japan.rss', '/japantoday/feed.rdf']);
+      // A proxy belongs to the deployment: an OPML export says which sources had their own, and writes none.
+      const exported = runCli(['opml', 'export', '--config', configDir], { LOG_LEVEL: 'silent', WIREFEED_TEST_PROXY_PASSWORD: 'tunnel-pass' });
+      expect(await exported.exited).toBe(0);
+      expect(exported.output().stderr).toContain(
+        'the proxy settings of arabnews-japan, japan-today are not written: a proxy belongs to the deployment, not the feed',
+      );
+      expect(exported.output().stdout).not.toMatch(new RegExp(`proxy|tunnel-pass|127\\.0\\.0\\.1:(${socks.port}|${proxy.port})`));
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+      await Promise.all([fixtures.close(), socks.close(), proxy.close()]);
+      certificate.remove();
+    }
+  });
+});
