@@ -57,6 +57,27 @@ describe('loadConfig', () => {
     expect(loadConfig(dir).sources[0]!.network).toEqual(policy);
   });
 
+  it('reads every: auto, and gives fetch.every (from whichever file) to the sources without their own', () => {
+    const config = loadConfig(
+      writeConfigDir({
+        'a.yml':
+          'sources:\n  - id: wire\n    url: https://wire.example/feed\n    every: auto\n  - id: plain\n    url: https://plain.example/feed\n  - id: slow\n    url: https://slow.example/feed\n    every: 2h\n',
+        'z.yml': 'fetch:\n  every: 30m\n',
+      }),
+    );
+    expect(config.sources.map(({ id, pollSeconds, adaptivePoll }) => [id, pollSeconds, adaptivePoll])).toEqual([
+      ['wire', 900, true],
+      ['plain', 1800, undefined],
+      ['slow', 7200, undefined],
+    ]);
+    const auto = loadConfig(writeConfigDir({ 'a.yml': 'fetch:\n  every: auto\nsources:\n  - id: wire\n    url: https://wire.example/feed\n' }));
+    expect(auto.sources[0]).toMatchObject({ pollSeconds: 900, adaptivePoll: true });
+    expect(problemsOf({ 'a.yml': 'fetch:\n  every: often\nsources:\n  - id: a\n    url: https://a.example/feed\n    every: 15\n' })).toEqual([
+      'a.yml:2:10: fetch.every: expected a duration such as 30s, 15m, 1h or 1d, or auto',
+      'a.yml:6:12: sources[0].every: expected a duration such as 30s, 15m, 1h or 1d, or auto',
+    ]);
+  });
+
   describe('proxy', () => {
     it('gives every source fetch.proxy, from whichever file, unless it has its own or says proxy: false', () => {
       process.env.WIREFEED_TEST_PROXY_PASSWORD = 'p@ss';
@@ -427,6 +448,7 @@ describe('loadConfig', () => {
       concurrency: 8,
       maxItems: 1000,
       maxItemChars: 256 * 1024,
+      every: 900,
     });
   });
 
@@ -671,7 +693,7 @@ describe('loadConfig', () => {
     [
       'a bad duration',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    every: often\n` },
-      [`sources.yml:4:12: sources[0].every: expected a duration such as 30s, 15m, 1h or 1d`],
+      [`sources.yml:4:12: sources[0].every: expected a duration such as 30s, 15m, 1h or 1d, or auto`],
     ],
     [
       'a YAML syntax error',

@@ -1,10 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { freshnessSeconds, MAX_BACKOFF_SECONDS, nextCheckAt, retryAfterSeconds } from '../src/worker/next-check.js';
+import { adaptivePollSeconds, freshnessSeconds, MAX_BACKOFF_SECONDS, nextCheckAt, retryAfterSeconds } from '../src/worker/next-check.js';
 import { PERMANENT_REDIRECT_CONFIRMATIONS, type RedirectState, trackRedirects } from '../src/worker/redirects.js';
 
 const now = new Date('2024-06-02T00:00:00Z');
 const seconds = (date: Date) => (date.getTime() - now.getTime()) / 1000;
 const half = () => 0.5; // no jitter
+
+describe('adaptivePollSeconds (every: auto)', () => {
+  const ago = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+  it.each([
+    ['a source never read: the fallback', undefined, 900],
+    ['a source with nothing stored yet: the fallback', { count: 0, oldest: null, anyStored: false }, 900],
+    ['a wire with 48 items in the last 24 hours: every 30 minutes', { count: 48, oldest: ago(24), anyStored: true }, 1800],
+    ['a feed with 7 items over the week: every day, kept to 6 hours', { count: 7, oldest: ago(7 * 24), anyStored: true }, 6 * 3600],
+    ['a feed with 14 items over 42 hours: every 3 hours', { count: 14, oldest: ago(42), anyStored: true }, 3 * 3600],
+    ['a burst of 500 items in an hour: kept to 5 minutes', { count: 500, oldest: ago(1), anyStored: true }, 300],
+    ['items all dated now: kept to 5 minutes', { count: 3, oldest: now, anyStored: true }, 300],
+    ['a feed that went quiet: none this week, every 6 hours', { count: 0, oldest: null, anyStored: true }, 6 * 3600],
+  ])('%s', (_name, recent, expected) => {
+    expect(adaptivePollSeconds(recent, now, 900)).toBe(expected);
+  });
+
+  it('never polls under worker.minInterval, even at the longest', () => {
+    expect(adaptivePollSeconds({ count: 500, oldest: new Date(now.getTime() - 3_600_000), anyStored: true }, now, 900, 600)).toBe(600);
+    expect(adaptivePollSeconds({ count: 0, oldest: null, anyStored: true }, now, 900, 8 * 3600)).toBe(8 * 3600);
+  });
+});
 
 describe('nextCheckAt after a success', () => {
   it.each([

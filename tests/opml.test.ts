@@ -235,6 +235,7 @@ sources:
     password: not-in-the-file
   - id: jiji-politics
     url: https://jen.jiji.example/jc/eng?g=pol
+    every: auto
     allowPrivateNetwork: true
     scrape: { items: 'ul.news-list > li', date: 'span.date', summary: .lead, categories: '.tags > a', timeZone: Asia/Tokyo, dateOrder: day-first }
   - id: nhk-api

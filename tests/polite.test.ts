@@ -239,6 +239,52 @@ describe(`polite fetching (${testEngine()})`, () => {
   });
 });
 
+describe(`every: auto (${testEngine()})`, () => {
+  /** A feed of `count` items, one every `gapMinutes`, the newest `newestMinutesAgo` before now. */
+  const paced = (outlet: string, count: number, gapMinutes: number, newestMinutesAgo: number) =>
+    rss2(
+      outlet,
+      Array.from({ length: count }, (_, index) => ({
+        title: `${outlet} report ${index + 1} on Japan-U.S. defense talks`,
+        link: `https://${outlet}.example/news/${index + 1}`,
+        pubDate: new Date(Date.now() - (newestMinutesAgo + index * gapMinutes) * 60_000).toUTCString(),
+      })),
+    );
+
+  it('fetches a busy wire about as often as its items come, a quiet feed every 6 hours, and a new one by the default until it is read', async () => {
+    const documents: Record<string, string> = {
+      '/busy': paced('busy', 30, 20, 10), // every 20 minutes, the oldest 590 minutes ago
+      '/quiet': paced('quiet', 5, 60 * 24 * 9, 60 * 24 * 30), // monthly news, none this week
+    };
+    for (const [path, body] of Object.entries(documents)) {
+      script[path] = [0, 1].map(() => ({ status: 200, headers: { 'content-type': 'application/rss+xml' }, body }));
+    }
+    const dir = writeConfigDir({
+      'sources.yml': ['busy', 'quiet']
+        .map((id) => `  - id: ${id}\n    url: ${server.url}/${id}\n    allowPrivateNetwork: true\n`)
+        .join('')
+        .replace(/^/, 'fetch:\n  every: auto\nsources:\n')
+        .concat(`  - id: steady\n    url: ${server.url}/feed\n    every: 10m\n    allowPrivateNetwork: true\n`),
+    });
+    const app = await openApp({ configDir: dir, database: database.handle });
+    opened.push(app);
+    const waits = async () =>
+      Object.fromEntries((await database.handle.db.select().from(sources)).map((row) => [row.id, Math.round(secondsUntil(row.nextCheckAt))]));
+
+    expect(await ingestSources(ingestContext(app), app.config.sources)).toMatchObject({ ok: 3, failed: 0 });
+    const first = await waits();
+    // Nothing was known of the two new sources' pace: the default 15 minutes.
+    for (const id of ['busy', 'quiet']) expect(Math.abs(first[id]! - 900), id).toBeLessThan(10);
+    expect(Math.abs(first.steady! - 600)).toBeLessThan(10);
+
+    expect(await ingestSources(ingestContext(app), app.config.sources)).toMatchObject({ ok: 2, notModified: 1, failed: 0 });
+    const second = await waits();
+    expect(Math.abs(second.busy! - (590 * 60) / 30), `busy: ${second.busy}`).toBeLessThan(10); // about 20 minutes
+    expect(Math.abs(second.quiet! - 6 * 3600), `quiet: ${second.quiet}`).toBeLessThan(10);
+    expect(Math.abs(second.steady! - 600)).toBeLessThan(10);
+  });
+});
+
 describe(`leases (${testEngine()})`, () => {
   it('a source whose lease ran out while it waited is not fetched by its first worker once another has claimed it', async () => {
     const app = await appFor('/feed');

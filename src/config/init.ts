@@ -11,7 +11,7 @@ sources:
   - id: japantoday                 # lower-case letters, digits and "-"; unique
     url: https://japantoday.com/feed
     title: Japan Today             # optional
-    every: 15m                     # optional poll interval (default 15m, at least worker.minInterval: 1m)
+    every: 15m                     # optional poll interval (default 15m, at least worker.minInterval: 1m); auto: as often as its items come
     # tags: [japan]                # optional labels, for source:japan in queries
     # priority: 10                 # optional: this outlet's version represents a story it shares with others
     # shortUrlHosts: [jpt.news]    # optional: the outlet's own short-link host
@@ -35,6 +35,8 @@ sources:
 #   maxSize: 15MiB
 #   perHost: 2
 #   concurrency: 8
+#   every: 15m                     # the sources' poll interval; auto: each as often as its items come
+#   proxy: http://proxy.example:3128   # none by default; socks5://, socks5h:// (Tor) too
 # publish:
 #   publicUrl: https://feeds.example.org
 #   maxAge: 5m

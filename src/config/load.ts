@@ -173,8 +173,9 @@ export function loadConfig(dir: string): Config {
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
-  /** Sources that fetch without `fetch.proxy` (their `proxy: false`). */
+  /** Sources that fetch without `fetch.proxy` (their `proxy: false`), and those fetched every `fetch.every`. */
   const straight = new Set<string>();
+  const pollDefault = new Set<string>();
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
   let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
   let retention: RetentionSettings = DEFAULT_RETENTION_SETTINGS;
@@ -223,6 +224,7 @@ export function loadConfig(dir: string): Config {
       seenSources.set(source.id, file.displayPath);
       sources.push(toSource(source, fileUrl));
       if (source.proxy === false) straight.add(source.id);
+      if (source.every === undefined) pollDefault.add(source.id);
       if (source.retention) {
         const own = toSourceRetention(source.id, source.retention);
         sourceRetention.push(own);
@@ -260,9 +262,11 @@ export function loadConfig(dir: string): Config {
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
   if (problems.length > 0) throw new ConfigError(problems);
   if (sourceRetention.length > 0) retention = { ...retention, sources: sourceRetention };
-  const proxy = fetch.proxy;
-  // The fetch block may come in any file: the sources without their own proxy take it once all are read.
-  if (proxy) for (const source of sources) if (!source.proxy && !straight.has(source.id)) source.proxy = proxy;
+  // The fetch block may come in any file: the sources without their own proxy and interval take its once all are read.
+  for (const source of sources) {
+    if (fetch.proxy && !source.proxy && !straight.has(source.id)) source.proxy = fetch.proxy;
+    if (pollDefault.has(source.id)) Object.assign(source, pollOf(fetch.every));
+  }
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }
 
@@ -286,6 +290,7 @@ function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
     maxItems: settings.maxItems ?? DEFAULT_FETCH_SETTINGS.maxItems,
     maxItemChars: settings.maxItemSize === undefined ? DEFAULT_FETCH_SETTINGS.maxItemChars : toBytes(settings.maxItemSize),
     ...(settings.proxy ? { proxy: proxyRouteOf(expandEnv(settings.proxy)) } : {}),
+    every: settings.every === undefined ? DEFAULT_FETCH_SETTINGS.every : settings.every === 'auto' ? 'auto' : parseDuration(settings.every)!,
   };
 }
 
@@ -397,13 +402,17 @@ function withCredentials(source: SourceConfig, configured: string): { url: strin
   return Object.keys(headers).length === 0 ? { url: plain } : { url: plain, credentials: { origin: url.origin, headers } };
 }
 
+/** A source's `every` (or fetch.every) as its poll settings: `auto` starts from the default interval. */
+const pollOf = (every: string | number): Pick<Source, 'pollSeconds' | 'adaptivePoll'> =>
+  every === 'auto' ? { pollSeconds: DEFAULT_POLL_SECONDS, adaptivePoll: true } : { pollSeconds: typeof every === 'number' ? every : parseDuration(every)! };
+
 function toSource(source: SourceConfig, configFileUrl: URL): Source {
   const { url, credentials } = withCredentials(source, /^file:/i.test(source.url) ? new URL(source.url, configFileUrl).href : source.url);
   return {
     id: source.id,
     url,
     ...(source.title ? { title: source.title } : {}),
-    pollSeconds: source.every ? parseDuration(source.every)! : DEFAULT_POLL_SECONDS,
+    ...pollOf(source.every ?? DEFAULT_POLL_SECONDS),
     priority: source.priority ?? 0,
     tags: source.tags ?? [],
     shortUrlHosts: (source.shortUrlHosts ?? []).map((host) => host.toLowerCase()),

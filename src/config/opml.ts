@@ -228,6 +228,7 @@ const CSS_ATTRIBUTES = Object.fromEntries(SCRAPE_PARTS.map((part) => [part, `wir
 const ATTRIBUTES = {
   id: 'wirefeed:id',
   ttl: 'frss:ttl',
+  every: 'wirefeed:every',
   priority: 'wirefeed:priority',
   shortUrlHosts: 'wirefeed:shortUrlHosts',
   fullText: 'wirefeed:fullText',
@@ -254,7 +255,8 @@ function sourceOutline(source: Source, retention: SourceRetention | undefined): 
   const items = retention?.itemsSeconds;
   const extensions: Record<string, string | undefined> = {
     [ATTRIBUTES.id]: source.id,
-    [ATTRIBUTES.ttl]: source.pollSeconds === DEFAULT_POLL_SECONDS ? undefined : String(source.pollSeconds),
+    [ATTRIBUTES.ttl]: source.adaptivePoll || source.pollSeconds === DEFAULT_POLL_SECONDS ? undefined : String(source.pollSeconds),
+    [ATTRIBUTES.every]: source.adaptivePoll ? 'auto' : undefined,
     [ATTRIBUTES.priority]: source.priority === 0 ? undefined : String(source.priority),
     [ATTRIBUTES.shortUrlHosts]: source.shortUrlHosts.join(',') || undefined,
     [ATTRIBUTES.fullText]: fullText ? 'true' : undefined,
@@ -380,7 +382,7 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
     title: feed.title === preferredId ? undefined : feed.title,
     tags: tagsFor(feed.categories),
     ...(preferredId && /^[a-z0-9-]+$/.test(preferredId) ? { preferredId } : {}),
-    ...(Number.isSafeInteger(ttl) && ttl > 0 ? { every: formatDuration(ttl) } : {}),
+    ...(read(ATTRIBUTES.every, 'every') === 'auto' ? { every: 'auto' } : Number.isSafeInteger(ttl) && ttl > 0 ? { every: formatDuration(ttl) } : {}),
     ...(priority !== undefined ? { priority: Number(priority) } : {}),
     ...(fullText ? { fullText } : {}),
     shortUrlHosts: read(ATTRIBUTES.shortUrlHosts, 'shortUrlHosts')

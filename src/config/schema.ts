@@ -11,8 +11,12 @@ import { cssSelectorProblem } from '../normalize/article.js';
 import { dotPathProblem } from '../normalize/json-listing.js';
 import { parseQuery, QueryError } from '../topics/query.js';
 
-const duration = z.string().regex(/^(\d{1,9}[smhd])+$/, 'expected a duration such as 30s, 15m, 1h or 1d');
+const DURATION = /^(\d{1,9}[smhd])+$/;
+const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 15m, 1h or 1d');
 const positiveDuration = duration.refine((text) => parseDuration(text)! > 0, 'must be longer than 0s');
+/** How often a source is fetched: a duration, or `auto` (as often as its items come). */
+const EVERY_EXPECTED = 'expected a duration such as 30s, 15m, 1h or 1d, or auto';
+const pollEvery = z.union([z.literal('auto'), z.string().regex(DURATION, EVERY_EXPECTED)], { error: EVERY_EXPECTED });
 
 /** The clustering window is 48 hours either side of an item's time: its candidates must outlive it. */
 const MIN_CLUSTERING_RETENTION_SECONDS = 3 * 86_400;
@@ -157,7 +161,7 @@ export const sourceSchema = z
     id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and "-"'),
     url: z.string().refine((url) => /^(https?|file):/i.test(url), 'must be an http(s):// or file: URL'),
     title: z.string().min(1).optional(),
-    every: duration.optional(),
+    every: pollEvery.optional(),
     /** Higher wins when several outlets carry one story: its entry shows this outlet's version. Default 0. */
     priority: z.number().int().min(-100).max(100).optional(),
     /** Labels for grouping sources in topic queries (source:wire) and topic `sources:` lists. */
@@ -320,6 +324,8 @@ export const fetchSettingsSchema = z.strictObject({
   maxItems: z.number().int().min(1).max(100_000).optional(),
   /** Characters kept of each text of an item (content, summary, title); longer text is cut (logged). */
   maxItemSize: byteSize.optional(),
+  /** How often a source without its own `every` is fetched: a duration, or auto (as often as its items come). */
+  every: pollEvery.optional(),
   /** The proxy every source's fetches go through (http://, socks5:// or socks5h://), unless a source has its own. */
   proxy: proxyUrl.optional(),
 });

@@ -1,4 +1,4 @@
-import type { ProxyRoute, Source } from './source.js';
+import { DEFAULT_POLL_SECONDS, type ProxyRoute, type Source } from './source.js';
 import type { Topic } from './topic.js';
 
 /** Limits on one fetch. */
@@ -31,9 +31,17 @@ export interface FetchSettings extends FetchLimits, DocumentLimits {
   concurrency: number;
   /** The proxy of every fetch of a source without its own, and of commands' fetches (`fetch.proxy`). */
   proxy?: ProxyRoute;
+  /** How often a source without its own `every` is fetched: seconds, or `auto` (as often as its items come). */
+  every: number | 'auto';
 }
 
-export const DEFAULT_FETCH_SETTINGS: FetchSettings = { ...DEFAULT_FETCH_LIMITS, ...DEFAULT_DOCUMENT_LIMITS, perHost: 2, concurrency: 8 };
+export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
+  ...DEFAULT_FETCH_LIMITS,
+  ...DEFAULT_DOCUMENT_LIMITS,
+  perHost: 2,
+  concurrency: 8,
+  every: DEFAULT_POLL_SECONDS,
+};
 
 export interface PublishSettings {
   publicUrl?: string;

@@ -10,7 +10,10 @@ export interface Source {
   /** Absolute URL; file: URLs in YAML are resolved against the YAML file's folder. */
   url: string;
   title?: string;
+  /** How often it is fetched; with `adaptivePoll`, until its items tell how often they come. */
   pollSeconds: number;
+  /** `every: auto`: fetched as often as its items come (see adaptivePollSeconds), not every `pollSeconds`. */
+  adaptivePoll?: boolean;
   priority: number;
   tags: string[];
   shortUrlHosts: string[];
@@ -132,6 +135,15 @@ export interface ProxyRoute {
 }
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;
+
+/** A source's items of the last week (by their dates), from which `every: auto` reads its pace. */
+export interface RecentItems {
+  count: number;
+  /** The oldest one's date (null when there is none). */
+  oldest: Date | null;
+  /** Whether the source has any item stored at all (none: it was never read, and its pace is not known). */
+  anyStored: boolean;
+}
 
 /** How a feed asks to be polled: RSS <ttl> (minutes), <skipHours> (GMT hours) and <skipDays> (day names). */
 export interface FeedSchedule {

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, pipelinedRows, rowsOf } from '../db/client.js';
 import { sources } from '../db/schema.js';
 import { stripXmlForbidden } from '../model/escape.js';
-import type { Source } from '../model/source.js';
+import type { RecentItems, Source } from '../model/source.js';
 import { byCodeUnits } from '../model/text.js';
 
 /** Rows per insert of new sources (five parameters each). */
@@ -102,6 +102,24 @@ export async function sourceStates(db: Database, sourceIds: readonly string[]): 
     .from(sources)
     .where(sql`${sources.id} = any(${arrayLiteral(sourceIds)}::text[])`);
   return new Map(rows.map(({ id, ...state }) => [id, state]));
+}
+
+/**
+ * Each source's items dated in the `windowSeconds` up to `now` (how many, the oldest), and whether it has any: what
+ * `every: auto` reads a source's pace from. Index range scans of items by source and time.
+ */
+export async function recentItems(db: Database, sourceIds: readonly string[], now: Date, windowSeconds: number): Promise<Map<string, RecentItems>> {
+  if (sourceIds.length === 0) return new Map();
+  const since = new Date(now.getTime() - windowSeconds * 1000).toISOString();
+  const rows = await rowsOf<{ id: string; count: number; oldest: string | null; any_stored: boolean }>(
+    db,
+    sql`select s.id, r.count, r.oldest, exists (select 1 from items i where i.source_id = s.id) as any_stored
+        from unnest(${arrayLiteral(sourceIds)}::text[]) as s(id)
+        cross join lateral (
+          select count(*)::int as count, min(i.published_at) as oldest from items i
+          where i.source_id = s.id and i.published_at > ${since}::timestamptz and i.published_at <= ${now.toISOString()}::timestamptz) r`,
+  );
+  return new Map(rows.map((row) => [row.id, { count: row.count, oldest: row.oldest === null ? null : new Date(row.oldest), anyStored: row.any_stored }]));
 }
 
 export async function sourceState(db: Database, sourceId: string): Promise<SourceState | undefined> {

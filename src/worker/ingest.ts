@@ -7,16 +7,16 @@ import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
-import type { DocumentItemHashes, ScrapeRules, Source } from '../model/source.js';
+import type { DocumentItemHashes, RecentItems, ScrapeRules, Source } from '../model/source.js';
 import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
 import type { PageReader } from '../normalize/page-reader.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
 import { knownParsedHashes } from '../store/items.js';
-import { type FetchRecord, recordFetches, type SourceState, sourceState, sourceStates } from '../store/sources.js';
+import { type FetchRecord, recentItems, recordFetches, type SourceState, sourceStates } from '../store/sources.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { type FullText, withFullText } from './full-text.js';
-import { nextCheckAt } from './next-check.js';
+import { ADAPTIVE_POLL, adaptivePollSeconds, nextCheckAt } from './next-check.js';
 import { trackRedirects } from './redirects.js';
 import { prepareDocument, type StoreQueue } from './store-queue.js';
 import type { StoredDocument } from './store-step.js';
@@ -59,9 +59,26 @@ export interface SourceOutcome {
 }
 
 /** What a pass knows of one source's run: its state read ahead, and a call as it passes to the store step. */
+/** A source's fetch state, with its recent items when it is fetched `every: auto`. */
+export type PassState = SourceState & { recentItems?: RecentItems };
+
+/** The fetch states of these sources in one query, and the recent items of those in `adaptive` in one more. */
+async function fetchStates(db: Database, ids: readonly string[], adaptive: ReadonlySet<string>): Promise<Map<string, PassState>> {
+  const [states, recent] = await Promise.all([
+    sourceStates(db, ids),
+    recentItems(
+      db,
+      ids.filter((id) => adaptive.has(id)),
+      new Date(),
+      ADAPTIVE_POLL.windowSeconds,
+    ),
+  ]);
+  return new Map([...states].map(([id, state]) => [id, recent.has(id) ? { ...state, recentItems: recent.get(id)! } : state]));
+}
+
 export interface SourceRun {
   /** Its fetch state, read with the other sources of the pass (else read when it starts). */
-  state?: SourceState;
+  state?: PassState;
   /** Its document is parsed and normalized: what is left is the store step. */
   parsed?: () => Promise<void>;
 }
@@ -295,7 +312,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
   const { db } = context;
   const startedAt = new Date();
   const elapsed = () => Date.now() - startedAt.getTime();
-  const state = run.state ?? (await sourceState(db, source.id)) ?? FRESH_STATE;
+  const state: PassState = run.state ?? (await fetchStates(db, [source.id], new Set(source.adaptivePoll ? [source.id] : []))).get(source.id) ?? FRESH_STATE;
   if (state.goneAt) {
     const error = `gone (HTTP 410) since ${state.goneAt.toISOString()}; change its url in the config to poll it again`;
     return { sourceId: source.id, outcome: 'gone', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error };
@@ -303,8 +320,10 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
   const url = state.fetchUrl ?? source.url;
   const record = (fields: Omit<FetchRecord, 'sourceId' | 'startedAt' | 'durationMs'>) =>
     ({ sourceId: source.id, startedAt, durationMs: elapsed(), ...fields }) satisfies FetchRecord;
+  // `every: auto`: as often as the source's items came this last week.
+  const pollSeconds = source.adaptivePoll ? adaptivePollSeconds(state.recentItems, startedAt, source.pollSeconds, context.minPollSeconds) : source.pollSeconds;
   const succeeded = (hints: CacheHints, feed?: Parameters<typeof nextCheckAt>[0]['feed']) =>
-    nextCheckAt({ now: new Date(), pollSeconds: source.pollSeconds, hints, feed, consecutiveErrors: 0, minSeconds: context.minPollSeconds });
+    nextCheckAt({ now: new Date(), pollSeconds, hints, feed, consecutiveErrors: 0, minSeconds: context.minPollSeconds });
 
   try {
     const response = await fetchFeed(context.http, {
@@ -425,7 +444,7 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
     const errorCount = state.errorCount + 1;
     const next = nextCheckAt({
       now: new Date(),
-      pollSeconds: source.pollSeconds,
+      pollSeconds,
       hints: fetchError?.hints ?? {},
       consecutiveErrors: errorCount,
       minSeconds: context.minPollSeconds,
@@ -515,12 +534,12 @@ const STATES_PER_READ = 200;
  * chunk, not per source) and let go once each of its sources took its state: a state carries the item hashes of the
  * source's last document, and `ingest --once` over thousands of large feeds would otherwise hold them all.
  */
-export function statesInChunks(
-  read: (ids: readonly string[]) => Promise<Map<string, SourceState>>,
+export function statesInChunks<State>(
+  read: (ids: readonly string[]) => Promise<Map<string, State>>,
   ids: readonly string[],
   perRead = STATES_PER_READ,
-): (index: number) => Promise<SourceState | undefined> {
-  const chunks = new Map<number, { states: Promise<Map<string, SourceState>>; left: number }>();
+): (index: number) => Promise<State | undefined> {
+  const chunks = new Map<number, { states: Promise<Map<string, State>>; left: number }>();
   return async (index) => {
     const number = Math.floor(index / perRead);
     let chunk = chunks.get(number);
@@ -540,9 +559,10 @@ export async function ingestSources(context: IngestContext, sources: readonly So
   let skipped = 0;
   const bar = (options.progress ?? silentProgress)('ingest', sources.length, 'sources');
   // Unreachable database: each source then reads its own state, fails and is deferred, as it would have anyway.
+  const adaptive = new Set(sources.filter((source) => source.adaptivePoll).map((source) => source.id));
   const readStates = (ids: readonly string[]) =>
-    sourceStates(context.db, ids).catch((error: Error) => {
-      if (isDatabaseUnavailable(error)) return new Map<string, SourceState>();
+    fetchStates(context.db, ids, adaptive).catch((error: Error) => {
+      if (isDatabaseUnavailable(error)) return new Map<string, PassState>();
       throw error;
     });
   const stateOf = statesInChunks(

@@ -1,5 +1,5 @@
 import type { CacheHints } from '../fetch/index.js';
-import type { FeedSchedule } from '../model/source.js';
+import type { FeedSchedule, RecentItems } from '../model/source.js';
 import { parseFeedDate } from '../normalize/date.js';
 
 export const MIN_POLL_SECONDS = 60;
@@ -54,6 +54,22 @@ function afterSkips(time: Date, feed: FeedSchedule | undefined): Date {
 }
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/** The bounds of an adaptive interval (`every: auto`), and the span of items it reads the source's pace from. */
+export const ADAPTIVE_POLL = { minSeconds: 5 * 60, maxSeconds: 6 * 3600, windowSeconds: 7 * 86_400 };
+
+/**
+ * How often to fetch a source with `every: auto`: the mean time between its items over the last week (from the oldest
+ * of them to now, so a feed that went quiet slows down), kept within ADAPTIVE_POLL's bounds (never under
+ * `minSeconds`); the longest for a source with none that week; `fallback` for one never read.
+ */
+export function adaptivePollSeconds(recent: RecentItems | undefined, now: Date, fallback: number, minSeconds = MIN_POLL_SECONDS): number {
+  if (!recent?.anyStored) return fallback;
+  const shortest = Math.max(ADAPTIVE_POLL.minSeconds, minSeconds);
+  if (recent.count === 0 || !recent.oldest) return Math.max(ADAPTIVE_POLL.maxSeconds, shortest);
+  const span = clamp((now.getTime() - recent.oldest.getTime()) / 1000, 0, ADAPTIVE_POLL.windowSeconds);
+  return Math.round(clamp(span / recent.count, shortest, Math.max(ADAPTIVE_POLL.maxSeconds, shortest)));
+}
 
 /**
  * When to fetch a source next. After a success: the longest of the configured interval, the feed's <ttl>, the
