@@ -111,6 +111,40 @@ describe('loadConfig', () => {
       }
     });
 
+    it('sends webhooks through fetch.proxy too, unless a webhook says proxy: false or names its own', () => {
+      const config = loadConfig(
+        writeConfigDir({
+          'a.yml': [
+            'fetch:',
+            '  proxy: http://proxy.example:3128',
+            'publish:',
+            '  publicUrl: https://feeds.example.org',
+            'topics:',
+            '  - slug: japan',
+            '    title: Japan',
+            '    query: japan',
+            '    webhook:',
+            '      - name: slack',
+            '        url: https://hooks.slack.example/services/T0/B0/x',
+            '        format: slack',
+            '      - name: apprise',
+            '        url: http://apprise:8000/notify/wire',
+            '        format: apprise',
+            '        proxy: false',
+            '      - name: tor',
+            '        url: http://hooks.example.onion/wire',
+            '        proxy: socks5h://127.0.0.1:9050',
+            '',
+          ].join('\n'),
+        }),
+      );
+      expect(config.topics[0]!.webhooks!.map((webhook) => [webhook.name, webhook.proxy?.display])).toEqual([
+        ['slack', 'http://proxy.example:3128'],
+        ['apprise', undefined],
+        ['tor', 'socks5h://127.0.0.1:9050'],
+      ]);
+    });
+
     it('names a proxy URL it cannot use at its line, never echoing its password', () => {
       delete process.env.WIREFEED_TEST_UNSET;
       const problems = problemsOf({
@@ -134,7 +168,7 @@ describe('loadConfig', () => {
         'a.yml:2:10: fetch.proxy: must be an http://, socks5:// or socks5h:// URL, not https://',
         "a.yml:6:12: sources[0].proxy: must give the proxy's port (http://proxy.example:3128)",
         'a.yml:9:12: sources[1].proxy: the environment variable WIREFEED_TEST_UNSET is not set',
-        'a.yml:12:12: sources[2].proxy: must be a proxy URL (http://proxy.example:3128), or false to fetch without fetch.proxy',
+        'a.yml:12:12: sources[2].proxy: must be a proxy URL (http://proxy.example:3128), or false to go without fetch.proxy',
       ]);
       expect(problems.join('\n')).not.toContain('s3cret');
     });
@@ -368,7 +402,7 @@ describe('loadConfig', () => {
       ).toEqual([
         'topics.yml:6:12: topics[0].webhook.url: must be an absolute http(s) URL',
         'topics.yml:7:15: topics[0].webhook.secret: the environment variable WIREFEED_TEST_UNSET is not set',
-        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: name, url, secret, format, headers',
+        'topics.yml:8:7: topics[0].webhook.retries: unknown key "retries"; allowed here: name, url, secret, format, headers, proxy',
       ]);
       expect(
         problemsOf({

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FetchError, type FetchResult, fetchFeed, HttpClient } from '../src/fetch/index.js';
 import { proxiedNameRefusal, proxyRouteOf, proxyUrlProblem } from '../src/fetch/proxy.js';
+import { DEFAULT_PUBLISH_SETTINGS } from '../src/model/settings.js';
 import type { NetworkPolicy, ProxyRoute } from '../src/model/source.js';
+import type { WebhookTopic } from '../src/publish/webhook.js';
+import { postToWebhook, WebhookFailure } from '../src/worker/webhooks.js';
+import { announceToHub } from '../src/worker/websub.js';
 import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { seedDocument, startFixtureServer } from './helpers/fixture-server.js';
@@ -306,6 +310,84 @@ sources:
       await new Promise((resolve) => tls.close(resolve));
       await Promise.all([fixtures.close(), socks.close(), proxy.close()]);
       certificate.remove();
+    }
+  });
+});
+
+describe('webhooks and hub pings through the proxy', () => {
+  const topic = (proxy?: string): WebhookTopic => ({
+    slug: 'japan-us-security',
+    title: 'Japan–US security',
+    query: 'japan',
+    limit: 50,
+    webhook: { name: '', url: '', secret: 'whsec_dGVzdA==', ...(proxy ? { proxy: proxyRouteOf(proxy) } : {}) },
+  });
+
+  it('POSTs a delivery through the proxy (or straight, without one), and names the proxy when it fails, never the URL', async () => {
+    const received: Array<{ body: string; headers: Record<string, unknown> }> = [];
+    const receiver = await startTestServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push({ body, headers: request.headers });
+        response.writeHead(204).end();
+      });
+    });
+    const proxy = await startHttpProxy({ login: 'desk:s3cret' });
+    const http = new HttpClient();
+    try {
+      const hookUrl = `${receiver.url}/hooks/T000/B000/token-in-the-path`;
+      const message = { body: '{"version":"https://jsonfeed.org/version/1.1","items":[]}', contentType: 'application/feed+json', url: hookUrl };
+      const through = topic(`http://desk:s3cret@127.0.0.1:${proxy.port}`);
+      expect(await postToWebhook(http, through, message, { id: 'd-1' })).toMatchObject({ status: 204 });
+      expect(proxy.requests).toMatchObject([{ method: 'POST', target: hookUrl, login: 'desk:s3cret' }]);
+      expect(await postToWebhook(http, topic(), message, { id: 'd-2' })).toMatchObject({ status: 204 });
+      expect(proxy.requests).toHaveLength(1); // the second went straight
+      expect(received.map((delivery) => [delivery.body, delivery.headers['webhook-id'], delivery.headers['proxy-authorization']])).toEqual([
+        [message.body, 'd-1', undefined],
+        [message.body, 'd-2', undefined],
+      ]);
+      const wrong = topic(`http://desk:wrong@127.0.0.1:${proxy.port}`);
+      const failure = await postToWebhook(http, wrong, message, { id: 'd-3' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(WebhookFailure);
+      expect((failure as Error).message).toBe(
+        `the proxy http://127.0.0.1:${proxy.port} answered HTTP 407 (it wants a user name and password, or refused the ones given)`,
+      );
+      expect((failure as Error).message).not.toContain('token-in-the-path');
+    } finally {
+      await http.close();
+      await Promise.all([receiver.close(), proxy.close()]);
+    }
+  });
+
+  it('tells a WebSub hub through the proxy', async () => {
+    const pings: string[] = [];
+    const hub = await startTestServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        pings.push(body);
+        response.writeHead(204).end();
+      });
+    });
+    const socks = await startSocksProxy();
+    const http = new HttpClient();
+    try {
+      const publish = { ...DEFAULT_PUBLISH_SETTINGS, publicUrl: 'https://feeds.example.org', hub: `${hub.url}/hub` };
+      await announceToHub({ http, proxy: proxyRouteOf(socks.url) }, publish, ['japan-us-security']);
+      expect(socks.requests).toMatchObject([{ method: 'SOCKS', target: `127.0.0.1:${hub.port}` }]);
+      expect(pings).toHaveLength(1);
+      expect(new URLSearchParams(pings[0]).getAll('hub.url')).toEqual([
+        'https://feeds.example.org/topics/japan-us-security.rss',
+        'https://feeds.example.org/topics/japan-us-security.atom',
+        'https://feeds.example.org/topics/japan-us-security.json',
+      ]);
+    } finally {
+      await http.close();
+      await Promise.all([hub.close(), socks.close()]);
     }
   });
 });

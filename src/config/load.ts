@@ -173,8 +173,8 @@ export function loadConfig(dir: string): Config {
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
-  /** Sources that fetch without `fetch.proxy` (their `proxy: false`), and those fetched every `fetch.every`. */
-  const straight = new Set<string>();
+  /** Source ids and webhooks that go without `fetch.proxy` (their `proxy: false`); sources fetched every `fetch.every`. */
+  const straight = new Set<unknown>();
   const pollDefault = new Set<string>();
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
   let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
@@ -251,7 +251,7 @@ export function loadConfig(dir: string): Config {
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
         ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
         ...(digestAt ? { digestAtMinutes: minutesOfDay(digestAt) } : {}),
-        ...(webhook ? { webhooks: listOf(webhook).map(toWebhook) } : {}),
+        ...(webhook ? { webhooks: listOf(webhook).map((entry) => toWebhook(entry, straight)) } : {}),
         ...(token ? { tokens: listOf(token).map(expandEnv) } : {}),
       });
     });
@@ -262,10 +262,14 @@ export function loadConfig(dir: string): Config {
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
   if (problems.length > 0) throw new ConfigError(problems);
   if (sourceRetention.length > 0) retention = { ...retention, sources: sourceRetention };
-  // The fetch block may come in any file: the sources without their own proxy and interval take its once all are read.
+  // The fetch block may come in any file: the sources and webhooks without their own proxy (and the sources without
+  // their own interval) take its once all are read.
   for (const source of sources) {
     if (fetch.proxy && !source.proxy && !straight.has(source.id)) source.proxy = fetch.proxy;
     if (pollDefault.has(source.id)) Object.assign(source, pollOf(fetch.every));
+  }
+  for (const webhook of topics.flatMap((topic) => topic.webhooks ?? [])) {
+    if (fetch.proxy && !webhook.proxy && !straight.has(webhook)) webhook.proxy = fetch.proxy;
   }
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }
@@ -368,15 +372,19 @@ const expandedHeaders = (headers: Record<string, string> = {}): Record<string, s
   Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), expandEnv(value)]));
 
 /** A topic's webhook with its `${NAME}` references read from the environment, header names in lower case. */
-function toWebhook(webhook: WebhookConfig): TopicWebhook {
+/** A topic's webhook as configured; one with `proxy: false` is added to `straight`. */
+function toWebhook(webhook: WebhookConfig, straight: Set<unknown>): TopicWebhook {
   const headers = expandedHeaders(webhook.headers);
-  return {
+  const topicWebhook: TopicWebhook = {
     name: webhook.name ?? '',
     url: expandEnv(webhook.url),
     ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}),
     ...(webhook.format ? { format: webhook.format } : {}),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(webhook.proxy ? { proxy: proxyRouteOf(expandEnv(webhook.proxy)) } : {}),
   };
+  if (webhook.proxy === false) straight.add(topicWebhook);
+  return topicWebhook;
 }
 
 /** The Authorization header value of HTTP Basic credentials. */

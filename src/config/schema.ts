@@ -110,6 +110,9 @@ const proxyUrl = secret.superRefine((text, context) => {
   if (problem) context.addIssue({ code: 'custom', message: problem });
 });
 
+/** A proxy of its own (a URL), or false: without `fetch.proxy`. */
+const proxyChoice = z.union([proxyUrl, z.literal(false)], { error: 'must be a proxy URL (http://proxy.example:3128), or false to go without fetch.proxy' });
+
 const headerValue = secret.refine(
   (text) => !NOT_HEADER_TEXT.test(expandEnv(text)),
   'must be one line a header can carry (no line breaks, control characters or characters beyond Latin-1)',
@@ -212,9 +215,7 @@ export const sourceSchema = z
     /** Headers sent to the source's own site only, such as an API key. */
     headers: headers.optional(),
     /** The proxy this source's fetches go through, in place of `fetch.proxy`; false: straight to the site. */
-    proxy: z
-      .union([proxyUrl, z.literal(false)], { error: 'must be a proxy URL (http://proxy.example:3128), or false to fetch without fetch.proxy' })
-      .optional(),
+    proxy: proxyChoice.optional(),
     /** This source's items' retention, in place of the store's `retention.items` and `retention.keepPerSource`. */
     retention: z.strictObject({ items: windowDurationOrNever.optional(), keepPerSource: keepPerSource.optional() }).optional(),
   })
@@ -258,6 +259,8 @@ const webhookSchema = z
     format: z.enum(WEBHOOK_FORMATS).optional(),
     /** Headers the receiver asks for, such as Authorization: Bearer ${TOKEN}. */
     headers: webhookHeaders.optional(),
+    /** The proxy its POSTs go through, in place of `fetch.proxy`; false: straight to the receiver. */
+    proxy: proxyChoice.optional(),
   })
   .superRefine((webhook, context) => {
     // ntfy's topic is the URL's last path segment.

@@ -175,27 +175,34 @@ function describe(error: unknown, deadline: AbortSignal, stop?: AbortSignal, pro
   return new FetchError(`request failed${proxy ? ` through the proxy ${proxy.display}` : ''}: ${networkErrorText(error)}`, 'network');
 }
 
+/** One request of a fetch or a POST: where, how, and the connections it goes over. */
+interface Exchange {
+  target: URL;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  pools: Pools;
+  signal: AbortSignal;
+  connectTimeoutMs: number;
+  proxy?: ProxyRoute | undefined;
+}
+
 /**
- * One GET, answered when the response's head is in. A pooled connection the server closed as we reused it (the
- * keep-alive race: ECONNRESET before any byte of the answer) is retried once on a new connection, as GET allows.
+ * One request, answered when the response's head is in. A pooled connection the server closed as we reused it (the
+ * keep-alive race: ECONNRESET before any byte of the answer) is retried once on a new connection, as GET allows (a
+ * POST is not sent twice: its sender retries later).
  */
-function send(
-  target: URL,
-  headers: Record<string, string>,
-  pools: Pools,
-  signal: AbortSignal,
-  connectTimeoutMs: number,
-  proxy?: ProxyRoute,
-): Promise<IncomingMessage> {
+function send(exchange: Exchange): Promise<IncomingMessage> {
+  const { target, method, headers, pools, signal, connectTimeoutMs, proxy } = exchange;
   const secure = target.protocol === 'https:';
   const open = () => {
     if (sentToProxy(proxy, target.protocol)) {
       // The request goes to the proxy, naming the whole URL; Host still names the site.
       const path = `${target.protocol}//${target.host}${target.pathname}${target.search}`;
       const toProxy = { ...headers, host: target.host, ...proxyAuthorization(proxy) };
-      return httpRequest({ host: proxy.host, port: proxy.port, path, method: 'GET', headers: toProxy, signal, agent: pools.http });
+      return httpRequest({ host: proxy.host, port: proxy.port, path, method, headers: toProxy, signal, agent: pools.http });
     }
-    const options: TunnelRequestOptions = { method: 'GET', headers, signal, agent: secure ? pools.https : pools.http, connectTimeoutMs };
+    const options: TunnelRequestOptions = { method, headers, signal, agent: secure ? pools.https : pools.http, connectTimeoutMs };
     return secure ? httpsRequest(target, options) : httpRequest(target, options);
   };
   const attempt = (retried: boolean): Promise<IncomingMessage> =>
@@ -204,13 +211,16 @@ function send(
       let answered = false;
       request.once('response', (response) => {
         answered = true;
-        resolve(response);
+        if (response.statusCode !== 407 || !sentToProxy(proxy, target.protocol)) return resolve(response);
+        discard(response);
+        reject(new FetchError(`the proxy ${proxy.display} answered HTTP 407 (it wants a user name and password, or refused the ones given)`, 'network', 407));
       });
       // Listened to for the request's whole life: an error after the head (the body's reader sees it) must not crash.
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (answered) return;
         answered = true;
-        if (request.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) resolve(attempt(true));
+        const raced = request.reusedSocket && error.code === 'ECONNRESET' && method === 'GET';
+        if (raced && !retried && !signal.aborted) resolve(attempt(true));
         else reject(error);
       });
       // The connect timeout runs from the socket's assignment until it is ready to carry the request: the name
@@ -221,7 +231,7 @@ function send(
         const clear = () => clearTimeout(timer);
         socket.once(secure ? 'secureConnect' : 'connect', clear).once('close', clear);
       });
-      request.end();
+      request.end(exchange.body);
     });
   return attempt(false);
 }
@@ -248,12 +258,8 @@ async function sendHop(
   const { proxy, network } = options;
   try {
     if (proxy) await checkProxiedName(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
-    const response = await send(target, headers, client.poolsFor(network, proxy), signal, options.connectTimeoutMs, proxy);
-    if (response.statusCode === 407 && sentToProxy(proxy, target.protocol)) {
-      discard(response);
-      throw new FetchError(`the proxy ${proxy.display} answered HTTP 407 (it wants a user name and password, or refused the ones given)`, 'network', 407);
-    }
-    return response;
+    const pools = client.poolsFor(network, proxy);
+    return await send({ target, method: 'GET', headers, pools, signal, connectTimeoutMs: options.connectTimeoutMs, proxy });
   } catch (error) {
     throw describe(error, deadline, options.signal, proxy);
   }
@@ -337,5 +343,46 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
     } finally {
       release();
     }
+  }
+}
+
+/** A POST to a URL the operator gave: what it carries, how long it may take, and the way it goes. */
+export interface PostRequest {
+  body: string;
+  headers: Record<string, string>;
+  /** The whole exchange, connecting included, up to the response's head. */
+  timeoutMs: number;
+  proxy?: ProxyRoute | undefined;
+  /** Abandons the POST (shutdown); the FetchError then has kind 'aborted'. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Operators' own URLs (webhooks, hubs) may be on any address: they are theirs, not a feed's. */
+const OPERATOR_ADDRESS: NetworkPolicy = { kind: 'any' };
+
+/**
+ * POSTs to a URL the operator gave (a webhook, a WebSub hub), over the pooled connections, through the proxy when
+ * given; no redirect is followed (its status is the answer). Answers the status once the head is in, letting the
+ * body go. Throws FetchError.
+ */
+export async function httpPost(client: HttpClient, url: string, request: PostRequest): Promise<number> {
+  const deadline = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
+  const headers = { 'user-agent': USER_AGENT, ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+  try {
+    const response = await send({
+      target: new URL(url),
+      method: 'POST',
+      headers,
+      body: request.body,
+      pools: client.poolsFor(OPERATOR_ADDRESS, request.proxy),
+      signal,
+      connectTimeoutMs: request.timeoutMs,
+      proxy: request.proxy,
+    });
+    discard(response);
+    return response.statusCode ?? 0;
+  } catch (error) {
+    throw describe(error, deadline, request.signal, request.proxy);
   }
 }

@@ -9,7 +9,7 @@ import { type HttpClient, type HttpResult, httpFetch } from './http.js';
 export { decodeFeedBody } from './decode.js';
 export { type CacheHints, FetchError, type FetchErrorKind } from './errors.js';
 export { isPublicAddress, nonPublicRangesFor } from './guard.js';
-export { credentialHeaders, HttpClient, type Redirect, USER_AGENT } from './http.js';
+export { credentialHeaders, HttpClient, httpPost, type PostRequest, type Redirect, USER_AGENT } from './http.js';
 
 export interface FetchRequest {
   url: string;

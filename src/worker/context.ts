@@ -37,7 +37,7 @@ export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]
     minPollSeconds: app.config.worker.minIntervalSeconds,
     onTopicsChanged: (slugs) => {
       onTopicsChanged?.(slugs);
-      void announceToHub(app.config.publish, slugs);
+      void announceToHub({ http: app.http, proxy: app.config.fetch.proxy }, app.config.publish, slugs);
     },
   };
 }

@@ -3,6 +3,7 @@
  * (store/webhooks.ts); this delivers the queue, as publish/webhook.ts makes the messages, at least once and in the
  * order filed, retrying a failing webhook with a growing delay and dropping what waited longer than a day.
  */
+import { FetchError, type HttpClient, httpPost } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { FeedEntry } from '../model/story.js';
 import { type Topic, webhookLabel } from '../model/topic.js';
@@ -26,17 +27,11 @@ export const GIVE_UP_SECONDS = 86_400;
 /** How often a worker looks for due deliveries (retries), besides right after it stored stories for a webhook. */
 const POLL_MS = 30_000;
 
-export type WebhookApp = Pick<WorkerApp, 'config' | 'database' | 'metrics'>;
+export type WebhookApp = Pick<WorkerApp, 'config' | 'database' | 'metrics' | 'http'>;
 
 /** A minute after the first failure, doubling up to an hour. */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(60 * 2 ** Math.max(0, attempts - 1), 3_600);
-}
-
-/** What went wrong, without the URL (which may hold a token): the status, or the network error's code. */
-function describeFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
 /** A webhook that did not take a delivery; the message never holds its URL. */
@@ -54,23 +49,27 @@ export interface Delivered {
  * POSTs a message to the topic's webhook as delivery `id`. Throws a WebhookFailure (its message the status or the
  * network error, never the URL) unless the webhook answers 2xx within the timeout.
  */
-export async function postToWebhook(topic: WebhookTopic, message: WebhookMessage, delivery: { id: string; signal?: AbortSignal }): Promise<Delivered> {
+export async function postToWebhook(
+  http: HttpClient,
+  topic: WebhookTopic,
+  message: WebhookMessage,
+  delivery: { id: string; signal?: AbortSignal },
+): Promise<Delivered> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(TIMEOUT_MS);
   let status: number;
   try {
-    const response = await fetch(message.url ?? topic.webhook.url, {
-      method: 'POST',
+    // A redirect is a misconfigured URL, not a place to send the stories to: httpPost follows none.
+    status = await httpPost(http, message.url ?? topic.webhook.url, {
       body: message.body,
       headers: webhookHeaders(topic.webhook, delivery.id, Math.floor(Date.now() / 1000), message.body, message.contentType),
-      // A redirect is a misconfigured URL, not a place to send the stories to.
-      redirect: 'manual',
-      signal: delivery.signal ? AbortSignal.any([delivery.signal, timeout]) : timeout,
+      timeoutMs: TIMEOUT_MS,
+      proxy: topic.webhook.proxy,
+      signal: delivery.signal,
     });
-    await response.body?.cancel();
-    status = response.status;
   } catch (error) {
-    throw new WebhookFailure(describeFailure(error));
+    // Its message names no URL (which may hold a token): the network error, or the proxy's.
+    if (!(error instanceof FetchError)) throw error;
+    throw new WebhookFailure(error.message);
   }
   if (status < 200 || status > 299) throw new WebhookFailure(`HTTP ${status}`);
   return { status, ms: Math.round(performance.now() - started) };
@@ -125,7 +124,7 @@ async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedD
   const ids = rows.map((row) => row.id);
   try {
     const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
-    const { status, ms } = await postToWebhook(topic, message, { id, ...(signal ? { signal } : {}) });
+    const { status, ms } = await postToWebhook(app.http, topic, message, { id, ...(signal ? { signal } : {}) });
     await settleDeliveries(db, ids);
     app.metrics.webhookStories.inc({ result: 'delivered' }, entries.length);
     log.info({ topic: topic.slug, webhook: webhookLabel(topic.webhook), stories: entries.length, status, ms }, 'webhook delivered');

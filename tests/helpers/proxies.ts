@@ -3,9 +3,9 @@ import { type AddressInfo, connect, createServer, isIP, type Server, type Socket
 
 /** What a test proxy was asked for. */
 export interface ProxiedRequest {
-  /** `GET` (an http URL sent to the proxy), `CONNECT` (a tunnel) or `SOCKS` (a SOCKS5 connection). */
-  method: 'GET' | 'CONNECT' | 'SOCKS';
-  /** The URL of a GET, the `host:port` of a CONNECT or SOCKS5 connection. */
+  /** The method of an http URL sent to the proxy (`GET`, `POST`), `CONNECT` (a tunnel) or `SOCKS` (a SOCKS5 connection). */
+  method: string;
+  /** The URL of a request sent to the proxy, the `host:port` of a CONNECT or SOCKS5 connection. */
   target: string;
   /** How a SOCKS5 client gave the host: as a name, or as an address it resolved itself. */
   addressType?: 'name' | 'ipv4' | 'ipv6';
@@ -50,8 +50,8 @@ const pipeBoth = (a: Socket, b: Socket) => {
 };
 
 /**
- * A real HTTP proxy on 127.0.0.1, as Squid serves: http URLs requested of it (fetched and passed back) and CONNECT
- * tunnels. With `login` ("user:password") it answers 407 to requests without it.
+ * A real HTTP proxy on 127.0.0.1, as Squid serves: http URLs requested of it (passed on with their bodies, and the
+ * answers passed back) and CONNECT tunnels. With `login` ("user:password") it answers 407 to requests without it.
  */
 export async function startHttpProxy(options: { login?: string; routes?: ProxyRoutes } = {}): Promise<TestProxy> {
   const routes = options.routes ?? LOOPBACK;
@@ -59,7 +59,7 @@ export async function startHttpProxy(options: { login?: string; routes?: ProxyRo
   const loginOf = (header: string | undefined) => (header?.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString() : undefined);
   const server = createHttpServer((request, response) => {
     const login = loginOf(request.headers['proxy-authorization']);
-    requests.push({ method: 'GET', target: request.url ?? '', ...(login ? { login } : {}), headers: request.headers });
+    requests.push({ method: request.method ?? 'GET', target: request.url ?? '', ...(login ? { login } : {}), headers: request.headers });
     if (options.login && login !== options.login) {
       response.writeHead(407, { 'proxy-authenticate': 'Basic realm="proxy"' }).end();
       return;
@@ -67,12 +67,15 @@ export async function startHttpProxy(options: { login?: string; routes?: ProxyRo
     const url = new URL(request.url ?? '');
     const to = routes(url.hostname, Number(url.port || 80));
     const { 'proxy-authorization': _, ...headers } = request.headers;
-    const upstream = httpRequest({ host: to.host, port: to.port, path: `${url.pathname}${url.search}`, headers, agent: false }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
+    const upstream = httpRequest(
+      { host: to.host, port: to.port, method: request.method, path: `${url.pathname}${url.search}`, headers, agent: false },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
     upstream.on('error', () => response.writeHead(502).end());
-    upstream.end();
+    request.pipe(upstream);
   });
   server.on('connect', (request, client: Socket, head: Buffer) => {
     const login = loginOf(request.headers['proxy-authorization']);
