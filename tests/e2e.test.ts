@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
+import { loadConfig } from '../src/config/load.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources } from '../src/db/schema.js';
 import { ingestContext } from '../src/worker/context.js';
@@ -185,18 +186,31 @@ describe('the wirefeed command', () => {
     ]);
   });
 
-  it('opml import reads a list from its URL (private addresses on request), names the lists it includes, and keeps outside text off the terminal', async () => {
-    const list = `<?xml version="1.0" encoding="UTF-8"?>
+  it('opml import reads a list from its URL (private addresses on request), follows the lists it includes, and keeps outside text off the terminal', async () => {
+    const opml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0" xmlns:frss="https://freshrss.org/opml">
   <head><title>Desk list</title></head>
-  <body>
-    <outline text="Wire" frss:opmlUrl="https://lists.example/wire.opml"/>
-    <outline text="Partners" type="include" url="https://lists.example/partners.opml"/>
-    <outline text="Kyodo &#27;]8;;https://evil.example/&#27;\\News" xmlUrl="https://kyodo.example/rss"/>
-    <outline text="Bad" xmlUrl="https://bad.example/&#27;[2J&#x9B;31m"/>
-  </body>
+  <body>${body}</body>
 </opml>`;
-    const server = await startTestServer((_request, response) => response.writeHead(200, { 'content-type': 'text/x-opml' }).end(list));
+    let base = '';
+    const lists: Record<string, () => string> = {
+      // FreshRSS's dynamic OPML (a folder filled from a list) and an OPML 2.0 include, relative to the list.
+      '/desk.opml': () =>
+        `${opml(`
+    <outline text="Wire" frss:opmlUrl="${base}/wire.opml"/>
+    <outline text="Partners" type="include" url="partners.opml"/>
+    <outline text="Kyodo &#27;]8;;https://evil.example/&#27;\\News" xmlUrl="https://kyodo.example/rss"/>
+    <outline text="Bad" xmlUrl="https://bad.example/&#27;[2J&#x9B;31m"/>`)}`,
+      '/wire.opml': () => opml(`<outline text="JIJI Press" xmlUrl="https://jen.jiji.example/rss"/><outline text="Desk again" type="include" url="desk.opml"/>`),
+      '/partners.opml': () =>
+        opml(`<outline text="Arab News" xmlUrl="https://arabnews.example/japan.rss"/><outline text="Here" type="include" url="file:///etc/passwd"/>`),
+    };
+    const server = await startTestServer((request, response) => {
+      const list = lists[new URL(request.url!, 'http://x').pathname];
+      if (!list) return response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'text/x-opml' }).end(list());
+    });
+    base = server.url;
     try {
       const url = `${server.url}/desk.opml`;
       const config = writeConfigDir({ 'sources.yml': 'sources: []\n' });
@@ -208,13 +222,37 @@ describe('the wirefeed command', () => {
       const { stdout } = imported.output();
       expect([...stdout].filter((char) => char === '\u001b' || char === '\u009b')).toEqual([]);
       expect(stdout.split('\n').filter((line) => line.startsWith('skipped'))).toEqual([
-        'skipped https://lists.example/wire.opml: a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import https://lists.example/wire.opml',
-        'skipped https://lists.example/partners.opml: a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import https://lists.example/partners.opml',
+        `skipped ${server.url}/desk.opml: included again (read once)`,
+        'skipped file:///etc/passwd: a list from the web may include only http(s) lists',
       ]);
       expect(stdout).toContain('added kyodo-8-https-evil-example-news: https://kyodo.example/rss\n');
+      expect(stdout).toContain('added jiji-press: https://jen.jiji.example/rss\n');
+      expect(stdout).toContain('added arab-news: https://arabnews.example/japan.rss\n');
+      const written = loadConfig(config).sources;
+      expect(written.find((source) => source.id === 'jiji-press')?.tags).toEqual(['wire']);
+      expect(written.find((source) => source.id === 'arab-news')?.tags).toEqual(['partners']);
     } finally {
       await server.close();
     }
+  });
+
+  it('opml import follows lists on disk by their paths, at most three deep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wirefeed-lists-'));
+    const list = (feed: string, include?: string) =>
+      `<opml version="2.0"><body><outline text="${feed}" xmlUrl="https://${feed}.example/rss"/>${include ? `<outline text="${include}" type="include" url="${include}.opml"/>` : ''}</body></opml>`;
+    const chain = ['top', 'one', 'two', 'three', 'four'];
+    for (const [index, name] of chain.entries()) writeFileSync(join(dir, `${name}.opml`), list(name, chain[index + 1]));
+    const config = writeConfigDir({ 'sources.yml': 'sources: []\n' });
+    const cli = runCli(['opml', 'import', join(dir, 'top.opml'), '--json', '--config', config], { LOG_LEVEL: 'silent' });
+    expect(await cli.exited).toBe(0);
+    const report = JSON.parse(cli.output().stdout);
+    expect(report.added.map((source: { id: string }) => source.id)).toEqual(['top', 'one', 'two', 'three']);
+    expect(report.skipped).toEqual([
+      {
+        url: join(dir, 'four.opml'),
+        reason: `lists nested more than 3 deep or more than 20 in all: import it with wirefeed opml import ${join(dir, 'four.opml')}`,
+      },
+    ]);
   });
 
   it('worker with METRICS_PORT serves its health and its own fetch metrics, and no feeds', async () => {

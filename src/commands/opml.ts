@@ -1,6 +1,7 @@
+import { dirname, resolve } from 'node:path';
 import { addSourcesToConfig, type NewSource } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
-import { type OpmlFeed, parseOpml, renderSourcesOpml, sourceFromOutline } from '../config/opml.js';
+import { INCLUDE_TYPE, type OpmlFeed, parseOpml, renderSourcesOpml, sourceFromOutline } from '../config/opml.js';
 import { fetchFeed, HttpClient } from '../fetch/index.js';
 import { UserError } from '../model/errors.js';
 import { terminalJson, terminalText } from '../model/escape.js';
@@ -10,23 +11,88 @@ import { isWebLink } from '../model/urls.js';
 import { CONFIG_OPTION, defineCommand, displayPath, readUserFile, UsageError } from './command.js';
 import { fetchFailure, PRIVATE_NETWORK_HINT } from './pages.js';
 
+/** How an import reads its lists: files from disk, URLs fetched as feeds are (public addresses unless allowed). */
+interface ListReader {
+  http: HttpClient;
+  config: Config;
+  allowPrivateNetwork: boolean;
+}
+
 /**
- * The OPML file to import: read from disk, or fetched from its URL as a feed is (a reader's published list, the list
+ * An OPML list's text: a file read from disk, or a URL fetched as a feed is (a reader's published list, the list
  * FreshRSS fills a folder from), public addresses only unless `allowPrivateNetwork`.
  */
-async function opmlText(file: string, config: Config, allowPrivateNetwork: boolean): Promise<string> {
-  if (!isWebLink(file)) return readUserFile(file);
-  const http = new HttpClient({ perHost: config.fetch.perHost });
+async function opmlText(location: string, { http, config, allowPrivateNetwork }: ListReader): Promise<string> {
+  if (!isWebLink(location)) return readUserFile(location);
   try {
     const network = allowPrivateNetwork ? ({ kind: 'any' } as const) : ({ kind: 'public-only' } as const);
-    const response = await fetchFeed(http, { url: file, network, proxy: config.fetch.proxy, limits: config.fetch });
-    if (response.kind !== 'ok') throw new UsageError(`cannot fetch ${file}: it answered 304 Not Modified to a request without validators`);
+    const response = await fetchFeed(http, { url: location, network, proxy: config.fetch.proxy, limits: config.fetch });
+    if (response.kind !== 'ok') throw new UsageError(`cannot fetch ${location}: it answered 304 Not Modified to a request without validators`);
     return response.text;
   } catch (error) {
-    throw fetchFailure(error, file, (failure) => (failure.kind === 'refused' && !allowPrivateNetwork ? PRIVATE_NETWORK_HINT : ''));
-  } finally {
-    await http.close();
+    throw fetchFailure(error, location, (failure) => (failure.kind === 'refused' && !allowPrivateNetwork ? PRIVATE_NETWORK_HINT : ''));
   }
+}
+
+/** How deep an import follows lists that include lists (OPML 2.0 includes, FreshRSS's dynamic OPML), and how many it reads. */
+const MAX_LIST_DEPTH = 3;
+const MAX_LISTS = 20;
+
+/**
+ * Where an included list is: a URL as it is (relative ones against the including list's), or, only in a list read
+ * from disk, a path against its folder. A list from the web never leads to a file on this machine.
+ */
+function includedLocation(reference: string, from: string): string | undefined {
+  if (isWebLink(from)) {
+    const url = URL.canParse(reference, from) ? new URL(reference, from) : undefined;
+    return url && isWebLink(url.href) ? url.href : undefined;
+  }
+  if (isWebLink(reference)) return reference;
+  return /^[a-z][a-z0-9+.-]*:/i.test(reference) ? undefined : resolve(dirname(from), reference);
+}
+
+interface ListFeeds {
+  feeds: OpmlFeed[];
+  unreadable: Array<{ url: string; reason: string }>;
+}
+
+/**
+ * The feeds of an OPML list and of the lists it includes, up to MAX_LIST_DEPTH deep and MAX_LISTS in all, each list
+ * once: an included list's feeds are filed under the including outline's folders and its own name. A list that
+ * cannot be read is named in `unreadable`; the first one's failure is the command's.
+ */
+async function readLists(file: string, reader: ListReader): Promise<ListFeeds> {
+  const result: ListFeeds = { feeds: [], unreadable: [] };
+  const read = new Set<string>([file]);
+  const follow = async (location: string, depth: number, folders: readonly string[]): Promise<void> => {
+    let feeds: OpmlFeed[];
+    try {
+      feeds = parseOpml(await opmlText(location, reader));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      if (depth > 0) return void result.unreadable.push({ url: location, reason: error.message });
+      throw error instanceof UsageError ? error : new UsageError(`${location}: ${error.message}`);
+    }
+    for (const feed of feeds) {
+      const categories = [...folders, ...feed.categories];
+      if (feed.type !== INCLUDE_TYPE) {
+        result.feeds.push({ ...feed, categories });
+        continue;
+      }
+      const target = includedLocation(feed.xmlUrl, location);
+      const skip = (reason: string) => result.unreadable.push({ url: target ?? feed.xmlUrl, reason });
+      if (!target) skip(isWebLink(location) ? 'a list from the web may include only http(s) lists' : 'neither an http(s) URL nor a path');
+      else if (read.has(target)) skip('included again (read once)');
+      else if (depth + 1 > MAX_LIST_DEPTH || read.size >= MAX_LISTS) {
+        skip(`lists nested more than ${MAX_LIST_DEPTH} deep or more than ${MAX_LISTS} in all: import it with wirefeed opml import ${target}`);
+      } else {
+        read.add(target);
+        await follow(target, depth + 1, feed.title ? [...categories, feed.title] : categories);
+      }
+    }
+  };
+  await follow(file, 0, []);
+  return result;
 }
 
 /** What an export leaves out, on stderr: sources not written (without --all), and settings never written. */
@@ -65,16 +131,11 @@ export const opml = defineCommand({
       return 0;
     }
     if (action !== 'import' || !file) throw new UsageError('use "opml export" or "opml import FILE" (or URL)');
-    const text = await opmlText(file, config, values['allow-private-network'] === true);
-    let feeds: OpmlFeed[];
-    try {
-      feeds = parseOpml(text);
-    } catch (error) {
-      if (error instanceof UserError) throw new UsageError(`${file}: ${error.message}`);
-      throw error;
-    }
+    const http = new HttpClient({ perHost: config.fetch.perHost });
+    const { feeds, unreadable } = await readLists(file, { http, config, allowPrivateNetwork: values['allow-private-network'] === true }).finally(() =>
+      http.close(),
+    );
     const sources: NewSource[] = [];
-    const unreadable: Array<{ url: string; reason: string }> = [];
     const notes: Array<{ url: string; note: string }> = [];
     for (const feed of feeds) {
       const read = sourceFromOutline(feed);

@@ -356,8 +356,6 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
   };
   const notes: string[] = [];
   const type = feed.type?.toLowerCase() ?? 'rss';
-  if (type === INCLUDE_TYPE)
-    return { skipped: `a list of feeds of its own (an OPML file this one includes): import it with wirefeed opml import ${feed.xmlUrl}` };
   if (type.includes('xpath')) {
     return { skipped: `FreshRSS reads it by XPath (${feed.type}), which Wirefeed does not: try CSS rules on it with wirefeed scrape URL --items SELECTOR` };
   }
