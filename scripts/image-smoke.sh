@@ -35,10 +35,18 @@ healthy() {
   return 1
 }
 
+# A URL's body searched for a pattern. Read whole first: `curl | grep -q` under pipefail fails with curl's exit 23
+# whenever grep stops reading at its match before curl has written everything (a large /metrics answer).
+answers() {
+  local body
+  body=$(curl -sf "$1") || return 1
+  grep -q "$2" <<<"$body"
+}
+
 # Waits until the server on $1 serves the seed story in the demo topic (the worker has fetched and stored it).
 serves_demo_story() {
   for _ in $(seq 1 60); do
-    curl -sf "http://127.0.0.1:$1/topics/japan-us-security.json" | grep -q 'Command and Control' && return 0
+    answers "http://127.0.0.1:$1/topics/japan-us-security.json" 'Command and Control' && return 0
     sleep 0.5
   done
   echo "the demo topic on port $1 never showed the seed story" >&2
@@ -69,8 +77,9 @@ if [ -n "${WIREFEED_TEST_POSTGRES:-}" ]; then
   healthy 18481
   healthy 18482 # the worker, as its container's HEALTHCHECK sees it with METRICS_PORT
   serves_demo_story 18481
-  curl -sf http://127.0.0.1:18482/metrics | grep -q '^wirefeed_fetches_total{outcome="ok",status="200"} [1-4]$'
-  curl -sf http://127.0.0.1:18481/readyz | grep -q '^ready$'
+  answers http://127.0.0.1:18482/metrics '^wirefeed_fetches_total{outcome="ok",status="200"} [1-4]$' ||
+    { echo "the worker's /metrics counts no successful fetch" >&2; exit 1; }
+  answers http://127.0.0.1:18481/readyz '^ready$' || { echo "the server's /readyz does not answer ready" >&2; exit 1; }
   kill -TERM $worker_pid $serve_pid
   wait $worker_pid
   wait $serve_pid
