@@ -204,6 +204,43 @@ describe("discovering a site's feed over HTTP", () => {
       );
     });
 
+    it('discovers a feed behind an API key with --header, writing the reference as given, and names a header it cannot send', async () => {
+      const members = await startTestServer((request, response) => {
+        if (request.headers['x-api-key'] !== 'k-123' || request.headers['user-agent'] !== 'DeskReader/2.0') return void response.writeHead(403).end();
+        if (request.url === '/wire/rss.xml') return void response.writeHead(200, RSS).end(rss2('Members Wire', [story]));
+        response.writeHead(404, HTML).end('<html><body>not found</body></html>');
+      });
+      try {
+        const dir = configWith();
+        const add = (extra: string[]) =>
+          runCli(['sources', 'add', `${members.url}/wire/rss.xml`, '--allow-private-network', ...extra, '--config', dir], {
+            LOG_LEVEL: 'silent',
+            WIREFEED_TEST_WIRE_KEY: 'k-123',
+          });
+        const cli = add(['--header', `X-Api-Key: \${WIREFEED_TEST_WIRE_KEY}`, '--header', 'User-Agent: DeskReader/2.0']);
+        expect(await cli.exited, cli.output().stderr).toBe(0);
+        const text = readFileSync(join(dir, 'sources.yml'), 'utf8');
+        expect(text).toContain(`X-Api-Key: \${WIREFEED_TEST_WIRE_KEY}`);
+        expect(text).toContain('User-Agent: DeskReader/2.0');
+        expect(text).not.toContain('k-123');
+        for (const [extra, message] of [
+          [['--header', 'Host: wire.example'], '--header Host: is set by Wirefeed itself'],
+          [['--header', 'X-Api-Key'], '--header takes "Name: value", not "X-Api-Key"'],
+          [['--header', `X-Api-Key: \${WIREFEED_TEST_UNSET_KEY}`], '--header X-Api-Key: the environment variable WIREFEED_TEST_UNSET_KEY is not set'],
+          [
+            ['--header', 'Authorization: Bearer x', '--username', 'desk', '--password-env', 'WIREFEED_TEST_WIRE_KEY'],
+            '--username: and an Authorization header cannot both be given',
+          ],
+        ] as const) {
+          const refused = add([...extra]);
+          expect(await refused.exited).toBe(1);
+          expect(refused.output().stderr).toBe(`wirefeed sources: ${message}\n`);
+        }
+      } finally {
+        await members.close();
+      }
+    });
+
     it('discovers a feed behind a login with --username and --password-env, and writes a reference to the password', async () => {
       const basic = `Basic ${Buffer.from('newsroom:s3cret pass').toString('base64')}`;
       const members = await startTestServer((request, response) => {
@@ -217,7 +254,7 @@ describe("discovering a site's feed over HTTP", () => {
           runCli(['sources', 'add', `${members.url}/wire/rss.xml`, '--allow-private-network', ...extra, '--config', dir], { LOG_LEVEL: 'silent', ...env });
         const anonymous = add([]);
         expect(await anonymous.exited).toBe(1);
-        expect(anonymous.output().stderr).toMatch(/HTTP 401; the site asks for a login: give --username and --password-env\n$/);
+        expect(anonymous.output().stderr).toMatch(/HTTP 401; the site asks for a login: give --username and --password-env \(or --header for its API key\)\n$/);
         const unset = add(['--username', 'newsroom', '--password-env', 'WIREFEED_TEST_WIRE_PASSWORD']);
         expect(await unset.exited).toBe(1);
         expect(unset.output().stderr).toContain('the environment variable WIREFEED_TEST_WIRE_PASSWORD is not set');

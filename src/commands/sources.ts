@@ -1,6 +1,6 @@
-import { addSourcesToConfig } from '../config/edit.js';
-import { basicAuthorization, loadConfig } from '../config/load.js';
-import { BASIC_USERNAME } from '../config/schema.js';
+import { addSourcesToConfig, type NewSource, sourceEntry } from '../config/edit.js';
+import { loadConfig, withCredentials } from '../config/load.js';
+import { BASIC_USERNAME, sourceSchema } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
@@ -24,6 +24,7 @@ const options = {
   'full-text': { type: 'boolean' },
   username: { type: 'string' },
   'password-env': { type: 'string' },
+  header: { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
   limit: { type: 'string', default: '20' },
   all: { type: 'boolean' },
@@ -33,14 +34,8 @@ const options = {
 const MAX_RELOAD_ITEMS = 1_000;
 const WEBHOOK_BUDGET_MS = 30_000;
 
-/**
- * `--username` and `--password-env`: the credentials discovery sends the site, and what the config keeps of them (the
- * password as a `${NAME}` reference: never the secret itself in the file).
- */
-function loginOption(
-  values: OptionValues<typeof options>,
-  url: string,
-): { credentials: SourceCredentials; written: { username: string; password: string } } | undefined {
+/** `--username` and `--password-env` as the config keeps them: the password as a `${NAME}` reference, never the secret. */
+function loginOption(values: OptionValues<typeof options>): { username: string; password: string } | undefined {
   const { username, 'password-env': passwordEnv } = values;
   if (username === undefined && passwordEnv === undefined) return undefined;
   if (username === undefined || passwordEnv === undefined) {
@@ -48,19 +43,48 @@ function loginOption(
   }
   if (!BASIC_USERNAME.test(username)) throw new UsageError('--username must be one line without ":"');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) throw new UsageError(`--password-env takes the name of an environment variable, not "${passwordEnv}"`);
-  const password = process.env[passwordEnv];
-  if (password === undefined) throw new UsageError(`the environment variable ${passwordEnv} is not set`);
-  return {
-    credentials: { origin: new URL(url).origin, headers: { authorization: basicAuthorization(username, password) } },
-    written: { username, password: `\${${passwordEnv}}` },
-  };
+  if (process.env[passwordEnv] === undefined) throw new UsageError(`the environment variable ${passwordEnv} is not set`);
+  return { username, password: `\${${passwordEnv}}` };
+}
+
+/** `--header 'Name: value'` options as the config's `headers` (the value as written: `${NAME}` references are kept). */
+function headerOptions(given: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!given?.length) return undefined;
+  const headers: Record<string, string> = {};
+  for (const option of given) {
+    const colon = option.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header takes "Name: value", not "${option}"`);
+    headers[option.slice(0, colon).trim()] = option.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** The option a problem of the written credentials comes from. */
+const optionOf = (path: readonly PropertyKey[]) =>
+  path[0] === 'headers' ? `--header ${String(path[1] ?? '')}`.trimEnd() : path[0] === 'password' ? '--password-env' : '--username';
+
+/**
+ * `--username`/`--password-env` and `--header`: what the config keeps of them, checked as the config checks them, and
+ * the headers discovery sends the site, made as a source's are.
+ */
+function siteAccess(values: OptionValues<typeof options>, url: string): { credentials: SourceCredentials; written: NewSource } | undefined {
+  const login = loginOption(values);
+  const headers = headerOptions(values.header);
+  if (!login && !headers) return undefined;
+  const written: NewSource = { url, ...login, ...(headers ? { headers } : {}) };
+  const checked = sourceSchema.safeParse(sourceEntry(written, 'added'));
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new UsageError(`${optionOf(issue.path)}: ${issue.message}`);
+  }
+  return { credentials: withCredentials(checked.data, url).credentials!, written };
 }
 
 export const sources = defineCommand({
   summary:
     'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules',
   usage:
-    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] [--config DIR]',
+    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
@@ -89,7 +113,7 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
   if (!/^https?:\/\//i.test(url)) throw new UsageError(`"${url}" is not an http(s) URL`);
   const pick = positiveInteger('pick', values.pick);
   const allowPrivateNetwork = values['allow-private-network'] === true;
-  const login = loginOption(values, url);
+  const login = siteAccess(values, url);
   const http = new HttpClient({ perHost: config.fetch.perHost });
   let discovery: Discovery;
   try {
@@ -106,7 +130,7 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
       failure.kind === 'refused' && !allowPrivateNetwork
         ? PRIVATE_NETWORK_HINT
         : failure.status === 401 && !login
-          ? '; the site asks for a login: give --username and --password-env'
+          ? '; the site asks for a login: give --username and --password-env (or --header for its API key)'
           : '',
     );
   } finally {
@@ -127,7 +151,7 @@ async function addDiscoveredSource(values: OptionValues<typeof options>, url: st
               id: values.id,
               allowPrivateNetwork: privateRanges,
               fullText: values['full-text'] === true,
-              ...login?.written,
+              ...(login ? { username: login.written.username, password: login.written.password, headers: login.written.headers } : {}),
             },
           ],
           values.into,

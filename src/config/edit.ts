@@ -30,6 +30,8 @@ export interface NewSource {
   /** HTTP Basic credentials: the user name, and the password as written into the file (a `${NAME}` reference). */
   username?: string;
   password?: string;
+  /** Headers for the source's own site, as written into the file (values may be `${NAME}` references). */
+  headers?: Record<string, string>;
   /** Topic queries deciding which items are stored (`keep`, `exclude`). */
   keep?: string;
   exclude?: string;
@@ -52,6 +54,7 @@ export function sourceEntry(feed: NewSource, id: string): Record<string, unknown
   if (feed.exclude) entry.exclude = feed.exclude;
   if (feed.retention) entry.retention = feed.retention;
   if (feed.username !== undefined) Object.assign(entry, { username: feed.username, password: feed.password });
+  if (feed.headers && Object.keys(feed.headers).length > 0) entry.headers = feed.headers;
   return entry;
 }
 

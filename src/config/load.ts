@@ -395,7 +395,7 @@ export const basicAuthorization = (user: string, password: string) => `Basic ${B
  * `username` and `password` (or, for a config written before those keys, from the URL, which the logs, the store and
  * the pages show) and the operator's `headers`.
  */
-function withCredentials(source: SourceConfig, configured: string): { url: string; credentials?: SourceCredentials } {
+export function withCredentials(source: SourceConfig, configured: string): { url: string; credentials?: SourceCredentials } {
   // A URL that does not parse is left for its fetch to fail, recorded on the source like any other failure.
   const url = /^https?:/i.test(configured) && URL.canParse(configured) ? new URL(configured) : undefined;
   if (!url) return { url: configured };
