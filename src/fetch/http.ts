@@ -267,7 +267,7 @@ async function sendHop(
 
 /**
  * GETs a URL the careful way: conditional headers, the address guard on every hop (literal IPs here, names at
- * connect time), redirects followed by hand and counted, a deadline over the whole exchange, the per-host limit, and
+ * connect time, or before the proxy is asked), redirects followed by hand and counted, a deadline over the whole exchange, the per-host limit, and
  * a cap on the decoded body. Why it is long: one loop over the redirect hops, each with its checks in order.
  */
 export async function httpFetch(client: HttpClient, startUrl: string, options: HttpFetchOptions): Promise<HttpResult> {

@@ -122,10 +122,6 @@ export async function recentItems(db: Database, sourceIds: readonly string[], no
   return new Map(rows.map((row) => [row.id, { count: row.count, oldest: row.oldest === null ? null : new Date(row.oldest), anyStored: row.any_stored }]));
 }
 
-export async function sourceState(db: Database, sourceId: string): Promise<SourceState | undefined> {
-  return (await sourceStates(db, [sourceId])).get(sourceId);
-}
-
 /**
  * Leases up to `limit` due sources for `owner`. FOR UPDATE SKIP LOCKED lets any number of workers claim at once
  * without taking the same source; a lease that expires (a crashed worker) makes the source claimable again.

@@ -58,7 +58,6 @@ export interface SourceOutcome {
   error?: string;
 }
 
-/** What a pass knows of one source's run: its state read ahead, and a call as it passes to the store step. */
 /** A source's fetch state, with its recent items when it is fetched `every: auto`. */
 export type PassState = SourceState & { recentItems?: RecentItems };
 
@@ -76,6 +75,7 @@ async function fetchStates(db: Database, ids: readonly string[], adaptive: Reado
   return new Map([...states].map(([id, state]) => [id, recent.has(id) ? { ...state, recentItems: recent.get(id)! } : state]));
 }
 
+/** What a pass knows of one source's run: its state read ahead, and a call as it passes to the store step. */
 export interface SourceRun {
   /** Its fetch state, read with the other sources of the pass (else read when it starts). */
   state?: PassState;
