@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FetchError, type FetchResult, fetchFeed, HttpClient } from '../src/fetch/index.js';
-import { proxiedNameRefusal, proxyRouteOf, proxyUrlProblem } from '../src/fetch/proxy.js';
+import { ProxiedNames, proxiedNameRefusal, proxyRouteOf, proxyUrlProblem, type ResolvedName } from '../src/fetch/proxy.js';
 import { DEFAULT_PUBLISH_SETTINGS } from '../src/model/settings.js';
 import type { NetworkPolicy, ProxyRoute } from '../src/model/source.js';
 import type { WebhookTopic } from '../src/publish/webhook.js';
@@ -73,6 +73,46 @@ describe('proxy URLs', () => {
     ['a metadata address behind an IPv4-mapped IPv6 one', [{ address: '::ffff:169.254.169.254', family: 6 }], PUBLIC_ONLY, true],
   ])('a name the proxy resolves, %s: refused %s', (_case, addresses, policy, refused) => {
     expect(proxiedNameRefusal(addresses, policy) !== undefined).toBe(refused);
+  });
+});
+
+describe('ProxiedNames', () => {
+  const http = proxyRouteOf('http://proxy.example:3128');
+  const setup = (answers: Array<ResolvedName | Error>) => {
+    let clock = 0;
+    const asked: string[] = [];
+    const names = new ProxiedNames(
+      async (host) => {
+        asked.push(host);
+        const answer = answers.shift()!;
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+      () => clock,
+    );
+    return { names, asked, tick: (ms: number) => (clock += ms) };
+  };
+
+  it('asks our resolver once a minute per name, and keeps a refusal as long', async () => {
+    const { names, asked, tick } = setup(['not-resolved', [{ address: '127.0.0.1', family: 4 }]]);
+    await names.check('wire.internal', http, PUBLIC_ONLY);
+    tick(59_000);
+    await names.check('wire.internal', http, PUBLIC_ONLY);
+    expect(asked).toEqual(['wire.internal']);
+    tick(2_000);
+    await expect(names.check('wire.internal', http, PUBLIC_ONLY)).rejects.toThrow(/refused to connect to wire\.internal: address 127\.0\.0\.1 is not public/);
+    await expect(names.check('wire.internal', http, PUBLIC_ONLY)).rejects.toThrow(/is not public/);
+    expect(asked).toEqual(['wire.internal', 'wire.internal']);
+  });
+
+  it('keeps no failed lookup, and asks nothing where the guard has nothing to check', async () => {
+    const { names, asked } = setup([Object.assign(new Error('lookup failed'), { code: 'ESERVFAIL' }), 'not-resolved']);
+    await expect(names.check('wire.internal', http, PUBLIC_ONLY)).rejects.toThrow('lookup failed');
+    await names.check('wire.internal', http, PUBLIC_ONLY);
+    await names.check('wire.internal', http, ANY);
+    await names.check('203.0.113.9', http, PUBLIC_ONLY);
+    await names.check('wire.internal', proxyRouteOf('socks5://127.0.0.1:1080'), PUBLIC_ONLY);
+    expect(asked).toEqual(['wire.internal', 'wire.internal']);
   });
 });
 

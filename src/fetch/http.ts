@@ -7,7 +7,7 @@ import type { NetworkPolicy, ProxyRoute, SourceCredentials } from '../model/sour
 import { type CacheHints, FetchError, networkErrorText } from './errors.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
-import { checkProxiedName, proxyAuthorization, proxyPools, sentToProxy, type TunnelRequestOptions } from './proxy.js';
+import { ProxiedNames, proxyAuthorization, proxyPools, sentToProxy, type TunnelRequestOptions } from './proxy.js';
 
 const DEFAULT_PER_HOST = 2;
 /** How long a pooled connection may sit idle: under the 5 s servers commonly keep one open. */
@@ -82,6 +82,8 @@ interface Pools {
 export class HttpClient {
   private readonly pools = new Map<string, Pools>();
   private readonly hostLimiter: HostLimiter;
+  /** Our resolver's answers for the names fetched through proxies (see ProxiedNames). */
+  readonly proxiedNames = new ProxiedNames();
 
   constructor(options: { perHost?: number } = {}) {
     this.hostLimiter = new HostLimiter(options.perHost ?? DEFAULT_PER_HOST);
@@ -257,7 +259,7 @@ async function sendHop(
 ): Promise<IncomingMessage> {
   const { proxy, network } = options;
   try {
-    if (proxy) await checkProxiedName(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
+    if (proxy) await client.proxiedNames.check(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
     const pools = client.poolsFor(network, proxy);
     return await send({ target, method: 'GET', headers, pools, signal, connectTimeoutMs: options.connectTimeoutMs, proxy });
   } catch (error) {

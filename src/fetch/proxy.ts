@@ -50,6 +50,9 @@ export function proxyRouteOf(text: string): ProxyRoute {
 export const proxyAuthorization = (route: ProxyRoute): Record<string, string> =>
   route.username === undefined ? {} : { 'proxy-authorization': `Basic ${Buffer.from(`${route.username}:${route.password ?? ''}`).toString('base64')}` };
 
+/** Our resolver's answer for a name: its addresses, or 'not-resolved' when it knows none. */
+export type ResolvedName = readonly LookupAddress[] | 'not-resolved';
+
 /** Answers of the resolver that mean it knows no address for the name: the proxy may (an intranet's or Tor's name). */
 const NOT_RESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENODATA', 'EAI_NODATA', 'EAI_NONAME']);
 
@@ -57,7 +60,7 @@ const NOT_RESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENODATA', 'EAI_NODATA',
  * Why a name that a proxy will resolve may not be fetched, from what our own resolver says of it: refused when any
  * address it has for the name is (the proxy may pick that one); allowed when it knows none. Undefined when allowed.
  */
-export function proxiedNameRefusal(addresses: readonly LookupAddress[] | 'not-resolved', policy: NetworkPolicy): string | undefined {
+export function proxiedNameRefusal(addresses: ResolvedName, policy: NetworkPolicy): string | undefined {
   if (addresses === 'not-resolved') return undefined;
   for (const { address } of addresses) {
     const reason = refusalReason(address, policy);
@@ -66,22 +69,55 @@ export function proxiedNameRefusal(addresses: readonly LookupAddress[] | 'not-re
   return undefined;
 }
 
-/**
- * The address guard for a fetch through a proxy that resolves names itself (http, socks5h): the proxy connects, so
- * the name is checked here first by our own resolver (throws AddressRefusedError). A socks5 proxy is given the
- * address the guard chose instead, as a direct connection is.
- */
-export async function checkProxiedName(host: string, route: ProxyRoute, policy: NetworkPolicy): Promise<void> {
-  if (route.protocol === 'socks5' || policy.kind === 'any' || isIP(host)) return;
-  const addresses = await new Promise<LookupAddress[] | 'not-resolved'>((resolve, reject) =>
+/** Our resolver's answer for a name, 'not-resolved' when it knows none. */
+const resolveName = (host: string) =>
+  new Promise<ResolvedName>((resolve, reject) =>
     dnsLookup(host, { all: true }, (error, found) => {
       if (!error) resolve(found);
       else if (NOT_RESOLVED.has(error.code ?? '')) resolve('not-resolved');
       else reject(error);
     }),
   );
-  const reason = proxiedNameRefusal(addresses, policy);
-  if (reason) throw new AddressRefusedError(host, reason);
+
+/** How long an answer about a proxied name is kept, and how many names are. */
+const NAME_TTL_MS = 60_000;
+const MAX_NAMES = 1_000;
+
+/**
+ * Our resolver's answers for the names fetched through proxies, kept a minute: behind a proxy the local resolver often
+ * knows no outside name, and may take seconds to say so (a network without its own DNS), which every fetch of every
+ * source on that host would otherwise wait out. Created once with the HTTP client.
+ */
+export class ProxiedNames {
+  private readonly answers = new Map<string, { until: number; answer: Promise<ResolvedName> }>();
+
+  constructor(
+    private readonly lookup: (host: string) => Promise<ResolvedName> = resolveName,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * The address guard for a fetch through a proxy that resolves names itself (http, socks5h): the proxy connects, so
+   * the name is checked here first by our own resolver (throws AddressRefusedError). A socks5 proxy is given the
+   * address the guard chose instead, as a direct connection is.
+   */
+  async check(host: string, route: ProxyRoute, policy: NetworkPolicy): Promise<void> {
+    if (route.protocol === 'socks5' || policy.kind === 'any' || isIP(host)) return;
+    const reason = proxiedNameRefusal(await this.answerFor(host), policy);
+    if (reason) throw new AddressRefusedError(host, reason);
+  }
+
+  private answerFor(host: string): Promise<ResolvedName> {
+    const kept = this.answers.get(host);
+    if (kept && kept.until > this.now()) return kept.answer;
+    this.answers.delete(host);
+    if (this.answers.size >= MAX_NAMES) this.answers.delete(this.answers.keys().next().value!);
+    const answer = this.lookup(host);
+    this.answers.set(host, { until: this.now() + NAME_TTL_MS, answer });
+    // A failed lookup (not a "no such name") is not kept: the next fetch asks again.
+    answer.catch(() => this.answers.delete(host));
+    return answer;
+  }
 }
 
 /** Reads a handshake's fixed-size answers from a socket, then hands the socket over with nothing read ahead. */
