@@ -607,9 +607,19 @@ describe('loadConfig', () => {
       clusteringSeconds: 30 * 86_400,
       itemsSeconds: 180 * 86_400,
       keepPerSource: 50,
+      archivedKeysSeconds: null,
     });
-    const dir = writeConfigDir({ 'store.yml': 'retention:\n  fetchLog: 7d\n  keepPerSource: 0\n', 'sources.yml': SOURCES });
-    expect(loadConfig(dir).retention).toEqual({ fetchLogSeconds: 7 * 86_400, clusteringSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400, keepPerSource: 0 });
+    expect(problemsOf({ 'store.yml': 'retention:\n  archivedKeys: 2y\n' })).toEqual([
+      'store.yml:2:17: retention.archivedKeys: expected a duration such as 365d, or never',
+    ]);
+    const keys = writeConfigDir({ 'store.yml': 'retention:\n  fetchLog: 7d\n  keepPerSource: 0\n  archivedKeys: 730d\n', 'sources.yml': SOURCES });
+    expect(loadConfig(keys).retention).toEqual({
+      fetchLogSeconds: 7 * 86_400,
+      clusteringSeconds: 30 * 86_400,
+      itemsSeconds: 180 * 86_400,
+      keepPerSource: 0,
+      archivedKeysSeconds: 730 * 86_400,
+    });
     const kept = (items: string) =>
       loadConfig(writeConfigDir({ 'store.yml': `retention:\n  items: ${items}\n`, 'sources.yml': SOURCES })).retention.itemsSeconds;
     expect(kept('never')).toBeNull();

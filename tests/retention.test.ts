@@ -20,7 +20,13 @@ import { useTestDatabase } from './helpers/database.js';
 const testDatabase = useTestDatabase();
 const DAY_MS = 86_400_000;
 /** The time rules alone: no source's newest items are kept past them (keepPerSource has tests of its own). */
-const RETENTION: RetentionSettings = { clusteringSeconds: 30 * 86_400, fetchLogSeconds: 30 * 86_400, itemsSeconds: 180 * 86_400, keepPerSource: 0 };
+const RETENTION: RetentionSettings = {
+  clusteringSeconds: 30 * 86_400,
+  fetchLogSeconds: 30 * 86_400,
+  itemsSeconds: 180 * 86_400,
+  keepPerSource: 0,
+  archivedKeysSeconds: null,
+};
 
 /** The first two outlets' versions of each of the first three events that have two. */
 const events = [...new Set(REWRITE_ITEMS.map((item) => item.event))]
@@ -89,10 +95,10 @@ describe('store retention', () => {
 
     // A chunk of one item per statement: the walk over the ids must reach every item.
     const result = await pruneStore(db, RETENTION, { now, chunkItems: 1 });
-    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: before[old.guid], fetchLogRows: 0, skipped: false });
+    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: before[old.guid], fetchLogRows: 0, archivedKeyRows: 0, skipped: false });
     expect(await bandCounts(db)).toEqual({ [old.guid]: 0, [revised.guid]: before[revised.guid], [backfilled.guid]: before[backfilled.guid] });
     expect(await counts()).toEqual(stored);
-    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false });
+    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, archivedKeyRows: 0, skipped: false });
   });
 
   it('keeps clustering what it keeps: a backfilled story still gathers its outlets, a pruned one no longer does', async () => {
@@ -184,6 +190,31 @@ describe('store retention', () => {
     expect(await tableCounts(db)).toEqual(before);
   });
 
+  it('deletes archived keys past retention.archivedKeys, oldest first: an item its feed still carries then comes back', async () => {
+    const { db } = testDatabase().handle;
+    const { gone } = await storeOldStories(db);
+    await pruneStore(db, RETENTION, { now });
+    // The two archived copies' keys: one archived 400 days before now, the other 10.
+    const keys = (await rowsOf<{ dedup_key: string }>(db, sql`select dedup_key from archived_items order by dedup_key`)).map((row) => row.dedup_key);
+    expect(keys).toHaveLength(2);
+    for (const [key, days] of [
+      [keys[0]!, 400],
+      [keys[1]!, 10],
+    ] as const) {
+      await db.execute(sql`update archived_items set archived_at = ${daysBefore(days).toISOString()}::timestamptz where dedup_key = ${key}`);
+    }
+    const retention = { ...RETENTION, archivedKeysSeconds: 365 * 86_400 };
+    expect(await pruneEstimate(db, retention, now)).toMatchObject({ archivedKeyRows: 1 });
+    expect(await pruneStore(db, RETENTION, { now })).toMatchObject({ archivedKeyRows: 0 }); // never, by default
+    expect(await pruneStore(db, retention, { now, chunkKeys: 1 })).toMatchObject({ archivedKeyRows: 1, skipped: false });
+    expect((await rowsOf<{ dedup_key: string }>(db, sql`select dedup_key from archived_items`)).map((row) => row.dedup_key)).toEqual([keys[1]]);
+    // The feeds still carry both copies: the one whose key went is stored again, the other is still known.
+    const wire = await storeItems(db, 'wire', [normalizedRewrite(gone[0]!)]);
+    const outlet = await storeItems(db, 'outlet', [normalizedRewrite(gone[1]!)]);
+    expect(wire.stored.length + outlet.stored.length).toBe(1);
+    expect(wire.duplicates + outlet.duplicates).toBe(1);
+  });
+
   // storeOldStories' items are all dated 200 days ago; these date some older, so that each source's newest differ.
   it.each([
     ['archives a story none of whose items is among its source newest', 2, { 'gone/0': 210, 'gone/1': 210 }, { items: 2, stories: 1 }],
@@ -257,7 +288,7 @@ describe('store retention', () => {
       fetchRecord('c', daysBefore(1)),
     ]);
     const result = await pruneStore(db, RETENTION, { now, chunkSources: 1 });
-    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 3, skipped: false });
+    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 3, archivedKeyRows: 0, skipped: false });
     const left = await rowsOf<{ source_id: string; days: number }>(
       db,
       sql`select source_id, round(extract(epoch from ${now.toISOString()}::timestamptz - started_at) / 86400)::int as days from fetch_log order by source_id`,
@@ -283,7 +314,7 @@ describe('store retention', () => {
       await released;
     });
     await holding;
-    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: true });
+    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, archivedKeyRows: 0, skipped: true });
     release();
     await other;
     const result = await pruneStore(db, RETENTION, { now });
@@ -303,6 +334,7 @@ describe('store retention', () => {
       storyRows: 0,
       bandRows: 0,
       fetchLogRows: 0,
+      archivedKeyRows: 0,
       skipped: false,
     });
     expect((await bandCounts(db))[old.guid]).toBeGreaterThan(0);
@@ -371,7 +403,7 @@ describe('store retention', () => {
     const before = await tableCounts(db);
 
     const estimate = JSON.parse((await cli(['prune', '--dry-run', '--json'])).stdout);
-    expect(estimate).toEqual({ itemRows: before.items, storyRows: before.stories, bandRows: before.bands, fetchLogRows: 1 });
+    expect(estimate).toEqual({ itemRows: before.items, storyRows: before.stories, bandRows: before.bands, fetchLogRows: 1, archivedKeyRows: 0 });
     expect((await cli(['prune', '--dry-run'])).stdout).toBe(
       `would archive ${before.items} items of ${before.stories} stories; would delete ${before.bands} clustering band rows (the archived items' among them) and 1 fetch attempts\n`,
     );
@@ -383,7 +415,23 @@ describe('store retention', () => {
     );
     expect(pruned.stderr).toMatch(/^old stories: 0\/\d+ ids/m);
     expect(await tableCounts(db)).toMatchObject({ items: 0, stories: 0, bands: 0, archived: before.items });
-    expect(JSON.parse((await cli(['prune', '--json'])).stdout)).toMatchObject({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false });
+    expect(JSON.parse((await cli(['prune', '--json'])).stdout)).toMatchObject({
+      itemRows: 0,
+      storyRows: 0,
+      bandRows: 0,
+      fetchLogRows: 0,
+      archivedKeyRows: 0,
+      skipped: false,
+    });
+
+    // With retention.archivedKeys, the identities archived longer ago go too, and the line says how many.
+    await db.execute(sql`update archived_items set archived_at = now() - interval '2 days'`);
+    const keyed = runCli(['prune', '--config', demoConfigWith({ 'retention.yml': 'retention:\n  keepPerSource: 0\n  archivedKeys: 1d\n' })], env);
+    expect(await keyed.exited, keyed.output().stderr).toBe(0);
+    expect(keyed.output().stdout).toMatch(
+      new RegExp(`^archived 0 items of 0 stories; deleted 0 clustering band rows, 0 fetch attempts and ${before.items} archived keys in \\d+\\.\\ds\\n$`),
+    );
+    expect(await tableCounts(db)).toMatchObject({ archived: 0 });
   });
 
   it('is run by a worker beside its ticks, which counts what it deleted', async () => {

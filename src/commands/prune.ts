@@ -9,7 +9,9 @@ function describePrune(result: Omit<PruneResult, 'skipped'>, retention: Retentio
     ? 'kept every story (retention.items: never)'
     : `${verb('archived', 'would archive')} ${result.itemRows} items of ${result.storyRows} stories`;
   const bands = dryRun ? `${result.bandRows} clustering band rows (the archived items' among them)` : `${result.bandRows} clustering band rows`;
-  return `${stories}; ${verb('deleted', 'would delete')} ${bands} and ${result.fetchLogRows} fetch attempts`;
+  const deleted = [bands, `${result.fetchLogRows} fetch attempts`];
+  if (retention.archivedKeysSeconds !== null) deleted.push(`${result.archivedKeyRows} archived keys`);
+  return `${stories}; ${verb('deleted', 'would delete')} ${deleted.slice(0, -1).join(', ')} and ${deleted.at(-1)}`;
 }
 
 export const prune = defineCommand({

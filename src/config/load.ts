@@ -328,6 +328,10 @@ function toRetentionSettings(settings: RetentionSettingsConfig): RetentionSettin
     clusteringSeconds: settings.clustering ? parseDuration(settings.clustering)! : DEFAULT_RETENTION_SETTINGS.clusteringSeconds,
     itemsSeconds: settings.items === undefined ? DEFAULT_RETENTION_SETTINGS.itemsSeconds : settings.items === 'never' ? null : parseDuration(settings.items)!,
     keepPerSource: settings.keepPerSource ?? DEFAULT_RETENTION_SETTINGS.keepPerSource,
+    archivedKeysSeconds:
+      settings.archivedKeys === undefined || settings.archivedKeys === 'never'
+        ? DEFAULT_RETENTION_SETTINGS.archivedKeysSeconds
+        : parseDuration(settings.archivedKeys)!,
   };
 }
 

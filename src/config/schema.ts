@@ -25,6 +25,10 @@ const TOO_SHORT_FOR_CLUSTERING = 'must be at least 3d: a new item is compared wi
 /** A retention no shorter than the clustering window's reach. */
 const windowDuration = duration.refine((text) => parseDuration(text)! >= MIN_CLUSTERING_RETENTION_SECONDS, TOO_SHORT_FOR_CLUSTERING);
 /** windowDuration, or `never`. */
+const positiveDurationOrNever = z
+  .string()
+  .regex(/^(never|(\d{1,9}[smhd])+)$/, 'expected a duration such as 365d, or never')
+  .refine((text) => (parseDuration(text) ?? Number.POSITIVE_INFINITY) > 0, 'must be longer than 0s');
 const windowDurationOrNever = z
   .string()
   .regex(/^(never|(\d{1,9}[smhd])+)$/, 'expected a duration such as 90d or 365d, or never')
@@ -389,6 +393,8 @@ export const retentionSettingsSchema = z
     items: windowDurationOrNever.optional(),
     /** A story holding one of its source's newest this many items is kept past `items` (0: none is). */
     keepPerSource: keepPerSource.optional(),
+    /** Archived items' identities older than this are deleted; `never` (the default) keeps them. */
+    archivedKeys: positiveDurationOrNever.optional(),
   })
   .superRefine(({ clustering, items }, context) => {
     // A candidate older than the items' retention may be archived while a new item joins its story.

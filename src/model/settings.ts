@@ -98,6 +98,8 @@ export interface RetentionSettings {
   keepPerSource: number;
   /** Sources whose own `retention` replaces `itemsSeconds` or `keepPerSource` for their items. */
   sources?: readonly SourceRetention[];
+  /** Archived items' identities older than this are deleted (an item a feed still carries may then come back); null keeps them. */
+  archivedKeysSeconds: number | null;
 }
 
 /** A source's own retention: what it sets replaces the store's for its items (a story goes once all its items may). */
@@ -112,6 +114,7 @@ export const DEFAULT_RETENTION_SETTINGS: RetentionSettings = {
   clusteringSeconds: 30 * 86_400,
   itemsSeconds: 180 * 86_400,
   keepPerSource: 50,
+  archivedKeysSeconds: null,
 };
 
 /** Everything the config folder defines. */

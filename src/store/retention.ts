@@ -18,6 +18,8 @@ export interface PruneOptions {
   chunkItems?: number;
   /** Sources whose old fetch attempts one statement deletes. */
   chunkSources?: number;
+  /** Archived identities one statement deletes. */
+  chunkKeys?: number;
   /** Checked between chunks: a stopping worker does not wait for a long first prune. */
   signal?: AbortSignal;
   /** Progress of each part, for a command run by hand (`wirefeed prune`). */
@@ -30,6 +32,8 @@ export interface PruneResult {
   storyRows: number;
   bandRows: number;
   fetchLogRows: number;
+  /** Archived items' identities deleted past `retention.archivedKeys`. */
+  archivedKeyRows: number;
   /** Another process held the prune lock: what this one had not done yet is left to it (or to the next turn). */
   skipped: boolean;
 }
@@ -295,6 +299,31 @@ async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, {
   return { rows: deleted, skipped: false };
 }
 
+/** Archived items' identities archived before `cutoff`, oldest first, `chunk` a statement (by the archive-time index). */
+async function pruneArchivedKeys(db: Database, cutoff: Date, chunk: number, { signal, progress = silentProgress }: PruneOptions): Promise<Pruned> {
+  const before = sql`archived_at < ${cutoff.toISOString()}::timestamptz`;
+  const [due] = await rowsOf<{ count: number }>(db, sql`select count(*)::float8 as count from archived_items where ${before}`);
+  const shown = progress('archived keys', due?.count ?? 0, 'keys');
+  let deleted = 0;
+  while (!signal?.aborted) {
+    const removed = await underPruneLock(db, (tx) =>
+      countDeleted(
+        tx,
+        sql`delete from archived_items where dedup_key in (select dedup_key from archived_items where ${before} order by archived_at limit ${chunk})`,
+      ),
+    );
+    if (removed === undefined) {
+      shown.finish();
+      return { rows: deleted, skipped: true };
+    }
+    deleted += removed;
+    shown.advance(removed);
+    if (removed < chunk) break;
+  }
+  shown.finish();
+  return { rows: deleted, skipped: false };
+}
+
 /** What pruneStore would delete now, counted without deleting anything (`wirefeed prune --dry-run`). */
 export async function pruneEstimate(db: Database, retention: RetentionSettings, now = new Date()): Promise<Omit<PruneResult, 'skipped'>> {
   const at = (seconds: number) => sql`${new Date(now.getTime() - seconds * 1000).toISOString()}::timestamptz`;
@@ -304,22 +333,30 @@ export async function pruneEstimate(db: Database, retention: RetentionSettings, 
     ? sql`select 0::float8 as items, 0::float8 as stories`
     : sql`select count(*)::float8 as items, count(distinct story_id)::float8 as stories from items
           where story_id in (${beyondKeep(archivableStories(cutoffs), await keepCutoffs(db, retention.keepPerSource, retention.sources))})`;
-  const [row] = await rowsOf<{ items: number; stories: number; bands: number; fetches: number }>(
+  const keys =
+    retention.archivedKeysSeconds === null
+      ? sql`0::float8`
+      : sql`(select count(*)::float8 from archived_items where archived_at < ${at(retention.archivedKeysSeconds)})`;
+  const [row] = await rowsOf<{ items: number; stories: number; bands: number; fetches: number; keys: number }>(
     db,
     sql`select archived.items, archived.stories,
       (select count(*)::float8 from item_bands b join items i on i.id = b.item_id where ${expiredBand(clustering)}) as bands,
-      (select count(*)::float8 from fetch_log where started_at < ${at(retention.fetchLogSeconds)}) as fetches
+      (select count(*)::float8 from fetch_log where started_at < ${at(retention.fetchLogSeconds)}) as fetches,
+      ${keys} as keys
     from (${archived}) as archived`,
   );
-  return { itemRows: row!.items, storyRows: row!.stories, bandRows: row!.bands, fetchLogRows: row!.fetches };
+  return { itemRows: row!.items, storyRows: row!.stories, bandRows: row!.bands, fetchLogRows: row!.fetches, archivedKeyRows: row!.keys };
 }
 
-/** Prunes the store by `retention`: old stories with their items, then the clustering bands, then the fetch log. */
+/**
+ * Prunes the store by `retention`: old stories with their items, then the clustering bands, then the fetch log, then
+ * the oldest archived identities (when `archivedKeys` says).
+ */
 export async function pruneStore(db: Database, retention: RetentionSettings, options: PruneOptions = {}): Promise<PruneResult> {
   const now = options.now ?? new Date();
   const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
   const chunkItems = options.chunkItems ?? 2_000;
-  const result: PruneResult = { itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, skipped: false };
+  const result: PruneResult = { itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, archivedKeyRows: 0, skipped: false };
   const cutoffs = itemCutoffs(retention, now);
   if (cutoffs.latest) {
     const items = await pruneItems(db, retention, cutoffs, chunkItems, options);
@@ -330,5 +367,8 @@ export async function pruneStore(db: Database, retention: RetentionSettings, opt
   Object.assign(result, { bandRows: bands.rows, skipped: bands.skipped });
   if (bands.skipped) return result;
   const fetchLog = await pruneFetchLog(db, before(retention.fetchLogSeconds), options.chunkSources ?? 100, options);
-  return { ...result, fetchLogRows: fetchLog.rows, skipped: fetchLog.skipped };
+  Object.assign(result, { fetchLogRows: fetchLog.rows, skipped: fetchLog.skipped });
+  if (fetchLog.skipped || retention.archivedKeysSeconds === null) return result;
+  const keys = await pruneArchivedKeys(db, before(retention.archivedKeysSeconds), options.chunkKeys ?? 10_000, options);
+  return { ...result, archivedKeyRows: keys.rows, skipped: keys.skipped };
 }

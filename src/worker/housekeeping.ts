@@ -27,9 +27,10 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Pro
     app.metrics.prunedRows.inc({ table: 'stories' }, result.storyRows);
     app.metrics.prunedRows.inc({ table: 'item_bands' }, result.bandRows);
     app.metrics.prunedRows.inc({ table: 'fetch_log' }, result.fetchLogRows);
+    app.metrics.prunedRows.inc({ table: 'archived_items' }, result.archivedKeyRows);
     const ms = Math.round(performance.now() - started);
     if (result.skipped) log.debug({ ...result, ms }, 'another process is pruning the store; left to it');
-    else if (result.itemRows + result.bandRows + result.fetchLogRows > 0) log.info({ ...result, ms }, 'store pruned');
+    else if (result.itemRows + result.bandRows + result.fetchLogRows + result.archivedKeyRows > 0) log.info({ ...result, ms }, 'store pruned');
     return result;
   } catch (error) {
     log.warn({ error: (error as Error).message }, 'pruning the store failed; trying again at the next turn');
