@@ -340,7 +340,7 @@ sources:
     expect(read).toEqual({ skipped: expect.stringMatching(reason) });
   });
 
-  it('reads an outline that includes another OPML file as that file, in its folders (the import follows it)', () => {
+  it('reads an outline that includes another OPML file as that file, in its folders, never as a feed (the import follows it)', () => {
     const opml = freshRss(
       '<outline text="Desk" f:opmlUrl="https://lists.example/desk.opml"><outline text="Kept" xmlUrl="https://kept.example/rss"/></outline><outline text="More" type="include" url="https://lists.example/more.opml"/><outline text="Blank" f:opmlUrl=" "/>',
     );
@@ -349,5 +349,6 @@ sources:
       ['https://kept.example/rss', undefined, ['Wire', 'Desk']],
       ['https://lists.example/more.opml', 'include', ['Wire']],
     ]);
+    expect(imported(opml)[0]).toEqual({ skipped: 'a list of feeds of its own (an OPML file this one includes), not a feed' });
   });
 });

@@ -356,6 +356,8 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
   };
   const notes: string[] = [];
   const type = feed.type?.toLowerCase() ?? 'rss';
+  // The import follows included lists itself (commands/opml.ts): their URLs are lists, never a source's.
+  if (type === INCLUDE_TYPE) return { skipped: 'a list of feeds of its own (an OPML file this one includes), not a feed' };
   if (type.includes('xpath')) {
     return { skipped: `FreshRSS reads it by XPath (${feed.type}), which Wirefeed does not: try CSS rules on it with wirefeed scrape URL --items SELECTOR` };
   }
