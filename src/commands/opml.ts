@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { addSourcesToConfig, type NewSource } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
-import { INCLUDE_TYPE, type OpmlFeed, parseOpml, renderSourcesOpml, sourceFromOutline } from '../config/opml.js';
+import { INCLUDE_TYPE, MAX_CATEGORIES, type OpmlFeed, parseOpml, renderSourcesOpml, sourceFromOutline } from '../config/opml.js';
 import { fetchFeed, HttpClient } from '../fetch/index.js';
 import { UserError } from '../model/errors.js';
 import { terminalJson, terminalText } from '../model/escape.js';
@@ -74,7 +74,8 @@ async function readLists(file: string, reader: ListReader): Promise<ListFeeds> {
       throw error instanceof UsageError ? error : new UsageError(`${location}: ${error.message}`);
     }
     for (const feed of feeds) {
-      const categories = [...folders, ...feed.categories];
+      // An included list's folders come after the including one's, at most as many as one list's outline keeps.
+      const categories = [...new Set([...folders, ...feed.categories])].slice(0, MAX_CATEGORIES);
       if (feed.type !== INCLUDE_TYPE) {
         result.feeds.push({ ...feed, categories });
         continue;

@@ -50,7 +50,7 @@ function includedList(lower: Record<string, string>, extensions: Record<string, 
 }
 
 /** Categories kept per feed: its outermost folders first (readers nest two or three), then its category= names. */
-const MAX_CATEGORIES = 20;
+export const MAX_CATEGORIES = 20;
 
 /** The names in an OPML 2.0 category attribute: comma-separated, slash-delimited paths ("/News/World,/Tech"). */
 function categoryNames(attribute: string | undefined): string[] {
