@@ -9,7 +9,7 @@ import { type Database, rowsOf } from '../src/db/client.js';
 import { sources } from '../src/db/schema.js';
 import type { RetentionSettings } from '../src/model/settings.js';
 import { storeItems } from '../src/store/items.js';
-import { PRUNE_LOCK_KEY, pruneEstimate, pruneStore } from '../src/store/retention.js';
+import { PRUNE_LOCK_KEY, type PruneResult, pruneEstimate, pruneStore } from '../src/store/retention.js';
 import { type FetchRecord, recordFetches } from '../src/store/sources.js';
 import { startWorker } from '../src/worker/scheduler.js';
 import { normalizedRewrite, REWRITE_ITEMS } from './fixtures/wire-rewrites.js';
@@ -27,6 +27,9 @@ const RETENTION: RetentionSettings = {
   keepPerSource: 0,
   archivedKeysSeconds: null,
 };
+
+/** A prune that found nothing to delete. */
+const NOTHING_PRUNED: PruneResult = { itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, archivedKeyRows: 0, skipped: false };
 
 /** The first two outlets' versions of each of the first three events that have two. */
 const events = [...new Set(REWRITE_ITEMS.map((item) => item.event))]
@@ -95,10 +98,10 @@ describe('store retention', () => {
 
     // A chunk of one item per statement: the walk over the ids must reach every item.
     const result = await pruneStore(db, RETENTION, { now, chunkItems: 1 });
-    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: before[old.guid], fetchLogRows: 0, archivedKeyRows: 0, skipped: false });
+    expect(result).toEqual({ ...NOTHING_PRUNED, bandRows: before[old.guid] });
     expect(await bandCounts(db)).toEqual({ [old.guid]: 0, [revised.guid]: before[revised.guid], [backfilled.guid]: before[backfilled.guid] });
     expect(await counts()).toEqual(stored);
-    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, archivedKeyRows: 0, skipped: false });
+    expect(await pruneStore(db, RETENTION, { now })).toEqual(NOTHING_PRUNED);
   });
 
   it('keeps clustering what it keeps: a backfilled story still gathers its outlets, a pruned one no longer does', async () => {
@@ -288,7 +291,7 @@ describe('store retention', () => {
       fetchRecord('c', daysBefore(1)),
     ]);
     const result = await pruneStore(db, RETENTION, { now, chunkSources: 1 });
-    expect(result).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 3, archivedKeyRows: 0, skipped: false });
+    expect(result).toEqual({ ...NOTHING_PRUNED, fetchLogRows: 3 });
     const left = await rowsOf<{ source_id: string; days: number }>(
       db,
       sql`select source_id, round(extract(epoch from ${now.toISOString()}::timestamptz - started_at) / 86400)::int as days from fetch_log order by source_id`,
@@ -314,7 +317,7 @@ describe('store retention', () => {
       await released;
     });
     await holding;
-    expect(await pruneStore(db, RETENTION, { now })).toEqual({ itemRows: 0, storyRows: 0, bandRows: 0, fetchLogRows: 0, archivedKeyRows: 0, skipped: true });
+    expect(await pruneStore(db, RETENTION, { now })).toEqual({ ...NOTHING_PRUNED, skipped: true });
     release();
     await other;
     const result = await pruneStore(db, RETENTION, { now });
@@ -329,14 +332,7 @@ describe('store retention', () => {
     await recordFetches(db, [fetchRecord('wire', daysBefore(40))]);
     const stopping = new AbortController();
     stopping.abort();
-    expect(await pruneStore(db, RETENTION, { now, signal: stopping.signal })).toEqual({
-      itemRows: 0,
-      storyRows: 0,
-      bandRows: 0,
-      fetchLogRows: 0,
-      archivedKeyRows: 0,
-      skipped: false,
-    });
+    expect(await pruneStore(db, RETENTION, { now, signal: stopping.signal })).toEqual(NOTHING_PRUNED);
     expect((await bandCounts(db))[old.guid]).toBeGreaterThan(0);
     const finished = await pruneStore(db, RETENTION, { now });
     expect(finished.fetchLogRows).toBe(1);
@@ -415,14 +411,7 @@ describe('store retention', () => {
     );
     expect(pruned.stderr).toMatch(/^old stories: 0\/\d+ ids/m);
     expect(await tableCounts(db)).toMatchObject({ items: 0, stories: 0, bands: 0, archived: before.items });
-    expect(JSON.parse((await cli(['prune', '--json'])).stdout)).toMatchObject({
-      itemRows: 0,
-      storyRows: 0,
-      bandRows: 0,
-      fetchLogRows: 0,
-      archivedKeyRows: 0,
-      skipped: false,
-    });
+    expect(JSON.parse((await cli(['prune', '--json'])).stdout)).toMatchObject(NOTHING_PRUNED);
 
     // With retention.archivedKeys, the identities archived longer ago go too, and the line says how many.
     await db.execute(sql`update archived_items set archived_at = now() - interval '2 days'`);

@@ -173,9 +173,8 @@ export function loadConfig(dir: string): Config {
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
-  /** Source ids and webhooks that go without `fetch.proxy` (their `proxy: false`); sources fetched every `fetch.every`. */
-  const straight = new Set<unknown>();
-  const pollDefault = new Set<string>();
+  /** What sources and webhooks take from the fetch block, which may come in any file: applied once all are read. */
+  const fetchDefaults: Array<(fetch: FetchSettings) => void> = [];
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
   let worker: WorkerSettings = DEFAULT_WORKER_SETTINGS;
   let retention: RetentionSettings = DEFAULT_RETENTION_SETTINGS;
@@ -222,9 +221,12 @@ export function loadConfig(dir: string): Config {
         return;
       }
       seenSources.set(source.id, file.displayPath);
-      sources.push(toSource(source, fileUrl));
-      if (source.proxy === false) straight.add(source.id);
-      if (source.every === undefined) pollDefault.add(source.id);
+      const configured = toSource(source, fileUrl);
+      sources.push(configured);
+      fetchDefaults.push((settings) => {
+        if (source.proxy === undefined && settings.proxy) configured.proxy = settings.proxy;
+        if (source.every === undefined) Object.assign(configured, pollOf(settings.every));
+      });
       if (source.retention) {
         const own = toSourceRetention(source.id, source.retention);
         sourceRetention.push(own);
@@ -244,6 +246,10 @@ export function loadConfig(dir: string): Config {
       const { language, backfill, webhook, timeZone, digestAt, token, ...rest } = topic;
       if (webhook) webhookAt ??= file.keyProblemAt(['topics', index, 'webhook'], WEBHOOK_NEEDS_PUBLIC_URL);
       if (token) topicTokenAt ??= file.keyProblemAt(['topics', index, 'token'], TOPIC_TOKEN_BESIDE_HUB);
+      const webhooks = webhook ? listOf(webhook).map((entry) => ({ entry, configured: toWebhook(entry) })) : [];
+      fetchDefaults.push((settings) => {
+        for (const { entry, configured } of webhooks) if (entry.proxy === undefined && settings.proxy) configured.proxy = settings.proxy;
+      });
       topics.push({
         ...rest,
         limit: topic.limit ?? DEFAULT_TOPIC_LIMIT,
@@ -251,7 +257,7 @@ export function loadConfig(dir: string): Config {
         ...(backfill ? { backfillDays: parseDuration(backfill)! / 86_400 } : {}),
         ...(timeZone ? { timeZone: canonicalTimeZone(timeZone)! } : {}),
         ...(digestAt ? { digestAtMinutes: minutesOfDay(digestAt) } : {}),
-        ...(webhook ? { webhooks: listOf(webhook).map((entry) => toWebhook(entry, straight)) } : {}),
+        ...(webhook ? { webhooks: webhooks.map(({ configured }) => configured) } : {}),
         ...(token ? { tokens: listOf(token).map(expandEnv) } : {}),
       });
     });
@@ -262,15 +268,7 @@ export function loadConfig(dir: string): Config {
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
   if (problems.length > 0) throw new ConfigError(problems);
   if (sourceRetention.length > 0) retention = { ...retention, sources: sourceRetention };
-  // The fetch block may come in any file: the sources and webhooks without their own proxy (and the sources without
-  // their own interval) take its once all are read.
-  for (const source of sources) {
-    if (fetch.proxy && !source.proxy && !straight.has(source.id)) source.proxy = fetch.proxy;
-    if (pollDefault.has(source.id)) Object.assign(source, pollOf(fetch.every));
-  }
-  for (const webhook of topics.flatMap((topic) => topic.webhooks ?? [])) {
-    if (fetch.proxy && !webhook.proxy && !straight.has(webhook)) webhook.proxy = fetch.proxy;
-  }
+  for (const apply of fetchDefaults) apply(fetch);
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }
 
@@ -376,10 +374,10 @@ const expandedHeaders = (headers: Record<string, string> = {}): Record<string, s
   Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), expandEnv(value)]));
 
 /** A topic's webhook with its `${NAME}` references read from the environment, header names in lower case. */
-/** A topic's webhook as configured; one with `proxy: false` is added to `straight`. */
-function toWebhook(webhook: WebhookConfig, straight: Set<unknown>): TopicWebhook {
+/** A topic's webhook as configured (its own proxy; fetch.proxy is given by the loader once the fetch block is read). */
+function toWebhook(webhook: WebhookConfig): TopicWebhook {
   const headers = expandedHeaders(webhook.headers);
-  const topicWebhook: TopicWebhook = {
+  return {
     name: webhook.name ?? '',
     url: expandEnv(webhook.url),
     ...(webhook.secret !== undefined ? { secret: expandEnv(webhook.secret) } : {}),
@@ -387,8 +385,6 @@ function toWebhook(webhook: WebhookConfig, straight: Set<unknown>): TopicWebhook
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     ...(webhook.proxy ? { proxy: proxyRouteOf(expandEnv(webhook.proxy)) } : {}),
   };
-  if (webhook.proxy === false) straight.add(topicWebhook);
-  return topicWebhook;
 }
 
 /** The Authorization header value of HTTP Basic credentials. */

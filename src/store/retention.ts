@@ -300,10 +300,11 @@ async function pruneFetchLog(db: Database, cutoff: Date, chunkSources: number, {
 }
 
 /** Archived items' identities archived before `cutoff`, oldest first, `chunk` a statement (by the archive-time index). */
-async function pruneArchivedKeys(db: Database, cutoff: Date, chunk: number, { signal, progress = silentProgress }: PruneOptions): Promise<Pruned> {
+async function pruneArchivedKeys(db: Database, cutoff: Date, chunk: number, { signal, progress }: PruneOptions): Promise<Pruned> {
   const before = sql`archived_at < ${cutoff.toISOString()}::timestamptz`;
-  const [due] = await rowsOf<{ count: number }>(db, sql`select count(*)::float8 as count from archived_items where ${before}`);
-  const shown = progress('archived keys', due?.count ?? 0, 'keys');
+  // Counted only for a progress bar (`wirefeed prune`): the hourly housekeeping deletes without it.
+  const due = progress ? await rowsOf<{ count: number }>(db, sql`select count(*)::float8 as count from archived_items where ${before}`) : [];
+  const shown = (progress ?? silentProgress)('archived keys', due[0]?.count ?? 0, 'keys');
   let deleted = 0;
   while (!signal?.aborted) {
     const removed = await underPruneLock(db, (tx) =>
