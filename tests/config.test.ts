@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { formatDuration, parseDuration } from '../src/model/duration.js';
+import type { ProxyRoute } from '../src/model/source.js';
 import { writeConfigDir } from './helpers/config.js';
 
 function problemsOf(files: Record<string, string>): string[] {
@@ -79,23 +80,34 @@ describe('loadConfig', () => {
   });
 
   describe('proxy', () => {
+    /** A source taking the fetch block's proxy, one going straight, one with its own. */
+    const PROXIED_SOURCES = [
+      'sources:',
+      '  - id: wire',
+      '    url: https://wire.example/feed.xml',
+      '  - id: intranet',
+      '    url: http://intranet.example/feed.xml',
+      '    proxy: false',
+      '  - id: onion',
+      '    url: http://news.example.onion/feed.xml',
+      '    proxy: socks5h://127.0.0.1:9050',
+    ];
+    /** A topic whose webhook (or webhooks) the lines after it give. */
+    const TOPIC_WITH_WEBHOOK = [
+      'publish:',
+      '  publicUrl: https://feeds.example.org',
+      'topics:',
+      '  - slug: japan',
+      '    title: Japan',
+      '    query: japan',
+      '    webhook:',
+    ];
     it('gives every source fetch.proxy, from whichever file, unless it has its own or says proxy: false', () => {
       process.env.WIREFEED_TEST_PROXY_PASSWORD = 'p@ss';
       try {
         const config = loadConfig(
           writeConfigDir({
-            'a.yml': [
-              'sources:',
-              '  - id: wire',
-              '    url: https://wire.example/feed.xml',
-              '  - id: intranet',
-              '    url: http://intranet.example/feed.xml',
-              '    proxy: false',
-              '  - id: onion',
-              '    url: http://news.example.onion/feed.xml',
-              '    proxy: socks5h://127.0.0.1:9050',
-              '',
-            ].join('\n'),
+            'a.yml': `${PROXIED_SOURCES.join('\n')}\n`,
             'z.yml': `fetch:\n  proxy: http://desk:\${WIREFEED_TEST_PROXY_PASSWORD}@proxy.example:3128\n`,
           }),
         );
@@ -111,19 +123,37 @@ describe('loadConfig', () => {
       }
     });
 
+    it("takes the environment's proxies (HTTPS_PROXY and the rest) where no file sets fetch.proxy, for sources and webhooks alike", () => {
+      const files = (fetchBlock: string) => ({
+        'sources.yml': [fetchBlock, ...PROXIED_SOURCES, ...TOPIC_WITH_WEBHOOK, '      url: https://hooks.example/wire', ''].join('\n'),
+      });
+      const env = { HTTPS_PROXY: 'proxy.corp.example:3128', NO_PROXY: '.corp.example', PATH: '/usr/bin' };
+      const config = loadConfig(writeConfigDir(files('')), env);
+      const fromEnvironment = {
+        kind: 'environment',
+        https: { protocol: 'http', host: 'proxy.corp.example', port: 3128, display: 'http://proxy.corp.example:3128 (HTTPS_PROXY)' },
+        bypass: [{ kind: 'domain', name: 'corp.example', subdomainsOnly: true }],
+      };
+      expect(config.fetch.proxy).toEqual(fromEnvironment);
+      expect(config.sources.map((source) => source.proxy)).toEqual([fromEnvironment, undefined, expect.objectContaining({ protocol: 'socks5h' })]);
+      expect(config.topics[0]!.webhooks![0]!.proxy).toEqual(fromEnvironment);
+      // fetch.proxy, a URL or false, says it all: the environment is not read (not even a value it could not use).
+      const refused = { ...env, HTTP_PROXY: 'https://proxy.corp.example:443' };
+      expect(loadConfig(writeConfigDir(files('fetch:\n  proxy: false')), refused).fetch.proxy).toBeUndefined();
+      expect(loadConfig(writeConfigDir(files('fetch:\n  proxy: http://squid.example:3128')), refused).fetch.proxy).toMatchObject({ host: 'squid.example' });
+      expect(() => loadConfig(writeConfigDir(files('')), refused)).toThrow(
+        "the environment variable HTTP_PROXY (https://proxy.corp.example:443) must be an http://, socks5:// or socks5h:// URL, not https://: mend it, or set fetch.proxy in the config (false to fetch without the environment's proxies)",
+      );
+      expect(loadConfig(writeConfigDir(files('')), { PATH: '/usr/bin' }).fetch.proxy).toBeUndefined();
+    });
+
     it('sends webhooks through fetch.proxy too, unless a webhook says proxy: false or names its own', () => {
       const config = loadConfig(
         writeConfigDir({
           'a.yml': [
             'fetch:',
             '  proxy: http://proxy.example:3128',
-            'publish:',
-            '  publicUrl: https://feeds.example.org',
-            'topics:',
-            '  - slug: japan',
-            '    title: Japan',
-            '    query: japan',
-            '    webhook:',
+            ...TOPIC_WITH_WEBHOOK,
             '      - name: slack',
             '        url: https://hooks.slack.example/services/T0/B0/x',
             '        format: slack',
@@ -138,7 +168,7 @@ describe('loadConfig', () => {
           ].join('\n'),
         }),
       );
-      expect(config.topics[0]!.webhooks!.map((webhook) => [webhook.name, webhook.proxy?.display])).toEqual([
+      expect(config.topics[0]!.webhooks!.map((webhook) => [webhook.name, (webhook.proxy as ProxyRoute | undefined)?.display])).toEqual([
         ['slack', 'http://proxy.example:3128'],
         ['apprise', undefined],
         ['tor', 'socks5h://127.0.0.1:9050'],
@@ -171,6 +201,9 @@ describe('loadConfig', () => {
         'a.yml:12:12: sources[2].proxy: must be a proxy URL (http://proxy.example:3128), or false to go without fetch.proxy',
       ]);
       expect(problems.join('\n')).not.toContain('s3cret');
+      expect(problemsOf({ 'b.yml': 'fetch:\n  proxy: true\n' })).toEqual([
+        "b.yml:2:10: fetch.proxy: must be a proxy URL (http://proxy.example:3128), or false to fetch without the environment's proxies (HTTPS_PROXY and the rest)",
+      ]);
     });
   });
 

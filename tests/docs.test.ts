@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config/load.js';
 import { ENV_REFERENCE } from '../src/config/schema.js';
 import { openMigratedDatabase } from '../src/db/client.js';
 import { sources as sourcesTable } from '../src/db/schema.js';
+import { PROXY_VARIABLES } from '../src/fetch/proxy-rules.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { sourceHealth, syncSources } from '../src/store/sources.js';
 import { compileQuery, matchDocument } from '../src/topics/match.js';
@@ -148,8 +149,12 @@ describe('docs/configuration.md', () => {
   });
 
   it('lists every environment variable the code reads', () => {
-    const documented = [...section(configurationDoc, 'Environment').matchAll(/^\| `([A-Z_]+)`/gm)].map((match) => match[1]!);
-    const read = new Set<string>();
+    // A row may name several (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`), each in backticks in its first cell.
+    const documented = [...section(configurationDoc, 'Environment').matchAll(/^\|([^|]+)\|/gm)].flatMap(([, cell]) =>
+      [...cell!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!),
+    );
+    // The proxy variables are read by name from a table (upper case first, lower case documented with them).
+    const read = new Set<string>(Object.values(PROXY_VARIABLES).map(([upper]) => upper));
     for (const file of readdirSync(new URL('../src', import.meta.url), { recursive: true }) as string[]) {
       if (!file.endsWith('.ts')) continue;
       const text = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');

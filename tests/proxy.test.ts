@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FetchError, type FetchResult, fetchFeed, HttpClient } from '../src/fetch/index.js';
 import { ProxiedNames, proxiedNameRefusal, proxyRouteOf, proxyUrlProblem, type ResolvedName } from '../src/fetch/proxy.js';
+import { environmentProxies, proxyBypassOf, routeFor } from '../src/fetch/proxy-rules.js';
+import { UserError } from '../src/model/errors.js';
 import { DEFAULT_PUBLISH_SETTINGS } from '../src/model/settings.js';
-import type { NetworkPolicy, ProxyRoute } from '../src/model/source.js';
+import type { EnvironmentProxies, NetworkPolicy, ProxyRoute } from '../src/model/source.js';
 import type { WebhookTopic } from '../src/publish/webhook.js';
 import { postToWebhook, WebhookFailure } from '../src/worker/webhooks.js';
 import { announceToHub } from '../src/worker/websub.js';
@@ -33,6 +35,8 @@ describe('proxy URLs', () => {
     ['ftp://proxy.example:21', 'must be an http://, socks5:// or socks5h:// URL, not ftp://'],
     ['https://proxy.example:443', 'must be an http://, socks5:// or socks5h:// URL, not https://'],
     ['http://proxy.example', "must give the proxy's port (http://proxy.example:3128)"],
+    ['http://proxy.example:80', undefined],
+    ['http://desk:3128@proxy.example', "must give the proxy's port (http://proxy.example:3128)"],
     ['http://proxy.example:3128/path', "must be the proxy's address alone, without a path or query"],
     ['http://proxy.example:3128?x=1', "must be the proxy's address alone, without a path or query"],
     [`socks5://${'u'.repeat(256)}:p@127.0.0.1:1080`, 'SOCKS5 takes a user name and a password of at most 255 bytes'],
@@ -48,6 +52,7 @@ describe('proxy URLs', () => {
       'http://desk:p%40ss%3Aword@[fd00::1]:3128',
       { protocol: 'http', host: 'fd00::1', port: 3128, username: 'desk', password: 'p@ss:word', display: 'http://[fd00::1]:3128' },
     ],
+    ['http://proxy.example:80', { protocol: 'http', host: 'proxy.example', port: 80, display: 'http://proxy.example:80' }],
     [
       'socks5h://tor:@127.0.0.1:9050',
       { protocol: 'socks5h', host: '127.0.0.1', port: 9050, username: 'tor', password: '', display: 'socks5h://127.0.0.1:9050' },
@@ -73,6 +78,109 @@ describe('proxy URLs', () => {
     ['a metadata address behind an IPv4-mapped IPv6 one', [{ address: '::ffff:169.254.169.254', family: 6 }], PUBLIC_ONLY, true],
   ])('a name the proxy resolves, %s: refused %s', (_case, addresses, policy, refused) => {
     expect(proxiedNameRefusal(addresses, policy) !== undefined).toBe(refused);
+  });
+});
+
+describe("the environment's proxies", () => {
+  const HTTP = { protocol: 'http', host: 'proxy.corp.example', port: 3128 } as const;
+  const fromEnvironment = (env: Record<string, string>) => environmentProxies(env)!;
+  const via = (env: Record<string, string>, url: string) => routeFor(fromEnvironment(env), new URL(url))?.display;
+
+  it.each<[Record<string, string>, Partial<EnvironmentProxies> | undefined]>([
+    [{}, undefined],
+    [{ HTTPS_PROXY: '  ', NO_PROXY: 'corp.example' }, undefined],
+    [{ HTTPS_PROXY: 'http://proxy.corp.example:3128' }, { https: { ...HTTP, display: 'http://proxy.corp.example:3128 (HTTPS_PROXY)' }, bypass: [] }],
+    // Without a scheme an HTTP proxy, without a port its scheme's; upper case before lower.
+    [
+      { http_proxy: 'proxy.corp.example', HTTP_PROXY: 'proxy.corp.example:3128', https_proxy: 'socks5h://tor.corp.example' },
+      {
+        http: { ...HTTP, display: 'http://proxy.corp.example:3128 (HTTP_PROXY)' },
+        https: { protocol: 'socks5h', host: 'tor.corp.example', port: 1080, display: 'socks5h://tor.corp.example:1080 (https_proxy)' },
+      },
+    ],
+    [
+      { ALL_PROXY: 'socks5://desk:s3cret@10.0.0.9:1080', HTTPS_PROXY: 'http://proxy.corp.example:3128' },
+      {
+        http: { protocol: 'socks5', host: '10.0.0.9', port: 1080, username: 'desk', password: 's3cret', display: 'socks5://10.0.0.9:1080 (ALL_PROXY)' },
+        https: { ...HTTP, display: 'http://proxy.corp.example:3128 (HTTPS_PROXY)' },
+      },
+    ],
+    [{ HTTP_PROXY: 'http://proxy.corp.example:80', NO_PROXY: 'a.example, *' }, { bypass: 'all' }],
+  ])('%j is read as %j', (env, expected) => {
+    const proxies = environmentProxies(env);
+    if (expected === undefined) expect(proxies).toBeUndefined();
+    else expect(proxies).toMatchObject({ kind: 'environment', ...expected });
+  });
+
+  it.each([
+    ['HTTPS_PROXY', 'https://desk:s3cret@proxy.corp.example:443', 'must be an http://, socks5:// or socks5h:// URL, not https://'],
+    ['http_proxy', 'http://proxy.corp.example:3128/pac', "must be the proxy's address alone, without a path or query"],
+    ['ALL_PROXY', 'http://[proxy', 'must be a URL with its scheme'],
+  ])('refuses %s=%s, naming the variable and what to do, never the password', (name, value, problem) => {
+    const error = (() => {
+      try {
+        environmentProxies({ [name]: value });
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(UserError);
+    expect(error!.message).toContain(`the environment variable ${name} (`);
+    expect(error!.message).toContain(problem);
+    expect(error!.message).toContain('or set fetch.proxy in the config (false to fetch without the environment');
+    expect(error!.message).not.toContain('s3cret');
+  });
+
+  it.each<[string, ReturnType<typeof proxyBypassOf>]>([
+    ['*', 'all'],
+    ['corp.example', { kind: 'domain', name: 'corp.example', subdomainsOnly: false }],
+    [' .Corp.Example ', { kind: 'domain', name: 'corp.example', subdomainsOnly: true }],
+    ['*.corp.example', { kind: 'domain', name: 'corp.example', subdomainsOnly: true }],
+    ['wire.example:8443', { kind: 'domain', name: 'wire.example', subdomainsOnly: false, port: 8443 }],
+    ['10.0.0.0/8', { kind: 'range', address: '10.0.0.0', prefix: 8, family: 'ipv4' }],
+    ['10.1.2.3:8080', { kind: 'range', address: '10.1.2.3', prefix: 32, family: 'ipv4', port: 8080 }],
+    ['fd00::/8', { kind: 'range', address: 'fd00::', prefix: 8, family: 'ipv6' }],
+    ['fd00::1', { kind: 'range', address: 'fd00::1', prefix: 128, family: 'ipv6' }],
+    ['[fd00::1]:8080', { kind: 'range', address: 'fd00::1', prefix: 128, family: 'ipv6', port: 8080 }],
+    ['', undefined],
+    ['.', undefined],
+    ['10.0.0.0/33', undefined],
+  ])('NO_PROXY entry %j', (entry, bypass) => {
+    expect(proxyBypassOf(entry)).toEqual(bypass);
+  });
+
+  const corp = {
+    HTTP_PROXY: 'http://proxy.corp.example:3128',
+    HTTPS_PROXY: 'socks5h://tor.corp.example:9050',
+    NO_PROXY: 'intranet.example,.wire.example,feeds.example:8443,10.0.0.0/8,fd00::/8',
+  };
+  it.each([
+    ['https://www3.nhk.or.jp/rss/news/cat0.xml', 'socks5h://tor.corp.example:9050 (HTTPS_PROXY)'],
+    ['http://www.japantoday.com/feed', 'http://proxy.corp.example:3128 (HTTP_PROXY)'],
+    ['https://intranet.example/feed', undefined],
+    ['https://desk.intranet.example/feed', undefined],
+    ['https://notintranet.example/feed', 'socks5h://tor.corp.example:9050 (HTTPS_PROXY)'],
+    ['https://wire.example/feed', 'socks5h://tor.corp.example:9050 (HTTPS_PROXY)'],
+    ['https://jiji.wire.example/feed', undefined],
+    ['https://feeds.example:8443/feed', undefined],
+    ['https://feeds.example/feed', 'socks5h://tor.corp.example:9050 (HTTPS_PROXY)'],
+    ['http://10.1.2.3/feed', undefined],
+    ['http://11.1.2.3/feed', 'http://proxy.corp.example:3128 (HTTP_PROXY)'],
+    ['http://[fd00::5]/feed', undefined],
+    ['http://[::ffff:10.0.0.1]/feed', undefined],
+    // Loopback is never proxied, NO_PROXY or not: a proxy elsewhere would reach its own.
+    ['http://localhost:8080/feed', undefined],
+    ['http://127.0.0.1:8080/feed', undefined],
+    ['http://[::1]:8080/feed', undefined],
+  ])('%s goes through %s', (url, display) => {
+    expect(via(corp, url)).toBe(display);
+  });
+
+  it('leaves a scheme without a variable straight, and a setting of one proxy as it is', () => {
+    expect(via({ HTTPS_PROXY: 'proxy.corp.example:3128' }, 'http://www.japantoday.com/feed')).toBeUndefined();
+    const one = proxyRouteOf('socks5h://127.0.0.1:9050');
+    expect(routeFor(one, new URL('http://localhost/feed'))).toBe(one);
+    expect(routeFor(undefined, new URL('https://jen.jiji.com/'))).toBeUndefined();
   });
 });
 
@@ -350,6 +458,48 @@ sources:
       await new Promise((resolve) => tls.close(resolve));
       await Promise.all([fixtures.close(), socks.close(), proxy.close()]);
       certificate.remove();
+    }
+  });
+});
+
+describe("wirefeed through the environment's proxies", () => {
+  it('fetches through HTTP_PROXY as curl and Go do, loopback straight; a value it cannot use stops it with one line', async () => {
+    const fixtures = await startFixtureServer({
+      '/arabnews/japan.rss': seedDocument('arabnews-japan.rss.xml', 'application/rss+xml; charset=utf-8'),
+      '/japantoday/feed.rdf': seedDocument('japantoday.rdf.xml', 'application/rdf+xml'),
+    });
+    const proxy = await startHttpProxy();
+    const configDir = writeConfigDir({
+      'sources.yml': `sources:
+  - id: arabnews-japan
+    url: ${fixtures.url}/arabnews/japan.rss
+    allowPrivateNetwork: true
+  - id: japan-today
+    url: http://wire.internal:${new URL(fixtures.url).port}/japantoday/feed.rdf
+    allowPrivateNetwork: true
+`,
+    });
+    try {
+      const environment = { DATA_DIR: mkdtempSync(join(tmpdir(), 'wirefeed-data-')), DATABASE_URL: '', LOG_LEVEL: 'silent' };
+      const cli = runCli(['ingest', '--once', '--json', '--config', configDir], { ...environment, http_proxy: `127.0.0.1:${proxy.port}` });
+      expect(await cli.exited, cli.output().stderr).toBe(0);
+      expect(JSON.parse(cli.output().stdout)).toMatchObject({ ok: 2, failed: 0 });
+      // Japan Today's name went to the proxy; Arab News, on a loopback address, straight to its server.
+      expect(proxy.requests).toMatchObject([{ method: 'GET', target: `http://wire.internal:${new URL(fixtures.url).port}/japantoday/feed.rdf` }]);
+      expect(fixtures.requests.map((request) => request.url).sort()).toEqual(['/arabnews/japan.rss', '/japantoday/feed.rdf']);
+
+      const validated = runCli(['validate', '--config', configDir], { ...environment, http_proxy: `127.0.0.1:${proxy.port}`, NO_PROXY: '.corp.example' });
+      expect(await validated.exited).toBe(0);
+      expect(validated.output().stdout).toContain(
+        `the environment's proxies: https straight, http through http://127.0.0.1:${proxy.port} (http_proxy); straight: localhost, loopback and 1 NO_PROXY entry`,
+      );
+      const refused = runCli(['validate', '--config', configDir], { ...environment, HTTPS_PROXY: 'https://desk:s3cret@proxy.corp.example' });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output().stderr.trim()).toBe(
+        "wirefeed validate: the environment variable HTTPS_PROXY (https://proxy.corp.example) must be an http://, socks5:// or socks5h:// URL, not https://: mend it, or set fetch.proxy in the config (false to fetch without the environment's proxies)",
+      );
+    } finally {
+      await Promise.all([fixtures.close(), proxy.close()]);
     }
   });
 });

@@ -10,7 +10,8 @@ const ENVIRONMENT_HELP = `Environment:
   LOG_LEVEL     pino level (default info; "silent" mutes the log on stderr)
   LOG_FORMAT    json or pretty (default: pretty on a terminal, else one JSON object per line)
   SHUTDOWN_GRACE_SECONDS  how long in-flight fetches may finish after SIGTERM/SIGINT (default 10)
-  METRICS_PORT  makes "worker" listen there for /healthz, /readyz and /metrics (default: a worker does not listen)`;
+  METRICS_PORT  makes "worker" listen there for /healthz, /readyz and /metrics (default: a worker does not listen)
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY  the proxies of fetches where no file sets fetch.proxy (as curl reads them)`;
 
 const VALUE_NAMES: Record<string, string> = {
   config: 'DIR',

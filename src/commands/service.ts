@@ -2,6 +2,7 @@
 import { watch } from 'node:fs';
 import { type App, type StartingApp, startApp } from '../app.js';
 import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
+import { describeEnvironmentProxies } from '../fetch/proxy-rules.js';
 import { log } from '../log.js';
 import { createAppServer, listen } from '../server/http.js';
 import { startWorker, type Worker } from '../worker/scheduler.js';
@@ -78,7 +79,10 @@ async function startServer(app: App | (StartingApp & { tokens?: readonly string[
  * (healthy, not ready) while the app retries, and SIGTERM/SIGINT in that wait exits cleanly.
  */
 async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
-  const { publish } = loadConfig(configDir);
+  const { publish, fetch } = loadConfig(configDir);
+  // Taken from the environment unasked: said once, so an operator sees why fetches go where they go.
+  if (parts.worker && fetch.proxy && 'kind' in fetch.proxy)
+    log.info({ proxies: describeEnvironmentProxies(fetch.proxy) }, 'fetching through proxies from the environment');
   surviveDriverCrashes();
   const startup = new AbortController();
   // One listener for the process's life: while starting, a stop aborts the start; once running, it shuts down. (A

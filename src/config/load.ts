@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { proxyRouteOf } from '../fetch/proxy.js';
+import { environmentProxies } from '../fetch/proxy-rules.js';
 import { canonicalTimeZone } from '../model/days.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import {
@@ -165,7 +166,11 @@ const TOPIC_TOKEN_BESIDE_HUB = 'cannot be used with publish.hub: a WebSub hub fe
  * Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. Why it
  * is long: one pass over the files that collects every problem, with their positions, before anything is returned.
  */
-export function loadConfig(dir: string): Config {
+/**
+ * Reads every YAML file of a config folder. `env` is read for the proxies it names (HTTPS_PROXY and the rest), used
+ * when no file sets `fetch.proxy`.
+ */
+export function loadConfig(dir: string, env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const absoluteDir = resolve(dir);
   const problems: ConfigProblem[] = [];
   const sources: Source[] = [];
@@ -173,6 +178,8 @@ export function loadConfig(dir: string): Config {
   const seenSources = new Map<string, string>();
   const seenTopics = new Map<string, string>();
   let fetch: FetchSettings = DEFAULT_FETCH_SETTINGS;
+  /** Whether a file sets fetch.proxy (a URL, or false): then the environment's proxies are not read. */
+  let proxyChosen = false;
   /** What sources and webhooks take from the fetch block, which may come in any file: applied once all are read. */
   const fetchDefaults: Array<(fetch: FetchSettings) => void> = [];
   let publish: PublishSettings = DEFAULT_PUBLISH_SETTINGS;
@@ -209,7 +216,10 @@ export function loadConfig(dir: string): Config {
       if (first) problems.push(file.keyProblemAt([block], `a second ${block} block (the first is in ${first})`));
       blockFiles.set(block, file.displayPath);
     }
-    if (parsed.data.fetch) fetch = toFetchSettings(parsed.data.fetch);
+    if (parsed.data.fetch) {
+      fetch = toFetchSettings(parsed.data.fetch);
+      proxyChosen = parsed.data.fetch.proxy !== undefined;
+    }
     if (parsed.data.publish) publish = toPublishSettings(parsed.data.publish);
     if (parsed.data.worker) worker = toWorkerSettings(parsed.data.worker);
     if (parsed.data.retention) retention = toRetentionSettings(parsed.data.retention);
@@ -268,6 +278,8 @@ export function loadConfig(dir: string): Config {
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
   if (problems.length > 0) throw new ConfigError(problems);
   if (sourceRetention.length > 0) retention = { ...retention, sources: sourceRetention };
+  const fromEnvironment = proxyChosen ? undefined : environmentProxies(env);
+  if (fromEnvironment) fetch = { ...fetch, proxy: fromEnvironment };
   for (const apply of fetchDefaults) apply(fetch);
   return { dir: absoluteDir, sources, topics, fetch, publish, worker, retention };
 }

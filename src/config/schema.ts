@@ -333,8 +333,15 @@ export const fetchSettingsSchema = z.strictObject({
   maxItemSize: byteSize.optional(),
   /** How often a source without its own `every` is fetched: a duration, or auto (as often as its items come). */
   every: pollEvery.optional(),
-  /** The proxy every source's fetches go through (http://, socks5:// or socks5h://), unless a source has its own. */
-  proxy: proxyUrl.optional(),
+  /**
+   * The proxy every source's fetches go through (http://, socks5:// or socks5h://), unless a source has its own; false:
+   * none, whatever the environment's HTTPS_PROXY and the rest say.
+   */
+  proxy: z
+    .union([proxyUrl, z.literal(false)], {
+      error: "must be a proxy URL (http://proxy.example:3128), or false to fetch without the environment's proxies (HTTPS_PROXY and the rest)",
+    })
+    .optional(),
 });
 
 /** How topic feeds are served; any YAML file may hold this block, at most one. */

@@ -6,7 +6,7 @@
 import { Parser } from 'htmlparser2';
 import { fetchFeed, type HttpClient } from '../fetch/index.js';
 import type { FetchLimits } from '../model/settings.js';
-import type { NetworkPolicy, ProxyRoute, SourceCredentials } from '../model/source.js';
+import type { NetworkPolicy, ProxySetting, SourceCredentials } from '../model/source.js';
 import { looksLikeJson, parseFeed } from '../parse/index.js';
 
 const FEED_TYPES = new Set([
@@ -90,7 +90,7 @@ const FORMAT_NAMES: Record<string, string> = { rss: 'RSS', rdf: 'RSS 1.0', atom:
 /** Fetches `url` and finds the feeds it is or leads to. Throws FetchError when the URL itself cannot be fetched. */
 export async function discoverFeeds(
   url: string,
-  options: { http: HttpClient; network: NetworkPolicy; limits?: Partial<FetchLimits>; credentials?: SourceCredentials; proxy?: ProxyRoute },
+  options: { http: HttpClient; network: NetworkPolicy; limits?: Partial<FetchLimits>; credentials?: SourceCredentials; proxy?: ProxySetting | undefined },
 ): Promise<Discovery> {
   const discovery: Discovery = { feeds: [], rejected: [] };
   const fetchText = async (target: string) => {

@@ -3,11 +3,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
-import type { NetworkPolicy, ProxyRoute, SourceCredentials } from '../model/source.js';
+import type { NetworkPolicy, ProxyRoute, ProxySetting, SourceCredentials } from '../model/source.js';
 import { type CacheHints, FetchError, networkErrorText } from './errors.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
 import { ProxiedNames, proxyAuthorization, proxyPools, sentToProxy, type TunnelRequestOptions } from './proxy.js';
+import { routeFor } from './proxy-rules.js';
 
 const DEFAULT_PER_HOST = 2;
 /** How long a pooled connection may sit idle: under the 5 s servers commonly keep one open. */
@@ -31,8 +32,8 @@ export interface HttpFetchOptions {
   maxRedirects: number;
   /** Headers for the source's own site: sent on the hops that are on it (credentialHeaders), on no other. */
   credentials?: SourceCredentials | undefined;
-  /** The proxy every hop goes through; none: straight to the site. */
-  proxy?: ProxyRoute | undefined;
+  /** The proxy the hops go through (the environment's chosen per hop, by its URL); none: straight to the site. */
+  proxy?: ProxySetting | undefined;
 }
 
 export interface Redirect {
@@ -257,7 +258,8 @@ async function sendHop(
   deadline: AbortSignal,
   options: HttpFetchOptions,
 ): Promise<IncomingMessage> {
-  const { proxy, network } = options;
+  const { network } = options;
+  const proxy = routeFor(options.proxy, target);
   try {
     if (proxy) await client.proxiedNames.check(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
     const pools = client.poolsFor(network, proxy);
@@ -354,7 +356,7 @@ export interface PostRequest {
   headers: Record<string, string>;
   /** The whole exchange, connecting included, up to the response's head. */
   timeoutMs: number;
-  proxy?: ProxyRoute | undefined;
+  proxy?: ProxySetting | undefined;
   /** Abandons the POST (shutdown); the FetchError then has kind 'aborted'. */
   signal?: AbortSignal | undefined;
 }
@@ -371,20 +373,22 @@ export async function httpPost(client: HttpClient, url: string, request: PostReq
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
   const headers = { 'user-agent': USER_AGENT, ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+  const target = new URL(url);
+  const proxy = routeFor(request.proxy, target);
   try {
     const response = await send({
-      target: new URL(url),
+      target,
       method: 'POST',
       headers,
       body: request.body,
-      pools: client.poolsFor(OPERATOR_ADDRESS, request.proxy),
+      pools: client.poolsFor(OPERATOR_ADDRESS, proxy),
       signal,
       connectTimeoutMs: request.timeoutMs,
-      proxy: request.proxy,
+      proxy,
     });
     discard(response);
     return response.statusCode ?? 0;
   } catch (error) {
-    throw describe(error, deadline, request.signal, request.proxy);
+    throw describe(error, deadline, request.signal, proxy);
   }
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_FETCH_LIMITS, type FetchLimits } from '../model/settings.js';
-import type { NetworkPolicy, ProxyRoute, SourceCredentials } from '../model/source.js';
+import type { NetworkPolicy, ProxySetting, SourceCredentials } from '../model/source.js';
 import { decodeFeedBody } from './decode.js';
 import { FetchError } from './errors.js';
 import { type HttpClient, type HttpResult, httpFetch } from './http.js';
@@ -19,7 +19,7 @@ export interface FetchRequest {
   /** The source's own headers (Authorization, an API key): sent to its own site only. */
   credentials?: SourceCredentials | undefined;
   /** The proxy the fetch goes through (the source's, or `fetch.proxy` for a command's own fetches). */
-  proxy?: ProxyRoute | undefined;
+  proxy?: ProxySetting | undefined;
   limits?: Partial<FetchLimits>;
   /** Abandons the fetch (shutdown). */
   signal?: AbortSignal;

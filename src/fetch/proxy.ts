@@ -10,13 +10,25 @@ import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 
 const PROXY_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'socks5:', 'socks5h:']);
 
-/** What is wrong with a proxy's URL (`http://user:pass@host:3128`, `socks5h://127.0.0.1:9050`), or undefined. */
-export function proxyUrlProblem(text: string): string | undefined {
+/** The port of a proxy URL that gives none (the environment's may not): its scheme's, as Go and curl take it. */
+const DEFAULT_PORTS: Record<ProxyRoute['protocol'], number> = { http: 80, socks5: 1080, socks5h: 1080 };
+
+/** Whether a URL names its port (`http://proxy.example:80` does, though URL drops a scheme's own port). */
+function namesPort(text: string): boolean {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1] ?? '';
+  return /:\d+$/.test(authority.slice(authority.lastIndexOf('@') + 1));
+}
+
+/**
+ * What is wrong with a proxy's URL (`http://user:pass@host:3128`, `socks5h://127.0.0.1:9050`), or undefined. The
+ * config must name the port (80 or 1080 is a guess); the environment's variables need not, as for other programs.
+ */
+export function proxyUrlProblem(text: string, { portRequired = true } = {}): string | undefined {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || !URL.canParse(text))
     return 'must be a URL with its scheme (http://proxy.example:3128, socks5://…, socks5h://…)';
   const url = new URL(text);
   if (!PROXY_PROTOCOLS.has(url.protocol)) return `must be an http://, socks5:// or socks5h:// URL, not ${url.protocol}//`;
-  if (url.port === '') return "must give the proxy's port (http://proxy.example:3128)";
+  if (portRequired && !namesPort(text)) return "must give the proxy's port (http://proxy.example:3128)";
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '')
     return "must be the proxy's address alone, without a path or query";
   if (url.protocol !== 'http:' && (url.username.length > 255 || url.password.length > 255))
@@ -37,12 +49,13 @@ export function proxyRouteOf(text: string): ProxyRoute {
   const url = new URL(text);
   const protocol = url.protocol.slice(0, -1) as ProxyRoute['protocol'];
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port) || DEFAULT_PORTS[protocol];
   return {
     protocol,
     host,
-    port: Number(url.port),
+    port,
     ...(url.username || url.password ? { username: decoded(url.username), password: decoded(url.password) } : {}),
-    display: `${protocol}://${url.host}`,
+    display: `${protocol}://${url.hostname}:${port}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_POLL_SECONDS, type ProxyRoute, type Source } from './source.js';
+import { DEFAULT_POLL_SECONDS, type ProxySetting, type Source } from './source.js';
 import type { Topic } from './topic.js';
 
 /** Limits on one fetch. */
@@ -29,8 +29,11 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxItems: 1_000, maxIte
 export interface FetchSettings extends FetchLimits, DocumentLimits {
   perHost: number;
   concurrency: number;
-  /** The proxy of every fetch of a source without its own, and of commands' fetches (`fetch.proxy`). */
-  proxy?: ProxyRoute;
+  /**
+   * The proxy of every fetch of a source without its own, and of commands' fetches: `fetch.proxy`, else the
+   * environment's (HTTPS_PROXY and the rest) unless `fetch.proxy: false`.
+   */
+  proxy?: ProxySetting;
   /** How often a source without its own `every` is fetched: seconds, or `auto` (as often as its items come). */
   every: number | 'auto';
 }

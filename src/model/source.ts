@@ -24,8 +24,8 @@ export interface Source {
   scrape?: ScrapeRules;
   /** Headers that prove who we are to the source's own site (a paid wire's feed), and only to it. */
   credentials?: SourceCredentials;
-  /** The proxy its fetches go through (its own `proxy`, else `fetch.proxy`); none: straight to the site. */
-  proxy?: ProxyRoute;
+  /** The proxy its fetches go through (its own `proxy`, else `fetch.proxy` or the environment's); none: straight to the site. */
+  proxy?: ProxySetting;
   /** Topic queries deciding which items are stored at all: only those matching `keep`, none matching `exclude`. */
   keep?: string;
   exclude?: string;
@@ -130,9 +130,32 @@ export interface ProxyRoute {
   port: number;
   username?: string;
   password?: string;
-  /** Its URL without user name and password: what messages and logs show. */
+  /** Its URL without user name and password (and where it was read, for the environment's): what messages and logs show. */
   display: string;
 }
+
+/**
+ * A NO_PROXY entry: a host reached straight. A domain matches itself and its subdomains (only its subdomains when
+ * written with a leading dot); an address or a CIDR range matches hosts written as addresses; a port narrows either.
+ */
+export type ProxyBypass =
+  | { kind: 'domain'; name: string; subdomainsOnly: boolean; port?: number }
+  | { kind: 'range'; address: string; prefix: number; family: 'ipv4' | 'ipv6'; port?: number };
+
+/**
+ * The proxies the environment names (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, as curl and Go read them),
+ * chosen per request by the URL's scheme and host.
+ */
+export interface EnvironmentProxies {
+  kind: 'environment';
+  http?: ProxyRoute;
+  https?: ProxyRoute;
+  /** NO_PROXY's hosts; `'all'` for `*`. */
+  bypass: readonly ProxyBypass[] | 'all';
+}
+
+/** The way a source's requests go: one proxy for all, or the environment's by each request's URL. */
+export type ProxySetting = ProxyRoute | EnvironmentProxies;
 
 export const DEFAULT_POLL_SECONDS = 15 * 60;
 

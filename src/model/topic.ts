@@ -1,4 +1,4 @@
-import type { ProxyRoute } from './source.js';
+import type { ProxySetting } from './source.js';
 
 /** A published topic feed: the stories whose items match `query` (and not `exclude`). */
 export interface Topic {
@@ -38,8 +38,8 @@ export interface TopicWebhook {
   format?: WebhookFormat;
   /** Headers the receiver asks for (an Authorization token), names in lower case. */
   headers?: Record<string, string>;
-  /** The proxy its POSTs go through (its own `proxy`, else `fetch.proxy`); none: straight to the receiver. */
-  proxy?: ProxyRoute;
+  /** The proxy its POSTs go through (its own `proxy`, else `fetch.proxy` or the environment's); none: straight to the receiver. */
+  proxy?: ProxySetting;
 }
 
 export const WEBHOOK_FORMATS = ['jsonfeed', 'slack', 'discord', 'ntfy', 'apprise'] as const;

@@ -1,7 +1,7 @@
 import { type HttpClient, httpPost } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { PublishSettings } from '../model/settings.js';
-import type { ProxyRoute } from '../model/source.js';
+import type { ProxySetting } from '../model/source.js';
 import { feedUrl } from '../model/urls.js';
 
 /**
@@ -9,7 +9,7 @@ import { feedUrl } from '../model/urls.js';
  * new stories at once instead of at their next poll. Failures are logged and never stop ingestion.
  */
 export async function announceToHub(
-  transport: { http: HttpClient; proxy?: ProxyRoute | undefined },
+  transport: { http: HttpClient; proxy?: ProxySetting | undefined },
   publish: PublishSettings,
   slugs: readonly string[],
   timeoutMs = 10_000,
