@@ -460,6 +460,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes fetch.websub with publish.publicUrl (from any file), and names its line without', () => {
+    expect(problemsOf({ 'fetch.yml': 'fetch:\n  every: 10m\n  websub: true\n' })).toEqual([
+      'fetch.yml:3:3: fetch.websub: needs publish.publicUrl: a hub pushes to a callback URL there',
+    ]);
+    const dir = writeConfigDir({ 'fetch.yml': 'fetch:\n  websub: true\n', 'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org/\n' });
+    expect(loadConfig(dir).fetch.websub).toBe(true);
+    expect(problemsOf({ 'fetch.yml': 'fetch:\n  websub: yes please\n' })).toHaveLength(1);
+  });
+
   it('rejects an allowPrivateNetwork entry that is not an address or range', () => {
     expect(problemsOf({ 'sources.yml': 'sources:\n  - id: a\n    url: http://x.example/\n    allowPrivateNetwork: [intranet, 10.0.0.0/33]\n' })).toEqual([
       'sources.yml:4:27: sources[0].allowPrivateNetwork[0]: expected an IP address or CIDR range',
@@ -516,6 +525,7 @@ describe('loadConfig', () => {
       maxItems: 1000,
       maxItemChars: 256 * 1024,
       every: 900,
+      websub: false,
     });
   });
 

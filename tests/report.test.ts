@@ -23,7 +23,7 @@ describe('command-line reports', () => {
 
   it('tables sources with their health', () => {
     const now = new Date('2024-06-02T12:00:00Z');
-    const base = { title: null, fetchUrl: null, lastError: null, goneAt: null };
+    const base = { title: null, fetchUrl: null, lastError: null, goneAt: null, push: null };
     const table = formatSourceTable(
       [
         {
@@ -35,6 +35,7 @@ describe('command-line reports', () => {
           errorCount: 0,
           nextCheckAt: new Date('2024-06-02T12:13:00Z'),
           items: 153,
+          push: { state: 'active', hub: 'https://pubsubhubbub.appspot.com/', leaseUntil: '2024-06-09T11:58:00Z', pushedAt: null },
         },
         {
           ...base,
@@ -44,6 +45,8 @@ describe('command-line reports', () => {
           lastStatus: 'failed',
           lastError: 'HTTP 503',
           errorCount: 4,
+          // Asked, not verified: not pushed yet.
+          push: { state: 'requested', hub: 'https://hub.example/', leaseUntil: null, pushedAt: null },
           nextCheckAt: new Date('2024-06-02T11:00:00Z'),
           items: 20,
         },
@@ -64,7 +67,7 @@ describe('command-line reports', () => {
     );
     expect(table.split('\n')).toEqual([
       'SOURCE                         STATUS  LAST FETCH  ITEMS  ERRORS  NEXT CHECK  URL / LAST ERROR',
-      'arabnews-japan                 ok      2m ago      153    0       in 13m      https://www.arabnews.com/rss.xml',
+      'arabnews-japan (pushed)        ok      2m ago      153    0       in 13m      https://www.arabnews.com/rss.xml',
       'jiji                           failed  3h ago      20     4       due         HTTP 503',
       'old                            gone    never       0      1       -           https://old.example/feed',
       'nhk (JSON listing, full text)  new     never       0      0       due         https://news.example.jp/api/latest.json',

@@ -15,6 +15,7 @@ const source = (fields: Partial<SourceHealth>): SourceHealth => ({
   nextCheckAt: NOW,
   goneAt: null,
   items: 3,
+  push: null,
   ...fields,
 });
 const failing = (error: string) => source({ errorCount: 2, lastError: error });

@@ -159,6 +159,7 @@ function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
   return file.problemAt(issue.path, issue.message);
 }
 
+const WEBSUB_NEEDS_PUBLIC_URL = 'needs publish.publicUrl: a hub pushes to a callback URL there';
 const WEBHOOK_NEEDS_PUBLIC_URL = "needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there";
 const TOPIC_TOKEN_BESIDE_HUB = 'cannot be used with publish.hub: a WebSub hub fetches the feeds without it';
 
@@ -188,6 +189,8 @@ export function loadConfig(dir: string, env: Readonly<Record<string, string | un
   const blockFiles = new Map<string, string>();
   // The first webhook, reported if no file sets publish.publicUrl (any file may, so known only after them all).
   let webhookAt: ConfigProblem | undefined;
+  // fetch.websub, reported if no file sets publish.publicUrl.
+  let websubAt: ConfigProblem | undefined;
   // The first topic with a token, reported if a file sets publish.hub.
   let topicTokenAt: ConfigProblem | undefined;
   // Sources' own retention, and where each sets its items' (checked against retention.clustering, which any file may set).
@@ -219,6 +222,7 @@ export function loadConfig(dir: string, env: Readonly<Record<string, string | un
     if (parsed.data.fetch) {
       fetch = toFetchSettings(parsed.data.fetch);
       proxyChosen = parsed.data.fetch.proxy !== undefined;
+      if (parsed.data.fetch.websub) websubAt = file.keyProblemAt(['fetch', 'websub'], WEBSUB_NEEDS_PUBLIC_URL);
     }
     if (parsed.data.publish) publish = toPublishSettings(parsed.data.publish);
     if (parsed.data.worker) worker = toWorkerSettings(parsed.data.worker);
@@ -273,6 +277,7 @@ export function loadConfig(dir: string, env: Readonly<Record<string, string | un
     });
   }
   if (webhookAt && !publish.publicUrl) problems.push(webhookAt);
+  if (websubAt && !publish.publicUrl) problems.push(websubAt);
   if (topicTokenAt && publish.hub) problems.push(topicTokenAt);
   const clustering = formatDuration(retention.clusteringSeconds);
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
@@ -305,6 +310,7 @@ function toFetchSettings(settings: FetchSettingsConfig): FetchSettings {
     maxItemChars: settings.maxItemSize === undefined ? DEFAULT_FETCH_SETTINGS.maxItemChars : toBytes(settings.maxItemSize),
     ...(settings.proxy ? { proxy: proxyRouteOf(expandEnv(settings.proxy)) } : {}),
     every: settings.every === undefined ? DEFAULT_FETCH_SETTINGS.every : settings.every === 'auto' ? 'auto' : parseDuration(settings.every)!,
+    websub: settings.websub ?? DEFAULT_FETCH_SETTINGS.websub,
   };
 }
 

@@ -165,6 +165,32 @@ export const itemBands = pgTable(
 );
 
 /**
+ * WebSub subscriptions to sources' hubs (fetch.websub): one per source, its id the last part of the callback URL the
+ * hub calls. A verified push makes its source due at once.
+ */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    hub: text('hub').notNull(),
+    topic: text('topic').notNull(),
+    secret: text('secret').notNull(),
+    /** requested, active or denied (model/source.ts PushSubscription). */
+    state: text('state').notNull(),
+    requestedAt: timestamptz('requested_at').notNull(),
+    leaseUntil: timestamptz('lease_until'),
+    /** Why the hub denied it, or why the request failed. */
+    reason: text('reason'),
+    /** The last push whose signature held. */
+    pushedAt: timestamptz('pushed_at'),
+  },
+  (table) => [uniqueIndex('push_subscriptions_source_idx').on(table.sourceId)],
+);
+
+/**
  * The identities of items deleted past `retention.items`: an item whose feed still carries it would otherwise come
  * back as new at the next fetch that reads it. Narrow on purpose (a key, not an item's text and indexes).
  */

@@ -3,10 +3,11 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
-import type { NetworkPolicy, ProxyRoute, ProxySetting, SourceCredentials } from '../model/source.js';
+import type { HubLinks, NetworkPolicy, ProxyRoute, ProxySetting, SourceCredentials } from '../model/source.js';
 import { type CacheHints, FetchError, networkErrorText } from './errors.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 import { HostLimiter } from './host-limit.js';
+import { hubLinksOf } from './links.js';
 import { ProxiedNames, proxyAuthorization, proxyPools, sentToProxy, type TunnelRequestOptions } from './proxy.js';
 import { routeFor } from './proxy-rules.js';
 
@@ -56,7 +57,7 @@ export function credentialHeaders(target: URL, credentials: SourceCredentials | 
 }
 
 export type HttpResult =
-  | { kind: 'not-modified'; status: 304; finalUrl: string; redirects: Redirect[]; hints: CacheHints }
+  | { kind: 'not-modified'; status: 304; finalUrl: string; redirects: Redirect[]; hints: CacheHints; push?: HubLinks }
   | {
       kind: 'ok';
       status: number;
@@ -67,6 +68,8 @@ export type HttpResult =
       finalUrl: string;
       redirects: Redirect[];
       hints: CacheHints;
+      /** The WebSub hub and self links of the response's Link header. */
+      push?: HubLinks;
     };
 
 /** The connection pools of one network policy: one per scheme, each connecting through the address guard. */
@@ -239,11 +242,24 @@ function send(exchange: Exchange): Promise<IncomingMessage> {
   return attempt(false);
 }
 
+const pushOf = (response: IncomingMessage): { push?: HubLinks } => {
+  const push = hubLinksOf(response.headers);
+  return push ? { push } : {};
+};
+
 /** Lets go of a body we do not read: a small one is drained so its connection can be reused, a large one is cut. */
 function discard(response: IncomingMessage): void {
   const length = Number(response.headers['content-length'] ?? Number.NaN);
   if (response.statusCode === 304 || length <= DRAIN_LIMIT) response.resume();
   else response.destroy();
+}
+
+/** The address guard for a URL whose host is an address: names are checked at connect time (or before a proxy is asked). */
+function refuseLiteral(target: URL, network: NetworkPolicy): void {
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(literal)) return;
+  const reason = refusalReason(literal, network);
+  if (reason) throw new FetchError(`refused to connect to ${target.host}: ${reason}`, 'refused');
 }
 
 /**
@@ -285,11 +301,7 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       throw new FetchError(`refused to fetch ${target.protocol} URL ${url}`, 'refused');
     }
-    const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal)) {
-      const reason = refusalReason(literal, options.network);
-      if (reason) throw new FetchError(`refused to connect to ${target.host}: ${reason}`, 'refused');
-    }
+    refuseLiteral(target, options.network);
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       accept: 'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8',
@@ -323,7 +335,7 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
       }
       if (status === 304) {
         discard(response);
-        return { kind: 'not-modified', status: 304, finalUrl: url, redirects, hints };
+        return { kind: 'not-modified', status: 304, finalUrl: url, redirects, hints, ...pushOf(response) };
       }
       if (status < 200 || status >= 300) {
         discard(response);
@@ -343,6 +355,7 @@ export async function httpFetch(client: HttpClient, startUrl: string, options: H
         finalUrl: url,
         redirects,
         hints,
+        ...pushOf(response),
       };
     } finally {
       release();
@@ -357,6 +370,8 @@ export interface PostRequest {
   /** The whole exchange, connecting included, up to the response's head. */
   timeoutMs: number;
   proxy?: ProxySetting | undefined;
+  /** The addresses it may reach: any for the operator's own URLs (webhooks, the publishing hub); a feed's hub, its source's. */
+  network?: NetworkPolicy;
   /** Abandons the POST (shutdown); the FetchError then has kind 'aborted'. */
   signal?: AbortSignal | undefined;
 }
@@ -375,13 +390,16 @@ export async function httpPost(client: HttpClient, url: string, request: PostReq
   const headers = { 'user-agent': USER_AGENT, ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
   const target = new URL(url);
   const proxy = routeFor(request.proxy, target);
+  const network = request.network ?? OPERATOR_ADDRESS;
   try {
+    refuseLiteral(target, network);
+    if (proxy) await client.proxiedNames.check(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
     const response = await send({
       target,
       method: 'POST',
       headers,
       body: request.body,
-      pools: client.poolsFor(OPERATOR_ADDRESS, proxy),
+      pools: client.poolsFor(network, proxy),
       signal,
       connectTimeoutMs: request.timeoutMs,
       proxy,

@@ -76,5 +76,6 @@ export async function fetchFeed(client: HttpClient, request: FetchRequest): Prom
     finalUrl: response.finalUrl,
     redirects: response.redirects,
     hints: response.hints,
+    ...(response.push ? { push: response.push } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { webhookBacklog } from '../store/webhooks.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** The app's registry and its metrics. Why it is long: one declaration per metric, each with its help text. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wirefeed_' });
@@ -53,6 +54,18 @@ export function createMetrics() {
       name: 'wirefeed_webhook_stories_total',
       help: 'Stories sent to topic webhooks, by result: delivered, failed (to be sent again) or dropped (queued longer than a day).',
       labelNames: ['result'] as const,
+      registers,
+    }),
+    websubRequests: new Counter({
+      name: 'wirefeed_websub_requests_total',
+      help: "Requests to sources' WebSub hubs, by mode (subscribe, unsubscribe) and outcome (sent, failed).",
+      labelNames: ['mode', 'outcome'] as const,
+      registers,
+    }),
+    websubPushes: new Counter({
+      name: 'wirefeed_websub_pushes_total',
+      help: "Pushes from sources' WebSub hubs, by outcome: accepted (the source made due), unsigned (no valid signature: ignored) or unknown (no such subscription).",
+      labelNames: ['outcome'] as const,
       registers,
     }),
     leaseClaims: new Counter({ name: 'wirefeed_lease_claims_total', help: 'Sources claimed by this worker for fetching.', registers }),

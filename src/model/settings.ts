@@ -36,6 +36,8 @@ export interface FetchSettings extends FetchLimits, DocumentLimits {
   proxy?: ProxySetting;
   /** How often a source without its own `every` is fetched: seconds, or `auto` (as often as its items come). */
   every: number | 'auto';
+  /** Subscribe to the WebSub hubs sources name, so a push makes its source due at once (`fetch.websub`). */
+  websub: boolean;
 }
 
 export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
@@ -44,6 +46,7 @@ export const DEFAULT_FETCH_SETTINGS: FetchSettings = {
   perHost: 2,
   concurrency: 8,
   every: DEFAULT_POLL_SECONDS,
+  websub: false,
 };
 
 export interface PublishSettings {

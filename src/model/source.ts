@@ -184,3 +184,28 @@ export interface DocumentItemHashes {
   inherited: string;
   hashes: string[];
 }
+
+/** Where a feed says its updates are pushed (WebSub): its hub, and the URL it is known by there (its self link). */
+export interface HubLinks {
+  hub?: string;
+  self?: string;
+}
+
+/**
+ * A WebSub subscription to a source's hub. `requested`: asked, not yet verified by the hub (`reason` says why a
+ * request failed); `active`: verified, pushes until `leaseUntil`; `denied`: the hub refused (`reason`). One that ends is
+ * deleted: a hub verifying its end finds no such subscription, which is how we agree.
+ */
+export interface PushSubscription {
+  /** Random: the last part of the callback URL, which is all a hub knows of us. */
+  id: string;
+  sourceId: string;
+  hub: string;
+  topic: string;
+  /** The HMAC key the hub signs pushes with. */
+  secret: string;
+  state: 'requested' | 'active' | 'denied';
+  requestedAt: Date;
+  leaseUntil: Date | null;
+  reason: string | null;
+}

@@ -6,3 +6,5 @@ export const feedUrl = (baseUrl: string, slug: string, format: FeedFormat) => `$
 export const storyUrn = (storyId: string) => `urn:wirefeed:story:${storyId}`;
 /** Whether a stored link is one to put in a message or a list: an http(s) page (stored links are normalized to those). */
 export const isWebLink = (url: string | null | undefined): url is string => !!url && /^https?:\/\//i.test(url);
+/** Where a source's hub pushes to (WebSub's callback): the subscription's random id is all the URL holds. */
+export const pushCallbackUrl = (baseUrl: string, subscriptionId: string) => `${baseUrl}/websub/${subscriptionId}`;

@@ -1,3 +1,4 @@
+import type { HubLinks } from '../model/source.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
@@ -70,7 +71,17 @@ export function parseJsonFeed(text: string): ParsedFeed {
     titleType: 'text',
     siteUrl: str(feed.home_page_url),
     language: feedLanguage,
+    ...pushOf(feed),
     items,
     ...(warnings.length ? { warnings } : {}),
   };
+}
+
+/** JSON Feed's WebSub hub (`hubs`, the first of type WebSub) and self link (`feed_url`). */
+function pushOf(feed: Record<string, unknown>): { push?: HubLinks } {
+  const hubs = Array.isArray(feed.hubs) ? feed.hubs : [];
+  const hub = hubs.find(
+    (entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null && str(entry.type)?.toLowerCase() === 'websub' && !!str(entry.url),
+  );
+  return hub ? { push: { hub: str(hub.url)!, ...(str(feed.feed_url) ? { self: str(feed.feed_url) } : {}) } } : {};
 }

@@ -1,5 +1,6 @@
 /** A feed document reduced to what Wirefeed needs, before normalization; every field is as the feed wrote it. */
 import type { Enclosure } from '../model/item.js';
+import type { HubLinks } from '../model/source.js';
 
 export interface ParsedFeed {
   format: 'rss' | 'rdf' | 'atom' | 'json' | 'html';
@@ -15,6 +16,8 @@ export interface ParsedFeed {
   ttlMinutes?: number;
   skipHours?: number[];
   skipDays?: string[];
+  /** Where the feed says its updates are pushed (WebSub): its hub and self links, as written. */
+  push?: HubLinks;
   items: ParsedItem[];
   /** What was read leniently (a document that bent a rule), for the log. */
   warnings?: string[];

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
 import { escapeHtml } from '../model/escape.js';
 import type { Enclosure } from '../model/item.js';
+import type { HubLinks } from '../model/source.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 import { type KeepItem, reviseXml } from './xml-revise.js';
 import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
@@ -21,6 +22,9 @@ const CUSTOM_FIELDS = {
     'ttl',
     ['skipHours', 'skipHours', { keepArray: true }],
     ['skipDays', 'skipDays', { keepArray: true }],
+    // Atom's own links and atom:link inside an RSS channel: the WebSub hub and self links.
+    ['link', 'feedLinks', { keepArray: true }],
+    ['atom:link', 'feedAtomLinks', { keepArray: true }],
     'language',
     'dc:language',
     'updated',
@@ -173,6 +177,21 @@ function links(item: Raw): { alternate?: string; short?: string } {
     }
   }
   return { alternate: html ?? alternate, short };
+}
+
+/** The feed's WebSub links: the first hub and self link among its own (a rel may list several relations). */
+function pushLinks(feed: Raw): HubLinks | undefined {
+  const found: HubLinks = {};
+  for (const link of [...asArray(feed.feedLinks), ...asArray(feed.feedAtomLinks)]) {
+    if (typeof link === 'string') continue;
+    const { rel, href } = attributes(link) as { rel?: string; href?: string };
+    const url = href?.trim();
+    if (!url || !rel) continue;
+    const relations = rel.toLowerCase().split(/\s+/);
+    if (relations.includes('hub')) found.hub ??= url;
+    if (relations.includes('self')) found.self ??= url;
+  }
+  return found.hub ? found : undefined;
 }
 
 /** A guid is the article's link only when it says so (isPermaLink absent or true) and is an absolute http(s) URL. */
@@ -427,17 +446,20 @@ export async function parseXmlFeed(original: string, keepItem?: KeepItem): Promi
     .filter((hour) => Number.isInteger(hour) && hour >= 0 && hour <= 24)
     .map((hour) => hour % 24);
   const skipDays = listed(feed.skipDays, 'day');
+  const push = pushLinks(feed);
   return {
     format,
     title: feedTitle.title,
     titleType: feedTitle.titleType,
-    siteUrl: textOf(feed.link),
+    // Atom's alternate link (rel absent or alternate), not its first: rss-parser takes the first (a hub or self link).
+    siteUrl: links({ links: feed.feedLinks, atomLinks: feed.feedAtomLinks }).alternate ?? textOf(feed.link),
     language: feedLanguage,
     baseUrl,
     updated,
     ...(ttl > 0 ? { ttlMinutes: ttl } : {}),
     ...(skipHours.length ? { skipHours } : {}),
     ...(skipDays.length ? { skipDays } : {}),
+    ...(push ? { push } : {}),
     items,
     ...(truncated ? { truncated, warnings: [`the document is cut off: its ${items.length} complete items were read`] } : {}),
   };

@@ -19,6 +19,7 @@ import { accessOf, carriesCredentials, listedTopics, routeTokens, splitTokenPath
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
 import { renderTopicsOpml } from './opml.js';
 import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopicPage } from './page.js';
+import { answerHub } from './push.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
 import { Admission, parseSearchRequest, type SearchRequest, searchChannel, searchFormHtml, searchMatcher } from './search.js';
 import { renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';
@@ -115,7 +116,7 @@ function routeKind(path: string): string {
   if (path === '/' || path.startsWith('/?')) return 'page';
   if (path.startsWith('/sources')) return 'sources';
   if (path === '/search' || path.startsWith('/search.') || path.startsWith('/search?')) return 'search';
-  return ['/opml', '/healthz', '/readyz', '/metrics'].find((known) => path.startsWith(known))?.slice(1) ?? 'other';
+  return ['/opml', '/healthz', '/readyz', '/metrics', '/websub'].find((known) => path.startsWith(known))?.slice(1) ?? 'other';
 }
 
 export interface AppServer extends Server {
@@ -127,7 +128,7 @@ export interface AppServer extends Server {
 
 /** What the server needs of an app; config is read on every request, since a config reload replaces it. */
 export interface ServedApp {
-  config: Pick<Config, 'topics' | 'sources' | 'publish'>;
+  config: Pick<Config, 'topics' | 'sources' | 'publish' | 'fetch' | 'worker'>;
   /** Which store: the sources page is served by default on the embedded one (one person's own instance). */
   database: { db: Database; engine?: 'postgres' | 'embedded' };
   metrics: Metrics;
@@ -161,23 +162,33 @@ export function createAppServer(app: ServedApp | StartingServedApp, options: Ser
   const feedCache = new FeedCache();
   const versions: Versions = new Map();
   let routes: Routes | undefined;
-  if ('ready' in app) {
-    app.ready.then(
-      (opened) => (routes = appRoutes(opened, options, feedCache, versions)),
-      () => {},
-    );
-  } else {
-    routes = appRoutes(app, options, feedCache, versions);
-  }
+  let opened: ServedApp | undefined;
+  const open = (ready: ServedApp) => {
+    opened = ready;
+    routes = appRoutes(ready, options, feedCache, versions);
+  };
+  if ('ready' in app) app.ready.then(open, () => {});
+  else open(app);
   const waitingFor = 'ready' in app ? app.waitingFor : () => undefined;
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
     const url = requestUrl(request.url);
     const { pathname, token: pathToken } = splitTokenPath(url.pathname);
     url.pathname = pathname;
-    if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname))
+    if (options.operationsOnly && !OPERATIONS_PATHS.has(url.pathname)) {
+      request.resume();
       return sendText(response, 404, 'Not found: this is a worker; feeds are served by "wirefeed serve"\n');
+    }
+    // A source's hub calls back (GET to verify, POST to push): no access token, the URL's id and a signature instead.
+    const callback = /^\/websub\/([^/]*)$/.exec(url.pathname);
+    if (callback && opened) {
+      const answer = await answerHub(opened, request, callback[1]!, url);
+      return sendText(response, answer.status, answer.body, { 'cache-control': 'no-store' });
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      request.resume();
+      return sendText(response, 405, 'Method not allowed\n', { allow: 'GET, HEAD' });
+    }
     if (url.pathname === '/healthz') return sendText(response, 200, 'ok\n', { 'cache-control': 'no-store' });
     if (routes) return routes(request, response, url, pathToken);
     if (url.pathname === '/metrics') {

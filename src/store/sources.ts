@@ -281,6 +281,8 @@ export interface SourceCondition {
 
 export interface SourceHealth extends SourceCondition {
   items: number;
+  /** Its WebSub subscription (fetch.websub), if it has one: its state, hub, lease and last push (ISO times). */
+  push: { state: string; hub: string; leaseUntil: string | null; pushedAt: string | null } | null;
 }
 
 const CONDITION_COLUMNS = {
@@ -304,7 +306,12 @@ export async function sourceConditions(db: Database): Promise<SourceCondition[]>
 /** Every source with its health and item count, for `wirefeed sources` and the sources page. */
 export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
   const rows = await db
-    .select({ ...CONDITION_COLUMNS, items: sql<number>`(select count(*) from items where items.source_id = sources.id)::int` })
+    .select({
+      ...CONDITION_COLUMNS,
+      items: sql<number>`(select count(*) from items where items.source_id = sources.id)::int`,
+      push: sql<SourceHealth['push']>`(select json_build_object('state', p.state, 'hub', p.hub, 'leaseUntil', p.lease_until, 'pushedAt', p.pushed_at)
+        from push_subscriptions p where p.source_id = sources.id)`,
+    })
     .from(sources)
     .orderBy(asc(sources.id));
   return rows.map((row) => ({ ...row, items: Number(row.items) }));

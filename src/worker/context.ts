@@ -6,6 +6,7 @@ import type { PageReader } from '../normalize/page-reader.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import type { IngestContext } from './ingest.js';
 import { StoreQueue } from './store-queue.js';
+import { pushSubscriber } from './subscriptions.js';
 import { announceToHub } from './websub.js';
 
 /** What the worker needs of an app; read on every tick, since a config reload replaces config and matcher. */
@@ -39,5 +40,10 @@ export function ingestContext(app: WorkerApp, onTopicsChanged?: (slugs: string[]
       onTopicsChanged?.(slugs);
       void announceToHub({ http: app.http, proxy: app.config.fetch.proxy }, app.config.publish, slugs);
     },
+    ...(app.config.fetch.websub && app.config.publish.publicUrl ? { push: subscriberOf(app, app.config.publish.publicUrl) } : {}),
   };
 }
+
+/** The worker's side of sources' WebSub subscriptions, calling back to `publicUrl`. */
+export const subscriberOf = (app: Pick<WorkerApp, 'database' | 'http' | 'metrics'>, publicUrl: string | undefined) =>
+  pushSubscriber({ db: app.database.db, http: app.http, metrics: app.metrics, publicUrl });

@@ -5,7 +5,7 @@
  */
 import { log } from '../log.js';
 import { type PruneResult, pruneStore } from '../store/retention.js';
-import type { WorkerApp } from './context.js';
+import { subscriberOf, type WorkerApp } from './context.js';
 
 export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 /** The first prune waits for the start's own work (backfills, the first tick's claims) to settle. */
@@ -16,7 +16,7 @@ export interface Housekeeping {
   stop(): Promise<void>;
 }
 
-export type HousekeepingApp = Pick<WorkerApp, 'config' | 'database' | 'metrics'>;
+export type HousekeepingApp = Pick<WorkerApp, 'config' | 'database' | 'metrics' | 'http'>;
 
 /** Prunes the store by the config's retention, counts and logs what went; a failure is logged, not thrown. */
 export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Promise<PruneResult | undefined> {
@@ -31,11 +31,25 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Pro
     const ms = Math.round(performance.now() - started);
     if (result.skipped) log.debug({ ...result, ms }, 'another process is pruning the store; left to it');
     else if (result.itemRows + result.bandRows + result.fetchLogRows + result.archivedKeyRows > 0) log.info({ ...result, ms }, 'store pruned');
+    await endSubscriptions(app).catch((error: Error) =>
+      log.warn({ error: error.message }, 'ending WebSub subscriptions failed; trying again at the next turn'),
+    );
     return result;
   } catch (error) {
     log.warn({ error: (error as Error).message }, 'pruning the store failed; trying again at the next turn');
     return undefined;
   }
+}
+
+/**
+ * Ends the WebSub subscriptions no longer wanted: those of sources taken out of the config (their hubs asked as a
+ * source without settings of its own would ask them), or every one when fetch.websub is off.
+ */
+async function endSubscriptions(app: HousekeepingApp): Promise<void> {
+  const { fetch, publish, sources } = app.config;
+  const keep = fetch.websub ? sources : [];
+  const ended = await subscriberOf(app, publish.publicUrl).endOutside(keep, sources, { network: { kind: 'public-only' }, proxy: fetch.proxy });
+  if (ended > 0) log.info({ subscriptions: ended }, 'WebSub subscriptions ended');
 }
 
 /** Prunes `firstMs` after the start, then `everyMs` after each prune ends (never two at once). */

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
-import type { DocumentItemHashes, RecentItems, ScrapeRules, Source } from '../model/source.js';
+import type { DocumentItemHashes, HubLinks, RecentItems, ScrapeRules, Source } from '../model/source.js';
 import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
 import type { PageReader } from '../normalize/page-reader.js';
@@ -20,6 +20,7 @@ import { ADAPTIVE_POLL, adaptivePollSeconds, nextCheckAt } from './next-check.js
 import { trackRedirects } from './redirects.js';
 import { prepareDocument, type StoreQueue } from './store-queue.js';
 import type { StoredDocument } from './store-step.js';
+import { type PushLinks, type PushSubscriber, pushLinksOf } from './subscriptions.js';
 
 export interface IngestContext {
   db: Database;
@@ -39,6 +40,8 @@ export interface IngestContext {
   store: StoreQueue;
   /** Called after a source's items are committed with the topics that gained stories. */
   onTopicsChanged?: (slugs: string[]) => void;
+  /** Keeps sources' WebSub subscriptions (fetch.websub): told what each successful fetch said of its hub. */
+  push?: PushSubscriber;
 }
 
 export interface SourceOutcome {
@@ -57,6 +60,9 @@ export interface SourceOutcome {
   itemsFiltered?: number;
   error?: string;
 }
+
+/** A fetch's outcome, with what it said of the source's WebSub hub when it succeeded. */
+type FetchOutcome = SourceOutcome & { pushLinks?: PushLinks };
 
 /** A source's fetch state, with its recent items when it is fetched `every: auto`. */
 export type PassState = SourceState & { recentItems?: RecentItems };
@@ -271,10 +277,11 @@ const FRESH_STATE: SourceState = {
 export async function ingestSource(context: IngestContext, source: Source, run: SourceRun = {}): Promise<SourceOutcome> {
   const { fetches, fetchDuration, itemsStored } = context.metrics;
   const stopTimer = fetchDuration.startTimer();
-  const outcome = await ingestSourceOnce(context, source, run).catch((error: Error) => {
+  const { pushLinks, ...outcome }: FetchOutcome = await ingestSourceOnce(context, source, run).catch((error: Error) => {
     if (!isDatabaseUnavailable(error)) throw error;
     return deferredByOutage(source, error);
   });
+  if (pushLinks && context.push) await context.push.afterFetch(source, pushLinks);
   // A source already known to be gone is not fetched at all: nothing to count.
   const fetched = !(outcome.outcome === 'gone' && outcome.status === undefined);
   if (fetched) {
@@ -308,7 +315,7 @@ function deferredByOutage(source: Source, error: Error): SourceOutcome {
  * One fetch of one source, recorded whatever happens. Why it is long: the pipeline's steps (fetch, parse, normalize,
  * store, record) in order, sharing the fetch's state and one error path.
  */
-async function ingestSourceOnce(context: IngestContext, source: Source, run: SourceRun): Promise<SourceOutcome> {
+async function ingestSourceOnce(context: IngestContext, source: Source, run: SourceRun): Promise<FetchOutcome> {
   const { db } = context;
   const startedAt = new Date();
   const elapsed = () => Date.now() - startedAt.getTime();
@@ -352,7 +359,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       });
       await context.store.store({ sourceId: source.id, items: [], topics: context.topics, record: () => notModified });
       log.info({ source: source.id, url, outcome: 'not-modified', ms: elapsed() }, 'fetched');
-      return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0 };
+      const pushLinks = pushLinksOf(response.push, 'unread', response.finalUrl);
+      return { sourceId: source.id, outcome: 'not-modified', status: 304, itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, pushLinks };
     }
 
     const reading: DocumentReading = {
@@ -382,9 +390,11 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
         { source: source.id, url, outcome: 'ok', status: response.status, unchanged: true, itemsDuplicate: state.documentItems, ms: elapsed() },
         'fetched',
       );
-      return { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: 0, itemsDuplicate: state.documentItems, itemsRevised: 0 };
+      const pushLinks = pushLinksOf(response.push, 'unread', response.finalUrl);
+      return { sourceId: source.id, outcome: 'ok', status: response.status, itemsNew: 0, itemsDuplicate: state.documentItems, itemsRevised: 0, pushLinks };
     }
 
+    let documentPush: HubLinks | undefined | 'unread' = 'unread';
     const {
       result: stored,
       changedTopics,
@@ -394,8 +404,9 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       topics: context.topics,
       parsed: run.parsed,
       ...(source.fullText ? { fullText: (items: NormalizedItem[]) => withFullText(context, source, items) } : {}),
-      record: ({ feed, itemCount, itemHashes }, { result }) =>
-        record({
+      record: ({ feed, itemCount, itemHashes }, { result }) => {
+        documentPush = feed.push;
+        return record({
           outcome: 'ok',
           httpStatus: response.status,
           bytes: response.bytes,
@@ -415,7 +426,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
             documentSchedule: { ttlMinutes: feed.ttlMinutes, skipHours: feed.skipHours, skipDays: feed.skipDays },
           },
           siteUrl: feed.siteUrl,
-        }),
+        });
+      },
     });
     context.metrics.topicMatches.inc(matched);
     if (changedTopics.length > 0) context.onTopicsChanged?.(changedTopics);
@@ -429,8 +441,9 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
       ...(filtered > 0 ? { itemsFiltered: filtered } : {}),
     };
     const { sourceId: _, ...counts } = outcome;
+    const pushLinks = pushLinksOf(response.push, documentPush, response.finalUrl);
     log.info({ source: source.id, url, ...counts, bytes: response.bytes, encoding: response.encoding, ms: elapsed() }, 'fetched');
-    return outcome;
+    return { ...outcome, pushLinks };
   } catch (error) {
     const fetchError = error instanceof FetchError ? error : undefined;
     const message = fetchError?.kind === 'refused' ? `${fetchError.message}; set allowPrivateNetwork on the source to allow it` : (error as Error).message;
