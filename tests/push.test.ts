@@ -21,7 +21,7 @@ import { sourceHealth } from '../src/store/sources.js';
 import { ingestContext } from '../src/worker/context.js';
 import { housekeep } from '../src/worker/housekeeping.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { LEASE_SECONDS, type PushLinks, pushLinksOf, pushPlan, pushSubscriber } from '../src/worker/subscriptions.js';
+import { LEASE_SECONDS, PUSHED_POLL_SECONDS, type PushLinks, pushLinksOf, pushPlan, pushSubscriber } from '../src/worker/subscriptions.js';
 import { runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { useTestDatabase } from './helpers/database.js';
@@ -280,6 +280,11 @@ sources:
     const [health] = await sourceHealth(app.database.db);
     expect(health!.push).toMatchObject({ state: 'active', hub: `${hub.url}/`, pushedAt: null });
     expect(formatSourceTable([health!], new Date())).toContain('jiji (pushed)');
+
+    // Pushed, it is polled hourly (not every 15 minutes) as a backstop for a hub that stops pushing.
+    await ingestSources(ingestContext(app), app.config.sources);
+    expect(new Date((await nextCheck(app)).at).getTime() - Date.now()).toBeGreaterThan(PUSHED_POLL_SECONDS * 1000 - 10_000);
+    expect(hub.asked).toHaveLength(1);
 
     const callback = request!['hub.callback']!;
     // Just fetched: the push makes it due a minute after that fetch (worker.minInterval), not at once.

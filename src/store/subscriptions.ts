@@ -91,6 +91,11 @@ export async function sourcePushed(db: Database, subscription: PushSubscription,
     where id = ${subscription.sourceId}`);
 }
 
+/** A source whose hub pushes is polled no sooner than `seconds` from now (or later, as its own schedule says). */
+export async function pollPushedSource(db: Database, sourceId: string, seconds: number): Promise<void> {
+  await db.execute(sql`update sources set next_check_at = greatest(next_check_at, now() + make_interval(secs => ${seconds})) where id = ${sourceId}`);
+}
+
 /** Subscriptions to end: every one when `keep` is empty, else those of sources not in it (taken out of the config). */
 export async function subscriptionsOutside(db: Database, keep: readonly string[]): Promise<PushSubscription[]> {
   const rows = await rowsOf<SubscriptionRow>(db, sql`select ${COLUMNS} from push_subscriptions where not (source_id = any(${textArray(keep)}))`);

@@ -12,7 +12,7 @@ import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { HubLinks, PushSubscription, Source } from '../model/source.js';
 import { pushCallbackUrl } from '../model/urls.js';
-import { deleteSubscription, saveSubscription, sourceSubscription, subscriptionsOutside } from '../store/subscriptions.js';
+import { deleteSubscription, pollPushedSource, saveSubscription, sourceSubscription, subscriptionsOutside } from '../store/subscriptions.js';
 
 /** The lease asked of a hub (it may grant another). */
 export const LEASE_SECONDS = 7 * 86_400;
@@ -21,6 +21,11 @@ const RENEW_BEFORE_MS = 86_400_000;
 /** A request the hub has not verified (or that failed) is sent again after this; a denied one after a day. */
 const RETRY_MS = 3_600_000;
 const DENIED_RETRY_MS = 86_400_000;
+/**
+ * A source whose hub pushes is polled at most this often (its `every` if longer), as a backstop for a hub that stops
+ * pushing: FreshRSS polls such feeds daily; an hour bounds what a silent hub costs a news desk.
+ */
+export const PUSHED_POLL_SECONDS = 3_600;
 /** Longer hub or topic URLs are not subscribed to: a hostile feed's, not a hub's. */
 const MAX_URL_LENGTH = 2_048;
 const HUB_TIMEOUT_MS = 10_000;
@@ -143,8 +148,11 @@ async function endSubscription(parts: SubscriberParts, subscription: PushSubscri
 /** What a successful fetch calls for: the source's subscription ended, asked for or renewed. */
 async function keepSubscribed(parts: SubscriberParts, source: Source, links: PushLinks): Promise<void> {
   const now = parts.now?.() ?? new Date();
-  const plan = pushPlan(await sourceSubscription(parts.db, source.id), links, now);
+  const current = await sourceSubscription(parts.db, source.id);
+  const plan = pushPlan(current, links, now);
   if (plan.end) await endSubscription(parts, plan.end, source);
+  const pushing = !plan.end && current?.state === 'active' && current.leaseUntil !== null && current.leaseUntil > now;
+  if (pushing) await pollPushedSource(parts.db, source.id, PUSHED_POLL_SECONDS);
   if (!plan.request) return;
   const { hub, topic, renewing } = plan.request;
   // A renewal keeps an active subscription's id and secret (its pushes still count meanwhile).
