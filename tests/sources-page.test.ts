@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sourcesSummary, sparkline, stateOf } from '../src/server/sources-page.js';
+import { renderSourcesJson, renderSourcesPage, sourcesSummary, sparkline, stateOf } from '../src/server/sources-page.js';
 import type { SourceHealth } from '../src/store/sources.js';
 
 const NOW = new Date('2024-06-02T12:00:00Z');
@@ -49,5 +49,24 @@ describe('what the index says about the sources', () => {
     expect(svg).toContain('aria-label="items per day over 4 days: 0, 0, 4, 2"');
     expect(/points="([^"]+)"/.exec(svg)![1]).toBe('0.0,17.0 28.0,17.0 56.0,1.0 84.0,9.0');
     expect(sparkline([0, 0])).toContain('points="0.0,17.0 84.0,17.0"'); // an idle source is a flat line, not NaN
+  });
+});
+
+describe('what the sources page says a source reads', () => {
+  it('says a source is pushed while its WebSub subscription is active, on the page and in the JSON', () => {
+    const pushed = { ...source({ id: 'arabnews' }), itemsPerDay: [1, 2], reads: { kind: 'feed' as const, fullText: true } };
+    pushed.push = { state: 'active', hub: 'https://pubsubhubbub.appspot.com/', leaseUntil: '2024-06-09T00:00:00Z', pushedAt: null };
+    const asked = {
+      ...source({ id: 'jiji' }),
+      itemsPerDay: [0, 1],
+      push: { state: 'requested', hub: 'https://hub.example/', leaseUntil: null, pushedAt: null },
+    };
+    const json = JSON.parse(renderSourcesJson([pushed, asked], NOW));
+    expect(json.sources.map((entry: { id: string; pushed: boolean }) => [entry.id, entry.pushed])).toEqual([
+      ['arabnews', true],
+      ['jiji', false],
+    ]);
+    expect(JSON.stringify(json)).not.toContain('hub.example');
+    expect(renderSourcesPage('', [pushed, asked])).toContain('full text · pushed</span>');
   });
 });

@@ -46,7 +46,7 @@ const sourceName = (id: string, reads: string[]) => (reads.length > 0 ? `${id} (
 export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads }>, now: Date): string {
   const header = ['SOURCE', 'STATUS', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT CHECK', 'URL / LAST ERROR'];
   const lines = rows.map((row) => [
-    sourceName(row.id, [...readsLabels(row.reads), ...(row.push?.state === 'active' ? ['pushed'] : [])]),
+    sourceName(row.id, readsLabels(row.reads, row.push?.state === 'active')),
     row.goneAt ? 'gone' : (row.lastStatus ?? 'new'),
     ago(row.lastFetchedAt, now),
     String(row.items),

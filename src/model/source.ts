@@ -96,9 +96,14 @@ export function withReads<T extends { id: string }>(rows: readonly T[], sources:
 
 const KIND_NAMES: Record<SourceKind, string | undefined> = { feed: undefined, page: 'web page', json: 'JSON listing' };
 
-/** "web page", "full text": what a source reads, where it is more than a feed's items; none for a plain feed. */
-export const readsLabels = (reads: SourceReads | undefined): string[] =>
-  [reads && KIND_NAMES[reads.kind], reads?.fullText ? 'full text' : undefined].filter((label): label is string => label !== undefined);
+/**
+ * "web page", "full text", "pushed": what a source reads, where it is more than a feed's items, and whether its hub
+ * pushes its updates (an active WebSub subscription); none for a plain feed.
+ */
+export const readsLabels = (reads: SourceReads | undefined, pushed = false): string[] =>
+  [reads && KIND_NAMES[reads.kind], reads?.fullText ? 'full text' : undefined, pushed ? 'pushed' : undefined].filter(
+    (label): label is string => label !== undefined,
+  );
 
 /** What a scraped source's URL holds: a web page (its rules are CSS selectors) or JSON (dot paths). */
 export const LISTING_FORMATS = ['html', 'json'] as const;

@@ -17,8 +17,8 @@ export interface SourceStatus extends SourceHealth {
 }
 
 /** "web page · full text": what a source reads, where it is more than a feed's items. */
-function readsLabel(reads: SourceReads | undefined): string {
-  const labels = readsLabels(reads);
+function readsLabel(reads: SourceReads | undefined, pushed: boolean): string {
+  const labels = readsLabels(reads, pushed);
   return labels.length > 0 ? ` <span class="meta">${labels.join(' · ')}</span>` : '';
 }
 
@@ -69,7 +69,7 @@ export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatu
       const state = stateOf(source);
       const name = source.title ? `${escapeHtml(source.title)} <span class="meta">${escapeHtml(source.id)}</span>` : escapeHtml(source.id);
       return `<tr id="source-${escapeHtml(source.id)}">
-<th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a>${readsLabel(source.reads)}</th>
+<th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a>${readsLabel(source.reads, source.push?.state === 'active')}</th>
 <td><span class="state state-${state}">${state}</span></td>
 <td>${source.lastFetchedAt ? timeHtml(source.lastFetchedAt) : 'never'}</td>
 <td class="number">${source.items}</td>
@@ -103,6 +103,7 @@ export function renderSourcesJson(sources: readonly SourceStatus[], now: Date): 
         fetchUrl: source.fetchUrl,
         kind: source.reads?.kind ?? null,
         fullText: source.reads?.fullText ?? null,
+        pushed: source.push?.state === 'active',
         state: stateOf(source),
         lastStatus: source.lastStatus,
         lastFetchedAt: source.lastFetchedAt?.toISOString() ?? null,
