@@ -760,7 +760,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, proxy, retention`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, proxy, paused, retention`,
       ],
     ],
     [

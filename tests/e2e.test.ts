@@ -136,6 +136,24 @@ describe('the wirefeed command', () => {
     expect(again.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 3 duplicate\n');
   });
 
+  it('leaves a paused source alone (ingest --once fetches it only when named), and says so in wirefeed sources', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
+    const seeds = (file: string) => pathToFileURL(join(ROOT, 'seeds', file)).href;
+    const dir = writeConfigDir({
+      'sources.yml': `sources:\n  - id: jiji-press\n    url: ${seeds('jiji-press.atom.xml')}\n  - id: arabnews-japan\n    url: ${seeds('arabnews-japan.rss.xml')}\n    paused: true\n`,
+    });
+    const environment = { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+    const pass = runCli(['ingest', '--once', '--config', dir], environment);
+    expect(await pass.exited).toBe(0);
+    expect(pass.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 3 new, 0 duplicate\n');
+    const listed = runCli(['sources', '--config', dir], environment);
+    expect(await listed.exited).toBe(0);
+    expect(listed.output().stdout).toMatch(/\narabnews-japan +paused +never +0 +0 +- +file:/);
+    const named = runCli(['ingest', '--once', '--source', 'arabnews-japan', '--config', dir], environment);
+    expect(await named.exited).toBe(0);
+    expect(named.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 3 new, 0 duplicate\n');
+  });
+
   it('ingest --once shows progress on stderr when not on a terminal, and --json prints the outcomes for scripts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const cli = runCli(['ingest', '--once', '--json', '--config', 'feeds/demo'], { DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: '' });

@@ -1,8 +1,14 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
+import { rowsOf } from '../src/db/client.js';
 import { ingestContext } from '../src/worker/context.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { DEMO_CONFIG as DEMO, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
+import { startWorker } from '../src/worker/scheduler.js';
+import { DEMO_CONFIG as DEMO, demoConfigWith, openTestApp, type ServedApp, serveApp } from './helpers/app.js';
+import { ROOT } from './helpers/cli.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
@@ -70,6 +76,44 @@ describe('metrics and readiness', () => {
       expect(first.get('wirefeed_items')).toBeGreaterThan(0);
     } finally {
       await cached.stop();
+    }
+  });
+
+  it('leaves paused sources to themselves: no worker claims them, and neither they nor sources taken out of the config count as queue lag', async () => {
+    const configDir = demoConfigWith({
+      'paused.yml': `sources:\n  - id: paused-wire\n    url: ${pathToFileURL(join(ROOT, 'seeds/jiji-press.atom.xml')).href}\n    paused: true\n`,
+    });
+    await database.reset();
+    const paused = await openTestApp(database.handle, { configDir });
+    const pausedServed = await serve(paused);
+    try {
+      // A source of an earlier config, long overdue: not this config's, so nobody's lag.
+      await paused.database.db.execute(
+        sql`insert into sources (id, url, poll_seconds, next_check_at) values ('taken-out', 'https://old.example/rss', 900, now() - interval '1 day')`,
+      );
+      const worker = startWorker(paused, { housekeeping: { firstMs: 3_600_000, everyMs: 3_600_000 } });
+      try {
+        await worker.tick();
+      } finally {
+        await worker.stop();
+      }
+      const fetched = await rowsOf<{ id: string; fetched: boolean }>(
+        paused.database.db,
+        sql`select id, last_fetched_at is not null as fetched from sources order by id`,
+      );
+      expect(Object.fromEntries(fetched.map((row) => [row.id, row.fetched]))).toEqual({
+        'arabnews-japan': true,
+        'japan-today': true,
+        'jiji-press': true,
+        'nippon-wire': true,
+        'paused-wire': false,
+        'taken-out': false,
+      });
+      const metrics = parseMetrics(await (await fetch(`${pausedServed.base}/metrics`)).text());
+      expect(metrics.get('wirefeed_queue_lag_seconds')).toBe(0);
+    } finally {
+      await pausedServed.stop();
+      await paused.close();
     }
   });
 

@@ -228,6 +228,7 @@ sources:
     url: https://www.arabnews.example/cat/japan/rss.xml?x=1&y=2
     title: Arab News "Japan" <wire>
     every: 90s
+    paused: true
     fullText: true
     exclude: 'title:"sponsored"'
     retention: { items: never }
@@ -236,6 +237,7 @@ sources:
   - id: jiji-politics
     url: https://jen.jiji.example/jc/eng?g=pol
     every: auto
+    paused: true
     allowPrivateNetwork: true
     scrape: { items: 'ul.news-list > li', date: 'span.date', summary: .lead, categories: '.tags > a', timeZone: Asia/Tokyo, dateOrder: day-first }
   - id: nhk-api
@@ -295,13 +297,16 @@ sources:
       ['left out frss:jsonItemUid, frss:jsonItemTimeFormat: Wirefeed has no such setting'],
     ],
     [
-      'a muted feed, and a content filter without full text',
-      '<outline text="Muted" xmlUrl="https://muted.example/rss" f:ttl="-900" f:cssContentFilter=".ad"/>',
-      { url: 'https://muted.example/rss', title: 'Muted', tags: ['wire'] },
-      [
-        'left out frss:cssContentFilter: Wirefeed removes elements only from the articles it reads (fullText)',
-        'muted in FreshRSS (frss:ttl -900): fetched here on the default schedule',
-      ],
+      'a muted feed (paused here, its interval kept), and a content filter without full text',
+      '<outline text="Muted" xmlUrl="https://muted.example/rss" f:ttl="-3600" f:cssContentFilter=".ad"/>',
+      { url: 'https://muted.example/rss', title: 'Muted', tags: ['wire'], every: '1h', paused: true },
+      ['left out frss:cssContentFilter: Wirefeed removes elements only from the articles it reads (fullText)'],
+    ],
+    [
+      'a feed muted on the default interval',
+      '<outline text="Muted" xmlUrl="https://muted.example/rss" f:ttl="-2"/>',
+      { url: 'https://muted.example/rss', title: 'Muted', tags: ['wire'], paused: true },
+      [],
     ],
     [
       'a refresh time that is no number of seconds',

@@ -1,6 +1,7 @@
 /** What the pages say about the sources, and what an empty topic feed says about its date. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { ingestContext } from '../src/worker/context.js';
@@ -78,6 +79,10 @@ describe('the sources page, the index note and empty feeds', () => {
 
   it('lists every source with its state, counts and items per day, as HTML and JSON', async () => {
     withSourcesPage(true);
+    // A source an earlier config had keeps its row, failing: neither the page nor the index lists or counts it.
+    await app.database.db.execute(
+      sql`insert into sources (id, url, poll_seconds, error_count, last_error, last_fetched_at) values ('taken-out', 'https://old.example/rss', 900, 3, 'HTTP 500', now()) on conflict do nothing`,
+    );
     const json = (await (await get('/sources.json')).json()) as {
       summary: string;
       sources: Array<{

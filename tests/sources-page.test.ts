@@ -27,6 +27,7 @@ describe('what the index says about the sources', () => {
     [[source({}), source({ lastFetchedAt: null })], '2 sources, 1 not fetched yet'],
     [[source({}), source({ goneAt: NOW })], '2 sources, all fetched (1 gone)'],
     [[source({})], '1 source, all fetched'],
+    [[source({}), source({ goneAt: NOW }), { ...failing('HTTP 500'), paused: true }], '3 sources, all fetched (1 gone, 1 paused)'],
     [
       [failing('request failed: ENOTFOUND (host name not found)'), failing('request failed: ENOTFOUND (host name not found)'), failing('HTTP 500'), source({})],
       '4 sources, 3 failing: host name not found',
@@ -36,12 +37,11 @@ describe('what the index says about the sources', () => {
   });
 
   it('tells the states apart', () => {
-    expect([source({}), failing('HTTP 500'), source({ goneAt: NOW, errorCount: 1 }), source({ lastFetchedAt: null })].map(stateOf)).toEqual([
-      'ok',
-      'failing',
-      'gone',
-      'new',
-    ]);
+    expect(
+      [source({}), failing('HTTP 500'), source({ goneAt: NOW, errorCount: 1 }), source({ lastFetchedAt: null }), { ...failing('HTTP 500'), paused: true }].map(
+        (entry) => stateOf(entry),
+      ),
+    ).toEqual(['ok', 'failing', 'gone', 'new', 'paused']);
   });
 
   it('draws items per day as a line scaled to the busiest day, with the numbers as its text', () => {

@@ -297,7 +297,7 @@ describe('topic webhooks', () => {
       expect(sentTo('/hooks/archive').map((request) => titlesOf(request.body))).toEqual([[FORUM.title], [DRILLS.title]]);
       expect(sentTo('/hooks/chat')).toHaveLength(1);
       expect((await waiting()).map((row) => row.webhook)).toEqual(['desk', 'desk']);
-      await app.metrics.updateStoreGauges(app.database.db);
+      await app.metrics.updateStoreGauges(app.database.db, []);
       const backlog = (await app.metrics.registry.getSingleMetric('wirefeed_webhook_backlog_stories')!.get()).values;
       expect(backlog.map(({ labels, value }) => [labels, value])).toEqual([[{ topic: 'security', webhook: 'desk' }, 2]]);
     });

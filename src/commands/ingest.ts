@@ -1,3 +1,4 @@
+import { activeSources } from '../model/source.js';
 import { ingestContext } from '../worker/context.js';
 import { housekeep } from '../worker/housekeeping.js';
 import { ingestSources } from '../worker/ingest.js';
@@ -17,7 +18,8 @@ export const ingest = defineCommand({
   async run(values) {
     if (!values.once) throw new UsageError('ingest needs --once (the scheduled loop is "wirefeed worker")');
     return withApp(values.config, async (app) => {
-      const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : app.config.sources;
+      // A paused source is fetched only when named.
+      const sources = values.source ? app.config.sources.filter((source) => source.id === values.source) : activeSources(app.config.sources);
       if (values.source && sources.length === 0) throw new UsageError(`no source with id "${values.source}"`);
       const summary = await ingestSources(ingestContext(app), sources, { concurrency: app.config.fetch.concurrency, progress: cliProgress });
       // A store fed only by scheduled `ingest --once` runs is pruned by them, as a worker prunes its own; for a few

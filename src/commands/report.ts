@@ -43,15 +43,15 @@ function table(header: string[], rows: string[][]): string {
 const sourceName = (id: string, reads: string[]) => (reads.length > 0 ? `${id} (${reads.join(', ')})` : id);
 
 /** A plain-text table, one source a line, the last column free-width (URL, or the last error). */
-export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads }>, now: Date): string {
+export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads; paused?: boolean }>, now: Date): string {
   const header = ['SOURCE', 'STATUS', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT CHECK', 'URL / LAST ERROR'];
   const lines = rows.map((row) => [
     sourceName(row.id, readsLabels(row.reads, row.push?.state === 'active')),
-    row.goneAt ? 'gone' : (row.lastStatus ?? 'new'),
+    row.goneAt ? 'gone' : row.paused ? 'paused' : (row.lastStatus ?? 'new'),
     ago(row.lastFetchedAt, now),
     String(row.items),
     String(row.errorCount),
-    row.goneAt ? '-' : row.nextCheckAt <= now ? 'due' : ago(row.nextCheckAt, now),
+    row.goneAt || row.paused ? '-' : row.nextCheckAt <= now ? 'due' : ago(row.nextCheckAt, now),
     row.lastError ?? row.fetchUrl ?? row.url,
   ]);
   return table(header, lines);

@@ -37,6 +37,8 @@ export interface NewSource {
   exclude?: string;
   /** Its items' own retention, as the YAML writes it (`items: 30d` or `never`, `keepPerSource`). */
   retention?: { items?: string; keepPerSource?: number };
+  /** Added paused (`paused: true`): a muted feed of another reader's export. */
+  paused?: boolean;
 }
 
 /** A new source as its entry in the YAML `sources:` list, keys in the order the docs list them. */
@@ -55,6 +57,7 @@ export function sourceEntry(feed: NewSource, id: string): Record<string, unknown
   if (feed.retention) entry.retention = feed.retention;
   if (feed.username !== undefined) Object.assign(entry, { username: feed.username, password: feed.password });
   if (feed.headers && Object.keys(feed.headers).length > 0) entry.headers = feed.headers;
+  if (feed.paused) entry.paused = true;
   return entry;
 }
 

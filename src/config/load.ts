@@ -449,5 +449,6 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     ...(source.proxy ? { proxy: proxyRouteOf(expandEnv(source.proxy)) } : {}),
     ...(source.keep ? { keep: source.keep } : {}),
     ...(source.exclude ? { exclude: source.exclude } : {}),
+    ...(source.paused ? { paused: true } : {}),
   };
 }

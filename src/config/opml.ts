@@ -249,13 +249,31 @@ const freshRssPath = (path: string) => (path.startsWith('$.') ? path.slice(2) : 
 /** FreshRSS's dot path as ours: brackets as steps (media[0].url -> media.0.url), the whole document as `$`. */
 const dotPath = (path: string) => path.replace(/\[(\d+)\]/g, '.$1').replace(/^\./, '') || '$';
 
+/**
+ * `every` and `paused` from FreshRSS's refresh time (`frss:ttl`, seconds) or ours (`wirefeed:every="auto"`). FreshRSS
+ * mutes a feed by a negative ttl (its interval, or -1 or -2 for the default one): added paused.
+ */
+function scheduleOf(read: (name: string, setting: string) => string | undefined, notes: string[]): Pick<NewSource, 'every' | 'paused'> {
+  const text = read(ATTRIBUTES.ttl, 'every');
+  const muted = Number(text) < 0;
+  const ttl = Math.abs(Number(text));
+  if (text !== undefined && !Number.isSafeInteger(ttl)) notes.push(`left out ${ATTRIBUTES.ttl} "${text}": not a whole number of seconds`);
+  const every = read(ATTRIBUTES.every, 'every') === 'auto' ? 'auto' : Number.isSafeInteger(ttl) && ttl > (muted ? 2 : 0) ? formatDuration(ttl) : undefined;
+  return { ...(every ? { every } : {}), ...(muted ? { paused: true } : {}) };
+}
+
 /** A source as an OPML outline: a feed, a JSON listing (as FreshRSS reads it) or a web page (as Wirefeed reads it). */
 function sourceOutline(source: Source, retention: SourceRetention | undefined): OpmlOutline {
   const { scrape, fullText } = source;
   const items = retention?.itemsSeconds;
   const extensions: Record<string, string | undefined> = {
     [ATTRIBUTES.id]: source.id,
-    [ATTRIBUTES.ttl]: source.adaptivePoll || source.pollSeconds === DEFAULT_POLL_SECONDS ? undefined : String(source.pollSeconds),
+    // FreshRSS mutes a feed by a negative ttl.
+    [ATTRIBUTES.ttl]: source.paused
+      ? String(-source.pollSeconds)
+      : source.adaptivePoll || source.pollSeconds === DEFAULT_POLL_SECONDS
+        ? undefined
+        : String(source.pollSeconds),
     [ATTRIBUTES.every]: source.adaptivePoll ? 'auto' : undefined,
     [ATTRIBUTES.priority]: source.priority === 0 ? undefined : String(source.priority),
     [ATTRIBUTES.shortUrlHosts]: source.shortUrlHosts.join(',') || undefined,
@@ -370,10 +388,6 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
 
   const fullText = fullTextOf(read, notes);
 
-  const ttlText = read(ATTRIBUTES.ttl, 'every');
-  const ttl = Number(ttlText);
-  if (ttl < 0) notes.push(`muted in FreshRSS (${ATTRIBUTES.ttl} ${ttl}): fetched here on the default schedule`);
-  else if (ttlText !== undefined && !Number.isSafeInteger(ttl)) notes.push(`left out ${ATTRIBUTES.ttl} "${ttlText}": not a whole number of seconds`);
   const priority = read(ATTRIBUTES.priority, 'priority');
   const preferredId = read(ATTRIBUTES.id, 'id')?.trim();
   const source: NewSource = {
@@ -382,7 +396,7 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
     title: feed.title === preferredId ? undefined : feed.title,
     tags: tagsFor(feed.categories),
     ...(preferredId && /^[a-z0-9-]+$/.test(preferredId) ? { preferredId } : {}),
-    ...(read(ATTRIBUTES.every, 'every') === 'auto' ? { every: 'auto' } : Number.isSafeInteger(ttl) && ttl > 0 ? { every: formatDuration(ttl) } : {}),
+    ...scheduleOf(read, notes),
     ...(priority !== undefined ? { priority: Number(priority) } : {}),
     ...(fullText ? { fullText } : {}),
     shortUrlHosts: read(ATTRIBUTES.shortUrlHosts, 'shortUrlHosts')

@@ -220,6 +220,8 @@ export const sourceSchema = z
     headers: headers.optional(),
     /** The proxy this source's fetches go through, in place of `fetch.proxy`; false: straight to the site. */
     proxy: proxyChoice.optional(),
+    /** Not fetched while true (FreshRSS's mute, Miniflux's disabled feed): its settings and stored items stay. */
+    paused: z.boolean().optional(),
     /** This source's items' retention, in place of the store's `retention.items` and `retention.keepPerSource`. */
     retention: z.strictObject({ items: windowDurationOrNever.optional(), keepPerSource: keepPerSource.optional() }).optional(),
   })

@@ -6,7 +6,7 @@
 
 import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { type Database, rowsOf } from '../db/client.js';
+import { type Database, rowsOf, textArray } from '../db/client.js';
 import { webhookBacklog } from '../store/webhooks.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -107,13 +107,15 @@ function createStoreGauges(registers: Registry[]) {
     labelNames: ['topic', 'webhook'] as const,
     registers,
   });
-  async function update(db: Database): Promise<void> {
+  /** Reads the gauges; the queue lag is that of `sourceIds` (the configured sources a worker fetches, none paused). */
+  async function update(db: Database, sourceIds: readonly string[]): Promise<void> {
     const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
       db,
       sql`
       select (select count(*) from stories)::float8 as stories,
              (select count(*) from items)::float8 as items,
-             coalesce(extract(epoch from now() - (select min(next_check_at) from sources where gone_at is null and next_check_at <= now())), 0)::float8 as lag`,
+             coalesce(extract(epoch from now() - (select min(next_check_at) from sources
+               where id = any(${textArray(sourceIds)}) and gone_at is null and next_check_at <= now())), 0)::float8 as lag`,
     );
     stories.set(Number(row?.stories ?? 0));
     items.set(Number(row?.items ?? 0));

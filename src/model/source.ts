@@ -29,7 +29,12 @@ export interface Source {
   /** Topic queries deciding which items are stored at all: only those matching `keep`, none matching `exclude`. */
   keep?: string;
   exclude?: string;
+  /** `paused: true`: not fetched (its settings and stored items kept), until the line goes. */
+  paused?: boolean;
 }
+
+/** The sources a worker or a pass fetches: all but the paused ones. */
+export const activeSources = (sources: readonly Source[]): Source[] => sources.filter((source) => !source.paused);
 
 /**
  * Where a source's article is on its pages, for sites where Readability's guess is not it: CSS selectors (checked at
@@ -85,12 +90,15 @@ export const sourceReads = (source: Pick<Source, 'scrape' | 'fullText'>): Source
   fullText: source.fullText !== undefined,
 });
 
-/** Rows about sources (their health), each with what its configured source reads; none for one no longer configured. */
-export function withReads<T extends { id: string }>(rows: readonly T[], sources: ReadonlyArray<Source>): Array<T & { reads?: SourceReads }> {
+/**
+ * Rows about sources (their health), each with what its configured source reads and whether it is paused; neither
+ * for one no longer configured.
+ */
+export function withReads<T extends { id: string }>(rows: readonly T[], sources: ReadonlyArray<Source>): Array<T & { reads?: SourceReads; paused?: boolean }> {
   const configured = new Map(sources.map((source) => [source.id, source]));
   return rows.map((row) => {
     const source = configured.get(row.id);
-    return source ? { ...row, reads: sourceReads(source) } : row;
+    return source ? { ...row, reads: sourceReads(source), ...(source.paused ? { paused: true } : {}) } : row;
   });
 }
 

@@ -6,7 +6,7 @@ import type { Database } from '../db/client.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Config } from '../model/settings.js';
-import { withReads } from '../model/source.js';
+import { activeSources, withReads } from '../model/source.js';
 import { trimEndOf } from '../model/text.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
@@ -243,7 +243,12 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const token = grantedTokens.get(request);
     return `${configured ? trimEndOf(configured, '/') : baseUrlFromHost(request.headers.host)}${token === undefined ? '' : tokenPath(token)}`;
   };
-  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => app.metrics.updateStoreGauges(db));
+  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () =>
+    app.metrics.updateStoreGauges(
+      db,
+      activeSources(app.config.sources).map((source) => source.id),
+    ),
+  );
   // The index changes with the topics' content (their versions) and with the configured list of topics.
   const topicListKey = new WeakMap<readonly Topic[], string>();
   const listKeyOf = (topics: readonly Topic[]) => {
@@ -266,6 +271,8 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
     return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
   });
+  /** Rows of the configured sources (a source taken out of the config keeps its row), with what each reads. */
+  const configuredOnly = <T extends { id: string }>(rows: readonly T[]) => withReads(rows, app.config.sources).filter((row) => row.reads !== undefined);
   // The topics without tokens of their own, and the others' tokens by slug: worked out once per config.
   const accessLists = new WeakMap<readonly Topic[], { publicTopics: readonly Topic[]; tokens: TopicTokens }>();
   const accessListsOf = (topics: readonly Topic[]) => {
@@ -430,7 +437,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const serveSources = async (request: IncomingMessage, response: ServerResponse, json: boolean) => {
     if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
     // What each source reads is the config's (which a reload replaces), not the cached health's.
-    const sources = withReads(await readSources(), app.config.sources);
+    const sources = configuredOnly(await readSources());
     const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
     return sendBody(request, response, makeBody(body, 0), {
       'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
@@ -443,7 +450,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const topics = listedTopicsOf(request, url, pathToken);
     const baseUrl = baseUrlOf(request);
     const version = await versionOf(INDEX_VERSION);
-    const summary = sourcesSummary(await readConditions());
+    const summary = sourcesSummary(configuredOnly(await readConditions()));
     const note = summary ? { summary, ...(showSources() ? { href: `${baseUrl}/sources` } : {}) } : undefined;
     const search = searchOn();
     const body = await feedCache.get(

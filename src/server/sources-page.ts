@@ -7,13 +7,15 @@ import { layout, timeHtml } from './page.js';
 /** Days the sparkline covers. */
 export const SPARKLINE_DAYS = 14;
 
-export type SourceState = 'ok' | 'failing' | 'gone' | 'new';
+export type SourceState = 'ok' | 'failing' | 'gone' | 'new' | 'paused';
 
 export interface SourceStatus extends SourceHealth {
   /** Items per day, oldest first, SPARKLINE_DAYS of them. */
   itemsPerDay: number[];
   /** What the configured source reads; absent for one no longer configured. */
   reads?: SourceReads;
+  /** The configured source says `paused: true`. */
+  paused?: boolean;
 }
 
 /** "web page · full text": what a source reads, where it is more than a feed's items. */
@@ -22,8 +24,9 @@ function readsLabel(reads: SourceReads | undefined, pushed: boolean): string {
   return labels.length > 0 ? ` <span class="meta">${labels.join(' · ')}</span>` : '';
 }
 
-export function stateOf(source: SourceCondition): SourceState {
+export function stateOf(source: SourceCondition & { paused?: boolean }): SourceState {
   if (source.goneAt) return 'gone';
+  if (source.paused) return 'paused';
   if (!source.lastFetchedAt) return 'new';
   return source.errorCount > 0 ? 'failing' : 'ok';
 }
@@ -34,7 +37,7 @@ function shortError(error: string): string {
 }
 
 /** What the index says about the sources: "7 sources, 7 failing: host name not found". Undefined when none. */
-export function sourcesSummary(sources: readonly SourceCondition[]): string | undefined {
+export function sourcesSummary(sources: ReadonlyArray<SourceCondition & { paused?: boolean }>): string | undefined {
   if (sources.length === 0) return undefined;
   const count = (state: SourceState) => sources.filter((source) => stateOf(source) === state).length;
   const failing = sources.filter((source) => stateOf(source) === 'failing' && source.lastError);
@@ -48,8 +51,8 @@ export function sourcesSummary(sources: readonly SourceCondition[]): string | un
   const fresh = count('new');
   if (fresh === sources.length) return `${total}, not fetched yet`;
   if (fresh > 0) return `${total}, ${fresh} not fetched yet`;
-  const gone = count('gone');
-  return `${total}, all fetched${gone ? ` (${gone} gone)` : ''}`;
+  const aside = [count('gone') && `${count('gone')} gone`, count('paused') && `${count('paused')} paused`].filter(Boolean);
+  return `${total}, all fetched${aside.length ? ` (${aside.join(', ')})` : ''}`;
 }
 
 /** Items per day as a small inline SVG line, with the numbers as its text for screen readers and no-SVG readers. */
@@ -74,7 +77,7 @@ export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatu
 <td>${source.lastFetchedAt ? timeHtml(source.lastFetchedAt) : 'never'}</td>
 <td class="number">${source.items}</td>
 <td class="number">${source.errorCount}</td>
-<td>${state === 'gone' ? '–' : timeHtml(source.nextCheckAt)}</td>
+<td>${state === 'gone' || state === 'paused' ? '–' : timeHtml(source.nextCheckAt)}</td>
 <td>${sparkline(source.itemsPerDay)}</td>
 <td class="error">${source.lastError ? escapeHtml(source.lastError) : ''}</td>
 </tr>`;
@@ -107,7 +110,7 @@ export function renderSourcesJson(sources: readonly SourceStatus[], now: Date): 
         state: stateOf(source),
         lastStatus: source.lastStatus,
         lastFetchedAt: source.lastFetchedAt?.toISOString() ?? null,
-        nextCheckAt: source.goneAt ? null : source.nextCheckAt.toISOString(),
+        nextCheckAt: source.goneAt || source.paused ? null : source.nextCheckAt.toISOString(),
         items: source.items,
         errorCount: source.errorCount,
         lastError: source.lastError,

@@ -4,6 +4,7 @@
  * old store never holds up fetching.
  */
 import { log } from '../log.js';
+import { activeSources } from '../model/source.js';
 import { type PruneResult, pruneStore } from '../store/retention.js';
 import { subscriberOf, type WorkerApp } from './context.js';
 
@@ -43,11 +44,11 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Pro
 
 /**
  * Ends the WebSub subscriptions no longer wanted: those of sources taken out of the config (their hubs asked as a
- * source without settings of its own would ask them), or every one when fetch.websub is off.
+ * source without settings of its own would ask them) or paused, or every one when fetch.websub is off.
  */
 async function endSubscriptions(app: HousekeepingApp): Promise<void> {
   const { fetch, publish, sources } = app.config;
-  const keep = fetch.websub ? sources : [];
+  const keep = fetch.websub ? activeSources(sources) : [];
   const ended = await subscriberOf(app, publish.publicUrl).endOutside(keep, sources, { network: { kind: 'public-only' }, proxy: fetch.proxy });
   if (ended > 0) log.info({ subscriptions: ended }, 'WebSub subscriptions ended');
 }

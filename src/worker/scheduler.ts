@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cron from 'node-cron';
 import { isDatabaseUnavailable } from '../db/client.js';
 import { log } from '../log.js';
+import { activeSources } from '../model/source.js';
 import { claimDueSources, releaseLeases, renewLease, renewLeases } from '../store/sources.js';
 import { ingestContext, type WorkerApp } from './context.js';
 import { startHousekeeping } from './housekeeping.js';
@@ -65,7 +66,7 @@ export function startWorker(app: WorkerApp, options: WorkerOptions = {}): Worker
     if (stopped) return;
     // Built per tick from app.config and app.matcher: a config reload replaces them.
     const context = { ...ingestContext(app, onTopicsChanged, store), signal: abandon.signal };
-    const byId = new Map(app.config.sources.map((source) => [source.id, source]));
+    const byId = new Map(activeSources(app.config.sources).map((source) => [source.id, source]));
     const { batch, leaseSeconds } = app.config.worker;
     const claimed = await claimDueSources(app.database.db, { owner, sourceIds: [...byId.keys()], limit: batch, leaseSeconds });
     app.metrics.leaseClaims.inc(claimed.length);
