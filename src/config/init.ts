@@ -20,6 +20,7 @@ sources:
     # exclude: 'title:sponsored'   # optional: items matching this query are not stored (keep: only those matching)
     # username: newsroom           # optional: for a feed behind a login, sent to its own site only
     # password: \${WIRE_PASSWORD}   # \${NAME} reads an environment variable
+    # paused: true                 # optional: not fetched for now; its stories stay
   # A web page that lists news without a feed, read by CSS selectors (wirefeed scrape URL --items CSS tries them):
   # - id: jiji-politics
   #   url: https://jen.jiji.com/jc/eng?g=pol
@@ -36,7 +37,8 @@ sources:
 #   perHost: 2
 #   concurrency: 8
 #   every: 15m                     # the sources' poll interval; auto: each as often as its items come
-#   proxy: http://proxy.example:3128   # none by default; socks5://, socks5h:// (Tor) too
+#   proxy: http://proxy.example:3128   # default: the environment's HTTPS_PROXY and the rest; socks5://, socks5h:// (Tor) too
+#   websub: true                   # feeds whose hub pushes are fetched at once (needs publish.publicUrl)
 # publish:
 #   publicUrl: https://feeds.example.org
 #   maxAge: 5m
