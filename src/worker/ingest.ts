@@ -281,7 +281,6 @@ export async function ingestSource(context: IngestContext, source: Source, run: 
     if (!isDatabaseUnavailable(error)) throw error;
     return deferredByOutage(source, error);
   });
-  if (pushLinks && context.push) await context.push.afterFetch(source, pushLinks);
   // A source already known to be gone is not fetched at all: nothing to count.
   const fetched = !(outcome.outcome === 'gone' && outcome.status === undefined);
   if (fetched) {
@@ -292,6 +291,8 @@ export async function ingestSource(context: IngestContext, source: Source, run: 
   itemsStored.inc({ result: 'duplicate' }, outcome.itemsDuplicate);
   itemsStored.inc({ result: 'revised' }, outcome.itemsRevised);
   itemsStored.inc({ result: 'filtered' }, outcome.itemsFiltered ?? 0);
+  // After the fetch's own figures: a request to the hub is not part of the fetch.
+  if (pushLinks && context.push) await context.push.afterFetch(source, pushLinks, context.signal);
   return outcome;
 }
 

@@ -81,8 +81,8 @@ export function pushPlan(current: PushSubscription | undefined, links: PushLinks
 }
 
 export interface PushSubscriber {
-  /** After a fetch of a source that succeeded: the requests its plan calls for. Never throws. */
-  afterFetch(source: Source, links: PushLinks): Promise<void>;
+  /** After a fetch of a source that succeeded: the requests its plan calls for (abandoned by `signal`). Never throws. */
+  afterFetch(source: Source, links: PushLinks, signal?: AbortSignal): Promise<void>;
   /**
    * Ends the subscriptions of sources not among `keep`: those the config dropped (their hubs asked as a source without
    * settings of its own would ask them, `fallback`), or every configured one when fetch.websub is off (as the source
@@ -108,6 +108,7 @@ async function askHub(
   mode: 'subscribe' | 'unsubscribe',
   subscription: PushSubscription,
   source: Pick<Source, 'network' | 'proxy'>,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
   if (parts.publicUrl === undefined) return 'publish.publicUrl is not set';
   const body = new URLSearchParams({ 'hub.mode': mode, 'hub.topic': subscription.topic, 'hub.callback': pushCallbackUrl(parts.publicUrl, subscription.id) });
@@ -122,6 +123,7 @@ async function askHub(
       timeoutMs: HUB_TIMEOUT_MS,
       proxy: source.proxy,
       network: source.network,
+      signal,
     });
     if (status < 200 || status > 299) throw new Error(`the hub answered HTTP ${status}`);
     parts.metrics.websubRequests.inc({ mode, outcome: 'sent' });
@@ -146,7 +148,7 @@ async function endSubscription(parts: SubscriberParts, subscription: PushSubscri
 }
 
 /** What a successful fetch calls for: the source's subscription ended, asked for or renewed. */
-async function keepSubscribed(parts: SubscriberParts, source: Source, links: PushLinks): Promise<void> {
+async function keepSubscribed(parts: SubscriberParts, source: Source, links: PushLinks, signal?: AbortSignal): Promise<void> {
   const now = parts.now?.() ?? new Date();
   const current = await sourceSubscription(parts.db, source.id);
   const plan = pushPlan(current, links, now);
@@ -161,15 +163,15 @@ async function keepSubscribed(parts: SubscriberParts, source: Source, links: Pus
     : { id: randomToken(18), sourceId: source.id, hub, topic, secret: randomToken(24), state: 'requested', requestedAt: now, leaseUntil: null, reason: null };
   // Saved before asking: the hub may verify before its answer to the request arrives.
   await saveSubscription(parts.db, subscription);
-  const failure = await askHub(parts, 'subscribe', subscription, source);
+  const failure = await askHub(parts, 'subscribe', subscription, source, signal);
   if (failure) await saveSubscription(parts.db, { ...subscription, reason: failure });
 }
 
 /** The worker's side of WebSub subscriptions; created with the worker's context. */
 export function pushSubscriber(parts: SubscriberParts): PushSubscriber {
   return {
-    async afterFetch(source, links) {
-      await keepSubscribed(parts, source, links).catch((error: Error) => log.warn({ source: source.id, error: error.message }, 'hub request failed'));
+    async afterFetch(source, links, signal) {
+      await keepSubscribed(parts, source, links, signal).catch((error: Error) => log.warn({ source: source.id, error: error.message }, 'hub request failed'));
     },
     async endOutside(keep, configured, fallback) {
       const ended = await subscriptionsOutside(
