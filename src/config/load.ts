@@ -164,12 +164,9 @@ const WEBHOOK_NEEDS_PUBLIC_URL = "needs publish.publicUrl: a webhook's stories l
 const TOPIC_TOKEN_BESIDE_HUB = 'cannot be used with publish.hub: a WebSub hub fetches the feeds without it';
 
 /**
- * Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. Why it
- * is long: one pass over the files that collects every problem, with their positions, before anything is returned.
- */
-/**
- * Reads every YAML file of a config folder. `env` is read for the proxies it names (HTTPS_PROXY and the rest), used
- * when no file sets `fetch.proxy`.
+ * Reads and merges every *.yml file in `dir`; throws ConfigError listing every problem with file:line:column. `env`
+ * is read for the proxies it names (HTTPS_PROXY and the rest), used when no file sets `fetch.proxy`. Why it is long:
+ * one pass over the files that collects every problem, with their positions, before anything is returned.
  */
 export function loadConfig(dir: string, env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const absoluteDir = resolve(dir);

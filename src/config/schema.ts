@@ -334,9 +334,9 @@ export const fetchSettingsSchema = z.strictObject({
   /** Characters kept of each text of an item (content, summary, title); longer text is cut (logged). */
   maxItemSize: byteSize.optional(),
   /** How often a source without its own `every` is fetched: a duration, or auto (as often as its items come). */
+  every: pollEvery.optional(),
   /** Subscribe to the WebSub hubs sources name (needs publish.publicUrl): a push makes its source due at once. */
   websub: z.boolean().optional(),
-  every: pollEvery.optional(),
   /**
    * The proxy every source's fetches go through (http://, socks5:// or socks5h://), unless a source has its own; false:
    * none, whatever the environment's HTTPS_PROXY and the rest say.
