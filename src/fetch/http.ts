@@ -254,9 +254,12 @@ function discard(response: IncomingMessage): void {
   else response.destroy();
 }
 
+/** A URL's host as a name or an address (an IPv6 one without its brackets). */
+const bareHost = (target: URL) => target.hostname.replace(/^\[|\]$/g, '');
+
 /** The address guard for a URL whose host is an address: names are checked at connect time (or before a proxy is asked). */
 function refuseLiteral(target: URL, network: NetworkPolicy): void {
-  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  const literal = bareHost(target);
   if (!isIP(literal)) return;
   const reason = refusalReason(literal, network);
   if (reason) throw new FetchError(`refused to connect to ${target.host}: ${reason}`, 'refused');
@@ -277,7 +280,7 @@ async function sendHop(
   const { network } = options;
   const proxy = routeFor(options.proxy, target);
   try {
-    if (proxy) await client.proxiedNames.check(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
+    if (proxy) await client.proxiedNames.check(bareHost(target), proxy, network);
     const pools = client.poolsFor(network, proxy);
     return await send({ target, method: 'GET', headers, pools, signal, connectTimeoutMs: options.connectTimeoutMs, proxy });
   } catch (error) {
@@ -393,7 +396,7 @@ export async function httpPost(client: HttpClient, url: string, request: PostReq
   const network = request.network ?? OPERATOR_ADDRESS;
   try {
     refuseLiteral(target, network);
-    if (proxy) await client.proxiedNames.check(target.hostname.replace(/^\[|\]$/g, ''), proxy, network);
+    if (proxy) await client.proxiedNames.check(bareHost(target), proxy, network);
     const response = await send({
       target,
       method: 'POST',
