@@ -21,7 +21,7 @@ import { sourceHealth } from '../src/store/sources.js';
 import { ingestContext } from '../src/worker/context.js';
 import { housekeep } from '../src/worker/housekeeping.js';
 import { ingestSources } from '../src/worker/ingest.js';
-import { LEASE_SECONDS, PUSHED_POLL_SECONDS, type PushLinks, pushLinksOf, pushPlan, pushSubscriber } from '../src/worker/subscriptions.js';
+import { callbackUnreachable, LEASE_SECONDS, PUSHED_POLL_SECONDS, type PushLinks, pushLinksOf, pushPlan, pushSubscriber } from '../src/worker/subscriptions.js';
 import { runCli, waitFor } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { useTestDatabase } from './helpers/database.js';
@@ -129,6 +129,23 @@ describe('the requests a fetch calls for', () => {
     const kind = plan.end ? (plan.request ? 'end and ask' : 'end') : plan.request ? (plan.request.renewing ? 'renew' : 'ask') : 'none';
     expect(kind).toBe(expected);
     if (plan.request?.renewing) expect(plan.request.renewing).toBe(current);
+  });
+});
+
+describe('a callback URL hubs can reach', () => {
+  it.each([
+    ['https://feeds.example.org', false],
+    ['http://203.0.113.7:8080', true],
+    ['http://93.184.216.34:8080', false],
+    ['http://localhost:8080', true],
+    ['http://wirefeed.localhost', true],
+    ['http://127.0.0.1:8080', true],
+    ['http://10.0.0.5', true],
+    ['http://[::1]:8080', true],
+    ['http://[2606:4700::1111]', false],
+    ['http://wirefeed.internal:8080', false],
+  ])('%s: unreachable %s', (publicUrl, unreachable) => {
+    expect(callbackUnreachable(publicUrl) !== undefined).toBe(unreachable);
   });
 });
 
@@ -394,6 +411,13 @@ sources:
       expect(await hub.push(request!['hub.callback']!, '<rss/>', request!['hub.secret'])).toBe(202);
       await waitFor(() => (feed.requests.length === 2 ? true : undefined), cli, 10_000);
       expect(cli.output().stderr).toContain('"msg":"push received; the source is due"');
+      // A loopback publicUrl: only a hub on this network could call it back, which the start says, as validate does.
+      expect(cli.output().stderr).toContain('"msg":"fetch.websub: hubs on the internet cannot call back publish.publicUrl"');
+      const validated = runCli(['validate', '--config', configDir], { LOG_LEVEL: 'silent' });
+      expect(await validated.exited).toBe(0);
+      expect(validated.output().stdout).toContain(
+        `fetch.websub: publish.publicUrl (http://127.0.0.1:${port}) is not a public address: hubs on the internet cannot call it back, only hubs on your own network`,
+      );
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;

@@ -6,6 +6,7 @@ import { describeEnvironmentProxies } from '../fetch/proxy-rules.js';
 import { log } from '../log.js';
 import { createAppServer, listen } from '../server/http.js';
 import { startWorker, type Worker } from '../worker/scheduler.js';
+import { callbackUnreachable } from '../worker/subscriptions.js';
 import { CONFIG_OPTION, defineCommand } from './command.js';
 import { surviveDriverCrashes } from './errors.js';
 
@@ -80,6 +81,8 @@ async function startServer(app: App | (StartingApp & { tokens?: readonly string[
  */
 async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
   const { publish, fetch } = loadConfig(configDir);
+  const unreachable = parts.worker && fetch.websub && publish.publicUrl ? callbackUnreachable(publish.publicUrl) : undefined;
+  if (unreachable) log.warn({ publicUrl: publish.publicUrl }, 'fetch.websub: hubs on the internet cannot call back publish.publicUrl');
   // Taken from the environment unasked: said once, so an operator sees why fetches go where they go.
   if (parts.worker && fetch.proxy && 'kind' in fetch.proxy)
     log.info({ proxies: describeEnvironmentProxies(fetch.proxy) }, 'fetching through proxies from the environment');

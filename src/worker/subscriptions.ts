@@ -6,8 +6,9 @@
  * never stands in for it and every fetch guard applies.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Database } from '../db/client.js';
-import { type HttpClient, httpPost } from '../fetch/index.js';
+import { type HttpClient, httpPost, isPublicAddress } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import type { HubLinks, PushSubscription, Source } from '../model/source.js';
@@ -63,6 +64,18 @@ function requestDue(subscription: PushSubscription, now: Date): boolean {
   const lease = Math.max(0, (subscription.leaseUntil?.getTime() ?? 0) - subscription.requestedAt.getTime());
   const left = (subscription.leaseUntil?.getTime() ?? 0) - now.getTime();
   return left <= Math.min(RENEW_BEFORE_MS, lease / 2) && since >= Math.min(RETRY_MS, lease / 2);
+}
+
+/**
+ * Why hubs could not call back to `publicUrl` (undefined when they may): `localhost`, or an address that is not
+ * public. A name is not looked up: one that resolves to your own network is yours to know.
+ */
+export function callbackUnreachable(publicUrl: string): string | undefined {
+  const host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && !isPublicAddress(host));
+  return local
+    ? `publish.publicUrl (${publicUrl}) is not a public address: hubs on the internet cannot call it back, only hubs on your own network`
+    : undefined;
 }
 
 /** What to ask of hubs after a fetch: end the current subscription, and ask for one (anew, or renewing `current`). */
