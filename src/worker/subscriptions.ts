@@ -184,7 +184,12 @@ async function keepSubscribed(parts: SubscriberParts, source: Source, links: Pus
 export function pushSubscriber(parts: SubscriberParts): PushSubscriber {
   return {
     async afterFetch(source, links, signal) {
-      await keepSubscribed(parts, source, links, signal).catch((error: Error) => log.warn({ source: source.id, error: error.message }, 'hub request failed'));
+      await keepSubscribed(parts, source, links, signal).catch((error: Error) =>
+        log.warn(
+          { source: source.id, error: error.message },
+          'WebSub subscription not kept: the store could not be read or written; tried again at the next fetch',
+        ),
+      );
     },
     async endOutside(keep, configured, fallback) {
       const ended = await subscriptionsOutside(
