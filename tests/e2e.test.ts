@@ -136,7 +136,7 @@ describe('the wirefeed command', () => {
     expect(again.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 0 new, 3 duplicate\n');
   });
 
-  it('leaves a paused source alone (ingest --once fetches it only when named), and says so in wirefeed sources', async () => {
+  it('leaves a paused source alone (ingest --once fetches it only when named), says so in wirefeed sources, and pauses and resumes by command', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wirefeed-data-'));
     const seeds = (file: string) => pathToFileURL(join(ROOT, 'seeds', file)).href;
     const dir = writeConfigDir({
@@ -152,6 +152,20 @@ describe('the wirefeed command', () => {
     const named = runCli(['ingest', '--once', '--source', 'arabnews-japan', '--config', dir], environment);
     expect(await named.exited).toBe(0);
     expect(named.output().stdout).toBe('sources: 1 ok, 0 not modified, 0 failed; items: 3 new, 0 duplicate\n');
+    // sources pause and resume edit the file that defines the source.
+    const resumed = runCli(['sources', 'resume', 'arabnews-japan', '--config', dir], environment);
+    expect(await resumed.exited).toBe(0);
+    expect(resumed.output().stdout).toBe(`resumed arabnews-japan (${join(dir, 'sources.yml')})\n`);
+    const paused = runCli(['sources', 'pause', 'jiji-press', '--config', dir], environment);
+    expect(await paused.exited).toBe(0);
+    expect(paused.output().stdout).toBe(`paused jiji-press (${join(dir, 'sources.yml')})\n`);
+    expect(loadConfig(dir).sources.map((source) => [source.id, source.paused ?? false])).toEqual([
+      ['jiji-press', true],
+      ['arabnews-japan', false],
+    ]);
+    const unknown = runCli(['sources', 'pause', 'nhk', '--config', dir], environment);
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output().stderr).toContain('no source with id "nhk" in ');
   });
 
   it('ingest --once shows progress on stderr when not on a terminal, and --json prints the outcomes for scripts', async () => {

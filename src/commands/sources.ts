@@ -1,4 +1,4 @@
-import { addSourcesToConfig, type NewSource, sourceEntry } from '../config/edit.js';
+import { addSourcesToConfig, type NewSource, pauseSourceInConfig, sourceEntry } from '../config/edit.js';
 import { loadConfig, withCredentials } from '../config/load.js';
 import { BASIC_USERNAME, sourceSchema } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
@@ -82,16 +82,28 @@ function siteAccess(values: OptionValues<typeof options>, url: string): { creden
 
 export const sources = defineCommand({
   summary:
-    'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules',
+    'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules; "sources pause ID" and "sources resume ID" stop and restart its fetching',
   usage:
-    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] [--config DIR]',
+    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] | sources pause ID | sources resume ID [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
     const [action, argument, ...extra] = positionals;
     if (action === 'add' && argument && extra.length === 0) return addDiscoveredSource(values, argument);
     if (action === 'reload' && argument && extra.length === 0) return reloadSource(values, argument);
-    if (action !== undefined) throw new UsageError('use "sources" to list them, "sources add URL" to add one or "sources reload ID" to read its pages again');
+    if ((action === 'pause' || action === 'resume') && argument && extra.length === 0) {
+      // A running worker reloads the edited file and stops (or starts again) fetching the source.
+      const { file, changed } = pauseSourceInConfig(values.config, argument, action === 'pause');
+      const state = action === 'pause' ? 'paused' : 'resumed';
+      console.log(
+        changed ? `${state} ${argument} (${displayPath(file)})` : `${argument} is already ${action === 'pause' ? 'paused' : 'fetched'} (${displayPath(file)})`,
+      );
+      return 0;
+    }
+    if (action !== undefined)
+      throw new UsageError(
+        'use "sources" to list them, "sources add URL" to add one, "sources reload ID" to read its pages again, or "sources pause ID" / "sources resume ID"',
+      );
     return withApp(values.config, async (app) => {
       const configured = new Set(app.config.sources.map((source) => source.id));
       const rows = withReads(

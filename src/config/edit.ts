@@ -1,11 +1,11 @@
 /** Adding sources to the YAML config (OPML import, `sources add`), keeping the files' comments and layout. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, visit, type YAMLMap, type YAMLSeq } from 'yaml';
 import { UserError } from '../model/errors.js';
 import type { ArticleRules, ScrapeRules, Source } from '../model/source.js';
 import { trimEndOf } from '../model/text.js';
-import { loadConfig } from './load.js';
+import { loadConfig, yamlFilesIn } from './load.js';
 
 /** A feed to add as a source. */
 export interface NewSource {
@@ -207,12 +207,72 @@ export function addSourcesToConfig(configDir: string, feeds: readonly NewSource[
   const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const result = addSourcesToYaml(before, feeds, config.sources);
   if (result.added.length === 0) return { ...result, file };
-  writeFileSync(file, result.text);
+  writeLoadable(configDir, file, before, result.text);
+  return { ...result, file };
+}
+
+/** Writes a config file's new text, then loads the whole folder again: a result that would not load is undone. */
+function writeLoadable(configDir: string, file: string, before: string, text: string): void {
+  writeFileSync(file, text);
   try {
     loadConfig(configDir);
   } catch (error) {
     writeFileSync(file, before);
     throw error;
   }
-  return { ...result, file };
+}
+
+/** What setting a source's `paused` did to a file's text: the new text, or that it already said so. */
+export type PauseEdit = { text: string; changed: boolean } | undefined;
+
+/**
+ * Sets or clears a source's `paused` in a YAML file's text, the rest kept byte for byte: in a block entry a
+ * `paused: true` line after its `id` line goes in or out; in a flow entry (`{ id: …, url: … }`) the key goes in or is
+ * set to false. Undefined when the file has no source of that id.
+ */
+export function setSourcePaused(yamlText: string, id: string, paused: boolean): PauseEdit {
+  const document = parseDocument(yamlText);
+  if (document.errors.length > 0 || !isMap(document.contents)) return undefined;
+  const list = document.contents.get('sources', true);
+  if (!isSeq(list)) return undefined;
+  const entry = list.items.find((item): item is YAMLMap => isMap(item) && item.get('id') === id);
+  if (!entry) return undefined;
+  const pair = entry.items.find((item) => isScalar(item.key) && item.key.value === 'paused');
+  const current = pair !== undefined && isScalar(pair.value) && pair.value.value === true;
+  if (current === paused) return { text: yamlText, changed: false };
+  const splice = (from: number, to: number, text: string) => ({ text: yamlText.slice(0, from) + text + yamlText.slice(to), changed: true });
+  const value = pair && isScalar(pair.value) ? pair.value.range : undefined;
+  if (entry.flow || (value && paused)) {
+    if (value) return splice(value[0], value[1], String(paused));
+    // Before the closing brace, after the entry's last value: "{ id: a, url: b }" -> "{ id: a, url: b, paused: true }".
+    const at = trimEndOf(yamlText.slice(0, yamlText.lastIndexOf('}', entry.range![1])), ' \t\n').length;
+    return splice(at, at, ', paused: true');
+  }
+  if (pair && isScalar(pair.key) && pair.key.range) {
+    // The pair's own line (or lines) goes.
+    const from = yamlText.lastIndexOf('\n', pair.key.range[0] - 1) + 1;
+    return splice(from, endOfLine(yamlText, (value?.[1] ?? pair.key.range[1]) - 1), '');
+  }
+  const idPair = entry.items.find((item) => isScalar(item.key) && item.key.value === 'id')!;
+  const key = idPair.key as { range: [number, number, number] };
+  const column = key.range[0] - (yamlText.lastIndexOf('\n', key.range[0] - 1) + 1);
+  const after = endOfLine(yamlText, ((idPair.value as { range?: [number, number, number] }).range?.[1] ?? key.range[1]) - 1);
+  const newline = after === yamlText.length && !yamlText.endsWith('\n') ? '\n' : '';
+  return splice(after, after, `${newline}${' '.repeat(column)}paused: true\n`);
+}
+
+/**
+ * Pauses or resumes a source in the config folder's file that defines it, then loads the folder again (a result that
+ * would not load is undone). The file, and whether it changed; UserError when no file defines the source.
+ */
+export function pauseSourceInConfig(configDir: string, id: string, paused: boolean): { file: string; changed: boolean } {
+  const config = loadConfig(configDir);
+  for (const file of yamlFilesIn(config.dir)) {
+    const before = readFileSync(file, 'utf8');
+    const edit = setSourcePaused(before, id, paused);
+    if (!edit) continue;
+    if (edit.changed) writeLoadable(configDir, file, before, edit.text);
+    return { file, changed: edit.changed };
+  }
+  throw new UserError(`no source with id "${id}" in ${config.dir}`);
 }

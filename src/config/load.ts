@@ -97,7 +97,7 @@ class YamlFile {
   }
 }
 
-function yamlFilesIn(dir: string): string[] {
+export function yamlFilesIn(dir: string): string[] {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
