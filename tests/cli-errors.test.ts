@@ -46,7 +46,10 @@ describe('one line for every ordinary mistake', () => {
       /cannot reach the database \(.*\); check DATABASE_URL, or unset it to use the embedded store/,
       { DATABASE_URL: UNREACHABLE },
     ],
-    [['sources', 'frobnicate', '--config', '{dir}'], /use "sources" to list them, "sources add URL" to add one or "sources reload ID"/],
+    [
+      ['sources', 'frobnicate', '--config', '{dir}'],
+      /use "sources" to list them, "sources add URL" to add one, "sources reload ID" to read its pages again, or "sources pause ID" \/ "sources resume ID"/,
+    ],
     [['sources', 'add', 'ftp://files.example/feed', '--config', '{dir}'], /"ftp:\/\/files\.example\/feed" is not an http\(s\) URL/],
     [['stories', '--limit', 'ten', '--config', '{dir}'], /--limit must be a positive whole number, not "ten"/],
     [['stories', '--topic', 'nope', '--config', '{dir}'], /no topic with slug "nope"/, { DATABASE_URL: '{database}' }],
