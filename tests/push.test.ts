@@ -145,7 +145,7 @@ describe('a callback URL hubs can reach', () => {
     ['http://[2606:4700::1111]', false],
     ['http://wirefeed.internal:8080', false],
   ])('%s: unreachable %s', (publicUrl, unreachable) => {
-    expect(callbackUnreachable(publicUrl) !== undefined).toBe(unreachable);
+    expect(callbackUnreachable({ fetch: { websub: true }, publish: { publicUrl } }) !== undefined).toBe(unreachable);
   });
 });
 

@@ -81,11 +81,11 @@ async function startServer(app: App | (StartingApp & { tokens?: readonly string[
  */
 async function startService(configDir: string, parts: { worker: boolean; server: boolean }): Promise<number | 'running'> {
   const { publish, fetch } = loadConfig(configDir);
-  const unreachable = parts.worker && fetch.websub && publish.publicUrl ? callbackUnreachable(publish.publicUrl) : undefined;
-  if (unreachable) log.warn({ publicUrl: publish.publicUrl }, 'fetch.websub: hubs on the internet cannot call back publish.publicUrl');
+  if (parts.worker && callbackUnreachable({ fetch, publish }))
+    log.warn({ publicUrl: publish.publicUrl }, 'fetch.websub: hubs on the internet cannot call back publish.publicUrl');
   // Taken from the environment unasked: said once, so an operator sees why fetches go where they go.
-  if (parts.worker && fetch.proxy && 'kind' in fetch.proxy)
-    log.info({ proxies: describeEnvironmentProxies(fetch.proxy) }, 'fetching through proxies from the environment');
+  const proxies = parts.worker ? describeEnvironmentProxies(fetch.proxy) : undefined;
+  if (proxies) log.info({ proxies }, 'fetching through proxies from the environment');
   surviveDriverCrashes();
   const startup = new AbortController();
   // One listener for the process's life: while starting, a stop aborts the start; once running, it shuts down. (A

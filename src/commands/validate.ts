@@ -10,9 +10,9 @@ export const validate = defineCommand({
   async run(values) {
     const config = loadConfig(values.config);
     console.log(`${values.config}: ok (${config.sources.length} sources, ${config.topics.length} topics)`);
-    const proxy = config.fetch.proxy;
-    if (proxy && 'kind' in proxy) console.log(`the environment's proxies: ${describeEnvironmentProxies(proxy)}`);
-    const unreachable = config.fetch.websub && config.publish.publicUrl ? callbackUnreachable(config.publish.publicUrl) : undefined;
+    const proxies = describeEnvironmentProxies(config.fetch.proxy);
+    if (proxies) console.log(`the environment's proxies: ${proxies}`);
+    const unreachable = callbackUnreachable(config);
     if (unreachable) console.log(`fetch.websub: ${unreachable}`);
     return 0;
   },

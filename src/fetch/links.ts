@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { HubLinks } from '../model/source.js';
+import { type HubLinks, noteHubLink } from '../model/source.js';
 
 /** One link of a Link header: `<URL>` and its parameters up to the next one. One pass, linear in the header's size. */
 const LINK = /<([^>]*)>([^<]*)/g;
@@ -15,9 +15,7 @@ export function hubLinksOf(headers: IncomingHttpHeaders): HubLinks | undefined {
   const found: HubLinks = {};
   for (const [, url, parameters] of (Array.isArray(header) ? header.join(', ') : header).matchAll(LINK)) {
     const rel = REL.exec(parameters!);
-    const relations = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
-    if (relations.includes('hub')) found.hub ??= url!.trim();
-    if (relations.includes('self')) found.self ??= url!.trim();
+    noteHubLink(found, rel?.[1] ?? rel?.[2] ?? '', url!.trim());
   }
   return found.hub ? found : undefined;
 }

@@ -130,8 +130,13 @@ export function routeFor(setting: ProxySetting | undefined, target: URL): ProxyR
   return target.protocol === 'https:' ? setting.https : setting.http;
 }
 
-/** What the environment's proxies do, in a line: which scheme goes through which proxy, and NO_PROXY's hosts. */
-export function describeEnvironmentProxies(proxies: EnvironmentProxies): string {
+/**
+ * What the environment's proxies do, in a line: which scheme goes through which proxy, and NO_PROXY's hosts.
+ * Undefined for a setting that is not the environment's (none, or fetch.proxy's one proxy).
+ */
+export function describeEnvironmentProxies(setting: ProxySetting | undefined): string | undefined {
+  if (setting === undefined || !('kind' in setting)) return undefined;
+  const proxies = setting;
   const way = (route: ProxyRoute | undefined) => (route ? `through ${route.display}` : 'straight');
   const straight =
     proxies.bypass === 'all' ? 'every host (NO_PROXY=*)' : proxies.bypass.length === 1 ? '1 NO_PROXY entry' : `${proxies.bypass.length} NO_PROXY entries`;

@@ -204,6 +204,13 @@ export interface HubLinks {
   self?: string;
 }
 
+/** Takes a link's WebSub relations into `found` (a rel may list several, "self hub"); the first hub and self stand. */
+export function noteHubLink(found: HubLinks, rel: string, url: string): void {
+  const relations = rel.toLowerCase().split(/\s+/);
+  if (relations.includes('hub')) found.hub ??= url;
+  if (relations.includes('self')) found.self ??= url;
+}
+
 /**
  * A WebSub subscription to a source's hub. `requested`: asked, not yet verified by the hub (`reason` says why a
  * request failed); `active`: verified, pushes until `leaseUntil`; `denied`: the hub refused (`reason`). One that ends is

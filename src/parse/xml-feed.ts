@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import Parser from 'rss-parser';
 import { escapeHtml } from '../model/escape.js';
 import type { Enclosure } from '../model/item.js';
-import type { HubLinks } from '../model/source.js';
+import { type HubLinks, noteHubLink } from '../model/source.js';
 import { FeedParseError, type ParsedFeed, type ParsedItem } from './types.js';
 import { type KeepItem, reviseXml } from './xml-revise.js';
 import { MAX_XML_DEPTH, scanXml, type XmlOutline } from './xml-scan.js';
@@ -186,10 +186,7 @@ function pushLinks(feed: Raw): HubLinks | undefined {
     if (typeof link === 'string') continue;
     const { rel, href } = attributes(link) as { rel?: string; href?: string };
     const url = href?.trim();
-    if (!url || !rel) continue;
-    const relations = rel.toLowerCase().split(/\s+/);
-    if (relations.includes('hub')) found.hub ??= url;
-    if (relations.includes('self')) found.self ??= url;
+    if (url && rel) noteHubLink(found, rel, url);
   }
   return found.hub ? found : undefined;
 }

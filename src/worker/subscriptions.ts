@@ -67,10 +67,13 @@ function requestDue(subscription: PushSubscription, now: Date): boolean {
 }
 
 /**
- * Why hubs could not call back to `publicUrl` (undefined when they may): `localhost`, or an address that is not
- * public. A name is not looked up: one that resolves to your own network is yours to know.
+ * Why hubs could not call back to publish.publicUrl with fetch.websub on (undefined when they may, or it is off):
+ * `localhost`, or an address that is not public. A name is not looked up: one that resolves to your own network is
+ * yours to know.
  */
-export function callbackUnreachable(publicUrl: string): string | undefined {
+export function callbackUnreachable({ fetch, publish }: { fetch: { websub: boolean }; publish: { publicUrl?: string } }): string | undefined {
+  const { publicUrl } = publish;
+  if (!fetch.websub || !publicUrl) return undefined;
   const host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
   const local = host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && !isPublicAddress(host));
   return local
