@@ -29,6 +29,7 @@ const UNIT = [
   'progress',
   'publish',
   'query',
+  'quiet-rule',
   'reload-outcome',
   'report',
   'search-request',

@@ -696,6 +696,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("reads a source's quietAfter: a duration, or never", () => {
+    const sources = (after: string) => ({ 'sources.yml': `sources:\n  - id: desk\n    url: https://desk.example/rss\n    quietAfter: ${after}\n` });
+    const quietAfter = (after: string) => loadConfig(writeConfigDir(sources(after))).sources[0]!.quietAfter;
+    expect(quietAfter('2d')).toBe(2 * 86_400);
+    expect(quietAfter('1d12h')).toBe(36 * 3600);
+    expect(quietAfter('never')).toBe('never');
+    expect(loadConfig(writeConfigDir({ 'sources.yml': 'sources:\n  - id: desk\n    url: https://desk.example/rss\n' })).sources[0]!.quietAfter).toBeUndefined();
+    expect(problemsOf(sources('a while'))).toEqual(['sources.yml:4:17: sources[0].quietAfter: expected a duration such as 365d, or never']);
+    expect(problemsOf(sources('0s'))).toEqual(['sources.yml:4:17: sources[0].quietAfter: must be longer than 0s']);
+  });
+
   it('reports a retention too short for clustering, and a second retention block', () => {
     expect(problemsOf({ 'a.yml': 'retention:\n  fetchLog: 0s\n  clustering: 2d\n' })).toEqual([
       'a.yml:2:13: retention.fetchLog: must be longer than 0s',
@@ -760,7 +771,7 @@ describe('loadConfig', () => {
       'an unknown key',
       { 'sources.yml': `sources:\n  - id: a\n    url: https://example.org/feed\n    intervall: 5m\n` },
       [
-        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, proxy, paused, retention`,
+        `sources.yml:4:5: sources[0].intervall: unknown key "intervall"; allowed here: id, url, title, every, priority, tags, shortUrlHosts, allowPrivateNetwork, fullText, scrape, keep, exclude, username, password, headers, proxy, paused, quietAfter, retention`,
       ],
     ],
     [

@@ -224,6 +224,7 @@ sources:
     fullText: { select: 'div.article-body > p', remove: '.share, aside' }
     keep: japan OR tokyo
     retention: { items: 30d, keepPerSource: 500 }
+    quietAfter: 36h
   - id: arab-news
     url: https://www.arabnews.example/cat/japan/rss.xml?x=1&y=2
     title: Arab News "Japan" <wire>
@@ -232,6 +233,7 @@ sources:
     fullText: true
     exclude: 'title:"sponsored"'
     retention: { items: never }
+    quietAfter: never
     username: bot
     password: not-in-the-file
   - id: jiji-politics

@@ -52,6 +52,29 @@ describe('what the index says about the sources', () => {
   });
 });
 
+describe('a quiet source on the sources page', () => {
+  const quiet = { newest: new Date('2024-05-24T12:00:00Z'), silentSeconds: 9 * 86_400, limitSeconds: 6 * 3600, longestGapSeconds: 7200 };
+
+  it('is its own state, after failing, and counted beside the gone and paused ones', () => {
+    expect(stateOf({ ...source({}), quiet })).toBe('quiet');
+    expect(stateOf({ ...failing('HTTP 500'), quiet })).toBe('failing');
+    expect(sourcesSummary([source({}), { ...source({}), quiet }, source({ goneAt: NOW })])).toBe('3 sources, all fetched (1 quiet, 1 gone)');
+  });
+
+  it('says for how long and against what, escaped, on the page and in the JSON', () => {
+    const row = { ...source({ id: 'frozen', title: '<b>Frozen</b> wire' }), itemsPerDay: [3, 0], quiet };
+    const page = renderSourcesPage('', [row]);
+    expect(page).toContain('<span class="state state-quiet">quiet</span><br><span class="meta">nothing new for 9 d (its longest gap in 30 days: 2 h)</span>');
+    expect(page).toContain('&lt;b&gt;Frozen&lt;/b&gt; wire');
+    const [entry] = JSON.parse(renderSourcesJson([row, { ...source({ id: 'busy' }), itemsPerDay: [1, 1] }], NOW)).sources;
+    expect(entry).toMatchObject({
+      state: 'quiet',
+      quiet: { newestItemAt: '2024-05-24T12:00:00.000Z', silentSeconds: 9 * 86_400, limitSeconds: 21_600, longestGapSeconds: 7200 },
+    });
+    expect(JSON.parse(renderSourcesJson([{ ...source({ id: 'busy' }), itemsPerDay: [1, 1] }], NOW)).sources[0].quiet).toBeNull();
+  });
+});
+
 describe('what the sources page says a source reads', () => {
   it('says a source is pushed while its WebSub subscription is active, on the page and in the JSON', () => {
     const pushed = { ...source({ id: 'arabnews' }), itemsPerDay: [1, 2], reads: { kind: 'feed' as const, fullText: true } };

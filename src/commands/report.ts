@@ -1,5 +1,6 @@
 /** Text reports for the command line. */
 import type { DiscoveredFeed, Discovery } from '../discover/index.js';
+import { type Quiet, quietText } from '../model/quiet.js';
 import { readsLabels, type SourceReads } from '../model/source.js';
 import type { StoryListing } from '../model/story.js';
 import { displayWidth, padToWidth } from '../model/text.js';
@@ -43,16 +44,16 @@ function table(header: string[], rows: string[][]): string {
 const sourceName = (id: string, reads: string[]) => (reads.length > 0 ? `${id} (${reads.join(', ')})` : id);
 
 /** A plain-text table, one source a line, the last column free-width (URL, or the last error). */
-export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads; paused?: boolean }>, now: Date): string {
+export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceReads; paused?: boolean; quiet?: Quiet }>, now: Date): string {
   const header = ['SOURCE', 'STATUS', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT CHECK', 'URL / LAST ERROR'];
   const lines = rows.map((row) => [
     sourceName(row.id, readsLabels(row.reads, row.push?.state === 'active')),
-    row.goneAt ? 'gone' : row.paused ? 'paused' : (row.lastStatus ?? 'new'),
+    row.goneAt ? 'gone' : row.paused ? 'paused' : row.quiet ? 'quiet' : (row.lastStatus ?? 'new'),
     ago(row.lastFetchedAt, now),
     String(row.items),
     String(row.errorCount),
     row.goneAt || row.paused ? '-' : row.nextCheckAt <= now ? 'due' : ago(row.nextCheckAt, now),
-    row.lastError ?? row.fetchUrl ?? row.url,
+    row.lastError ?? (row.quiet ? `${row.fetchUrl ?? row.url}  ${quietText(row.quiet)}` : (row.fetchUrl ?? row.url)),
   ]);
   return table(header, lines);
 }

@@ -4,8 +4,9 @@ import { BASIC_USERNAME, sourceSchema } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
+import { quietJson, withQuiet } from '../model/quiet.js';
 import { type SourceCredentials, withReads } from '../model/source.js';
-import { sourceHealth } from '../store/sources.js';
+import { sourceHealth, sourcePaces } from '../store/sources.js';
 import { ingestContext } from '../worker/context.js';
 import { reloadArticles } from '../worker/reload.js';
 import { deliverWebhooks } from '../worker/webhooks.js';
@@ -106,11 +107,25 @@ export const sources = defineCommand({
       );
     return withApp(values.config, async (app) => {
       const configured = new Set(app.config.sources.map((source) => source.id));
-      const rows = withReads(
-        (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id)),
+      const health = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
+      const paces = await sourcePaces(
+        app.database.db,
+        health.map((row) => row.id),
+      );
+      const rows = withQuiet(
+        withReads(
+          health.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row)),
+          app.config.sources,
+        ),
         app.config.sources,
       );
-      console.log(values.json ? JSON.stringify(rows, null, 2) : formatSourceTable(rows, new Date()));
+      const json = () =>
+        JSON.stringify(
+          rows.map((row) => ({ ...row, quiet: row.quiet ? quietJson(row.quiet) : null })),
+          null,
+          2,
+        );
+      console.log(values.json ? json() : formatSourceTable(rows, new Date()));
       return 0;
     });
   },

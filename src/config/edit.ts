@@ -39,6 +39,8 @@ export interface NewSource {
   retention?: { items?: string; keepPerSource?: number };
   /** Added paused (`paused: true`): a muted feed of another reader's export. */
   paused?: boolean;
+  /** Its `quietAfter`, as the YAML writes it (`2d` or `never`). */
+  quietAfter?: string;
 }
 
 /** A new source as its entry in the YAML `sources:` list, keys in the order the docs list them. */
@@ -58,6 +60,7 @@ export function sourceEntry(feed: NewSource, id: string): Record<string, unknown
   if (feed.username !== undefined) Object.assign(entry, { username: feed.username, password: feed.password });
   if (feed.headers && Object.keys(feed.headers).length > 0) entry.headers = feed.headers;
   if (feed.paused) entry.paused = true;
+  if (feed.quietAfter) entry.quietAfter = feed.quietAfter;
   return entry;
 }
 

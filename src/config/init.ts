@@ -21,6 +21,7 @@ sources:
     # username: newsroom           # optional: for a feed behind a login, sent to its own site only
     # password: \${WIRE_PASSWORD}   # \${NAME} reads an environment variable
     # paused: true                 # optional: not fetched for now; its stories stay
+    # quietAfter: 2d               # optional: "quiet" after 2 days without a new item (default: judged by its own pace)
   # A web page that lists news without a feed, read by CSS selectors (wirefeed scrape URL --items CSS tries them):
   # - id: jiji-politics
   #   url: https://jen.jiji.com/jc/eng?g=pol

@@ -447,5 +447,6 @@ function toSource(source: SourceConfig, configFileUrl: URL): Source {
     ...(source.keep ? { keep: source.keep } : {}),
     ...(source.exclude ? { exclude: source.exclude } : {}),
     ...(source.paused ? { paused: true } : {}),
+    ...(source.quietAfter ? { quietAfter: parseDuration(source.quietAfter) ?? 'never' } : {}),
   };
 }

@@ -240,6 +240,7 @@ const ATTRIBUTES = {
   exclude: 'wirefeed:exclude',
   retentionItems: 'wirefeed:retentionItems',
   retentionKeep: 'wirefeed:retentionKeepPerSource',
+  quietAfter: 'wirefeed:quietAfter',
 } as const;
 /** FreshRSS attributes of JSON listings with no Wirefeed equivalent: named in the import's notes when a file has them. */
 const UNMATCHED_JSON_ATTRIBUTES = ['frss:jsonItemUid', 'frss:jsonItemTimeFormat', 'frss:jsonItemAttachment', 'frss:jsonFeedTitle'];
@@ -284,6 +285,7 @@ function sourceOutline(source: Source, retention: SourceRetention | undefined): 
     [ATTRIBUTES.exclude]: source.exclude,
     [ATTRIBUTES.retentionItems]: items === undefined ? undefined : items === null ? 'never' : formatDuration(items),
     [ATTRIBUTES.retentionKeep]: retention?.keepPerSource?.toString(),
+    [ATTRIBUTES.quietAfter]: source.quietAfter === undefined ? undefined : source.quietAfter === 'never' ? 'never' : formatDuration(source.quietAfter),
   };
   if (scrape) {
     const json = scrape.format === 'json';
@@ -407,6 +409,7 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
     keep: read(ATTRIBUTES.keep, 'keep'),
     exclude: read(ATTRIBUTES.exclude, 'exclude'),
     ...retentionOf(read),
+    quietAfter: read(ATTRIBUTES.quietAfter, 'quietAfter')?.trim(),
   };
   const checked = sourceSchema.safeParse(sourceEntry(source, 'imported'));
   if (!checked.success) {

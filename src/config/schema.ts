@@ -222,6 +222,8 @@ export const sourceSchema = z
     proxy: proxyChoice.optional(),
     /** Not fetched while true (FreshRSS's mute, Miniflux's disabled feed): its settings and stored items stay. */
     paused: z.boolean().optional(),
+    /** How long without a new item makes the source quiet, in place of what its own pace allows; never: not judged. */
+    quietAfter: positiveDurationOrNever.optional(),
     /** This source's items' retention, in place of the store's `retention.items` and `retention.keepPerSource`. */
     retention: z.strictObject({ items: windowDurationOrNever.optional(), keepPerSource: keepPerSource.optional() }).optional(),
   })

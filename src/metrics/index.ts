@@ -7,6 +7,8 @@
 import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Database, rowsOf, textArray } from '../db/client.js';
+import type { Source } from '../model/source.js';
+import { quietSources } from '../store/sources.js';
 import { webhookBacklog } from '../store/webhooks.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -80,7 +82,7 @@ export function createMetrics() {
   };
 }
 
-/** The gauges read from the database (any process may serve them), and their reading. */
+/** The gauges read from the database (any process may serve them), and their reading. Why it is long: one declaration per gauge. */
 function createStoreGauges(registers: Registry[]) {
   const stories = new Gauge({ name: 'wirefeed_stories', help: 'Stories in the store.', registers });
   const items = new Gauge({ name: 'wirefeed_items', help: 'Items in the store.', registers });
@@ -107,8 +109,17 @@ function createStoreGauges(registers: Registry[]) {
     labelNames: ['topic', 'webhook'] as const,
     registers,
   });
-  /** Reads the gauges; the queue lag is that of `sourceIds` (the configured sources a worker fetches, none paused). */
-  async function update(db: Database, sourceIds: readonly string[]): Promise<void> {
+  const quiet = new Gauge({
+    name: 'wirefeed_sources_quiet',
+    help: 'Sources fetched without error that have brought no new item for longer than their own pace (or quietAfter) allows.',
+    registers,
+  });
+  /**
+   * Reads the gauges; the queue lag and the quiet sources are those of `active` (the configured sources a worker
+   * fetches, none paused).
+   */
+  async function update(db: Database, active: ReadonlyArray<Pick<Source, 'id' | 'quietAfter'>>): Promise<void> {
+    const sourceIds = active.map((source) => source.id);
     const [row] = await rowsOf<{ stories: number; items: number; lag: number }>(
       db,
       sql`
@@ -125,6 +136,7 @@ function createStoreGauges(registers: Registry[]) {
       sql`select relname as table, pg_total_relation_size(oid)::float8 as bytes from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r'`,
     );
     for (const { table, bytes } of sizes) tableBytes.set({ table }, bytes);
+    quiet.set((await quietSources(db, active)).length);
     const backlog = await webhookBacklog(db);
     webhookBacklogStories.reset();
     webhookBacklogAge.reset();

@@ -1,3 +1,5 @@
+import type { QuietAfter } from './quiet.js';
+
 /**
  * Which addresses a source may connect to. By default only public unicast addresses; a source can opt in to all
  * private ranges (`allowPrivateNetwork: true`) or to a list of addresses and CIDR ranges.
@@ -31,6 +33,8 @@ export interface Source {
   exclude?: string;
   /** `paused: true`: not fetched (its settings and stored items kept), until the line goes. */
   paused?: boolean;
+  /** `quietAfter`: how long without a new item makes it quiet, in place of what its pace allows (see quietness). */
+  quietAfter?: QuietAfter;
 }
 
 /** The sources a worker or a pass fetches: all but the paused ones. */

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { log } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
+import { withQuiet } from '../model/quiet.js';
 import type { Config } from '../model/settings.js';
 import { activeSources, withReads } from '../model/source.js';
 import { trimEndOf } from '../model/text.js';
@@ -13,7 +14,7 @@ import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
 import { DIGEST_READ_LIMIT, digestChannel, digestEntries, digestWindows } from '../publish/digest.js';
 import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
-import { itemsPerDay, sourceConditions, sourceHealth } from '../store/sources.js';
+import { itemsPerDay, sourceConditions, sourceHealth, sourcePaces } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { accessOf, carriesCredentials, listedTopics, routeTokens, splitTokenPath, type TopicTokens, tokenPath, topicTokens } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
@@ -243,12 +244,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const token = grantedTokens.get(request);
     return `${configured ? trimEndOf(configured, '/') : baseUrlFromHost(request.headers.host)}${token === undefined ? '' : tokenPath(token)}`;
   };
-  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () =>
-    app.metrics.updateStoreGauges(
-      db,
-      activeSources(app.config.sources).map((source) => source.id),
-    ),
-  );
+  const readStoreGauges = reuseFor(options.storeGaugesTtlMs ?? STORE_GAUGES_TTL_MS, () => app.metrics.updateStoreGauges(db, activeSources(app.config.sources)));
   // The index changes with the topics' content (their versions) and with the configured list of topics.
   const topicListKey = new WeakMap<readonly Topic[], string>();
   const listKeyOf = (topics: readonly Topic[]) => {
@@ -268,8 +264,19 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const readConditions = reuseFor(sourcesTtlMs, () => sourceConditions(db));
   const readSources = reuseFor(sourcesTtlMs, async (): Promise<SourceStatus[]> => {
     const now = new Date();
-    const [health, perDay] = await Promise.all([sourceHealth(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
-    return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
+    const health = await sourceHealth(db);
+    const [perDay, paces] = await Promise.all([
+      itemsPerDay(db, SPARKLINE_DAYS, now),
+      sourcePaces(
+        db,
+        health.map((source) => source.id),
+      ),
+    ]);
+    return health.map((source) => ({
+      ...source,
+      itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0),
+      ...(paces.has(source.id) ? { pace: paces.get(source.id)! } : {}),
+    }));
   });
   /** Rows of the configured sources (a source taken out of the config keeps its row), with what each reads. */
   const configuredOnly = <T extends { id: string }>(rows: readonly T[]) => withReads(rows, app.config.sources).filter((row) => row.reads !== undefined);
@@ -437,7 +444,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const serveSources = async (request: IncomingMessage, response: ServerResponse, json: boolean) => {
     if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
     // What each source reads is the config's (which a reload replaces), not the cached health's.
-    const sources = configuredOnly(await readSources());
+    const sources = withQuiet(configuredOnly(await readSources()), app.config.sources);
     const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
     return sendBody(request, response, makeBody(body, 0), {
       'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',

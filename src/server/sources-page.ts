@@ -1,5 +1,6 @@
 /** The sources status page (/sources, /sources.json) and the one-line summary the index shows. Pure renderers. */
 import { escapeHtml } from '../model/escape.js';
+import { type Quiet, quietJson, quietText, type SourcePace } from '../model/quiet.js';
 import { readsLabels, type SourceReads } from '../model/source.js';
 import type { SourceCondition, SourceHealth } from '../store/sources.js';
 import { layout, timeHtml } from './page.js';
@@ -7,7 +8,7 @@ import { layout, timeHtml } from './page.js';
 /** Days the sparkline covers. */
 export const SPARKLINE_DAYS = 14;
 
-export type SourceState = 'ok' | 'failing' | 'gone' | 'new' | 'paused';
+export type SourceState = 'ok' | 'failing' | 'gone' | 'new' | 'paused' | 'quiet';
 
 export interface SourceStatus extends SourceHealth {
   /** Items per day, oldest first, SPARKLINE_DAYS of them. */
@@ -16,6 +17,10 @@ export interface SourceStatus extends SourceHealth {
   reads?: SourceReads;
   /** The configured source says `paused: true`. */
   paused?: boolean;
+  /** Its items of the last month of them (see quietness). */
+  pace?: SourcePace;
+  /** Fetched without error but silent past what its pace allows (see withQuiet). */
+  quiet?: Quiet;
 }
 
 /** "web page · full text": what a source reads, where it is more than a feed's items. */
@@ -24,11 +29,12 @@ function readsLabel(reads: SourceReads | undefined, pushed: boolean): string {
   return labels.length > 0 ? ` <span class="meta">${labels.join(' · ')}</span>` : '';
 }
 
-export function stateOf(source: SourceCondition & { paused?: boolean }): SourceState {
+export function stateOf(source: SourceCondition & { paused?: boolean; quiet?: Quiet }): SourceState {
   if (source.goneAt) return 'gone';
   if (source.paused) return 'paused';
   if (!source.lastFetchedAt) return 'new';
-  return source.errorCount > 0 ? 'failing' : 'ok';
+  if (source.errorCount > 0) return 'failing';
+  return source.quiet ? 'quiet' : 'ok';
 }
 
 /** "host name not found" from "request failed: ENOTFOUND (host name not found)": what a reader can act on. */
@@ -37,7 +43,7 @@ function shortError(error: string): string {
 }
 
 /** What the index says about the sources: "7 sources, 7 failing: host name not found". Undefined when none. */
-export function sourcesSummary(sources: ReadonlyArray<SourceCondition & { paused?: boolean }>): string | undefined {
+export function sourcesSummary(sources: ReadonlyArray<SourceCondition & { paused?: boolean; quiet?: Quiet }>): string | undefined {
   if (sources.length === 0) return undefined;
   const count = (state: SourceState) => sources.filter((source) => stateOf(source) === state).length;
   const failing = sources.filter((source) => stateOf(source) === 'failing' && source.lastError);
@@ -51,7 +57,7 @@ export function sourcesSummary(sources: ReadonlyArray<SourceCondition & { paused
   const fresh = count('new');
   if (fresh === sources.length) return `${total}, not fetched yet`;
   if (fresh > 0) return `${total}, ${fresh} not fetched yet`;
-  const aside = [count('gone') && `${count('gone')} gone`, count('paused') && `${count('paused')} paused`].filter(Boolean);
+  const aside = (['quiet', 'gone', 'paused'] as const).map((state) => count(state) && `${count(state)} ${state}`).filter(Boolean);
   return `${total}, all fetched${aside.length ? ` (${aside.join(', ')})` : ''}`;
 }
 
@@ -73,7 +79,7 @@ export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatu
       const name = source.title ? `${escapeHtml(source.title)} <span class="meta">${escapeHtml(source.id)}</span>` : escapeHtml(source.id);
       return `<tr id="source-${escapeHtml(source.id)}">
 <th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a>${readsLabel(source.reads, source.push?.state === 'active')}</th>
-<td><span class="state state-${state}">${state}</span></td>
+<td><span class="state state-${state}">${state}</span>${source.quiet ? `<br><span class="meta">${escapeHtml(quietText(source.quiet))}</span>` : ''}</td>
 <td>${source.lastFetchedAt ? timeHtml(source.lastFetchedAt) : 'never'}</td>
 <td class="number">${source.items}</td>
 <td class="number">${source.errorCount}</td>
@@ -115,6 +121,7 @@ export function renderSourcesJson(sources: readonly SourceStatus[], now: Date): 
         errorCount: source.errorCount,
         lastError: source.lastError,
         itemsPerDay: source.itemsPerDay,
+        quiet: source.quiet ? quietJson(source.quiet) : null,
       })),
     },
     null,

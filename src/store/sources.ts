@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, pipelinedRows, rowsOf } from '../db/client.js';
 import { sources } from '../db/schema.js';
 import { stripXmlForbidden } from '../model/escape.js';
+import { QUIET_RULE, type Quiet, type SourcePace, withQuiet } from '../model/quiet.js';
 import type { RecentItems, Source } from '../model/source.js';
 import { byCodeUnits } from '../model/text.js';
 
@@ -120,6 +121,31 @@ export async function recentItems(db: Database, sourceIds: readonly string[], no
           where i.source_id = s.id and i.published_at > ${since}::timestamptz and i.published_at <= ${now.toISOString()}::timestamptz) r`,
   );
   return new Map(rows.map((row) => [row.id, { count: row.count, oldest: row.oldest === null ? null : new Date(row.oldest), anyStored: row.any_stored }]));
+}
+
+/**
+ * Each source's pace (QUIET_RULE's window of items up to its newest, by their dates), for those of `sourceIds` that
+ * hold an item: two index range scans per source (its newest item, then the window), the gaps by a window function.
+ */
+export async function sourcePaces(db: Database, sourceIds: readonly string[]): Promise<Map<string, SourcePace>> {
+  if (sourceIds.length === 0) return new Map();
+  const rows = await rowsOf<{ id: string; count: number; oldest: string; newest: string; longest: number }>(
+    db,
+    sql`select s.id, w.count, w.oldest, n.newest, w.longest
+        from unnest(${arrayLiteral(sourceIds)}::text[]) as s(id)
+        cross join lateral (select max(i.published_at) as newest from items i where i.source_id = s.id) n
+        cross join lateral (
+          select count(*)::int as count, min(g.published_at) as oldest, coalesce(extract(epoch from max(g.gap)), 0)::float8 as longest
+          from (select i.published_at, i.published_at - lag(i.published_at) over (order by i.published_at) as gap from items i
+                where i.source_id = s.id and i.published_at > n.newest - make_interval(secs => ${QUIET_RULE.windowSeconds})) g) w
+        where n.newest is not null`,
+  );
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      { count: row.count, oldest: new Date(row.oldest), newest: new Date(row.newest), longestGapSeconds: Math.round(Number(row.longest)) },
+    ]),
+  );
 }
 
 /**
@@ -315,6 +341,16 @@ export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
     .from(sources)
     .orderBy(asc(sources.id));
   return rows.map((row) => ({ ...row, items: Number(row.items) }));
+}
+
+/** The quiet ones of `active` (configured sources, none paused), judged by their pace or their own `quietAfter`. */
+export async function quietSources(db: Database, active: ReadonlyArray<Pick<Source, 'id' | 'quietAfter'>>): Promise<Array<SourceCondition & { quiet: Quiet }>> {
+  const paces = await sourcePaces(
+    db,
+    active.map((source) => source.id),
+  );
+  const conditions = (await sourceConditions(db)).map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row));
+  return withQuiet(conditions, active).filter((row): row is typeof row & { quiet: Quiet } => row.quiet !== undefined);
 }
 
 /**

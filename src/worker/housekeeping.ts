@@ -1,11 +1,13 @@
 /**
  * The store's housekeeping: a worker prunes what the store no longer needs (stories past retention.items, old fetch
  * attempts, band rows of items past clustering) soon after it starts and then hourly, beside its ticks rather than in them, so a long first prune of an
- * old store never holds up fetching.
+ * old store never holds up fetching; and says which sources went quiet.
  */
 import { log } from '../log.js';
+import { quietText } from '../model/quiet.js';
 import { activeSources } from '../model/source.js';
 import { type PruneResult, pruneStore } from '../store/retention.js';
+import { quietSources } from '../store/sources.js';
 import { subscriberOf, type WorkerApp } from './context.js';
 
 export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
@@ -19,8 +21,11 @@ export interface Housekeeping {
 
 export type HousekeepingApp = Pick<WorkerApp, 'config' | 'database' | 'metrics' | 'http'>;
 
-/** Prunes the store by the config's retention, counts and logs what went; a failure is logged, not thrown. */
-export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Promise<PruneResult | undefined> {
+/**
+ * Prunes the store by the config's retention, counts and logs what went; a failure is logged, not thrown. With
+ * `quiet` (the ids of the sources this process has found quiet), also logs the sources that went quiet or came back.
+ */
+export async function housekeep(app: HousekeepingApp, signal?: AbortSignal, quiet?: Set<string>): Promise<PruneResult | undefined> {
   const started = performance.now();
   try {
     const result = await pruneStore(app.database.db, app.config.retention, signal ? { signal } : {});
@@ -35,6 +40,7 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal): Pro
     await endSubscriptions(app).catch((error: Error) =>
       log.warn({ error: error.message }, 'ending WebSub subscriptions failed; trying again at the next turn'),
     );
+    if (quiet) await noteQuietSources(app, quiet).catch((error: Error) => log.warn({ error: error.message }, 'reading quiet sources failed'));
     return result;
   } catch (error) {
     log.warn({ error: (error as Error).message }, 'pruning the store failed; trying again at the next turn');
@@ -53,13 +59,36 @@ async function endSubscriptions(app: HousekeepingApp): Promise<void> {
   if (ended > 0) log.info({ subscriptions: ended }, 'WebSub subscriptions ended');
 }
 
+/**
+ * Logs each configured source that went quiet since the last look (all of them at the first), and each that brought a
+ * new item since; `known` holds the quiet ones between looks.
+ */
+async function noteQuietSources(app: HousekeepingApp, known: Set<string>): Promise<void> {
+  const now = await quietSources(app.database.db, activeSources(app.config.sources));
+  for (const { id, quiet } of now) {
+    if (known.has(id)) continue;
+    known.add(id);
+    log.warn(
+      { source: id, newestItemAt: quiet.newest.toISOString(), silentSeconds: quiet.silentSeconds, limitSeconds: quiet.limitSeconds, note: quietText(quiet) },
+      'source went quiet',
+    );
+  }
+  const still = new Set(now.map(({ id }) => id));
+  for (const id of known) {
+    if (still.has(id)) continue;
+    known.delete(id);
+    log.info({ source: id }, 'source is no longer quiet');
+  }
+}
+
 /** Prunes `firstMs` after the start, then `everyMs` after each prune ends (never two at once). */
 export function startHousekeeping(app: HousekeepingApp, timing = { firstMs: HOUSEKEEPING_FIRST_DELAY_MS, everyMs: HOUSEKEEPING_INTERVAL_MS }): Housekeeping {
   const stopping = new AbortController();
+  const quiet = new Set<string>();
   let running: Promise<unknown> = Promise.resolve();
   const schedule = (ms: number): NodeJS.Timeout =>
     setTimeout(async () => {
-      running = housekeep(app, stopping.signal);
+      running = housekeep(app, stopping.signal, quiet);
       await running;
       if (!stopping.signal.aborted) timer = schedule(timing.everyMs);
     }, ms).unref();
