@@ -33,7 +33,7 @@ const STYLE = `
   table.sources th, table.sources td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
   table.sources td.number { text-align: right; }
   table.sources td.error { color: var(--muted); min-width: 12rem; }
-  .state-failing, .state-gone { font-weight: 600; }
+  .state-failing, .state-gone, .state-quiet { font-weight: 600; }
   nav.pages { margin-top: 1.5rem; }
   header p, .meta, footer { color: var(--muted); }
   h1 { margin-bottom: .25rem; } h2 { margin: 0 0 .25rem; font-size: 1.25rem; }
