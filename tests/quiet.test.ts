@@ -89,8 +89,8 @@ describe('quiet sources: fetched without error, and silent past their pace', () 
   });
 
   it('shows them on the sources page, in its JSON and in /metrics', async () => {
-    const json = await (await fetch(`${served.base}/sources.json`)).json();
-    expect(Object.fromEntries(json.sources.map((source: { id: string; state: string }) => [source.id, source.state]))).toEqual({
+    const json = (await (await fetch(`${served.base}/sources.json`)).json()) as { summary: string; sources: Array<{ id: string; state: string }> };
+    expect(Object.fromEntries(json.sources.map((source) => [source.id, source.state]))).toEqual({
       archive: 'ok',
       'busy-wire': 'ok',
       'frozen-wire': 'quiet',
