@@ -5,7 +5,7 @@ import { parseFeedDate, parsePageDate, parseRelativePageDate, resolveItemDate } 
 import { htmlToText, isSimpleHtml, MAX_HTML_DEPTH, parsedHtmlText, sanitizeContent, sanitizeMarkup, tidyText } from '../src/normalize/html.js';
 import { authorName, normalizeItem, storedContentText } from '../src/normalize/item.js';
 import { guessLanguage, primaryLanguage } from '../src/normalize/language.js';
-import { canonicalizeUrl, isShortUrl } from '../src/normalize/url.js';
+import { canonicalizeUrl, isShortUrl, withoutTrackingParams } from '../src/normalize/url.js';
 import type { ParsedItem } from '../src/parse/index.js';
 
 describe('parseFeedDate', () => {
@@ -247,6 +247,36 @@ describe('sanitizeContent', () => {
     ['<iframe src="https://www.youtube.com/embed/abc" onload="x()"></iframe>', '<iframe src="https://www.youtube.com/embed/abc"></iframe>'],
     ['<style>p{}</style><p style="color:red">x</p>', '<p>x</p>'],
     ['<p>AT&amp;T</p>', '<p>AT&amp;T</p>'],
+  ])('%s', (html, expected) => expect(sanitizeContent(html, base)).toBe(expected));
+});
+
+describe('links and images in item content, without their tracking', () => {
+  it.each([
+    // The tracking parameters go; the others stay in their order and encoding, and the fragment stays.
+    ['https://www.arabnews.com/node/2524171/japan?utm_source=rss&utm_medium=feed', 'https://www.arabnews.com/node/2524171/japan'],
+    ['https://jen.jiji.com/jc/eng?k=2024060200123&g=pol&fbclid=IwAR0x#comments', 'https://jen.jiji.com/jc/eng?k=2024060200123&g=pol#comments'],
+    ['https://example.com/search?q=a%20b+c&UTM_Campaign=x&page=2', 'https://example.com/search?q=a%20b+c&page=2'],
+    ['https://example.com/?%75tm_source=x&id=7', 'https://example.com/?id=7'], // an escaped name is the same name to the server
+    ['https://example.com/?%E0%A4%A=1&gclid=x', 'https://example.com/?%E0%A4%A=1'], // a malformed escape is kept as written
+    ['https://example.com/page?z=1&a=2', 'https://example.com/page?z=1&a=2'], // nothing to take out: as it was
+    ['https://example.com/page', 'https://example.com/page'],
+  ])('%s -> %s', (href, expected) => expect(withoutTrackingParams(href)).toBe(expected));
+
+  const base = 'https://www.japantoday.com/category/politics/1';
+  it.each([
+    [
+      '<p>Read <a href="/category/politics/2?utm_source=feedburner&amp;utm_medium=feed&amp;id=9">more</a></p>',
+      '<p>Read <a href="https://www.japantoday.com/category/politics/2?id=9" rel="noopener noreferrer">more</a></p>',
+    ],
+    // Counters whatever size they claim, and only under their paths where the host serves real images too.
+    ['<p>x</p><img src="https://pixel.wp.com/g.gif?blog=1&amp;post=2" alt="" />', '<p>x</p>'],
+    ['<p>x</p><img src="https://i0.stats.wordpress.com/g.gif" />', '<p>x</p>'],
+    ['<p>x</p><img src="http://feeds.feedburner.com/~r/JapanToday/~4/AbCdEf" height="1" />', '<p>x</p>'],
+    ['<p>x</p><img src="http://feeds.feedburner.com/~ff/JapanToday?d=yIl2AUoC8zA" border="0" />', '<p>x</p>'],
+    ['<p>x</p><img src="https://da.feedsportal.com/r/186528542/u/49/f/530345/c/32283/s/1/a2.img" />', '<p>x</p>'],
+    ['<p>x</p><img src="https://medium.com/_/stat?event=post.clientViewed&amp;postId=1" />', '<p>x</p>'],
+    ['<img src="https://medium.com/max/800/1*photo.jpeg" alt="Kihara" />', '<img src="https://medium.com/max/800/1*photo.jpeg" alt="Kihara" />'],
+    ['<img src="https://notmedium.com/_/stat.png" />', '<img src="https://notmedium.com/_/stat.png" />'],
   ])('%s', (html, expected) => expect(sanitizeContent(html, base)).toBe(expected));
 });
 

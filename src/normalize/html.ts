@@ -1,6 +1,6 @@
 import { Parser } from 'htmlparser2';
 import sanitizeHtml from 'sanitize-html';
-import { resolveHttpUrl } from './url.js';
+import { resolveHttpUrl, withoutTrackingParams } from './url.js';
 
 /** Players we let through as iframes; everything else that embeds a page is dropped. */
 const EMBED_HOSTS = ['www.youtube.com', 'www.youtube-nocookie.com', 'player.vimeo.com'];
@@ -68,8 +68,35 @@ const ALLOWED_TAGS = [
   'video',
 ];
 
+/**
+ * Where feeds' tracker images come from, whatever size they claim: hosts (and their subdomains), or a host and the
+ * paths under it. Counters and ad networks that publishing tools and feed services put in items.
+ */
+const TRACKER_IMAGES: ReadonlyArray<{ host: string; path?: string }> = [
+  { host: 'stats.wordpress.com' }, // WordPress.com and Jetpack statistics
+  { host: 'pixel.wp.com' },
+  { host: 'feeds.feedburner.com', path: '/~r/' }, // FeedBurner's per-item counter
+  { host: 'feeds.feedburner.com', path: '/~ff/' }, // and its "flare" share buttons
+  { host: 'feedsportal.com' }, // an ad network of old feed services
+  { host: 'www.facebook.com', path: '/tr' }, // Meta's pixel
+  { host: 'www.google-analytics.com' },
+  { host: 'ssl.google-analytics.com' },
+  { host: 'sb.scorecardresearch.com' }, // comScore
+  { host: 'pixel.quantserve.com' },
+  { host: 'medium.com', path: '/_/stat' }, // Medium's read counter in every feed item
+];
+
+function isTrackerImage(src: string): boolean {
+  const url = new URL(src);
+  const host = url.hostname.toLowerCase();
+  return TRACKER_IMAGES.some(
+    (tracker) => (host === tracker.host || host.endsWith(`.${tracker.host}`)) && (tracker.path === undefined || url.pathname.startsWith(tracker.path)),
+  );
+}
+
+/** A counter's image: one pixel (or none) wide or high, or from a tracker's host. `src` is absolute http(s). */
 function isTrackingPixel(attribs: Record<string, string>): boolean {
-  return attribs.width === '1' || attribs.height === '1' || attribs.width === '0' || attribs.height === '0';
+  return attribs.width === '1' || attribs.height === '1' || attribs.width === '0' || attribs.height === '0' || isTrackerImage(attribs.src!);
 }
 
 /** Deeper than any real article; htmlparser2 keeps its open elements with Array#unshift, quadratic in the depth. */
@@ -136,7 +163,8 @@ export function isSimpleHtml(html: string): boolean {
 
 /**
  * Allowlist sanitizing of feed HTML: no scripts, styles, handlers or non-http(s) URLs; relative links and images
- * made absolute against `baseUrl`; tracking pixels and foreign iframes dropped. Simple HTML (plain text, paragraphs:
+ * made absolute against `baseUrl`, links without their tracking parameters; tracking pixels, tracker images and foreign
+ * iframes dropped. Simple HTML (plain text, paragraphs:
  * many feeds' descriptions) is its own sanitized form.
  */
 export function sanitizeContent(html: string, baseUrl?: string): string {
@@ -174,7 +202,8 @@ export function sanitizeMarkup(html: string, baseUrl?: string): string {
     transformTags: {
       a: (tagName, attribs) => {
         const result = withUrl('href')(tagName, attribs);
-        return result.attribs.href ? { ...result, attribs: { ...result.attribs, rel: 'noopener noreferrer' } } : result;
+        const href = result.attribs.href;
+        return href ? { ...result, attribs: { ...result.attribs, href: withoutTrackingParams(href), rel: 'noopener noreferrer' } } : result;
       },
       img: withUrl('src'),
       iframe: withUrl('src'),

@@ -79,6 +79,30 @@ function isTrackingParam(name: string): boolean {
   return TRACKING_PARAMS.has(lower) || TRACKING_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
+/** A query parameter's name as a server reads it: up to "=", "+" a space, percent-escapes decoded (as written if malformed). */
+function parameterName(part: string): string {
+  const name = part.split('=', 1)[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * An absolute http(s) URL without its tracking parameters, the rest as written (the other parameters in their order
+ * and encoding, the fragment): for the links in items' content, which readers follow (as Miniflux cleans them).
+ */
+export function withoutTrackingParams(href: string): string {
+  const url = new URL(href);
+  if (!url.search) return href;
+  const parts = url.search.slice(1).split('&');
+  const kept = parts.filter((part) => !isTrackingParam(parameterName(part)));
+  if (kept.length === parts.length) return href;
+  url.search = kept.join('&');
+  return url.href;
+}
+
 /** Resolves `href` against `base`; returns undefined for anything that is not an http(s) URL. */
 export function resolveHttpUrl(href: string | null | undefined, base?: string): string | undefined {
   if (!href) return undefined;
