@@ -2,6 +2,7 @@
 import { article } from './article.js';
 import { backup } from './backup.js';
 import type { Command } from './command.js';
+import { feed } from './feed.js';
 import { ingest } from './ingest.js';
 import { init } from './init.js';
 import { migrate } from './migrate.js';
@@ -23,6 +24,7 @@ export const COMMANDS = {
   serve,
   ingest,
   sources,
+  feed,
   article,
   scrape,
   stories,

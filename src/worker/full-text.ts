@@ -109,8 +109,11 @@ async function articleOf(context: FullTextContext, source: Source, item: Normali
  * Reads in the articles of a document's short new items. An item already stored is left out (a duplicate) unless
  * this is a newer version of it: its stored text is its article, which the feed's short text must not overwrite.
  */
+/** An item whose feed text is short and which has a page: a source with `fullText` reads its article. */
+export const wantsArticle = (item: NormalizedItem): boolean => hasPage(item) && itemText(item).length < SHORT_TEXT_CHARS;
+
 export async function withFullText(context: FullTextContext, source: Source, items: readonly NormalizedItem[]): Promise<FullText> {
-  const short = items.filter((item) => hasPage(item) && itemText(item).length < SHORT_TEXT_CHARS);
+  const short = items.filter(wantsArticle);
   if (short.length === 0) return { items: [...items], duplicates: 0 };
   const stored = await storedVersionTimes(
     context.db,
