@@ -33,6 +33,7 @@ const UNIT = [
   'reload-outcome',
   'report',
   'search-request',
+  'source-alerts-rule',
   'sources-page',
   'store-rounds',
   'text',

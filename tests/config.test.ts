@@ -460,6 +460,23 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes worker.alerts as a webhook, through fetch.proxy unless it says, and names its line without publish.publicUrl', () => {
+    const worker = 'worker:\n  alerts:\n    url: https://ntfy.example/wirefeed-ops\n    format: ntfy\n';
+    expect(problemsOf({ 'worker.yml': worker })).toEqual(['worker.yml:2:3: worker.alerts: needs publish.publicUrl: an alert links to the sources page there']);
+    const settings = (extra: string) =>
+      loadConfig(
+        writeConfigDir({
+          'worker.yml': worker + extra,
+          'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org/\nfetch:\n  proxy: http://proxy.example:3128\n',
+        }),
+      ).worker.alerts;
+    expect(settings('')).toMatchObject({ url: 'https://ntfy.example/wirefeed-ops', format: 'ntfy', proxy: { host: 'proxy.example', port: 3128 } });
+    expect(settings('    proxy: false\n')!.proxy).toBeUndefined();
+    expect(
+      problemsOf({ 'worker.yml': 'worker:\n  alerts:\n    url: ftp://ops.example/x\n', 'publish.yml': 'publish:\n  publicUrl: https://feeds.example.org/\n' }),
+    ).toEqual(['worker.yml:3:10: worker.alerts.url: must be an absolute http(s) URL']);
+  });
+
   it('takes fetch.websub with publish.publicUrl (from any file), and names its line without', () => {
     expect(problemsOf({ 'fetch.yml': 'fetch:\n  every: 10m\n  websub: true\n' })).toEqual([
       'fetch.yml:3:3: fetch.websub: needs publish.publicUrl: a hub pushes to a callback URL there',

@@ -529,16 +529,16 @@ describe('webhooks and hub pings through the proxy', () => {
       const hookUrl = `${receiver.url}/hooks/T000/B000/token-in-the-path`;
       const message = { body: '{"version":"https://jsonfeed.org/version/1.1","items":[]}', contentType: 'application/feed+json', url: hookUrl };
       const through = topic(`http://desk:s3cret@127.0.0.1:${proxy.port}`);
-      expect(await postToWebhook(http, through, message, { id: 'd-1' })).toMatchObject({ status: 204 });
+      expect(await postToWebhook(http, through.webhook, message, { id: 'd-1' })).toMatchObject({ status: 204 });
       expect(proxy.requests).toMatchObject([{ method: 'POST', target: hookUrl, login: 'desk:s3cret' }]);
-      expect(await postToWebhook(http, topic(), message, { id: 'd-2' })).toMatchObject({ status: 204 });
+      expect(await postToWebhook(http, topic().webhook, message, { id: 'd-2' })).toMatchObject({ status: 204 });
       expect(proxy.requests).toHaveLength(1); // the second went straight
       expect(received.map((delivery) => [delivery.body, delivery.headers['webhook-id'], delivery.headers['proxy-authorization']])).toEqual([
         [message.body, 'd-1', undefined],
         [message.body, 'd-2', undefined],
       ]);
       const wrong = topic(`http://desk:wrong@127.0.0.1:${proxy.port}`);
-      const failure = await postToWebhook(http, wrong, message, { id: 'd-3' }).then(
+      const failure = await postToWebhook(http, wrong.webhook, message, { id: 'd-3' }).then(
         () => undefined,
         (error: unknown) => error,
       );

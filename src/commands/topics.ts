@@ -106,7 +106,7 @@ async function testWebhook(app: App, slug: string, name: string | undefined): Pr
     const label = targets.length > 1 || name !== undefined ? ` ${webhookLabel(target.webhook)}` : '';
     try {
       const message = webhookBody(publicUrl, target, [newest ?? sampleEntry(publicUrl, topic)], 'test');
-      const { status, ms } = await postToWebhook(app.http, target, message, { id: `${slug}-test-${Date.now()}` });
+      const { status, ms } = await postToWebhook(app.http, target.webhook, message, { id: `${slug}-test-${Date.now()}` });
       console.log(`the webhook${label} of ${slug} took a test delivery of ${newest ? 'its newest story' : 'a sample story'}: HTTP ${status} in ${ms} ms`);
     } catch (error) {
       if (!(error instanceof WebhookFailure)) throw error;

@@ -161,6 +161,7 @@ function issueProblem(file: YamlFile, issue: z.core.$ZodIssue): ConfigProblem {
 
 const WEBSUB_NEEDS_PUBLIC_URL = 'needs publish.publicUrl: a hub pushes to a callback URL there';
 const WEBHOOK_NEEDS_PUBLIC_URL = "needs publish.publicUrl: a webhook's stories link to the topic's feeds and pages there";
+const ALERTS_NEED_PUBLIC_URL = 'needs publish.publicUrl: an alert links to the sources page there';
 const TOPIC_TOKEN_BESIDE_HUB = 'cannot be used with publish.hub: a WebSub hub fetches the feeds without it';
 
 /**
@@ -188,6 +189,7 @@ export function loadConfig(dir: string, env: Readonly<Record<string, string | un
   let webhookAt: ConfigProblem | undefined;
   // fetch.websub, reported if no file sets publish.publicUrl.
   let websubAt: ConfigProblem | undefined;
+  let alertsAt: ConfigProblem | undefined;
   // The first topic with a token, reported if a file sets publish.hub.
   let topicTokenAt: ConfigProblem | undefined;
   // Sources' own retention, and where each sets its items' (checked against retention.clustering, which any file may set).
@@ -223,6 +225,12 @@ export function loadConfig(dir: string, env: Readonly<Record<string, string | un
     }
     if (parsed.data.publish) publish = toPublishSettings(parsed.data.publish);
     if (parsed.data.worker) worker = toWorkerSettings(parsed.data.worker);
+    const alerts = parsed.data.worker?.alerts && worker.alerts;
+    if (alerts) {
+      alertsAt = file.keyProblemAt(['worker', 'alerts'], ALERTS_NEED_PUBLIC_URL);
+      // As a topic's webhook: fetch.proxy (or the environment's) unless it names its own, or false.
+      if (parsed.data.worker?.alerts?.proxy === undefined) fetchDefaults.push((settings) => settings.proxy && Object.assign(alerts, { proxy: settings.proxy }));
+    }
     if (parsed.data.retention) retention = toRetentionSettings(parsed.data.retention);
     const fileUrl = pathToFileURL(path);
     (parsed.data.sources ?? []).forEach((source, index) => {
@@ -275,6 +283,7 @@ export function loadConfig(dir: string, env: Readonly<Record<string, string | un
   }
   if (webhookAt && !publish.publicUrl) problems.push(webhookAt);
   if (websubAt && !publish.publicUrl) problems.push(websubAt);
+  if (alertsAt && !publish.publicUrl) problems.push(alertsAt);
   if (topicTokenAt && publish.hub) problems.push(topicTokenAt);
   const clustering = formatDuration(retention.clusteringSeconds);
   for (const { seconds, at } of sourceItemsAt) if (seconds < retention.clusteringSeconds) problems.push(at(clustering));
@@ -332,6 +341,7 @@ function toWorkerSettings(settings: WorkerSettingsConfig): WorkerSettings {
     leaseSeconds: settings.lease ? parseDuration(settings.lease)! : DEFAULT_WORKER_SETTINGS.leaseSeconds,
     batch: settings.batch ?? DEFAULT_WORKER_SETTINGS.batch,
     minIntervalSeconds: settings.minInterval ? parseDuration(settings.minInterval)! : DEFAULT_WORKER_SETTINGS.minIntervalSeconds,
+    ...(settings.alerts ? { alerts: toWebhook(settings.alerts) } : {}),
   };
 }
 

@@ -393,6 +393,8 @@ export const workerSettingsSchema = z.strictObject({
   batch: z.number().int().min(1).max(10_000).optional(),
   /** The shortest time between two fetches of one source, whatever its `every` or the feed's hints say. */
   minInterval: positiveDuration.optional(),
+  /** Where sources' health changes are POSTed (failing, quiet, gone, back): a webhook as a topic's, in any of its formats. */
+  alerts: webhookSchema.optional(),
 });
 
 /** How long the store keeps what it holds; any YAML file may hold this block, at most one. */

@@ -1,6 +1,7 @@
 /** The one place Wirefeed's tables are defined. `npm run db:generate` turns changes into a migration. */
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { AlertState } from '../model/alerts.js';
 import type { DocumentItemHashes, FeedSchedule } from '../model/source.js';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -55,6 +56,8 @@ export const sources = pgTable(
     documentSchedule: jsonb('document_schedule').$type<FeedSchedule>(),
     documentItemHashes: jsonb('document_item_hashes').$type<DocumentItemHashes>(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
+    /** What `worker.alerts` last said of the source (failing, quiet, gone); null: ok, or never alerted. */
+    alertedState: text('alerted_state').$type<AlertState>(),
   },
   (table) => [index('sources_next_check_idx').on(table.nextCheckAt)],
 );

@@ -1,5 +1,5 @@
 import { DEFAULT_POLL_SECONDS, type ProxySetting, type Source } from './source.js';
-import type { Topic } from './topic.js';
+import type { Topic, TopicWebhook } from './topic.js';
 
 /** Limits on one fetch. */
 export interface FetchLimits {
@@ -82,6 +82,8 @@ export interface WorkerSettings {
   leaseSeconds: number;
   batch: number;
   minIntervalSeconds: number;
+  /** `worker.alerts`: the webhook told of sources' health changes (failing, quiet, gone, back). */
+  alerts?: TopicWebhook;
 }
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { tick: '*/30 * * * * *', leaseSeconds: 20, batch: 100, minIntervalSeconds: 60 };

@@ -32,7 +32,9 @@ function outlets(entry: FeedEntry): string {
   return others.length > 0 ? `${first} (also ${others.join(', ')})` : first;
 }
 
-const count = (entries: readonly FeedEntry[]) => `${entries.length} new ${entries.length === 1 ? 'story' : 'stories'}`;
+/** "3 new stories", or as the channel counts its entries. */
+const count = (channel: Channel, entries: readonly FeedEntry[]) =>
+  channel.tally?.count(entries.length) ?? `${entries.length} new ${entries.length === 1 ? 'story' : 'stories'}`;
 
 /** Slack's three control characters, escaped as Slack asks: text then shows as written and cannot link or mention. */
 const slackText = (text: string) => text.replace(/[&<>]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : '&gt;'));
@@ -40,7 +42,7 @@ const slackText = (text: string) => text.replace(/[&<>]/g, (char) => (char === '
 /** A Slack incoming-webhook message (mrkdwn `text`). */
 export function slackMessage(channel: Channel, entries: readonly FeedEntry[]): string {
   const lines = entries.map((entry) => `• <${slackText(storyLink(channel, entry))}|${slackText(titleOf(entry))}> — ${slackText(outlets(entry))}`);
-  return JSON.stringify({ text: [`*<${slackText(chatUrl(channel.pageUrl))}|${slackText(channel.title)}>*: ${count(entries)}`, ...lines].join('\n') });
+  return JSON.stringify({ text: [`*<${slackText(chatUrl(channel.pageUrl))}|${slackText(channel.title)}>*: ${count(channel, entries)}`, ...lines].join('\n') });
 }
 
 /** Discord markdown's active characters (and the start of a mention or a heading) backslash-escaped. */
@@ -51,9 +53,9 @@ const discordText = (text: string) => text.replace(/[\\*_~`|>#\-[\]()<@:]/g, '\\
  * angle brackets (no previews); `allowed_mentions` empty, so that no text in it pings anyone whatever it holds.
  */
 export function discordMessage(channel: Channel, entries: readonly FeedEntry[]): string {
-  const heading = `**[${discordText(channel.title)}](<${chatUrl(channel.pageUrl)}>)**: ${count(entries)}`;
+  const heading = `**[${discordText(channel.title)}](<${chatUrl(channel.pageUrl)}>)**: ${count(channel, entries)}`;
   const lines = entries.map((entry) => `- [${discordText(titleOf(entry))}](<${storyLink(channel, entry)}>) — ${discordText(outlets(entry))}`);
-  const content = fittedLines([heading, ...lines], DISCORD_MAX_CHARS, (text) => text.length).join('\n');
+  const content = fittedLines(channel, [heading, ...lines], DISCORD_MAX_CHARS, (text) => text.length).join('\n');
   return JSON.stringify({ content, allowed_mentions: { parse: [] } });
 }
 
@@ -61,11 +63,11 @@ export function discordMessage(channel: Channel, entries: readonly FeedEntry[]):
  * The lines (a heading first, if any, and a line per story) that fit in `max` joined by newlines, as `size` measures;
  * when not all do, the last says how many stories more there are.
  */
-function fittedLines(lines: readonly string[], max: number, size: (text: string) => number, heading = 1): string[] {
+function fittedLines(channel: Channel, lines: readonly string[], max: number, size: (text: string) => number, heading = 1): string[] {
   const fitted: string[] = [];
   let used = 0;
   for (const [index, line] of lines.entries()) {
-    const more = `…and ${lines.length - index} more on the topic's page`;
+    const more = `…and ${lines.length - index} more on ${channel.tally?.restAt ?? "the topic's page"}`;
     const room = index === lines.length - 1 ? 0 : size(more) + 1;
     if (index >= heading && used + size(line) + 1 + room > max) {
       fitted.push(more);
@@ -87,9 +89,9 @@ export const NOTIFICATION_MAX_BYTES = 4_000;
  */
 export function ntfyMessage(channel: Channel, entries: readonly FeedEntry[], topic: string): string {
   const lines = entries.map((entry) => `• ${titleOf(entry)} — ${outlets(entry)}`);
-  const message = fittedLines(lines, NOTIFICATION_MAX_BYTES, Buffer.byteLength, 0).join('\n');
+  const message = fittedLines(channel, lines, NOTIFICATION_MAX_BYTES, Buffer.byteLength, 0).join('\n');
   const click = entries.length === 1 ? storyLink(channel, entries[0]!) : channel.pageUrl;
-  return JSON.stringify({ topic, title: `${channel.title}: ${count(entries)}`, message, click, tags: ['newspaper'] });
+  return JSON.stringify({ topic, title: `${channel.title}: ${count(channel, entries)}`, message, click, tags: ['newspaper'] });
 }
 
 /**
@@ -102,6 +104,6 @@ export function appriseMessage(channel: Channel, entries: readonly FeedEntry[]):
   const lines = entries.map((entry) => `• ${titleOf(entry)} — ${outlets(entry)}\n${storyLink(channel, entry)}`);
   // The topic's page last, room kept for it.
   const page = chatUrl(channel.pageUrl);
-  const body = [...fittedLines(lines, NOTIFICATION_MAX_BYTES - Buffer.byteLength(page) - 1, Buffer.byteLength, 0), page].join('\n');
-  return JSON.stringify({ title: `${channel.title}: ${count(entries)}`, body, type: 'info', format: 'text' });
+  const body = [...fittedLines(channel, lines, NOTIFICATION_MAX_BYTES - Buffer.byteLength(page) - 1, Buffer.byteLength, 0), page].join('\n');
+  return JSON.stringify({ title: `${channel.title}: ${count(channel, entries)}`, body, type: 'info', format: 'text' });
 }

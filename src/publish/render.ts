@@ -22,6 +22,8 @@ export interface Channel {
   pageUrl: string;
   /** Its feed in each format, absolute. */
   feedUrl(format: FeedFormat): string;
+  /** How a chat message counts its entries ("3 new stories" unless it says), and where the rest of them are. */
+  tally?: { count(entries: number): string; restAt: string };
 }
 
 /** A topic's channel on the server at `baseUrl` (absolute, without a trailing slash). */

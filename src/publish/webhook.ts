@@ -4,10 +4,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { USER_AGENT } from '../fetch/index.js';
-import type { FeedEntry } from '../model/story.js';
+import type { SourceAlert } from '../model/alerts.js';
+import { type FeedEntry, ownEntry } from '../model/story.js';
 import type { Topic, TopicWebhook } from '../model/topic.js';
 import { appriseMessage, discordMessage, ntfyMessage, slackMessage } from './chat.js';
-import { renderFeed, topicChannel } from './render.js';
+import { type Channel, renderFeed, topicChannel } from './render.js';
 
 /**
  * The Standard Webhooks signature of a message: HMAC-SHA256 of `id.timestamp.body` in base64, after "v1,". A secret
@@ -21,8 +22,8 @@ export function webhookSignature(secret: string, id: string, timestamp: number, 
 /** A topic with a webhook. */
 export type WebhookTopic = Topic & { webhook: TopicWebhook };
 
-/** What a delivery says happened: new stories, or a test the operator sent (`wirefeed topics test-webhook`). */
-export type WebhookEvent = 'new_stories' | 'test';
+/** What a delivery says happened: new stories, a test the operator sent (`wirefeed topics test-webhook`), or sources' health. */
+export type WebhookEvent = 'new_stories' | 'test' | 'source_alerts';
 
 /** What a delivery POSTs. */
 export interface WebhookMessage {
@@ -34,8 +35,39 @@ export interface WebhookMessage {
 
 /** A delivery's body in its webhook's format (its links on the server at `publicUrl`, as config load leaves it: no trailing slash), and its content type. */
 export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: FeedEntry[], event: WebhookEvent = 'new_stories'): WebhookMessage {
-  const channel = topicChannel(publicUrl, topic);
-  switch (topic.webhook.format ?? 'jsonfeed') {
+  return messageOf(topic.webhook, topicChannel(publicUrl, topic), entries, { event, topic: topic.slug });
+}
+
+/** The sources page as the channel of alerts: "2 sources changed", the rest on the page. */
+const sourcesChannel = (publicUrl: string): Channel => ({
+  title: 'Wirefeed sources',
+  description: "Changes in the health of Wirefeed's sources",
+  pageUrl: `${publicUrl}/sources`,
+  feedUrl: () => `${publicUrl}/sources`,
+  tally: { count: (entries) => `${entries} source${entries === 1 ? '' : 's'} changed`, restAt: 'the sources page' },
+});
+
+/**
+ * `worker.alerts`' body: each change an entry written by Wirefeed (its text the title, the source its byline, its
+ * row on the sources page its link), in the webhook's format.
+ */
+export function alertsBody(publicUrl: string, webhook: TopicWebhook, alerts: readonly SourceAlert[], at: Date): WebhookMessage {
+  const entries = alerts.map((alert) =>
+    ownEntry({
+      storyId: `alert-${alert.sourceId}-${alert.to}-${at.getTime()}`,
+      publishedAt: at,
+      title: alert.text,
+      url: `${publicUrl}/sources#source-${alert.sourceId}`,
+      sourceId: alert.sourceId,
+      sourceTitle: alert.name,
+    }),
+  );
+  return messageOf(webhook, sourcesChannel(publicUrl), entries, { event: 'source_alerts' });
+}
+
+/** Entries on a channel as the webhook's format has them. */
+function messageOf(webhook: TopicWebhook, channel: Channel, entries: FeedEntry[], extension: Record<string, string>): WebhookMessage {
+  switch (webhook.format ?? 'jsonfeed') {
     case 'slack':
       return { body: slackMessage(channel, entries), contentType: 'application/json' };
     case 'discord':
@@ -43,14 +75,11 @@ export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: Fee
     case 'apprise':
       return { body: appriseMessage(channel, entries), contentType: 'application/json' };
     case 'ntfy': {
-      const { root, topic: ntfyTopic } = ntfyTarget(topic.webhook.url);
+      const { root, topic: ntfyTopic } = ntfyTarget(webhook.url);
       return { body: ntfyMessage(channel, entries, ntfyTopic), contentType: 'application/json', url: root };
     }
     case 'jsonfeed':
-      return {
-        body: renderFeed('json', { channel, entries, extension: { event, topic: topic.slug } }),
-        contentType: 'application/feed+json; charset=utf-8',
-      };
+      return { body: renderFeed('json', { channel, entries, extension }), contentType: 'application/feed+json; charset=utf-8' };
   }
 }
 

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, pipelinedRows, rowsOf } from '../db/client.js';
 import { sources } from '../db/schema.js';
+import type { AlertState } from '../model/alerts.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import { QUIET_RULE, type Quiet, type SourcePace, withQuiet } from '../model/quiet.js';
 import type { RecentItems, Source } from '../model/source.js';
@@ -329,6 +330,31 @@ export async function sourceConditions(db: Database): Promise<SourceCondition[]>
   return db.select(CONDITION_COLUMNS).from(sources).orderBy(asc(sources.id));
 }
 
+/** Every source's fetch state with what `worker.alerts` last said of it. */
+export async function alertConditions(db: Database): Promise<Array<SourceCondition & { alerted: AlertState | null }>> {
+  return db
+    .select({ ...CONDITION_COLUMNS, alerted: sources.alertedState })
+    .from(sources)
+    .orderBy(asc(sources.id));
+}
+
+/**
+ * Records what was alerted of each source, only where its row still says what the alert was made from (ok stored as
+ * null): two workers finding the same change both try, one wins and sends it. Returns the ids it set.
+ */
+export async function markAlerted(db: Database, changes: ReadonlyArray<{ sourceId: string; from: AlertState; to: AlertState }>): Promise<Set<string>> {
+  if (changes.length === 0) return new Set();
+  const rows = await rowsOf<{ id: string }>(
+    db,
+    sql`update sources s set alerted_state = nullif(c.to_state, 'ok')
+        from json_to_recordset(${jsonRows(changes.map(({ sourceId, from, to }) => ({ source_id: sourceId, from_state: from, to_state: to })))})
+          as c(source_id text, from_state text, to_state text)
+        where s.id = c.source_id and coalesce(s.alerted_state, 'ok') = c.from_state
+        returning s.id`,
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
 /** Every source with its health and item count, for `wirefeed sources` and the sources page. */
 export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
   const rows = await db
@@ -343,14 +369,26 @@ export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
   return rows.map((row) => ({ ...row, items: Number(row.items) }));
 }
 
-/** The quiet ones of `active` (configured sources, none paused), judged by their pace or their own `quietAfter`. */
-export async function quietSources(db: Database, active: ReadonlyArray<Pick<Source, 'id' | 'quietAfter'>>): Promise<Array<SourceCondition & { quiet: Quiet }>> {
-  const paces = await sourcePaces(
-    db,
-    active.map((source) => source.id),
+/**
+ * The fetch states of `active` (configured sources, none paused), each judged quiet or not by its pace or its own
+ * `quietAfter`, with what `worker.alerts` last said of it.
+ */
+export async function judgedSources(
+  db: Database,
+  active: ReadonlyArray<Pick<Source, 'id' | 'quietAfter'>>,
+): Promise<Array<SourceCondition & { alerted: AlertState | null; quiet?: Quiet }>> {
+  const ids = new Set(active.map((source) => source.id));
+  const paces = await sourcePaces(db, [...ids]);
+  const conditions = (await alertConditions(db)).filter((row) => ids.has(row.id));
+  return withQuiet(
+    conditions.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row)),
+    active,
   );
-  const conditions = (await sourceConditions(db)).map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row));
-  return withQuiet(conditions, active).filter((row): row is typeof row & { quiet: Quiet } => row.quiet !== undefined);
+}
+
+/** The quiet ones of `active`. */
+export async function quietSources(db: Database, active: ReadonlyArray<Pick<Source, 'id' | 'quietAfter'>>): Promise<Array<SourceCondition & { quiet: Quiet }>> {
+  return (await judgedSources(db, active)).filter((row): row is typeof row & { quiet: Quiet } => row.quiet !== undefined);
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * The store's housekeeping: a worker prunes what the store no longer needs (stories past retention.items, old fetch
  * attempts, band rows of items past clustering) soon after it starts and then hourly, beside its ticks rather than in them, so a long first prune of an
- * old store never holds up fetching; and says which sources went quiet.
+ * old store never holds up fetching; and says which sources went quiet, and tells `worker.alerts` of sources' health.
  */
 import { log } from '../log.js';
-import { quietText } from '../model/quiet.js';
+import { type Quiet, quietText } from '../model/quiet.js';
 import { activeSources } from '../model/source.js';
 import { type PruneResult, pruneStore } from '../store/retention.js';
-import { quietSources } from '../store/sources.js';
+import { judgedSources } from '../store/sources.js';
+import { sendSourceAlerts } from './alerts.js';
 import { subscriberOf, type WorkerApp } from './context.js';
 
 export const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
@@ -40,7 +41,7 @@ export async function housekeep(app: HousekeepingApp, signal?: AbortSignal, quie
     await endSubscriptions(app).catch((error: Error) =>
       log.warn({ error: error.message }, 'ending WebSub subscriptions failed; trying again at the next turn'),
     );
-    if (quiet) await noteQuietSources(app, quiet).catch((error: Error) => log.warn({ error: error.message }, 'reading quiet sources failed'));
+    if (quiet) await watchSources(app, quiet, signal);
     return result;
   } catch (error) {
     log.warn({ error: (error as Error).message }, 'pruning the store failed; trying again at the next turn');
@@ -60,20 +61,33 @@ async function endSubscriptions(app: HousekeepingApp): Promise<void> {
 }
 
 /**
- * Logs each configured source that went quiet since the last look (all of them at the first), and each that brought a
- * new item since; `known` holds the quiet ones between looks.
+ * Judges the configured sources (quiet or not, failing, gone) once, logs the quiet ones' changes and sends the
+ * alerts; a failure is logged, and the next turn looks again.
  */
-async function noteQuietSources(app: HousekeepingApp, known: Set<string>): Promise<void> {
-  const now = await quietSources(app.database.db, activeSources(app.config.sources));
-  for (const { id, quiet } of now) {
-    if (known.has(id)) continue;
+async function watchSources(app: HousekeepingApp, quiet: Set<string>, signal?: AbortSignal): Promise<void> {
+  try {
+    const judged = await judgedSources(app.database.db, activeSources(app.config.sources));
+    noteQuietSources(judged, quiet);
+    await sendSourceAlerts(app, judged, signal);
+  } catch (error) {
+    log.warn({ error: (error as Error).message }, 'reading the health of the sources failed; looking again at the next turn');
+  }
+}
+
+/**
+ * Logs each source that went quiet since the last look (all of them at the first), and each that no longer is;
+ * `known` holds the quiet ones between looks.
+ */
+function noteQuietSources(judged: ReadonlyArray<{ id: string; quiet?: Quiet }>, known: Set<string>): void {
+  for (const { id, quiet } of judged) {
+    if (!quiet || known.has(id)) continue;
     known.add(id);
     log.warn(
       { source: id, newestItemAt: quiet.newest.toISOString(), silentSeconds: quiet.silentSeconds, limitSeconds: quiet.limitSeconds, note: quietText(quiet) },
       'source went quiet',
     );
   }
-  const still = new Set(now.map(({ id }) => id));
+  const still = new Set(judged.filter((row) => row.quiet).map(({ id }) => id));
   for (const id of known) {
     if (still.has(id)) continue;
     known.delete(id);

@@ -6,7 +6,7 @@
 import { FetchError, type HttpClient, httpPost } from '../fetch/index.js';
 import { log } from '../log.js';
 import type { FeedEntry } from '../model/story.js';
-import { type Topic, webhookLabel } from '../model/topic.js';
+import { type Topic, type TopicWebhook, webhookLabel } from '../model/topic.js';
 import { type WebhookMessage, type WebhookTopic, webhookBody, webhookHeaders } from '../publish/webhook.js';
 import { storyEntries } from '../store/topics.js';
 import { claimDeliveries, postponeDeliveries, type QueuedDelivery, releaseDeliveries, settleDeliveries } from '../store/webhooks.js';
@@ -46,12 +46,12 @@ export interface Delivered {
 }
 
 /**
- * POSTs a message to the topic's webhook as delivery `id`. Throws a WebhookFailure (its message the status or the
- * network error, never the URL) unless the webhook answers 2xx within the timeout.
+ * POSTs a message to a webhook (a topic's, or `worker.alerts`) as delivery `id`. Throws a WebhookFailure (its message
+ * the status or the network error, never the URL) unless the webhook answers 2xx within the timeout.
  */
 export async function postToWebhook(
   http: HttpClient,
-  topic: WebhookTopic,
+  webhook: TopicWebhook,
   message: WebhookMessage,
   delivery: { id: string; signal?: AbortSignal },
 ): Promise<Delivered> {
@@ -59,11 +59,11 @@ export async function postToWebhook(
   let status: number;
   try {
     // A redirect is a misconfigured URL, not a place to send the stories to: httpPost follows none.
-    status = await httpPost(http, message.url ?? topic.webhook.url, {
+    status = await httpPost(http, message.url ?? webhook.url, {
       body: message.body,
-      headers: webhookHeaders(topic.webhook, delivery.id, Math.floor(Date.now() / 1000), message.body, message.contentType),
+      headers: webhookHeaders(webhook, delivery.id, Math.floor(Date.now() / 1000), message.body, message.contentType),
       timeoutMs: TIMEOUT_MS,
-      proxy: topic.webhook.proxy,
+      proxy: webhook.proxy,
       signal: delivery.signal,
     });
   } catch (error) {
@@ -124,7 +124,7 @@ async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedD
   const ids = rows.map((row) => row.id);
   try {
     const id = `${topic.slug}-${ids[0]}-${ids.at(-1)}-${ids.length}`;
-    const { status, ms } = await postToWebhook(app.http, topic, message, { id, ...(signal ? { signal } : {}) });
+    const { status, ms } = await postToWebhook(app.http, topic.webhook, message, { id, ...(signal ? { signal } : {}) });
     await settleDeliveries(db, ids);
     app.metrics.webhookStories.inc({ result: 'delivered' }, entries.length);
     log.info({ topic: topic.slug, webhook: webhookLabel(topic.webhook), stories: entries.length, status, ms }, 'webhook delivered');
