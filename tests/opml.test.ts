@@ -305,6 +305,52 @@ sources:
       ['left out frss:cssContentFilter: Wirefeed removes elements only from the articles it reads (fullText)'],
     ],
     [
+      "a feed's User-Agent and HTTP proxy (FreshRSS's cURL options)",
+      '<outline text="Reddit" xmlUrl="https://www.reddit.example/r/japan/.rss" f:CURLOPT_USERAGENT="linux:desk.wirefeed:1.0 (by /u/desk)" f:CURLOPT_PROXY="proxy.example:8080"/>',
+      {
+        url: 'https://www.reddit.example/r/japan/.rss',
+        title: 'Reddit',
+        tags: ['wire'],
+        headers: { 'User-Agent': 'linux:desk.wirefeed:1.0 (by /u/desk)' },
+        proxy: 'http://proxy.example:8080',
+      },
+      [],
+    ],
+    [
+      'a feed through Tor, with cURL options that may be credentials or that Wirefeed has not',
+      '<outline text="Onion" xmlUrl="https://onion.example/rss" f:CURLOPT_PROXY="127.0.0.1:9050" f:CURLOPT_PROXYTYPE="7" f:CURLOPT_COOKIE="session=abc" f:CURLOPT_HTTPHEADER="X-Api-Key: k" f:CURLOPT_POST="true" f:CURLOPT_MAXREDIRS="3" f:filtersActionRead="intitle:ads"/>',
+      { url: 'https://onion.example/rss', title: 'Onion', tags: ['wire'], proxy: 'socks5h://127.0.0.1:9050' },
+      [
+        "left out frss:CURLOPT_COOKIE, frss:CURLOPT_HTTPHEADER: cookies and headers may be credentials, which are never read from a file (give them in the source's headers)",
+        'left out frss:CURLOPT_MAXREDIRS, frss:CURLOPT_POST: Wirefeed has no such setting',
+        'left out frss:filtersActionRead: Wirefeed marks nothing as read (an exclude query leaves items out)',
+      ],
+    ],
+    [
+      'a feed fetched without a proxy',
+      '<outline text="Direct" xmlUrl="https://direct.example/rss" f:CURLOPT_PROXYTYPE="-1"/>',
+      { url: 'https://direct.example/rss', title: 'Direct', tags: ['wire'], proxy: false },
+      [],
+    ],
+    [
+      'a proxy with its password',
+      '<outline text="Login" xmlUrl="https://login.example/rss" f:CURLOPT_PROXY="desk:s3cret@proxy.example:8080"/>',
+      { url: 'https://login.example/rss', title: 'Login', tags: ['wire'] },
+      ['left out frss:CURLOPT_PROXY: it holds a user name and password, which are never read from a file'],
+    ],
+    [
+      'a SOCKS4 proxy',
+      '<outline text="Socks4" xmlUrl="https://socks4.example/rss" f:CURLOPT_PROXY="proxy.example:1080" f:CURLOPT_PROXYTYPE="4"/>',
+      { url: 'https://socks4.example/rss', title: 'Socks4', tags: ['wire'] },
+      ['left out frss:CURLOPT_PROXY: its frss:CURLOPT_PROXYTYPE 4 (SOCKS4 or an HTTPS proxy) is not one Wirefeed speaks'],
+    ],
+    [
+      'a proxy without its port',
+      '<outline text="Portless" xmlUrl="https://portless.example/rss" f:CURLOPT_PROXY="proxy.example"/>',
+      { url: 'https://portless.example/rss', title: 'Portless', tags: ['wire'] },
+      ['left out frss:CURLOPT_PROXY "proxy.example": must give the proxy\'s port (http://proxy.example:3128)'],
+    ],
+    [
       'a feed muted on the default interval',
       '<outline text="Muted" xmlUrl="https://muted.example/rss" f:ttl="-2"/>',
       { url: 'https://muted.example/rss', title: 'Muted', tags: ['wire'], paused: true },

@@ -41,6 +41,8 @@ export interface NewSource {
   paused?: boolean;
   /** Its `quietAfter`, as the YAML writes it (`2d` or `never`). */
   quietAfter?: string;
+  /** Its own proxy URL, or false to go straight (another reader's per-feed proxy). */
+  proxy?: string | false;
 }
 
 /** A new source as its entry in the YAML `sources:` list, keys in the order the docs list them. */
@@ -59,6 +61,7 @@ export function sourceEntry(feed: NewSource, id: string): Record<string, unknown
   if (feed.retention) entry.retention = feed.retention;
   if (feed.username !== undefined) Object.assign(entry, { username: feed.username, password: feed.password });
   if (feed.headers && Object.keys(feed.headers).length > 0) entry.headers = feed.headers;
+  if (feed.proxy !== undefined) entry.proxy = feed.proxy;
   if (feed.paused) entry.paused = true;
   if (feed.quietAfter) entry.quietAfter = feed.quietAfter;
   return entry;

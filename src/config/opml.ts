@@ -3,6 +3,7 @@
  * attributes where they mean what a source's settings mean, and Wirefeed's own for the rest. Pure functions.
  */
 import { Parser } from 'htmlparser2';
+import { proxyUrlProblem } from '../fetch/proxy.js';
 import { formatDuration } from '../model/duration.js';
 import { UserError } from '../model/errors.js';
 import type { SourceRetention } from '../model/settings.js';
@@ -352,6 +353,59 @@ function fullTextOf(read: AttributeReader, notes: string[]): NewSource['fullText
   return select || remove ? { ...(select ? { select } : {}), ...(remove ? { remove } : {}) } : true;
 }
 
+/** FreshRSS's cURL proxy types (CURLOPT_PROXYTYPE) as proxy URL schemes; -1 (and 3, an older way to say it) is none. */
+const CURL_PROXY_SCHEMES: Record<string, string | false> = { '0': 'http', '5': 'socks5', '7': 'socks5h', '-1': false, '3': false };
+
+/** FreshRSS's per-feed cURL options that may carry credentials: never read from a file. */
+const CURL_SECRETS = ['frss:CURLOPT_COOKIE', 'frss:CURLOPT_COOKIEFILE', 'frss:CURLOPT_HTTPHEADER'];
+/** FreshRSS's per-feed settings Wirefeed has no equivalent of. */
+const CURL_UNMATCHED = [
+  'frss:CURLOPT_FOLLOWLOCATION',
+  'frss:CURLOPT_MAXREDIRS',
+  'frss:CURLOPT_POST',
+  'frss:CURLOPT_POSTFIELDS',
+  'frss:cssFullContentConditions',
+];
+
+/** A feed's proxy from FreshRSS's CURLOPT_PROXY and CURLOPT_PROXYTYPE: its URL, false for none, or undefined (with a note why). */
+function curlProxyOf(read: AttributeReader, notes: string[]): string | false | undefined {
+  const type = read('frss:CURLOPT_PROXYTYPE', 'proxy')?.trim();
+  const scheme = type === undefined ? 'http' : CURL_PROXY_SCHEMES[type];
+  if (scheme === false) return false;
+  const address = read('frss:CURLOPT_PROXY', 'proxy')?.trim();
+  if (address === undefined) return undefined;
+  if (scheme === undefined) {
+    notes.push(`left out frss:CURLOPT_PROXY: its frss:CURLOPT_PROXYTYPE ${type} (SOCKS4 or an HTTPS proxy) is not one Wirefeed speaks`);
+    return undefined;
+  }
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `${scheme}://${address}`;
+  if (URL.canParse(url) && (new URL(url).username || new URL(url).password)) {
+    notes.push('left out frss:CURLOPT_PROXY: it holds a user name and password, which are never read from a file');
+    return undefined;
+  }
+  const problem = proxyUrlProblem(url);
+  if (problem) notes.push(`left out frss:CURLOPT_PROXY "${address}": ${problem}`);
+  return problem ? undefined : url;
+}
+
+/**
+ * What Wirefeed reads of FreshRSS's per-feed fetch options: the User-Agent a site insists on, and the proxy; the
+ * others are named in the notes (cookies and headers may be credentials, which are never read from a file).
+ */
+function fetchOptionsOf(read: AttributeReader, extensions: Readonly<Record<string, string>>, notes: string[]): Pick<NewSource, 'headers' | 'proxy'> {
+  const present = (names: readonly string[]) => names.filter((name) => extensions[name.toLowerCase()] !== undefined);
+  const userAgent = read('frss:CURLOPT_USERAGENT', 'headers.User-Agent')?.trim();
+  const proxy = curlProxyOf(read, notes);
+  const secrets = present(CURL_SECRETS);
+  if (secrets.length > 0)
+    notes.push(`left out ${secrets.join(', ')}: cookies and headers may be credentials, which are never read from a file (give them in the source's headers)`);
+  const unmatched = present(CURL_UNMATCHED);
+  if (unmatched.length > 0) notes.push(`left out ${unmatched.join(', ')}: Wirefeed has no such setting`);
+  if (present(['frss:filtersActionRead']).length > 0)
+    notes.push('left out frss:filtersActionRead: Wirefeed marks nothing as read (an exclude query leaves items out)');
+  return { ...(userAgent ? { headers: { 'User-Agent': userAgent } } : {}), ...(proxy !== undefined ? { proxy } : {}) };
+}
+
 /** A source's own retention from Wirefeed's attributes, as the YAML writes it. */
 function retentionOf(read: AttributeReader): Pick<NewSource, 'retention'> {
   const items = read(ATTRIBUTES.retentionItems, 'retention.items');
@@ -410,6 +464,7 @@ export function sourceFromOutline(feed: OpmlFeed): OutlineSource {
     exclude: read(ATTRIBUTES.exclude, 'exclude'),
     ...retentionOf(read),
     quietAfter: read(ATTRIBUTES.quietAfter, 'quietAfter')?.trim(),
+    ...fetchOptionsOf(read, feed.extensions, notes),
   };
   const checked = sourceSchema.safeParse(sourceEntry(source, 'imported'));
   if (!checked.success) {
