@@ -38,6 +38,13 @@ export async function sourceSubscription(db: Database, sourceId: string): Promis
   return row ? subscriptionOfRow(row) : undefined;
 }
 
+/** The subscriptions of these sources, by source (one read for a pass's sources). */
+export async function sourceSubscriptions(db: Database, sourceIds: readonly string[]): Promise<Map<string, PushSubscription>> {
+  if (sourceIds.length === 0) return new Map();
+  const rows = await rowsOf<SubscriptionRow>(db, sql`select ${COLUMNS} from push_subscriptions where source_id = any(${textArray(sourceIds)})`);
+  return new Map(rows.map((row) => [row.source_id, subscriptionOfRow(row)]));
+}
+
 /** The subscription a callback URL names, if it is still ours. */
 export async function subscriptionById(db: Database, id: string): Promise<PushSubscription | undefined> {
   const [row] = await rowsOf<SubscriptionRow>(db, sql`select ${COLUMNS} from push_subscriptions where id = ${id}`);

@@ -7,13 +7,14 @@ import type { Metrics } from '../metrics/index.js';
 import type { NormalizedItem } from '../model/item.js';
 import { type ProgressFactory, silentProgress } from '../model/progress.js';
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, type FetchLimits } from '../model/settings.js';
-import type { DocumentItemHashes, HubLinks, RecentItems, ScrapeRules, Source } from '../model/source.js';
+import type { DocumentItemHashes, HubLinks, PushSubscription, RecentItems, ScrapeRules, Source } from '../model/source.js';
 import { documentBase, type NormalizeContext, normalizeItem } from '../normalize/item.js';
 import { limitDocument } from '../normalize/limits.js';
 import type { PageReader } from '../normalize/page-reader.js';
 import { type ParsedFeed, parseFeed } from '../parse/index.js';
 import { knownParsedHashes } from '../store/items.js';
 import { type FetchRecord, recentItems, recordFetches, type SourceState, sourceStates } from '../store/sources.js';
+import { sourceSubscriptions } from '../store/subscriptions.js';
 import type { TopicMatcher } from '../topics/topics.js';
 import { type FullText, withFullText } from './full-text.js';
 import { ADAPTIVE_POLL, adaptivePollSeconds, nextCheckAt } from './next-check.js';
@@ -64,12 +65,18 @@ export interface SourceOutcome {
 /** A fetch's outcome, with what it said of the source's WebSub hub when it succeeded. */
 type FetchOutcome = SourceOutcome & { pushLinks?: PushLinks };
 
-/** A source's fetch state, with its recent items when it is fetched `every: auto`. */
-export type PassState = SourceState & { recentItems?: RecentItems };
+/**
+ * A source's fetch state, with its recent items when it is fetched `every: auto`, and its WebSub subscription (null:
+ * none) when the pass keeps them.
+ */
+export type PassState = SourceState & { recentItems?: RecentItems; push?: PushSubscription | null };
 
-/** The fetch states of these sources in one query, and the recent items of those in `adaptive` in one more. */
-async function fetchStates(db: Database, ids: readonly string[], adaptive: ReadonlySet<string>): Promise<Map<string, PassState>> {
-  const [states, recent] = await Promise.all([
+/**
+ * The fetch states of these sources in one query, the recent items of those in `adaptive` in one more, and with
+ * `withPush` (fetch.websub) their subscriptions in a third: a fetch then reads none of its own.
+ */
+async function fetchStates(db: Database, ids: readonly string[], adaptive: ReadonlySet<string>, withPush: boolean): Promise<Map<string, PassState>> {
+  const [states, recent, subscriptions] = await Promise.all([
     sourceStates(db, ids),
     recentItems(
       db,
@@ -77,8 +84,18 @@ async function fetchStates(db: Database, ids: readonly string[], adaptive: Reado
       new Date(),
       ADAPTIVE_POLL.windowSeconds,
     ),
+    withPush ? sourceSubscriptions(db, ids) : undefined,
   ]);
-  return new Map([...states].map(([id, state]) => [id, recent.has(id) ? { ...state, recentItems: recent.get(id)! } : state]));
+  return new Map(
+    [...states].map(([id, state]) => [
+      id,
+      {
+        ...state,
+        ...(recent.has(id) ? { recentItems: recent.get(id)! } : {}),
+        ...(subscriptions ? { push: subscriptions.get(id) ?? null } : {}),
+      },
+    ]),
+  );
 }
 
 /** What a pass knows of one source's run: its state read ahead, and a call as it passes to the store step. */
@@ -292,7 +309,7 @@ export async function ingestSource(context: IngestContext, source: Source, run: 
   itemsStored.inc({ result: 'revised' }, outcome.itemsRevised);
   itemsStored.inc({ result: 'filtered' }, outcome.itemsFiltered ?? 0);
   // After the fetch's own figures: a request to the hub is not part of the fetch.
-  if (pushLinks && context.push) await context.push.afterFetch(source, pushLinks, context.signal);
+  if (pushLinks && context.push) await context.push.afterFetch(source, pushLinks, { known: run.state?.push, signal: context.signal });
   return outcome;
 }
 
@@ -320,7 +337,8 @@ async function ingestSourceOnce(context: IngestContext, source: Source, run: Sou
   const { db } = context;
   const startedAt = new Date();
   const elapsed = () => Date.now() - startedAt.getTime();
-  const state: PassState = run.state ?? (await fetchStates(db, [source.id], new Set(source.adaptivePoll ? [source.id] : []))).get(source.id) ?? FRESH_STATE;
+  const state: PassState =
+    run.state ?? (await fetchStates(db, [source.id], new Set(source.adaptivePoll ? [source.id] : []), false)).get(source.id) ?? FRESH_STATE;
   if (state.goneAt) {
     const error = `gone (HTTP 410) since ${state.goneAt.toISOString()}; change its url in the config to poll it again`;
     return { sourceId: source.id, outcome: 'gone', itemsNew: 0, itemsDuplicate: 0, itemsRevised: 0, error };
@@ -575,7 +593,7 @@ export async function ingestSources(context: IngestContext, sources: readonly So
   // Unreachable database: each source then reads its own state, fails and is deferred, as it would have anyway.
   const adaptive = new Set(sources.filter((source) => source.adaptivePoll).map((source) => source.id));
   const readStates = (ids: readonly string[]) =>
-    fetchStates(context.db, ids, adaptive).catch((error: Error) => {
+    fetchStates(context.db, ids, adaptive, context.push !== undefined).catch((error: Error) => {
       if (isDatabaseUnavailable(error)) return new Map<string, PassState>();
       throw error;
     });

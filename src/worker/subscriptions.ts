@@ -98,7 +98,7 @@ export function pushPlan(current: PushSubscription | undefined, links: PushLinks
 
 export interface PushSubscriber {
   /** After a fetch of a source that succeeded: the requests its plan calls for (abandoned by `signal`). Never throws. */
-  afterFetch(source: Source, links: PushLinks, signal?: AbortSignal): Promise<void>;
+  afterFetch(source: Source, links: PushLinks, options?: { known?: PushSubscription | null | undefined; signal?: AbortSignal | undefined }): Promise<void>;
   /**
    * Ends the subscriptions of sources not among `keep`: those the config dropped (their hubs asked as a source without
    * settings of its own would ask them, `fallback`), or every configured one when fetch.websub is off (as the source
@@ -164,9 +164,15 @@ async function endSubscription(parts: SubscriberParts, subscription: PushSubscri
 }
 
 /** What a successful fetch calls for: the source's subscription ended, asked for or renewed. */
-async function keepSubscribed(parts: SubscriberParts, source: Source, links: PushLinks, signal?: AbortSignal): Promise<void> {
+async function keepSubscribed(
+  parts: SubscriberParts,
+  source: Source,
+  links: PushLinks,
+  { known, signal }: { known?: PushSubscription | null | undefined; signal?: AbortSignal | undefined },
+): Promise<void> {
   const now = parts.now?.() ?? new Date();
-  const current = await sourceSubscription(parts.db, source.id);
+  // Read with the pass's other states where the pass read it (null: none), else now.
+  const current = known === undefined ? await sourceSubscription(parts.db, source.id) : (known ?? undefined);
   const plan = pushPlan(current, links, now);
   if (plan.end) await endSubscription(parts, plan.end, source);
   const pushing = !plan.end && current?.state === 'active' && current.leaseUntil !== null && current.leaseUntil > now;
@@ -186,8 +192,8 @@ async function keepSubscribed(parts: SubscriberParts, source: Source, links: Pus
 /** The worker's side of WebSub subscriptions; created with the worker's context. */
 export function pushSubscriber(parts: SubscriberParts): PushSubscriber {
   return {
-    async afterFetch(source, links, signal) {
-      await keepSubscribed(parts, source, links, signal).catch((error: Error) =>
+    async afterFetch(source, links, options = {}) {
+      await keepSubscribed(parts, source, links, options).catch((error: Error) =>
         log.warn(
           { source: source.id, error: error.message },
           'WebSub subscription not kept: the store could not be read or written; tried again at the next fetch',
