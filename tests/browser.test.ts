@@ -140,7 +140,7 @@ describe.skipIf(!available)('the web page in Chromium', () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const context = await browser.newContext({ colorScheme, javaScriptEnabled: false });
       const page = await context.newPage();
-      for (const path of ['/', '/topics/japan-us-security.html', '/sources', '/search.html?q=japan', '/search.html?q=%28japan']) {
+      for (const path of ['/', '/topics/japan-us-security.html', '/sources', '/sources/jiji-press', '/search.html?q=japan', '/search.html?q=%28japan']) {
         await page.goto(`${base}${path}`);
         const lowest = await lowestContrast(page);
         expect(lowest.ratio, `${colorScheme} ${path}: ${lowest.element}`).toBeGreaterThanOrEqual(4.5);
@@ -157,6 +157,7 @@ describe.skipIf(!available)('the web page in Chromium', () => {
       ['/', 'index-390'],
       ['/topics/japan-us-security.html', 'topic-390'],
       ['/sources', 'sources-390'],
+      ['/sources/jiji-press', 'source-390'],
       ['/search.html?q=japan+AND+(defense+OR+security)', 'search-390'],
     ] as const) {
       await page.goto(`${base}${path}`);
@@ -217,6 +218,12 @@ describe.skipIf(!available)('the web page in Chromium', () => {
     const jiji = page.locator('#source-jiji-press');
     expect(await jiji.locator('.state').innerText()).toBe('ok');
     expect(await jiji.locator('svg.spark').getAttribute('aria-label')).toMatch(/^items per day over 14 days: (\d+, ){13}\d+$/);
+    // Its status leads to its own page, with its fetch attempts.
+    await jiji.locator('.state').click();
+    await page.waitForURL(`${base}/sources/jiji-press`);
+    expect(await page.locator('h1').innerText()).toContain('jiji-press');
+    expect(await page.locator('table.sources tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('table.sources tbody tr').first().locator('td').nth(1).innerText()).toBe('ok');
     await context.close();
   });
 });

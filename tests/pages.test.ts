@@ -117,7 +117,7 @@ describe('the sources page, the index note and empty feeds', () => {
     const html = await response.text();
     expect(html).toContain('JIJI Press &lt;wire&gt;'); // a title is text, never markup
     expect(html.match(/<tr id="source-/g)).toHaveLength(3);
-    expect(html).toContain('<span class="state state-failing">failing</span>');
+    expect(html).toMatch(/<a class="state state-failing" href="[^"]+\/sources\/gone-missing">failing<\/a>/);
     expect(html).toMatch(/gone-missing<\/a> <span class="meta">JSON listing · full text<\/span><\/th>/);
     const index = await (await get('/')).text();
     expect(index).toMatch(/3 sources, 1 failing: [^<]+ — see <a href="[^"]+\/sources">sources<\/a>/);

@@ -100,10 +100,29 @@ describe('quiet sources: fetched without error, and silent past their pace', () 
     });
     expect(json.summary).toBe('6 sources, all fetched (2 quiet)');
     const page = await (await fetch(`${served.base}/sources`)).text();
-    expect(page).toMatch(/state-quiet">quiet<\/span><br><span class="meta">nothing new for 9 d \(its longest gap in 30 days: 2 h\)/);
+    expect(page).toMatch(/state-quiet" href="[^"]+">quiet<\/a><br><span class="meta">nothing new for 9 d \(its longest gap in 30 days: 2 h\)/);
     expect(page).toContain('nothing new for 3 d (quietAfter: 2 d)');
     const metrics = await (await fetch(`${served.base}/metrics`)).text();
     expect(metrics).toMatch(/^wirefeed_sources_quiet 2$/m);
+  });
+
+  it("gives each source a page of its own with its fetch attempts, linked from the sources page's status", async () => {
+    const list = await (await fetch(`${served.base}/sources`)).text();
+    expect(list).toContain(`<a class="state state-quiet" href="${served.base}/sources/frozen-wire">quiet</a>`);
+    const page = await fetch(`${served.base}/sources/frozen-wire`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBeTruthy();
+    const html = await page.text();
+    expect(html).toContain('<dt>Status</dt><dd><span class="state state-quiet">quiet</span> <span class="meta">nothing new for 9 d');
+    expect(html).toMatch(/<td>ok<\/td>\n<td class="number">200<\/td>/);
+    const json = (await (await fetch(`${served.base}/sources/frozen-wire.json`)).json()) as {
+      source: { id: string; state: string; items: number };
+      fetches: Array<{ outcome: string; httpStatus: number; itemsNew: number }>;
+    };
+    expect(json.source).toMatchObject({ id: 'frozen-wire', state: 'quiet', items: 120 });
+    expect(json.fetches).toEqual([expect.objectContaining({ outcome: 'ok', httpStatus: 200, itemsNew: 120 })]);
+    expect((await fetch(`${served.base}/sources/no-such-source`)).status).toBe(404);
+    expect((await fetch(`${served.base}/sources/Frozen-Wire`)).status).toBe(404);
   });
 
   it('logs a source that went quiet once, and when it brings a new item again', async () => {
@@ -152,6 +171,16 @@ describe('wirefeed sources', () => {
       /^frozen-wire +quiet +\d+s ago +60 +0 .*frozen\.rss {2}nothing new for 10 d \(its longest gap in 30 days: 4 h\)$/,
     );
     expect(lines.find((line) => line.startsWith('busy-wire'))).toMatch(/^busy-wire +ok /);
+    const shown = runCli(['sources', 'show', 'frozen-wire', '--config', dir], environment);
+    expect(await shown.exited).toBe(0);
+    const detail = shown.output().stdout.split('\n');
+    expect(detail[0]).toBe('frozen-wire');
+    expect(detail[1]).toBe('  status      quiet: nothing new for 10 d (its longest gap in 30 days: 4 h)');
+    expect(detail.find((line) => line.startsWith('  items'))).toBe(
+      '  items       60 stored; 60 in the 30 days up to the newest (10d ago), the longest gap between two 4 h',
+    );
+    expect(detail.find((line) => line.startsWith('  WHEN'))).toMatch(/^ {2}WHEN +OUTCOME +STATUS +MS +BYTES +NEW +DUP +ERROR$/);
+    expect(detail.at(-2)).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\dZ +ok +200 +\d+ +\d+ +60 +0$/);
     const json = runCli(['sources', '--json', '--config', dir], environment);
     expect(await json.exited).toBe(0);
     const rows = JSON.parse(json.output().stdout) as Array<{ id: string; quiet: { limitSeconds: number; longestGapSeconds: number } | null }>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderSourcesJson, renderSourcesPage, sourcesSummary, sparkline, stateOf } from '../src/server/sources-page.js';
+import { stateOf } from '../src/model/source.js';
+import { renderSourceJson, renderSourcePage, renderSourcesJson, renderSourcesPage, sourcesSummary, sparkline } from '../src/server/sources-page.js';
 import type { SourceHealth } from '../src/store/sources.js';
 
 const NOW = new Date('2024-06-02T12:00:00Z');
@@ -64,7 +65,9 @@ describe('a quiet source on the sources page', () => {
   it('says for how long and against what, escaped, on the page and in the JSON', () => {
     const row = { ...source({ id: 'frozen', title: '<b>Frozen</b> wire' }), itemsPerDay: [3, 0], quiet };
     const page = renderSourcesPage('', [row]);
-    expect(page).toContain('<span class="state state-quiet">quiet</span><br><span class="meta">nothing new for 9 d (its longest gap in 30 days: 2 h)</span>');
+    expect(page).toContain(
+      '<a class="state state-quiet" href="/sources/frozen">quiet</a><br><span class="meta">nothing new for 9 d (its longest gap in 30 days: 2 h)</span>',
+    );
     expect(page).toContain('&lt;b&gt;Frozen&lt;/b&gt; wire');
     const [entry] = JSON.parse(renderSourcesJson([row, { ...source({ id: 'busy' }), itemsPerDay: [1, 1] }], NOW)).sources;
     expect(entry).toMatchObject({
@@ -72,6 +75,27 @@ describe('a quiet source on the sources page', () => {
       quiet: { newestItemAt: '2024-05-24T12:00:00.000Z', silentSeconds: 9 * 86_400, limitSeconds: 21_600, longestGapSeconds: 7200 },
     });
     expect(JSON.parse(renderSourcesJson([{ ...source({ id: 'busy' }), itemsPerDay: [1, 1] }], NOW)).sources[0].quiet).toBeNull();
+  });
+});
+
+describe("a source's own page", () => {
+  it('lists its state and its fetch attempts, every string from outside escaped', () => {
+    const hostile = '<script>alert(1)</script> & "quotes"';
+    const row = {
+      ...source({ id: 'jiji', title: `JIJI ${hostile}`, url: 'https://jen.jiji.example/rss?a=1&b="2"', errorCount: 1, lastError: hostile }),
+      itemsPerDay: [1, 2],
+    };
+    const attempt = { startedAt: NOW, durationMs: 66, outcome: 'failed', httpStatus: 500, bytes: null, itemsNew: 0, itemsDuplicate: 0, error: hostile };
+    const page = renderSourcePage('https://feeds.example.org', row, [attempt]);
+    expect(page).not.toContain('<script>alert');
+    expect(page).toContain('<h1>JIJI &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot; <span class="meta">jiji</span></h1>');
+    expect(page).toContain('<a href="https://jen.jiji.example/rss?a=1&amp;b=&quot;2&quot;">');
+    expect(page).toContain('<td>failed</td>\n<td class="number">500</td>\n<td class="number">66</td>\n<td class="number">–</td>');
+    expect(page).toContain('<a href="https://feeds.example.org/sources/jiji.json">JSON</a>');
+    const json = JSON.parse(renderSourceJson(row, [attempt], NOW));
+    expect(json.source).toMatchObject({ id: 'jiji', state: 'failing', lastError: hostile });
+    expect(json.fetches).toEqual([{ ...attempt, startedAt: NOW.toISOString() }]);
+    expect(renderSourcePage('', row, [])).toContain('No fetch attempts kept');
   });
 });
 

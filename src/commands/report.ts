@@ -1,12 +1,12 @@
 /** Text reports for the command line. */
 import type { DiscoveredFeed, Discovery } from '../discover/index.js';
-import { type Quiet, quietText } from '../model/quiet.js';
-import { readsLabels, type SourceReads } from '../model/source.js';
+import { type Quiet, quietText, roughSpan, type SourcePace } from '../model/quiet.js';
+import { readsLabels, type SourceReads, stateOf } from '../model/source.js';
 import type { StoryListing } from '../model/story.js';
 import { displayWidth, padToWidth } from '../model/text.js';
 import { type Topic, webhookLabel } from '../model/topic.js';
 import type { TopicPreview } from '../store/preview.js';
-import type { SourceHealth } from '../store/sources.js';
+import type { FetchAttempt, SourceHealth } from '../store/sources.js';
 import type { WebhookBacklog } from '../store/webhooks.js';
 import { highlight, snippet } from '../topics/highlight.js';
 import type { IngestSummary } from '../worker/ingest.js';
@@ -37,7 +37,14 @@ const ago = (date: Date | null, now: Date) => {
 /** Columns aligned by terminal width (a Japanese title takes two columns a character), the last one free-width. */
 function table(header: string[], rows: string[][]): string {
   const widths = header.slice(0, -1).map((title, column) => Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[column]!))));
-  return [header, ...rows].map((row) => row.map((cell, column) => (column < widths.length ? padToWidth(cell, widths[column]!) : cell)).join('  ')).join('\n');
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, column) => (column < widths.length ? padToWidth(cell, widths[column]!) : cell))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A source's id with what it reads, where that is more than a feed's items: "jiji-politics (web page, full text)". */
@@ -59,6 +66,46 @@ export function formatSourceTable(rows: Array<SourceHealth & { reads?: SourceRea
 }
 
 const minute = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')}Z`;
+
+/** A source row as `sources show` reads it: its health, what it reads, its pace and whether it is quiet. */
+export type SourceDetail = SourceHealth & { reads?: SourceReads; paused?: boolean; pace?: SourcePace; quiet?: Quiet };
+
+/** `sources show ID`: the source's state line by line, then its newest fetch attempts. */
+export function formatSourceDetail(row: SourceDetail, attempts: readonly FetchAttempt[], now: Date): string {
+  const state = stateOf(row);
+  const reads = readsLabels(row.reads, row.push?.state === 'active');
+  const pace = row.pace
+    ? `; ${row.pace.count} in the 30 days up to the newest (${ago(row.pace.newest, now)}), the longest gap between two ${roughSpan(row.pace.longestGapSeconds)}`
+    : '';
+  const facts: Array<[string, string | undefined]> = [
+    ['status', row.quiet ? `quiet: ${quietText(row.quiet)}` : state === 'failing' ? `failing: ${row.errorCount} errors in a row` : state],
+    ['url', row.url],
+    ['moved to', row.fetchUrl ?? undefined],
+    ['reads', reads.length > 0 ? reads.join(', ') : undefined],
+    ['last fetch', row.lastFetchedAt ? `${ago(row.lastFetchedAt, now)} (${row.lastStatus ?? 'new'})` : 'never'],
+    ['next check', row.goneAt || row.paused ? '-' : row.nextCheckAt <= now ? 'due' : ago(row.nextCheckAt, now)],
+    ['items', `${row.items} stored${pace}`],
+    ['last error', row.lastError ?? undefined],
+  ];
+  const lines = facts.filter((fact): fact is [string, string] => fact[1] !== undefined).map(([name, value]) => `  ${name.padEnd(10)}  ${value}`);
+  const history =
+    attempts.length === 0
+      ? ['  no fetch attempts kept (retention.fetchLog)']
+      : table(
+          ['  WHEN', 'OUTCOME', 'STATUS', 'MS', 'BYTES', 'NEW', 'DUP', 'ERROR'],
+          attempts.map((attempt) => [
+            `  ${minute(attempt.startedAt)}`,
+            attempt.outcome,
+            attempt.httpStatus === null ? '-' : String(attempt.httpStatus),
+            String(attempt.durationMs),
+            attempt.bytes === null ? '-' : String(attempt.bytes),
+            String(attempt.itemsNew),
+            String(attempt.itemsDuplicate),
+            attempt.error ?? '',
+          ]),
+        ).split('\n');
+  return [row.title ? `${row.id} (${row.title})` : row.id, ...lines, '', ...history].join('\n');
+}
 
 /** Stories with their outlets, one indented line per version (the representative first). */
 export function formatStories(listings: StoryListing[]): string {

@@ -6,13 +6,13 @@ import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import { quietJson, withQuiet } from '../model/quiet.js';
 import { type SourceCredentials, withReads } from '../model/source.js';
-import { sourceHealth, sourcePaces } from '../store/sources.js';
+import { fetchHistory, sourceHealthWithPace } from '../store/sources.js';
 import { ingestContext } from '../worker/context.js';
 import { reloadArticles } from '../worker/reload.js';
 import { deliverWebhooks } from '../worker/webhooks.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
 import { fetchFailure, PRIVATE_NETWORK_HINT } from './pages.js';
-import { formatDiscovery, formatReload, formatSourceTable } from './report.js';
+import { formatDiscovery, formatReload, formatSourceDetail, formatSourceTable } from './report.js';
 
 const options = {
   ...CONFIG_OPTION,
@@ -83,15 +83,16 @@ function siteAccess(values: OptionValues<typeof options>, url: string): { creden
 
 export const sources = defineCommand({
   summary:
-    'list sources with their health; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules; "sources pause ID" and "sources resume ID" stop and restart its fetching',
+    'list sources with their health; "sources show ID" shows one with its fetch history; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules; "sources pause ID" and "sources resume ID" stop and restart its fetching',
   usage:
-    'sources [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] | sources pause ID | sources resume ID [--config DIR]',
+    'sources [--json] | sources show ID [--limit N] [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] | sources pause ID | sources resume ID [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
     const [action, argument, ...extra] = positionals;
     if (action === 'add' && argument && extra.length === 0) return addDiscoveredSource(values, argument);
     if (action === 'reload' && argument && extra.length === 0) return reloadSource(values, argument);
+    if (action === 'show' && argument && extra.length === 0) return showSource(values, argument);
     if ((action === 'pause' || action === 'resume') && argument && extra.length === 0) {
       // A running worker reloads the edited file and stops (or starts again) fetching the source.
       const { file, changed } = pauseSourceInConfig(values.config, argument, action === 'pause');
@@ -103,18 +104,15 @@ export const sources = defineCommand({
     }
     if (action !== undefined)
       throw new UsageError(
-        'use "sources" to list them, "sources add URL" to add one, "sources reload ID" to read its pages again, or "sources pause ID" / "sources resume ID"',
+        'use "sources" to list them, "sources show ID" for one with its fetch history, "sources add URL" to add one, "sources reload ID" to read its pages again, or "sources pause ID" / "sources resume ID"',
       );
     return withApp(values.config, async (app) => {
-      const configured = new Set(app.config.sources.map((source) => source.id));
-      const health = (await sourceHealth(app.database.db)).filter((row) => configured.has(row.id));
-      const paces = await sourcePaces(
-        app.database.db,
-        health.map((row) => row.id),
-      );
       const rows = withQuiet(
         withReads(
-          health.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row)),
+          await sourceHealthWithPace(
+            app.database.db,
+            app.config.sources.map((source) => source.id),
+          ),
           app.config.sources,
         ),
         app.config.sources,
@@ -130,6 +128,28 @@ export const sources = defineCommand({
     });
   },
 });
+
+/** The most fetch attempts `sources show` lists. */
+const MAX_SHOWN_FETCHES = 1_000;
+
+/**
+ * `sources show ID`: one configured source's state (as the sources page says it, with its pace and what it reads) and
+ * its newest fetch attempts from the fetch log (20 by default, `--limit`).
+ */
+async function showSource(values: OptionValues<typeof options>, id: string): Promise<number> {
+  const limit = Math.min(positiveInteger('limit', values.limit), MAX_SHOWN_FETCHES);
+  return withApp(values.config, async (app) => {
+    const source = app.config.sources.find((candidate) => candidate.id === id);
+    if (!source) throw new UsageError(`no source with id "${id}" in ${displayPath(app.config.dir)}`);
+    const [row] = withQuiet(withReads(await sourceHealthWithPace(app.database.db, [id]), [source]), [source]);
+    const attempts = await fetchHistory(app.database.db, id, limit);
+    // Not fetched yet: the worker (or ingest --once) has not written its row.
+    if (!row) console.log(values.json ? terminalJson({ source: null, fetches: [] }) : `${id}: not fetched yet`);
+    else if (values.json) console.log(terminalJson({ source: { ...row, quiet: row.quiet ? quietJson(row.quiet) : null }, fetches: attempts }));
+    else console.log(terminalText(formatSourceDetail(row, attempts, new Date())));
+    return 0;
+  });
+}
 
 /**
  * `sources add URL`: finds the feed (the URL itself, the page's <link rel="alternate">, or a common path), shows

@@ -1,4 +1,4 @@
-import type { QuietAfter } from './quiet.js';
+import type { FetchCondition, Quiet, QuietAfter } from './quiet.js';
 
 /**
  * Which addresses a source may connect to. By default only public unicast addresses; a source can opt in to all
@@ -35,6 +35,18 @@ export interface Source {
   paused?: boolean;
   /** `quietAfter`: how long without a new item makes it quiet, in place of what its pace allows (see quietness). */
   quietAfter?: QuietAfter;
+}
+
+/** A source's state as the sources page and `wirefeed sources show` say it. */
+export type SourceHealthState = 'ok' | 'failing' | 'gone' | 'new' | 'paused' | 'quiet';
+
+/** Gone, paused, never fetched, failing, quiet (see quietness) or ok: the first that holds. */
+export function stateOf(source: FetchCondition & { paused?: boolean | undefined; quiet?: Quiet | undefined }): SourceHealthState {
+  if (source.goneAt) return 'gone';
+  if (source.paused) return 'paused';
+  if (!source.lastFetchedAt) return 'new';
+  if (source.errorCount > 0) return 'failing';
+  return source.quiet ? 'quiet' : 'ok';
 }
 
 /** The sources a worker or a pass fetches: all but the paused ones. */

@@ -14,7 +14,7 @@ import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
 import { DIGEST_READ_LIMIT, digestChannel, digestEntries, digestWindows } from '../publish/digest.js';
 import { CONTENT_TYPES, renderFeed, topicChannel } from '../publish/render.js';
 import { searchStories, searchVersion } from '../store/search.js';
-import { itemsPerDay, sourceConditions, sourceHealth, sourcePaces } from '../store/sources.js';
+import { fetchHistory, itemsPerDay, sourceConditions, sourceHealthWithPace } from '../store/sources.js';
 import { topicDayCounts, topicEntries, topicHeadlines, topicsVersion, topicVersion } from '../store/topics.js';
 import { accessOf, carriesCredentials, listedTopics, routeTokens, splitTokenPath, type TopicTokens, tokenPath, topicTokens } from './access.js';
 import { type CachedBody, chooseEncoding, etagFor, FeedCache, makeBody, matchesEtag } from './feed-cache.js';
@@ -23,7 +23,7 @@ import { LOCAL_TIME_SCRIPT_HASH, renderIndexPage, renderStoriesPage, renderTopic
 import { answerHub } from './push.js';
 import { BadRequest, baseUrlFromHost, encodeCursor, negotiateFormat, type PageRequest, parsePageRequest, requestUrl } from './request.js';
 import { Admission, parseSearchRequest, type SearchRequest, searchChannel, searchFormHtml, searchMatcher } from './search.js';
-import { renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';
+import { renderSourceJson, renderSourcePage, renderSourcesJson, renderSourcesPage, type SourceStatus, SPARKLINE_DAYS, sourcesSummary } from './sources-page.js';
 
 /** What a worker process serves when it listens (METRICS_PORT): its health and its own metrics, no feeds. */
 const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -46,6 +46,8 @@ export interface ServerOptions {
 
 const HEADLINES_ON_INDEX = 5;
 const SOURCES_TTL_MS = 5_000;
+/** Fetch attempts a source's page lists, newest first. */
+const SOURCE_PAGE_FETCHES = 50;
 const TEXT = 'text/plain; charset=utf-8';
 const FEED_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -264,22 +266,13 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
   const readConditions = reuseFor(sourcesTtlMs, () => sourceConditions(db));
   const readSources = reuseFor(sourcesTtlMs, async (): Promise<SourceStatus[]> => {
     const now = new Date();
-    const health = await sourceHealth(db);
-    const [perDay, paces] = await Promise.all([
-      itemsPerDay(db, SPARKLINE_DAYS, now),
-      sourcePaces(
-        db,
-        health.map((source) => source.id),
-      ),
-    ]);
-    return health.map((source) => ({
-      ...source,
-      itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0),
-      ...(paces.has(source.id) ? { pace: paces.get(source.id)! } : {}),
-    }));
+    const [health, perDay] = await Promise.all([sourceHealthWithPace(db), itemsPerDay(db, SPARKLINE_DAYS, now)]);
+    return health.map((source) => ({ ...source, itemsPerDay: perDay.get(source.id) ?? new Array<number>(SPARKLINE_DAYS).fill(0) }));
   });
   /** Rows of the configured sources (a source taken out of the config keeps its row), with what each reads. */
   const configuredOnly = <T extends { id: string }>(rows: readonly T[]) => withReads(rows, app.config.sources).filter((row) => row.reads !== undefined);
+  /** The sources page's rows: the configured sources' (cached) health, judged by the config as it is now. */
+  const configuredStatuses = async () => withQuiet(configuredOnly(await readSources()), app.config.sources);
   // The topics without tokens of their own, and the others' tokens by slug: worked out once per config.
   const accessLists = new WeakMap<readonly Topic[], { publicTopics: readonly Topic[]; tokens: TopicTokens }>();
   const accessListsOf = (topics: readonly Topic[]) => {
@@ -441,10 +434,24 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     );
   };
 
+  /** One configured source's page (/sources/<id>) or JSON: its state and its newest fetch attempts. */
+  const serveSource = async (request: IncomingMessage, response: ServerResponse, id: string, json: boolean) => {
+    if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
+    // The sources page's own rows (read at most every sourcesTtlMs), and this one's fetch log.
+    const source = (await configuredStatuses()).find((row) => row.id === id);
+    if (!source) return sendText(response, 404, 'Not found: no such source, or not fetched yet\n');
+    const attempts = await fetchHistory(db, id, SOURCE_PAGE_FETCHES);
+    const body = json ? renderSourceJson(source, attempts, new Date()) : renderSourcePage(baseUrlOf(request), source, attempts);
+    return sendBody(request, response, makeBody(body, 0), {
+      'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...(json ? { 'x-content-type-options': 'nosniff' } : PAGE_SECURITY_HEADERS),
+    });
+  };
   const serveSources = async (request: IncomingMessage, response: ServerResponse, json: boolean) => {
     if (!showSources()) return sendText(response, 404, 'Not found: the sources page is off (publish.showSources)\n');
     // What each source reads is the config's (which a reload replaces), not the cached health's.
-    const sources = withQuiet(configuredOnly(await readSources()), app.config.sources);
+    const sources = await configuredStatuses();
     const body = json ? renderSourcesJson(sources, new Date()) : renderSourcesPage(baseUrlOf(request), sources);
     return sendBody(request, response, makeBody(body, 0), {
       'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
@@ -500,6 +507,8 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     }
     if (url.pathname === '/') return serveIndex(request, response, url, pathToken);
     if (url.pathname === '/sources' || url.pathname === '/sources.json') return serveSources(request, response, url.pathname === '/sources.json');
+    const sourceRoute = /^\/sources\/([a-z0-9-]+?)(\.json)?$/.exec(url.pathname);
+    if (sourceRoute) return serveSource(request, response, sourceRoute[1]!, sourceRoute[2] !== undefined);
     if (url.pathname === '/opml' || url.pathname === '/opml/digests') {
       const list = url.pathname === '/opml' ? 'topics' : 'digests';
       const topics = listedTopicsOf(request, url, pathToken);

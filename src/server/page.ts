@@ -32,7 +32,11 @@ const STYLE = `
   table.sources { border-collapse: collapse; font-size: .9rem; }
   table.sources th, table.sources td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
   table.sources td.number { text-align: right; }
+  table.sources th, table.sources td:not(.error) { white-space: nowrap; }
   table.sources td.error { color: var(--muted); min-width: 12rem; }
+  dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
+  dl.facts dt { font-weight: 600; }
+  dl.facts dd { margin: 0; overflow-wrap: anywhere; }
   .state-failing, .state-gone, .state-quiet { font-weight: 600; }
   nav.pages { margin-top: 1.5rem; }
   header p, .meta, footer { color: var(--muted); }

@@ -1,14 +1,12 @@
 /** The sources status page (/sources, /sources.json) and the one-line summary the index shows. Pure renderers. */
 import { escapeHtml } from '../model/escape.js';
 import { type Quiet, quietJson, quietText, type SourcePace } from '../model/quiet.js';
-import { readsLabels, type SourceReads } from '../model/source.js';
-import type { SourceCondition, SourceHealth } from '../store/sources.js';
+import { readsLabels, type SourceHealthState, type SourceReads, stateOf } from '../model/source.js';
+import type { FetchAttempt, SourceCondition, SourceHealth } from '../store/sources.js';
 import { layout, timeHtml } from './page.js';
 
 /** Days the sparkline covers. */
 export const SPARKLINE_DAYS = 14;
-
-export type SourceState = 'ok' | 'failing' | 'gone' | 'new' | 'paused' | 'quiet';
 
 export interface SourceStatus extends SourceHealth {
   /** Items per day, oldest first, SPARKLINE_DAYS of them. */
@@ -29,14 +27,6 @@ function readsLabel(reads: SourceReads | undefined, pushed: boolean): string {
   return labels.length > 0 ? ` <span class="meta">${labels.join(' · ')}</span>` : '';
 }
 
-export function stateOf(source: SourceCondition & { paused?: boolean; quiet?: Quiet }): SourceState {
-  if (source.goneAt) return 'gone';
-  if (source.paused) return 'paused';
-  if (!source.lastFetchedAt) return 'new';
-  if (source.errorCount > 0) return 'failing';
-  return source.quiet ? 'quiet' : 'ok';
-}
-
 /** "host name not found" from "request failed: ENOTFOUND (host name not found)": what a reader can act on. */
 function shortError(error: string): string {
   return /\(([^()]+)\)$/.exec(error)?.[1] ?? error;
@@ -45,7 +35,7 @@ function shortError(error: string): string {
 /** What the index says about the sources: "7 sources, 7 failing: host name not found". Undefined when none. */
 export function sourcesSummary(sources: ReadonlyArray<SourceCondition & { paused?: boolean; quiet?: Quiet }>): string | undefined {
   if (sources.length === 0) return undefined;
-  const count = (state: SourceState) => sources.filter((source) => stateOf(source) === state).length;
+  const count = (state: SourceHealthState) => sources.filter((source) => stateOf(source) === state).length;
   const failing = sources.filter((source) => stateOf(source) === 'failing' && source.lastError);
   const total = `${sources.length} source${sources.length === 1 ? '' : 's'}`;
   if (failing.length > 0) {
@@ -79,7 +69,7 @@ export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatu
       const name = source.title ? `${escapeHtml(source.title)} <span class="meta">${escapeHtml(source.id)}</span>` : escapeHtml(source.id);
       return `<tr id="source-${escapeHtml(source.id)}">
 <th scope="row"><a href="${escapeHtml(source.fetchUrl ?? source.url)}">${name}</a>${readsLabel(source.reads, source.push?.state === 'active')}</th>
-<td><span class="state state-${state}">${state}</span>${source.quiet ? `<br><span class="meta">${escapeHtml(quietText(source.quiet))}</span>` : ''}</td>
+<td><a class="state state-${state}" href="${escapeHtml(baseUrl)}/sources/${escapeHtml(source.id)}">${state}</a>${source.quiet ? `<br><span class="meta">${escapeHtml(quietText(source.quiet))}</span>` : ''}</td>
 <td>${source.lastFetchedAt ? timeHtml(source.lastFetchedAt) : 'never'}</td>
 <td class="number">${source.items}</td>
 <td class="number">${source.errorCount}</td>
@@ -99,32 +89,79 @@ export function renderSourcesPage(baseUrl: string, sources: readonly SourceStatu
   return layout('Sources · Wirefeed', '', body);
 }
 
+/** A source as /sources.json and /sources/<id>.json give it. */
+const sourceJson = (source: SourceStatus) => ({
+  id: source.id,
+  title: source.title,
+  url: source.url,
+  fetchUrl: source.fetchUrl,
+  kind: source.reads?.kind ?? null,
+  fullText: source.reads?.fullText ?? null,
+  pushed: source.push?.state === 'active',
+  state: stateOf(source),
+  lastStatus: source.lastStatus,
+  lastFetchedAt: source.lastFetchedAt?.toISOString() ?? null,
+  nextCheckAt: source.goneAt || source.paused ? null : source.nextCheckAt.toISOString(),
+  items: source.items,
+  errorCount: source.errorCount,
+  lastError: source.lastError,
+  itemsPerDay: source.itemsPerDay,
+  quiet: source.quiet ? quietJson(source.quiet) : null,
+});
+
 /** The same as JSON, for scripts and monitoring. */
 export function renderSourcesJson(sources: readonly SourceStatus[], now: Date): string {
-  return `${JSON.stringify(
-    {
-      generatedAt: now.toISOString(),
-      summary: sourcesSummary(sources) ?? null,
-      sources: sources.map((source) => ({
-        id: source.id,
-        title: source.title,
-        url: source.url,
-        fetchUrl: source.fetchUrl,
-        kind: source.reads?.kind ?? null,
-        fullText: source.reads?.fullText ?? null,
-        pushed: source.push?.state === 'active',
-        state: stateOf(source),
-        lastStatus: source.lastStatus,
-        lastFetchedAt: source.lastFetchedAt?.toISOString() ?? null,
-        nextCheckAt: source.goneAt || source.paused ? null : source.nextCheckAt.toISOString(),
-        items: source.items,
-        errorCount: source.errorCount,
-        lastError: source.lastError,
-        itemsPerDay: source.itemsPerDay,
-        quiet: source.quiet ? quietJson(source.quiet) : null,
-      })),
-    },
-    null,
-    2,
-  )}\n`;
+  return `${JSON.stringify({ generatedAt: now.toISOString(), summary: sourcesSummary(sources) ?? null, sources: sources.map(sourceJson) }, null, 2)}\n`;
+}
+
+/** A fetch attempt as a table row. */
+const attemptRow = (attempt: FetchAttempt) => `<tr>
+<td>${timeHtml(attempt.startedAt)}</td>
+<td>${escapeHtml(attempt.outcome)}</td>
+<td class="number">${attempt.httpStatus ?? '–'}</td>
+<td class="number">${attempt.durationMs}</td>
+<td class="number">${attempt.bytes ?? '–'}</td>
+<td class="number">${attempt.itemsNew}</td>
+<td class="number">${attempt.itemsDuplicate}</td>
+<td class="error">${attempt.error ? escapeHtml(attempt.error) : ''}</td>
+</tr>`;
+
+/** One source's page (/sources/<id>): its state, what it reads, its pace, and its newest fetch attempts. */
+export function renderSourcePage(baseUrl: string, source: SourceStatus, attempts: readonly FetchAttempt[]): string {
+  const state = stateOf(source);
+  const facts: Array<[string, string | undefined]> = [
+    ['Status', `<span class="state state-${state}">${state}</span>${source.quiet ? ` <span class="meta">${escapeHtml(quietText(source.quiet))}</span>` : ''}`],
+    ['Feed', `<a href="${escapeHtml(source.url)}">${escapeHtml(source.url)}</a>`],
+    ['Moved to', source.fetchUrl ? `<a href="${escapeHtml(source.fetchUrl)}">${escapeHtml(source.fetchUrl)}</a>` : undefined],
+    ['Reads', readsLabels(source.reads, source.push?.state === 'active').join(' · ') || undefined],
+    ['Last fetch', source.lastFetchedAt ? `${timeHtml(source.lastFetchedAt)} (${escapeHtml(source.lastStatus ?? 'new')})` : 'never'],
+    ['Next check', state === 'gone' || state === 'paused' ? undefined : timeHtml(source.nextCheckAt)],
+    ['Items', `${source.items} stored ${sparkline(source.itemsPerDay)}`],
+    ['Last error', source.lastError ? `<span class="error">${escapeHtml(source.lastError)}</span>` : undefined],
+  ];
+  const list = facts
+    .filter((fact): fact is [string, string] => fact[1] !== undefined)
+    .map(([name, value]) => `<dt>${name}</dt><dd>${value}</dd>`)
+    .join('\n');
+  const history =
+    attempts.length === 0
+      ? '<p>No fetch attempts kept (<code>retention.fetchLog</code>).</p>'
+      : `<div class="scroll"><table class="sources">
+<thead><tr><th scope="col">When</th><th scope="col">Outcome</th><th scope="col">Status</th><th scope="col">ms</th><th scope="col">Bytes</th><th scope="col">New</th><th scope="col">Duplicate</th><th scope="col">Error</th></tr></thead>
+<tbody>${attempts.map(attemptRow).join('\n')}</tbody>
+</table></div>`;
+  const name = source.title ? `${escapeHtml(source.title)} <span class="meta">${escapeHtml(source.id)}</span>` : escapeHtml(source.id);
+  const body = `<header><p><a href="${escapeHtml(baseUrl)}/sources">All sources</a></p><h1>${name}</h1>
+<p>Also as <a href="${escapeHtml(baseUrl)}/sources/${escapeHtml(source.id)}.json">JSON</a>.</p></header>
+<main><dl class="facts">
+${list}
+</dl>
+<h2>Fetch attempts</h2>
+${history}</main>`;
+  return layout(`${source.title ?? source.id} · Sources · Wirefeed`, '', body);
+}
+
+/** The same as JSON: the source as /sources.json gives it, and its fetch attempts. */
+export function renderSourceJson(source: SourceStatus, attempts: readonly FetchAttempt[], now: Date): string {
+  return `${JSON.stringify({ generatedAt: now.toISOString(), source: sourceJson(source), fetches: attempts }, null, 2)}\n`;
 }

@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { arrayLiteral, type Database, jsonRows, pipelinedRows, rowsOf } from '../db/client.js';
-import { sources } from '../db/schema.js';
+import { fetchLog, sources } from '../db/schema.js';
 import type { AlertState } from '../model/alerts.js';
 import { stripXmlForbidden } from '../model/escape.js';
 import { QUIET_RULE, type Quiet, type SourcePace, withQuiet } from '../model/quiet.js';
@@ -355,8 +355,8 @@ export async function markAlerted(db: Database, changes: ReadonlyArray<{ sourceI
   return new Set(rows.map((row) => row.id));
 }
 
-/** Every source with its health and item count, for `wirefeed sources` and the sources page. */
-export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
+/** Every source (or those of `ids`) with its health and item count, for `wirefeed sources` and the sources page. */
+export async function sourceHealth(db: Database, ids?: readonly string[]): Promise<SourceHealth[]> {
   const rows = await db
     .select({
       ...CONDITION_COLUMNS,
@@ -365,8 +365,50 @@ export async function sourceHealth(db: Database): Promise<SourceHealth[]> {
         from push_subscriptions p where p.source_id = sources.id)`,
     })
     .from(sources)
+    .where(ids ? inArray(sources.id, [...ids]) : undefined)
     .orderBy(asc(sources.id));
   return rows.map((row) => ({ ...row, items: Number(row.items) }));
+}
+
+/** sourceHealth's rows, each with its pace where it holds items (what judging it quiet needs). */
+export async function sourceHealthWithPace(db: Database, ids?: readonly string[]): Promise<Array<SourceHealth & { pace?: SourcePace }>> {
+  const health = await sourceHealth(db, ids);
+  const paces = await sourcePaces(
+    db,
+    health.map((row) => row.id),
+  );
+  return health.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row));
+}
+
+/** One fetch attempt of a source, as the fetch log keeps it. */
+export interface FetchAttempt {
+  startedAt: Date;
+  durationMs: number;
+  outcome: string;
+  httpStatus: number | null;
+  bytes: number | null;
+  itemsNew: number;
+  itemsDuplicate: number;
+  error: string | null;
+}
+
+/** A source's newest `limit` fetch attempts, newest first (the fetch log keeps `retention.fetchLog` of them). */
+export async function fetchHistory(db: Database, sourceId: string, limit: number): Promise<FetchAttempt[]> {
+  return db
+    .select({
+      startedAt: fetchLog.startedAt,
+      durationMs: fetchLog.durationMs,
+      outcome: fetchLog.outcome,
+      httpStatus: fetchLog.httpStatus,
+      bytes: fetchLog.bytes,
+      itemsNew: fetchLog.itemsNew,
+      itemsDuplicate: fetchLog.itemsDuplicate,
+      error: fetchLog.error,
+    })
+    .from(fetchLog)
+    .where(eq(fetchLog.sourceId, sourceId))
+    .orderBy(desc(fetchLog.startedAt))
+    .limit(limit);
 }
 
 /**
