@@ -48,6 +48,9 @@ sources:
 # worker:
 #   lease: 20s
 #   minInterval: 1m
+#   alerts:                        # told when a source fails, goes quiet or goes, and when it is back (needs publish.publicUrl)
+#     url: https://ntfy.sh/your-private-topic
+#     format: ntfy                 # or jsonfeed (the default), slack, discord, apprise
 # retention:
 #   fetchLog: 30d
 #   clustering: 30d
