@@ -46,7 +46,7 @@ export interface FeedEntry {
 }
 
 /** What reading the document's items gave: each item, and the ones that could not be read. */
-export interface FeedReading {
+interface FeedReading {
   entries: FeedEntry[];
   unreadable: Array<{ item: number; error: string }>;
   /** Items past fetch.maxItems, not read. */
@@ -60,7 +60,7 @@ type ReadingSource = PageSource & { id: string; keep?: string; exclude?: string;
  * The document's items as the pipeline reads them: cut to the limits, normalized, judged by the source's keep and
  * exclude, matched against the config's topics. Pure but for the clock.
  */
-export function readFeedItems(feed: ParsedFeed, feedUrl: string, config: Config, source: ReadingSource, now = new Date()): FeedReading {
+function readFeedItems(feed: ParsedFeed, feedUrl: string, config: Config, source: ReadingSource, now = new Date()): FeedReading {
   const { items, droppedItems } = limitDocument(feed.items, config.fetch);
   const asSource = { pollSeconds: 0, priority: 0, tags: [], shortUrlHosts: [], url: feedUrl, ...source };
   const matcher = topicMatcher(compileTopics(config.topics, [...config.sources, asSource]), [...config.sources, asSource]);

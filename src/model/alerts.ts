@@ -10,7 +10,7 @@ export type AlertState = 'ok' | 'failing' | 'quiet' | 'gone';
 /** Failures in a row before a source counts as failing: a timeout or two is every feed's weather, not news. */
 export const ALERT_AFTER_ERRORS = 3;
 
-export type AlertKind = Exclude<AlertState, 'ok'> | 'recovered';
+type AlertKind = Exclude<AlertState, 'ok'> | 'recovered';
 
 export interface SourceAlert {
   sourceId: string;
@@ -38,7 +38,7 @@ export interface AlertRow extends FetchCondition {
  * A source's health now: gone, failing past ALERT_AFTER_ERRORS, quiet, or ok. Undefined when it cannot be told: never
  * fetched, or failing fewer times than that (a quiet source that timed out once is not back, nor failing yet).
  */
-export function alertStateOf(row: AlertRow): AlertState | undefined {
+function alertStateOf(row: AlertRow): AlertState | undefined {
   if (row.goneAt) return 'gone';
   if (!row.lastFetchedAt) return undefined;
   if (row.errorCount >= ALERT_AFTER_ERRORS) return 'failing';

@@ -331,7 +331,7 @@ export async function sourceConditions(db: Database): Promise<SourceCondition[]>
 }
 
 /** Every source's fetch state with what `worker.alerts` last said of it. */
-export async function alertConditions(db: Database): Promise<Array<SourceCondition & { alerted: AlertState | null }>> {
+async function alertConditions(db: Database): Promise<Array<SourceCondition & { alerted: AlertState | null }>> {
   return db
     .select({ ...CONDITION_COLUMNS, alerted: sources.alertedState })
     .from(sources)
