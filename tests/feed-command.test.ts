@@ -66,6 +66,14 @@ describe('wirefeed feed: a feed read as Wirefeed would store it, nothing stored'
   beforeAll(async () => {
     fixtures = await startFixtureServer({ '/japan.rss': { body: WIRE_FEED, contentType: 'application/rss+xml' } });
     fixtures.set('/not-a-feed', '<!doctype html><html><head><title>Sign in</title></head><body><form></form></body></html>', 'text/html');
+    fixtures.set(
+      '/jc/eng',
+      `<!doctype html><html><head><title>Politics | Pacific Wire</title></head><body><ul class="news-list">
+<li><a href="/jc/eng?k=2024060200123">Japan, U.S. defense chiefs meet in Singapore</a><span class="date">2024/06/02 08:06</span></li>
+<li><a href="/jc/eng?k=2024060100087">Okinawa assembly election campaign opens</a><span class="date">2024/06/01 10:00</span></li>
+</ul></body></html>`,
+      'text/html; charset=utf-8',
+    );
     dir = writeConfigDir({
       'sources.yml': `sources:
   - id: pacific-wire
@@ -74,6 +82,10 @@ describe('wirefeed feed: a feed read as Wirefeed would store it, nothing stored'
     shortUrlHosts: [pwire.example]
     exclude: 'title:sponsored'
     fullText: true
+  - id: pacific-politics
+    url: ${fixtures.url}/jc/eng
+    allowPrivateNetwork: true
+    scrape: { items: 'ul.news-list > li', date: .date, timeZone: Asia/Tokyo }
 `,
       'topics.yml': TOPICS,
     });
@@ -151,6 +163,16 @@ describe('wirefeed feed: a feed read as Wirefeed would store it, nothing stored'
     // No short-link hosts of its own: the guid is not its identity, the link is.
     expect(entries[0]).toMatchObject({ shortUrl: null, key: 'url:https://www.pacificwire.example/japan/2024/06/02/defense-chiefs', readsArticle: false });
     expect(entries[4]).toMatchObject({ stored: true, topics: ['okinawa'] });
+  });
+
+  it('reads a web page source by its scrape rules, its dates in its time zone', async () => {
+    const { code, stdout, stderr } = await feed(['--source', 'pacific-politics', '--json']);
+    expect(code, stderr).toBe(0);
+    const entries = (JSON.parse(stdout) as { entries: FeedEntry[] }).entries;
+    expect(entries.map((entry) => [entry.title, entry.url, entry.publishedAt, entry.topics])).toEqual([
+      ['Japan, U.S. defense chiefs meet in Singapore', `${fixtures.url}/jc/eng?k=2024060200123`, '2024-06-01T23:06:00.000Z', ['japan-us-security']],
+      ['Okinawa assembly election campaign opens', `${fixtures.url}/jc/eng?k=2024060100087`, '2024-06-01T01:00:00.000Z', ['okinawa']],
+    ]);
   });
 
   it('names a document that is not a feed', async () => {
