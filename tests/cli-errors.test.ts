@@ -48,9 +48,10 @@ describe('one line for every ordinary mistake', () => {
     ],
     [
       ['sources', 'frobnicate', '--config', '{dir}'],
-      /use "sources" to list them, "sources show ID" for one with its fetch history, "sources add URL" to add one, "sources reload ID" to read its pages again, or "sources pause ID" \/ "sources resume ID"/,
+      /use "sources" to list them, "sources show ID" for one with its fetch history, "sources add URL" to add one, "sources reload ID" to read its pages again, "sources pause ID" \/ "sources resume ID", or "sources test-alert"/,
     ],
     [['sources', 'show', 'nope', '--config', '{dir}'], /no source with id "nope" in /, { DATABASE_URL: '{database}' }],
+    [['sources', 'test-alert', '--config', '{dir}'], /the config has no worker\.alerts: give it a webhook to try/],
     [['sources', 'show', 'jiji', '--limit', 'all', '--config', '{dir}'], /--limit must be a positive whole number, not "all"/],
     [['sources', 'add', 'ftp://files.example/feed', '--config', '{dir}'], /"ftp:\/\/files\.example\/feed" is not an http\(s\) URL/],
     [['feed', '--config', '{dir}'], /feed needs a feed URL, or --source ID/],

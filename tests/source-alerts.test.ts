@@ -7,6 +7,7 @@ import { ingestContext } from '../src/worker/context.js';
 import { housekeep } from '../src/worker/housekeeping.js';
 import { ingestSources } from '../src/worker/ingest.js';
 import { openTestApp } from './helpers/app.js';
+import { runCli } from './helpers/cli.js';
 import { writeConfigDir } from './helpers/config.js';
 import { openTestDatabase, type TestDatabase } from './helpers/database.js';
 import { rss2 } from './helpers/feeds.js';
@@ -38,6 +39,7 @@ describe('source alerts: worker.alerts hears of sources that fail, go quiet, go,
   let fixtures: FixtureServer;
   let receiver: TestServer;
   let app: App;
+  let configDir: string;
   const received: Received[] = [];
   let answer = 204;
 
@@ -60,7 +62,7 @@ describe('source alerts: worker.alerts hears of sources that fail, go quiet, go,
     const sources = ['steady', 'frozen', 'broken'].map(
       (id) => `  - id: ${id}\n    url: ${fixtures.url}/${id}.rss\n    title: ${id[0]!.toUpperCase()}${id.slice(1)} Wire\n    allowPrivateNetwork: true\n`,
     );
-    const configDir = writeConfigDir({
+    configDir = writeConfigDir({
       'sources.yml': `sources:\n${sources.join('')}`,
       'settings.yml': `publish:\n  publicUrl: https://feeds.example.org\nworker:\n  alerts:\n    url: ${receiver.url}/hooks/ops\n    secret: ${SECRET}\n`,
     });
@@ -121,6 +123,27 @@ describe('source alerts: worker.alerts hears of sources that fail, go quiet, go,
     expect(received[2]!.body.items.map((item) => [item.authors[0]!.name, item.title])).toEqual([['Broken Wire (broken)', 'Back: fetched without error']]);
   });
 
+  it('sends worker.alerts a test alert on demand (wirefeed sources test-alert), and says when it was not taken', async () => {
+    const before = received.length;
+    const sent = runCli(['sources', 'test-alert', '--config', configDir], { LOG_LEVEL: 'silent' });
+    expect(await sent.exited, sent.output().stderr).toBe(0);
+    expect(sent.output().stdout).toMatch(/^worker\.alerts took a test alert: HTTP 204 in \d+ ms\n$/);
+    expect(received).toHaveLength(before + 1);
+    expect(received.at(-1)!.signatureHolds).toBe(true);
+    expect(received.at(-1)!.body._wirefeed.event).toBe('test');
+    expect(received.at(-1)!.body.items.map((item) => item.title)).toEqual([
+      'Test: sources that fail, go quiet or go will be said here (wirefeed sources test-alert)',
+    ]);
+    answer = 500;
+    try {
+      const refused = runCli(['sources', 'test-alert', '--config', configDir], { LOG_LEVEL: 'silent' });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output().stderr).toBe('worker.alerts did not take the test alert: HTTP 500\n');
+    } finally {
+      answer = 204;
+    }
+  });
+
   it('sends a change once when two workers find it at the same moment', async () => {
     fixtures.set('/frozen.rss', briefs('frozen', 101, 0));
     await ingestSources(
@@ -128,9 +151,10 @@ describe('source alerts: worker.alerts hears of sources that fail, go quiet, go,
       app.config.sources.filter((source) => source.id === 'frozen'),
     );
     const judged = await judgedSources(app.database.db, app.config.sources);
+    const before = received.length;
     const sent = await Promise.all([sendSourceAlerts(app, judged), sendSourceAlerts(app, judged)]);
     expect(sent.sort()).toEqual([0, 1]);
-    expect(received).toHaveLength(4);
-    expect(received[3]!.body.items.map((item) => item.title)).toEqual(['Back: new items again']);
+    expect(received).toHaveLength(before + 1);
+    expect(received.at(-1)!.body.items.map((item) => item.title)).toEqual(['Back: new items again']);
   });
 });

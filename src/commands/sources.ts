@@ -3,13 +3,15 @@ import { loadConfig, withCredentials } from '../config/load.js';
 import { BASIC_USERNAME, sourceSchema } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
+import type { SourceAlert } from '../model/alerts.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import { quietJson, withQuiet } from '../model/quiet.js';
 import { type SourceCredentials, withReads } from '../model/source.js';
+import { alertsBody } from '../publish/webhook.js';
 import { fetchHistory, sourceHealthWithPace } from '../store/sources.js';
 import { ingestContext } from '../worker/context.js';
 import { reloadArticles } from '../worker/reload.js';
-import { deliverWebhooks } from '../worker/webhooks.js';
+import { deliverWebhooks, postToWebhook, WebhookFailure } from '../worker/webhooks.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
 import { fetchFailure, PRIVATE_NETWORK_HINT } from './pages.js';
 import { formatDiscovery, formatReload, formatSourceDetail, formatSourceTable } from './report.js';
@@ -83,9 +85,9 @@ function siteAccess(values: OptionValues<typeof options>, url: string): { creden
 
 export const sources = defineCommand({
   summary:
-    'list sources with their health; "sources show ID" shows one with its fetch history; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules; "sources pause ID" and "sources resume ID" stop and restart its fetching',
+    'list sources with their health; "sources show ID" shows one with its fetch history; "sources test-alert" tries worker.alerts; "sources add URL" finds the feed of a site and adds it as a source; "sources reload ID" reads the pages of its stored items again by its fullText rules; "sources pause ID" and "sources resume ID" stop and restart its fetching',
   usage:
-    'sources [--json] | sources show ID [--limit N] [--json] | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] | sources pause ID | sources resume ID [--config DIR]',
+    'sources [--json] | sources show ID [--limit N] [--json] | sources test-alert | sources add URL [--pick N] [--id ID] [--title TEXT] [--into YAML] [--allow-private-network] [--full-text] [--username NAME --password-env VAR] [--header "NAME: VALUE"]... [--dry-run] [--json] | sources reload ID [--limit N] [--all] [--dry-run] [--json] | sources pause ID | sources resume ID [--config DIR]',
   options,
   positionals: true,
   async run(values, positionals) {
@@ -93,6 +95,7 @@ export const sources = defineCommand({
     if (action === 'add' && argument && extra.length === 0) return addDiscoveredSource(values, argument);
     if (action === 'reload' && argument && extra.length === 0) return reloadSource(values, argument);
     if (action === 'show' && argument && extra.length === 0) return showSource(values, argument);
+    if (action === 'test-alert' && argument === undefined) return testAlert(values);
     if ((action === 'pause' || action === 'resume') && argument && extra.length === 0) {
       // A running worker reloads the edited file and stops (or starts again) fetching the source.
       const { file, changed } = pauseSourceInConfig(values.config, argument, action === 'pause');
@@ -104,7 +107,7 @@ export const sources = defineCommand({
     }
     if (action !== undefined)
       throw new UsageError(
-        'use "sources" to list them, "sources show ID" for one with its fetch history, "sources add URL" to add one, "sources reload ID" to read its pages again, or "sources pause ID" / "sources resume ID"',
+        'use "sources" to list them, "sources show ID" for one with its fetch history, "sources add URL" to add one, "sources reload ID" to read its pages again, "sources pause ID" / "sources resume ID", or "sources test-alert"',
       );
     return withApp(values.config, async (app) => {
       const rows = withQuiet(
@@ -128,6 +131,38 @@ export const sources = defineCommand({
     });
   },
 });
+
+/**
+ * `sources test-alert`: sends worker.alerts a sample change now, as event "test", to try the webhook before a source
+ * fails. Needs no database; exit 1 if the webhook did not take it.
+ */
+async function testAlert(values: OptionValues<typeof options>): Promise<number> {
+  const config = loadConfig(values.config);
+  const webhook = config.worker.alerts;
+  if (!webhook) throw new UsageError('the config has no worker.alerts: give it a webhook to try (docs/operations.md, "Source alerts")');
+  const sample: SourceAlert = {
+    sourceId: 'wirefeed-test',
+    name: 'Wirefeed',
+    kind: 'recovered',
+    from: 'ok',
+    to: 'ok',
+    text: 'Test: sources that fail, go quiet or go will be said here (wirefeed sources test-alert)',
+  };
+  const http = new HttpClient({ perHost: config.fetch.perHost });
+  try {
+    const at = new Date();
+    const message = alertsBody(config.publish.publicUrl!, webhook, [sample], at, 'test');
+    const { status, ms } = await postToWebhook(http, webhook, message, { id: `source-alerts-test-${at.getTime()}` });
+    console.log(`worker.alerts took a test alert: HTTP ${status} in ${ms} ms`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof WebhookFailure)) throw error;
+    console.error(`worker.alerts did not take the test alert: ${error.message}`);
+    return 1;
+  } finally {
+    await http.close();
+  }
+}
 
 /** The most fetch attempts `sources show` lists. */
 const MAX_SHOWN_FETCHES = 1_000;

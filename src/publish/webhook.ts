@@ -51,7 +51,13 @@ const sourcesChannel = (publicUrl: string): Channel => ({
  * `worker.alerts`' body: each change an entry written by Wirefeed (its text the title, the source its byline, its
  * row on the sources page its link), in the webhook's format.
  */
-export function alertsBody(publicUrl: string, webhook: TopicWebhook, alerts: readonly SourceAlert[], at: Date): WebhookMessage {
+export function alertsBody(
+  publicUrl: string,
+  webhook: TopicWebhook,
+  alerts: readonly SourceAlert[],
+  at: Date,
+  event: Extract<WebhookEvent, 'source_alerts' | 'test'> = 'source_alerts',
+): WebhookMessage {
   const entries = alerts.map((alert) =>
     ownEntry({
       storyId: `alert-${alert.sourceId}-${alert.to}-${at.getTime()}`,
@@ -62,7 +68,7 @@ export function alertsBody(publicUrl: string, webhook: TopicWebhook, alerts: rea
       sourceTitle: alert.name,
     }),
   );
-  return messageOf(webhook, sourcesChannel(publicUrl), entries, { event: 'source_alerts' });
+  return messageOf(webhook, sourcesChannel(publicUrl), entries, { event });
 }
 
 /** Entries on a channel as the webhook's format has them. */
