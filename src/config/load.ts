@@ -22,6 +22,7 @@ import {
 import { DEFAULT_POLL_SECONDS, type NetworkPolicy, type ScrapeRules, type Source, type SourceCredentials } from '../model/source.js';
 import { editDistance, trimEndOf } from '../model/text.js';
 import { DEFAULT_TOPIC_LIMIT, type Topic, type TopicWebhook } from '../model/topic.js';
+import { percentDecoded } from '../model/urls.js';
 import {
   configFileSchema,
   expandEnv,
@@ -385,15 +386,6 @@ function networkPolicy(allow: SourceConfig['allowPrivateNetwork']): NetworkPolic
   return { kind: 'public-only' };
 }
 
-/** A user name or password as the URL holds it, percent-decoded when that is well-formed. */
-function decodeUserInfo(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
 /** Configured headers as they are sent: names in lower case, `${NAME}` references read from the environment. */
 const expandedHeaders = (headers: Record<string, string> = {}): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), expandEnv(value)]));
@@ -425,8 +417,8 @@ export function withCredentials(source: SourceConfig, configured: string): { url
   const url = /^https?:/i.test(configured) && URL.canParse(configured) ? new URL(configured) : undefined;
   if (!url) return { url: configured };
   const userInUrl = url.username !== '' || url.password !== '';
-  const user = source.username ?? (url.username ? decodeUserInfo(url.username) : undefined);
-  const password = source.username !== undefined ? expandEnv(source.password ?? '') : decodeUserInfo(url.password);
+  const user = source.username ?? (url.username ? percentDecoded(url.username) : undefined);
+  const password = source.username !== undefined ? expandEnv(source.password ?? '') : percentDecoded(url.password);
   url.username = '';
   url.password = '';
   const headers = { ...(user !== undefined ? { authorization: basicAuthorization(user, password) } : {}), ...expandedHeaders(source.headers) };

@@ -5,6 +5,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { NetworkPolicy, ProxyRoute } from '../model/source.js';
+import { percentDecoded } from '../model/urls.js';
 import { FetchError, networkErrorText } from './errors.js';
 import { AddressRefusedError, guardedLookup, refusalReason } from './guard.js';
 
@@ -36,14 +37,6 @@ export function proxyUrlProblem(text: string, { portRequired = true } = {}): str
   return undefined;
 }
 
-const decoded = (part: string) => {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-};
-
 /** A checked proxy URL as the fetcher uses it (see proxyUrlProblem). */
 export function proxyRouteOf(text: string): ProxyRoute {
   const url = new URL(text);
@@ -54,7 +47,7 @@ export function proxyRouteOf(text: string): ProxyRoute {
     protocol,
     host,
     port,
-    ...(url.username || url.password ? { username: decoded(url.username), password: decoded(url.password) } : {}),
+    ...(url.username || url.password ? { username: percentDecoded(url.username), password: percentDecoded(url.password) } : {}),
     display: `${protocol}://${url.hostname}:${port}`,
   };
 }

@@ -8,3 +8,12 @@ export const storyUrn = (storyId: string) => `urn:wirefeed:story:${storyId}`;
 export const isWebLink = (url: string | null | undefined): url is string => !!url && /^https?:\/\//i.test(url);
 /** Where a source's hub pushes to (WebSub's callback): the subscription's random id is all the URL holds. */
 export const pushCallbackUrl = (baseUrl: string, subscriptionId: string) => `${baseUrl}/websub/${subscriptionId}`;
+
+/** Text percent-decoded where its escapes are well-formed, else as written (a URL's part, a user name, a token). */
+export function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

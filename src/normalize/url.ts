@@ -1,4 +1,5 @@
 import { byCodeUnits } from '../model/text.js';
+import { percentDecoded } from '../model/urls.js';
 
 /** Query parameters that only track the reader; they never change what a link points to. */
 const TRACKING_PARAMS = new Set([
@@ -80,14 +81,7 @@ function isTrackingParam(name: string): boolean {
 }
 
 /** A query parameter's name as a server reads it: up to "=", "+" a space, percent-escapes decoded (as written if malformed). */
-function parameterName(part: string): string {
-  const name = part.split('=', 1)[0]!.replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
-}
+const parameterName = (part: string) => percentDecoded(part.split('=', 1)[0]!.replace(/\+/g, ' '));
 
 /**
  * An absolute http(s) URL without its tracking parameters, the rest as written (the other parameters in their order

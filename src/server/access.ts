@@ -8,6 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Topic } from '../model/topic.js';
+import { percentDecoded } from '../model/urls.js';
 
 /** The query parameter a token may come in. */
 export const TOKEN_PARAMETER = 'token';
@@ -26,13 +27,7 @@ export const tokenPath = (token: string) => `/t/${encodeURIComponent(token)}`;
 export function splitTokenPath(pathname: string): { pathname: string; token?: string } {
   const prefixed = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
   if (!prefixed) return { pathname };
-  let token: string;
-  try {
-    token = decodeURIComponent(prefixed[1]!);
-  } catch {
-    token = prefixed[1]!;
-  }
-  return { pathname: prefixed[2] ?? '/', token };
+  return { pathname: prefixed[2] ?? '/', token: percentDecoded(prefixed[1]!) };
 }
 
 /** The tokens a request offers: in its path (`pathToken`), in its query, as a Bearer token, as Basic's password. */
