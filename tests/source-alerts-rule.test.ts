@@ -1,6 +1,6 @@
 /** Source alerts: which changes in sources' health call for one, and how each format says them. */
 import { describe, expect, it } from 'vitest';
-import { ALERT_AFTER_ERRORS, type AlertRow, alertChanges } from '../src/model/alerts.js';
+import { ALERT_AFTER_ERRORS, type AlertRow, alertChanges, droppedAlert, sourceAlert } from '../src/model/alerts.js';
 import type { TopicWebhook } from '../src/model/topic.js';
 import { alertsBody } from '../src/publish/webhook.js';
 
@@ -51,13 +51,13 @@ describe('how each format says them', () => {
   const alerts = alertChanges([
     row('jiji', { title: 'JIJI Press', errorCount: 3, lastError: 'HTTP 500 <!channel> @everyone **down** [x](https://evil.example)' }),
     row('pacific-wire', { quiet: QUIET }),
-  ]);
+  ]).map((alert) => sourceAlert('https://feeds.example.org', alert));
   const webhook = (format: TopicWebhook['format']): TopicWebhook => ({ name: '', url: 'https://ntfy.example/wirefeed-ops', format });
 
   it('a JSON Feed of the changes, each linking its row on the sources page', () => {
     const feed = JSON.parse(alertsBody('https://feeds.example.org', webhook('jsonfeed'), alerts, at).body);
     expect(feed._wirefeed).toMatchObject({ event: 'source_alerts' });
-    expect(feed.title).toBe('Wirefeed sources');
+    expect(feed.title).toBe('Wirefeed alerts');
     expect(feed.items.map((item: { title: string; url: string; authors: Array<{ name: string }> }) => [item.title, item.url, item.authors[0]!.name])).toEqual([
       [
         'Failing: HTTP 500 <!channel> @everyone **down** [x](https://evil.example) (3 errors in a row)',
@@ -70,7 +70,7 @@ describe('how each format says them', () => {
 
   it('Slack and Discord: a count of the sources changed, and the error text unable to mention or link', () => {
     const slack = JSON.parse(alertsBody('https://feeds.example.org', webhook('slack'), alerts, at).body).text.split('\n');
-    expect(slack[0]).toBe('*<https://feeds.example.org/sources|Wirefeed sources>*: 2 sources changed');
+    expect(slack[0]).toBe('*<https://feeds.example.org/sources|Wirefeed alerts>*: 2 alerts');
     expect(slack[1]).toBe(
       '• <https://feeds.example.org/sources#source-jiji|Failing: HTTP 500 &lt;!channel&gt; @everyone **down** [x](https://evil.example) (3 errors in a row)> — JIJI Press (jiji)',
     );
@@ -79,12 +79,22 @@ describe('how each format says them', () => {
     expect(discord.content).toContain('Failing\\: HTTP 500 \\<!channel\\> \\@everyone \\*\\*down\\*\\* \\[x\\]\\(https\\://evil.example\\)');
   });
 
+  it("a topic webhook's dropped stories, linking the topic's page", () => {
+    const dropped = droppedAlert('https://feeds.example.org/topics/security.html', { slug: 'security', title: 'Japan–US security' }, 'desk', 12, 'HTTP 502');
+    const [item] = JSON.parse(alertsBody('https://feeds.example.org', webhook('jsonfeed'), [dropped], at).body).items;
+    expect([item.title, item.url, item.authors[0].name]).toEqual([
+      'Dropped 12 stories it could not deliver for a day: HTTP 502',
+      'https://feeds.example.org/topics/security.html',
+      'Japan–US security (security), webhook desk',
+    ]);
+  });
+
   it('ntfy: to the server root for the topic, the sources page on tap', () => {
     const message = alertsBody('https://feeds.example.org', webhook('ntfy'), alerts.slice(1), at);
     expect(message.url).toBe('https://ntfy.example/');
     expect(JSON.parse(message.body)).toMatchObject({
       topic: 'wirefeed-ops',
-      title: 'Wirefeed sources: 1 source changed',
+      title: 'Wirefeed alerts: 1 alert',
       message: '• Quiet: nothing new for 9 d (its longest gap in 30 days: 2 h) — pacific-wire',
     });
   });

@@ -132,7 +132,7 @@ describe('source alerts: worker.alerts hears of sources that fail, go quiet, go,
     expect(received.at(-1)!.signatureHolds).toBe(true);
     expect(received.at(-1)!.body._wirefeed.event).toBe('test');
     expect(received.at(-1)!.body.items.map((item) => item.title)).toEqual([
-      'Test: sources that fail, go quiet or go will be said here (wirefeed sources test-alert)',
+      'Test: sources that fail, go quiet or go, and webhooks that drop stories, will be said here (wirefeed sources test-alert)',
     ]);
     answer = 500;
     try {

@@ -3,7 +3,9 @@
  * Stories new to a topic with a webhook reach it once as a signed JSON Feed; a failing receiver gets them again
  * later, in order; a day of failures drops them; a backfill and a topic without a webhook send nothing.
  */
+import { writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type App, openApp } from '../src/app.js';
@@ -177,6 +179,31 @@ describe('topic webhooks', () => {
       expect(received).toHaveLength(3);
       expect(await queued()).toEqual([]);
       expect(await counted(app, 'dropped')).toBe(1);
+    });
+  });
+
+  it('tells worker.alerts when a webhook drops stories after a day of failures', async () => {
+    items = [FORUM];
+    const dir = configDir();
+    writeFileSync(join(dir, 'worker.yml'), `worker:\n  alerts:\n    url: ${receiver.url}/hooks/ops\n`);
+    failingPaths = new Set(['/hooks/wirefeed']);
+    await withApp(dir, async (app) => {
+      await ingestSources(ingestContext(app), app.config.sources);
+      await testDatabase().handle.db.execute(sql`update webhook_deliveries set queued_at = now() - interval '25 hours'`);
+      await deliverWebhooks(app);
+      expect(await counted(app, 'dropped')).toBe(1);
+      const alerts = received.filter((delivery) => delivery.path === '/hooks/ops').map((delivery) => JSON.parse(delivery.body));
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]._wirefeed.event).toBe('source_alerts');
+      expect(
+        alerts[0].items.map((item: { title: string; url: string; authors: Array<{ name: string }> }) => [item.title, item.url, item.authors[0]!.name]),
+      ).toEqual([
+        [
+          'Dropped 1 story it could not deliver for a day: HTTP 503',
+          'https://feeds.example.org/topics/security.html',
+          'Japan-US security (security), webhook jsonfeed',
+        ],
+      ]);
     });
   });
 

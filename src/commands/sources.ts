@@ -3,7 +3,7 @@ import { loadConfig, withCredentials } from '../config/load.js';
 import { BASIC_USERNAME, sourceSchema } from '../config/schema.js';
 import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
-import type { SourceAlert } from '../model/alerts.js';
+import type { Alert } from '../model/alerts.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import { quietJson, withQuiet } from '../model/quiet.js';
 import { type SourceCredentials, withReads } from '../model/source.js';
@@ -140,18 +140,17 @@ async function testAlert(values: OptionValues<typeof options>): Promise<number> 
   const config = loadConfig(values.config);
   const webhook = config.worker.alerts;
   if (!webhook) throw new UsageError('the config has no worker.alerts: give it a webhook to try (docs/operations.md, "Source alerts")');
-  const sample: SourceAlert = {
-    sourceId: 'wirefeed-test',
-    name: 'Wirefeed',
-    kind: 'recovered',
-    from: 'ok',
-    to: 'ok',
-    text: 'Test: sources that fail, go quiet or go will be said here (wirefeed sources test-alert)',
+  const publicUrl = config.publish.publicUrl!;
+  const sample: Alert = {
+    about: 'Wirefeed',
+    text: 'Test: sources that fail, go quiet or go, and webhooks that drop stories, will be said here (wirefeed sources test-alert)',
+    url: `${publicUrl}/sources`,
+    key: 'test',
   };
   const http = new HttpClient({ perHost: config.fetch.perHost });
   try {
     const at = new Date();
-    const message = alertsBody(config.publish.publicUrl!, webhook, [sample], at, 'test');
+    const message = alertsBody(publicUrl, webhook, [sample], at, 'test');
     const { status, ms } = await postToWebhook(http, webhook, message, { id: `source-alerts-test-${at.getTime()}` });
     console.log(`worker.alerts took a test alert: HTTP ${status} in ${ms} ms`);
     return 0;

@@ -1,6 +1,6 @@
 /**
- * Source alerts: what the operator's `worker.alerts` webhook is told when a source's health changes (failing, quiet,
- * gone, and back). Pure: which changes there are, and how each reads.
+ * Alerts: what the operator's `worker.alerts` webhook is told when a source's health changes (failing, quiet, gone,
+ * and back), or a topic's webhook drops stories. Pure: which changes there are, and how each reads.
  */
 import { type FetchCondition, type Quiet, quietText } from './quiet.js';
 
@@ -76,3 +76,30 @@ export function alertChanges(rows: readonly AlertRow[]): SourceAlert[] {
   }
   return alerts;
 }
+
+/** One thing `worker.alerts` is told: what it is about, what happened, where to look, and a key for its entry. */
+export interface Alert {
+  /** As a reader names it: "JIJI Press (jiji)". */
+  about: string;
+  /** What happened: "Failing: HTTP 500 (3 errors in a row)". */
+  text: string;
+  /** Where to look, absolute: the source's row on the sources page, the topic's page. */
+  url: string;
+  key: string;
+}
+
+/** A source's change as an alert, linking its row on the sources page of the server at `publicUrl`. */
+export const sourceAlert = (publicUrl: string, alert: SourceAlert): Alert => ({
+  about: alert.name,
+  text: alert.text,
+  url: `${publicUrl}/sources#source-${alert.sourceId}`,
+  key: `${alert.sourceId}-${alert.to}`,
+});
+
+/** A topic webhook's stories dropped after a day of failures (worker/webhooks.ts), linking the topic's page. */
+export const droppedAlert = (pageUrl: string, topic: { slug: string; title: string }, webhook: string, stories: number, error: string): Alert => ({
+  about: `${topic.title} (${topic.slug}), webhook ${webhook}`,
+  text: `Dropped ${stories} ${stories === 1 ? 'story' : 'stories'} it could not deliver for a day: ${error}`,
+  url: pageUrl,
+  key: `dropped-${topic.slug}-${webhook}`,
+});

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { USER_AGENT } from '../fetch/index.js';
-import type { SourceAlert } from '../model/alerts.js';
+import type { Alert } from '../model/alerts.js';
 import { type FeedEntry, ownEntry } from '../model/story.js';
 import type { Topic, TopicWebhook } from '../model/topic.js';
 import { appriseMessage, discordMessage, ntfyMessage, slackMessage } from './chat.js';
@@ -38,37 +38,30 @@ export function webhookBody(publicUrl: string, topic: WebhookTopic, entries: Fee
   return messageOf(topic.webhook, topicChannel(publicUrl, topic), entries, { event, topic: topic.slug });
 }
 
-/** The sources page as the channel of alerts: "2 sources changed", the rest on the page. */
-const sourcesChannel = (publicUrl: string): Channel => ({
-  title: 'Wirefeed sources',
-  description: "Changes in the health of Wirefeed's sources",
+/** The channel of alerts: "Wirefeed alerts: 2 alerts", the rest on the sources page. */
+const alertsChannel = (publicUrl: string): Channel => ({
+  title: 'Wirefeed alerts',
+  description: "Changes in the health of Wirefeed's sources and webhooks",
   pageUrl: `${publicUrl}/sources`,
   feedUrl: () => `${publicUrl}/sources`,
-  tally: { count: (entries) => `${entries} source${entries === 1 ? '' : 's'} changed`, restAt: 'the sources page' },
+  tally: { count: (entries) => `${entries} alert${entries === 1 ? '' : 's'}`, restAt: 'the sources page' },
 });
 
 /**
- * `worker.alerts`' body: each change an entry written by Wirefeed (its text the title, the source its byline, its
- * row on the sources page its link), in the webhook's format.
+ * `worker.alerts`' body: each alert an entry written by Wirefeed (what happened its title, what it is about its
+ * byline, where to look its link), in the webhook's format.
  */
 export function alertsBody(
   publicUrl: string,
   webhook: TopicWebhook,
-  alerts: readonly SourceAlert[],
+  alerts: readonly Alert[],
   at: Date,
   event: Extract<WebhookEvent, 'source_alerts' | 'test'> = 'source_alerts',
 ): WebhookMessage {
   const entries = alerts.map((alert) =>
-    ownEntry({
-      storyId: `alert-${alert.sourceId}-${alert.to}-${at.getTime()}`,
-      publishedAt: at,
-      title: alert.text,
-      url: `${publicUrl}/sources#source-${alert.sourceId}`,
-      sourceId: alert.sourceId,
-      sourceTitle: alert.name,
-    }),
+    ownEntry({ storyId: `alert-${alert.key}-${at.getTime()}`, publishedAt: at, title: alert.text, url: alert.url, sourceTitle: alert.about }),
   );
-  return messageOf(webhook, sourcesChannel(publicUrl), entries, { event });
+  return messageOf(webhook, alertsChannel(publicUrl), entries, { event });
 }
 
 /** Entries on a channel as the webhook's format has them. */

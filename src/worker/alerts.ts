@@ -5,7 +5,7 @@
  * the next turn says it again.
  */
 import { log } from '../log.js';
-import { type AlertRow, alertChanges } from '../model/alerts.js';
+import { type AlertRow, alertChanges, sourceAlert } from '../model/alerts.js';
 import { alertsBody } from '../publish/webhook.js';
 import { markAlerted } from '../store/sources.js';
 import { postToWebhook, type WebhookApp } from './webhooks.js';
@@ -20,7 +20,13 @@ export async function sendSourceAlerts(app: WebhookApp, rows: readonly AlertRow[
   const mine = changes.filter((change) => won.has(change.sourceId));
   if (mine.length === 0) return 0;
   const at = new Date();
-  const message = alertsBody(app.config.publish.publicUrl!, webhook, mine, at);
+  const publicUrl = app.config.publish.publicUrl!;
+  const message = alertsBody(
+    publicUrl,
+    webhook,
+    mine.map((alert) => sourceAlert(publicUrl, alert)),
+    at,
+  );
   const said = mine.map((alert) => ({ source: alert.sourceId, kind: alert.kind }));
   try {
     const { status, ms } = await postToWebhook(app.http, webhook, message, { id: `source-alerts-${at.getTime()}`, ...(signal ? { signal } : {}) });

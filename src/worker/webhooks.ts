@@ -5,9 +5,11 @@
  */
 import { FetchError, type HttpClient, httpPost } from '../fetch/index.js';
 import { log } from '../log.js';
+import { droppedAlert } from '../model/alerts.js';
 import type { FeedEntry } from '../model/story.js';
 import { type Topic, type TopicWebhook, webhookLabel } from '../model/topic.js';
-import { type WebhookMessage, type WebhookTopic, webhookBody, webhookHeaders } from '../publish/webhook.js';
+import { topicPageUrl } from '../model/urls.js';
+import { alertsBody, type WebhookMessage, type WebhookTopic, webhookBody, webhookHeaders } from '../publish/webhook.js';
 import { storyEntries } from '../store/topics.js';
 import { claimDeliveries, postponeDeliveries, type QueuedDelivery, releaseDeliveries, settleDeliveries } from '../store/webhooks.js';
 import type { WorkerApp } from './context.js';
@@ -144,8 +146,27 @@ async function deliverBatch(app: WebhookApp, topic: WebhookTopic, batch: QueuedD
         { topic: topic.slug, webhook: webhookLabel(topic.webhook), stories: dropped, error: failure },
         'webhook stories dropped after a day of failures',
       );
+      await alertDropped(app, topic, dropped, failure, signal);
     }
     return false;
+  }
+}
+
+/**
+ * Tells `worker.alerts` (if any) that a topic's webhook dropped stories: once, from the worker whose delivery dropped
+ * them; an alert it does not take is logged, not tried again (the stories are gone either way).
+ */
+async function alertDropped(app: WebhookApp, topic: WebhookTopic, stories: number, failure: string, signal?: AbortSignal): Promise<void> {
+  const alerts = app.config.worker.alerts;
+  if (!alerts) return;
+  const publicUrl = app.config.publish.publicUrl!;
+  const at = new Date();
+  const alert = droppedAlert(topicPageUrl(publicUrl, topic.slug), topic, webhookLabel(topic.webhook), stories, failure);
+  try {
+    await postToWebhook(app.http, alerts, alertsBody(publicUrl, alerts, [alert], at), { id: `webhook-dropped-${at.getTime()}`, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (!(error instanceof WebhookFailure)) throw error;
+    log.warn({ topic: topic.slug, webhook: webhookLabel(topic.webhook), error: error.message }, 'alert of dropped webhook stories not delivered');
   }
 }
 
