@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatReload, formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
+import { formatReload, formatSourceTable, formatSummary, formatTopicTable, sourceSettings } from '../src/commands/report.js';
+import { DEFAULT_POLL_SECONDS, type Source } from '../src/model/source.js';
 import { displayWidth } from '../src/model/text.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';
@@ -195,5 +196,34 @@ describe('topic reports', () => {
     expect(highlight('日米防衛相', patterns, mark)).toBe('[日米]防衛相');
     expect(snippet(`${'word '.repeat(100)}Marines at the end`, patterns, 40)).toBe('…rd word word Marines at the end');
     expect(snippet(`Marines ${'word '.repeat(20)}`, patterns, 20)).toBe('Marines word word wo…');
+  });
+});
+
+describe("a source's settings as `sources show` lists them", () => {
+  const base: Source = {
+    id: 'jiji',
+    url: 'https://jen.jiji.example/rss',
+    pollSeconds: DEFAULT_POLL_SECONDS,
+    priority: 0,
+    tags: [],
+    shortUrlHosts: [],
+    network: { kind: 'public-only' },
+  };
+  it.each([
+    ['the defaults', base, undefined, undefined],
+    [
+      'what the YAML set',
+      { ...base, adaptivePoll: true, priority: 10, tags: ['wire', 'japan'], shortUrlHosts: ['jiji.to'], keep: 'japan OR tokyo', quietAfter: 2 * 86_400 },
+      { sourceId: 'jiji', itemsSeconds: 30 * 86_400, keepPerSource: 500 },
+      "every auto · priority 10 · tags wire, japan · shortUrlHosts jiji.to · keep 'japan OR tokyo' · quietAfter 2d · retention items 30d · retention keepPerSource 500",
+    ],
+    [
+      'an interval, never quiet, kept for ever',
+      { ...base, pollSeconds: 300, quietAfter: 'never' as const },
+      { sourceId: 'jiji', itemsSeconds: null },
+      'every 5m · quietAfter never · retention items never',
+    ],
+  ])('%s', (_name, source, retention, expected) => {
+    expect(sourceSettings(source, retention)).toBe(expected);
   });
 });

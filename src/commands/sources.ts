@@ -14,7 +14,7 @@ import { reloadArticles } from '../worker/reload.js';
 import { deliverWebhooks, postToWebhook, WebhookFailure } from '../worker/webhooks.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
 import { fetchFailure, PRIVATE_NETWORK_HINT } from './pages.js';
-import { formatDiscovery, formatReload, formatSourceDetail, formatSourceTable } from './report.js';
+import { formatDiscovery, formatReload, formatSourceDetail, formatSourceTable, sourceSettings } from './report.js';
 
 const options = {
   ...CONFIG_OPTION,
@@ -180,7 +180,10 @@ async function showSource(values: OptionValues<typeof options>, id: string): Pro
     // Not fetched yet: the worker (or ingest --once) has not written its row.
     if (!row) console.log(values.json ? terminalJson({ source: null, fetches: [] }) : `${id}: not fetched yet`);
     else if (values.json) console.log(terminalJson({ source: { ...row, quiet: row.quiet ? quietJson(row.quiet) : null }, fetches: attempts }));
-    else console.log(terminalText(formatSourceDetail(row, attempts, new Date())));
+    else {
+      const retention = app.config.retention.sources?.find((entry) => entry.sourceId === id);
+      console.log(terminalText(formatSourceDetail(row, attempts, new Date(), sourceSettings(source, retention))));
+    }
     return 0;
   });
 }
