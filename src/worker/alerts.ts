@@ -8,7 +8,7 @@ import { log } from '../log.js';
 import { type AlertRow, alertChanges, sourceAlert } from '../model/alerts.js';
 import { alertsBody } from '../publish/webhook.js';
 import { markAlerted } from '../store/sources.js';
-import { postToWebhook, type WebhookApp } from './webhooks.js';
+import { postToWebhook, type WebhookApp, WebhookFailure } from './webhooks.js';
 
 /** Sends the changes among `rows` (the configured sources, judged) to `worker.alerts`; returns how many it sent. */
 export async function sendSourceAlerts(app: WebhookApp, rows: readonly AlertRow[], signal?: AbortSignal): Promise<number> {
@@ -37,7 +37,8 @@ export async function sendSourceAlerts(app: WebhookApp, rows: readonly AlertRow[
       db,
       mine.map((alert) => ({ sourceId: alert.sourceId, from: alert.to, to: alert.from })),
     );
-    log.warn({ alerts: said, error: (error as Error).message }, 'source alerts not delivered; trying again at the next turn');
+    if (!(error instanceof WebhookFailure)) throw error;
+    log.warn({ alerts: said, error: error.message }, 'source alerts not delivered; trying again at the next turn');
     return 0;
   }
 }
