@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../src/db/client.js';
 import { sources, topicStories, topics } from '../src/db/schema.js';
 import { createMetrics } from '../src/metrics/index.js';
-import { DEFAULT_FETCH_SETTINGS, DEFAULT_PUBLISH_SETTINGS, DEFAULT_WORKER_SETTINGS } from '../src/model/settings.js';
+import { DEFAULT_FETCH_SETTINGS, DEFAULT_PUBLISH_SETTINGS, DEFAULT_RETENTION_SETTINGS, DEFAULT_WORKER_SETTINGS } from '../src/model/settings.js';
 import { createAppServer, listen, type ServedApp } from '../src/server/http.js';
 import { storeItems } from '../src/store/items.js';
 import { refreshStories } from '../src/store/stories.js';
@@ -33,7 +33,14 @@ async function seed(database: DatabaseHandle): Promise<ServedApp> {
   });
   const topic = { slug: SLUG, title: 'Bench topic', query: 'bench', limit: 50 };
   return {
-    config: { topics: [topic], sources: [], publish: DEFAULT_PUBLISH_SETTINGS, fetch: DEFAULT_FETCH_SETTINGS, worker: DEFAULT_WORKER_SETTINGS },
+    config: {
+      topics: [topic],
+      sources: [],
+      publish: DEFAULT_PUBLISH_SETTINGS,
+      fetch: DEFAULT_FETCH_SETTINGS,
+      worker: DEFAULT_WORKER_SETTINGS,
+      retention: DEFAULT_RETENTION_SETTINGS,
+    },
     database,
     metrics: createMetrics(),
   };

@@ -121,6 +121,9 @@ describe('quiet sources: fetched without error, and silent past their pace', () 
     };
     expect(json.source).toMatchObject({ id: 'frozen-wire', state: 'quiet', items: 120 });
     expect(json.fetches).toEqual([expect.objectContaining({ outcome: 'ok', httpStatus: 200, itemsNew: 120 })]);
+    // Its settings beyond the defaults, as the YAML writes them.
+    expect(await (await fetch(`${served.base}/sources/short-fuse`)).text()).toContain('<dt>Settings</dt><dd>quietAfter 2d</dd>');
+    expect(html).not.toContain('<dt>Settings</dt>');
     expect((await fetch(`${served.base}/sources/no-such-source`)).status).toBe(404);
     expect((await fetch(`${served.base}/sources/Frozen-Wire`)).status).toBe(404);
   });

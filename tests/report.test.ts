@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatReload, formatSourceTable, formatSummary, formatTopicTable, sourceSettings } from '../src/commands/report.js';
+import { formatReload, formatSourceTable, formatSummary, formatTopicTable } from '../src/commands/report.js';
 import { DEFAULT_POLL_SECONDS, type Source } from '../src/model/source.js';
+import { sourceSettings } from '../src/model/source-settings.js';
 import { displayWidth } from '../src/model/text.js';
 import { highlight, positivePatterns, snippet } from '../src/topics/highlight.js';
 import { parseQuery } from '../src/topics/query.js';

@@ -96,6 +96,7 @@ describe("a source's own page", () => {
     expect(json.source).toMatchObject({ id: 'jiji', state: 'failing', lastError: hostile });
     expect(json.fetches).toEqual([{ ...attempt, startedAt: NOW.toISOString() }]);
     expect(renderSourcePage('', row, [])).toContain('No fetch attempts kept');
+    expect(renderSourcePage('', row, [], "keep 'japan <b>&'")).toContain('<dt>Settings</dt><dd>keep &#39;japan &lt;b&gt;&amp;&#39;</dd>');
   });
 });
 

@@ -1,9 +1,7 @@
 /** Text reports for the command line. */
 import type { DiscoveredFeed, Discovery } from '../discover/index.js';
-import { formatDuration } from '../model/duration.js';
 import { type Quiet, quietText, roughSpan, type SourcePace } from '../model/quiet.js';
-import type { SourceRetention } from '../model/settings.js';
-import { DEFAULT_POLL_SECONDS, readsLabels, type Source, type SourceReads, stateOf } from '../model/source.js';
+import { readsLabels, type SourceReads, stateOf } from '../model/source.js';
 import type { StoryListing } from '../model/story.js';
 import { displayWidth, padToWidth } from '../model/text.js';
 import { type Topic, webhookLabel } from '../model/topic.js';
@@ -71,28 +69,6 @@ const minute = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', '
 
 /** A source row as `sources show` reads it: its health, what it reads, its pace and whether it is quiet. */
 export type SourceDetail = SourceHealth & { reads?: SourceReads; paused?: boolean; pace?: SourcePace; quiet?: Quiet };
-
-/**
- * The settings a source has beyond the defaults, as the YAML writes them: "every auto · priority 10 · tags wire, japan
- * · keep 'japan OR tokyo' · quietAfter 2d · retention items 30d". Undefined for a source with none.
- */
-export function sourceSettings(source: Source, retention: SourceRetention | undefined): string | undefined {
-  const quoted = (query: string | undefined) => (query === undefined ? undefined : `'${query}'`);
-  const items = retention?.itemsSeconds;
-  const settings: Array<[string, string | undefined]> = [
-    ['every', source.adaptivePoll ? 'auto' : source.pollSeconds === DEFAULT_POLL_SECONDS ? undefined : formatDuration(source.pollSeconds)],
-    ['priority', source.priority === 0 ? undefined : String(source.priority)],
-    ['tags', source.tags.join(', ') || undefined],
-    ['shortUrlHosts', source.shortUrlHosts.join(', ') || undefined],
-    ['keep', quoted(source.keep)],
-    ['exclude', quoted(source.exclude)],
-    ['quietAfter', source.quietAfter === undefined || source.quietAfter === 'never' ? source.quietAfter : formatDuration(source.quietAfter)],
-    ['retention items', items === undefined ? undefined : items === null ? 'never' : formatDuration(items)],
-    ['retention keepPerSource', retention?.keepPerSource?.toString()],
-  ];
-  const given = settings.filter((setting): setting is [string, string] => setting[1] !== undefined).map(([name, value]) => `${name} ${value}`);
-  return given.length > 0 ? given.join(' · ') : undefined;
-}
 
 /** `sources show ID`: the source's state line by line (`settings`: sourceSettings), then its newest fetch attempts. */
 export function formatSourceDetail(row: SourceDetail, attempts: readonly FetchAttempt[], now: Date, settings?: string): string {

@@ -7,6 +7,7 @@ import type { Alert } from '../model/alerts.js';
 import { terminalJson, terminalText } from '../model/escape.js';
 import { quietJson, withQuiet } from '../model/quiet.js';
 import { type SourceCredentials, withReads } from '../model/source.js';
+import { sourceSettings } from '../model/source-settings.js';
 import { alertsBody } from '../publish/webhook.js';
 import { fetchHistory, sourceHealthWithPace } from '../store/sources.js';
 import { ingestContext } from '../worker/context.js';
@@ -14,7 +15,7 @@ import { reloadArticles } from '../worker/reload.js';
 import { deliverWebhooks, postToWebhook, WebhookFailure } from '../worker/webhooks.js';
 import { CONFIG_OPTION, cliProgress, defineCommand, displayPath, type OptionValues, positiveInteger, UsageError, withApp } from './command.js';
 import { fetchFailure, PRIVATE_NETWORK_HINT } from './pages.js';
-import { formatDiscovery, formatReload, formatSourceDetail, formatSourceTable, sourceSettings } from './report.js';
+import { formatDiscovery, formatReload, formatSourceDetail, formatSourceTable } from './report.js';
 
 const options = {
   ...CONFIG_OPTION,

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/index.js';
 import { withQuiet } from '../model/quiet.js';
 import type { Config } from '../model/settings.js';
 import { activeSources, withReads } from '../model/source.js';
+import { sourceSettings } from '../model/source-settings.js';
 import { trimEndOf } from '../model/text.js';
 import type { Topic } from '../model/topic.js';
 import { type FeedFormat, feedUrl, topicPageUrl } from '../model/urls.js';
@@ -131,7 +132,7 @@ export interface AppServer extends Server {
 
 /** What the server needs of an app; config is read on every request, since a config reload replaces it. */
 export interface ServedApp {
-  config: Pick<Config, 'topics' | 'sources' | 'publish' | 'fetch' | 'worker'>;
+  config: Pick<Config, 'topics' | 'sources' | 'publish' | 'fetch' | 'worker' | 'retention'>;
   /** Which store: the sources page is served by default on the embedded one (one person's own instance). */
   database: { db: Database; engine?: 'postgres' | 'embedded' };
   metrics: Metrics;
@@ -441,7 +442,12 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const source = (await configuredStatuses()).find((row) => row.id === id);
     if (!source) return sendText(response, 404, 'Not found: no such source, or not fetched yet\n');
     const attempts = await fetchHistory(db, id, SOURCE_PAGE_FETCHES);
-    const body = json ? renderSourceJson(source, attempts, new Date()) : renderSourcePage(baseUrlOf(request), source, attempts);
+    const configured = app.config.sources.find((candidate) => candidate.id === id)!;
+    const settings = sourceSettings(
+      configured,
+      app.config.retention.sources?.find((entry) => entry.sourceId === id),
+    );
+    const body = json ? renderSourceJson(source, attempts, new Date()) : renderSourcePage(baseUrlOf(request), source, attempts, settings);
     return sendBody(request, response, makeBody(body, 0), {
       'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
       'cache-control': 'no-cache',

@@ -126,13 +126,17 @@ const attemptRow = (attempt: FetchAttempt) => `<tr>
 <td class="error">${attempt.error ? escapeHtml(attempt.error) : ''}</td>
 </tr>`;
 
-/** One source's page (/sources/<id>): its state, what it reads, its pace, and its newest fetch attempts. */
-export function renderSourcePage(baseUrl: string, source: SourceStatus, attempts: readonly FetchAttempt[]): string {
+/**
+ * One source's page (/sources/<id>): its state, its settings beyond the defaults (`settings`: sourceSettings), what it
+ * reads, its pace, and its newest fetch attempts.
+ */
+export function renderSourcePage(baseUrl: string, source: SourceStatus, attempts: readonly FetchAttempt[], settings?: string): string {
   const state = stateOf(source);
   const facts: Array<[string, string | undefined]> = [
     ['Status', `<span class="state state-${state}">${state}</span>${source.quiet ? ` <span class="meta">${escapeHtml(quietText(source.quiet))}</span>` : ''}`],
     ['Feed', `<a href="${escapeHtml(source.url)}">${escapeHtml(source.url)}</a>`],
     ['Moved to', source.fetchUrl ? `<a href="${escapeHtml(source.fetchUrl)}">${escapeHtml(source.fetchUrl)}</a>` : undefined],
+    ['Settings', settings === undefined ? undefined : escapeHtml(settings)],
     ['Reads', readsLabels(source.reads, source.push?.state === 'active').join(' · ') || undefined],
     ['Last fetch', source.lastFetchedAt ? `${timeHtml(source.lastFetchedAt)} (${escapeHtml(source.lastStatus ?? 'new')})` : 'never'],
     ['Next check', state === 'gone' || state === 'paused' ? undefined : timeHtml(source.nextCheckAt)],
