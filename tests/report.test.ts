@@ -225,6 +225,6 @@ describe("a source's settings as `sources show` lists them", () => {
       'every 5m · quietAfter never · retention items never',
     ],
   ])('%s', (_name, source, retention, expected) => {
-    expect(sourceSettings(source, retention)).toBe(expected);
+    expect(sourceSettings(source, { sources: retention ? [retention] : [] })).toBe(expected);
   });
 });

@@ -1,3 +1,4 @@
+import type { App } from '../app.js';
 import { addSourcesToConfig, type NewSource, pauseSourceInConfig, sourceEntry } from '../config/edit.js';
 import { loadConfig, withCredentials } from '../config/load.js';
 import { BASIC_USERNAME, sourceSchema } from '../config/schema.js';
@@ -5,8 +6,8 @@ import { type Discovery, discoverFeeds } from '../discover/index.js';
 import { HttpClient, nonPublicRangesFor } from '../fetch/index.js';
 import type { Alert } from '../model/alerts.js';
 import { terminalJson, terminalText } from '../model/escape.js';
-import { quietJson, withQuiet } from '../model/quiet.js';
-import { type SourceCredentials, withReads } from '../model/source.js';
+import { type Quiet, quietJson, withQuiet } from '../model/quiet.js';
+import { type Source, type SourceCredentials, withReads } from '../model/source.js';
 import { sourceSettings } from '../model/source-settings.js';
 import { alertsBody } from '../publish/webhook.js';
 import { fetchHistory, sourceHealthWithPace } from '../store/sources.js';
@@ -111,27 +112,24 @@ export const sources = defineCommand({
         'use "sources" to list them, "sources show ID" for one with its fetch history, "sources add URL" to add one, "sources reload ID" to read its pages again, "sources pause ID" / "sources resume ID", or "sources test-alert"',
       );
     return withApp(values.config, async (app) => {
-      const rows = withQuiet(
-        withReads(
-          await sourceHealthWithPace(
-            app.database.db,
-            app.config.sources.map((source) => source.id),
-          ),
-          app.config.sources,
-        ),
-        app.config.sources,
-      );
-      const json = () =>
-        JSON.stringify(
-          rows.map((row) => ({ ...row, quiet: row.quiet ? quietJson(row.quiet) : null })),
-          null,
-          2,
-        );
-      console.log(values.json ? json() : formatSourceTable(rows, new Date()));
+      const rows = await configuredRows(app, app.config.sources);
+      console.log(values.json ? JSON.stringify(rows.map(rowJson), null, 2) : formatSourceTable(rows, new Date()));
       return 0;
     });
   },
 });
+
+/** The health of `sources` (configured ones), each with what it reads, whether it is paused, its pace, and whether it is quiet. */
+async function configuredRows(app: App, sources: readonly Source[]) {
+  const health = await sourceHealthWithPace(
+    app.database.db,
+    sources.map((source) => source.id),
+  );
+  return withQuiet(withReads(health, sources), sources);
+}
+
+/** A row as `--json` gives it: its quiet figures as /sources.json gives them. */
+const rowJson = <T extends { quiet?: Quiet }>(row: T) => ({ ...row, quiet: row.quiet ? quietJson(row.quiet) : null });
 
 /**
  * `sources test-alert`: sends worker.alerts a sample change now, as event "test", to try the webhook before a source
@@ -176,15 +174,12 @@ async function showSource(values: OptionValues<typeof options>, id: string): Pro
   return withApp(values.config, async (app) => {
     const source = app.config.sources.find((candidate) => candidate.id === id);
     if (!source) throw new UsageError(`no source with id "${id}" in ${displayPath(app.config.dir)}`);
-    const [row] = withQuiet(withReads(await sourceHealthWithPace(app.database.db, [id]), [source]), [source]);
+    const [row] = await configuredRows(app, [source]);
     const attempts = await fetchHistory(app.database.db, id, limit);
     // Not fetched yet: the worker (or ingest --once) has not written its row.
     if (!row) console.log(values.json ? terminalJson({ source: null, fetches: [] }) : `${id}: not fetched yet`);
-    else if (values.json) console.log(terminalJson({ source: { ...row, quiet: row.quiet ? quietJson(row.quiet) : null }, fetches: attempts }));
-    else {
-      const retention = app.config.retention.sources?.find((entry) => entry.sourceId === id);
-      console.log(terminalText(formatSourceDetail(row, attempts, new Date(), sourceSettings(source, retention))));
-    }
+    else if (values.json) console.log(terminalJson({ source: rowJson(row), fetches: attempts }));
+    else console.log(terminalText(formatSourceDetail(row, attempts, new Date(), sourceSettings(source, app.config.retention))));
     return 0;
   });
 }

@@ -4,7 +4,7 @@
  */
 import { Parser } from 'htmlparser2';
 import { proxyUrlProblem } from '../fetch/proxy.js';
-import { formatDuration } from '../model/duration.js';
+import { formatDuration, formatDurationOrNever } from '../model/duration.js';
 import { UserError } from '../model/errors.js';
 import type { SourceRetention } from '../model/settings.js';
 import { DEFAULT_POLL_SECONDS, type ScrapeRules, type Source } from '../model/source.js';
@@ -267,7 +267,6 @@ function scheduleOf(read: (name: string, setting: string) => string | undefined,
 /** A source as an OPML outline: a feed, a JSON listing (as FreshRSS reads it) or a web page (as Wirefeed reads it). */
 function sourceOutline(source: Source, retention: SourceRetention | undefined): OpmlOutline {
   const { scrape, fullText } = source;
-  const items = retention?.itemsSeconds;
   const extensions: Record<string, string | undefined> = {
     [ATTRIBUTES.id]: source.id,
     // FreshRSS mutes a feed by a negative ttl.
@@ -284,9 +283,9 @@ function sourceOutline(source: Source, retention: SourceRetention | undefined): 
     [ATTRIBUTES.articleRemove]: fullText?.remove,
     [ATTRIBUTES.keep]: source.keep,
     [ATTRIBUTES.exclude]: source.exclude,
-    [ATTRIBUTES.retentionItems]: items === undefined ? undefined : items === null ? 'never' : formatDuration(items),
+    [ATTRIBUTES.retentionItems]: formatDurationOrNever(retention?.itemsSeconds),
     [ATTRIBUTES.retentionKeep]: retention?.keepPerSource?.toString(),
-    [ATTRIBUTES.quietAfter]: source.quietAfter === undefined ? undefined : source.quietAfter === 'never' ? 'never' : formatDuration(source.quietAfter),
+    [ATTRIBUTES.quietAfter]: formatDurationOrNever(source.quietAfter),
   };
   if (scrape) {
     const json = scrape.format === 'json';

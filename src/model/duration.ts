@@ -16,3 +16,7 @@ export function formatDuration(seconds: number): string {
   for (const unit of ['d', 'h', 'm'] as const) if (seconds % UNIT_SECONDS[unit]! === 0) return `${seconds / UNIT_SECONDS[unit]!}${unit}`;
   return `${seconds}s`;
 }
+
+/** A duration setting that may be `never` (null or 'never' here) as the YAML writes it: "30d", "never"; undefined when unset. */
+export const formatDurationOrNever = (seconds: number | null | 'never' | undefined): string | undefined =>
+  seconds === undefined ? undefined : seconds === null || seconds === 'never' ? 'never' : formatDuration(seconds);

@@ -442,11 +442,7 @@ function appRoutes(app: ServedApp, options: ServerOptions, feedCache: FeedCache,
     const source = (await configuredStatuses()).find((row) => row.id === id);
     if (!source) return sendText(response, 404, 'Not found: no such source, or not fetched yet\n');
     const attempts = await fetchHistory(db, id, SOURCE_PAGE_FETCHES);
-    const configured = app.config.sources.find((candidate) => candidate.id === id)!;
-    const settings = sourceSettings(
-      configured,
-      app.config.retention.sources?.find((entry) => entry.sourceId === id),
-    );
+    const settings = sourceSettings(app.config.sources.find((candidate) => candidate.id === id)!, app.config.retention);
     const body = json ? renderSourceJson(source, attempts, new Date()) : renderSourcePage(baseUrlOf(request), source, attempts, settings);
     return sendBody(request, response, makeBody(body, 0), {
       'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',

@@ -370,14 +370,18 @@ export async function sourceHealth(db: Database, ids?: readonly string[]): Promi
   return rows.map((row) => ({ ...row, items: Number(row.items) }));
 }
 
-/** sourceHealth's rows, each with its pace where it holds items (what judging it quiet needs). */
-export async function sourceHealthWithPace(db: Database, ids?: readonly string[]): Promise<Array<SourceHealth & { pace?: SourcePace }>> {
-  const health = await sourceHealth(db, ids);
+/** Rows about sources, each with its pace where it holds items (what judging it quiet needs). */
+async function withPaces<T extends { id: string }>(db: Database, rows: readonly T[]): Promise<Array<T & { pace?: SourcePace }>> {
   const paces = await sourcePaces(
     db,
-    health.map((row) => row.id),
+    rows.map((row) => row.id),
   );
-  return health.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row));
+  return rows.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row));
+}
+
+/** sourceHealth's rows, each with its pace. */
+export async function sourceHealthWithPace(db: Database, ids?: readonly string[]): Promise<Array<SourceHealth & { pace?: SourcePace }>> {
+  return withPaces(db, await sourceHealth(db, ids));
 }
 
 /** One fetch attempt of a source, as the fetch log keeps it. */
@@ -420,12 +424,8 @@ export async function judgedSources(
   active: ReadonlyArray<Pick<Source, 'id' | 'quietAfter'>>,
 ): Promise<Array<SourceCondition & { alerted: AlertState | null; quiet?: Quiet }>> {
   const ids = new Set(active.map((source) => source.id));
-  const paces = await sourcePaces(db, [...ids]);
   const conditions = (await alertConditions(db)).filter((row) => ids.has(row.id));
-  return withQuiet(
-    conditions.map((row) => (paces.has(row.id) ? { ...row, pace: paces.get(row.id)! } : row)),
-    active,
-  );
+  return withQuiet(await withPaces(db, conditions), active);
 }
 
 /** The quiet ones of `active`. */
